@@ -1,0 +1,49 @@
+// Shared op-layer helpers; see op_utils.h.
+#include "graft/autograd/op_utils.h"
+
+namespace graft::ops {
+
+void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : tensors) {
+    if (first == nullptr) {
+      first = t;
+      continue;
+    }
+    GRAFT_CHECK(t->device() == first->device(), op,
+                "(): Expected all tensors to be on the same device, but found at least two "
+                "devices, ", first->device(), " and ", t->device(), "! Move them with .to(device)");
+  }
+}
+
+void check_writable(const char* op, const Tensor& self) {
+  for (int64_t d = 0; d < self.dim(); ++d)
+    GRAFT_CHECK(self.strides()[d] != 0 || self.shape()[d] <= 1, op,
+                "(): unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location (an expand()ed view of shape ", self.shape(),
+                "). Please clone() the tensor before performing the operation");
+}
+
+Tensor scalar_tensor(Scalar value, DType dtype, Device device) {
+  Tensor t = empty({}, TensorOptions(dtype).device(device));
+  t.fill_(value);
+  return t;
+}
+
+kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape) {
+  Shape strides = Shape::filled(shape.size(), 0);
+  const int64_t lead = shape.size() - t.dim();
+  for (int64_t i = 0; i < t.dim(); ++i)
+    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  return {t.data_ptr(), t.dtype(), strides};
+}
+
+void run_elementwise(kernels::ElementwiseFn kernel, std::initializer_list<Tensor> operands) {
+  kernels::OperandView views[kernels::kMaxOperands];
+  const Shape& shape = operands.begin()->shape();
+  int n = 0;
+  for (const Tensor& t : operands) views[n++] = broadcast_operand(t, shape);
+  kernel(kernels::make_elementwise_iter(shape, views, n));
+}
+
+}  // namespace graft::ops

@@ -1,0 +1,178 @@
+// The op layer: every computation on tensors, as free functions.
+//
+// Each op checks its inputs (a graft::Error names the op, the shapes, dtypes and devices),
+// works out the result's shape and dtype once, allocates the output and calls the kernel
+// that kernels/dispatch.h holds for the inputs' device. Tensor's math methods forward
+// here (t.exp() is exp(t)). The ops_*.cpp files beside this header implement one family
+// each; the backward formulas of autograd sit beside the forwards there.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "graft/core/tensor.h"
+
+namespace graft {
+
+// ---- factories (ops_factory.cpp)
+
+// tensor({1.f, 2.f}) infers the dtype from the C++ type (float -> float32, double -> float64,
+// int / int64_t -> int64, bool -> bool, uint8_t -> uint8) unless options give one.
+template <class T>
+Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});
+template <class T>
+Tensor tensor(std::initializer_list<std::initializer_list<T>> values, TensorOptions options = {});
+template <class T>
+Tensor tensor(const std::vector<T>& values, TensorOptions options = {});
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, Scalar value, TensorOptions options = {});
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor full_like(const Tensor& t, Scalar value);
+// Values start, start + step, ... below end; int64 when all arguments are integers.
+Tensor arange(Scalar end, TensorOptions options = {});
+Tensor arange(Scalar start, Scalar end, Scalar step = 1, TensorOptions options = {});
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
+Tensor eye(int64_t n, TensorOptions options = {});
+Tensor eye(int64_t n, int64_t m, TensorOptions options = {});
+
+// ---- random numbers (ops_random.cpp): one Philox stream, the same on every device
+
+void manual_seed(uint64_t seed);
+Tensor rand(const Shape& shape, TensorOptions options = {});   // uniform [0, 1)
+Tensor randn(const Shape& shape, TensorOptions options = {});  // standard normal
+Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options = {});
+
+// ---- elementwise (ops_elementwise.cpp)
+
+#define GRAFT_DECLARE_UNARY_FN(name, ...) Tensor name(const Tensor& x);
+GRAFT_DECLARE_UNARY_FN(neg) GRAFT_DECLARE_UNARY_FN(abs) GRAFT_DECLARE_UNARY_FN(exp)
+GRAFT_DECLARE_UNARY_FN(log) GRAFT_DECLARE_UNARY_FN(sqrt) GRAFT_DECLARE_UNARY_FN(rsqrt)
+GRAFT_DECLARE_UNARY_FN(sin) GRAFT_DECLARE_UNARY_FN(cos) GRAFT_DECLARE_UNARY_FN(tanh)
+GRAFT_DECLARE_UNARY_FN(sigmoid) GRAFT_DECLARE_UNARY_FN(relu) GRAFT_DECLARE_UNARY_FN(gelu)
+GRAFT_DECLARE_UNARY_FN(silu)
+#undef GRAFT_DECLARE_UNARY_FN
+
+#define GRAFT_DECLARE_BINARY_FN(name, ...)          \
+  Tensor name(const Tensor& a, const Tensor& b); \
+  Tensor name(const Tensor& a, Scalar b);        \
+  Tensor name(Scalar a, const Tensor& b);
+GRAFT_DECLARE_BINARY_FN(add) GRAFT_DECLARE_BINARY_FN(sub) GRAFT_DECLARE_BINARY_FN(mul)
+GRAFT_DECLARE_BINARY_FN(div) GRAFT_DECLARE_BINARY_FN(pow) GRAFT_DECLARE_BINARY_FN(maximum)
+GRAFT_DECLARE_BINARY_FN(minimum) GRAFT_DECLARE_BINARY_FN(eq) GRAFT_DECLARE_BINARY_FN(ne)
+GRAFT_DECLARE_BINARY_FN(lt) GRAFT_DECLARE_BINARY_FN(le) GRAFT_DECLARE_BINARY_FN(gt)
+GRAFT_DECLARE_BINARY_FN(ge)
+#undef GRAFT_DECLARE_BINARY_FN
+
+// cond ? a : b, broadcasting all three; cond must be bool.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+
+// In-place forms write into `self` and keep its dtype: a result dtype that cannot be cast
+// back (float into an int tensor) is an error, and so is writing into a broadcast view.
+#define GRAFT_DECLARE_UNARY_INPLACE_FN(name, ...) const Tensor& name##_(const Tensor& self);
+GRAFT_DECLARE_UNARY_INPLACE_FN(neg) GRAFT_DECLARE_UNARY_INPLACE_FN(abs)
+GRAFT_DECLARE_UNARY_INPLACE_FN(exp) GRAFT_DECLARE_UNARY_INPLACE_FN(log)
+GRAFT_DECLARE_UNARY_INPLACE_FN(sqrt) GRAFT_DECLARE_UNARY_INPLACE_FN(rsqrt)
+GRAFT_DECLARE_UNARY_INPLACE_FN(sin) GRAFT_DECLARE_UNARY_INPLACE_FN(cos)
+GRAFT_DECLARE_UNARY_INPLACE_FN(tanh) GRAFT_DECLARE_UNARY_INPLACE_FN(sigmoid)
+GRAFT_DECLARE_UNARY_INPLACE_FN(relu) GRAFT_DECLARE_UNARY_INPLACE_FN(gelu)
+GRAFT_DECLARE_UNARY_INPLACE_FN(silu)
+#undef GRAFT_DECLARE_UNARY_INPLACE_FN
+#define GRAFT_DECLARE_BINARY_INPLACE_FN(name, ...)                  \
+  const Tensor& name##_(const Tensor& self, const Tensor& other); \
+  const Tensor& name##_(const Tensor& self, Scalar other);
+GRAFT_DECLARE_BINARY_INPLACE_FN(add) GRAFT_DECLARE_BINARY_INPLACE_FN(sub)
+GRAFT_DECLARE_BINARY_INPLACE_FN(mul) GRAFT_DECLARE_BINARY_INPLACE_FN(div)
+GRAFT_DECLARE_BINARY_INPLACE_FN(pow) GRAFT_DECLARE_BINARY_INPLACE_FN(maximum)
+GRAFT_DECLARE_BINARY_INPLACE_FN(minimum)
+#undef GRAFT_DECLARE_BINARY_INPLACE_FN
+const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min,
+                     std::optional<Scalar> max = std::nullopt);
+const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, Scalar value);
+const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
+                           const Tensor& src);
+
+// ---- copies (ops_copy.cpp)
+
+// dst[...] = src broadcast to dst's shape, converting dtype and device.
+void copy_into(const Tensor& dst, const Tensor& src);
+
+// ---- comparisons of whole tensors (ops_compare.cpp)
+
+// |a - b| <= atol + rtol * |b| elementwise (NaNs unequal), shapes broadcast.
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+// Same shape and the same values (dtypes may differ).
+bool equal(const Tensor& a, const Tensor& b);
+
+// ---- reductions (ops_reduce.cpp); an empty `dims` reduces every dim
+
+Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor prod(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor max(const Tensor& x, const Dims& dims = {}, bool keepdim = false);  // like torch.amax
+Tensor min(const Tensor& x, const Dims& dims = {}, bool keepdim = false);  // like torch.amin
+Tensor logsumexp(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor all(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor any(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& x, const Dims& dims = {}, bool keepdim = false, int64_t correction = 1);
+Tensor std(const Tensor& x, const Dims& dims = {}, bool keepdim = false, int64_t correction = 1);
+// Over the flattened tensor when dim is nullopt (then keepdim gives all-ones dims).
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// ---- linear algebra and softmax (ops_matmul.cpp, ops_softmax.cpp)
+
+// torch.matmul's rules: 1-D x 1-D dot, 2-D x 2-D mm, 1-D operands get a dim prepended /
+// appended and removed again, batch dims broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);   // (n, k) x (k, m) only
+Tensor bmm(const Tensor& a, const Tensor& b);  // (b, n, k) x (b, k, m) only
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- joining and indexing (ops_index.cpp)
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// out[i][j] = x[index[i][j]][j] for dim 0 (and likewise for other dims), as torch.gather.
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+// out = x; out[index[i][j]][j] += src[i][j] for dim 0, as torch.scatter_add.
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+
+// ---- operators
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }
+inline Tensor operator+(Scalar a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator-(const Tensor& a, Scalar b) { return sub(a, b); }
+inline Tensor operator-(Scalar a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator*(const Tensor& a, Scalar b) { return mul(a, b); }
+inline Tensor operator*(Scalar a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
+inline Tensor operator/(Scalar a, const Tensor& b) { return div(a, b); }
+inline Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+inline Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }
+inline Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+inline Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
+inline Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+inline Tensor operator<(const Tensor& a, Scalar b) { return lt(a, b); }
+inline Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+inline Tensor operator<=(const Tensor& a, Scalar b) { return le(a, b); }
+inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+inline Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
+inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+inline Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+
+}  // namespace graft

@@ -1,0 +1,84 @@
+// Copies: copy_, contiguous, clone, to(dtype), to(device), fill_, index_put_.
+//
+// Everything that moves or converts data comes down to copy_into(), which runs the copy
+// kernel on one device and, across devices, first moves a contiguous image of the source
+// with the backend's transfer function.
+#include "graft/autograd/op_utils.h"
+
+namespace graft {
+
+using kernels::kernel_table;
+using kernels::lookup;
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  ops::check_writable("copy_", dst);
+  GRAFT_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(),
+              "copy_(): the source of shape ", src.shape(),
+              " cannot be broadcast to the destination's shape ", dst.shape());
+  if (dst.numel() == 0) return;
+  if (dst.device() == src.device()) {
+    ops::run_elementwise(lookup(kernel_table().copy, dst.device(), "copy_"), {dst, src});
+    return;
+  }
+  // Across devices: transfer a contiguous image, then convert/scatter on the destination.
+  const kernels::TransferFn transfer = kernel_table().transfer;
+  GRAFT_CHECK(transfer != nullptr, "copy_(): cannot copy from ", src.device(), " to ",
+              dst.device(), ": this build of graft has no CUDA backend");
+  const Tensor image = src.contiguous();
+  const bool direct = dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape();
+  const Tensor staging = direct ? dst : empty(src.shape(), TensorOptions(src.dtype()).device(dst.device()));
+  transfer(staging.data_ptr(), dst.device(), image.data_ptr(), src.device(), image.nbytes());
+  if (!direct) copy_into(dst, staging);
+}
+
+const Tensor& Tensor::copy_(const Tensor& src) const {
+  copy_into(*this, src);
+  return *this;
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty_like(*this);
+  copy_into(out, *this);
+  return out;
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == this->dtype()) return *this;
+  Tensor out = empty(shape(), TensorOptions(dtype).device(device()));
+  copy_into(out, *this);
+  return out;
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor out = empty(shape(), TensorOptions(dtype()).device(device));
+  copy_into(out, *this);
+  return out;
+}
+
+const Tensor& Tensor::fill_(Scalar value) const {
+  ops::check_writable("fill_", *this);
+  kernels::OperandView view = ops::broadcast_operand(*this, shape());
+  lookup(kernel_table().fill, device(), "fill_")(kernels::make_elementwise_iter(shape(), &view, 1),
+                                                  value);
+  return *this;
+}
+
+const Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices,
+                                 const Tensor& value) const {
+  index(indices).copy_(value);
+  return *this;
+}
+
+const Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, Scalar value) const {
+  index(indices).fill_(value);
+  return *this;
+}
+
+namespace detail {
+Tensor host_contiguous(const Tensor& t) { return t.cpu().contiguous(); }
+}  // namespace detail
+
+}  // namespace graft

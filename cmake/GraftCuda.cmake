@@ -1,0 +1,31 @@
+# The CUDA backend: built when GRAFT_CUDA is ON, or AUTO and nvcc is found.
+# Its sources (kernels/cuda/*.cu) arrive with the CUDA backend issue; until then a
+# CUDA build is an honest error rather than a library that pretends to have it.
+include(CheckLanguage)
+set(GRAFT_HAS_CUDA OFF)
+if(GRAFT_CUDA STREQUAL "ON" OR GRAFT_CUDA STREQUAL "AUTO")
+  file(GLOB GRAFT_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu
+                                                 ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cpp)
+  if(GRAFT_CUDA_SOURCES)
+    check_language(CUDA)
+    if(CMAKE_CUDA_COMPILER)
+      set(GRAFT_HAS_CUDA ON)
+    elseif(GRAFT_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "GRAFT_CUDA=ON but no CUDA compiler (nvcc) was found")
+    endif()
+  elseif(GRAFT_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "GRAFT_CUDA=ON but this checkout has no CUDA backend sources yet")
+  endif()
+endif()
+message(STATUS "graft: CUDA backend ${GRAFT_HAS_CUDA}")
+
+function(graft_add_cuda_backend target)
+  if(NOT GRAFT_HAS_CUDA)
+    return()
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  target_sources(${target} PRIVATE ${GRAFT_CUDA_SOURCES})
+  target_compile_definitions(${target} PUBLIC GRAFT_HAS_CUDA)
+  target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas)
+endfunction()

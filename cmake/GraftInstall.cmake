@@ -1,0 +1,21 @@
+# `cmake --install` lays out headers, the library and graftConfig.cmake so that an outside
+# project's find_package(graft) + target_link_libraries(app graft::graft) works.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS graft EXPORT graftTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/graft/graft.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft)
+foreach(layer core kernels kernels/cpu autograd)
+  file(GLOB layer_headers ${PROJECT_SOURCE_DIR}/${layer}/*.h)
+  install(FILES ${layer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft/${layer})
+endforeach()
+install(EXPORT graftTargets NAMESPACE graft:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/graft)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/graftConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/graftConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/graft)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/graftConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/graftConfig.cmake ${PROJECT_BINARY_DIR}/graftConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/graft)

@@ -1,0 +1,93 @@
+// Element types, their C++ twins, and type promotion.
+//
+// graft's six dtypes form a single chain, bool < uint8 < int32 < int64 < float32 < float64,
+// so promoting two dtypes is taking the larger one (NumPy/PyTorch agree on every pair of
+// these six). What makes promotion subtle is *who* takes part: see result_type() below.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <type_traits>
+
+#include "graft/core/error.h"
+
+namespace graft {
+
+enum class DType : uint8_t { kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64 };
+
+inline constexpr DType kBool = DType::kBool;
+inline constexpr DType kUInt8 = DType::kUInt8;
+inline constexpr DType kInt32 = DType::kInt32;
+inline constexpr DType kInt64 = DType::kInt64;
+inline constexpr DType kFloat32 = DType::kFloat32;
+inline constexpr DType kFloat64 = DType::kFloat64;
+inline constexpr int kNumDTypes = 6;
+
+// The dtype a floating-point result takes when nothing else decides (PyTorch's default).
+inline constexpr DType kDefaultFloat = kFloat32;
+
+const char* dtype_name(DType dtype);  // "float32", ...
+std::ostream& operator<<(std::ostream& out, DType dtype);
+
+constexpr int64_t element_size(DType dtype) {
+  switch (dtype) {
+    case kBool:
+    case kUInt8: return 1;
+    case kInt32:
+    case kFloat32: return 4;
+    case kInt64:
+    case kFloat64: return 8;
+  }
+  return 0;
+}
+
+constexpr bool is_floating_point(DType dtype) { return dtype == kFloat32 || dtype == kFloat64; }
+constexpr bool is_integral(DType dtype, bool include_bool = false) {
+  return include_bool ? !is_floating_point(dtype) : (!is_floating_point(dtype) && dtype != kBool);
+}
+
+// The larger of two dtypes in the promotion chain.
+constexpr DType promote_types(DType a, DType b) { return a > b ? a : b; }
+
+// C++ type <-> dtype.
+template <class T>
+struct dtype_of;
+template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
+template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
+template <> struct dtype_of<int32_t> { static constexpr DType value = kInt32; };
+template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
+template <> struct dtype_of<float> { static constexpr DType value = kFloat32; };
+template <> struct dtype_of<double> { static constexpr DType value = kFloat64; };
+template <class T>
+inline constexpr DType dtype_of_v = dtype_of<std::remove_cv_t<T>>::value;
+
+// Calls fn(T{}) with T the C++ type of `dtype`: the one dtype switch every kernel uses.
+// `op` names the caller for the error message of an unsupported dtype.
+template <class Fn>
+decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case kBool: return fn(bool{});
+    case kUInt8: return fn(uint8_t{});
+    case kInt32: return fn(int32_t{});
+    case kInt64: return fn(int64_t{});
+    case kFloat32: return fn(float{});
+    case kFloat64: return fn(double{});
+  }
+  detail::fail("unknown dtype ", static_cast<int>(dtype));
+}
+
+// Operands of an op take part in promotion with three priorities, as in PyTorch: tensors
+// with dimensions decide first; 0-d tensors and then plain C++ numbers only raise the
+// *category* (bool < integer < floating), taking the category's default dtype. So
+// int32_tensor + 2.5 is float32, float32_tensor + float64_0d is float32, and
+// uint8_tensor + 1000 stays uint8 (as PyTorch wraps).
+enum class OperandKind : uint8_t { kScalar, kZeroDim, kTensor };
+
+struct Operand {
+  DType dtype;
+  OperandKind kind;
+};
+
+DType result_type(std::initializer_list<Operand> operands);
+
+}  // namespace graft

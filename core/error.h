@@ -1,0 +1,42 @@
+// graft::Error and the GRAFT_CHECK macro: the one way graft reports bad input.
+//
+// Every message names the op, the shapes / dtypes / devices involved and, when there
+// is one, the fix, in the manner of PyTorch's messages. Messages are built only when a
+// check fails, so a passing check costs one branch.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace graft {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+namespace detail {
+
+// Streams every argument into one string: make_message("got ", 3, " dims").
+template <class... Args>
+std::string make_message(const Args&... args) {
+  std::ostringstream out;
+  (out << ... << args);
+  return out.str();
+}
+
+template <class... Args>
+[[noreturn]] void fail(const Args&... args) {
+  throw Error(make_message(args...));
+}
+
+}  // namespace detail
+}  // namespace graft
+
+// GRAFT_CHECK(cond, "op(): message parts ", value, ...) throws graft::Error when cond is false.
+#define GRAFT_CHECK(cond, ...)                               \
+  do {                                                       \
+    if (!(cond)) [[unlikely]] ::graft::detail::fail(__VA_ARGS__); \
+  } while (false)

@@ -1,0 +1,77 @@
+// Shape: the sizes (or strides) of a tensor, and the arithmetic on them.
+//
+// A Shape is a small vector of int64_t stored inline (no heap allocation), because every
+// op builds a few of them and the host overhead of a tiny op is part of graft's budget.
+// The inline capacity, kMaxDims, bounds the rank of a tensor.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "graft/core/error.h"
+
+namespace graft {
+
+inline constexpr int kMaxDims = 16;
+
+class Shape {
+ public:
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> sizes) { assign(sizes.begin(), sizes.end()); }
+  Shape(const std::vector<int64_t>& sizes) { assign(sizes.begin(), sizes.end()); }  // NOLINT
+  // A shape of `n` copies of `value`.
+  static Shape filled(int64_t n, int64_t value);
+
+  int64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t& operator[](int64_t i) { return data_[i]; }
+  int64_t operator[](int64_t i) const { return data_[i]; }
+  int64_t back() const { return data_[size_ - 1]; }
+  int64_t* begin() { return data_.data(); }
+  int64_t* end() { return data_.data() + size_; }
+  const int64_t* begin() const { return data_.data(); }
+  const int64_t* end() const { return data_.data() + size_; }
+  const int64_t* data() const { return data_.data(); }
+
+  void push_back(int64_t value);
+  void insert(int64_t pos, int64_t value);
+  void erase(int64_t pos);
+  void pop_back() { --size_; }
+
+  // Product of the sizes; 1 for the empty shape (a 0-d tensor has one element).
+  int64_t numel() const;
+  std::vector<int64_t> vec() const { return {begin(), end()}; }
+  std::string str() const;  // "(2, 3)", "(3,)", "()"
+
+  friend bool operator==(const Shape& a, const Shape& b);
+
+ private:
+  template <class It>
+  void assign(It first, It last) {
+    auto n = static_cast<int64_t>(last - first);
+    GRAFT_CHECK(n <= kMaxDims, "Shape: graft tensors have at most ", kMaxDims, " dims, got ", n);
+    size_ = n;
+    for (int64_t i = 0; first != last; ++first, ++i) data_[i] = *first;
+  }
+
+  std::array<int64_t, kMaxDims> data_{};
+  int64_t size_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& out, const Shape& shape);
+
+// Row-major strides (in elements) of a contiguous tensor of `shape`.
+Shape contiguous_strides(const Shape& shape);
+
+// NumPy broadcasting of two shapes; the error names both shapes, the dim and both sizes.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast");
+
+// Maps a possibly negative dim into [0, ndim); the error names the op and the valid range.
+// A 0-d tensor accepts dims -1 and 0 (as PyTorch does) when `scalar_ok` is set.
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op, bool scalar_ok = true);
+
+}  // namespace graft

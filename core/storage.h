@@ -1,0 +1,42 @@
+// Storage: one block of memory shared by a tensor and all of its views.
+//
+// The block is freed by its deleter when the last Tensor (or view) referring to it dies:
+// graft's own allocations return to their allocator, from_blob's borrowed memory is left
+// alone, and from_blob with a deleter hands the memory back to its owner.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "graft/core/device.h"
+
+namespace graft {
+
+class Storage {
+ public:
+  using Deleter = std::function<void(void*)>;
+
+  Storage(void* data, size_t nbytes, Device device, Deleter deleter)
+      : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
+  ~Storage() {
+    if (deleter_) deleter_(data_);
+  }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // A fresh block from the device's allocator.
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device device);
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_;
+  size_t nbytes_;
+  Device device_;
+  Deleter deleter_;
+};
+
+}  // namespace graft

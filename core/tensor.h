@@ -1,0 +1,245 @@
+// Tensor: a handle to an n-dimensional strided view of a Storage.
+//
+// A Tensor is cheap to copy: copies share the same TensorImpl (like libtorch's Tensor or a
+// Python reference). A *view* (view, permute, narrow, index, ...) gets its own
+// TensorImpl with new sizes/strides/offset over the *same* Storage, so writes through one
+// are seen through the other: the zero-copy sharing the seed article is about.
+//
+// This header declares the whole method surface. Metadata and views are computed here in
+// core/ (pure stride arithmetic); methods that compute on the data are one-line forwards to
+// the free functions of the op layer (autograd/ops.h), which dispatch to the kernels.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "graft/core/device.h"
+#include "graft/core/dtype.h"
+#include "graft/core/scalar.h"
+#include "graft/core/shape.h"
+#include "graft/core/storage.h"
+#include "graft/core/tensor_index.h"
+#include "graft/core/tensor_options.h"
+
+namespace graft {
+
+// Dims lists the dims a reduction or permute works on; negative dims count from the end.
+using Dims = Shape;
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Shape strides;       // in elements, not bytes
+  int64_t offset = 0;  // in elements, from storage->data()
+  DType dtype = kFloat32;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // ---- metadata
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl().shape; }
+  const Shape& sizes() const { return impl().shape; }
+  int64_t size(int64_t dim) const;
+  const Shape& strides() const { return impl().strides; }
+  int64_t stride(int64_t dim) const;
+  int64_t dim() const { return impl().shape.size(); }
+  int64_t numel() const { return impl().shape.numel(); }
+  DType dtype() const { return impl().dtype; }
+  Device device() const { return impl().storage->device(); }
+  bool is_cpu() const { return device().is_cpu(); }
+  bool is_cuda() const { return device().is_cuda(); }
+  int64_t element_size() const { return graft::element_size(dtype()); }
+  int64_t nbytes() const { return numel() * element_size(); }
+  int64_t storage_offset() const { return impl().offset; }
+  bool is_contiguous() const;
+  // True when both handles view the same memory with the same layout.
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  const std::shared_ptr<Storage>& storage() const { return impl().storage; }
+
+  // Pointer to the first element; data_ptr<T>() checks that T matches the dtype.
+  void* data_ptr() const;
+  template <class T>
+  T* data_ptr() const;
+  // The single element of a one-element tensor, converted to T (copies from the device).
+  template <class T>
+  T item() const;
+  // All elements in row-major order, converted to T (copies from the device).
+  template <class T>
+  std::vector<T> to_vector() const;
+  // A zero-copy Eigen::Map over a 0-, 1- or 2-D CPU tensor, strides kept (eigen_view.h).
+  template <class T>
+  auto eigen() const;
+
+  // ---- views: share storage, never copy (errors say when a view is impossible)
+  Tensor view(const Shape& shape) const;
+  Tensor reshape(const Shape& shape) const;  // a view when possible, else a copy
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor permute(const Dims& dims) const;
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;  // transpose of a <= 2-D tensor
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor expand(const Shape& shape) const;  // -1 keeps a size; new dims go in front
+  Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor index(std::initializer_list<TensorIndex> indices) const;
+  Tensor index(const std::vector<TensorIndex>& indices) const;
+  Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
+  Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
+  Tensor alias() const;   // a new handle to the same view
+  Tensor detach() const;  // shares memory; cut from any autograd graph
+
+  // ---- copies and conversions
+  Tensor contiguous() const;  // `*this` when already contiguous
+  Tensor clone() const;
+  const Tensor& copy_(const Tensor& src) const;  // broadcasts src, converts its dtype/device
+  Tensor to(DType dtype) const;                  // `*this` when nothing changes
+  Tensor to(Device device) const;
+  Tensor to(DeviceType type) const { return to(Device(type)); }
+  Tensor cpu() const { return to(Device::cpu()); }
+  Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
+
+  // ---- in-place writes
+  const Tensor& fill_(Scalar value) const;
+  const Tensor& zero_() const { return fill_(0); }
+  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, const Tensor& value) const;
+  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, Scalar value) const;
+
+  // ---- math (forwards to autograd/ops.h; see there for semantics)
+#define GRAFT_DECLARE_UNARY(name) \
+  Tensor name() const;            \
+  const Tensor& name##_() const;
+  GRAFT_DECLARE_UNARY(neg) GRAFT_DECLARE_UNARY(abs) GRAFT_DECLARE_UNARY(exp)
+  GRAFT_DECLARE_UNARY(log) GRAFT_DECLARE_UNARY(sqrt) GRAFT_DECLARE_UNARY(rsqrt)
+  GRAFT_DECLARE_UNARY(sin) GRAFT_DECLARE_UNARY(cos) GRAFT_DECLARE_UNARY(tanh)
+  GRAFT_DECLARE_UNARY(sigmoid) GRAFT_DECLARE_UNARY(relu) GRAFT_DECLARE_UNARY(gelu)
+  GRAFT_DECLARE_UNARY(silu)
+#undef GRAFT_DECLARE_UNARY
+
+#define GRAFT_DECLARE_BINARY(name)                 \
+  Tensor name(const Tensor& other) const;          \
+  Tensor name(Scalar other) const;                 \
+  const Tensor& name##_(const Tensor& other) const; \
+  const Tensor& name##_(Scalar other) const;
+  GRAFT_DECLARE_BINARY(add) GRAFT_DECLARE_BINARY(sub) GRAFT_DECLARE_BINARY(mul)
+  GRAFT_DECLARE_BINARY(div) GRAFT_DECLARE_BINARY(pow) GRAFT_DECLARE_BINARY(maximum)
+  GRAFT_DECLARE_BINARY(minimum)
+#undef GRAFT_DECLARE_BINARY
+
+#define GRAFT_DECLARE_COMPARISON(name)    \
+  Tensor name(const Tensor& other) const; \
+  Tensor name(Scalar other) const;
+  GRAFT_DECLARE_COMPARISON(eq) GRAFT_DECLARE_COMPARISON(ne) GRAFT_DECLARE_COMPARISON(lt)
+  GRAFT_DECLARE_COMPARISON(le) GRAFT_DECLARE_COMPARISON(gt) GRAFT_DECLARE_COMPARISON(ge)
+#undef GRAFT_DECLARE_COMPARISON
+
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  const Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor masked_fill(const Tensor& mask, Scalar value) const;
+  const Tensor& masked_fill_(const Tensor& mask, Scalar value) const;
+
+  // Reductions: no arguments reduce everything to a 0-d tensor.
+#define GRAFT_DECLARE_REDUCTION(name) \
+  Tensor name() const;                \
+  Tensor name(const Dims& dims, bool keepdim = false) const;
+  GRAFT_DECLARE_REDUCTION(sum) GRAFT_DECLARE_REDUCTION(mean) GRAFT_DECLARE_REDUCTION(prod)
+  GRAFT_DECLARE_REDUCTION(max) GRAFT_DECLARE_REDUCTION(min) GRAFT_DECLARE_REDUCTION(logsumexp)
+  GRAFT_DECLARE_REDUCTION(all) GRAFT_DECLARE_REDUCTION(any)
+#undef GRAFT_DECLARE_REDUCTION
+  // var/std use Bessel's correction by default (correction = 1), as PyTorch does.
+  Tensor var(int64_t correction = 1) const;
+  Tensor var(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;
+  Tensor std(int64_t correction = 1) const;
+  Tensor std(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;
+  // Index of the extreme element of the flattened tensor, or along one dim (int64).
+  Tensor argmax() const;
+  Tensor argmax(int64_t dim, bool keepdim = false) const;
+  Tensor argmin() const;
+  Tensor argmin(int64_t dim, bool keepdim = false) const;
+
+  Tensor matmul(const Tensor& other) const;
+  Tensor mm(const Tensor& other) const;
+  Tensor bmm(const Tensor& other) const;
+  Tensor softmax(int64_t dim) const;
+  Tensor log_softmax(int64_t dim) const;
+
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  const Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
+
+  const Tensor& operator+=(const Tensor& o) const { return add_(o); }
+  const Tensor& operator-=(const Tensor& o) const { return sub_(o); }
+  const Tensor& operator*=(const Tensor& o) const { return mul_(o); }
+  const Tensor& operator/=(const Tensor& o) const { return div_(o); }
+  const Tensor& operator+=(Scalar o) const { return add_(o); }
+  const Tensor& operator-=(Scalar o) const { return sub_(o); }
+  const Tensor& operator*=(Scalar o) const { return mul_(o); }
+  const Tensor& operator/=(Scalar o) const { return div_(o); }
+
+  TensorImpl& impl() const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// ---- the handful of factories core/ builds without kernels (the rest: autograd/ops.h)
+
+// Uninitialised memory of the given shape.
+Tensor empty(const Shape& shape, TensorOptions options = {});
+Tensor empty_like(const Tensor& t);
+Tensor empty_like(const Tensor& t, TensorOptions options);
+// A tensor over memory graft does not own. Without a deleter the caller keeps `data` alive
+// for as long as any view of it lives; with one, graft calls it when the last view dies.
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options = {});
+Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options);
+Tensor from_blob(void* data, const Shape& shape, TensorOptions options,
+                 std::function<void(void*)> deleter);
+Tensor from_blob(void* data, const Shape& shape, DType dtype, std::function<void(void*)> deleter);
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t);  // NumPy-like repr (print.cpp)
+
+// ---- template definitions
+
+namespace detail {
+void check_data_ptr_dtype(const Tensor& t, DType requested);
+// A contiguous CPU float64/int64 copy used by item/to_vector.
+Tensor host_contiguous(const Tensor& t);
+}  // namespace detail
+
+template <class T>
+T* Tensor::data_ptr() const {
+  detail::check_data_ptr_dtype(*this, dtype_of_v<T>);
+  return static_cast<T*>(data_ptr());
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  const Tensor host = detail::host_contiguous(*this);
+  std::vector<T> out(static_cast<size_t>(host.numel()));
+  visit_dtype(host.dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    const S* src = static_cast<const S*>(host.data_ptr());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(src[i]);
+  });
+  return out;
+}
+
+template <class T>
+T Tensor::item() const {
+  GRAFT_CHECK(numel() == 1, "item(): a Tensor with ", numel(),
+              " elements cannot be converted to a scalar (shape ", shape(), ")");
+  return to_vector<T>()[0];
+}
+
+}  // namespace graft

@@ -1,0 +1,20 @@
+// graft: NumPy on the GPU plus autograd, in C++.
+//
+//   #include <graft/graft.h>
+//   namespace g = graft;
+//   Eigen::MatrixXf m = Eigen::MatrixXf::Random(2, 3);
+//   g::Tensor t = g::from_eigen(m);        // zero-copy view of m
+//   g::Tensor y = (t * 2).relu().sum({1});  // NumPy-style math, broadcasting, reductions
+//   std::cout << y << "\n";                 // tensor([..., ...])
+//
+// This umbrella header is all a user includes; see docs/tour.md for a walk through it.
+#pragma once
+
+#include "graft/core/device.h"
+#include "graft/core/dtype.h"
+#include "graft/core/eigen_view.h"
+#include "graft/core/error.h"
+#include "graft/core/scalar.h"
+#include "graft/core/shape.h"
+#include "graft/core/tensor.h"
+#include "graft/autograd/ops.h"

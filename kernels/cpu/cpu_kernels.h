@@ -1,0 +1,15 @@
+// Registration of the CPU backend's kernel families (one function per family file).
+#pragma once
+
+#include "graft/kernels/dispatch.h"
+
+namespace graft::kernels::cpu {
+
+void register_elementwise(KernelTable& table);  // elementwise.cpp
+void register_reduce(KernelTable& table);       // reduce.cpp
+void register_matmul(KernelTable& table);       // matmul.cpp
+void register_softmax(KernelTable& table);      // softmax.cpp
+void register_index(KernelTable& table);        // index.cpp
+void register_random(KernelTable& table);       // random.cpp
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,114 @@
+// cpu_elementwise_loop: the one loop every CPU elementwise kernel runs.
+//
+// It walks an ElementwiseIter in runs along the innermost dim, splitting the flat range
+// across threads for large tensors. Within a run, when every operand is either contiguous
+// (stride 1) or a broadcast scalar (stride 0), a loop specialised on that pattern lets the
+// compiler vectorise: `x + y`, `x + 2` and `2 + x` each get their own tight loop. Anything
+// else takes the general strided loop.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/strided_index.h"
+
+namespace graft::kernels::cpu {
+
+namespace detail {
+
+// Operand I+1 is contiguous when bit I of Mask is set, a broadcast scalar otherwise.
+template <unsigned Mask, class R, class Op, class... In, size_t... I>
+void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
+  R* out = reinterpret_cast<R*>(p[0]);
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[((Mask >> I) & 1u) ? i : 0]...));
+}
+
+template <class R, class... In, class Op, size_t... I>
+void run_strided(const Op& op, char* const* p, const int64_t* s, int64_t n,
+                 std::index_sequence<I...>) {
+  R* out = reinterpret_cast<R*>(p[0]);
+  for (int64_t i = 0; i < n; ++i)
+    out[i * s[0]] = static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[i * s[I + 1]]...));
+}
+
+// A table of run_dense instantiations indexed by mask.
+template <class R, class Op, class... In, unsigned... M>
+constexpr auto dense_table(std::integer_sequence<unsigned, M...>) {
+  using Fn = void (*)(const Op&, char* const*, int64_t, std::index_sequence_for<In...>);
+  return std::array<Fn, sizeof...(M)>{&run_dense<M, R, Op, In...>...};
+}
+
+// One run of n elements starting at pointers p with element strides s.
+template <class R, class... In, class Op>
+void run(const Op& op, char* const* p, const int64_t* s, int64_t n) {
+  constexpr size_t kInputs = sizeof...(In);
+  using Seq = std::index_sequence_for<In...>;
+  if (s[0] == 1) {
+    unsigned mask = 0;
+    bool dense = true;
+    for (size_t i = 0; i < kInputs; ++i) {
+      if (s[i + 1] == 1) mask |= 1u << i;
+      else if (s[i + 1] != 0) dense = false;
+    }
+    if (dense) {
+      static constexpr auto table =
+          dense_table<R, Op, In...>(std::make_integer_sequence<unsigned, (1u << kInputs)>{});
+      table[mask](op, p, n, Seq{});
+      return;
+    }
+  }
+  run_strided<R, In...>(op, p, s, n, Seq{});
+}
+
+}  // namespace detail
+
+// out[i] = op(in_1[i], ..., in_k[i]) over the whole iteration; R and In... are the C++
+// types of operand 0 and operands 1..k.
+template <class R, class... In, class Op>
+void cpu_elementwise_loop(const ElementwiseIter& it, const Op& op) {
+  constexpr int kOperands = 1 + sizeof...(In);
+  if (it.numel == 0) return;
+  const int64_t elem_size[kOperands] = {sizeof(R), sizeof(In)...};
+  if (it.ndim == 0) {
+    char* p[kOperands];
+    int64_t s[kOperands] = {};
+    for (int k = 0; k < kOperands; ++k) p[k] = it.operands[k].data;
+    detail::run<R, In...>(op, p, s, 1);
+    return;
+  }
+  const int last = it.ndim - 1;
+  const int64_t inner = it.sizes[last];
+  int64_t inner_strides[kOperands];
+  for (int k = 0; k < kOperands; ++k) inner_strides[k] = it.operands[k].strides[last];
+
+  parallel_for(0, it.numel, kParallelGrain, [&](int64_t begin, int64_t end) {
+    // The multi-index of `begin`, then runs along the innermost dim until `end`.
+    int64_t idx[kMaxDims];
+    int64_t rem = begin;
+    for (int d = last; d >= 0; --d) {
+      idx[d] = rem % it.sizes[d];
+      rem /= it.sizes[d];
+    }
+    for (int64_t pos = begin; pos < end;) {
+      char* p[kOperands];
+      for (int k = 0; k < kOperands; ++k) {
+        int64_t offset = 0;
+        for (int d = 0; d <= last; ++d) offset += idx[d] * it.operands[k].strides[d];
+        p[k] = it.operands[k].data + offset * elem_size[k];
+      }
+      const int64_t n = std::min(inner - idx[last], end - pos);
+      detail::run<R, In...>(op, p, inner_strides, n);
+      pos += n;
+      idx[last] += n;
+      for (int d = last; d > 0 && idx[d] == it.sizes[d]; --d) {
+        idx[d] = 0;
+        ++idx[d - 1];
+      }
+    }
+  });
+}
+
+}  // namespace graft::kernels::cpu

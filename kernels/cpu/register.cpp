@@ -1,0 +1,15 @@
+// Fills the CPU column of the kernel table.
+#include "graft/kernels/cpu/cpu_kernels.h"
+
+namespace graft::kernels {
+
+void register_cpu_kernels(KernelTable& table) {
+  cpu::register_elementwise(table);
+  cpu::register_reduce(table);
+  cpu::register_matmul(table);
+  cpu::register_softmax(table);
+  cpu::register_index(table);
+  cpu::register_random(table);
+}
+
+}  // namespace graft::kernels

@@ -1,0 +1,115 @@
+// The dispatch table: for each op, one kernel per device type.
+//
+// The op layer (autograd/ops_*.cpp) computes shapes, broadcasting and the result dtype
+// once, allocates the output, and then calls the kernel found here for the tensors'
+// device; the kernel switches on dtype with visit_dtype(). Each backend fills its column
+// of the table in one registration function (register_cpu_kernels, register_cuda_kernels),
+// called when the table is first used: explicit calls rather than static initialisers,
+// which a static library would silently drop.
+//
+// The op lists below are X-macros: X(name, Functor). Each list generates an enum, the
+// table rows, each backend's registrations and the Tensor methods, so an elementwise op
+// is declared exactly once.
+#pragma once
+
+#include "graft/core/device.h"
+#include "graft/core/error.h"
+#include "graft/core/scalar.h"
+#include "graft/kernels/strided_index.h"
+
+// Unary ops keep the input dtype (integers are promoted first for kFloatingOnly functors).
+#define GRAFT_UNARY_OPS(X)                                                                  \
+  X(neg, NegOp) X(abs, AbsOp) X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) \
+  X(sin, SinOp) X(cos, CosOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp)         \
+  X(gelu, GeluOp) X(silu, SiluOp)
+
+// Binary ops compute in the promoted dtype and return it.
+#define GRAFT_BINARY_OPS(X)                                                             \
+  X(add, AddOp) X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
+  X(minimum, MinimumOp)
+
+// Comparisons compute in the promoted dtype and return bool.
+#define GRAFT_COMPARISON_OPS(X) \
+  X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp)
+
+// Reductions with a kernel of their own (mean, std and logsumexp compose these).
+#define GRAFT_REDUCE_OPS(X) \
+  X(sum) X(prod) X(max) X(min) X(argmax) X(argmin) X(all) X(any) X(var)
+
+namespace graft::kernels {
+
+#define GRAFT_ENUM_ENTRY(name, ...) name,
+enum class UnaryOp { GRAFT_UNARY_OPS(GRAFT_ENUM_ENTRY) kCount };
+enum class BinaryOp { GRAFT_BINARY_OPS(GRAFT_ENUM_ENTRY) kCount };
+enum class ComparisonOp { GRAFT_COMPARISON_OPS(GRAFT_ENUM_ENTRY) kCount };
+enum class ReduceOp { GRAFT_REDUCE_OPS(GRAFT_ENUM_ENTRY) kCount };
+#undef GRAFT_ENUM_ENTRY
+
+const char* op_name(UnaryOp op);
+const char* op_name(BinaryOp op);
+const char* op_name(ComparisonOp op);
+const char* op_name(ReduceOp op);
+
+// Argument blocks of the non-elementwise families, defined in their own headers.
+struct ReduceArgs;       // kernels/reduce.h
+struct MatmulArgs;       // kernels/matmul.h
+struct SoftmaxArgs;      // kernels/softmax.h
+struct GatherArgs;       // kernels/index.h
+struct ScatterAddArgs;   // kernels/index.h
+struct IndexSelectArgs;  // kernels/index.h
+struct RandomArgs;       // kernels/random.h
+
+// Elementwise kernels read operands 1.. and write operand 0 of the iteration.
+using ElementwiseFn = void (*)(const ElementwiseIter&);
+using FillFn = void (*)(const ElementwiseIter&, Scalar value);
+using ReduceFn = void (*)(const ReduceArgs&);
+using MatmulFn = void (*)(const MatmulArgs&);
+using SoftmaxFn = void (*)(const SoftmaxArgs&);
+using GatherFn = void (*)(const GatherArgs&);
+using ScatterAddFn = void (*)(const ScatterAddArgs&);
+using IndexSelectFn = void (*)(const IndexSelectArgs&);
+using RandomFn = void (*)(const RandomArgs&);
+// Copies between two devices (or host <-> device); nbytes of contiguous memory.
+using TransferFn = void (*)(void* dst, Device dst_device, const void* src, Device src_device,
+                            int64_t nbytes);
+
+template <class Fn>
+using PerDevice = Fn[kNumDeviceTypes];
+
+struct KernelTable {
+  PerDevice<ElementwiseFn> unary[static_cast<int>(UnaryOp::kCount)] = {};
+  PerDevice<ElementwiseFn> binary[static_cast<int>(BinaryOp::kCount)] = {};
+  PerDevice<ElementwiseFn> comparison[static_cast<int>(ComparisonOp::kCount)] = {};
+  PerDevice<ReduceFn> reduce[static_cast<int>(ReduceOp::kCount)] = {};
+  PerDevice<ElementwiseFn> copy = {};   // operand 1 -> operand 0, converting the dtype
+  PerDevice<ElementwiseFn> where = {};  // out = cond ? a : b; cond is bool
+  PerDevice<ElementwiseFn> clamp = {};  // out = clamp(x, lo, hi)
+  PerDevice<FillFn> fill = {};
+  PerDevice<MatmulFn> matmul = {};
+  PerDevice<SoftmaxFn> softmax = {};
+  PerDevice<GatherFn> gather = {};
+  PerDevice<ScatterAddFn> scatter_add = {};
+  PerDevice<IndexSelectFn> index_select = {};
+  PerDevice<RandomFn> random = {};
+  TransferFn transfer = nullptr;  // set by a device backend
+};
+
+// The table, filled on first use by every backend built into this library.
+const KernelTable& kernel_table();
+
+void register_cpu_kernels(KernelTable& table);
+#if defined(GRAFT_HAS_CUDA)
+void register_cuda_kernels(KernelTable& table);
+#endif
+
+// The kernel for `device` from a row of the table; an empty slot is a graft::Error that
+// names the op and the device.
+template <class Fn>
+Fn lookup(const PerDevice<Fn>& row, Device device, const char* op) {
+  Fn fn = row[static_cast<int>(device.type())];
+  GRAFT_CHECK(fn != nullptr, op, "(): no kernel for device ", device,
+              device.is_cuda() ? " (this build of graft has no CUDA backend)" : "");
+  return fn;
+}
+
+}  // namespace graft::kernels

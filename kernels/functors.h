@@ -1,0 +1,164 @@
+// The scalar functions behind every elementwise op, shared by the CPU and CUDA backends.
+//
+// Each functor maps scalars of the compute type T to a result; the backends only decide
+// how to walk memory. Adding an elementwise op is one functor here plus one line in the
+// op lists of dispatch.h. Math goes through `float` overloads for float so that CPU and
+// CUDA round the same way.
+#pragma once
+
+#include <cmath>
+#include <type_traits>
+
+#if defined(__CUDACC__)
+#define GRAFT_HOST_DEVICE __host__ __device__
+#else
+#define GRAFT_HOST_DEVICE
+#endif
+
+namespace graft::kernels {
+
+// Functors marked kFloatingOnly are instantiated for float32/float64 only; the op layer
+// promotes integer inputs to float before calling them (exp(int) -> float32, as in PyTorch).
+template <class Op>
+inline constexpr bool floating_only = requires { Op::kFloatingOnly; };
+
+// ---- unary
+
+struct NegOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return static_cast<T>(-a); }
+};
+struct AbsOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const {
+    if constexpr (std::is_unsigned_v<T>) return a;
+    else return a < T(0) ? static_cast<T>(-a) : a;
+  }
+};
+struct ExpOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::exp(a); }
+};
+struct LogOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::log(a); }
+};
+struct SqrtOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::sqrt(a); }
+};
+struct RsqrtOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return T(1) / std::sqrt(a); }
+};
+struct SinOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::sin(a); }
+};
+struct CosOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::cos(a); }
+};
+struct TanhOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::tanh(a); }
+};
+struct SigmoidOp {
+  static constexpr bool kFloatingOnly = true;
+  // 1 / (1 + e^-a) overflows harmlessly to 0 for very negative a.
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return T(1) / (T(1) + std::exp(-a)); }
+};
+struct ReluOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return a > T(0) ? a : T(0); }
+};
+struct GeluOp {
+  static constexpr bool kFloatingOnly = true;
+  // The exact GELU, a * Phi(a), as PyTorch's default (approximate='none').
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const {
+    return a * T(0.5) * (T(1) + std::erf(a * T(0.70710678118654752440)));
+  }
+};
+struct SiluOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return a / (T(1) + std::exp(-a)); }
+};
+
+// ---- binary
+
+struct AddOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a + b); }
+};
+struct SubOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a - b); }
+};
+struct MulOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a * b); }
+};
+struct DivOp {
+  static constexpr bool kFloatingOnly = true;
+  // Only reached with floating T: integer division promotes to float in the op layer.
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return a / b; }
+};
+struct PowOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return std::pow(a, b);
+    } else {
+      // Integer power by squaring; negative exponents give 0 except for bases 1 and -1.
+      if (b < T(0)) {
+        if (a == T(1)) return T(1);
+        if constexpr (std::is_signed_v<T>) {
+          if (a == T(-1)) return (b % 2 == 0) ? T(1) : T(-1);
+        }
+        return T(0);
+      }
+      T result = 1, base = a;
+      for (T e = b; e > T(0); e /= 2) {
+        if (e % 2) result = static_cast<T>(result * base);
+        base = static_cast<T>(base * base);
+      }
+      return result;
+    }
+  }
+};
+struct MaximumOp {
+  // NaN wins, as in PyTorch's maximum.
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (a != a) return a;
+      if (b != b) return b;
+    }
+    return a > b ? a : b;
+  }
+};
+struct MinimumOp {
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (a != a) return a;
+      if (b != b) return b;
+    }
+    return a < b ? a : b;
+  }
+};
+
+// ---- comparisons (result is bool)
+
+struct EqOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a == b; } };
+struct NeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a != b; } };
+struct LtOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a < b; } };
+struct LeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a <= b; } };
+struct GtOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a > b; } };
+struct GeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; } };
+
+// ---- ternary
+
+struct ClampOp {
+  // NaN propagates; bounds are already in T (the op layer fills a missing one with +-inf
+  // or the dtype's extreme).
+  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T lo, T hi) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (a != a) return a;
+    }
+    return a < lo ? lo : (a > hi ? hi : a);
+  }
+};
+
+}  // namespace graft::kernels

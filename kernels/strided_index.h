@@ -1,0 +1,56 @@
+// ElementwiseIter: how an elementwise kernel walks its operands (PyTorch's TensorIterator
+// in miniature). Shape logic lives here, once, so kernels only compute.
+//
+// The op layer hands over the output and its inputs already broadcast to the output's
+// shape (a broadcast dim has stride 0). make_elementwise_iter() then
+//   1. drops dims of size 1,
+//   2. orders dims so the output's smallest stride is innermost,
+//   3. merges neighbouring dims that are contiguous with each other in *every* operand,
+// so a contiguous op becomes a single 1-D loop and `x + bias` a 2-D one. Kernels see
+// sizes/strides in elements, innermost dim last. This header is plain C++ usable from
+// .cu files (no Eigen, no Tensor).
+#pragma once
+
+#include <cstdint>
+
+#include "graft/core/dtype.h"
+#include "graft/core/shape.h"
+
+namespace graft::kernels {
+
+inline constexpr int kMaxOperands = 4;
+
+struct StridedOperand {
+  char* data = nullptr;  // points at the operand's first element
+  DType dtype = kFloat32;
+  int64_t strides[kMaxDims] = {};  // in elements
+};
+
+struct ElementwiseIter {
+  int ndim = 0;  // after coalescing; 0 means a single element
+  int num_operands = 0;  // operand 0 is the output
+  int64_t numel = 0;
+  int64_t sizes[kMaxDims] = {};
+  StridedOperand operands[kMaxOperands];
+
+  // True when every operand steps by one element along a single dim: one flat loop.
+  bool is_contiguous() const {
+    if (ndim > 1) return false;
+    for (int i = 0; i < num_operands; ++i)
+      if (ndim == 1 && operands[i].strides[0] != 1) return false;
+    return true;
+  }
+};
+
+// One operand as the op layer sees it: its data, dtype and strides broadcast to `shape`.
+struct OperandView {
+  void* data;
+  DType dtype;
+  Shape strides;
+};
+
+// Builds the iteration for `shape`; operands[0] is the output.
+ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* operands,
+                                      int num_operands);
+
+}  // namespace graft::kernels
