@@ -12,7 +12,8 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> tens
     }
     GRAFT_CHECK(t->device() == first->device(), op,
                 "(): Expected all tensors to be on the same device, but found at least two "
-                "devices, ", first->device(), " and ", t->device(), "! Move them with .to(device)");
+                "devices, ",
+                first->device(), " and ", t->device(), "! Move them with .to(device)");
   }
 }
 
@@ -20,8 +21,8 @@ void check_writable(const char* op, const Tensor& self) {
   for (int64_t d = 0; d < self.dim(); ++d)
     GRAFT_CHECK(self.strides()[d] != 0 || self.shape()[d] <= 1, op,
                 "(): unsupported operation: more than one element of the written-to tensor "
-                "refers to a single memory location (an expand()ed view of shape ", self.shape(),
-                "). Please clone() the tensor before performing the operation");
+                "refers to a single memory location (an expand()ed view of shape ",
+                self.shape(), "). Please clone() the tensor before performing the operation");
 }
 
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) {
@@ -33,8 +34,7 @@ Tensor scalar_tensor(Scalar value, DType dtype, Device device) {
 kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape) {
   Shape strides = Shape::filled(shape.size(), 0);
   const int64_t lead = shape.size() - t.dim();
-  for (int64_t i = 0; i < t.dim(); ++i)
-    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  for (int64_t i = 0; i < t.dim(); ++i) strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
   return {t.data_ptr(), t.dtype(), strides};
 }
 

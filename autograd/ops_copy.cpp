@@ -22,11 +22,13 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   }
   // Across devices: transfer a contiguous image, then convert/scatter on the destination.
   const kernels::TransferFn transfer = kernel_table().transfer;
-  GRAFT_CHECK(transfer != nullptr, "copy_(): cannot copy from ", src.device(), " to ",
-              dst.device(), ": this build of graft has no CUDA backend");
+  GRAFT_CHECK(transfer != nullptr, "copy_(): cannot copy from ", src.device(), " to ", dst.device(),
+              ": this build of graft has no CUDA backend");
   const Tensor image = src.contiguous();
-  const bool direct = dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape();
-  const Tensor staging = direct ? dst : empty(src.shape(), TensorOptions(src.dtype()).device(dst.device()));
+  const bool direct =
+      dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape();
+  const Tensor staging =
+      direct ? dst : empty(src.shape(), TensorOptions(src.dtype()).device(dst.device()));
   transfer(staging.data_ptr(), dst.device(), image.data_ptr(), src.device(), image.nbytes());
   if (!direct) copy_into(dst, staging);
 }
@@ -62,7 +64,7 @@ const Tensor& Tensor::fill_(Scalar value) const {
   ops::check_writable("fill_", *this);
   kernels::OperandView view = ops::broadcast_operand(*this, shape());
   lookup(kernel_table().fill, device(), "fill_")(kernels::make_elementwise_iter(shape(), &view, 1),
-                                                  value);
+                                                 value);
   return *this;
 }
 

@@ -15,17 +15,18 @@ namespace graft {
 
 using kernels::BinaryOp;
 using kernels::ComparisonOp;
-using kernels::UnaryOp;
 using kernels::kernel_table;
 using kernels::lookup;
+using kernels::UnaryOp;
 
 namespace {
 
 // Transcendental ops on integers compute in float32, as PyTorch's exp(int_tensor) does.
 DType unary_compute_dtype(UnaryOp op, DType dtype) {
   if (op == UnaryOp::neg)
-    GRAFT_CHECK(dtype != kBool, "neg(): negation, the `-` operator, on a bool tensor is not "
-                                "supported. Use logical not (x == false) instead");
+    GRAFT_CHECK(dtype != kBool,
+                "neg(): negation, the `-` operator, on a bool tensor is not "
+                "supported. Use logical not (x == false) instead");
   bool floating = false;
 #define GRAFT_IS_FLOATING(name, Functor) \
   if (op == UnaryOp::name) floating = kernels::floating_only<kernels::Functor>;
@@ -38,9 +39,9 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   const DType dtype = unary_compute_dtype(op, x.dtype());
   const Tensor in = x.to(dtype);
   Tensor out = empty(x.shape(), TensorOptions(dtype).device(x.device()));
-  ops::run_elementwise(lookup(kernel_table().unary[static_cast<int>(op)], x.device(),
-                              kernels::op_name(op)),
-                       {out, in});
+  ops::run_elementwise(
+      lookup(kernel_table().unary[static_cast<int>(op)], x.device(), kernels::op_name(op)),
+      {out, in});
   return out;
 }
 
@@ -49,8 +50,8 @@ Tensor unary(UnaryOp op, const Tensor& x) {
 void check_can_cast(const char* op, DType from, DType to) {
   auto category = [](DType d) { return d == kBool ? 0 : (is_floating_point(d) ? 2 : 1); };
   GRAFT_CHECK(category(from) <= category(to), op, "_(): result type ", from,
-              " can't be cast to the desired output type ", to,
-              "; use the out-of-place ", op, "() or convert the tensor with .to(", from, ")");
+              " can't be cast to the desired output type ", to, "; use the out-of-place ", op,
+              "() or convert the tensor with .to(", from, ")");
 }
 
 // Writes `result` into self (the shared tail of every in-place op).
@@ -90,6 +91,28 @@ Tensor binary(BinaryOp op, Scalar a, const Tensor& b) {
   return binary_tensors(op, ops::scalar_tensor(a, dtype, b.device()), b, dtype);
 }
 
+// self op= other. Runs the kernel straight into self when that is safe: the result dtype
+// is self's and `other` does not share self's memory in a different layout (x += x.t()
+// would read elements already overwritten). Otherwise computes out of place and copies.
+const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, DType dtype) {
+  const char* name = kernels::op_name(op);
+  ops::check_writable(name, self);
+  ops::check_same_device(name, {&self, &other});
+  check_can_cast(name, dtype, self.dtype());
+  const bool same_view = other.storage() == self.storage() &&
+                         other.storage_offset() == self.storage_offset() &&
+                         other.strides() == self.strides() && other.shape() == self.shape();
+  const bool overlaps = other.storage() == self.storage() && !same_view;
+  if (dtype != self.dtype() || overlaps)
+    return assign_result(name, self, binary_tensors(op, self, other, dtype));
+  GRAFT_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name,
+              "_(): output with shape ", self.shape(), " doesn't match the broadcast shape ",
+              broadcast_shapes(self.shape(), other.shape(), name));
+  ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], self.device(), name),
+                       {self, self, other.to(dtype)});
+  return self;
+}
+
 Tensor comparison_tensors(ComparisonOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = kernels::op_name(op);
   ops::check_same_device(name, {&a, &b});
@@ -116,28 +139,29 @@ Tensor comparison(ComparisonOp op, Scalar a, const Tensor& b) {
 
 // ---- unary
 
-#define GRAFT_DEFINE_UNARY(name, ...)                                     \
-  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); }      \
-  const Tensor& name##_(const Tensor& self) {                           \
-    ops::check_writable(#name "_", self);                               \
-    return assign_result(#name, self, unary(UnaryOp::name, self));      \
+#define GRAFT_DEFINE_UNARY(name, ...)                              \
+  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); } \
+  const Tensor& name##_(const Tensor& self) {                      \
+    ops::check_writable(#name "_", self);                          \
+    return assign_result(#name, self, unary(UnaryOp::name, self)); \
   }
 GRAFT_UNARY_OPS(GRAFT_DEFINE_UNARY)
 #undef GRAFT_DEFINE_UNARY
 
 // ---- binary
 
-#define GRAFT_DEFINE_BINARY(name, ...)                                                     \
-  Tensor name(const Tensor& a, const Tensor& b) { return binary(BinaryOp::name, a, b); } \
-  Tensor name(const Tensor& a, Scalar b) { return binary(BinaryOp::name, a, b); }        \
-  Tensor name(Scalar a, const Tensor& b) { return binary(BinaryOp::name, a, b); }        \
-  const Tensor& name##_(const Tensor& self, const Tensor& other) {                       \
-    ops::check_writable(#name "_", self);                                                \
-    return assign_result(#name, self, binary(BinaryOp::name, self, other));              \
-  }                                                                                      \
-  const Tensor& name##_(const Tensor& self, Scalar other) {                              \
-    ops::check_writable(#name "_", self);                                                \
-    return assign_result(#name, self, binary(BinaryOp::name, self, other));              \
+#define GRAFT_DEFINE_BINARY(name, ...)                                                            \
+  Tensor name(const Tensor& a, const Tensor& b) { return binary(BinaryOp::name, a, b); }          \
+  Tensor name(const Tensor& a, Scalar b) { return binary(BinaryOp::name, a, b); }                 \
+  Tensor name(Scalar a, const Tensor& b) { return binary(BinaryOp::name, a, b); }                 \
+  const Tensor& name##_(const Tensor& self, const Tensor& other) {                                \
+    return binary_inplace(BinaryOp::name, self, other,                                            \
+                          binary_dtype(BinaryOp::name, ops::operand(self), ops::operand(other))); \
+  }                                                                                               \
+  const Tensor& name##_(const Tensor& self, Scalar other) {                                       \
+    const DType dtype = binary_dtype(BinaryOp::name, ops::operand(self), ops::operand(other));    \
+    return binary_inplace(BinaryOp::name, self, ops::scalar_tensor(other, dtype, self.device()),  \
+                          dtype);                                                                 \
   }
 GRAFT_BINARY_OPS(GRAFT_DEFINE_BINARY)
 #undef GRAFT_DEFINE_BINARY
@@ -156,8 +180,8 @@ Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, DType dt
   ops::check_same_device("where", {&cond, &a, &b});
   GRAFT_CHECK(cond.dtype() == kBool, "where(): expected condition to be a bool tensor, but got ",
               cond.dtype(), "; compare first, e.g. where(x > 0, ...)");
-  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"),
-                                       b.shape(), "where");
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(shape, TensorOptions(dtype).device(cond.device()));
   ops::run_elementwise(lookup(kernel_table().where, cond.device(), "where"),
                        {out, cond, a.to(dtype), b.to(dtype)});
@@ -186,18 +210,23 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   // A missing bound is the dtype's extreme, so one kernel serves clamp_min, clamp_max, clamp.
   const Scalar lowest = visit_dtype(dtype, [](auto tag) -> Scalar {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<double>::infinity();
-    else return static_cast<int64_t>(std::numeric_limits<T>::lowest());
+    if constexpr (std::is_floating_point_v<T>)
+      return -std::numeric_limits<double>::infinity();
+    else
+      return static_cast<int64_t>(std::numeric_limits<T>::lowest());
   });
   const Scalar highest = visit_dtype(dtype, [](auto tag) -> Scalar {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<double>::infinity();
-    else return static_cast<int64_t>(std::numeric_limits<T>::max());
+    if constexpr (std::is_floating_point_v<T>)
+      return std::numeric_limits<double>::infinity();
+    else
+      return static_cast<int64_t>(std::numeric_limits<T>::max());
   });
   Tensor out = empty(x.shape(), TensorOptions(dtype).device(x.device()));
-  ops::run_elementwise(lookup(kernel_table().clamp, x.device(), "clamp"),
-                       {out, x.to(dtype), ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
-                        ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
+  ops::run_elementwise(
+      lookup(kernel_table().clamp, x.device(), "clamp"),
+      {out, x.to(dtype), ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
+       ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
   return out;
 }
 

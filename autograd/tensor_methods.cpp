@@ -4,39 +4,42 @@
 
 namespace graft {
 
-#define GRAFT_FORWARD_UNARY(name, ...)                   \
+#define GRAFT_FORWARD_UNARY(name, ...)                       \
   Tensor Tensor::name() const { return graft::name(*this); } \
   const Tensor& Tensor::name##_() const { return graft::name##_(*this); }
 GRAFT_UNARY_OPS(GRAFT_FORWARD_UNARY)
 #undef GRAFT_FORWARD_UNARY
 
-#define GRAFT_FORWARD_BINARY(name, ...)                                                   \
-  Tensor Tensor::name(const Tensor& other) const { return graft::name(*this, other); }  \
-  Tensor Tensor::name(Scalar other) const { return graft::name(*this, other); }         \
-  const Tensor& Tensor::name##_(const Tensor& other) const {                            \
-    return graft::name##_(*this, other);                                                \
-  }                                                                                     \
+#define GRAFT_FORWARD_BINARY(name, ...)                                                \
+  Tensor Tensor::name(const Tensor& other) const { return graft::name(*this, other); } \
+  Tensor Tensor::name(Scalar other) const { return graft::name(*this, other); }        \
+  const Tensor& Tensor::name##_(const Tensor& other) const {                           \
+    return graft::name##_(*this, other);                                               \
+  }                                                                                    \
   const Tensor& Tensor::name##_(Scalar other) const { return graft::name##_(*this, other); }
 GRAFT_BINARY_OPS(GRAFT_FORWARD_BINARY)
 #undef GRAFT_FORWARD_BINARY
 
-#define GRAFT_FORWARD_COMPARISON(name, ...)                                              \
+#define GRAFT_FORWARD_COMPARISON(name, ...)                                            \
   Tensor Tensor::name(const Tensor& other) const { return graft::name(*this, other); } \
   Tensor Tensor::name(Scalar other) const { return graft::name(*this, other); }
 GRAFT_COMPARISON_OPS(GRAFT_FORWARD_COMPARISON)
 #undef GRAFT_FORWARD_COMPARISON
 
-#define GRAFT_FORWARD_REDUCTION(name)                                 \
-  Tensor Tensor::name() const { return graft::name(*this); }          \
-  Tensor Tensor::name(const Dims& dims, bool keepdim) const {         \
-    return graft::name(*this, dims, keepdim);                         \
+#define GRAFT_FORWARD_REDUCTION(name)                         \
+  Tensor Tensor::name() const { return graft::name(*this); }  \
+  Tensor Tensor::name(const Dims& dims, bool keepdim) const { \
+    return graft::name(*this, dims, keepdim);                 \
   }
-GRAFT_FORWARD_REDUCTION(sum) GRAFT_FORWARD_REDUCTION(mean) GRAFT_FORWARD_REDUCTION(prod)
-GRAFT_FORWARD_REDUCTION(max) GRAFT_FORWARD_REDUCTION(min) GRAFT_FORWARD_REDUCTION(logsumexp)
-GRAFT_FORWARD_REDUCTION(all) GRAFT_FORWARD_REDUCTION(any)
+GRAFT_FORWARD_REDUCTION(sum)
+GRAFT_FORWARD_REDUCTION(mean) GRAFT_FORWARD_REDUCTION(prod) GRAFT_FORWARD_REDUCTION(max)
+    GRAFT_FORWARD_REDUCTION(min) GRAFT_FORWARD_REDUCTION(logsumexp) GRAFT_FORWARD_REDUCTION(all)
+        GRAFT_FORWARD_REDUCTION(any)
 #undef GRAFT_FORWARD_REDUCTION
 
-Tensor Tensor::var(int64_t correction) const { return graft::var(*this, {}, false, correction); }
+            Tensor Tensor::var(int64_t correction) const {
+  return graft::var(*this, {}, false, correction);
+}
 Tensor Tensor::var(const Dims& dims, bool keepdim, int64_t correction) const {
   return graft::var(*this, dims, keepdim, correction);
 }
@@ -45,9 +48,13 @@ Tensor Tensor::std(const Dims& dims, bool keepdim, int64_t correction) const {
   return graft::std(*this, dims, keepdim, correction);
 }
 Tensor Tensor::argmax() const { return graft::argmax(*this); }
-Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return graft::argmax(*this, dim, keepdim); }
+Tensor Tensor::argmax(int64_t dim, bool keepdim) const {
+  return graft::argmax(*this, dim, keepdim);
+}
 Tensor Tensor::argmin() const { return graft::argmin(*this); }
-Tensor Tensor::argmin(int64_t dim, bool keepdim) const { return graft::argmin(*this, dim, keepdim); }
+Tensor Tensor::argmin(int64_t dim, bool keepdim) const {
+  return graft::argmin(*this, dim, keepdim);
+}
 
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return graft::clamp(*this, min, max);

@@ -9,7 +9,7 @@ install(TARGETS graft EXPORT graftTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/graft/graft.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft)
 foreach(layer core kernels kernels/cpu autograd)
-  file(GLOB layer_headers ${PROJECT_SOURCE_DIR}/${layer}/*.h)
+  file(GLOB layer_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${layer}/*.h)
   install(FILES ${layer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft/${layer})
 endforeach()
 install(EXPORT graftTargets NAMESPACE graft:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/graft)

@@ -17,7 +17,7 @@ class Device {
   // Device(kCUDA) is cuda:0; the CPU has the single index 0.
   Device(DeviceType type = kCPU, int index = 0);  // NOLINT(google-explicit-constructor)
   // Parses "cpu", "cuda", "cuda:1"; anything else is a graft::Error.
-  Device(const std::string& spec);  // NOLINT(google-explicit-constructor)
+  Device(const std::string& spec);                         // NOLINT(google-explicit-constructor)
   Device(const char* spec) : Device(std::string(spec)) {}  // NOLINT
 
   static Device cpu() { return Device(kCPU); }

@@ -7,12 +7,18 @@ namespace graft {
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case kBool: return "bool";
-    case kUInt8: return "uint8";
-    case kInt32: return "int32";
-    case kInt64: return "int64";
-    case kFloat32: return "float32";
-    case kFloat64: return "float64";
+    case kBool:
+      return "bool";
+    case kUInt8:
+      return "uint8";
+    case kInt32:
+      return "int32";
+    case kInt64:
+      return "int64";
+    case kFloat32:
+      return "float32";
+    case kFloat64:
+      return "float64";
   }
   return "unknown";
 }
@@ -31,9 +37,12 @@ Category category(DType dtype) {
 // The dtype a lower-priority operand of category `c` brings in when it wins on category.
 DType default_dtype(Category c) {
   switch (c) {
-    case Category::kBool: return kBool;
-    case Category::kInteger: return kInt64;
-    case Category::kFloating: return kDefaultFloat;
+    case Category::kBool:
+      return kBool;
+    case Category::kInteger:
+      return kInt64;
+    case Category::kFloating:
+      return kDefaultFloat;
   }
   return kDefaultFloat;
 }

@@ -32,11 +32,14 @@ std::ostream& operator<<(std::ostream& out, DType dtype);
 constexpr int64_t element_size(DType dtype) {
   switch (dtype) {
     case kBool:
-    case kUInt8: return 1;
+    case kUInt8:
+      return 1;
     case kInt32:
-    case kFloat32: return 4;
+    case kFloat32:
+      return 4;
     case kInt64:
-    case kFloat64: return 8;
+    case kFloat64:
+      return 8;
   }
   return 0;
 }
@@ -52,12 +55,30 @@ constexpr DType promote_types(DType a, DType b) { return a > b ? a : b; }
 // C++ type <-> dtype.
 template <class T>
 struct dtype_of;
-template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
-template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
-template <> struct dtype_of<int32_t> { static constexpr DType value = kInt32; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
-template <> struct dtype_of<float> { static constexpr DType value = kFloat32; };
-template <> struct dtype_of<double> { static constexpr DType value = kFloat64; };
+template <>
+struct dtype_of<bool> {
+  static constexpr DType value = kBool;
+};
+template <>
+struct dtype_of<uint8_t> {
+  static constexpr DType value = kUInt8;
+};
+template <>
+struct dtype_of<int32_t> {
+  static constexpr DType value = kInt32;
+};
+template <>
+struct dtype_of<int64_t> {
+  static constexpr DType value = kInt64;
+};
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = kFloat32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = kFloat64;
+};
 template <class T>
 inline constexpr DType dtype_of_v = dtype_of<std::remove_cv_t<T>>::value;
 
@@ -66,12 +87,18 @@ inline constexpr DType dtype_of_v = dtype_of<std::remove_cv_t<T>>::value;
 template <class Fn>
 decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
-    case kBool: return fn(bool{});
-    case kUInt8: return fn(uint8_t{});
-    case kInt32: return fn(int32_t{});
-    case kInt64: return fn(int64_t{});
-    case kFloat32: return fn(float{});
-    case kFloat64: return fn(double{});
+    case kBool:
+      return fn(bool{});
+    case kUInt8:
+      return fn(uint8_t{});
+    case kInt32:
+      return fn(int32_t{});
+    case kInt64:
+      return fn(int64_t{});
+    case kFloat32:
+      return fn(float{});
+    case kFloat64:
+      return fn(double{});
   }
   detail::fail("unknown dtype ", static_cast<int>(dtype));
 }

@@ -36,7 +36,8 @@ template <class... Args>
 }  // namespace graft
 
 // GRAFT_CHECK(cond, "op(): message parts ", value, ...) throws graft::Error when cond is false.
-#define GRAFT_CHECK(cond, ...)                               \
-  do {                                                       \
-    if (!(cond)) [[unlikely]] ::graft::detail::fail(__VA_ARGS__); \
+#define GRAFT_CHECK(cond, ...)            \
+  do {                                    \
+    if (!(cond)) [[unlikely]]             \
+      ::graft::detail::fail(__VA_ARGS__); \
   } while (false)

@@ -43,8 +43,8 @@ void register_allocator(DeviceType type, Allocator* allocator) {
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   Allocator& allocator = allocator_for(device);
   void* data = allocator.allocate(nbytes, device);
-  return std::make_shared<Storage>(data, nbytes, device,
-                                   [&allocator, device](void* p) { allocator.deallocate(p, device); });
+  return std::make_shared<Storage>(
+      data, nbytes, device, [&allocator, device](void* p) { allocator.deallocate(p, device); });
 }
 
 }  // namespace graft

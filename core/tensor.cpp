@@ -9,8 +9,9 @@
 namespace graft {
 
 TensorImpl& Tensor::impl() const {
-  GRAFT_CHECK(impl_ != nullptr, "this Tensor is undefined (default-constructed); "
-                                "create it with a factory such as graft::zeros first");
+  GRAFT_CHECK(impl_ != nullptr,
+              "this Tensor is undefined (default-constructed); "
+              "create it with a factory such as graft::zeros first");
   return *impl_;
 }
 
@@ -40,8 +41,8 @@ void* Tensor::data_ptr() const {
 namespace detail {
 void check_data_ptr_dtype(const Tensor& t, DType requested) {
   GRAFT_CHECK(t.dtype() == requested, "data_ptr<", requested, ">(): the tensor's dtype is ",
-              t.dtype(), "; use data_ptr<T>() with the matching T, or convert with .to(",
-              requested, ") first");
+              t.dtype(), "; use data_ptr<T>() with the matching T, or convert with .to(", requested,
+              ") first");
 }
 }  // namespace detail
 
@@ -88,16 +89,17 @@ Shape infer_size(Shape shape, int64_t numel, const char* op) {
 std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides,
                                   const Shape& new_shape) {
   Shape strides = Shape::filled(new_shape.size(), 1);
-  if (old_shape.numel() == 0) return contiguous_strides(new_shape);
+  // Empty and 0-d tensors have no layout to respect.
+  if (old_shape.numel() == 0 || old_shape.empty()) return contiguous_strides(new_shape);
+  if (old_shape.empty()) return strides;  // from 0-d: every new size is 1, any stride serves
   int64_t new_dim = new_shape.size() - 1;
   int64_t chunk_base_stride = old_strides.empty() ? 1 : old_strides.back();
   int64_t tensor_numel = 1, view_numel = 1;
   for (int64_t old_dim = old_shape.size() - 1; old_dim >= 0; --old_dim) {
     tensor_numel *= old_shape[old_dim];
     // A chunk ends where the old dims stop being contiguous with each other.
-    if (old_dim == 0 ||
-        (old_shape[old_dim - 1] != 1 &&
-         old_strides[old_dim - 1] != tensor_numel * chunk_base_stride)) {
+    if (old_dim == 0 || (old_shape[old_dim - 1] != 1 &&
+                         old_strides[old_dim - 1] != tensor_numel * chunk_base_stride)) {
       while (new_dim >= 0 && (view_numel < tensor_numel || new_shape[new_dim] == 1)) {
         strides[new_dim] = view_numel * chunk_base_stride;
         view_numel *= new_shape[new_dim];
@@ -122,7 +124,8 @@ Tensor Tensor::view(const Shape& shape) const {
   auto strides = view_strides(this->shape(), this->strides(), sizes);
   GRAFT_CHECK(strides.has_value(), "view(): view size ", sizes,
               " is not compatible with input tensor's size ", this->shape(), " and stride ",
-              this->strides(), " (at least one dimension spans across two contiguous subspaces)."
+              this->strides(),
+              " (at least one dimension spans across two contiguous subspaces)."
               " Use .reshape(...) instead, or call .contiguous() first");
   return as_strided(sizes, *strides, storage_offset());
 }
@@ -175,8 +178,8 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 }
 
 Tensor Tensor::t() const {
-  GRAFT_CHECK(dim() <= 2, "t(): expects a tensor with <= 2 dimensions, but got ", dim(),
-              " (shape ", shape(), "); use transpose(dim0, dim1) or permute");
+  GRAFT_CHECK(dim() <= 2, "t(): expects a tensor with <= 2 dimensions, but got ", dim(), " (shape ",
+              shape(), "); use transpose(dim0, dim1) or permute");
   return dim() < 2 ? alias() : transpose(0, 1);
 }
 
@@ -218,8 +221,8 @@ Tensor Tensor::expand(const Shape& shape) const {
   const int64_t lead = shape.size() - dim();
   for (int64_t i = 0; i < shape.size(); ++i) {
     if (i < lead) {
-      GRAFT_CHECK(shape[i] >= 0, "expand(): -1 is not allowed in a leading, new dimension (",
-                  shape, ")");
+      GRAFT_CHECK(shape[i] >= 0, "expand(): -1 is not allowed in a leading, new dimension (", shape,
+                  ")");
       continue;
     }
     const int64_t have = this->shape()[i - lead];
@@ -265,8 +268,10 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
   // Count the dims the index consumes, to know how many an Ellipsis stands for.
   int64_t consumed = 0, ellipses = 0;
   for (const TensorIndex& i : indices) {
-    if (std::holds_alternative<EllipsisIndex>(i.value())) ++ellipses;
-    else if (!std::holds_alternative<NoneIndex>(i.value())) ++consumed;
+    if (std::holds_alternative<EllipsisIndex>(i.value()))
+      ++ellipses;
+    else if (!std::holds_alternative<NoneIndex>(i.value()))
+      ++consumed;
   }
   GRAFT_CHECK(ellipses <= 1, "index(): an index can only have a single ellipsis ('...')");
   GRAFT_CHECK(consumed <= dim(), "index(): too many indices for tensor of dimension ", dim(),
@@ -304,8 +309,7 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
 }
 
 Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
-  GRAFT_CHECK(dim() >= 2, "diagonal(): expects a tensor with at least 2 dims, got shape ",
-              shape());
+  GRAFT_CHECK(dim() >= 2, "diagonal(): expects a tensor with at least 2 dims, got shape ", shape());
   dim1 = wrap_dim(dim1, dim(), "diagonal");
   dim2 = wrap_dim(dim2, dim(), "diagonal");
   GRAFT_CHECK(dim1 != dim2, "diagonal(): dim1 and dim2 cannot be identical, got ", dim1);
@@ -332,8 +336,8 @@ Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
 
 Tensor empty(const Shape& shape, TensorOptions options) {
   for (int64_t s : shape)
-    GRAFT_CHECK(s >= 0, "empty(): trying to create a tensor with negative dimension ", s,
-                ": ", shape);
+    GRAFT_CHECK(s >= 0, "empty(): trying to create a tensor with negative dimension ", s, ": ",
+                shape);
   const DType dtype = options.dtype_or(kDefaultFloat);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = Storage::allocate(shape.numel() * element_size(dtype), options.device());
@@ -343,7 +347,9 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   return Tensor(std::move(impl));
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), TensorOptions(t.dtype()).device(t.device())); }
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), TensorOptions(t.dtype()).device(t.device()));
+}
 Tensor empty_like(const Tensor& t, TensorOptions options) {
   return empty(t.shape(),
                options.dtype(options.dtype_or(t.dtype())).device(options.device_or(t.device())));
@@ -359,8 +365,8 @@ Tensor wrap_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
   // The storage spans every element the strides can reach (all strides >= 0 here).
   int64_t extent = shape.numel() == 0 ? 0 : 1;
   for (int64_t i = 0; i < shape.size(); ++i) {
-    GRAFT_CHECK(shape[i] >= 0 && strides[i] >= 0, "from_blob(): negative size or stride in ",
-                shape, " / ", strides);
+    GRAFT_CHECK(shape[i] >= 0 && strides[i] >= 0, "from_blob(): negative size or stride in ", shape,
+                " / ", strides);
     if (shape.numel() > 0) extent += (shape[i] - 1) * strides[i];
   }
   auto impl = std::make_shared<TensorImpl>();

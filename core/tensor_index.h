@@ -17,10 +17,10 @@ inline constexpr EllipsisIndex Ellipsis{};
 // One end of a slice: a number, or None for "from the start" / "to the end".
 class SliceBound {
  public:
-  SliceBound(NoneIndex) {}                                  // NOLINT(google-explicit-constructor)
-  SliceBound(int64_t value) : value_(value) {}              // NOLINT(google-explicit-constructor)
-  SliceBound(int value) : value_(value) {}                  // NOLINT(google-explicit-constructor)
-  SliceBound(std::nullopt_t) {}                             // NOLINT(google-explicit-constructor)
+  SliceBound(NoneIndex) {}                      // NOLINT(google-explicit-constructor)
+  SliceBound(int64_t value) : value_(value) {}  // NOLINT(google-explicit-constructor)
+  SliceBound(int value) : value_(value) {}      // NOLINT(google-explicit-constructor)
+  SliceBound(std::nullopt_t) {}                 // NOLINT(google-explicit-constructor)
   const std::optional<int64_t>& value() const { return value_; }
 
  private:

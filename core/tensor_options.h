@@ -14,9 +14,9 @@ namespace graft {
 class TensorOptions {
  public:
   TensorOptions() = default;
-  TensorOptions(DType dtype) : dtype_(dtype) {}       // NOLINT(google-explicit-constructor)
-  TensorOptions(Device device) : device_(device) {}   // NOLINT(google-explicit-constructor)
-  TensorOptions(DeviceType type) : device_(type) {}   // NOLINT(google-explicit-constructor)
+  TensorOptions(DType dtype) : dtype_(dtype) {}      // NOLINT(google-explicit-constructor)
+  TensorOptions(Device device) : device_(device) {}  // NOLINT(google-explicit-constructor)
+  TensorOptions(DeviceType type) : device_(type) {}  // NOLINT(google-explicit-constructor)
 
   TensorOptions dtype(DType dtype) const {
     TensorOptions o = *this;

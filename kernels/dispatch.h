@@ -19,22 +19,23 @@
 
 // Unary ops keep the input dtype (integers are promoted first for kFloatingOnly functors).
 #define GRAFT_UNARY_OPS(X)                                                                  \
-  X(neg, NegOp) X(abs, AbsOp) X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) \
-  X(sin, SinOp) X(cos, CosOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp)         \
-  X(gelu, GeluOp) X(silu, SiluOp)
+  X(neg, NegOp)                                                                             \
+  X(abs, AbsOp) X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(sin, SinOp) \
+      X(cos, CosOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp) X(gelu, GeluOp)   \
+          X(silu, SiluOp)
 
 // Binary ops compute in the promoted dtype and return it.
-#define GRAFT_BINARY_OPS(X)                                                             \
-  X(add, AddOp) X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
-  X(minimum, MinimumOp)
+#define GRAFT_BINARY_OPS(X)                                                     \
+  X(add, AddOp)                                                                 \
+  X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
+      X(minimum, MinimumOp)
 
 // Comparisons compute in the promoted dtype and return bool.
 #define GRAFT_COMPARISON_OPS(X) \
   X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp)
 
 // Reductions with a kernel of their own (mean, std and logsumexp compose these).
-#define GRAFT_REDUCE_OPS(X) \
-  X(sum) X(prod) X(max) X(min) X(argmax) X(argmin) X(all) X(any) X(var)
+#define GRAFT_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin) X(all) X(any) X(var)
 
 namespace graft::kernels {
 

@@ -9,10 +9,13 @@
 #include <cmath>
 #include <type_traits>
 
+// Guarded: core/random.h, which cannot include kernels/, defines it the same way.
+#ifndef GRAFT_HOST_DEVICE
 #if defined(__CUDACC__)
 #define GRAFT_HOST_DEVICE __host__ __device__
 #else
 #define GRAFT_HOST_DEVICE
+#endif
 #endif
 
 namespace graft::kernels {
@@ -20,85 +23,137 @@ namespace graft::kernels {
 // Functors marked kFloatingOnly are instantiated for float32/float64 only; the op layer
 // promotes integer inputs to float before calling them (exp(int) -> float32, as in PyTorch).
 template <class Op>
-inline constexpr bool floating_only = requires { Op::kFloatingOnly; };
+inline constexpr bool floating_only = requires {
+  Op::kFloatingOnly;
+};
 
 // ---- unary
 
 struct NegOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return static_cast<T>(-a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return static_cast<T>(-a);
+  }
 };
 struct AbsOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const {
-    if constexpr (std::is_unsigned_v<T>) return a;
-    else return a < T(0) ? static_cast<T>(-a) : a;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    if constexpr (std::is_unsigned_v<T>)
+      return a;
+    else
+      return a < T(0) ? static_cast<T>(-a) : a;
   }
 };
 struct ExpOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::exp(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::exp(a);
+  }
 };
 struct LogOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::log(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::log(a);
+  }
 };
 struct SqrtOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::sqrt(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::sqrt(a);
+  }
 };
 struct RsqrtOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return T(1) / std::sqrt(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return T(1) / std::sqrt(a);
+  }
 };
 struct SinOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::sin(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::sin(a);
+  }
 };
 struct CosOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::cos(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::cos(a);
+  }
 };
 struct TanhOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return std::tanh(a); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::tanh(a);
+  }
 };
 struct SigmoidOp {
   static constexpr bool kFloatingOnly = true;
   // 1 / (1 + e^-a) overflows harmlessly to 0 for very negative a.
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return T(1) / (T(1) + std::exp(-a)); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return T(1) / (T(1) + std::exp(-a));
+  }
 };
 struct ReluOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return a > T(0) ? a : T(0); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return a > T(0) ? a : T(0);
+  }
 };
 struct GeluOp {
   static constexpr bool kFloatingOnly = true;
   // The exact GELU, a * Phi(a), as PyTorch's default (approximate='none').
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
     return a * T(0.5) * (T(1) + std::erf(a * T(0.70710678118654752440)));
   }
 };
 struct SiluOp {
   static constexpr bool kFloatingOnly = true;
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a) const { return a / (T(1) + std::exp(-a)); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return a / (T(1) + std::exp(-a));
+  }
 };
 
 // ---- binary
 
 struct AddOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a + b); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    return static_cast<T>(a + b);
+  }
 };
 struct SubOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a - b); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    return static_cast<T>(a - b);
+  }
 };
 struct MulOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a * b); }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    return static_cast<T>(a * b);
+  }
 };
 struct DivOp {
   static constexpr bool kFloatingOnly = true;
   // Only reached with floating T: integer division promotes to float in the op layer.
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const { return a / b; }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    return a / b;
+  }
 };
 struct PowOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       return std::pow(a, b);
     } else {
@@ -121,7 +176,8 @@ struct PowOp {
 };
 struct MaximumOp {
   // NaN wins, as in PyTorch's maximum.
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (a != a) return a;
       if (b != b) return b;
@@ -130,7 +186,8 @@ struct MaximumOp {
   }
 };
 struct MinimumOp {
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (a != a) return a;
       if (b != b) return b;
@@ -141,19 +198,50 @@ struct MinimumOp {
 
 // ---- comparisons (result is bool)
 
-struct EqOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a == b; } };
-struct NeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a != b; } };
-struct LtOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a < b; } };
-struct LeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a <= b; } };
-struct GtOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a > b; } };
-struct GeOp { template <class T> GRAFT_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; } };
+struct EqOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a == b;
+  }
+};
+struct NeOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a != b;
+  }
+};
+struct LtOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a < b;
+  }
+};
+struct LeOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a <= b;
+  }
+};
+struct GtOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a > b;
+  }
+};
+struct GeOp {
+  template <class T>
+  GRAFT_HOST_DEVICE bool operator()(T a, T b) const {
+    return a >= b;
+  }
+};
 
 // ---- ternary
 
 struct ClampOp {
   // NaN propagates; bounds are already in T (the op layer fills a missing one with +-inf
   // or the dtype's extreme).
-  template <class T> GRAFT_HOST_DEVICE T operator()(T a, T lo, T hi) const {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T lo, T hi) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (a != a) return a;
     }

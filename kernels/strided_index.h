@@ -27,19 +27,11 @@ struct StridedOperand {
 };
 
 struct ElementwiseIter {
-  int ndim = 0;  // after coalescing; 0 means a single element
+  int ndim = 0;          // after coalescing; 0 means a single element
   int num_operands = 0;  // operand 0 is the output
   int64_t numel = 0;
   int64_t sizes[kMaxDims] = {};
   StridedOperand operands[kMaxOperands];
-
-  // True when every operand steps by one element along a single dim: one flat loop.
-  bool is_contiguous() const {
-    if (ndim > 1) return false;
-    for (int i = 0; i < num_operands; ++i)
-      if (ndim == 1 && operands[i].strides[0] != 1) return false;
-    return true;
-  }
 };
 
 // One operand as the op layer sees it: its data, dtype and strides broadcast to `shape`.

@@ -31,7 +31,9 @@ void elementwise_kernel(const ElementwiseIter& it) {
 
 struct CastOp {
   template <class T>
-  T operator()(T a) const { return a; }
+  T operator()(T a) const {
+    return a;
+  }
 };
 
 void copy_kernel(const ElementwiseIter& it) {
@@ -47,7 +49,9 @@ void copy_kernel(const ElementwiseIter& it) {
 
 struct WhereOp {
   template <class T>
-  T operator()(bool cond, T a, T b) const { return cond ? a : b; }
+  T operator()(bool cond, T a, T b) const {
+    return cond ? a : b;
+  }
 };
 
 void where_kernel(const ElementwiseIter& it) {
@@ -73,8 +77,9 @@ void register_elementwise(KernelTable& table) {
   table.unary[static_cast<int>(UnaryOp::name)][cpu] = &elementwise_kernel<Functor, 1>;
 #define GRAFT_REGISTER_BINARY(name, Functor) \
   table.binary[static_cast<int>(BinaryOp::name)][cpu] = &elementwise_kernel<Functor, 2>;
-#define GRAFT_REGISTER_COMPARISON(name, Functor) \
-  table.comparison[static_cast<int>(ComparisonOp::name)][cpu] = &elementwise_kernel<Functor, 2, true>;
+#define GRAFT_REGISTER_COMPARISON(name, Functor)                \
+  table.comparison[static_cast<int>(ComparisonOp::name)][cpu] = \
+      &elementwise_kernel<Functor, 2, true>;
   GRAFT_UNARY_OPS(GRAFT_REGISTER_UNARY)
   GRAFT_BINARY_OPS(GRAFT_REGISTER_BINARY)
   GRAFT_COMPARISON_OPS(GRAFT_REGISTER_COMPARISON)

@@ -23,7 +23,8 @@ template <unsigned Mask, class R, class Op, class... In, size_t... I>
 void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
   R* out = reinterpret_cast<R*>(p[0]);
   for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[((Mask >> I) & 1u) ? i : 0]...));
+    out[i] =
+        static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[((Mask >> I) & 1u) ? i : 0]...));
 }
 
 template <class R, class... In, class Op, size_t... I>
@@ -50,8 +51,10 @@ void run(const Op& op, char* const* p, const int64_t* s, int64_t n) {
     unsigned mask = 0;
     bool dense = true;
     for (size_t i = 0; i < kInputs; ++i) {
-      if (s[i + 1] == 1) mask |= 1u << i;
-      else if (s[i + 1] != 0) dense = false;
+      if (s[i + 1] == 1)
+        mask |= 1u << i;
+      else if (s[i + 1] != 0)
+        dense = false;
     }
     if (dense) {
       static constexpr auto table =

@@ -25,7 +25,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {
   const int64_t max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   const int64_t threads = std::min<int64_t>(max_threads, n / std::max<int64_t>(grain, 1));
   if (threads > 1) {
-#pragma omp parallel num_threads(static_cast<int>(threads))
+#pragma omp parallel num_threads(static_cast <int>(threads))
     {
       const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
       const int64_t chunk = (n + nt - 1) / nt;

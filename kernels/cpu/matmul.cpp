@@ -1,0 +1,94 @@
+// CPU matmul: each matrix of the batch is one Eigen GEMM over zero-copy maps.
+//
+// An operand is mapped row-major when its columns are adjacent (col_stride 1) and
+// column-major when its rows are, with the other stride as Eigen's outer stride: a
+// transposed t() view is then just a column-major map and reaches Eigen's GEMM without a
+// copy. (The op layer copies the rare operand that has neither stride 1.) The inner stride
+// stays a compile-time 1, since a Map with a runtime inner stride makes Eigen evaluate the
+// operand into a temporary before every product.
+//
+// Threads: Eigen's GEMM threads itself with OpenMP (the library is built with -fopenmp)
+// and runs single-threaded inside an OpenMP region, so the two never nest. Many small
+// matrices go to parallel_for over the batch; large ones run one after another, each
+// threaded by Eigen.
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/matmul.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+// Multiply-adds of one GEMM from which Eigen's own threading beats splitting the batch.
+constexpr int64_t kEigenThreadedWork = int64_t{128} * 128 * 128;
+// Multiply-adds a thread should get at least when the batch is split.
+constexpr int64_t kBatchGrainWork = int64_t{1} << 17;
+
+template <class T, int Order>
+using ConstMatrixMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>,
+                                  Eigen::Unaligned, Eigen::OuterStride<>>;
+template <class T>
+using OutMatrixMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+// The (rows, cols) matrix of `operand` at `data`, in storage order Order.
+template <class T, int Order>
+ConstMatrixMap<T, Order> map_matrix(const T* data, int64_t rows, int64_t cols,
+                                    const MatmulOperand& operand) {
+  const int64_t outer = Order == Eigen::RowMajor ? operand.row_stride : operand.col_stride;
+  return ConstMatrixMap<T, Order>(data, rows, cols, Eigen::OuterStride<>(outer));
+}
+
+template <class T, int OrderA, int OrderB>
+void gemm_batches(const MatmulArgs& args) {
+  const T* a = static_cast<const T*>(args.a.data);
+  const T* b = static_cast<const T*>(args.b.data);
+  T* out = static_cast<T*>(args.out);
+  const int64_t m = args.m, k = args.k, n = args.n;
+  // out[i] (m, n) = a[i] (m, k) x b[i] (k, n); k == 0 gives zeros (Eigen clears the output).
+  auto gemm = [&](int64_t i) {
+    OutMatrixMap<T>(out + i * m * n, m, n).noalias() =
+        map_matrix<T, OrderA>(a + args.batch_offset(args.a, i), m, k, args.a) *
+        map_matrix<T, OrderB>(b + args.batch_offset(args.b, i), k, n, args.b);
+  };
+  const int64_t batches = args.batch_count();
+  const int64_t work = std::max<int64_t>(m * n * k, 1);
+  if (batches > 1 && work < kEigenThreadedWork) {
+    parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t i = begin; i < end; ++i) gemm(i);
+                 });
+  } else {
+    for (int64_t i = 0; i < batches; ++i) gemm(i);
+  }
+}
+
+template <class T>
+void matmul_typed(const MatmulArgs& args) {
+  constexpr int kRow = Eigen::RowMajor, kCol = Eigen::ColMajor;
+  const bool a_row_major = args.a.col_stride == 1, b_row_major = args.b.col_stride == 1;
+  if (a_row_major && b_row_major) return gemm_batches<T, kRow, kRow>(args);
+  if (a_row_major) return gemm_batches<T, kRow, kCol>(args);
+  if (b_row_major) return gemm_batches<T, kCol, kRow>(args);
+  gemm_batches<T, kCol, kCol>(args);
+}
+
+void matmul_kernel(const MatmulArgs& args) {
+  if (args.m == 0 || args.n == 0 || args.batch_count() == 0) return;
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t>) {
+      graft::detail::fail("matmul kernel called with ", args.dtype,
+                          "; the op layer should have rejected it");
+    } else {
+      matmul_typed<T>(args);
+    }
+  });
+}
+
+}  // namespace
+
+void register_matmul(KernelTable& table) { table.matmul[static_cast<int>(kCPU)] = &matmul_kernel; }
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds graft's CPU benchmarks in Release, runs them and writes
+# benchmarks/results/cpu-<YYYY-MM-DD>.md (machine, commit, load, every figure and ratio).
+#
+# Usage: scripts/run_benchmarks.sh [build-dir]        (default: build-bench)
+#   GRAFT_BENCH_REPETITIONS  repetitions of each benchmark; the table shows the median (5)
+#   GRAFT_BENCH_MAX_LOAD     wait for the 1-minute load average to drop below this (1.5)
+#   GRAFT_BENCH_WAIT_S       ... but no longer than this many seconds (600), then run anyway
+#   GRAFT_BENCH_FILTER       a --benchmark_filter regex, to run part of each binary (all)
+# Timings on a busy machine are noise: the load before and after goes into the results.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build-bench}
+repetitions=${GRAFT_BENCH_REPETITIONS:-5}
+max_load=${GRAFT_BENCH_MAX_LOAD:-1.5}
+wait_s=${GRAFT_BENCH_WAIT_S:-600}
+families=(elementwise reduce matmul overhead)
+
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DGRAFT_BUILD_BENCHMARKS=ON -DGRAFT_BUILD_TESTS=OFF -DGRAFT_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target "${families[@]/%/_bench}"
+
+load_1min() { cut -d' ' -f1 /proc/loadavg; }
+waited=0
+while awk -v l="$(load_1min)" -v m="$max_load" 'BEGIN { exit !(l >= m) }' &&
+  ((waited < wait_s)); do
+  echo "load average $(load_1min) >= $max_load; waiting (${waited}s of ${wait_s}s)" >&2
+  sleep 30
+  waited=$((waited + 30))
+done
+
+out_dir=$(mktemp -d)
+trap 'rm -rf "$out_dir"' EXIT
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+jsons=()
+for family in "${families[@]}"; do
+  jsons+=("$out_dir/$family.json")
+  "$build/benchmarks/${family}_bench" --benchmark_repetitions="$repetitions" \
+    --benchmark_report_aggregates_only=true --benchmark_filter="${GRAFT_BENCH_FILTER:-.}" \
+    --benchmark_out="$out_dir/$family.json" --benchmark_out_format=json
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$root" status --porcelain 2>/dev/null) ]]; then
+  commit="$commit (plus uncommitted changes)"
+fi
+results="$root/benchmarks/results/cpu-$(date -u +%F).md"
+mkdir -p "$(dirname "$results")"
+GRAFT_BENCH_COMMIT=$commit GRAFT_BENCH_LOAD_BEFORE=$load_before \
+  GRAFT_BENCH_LOAD_AFTER=$load_after GRAFT_BENCH_REPETITIONS=$repetitions \
+  python3 "$root/scripts/benchmark_report.py" "$results" "${jsons[@]}"
+echo "wrote $results"

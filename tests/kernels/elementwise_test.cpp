@@ -1,0 +1,313 @@
+// Elementwise ops against naive double-precision references, on every memory layout.
+//
+// Each op runs on the same logical values laid out contiguously, transposed, sliced with
+// a step, expanded (stride 0), as a 0-d tensor and empty; the reference is std:: math in
+// double on the logical values.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "test_util.h"
+
+namespace g = graft;
+using g::testing::error_message;
+using g::testing::make_tensor;
+using g::testing::sample_values;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct Case {
+  std::string layout;
+  g::Tensor tensor;
+  std::vector<double> values;  // the tensor's logical values, row-major
+};
+
+// The values v of shape (r, c) in each layout graft must handle.
+std::vector<Case> layouts(const std::vector<double>& v, int64_t r, int64_t c, g::DType dtype) {
+  std::vector<Case> cases;
+  cases.push_back({"contiguous", make_tensor(v, {r, c}, dtype), v});
+  std::vector<double> vt(v.size());
+  for (int64_t i = 0; i < r; ++i)
+    for (int64_t j = 0; j < c; ++j) vt[j * r + i] = v[i * c + j];
+  cases.push_back({"transposed", make_tensor(vt, {c, r}, dtype).t(), v});
+  std::vector<double> wide(static_cast<size_t>(r * c * 2), 1e9);  // odd columns are poison
+  for (int64_t i = 0; i < r; ++i)
+    for (int64_t j = 0; j < c; ++j) wide[i * 2 * c + 2 * j] = v[i * c + j];
+  cases.push_back({"sliced", make_tensor(wide, {r, 2 * c}, dtype).index({g::Slice(), g::Slice(0, g::None, 2)}), v});
+  std::vector<double> row(v.begin(), v.begin() + c), expanded;
+  for (int64_t i = 0; i < r; ++i) expanded.insert(expanded.end(), row.begin(), row.end());
+  cases.push_back({"expanded", make_tensor(row, {1, c}, dtype).expand({r, c}), expanded});
+  cases.push_back({"0-d", make_tensor({v[0]}, {}, dtype), {v[0]}});
+  cases.push_back({"empty", make_tensor({}, {0, c}, dtype), {}});
+  return cases;
+}
+
+void expect_values(const g::Tensor& t, const std::vector<double>& expected, double tol,
+                   const std::string& what) {
+  const std::vector<double> got = t.to_vector<double>();
+  ASSERT_EQ(got.size(), expected.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << what << " at " << i;
+    } else {
+      EXPECT_NEAR(got[i], expected[i], tol * (1 + std::abs(expected[i]))) << what << " at " << i;
+    }
+  }
+}
+
+double tolerance(g::DType dtype) { return dtype == g::kFloat32 ? 2e-6 : 1e-14; }
+
+struct UnaryCase {
+  const char* name;
+  g::Tensor (*op)(const g::Tensor&);
+  double (*reference)(double);
+  double lo, hi;  // input domain
+};
+
+const UnaryCase kUnary[] = {
+    {"neg", g::neg, [](double x) { return -x; }, -3, 3},
+    {"abs", g::abs, [](double x) { return std::abs(x); }, -3, 3},
+    {"exp", g::exp, [](double x) { return std::exp(x); }, -3, 3},
+    {"log", g::log, [](double x) { return std::log(x); }, 0.1, 5},
+    {"sqrt", g::sqrt, [](double x) { return std::sqrt(x); }, 0, 5},
+    {"rsqrt", g::rsqrt, [](double x) { return 1 / std::sqrt(x); }, 0.1, 5},
+    {"sin", g::sin, [](double x) { return std::sin(x); }, -3, 3},
+    {"cos", g::cos, [](double x) { return std::cos(x); }, -3, 3},
+    {"tanh", g::tanh, [](double x) { return std::tanh(x); }, -3, 3},
+    {"sigmoid", g::sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, -8, 8},
+    {"relu", g::relu, [](double x) { return x > 0 ? x : 0; }, -3, 3},
+    {"gelu", g::gelu, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }, -3, 3},
+    {"silu", g::silu, [](double x) { return x / (1 + std::exp(-x)); }, -8, 8},
+};
+
+}  // namespace
+
+TEST(Unary, EveryOpOnEveryLayoutAndFloatDtype) {
+  for (const UnaryCase& op : kUnary) {
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      const auto v = sample_values(5 * 7, op.lo, op.hi);
+      for (const Case& c : layouts(v, 5, 7, dtype)) {
+        std::vector<double> expected;
+        for (double x : c.values) expected.push_back(op.reference(static_cast<double>(static_cast<float>(x))));
+        if (dtype == g::kFloat64) {
+          expected.clear();
+          for (double x : c.values) expected.push_back(op.reference(x));
+        }
+        const g::Tensor out = op.op(c.tensor);
+        EXPECT_EQ(out.dtype(), dtype);
+        EXPECT_EQ(out.shape(), c.tensor.shape());
+        expect_values(out, expected, tolerance(dtype), std::string(op.name) + " " + c.layout);
+      }
+    }
+  }
+}
+
+TEST(Unary, TranscendentalOpsPromoteIntegersToFloat32) {
+  const g::Tensor x = make_tensor({0, 1, 2}, {3}, g::kInt64);
+  EXPECT_EQ(g::exp(x).dtype(), g::kFloat32);
+  expect_values(g::exp(x), {1, std::exp(1.0), std::exp(2.0)}, 1e-6, "exp(int)");
+  EXPECT_EQ(g::abs(make_tensor({-3, 4}, {2}, g::kInt32)).to_vector<int>(), (std::vector<int>{3, 4}));
+  EXPECT_EQ(g::relu(make_tensor({-3, 4}, {2}, g::kInt64)).dtype(), g::kInt64);
+}
+
+TEST(Unary, NegOfBoolIsAnError) {
+  EXPECT_THAT(error_message([] { g::neg(make_tensor({1}, {1}, g::kBool)); }),
+              HasSubstr("on a bool tensor is not supported"));
+}
+
+TEST(Unary, InPlaceFormsWriteThroughViews) {
+  g::Tensor base = make_tensor({1, 4, 9, 16}, {2, 2});
+  base.select(1, 1).sqrt_();  // column 1 only
+  EXPECT_EQ(base.to_vector<double>(), (std::vector<double>{1, 2, 9, 4}));
+  EXPECT_THAT(error_message([] { make_tensor({1, 2}, {2}, g::kInt64).exp_(); }),
+              HasSubstr("result type float32 can't be cast to the desired output type int64"));
+}
+
+namespace {
+
+struct BinaryCase {
+  const char* name;
+  g::Tensor (*op)(const g::Tensor&, const g::Tensor&);
+  double (*reference)(double, double);
+};
+
+const BinaryCase kBinary[] = {
+    {"add", g::add, [](double a, double b) { return a + b; }},
+    {"sub", g::sub, [](double a, double b) { return a - b; }},
+    {"mul", g::mul, [](double a, double b) { return a * b; }},
+    {"div", g::div, [](double a, double b) { return a / b; }},
+    {"pow", g::pow, [](double a, double b) { return std::pow(std::abs(a), b); }},
+    {"maximum", g::maximum, [](double a, double b) { return std::max(a, b); }},
+    {"minimum", g::minimum, [](double a, double b) { return std::min(a, b); }},
+};
+
+}  // namespace
+
+TEST(Binary, EveryOpOnEveryLayoutPairAndBroadcast) {
+  for (const BinaryCase& op : kBinary) {
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      auto va = sample_values(4 * 6, -2, 2, 1), vb = sample_values(4 * 6, 0.5, 2, 2);
+      if (std::string(op.name) == "pow")
+        for (double& x : va) x = std::abs(x);
+      const auto as = layouts(va, 4, 6, dtype), bs = layouts(vb, 4, 6, dtype);
+      for (const Case& a : as) {
+        for (const Case& b : bs) {
+          // Pair equal shapes, and every layout with the 0-d (broadcast) case.
+          if (a.tensor.shape() != b.tensor.shape() && b.layout != "0-d") continue;
+          std::vector<double> expected;
+          for (size_t i = 0; i < a.values.size(); ++i) {
+            const double x = a.values[i], y = b.layout == "0-d" ? b.values[0] : b.values[i];
+            expected.push_back(dtype == g::kFloat32
+                                   ? op.reference(static_cast<float>(x), static_cast<float>(y))
+                                   : op.reference(x, y));
+          }
+          const g::Tensor out = op.op(a.tensor, b.tensor);
+          EXPECT_EQ(out.dtype(), dtype);
+          expect_values(out, expected, tolerance(dtype) * 4,
+                        std::string(op.name) + " " + a.layout + " x " + b.layout);
+        }
+      }
+    }
+  }
+}
+
+TEST(Binary, BroadcastsRowAgainstColumn) {
+  const g::Tensor col = make_tensor({1, 2, 3}, {3, 1});
+  const g::Tensor row = make_tensor({10, 20}, {2});
+  const g::Tensor out = col + row;
+  EXPECT_EQ(out.shape(), g::Shape({3, 2}));
+  EXPECT_EQ(out.to_vector<double>(), (std::vector<double>{11, 21, 12, 22, 13, 23}));
+  EXPECT_THAT(error_message([&] { col.t() + row; }),
+              HasSubstr("size of tensor a (3) must match the size of tensor b (2)"));
+}
+
+TEST(Binary, ScalarsOnEitherSide) {
+  const g::Tensor x = make_tensor({1, 2, 4}, {3});
+  EXPECT_EQ((x - 1).to_vector<double>(), (std::vector<double>{0, 1, 3}));
+  EXPECT_EQ((1 - x).to_vector<double>(), (std::vector<double>{0, -1, -3}));
+  EXPECT_EQ((8 / x).to_vector<double>(), (std::vector<double>{8, 4, 2}));
+  EXPECT_EQ((2 * x).to_vector<double>(), (std::vector<double>{2, 4, 8}));
+  EXPECT_EQ((-x).to_vector<double>(), (std::vector<double>{-1, -2, -4}));
+}
+
+TEST(Binary, PromotionFollowsPyTorch) {
+  const g::Tensor i32 = make_tensor({1, 2}, {2}, g::kInt32);
+  const g::Tensor i64 = make_tensor({1, 2}, {2}, g::kInt64);
+  const g::Tensor f32 = make_tensor({1, 2}, {2}, g::kFloat32);
+  EXPECT_EQ((i32 + 2).dtype(), g::kInt32);
+  EXPECT_EQ((i32 + 2.5).dtype(), g::kFloat32);
+  EXPECT_EQ((i64 + f32).dtype(), g::kFloat32);
+  EXPECT_EQ((i32 + i64).dtype(), g::kInt64);
+  EXPECT_EQ((f32 + make_tensor({1}, {}, g::kFloat64)).dtype(), g::kFloat32);
+  // int / int true-divides to float32.
+  const g::Tensor q = make_tensor({1, 3}, {2}, g::kInt64) / make_tensor({2, 2}, {2}, g::kInt64);
+  EXPECT_EQ(q.dtype(), g::kFloat32);
+  EXPECT_EQ(q.to_vector<double>(), (std::vector<double>{0.5, 1.5}));
+  // Integer power stays integer and is exact.
+  EXPECT_EQ(g::pow(make_tensor({3, -2}, {2}, g::kInt64), 3).to_vector<int64_t>(),
+            (std::vector<int64_t>{27, -8}));
+  EXPECT_EQ((make_tensor({1, 0}, {2}, g::kBool) + make_tensor({1, 1}, {2}, g::kBool)).dtype(),
+            g::kBool);
+}
+
+TEST(Binary, MaximumPropagatesNaN) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto out = g::maximum(make_tensor({nan, 1}, {2}), make_tensor({0, nan}, {2}));
+  EXPECT_TRUE(std::isnan(out.to_vector<double>()[0]));
+  EXPECT_TRUE(std::isnan(out.to_vector<double>()[1]));
+}
+
+TEST(Comparison, ReturnsBoolAndPromotesOperands) {
+  const g::Tensor x = make_tensor({1, 2, 3}, {3}, g::kInt32);
+  EXPECT_EQ((x > 1.5).dtype(), g::kBool);
+  EXPECT_EQ((x > 1.5).to_vector<bool>(), (std::vector<bool>{false, true, true}));
+  EXPECT_EQ((x == 2).to_vector<bool>(), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ((x != 2).to_vector<bool>(), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ((x <= 2).to_vector<bool>(), (std::vector<bool>{true, true, false}));
+  EXPECT_EQ((x >= 2).to_vector<bool>(), (std::vector<bool>{false, true, true}));
+  EXPECT_EQ((x < make_tensor({2}, {1}, g::kFloat64)).to_vector<bool>(),
+            (std::vector<bool>{true, false, false}));
+}
+
+TEST(Where, SelectsAndBroadcasts) {
+  const g::Tensor cond = make_tensor({1, 0, 1}, {3}, g::kBool);
+  const g::Tensor a = make_tensor({1, 2, 3}, {3}, g::kInt64);
+  EXPECT_EQ(g::where(cond, a, -1).to_vector<int64_t>(), (std::vector<int64_t>{1, -1, 3}));
+  EXPECT_EQ(g::where(cond, 0.5, a).dtype(), g::kFloat32);
+  const g::Tensor wide = g::where(cond.unsqueeze(0), a, make_tensor({7, 8}, {2, 1}, g::kInt64));
+  EXPECT_EQ(wide.to_vector<int64_t>(), (std::vector<int64_t>{1, 7, 3, 1, 8, 3}));
+  EXPECT_THAT(error_message([&] { g::where(a, a, a); }),
+              HasSubstr("expected condition to be a bool tensor, but got int64"));
+}
+
+TEST(Clamp, BoundsEitherOrBoth) {
+  const g::Tensor x = make_tensor({-2, 0.5, 3}, {3});
+  EXPECT_EQ(x.clamp(-1, 1).to_vector<double>(), (std::vector<double>{-1, 0.5, 1}));
+  EXPECT_EQ(x.clamp(0).to_vector<double>(), (std::vector<double>{0, 0.5, 3}));
+  EXPECT_EQ(x.clamp(std::nullopt, 0).to_vector<double>(), (std::vector<double>{-2, 0, 0}));
+  EXPECT_EQ(make_tensor({-5, 5}, {2}, g::kInt32).clamp(-1, 1).dtype(), g::kInt32);
+  EXPECT_EQ(make_tensor({-5, 5}, {2}, g::kInt32).clamp(-0.5).dtype(), g::kFloat32);
+  g::Tensor y = x.clone();
+  y.clamp_(0, 1);
+  EXPECT_EQ(y.to_vector<double>(), (std::vector<double>{0, 0.5, 1}));
+  EXPECT_THAT(error_message([&] { x.clamp(std::nullopt, std::nullopt); }),
+              HasSubstr("at least one of 'min' or 'max'"));
+}
+
+TEST(MaskedFill, KeepsTheDtypeAndBroadcastsTheMask) {
+  const g::Tensor x = make_tensor({1, 2, 3, 4}, {2, 2}, g::kInt32);
+  const g::Tensor mask = make_tensor({0, 1}, {2}, g::kBool);
+  const g::Tensor out = x.masked_fill(mask, 9);
+  EXPECT_EQ(out.dtype(), g::kInt32);
+  EXPECT_EQ(out.to_vector<int>(), (std::vector<int>{1, 9, 3, 9}));
+  x.masked_fill_(mask, 0);
+  EXPECT_EQ(x.to_vector<int>(), (std::vector<int>{1, 0, 3, 0}));
+  EXPECT_THAT(error_message([&] { x.masked_fill(x, 0); }), HasSubstr("expected a bool mask"));
+}
+
+TEST(InPlace, BinaryWritesIntoSelfAndBroadcastsOther) {
+  g::Tensor x = make_tensor({1, 2, 3, 4}, {2, 2});
+  const double* before = x.data_ptr<double>();
+  x += make_tensor({10, 20}, {2});
+  x *= 2;
+  EXPECT_EQ(x.data_ptr<double>(), before);
+  EXPECT_EQ(x.to_vector<double>(), (std::vector<double>{22, 44, 26, 48}));
+  EXPECT_THAT(error_message([&] { make_tensor({1}, {1}).add_(x); }),
+              HasSubstr("output with shape (1,) doesn't match the broadcast shape (2, 2)"));
+  EXPECT_THAT(error_message([&] { make_tensor({1}, {1}, g::kInt32).add_(1.5); }),
+              HasSubstr("result type float32 can't be cast to the desired output type int32"));
+}
+
+TEST(InPlace, OverlappingOperandIsReadBeforeItIsOverwritten) {
+  // x += x.t() must use the old values of x.t(), as if computed out of place.
+  g::Tensor x = make_tensor({1, 2, 3, 4}, {2, 2});
+  x.add_(x.t());
+  EXPECT_EQ(x.to_vector<double>(), (std::vector<double>{2, 5, 5, 8}));
+  g::Tensor y = make_tensor({1, 2}, {2});
+  y.add_(y);  // the same view: safe to run in place
+  EXPECT_EQ(y.to_vector<double>(), (std::vector<double>{2, 4}));
+}
+
+TEST(Elementwise, LargeTensorsTakeTheThreadedPathWithTheSameResult) {
+  const int64_t n = 1 << 20;
+  const auto v = sample_values(n);
+  const g::Tensor x = make_tensor(v, {n}, g::kFloat32);
+  const g::Tensor y = (x * 2 + 1).relu();
+  const std::vector<float> got = y.to_vector<float>();
+  for (int64_t i = 0; i < n; i += 9973) {
+    const float expected = std::max(static_cast<float>(v[i]) * 2.0f + 1.0f, 0.0f);
+    ASSERT_EQ(got[i], expected) << i;
+  }
+}
+
+TEST(Elementwise, MixingDevicesNamesBoth) {
+  float host = 1, fake_device = 2;
+  const g::Tensor a = g::from_blob(&host, {1}, g::kFloat32);
+  const g::Tensor b = g::from_blob(&fake_device, {1}, g::TensorOptions(g::kFloat32).device(g::Device::cuda()));
+  EXPECT_THAT(error_message([&] { a + b; }),
+              HasSubstr("Expected all tensors to be on the same device, but found at least two "
+                        "devices, cpu and cuda:0"));
+}
