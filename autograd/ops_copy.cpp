@@ -10,9 +10,20 @@ namespace graft {
 using kernels::kernel_table;
 using kernels::lookup;
 
+namespace {
+// True when `from` broadcasts to exactly `to` (aligned from the right, sizes equal or 1).
+bool can_broadcast_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  const int64_t lead = to.size() - from.size();
+  for (int64_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1 && from[i] != to[lead + i]) return false;
+  return true;
+}
+}  // namespace
+
 void copy_into(const Tensor& dst, const Tensor& src) {
   ops::check_writable("copy_", dst);
-  GRAFT_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(),
+  GRAFT_CHECK(can_broadcast_to(src.shape(), dst.shape()),
               "copy_(): the source of shape ", src.shape(),
               " cannot be broadcast to the destination's shape ", dst.shape());
   if (dst.numel() == 0) return;

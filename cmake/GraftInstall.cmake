@@ -8,9 +8,12 @@ install(TARGETS graft EXPORT graftTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/graft/graft.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft)
-foreach(layer core kernels kernels/cpu autograd)
+# kernels/cuda/ has plain C++ headers (graft::cuda's runtime queries) that every build ships.
+foreach(layer core kernels kernels/cpu kernels/cuda autograd)
   file(GLOB layer_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${layer}/*.h)
-  install(FILES ${layer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft/${layer})
+  if(layer_headers)
+    install(FILES ${layer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft/${layer})
+  endif()
 endforeach()
 install(EXPORT graftTargets NAMESPACE graft:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/graft)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/graftConfig.cmake.in

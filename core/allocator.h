@@ -1,8 +1,8 @@
 // Allocators hand out raw device memory; Storage owns what they return.
 //
 // The CPU allocator returns 64-byte aligned blocks (a cache line, and enough for any SIMD
-// load). Other device types register their allocator at start-up (the CUDA backend's
-// caching allocator lives in kernels/cuda/), so core/ never depends on a backend.
+// load). Other device types get theirs from their backend (the CUDA backend's caching
+// allocator lives in kernels/cuda/) through backend_allocator().
 #pragma once
 
 #include <cstddef>
@@ -20,8 +20,12 @@ class Allocator {
 
 inline constexpr size_t kCpuAlignment = 64;
 
-// The allocator for `type`; a graft::Error naming the device when none is registered.
+// The allocator for `device`; a graft::Error naming the device when this build has none.
 Allocator& allocator_for(Device device);
-void register_allocator(DeviceType type, Allocator* allocator);
+
+// The allocator of a device backend, or nullptr. Defined by the kernel layer (kernels/
+// dispatch.cpp), which knows the backends built into this library; core/ only declares it,
+// so no header of core/ depends on a backend.
+Allocator* backend_allocator(DeviceType type);
 
 }  // namespace graft

@@ -89,8 +89,7 @@ Tensor from_eigen(const Eigen::DenseBase<Derived>& x) {
   const int64_t inner = d.innerStride(), outer = d.outerStride();
   GRAFT_CHECK(inner >= 0 && outer >= 0, "from_eigen(): the Eigen object has negative strides (",
               inner, ", ", outer,
-              "), which graft tensors cannot express; copy it into a plain "
-              "Matrix first");
+              "), which graft tensors cannot express; copy it into a plain Matrix first");
   // const_cast: a const source is allowed, see "Choices" above.
   void* data = const_cast<Scalar*>(d.data());
   const TensorOptions options(dtype_of_v<Scalar>);

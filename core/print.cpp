@@ -131,10 +131,21 @@ class Formatter {
   int64_t width_ = 1;
 };
 
-template <class Parts>
-std::string join(const Parts& parts, const std::string& separator) {
+// parts[0] + separator + parts[1] + ..., built by appending: GCC 12 warns falsely
+// (-Wrestrict) on chains of std::string operator+ once they are inlined.
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
   std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string bracketed(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out = "[";
+  out += join(parts, separator);
+  out += ']';
   return out;
 }
 
@@ -155,7 +166,7 @@ std::string values_str(const Formatter& f, const Shape& shape, const Shape& stri
       }
     }
     if (!line.empty()) lines.push_back(join(line, ", "));
-    return "[" + join(lines, ",\n" + std::string(indent + 1, ' ')) + "]";
+    return bracketed(lines, std::string(",\n").append(indent + 1, ' '));
   }
   std::vector<std::string> slices;
   for (int64_t i : shown)
@@ -163,8 +174,8 @@ std::string values_str(const Formatter& f, const Shape& shape, const Shape& stri
                                : values_str(f, shape, strides, dim + 1, offset + i * strides[dim],
                                             indent + 1, summarise));
   // Rows of a matrix on consecutive lines; each further dim adds a blank line between blocks.
-  const std::string breaks(shape.size() - dim - 1, '\n');
-  return "[" + join(slices, "," + breaks + std::string(indent + 1, ' ')) + "]";
+  const int64_t breaks = shape.size() - dim - 1;
+  return bracketed(slices, std::string(",").append(breaks, '\n').append(indent + 1, ' '));
 }
 
 // PyTorch's _add_suffixes: ", suffix" on the last line while it fits, else on a new line.

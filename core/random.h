@@ -11,20 +11,13 @@
 // random op reserves the blocks it consumes, so consecutive calls never reuse numbers.
 //
 // The block function is marked GRAFT_HOST_DEVICE so that the CUDA kernels include this
-// same header; core/ cannot include kernels/, so the macro is defined here too (guarded,
-// with the same definition as kernels/functors.h).
+// same header.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 
-#ifndef GRAFT_HOST_DEVICE
-#if defined(__CUDACC__)
-#define GRAFT_HOST_DEVICE __host__ __device__
-#else
-#define GRAFT_HOST_DEVICE
-#endif
-#endif
+#include "graft/core/host_device.h"
 
 namespace graft {
 

@@ -1,4 +1,4 @@
-// The CPU allocator, the allocator registry and Storage::allocate.
+// The CPU allocator, the lookup of device allocators, and Storage::allocate.
 #include "graft/core/storage.h"
 
 #include <cstdlib>
@@ -22,22 +22,16 @@ class CpuAllocator final : public Allocator {
   void deallocate(void* ptr, Device) override { std::free(ptr); }
 };
 
-Allocator* registry[kNumDeviceTypes] = {nullptr, nullptr};
-
 }  // namespace
 
 Allocator& allocator_for(Device device) {
   static CpuAllocator cpu;
   if (device.is_cpu()) return cpu;
-  Allocator* allocator = registry[static_cast<int>(device.type())];
+  Allocator* allocator = backend_allocator(device.type());
   GRAFT_CHECK(allocator != nullptr, "cannot allocate memory on ", device,
               ": this build of graft has no CUDA support (configure with -DGRAFT_CUDA=ON on a "
               "machine with the CUDA toolkit)");
   return *allocator;
-}
-
-void register_allocator(DeviceType type, Allocator* allocator) {
-  registry[static_cast<int>(type)] = allocator;
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {

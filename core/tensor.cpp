@@ -91,7 +91,6 @@ std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strid
   Shape strides = Shape::filled(new_shape.size(), 1);
   // Empty and 0-d tensors have no layout to respect.
   if (old_shape.numel() == 0 || old_shape.empty()) return contiguous_strides(new_shape);
-  if (old_shape.empty()) return strides;  // from 0-d: every new size is 1, any stride serves
   int64_t new_dim = new_shape.size() - 1;
   int64_t chunk_base_stride = old_strides.empty() ? 1 : old_strides.back();
   int64_t tensor_numel = 1, view_numel = 1;
@@ -240,7 +239,8 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   dim = wrap_dim(dim, this->dim(), "narrow");
   const int64_t n = shape()[dim];
   if (start < 0) start += n;
-  GRAFT_CHECK(start >= 0 && length >= 0 && start + length <= n, "narrow(): start (", start,
+  GRAFT_CHECK(length >= 0, "narrow(): length must be non-negative, got ", length);
+  GRAFT_CHECK(start >= 0 && start + length <= n, "narrow(): start (", start,
               ") + length (", length, ") exceeds dimension size (", n, ") of dim ", dim);
   Shape sizes = shape();
   sizes[dim] = length;

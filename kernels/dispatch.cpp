@@ -35,3 +35,9 @@ const KernelTable& kernel_table() {
 }
 
 }  // namespace graft::kernels
+
+namespace graft {
+Allocator* backend_allocator(DeviceType type) {
+  return kernels::kernel_table().allocator[static_cast<int>(type)];
+}
+}  // namespace graft

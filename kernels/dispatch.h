@@ -12,6 +12,7 @@
 // is declared exactly once.
 #pragma once
 
+#include "graft/core/allocator.h"
 #include "graft/core/device.h"
 #include "graft/core/error.h"
 #include "graft/core/scalar.h"
@@ -92,7 +93,8 @@ struct KernelTable {
   PerDevice<ScatterAddFn> scatter_add = {};
   PerDevice<IndexSelectFn> index_select = {};
   PerDevice<RandomFn> random = {};
-  TransferFn transfer = nullptr;  // set by a device backend
+  TransferFn transfer = nullptr;                  // set by a device backend
+  PerDevice<Allocator*> allocator = {};           // device backends' allocators
 };
 
 // The table, filled on first use by every backend built into this library.

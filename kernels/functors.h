@@ -9,14 +9,7 @@
 #include <cmath>
 #include <type_traits>
 
-// Guarded: core/random.h, which cannot include kernels/, defines it the same way.
-#ifndef GRAFT_HOST_DEVICE
-#if defined(__CUDACC__)
-#define GRAFT_HOST_DEVICE __host__ __device__
-#else
-#define GRAFT_HOST_DEVICE
-#endif
-#endif
+#include "graft/core/host_device.h"
 
 namespace graft::kernels {
 
@@ -247,6 +240,29 @@ struct ClampOp {
     }
     return a < lo ? lo : (a > hi ? hi : a);
   }
+};
+
+// ---- data movement
+
+struct IdentityOp {
+  // copy_: the loop's static_cast to the output type does the dtype conversion.
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return a;
+  }
+};
+
+struct WhereOp {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(bool cond, T a, T b) const {
+    return cond ? a : b;
+  }
+};
+
+template <class T>
+struct FillOp {
+  T value;
+  GRAFT_HOST_DEVICE T operator()() const { return value; }
 };
 
 }  // namespace graft::kernels

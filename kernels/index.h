@@ -7,9 +7,10 @@
 // in elements; `self.strides[dim]` is the step per index value, never a loop step.
 //
 // Index values outside [0, self_dim_size) are a graft::Error naming the op, the value, the
-// dim and its size; a kernel checks every value before it writes anything, so a failed
-// scatter_add_ leaves its tensor untouched. Plain C++ (no Eigen, no Tensor): the CUDA
-// backend fills the same blocks.
+// dim and its size. The kernels check them (the op layer cannot without reading the index
+// back): gather and index_select as they read them, scatter_add in a pass before it adds
+// anything, so a failed scatter_add_ leaves its tensor untouched. Plain C++ (no Eigen, no
+// Tensor): the CUDA backend fills the same blocks.
 #pragma once
 
 #include <cstdint>

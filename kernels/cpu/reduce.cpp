@@ -35,8 +35,10 @@ constexpr int64_t kPairwiseBlock = 1024;
 // Outputs that share one row walk: long enough runs for the prefetcher, few enough
 // accumulators to stay in L1/L2.
 constexpr int64_t kRowBlock = 2048;
+// Rows folded into those accumulators per pass.
+constexpr int kRowGroup = 8;
 // Below this many output blocks, long reductions are split into pieces instead; the partial
-// results of all pieces of a block are at most kMaxPartials accumulators.
+// results of all pieces are at most about kMaxPartials accumulators.
 constexpr int64_t kMinParallelBlocks = 16;
 constexpr int64_t kMaxPartials = 1 << 16;
 
@@ -206,6 +208,18 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   return acc[0];
 }
 
+// Folds G rows (`stride` apart) of `count` contiguous elements into acc[0, count), the G
+// steps of one accumulator back to back so that acc is loaded and stored once per G rows.
+template <int G, class R, class T>
+void add_rows(const R& r, const T* x, int64_t stride, int64_t count, int64_t index,
+              typename R::Acc* acc) {
+  for (int64_t j = 0; j < count; ++j) {
+    auto a = acc[j];
+    for (int g = 0; g < G; ++g) a = r.step(a, x[g * stride + j], index + g);
+    acc[j] = a;
+  }
+}
+
 // Offset in the input of the row-major flat index `flat` over `dims`.
 int64_t offset_of(const ReduceDims& dims, int64_t flat) {
   int64_t offset = 0;
@@ -281,14 +295,14 @@ void reduce_cpu(const ReduceArgs& args) {
   auto accumulate = [&](const Block& blk, int64_t begin, int64_t end, Acc* acc) {
     const T* base = in + blk.offset;
     if (by_rows) {
-      for_each_run(reduced, begin, end,
-                   [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
-                     for (int64_t i = 0; i < len; ++i) {
-                       const T* x = base + offset + i * stride;
-                       for (int64_t j = 0; j < blk.count; ++j)
-                         acc[j] = r.step(acc[j], x[j], index + i);
-                     }
-                   });
+      for_each_run(
+          reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
+            int64_t i = 0;
+            for (; i + kRowGroup <= len; i += kRowGroup)
+              add_rows<kRowGroup>(r, base + offset + i * stride, stride, blk.count, index + i, acc);
+            for (; i < len; ++i)
+              add_rows<1>(r, base + offset + i * stride, stride, blk.count, index + i, acc);
+          });
     } else {
       for_each_run(
           reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
@@ -312,23 +326,30 @@ void reduce_cpu(const ReduceArgs& args) {
     });
     return;
   }
-  // Few long reductions: pieces of at least kParallelGrain elements each, merged in order.
+  // Few long reductions: each block's reduced range is cut into pieces of at least
+  // kParallelGrain elements. The (piece, block) tasks run piece-major, so a thread walks
+  // whole rows, and each block's pieces are merged in order.
+  const int64_t max_pieces = std::max<int64_t>(1, kMaxPartials / (blocks * width));
+  const int64_t piece =
+      std::max((kParallelGrain + width - 1) / width, (n + max_pieces - 1) / max_pieces);
+  const int64_t pieces = (n + piece - 1) / piece;
+  const int64_t slots = pieces * blocks * width;  // task t's accumulators start at t * width
+  // (not std::vector, whose bool specialisation has no Acc* to hand out)
+  const std::unique_ptr<Acc[]> partial(new Acc[slots]);
+  std::fill_n(partial.get(), slots, r.identity());
+  parallel_for(0, pieces * blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t p = t / blocks;
+      accumulate(block_at(t % blocks), p * piece, std::min(n, (p + 1) * piece),
+                 &partial[t * width]);
+    }
+  });
   for (int64_t b = 0; b < blocks; ++b) {
     const Block blk = block_at(b);
-    const int64_t max_pieces = std::max<int64_t>(1, kMaxPartials / blk.count);
-    const int64_t piece =
-        std::max((kParallelGrain + blk.count - 1) / blk.count, (n + max_pieces - 1) / max_pieces);
-    const int64_t pieces = (n + piece - 1) / piece;
-    // (not std::vector, whose bool specialisation has no Acc* to hand out)
-    const std::unique_ptr<Acc[]> partial(new Acc[pieces * blk.count]);
-    std::fill_n(partial.get(), pieces * blk.count, r.identity());
-    parallel_for(0, pieces, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p)
-        accumulate(blk, p * piece, std::min(n, (p + 1) * piece), &partial[p * blk.count]);
-    });
     for (int64_t j = 0; j < blk.count; ++j) {
-      Acc acc = partial[j];
-      for (int64_t p = 1; p < pieces; ++p) acc = r.merge(acc, partial[p * blk.count + j]);
+      Acc acc = partial[b * width + j];
+      for (int64_t p = 1; p < pieces; ++p)
+        acc = r.merge(acc, partial[(p * blocks + b) * width + j]);
       out[blk.out_index + j] = r.finish(acc);
     }
   }

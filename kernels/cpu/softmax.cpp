@@ -3,13 +3,16 @@
 // Numerically stable: every line subtracts its max before exp, so logits of 1e4 neither
 // overflow nor lose the others; log_softmax is x - max - log(sum(exp(x - max))) rather than
 // log(softmax), which would turn tiny probabilities into -inf. A line of all -inf has
-// max -inf and gives NaN (-inf - -inf), as in PyTorch. Sums accumulate in double.
+// max -inf and gives NaN (-inf - -inf), as in PyTorch.
 //
-// The work is cut into tiles of up to kTile neighbouring lines of one outer index. Lines
-// along a non-last dim are `inner` apart, so a tile walks dim_size rows of kTile adjacent
-// elements: each pass reads memory in order. The last dim (inner == 1) is the fast path,
-// a tile of one contiguous row. Tiles are spread over threads when there are enough
-// elements to pay for it.
+// exp dominates the cost, so the arithmetic is written with Eigen arrays, whose exp is
+// vectorised (std::exp is not without -ffast-math); sums accumulate in the input's type
+// over Eigen's several packet-wide partial sums. The work is cut into tiles of up to kTile
+// neighbouring lines of one outer index: lines along a non-last dim are `inner` apart, so
+// a tile walks dim_size contiguous rows of its lines. The last dim (inner == 1) is the
+// fast path, one contiguous line per tile. Tiles are spread over threads when there are
+// enough elements to pay for it.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -25,36 +28,62 @@ constexpr int64_t kTile = 64;
 // Elements below which a softmax runs on one thread (each costs an exp and three passes).
 constexpr int64_t kSoftmaxGrain = 8192;
 
-// Softmax of `width` lines (width 1 when kRow) of dim_size elements `stride` apart:
-// x, y (dim_size, stride) with columns [0, width) used.
-template <class T, bool kRow>
-void softmax_tile(const T* x, T* y, int64_t dim_size, int64_t stride, int64_t tile_width,
-                  bool log) {
-  const int64_t width = kRow ? 1 : tile_width;
-  T max[kTile];
-  double sum[kTile];
-  std::fill_n(max, width, -std::numeric_limits<T>::infinity());
-  std::fill_n(sum, width, 0.0);
-  for (int64_t d = 0; d < dim_size; ++d)
-    for (int64_t j = 0; j < width; ++j) max[j] = std::max(max[j], x[d * stride + j]);
-  // y = x - max (log) or exp(x - max), summing exp(x - max).
+template <class T>
+using Row = Eigen::Array<T, 1, Eigen::Dynamic, Eigen::RowMajor, 1, kTile>;  // no heap
+template <class T>
+using RowsMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+                           Eigen::OuterStride<>>;
+template <class T>
+using ConstRowsMap =
+    Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+               Eigen::OuterStride<>>;
+
+// exp that maps -inf to exactly 0: Eigen's vectorised exp returns a tiny positive number
+// there, and a masked logit must get probability 0 as in PyTorch.
+template <class Xpr>
+auto exact_exp(const Xpr& shifted) {
+  using T = typename Xpr::Scalar;
+  return (shifted == -std::numeric_limits<T>::infinity()).select(T(0), shifted.exp());
+}
+
+// One line of n contiguous elements: x, y (n).
+template <class T>
+void softmax_row(const T* x, T* y, int64_t n, bool log) {
+  const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> in(x, n);
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> out(y, n);
+  const T max = in.maxCoeff();
+  if (log) {
+    out = in - max;
+    out -= std::log(exact_exp(out).sum());
+  } else {
+    out = exact_exp(in - max);
+    out *= T(1) / out.sum();
+  }
+}
+
+// `width` lines that are the columns of x, y (dim_size, width) with rows `stride` apart; each
+// step works on a whole contiguous row of the tile.
+template <class T>
+void softmax_columns(const T* x, T* y, int64_t dim_size, int64_t stride, int64_t width, bool log) {
+  const ConstRowsMap<T> in(x, dim_size, width, Eigen::OuterStride<>(stride));
+  RowsMap<T> out(y, dim_size, width, Eigen::OuterStride<>(stride));
+  Row<T> max = in.row(0), sum = Row<T>::Zero(width);
+  for (int64_t d = 1; d < dim_size; ++d) max = max.max(in.row(d));
   for (int64_t d = 0; d < dim_size; ++d) {
-    for (int64_t j = 0; j < width; ++j) {
-      const T shifted = x[d * stride + j] - max[j];
-      const T e = std::exp(shifted);
-      sum[j] += e;
-      y[d * stride + j] = log ? shifted : e;
+    if (log) {
+      out.row(d) = in.row(d) - max;
+      sum += exact_exp(out.row(d));
+    } else {
+      out.row(d) = exact_exp(in.row(d) - max);
+      sum += out.row(d);
     }
   }
-  // log_softmax subtracts log(sum); softmax divides by it.
-  T scale[kTile];
-  for (int64_t j = 0; j < width; ++j)
-    scale[j] = static_cast<T>(log ? std::log(sum[j]) : 1.0 / sum[j]);
-  for (int64_t d = 0; d < dim_size; ++d) {
-    for (int64_t j = 0; j < width; ++j) {
-      T& v = y[d * stride + j];
-      v = log ? v - scale[j] : v * scale[j];
-    }
+  if (log) {
+    const Row<T> log_sum = sum.log();
+    for (int64_t d = 0; d < dim_size; ++d) out.row(d) -= log_sum;
+  } else {
+    const Row<T> inverse = sum.inverse();
+    for (int64_t d = 0; d < dim_size; ++d) out.row(d) *= inverse;
   }
 }
 
@@ -72,16 +101,17 @@ void softmax_typed(const SoftmaxArgs& args) {
                    const int64_t o = t / tiles_per_outer, i0 = (t % tiles_per_outer) * kTile;
                    const int64_t offset = o * dim_size * inner + i0;
                    if (inner == 1) {
-                     softmax_tile<T, true>(x + offset, y + offset, dim_size, 1, 1, args.log);
+                     softmax_row(x + offset, y + offset, dim_size, args.log);
                    } else {
-                     softmax_tile<T, false>(x + offset, y + offset, dim_size, inner,
-                                            std::min(kTile, inner - i0), args.log);
+                     softmax_columns(x + offset, y + offset, dim_size, inner,
+                                     std::min(kTile, inner - i0), args.log);
                    }
                  }
                });
 }
 
 void softmax_kernel(const SoftmaxArgs& args) {
+  if (args.outer * args.dim_size * args.inner == 0) return;
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {

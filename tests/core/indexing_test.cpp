@@ -174,9 +174,8 @@ TEST(IndexPut, ErrorsNameTheShapes) {
   EXPECT_THAT(error_message([&] {
                 t.index_put_({0}, make_tensor({1, 2, 3}, {3}));
               }),
-              HasSubstr("copy_(): the size of tensor a (5) must match the size of tensor b (3) "
-                        "at non-singleton dimension 1; shapes (4, 5) and (3,) cannot be broadcast "
-                        "together"));
+              HasSubstr("copy_(): the source of shape (3,) cannot be broadcast to the "
+                        "destination's shape (4, 5)"));
   const g::Tensor expanded = make_tensor({1, 2}, {2, 1}).expand({2, 3});
   EXPECT_THAT(error_message([&] { expanded.index_put_({0}, 5.0); }),
               HasSubstr("fill_(): unsupported operation: more than one element of the written-to "
@@ -202,7 +201,8 @@ TEST(Narrow, KeepsARangeOfOneDim) {
   EXPECT_EQ(t.narrow(0, 3, 0).shape(), (g::Shape{0, 4, 5}));            // empty at the end
   EXPECT_THAT(error_message([&] { t.narrow(1, 2, 3); }),
               HasSubstr("narrow(): start (2) + length (3) exceeds dimension size (4) of dim 1"));
-  EXPECT_THAT(error_message([&] { t.narrow(1, 0, -1); }), HasSubstr("narrow(): start (0)"));
+  EXPECT_THAT(error_message([&] { t.narrow(1, 0, -1); }),
+              HasSubstr("narrow(): length must be non-negative, got -1"));
   EXPECT_THAT(error_message([&] {
                 t.index({0, 0, 0}).narrow(0, 0, 1);
               }),

@@ -1,0 +1,85 @@
+// The elementwise kernels of every backend, written once.
+//
+// A backend supplies only its loop, as a type with a static member template
+//   template <class R, class... In, class Op> static void run(const ElementwiseIter&, const Op&);
+// (cpu_elementwise_loop for the CPU, cuda_elementwise_loop for CUDA). This header picks the
+// C++ types from the dtypes, instantiates every functor of the op lists over them and fills
+// the backend's column of the kernel table, so the CPU and CUDA backends cannot drift apart
+// in which ops and dtypes they support.
+#pragma once
+
+#include <type_traits>
+
+#include "graft/kernels/dispatch.h"
+#include "graft/kernels/functors.h"
+
+namespace graft::kernels {
+
+// Unary and binary ops return their compute type; comparisons return bool.
+template <class Loop, class Op, int Arity, bool ReturnsBool = false>
+void elementwise_kernel(const ElementwiseIter& it) {
+  visit_dtype(it.operands[1].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using R = std::conditional_t<ReturnsBool, bool, T>;
+    if constexpr (floating_only<Op> && !std::is_floating_point_v<T>) {
+      graft::detail::fail("elementwise kernel called with ", it.operands[1].dtype,
+                          "; the op layer should have promoted it to a floating dtype");
+    } else if constexpr (Arity == 1) {
+      Loop::template run<R, T>(it, Op{});
+    } else if constexpr (Arity == 2) {
+      Loop::template run<R, T, T>(it, Op{});
+    } else {
+      Loop::template run<R, T, T, T>(it, Op{});
+    }
+  });
+}
+
+template <class Loop>
+void copy_kernel(const ElementwiseIter& it) {
+  visit_dtype(it.operands[0].dtype, [&](auto out_tag) {
+    visit_dtype(it.operands[1].dtype, [&](auto in_tag) {
+      Loop::template run<decltype(out_tag), decltype(in_tag)>(it, IdentityOp{});
+    });
+  });
+}
+
+template <class Loop>
+void where_kernel(const ElementwiseIter& it) {
+  visit_dtype(it.operands[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    Loop::template run<T, bool, T, T>(it, WhereOp{});
+  });
+}
+
+template <class Loop>
+void fill_kernel(const ElementwiseIter& it, Scalar value) {
+  visit_dtype(it.operands[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    Loop::template run<T>(it, FillOp<T>{value.to<T>()});
+  });
+}
+
+// Fills `device`'s column of the table with the kernels above.
+template <class Loop>
+void register_elementwise_kernels(KernelTable& table, DeviceType device) {
+  const int d = static_cast<int>(device);
+#define GRAFT_REGISTER_UNARY(name, Functor) \
+  table.unary[static_cast<int>(UnaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 1>;
+#define GRAFT_REGISTER_BINARY(name, Functor) \
+  table.binary[static_cast<int>(BinaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 2>;
+#define GRAFT_REGISTER_COMPARISON(name, Functor)         \
+  table.comparison[static_cast<int>(ComparisonOp::name)][d] = \
+      &elementwise_kernel<Loop, Functor, 2, true>;
+  GRAFT_UNARY_OPS(GRAFT_REGISTER_UNARY)
+  GRAFT_BINARY_OPS(GRAFT_REGISTER_BINARY)
+  GRAFT_COMPARISON_OPS(GRAFT_REGISTER_COMPARISON)
+#undef GRAFT_REGISTER_UNARY
+#undef GRAFT_REGISTER_BINARY
+#undef GRAFT_REGISTER_COMPARISON
+  table.clamp[d] = &elementwise_kernel<Loop, ClampOp, 3>;
+  table.copy[d] = &copy_kernel<Loop>;
+  table.where[d] = &where_kernel<Loop>;
+  table.fill[d] = &fill_kernel<Loop>;
+}
+
+}  // namespace graft::kernels
