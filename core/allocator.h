@@ -20,6 +20,9 @@ class Allocator {
 
 inline constexpr size_t kCpuAlignment = 64;
 
+// The CPU allocator (cpu_allocator.cpp).
+Allocator& cpu_allocator();
+
 // The allocator for `device`; a graft::Error naming the device when this build has none.
 Allocator& allocator_for(Device device);
 

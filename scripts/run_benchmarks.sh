@@ -20,7 +20,8 @@ families=(elementwise reduce matmul overhead)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DGRAFT_BUILD_BENCHMARKS=ON -DGRAFT_BUILD_TESTS=OFF -DGRAFT_BUILD_EXAMPLES=OFF >/dev/null
+  -DGRAFT_CUDA=OFF -DGRAFT_BUILD_BENCHMARKS=ON -DGRAFT_BUILD_TESTS=OFF -DGRAFT_BUILD_EXAMPLES=OFF \
+  >/dev/null
 cmake --build "$build" --target "${families[@]/%/_bench}"
 
 load_1min() { cut -d' ' -f1 /proc/loadavg; }
