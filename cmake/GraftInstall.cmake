@@ -1,6 +1,5 @@
 # `cmake --install` lays out headers, the library and graftConfig.cmake so that an outside
 # project's find_package(graft) + target_link_libraries(app graft::graft) works.
-include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS graft EXPORT graftTargets

@@ -1,10 +1,12 @@
+# shellcheck shell=bash
 # Shared set-up for scripts/run.sh and scripts/test.sh (sourced, not run).
 #
 # On a fresh Debian 12 machine it installs what graft needs to build (only the packages
 # that are missing, so a second run touches nothing), then configures and builds with
-# CMake. Settings, all optional, come from the environment:
+# CMake. Arguments given to run.sh / test.sh go to the CMake configure step
+# (`bash scripts/test.sh -DGRAFT_CUDA=OFF`). Settings, all optional, from the environment:
 #   GRAFT_BUILD_DIR    build folder (default: build/ in the repository)
-#   GRAFT_CMAKE_ARGS   extra arguments for the CMake configure step, e.g. -DGRAFT_CUDA=OFF
+#   GRAFT_CMAKE_ARGS   more configure arguments, split at spaces
 #   GRAFT_SKIP_APT=1   never call apt-get (for machines set up by other means)
 
 GRAFT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,24 +53,27 @@ graft_install_packages() {
     "${missing[@]}"
 }
 
-# Configures GRAFT_BUILD_DIR (Ninja when present, ccache when present) and builds the
-# given targets, or everything when none are given.
-graft_build() {
+# Configures GRAFT_BUILD_DIR (Ninja when present, ccache when present); the arguments go
+# to CMake after those of GRAFT_CMAKE_ARGS.
+graft_configure() {
   local args=(-S "$GRAFT_ROOT" -B "$GRAFT_BUILD_DIR")
   # A build folder keeps its generator; only a new one picks Ninja.
   if [ ! -f "$GRAFT_BUILD_DIR/CMakeCache.txt" ] && command -v ninja >/dev/null; then
     args+=(-G Ninja)
   fi
   if command -v ccache >/dev/null; then
-    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
   fi
   # Word splitting is intended: GRAFT_CMAKE_ARGS holds several arguments.
   # shellcheck disable=SC2206
-  args+=(${GRAFT_CMAKE_ARGS:-})
+  args+=(${GRAFT_CMAKE_ARGS:-} "$@")
   graft_log "configuring $GRAFT_BUILD_DIR"
   cmake "${args[@]}"
-  local targets=()
-  local target
+}
+
+# Builds the given targets of GRAFT_BUILD_DIR, or everything when none are given.
+graft_build() {
+  local targets=() target
   for target in "$@"; do targets+=(--target "$target"); done
   graft_log "building ${*:-everything}"
   cmake --build "$GRAFT_BUILD_DIR" --parallel "$(nproc)" "${targets[@]}"
