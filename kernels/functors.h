@@ -151,12 +151,12 @@ struct PowOp {
       return std::pow(a, b);
     } else {
       // Integer power by squaring; negative exponents give 0 except for bases 1 and -1.
-      if (b < T(0)) {
-        if (a == T(1)) return T(1);
-        if constexpr (std::is_signed_v<T>) {
+      if constexpr (std::is_signed_v<T>) {
+        if (b < T(0)) {
+          if (a == T(1)) return T(1);
           if (a == T(-1)) return (b % 2 == 0) ? T(1) : T(-1);
+          return T(0);
         }
-        return T(0);
       }
       T result = 1, base = a;
       for (T e = b; e > T(0); e /= 2) {

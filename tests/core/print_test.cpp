@@ -8,8 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include "cuda/cuda_test_util.h"
 #include "graft/graft.h"
-#include "graft/kernels/dispatch.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -164,7 +164,7 @@ TEST(Print, DeviceSuffixComesFirst) {
 }
 
 TEST(Print, DeviceTensorsPrintFromAHostCopy) {
-  if (g::kernels::kernel_table().transfer == nullptr) GTEST_SKIP() << "no CUDA backend";
+  GRAFT_REQUIRE_CUDA();
   EXPECT_EQ(str(make_tensor({1, 2}, {2}, g::kFloat32).cuda()), "tensor([1., 2.], device='cuda:0')");
   EXPECT_EQ(str(make_tensor({1, 2}, {2}, g::kInt32).cuda()),
             "tensor([1, 2], device='cuda:0', dtype=int32)");

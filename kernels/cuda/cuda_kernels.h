@@ -1,0 +1,16 @@
+// Registration of the CUDA backend's kernel families (one function per family file).
+#pragma once
+
+#include "graft/kernels/dispatch.h"
+
+namespace graft::kernels::cuda {
+
+void register_runtime(KernelTable& table);      // allocator.cu: allocator and transfers
+void register_elementwise(KernelTable& table);  // elementwise.cu
+void register_reduce(KernelTable& table);       // reduce.cu
+void register_matmul(KernelTable& table);       // matmul.cu
+void register_softmax(KernelTable& table);      // softmax.cu
+void register_index(KernelTable& table);        // index.cu
+void register_random(KernelTable& table);       // random.cu
+
+}  // namespace graft::kernels::cuda

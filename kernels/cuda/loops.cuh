@@ -1,0 +1,150 @@
+// cuda_elementwise_loop: the one launcher every CUDA elementwise kernel uses (the twin of
+// kernels/cpu/loops.h).
+//
+// Three paths, picked per call from the coalesced ElementwiseIter:
+//   - vectorized: every operand contiguous and aligned to 4 elements; each thread moves
+//     4 elements of each operand with one wide load/store (16 bytes for float32);
+//   - dense: every input contiguous or a broadcast scalar (stride 0), so `x + 2` and
+//     `x + bias_row` after coalescing read memory in order without index arithmetic;
+//   - strided: anything else; each element's offsets come from its multi-index.
+// All use grid-stride loops, so any size runs with a bounded grid.
+#pragma once
+
+#include <cuda/std/tuple>
+
+#include <cstdint>
+#include <utility>
+
+#include "graft/kernels/cuda/common.cuh"
+#include "graft/kernels/strided_index.h"
+
+namespace graft::kernels::cuda {
+
+namespace detail {
+
+inline constexpr int kVec = 4;
+
+template <class T>
+struct alignas(sizeof(T) * kVec) Vec {
+  T v[kVec];
+};
+
+// The inputs' base pointers; a __global__ template may have only one parameter pack, so
+// they travel as an array and each kernel casts them back through a __device__ helper.
+struct InputPointers {
+  const void* ptr[kMaxOperands - 1];
+};
+
+template <class R, class... In, class Op, size_t... I>
+__device__ void apply_vectorized(const Op& op, R* out, const InputPointers& in, int64_t v,
+                                 std::index_sequence<I...>) {
+  const ::cuda::std::tuple<Vec<In>...> loaded(static_cast<const Vec<In>*>(in.ptr[I])[v]...);
+  Vec<R> result;
+#pragma unroll
+  for (int k = 0; k < kVec; ++k)
+    result.v[k] = static_cast<R>(op(::cuda::std::get<I>(loaded).v[k]...));
+  reinterpret_cast<Vec<R>*>(out)[v] = result;
+}
+
+// Input k is contiguous when bit k of `mask` is set, a broadcast scalar otherwise.
+template <class R, class... In, class Op, size_t... I>
+__device__ R apply_dense(const Op& op, const InputPointers& in, int64_t i, unsigned mask,
+                         std::index_sequence<I...>) {
+  return static_cast<R>(op(static_cast<const In*>(in.ptr[I])[((mask >> I) & 1u) ? i : 0]...));
+}
+
+template <class R, class... In, class Op, size_t... I>
+__device__ R apply_strided(const Op& op, const ElementwiseIter& it, const int64_t* offset,
+                           std::index_sequence<I...>) {
+  return static_cast<R>(op(reinterpret_cast<const In*>(it.operands[I + 1].data)[offset[I + 1]]...));
+}
+
+template <class R, class Op, class... In>
+__global__ void vectorized_kernel(Op op, R* out, int64_t n, InputPointers in) {
+  const int64_t vec_count = n / kVec;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t first = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  for (int64_t v = first; v < vec_count; v += stride)
+    apply_vectorized<R, In...>(op, out, in, v, std::index_sequence_for<In...>{});
+  // The tail that does not fill a vector.
+  for (int64_t i = vec_count * kVec + first; i < n; i += stride)
+    out[i] = apply_dense<R, In...>(op, in, i, ~0u, std::index_sequence_for<In...>{});
+}
+
+template <class R, class Op, class... In>
+__global__ void dense_kernel(Op op, R* out, int64_t n, unsigned mask, InputPointers in) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += stride)
+    out[i] = apply_dense<R, In...>(op, in, i, mask, std::index_sequence_for<In...>{});
+}
+
+template <class R, class Op, class... In>
+__global__ void strided_kernel(Op op, ElementwiseIter it) {
+  constexpr int kOperands = 1 + sizeof...(In);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < it.numel;
+       i += stride) {
+    int64_t offset[kOperands] = {};
+    int64_t rem = i;
+    for (int d = it.ndim - 1; d >= 0; --d) {
+      const int64_t coord = rem % it.sizes[d];
+      rem /= it.sizes[d];
+#pragma unroll
+      for (int k = 0; k < kOperands; ++k) offset[k] += coord * it.operands[k].strides[d];
+    }
+    reinterpret_cast<R*>(it.operands[0].data)[offset[0]] =
+        apply_strided<R, In...>(op, it, offset, std::index_sequence_for<In...>{});
+  }
+}
+
+inline bool aligned(const void* p, int64_t bytes) {
+  return reinterpret_cast<uintptr_t>(p) % static_cast<uintptr_t>(bytes) == 0;
+}
+
+// Launches the vectorized or dense kernel; input k is read as in apply_dense.
+template <class R, class... In, class Op>
+void launch_dense(const ElementwiseIter& it, const Op& op, unsigned mask) {
+  const int64_t n = it.numel;
+  R* out = reinterpret_cast<R*>(it.operands[0].data);
+  InputPointers in{};
+  bool vectorizable = mask == (1u << sizeof...(In)) - 1 && aligned(out, sizeof(R) * kVec);
+  constexpr int kInputs = sizeof...(In);
+  const int64_t input_bytes[] = {static_cast<int64_t>(sizeof(In))..., 0};
+  for (int k = 0; k < kInputs; ++k) {
+    in.ptr[k] = it.operands[k + 1].data;
+    vectorizable = vectorizable && aligned(in.ptr[k], input_bytes[k] * kVec);
+  }
+  if (vectorizable)
+    vectorized_kernel<R, Op, In...><<<grid_for(n / kVec + 1), kBlockSize>>>(op, out, n, in);
+  else
+    dense_kernel<R, Op, In...><<<grid_for(n), kBlockSize>>>(op, out, n, mask, in);
+  GRAFT_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace detail
+
+// out[i] = op(in_1[i], ..., in_k[i]) over the whole iteration; R and In... are the C++ types
+// of operand 0 and operands 1..k. Op must be callable on the device.
+template <class R, class... In, class Op>
+void cuda_elementwise_loop(const ElementwiseIter& it, const Op& op) {
+  constexpr int kInputs = sizeof...(In);
+  if (it.numel == 0) return;
+  // After coalescing, a 0-d or 1-D iteration with unit/zero strides is dense.
+  bool dense = it.ndim <= 1 && (it.ndim == 0 || it.operands[0].strides[0] == 1);
+  unsigned mask = 0;
+  for (int k = 0; dense && k < kInputs; ++k) {
+    const int64_t s = it.ndim == 0 ? 1 : it.operands[k + 1].strides[0];
+    if (s == 1)
+      mask |= 1u << k;
+    else if (s != 0)
+      dense = false;
+  }
+  if (dense) {
+    detail::launch_dense<R, In...>(it, op, mask);
+    return;
+  }
+  detail::strided_kernel<R, Op, In...><<<grid_for(it.numel), kBlockSize>>>(op, it);
+  GRAFT_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace graft::kernels::cuda

@@ -1,0 +1,16 @@
+// Fills the CUDA column of the kernel table.
+#include "graft/kernels/cuda/cuda_kernels.h"
+
+namespace graft::kernels {
+
+void register_cuda_kernels(KernelTable& table) {
+  cuda::register_runtime(table);
+  cuda::register_elementwise(table);
+  cuda::register_reduce(table);
+  cuda::register_matmul(table);
+  cuda::register_softmax(table);
+  cuda::register_index(table);
+  cuda::register_random(table);
+}
+
+}  // namespace graft::kernels

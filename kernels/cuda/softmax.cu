@@ -1,0 +1,263 @@
+// CUDA softmax / log_softmax: the twin of kernels/cpu/softmax.cpp, over the same SoftmaxArgs
+// (a contiguous (outer, dim_size, inner) block, softmax along the middle dim).
+//
+// Each line is read twice, not three times: one pass folds its elements into an online
+// (max m, sum s) pair, s being the sum of exp(x - m) rescaled whenever m grows
+// (s = s * exp(m_old - m_new) + exp(x - m_new)), and one pass writes exp(x - m) / s or
+// x - m - log(s). Pairs from different threads merge the same way, so any split of a line
+// gives the same result up to rounding. Three kernels walk the memory:
+//  - group: inner == 1 and dim_size <= 1024: a power-of-two group of lanes per row (a whole
+//    warp from 32 elements up), pairs merged by butterfly shuffles;
+//  - block: inner == 1 and longer rows: a block per row, pairs merged by warp shuffles and
+//    then across warps in shared memory;
+//  - columns: inner > 1 (softmax over a non-last dim): threads of a block row take
+//    neighbouring lines (consecutive inner indices, so a warp reads contiguous memory) and
+//    block rows split each line's dim_size elements; pairs merge in shared memory.
+// A row runs on one block at most, so a few very long rows leave most of the GPU idle; a
+// split over several blocks (as reduce.cu does) would be the next step for that shape.
+//
+// Edge cases as on the CPU: -inf entries leave (m, s) alone and get exactly 0 (exp(-inf) is
+// +0), a row of only -inf keeps m = -inf, s = 0 and gives NaN (-inf - -inf); a +inf entry
+// makes the CPU's sum NaN, so a row whose max is +inf gets s = NaN; a NaN entry never
+// becomes the max but makes s NaN. Extreme finite logits stay finite: every exp argument is
+// <= 0. The sums accumulate in the input's type, as on the CPU.
+#include <cuda/std/limits>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "graft/kernels/cuda/common.cuh"
+#include "graft/kernels/cuda/cuda_kernels.h"
+#include "graft/kernels/softmax.h"
+
+namespace graft::kernels::cuda {
+namespace {
+
+constexpr int kWarpSize = 32;
+// Rows at most this long take a group of lanes; longer ones a block.
+constexpr int64_t kGroupRowLimit = 1024;
+// Threads of the block that takes a long row.
+constexpr int kRowBlockSize = 512;
+// Loads in flight per thread before their values are folded in.
+constexpr int kUnroll = 4;
+
+template <class T>
+__device__ T infinity() {
+  return ::cuda::std::numeric_limits<T>::infinity();
+}
+
+// exp and log of the line's type: float stays float (expf), double stays double.
+template <class T>
+__device__ T exp_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return expf(x);
+  else
+    return ::exp(x);
+}
+template <class T>
+__device__ T log_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return logf(x);
+  else
+    return ::log(x);
+}
+
+// The running (max, sum of exp(x - max)) of part of a line; {-inf, 0} is the empty part.
+template <class T>
+struct MaxSum {
+  T m, s;
+};
+
+template <class T>
+__device__ MaxSum<T> empty_max_sum() {
+  return {-infinity<T>(), T(0)};
+}
+
+// Folds x in with one exp: when x raises the max, the old sum is rescaled by exp(m - x) and
+// x contributes exp(0) = 1; otherwise x contributes exp(x - m). -inf contributes 0 and is
+// skipped, so that an all -inf prefix does not compute -inf - -inf.
+template <class T>
+__device__ MaxSum<T> fold(MaxSum<T> a, T x) {
+  if (x == -infinity<T>()) return a;
+  const bool raises = x > a.m;  // false for NaN: it never becomes the max
+  const T e = exp_of(raises ? a.m - x : x - a.m);
+  return {raises ? x : a.m, raises ? a.s * e + T(1) : a.s + e};
+}
+
+// A part whose max is -inf holds only -inf and NaN entries: its sum is 0, or NaN, which
+// must reach the result; exp(m - m) would be exp(-inf - -inf) = NaN for any part.
+template <class T>
+__device__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
+  if (b.m == -infinity<T>()) return {a.m, a.s + b.s};
+  if (a.m == -infinity<T>()) return {b.m, a.s + b.s};
+  const T m = a.m > b.m ? a.m : b.m;
+  return {m, a.s * exp_of(a.m - m) + b.s * exp_of(b.m - m)};
+}
+
+// Folds line[begin], line[begin + step], ... (below end, `stride` elements apart) into a:
+// kUnroll loads issued before their values are folded in, so their latencies overlap.
+template <class T>
+__device__ MaxSum<T> fold_range(MaxSum<T> a, const T* __restrict__ line, int64_t stride,
+                                int64_t begin, int64_t end, int64_t step) {
+  int64_t i = begin;
+  for (; i + (kUnroll - 1) * step < end; i += kUnroll * step) {
+    T v[kUnroll];
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k) v[k] = line[(i + k * step) * stride];
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k) a = fold(a, v[k]);
+  }
+  for (; i < end; i += step) a = fold(a, line[i * stride]);
+  return a;
+}
+
+// Writes the elements line[begin], line[begin + step], ... of a line whose pair is `a`.
+template <class T>
+__device__ void write_range(MaxSum<T> a, bool log, const T* __restrict__ x, T* __restrict__ y,
+                            int64_t stride, int64_t begin, int64_t end, int64_t step) {
+  // Only a +inf max leaves the sum finite where the CPU's is NaN (see the file comment).
+  if (a.m == infinity<T>()) a.s = ::cuda::std::numeric_limits<T>::quiet_NaN();
+  if (log) {
+    const T log_sum = log_of(a.s);
+    for (int64_t i = begin; i < end; i += step) y[i * stride] = x[i * stride] - a.m - log_sum;
+  } else {
+    const T inverse = T(1) / a.s;
+    for (int64_t i = begin; i < end; i += step)
+      y[i * stride] = exp_of(x[i * stride] - a.m) * inverse;
+  }
+}
+
+// Butterfly over aligned groups of `width` lanes (a power of two up to 32): every lane of
+// the group ends with the group's pair. All 32 lanes of the warp must call it.
+template <class T>
+__device__ MaxSum<T> group_merge(MaxSum<T> a, int width) {
+  for (int offset = width / 2; offset > 0; offset /= 2)
+    a = merge(a, {__shfl_xor_sync(0xffffffffu, a.m, offset, width),
+                  __shfl_xor_sync(0xffffffffu, a.s, offset, width)});
+  return a;
+}
+
+// ---- kernels
+
+// Plain loop: for each row r < rows: fold x[r, 0..n) into (m, s); write y[r, 0..n).
+// Groups of `width` lanes take one row each; a warp's groups take consecutive rows, and
+// every lane of a warp runs the same iterations, as the shuffles need.
+template <class T>
+__global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
+                                     int64_t n, int width, bool log) {
+  const int lane = threadIdx.x % kWarpSize;
+  const int64_t per_warp = kWarpSize / width;
+  const int64_t warp = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarpSize;
+  const int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / kWarpSize;
+  for (int64_t first = warp * per_warp; first < rows; first += warps * per_warp) {
+    const int64_t r = first + lane / width;
+    MaxSum<T> a = empty_max_sum<T>();
+    if (r < rows) a = fold_range(a, x + r * n, 1, lane % width, n, width);
+    a = group_merge(a, width);
+    if (r < rows) write_range(a, log, x + r * n, y + r * n, 1, lane % width, n, width);
+  }
+}
+
+// Plain loop as softmax_group_kernel; a block of kRowBlockSize threads per row: each thread
+// folds every kRowBlockSize-th element, warps merge by shuffles, the warps' pairs meet in
+// shared memory and every thread merges them all.
+template <class T>
+__global__ void softmax_block_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
+                                     int64_t n, bool log) {
+  constexpr int kWarps = kRowBlockSize / kWarpSize;
+  __shared__ MaxSum<T> smem[kWarps];
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    MaxSum<T> a = fold_range(empty_max_sum<T>(), x + r * n, 1, threadIdx.x, n, kRowBlockSize);
+    a = group_merge(a, kWarpSize);
+    if (lane == 0) smem[warp] = a;
+    __syncthreads();
+    a = smem[0];
+    for (int w = 1; w < kWarps; ++w) a = merge(a, smem[w]);
+    write_range(a, log, x + r * n, y + r * n, 1, threadIdx.x, n, kRowBlockSize);
+    __syncthreads();  // smem is rewritten by the next row
+  }
+}
+
+// Block (bx, by), bx * by <= kBlockSize, both powers of two. Plain loop, for each outer o
+// and each block of bx neighbouring inner indices:
+//   thread (tx, ty) folds x[o, d, i] for d = ty, ty + by, ... of line i = block + tx;
+//   the by pairs of each tx meet in shared memory (a tree over ty); every thread of the
+//   column then writes y[o, d, i] for its own d.
+template <class T>
+__global__ void softmax_columns_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer,
+                                       int64_t n, int64_t inner, bool log) {
+  __shared__ MaxSum<T> smem[kBlockSize];
+  const int bx = blockDim.x, by = blockDim.y, tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t col_blocks = (inner + bx - 1) / bx;
+  for (int64_t b = blockIdx.x; b < outer * col_blocks; b += gridDim.x) {
+    const int64_t o = b / col_blocks, i = (b % col_blocks) * bx + tx;
+    const int64_t offset = o * n * inner + i;
+    MaxSum<T> a = empty_max_sum<T>();
+    if (i < inner) a = fold_range(a, x + offset, inner, ty, n, by);
+    smem[ty * bx + tx] = a;
+    __syncthreads();
+    for (int h = by / 2; h > 0; h /= 2) {
+      if (ty < h) smem[ty * bx + tx] = merge(smem[ty * bx + tx], smem[(ty + h) * bx + tx]);
+      __syncthreads();
+    }
+    a = smem[tx];
+    if (i < inner) write_range(a, log, x + offset, y + offset, inner, ty, n, by);
+    __syncthreads();  // smem is rewritten by the next column block
+  }
+}
+
+// ---- launchers
+
+int pow2_at_least(int64_t n, int cap) {
+  int p = 1;
+  while (p < n && p < cap) p *= 2;
+  return p;
+}
+
+template <class T>
+void softmax_cuda_typed(const SoftmaxArgs& args) {
+  const T* x = static_cast<const T*>(args.input);
+  T* y = static_cast<T*>(args.output);
+  const int64_t outer = args.outer, n = args.dim_size, inner = args.inner;
+  if (inner > 1) {
+    // Block rows as tall as the lines (up to the block), as wide as the inner dim allows.
+    const int by =
+        std::min(kBlockSize / pow2_at_least(inner, kWarpSize), pow2_at_least(n, kBlockSize));
+    const int bx = std::min(pow2_at_least(inner, kBlockSize), kBlockSize / by);
+    const int64_t blocks = outer * ((inner + bx - 1) / bx);
+    softmax_columns_kernel<T>
+        <<<grid_for(blocks, 1), dim3(bx, by)>>>(x, y, outer, n, inner, args.log);
+  } else if (n <= kGroupRowLimit) {
+    const int width = pow2_at_least(n, kWarpSize);
+    const int64_t rows_per_block = kBlockSize / width;
+    softmax_group_kernel<T>
+        <<<grid_for((outer + rows_per_block - 1) / rows_per_block, 1), kBlockSize>>>(
+            x, y, outer, n, width, args.log);
+  } else {
+    softmax_block_kernel<T><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
+  }
+  GRAFT_CUDA_CHECK_LAUNCH();
+}
+
+void softmax_cuda(const SoftmaxArgs& args) {
+  if (args.outer * args.dim_size * args.inner == 0) return;
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      softmax_cuda_typed<T>(args);
+    } else {
+      graft::detail::fail("softmax kernel called with ", args.dtype,
+                          "; the op layer should have rejected it");
+    }
+  });
+}
+
+}  // namespace
+
+void register_softmax(KernelTable& table) {
+  table.softmax[static_cast<int>(kCUDA)] = &softmax_cuda;
+}
+
+}  // namespace graft::kernels::cuda

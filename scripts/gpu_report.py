@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Writes gpu-results.md, the table of one GPU check (scripts/gpu_check.sh).
+
+Reads the steps' outcomes, the test and sanitizer logs, and the one-JSON-object-a-line
+output of benchmarks/cuda_bench.cpp (graft) and benchmarks/versus_torch_cuda.py (PyTorch).
+Ceilings come from graft's run: the copy bandwidth is the faster of graft's copy_ and
+cudaMemcpy D2D, the matrix rate is cuBLAS SGEMM (the `cublas` matmul variant). Every
+figure is shown as its rate and as a percentage of its ceiling, PyTorch's beside it, and the
+issue's goals are checked (H100): elementwise and reductions >= 90% of the copy bandwidth,
+softmax >= 1.1x torch.softmax, the best hand-written FP32 SGEMM >= 90% of cuBLAS at 4096^3.
+Plain Python 3 standard library, so it runs on any machine.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+
+BANDWIDTH_GOAL = 0.90  # elementwise and reductions, of the copy bandwidth
+SOFTMAX_GOAL = 1.10  # speed-up over torch.softmax
+MATMUL_GOAL = 0.90  # best hand-written variant, of cuBLAS
+NOT_HAND_WRITTEN = {"matmul_cublas", "matmul_default"}
+
+
+def read_jsonl(path):
+    """{name: record} of a benchmark's output; lines that are not JSON (a run cut off
+    mid-line) are skipped."""
+    records = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                records[record.get("name", "?")] = record
+    return records
+
+
+def read_text(path):
+    if not os.path.exists(path):
+        return ""
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def rate(record):
+    """The record's rate, or None when it has no timing."""
+    if record and record.get("runs", 0) > 0 and record.get("status") in ("ok", "wrong"):
+        return record["rate"]
+    return None
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "—"
+    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def pct(x):
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+def test_summary(log):
+    """'N passed, N failed, N skipped' from a gtest log, with the failed and skipped names."""
+    counts = {}
+    for kind in ("PASSED", "FAILED", "SKIPPED"):
+        m = re.search(rf"\[\s+{kind}\s+\]\s+(\d+) tests?", log)
+        counts[kind] = int(m.group(1)) if m else 0
+    text = (f"{counts['PASSED']} passed, {counts['FAILED']} failed, "
+            f"{counts['SKIPPED']} skipped")
+    test_name = r"([\w/]+\.[\w/]+)"  # Suite.Name, Prefix/Suite.Name/0: not "2 tests"
+    failed = sorted(set(re.findall(rf"^\[\s+FAILED\s+\] {test_name}", log, re.M)))
+    skipped = sorted(set(re.findall(rf"^\[\s+SKIPPED\s+\] {test_name}", log, re.M)))
+    return text, failed, skipped
+
+
+def sanitizer_summary(log):
+    m = re.search(r"ERROR SUMMARY: (\d+) errors?", log)
+    races = re.search(r"RACECHECK SUMMARY: (\d+) hazards? displayed \((\d+) errors?", log)
+    if races:
+        return f"{races.group(1)} hazards ({races.group(2)} errors)"
+    return f"{m.group(1)} errors" if m else None
+
+
+def step_table(args):
+    logs = {"tests": read_text(args.tests), "memcheck": read_text(args.memcheck),
+            "racecheck": read_text(args.racecheck)}
+    lines = ["| step | outcome | seconds | log |", "|---|---|---:|---|"]
+    notes = []
+    with open(args.steps) as f:
+        for row in f:
+            name, outcome, seconds, log = row.rstrip("\n").split("\t")
+            if name == "tests" and logs["tests"]:
+                summary, failed, skipped = test_summary(logs["tests"])
+                outcome += f": {summary}"
+                if failed:
+                    notes.append("Failed tests: " + ", ".join(failed) + ".")
+                if skipped:
+                    notes.append("Skipped tests: " + ", ".join(skipped) + "."
+                                 + ("" if args.dry_run == "1" else
+                                    " **On a GPU machine a CUDA test should not skip.**"))
+            elif name in ("memcheck", "racecheck") and logs[name]:
+                summary = sanitizer_summary(logs[name])
+                if summary:
+                    outcome += f": {summary}"
+            lines.append(f"| {name} | {outcome} | {seconds} | {log} |")
+    return lines, notes
+
+
+def figure_table(graft, torch):
+    """The figures' table, and the ceilings and goal rows it implies."""
+    copies = [r for r in (rate(graft.get("copy_")), rate(graft.get("cudaMemcpy_d2d"))) if r]
+    bandwidth = max(copies) if copies else None
+    flops = rate(graft.get("matmul_cublas"))
+    torch_bandwidth = rate(torch.get("copy_"))
+    lines = ["| figure | graft ms (median) | graft rate | % of ceiling | PyTorch rate "
+             "| PyTorch % of ceiling | graft speed-up over PyTorch | worst rel. error "
+             "| status |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    goals = []
+    best_hand_written = None
+    for name, g in graft.items():
+        if g.get("group") == "device":
+            continue
+        t = torch.get("matmul_torch" if g.get("group") == "matmul" else name)
+        ceiling = flops if g.get("unit") == "TFLOP/s" else bandwidth
+        g_rate, t_rate = rate(g), rate(t)
+        g_frac = g_rate / ceiling if g_rate and ceiling else None
+        t_frac = t_rate / ceiling if t_rate and ceiling else None
+        speedup = g_rate / t_rate if g_rate and t_rate else None
+        status = g.get("status", "?")
+        if g.get("message"):
+            status += ": " + g["message"].replace("|", "/")  # a "|" would split the cell
+        unit = g.get("unit", "") if g_rate else ""
+        median = g.get("median_ms") if g_rate else None
+        lines.append(f"| {name} | {fmt(median)} | {fmt(g_rate)} {unit} "
+                     f"| {pct(g_frac)} | {fmt(t_rate)} | {pct(t_frac)} | {fmt(speedup)} "
+                     f"| {fmt(g.get('error'), 2)} | {status} |")
+        group = g.get("group")
+        if group in ("elementwise", "reduction"):
+            goals.append((f"{name} >= {pct(BANDWIDTH_GOAL)} of copy bandwidth", pct(g_frac),
+                          g_frac is not None and g_frac >= BANDWIDTH_GOAL))
+        elif group == "softmax":
+            goals.append((f"{name} >= {SOFTMAX_GOAL}x torch.softmax",
+                          "—" if speedup is None else f"{speedup:.2f}x",
+                          speedup is not None and speedup >= SOFTMAX_GOAL))
+        elif group == "matmul" and name not in NOT_HAND_WRITTEN and g_frac is not None \
+                and g.get("status") == "ok":
+            if best_hand_written is None or g_frac > best_hand_written[1]:
+                best_hand_written = (name, g_frac)
+    if "matmul_cublas" in graft:
+        label = best_hand_written[0] if best_hand_written else "none measured correct"
+        frac = best_hand_written[1] if best_hand_written else None
+        goals.append((f"best hand-written SGEMM ({label}) >= {pct(MATMUL_GOAL)} of cuBLAS",
+                      pct(frac), frac is not None and frac >= MATMUL_GOAL))
+    ceilings = (f"copy bandwidth {fmt(bandwidth)} GB/s (the faster of graft's copy_ and "
+                f"cudaMemcpy D2D, bytes read + written; PyTorch's copy_: "
+                f"{fmt(torch_bandwidth)} GB/s); cuBLAS SGEMM {fmt(flops)} TFLOP/s "
+                f"(4096^3 float32, graft's `cublas` variant)")
+    return lines, goals, ceilings
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name in ("out", "steps", "graft", "torch", "tests", "memcheck", "racecheck", "gpu",
+                 "commit", "build", "dry-run"):
+        p.add_argument(f"--{name}", required=True)
+    args = p.parse_args()
+
+    graft, torch = read_jsonl(args.graft), read_jsonl(args.torch)
+    g_dev, t_dev = graft.get("device", {}), torch.get("device", {})
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [f"# GPU check, {now}", ""]
+    if args.dry_run == "1":
+        out += ["**Dry run on a machine without a GPU: no figure below is a GPU's.**", ""]
+    torch_text = t_dev.get("torch") or t_dev.get("message") or "no output"
+    device_text = (f"{g_dev['gpu']}, sm_{g_dev['sm'].replace('.', '')}, "
+                   f"{g_dev['multiprocessors']} SMs, L2 {g_dev['l2_bytes'] / 2**20:.0f} MiB"
+                   if "gpu" in g_dev else "cuda_bench printed no device line")
+    out += ["| | |", "|---|---|",
+            f"| date | {now} |",
+            f"| GPU (nvidia-smi: name, driver, memory) | {args.gpu} |",
+            f"| GPU (cuda_bench) | {device_text} |",
+            f"| commit | {args.commit} |",
+            f"| binaries | {args.build} |",
+            f"| PyTorch | {torch_text} |", ""]
+
+    steps, notes = step_table(args)
+    out += ["## Steps", ""] + steps + [""] + notes + ([""] if notes else [])
+
+    figures, goals, ceilings = figure_table(graft, torch)
+    out += ["## Figures", "",
+            "Medians of N runs timed with CUDA events after warm-up; inputs 256 MB "
+            "(above L2). Bytes count each input read once and the output written once; "
+            "a product is 2 n^3 FLOPs. The ceilings, measured in the same run: "
+            + ceilings + ". PyTorch's matmul (TF32 off) appears beside every variant.", ""]
+    out += figures + ["", "## Goals (H100)", "", "| goal | measured | met |", "|---|---:|---|"]
+    out += [f"| {goal} | {measured} | {'yes' if met else '**no**'} |"
+            for goal, measured, met in goals]
+    with open(args.out, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
