@@ -16,8 +16,9 @@ namespace {
 // True when pred(a[i], b[i]) holds for every element of a and b broadcast to `shape`.
 template <class T, class Pred>
 bool all_pairs(const Tensor& a, const Tensor& b, const Shape& shape, Pred pred) {
-  const std::vector<T> x = a.expand(shape).to_vector<T>();
-  const std::vector<T> y = b.expand(shape).to_vector<T>();
+  // Detached: comparing values takes no part in autograd.
+  const std::vector<T> x = a.detach().expand(shape).to_vector<T>();
+  const std::vector<T> y = b.detach().expand(shape).to_vector<T>();
   for (size_t i = 0; i < x.size(); ++i)
     if (!pred(x[i], y[i])) return false;
   return true;

@@ -3,7 +3,12 @@
 // Everything that moves or converts data comes down to copy_into(), which runs the copy
 // kernel on one device and, across devices, first moves a contiguous image of the source
 // with the backend's transfer function.
+//
+// Backward: copies pass the gradient straight through; the engine converts it back to the
+// source's dtype and device and sums out broadcasting (engine.cpp), so every formula here is
+// the identity. copy_ and fill_ overwrite self, so no gradient flows to self's old value.
 #include "graft/autograd/op_utils.h"
+#include "graft/autograd/record.h"
 
 namespace graft {
 
@@ -23,9 +28,8 @@ bool can_broadcast_to(const Shape& from, const Shape& to) {
 
 void copy_into(const Tensor& dst, const Tensor& src) {
   ops::check_writable("copy_", dst);
-  GRAFT_CHECK(can_broadcast_to(src.shape(), dst.shape()),
-              "copy_(): the source of shape ", src.shape(),
-              " cannot be broadcast to the destination's shape ", dst.shape());
+  GRAFT_CHECK(can_broadcast_to(src.shape(), dst.shape()), "copy_(): the source of shape ",
+              src.shape(), " cannot be broadcast to the destination's shape ", dst.shape());
   if (dst.numel() == 0) return;
   if (dst.device() == src.device()) {
     ops::run_elementwise(lookup(kernel_table().copy, dst.device(), "copy_"), {dst, src});
@@ -44,15 +48,37 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   if (!direct) copy_into(dst, staging);
 }
 
+namespace {
+autograd::TensorList pass_through(const Tensor& g) { return {g}; }
+
+// After an in-place write that replaced self's values by `sources` (none for fill_), self's
+// history becomes one node: the gradient goes on to the sources, none to the old self.
+void record_overwrite(const Tensor& self, const char* name, const Tensor* source) {
+  if (!autograd::needs_grad({&self}) && !(source && autograd::needs_grad({source}))) return;
+  const Tensor result = self.detach();
+  if (source == nullptr)
+    autograd::record(result, name, {self},
+                     [](const Tensor&) { return autograd::TensorList{Tensor()}; });
+  else
+    autograd::record(result, name, {self, *source}, [](const Tensor& g) {
+      return autograd::TensorList{Tensor(), g};
+    });
+  autograd::rebase_history(self, result);
+}
+}  // namespace
+
 const Tensor& Tensor::copy_(const Tensor& src) const {
+  autograd::check_inplace("copy_", *this);
   copy_into(*this, src);
+  storage()->bump_version();
+  record_overwrite(*this, "CopyBackward", &src);
   return *this;
 }
 
 Tensor Tensor::clone() const {
   Tensor out = empty_like(*this);
   copy_into(out, *this);
-  return out;
+  return autograd::record(out, "CloneBackward", {*this}, pass_through);
 }
 
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
@@ -61,21 +87,24 @@ Tensor Tensor::to(DType dtype) const {
   if (dtype == this->dtype()) return *this;
   Tensor out = empty(shape(), TensorOptions(dtype).device(device()));
   copy_into(out, *this);
-  return out;
+  return autograd::record(out, "ToCopyBackward", {*this}, pass_through);
 }
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
   Tensor out = empty(shape(), TensorOptions(dtype()).device(device));
   copy_into(out, *this);
-  return out;
+  return autograd::record(out, "ToCopyBackward", {*this}, pass_through);
 }
 
 const Tensor& Tensor::fill_(Scalar value) const {
   ops::check_writable("fill_", *this);
+  autograd::check_inplace("fill_", *this);
   kernels::OperandView view = ops::broadcast_operand(*this, shape());
   lookup(kernel_table().fill, device(), "fill_")(kernels::make_elementwise_iter(shape(), &view, 1),
                                                  value);
+  storage()->bump_version();
+  record_overwrite(*this, "FillBackward", nullptr);
   return *this;
 }
 

@@ -6,13 +6,25 @@
 // Inputs whose dtype differs from the compute dtype are converted first, so kernels see a
 // single dtype (mixed-dtype arithmetic is rare enough that the extra copy is the better
 // trade against kernels for every dtype pair).
+//
+// Backward: every unary and binary op has one row in a table of derivatives
+// (unary_derivative, binary_derivatives), written with graft ops so create_graph can
+// differentiate them again; the scalar forms (`x * 2`) reuse the tensor formulas with the
+// scalar as a 0-d constant. In-place forms under autograd compute out of place on a clone
+// of self and take over the result's history (assign_in_place), so they need no formulas
+// of their own.
+#include <cmath>
 #include <limits>
+#include <numbers>
+#include <string>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/autograd/record.h"
 #include "graft/kernels/functors.h"
 
 namespace graft {
 
+using autograd::TensorList;
 using kernels::BinaryOp;
 using kernels::ComparisonOp;
 using kernels::kernel_table;
@@ -35,14 +47,124 @@ DType unary_compute_dtype(UnaryOp op, DType dtype) {
   return floating && !is_floating_point(dtype) ? kDefaultFloat : dtype;
 }
 
+// ---- derivatives
+
+// What a unary op's derivative reads besides the incoming gradient.
+enum class Reads { nothing, input, output };
+
+struct UnaryDerivative {
+  Reads reads;
+  Tensor (*times)(const Tensor& g, const Tensor& v);  // g * op'(x); v is x or y per `reads`
+};
+
+// GELU'(x) = Phi(x) + x phi(x). graft has no erf op, so Phi(x) = gelu(x) / x, and 1/2 at
+// x = 0; there the division runs on a safe 1 instead of 0, so the branch where() drops
+// stays finite and so does its (zero) gradient.
+Tensor gelu_times_derivative(const Tensor& g, const Tensor& x) {
+  const Tensor at_zero = x == 0;
+  const Tensor safe_x = where(at_zero, 1.0, x);
+  const Tensor cdf = where(at_zero, 0.5, gelu(safe_x) / safe_x);
+  const Tensor pdf = exp(x * x * -0.5) * (1 / std::sqrt(2 * std::numbers::pi));
+  return g * (cdf + x * pdf);
+}
+
+// One row per unary op: g times its derivative, from the input x or the output y.
+UnaryDerivative unary_derivative(UnaryOp op) {
+  using T = const Tensor&;
+  switch (op) {
+    case UnaryOp::neg:
+      return {Reads::nothing, [](T g, T) { return -g; }};
+    case UnaryOp::abs:  // sign(x), 0 at 0 as in PyTorch
+      return {Reads::input, [](T g, T x) { return where(x > 0, g, where(x < 0, -g, 0.0)); }};
+    case UnaryOp::exp:
+      return {Reads::output, [](T g, T y) { return g * y; }};
+    case UnaryOp::log:
+      return {Reads::input, [](T g, T x) { return g / x; }};
+    case UnaryOp::sqrt:
+      return {Reads::output, [](T g, T y) { return g / (2 * y); }};
+    case UnaryOp::rsqrt:  // y = x^(-1/2), y' = -x^(-3/2) / 2 = -y^3 / 2
+      return {Reads::output, [](T g, T y) { return g * y * y * y * -0.5; }};
+    case UnaryOp::sin:
+      return {Reads::input, [](T g, T x) { return g * cos(x); }};
+    case UnaryOp::cos:
+      return {Reads::input, [](T g, T x) { return -g * sin(x); }};
+    case UnaryOp::tanh:
+      return {Reads::output, [](T g, T y) { return g * (1 - y * y); }};
+    case UnaryOp::sigmoid:
+      return {Reads::output, [](T g, T y) { return g * y * (1 - y); }};
+    case UnaryOp::relu:
+      return {Reads::output, [](T g, T y) { return where(y > 0, g, 0.0); }};
+    case UnaryOp::gelu:
+      return {Reads::input, gelu_times_derivative};
+    case UnaryOp::silu:  // (x s)' = s + x s (1 - s), s = sigmoid(x)
+      return {Reads::input, [](T g, T x) {
+                const Tensor s = sigmoid(x);
+                return g * s * (1 + x * (1 - s));
+              }};
+    case UnaryOp::kCount:
+      break;
+  }
+  detail::fail("unary_derivative(): no derivative for ", kernels::op_name(op));
+}
+
+// Where max/min route the gradient: to the winner, split evenly on ties (as PyTorch).
+Tensor winner_grad(const Tensor& g, const Tensor& wins, const Tensor& ties) {
+  return where(ties, g / 2, where(wins, g, 0.0));
+}
+
+// One row per binary op: g times d(a op b)/da and d(a op b)/db. A gradient is computed only
+// when its input requires grad (need_a / need_b); the engine would drop the other.
+TensorList binary_derivatives(BinaryOp op, const Tensor& g, const Tensor& a, const Tensor& b,
+                              bool need_a, bool need_b) {
+  auto when = [](bool need, auto grad) { return need ? Tensor(grad()) : Tensor(); };
+  switch (op) {
+    case BinaryOp::add:
+      return {g, g};
+    case BinaryOp::sub:
+      return {g, when(need_b, [&] { return -g; })};
+    case BinaryOp::mul:
+      return {when(need_a, [&] { return g * b; }), when(need_b, [&] { return g * a; })};
+    case BinaryOp::div:
+      return {when(need_a, [&] { return g / b; }), when(need_b, [&] { return -g * a / (b * b); })};
+    case BinaryOp::pow:  // a^b: b a^(b-1), and a^b log(a); both 0 where PyTorch makes them 0
+      return {when(need_a, [&] { return where(b == 0, 0.0, g * b * pow(a, b - 1)); }),
+              when(need_b, [&] {
+                const Tensor d = g * pow(a, b) * log(a);
+                return where(a == 0, where(b >= 0, 0.0, d), d);
+              })};
+    case BinaryOp::maximum:
+      return {when(need_a, [&] { return winner_grad(g, a > b, a == b); }),
+              when(need_b, [&] { return winner_grad(g, b > a, a == b); })};
+    case BinaryOp::minimum:
+      return {when(need_a, [&] { return winner_grad(g, a < b, a == b); }),
+              when(need_b, [&] { return winner_grad(g, b < a, a == b); })};
+    case BinaryOp::kCount:
+      break;
+  }
+  detail::fail("binary_derivatives(): no derivative for ", kernels::op_name(op));
+}
+
+// ---- forwards
+
 Tensor unary(UnaryOp op, const Tensor& x) {
   const DType dtype = unary_compute_dtype(op, x.dtype());
   const Tensor in = x.to(dtype);
-  Tensor out = empty(x.shape(), TensorOptions(dtype).device(x.device()));
+  Tensor y = empty(x.shape(), TensorOptions(dtype).device(x.device()));
   ops::run_elementwise(
       lookup(kernel_table().unary[static_cast<int>(op)], x.device(), kernels::op_name(op)),
-      {out, in});
-  return out;
+      {y, in});
+  if (!autograd::needs_grad({&x})) return y;
+  const UnaryDerivative derivative = unary_derivative(op);
+  const std::string name = autograd::backward_name(kernels::op_name(op));
+  if (derivative.reads == Reads::output)
+    return autograd::record(
+        y, name, {x},
+        [times = derivative.times](const Tensor& g, const Tensor& out) { return times(g, out); });
+  return autograd::record(
+      y, name, {x},
+      [times = derivative.times,
+       sx = derivative.reads == Reads::input ? autograd::save(x) : autograd::SavedTensor()](
+          const Tensor& g) { return times(g, sx.get()); });
 }
 
 // A result of dtype `from` may be written into a tensor of dtype `to` when that does not
@@ -54,12 +176,26 @@ void check_can_cast(const char* op, DType from, DType to) {
               "() or convert the tensor with .to(", from, ")");
 }
 
-// Writes `result` into self (the shared tail of every in-place op).
-const Tensor& assign_result(const char* op, const Tensor& self, const Tensor& result) {
-  check_can_cast(op, result.dtype(), self.dtype());
-  GRAFT_CHECK(result.shape() == self.shape(), op, "_(): output with shape ", self.shape(),
-              " doesn't match the broadcast shape ", result.shape());
-  self.copy_(result);
+// self = compute(self), written in place: the in-place ops that compute out of place.
+// Under autograd, compute runs on a clone of self, so what its backward saved keeps the
+// values from before the write, and self then takes over the result's history. Without
+// autograd, compute reads self directly.
+template <class Compute>
+const Tensor& assign_in_place(const char* op, const Tensor& self,
+                              std::initializer_list<const Tensor*> others, Compute compute) {
+  const std::string inplace_name = std::string(op) + "_";
+  ops::check_writable(inplace_name.c_str(), self);
+  autograd::check_inplace(inplace_name.c_str(), self);
+  const bool grad = autograd::needs_grad({&self}) || autograd::needs_grad(others);
+  const Tensor result = compute(grad ? self.clone() : self);
+  {
+    autograd::NoGradGuard no_grad;
+    check_can_cast(op, result.dtype(), self.dtype());
+    GRAFT_CHECK(result.shape() == self.shape(), op, "_(): output with shape ", self.shape(),
+                " doesn't match the broadcast shape ", result.shape());
+    self.copy_(result);
+  }
+  if (grad) autograd::rebase_history(self, result);
   return self;
 }
 
@@ -74,9 +210,21 @@ Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   ops::check_same_device(name, {&a, &b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, TensorOptions(dtype).device(a.device()));
-  ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], a.device(), name),
-                       {out, a.to(dtype), b.to(dtype)});
-  return out;
+  {
+    autograd::NoGradGuard no_grad;  // the conversions below are part of this one op
+    ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], a.device(), name),
+                         {out, a.to(dtype), b.to(dtype)});
+  }
+  if (!autograd::needs_grad({&a, &b})) return out;
+  const bool reads_inputs = op != BinaryOp::add && op != BinaryOp::sub;
+  auto saved = [&](const Tensor& t) {
+    return reads_inputs ? autograd::save(t) : autograd::SavedTensor();
+  };
+  return autograd::record(out, autograd::backward_name(name), {a, b},
+                          [op, need_a = a.requires_grad(), need_b = b.requires_grad(),
+                           sa = saved(a), sb = saved(b)](const Tensor& g) {
+                            return binary_derivatives(op, g, sa.get(), sb.get(), need_a, need_b);
+                          });
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
@@ -96,6 +244,9 @@ Tensor binary(BinaryOp op, Scalar a, const Tensor& b) {
 // would read elements already overwritten). Otherwise computes out of place and copies.
 const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, DType dtype) {
   const char* name = kernels::op_name(op);
+  if (autograd::needs_grad({&self, &other}))
+    return assign_in_place(name, self, {&other},
+                           [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
   ops::check_writable(name, self);
   ops::check_same_device(name, {&self, &other});
   check_can_cast(name, dtype, self.dtype());
@@ -104,12 +255,14 @@ const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& othe
                          other.strides() == self.strides() && other.shape() == self.shape();
   const bool overlaps = other.storage() == self.storage() && !same_view;
   if (dtype != self.dtype() || overlaps)
-    return assign_result(name, self, binary_tensors(op, self, other, dtype));
+    return assign_in_place(name, self, {&other},
+                           [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
   GRAFT_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name,
               "_(): output with shape ", self.shape(), " doesn't match the broadcast shape ",
               broadcast_shapes(self.shape(), other.shape(), name));
   ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], self.device(), name),
                        {self, self, other.to(dtype)});
+  self.storage()->bump_version();
   return self;
 }
 
@@ -139,11 +292,11 @@ Tensor comparison(ComparisonOp op, Scalar a, const Tensor& b) {
 
 // ---- unary
 
-#define GRAFT_DEFINE_UNARY(name, ...)                              \
-  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); } \
-  const Tensor& name##_(const Tensor& self) {                      \
-    ops::check_writable(#name "_", self);                          \
-    return assign_result(#name, self, unary(UnaryOp::name, self)); \
+#define GRAFT_DEFINE_UNARY(name, ...)                                                \
+  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); }                   \
+  const Tensor& name##_(const Tensor& self) {                                        \
+    return assign_in_place(#name, self, {},                                          \
+                           [](const Tensor& s) { return unary(UnaryOp::name, s); }); \
   }
 GRAFT_UNARY_OPS(GRAFT_DEFINE_UNARY)
 #undef GRAFT_DEFINE_UNARY
@@ -183,9 +336,18 @@ Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, DType dt
   const Shape shape =
       broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(shape, TensorOptions(dtype).device(cond.device()));
-  ops::run_elementwise(lookup(kernel_table().where, cond.device(), "where"),
-                       {out, cond, a.to(dtype), b.to(dtype)});
-  return out;
+  {
+    autograd::NoGradGuard no_grad;
+    ops::run_elementwise(lookup(kernel_table().where, cond.device(), "where"),
+                         {out, cond, a.to(dtype), b.to(dtype)});
+  }
+  return autograd::record(out, "WhereBackward", {a, b},
+                          [sc = autograd::save(cond), need_a = a.requires_grad(),
+                           need_b = b.requires_grad()](const Tensor& g) {
+                            const Tensor c = sc.get();
+                            return TensorList{need_a ? where(c, g, 0.0) : Tensor(),
+                                              need_b ? where(c, 0.0, g) : Tensor()};
+                          });
 }
 }  // namespace
 
@@ -227,22 +389,30 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
       lookup(kernel_table().clamp, x.device(), "clamp"),
       {out, x.to(dtype), ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
        ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
-  return out;
+  // The gradient passes where min <= x <= max and is 0 where a bound took over.
+  return autograd::record(out, "ClampBackward", {x},
+                          [sx = autograd::save(x), min, max](const Tensor& g) {
+                            const Tensor input = sx.get();
+                            Tensor kept = g;
+                            if (min) kept = where(input < *min, 0.0, kept);
+                            if (max) kept = where(input > *max, 0.0, kept);
+                            return kept;
+                          });
 }
 
 const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
-  ops::check_writable("clamp_", self);
-  return assign_result("clamp", self, clamp(self, min, max));
+  return assign_in_place("clamp", self, {}, [&](const Tensor& s) { return clamp(s, min, max); });
 }
 
+// A where() with the fill value as a constant, so where's backward serves it.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   GRAFT_CHECK(mask.dtype() == kBool, "masked_fill(): expected a bool mask, but got ", mask.dtype());
   return where(mask, ops::scalar_tensor(value, x.dtype(), x.device()), x).to(x.dtype());
 }
 
 const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, Scalar value) {
-  ops::check_writable("masked_fill_", self);
-  return assign_result("masked_fill", self, masked_fill(self, mask, value));
+  return assign_in_place("masked_fill", self, {},
+                         [&](const Tensor& s) { return masked_fill(s, mask, value); });
 }
 
 }  // namespace graft

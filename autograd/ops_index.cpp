@@ -72,6 +72,7 @@ void scatter_add_into(const char* op, const Tensor& self, int64_t dim, const Ten
 // Result dtype: every input is a tensor with dims (0-d ones are refused), so result_type's
 // priorities reduce to promote_types over all of them, skipped ones included (as PyTorch).
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  for (const Tensor& t : tensors) autograd::check_no_backward_yet("cat", {&t});
   GRAFT_CHECK(!tensors.empty(), "cat(): expected a non-empty list of Tensors");
   // PyTorch's legacy rule: 1-D empty tensors, of shape (0,), sit out the shape checks.
   auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; };
@@ -115,6 +116,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  for (const Tensor& t : tensors) autograd::check_no_backward_yet("stack", {&t});
   GRAFT_CHECK(!tensors.empty(), "stack(): expected a non-empty list of Tensors");
   const Shape& shape = tensors.front().shape();
   for (size_t i = 1; i < tensors.size(); ++i)
@@ -129,6 +131,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  autograd::check_no_backward_yet("gather", {&x});
   ops::check_same_device("gather", {&x, &index});
   check_int64_index("gather", index);
   dim = wrap_dim(dim, x.dim(), "gather");
@@ -153,6 +156,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  autograd::check_no_backward_yet("index_select", {&x});
   ops::check_same_device("index_select", {&x, &index});
   GRAFT_CHECK(index.dtype() == kInt64 || index.dtype() == kInt32,
               "index_select(): Expected dtype int32 or int64 for index, got ", index.dtype());
@@ -184,6 +188,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  autograd::check_no_backward_yet("scatter_add", {&x, &src});
   Tensor out = x.clone();
   scatter_add_into("scatter_add", out, dim, index, src);
   return out;
@@ -192,7 +197,9 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
                            const Tensor& src) {
   ops::check_writable("scatter_add_", self);
+  autograd::check_no_backward_yet("scatter_add_", {&self, &src});
   scatter_add_into("scatter_add_", self, dim, index, src);
+  self.storage()->bump_version();
   return self;
 }
 

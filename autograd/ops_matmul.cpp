@@ -118,6 +118,7 @@ std::optional<Tensor> fold_rows(const Tensor& a) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  autograd::check_no_backward_yet("matmul", {&a, &b});
   GRAFT_CHECK(a.dim() >= 1 && b.dim() >= 1,
               "matmul(): both arguments to matmul need to be at least 1D, but they are ", a.dim(),
               "D and ", b.dim(), "D");
@@ -156,6 +157,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
+  autograd::check_no_backward_yet("mm", {&a, &b});
   GRAFT_CHECK(a.dim() == 2 && b.dim() == 2, "mm(): expected 2-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("mm", a, b);
@@ -164,6 +166,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
+  autograd::check_no_backward_yet("bmm", {&a, &b});
   GRAFT_CHECK(a.dim() == 3 && b.dim() == 3, "bmm(): expected 3-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("bmm", a, b);

@@ -133,15 +133,18 @@ DType sum_dtype(DType dtype) { return is_floating_point(dtype) ? dtype : kInt64;
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("sum", {&x});
   return reduce(ReduceOp::sum, x, reduced_mask("sum", x, dims), keepdim, sum_dtype(x.dtype()));
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("prod", {&x});
   return reduce(ReduceOp::prod, x, reduced_mask("prod", x, dims), keepdim, sum_dtype(x.dtype()));
 }
 
 // The mean of no elements is 0 / 0 = NaN, as in PyTorch.
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("mean", {&x});
   check_floating("mean", x.dtype());
   const DimMask mask = reduced_mask("mean", x, dims);
   return div(reduce(ReduceOp::sum, x, mask, keepdim, x.dtype()),
@@ -149,12 +152,14 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 Tensor max(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("max", {&x});
   const DimMask mask = reduced_mask("max", x, dims);
   check_has_elements("max", x, mask, dims.empty());
   return reduce(ReduceOp::max, x, mask, keepdim, x.dtype());
 }
 
 Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("min", {&x});
   const DimMask mask = reduced_mask("min", x, dims);
   check_has_elements("min", x, mask, dims.empty());
   return reduce(ReduceOp::min, x, mask, keepdim, x.dtype());
@@ -164,6 +169,7 @@ Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
 // m is replaced by 0 so that all -inf gives -inf and a +inf gives +inf rather than NaN.
 // Over no elements it is log(0) = -inf, as PyTorch.
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  autograd::check_no_backward_yet("logsumexp", {&x});
   const Tensor xf = is_floating_point(x.dtype()) ? x : x.to(kDefaultFloat);
   const DimMask mask = reduced_mask("logsumexp", xf, dims);
   if (reduced_numel(xf, mask) == 0) return log(sum(exp(xf), dims, keepdim));
@@ -183,11 +189,13 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 
 // Bessel's correction by default; count <= correction gives NaN.
 Tensor var(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
+  autograd::check_no_backward_yet("var", {&x});
   check_floating("var", x.dtype());
   return reduce(ReduceOp::var, x, reduced_mask("var", x, dims), keepdim, x.dtype(), correction);
 }
 
 Tensor std(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
+  autograd::check_no_backward_yet("std", {&x});
   check_floating("std", x.dtype());
   return sqrt(var(x, dims, keepdim, correction));
 }

@@ -15,6 +15,7 @@ using kernels::lookup;
 namespace {
 
 Tensor softmax_along(const char* op, const Tensor& x, int64_t dim, bool log) {
+  autograd::check_no_backward_yet(op, {&x});
   GRAFT_CHECK(is_floating_point(x.dtype()), op, "(): expected a floating-point tensor, but got ",
               x.dtype(), " (shape ", x.shape(), "); convert it with .to(graft::kFloat32)");
   dim = wrap_dim(dim, x.dim(), op);

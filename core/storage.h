@@ -3,9 +3,14 @@
 // The block is freed by its deleter when the last Tensor (or view) referring to it dies:
 // graft's own allocations return to their allocator, from_blob's borrowed memory is left
 // alone, and from_blob with a deleter hands the memory back to its owner.
+//
+// The version counter lives here, not on the tensor, so that every view of the block sees
+// one count: autograd records it when it saves a tensor and compares at backward time, to
+// catch in-place writes (through any view) to values the backward still needs.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -32,11 +37,16 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // How many in-place writes the block has seen; every in-place op bumps it once.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
  private:
   void* data_;
   size_t nbytes_;
   Device device_;
   Deleter deleter_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace graft

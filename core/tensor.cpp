@@ -2,6 +2,8 @@
 //
 // Every view here is pure stride arithmetic over the same Storage; nothing is copied.
 // When a view is impossible the error says so and names the way out (reshape, contiguous).
+// Views have no backward yet: each one refuses a tensor that requires grad while grad mode is
+// on (autograd::check_no_backward_yet) rather than hand back a view cut from the graph.
 #include "graft/core/tensor.h"
 
 #include <algorithm>
@@ -38,6 +40,19 @@ void* Tensor::data_ptr() const {
   return static_cast<char*>(storage()->data()) + storage_offset() * element_size();
 }
 
+namespace {
+// A new TensorImpl over t's storage, without t's autograd history (views start clean).
+Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
+  auto out = std::make_shared<TensorImpl>();
+  out->storage = t.storage();
+  out->shape = shape;
+  out->strides = strides;
+  out->offset = offset;
+  out->dtype = t.dtype();
+  return Tensor(std::move(out));
+}
+}  // namespace
+
 namespace detail {
 void check_data_ptr_dtype(const Tensor& t, DType requested) {
   GRAFT_CHECK(t.dtype() == requested, "data_ptr<", requested, ">(): the tensor's dtype is ",
@@ -49,15 +64,16 @@ void check_data_ptr_dtype(const Tensor& t, DType requested) {
 Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
   GRAFT_CHECK(shape.size() == strides.size(), "as_strided(): shape ", shape, " and strides ",
               strides, " must have the same length");
-  auto out = std::make_shared<TensorImpl>(impl());
-  out->shape = shape;
-  out->strides = strides;
-  out->offset = offset;
-  return Tensor(std::move(out));
+  autograd::check_no_backward_yet("as_strided", {this});
+  return make_view(*this, shape, strides, offset);
 }
 
-Tensor Tensor::alias() const { return as_strided(shape(), strides(), storage_offset()); }
-Tensor Tensor::detach() const { return alias(); }
+Tensor Tensor::alias() const {
+  autograd::check_no_backward_yet("alias", {this});
+  return make_view(*this, shape(), strides(), storage_offset());
+}
+
+Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), storage_offset()); }
 
 namespace {
 
@@ -119,6 +135,7 @@ std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strid
 }  // namespace
 
 Tensor Tensor::view(const Shape& shape) const {
+  autograd::check_no_backward_yet("view", {this});
   const Shape sizes = infer_size(shape, numel(), "view");
   auto strides = view_strides(this->shape(), this->strides(), sizes);
   GRAFT_CHECK(strides.has_value(), "view(): view size ", sizes,
@@ -130,6 +147,7 @@ Tensor Tensor::view(const Shape& shape) const {
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
+  autograd::check_no_backward_yet("reshape", {this});
   const Shape sizes = infer_size(shape, numel(), "reshape");
   if (auto strides = view_strides(this->shape(), this->strides(), sizes))
     return as_strided(sizes, *strides, storage_offset());
@@ -137,6 +155,7 @@ Tensor Tensor::reshape(const Shape& shape) const {
 }
 
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  autograd::check_no_backward_yet("flatten", {this});
   if (dim() == 0) return reshape({1});
   start_dim = wrap_dim(start_dim, dim(), "flatten");
   end_dim = wrap_dim(end_dim, dim(), "flatten");
@@ -152,6 +171,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 }
 
 Tensor Tensor::permute(const Dims& dims) const {
+  autograd::check_no_backward_yet("permute", {this});
   GRAFT_CHECK(dims.size() == dim(), "permute(): number of dims in ", dims,
               " doesn't match the tensor's ", dim(), " dims (shape ", shape(), ")");
   Shape sizes, strides;
@@ -167,6 +187,7 @@ Tensor Tensor::permute(const Dims& dims) const {
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  autograd::check_no_backward_yet("transpose", {this});
   if (dim() == 0) return alias();
   dim0 = wrap_dim(dim0, dim(), "transpose");
   dim1 = wrap_dim(dim1, dim(), "transpose");
@@ -177,12 +198,14 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 }
 
 Tensor Tensor::t() const {
+  autograd::check_no_backward_yet("t", {this});
   GRAFT_CHECK(dim() <= 2, "t(): expects a tensor with <= 2 dimensions, but got ", dim(), " (shape ",
               shape(), "); use transpose(dim0, dim1) or permute");
   return dim() < 2 ? alias() : transpose(0, 1);
 }
 
 Tensor Tensor::unsqueeze(int64_t dim) const {
+  autograd::check_no_backward_yet("unsqueeze", {this});
   dim = wrap_dim(dim, this->dim() + 1, "unsqueeze");
   Shape sizes = shape(), strides = this->strides();
   // The new dim's stride only matters for contiguity checks: make it look contiguous.
@@ -193,6 +216,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
 }
 
 Tensor Tensor::squeeze() const {
+  autograd::check_no_backward_yet("squeeze", {this});
   Shape sizes, strides;
   for (int64_t i = 0; i < dim(); ++i) {
     if (shape()[i] == 1) continue;
@@ -203,6 +227,7 @@ Tensor Tensor::squeeze() const {
 }
 
 Tensor Tensor::squeeze(int64_t dim) const {
+  autograd::check_no_backward_yet("squeeze", {this});
   if (this->dim() == 0) return alias();
   dim = wrap_dim(dim, this->dim(), "squeeze");
   if (shape()[dim] != 1) return alias();
@@ -213,6 +238,7 @@ Tensor Tensor::squeeze(int64_t dim) const {
 }
 
 Tensor Tensor::expand(const Shape& shape) const {
+  autograd::check_no_backward_yet("expand", {this});
   GRAFT_CHECK(shape.size() >= dim(), "expand(): the number of sizes provided (", shape.size(),
               ") must be greater or equal to the number of dimensions in the tensor (", dim(),
               "); shape ", this->shape(), " cannot expand to ", shape);
@@ -235,6 +261,7 @@ Tensor Tensor::expand(const Shape& shape) const {
 }
 
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
+  autograd::check_no_backward_yet("narrow", {this});
   GRAFT_CHECK(this->dim() > 0, "narrow(): cannot be applied to a 0-dim tensor");
   dim = wrap_dim(dim, this->dim(), "narrow");
   const int64_t n = shape()[dim];
@@ -248,6 +275,7 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
+  autograd::check_no_backward_yet("select", {this});
   GRAFT_CHECK(this->dim() > 0, "select(): cannot be applied to a 0-dim tensor");
   dim = wrap_dim(dim, this->dim(), "select");
   const int64_t n = shape()[dim];
@@ -265,6 +293,7 @@ Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
 }
 
 Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
+  autograd::check_no_backward_yet("index", {this});
   // Count the dims the index consumes, to know how many an Ellipsis stands for.
   int64_t consumed = 0, ellipses = 0;
   for (const TensorIndex& i : indices) {
@@ -309,6 +338,7 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
 }
 
 Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
+  autograd::check_no_backward_yet("diagonal", {this});
   GRAFT_CHECK(dim() >= 2, "diagonal(): expects a tensor with at least 2 dims, got shape ", shape());
   dim1 = wrap_dim(dim1, dim(), "diagonal");
   dim2 = wrap_dim(dim2, dim(), "diagonal");

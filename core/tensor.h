@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -27,6 +28,17 @@
 
 namespace graft {
 
+class Tensor;
+
+// Autograd's side of a tensor lives in autograd/ (node.h); core only holds a pointer to it.
+namespace autograd {
+struct AutogradMeta;
+class Node;
+// Throws "<op>(): has no backward yet; ..." when grad mode is on and an input requires
+// grad, so an op without a backward never cuts the graph silently (autograd/record.cpp).
+void check_no_backward_yet(const char* op, std::initializer_list<const Tensor*> inputs);
+}  // namespace autograd
+
 // Dims lists the dims a reduction or permute works on; negative dims count from the end.
 using Dims = Shape;
 
@@ -36,6 +48,8 @@ struct TensorImpl {
   Shape strides;       // in elements, not bytes
   int64_t offset = 0;  // in elements, from storage->data()
   DType dtype = kFloat32;
+  // Null until the tensor takes part in autograd (requires_grad_, or an op's output).
+  std::shared_ptr<autograd::AutogradMeta> autograd_meta;
 };
 
 class Tensor {
@@ -97,7 +111,7 @@ class Tensor {
   Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor alias() const;   // a new handle to the same view
-  Tensor detach() const;  // shares memory; cut from any autograd graph
+  Tensor detach() const;  // shares memory (and its version counter); no autograd history
 
   // ---- copies and conversions
   Tensor contiguous() const;  // `*this` when already contiguous
@@ -189,6 +203,26 @@ class Tensor {
   const Tensor& operator-=(Scalar o) const { return sub_(o); }
   const Tensor& operator*=(Scalar o) const { return mul_(o); }
   const Tensor& operator/=(Scalar o) const { return div_(o); }
+
+  // ---- autograd (autograd/tensor_autograd.cpp; docs/autograd.md tells the whole story)
+  // Only a leaf (a tensor no recorded op produced) of floating dtype can be flagged.
+  const Tensor& requires_grad_(bool requires_grad = true) const;
+  bool requires_grad() const;
+  // The gradient accumulated by backward() into a leaf; undefined before the first one.
+  Tensor grad() const;
+  Tensor& mutable_grad() const;  // to reset it (optimizers' zero_grad)
+  // The node that produced this tensor (name() like "MulBackward"); null for leaves.
+  std::shared_ptr<autograd::Node> grad_fn() const;
+  bool is_leaf() const;
+  // Gradient of this tensor with respect to the leaves, added into their grad(). Without
+  // `gradient` the tensor must hold one element (the gradient is then 1).
+  void backward(const Tensor& gradient = {}, bool retain_graph = false,
+                bool create_graph = false) const;
+  // `hook(grad)` runs when this tensor's gradient is computed; a defined return value
+  // replaces the gradient.
+  void register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // How many in-place writes this tensor's memory has seen (shared by all its views).
+  uint64_t _version() const { return storage()->version(); }
 
   TensorImpl& impl() const;
 

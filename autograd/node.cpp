@@ -1,0 +1,100 @@
+// Graph nodes: iterative teardown, saved-tensor version checks, leaf accumulation.
+#include "graft/autograd/node.h"
+
+#include <sstream>
+
+#include "graft/autograd/grad_mode.h"
+#include "graft/autograd/ops.h"
+
+namespace graft::autograd {
+
+InputMeta input_meta(const Tensor& t) { return {t.shape(), t.dtype(), t.device()}; }
+
+Node::~Node() {
+  // Every node we hold the last reference to gives up its edges (and the tensors it saved,
+  // which may hold the same nodes) before it dies, so each destructor finds no chain left.
+  std::vector<std::shared_ptr<Node>> doomed;
+  take_edges(doomed);
+  while (!doomed.empty()) {
+    std::shared_ptr<Node> node = std::move(doomed.back());
+    doomed.pop_back();
+    if (node.use_count() == 1) {
+      node->take_edges(doomed);
+      node->release_saved();
+    }
+  }
+}
+
+void Node::take_edges(std::vector<std::shared_ptr<Node>>& into) {
+  for (Edge& edge : next_edges_)
+    if (edge.node) into.push_back(std::move(edge.node));
+  next_edges_.clear();
+}
+
+namespace {
+Tensor run_hooks(const std::vector<Hook>& hooks, Tensor grad) {
+  for (const Hook& hook : hooks)
+    if (Tensor changed = hook(grad); changed.defined()) grad = changed;
+  return grad;
+}
+
+// "[float32 [3, 2]]", the way PyTorch names a tensor in autograd errors.
+std::string describe(const Tensor& t) {
+  std::ostringstream out;
+  out << "[" << t.dtype() << " [";
+  for (int64_t d = 0; d < t.dim(); ++d) out << (d ? ", " : "") << t.shape()[d];
+  out << "]]";
+  return out.str();
+}
+}  // namespace
+
+Tensor Node::call_pre_hooks(Tensor grad) const { return run_hooks(pre_hooks_, std::move(grad)); }
+
+Tensor SavedTensor::get() const {
+  GRAFT_CHECK(!tensor_.defined() || tensor_._version() == version_,
+              "one of the variables needed for gradient computation has been modified by an "
+              "inplace operation: ",
+              describe(tensor_), " is at version ", tensor_._version(), "; expected version ",
+              version_,
+              " instead. Hint: modify a clone() of the tensor, or make the in-place "
+              "change after backward()");
+  return tensor_;
+}
+
+TensorList AccumulateGrad::apply(const Tensor& grad, const std::shared_ptr<Node>&) {
+  Tensor& slot = ensure_autograd_meta(variable_).grad;
+  // The first gradient is copied, so .grad never aliases a tensor the user or the graph
+  // still holds. Later ones add in place, unless create_graph wants the sum recorded.
+  if (!slot.defined())
+    slot = grad.clone();
+  else if (GradMode::is_enabled())
+    slot = slot + grad;
+  else
+    slot.add_(grad);
+  return {};
+}
+
+Tensor AccumulateGrad::call_pre_hooks(Tensor grad) const {
+  const AutogradMeta* meta = autograd_meta(variable_);
+  return meta ? run_hooks(meta->hooks, std::move(grad)) : grad;
+}
+
+AutogradMeta& ensure_autograd_meta(const Tensor& t) {
+  auto& meta = t.impl().autograd_meta;
+  if (!meta) meta = std::make_shared<AutogradMeta>();
+  return *meta;
+}
+
+std::shared_ptr<Node> gradient_edge(const Tensor& t) {
+  AutogradMeta* meta = autograd_meta(t);
+  if (meta == nullptr || !meta->requires_grad) return nullptr;
+  if (meta->grad_fn) return meta->grad_fn;
+  std::shared_ptr<Node> accumulator = meta->grad_accumulator.lock();
+  if (!accumulator) {
+    accumulator = std::make_shared<AccumulateGrad>(t);
+    meta->grad_accumulator = accumulator;
+  }
+  return accumulator;
+}
+
+}  // namespace graft::autograd
