@@ -394,3 +394,12 @@ TEST(AutogradRecord, TheEngineRejectsMalformedGradients) {
               HasSubstr("function WideBackward returned an invalid gradient at index 0 - got "
                         "(5,) but expected shape compatible with (2,)"));
 }
+
+TEST(AutogradEngine, EmptyTensorsGetEmptyGradients) {
+  g::Tensor x = make_tensor({}, {0, 3}).requires_grad_();
+  g::Tensor b = leaf({3});
+  const g::Tensor y = (x * b).exp();
+  y.backward(g::ones_like(y));
+  EXPECT_EQ(x.grad().shape(), g::Shape({0, 3}));
+  expect_values(b.grad(), {0, 0, 0});  // b was broadcast over zero rows: a sum of nothing
+}
