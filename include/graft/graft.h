@@ -10,10 +10,6 @@
 // This umbrella header is all a user includes; see docs/tour.md for a walk through it.
 #pragma once
 
-#include "graft/autograd/engine.h"
-#include "graft/autograd/grad_mode.h"
-#include "graft/autograd/node.h"
-#include "graft/autograd/ops.h"
 #include "graft/core/device.h"
 #include "graft/core/dtype.h"
 #include "graft/core/eigen_view.h"
@@ -21,3 +17,10 @@
 #include "graft/core/scalar.h"
 #include "graft/core/shape.h"
 #include "graft/core/tensor.h"
+
+#include "graft/autograd/engine.h"
+#include "graft/autograd/grad_mode.h"
+#include "graft/autograd/gradcheck.h"
+#include "graft/autograd/node.h"
+#include "graft/autograd/ops.h"
+#include "graft/autograd/to_dot.h"

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "graft/autograd/record.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -304,15 +305,20 @@ TEST(AutogradEngine, CreateGraphGivesHigherOrderGradients) {
   expect_values(x.grad(), {6});
 }
 
+// An op without a backward calls check_no_backward_yet first: with an input that requires
+// grad under grad mode it refuses, rather than return a result cut from the graph.
 TEST(AutogradEngine, OpsWithoutABackwardRefuseInsteadOfCuttingTheGraph) {
   g::Tensor x = leaf({2, 3});
-  EXPECT_THAT(error_message([&] { x.sum(); }), HasSubstr("sum(): has no backward yet"));
-  EXPECT_THAT(error_message([&] { x.t(); }), HasSubstr("t(): has no backward yet"));
-  EXPECT_THAT(error_message([&] { g::matmul(x, x.detach().t()); }),
-              HasSubstr("matmul(): has no backward yet"));
+  const g::Tensor plain = make_tensor({1, 2}, {2});
+  EXPECT_THAT(error_message([&] {
+                g::autograd::check_no_backward_yet("frobnicate", {&plain, &x});
+              }),
+              HasSubstr("frobnicate(): has no backward yet, so gradients cannot flow through it"));
+  g::autograd::check_no_backward_yet("frobnicate", {&plain});  // nothing requires grad
+  const g::Tensor detached = x.detach();
+  g::autograd::check_no_backward_yet("frobnicate", {&detached});
   g::NoGradGuard no_grad;  // no gradient wanted: fine
-  EXPECT_EQ(x.sum().dim(), 0);
-  EXPECT_EQ(x.t().shape(), g::Shape({3, 2}));
+  g::autograd::check_no_backward_yet("frobnicate", {&x});
 }
 
 TEST(AutogradEngine, CopyPassesGradientToTheSourceOnly) {
@@ -349,4 +355,51 @@ TEST(AutogradEngine, ValuesOfTensorsThatRequireGradCanBeReadAndCompared) {
   std::ostringstream out;
   out << x;
   EXPECT_THAT(out.str(), HasSubstr("tensor("));
+}
+
+TEST(AutogradEngine, GradRefusesInputsThatDoNotRequireGrad) {
+  g::Tensor x = leaf({2});
+  EXPECT_THAT(error_message([&] {
+                g::autograd::grad({x * 2}, {make_tensor({1, 2}, {2})}, {g::ones_like(x)});
+              }),
+              HasSubstr("grad(): input 0 does not require grad"));
+}
+
+// record() is how every op adds its node; the engine checks what a backward returns.
+TEST(AutogradRecord, ABackwardWrittenBesideItsForward) {
+  g::Tensor x = leaf({2});
+  g::Tensor out = x.detach() * x.detach();  // the forward of square, computed untracked
+  g::autograd::record(out, "SquareBackward", {x},
+                      [sx = g::autograd::save(x)](const g::Tensor& grad) {
+                        return grad * 2 * sx.get();  // d(x^2)/dx = 2x
+                      });
+  EXPECT_EQ(out.grad_fn()->name(), "SquareBackward");
+  out.backward(g::ones_like(out));
+  expect_values(x.grad(), map(values(x), [](double v) { return 2 * v; }));
+}
+
+TEST(AutogradRecord, TheEngineRejectsMalformedGradients) {
+  g::Tensor x = leaf({2});
+  const g::Tensor two = x.detach().clone();
+  g::autograd::record(two, "TwoGradsBackward", {x}, [](const g::Tensor& grad) {
+    return g::autograd::TensorList{grad, grad};
+  });
+  EXPECT_THAT(error_message([&] { two.backward(g::ones_like(two)); }),
+              HasSubstr("function TwoGradsBackward returned an incorrect number of gradients "
+                        "(expected 1, got 2)"));
+  const g::Tensor wide = x.detach().clone();
+  g::autograd::record(wide, "WideBackward", {x},
+                      [](const g::Tensor&) { return g::ones({5}, g::kFloat64); });
+  EXPECT_THAT(error_message([&] { wide.backward(g::ones_like(wide)); }),
+              HasSubstr("function WideBackward returned an invalid gradient at index 0 - got "
+                        "(5,) but expected shape compatible with (2,)"));
+}
+
+TEST(AutogradEngine, EmptyTensorsGetEmptyGradients) {
+  g::Tensor x = make_tensor({}, {0, 3}).requires_grad_();
+  g::Tensor b = leaf({3});
+  const g::Tensor y = (x * b).exp();
+  y.backward(g::ones_like(y));
+  EXPECT_EQ(x.grad().shape(), g::Shape({0, 3}));
+  expect_values(b.grad(), {0, 0, 0});  // b was broadcast over zero rows: a sum of nothing
 }
