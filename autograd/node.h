@@ -112,6 +112,8 @@ class AccumulateGrad : public Node {
   Tensor variable_;
 };
 
+struct ViewInfo;  // views.h
+
 // A tensor's autograd state (TensorImpl::autograd_meta).
 struct AutogradMeta {
   bool requires_grad = false;
@@ -119,6 +121,7 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, while a graph has it
   std::vector<Hook> hooks;               // leaves: run before accumulation
+  std::shared_ptr<ViewInfo> view;        // views: their base, and where they lie in it
 };
 
 // Null when `t` never took part in autograd.
@@ -126,7 +129,8 @@ inline AutogradMeta* autograd_meta(const Tensor& t) { return t.impl().autograd_m
 AutogradMeta& ensure_autograd_meta(const Tensor& t);
 
 // The node `t`'s gradient flows into: its grad_fn, or for a leaf that requires grad its
-// AccumulateGrad (created on first use); null when `t` does not require grad.
+// AccumulateGrad (created on first use); null when `t` does not require grad. A view's
+// grad_fn is brought up to date first (views.h).
 std::shared_ptr<Node> gradient_edge(const Tensor& t);
 
 }  // namespace graft::autograd
