@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,7 +113,13 @@ class AccumulateGrad : public Node {
   Tensor variable_;
 };
 
-struct ViewInfo;  // views.h
+// What a view remembers (views.h): the tensor whose memory it shows, and the memory's
+// version when the view's grad_fn was last derived. The view's own sizes, strides and
+// offset say where it lies in the base's memory.
+struct ViewInfo {
+  Tensor base;
+  uint64_t version = 0;
+};
 
 // A tensor's autograd state (TensorImpl::autograd_meta).
 struct AutogradMeta {
@@ -121,7 +128,7 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, while a graph has it
   std::vector<Hook> hooks;               // leaves: run before accumulation
-  std::shared_ptr<ViewInfo> view;        // views: their base, and where they lie in it
+  std::optional<ViewInfo> view;          // views: their base
 };
 
 // Null when `t` never took part in autograd.

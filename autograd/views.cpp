@@ -9,16 +9,14 @@ namespace graft::autograd {
 
 const ViewInfo* view_info(const Tensor& t) {
   const AutogradMeta* meta = autograd_meta(t);
-  return meta ? meta->view.get() : nullptr;
+  return meta && meta->view ? &*meta->view : nullptr;
 }
 
 Tensor finish_view(const char* op, const Tensor& self, const Tensor& view, ViewBackward backward) {
   const ViewInfo* parent = view_info(self);
   const bool own_base = parent == nullptr || (self.requires_grad() && self.is_leaf());
   const Tensor& base = own_base ? self : parent->base;
-  ensure_autograd_meta(view).view = std::make_shared<ViewInfo>(
-      ViewInfo{base, view.shape(), view.strides(), view.storage_offset() - base.storage_offset(),
-               view._version()});
+  ensure_autograd_meta(view).view = ViewInfo{base, view._version()};
   return record(view, backward_name(op), {self}, std::move(backward));
 }
 
@@ -32,8 +30,7 @@ void derive_grad_fn(const Tensor& view, AutogradMeta& meta) {
   info.version = view._version();
   if (!info.base.requires_grad()) return;
   EnableGradGuard grad_on;
-  const Tensor again =
-      info.base.as_strided(info.shape, info.strides, info.base.storage_offset() + info.offset);
+  const Tensor again = info.base.as_strided(view.shape(), view.strides(), view.storage_offset());
   meta.requires_grad = true;
   meta.grad_fn = again.grad_fn();
 }
@@ -97,8 +94,8 @@ bool rebase_view_history(const Tensor& self, const Tensor& result) {
   const Tensor rebased = base.detach();
   // The base after the write: its old values outside the view, `result` inside it.
   record(rebased, "CopySlices", {base, result},
-         [at = Geometry{base.shape(), base.strides(), info.shape, info.strides, info.offset}](
-             const Tensor& g) {
+         [at = Geometry{base.shape(), base.strides(), self.shape(), self.strides(),
+                        self.storage_offset() - base.storage_offset()}](const Tensor& g) {
            const Tensor laid = laid_out_as(g, at.base_strides);
            return TensorList{
                g * outside_of(at, g),

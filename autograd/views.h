@@ -14,9 +14,9 @@
 // the memory's version counter (bumped by every in-place write) tells, and the next time
 // one of them is asked for its grad_fn it derives a fresh one from y's current history.
 //
-// So every view remembers its base and where it lies in the base's memory (sizes, strides,
-// offset), whatever chain of view ops made it: a view of a view has the same base, and
-// as_strided on the base makes it again. The base is the tensor that is not itself a view,
+// So every view remembers its base (ViewInfo in node.h), whatever chain of view ops made it:
+// a view of a view has the same base, and as_strided on the base with the view's sizes,
+// strides and offset makes it again. The base is the tensor that is not itself a view,
 // except that a leaf that requires grad is the base of its own views (their gradients end
 // in it, and writing through them must be refused).
 #pragma once
@@ -24,13 +24,6 @@
 #include "graft/autograd/node.h"
 
 namespace graft::autograd {
-
-struct ViewInfo {
-  Tensor base;
-  Shape shape, strides;
-  int64_t offset = 0;    // from the base's storage offset
-  uint64_t version = 0;  // the memory's version when the view's grad_fn was last derived
-};
 
 // What `t` remembers as a view; null when it is not one (detach() gives no view).
 const ViewInfo* view_info(const Tensor& t);

@@ -31,11 +31,14 @@ Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int6
   return Tensor(std::move(out));
 }
 
-// The view `op` made of `self` with this geometry, registered with autograd.
+// The view `op` made of `self` with this geometry, registered with autograd. The backward
+// is only wrapped when self requires grad: most views are made outside any graph.
+template <class Backward>
 Tensor finish(const char* op, const Tensor& self, const Shape& shape, const Shape& strides,
-              int64_t offset, autograd::ViewBackward backward) {
-  return autograd::finish_view(op, self, make_view(self, shape, strides, offset),
-                               std::move(backward));
+              int64_t offset, Backward backward) {
+  return autograd::finish_view(
+      op, self, make_view(self, shape, strides, offset),
+      self.requires_grad() ? autograd::ViewBackward(std::move(backward)) : nullptr);
 }
 
 // The gradient of a view that picks elements of an input of `shape`: zeros with `g` written
@@ -50,7 +53,7 @@ Tensor into_zeros(const Shape& shape, const Tensor& g,
   return grad;
 }
 
-autograd::ViewBackward reshape_back(const Shape& shape) {
+auto reshape_back(const Shape& shape) {
   return [shape](const Tensor& g) { return g.reshape(shape); };
 }
 Tensor identity(const Tensor& g) { return g; }
@@ -412,8 +415,9 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
     GRAFT_CHECK(shape[d] >= 0 && strides[d] >= 0, "as_strided(): negative size or stride in ",
                 shape, " / ", strides);
   const int64_t storage_numel = static_cast<int64_t>(storage()->nbytes()) / element_size();
-  GRAFT_CHECK(offset >= 0 && reach(shape, strides, offset) <= storage_numel, "as_strided(): size ",
-              shape, ", stride ", strides, " and storage offset ", offset,
+  // An empty view reads nothing, so any offset will do (narrow(d, n, 0) makes one).
+  GRAFT_CHECK(offset >= 0 && (shape.numel() == 0 || reach(shape, strides, offset) <= storage_numel),
+              "as_strided(): size ", shape, ", stride ", strides, " and storage offset ", offset,
               " reach past the end of the storage (", storage_numel,
               " elements); every element must lie inside the tensor's memory");
   return finish(

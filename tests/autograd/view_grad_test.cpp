@@ -150,6 +150,36 @@ TEST(ViewGradValues, PickedElementsGetTheGradientAndTheRestZero) {
   EXPECT_EQ(row.grad().to_vector<double>(), (std::vector<double>{4, 4, 4}));
 }
 
+// Empty views (and writes through them) have empty gradients, checked to second order too
+// (their backward writes into zeros through an empty view).
+TEST(ViewGradValues, EmptyViewsGiveEmptyGradients) {
+  const g::Tensor empty = g::zeros({0, 3}, g::kFloat64).requires_grad_();
+  const g::Tensor nonempty = make_leaf({2, 3}, Layout::contiguous);
+  const std::pair<std::function<g::Tensor(const TensorList&)>, g::Tensor> cases[] = {
+      {[](const TensorList& in) { return in[0].narrow(1, 1, 2); }, empty},
+      {[](const TensorList& in) {
+         return in[0].view({3, 0});
+       },
+       empty},
+      {[](const TensorList& in) { return in[0].narrow(0, 2, 0); }, nonempty},
+      {[](const TensorList& in) { return in[0].diagonal(5); }, nonempty},
+      {[](const TensorList& in) {
+         return in[0].as_strided({0, 2}, {3, 1}, 0);
+       },
+       nonempty},
+      {[](const TensorList& in) {
+         const g::Tensor y = in[0] * 1;
+         y.narrow(1, 0, 1).mul_(2);
+         return y;
+       },
+       empty},
+  };
+  for (const auto& [fn, input] : cases) {
+    EXPECT_TRUE(g::autograd::gradcheck(fn, {input}));
+    EXPECT_TRUE(g::autograd::gradgradcheck(fn, {input}));
+  }
+}
+
 // as_strided reads storage positions: overlapping windows read a position twice, so its
 // gradient adds up. gradcheck perturbs contiguous copies of the inputs, so it checks
 // as_strided on contiguous inputs; the expanded input is checked by hand below.
