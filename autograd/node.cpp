@@ -5,6 +5,7 @@
 
 #include "graft/autograd/grad_mode.h"
 #include "graft/autograd/ops.h"
+#include "graft/autograd/views.h"
 
 namespace graft::autograd {
 
@@ -86,6 +87,7 @@ AutogradMeta& ensure_autograd_meta(const Tensor& t) {
 }
 
 std::shared_ptr<Node> gradient_edge(const Tensor& t) {
+  refresh_view(t);
   AutogradMeta* meta = autograd_meta(t);
   if (meta == nullptr || !meta->requires_grad) return nullptr;
   if (meta->grad_fn) return meta->grad_fn;

@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,14 @@ class AccumulateGrad : public Node {
   Tensor variable_;
 };
 
+// What a view remembers (views.h): the tensor whose memory it shows, and the memory's
+// version when the view's grad_fn was last derived. The view's own sizes, strides and
+// offset say where it lies in the base's memory.
+struct ViewInfo {
+  Tensor base;
+  uint64_t version = 0;
+};
+
 // A tensor's autograd state (TensorImpl::autograd_meta).
 struct AutogradMeta {
   bool requires_grad = false;
@@ -119,6 +128,7 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, while a graph has it
   std::vector<Hook> hooks;               // leaves: run before accumulation
+  std::optional<ViewInfo> view;          // views: their base
 };
 
 // Null when `t` never took part in autograd.
@@ -126,7 +136,8 @@ inline AutogradMeta* autograd_meta(const Tensor& t) { return t.impl().autograd_m
 AutogradMeta& ensure_autograd_meta(const Tensor& t);
 
 // The node `t`'s gradient flows into: its grad_fn, or for a leaf that requires grad its
-// AccumulateGrad (created on first use); null when `t` does not require grad.
+// AccumulateGrad (created on first use); null when `t` does not require grad. A view's
+// grad_fn is brought up to date first (views.h).
 std::shared_ptr<Node> gradient_edge(const Tensor& t);
 
 }  // namespace graft::autograd

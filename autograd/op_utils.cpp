@@ -25,6 +25,13 @@ void check_writable(const char* op, const Tensor& self) {
                 self.shape(), "). Please clone() the tensor before performing the operation");
 }
 
+void check_can_cast(const char* op, DType from, DType to) {
+  auto category = [](DType d) { return d == kBool ? 0 : (is_floating_point(d) ? 2 : 1); };
+  GRAFT_CHECK(category(from) <= category(to), op, "_(): result type ", from,
+              " can't be cast to the desired output type ", to, "; use the out-of-place ", op,
+              "() or convert the tensor with .to(", from, ")");
+}
+
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) {
   Tensor t = empty({}, TensorOptions(dtype).device(device));
   t.fill_(value);

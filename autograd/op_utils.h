@@ -1,10 +1,13 @@
-// Helpers every op family shares: device checks, scalar wrapping, operand views and the
-// call that runs an elementwise kernel. Internal to the op layer (not in graft.h).
+// Helpers every op family shares: device checks, scalar wrapping, operand views, the
+// call that runs an elementwise kernel, and the in-place-by-assignment pattern. Internal to
+// the op layer (not in graft.h).
 #pragma once
 
 #include <initializer_list>
+#include <string>
 
 #include "graft/autograd/ops.h"
+#include "graft/autograd/record.h"
 #include "graft/kernels/dispatch.h"
 
 namespace graft::ops {
@@ -15,6 +18,35 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> tens
 
 // Writing into a tensor whose elements share memory (an expand()ed view) is an error.
 void check_writable(const char* op, const Tensor& self);
+
+// A result of dtype `from` may be written into a tensor of dtype `to` when that does not
+// lower its category (float -> int, int -> bool), as PyTorch's can_cast. `op` is the
+// out-of-place name ("add" for add_).
+void check_can_cast(const char* op, DType from, DType to);
+
+// self = compute(self), written in place: the in-place ops that compute out of place.
+// Under autograd, compute runs on a clone of self, so what its backward saved keeps the
+// values from before the write, and self then takes over the result's history (through a
+// view, its base's: autograd/views.h). Without autograd, compute reads self directly.
+// `op` is the out-of-place name; `others` are the inputs besides self.
+template <class Compute>
+const Tensor& assign_in_place(const char* op, const Tensor& self,
+                              std::initializer_list<const Tensor*> others, Compute compute) {
+  const std::string inplace_name = std::string(op) + "_";
+  check_writable(inplace_name.c_str(), self);
+  autograd::check_inplace(inplace_name.c_str(), self);
+  const bool grad = autograd::needs_grad({&self}) || autograd::needs_grad(others);
+  const Tensor result = compute(grad ? self.clone() : self);
+  {
+    autograd::NoGradGuard no_grad;
+    check_can_cast(op, result.dtype(), self.dtype());
+    GRAFT_CHECK(result.shape() == self.shape(), op, "_(): output with shape ", self.shape(),
+                " doesn't match the broadcast shape ", result.shape());
+    self.copy_(result);
+  }
+  if (grad) autograd::rebase_history(self, result);
+  return self;
+}
 
 // How a tensor takes part in type promotion (see result_type in core/dtype.h).
 inline Operand operand(const Tensor& t) {

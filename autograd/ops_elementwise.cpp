@@ -11,7 +11,7 @@
 // (unary_derivative, binary_derivatives), written with graft ops so create_graph can
 // differentiate them again; the scalar forms (`x * 2`) reuse the tensor formulas with the
 // scalar as a 0-d constant. In-place forms under autograd compute out of place on a clone
-// of self and take over the result's history (assign_in_place), so they need no formulas
+// of self and take over the result's history (ops::assign_in_place), so they need no formulas
 // of their own.
 #include <cmath>
 #include <limits>
@@ -167,38 +167,6 @@ Tensor unary(UnaryOp op, const Tensor& x) {
           const Tensor& g) { return times(g, sx.get()); });
 }
 
-// A result of dtype `from` may be written into a tensor of dtype `to` when that does not
-// lower its category (float -> int, int -> bool), as PyTorch's can_cast.
-void check_can_cast(const char* op, DType from, DType to) {
-  auto category = [](DType d) { return d == kBool ? 0 : (is_floating_point(d) ? 2 : 1); };
-  GRAFT_CHECK(category(from) <= category(to), op, "_(): result type ", from,
-              " can't be cast to the desired output type ", to, "; use the out-of-place ", op,
-              "() or convert the tensor with .to(", from, ")");
-}
-
-// self = compute(self), written in place: the in-place ops that compute out of place.
-// Under autograd, compute runs on a clone of self, so what its backward saved keeps the
-// values from before the write, and self then takes over the result's history. Without
-// autograd, compute reads self directly.
-template <class Compute>
-const Tensor& assign_in_place(const char* op, const Tensor& self,
-                              std::initializer_list<const Tensor*> others, Compute compute) {
-  const std::string inplace_name = std::string(op) + "_";
-  ops::check_writable(inplace_name.c_str(), self);
-  autograd::check_inplace(inplace_name.c_str(), self);
-  const bool grad = autograd::needs_grad({&self}) || autograd::needs_grad(others);
-  const Tensor result = compute(grad ? self.clone() : self);
-  {
-    autograd::NoGradGuard no_grad;
-    check_can_cast(op, result.dtype(), self.dtype());
-    GRAFT_CHECK(result.shape() == self.shape(), op, "_(): output with shape ", self.shape(),
-                " doesn't match the broadcast shape ", result.shape());
-    self.copy_(result);
-  }
-  if (grad) autograd::rebase_history(self, result);
-  return self;
-}
-
 DType binary_dtype(BinaryOp op, Operand a, Operand b) {
   const DType dtype = result_type({a, b});
   // True division: int / int is float32, as in Python 3 and PyTorch.
@@ -245,18 +213,19 @@ Tensor binary(BinaryOp op, Scalar a, const Tensor& b) {
 const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, DType dtype) {
   const char* name = kernels::op_name(op);
   if (autograd::needs_grad({&self, &other}))
-    return assign_in_place(name, self, {&other},
-                           [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
+    return ops::assign_in_place(
+        name, self, {&other}, [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
   ops::check_writable(name, self);
+  autograd::check_inplace((std::string(name) + "_").c_str(), self);
   ops::check_same_device(name, {&self, &other});
-  check_can_cast(name, dtype, self.dtype());
+  ops::check_can_cast(name, dtype, self.dtype());
   const bool same_view = other.storage() == self.storage() &&
                          other.storage_offset() == self.storage_offset() &&
                          other.strides() == self.strides() && other.shape() == self.shape();
   const bool overlaps = other.storage() == self.storage() && !same_view;
   if (dtype != self.dtype() || overlaps)
-    return assign_in_place(name, self, {&other},
-                           [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
+    return ops::assign_in_place(
+        name, self, {&other}, [&](const Tensor& s) { return binary_tensors(op, s, other, dtype); });
   GRAFT_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name,
               "_(): output with shape ", self.shape(), " doesn't match the broadcast shape ",
               broadcast_shapes(self.shape(), other.shape(), name));
@@ -292,11 +261,11 @@ Tensor comparison(ComparisonOp op, Scalar a, const Tensor& b) {
 
 // ---- unary
 
-#define GRAFT_DEFINE_UNARY(name, ...)                                                \
-  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); }                   \
-  const Tensor& name##_(const Tensor& self) {                                        \
-    return assign_in_place(#name, self, {},                                          \
-                           [](const Tensor& s) { return unary(UnaryOp::name, s); }); \
+#define GRAFT_DEFINE_UNARY(name, ...)                                                     \
+  Tensor name(const Tensor& x) { return unary(UnaryOp::name, x); }                        \
+  const Tensor& name##_(const Tensor& self) {                                             \
+    return ops::assign_in_place(#name, self, {},                                          \
+                                [](const Tensor& s) { return unary(UnaryOp::name, s); }); \
   }
 GRAFT_UNARY_OPS(GRAFT_DEFINE_UNARY)
 #undef GRAFT_DEFINE_UNARY
@@ -401,7 +370,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 }
 
 const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return assign_in_place("clamp", self, {}, [&](const Tensor& s) { return clamp(s, min, max); });
+  return ops::assign_in_place("clamp", self, {},
+                              [&](const Tensor& s) { return clamp(s, min, max); });
 }
 
 // A where() with the fill value as a constant, so where's backward serves it.
@@ -411,8 +381,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
 }
 
 const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, Scalar value) {
-  return assign_in_place("masked_fill", self, {},
-                         [&](const Tensor& s) { return masked_fill(s, mask, value); });
+  return ops::assign_in_place("masked_fill", self, {},
+                              [&](const Tensor& s) { return masked_fill(s, mask, value); });
 }
 
 }  // namespace graft

@@ -6,6 +6,12 @@
 // one argument block (kernels/index.h) to the device's kernel, which checks the index values
 // before writing. A 0-d tensor takes part as a (1,) tensor, as PyTorch's ensure_nonempty_dim
 // has it, so gather(x0d, 0, i0d) and friends work and kernels always see ndim >= 1.
+//
+// Backward: cat hands each input its slice of the gradient; gather and scatter_add are each
+// other's adjoints (gather's gradient is scattered back into zeros, scatter_add's source
+// gets the gradient gathered at its index), and index_select is a gather along one dim, so
+// every formula here is differentiable again. Index tensors are saved with their version,
+// so rewriting one in place before backward is caught.
 #include <algorithm>
 
 #include "graft/autograd/op_utils.h"
@@ -19,6 +25,11 @@ using kernels::lookup;
 namespace {
 
 Tensor at_least_1d(const Tensor& t) { return t.dim() == 0 ? t.view({1}) : t; }
+
+// Zeros of `shape` in g's dtype and device: where a gradient is scattered into.
+Tensor zeros_for(const Shape& shape, const Tensor& g) {
+  return zeros(shape, TensorOptions(g.dtype()).device(g.device()));
+}
 
 kernels::StridedOperand strided_operand(const Tensor& t) {
   kernels::StridedOperand op;
@@ -72,7 +83,6 @@ void scatter_add_into(const char* op, const Tensor& self, int64_t dim, const Ten
 // Result dtype: every input is a tensor with dims (0-d ones are refused), so result_type's
 // priorities reduce to promote_types over all of them, skipped ones included (as PyTorch).
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
-  for (const Tensor& t : tensors) autograd::check_no_backward_yet("cat", {&t});
   GRAFT_CHECK(!tensors.empty(), "cat(): expected a non-empty list of Tensors");
   // PyTorch's legacy rule: 1-D empty tensors, of shape (0,), sit out the shape checks.
   auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; };
@@ -106,17 +116,30 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     shape[dim] += t.size(dim);
   }
   Tensor out = empty(shape, TensorOptions(dtype).device(ref->device()));
-  int64_t offset = 0;
-  for (const Tensor& t : tensors) {
-    if (skipped(t)) continue;
-    out.narrow(dim, offset, t.size(dim)).copy_(t);
-    offset += t.size(dim);
+  std::vector<int64_t> sizes;  // each input's extent along dim; -1 for a skipped one
+  {
+    autograd::NoGradGuard no_grad;  // the copies are this one op, not a node each
+    int64_t offset = 0;
+    for (const Tensor& t : tensors) {
+      sizes.push_back(skipped(t) ? -1 : t.size(dim));
+      if (skipped(t)) continue;
+      out.narrow(dim, offset, t.size(dim)).copy_(t);
+      offset += t.size(dim);
+    }
   }
-  return out;
+  return autograd::record(out, "CatBackward", tensors, [dim, sizes](const Tensor& g) {
+    autograd::TensorList grads;
+    int64_t offset = 0;
+    for (int64_t size : sizes) {
+      grads.push_back(size < 0 ? Tensor() : g.narrow(dim, offset, size));
+      offset += std::max<int64_t>(size, 0);
+    }
+    return grads;
+  });
 }
 
+// Differentiable through unsqueeze and cat.
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
-  for (const Tensor& t : tensors) autograd::check_no_backward_yet("stack", {&t});
   GRAFT_CHECK(!tensors.empty(), "stack(): expected a non-empty list of Tensors");
   const Shape& shape = tensors.front().shape();
   for (size_t i = 1; i < tensors.size(); ++i)
@@ -131,7 +154,6 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  autograd::check_no_backward_yet("gather", {&x});
   ops::check_same_device("gather", {&x, &index});
   check_int64_index("gather", index);
   dim = wrap_dim(dim, x.dim(), "gather");
@@ -152,11 +174,13 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   args.self = strided_operand(self);
   args.index = strided_operand(idx);
   lookup(kernel_table().gather, x.device(), "gather")(args);
-  return out;
+  return autograd::record(out, "GatherBackward", {x},
+                          [shape = x.shape(), dim, si = autograd::save(index)](const Tensor& g) {
+                            return scatter_add(zeros_for(shape, g), dim, si.get(), g);
+                          });
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  autograd::check_no_backward_yet("index_select", {&x});
   ops::check_same_device("index_select", {&x, &index});
   GRAFT_CHECK(index.dtype() == kInt64 || index.dtype() == kInt32,
               "index_select(): Expected dtype int32 or int64 for index, got ", index.dtype());
@@ -184,20 +208,52 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   args.index_dtype = index.dtype();
   args.index_stride = index.dim() == 0 ? 1 : index.stride(0);
   lookup(kernel_table().index_select, x.device(), "index_select")(args);
-  return out;
+  // The gradient rows go back to the rows they were selected from, added up when a row was
+  // selected more than once: a scatter_add along dim with the index spread over g's shape.
+  return autograd::record(out, "IndexSelectBackward", {x},
+                          [shape = x.shape(), dim, si = autograd::save(index)](const Tensor& g) {
+                            if (shape.empty()) return g;  // a 0-d input: its one element
+                            Shape along = Shape::filled(g.dim(), 1);
+                            along[dim] = g.size(dim);
+                            const Tensor spread =
+                                si.get().to(kInt64).reshape(along).expand(g.shape());
+                            return scatter_add(zeros_for(shape, g), dim, spread, g);
+                          });
 }
 
+// Backward: x's gradient is g; src's is g gathered at the index, which covers only the
+// leading part of src along each dim when the index is smaller than src (the rest of src
+// was never added, so gets zeros).
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  autograd::check_no_backward_yet("scatter_add", {&x, &src});
-  Tensor out = x.clone();
-  scatter_add_into("scatter_add", out, dim, index, src);
-  return out;
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = x.clone();
+    scatter_add_into("scatter_add", out, dim, index, src);
+  }
+  return autograd::record(
+      out, "ScatterAddBackward", {x, src},
+      [dim = wrap_dim(dim, x.dim(), "scatter_add"), si = autograd::save(index),
+       src_shape = src.shape(), need_src = src.requires_grad()](const Tensor& g) {
+        if (!need_src) return autograd::TensorList{g, Tensor()};
+        const Tensor index = si.get();
+        const Tensor picked = gather(g, dim, index);
+        if (index.shape() == src_shape) return autograd::TensorList{g, picked};
+        const Tensor dsrc = zeros_for(src_shape, g), idx = at_least_1d(index);
+        Tensor covered = at_least_1d(dsrc);
+        for (int64_t d = 0; d < idx.dim(); ++d) covered = covered.narrow(d, 0, idx.size(d));
+        covered.copy_(picked);
+        return autograd::TensorList{g, dsrc};
+      });
 }
 
 const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
                            const Tensor& src) {
+  if (autograd::needs_grad({&self, &src}))
+    return ops::assign_in_place("scatter_add", self, {&src},
+                                [&](const Tensor& s) { return scatter_add(s, dim, index, src); });
   ops::check_writable("scatter_add_", self);
-  autograd::check_no_backward_yet("scatter_add_", {&self, &src});
+  autograd::check_inplace("scatter_add_", self);
   scatter_add_into("scatter_add_", self, dim, index, src);
   self.storage()->bump_version();
   return self;

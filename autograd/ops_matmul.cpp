@@ -7,6 +7,9 @@
 // and removed from the result again, and batch dims broadcast. A batched first operand
 // times a matrix is folded into one tall GEMM when its batch dims are evenly strided over
 // its rows (the usual `x @ weight`), which is faster than a batch of small products.
+//
+// Backward: one formula serves all three (product_grads), written with matmul itself, so
+// create_graph differentiates it again.
 #include <algorithm>
 #include <optional>
 #include <sstream>
@@ -14,6 +17,7 @@
 #include <utility>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/autograd/record.h"
 #include "graft/kernels/matmul.h"
 
 namespace graft {
@@ -115,10 +119,58 @@ std::optional<Tensor> fold_rows(const Tensor& a) {
   return tall;
 }
 
-}  // namespace
+// ---- backward
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  autograd::check_no_backward_yet("matmul", {&a, &b});
+// The gradients of a @ b under matmul's rules, on the (batch..., m, n) form of g (the dims
+// that vector operands dropped put back as 1): grad_a = g @ b^T, grad_b = a^T @ g, then the
+// vector dims dropped again. Batch dims that were broadcast come out at full size and the
+// engine sums them back to each operand's shape (sum_to), as for elementwise ops. `x @ weight`
+// (a batched a, a matrix b) folds a's batch into rows instead, so weight's gradient is one
+// (k, rows) x (rows, n) product rather than a batch of them summed afterwards.
+autograd::TensorList product_grads(const Tensor& g, const Tensor& a, const Tensor& b, bool need_a,
+                                   bool need_b) {
+  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a, b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  Shape matrices = g.shape();
+  if (a.dim() == 1) matrices.insert(matrices.size() - (b.dim() == 1 ? 0 : 1), 1);
+  if (b.dim() == 1) matrices.push_back(1);
+  const Tensor g2 = g.reshape(matrices);  // (batch..., m, n)
+  Tensor grad_a, grad_b;
+  if (need_a) {
+    grad_a = matmul(g2, b2.transpose(-2, -1));  // (batch..., m, k)
+    if (a.dim() == 1) grad_a = grad_a.squeeze(-2);
+  }
+  if (need_b) {
+    if (b2.dim() == 2 && a2.dim() > 2) {
+      int64_t rows = 1;
+      for (int64_t d = 0; d < a2.dim() - 1; ++d) rows *= a2.shape()[d];
+      const int64_t k = a2.shape()[a2.dim() - 1], n = g2.shape()[g2.dim() - 1];
+      grad_b = matmul(a2.reshape({rows, k}).t(), g2.reshape({rows, n}));  // (k, n)
+    } else {
+      grad_b = matmul(a2.transpose(-2, -1), g2);  // (batch..., k, n)
+    }
+    if (b.dim() == 1) grad_b = grad_b.squeeze(-1);
+  }
+  return {grad_a, grad_b};
+}
+
+// out = a @ b, computed by `forward` below autograd (its reshapes and copies of a and b
+// are part of this one op), then recorded with product_grads as its backward.
+template <class Forward>
+Tensor product(const char* op, const Tensor& a, const Tensor& b, Forward forward) {
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = forward();
+  }
+  return autograd::record(
+      out, autograd::backward_name(op), {a, b},
+      [sa = autograd::save(a), sb = autograd::save(b), need_a = a.requires_grad(),
+       need_b = b.requires_grad()](const Tensor& g) {
+        return product_grads(g, sa.get(), sb.get(), need_a, need_b);
+      });
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   GRAFT_CHECK(a.dim() >= 1 && b.dim() >= 1,
               "matmul(): both arguments to matmul need to be at least 1D, but they are ", a.dim(),
               "D and ", b.dim(), "D");
@@ -156,17 +208,21 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return gemm("matmul", a2.expand(shape_a), b2.expand(shape_b)).view(result_shape);
 }
 
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  return product("matmul", a, b, [&] { return matmul_forward(a, b); });
+}
+
 Tensor mm(const Tensor& a, const Tensor& b) {
-  autograd::check_no_backward_yet("mm", {&a, &b});
   GRAFT_CHECK(a.dim() == 2 && b.dim() == 2, "mm(): expected 2-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("mm", a, b);
   check_inner_sizes("mm", "mat1 and mat2", a, b, a.shape()[1], b.shape()[0]);
-  return gemm("mm", with_unit_stride(a), with_unit_stride(b));
+  return product("mm", a, b, [&] { return gemm("mm", with_unit_stride(a), with_unit_stride(b)); });
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
-  autograd::check_no_backward_yet("bmm", {&a, &b});
   GRAFT_CHECK(a.dim() == 3 && b.dim() == 3, "bmm(): expected 3-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("bmm", a, b);
@@ -174,7 +230,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
               "bmm(): batch1 and batch2 must have the same batch size, but got shapes ", a.shape(),
               " and ", b.shape(), "; use matmul() to broadcast batch dims");
   check_inner_sizes("bmm", "batch1 and batch2", a, b, a.shape()[2], b.shape()[1]);
-  return gemm("bmm", with_unit_stride(a), with_unit_stride(b));
+  return product("bmm", a, b,
+                 [&] { return gemm("bmm", with_unit_stride(a), with_unit_stride(b)); });
 }
 
 }  // namespace graft

@@ -8,12 +8,19 @@
 // mean, std and logsumexp compose the kernels with elementwise ops. Dtypes follow PyTorch:
 // sum/prod of integers and bools give int64, all/any give bool, argmax/argmin int64, and
 // mean/var/std need a floating input while logsumexp promotes integers to float32.
+//
+// Backward: each differentiable reduction records one node whose formula puts the reduced
+// dims back as size 1 (Reduction::keep) and broadcasts against the input; prod divides by
+// nothing (products_of_others), max/min split the gradient among ties. all, any, argmax and
+// argmin give bool or int64 results, which never require grad.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/autograd/record.h"
+#include "graft/autograd/sum_to.h"
 #include "graft/kernels/reduce.h"
 
 namespace graft {
@@ -130,53 +137,159 @@ void check_floating(const char* op, DType dtype) {
 
 DType sum_dtype(DType dtype) { return is_floating_point(dtype) ? dtype : kInt64; }
 
+// ---- backward
+
+// What a reduction's backward knows of its forward: the input's shape, the reduced dims
+// and the result's shape with those dims kept as size 1.
+struct Reduction {
+  Reduction(const Tensor& x, const DimMask& mask)
+      : input(x.shape()), kept(reduced_shape(x, mask, true)), count(reduced_numel(x, mask)) {
+    for (int64_t d = 0; d < x.dim(); ++d)
+      if (mask[d]) dims.push_back(d);
+  }
+  // `t`, shaped like the result (the gradient or the output), with the reduced dims back as
+  // size 1, so that it broadcasts against the input.
+  Tensor keep(const Tensor& t) const { return t.reshape(kept); }
+  // ... and broadcast to the input's shape.
+  Tensor expand(const Tensor& t) const { return autograd::expand_to(keep(t), input); }
+
+  Shape input, kept;
+  Dims dims;
+  int64_t count;
+};
+
+// `t` with its elements moved k places along the last dim, towards the end (or, reversed,
+// towards the front), the vacated places filled with ones.
+Tensor shift_in_ones(const Tensor& t, int64_t k, bool reverse) {
+  const int64_t last = t.dim() - 1, n = t.shape()[last];
+  if (k >= n) return ones_like(t);
+  Shape pad = t.shape();
+  pad[last] = k;
+  const Tensor ones_pad = ones(pad, TensorOptions(t.dtype()).device(t.device()));
+  return reverse ? cat({t.narrow(last, k, n - k), ones_pad}, last)
+                 : cat({ones_pad, t.narrow(last, 0, n - k)}, last);
+}
+
+// out[i] = the product of t[j] for every j before i along the last dim (after i, reversed):
+// a scan that doubles its reach each step, log2(n) multiplications of shifted copies.
+Tensor exclusive_cumprod(const Tensor& t, bool reverse) {
+  Tensor acc = shift_in_ones(t, 1, reverse);
+  for (int64_t k = 1; k < t.shape()[t.dim() - 1]; k *= 2)
+    acc = acc * shift_in_ones(acc, k, reverse);
+  return acc;
+}
+
+// For every element of x, the product of the other elements of its reduced slice, which is
+// d prod / d x_i: the product before it times the product after it (PyTorch's
+// prod_safe_zeros_backward). No division by x, so zeros need no special case, and the
+// formula is made of differentiable ops, so second derivatives are right with zeros too.
+Tensor products_of_others(const Tensor& x, const Reduction& r) {
+  // Permuted to (kept dims..., reduced dims...), then flattened to (kept dims..., count):
+  // one slice per row.
+  Dims order, inverse = Dims::filled(x.dim(), 0);
+  Shape rows;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (std::find(r.dims.begin(), r.dims.end(), d) == r.dims.end()) {
+      order.push_back(d);
+      rows.push_back(x.shape()[d]);
+    }
+  for (int64_t d : r.dims) order.push_back(d);
+  rows.push_back(r.count);
+  for (int64_t i = 0; i < x.dim(); ++i) inverse[order[i]] = i;
+  const Tensor moved = x.permute(order);
+  const Tensor slices = moved.reshape(rows);
+  const Tensor others = exclusive_cumprod(slices, false) * exclusive_cumprod(slices, true);
+  return others.reshape(moved.shape()).permute(inverse);
+}
+
+// The gradient of var for a gradient `g` shaped like Reduction::kept:
+// d var / d x_i = 2 (x_i - mean) / (count - correction).
+Tensor var_grad(const Tensor& g, const Tensor& x, const Reduction& r, int64_t correction) {
+  return g * (x - mean(x, r.dims, true)) * (2.0 / static_cast<double>(r.count - correction));
+}
+
+// max and min send the gradient to the elements equal to the result, split evenly among
+// ties (as torch.amax / amin).
+Tensor extreme_grad(const Tensor& g, const Tensor& x, const Tensor& out, const Reduction& r) {
+  const Tensor winners = (x == r.keep(out.detach())).to(x.dtype());
+  return r.keep(g) * (winners / sum(winners, r.dims, true));
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("sum", {&x});
-  return reduce(ReduceOp::sum, x, reduced_mask("sum", x, dims), keepdim, sum_dtype(x.dtype()));
+  const DimMask mask = reduced_mask("sum", x, dims);
+  const Tensor out = reduce(ReduceOp::sum, x, mask, keepdim, sum_dtype(x.dtype()));
+  return autograd::record(out, "SumBackward", {x},
+                          [r = Reduction(x, mask)](const Tensor& g) { return r.expand(g); });
 }
 
 Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("prod", {&x});
-  return reduce(ReduceOp::prod, x, reduced_mask("prod", x, dims), keepdim, sum_dtype(x.dtype()));
+  const DimMask mask = reduced_mask("prod", x, dims);
+  const Tensor out = reduce(ReduceOp::prod, x, mask, keepdim, sum_dtype(x.dtype()));
+  return autograd::record(out, "ProdBackward", {x},
+                          [r = Reduction(x, mask), sx = autograd::save(x)](const Tensor& g) {
+                            return r.keep(g) * products_of_others(sx.get(), r);
+                          });
 }
 
 // The mean of no elements is 0 / 0 = NaN, as in PyTorch.
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("mean", {&x});
   check_floating("mean", x.dtype());
   const DimMask mask = reduced_mask("mean", x, dims);
-  return div(reduce(ReduceOp::sum, x, mask, keepdim, x.dtype()),
-             static_cast<double>(reduced_numel(x, mask)));
+  const auto count = static_cast<double>(reduced_numel(x, mask));
+  const Tensor out = div(reduce(ReduceOp::sum, x, mask, keepdim, x.dtype()), count);
+  return autograd::record(
+      out, "MeanBackward", {x},
+      [r = Reduction(x, mask), count](const Tensor& g) { return r.expand(g / count); });
 }
 
 Tensor max(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("max", {&x});
   const DimMask mask = reduced_mask("max", x, dims);
   check_has_elements("max", x, mask, dims.empty());
-  return reduce(ReduceOp::max, x, mask, keepdim, x.dtype());
+  const Tensor out = reduce(ReduceOp::max, x, mask, keepdim, x.dtype());
+  return autograd::record(
+      out, "MaxBackward", {x},
+      [r = Reduction(x, mask), sx = autograd::save(x)](const Tensor& g, const Tensor& y) {
+        return extreme_grad(g, sx.get(), y, r);
+      });
 }
 
 Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("min", {&x});
   const DimMask mask = reduced_mask("min", x, dims);
   check_has_elements("min", x, mask, dims.empty());
-  return reduce(ReduceOp::min, x, mask, keepdim, x.dtype());
+  const Tensor out = reduce(ReduceOp::min, x, mask, keepdim, x.dtype());
+  return autograd::record(
+      out, "MinBackward", {x},
+      [r = Reduction(x, mask), sx = autograd::save(x)](const Tensor& g, const Tensor& y) {
+        return extreme_grad(g, sx.get(), y, r);
+      });
 }
 
 // log(sum(exp(x - m))) + m with m the max of each slice, so nothing overflows; an infinite
 // m is replaced by 0 so that all -inf gives -inf and a +inf gives +inf rather than NaN.
-// Over no elements it is log(0) = -inf, as PyTorch.
+// Over no elements it is log(0) = -inf, as PyTorch. d lse / d x_i = exp(x_i - lse), the
+// softmax of the slice.
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
-  autograd::check_no_backward_yet("logsumexp", {&x});
   const Tensor xf = is_floating_point(x.dtype()) ? x : x.to(kDefaultFloat);
   const DimMask mask = reduced_mask("logsumexp", xf, dims);
-  if (reduced_numel(xf, mask) == 0) return log(sum(exp(xf), dims, keepdim));
-  const Tensor m = max(xf, dims, true);
-  const Tensor shift = masked_fill(m, abs(m) == std::numeric_limits<double>::infinity(), 0);
-  const Tensor lse = log(sum(exp(xf - shift), dims, keepdim));
-  return lse + shift.reshape(lse.shape());
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;  // the steps below are one op with one backward
+    if (reduced_numel(xf, mask) == 0) {
+      out = log(sum(exp(xf), dims, keepdim));
+    } else {
+      const Tensor m = max(xf, dims, true);
+      const Tensor shift = masked_fill(m, abs(m) == std::numeric_limits<double>::infinity(), 0);
+      const Tensor lse = log(sum(exp(xf - shift), dims, keepdim));
+      out = lse + shift.reshape(lse.shape());
+    }
+  }
+  return autograd::record(
+      out, "LogsumexpBackward", {x},
+      [r = Reduction(xf, mask), sx = autograd::save(x)](const Tensor& g, const Tensor& y) {
+        return r.keep(g) * exp(sx.get() - r.keep(y));
+      });
 }
 
 Tensor all(const Tensor& x, const Dims& dims, bool keepdim) {
@@ -189,15 +302,30 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 
 // Bessel's correction by default; count <= correction gives NaN.
 Tensor var(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
-  autograd::check_no_backward_yet("var", {&x});
   check_floating("var", x.dtype());
-  return reduce(ReduceOp::var, x, reduced_mask("var", x, dims), keepdim, x.dtype(), correction);
+  const DimMask mask = reduced_mask("var", x, dims);
+  const Tensor out = reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction);
+  return autograd::record(
+      out, "VarBackward", {x},
+      [r = Reduction(x, mask), sx = autograd::save(x), correction](const Tensor& g) {
+        return var_grad(r.keep(g), sx.get(), r, correction);
+      });
 }
 
+// d std = d var / (2 std); a slice of equal values (std 0) gets a zero gradient, as in
+// PyTorch, computed on a safe divisor so no inf or NaN reaches a second derivative.
 Tensor std(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
-  autograd::check_no_backward_yet("std", {&x});
   check_floating("std", x.dtype());
-  return sqrt(var(x, dims, keepdim, correction));
+  const DimMask mask = reduced_mask("std", x, dims);
+  const Tensor out = sqrt(reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction));
+  return autograd::record(out, "StdBackward", {x},
+                          [r = Reduction(x, mask), sx = autograd::save(x), correction](
+                              const Tensor& g, const Tensor& y) {
+                            const Tensor s = r.keep(y), zero = s == 0;
+                            const Tensor g_var =
+                                where(zero, 0.0, r.keep(g) / (2 * where(zero, 1.0, s)));
+                            return var_grad(g_var, sx.get(), r, correction);
+                          });
 }
 
 namespace {

@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "graft/autograd/views.h"
+
 namespace graft::autograd {
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
@@ -13,8 +15,16 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
 }
 
 std::string backward_name(const char* op) {
-  std::string name = op;
-  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  std::string name;
+  bool word_start = true;
+  for (const char* c = op; *c != '\0'; ++c) {
+    if (*c == '_') {
+      word_start = true;
+      continue;
+    }
+    name += word_start ? static_cast<char>(std::toupper(static_cast<unsigned char>(*c))) : *c;
+    word_start = false;
+  }
   return name + "Backward";
 }
 
@@ -46,7 +56,7 @@ void FunctionNode::release_saved() {
   output_ = SavedTensor();
 }
 
-void record_node(const Tensor& out, std::string name, std::initializer_list<Tensor> inputs,
+void record_node(const Tensor& out, std::string name, const TensorList& inputs,
                  FunctionNode::Backward backward, bool saves_output) {
   std::vector<Edge> edges;
   edges.reserve(inputs.size());
@@ -62,11 +72,13 @@ void check_inplace(const char* op, const Tensor& self) {
   GRAFT_CHECK(!(GradMode::is_enabled() && self.requires_grad() && self.is_leaf()), op,
               "(): a leaf Variable that requires grad is being used in an in-place operation. "
               "Update parameters inside a graft::NoGradGuard, or work on a clone()");
+  check_inplace_view(op, self);
 }
 
 void rebase_history(const Tensor& self, const Tensor& result) {
   const AutogradMeta* from = autograd_meta(result);
   if (from == nullptr || !from->requires_grad) return;
+  if (rebase_view_history(self, result)) return;
   AutogradMeta& meta = ensure_autograd_meta(self);
   meta.requires_grad = true;
   meta.grad_fn = from->grad_fn;

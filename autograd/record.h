@@ -33,7 +33,7 @@ namespace graft::autograd {
 // True when grad mode is on and at least one input requires grad.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 
-// The node name of an op: "mul" -> "MulBackward".
+// The node name of an op: "mul" -> "MulBackward", "as_strided" -> "AsStridedBackward".
 std::string backward_name(const char* op);
 
 // The node every op records: its backward is a closure; dropping the closure releases
@@ -55,11 +55,11 @@ class FunctionNode : public Node {
 };
 
 // Makes `out` the output of a new FunctionNode with edges to `inputs`.
-void record_node(const Tensor& out, std::string name, std::initializer_list<Tensor> inputs,
+void record_node(const Tensor& out, std::string name, const TensorList& inputs,
                  FunctionNode::Backward backward, bool saves_output);
 
 template <class Backward>
-const Tensor& record(const Tensor& out, std::string name, std::initializer_list<Tensor> inputs,
+const Tensor& record(const Tensor& out, std::string name, const TensorList& inputs,
                      Backward backward) {
   bool any = false;
   for (const Tensor& t : inputs) any = any || t.requires_grad();
@@ -84,11 +84,13 @@ const Tensor& record(const Tensor& out, std::string name, std::initializer_list<
 // ---- in-place ops
 
 // The error PyTorch gives for writing in place into a leaf that requires grad while grad
-// mode is on (optimizers update parameters inside a NoGradGuard instead).
+// mode is on (optimizers update parameters inside a NoGradGuard instead), and those for
+// views of such tensors (views.h).
 void check_inplace(const char* op, const Tensor& self);
 
 // After `self` was overwritten with the values of `result` (the same op computed out of
-// place), `self` takes over result's history: its grad_fn becomes result's.
+// place), `self` takes over result's history: its grad_fn becomes result's. When self is a
+// view, its base's history changes instead (views.h).
 void rebase_history(const Tensor& self, const Tensor& result);
 
 }  // namespace graft::autograd

@@ -2,6 +2,7 @@
 #include "graft/autograd/engine.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/autograd/node.h"
+#include "graft/autograd/views.h"
 
 namespace graft {
 
@@ -26,6 +27,7 @@ const Tensor& Tensor::requires_grad_(bool requires_grad) const {
 }
 
 bool Tensor::requires_grad() const {
+  autograd::refresh_view(*this);
   const autograd::AutogradMeta* meta = autograd_meta(*this);
   return meta != nullptr && meta->requires_grad;
 }
@@ -38,6 +40,7 @@ Tensor Tensor::grad() const {
 Tensor& Tensor::mutable_grad() const { return ensure_autograd_meta(*this).grad; }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  autograd::refresh_view(*this);
   const autograd::AutogradMeta* meta = autograd_meta(*this);
   return meta ? meta->grad_fn : nullptr;
 }

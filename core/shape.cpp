@@ -60,6 +60,13 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
+int64_t storage_span(const Shape& shape, const Shape& strides) {
+  if (shape.numel() == 0) return 0;
+  int64_t last = 0;
+  for (int64_t i = 0; i < shape.size(); ++i) last += (shape[i] - 1) * strides[i];
+  return last + 1;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const int64_t n = std::max(a.size(), b.size());
   Shape out = Shape::filled(n, 1);

@@ -67,6 +67,10 @@ std::ostream& operator<<(std::ostream& out, const Shape& shape);
 // Row-major strides (in elements) of a contiguous tensor of `shape`.
 Shape contiguous_strides(const Shape& shape);
 
+// How many elements of memory a tensor of (shape, strides) spans from its first element to
+// its last, both included; 0 when it is empty. Strides are never negative in graft.
+int64_t storage_span(const Shape& shape, const Shape& strides);
+
 // NumPy broadcasting of two shapes; the error names both shapes, the dim and both sizes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast");
 

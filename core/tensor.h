@@ -37,6 +37,13 @@ class Node;
 // Throws "<op>(): has no backward yet; ..." when grad mode is on and an input requires
 // grad, so an op without a backward never cuts the graph silently (autograd/record.cpp).
 void check_no_backward_yet(const char* op, std::initializer_list<const Tensor*> inputs);
+// A view op's backward: the gradient of its input from the gradient of the view.
+using ViewBackward = std::function<Tensor(const Tensor& grad)>;
+// Gives `view`, just made from `self` by the view op `op`, its autograd side
+// (autograd/views.cpp): it remembers the tensor whose memory it shows, so an in-place write
+// through it reaches that tensor's graph, and when self requires grad it records
+// "<Op>Backward" running `backward` (core/tensor_views.cpp writes each one beside its op).
+Tensor finish_view(const char* op, const Tensor& self, const Tensor& view, ViewBackward backward);
 }  // namespace autograd
 
 // Dims lists the dims a reduction or permute works on; negative dims count from the end.
@@ -92,7 +99,8 @@ class Tensor {
   template <class T>
   auto eigen() const;
 
-  // ---- views: share storage, never copy (errors say when a view is impossible)
+  // ---- views: share storage, never copy (errors say when a view is impossible); each one
+  // is differentiable, and in-place writes through a view reach its base's graph
   Tensor view(const Shape& shape) const;
   Tensor reshape(const Shape& shape) const;  // a view when possible, else a copy
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;

@@ -1,23 +1,21 @@
 // gradcheck and gradgradcheck (float64, finite differences) for every elementwise op, its
-// scalar forms and its in-place form, over contiguous, transposed, broadcast and 0-d
-// inputs. One row per op form: adding an op is adding a row.
+// scalar forms and its in-place form, over contiguous, transposed, step-sliced, broadcast
+// and 0-d inputs. One row per op form: adding an op is adding a row.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "test_util.h"
+#include "grad_test_util.h"
 
 namespace g = graft;
 using g::autograd::TensorList;
-using g::testing::make_tensor;
-using g::testing::sample_values;
+using g::testing::kAny;
+using g::testing::kPositive;
+using g::testing::Layout;
+using g::testing::make_leaf;
+using g::testing::Range;
 
 namespace {
 
-struct Range {
-  double lo, hi;
-};
-constexpr Range kAny{-2, 2};
-constexpr Range kPositive{0.5, 2};  // log, sqrt, divisors, pow bases
 // The scalar side of `x op s` / `s op x`: inside both ranges above.
 constexpr double kScalar = 1.25;
 
@@ -143,51 +141,14 @@ const Row kRows[] = {
         true},
 };
 
-enum class Layout { contiguous, transposed, broadcast, zero_dim };
-const Layout kLayouts[] = {Layout::contiguous, Layout::transposed, Layout::broadcast,
-                           Layout::zero_dim};
-
-std::string layout_name(Layout layout) {
-  switch (layout) {
-    case Layout::contiguous:
-      return "contiguous";
-    case Layout::transposed:
-      return "transposed";
-    case Layout::broadcast:
-      return "broadcast";
-    case Layout::zero_dim:
-      return "zero_dim";
-  }
-  return "";
-}
-
-// Input k of a row in `layout`, a float64 leaf that requires grad. Broadcast means (3, 1)
-// against (1, 4) for two inputs, and a stride-0 expanded (1, 3) -> (2, 3) leaf for one.
+// Input k of a row in `layout`, a (2, 3) float64 leaf that requires grad. Broadcast means
+// (3, 1) against (1, 4) for two inputs, and a stride-0 expanded (1, 3) -> (2, 3) leaf for one.
 g::Tensor make_input(const Row& row, Layout layout, int k) {
-  const Range r = row.range[k];
-  auto values = [&](const g::Shape& shape) {
-    return make_tensor(sample_values(shape.numel(), r.lo, r.hi, static_cast<uint32_t>(k + 1)),
-                       shape);
-  };
-  g::Tensor t;
-  switch (layout) {
-    case Layout::contiguous:
-      t = values({2, 3});
-      break;
-    case Layout::transposed:
-      t = values({3, 2}).t();
-      break;
-    case Layout::zero_dim:
-      t = values({});
-      break;
-    case Layout::broadcast:
-      if (row.arity == 2)
-        t = values(k == 0 ? g::Shape{3, 1} : g::Shape{1, 4});
-      else
-        t = values({1, 3}).expand({2, 3});
-      break;
-  }
-  return t.requires_grad_();
+  const auto seed = static_cast<uint32_t>(k + 1);
+  if (layout == Layout::broadcast && row.arity == 2)
+    return make_leaf(k == 0 ? g::Shape{3, 1} : g::Shape{1, 4}, Layout::contiguous, row.range[k],
+                     seed);
+  return make_leaf({2, 3}, layout, row.range[k], seed);
 }
 
 class ElementwiseGrad : public ::testing::TestWithParam<std::tuple<Row, Layout>> {};
@@ -204,10 +165,10 @@ TEST_P(ElementwiseGrad, MatchesFiniteDifferencesToSecondOrder) {
 
 INSTANTIATE_TEST_SUITE_P(AllOps, ElementwiseGrad,
                          ::testing::Combine(::testing::ValuesIn(kRows),
-                                            ::testing::ValuesIn(kLayouts)),
+                                            ::testing::ValuesIn(g::testing::kAllLayouts)),
                          [](const auto& info) {
                            return std::get<0>(info.param).name + "_" +
-                                  layout_name(std::get<1>(info.param));
+                                  g::testing::layout_name(std::get<1>(info.param));
                          });
 
 }  // namespace

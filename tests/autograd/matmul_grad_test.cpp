@@ -1,0 +1,109 @@
+// gradcheck and gradgradcheck (float64, finite differences) for matmul in each of its
+// shape cases (vector and matrix operands, batches, broadcast batch dims), mm and bmm, with
+// both operands contiguous, transposed, step-sliced or stride-0 broadcast. One row per
+// shape case. Then a broadcast batch summed back against a naive reference, and node names.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "grad_test_util.h"
+
+namespace g = graft;
+using g::autograd::TensorList;
+using g::testing::Layout;
+using g::testing::make_leaf;
+using g::testing::make_tensor;
+using g::testing::sample_values;
+
+namespace {
+
+struct Row {
+  std::string name;
+  g::Shape a, b;
+  std::function<g::Tensor(const TensorList&)> fn;
+};
+
+void PrintTo(const Row& row, std::ostream* out) { *out << row.name; }
+
+g::Tensor matmul(const TensorList& in) { return g::matmul(in[0], in[1]); }
+
+const Row kRows[] = {
+    {"matmul_matrix_matrix", {2, 3}, {3, 4}, matmul},
+    {"matmul_vector_vector", {3}, {3}, matmul},  // a 0-d result
+    {"matmul_vector_matrix", {3}, {3, 4}, matmul},
+    {"matmul_matrix_vector", {2, 3}, {3}, matmul},
+    {"matmul_vector_batch", {3}, {2, 3, 4}, matmul},
+    {"matmul_batch_vector", {2, 2, 3}, {3}, matmul},
+    {"matmul_batch_batch", {2, 2, 3}, {2, 3, 4}, matmul},
+    {"matmul_batch_matrix", {2, 2, 3}, {3, 4}, matmul},  // x @ weight
+    {"matmul_matrix_batch", {2, 3}, {2, 3, 4}, matmul},
+    {"matmul_broadcast_batches", {2, 1, 2, 3}, {3, 3, 4}, matmul},
+    {"method_matmul", {2, 3}, {3, 4}, [](const TensorList& in) { return in[0].matmul(in[1]); }},
+    {"mm", {2, 3}, {3, 4}, [](const TensorList& in) { return g::mm(in[0], in[1]); }},
+    {"bmm", {2, 2, 3}, {2, 3, 4}, [](const TensorList& in) { return g::bmm(in[0], in[1]); }},
+};
+
+// matmul needs at least 1-D operands: no 0-d layout (matmul_vector_vector has a 0-d result).
+const Layout kLayouts[] = {Layout::contiguous, Layout::transposed, Layout::sliced,
+                           Layout::broadcast};
+
+class MatmulGrad : public ::testing::TestWithParam<std::tuple<Row, Layout>> {};
+
+TEST_P(MatmulGrad, MatchesFiniteDifferencesToSecondOrder) {
+  const auto& [row, layout] = GetParam();
+  const TensorList inputs{make_leaf(row.a, layout, g::testing::kAny, 1),
+                          make_leaf(row.b, layout, g::testing::kAny, 2)};
+  EXPECT_TRUE(g::autograd::gradcheck(row.fn, inputs));
+  EXPECT_TRUE(g::autograd::gradgradcheck(row.fn, inputs));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, MatmulGrad,
+                         ::testing::Combine(::testing::ValuesIn(kRows),
+                                            ::testing::ValuesIn(kLayouts)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param).name + "_" +
+                                  g::testing::layout_name(std::get<1>(info.param));
+                         });
+
+// a (2, 1, 2, 3) @ b (3, 3, 4) -> (2, 3, 2, 4). With a gradient of ones,
+//   d a[i, 0, m, k] = sum over j, n of b[j, k, n]      (a's batch dim 1 was broadcast to 3)
+//   d b[j, k, n]    = sum over i, m of a[i, 0, m, k]   (b's batch was broadcast over i)
+TEST(MatmulGradBroadcast, BroadcastBatchDimsAreSummedBack) {
+  const std::vector<double> av = sample_values(12, -2, 2, 1), bv = sample_values(36, -2, 2, 2);
+  const g::Tensor a = make_tensor(av, {2, 1, 2, 3}).requires_grad_();
+  const g::Tensor b = make_tensor(bv, {3, 3, 4}).requires_grad_();
+  g::matmul(a, b).sum().backward();
+  std::vector<double> da(12, 0.0), db(36, 0.0);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int m = 0; m < 2; ++m)
+        for (int k = 0; k < 3; ++k)
+          for (int n = 0; n < 4; ++n) {
+            da[(i * 2 + m) * 3 + k] += bv[(j * 3 + k) * 4 + n];
+            db[(j * 3 + k) * 4 + n] += av[(i * 2 + m) * 3 + k];
+          }
+  ASSERT_EQ(a.grad().shape(), a.shape());
+  ASSERT_EQ(b.grad().shape(), b.shape());
+  const std::vector<double> got_a = a.grad().to_vector<double>(),
+                            got_b = b.grad().to_vector<double>();
+  for (size_t i = 0; i < da.size(); ++i) EXPECT_NEAR(got_a[i], da[i], 1e-12) << "a " << i;
+  for (size_t i = 0; i < db.size(); ++i) EXPECT_NEAR(got_b[i], db[i], 1e-12) << "b " << i;
+}
+
+// Only the operand that requires grad gets one; the other's is never computed.
+TEST(MatmulGradBroadcast, OnlyOperandsThatRequireGradGetOne) {
+  const g::Tensor w = make_leaf({3, 4}, Layout::contiguous);
+  const g::Tensor x = make_tensor(sample_values(6), {2, 3});
+  g::matmul(x, w).sum().backward();
+  EXPECT_FALSE(x.requires_grad());
+  EXPECT_EQ(w.grad().shape(), g::Shape({3, 4}));
+}
+
+TEST(MatmulGradNames, NodesAreNamedAfterTheirOp) {
+  const g::Tensor a = make_leaf({2, 2, 2}, Layout::contiguous);
+  EXPECT_EQ(g::matmul(a, a).grad_fn()->name(), "MatmulBackward");
+  EXPECT_EQ(g::bmm(a, a).grad_fn()->name(), "BmmBackward");
+  const g::Tensor m = make_leaf({2, 2}, Layout::contiguous);
+  EXPECT_EQ(g::mm(m, m).grad_fn()->name(), "MmBackward");
+}
+
+}  // namespace
