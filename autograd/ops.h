@@ -105,7 +105,9 @@ const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
 
 // ---- copies (ops_copy.cpp)
 
-// dst[...] = src broadcast to dst's shape, converting dtype and device.
+// dst[...] = src broadcast to dst's shape, converting dtype and device. Records no gradient,
+// so it refuses tensors that require grad while grad mode is on: dst.copy_(src) is the
+// differentiable form.
 void copy_into(const Tensor& dst, const Tensor& src);
 
 // ---- comparisons of whole tensors (ops_compare.cpp)

@@ -1,8 +1,9 @@
 // Copies: copy_, contiguous, clone, to(dtype), to(device), fill_, index_put_.
 //
-// Everything that moves or converts data comes down to copy_into(), which runs the copy
+// Everything that moves or converts data comes down to copy_values(), which runs the copy
 // kernel on one device and, across devices, first moves a contiguous image of the source
-// with the backend's transfer function.
+// with the backend's transfer function. Its public face, copy_into(), records no gradient
+// and so refuses tensors that require one.
 //
 // Backward: copies pass the gradient straight through; the engine converts it back to the
 // source's dtype and device and sums out broadcasting (engine.cpp), so every formula here is
@@ -24,9 +25,8 @@ bool can_broadcast_to(const Shape& from, const Shape& to) {
     if (from[i] != 1 && from[i] != to[lead + i]) return false;
   return true;
 }
-}  // namespace
-
-void copy_into(const Tensor& dst, const Tensor& src) {
+// The copy itself, below autograd (the differentiable callers record their own node).
+void copy_values(const Tensor& dst, const Tensor& src) {
   ops::check_writable("copy_", dst);
   GRAFT_CHECK(can_broadcast_to(src.shape(), dst.shape()), "copy_(): the source of shape ",
               src.shape(), " cannot be broadcast to the destination's shape ", dst.shape());
@@ -39,13 +39,22 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   const kernels::TransferFn transfer = kernel_table().transfer;
   GRAFT_CHECK(transfer != nullptr, "copy_(): cannot copy from ", src.device(), " to ", dst.device(),
               ": this build of graft has no CUDA backend");
-  const Tensor image = src.contiguous();
+  const Tensor image = src.detach().contiguous();
   const bool direct =
       dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape();
   const Tensor staging =
       direct ? dst : empty(src.shape(), TensorOptions(src.dtype()).device(dst.device()));
   transfer(staging.data_ptr(), dst.device(), image.data_ptr(), src.device(), image.nbytes());
-  if (!direct) copy_into(dst, staging);
+  if (!direct) copy_values(dst, staging);
+}
+}  // namespace
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  GRAFT_CHECK(!autograd::needs_grad({&dst, &src}),
+              "copy_into(): records no gradient, but a tensor it was given requires grad; use "
+              "dst.copy_(src), which is differentiable, or call it on detach()ed tensors or "
+              "inside a graft::NoGradGuard");
+  copy_values(dst, src);
 }
 
 namespace {
@@ -69,7 +78,7 @@ void record_overwrite(const Tensor& self, const char* name, const Tensor* source
 
 const Tensor& Tensor::copy_(const Tensor& src) const {
   autograd::check_inplace("copy_", *this);
-  copy_into(*this, src);
+  copy_values(*this, src);
   storage()->bump_version();
   record_overwrite(*this, "CopyBackward", &src);
   return *this;
@@ -77,7 +86,7 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
 
 Tensor Tensor::clone() const {
   Tensor out = empty_like(*this);
-  copy_into(out, *this);
+  copy_values(out, *this);
   return autograd::record(out, "CloneBackward", {*this}, pass_through);
 }
 
@@ -86,14 +95,14 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::to(DType dtype) const {
   if (dtype == this->dtype()) return *this;
   Tensor out = empty(shape(), TensorOptions(dtype).device(device()));
-  copy_into(out, *this);
+  copy_values(out, *this);
   return autograd::record(out, "ToCopyBackward", {*this}, pass_through);
 }
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
   Tensor out = empty(shape(), TensorOptions(dtype()).device(device));
-  copy_into(out, *this);
+  copy_values(out, *this);
   return autograd::record(out, "ToCopyBackward", {*this}, pass_through);
 }
 

@@ -2,8 +2,8 @@
 // ops (cat, stack, gather, index_select, scatter_add, scatter_add_), over inputs that are
 // contiguous, transposed, step-sliced, a stride-0 broadcast, or 0-d where the op takes one.
 // Index tensors hold repeats, so gradients that add up are covered. Then by hand: repeated
-// indices, a source larger than its index, dtypes of cat's gradients, node names, and a
-// saved index overwritten before backward.
+// indices, a source larger than its index, dtypes of cat's gradients, node names, a saved
+// index overwritten before backward, and copy_into, the raw copy that records nothing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -200,6 +200,23 @@ TEST(IndexGradErrors, AnIndexOverwrittenBeforeBackwardIsCaught) {
               HasSubstr("one of the variables needed for gradient computation has been modified "
                         "by an inplace operation: [int64 [1, 3]] is at version 1; expected "
                         "version 0 instead"));
+}
+
+// copy_into is the copy below autograd: with grad mode on it refuses a tensor that requires
+// grad rather than cut the graph, and names the differentiable copy_.
+TEST(IndexGradErrors, CopyIntoRefusesTensorsThatRequireGrad) {
+  const g::Tensor x = make_leaf({2, 3}, Layout::contiguous);
+  const g::Tensor dst = g::zeros({2, 3}, g::kFloat64);
+  EXPECT_THAT(error_message([&] { g::copy_into(dst, x); }),
+              HasSubstr("copy_into(): records no gradient, but a tensor it was given requires "
+                        "grad; use dst.copy_(src), which is differentiable"));
+  {
+    g::NoGradGuard no_grad;
+    g::copy_into(dst, x);
+  }
+  g::copy_into(dst, x.detach());
+  EXPECT_EQ(dst.to_vector<double>(), x.to_vector<double>());
+  EXPECT_FALSE(dst.requires_grad());
 }
 
 }  // namespace
