@@ -24,3 +24,11 @@
 #include "graft/autograd/node.h"
 #include "graft/autograd/ops.h"
 #include "graft/autograd/to_dot.h"
+
+#include "graft/data/dataloader.h"
+#include "graft/data/dataset.h"
+#include "graft/data/fashion_mnist.h"
+#include "graft/data/idx.h"
+#include "graft/data/npy.h"
+#include "graft/data/safetensors.h"
+#include "graft/data/state_dict.h"

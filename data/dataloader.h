@@ -1,0 +1,99 @@
+// DataLoader: iterates a Dataset in batches, optionally shuffled, with a prefetch thread.
+//
+//   data::DataLoader loader(train, /*batch_size*/64, /*shuffle*/true, {.seed = 1});
+//   for (auto [x, y] : loader) { ... }   // x: (64, 1, 28, 28) float32, y: (64,) int64
+//
+// Each begin() starts an epoch: its order is a permutation drawn from (seed, epoch), so the
+// epochs differ from each other yet a run with the same seed sees the same batches, and a
+// resumed run can set_epoch() to continue where it left off. The permutation comes from
+// std::mt19937_64 (fully specified by the standard) with an unbiased draw of our own, not
+// from std::shuffle, whose output differs between standard libraries; and it never touches
+// graft's global random stream, so loading data does not change a model's initialisation.
+//
+// With prefetch on (the default), a background thread builds the next batches while the
+// caller computes on the current one, holding at most kPrefetchDepth finished batches. The
+// thread belongs to the iterator: leaving the loop early (break, an exception) destroys the
+// iterator, which stops and joins the thread. An exception thrown while building a batch is
+// carried over to the caller and rethrown where that batch would have been returned; the
+// epoch ends there.
+//
+// The loader keeps a reference to the dataset, which must outlive the loader and its
+// iterators; the dataset's get/get_batch run on the prefetch thread (see dataset.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "graft/data/dataset.h"
+
+namespace graft::data {
+
+struct DataLoaderOptions {
+  uint64_t seed = 0;       // with (epoch), picks each epoch's shuffle
+  bool drop_last = false;  // drop a last batch smaller than batch_size
+  bool prefetch = true;    // build batches on a background thread
+};
+
+class DataLoader {
+ public:
+  // Finished batches the prefetch thread may hold ahead of the caller.
+  static constexpr int64_t kPrefetchDepth = 2;
+
+  class Iterator;
+
+  DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle = false,
+             DataLoaderOptions options = {});
+  // A temporary dataset would die before the loop runs: keep the dataset in a variable.
+  DataLoader(const Dataset&& dataset, int64_t batch_size, bool shuffle = false,
+             DataLoaderOptions options = {}) = delete;
+
+  // Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  int64_t size() const;
+  int64_t batch_size() const { return batch_size_; }
+  // The epoch the next begin() starts (0 at first); set it to resume a run mid-way.
+  int64_t epoch() const { return epoch_; }
+  void set_epoch(int64_t epoch) { epoch_ = epoch; }
+
+  // Starts the next epoch (and its prefetch thread); the first batch is ready on return.
+  Iterator begin();
+  std::default_sentinel_t end() const { return {}; }
+
+ private:
+  class Epoch;  // one epoch's order, queue and prefetch thread (dataloader.cpp)
+
+  const Dataset* dataset_;
+  int64_t batch_size_;
+  bool shuffle_;
+  DataLoaderOptions options_;
+  int64_t epoch_ = 0;
+};
+
+// A single-pass iterator over one epoch's batches; compares equal to end() when done.
+class DataLoader::Iterator {
+ public:
+  using value_type = Batch;
+  using difference_type = std::ptrdiff_t;
+  using iterator_concept = std::input_iterator_tag;
+
+  Iterator(Iterator&&) noexcept;
+  Iterator& operator=(Iterator&&) noexcept;
+  ~Iterator();  // stops and joins the prefetch thread
+
+  const Batch& operator*() const { return batch_; }
+  const Batch* operator->() const { return &batch_; }
+  Iterator& operator++();  // rethrows an error from building the batch
+  void operator++(int) { ++*this; }
+  friend bool operator==(const Iterator& it, std::default_sentinel_t) { return it.done_; }
+
+ private:
+  friend class DataLoader;
+  explicit Iterator(std::unique_ptr<Epoch> epoch);
+
+  std::unique_ptr<Epoch> epoch_;
+  Batch batch_;
+  bool done_ = false;
+};
+
+}  // namespace graft::data

@@ -1,0 +1,94 @@
+// Test helpers for the data tests: IDX files written byte by byte (independently of the
+// reader under test), gzip through zlib, and a temporary folder that cleans up after itself.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace graft::testing {
+
+using Bytes = std::vector<uint8_t>;
+
+// A fresh folder under the system's temp dir, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "graft-data-XXXXXX").string();
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// `value` as its bytes, most significant first (IDX is big-endian).
+template <class T>
+void append_big_endian(Bytes& out, T value) {
+  using Bits = std::conditional_t<
+      sizeof(T) == 1, uint8_t,
+      std::conditional_t<sizeof(T) == 2, uint16_t,
+                         std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
+  const auto bits = std::bit_cast<Bits>(value);
+  for (int shift = 8 * (static_cast<int>(sizeof(T)) - 1); shift >= 0; shift -= 8) {
+    out.push_back(static_cast<uint8_t>(bits >> shift));
+  }
+}
+
+// A header: 0x00 0x00, the type code, the number of dims, then each dim big-endian.
+inline Bytes idx_header(uint8_t type_code, const std::vector<uint32_t>& dims) {
+  Bytes out = {0x00, 0x00, type_code, static_cast<uint8_t>(dims.size())};
+  for (uint32_t d : dims) append_big_endian(out, d);
+  return out;
+}
+
+// A whole IDX file of the C++ type T's values.
+template <class T>
+Bytes idx_bytes(uint8_t type_code, const std::vector<uint32_t>& dims,
+                const std::vector<T>& values) {
+  Bytes out = idx_header(type_code, dims);
+  for (T v : values) append_big_endian(out, v);
+  return out;
+}
+
+// `bytes` as one gzip member (zlib's deflate with the gzip wrapper, windowBits 15 + 16).
+inline Bytes gzip(const Bytes& bytes) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  Bytes out(deflateBound(&zs, static_cast<uLong>(bytes.size())));
+  zs.next_in = const_cast<Bytef*>(bytes.data());
+  zs.avail_in = static_cast<uInt>(bytes.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+inline void write_file(const std::filesystem::path& path, const Bytes& bytes) {
+  std::ofstream file(path, std::ios::binary);
+  file.write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(file.good()) << "could not write " << path;
+}
+
+}  // namespace graft::testing
