@@ -7,8 +7,11 @@
 // each; the backward formulas of autograd sit beside the forwards there.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <optional>
+#include <ostream>
+#include <tuple>
 #include <vector>
 
 #include "graft/core/tensor.h"
@@ -152,6 +155,52 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out = x; out[index[i][j]][j] += src[i][j] for dim 0, as torch.scatter_add.
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+
+// ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
+//
+// Images are NCHW, batched (N, C, H, W) or unbatched (C, H, W), float32 or float64. Each
+// backward returns the gradients of its forward's inputs from the output's gradient, for
+// autograd to call (and for anyone checking a gradient by hand).
+
+// A (height, width) pair of sizes; one int gives both, as in PyTorch: stride = 2 or {2, 1}.
+struct IntPair {
+  int64_t h = 0, w = 0;
+  IntPair(int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
+  IntPair(int64_t height, int64_t width) : h(height), w(width) {}
+};
+std::ostream& operator<<(std::ostream& out, IntPair pair);  // "(h, w)"
+
+// out[n, o] = bias[o] + sum over the group's input channels c and taps (i, j) of
+//   weight[o, c, i, j] * x[n, c, oh * stride.h - padding.h + i * dilation.h, ...];
+// weight (out_channels, C / groups, kh, kw); bias (out_channels), or undefined for none.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, IntPair stride = 1,
+              IntPair padding = 0, IntPair dilation = 1, int64_t groups = 1);
+// {grad_x, grad_weight, grad_bias} of conv2d; output_mask says which to compute (the others
+// come back undefined). grad_bias is grad_out summed over all dims but the channel.
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(
+    const Tensor& grad_out, const Tensor& x, const Tensor& weight, IntPair stride, IntPair padding,
+    IntPair dilation, int64_t groups, std::array<bool, 3> output_mask = {true, true, true});
+
+// Max over each window (stride defaults to the kernel). Also returns, for each output, the
+// input element it came from as h * W + w within its (H, W) plane (int64), as PyTorch does.
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntPair kernel,
+                                                   std::optional<IntPair> stride = std::nullopt,
+                                                   IntPair padding = 0, IntPair dilation = 1,
+                                                   bool ceil_mode = false);
+Tensor max_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride = std::nullopt,
+                  IntPair padding = 0, IntPair dilation = 1, bool ceil_mode = false);
+// grad_x of x_shape: each grad_out element added to the input element its index names.
+Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices);
+
+// Mean over each window; count_include_pad = false leaves the zero padding out of the count.
+Tensor avg_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride = std::nullopt,
+                  IntPair padding = 0, bool ceil_mode = false, bool count_include_pad = true);
+Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, IntPair kernel,
+                           std::optional<IntPair> stride = std::nullopt, IntPair padding = 0,
+                           bool ceil_mode = false, bool count_include_pad = true);
+// Mean over output_size windows that split H and W as evenly as they can (PyTorch's).
+Tensor adaptive_avg_pool2d(const Tensor& x, IntPair output_size);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_out, const Shape& x_shape);
 
 // ---- operators
 

@@ -61,6 +61,11 @@ struct ScatterAddArgs;   // kernels/index.h
 struct IndexSelectArgs;  // kernels/index.h
 struct RandomArgs;       // kernels/random.h
 
+struct Conv2dArgs;          // kernels/conv.h
+struct Conv2dBackwardArgs;  // kernels/conv.h
+struct Pool2dArgs;          // kernels/pool.h
+struct OptimArgs;           // kernels/optim.h
+
 // Elementwise kernels read operands 1.. and write operand 0 of the iteration.
 using ElementwiseFn = void (*)(const ElementwiseIter&);
 using FillFn = void (*)(const ElementwiseIter&, Scalar value);
@@ -71,6 +76,10 @@ using GatherFn = void (*)(const GatherArgs&);
 using ScatterAddFn = void (*)(const ScatterAddArgs&);
 using IndexSelectFn = void (*)(const IndexSelectArgs&);
 using RandomFn = void (*)(const RandomArgs&);
+using Conv2dFn = void (*)(const Conv2dArgs&);
+using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
+using Pool2dFn = void (*)(const Pool2dArgs&);
+using OptimUpdateFn = void (*)(const OptimArgs&);
 // Copies between two devices (or host <-> device); nbytes of contiguous memory.
 using TransferFn = void (*)(void* dst, Device dst_device, const void* src, Device src_device,
                             int64_t nbytes);
@@ -93,6 +102,15 @@ struct KernelTable {
   PerDevice<ScatterAddFn> scatter_add = {};
   PerDevice<IndexSelectFn> index_select = {};
   PerDevice<RandomFn> random = {};
+  PerDevice<Conv2dFn> conv2d = {};
+  PerDevice<Conv2dBackwardFn> conv2d_backward = {};
+  // Pools: avg_pool2d covers fixed (avg_pool2d) and adaptive (adaptive_avg_pool2d) windows.
+  PerDevice<Pool2dFn> max_pool2d = {};
+  PerDevice<Pool2dFn> max_pool2d_backward = {};
+  PerDevice<Pool2dFn> avg_pool2d = {};
+  PerDevice<Pool2dFn> avg_pool2d_backward = {};
+  // One optimizer step over a list of parameters (on CUDA, one launch for all of them).
+  PerDevice<OptimUpdateFn> optim_update = {};
   TransferFn transfer = nullptr;                  // set by a device backend
   PerDevice<Allocator*> allocator = {};           // device backends' allocators
 };

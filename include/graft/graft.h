@@ -32,3 +32,8 @@
 #include "graft/data/npy.h"
 #include "graft/data/safetensors.h"
 #include "graft/data/state_dict.h"
+#include "graft/optim/adam.h"
+#include "graft/optim/clip.h"
+#include "graft/optim/rmsprop.h"
+#include "graft/optim/scheduler.h"
+#include "graft/optim/sgd.h"

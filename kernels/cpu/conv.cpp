@@ -1,0 +1,234 @@
+// CPU conv2d and its backward: im2col + one Eigen GEMM per image and group.
+//
+// For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
+// column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
+// rows); the convolution of the group is then out[g] = weight[g] x columns[g], a plain GEMM
+// that Eigen runs near the machine's peak. A pointwise conv (1x1, stride 1, no padding)
+// multiplies the input itself. The backward runs the same GEMMs the other way round:
+//   grad_columns[g] = weight[g]^T x grad_out[g], scattered back by col2im into grad_input;
+//   grad_weight[g]  = sum over images of grad_out[g] x columns[g]^T;
+//   grad_bias[c]    = sum over images and pixels of grad_out[c].
+// Threads: the batch is cut into one chunk per thread, each with its own column buffer
+// (and its own grad_weight accumulator, summed in chunk order afterwards, so the result
+// does not depend on which thread finishes first). Inside that parallel region Eigen's GEMM
+// runs single-threaded; a single image gets all the threads through Eigen instead.
+#include <Eigen/Core>
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "graft/kernels/conv.h"
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+
+// x (C, H, W) -> columns (C * kernel_h * kernel_w, out_h * out_w), zeros for padding.
+template <class T>
+void im2col(const Conv2dGeometry& g, const T* x, T* columns) {
+  T* dst = columns;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh, dst += g.out_w) {
+          const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+          if (ih < 0 || ih >= g.in_h) {
+            std::fill(dst, dst + g.out_w, T(0));
+            continue;
+          }
+          const T* src = x + (c * g.in_h + ih) * g.in_w;
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+            dst[ow] = iw >= 0 && iw < g.in_w ? src[iw] : T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: dx (C, H, W) = sum of the columns' entries over the taps that read
+// each input element (padding entries are dropped).
+template <class T>
+void col2im(const Conv2dGeometry& g, const T* columns, T* dx) {
+  std::fill(dx, dx + g.in_channels * g.in_plane(), T(0));
+  const T* src = columns;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh, src += g.out_w) {
+          const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          T* dst = dx + (c * g.in_h + ih) * g.in_w;
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+            if (iw >= 0 && iw < g.in_w) dst[iw] += src[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Calls fn(chunk, begin, end) for consecutive chunks of [0, batch), one chunk per thread,
+// the chunks in parallel. Returns the number of chunks.
+template <class Fn>
+int64_t for_each_batch_chunk(int64_t batch, const Fn& fn) {
+#if defined(_OPENMP)
+  const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  const int64_t threads = 1;
+#endif
+  const int64_t chunks = std::clamp<int64_t>(threads, 1, std::max<int64_t>(batch, 1));
+  parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t chunk = begin; chunk < end; ++chunk)
+      fn(chunk, chunk * batch / chunks, (chunk + 1) * batch / chunks);
+  });
+  return chunks;
+}
+
+// The columns of image x: x itself for a pointwise conv, else im2col into `buffer`.
+template <class T>
+const T* columns_of(const Conv2dGeometry& g, const T* x, std::vector<T>& buffer) {
+  if (g.is_pointwise()) return x;
+  buffer.resize(static_cast<size_t>(g.groups * g.column_rows() * g.out_plane()));
+  im2col(g, x, buffer.data());
+  return buffer.data();
+}
+
+template <class T>
+void conv2d_typed(const Conv2dArgs& args) {
+  const Conv2dGeometry& g = args.geometry;
+  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
+  const T* x = static_cast<const T*>(args.input);
+  const T* w = static_cast<const T*>(args.weight);
+  const T* bias = static_cast<const T*>(args.bias);
+  T* y = static_cast<T*>(args.output);
+  for_each_batch_chunk(g.batch, [&](int64_t, int64_t begin, int64_t end) {
+    std::vector<T> buffer;
+    for (int64_t n = begin; n < end; ++n) {
+      const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+      T* yn = y + n * g.out_channels * plane;
+      for (int64_t k = 0; k < g.groups; ++k) {
+        // out[k] (group_out, plane) = weight[k] (group_out, rows) x columns[k] (rows, plane)
+        MatrixMap<T>(yn + k * group_out * plane, group_out, plane).noalias() =
+            ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows) *
+            ConstMatrixMap<T>(columns + k * rows * plane, rows, plane);
+      }
+      if (bias != nullptr) {
+        MatrixMap<T> out(yn, g.out_channels, plane);
+        out.colwise() +=
+            Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, g.out_channels);
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
+  const Conv2dGeometry& g = args.geometry;
+  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
+  const T* dy = static_cast<const T*>(args.grad_output);
+  const T* x = static_cast<const T*>(args.input);
+  const T* w = static_cast<const T*>(args.weight);
+  T* dx = static_cast<T*>(args.grad_input);
+  T* dw = static_cast<T*>(args.grad_weight);
+
+  if (dx != nullptr || dw != nullptr) {
+    // One grad_weight accumulator per chunk; at most one chunk per thread.
+#if defined(_OPENMP)
+    const int64_t max_chunks = std::max(omp_get_max_threads(), 1);
+#else
+    const int64_t max_chunks = 1;
+#endif
+    std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(max_chunks) : 0);
+    const int64_t chunks =
+        for_each_batch_chunk(g.batch, [&](int64_t chunk, int64_t begin, int64_t end) {
+          std::vector<T> buffer;
+          if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
+          for (int64_t n = begin; n < end; ++n) {
+            const T* dyn = dy + n * g.out_channels * plane;
+            if (dx != nullptr) {
+              T* dxn = dx + n * g.in_channels * g.in_plane();
+              // A pointwise conv's columns are the input, so its grad_columns are grad_input.
+              T* grad_columns = dxn;
+              if (!g.is_pointwise()) {
+                buffer.resize(static_cast<size_t>(g.groups * rows * plane));
+                grad_columns = buffer.data();
+              }
+              for (int64_t k = 0; k < g.groups; ++k) {
+                // grad_columns[k] (rows, plane) = weight[k]^T (rows, group_out) x dy[k]
+                MatrixMap<T>(grad_columns + k * rows * plane, rows, plane).noalias() =
+                    ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows).transpose() *
+                    ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane);
+              }
+              if (!g.is_pointwise()) col2im(g, grad_columns, dxn);
+            }
+            if (dw != nullptr) {
+              const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+              for (int64_t k = 0; k < g.groups; ++k) {
+                // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
+                partial[chunk].middleRows(k * group_out, group_out).noalias() +=
+                    ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane) *
+                    ConstMatrixMap<T>(columns + k * rows * plane, rows, plane).transpose();
+              }
+            }
+          }
+        });
+    if (dw != nullptr) {
+      MatrixMap<T> out(dw, g.out_channels, rows);
+      out.setZero();
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) out += partial[chunk];
+    }
+  }
+
+  if (args.grad_bias != nullptr) {
+    T* db = static_cast<T*>(args.grad_bias);
+    for (int64_t c = 0; c < g.out_channels; ++c) {
+      T total = 0;
+      for (int64_t n = 0; n < g.batch; ++n)
+        total += ConstMatrixMap<T>(dy + (n * g.out_channels + c) * plane, 1, plane).sum();
+      db[c] = total;
+    }
+  }
+}
+
+template <class Args, class Run>
+void run_floating(const char* op, const Args& args, const Run& run) {
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      run(T{});
+    } else {
+      graft::detail::fail(op, " kernel called with ", args.dtype,
+                          "; the op layer should have rejected it");
+    }
+  });
+}
+
+void conv2d_cpu(const Conv2dArgs& args) {
+  if (args.geometry.batch * args.geometry.out_channels * args.geometry.out_plane() == 0) return;
+  run_floating("conv2d", args, [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
+}
+
+void conv2d_backward_cpu(const Conv2dBackwardArgs& args) {
+  run_floating("conv2d_backward", args,
+               [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
+}
+
+}  // namespace
+
+void register_conv(KernelTable& table) {
+  table.conv2d[static_cast<int>(kCPU)] = &conv2d_cpu;
+  table.conv2d_backward[static_cast<int>(kCPU)] = &conv2d_backward_cpu;
+}
+
+}  // namespace graft::kernels::cpu

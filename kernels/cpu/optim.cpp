@@ -1,0 +1,31 @@
+// CPU optimizer update: every tensor of the list in turn, OpenMP over the elements of the
+// big ones.
+//
+// The element formulas are kernels/optim.h's, shared with CUDA. A parameter of fewer than
+// kParallelGrain elements (most biases) runs on the calling thread: starting a team costs
+// more than updating it.
+#include "graft/kernels/optim.h"
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/dispatch.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+void optim_update_kernel(const OptimArgs& args) {
+  visit_optim_tensors(args, [](const auto& tensors) {
+    for (const auto& tensor : tensors) {
+      parallel_for(0, tensor.numel, kParallelGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) tensor.update(i);
+      });
+    }
+  });
+}
+
+}  // namespace
+
+void register_optim(KernelTable& table) {
+  table.optim_update[static_cast<int>(kCPU)] = optim_update_kernel;
+}
+
+}  // namespace graft::kernels::cpu

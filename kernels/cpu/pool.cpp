@@ -1,0 +1,116 @@
+// CPU max and average pooling (fixed and adaptive windows) and their backwards.
+//
+// Planes are independent, so the work is split over planes (parallel_for). The window
+// arithmetic is kernels/pool.h's, shared with the CUDA kernels so that both pick the same
+// max index and the same divisor. The backwards scatter: each output's gradient goes to
+// the input it came from (max: its argmax; average: every element of its window, divided
+// as the forward divided). Within one plane that runs on one thread, so overlapping windows
+// add up in a fixed order, with no atomics.
+#include <algorithm>
+#include <type_traits>
+
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/pool.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+// Runs fn(T{}, first_plane, end_plane) over all planes, split across threads; `work` is
+// the elements one plane touches.
+template <class Fn>
+void for_planes(const Pool2dArgs& args, int64_t work, const Fn& fn) {
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      parallel_for(0, args.planes,
+                   std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work, 1)),
+                   [&](int64_t begin, int64_t end) { fn(T{}, begin, end); });
+    } else {
+      graft::detail::fail("pooling kernel called with ", args.dtype,
+                          "; the op layer should have rejected it");
+    }
+  });
+}
+
+void max_pool2d_cpu(const Pool2dArgs& a) {
+  const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
+  for_planes(a, out_plane * a.rows.kernel * a.cols.kernel,
+             [&](auto tag, int64_t begin, int64_t end) {
+               using T = decltype(tag);
+               for (int64_t p = begin; p < end; ++p) {
+                 const T* x = static_cast<const T*>(a.input) + p * in_plane;
+                 T* y = static_cast<T*>(a.output) + p * out_plane;
+                 int64_t* indices = a.indices + p * out_plane;
+                 for (int64_t oh = 0; oh < a.rows.out; ++oh)
+                   for (int64_t ow = 0; ow < a.cols.out; ++ow) {
+                     const int64_t o = oh * a.cols.out + ow;
+                     window_max(a.rows, a.cols, x, oh, ow, y[o], indices[o]);
+                   }
+               }
+             });
+}
+
+void max_pool2d_backward_cpu(const Pool2dArgs& a) {
+  const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
+  for_planes(a, in_plane + out_plane, [&](auto tag, int64_t begin, int64_t end) {
+    using T = decltype(tag);
+    for (int64_t p = begin; p < end; ++p) {
+      const T* dy = static_cast<const T*>(a.input) + p * out_plane;
+      T* dx = static_cast<T*>(a.output) + p * in_plane;
+      const int64_t* indices = a.indices + p * out_plane;
+      std::fill(dx, dx + in_plane, T(0));
+      for (int64_t o = 0; o < out_plane; ++o) dx[indices[o]] += dy[o];
+    }
+  });
+}
+
+// Forward (backward = false): y[o] = sum of x over o's window / divisor.
+// Backward: dx[i] = sum over the windows o holding i of dy[o] / divisor(o).
+void avg_pool2d_cpu_impl(const Pool2dArgs& a, bool backward) {
+  const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
+  // An adaptive window can be as large as the input; a fixed one is kernel-sized.
+  const int64_t window = a.rows.adaptive ? in_plane / std::max<int64_t>(out_plane, 1) + 1
+                                         : a.rows.kernel * a.cols.kernel;
+  for_planes(a, in_plane + out_plane * window, [&](auto tag, int64_t begin, int64_t end) {
+    using T = decltype(tag);
+    for (int64_t p = begin; p < end; ++p) {
+      const T* src = static_cast<const T*>(a.input) + p * (backward ? out_plane : in_plane);
+      T* dst = static_cast<T*>(a.output) + p * (backward ? in_plane : out_plane);
+      if (backward) std::fill(dst, dst + in_plane, T(0));
+      for (int64_t oh = 0; oh < a.rows.out; ++oh) {
+        const PoolSpan rs = a.rows.avg_span(oh);
+        for (int64_t ow = 0; ow < a.cols.out; ++ow) {
+          const PoolSpan cs = a.cols.avg_span(ow);
+          const T divisor = static_cast<T>(avg_divisor(rs, cs, a.count_include_pad));
+          const int64_t o = oh * a.cols.out + ow;
+          if (backward) {
+            const T share = src[o] / divisor;
+            for (int64_t ih = rs.begin; ih < rs.end; ++ih)
+              for (int64_t iw = cs.begin; iw < cs.end; ++iw) dst[ih * a.cols.in + iw] += share;
+          } else {
+            T total = 0;
+            for (int64_t ih = rs.begin; ih < rs.end; ++ih)
+              for (int64_t iw = cs.begin; iw < cs.end; ++iw) total += src[ih * a.cols.in + iw];
+            dst[o] = total / divisor;
+          }
+        }
+      }
+    }
+  });
+}
+
+void avg_pool2d_cpu(const Pool2dArgs& a) { avg_pool2d_cpu_impl(a, false); }
+void avg_pool2d_backward_cpu(const Pool2dArgs& a) { avg_pool2d_cpu_impl(a, true); }
+
+}  // namespace
+
+void register_pool(KernelTable& table) {
+  const int cpu = static_cast<int>(kCPU);
+  table.max_pool2d[cpu] = &max_pool2d_cpu;
+  table.max_pool2d_backward[cpu] = &max_pool2d_backward_cpu;
+  table.avg_pool2d[cpu] = &avg_pool2d_cpu;
+  table.avg_pool2d_backward[cpu] = &avg_pool2d_backward_cpu;
+}
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,281 @@
+// OptimArgs: one optimizer step over many parameters at once (a multi-tensor update), and
+// the per-element update formulas that the CPU and CUDA kernels share.
+//
+// An optimizer hands the kernel a list of tensors (parameter, gradient, the algorithm's
+// state buffers), all contiguous with the same dtype (float32 or float64) on one device,
+// and the hyperparameters of their parameter group. The CPU kernel loops over them; the
+// CUDA kernel updates them all in ONE launch (kernels/cuda/optim.cu), which is why the
+// list, not a single tensor, is the unit of work.
+//
+// The formulas are PyTorch's single-tensor ("foreach=False") code paths of
+// torch/optim/{sgd,adam,rmsprop}.py, step by step and in the same order of operations:
+// the scalar coefficients (lr, bias corrections, ...) are computed once per tensor in
+// double, as Python does, and cast to the element type, as PyTorch's kernels do. Each
+// `*Step<T>` below holds those coefficients for one tensor and updates element i; both
+// backends call the same code, so they differ only by the device's rounding (nvcc
+// contracts a * b + c into one FMA).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "graft/core/device.h"
+#include "graft/core/dtype.h"
+#include "graft/core/error.h"
+#include "graft/core/host_device.h"
+
+namespace graft::kernels {
+
+inline constexpr int kMaxOptimState = 3;
+
+// SGD. State: [momentum_buffer] when momentum != 0.
+struct SgdHyper {
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+  bool maximize = false;
+};
+
+// Adam, and AdamW when decoupled_weight_decay. State: [exp_avg, exp_avg_sq,
+// max_exp_avg_sq (amsgrad only)].
+struct AdamHyper {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+  bool decoupled_weight_decay = false;
+  bool maximize = false;
+};
+
+// RMSprop. State: [square_avg, momentum_buffer (momentum > 0), grad_avg (centered)].
+struct RmspropHyper {
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool centered = false;
+  bool maximize = false;
+};
+
+using OptimHyper = std::variant<SgdHyper, AdamHyper, RmspropHyper>;
+
+// One parameter of the update: numel contiguous elements in each buffer.
+struct OptimTensor {
+  void* param = nullptr;             // updated in place
+  const void* grad = nullptr;        // read only
+  void* state[kMaxOptimState] = {};  // the algorithm's buffers (see its Hyper), updated in place
+  int64_t numel = 0;
+  int64_t step = 0;  // this parameter's step count including this step: 1 on its first update
+};
+
+struct OptimArgs {
+  OptimHyper hyper;
+  DType dtype = kFloat32;  // float32 or float64, of every buffer
+  Device device;           // where every buffer lives
+  std::vector<OptimTensor> tensors;
+};
+
+// ---- per-element updates (T is float or double)
+
+// torch/optim/sgd.py, _single_tensor_sgd:
+//   g = maximize ? -grad : grad
+//   g = g + weight_decay * param                         (weight_decay != 0)
+//   buf = first step ? g : momentum * buf + (1 - dampening) * g      (momentum != 0)
+//   g = nesterov ? g + momentum * buf : buf                          (momentum != 0)
+//   param = param - lr * g
+template <class T>
+struct SgdStep {
+  T lr, momentum, one_minus_dampening, weight_decay;
+  bool nesterov, maximize, first_step;
+
+  SgdStep(const SgdHyper& h, int64_t step)
+      : lr(static_cast<T>(h.lr)),
+        momentum(static_cast<T>(h.momentum)),
+        one_minus_dampening(static_cast<T>(1.0 - h.dampening)),
+        weight_decay(static_cast<T>(h.weight_decay)),
+        nesterov(h.nesterov),
+        maximize(h.maximize),
+        first_step(step == 1) {}
+
+  GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
+    T g = maximize ? -grad[i] : grad[i];
+    if (weight_decay != T(0)) g = g + weight_decay * param[i];
+    if (momentum != T(0)) {
+      T& buf = state[0][i];
+      buf = first_step ? g : momentum * buf + one_minus_dampening * g;
+      g = nesterov ? g + momentum * buf : buf;
+    }
+    param[i] = param[i] - lr * g;
+  }
+};
+
+// torch/optim/adam.py, _single_tensor_adam (AdamW is decoupled_weight_decay):
+//   g = maximize ? -grad : grad
+//   param = param * (1 - lr * weight_decay)      (weight_decay != 0, decoupled)
+//   g = g + weight_decay * param                 (weight_decay != 0, not decoupled)
+//   exp_avg = exp_avg + (1 - beta1) * (g - exp_avg)          (lerp)
+//   exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+//   max_sq = max(max_sq, exp_avg_sq)             (amsgrad; then used for exp_avg_sq below)
+//   denom = sqrt(exp_avg_sq) / sqrt(1 - beta2^step) + eps
+//   param = param - lr / (1 - beta1^step) * (exp_avg / denom)
+template <class T>
+struct AdamStep {
+  T step_size, bias_correction2_sqrt, eps, one_minus_beta1, beta2, one_minus_beta2;
+  T weight_decay, decay_factor;  // decay_factor = 1 - lr * weight_decay (decoupled)
+  bool amsgrad, decoupled, maximize;
+
+  AdamStep(const AdamHyper& h, int64_t step)
+      : step_size(static_cast<T>(h.lr / (1.0 - std::pow(h.beta1, static_cast<double>(step))))),
+        bias_correction2_sqrt(
+            static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, static_cast<double>(step))))),
+        eps(static_cast<T>(h.eps)),
+        one_minus_beta1(static_cast<T>(1.0 - h.beta1)),
+        beta2(static_cast<T>(h.beta2)),
+        one_minus_beta2(static_cast<T>(1.0 - h.beta2)),
+        weight_decay(static_cast<T>(h.weight_decay)),
+        decay_factor(static_cast<T>(1.0 - h.lr * h.weight_decay)),
+        amsgrad(h.amsgrad),
+        decoupled(h.decoupled_weight_decay),
+        maximize(h.maximize) {}
+
+  GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
+    T g = maximize ? -grad[i] : grad[i];
+    T p = param[i];
+    if (weight_decay != T(0)) {
+      if (decoupled) {
+        p = p * decay_factor;
+      } else {
+        g = g + weight_decay * p;
+      }
+    }
+    T& exp_avg = state[0][i];
+    T& exp_avg_sq = state[1][i];
+    exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
+    exp_avg_sq = beta2 * exp_avg_sq + one_minus_beta2 * g * g;
+    T second_moment = exp_avg_sq;
+    if (amsgrad) {
+      T& max_exp_avg_sq = state[2][i];
+      max_exp_avg_sq = max_exp_avg_sq > exp_avg_sq ? max_exp_avg_sq : exp_avg_sq;
+      second_moment = max_exp_avg_sq;
+    }
+    const T denom = std::sqrt(second_moment) / bias_correction2_sqrt + eps;
+    param[i] = p - step_size * (exp_avg / denom);
+  }
+};
+
+// torch/optim/rmsprop.py, _single_tensor_rmsprop:
+//   g = maximize ? -grad : grad
+//   g = g + weight_decay * param                               (weight_decay != 0)
+//   square_avg = alpha * square_avg + (1 - alpha) * g * g
+//   grad_avg = grad_avg + (1 - alpha) * (g - grad_avg)         (centered, lerp)
+//   avg = sqrt(square_avg - grad_avg * grad_avg) + eps          (centered)
+//   avg = sqrt(square_avg) + eps                                (otherwise)
+//   buf = momentum * buf + g / avg; param = param - lr * buf    (momentum > 0)
+//   param = param - lr * (g / avg)                              (otherwise)
+template <class T>
+struct RmspropStep {
+  T lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
+  bool centered, maximize;
+
+  RmspropStep(const RmspropHyper& h, int64_t /*step: RMSprop has no bias correction*/)
+      : lr(static_cast<T>(h.lr)),
+        alpha(static_cast<T>(h.alpha)),
+        one_minus_alpha(static_cast<T>(1.0 - h.alpha)),
+        eps(static_cast<T>(h.eps)),
+        weight_decay(static_cast<T>(h.weight_decay)),
+        momentum(static_cast<T>(h.momentum)),
+        centered(h.centered),
+        maximize(h.maximize) {}
+
+  GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
+    T g = maximize ? -grad[i] : grad[i];
+    if (weight_decay != T(0)) g = g + weight_decay * param[i];
+    T& square_avg = state[0][i];
+    square_avg = alpha * square_avg + one_minus_alpha * g * g;
+    T avg;
+    if (centered) {
+      T& grad_avg = state[2][i];
+      grad_avg = grad_avg + one_minus_alpha * (g - grad_avg);
+      avg = std::sqrt(square_avg - grad_avg * grad_avg) + eps;
+    } else {
+      avg = std::sqrt(square_avg) + eps;
+    }
+    if (momentum > T(0)) {
+      T& buf = state[1][i];
+      buf = momentum * buf + g / avg;
+      param[i] = param[i] - lr * buf;
+    } else {
+      param[i] = param[i] - lr * (g / avg);
+    }
+  }
+};
+
+// The Step type of a Hyper type, for element type T.
+template <class T, class Hyper>
+struct StepOf;
+template <class T>
+struct StepOf<T, SgdHyper> {
+  using type = SgdStep<T>;
+};
+template <class T>
+struct StepOf<T, AdamHyper> {
+  using type = AdamStep<T>;
+};
+template <class T>
+struct StepOf<T, RmspropHyper> {
+  using type = RmspropStep<T>;
+};
+
+// One tensor of the update with typed pointers and its coefficients: what a backend's loop
+// (or a CUDA block) reads. Trivially copyable, so a table of them can be copied to a device.
+template <class T, class Step>
+struct TypedOptimTensor {
+  T* param;
+  const T* grad;
+  T* state[kMaxOptimState];
+  int64_t numel;
+  Step step;
+
+  GRAFT_HOST_DEVICE void update(int64_t i) const { step(i, param, grad, state); }
+};
+
+// Calls fn(std::vector<TypedOptimTensor<T, Step>>) once, with T and Step those of args
+// (float or double; SgdStep, AdamStep or RmspropStep); a non-floating dtype is an error.
+template <class Fn>
+void visit_optim_tensors(const OptimArgs& args, const Fn& fn) {
+  std::visit(
+      [&](const auto& hyper) {
+        using Hyper = std::decay_t<decltype(hyper)>;
+        visit_dtype(args.dtype, [&](auto tag) {
+          using T = decltype(tag);
+          if constexpr (std::is_floating_point_v<T>) {
+            using Step = typename StepOf<T, Hyper>::type;
+            std::vector<TypedOptimTensor<T, Step>> typed;
+            typed.reserve(args.tensors.size());
+            for (const OptimTensor& t : args.tensors) {
+              typed.push_back({static_cast<T*>(t.param),
+                               static_cast<const T*>(t.grad),
+                               {static_cast<T*>(t.state[0]), static_cast<T*>(t.state[1]),
+                                static_cast<T*>(t.state[2])},
+                               t.numel,
+                               Step(hyper, t.step)});
+            }
+            fn(typed);
+          } else {
+            graft::detail::fail("optimizer update kernel called for ", args.dtype,
+                                "; the optimizer only allows float32 and float64 parameters");
+          }
+        });
+      },
+      args.hyper);
+}
+
+}  // namespace graft::kernels

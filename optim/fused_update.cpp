@@ -1,0 +1,101 @@
+// fused_update: checks, then one kernel call per (device, dtype) of the parameters.
+#include "graft/optim/fused_update.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "graft/core/error.h"
+#include "graft/kernels/dispatch.h"
+
+namespace graft::optim {
+namespace {
+
+// The parameters of one kernel call, and the contiguous gradients it reads (kept alive
+// until the call returns).
+struct Batch {
+  kernels::OptimArgs args;
+  std::vector<Tensor> grad_copies;
+};
+
+void check_buffer(const std::string& caller, size_t index, const Tensor& param,
+                  const Tensor& buffer, const std::string& what) {
+  GRAFT_CHECK(buffer.defined(), caller, ": parameter ", index, " has no ", what);
+  GRAFT_CHECK(buffer.shape() == param.shape() && buffer.dtype() == param.dtype() &&
+                  buffer.device() == param.device(),
+              caller, ": the ", what, " of parameter ", index, " is ", buffer.dtype(), " ",
+              buffer.shape(), " on ", buffer.device(), " but the parameter is ", param.dtype(), " ",
+              param.shape(), " on ", param.device(), "; they must match");
+}
+
+}  // namespace
+
+std::array<std::string, kernels::kMaxOptimState> state_names(const kernels::OptimHyper& hyper) {
+  struct Names {
+    std::array<std::string, kernels::kMaxOptimState> operator()(const kernels::SgdHyper& h) {
+      return {h.momentum != 0.0 ? "momentum_buffer" : "", "", ""};
+    }
+    std::array<std::string, kernels::kMaxOptimState> operator()(const kernels::AdamHyper& h) {
+      return {"exp_avg", "exp_avg_sq", h.amsgrad ? "max_exp_avg_sq" : ""};
+    }
+    std::array<std::string, kernels::kMaxOptimState> operator()(const kernels::RmspropHyper& h) {
+      return {"square_avg", h.momentum > 0.0 ? "momentum_buffer" : "",
+              h.centered ? "grad_avg" : ""};
+    }
+  };
+  return std::visit(Names{}, hyper);
+}
+
+void fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
+                  const std::string& caller) {
+  const auto names = state_names(hyper);
+  std::vector<Batch> batches;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ParamUpdate& update = params[i];
+    const Tensor& param = update.param;
+    GRAFT_CHECK(param.defined(), caller, ": parameter ", i, " is an undefined tensor");
+    GRAFT_CHECK(param.dtype() == kFloat32 || param.dtype() == kFloat64, caller, ": parameter ", i,
+                " has dtype ", param.dtype(),
+                "; optimizers update float32 or float64 parameters only");
+    GRAFT_CHECK(param.is_contiguous(), caller, ": parameter ", i, " of shape ", param.shape(),
+                " is not contiguous (strides ", param.strides(),
+                "); optimize a contiguous tensor (modules' parameters are)");
+    GRAFT_CHECK(update.step >= 1, caller, ": parameter ", i, " has step count ", update.step,
+                "; it counts this step, so it must be at least 1");
+    check_buffer(caller, i, param, update.grad, "gradient");
+    for (int s = 0; s < kernels::kMaxOptimState; ++s) {
+      if (names[s].empty()) continue;
+      check_buffer(caller, i, param, update.state[s], "state '" + names[s] + "'");
+      GRAFT_CHECK(update.state[s].is_contiguous(), caller, ": the state '", names[s],
+                  "' of parameter ", i, " is not contiguous");
+    }
+
+    auto batch = std::find_if(batches.begin(), batches.end(), [&](const Batch& b) {
+      return b.args.device == param.device() && b.args.dtype == param.dtype();
+    });
+    if (batch == batches.end()) {
+      batches.push_back({kernels::OptimArgs{hyper, param.dtype(), param.device(), {}}, {}});
+      batch = batches.end() - 1;
+    }
+    kernels::OptimTensor tensor;
+    tensor.param = param.data_ptr();
+    if (update.grad.is_contiguous()) {
+      tensor.grad = update.grad.data_ptr();
+    } else {
+      batch->grad_copies.push_back(update.grad.contiguous());
+      tensor.grad = batch->grad_copies.back().data_ptr();
+    }
+    for (int s = 0; s < kernels::kMaxOptimState; ++s)
+      if (!names[s].empty()) tensor.state[s] = update.state[s].data_ptr();
+    tensor.numel = param.numel();
+    tensor.step = update.step;
+    batch->args.tensors.push_back(tensor);
+  }
+  for (const Batch& batch : batches) {
+    kernels::lookup(kernels::kernel_table().optim_update, batch.args.device,
+                    "optimizer step")(batch.args);
+  }
+  // In-place writes, as far as autograd's saved-tensor checks are concerned.
+  for (const ParamUpdate& update : params) update.param.storage()->bump_version();
+}
+
+}  // namespace graft::optim

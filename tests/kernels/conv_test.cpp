@@ -1,0 +1,291 @@
+// conv2d and conv2d_backward against a naive double-precision convolution and against
+// central finite differences.
+//
+// The reference is the definition written as loops over logical indices:
+//   out[n, o, oh, ow] = bias[o] + sum over c < C / groups, i < kh, j < kw of
+//     weight[o, c, i, j] * x[n, g * C / groups + c, oh * sh - ph + i * dh, ow * sw - pw + j * dw]
+// with g = o / (out_channels / groups) and x = 0 outside the image. The table of cases walks
+// every parameter (stride, padding, dilation, groups up to depthwise, bias, 1x1 and
+// non-square kernels, batch sizes); the backward is checked against the slope of
+// L = sum(conv2d(x, w, b) * r) for a random r, one element of x, w and b at a time.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "kernels/finite_difference.h"
+#include "test_util.h"
+
+namespace g = graft;
+using g::IntPair;
+using g::Shape;
+using g::Tensor;
+using g::testing::error_message;
+using g::testing::make_tensor;
+using g::testing::numeric_gradient;
+using g::testing::sample_values;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct Case {
+  const char* name;
+  int64_t n, c, h, w, out_channels, kh, kw;
+  IntPair stride, padding, dilation;
+  int64_t groups;
+  bool bias;
+};
+
+const Case kCases[] = {
+    {"plain 3x3", 1, 1, 5, 5, 1, 3, 3, 1, 0, 1, 1, false},
+    {"padding 1 with bias", 3, 2, 6, 5, 4, 3, 3, 1, 1, 1, 1, true},
+    {"padding 2", 1, 2, 4, 4, 3, 3, 3, 1, 2, 1, 1, true},
+    {"stride 2", 3, 3, 7, 8, 2, 3, 3, 2, 1, 1, 1, true},
+    {"dilation 2", 1, 2, 7, 7, 3, 3, 3, 1, 2, 2, 1, false},
+    {"groups 2", 3, 4, 5, 6, 6, 3, 3, 1, 1, 1, 2, true},
+    {"depthwise", 1, 3, 5, 5, 3, 3, 3, 1, 1, 1, 3, true},
+    {"depthwise multiplier 2", 3, 3, 6, 5, 6, 3, 2, 2, 1, 1, 3, false},
+    {"pointwise 1x1", 3, 4, 5, 3, 5, 1, 1, 1, 0, 1, 1, true},
+    {"1x1 stride 2 padded", 1, 3, 5, 6, 2, 1, 1, 2, 1, 1, 1, false},
+    {"non-square everything", 3, 2, 9, 7, 4, 3, 2, {2, 1}, {1, 0}, {1, 2}, 2, true},
+    {"kernel fills the padded input", 1, 1, 3, 2, 2, 5, 4, 1, 1, 1, 1, true},
+};
+
+Shape x_shape(const Case& k) { return {k.n, k.c, k.h, k.w}; }
+Shape w_shape(const Case& k) { return {k.out_channels, k.c / k.groups, k.kh, k.kw}; }
+
+int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+// The naive reference on row-major values; empty `b` means no bias.
+std::vector<double> naive_conv2d(const Case& k, const std::vector<double>& x,
+                                 const std::vector<double>& w, const std::vector<double>& b) {
+  const int64_t oh_n = out_size(k.h, k.kh, k.stride.h, k.padding.h, k.dilation.h);
+  const int64_t ow_n = out_size(k.w, k.kw, k.stride.w, k.padding.w, k.dilation.w);
+  const int64_t cg = k.c / k.groups, og = k.out_channels / k.groups;
+  std::vector<double> out;
+  for (int64_t n = 0; n < k.n; ++n)
+    for (int64_t o = 0; o < k.out_channels; ++o)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double acc = b.empty() ? 0.0 : b[o];
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j) {
+                const int64_t ih = oh * k.stride.h - k.padding.h + i * k.dilation.h;
+                const int64_t iw = ow * k.stride.w - k.padding.w + j * k.dilation.w;
+                if (ih < 0 || ih >= k.h || iw < 0 || iw >= k.w) continue;
+                const int64_t ic = (o / og) * cg + c;
+                acc += w[((o * cg + c) * k.kh + i) * k.kw + j] *
+                       x[((n * k.c + ic) * k.h + ih) * k.w + iw];
+              }
+          out.push_back(acc);
+        }
+  return out;
+}
+
+void expect_near_values(const Tensor& got, const std::vector<double>& want, double tol,
+                        const std::string& what) {
+  const std::vector<double> values = got.to_vector<double>();
+  ASSERT_EQ(values.size(), want.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(values[i], want[i], tol * (1 + std::abs(want[i]))) << what << ", element " << i;
+}
+
+struct Inputs {
+  std::vector<double> x, w, b;
+  Tensor tx, tw, tb;
+};
+
+Inputs make_inputs(const Case& k, g::DType dtype) {
+  Inputs in;
+  in.x = sample_values(x_shape(k).numel(), -2, 2, 1);
+  in.w = sample_values(w_shape(k).numel(), -1, 1, 2);
+  if (k.bias) in.b = sample_values(k.out_channels, -1, 1, 3);
+  in.tx = make_tensor(in.x, x_shape(k), dtype);
+  in.tw = make_tensor(in.w, w_shape(k), dtype);
+  if (k.bias) in.tb = make_tensor(in.b, {k.out_channels}, dtype);
+  return in;
+}
+
+TEST(Conv2d, MatchesNaiveLoopsOverTheCaseTable) {
+  for (const Case& k : kCases) {
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      const Inputs in = make_inputs(k, dtype);
+      const Tensor out = g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding, k.dilation, k.groups);
+      EXPECT_EQ(out.dtype(), dtype);
+      EXPECT_EQ(out.shape(), Shape({k.n, k.out_channels,
+                                    out_size(k.h, k.kh, k.stride.h, k.padding.h, k.dilation.h),
+                                    out_size(k.w, k.kw, k.stride.w, k.padding.w, k.dilation.w)}))
+          << k.name;
+      expect_near_values(out, naive_conv2d(k, in.x, in.w, in.b),
+                         dtype == g::kFloat32 ? 1e-5 : 1e-12,
+                         std::string(k.name) + " " + g::dtype_name(dtype));
+    }
+  }
+}
+
+TEST(Conv2d, UnbatchedInputGivesTheBatchedResultWithoutTheBatchDim) {
+  const Case& k = kCases[3];  // stride 2, padding 1, bias
+  const Inputs in = make_inputs(k, g::kFloat64);
+  const Tensor out = g::conv2d(in.tx.select(0, 1), in.tw, in.tb, k.stride, k.padding);
+  const Tensor want = g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding).select(0, 1);
+  EXPECT_EQ(out.shape(), want.shape());
+  EXPECT_TRUE(g::equal(out, want));
+}
+
+TEST(Conv2d, ReadsTransposedAndSlicedOperands) {
+  const Case& k = kCases[10];  // non-square everything, groups 2
+  const Inputs in = make_inputs(k, g::kFloat64);
+  const std::vector<double> want = naive_conv2d(k, in.x, in.w, in.b);
+  // x stored as (N, C, W, H) and transposed back; the weight as a slice of a wider tensor.
+  const Tensor x_t = in.tx.transpose(2, 3).contiguous().transpose(2, 3);
+  const Tensor wide = g::zeros({k.out_channels, 3, k.kh + 1, k.kw}, g::kFloat64);
+  const Tensor w_s = wide.narrow(1, 1, 1).narrow(2, 1, k.kh);
+  w_s.copy_(in.tw);
+  ASSERT_FALSE(x_t.is_contiguous());
+  ASSERT_FALSE(w_s.is_contiguous());
+  expect_near_values(g::conv2d(x_t, w_s, in.tb, k.stride, k.padding, k.dilation, k.groups), want,
+                     1e-12, "transposed x, sliced weight");
+}
+
+TEST(Conv2d, EmptyBatchGivesAnEmptyOutputAndZeroWeightGradients) {
+  const Tensor x = g::zeros({0, 2, 5, 5}, g::kFloat32), w = g::ones({3, 2, 3, 3}, g::kFloat32);
+  const Tensor b = g::ones({3}, g::kFloat32);
+  const Tensor out = g::conv2d(x, w, b, 1, 1);
+  EXPECT_EQ(out.shape(), Shape({0, 3, 5, 5}));
+  const auto [dx, dw, db] = g::conv2d_backward(out, x, w, 1, 1, 1, 1);
+  EXPECT_EQ(dx.shape(), x.shape());
+  EXPECT_TRUE(g::equal(dw, g::zeros(w.shape())));
+  EXPECT_TRUE(g::equal(db, g::zeros({3})));
+}
+
+TEST(Conv2dBackward, MatchesFiniteDifferencesOverTheCaseTable) {
+  for (const Case& k : kCases) {
+    const Inputs in = make_inputs(k, g::kFloat64);
+    const auto conv = [&] {
+      return g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding, k.dilation, k.groups);
+    };
+    // L = sum(conv2d(x, w, b) * r): dL/d(output) = r.
+    const Tensor r = make_tensor(sample_values(conv().numel(), -1, 1, 4), conv().shape());
+    const auto loss = [&] { return g::sum(conv() * r).item<double>(); };
+    const auto [dx, dw, db] = g::conv2d_backward(r, in.tx, in.tw, k.stride, k.padding, k.dilation,
+                                                 k.groups, {true, true, k.bias});
+    expect_near_values(dx, numeric_gradient(in.tx, loss), 1e-6, std::string(k.name) + " grad_x");
+    expect_near_values(dw, numeric_gradient(in.tw, loss), 1e-6, std::string(k.name) + " grad_w");
+    if (k.bias)
+      expect_near_values(db, numeric_gradient(in.tb, loss), 1e-6, std::string(k.name) + " grad_b");
+    else
+      EXPECT_FALSE(db.defined());
+  }
+}
+
+TEST(Conv2dBackward, Float32AgreesWithFloat64) {
+  const Case& k = kCases[5];  // groups 2, bias
+  const Inputs in64 = make_inputs(k, g::kFloat64), in32 = make_inputs(k, g::kFloat32);
+  const Tensor r = g::conv2d(in64.tx, in64.tw, {}, k.stride, k.padding, 1, k.groups);
+  const auto [dx, dw, db] =
+      g::conv2d_backward(r, in64.tx, in64.tw, k.stride, k.padding, 1, k.groups);
+  const auto [dx32, dw32, db32] =
+      g::conv2d_backward(r.to(g::kFloat32), in32.tx, in32.tw, k.stride, k.padding, 1, k.groups);
+  EXPECT_EQ(dx32.dtype(), g::kFloat32);
+  EXPECT_TRUE(g::allclose(dx32.to(g::kFloat64), dx, 1e-5, 1e-5));
+  EXPECT_TRUE(g::allclose(dw32.to(g::kFloat64), dw, 1e-5, 1e-5));
+  EXPECT_TRUE(g::allclose(db32.to(g::kFloat64), db, 1e-5, 1e-5));
+}
+
+TEST(Conv2dBackward, ComputesOnlyTheMaskedGradientsAndAcceptsUnbatchedOrStridedGrads) {
+  const Case& k = kCases[1];  // padding 1, bias
+  const Inputs in = make_inputs(k, g::kFloat64);
+  const Tensor out = g::conv2d(in.tx, in.tw, in.tb, 1, 1);
+  const auto [dx, dw, db] = g::conv2d_backward(out, in.tx, in.tw, 1, 1, 1, 1);
+  const auto [only_dx, no_dw, no_db] =
+      g::conv2d_backward(out, in.tx, in.tw, 1, 1, 1, 1, {true, false, false});
+  EXPECT_TRUE(g::equal(only_dx, dx));
+  EXPECT_FALSE(no_dw.defined());
+  EXPECT_FALSE(no_db.defined());
+
+  // Unbatched: the gradients of image 0 alone (grad_x) and its share of the sums.
+  const Tensor dy0 = out.select(0, 0).transpose(1, 2).contiguous().transpose(1, 2);
+  const auto [dx0, dw0, db0] = g::conv2d_backward(dy0, in.tx.select(0, 0), in.tw, 1, 1, 1, 1);
+  EXPECT_TRUE(g::allclose(dx0, dx.select(0, 0), 1e-12, 1e-12));
+  const auto [dw_single, db_single] = [&] {
+    const auto grads = g::conv2d_backward(out.narrow(0, 0, 1), in.tx.narrow(0, 0, 1), in.tw, 1, 1,
+                                          1, 1, {false, true, true});
+    return std::make_pair(std::get<1>(grads), std::get<2>(grads));
+  }();
+  EXPECT_TRUE(g::allclose(dw0, dw_single, 1e-12, 1e-12));
+  EXPECT_TRUE(g::allclose(db0, db_single, 1e-12, 1e-12));
+}
+
+TEST(Conv2d, RejectsBadInputsWithMessagesThatNameTheShapes) {
+  const Tensor x = g::zeros({2, 3, 5, 5}), w = g::zeros({4, 3, 3, 3});
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, g::zeros({4, 2, 3, 3}));
+              }),
+              HasSubstr("conv2d(): given groups=1, weight of shape (4, 2, 3, 3) expects input of "
+                        "shape (2, 3, 5, 5) to have 2 channels (weight's dim 1 x groups), but got "
+                        "3 channels instead"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(g::zeros({1, 4, 5, 5}), w, {}, 1, 0, 1, 2);
+              }),
+              HasSubstr("expects input of shape (1, 4, 5, 5) to have 6 channels"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, g::zeros({5, 1, 3, 3}), {}, 1, 0, 1, 3);
+              }),
+              HasSubstr("out_channels (5, weight's dim 0) must be divisible by groups=3"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(g::zeros({1, 3, 2, 2}), w);
+              }),
+              HasSubstr("conv2d(): the padded input (2 x 2 per channel, from input of shape (1, "
+                        "3, 2, 2) and padding=(0, 0)) is smaller than the dilated kernel (3 x 3"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, w, {}, 1, 0, {2, 3});
+              }),
+              HasSubstr("smaller than the dilated kernel (5 x 7"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, w, {}, {0, 1});
+              }),
+              HasSubstr("conv2d(): stride must be positive, but got stride=(0, 1)"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x, w, {}, 1, 0, -1); }),
+              HasSubstr("conv2d(): dilation must be positive, but got dilation=(-1, -1)"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, w, {}, 1, {0, -1});
+              }),
+              HasSubstr("conv2d(): padding must be non-negative, but got padding=(0, -1)"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x, w, {}, 1, 0, 1, 0); }),
+              HasSubstr("conv2d(): groups must be positive, but got groups=0"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(g::zeros({5, 5}), w);
+              }),
+              HasSubstr("conv2d(): expected a 3-D (unbatched C, H, W) or 4-D (batched N, C, H, W) "
+                        "input, but got input of shape (5, 5)"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d(x, g::zeros({4, 3, 3}));
+              }),
+              HasSubstr("expected a 4-D weight (out_channels, in_channels / groups, kernel_h, "
+                        "kernel_w), but got weight of shape (4, 3, 3)"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x, w.to(g::kFloat64)); }),
+              HasSubstr("conv2d(): expected input, weight and bias to have the same dtype, but "
+                        "got input float32, weight float64"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x, w, g::zeros({4}, g::kFloat64)); }),
+              HasSubstr("but got input float32, weight float32, bias float64"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x.to(g::kInt64), w.to(g::kInt64)); }),
+              HasSubstr("conv2d(): expected a floating-point input, but got input of dtype int64"));
+  EXPECT_THAT(error_message([&] { g::conv2d(x, w, g::zeros({3})); }),
+              HasSubstr("conv2d(): expected bias of shape (4,) (one value per output channel), "
+                        "but got bias of shape (3,)"));
+  EXPECT_THAT(error_message([&] {
+                g::conv2d_backward(g::zeros({2, 4, 5, 5}), x, w, 1, 0, 1, 1);
+              }),
+              HasSubstr("conv2d_backward(): expected grad_out of shape (2, 4, 3, 3) and dtype "
+                        "float32 (conv2d's output for input of shape (2, 3, 5, 5) and weight of "
+                        "shape (4, 3, 3, 3)), but got shape (2, 4, 5, 5) and dtype float32"));
+}
+
+}  // namespace

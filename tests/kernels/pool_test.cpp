@@ -1,0 +1,370 @@
+// max_pool2d, avg_pool2d, adaptive_avg_pool2d and their backwards against naive
+// double-precision loops and central finite differences.
+//
+// The references follow the definitions: a fixed window of output o starts at o * stride -
+// padding and has kernel taps `dilation` apart (taps in the padding are skipped: -inf for
+// the max, 0 for the sum); the average divides by the window's size up to the right
+// padding (count_include_pad) or by its taps inside the image. An adaptive window of
+// output o over n inputs and m outputs is [floor(o n / m), ceil((o + 1) n / m)). The max's
+// index is h * W + w of the first maximal tap. Output sizes in the case tables are worked
+// out by hand beside each case.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/finite_difference.h"
+#include "test_util.h"
+
+namespace g = graft;
+using g::IntPair;
+using g::Shape;
+using g::Tensor;
+using g::testing::error_message;
+using g::testing::make_tensor;
+using g::testing::numeric_gradient;
+using g::testing::sample_values;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct PoolCase {
+  const char* name;
+  Shape shape;  // (N, C, H, W) or (C, H, W)
+  IntPair kernel;
+  std::optional<IntPair> stride;
+  IntPair padding, dilation;
+  bool ceil_mode;
+  IntPair out;  // worked out by hand
+};
+
+const PoolCase kCases[] = {
+    // (6 - 2) / 2 + 1 = 3, (8 - 2) / 2 + 1 = 4
+    {"2x2, stride = kernel", {2, 3, 6, 8}, 2, std::nullopt, 0, 1, false, {3, 4}},
+    // (5 + 2 - 3) / 1 + 1 = 5
+    {"3x3 stride 1 padding 1", {1, 2, 5, 5}, 3, 1, 1, 1, false, {5, 5}},
+    // (7 + 2 - 3) / 2 + 1 = 4, floor((6 + 2 - 3) / 2) + 1 = 3
+    {"3x3 stride 2 padding 1", {2, 2, 7, 6}, 3, 2, 1, 1, false, {4, 3}},
+    // ceil((7 - 3) / 2) + 1 = 3, ceil((6 - 3) / 2) + 1 = 3 (floor mode gives 2)
+    {"ceil_mode adds a partial window", {1, 2, 7, 6}, 3, 2, 0, 1, true, {3, 3}},
+    // ceil((5 + 2 - 2) / 2) + 1 = 4, but window 3 would start at 6 - 1 = 5, in the padding: 3
+    {"ceil_mode drops a window in the padding", {1, 1, 5, 5}, 2, 2, 1, 1, true, {3, 3}},
+    // (6 + 2 - 2) / 1 + 1 = 7, (9 - 3) / 2 + 1 = 4
+    {"non-square", {3, 1, 6, 9}, {2, 3}, IntPair{1, 2}, {1, 0}, 1, false, {7, 4}},
+    // unbatched: (5 - 2) + 1 = 4, (4 - 2) + 1 = 3
+    {"unbatched", {2, 5, 4}, 2, 1, 0, 1, false, {4, 3}},
+};
+
+// Max pool only: dilation 2 spans 5 inputs: (7 - 5) / 1 + 1 = 3; with padding 1 and stride 2:
+// (8 + 2 - 5) / 2 + 1 = 3
+const PoolCase kDilatedCases[] = {
+    {"dilation 2", {1, 2, 7, 7}, 3, 1, 0, 2, false, {3, 3}},
+    {"dilation 2 padding 1 stride 2", {2, 1, 8, 8}, 3, 2, 1, 2, false, {3, 3}},
+};
+
+struct Plane {
+  int64_t planes, h, w;
+};
+Plane planes_of(const Shape& s) {
+  const int64_t nd = s.size();
+  return {s.numel() / (s[nd - 2] * s[nd - 1]), s[nd - 2], s[nd - 1]};
+}
+
+Shape out_shape(const Shape& in, IntPair out) {
+  Shape s = in;
+  s[s.size() - 2] = out.h;
+  s[s.size() - 1] = out.w;
+  return s;
+}
+
+void naive_max_pool(const PoolCase& k, const std::vector<double>& x, std::vector<double>& out,
+                    std::vector<int64_t>& index) {
+  const Plane p = planes_of(k.shape);
+  const IntPair stride = k.stride.value_or(k.kernel);
+  for (int64_t q = 0; q < p.planes; ++q)
+    for (int64_t oh = 0; oh < k.out.h; ++oh)
+      for (int64_t ow = 0; ow < k.out.w; ++ow) {
+        double best = -kInf;
+        int64_t best_at = -1;
+        for (int64_t i = 0; i < k.kernel.h; ++i)
+          for (int64_t j = 0; j < k.kernel.w; ++j) {
+            const int64_t h = oh * stride.h - k.padding.h + i * k.dilation.h;
+            const int64_t w = ow * stride.w - k.padding.w + j * k.dilation.w;
+            if (h < 0 || h >= p.h || w < 0 || w >= p.w) continue;
+            const double v = x[(q * p.h + h) * p.w + w];
+            if (best_at < 0 || v > best) best = v, best_at = h * p.w + w;
+          }
+        out.push_back(best);
+        index.push_back(best_at);
+      }
+}
+
+std::vector<double> naive_avg_pool(const PoolCase& k, const std::vector<double>& x,
+                                   bool count_include_pad) {
+  const Plane p = planes_of(k.shape);
+  const IntPair stride = k.stride.value_or(k.kernel);
+  std::vector<double> out;
+  for (int64_t q = 0; q < p.planes; ++q)
+    for (int64_t oh = 0; oh < k.out.h; ++oh)
+      for (int64_t ow = 0; ow < k.out.w; ++ow) {
+        double sum = 0;
+        int64_t inside = 0, padded = 0;
+        for (int64_t i = 0; i < k.kernel.h; ++i)
+          for (int64_t j = 0; j < k.kernel.w; ++j) {
+            const int64_t h = oh * stride.h - k.padding.h + i;
+            const int64_t w = ow * stride.w - k.padding.w + j;
+            if (h >= p.h + k.padding.h || w >= p.w + k.padding.w) continue;  // past the padding
+            ++padded;
+            if (h < 0 || h >= p.h || w < 0 || w >= p.w) continue;
+            ++inside;
+            sum += x[(q * p.h + h) * p.w + w];
+          }
+        out.push_back(sum / static_cast<double>(count_include_pad ? padded : inside));
+      }
+  return out;
+}
+
+std::vector<double> naive_adaptive_avg_pool(const Shape& shape, IntPair size,
+                                            const std::vector<double>& x) {
+  const Plane p = planes_of(shape);
+  const auto begin = [](int64_t o, int64_t n, int64_t m) { return o * n / m; };
+  const auto end = [](int64_t o, int64_t n, int64_t m) { return ((o + 1) * n + m - 1) / m; };
+  std::vector<double> out;
+  for (int64_t q = 0; q < p.planes; ++q)
+    for (int64_t oh = 0; oh < size.h; ++oh)
+      for (int64_t ow = 0; ow < size.w; ++ow) {
+        double sum = 0;
+        int64_t count = 0;
+        for (int64_t h = begin(oh, p.h, size.h); h < end(oh, p.h, size.h); ++h)
+          for (int64_t w = begin(ow, p.w, size.w); w < end(ow, p.w, size.w); ++w, ++count)
+            sum += x[(q * p.h + h) * p.w + w];
+        out.push_back(sum / static_cast<double>(count));
+      }
+  return out;
+}
+
+void expect_near_values(const Tensor& got, const std::vector<double>& want, double tol,
+                        const std::string& what) {
+  const std::vector<double> values = got.to_vector<double>();
+  ASSERT_EQ(values.size(), want.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(values[i], want[i], tol * (1 + std::abs(want[i]))) << what << ", element " << i;
+}
+
+double tolerance(g::DType dtype) { return dtype == g::kFloat32 ? 1e-6 : 1e-13; }
+
+// L = sum(pool(x) * r) for a fixed random r of the output's shape.
+struct Loss {
+  Tensor r;
+  std::function<Tensor()> pool;
+  double operator()() const { return g::sum(pool() * r).item<double>(); }
+};
+
+TEST(MaxPool2d, MatchesNaiveLoopsWithIndices) {
+  std::vector<PoolCase> cases(std::begin(kCases), std::end(kCases));
+  cases.insert(cases.end(), std::begin(kDilatedCases), std::end(kDilatedCases));
+  for (const PoolCase& k : cases) {
+    const std::vector<double> x = sample_values(k.shape.numel());
+    std::vector<double> want;
+    std::vector<int64_t> want_index;
+    naive_max_pool(k, x, want, want_index);
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      const auto [out, index] = g::max_pool2d_with_indices(
+          make_tensor(x, k.shape, dtype), k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode);
+      ASSERT_EQ(out.shape(), out_shape(k.shape, k.out)) << k.name;
+      EXPECT_EQ(out.dtype(), dtype);
+      EXPECT_EQ(index.dtype(), g::kInt64);
+      expect_near_values(out, want, tolerance(dtype), k.name);
+      EXPECT_EQ(index.to_vector<int64_t>(), want_index) << k.name;
+    }
+  }
+}
+
+TEST(MaxPool2d, NanWinsAndAllMinusInfinityPicksTheFirstTap) {
+  // One 2x4 plane, two 2x2 windows: the first holds a NaN, the second only -inf.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const Tensor x = make_tensor({1, nan, -kInf, -kInf, 3, 2, -kInf, -kInf}, {1, 2, 4});
+  const auto [out, index] = g::max_pool2d_with_indices(x, 2);
+  const std::vector<double> values = out.to_vector<double>();
+  EXPECT_TRUE(std::isnan(values[0]));
+  EXPECT_EQ(values[1], -kInf);
+  EXPECT_EQ(index.to_vector<int64_t>(), std::vector<int64_t>({1, 2}));
+}
+
+TEST(MaxPool2d, ReadsNonContiguousInputAndEmptyBatches) {
+  const PoolCase& k = kCases[2];
+  const std::vector<double> x = sample_values(k.shape.numel());
+  const Tensor dense = make_tensor(x, k.shape);
+  const Tensor transposed = dense.transpose(2, 3).contiguous().transpose(2, 3);
+  ASSERT_FALSE(transposed.is_contiguous());
+  EXPECT_TRUE(g::equal(g::max_pool2d(transposed, k.kernel, k.stride, k.padding),
+                       g::max_pool2d(dense, k.kernel, k.stride, k.padding)));
+  const Tensor empty = g::zeros({0, 2, 7, 6});
+  EXPECT_EQ(g::max_pool2d(empty, 3, 2, 1).shape(), Shape({0, 2, 4, 3}));
+  EXPECT_EQ(g::avg_pool2d(empty, 3, 2, 1).shape(), Shape({0, 2, 4, 3}));
+  EXPECT_EQ(g::adaptive_avg_pool2d(empty, {1, 2}).shape(), Shape({0, 2, 1, 2}));
+}
+
+TEST(MaxPool2dBackward, MatchesFiniteDifferences) {
+  std::vector<PoolCase> cases(std::begin(kCases), std::end(kCases));
+  cases.insert(cases.end(), std::begin(kDilatedCases), std::end(kDilatedCases));
+  for (const PoolCase& k : cases) {
+    const Tensor x = make_tensor(sample_values(k.shape.numel()), k.shape);
+    const auto [out, index] =
+        g::max_pool2d_with_indices(x, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode);
+    const Loss loss{
+        make_tensor(sample_values(out.numel(), -1, 1, 5), out.shape()),
+        [&] { return g::max_pool2d(x, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode); }};
+    // eps below the smallest gap between sample values, so no max changes hands.
+    expect_near_values(g::max_pool2d_backward(loss.r, x.shape(), index),
+                       numeric_gradient(x, loss, 1e-8), 1e-6, k.name);
+  }
+}
+
+TEST(AvgPool2d, MatchesNaiveLoopsWithAndWithoutPaddingInTheCount) {
+  for (const PoolCase& k : kCases) {
+    const std::vector<double> x = sample_values(k.shape.numel());
+    for (bool include_pad : {true, false}) {
+      for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+        const Tensor out = g::avg_pool2d(make_tensor(x, k.shape, dtype), k.kernel, k.stride,
+                                         k.padding, k.ceil_mode, include_pad);
+        ASSERT_EQ(out.shape(), out_shape(k.shape, k.out)) << k.name;
+        expect_near_values(out, naive_avg_pool(k, x, include_pad), tolerance(dtype),
+                           std::string(k.name) + (include_pad ? " counting padding" : ""));
+      }
+    }
+  }
+}
+
+TEST(AvgPool2dBackward, MatchesFiniteDifferences) {
+  for (const PoolCase& k : kCases) {
+    for (bool include_pad : {true, false}) {
+      const Tensor x = make_tensor(sample_values(k.shape.numel()), k.shape);
+      const auto pool = [&] {
+        return g::avg_pool2d(x, k.kernel, k.stride, k.padding, k.ceil_mode, include_pad);
+      };
+      const Loss loss{make_tensor(sample_values(pool().numel(), -1, 1, 5), pool().shape()), pool};
+      expect_near_values(g::avg_pool2d_backward(loss.r, x.shape(), k.kernel, k.stride, k.padding,
+                                                k.ceil_mode, include_pad),
+                         numeric_gradient(x, loss), 1e-6, k.name);
+    }
+  }
+}
+
+struct AdaptiveCase {
+  Shape shape;
+  IntPair size;
+};
+const AdaptiveCase kAdaptiveCases[] = {
+    {{2, 3, 7, 5}, {3, 2}},  // uneven, overlapping windows
+    {{1, 1, 4, 4}, 4},       // identity
+    {{1, 2, 5, 7}, 1},       // global average
+    {{1, 1, 2, 3}, {3, 5}},  // more outputs than inputs
+    {{3, 6, 4}, {2, 3}},     // unbatched
+};
+
+TEST(AdaptiveAvgPool2d, MatchesNaiveLoopsAndFiniteDifferences) {
+  for (const AdaptiveCase& k : kAdaptiveCases) {
+    const std::string what = k.shape.str();
+    const std::vector<double> values = sample_values(k.shape.numel());
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      const Tensor out = g::adaptive_avg_pool2d(make_tensor(values, k.shape, dtype), k.size);
+      ASSERT_EQ(out.shape(), out_shape(k.shape, k.size)) << what;
+      expect_near_values(out, naive_adaptive_avg_pool(k.shape, k.size, values), tolerance(dtype),
+                         what);
+    }
+    const Tensor x = make_tensor(values, k.shape);
+    const auto pool = [&] { return g::adaptive_avg_pool2d(x, k.size); };
+    const Loss loss{make_tensor(sample_values(pool().numel(), -1, 1, 5), pool().shape()), pool};
+    expect_near_values(g::adaptive_avg_pool2d_backward(loss.r, x.shape()),
+                       numeric_gradient(x, loss), 1e-6, what + " backward");
+  }
+}
+
+TEST(Pool2d, RejectsBadInputsWithMessagesThatNameTheShapes) {
+  const Tensor x = g::zeros({1, 2, 5, 5});
+  EXPECT_THAT(error_message([&] { g::max_pool2d(x, 3, 1, 2); }),
+              HasSubstr("max_pool2d(): padding should be non-negative and at most half of the "
+                        "dilated kernel size, but got padding=(2, 2) for kernel_size=(3, 3) and "
+                        "dilation=(1, 1)"));
+  EXPECT_THAT(error_message([&] {
+                g::avg_pool2d(x, {3, 5}, 1, {1, 3});
+              }),
+              HasSubstr("avg_pool2d(): padding should be non-negative and at most half of the "
+                        "kernel size, but got padding=(1, 3) for kernel_size=(3, 5)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d(x, 2, 1, -1); }),
+              HasSubstr("but got padding=(-1, -1)"));
+  EXPECT_THAT(error_message([&] {
+                g::max_pool2d(g::zeros({1, 1, 2, 2}), 3);
+              }),
+              HasSubstr("max_pool2d(): input of shape (1, 1, 2, 2) is smaller than the dilated "
+                        "kernel (kernel_size=(3, 3) and dilation=(1, 1), padding=(0, 0)): the "
+                        "output "
+                        "would be 0 x 0; use a smaller kernel or more padding"));
+  EXPECT_THAT(error_message([&] {
+                g::avg_pool2d(g::zeros({1, 1, 2, 4}), 3);
+              }),
+              HasSubstr("avg_pool2d(): input of shape (1, 1, 2, 4) is smaller than the kernel"));
+  EXPECT_THAT(error_message([&] {
+                g::max_pool2d(x, 2, IntPair{0, 1});
+              }),
+              HasSubstr("max_pool2d(): stride must be positive, but got stride=(0, 1)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d(x, 2, 1, 0, 0); }),
+              HasSubstr("max_pool2d(): dilation must be positive, but got dilation=(0, 0)"));
+  EXPECT_THAT(error_message([&] {
+                g::avg_pool2d(x, {0, 2});
+              }),
+              HasSubstr("avg_pool2d(): kernel_size must be positive, but got kernel_size=(0, 2)"));
+  EXPECT_THAT(error_message([&] {
+                g::max_pool2d(g::zeros({5, 5}), 2);
+              }),
+              HasSubstr("max_pool2d(): expected a 3-D (unbatched C, H, W) or 4-D (batched N, C, "
+                        "H, W) input, but got input of shape (5, 5)"));
+  EXPECT_THAT(error_message([&] {
+                g::avg_pool2d(g::zeros({1, 2, 0, 5}), 2);
+              }),
+              HasSubstr("avg_pool2d(): expected an input with non-zero channels, height and "
+                        "width, but got input of shape (1, 2, 0, 5)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d(x.to(g::kInt64), 2); }),
+              HasSubstr("max_pool2d(): expected a floating-point input, but got input of dtype "
+                        "int64 and shape (1, 2, 5, 5)"));
+  EXPECT_THAT(error_message([&] {
+                g::adaptive_avg_pool2d(x, {0, 2});
+              }),
+              HasSubstr("adaptive_avg_pool2d(): output_size must be positive, but got (0, 2)"));
+  EXPECT_THAT(
+      error_message([&] {
+        g::avg_pool2d_backward(g::zeros({1, 2, 3, 3}), x.shape(), 2);
+      }),
+      HasSubstr("avg_pool2d_backward(): expected grad_out of shape (1, 2, 2, 2) (the pool's "
+                "output for input of shape (1, 2, 5, 5)), but got grad_out of shape (1, 2, 3, 3)"));
+  EXPECT_THAT(error_message([&] {
+                g::adaptive_avg_pool2d_backward(g::zeros({1, 2, 3, 3}, g::kInt64), x.shape());
+              }),
+              HasSubstr("adaptive_avg_pool2d_backward(): expected a floating-point grad_out"));
+}
+
+TEST(MaxPool2dBackward, RejectsIndicesThatDoNotFit) {
+  const Tensor x = make_tensor(sample_values(50), {1, 2, 5, 5});
+  const auto [out, index] = g::max_pool2d_with_indices(x, 2);
+  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index.to(g::kInt32)); }),
+              HasSubstr("max_pool2d_backward(): expected int64 indices of grad_out's shape (1, 2, "
+                        "2, 2) (as max_pool2d_with_indices returns them), but got int32 indices "
+                        "of shape (1, 2, 2, 2)"));
+  EXPECT_THAT(error_message([&] {
+                g::max_pool2d_backward(out, {2, 5, 5}, index);
+              }),
+              HasSubstr("expected grad_out and the input shape to be both 3-D or both 4-D, but "
+                        "got grad_out of shape (1, 2, 2, 2) and input shape (2, 5, 5)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index + 25); }),
+              HasSubstr("max_pool2d_backward(): indices must lie in [0, 25) (a flat h * W + w "
+                        "index into an input plane of 5 x 5), but got indices from 25 to"));
+}
+
+}  // namespace
