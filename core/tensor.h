@@ -120,6 +120,16 @@ class Tensor {
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor alias() const;   // a new handle to the same view
   Tensor detach() const;  // shares memory (and its version counter); no autograd history
+  // Points this handle at data's memory and layout (shape, dtype and device may change) and
+  // keeps its identity and autograd state, as PyTorch's `param.data = data`: whatever holds
+  // this handle (an optimizer) sees the new data. nn::Module::to() moves parameters this way.
+  void set_data(const Tensor& data) const {
+    impl().storage = data.impl().storage;
+    impl().shape = data.impl().shape;
+    impl().strides = data.impl().strides;
+    impl().offset = data.impl().offset;
+    impl().dtype = data.impl().dtype;
+  }
 
   // ---- copies and conversions
   Tensor contiguous() const;  // `*this` when already contiguous

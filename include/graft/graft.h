@@ -32,6 +32,7 @@
 #include "graft/data/npy.h"
 #include "graft/data/safetensors.h"
 #include "graft/data/state_dict.h"
+#include "graft/nn/nn.h"
 #include "graft/optim/adam.h"
 #include "graft/optim/clip.h"
 #include "graft/optim/rmsprop.h"

@@ -1,0 +1,136 @@
+// nn::functional losses: cross_entropy, nll_loss, mse_loss, l1_loss and
+// binary_cross_entropy_with_logits, composed of graft ops.
+//
+// Stability comes from never exponentiating a logit: cross_entropy works on log_softmax
+// (whose kernel subtracts the row max), and BCE on log-sigmoid written as
+// min(x, 0) - log(1 + exp(-|x|)), where exp only sees values <= 0. At x = 0 the minimum's
+// tie splits its gradient in halves, which gives log-sigmoid's exact slope 1/2 there.
+//
+// Class-index targets are read through gather on the class dim, with ignored positions
+// pointed at class 0 and then masked out (where), so their loss and gradient are exactly 0.
+#include <algorithm>
+
+#include "graft/nn/functional.h"
+
+namespace graft::nn::functional {
+
+namespace {
+
+Tensor reduce(const Tensor& loss, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::kNone:
+      return loss;
+    case Reduction::kSum:
+      return loss.sum();
+    case Reduction::kMean:
+      return loss.mean();
+  }
+  detail::fail("reduce(): unknown reduction");
+}
+
+void check_floating_input(const char* op, const Tensor& input) {
+  GRAFT_CHECK(is_floating_point(input.dtype()), op,
+              "(): expected a floating-point input, but got input of dtype ", input.dtype(),
+              " and shape ", input.shape(), "; convert it with .to(graft::kFloat32)");
+}
+
+void check_same_shape(const char* op, const Tensor& input, const Tensor& target) {
+  check_floating_input(op, input);
+  GRAFT_CHECK(input.shape() == target.shape(), op, "(): target of shape ", target.shape(),
+              " must have the shape of input ", input.shape(),
+              " (graft does not broadcast a loss's target)");
+}
+
+// The class dim of input: 1 for batched (N, C, ...) input, 0 for unbatched (C).
+int64_t class_dim(const Tensor& input) { return input.dim() == 1 ? 0 : 1; }
+
+// The per-position loss of log-probabilities `logp` against class indices, with
+// label_smoothing of the uniform target mixed in; reduced as asked, the mean over the
+// positions not ignored.
+Tensor class_index_loss(const char* op, const Tensor& logp, const Tensor& target,
+                        int64_t ignore_index, Reduction reduction, double label_smoothing) {
+  const int64_t cdim = class_dim(logp);
+  Shape want = logp.shape();  // input's shape without the class dim
+  want.erase(cdim);
+  GRAFT_CHECK(target.shape() == want, op, "(): expected class-index target of shape ", want,
+              " (input of shape ", logp.shape(), " without its class dim ", cdim,
+              "), but got target of shape ", target.shape());
+  const int64_t classes = logp.size(cdim);
+  const Tensor index = target.to(kInt64);
+  const Tensor valid = index != ignore_index;
+  const Tensor safe = where(valid, index, 0);
+  if (safe.numel() > 0) {
+    const int64_t lo = safe.min().item<int64_t>(), hi = safe.max().item<int64_t>();
+    GRAFT_CHECK(lo >= 0 && hi < classes, op, "(): target ", lo < 0 ? lo : hi,
+                " is out of bounds for ", classes, " classes; targets must lie in [0, ", classes,
+                ") or equal ignore_index=", ignore_index);
+  }
+  const Tensor picked = gather(logp, cdim, safe.unsqueeze(cdim)).squeeze(cdim);
+  Tensor loss = -picked;
+  if (label_smoothing > 0)
+    loss = loss * (1 - label_smoothing) - logp.sum({cdim}) * (label_smoothing / classes);
+  loss = where(valid, loss, 0.0);
+  if (reduction != Reduction::kMean) return reduce(loss, reduction);
+  // All positions ignored: 0 / 0 = NaN, as PyTorch.
+  return loss.sum() / valid.sum().to(loss.dtype());
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyOptions& options) {
+  constexpr const char* kOp = "cross_entropy";
+  check_floating_input(kOp, input);
+  GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected logits of shape (C), (N, C) or (N, C, *), ",
+              "but got a 0-d input");
+  GRAFT_CHECK(options.label_smoothing >= 0 && options.label_smoothing <= 1, kOp,
+              "(): label_smoothing must be between 0.0 and 1.0, but got ", options.label_smoothing);
+  const int64_t cdim = class_dim(input);
+  const Tensor logp = graft::log_softmax(input, cdim);
+  if (!is_floating_point(target.dtype()))
+    return class_index_loss(kOp, logp, target, options.ignore_index, options.reduction,
+                            options.label_smoothing);
+  // Class probabilities: -sum_c q_c log p_c with q smoothed towards uniform.
+  GRAFT_CHECK(target.shape() == input.shape(), kOp,
+              "(): expected a floating-point (class probabilities) target of input's shape ",
+              input.shape(), ", but got target of shape ", target.shape(),
+              "; class indices must have an integer dtype");
+  const double s = options.label_smoothing;
+  const Tensor q = s > 0 ? target * (1 - s) + s / static_cast<double>(input.size(cdim)) : target;
+  return reduce(-(q * logp).sum({cdim}), options.reduction);
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& options) {
+  constexpr const char* kOp = "nll_loss";
+  check_floating_input(kOp, input);
+  GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected log-probabilities of shape (C), (N, C) or ",
+              "(N, C, *), but got a 0-d input");
+  GRAFT_CHECK(!is_floating_point(target.dtype()), kOp,
+              "(): expected class indices of an integer dtype as target, but got ", target.dtype(),
+              "; convert them with .to(graft::kInt64)");
+  return class_index_loss(kOp, input, target, options.ignore_index, options.reduction, 0.0);
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape("mse_loss", input, target);
+  const Tensor diff = input - target;
+  return reduce(diff * diff, reduction);
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape("l1_loss", input, target);
+  return reduce(abs(input - target), reduction);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BceWithLogitsOptions& options) {
+  check_same_shape("binary_cross_entropy_with_logits", input, target);
+  const Tensor log_sigmoid = minimum(input, 0.0) - log(1 + exp(-abs(input)));
+  // loss = -[w_pos y log s(x) + (1 - y) log s(-x)], with log s(-x) = log s(x) - x.
+  const Tensor positive = options.pos_weight.defined() ? options.pos_weight * target : target;
+  Tensor loss = (1 - target) * input - (positive + 1 - target) * log_sigmoid;
+  if (options.weight.defined()) loss = loss * options.weight;
+  return reduce(loss, options.reduction);
+}
+
+}  // namespace graft::nn::functional
