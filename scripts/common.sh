@@ -21,6 +21,7 @@ GRAFT_PACKAGES=(
   libgtest-dev     # the test suite (GoogleTest)
   libbenchmark-dev # the kernel benchmarks (Google Benchmark)
   zlib1g-dev       # gzip-compressed datasets (IDX files)
+  dataset-fashion-mnist # the main job's data (/usr/share/datasets/fashion-mnist)
 )
 
 graft_log() { printf '\n==> %s\n' "$*"; }

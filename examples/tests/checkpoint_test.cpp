@@ -1,0 +1,115 @@
+// Checkpoints: the model and optimizer state dicts and the run's metadata come back as
+// saved, the file is a plain safetensors file with prefixed names, and files that are not
+// graft-train checkpoints are errors naming the key.
+#include "checkpoint.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+namespace graft::examples {
+namespace {
+
+namespace fs = std::filesystem;
+using graft::testing::error_message;
+using graft::testing::make_tensor;
+using ::testing::HasSubstr;
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("graft_checkpoint_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+Checkpoint sample() {
+  Checkpoint c;
+  // 0.1 + 0.2 has no short decimal form: it must survive the text metadata exactly.
+  c.info = {"cnn", "adamw", 3, 2814, 18446744073709551615ull, 0.1 + 0.2, 0.3530};
+  c.model["0.weight"] = make_tensor({1, 2, 3, 4}, {2, 2}, kFloat32);
+  c.model["0.bias"] = make_tensor({5, 6}, {2}, kFloat32);
+  c.optimizer["state.0.step"] = make_tensor({3}, {}, kInt64);
+  c.optimizer["param_groups.0.lr"] = make_tensor({1e-3}, {}, kFloat64);
+  return c;
+}
+
+TEST_F(CheckpointTest, RoundTripKeepsTensorsAndInfo) {
+  const fs::path path = dir_ / "c.safetensors";
+  save_checkpoint(path, sample());
+  const Checkpoint back = load_checkpoint(path);
+  const CheckpointInfo& info = back.info;
+  EXPECT_EQ(info.model, "cnn");
+  EXPECT_EQ(info.optimizer, "adamw");
+  EXPECT_EQ(info.epoch, 3);
+  EXPECT_EQ(info.step, 2814);
+  EXPECT_EQ(info.seed, 18446744073709551615ull);
+  EXPECT_EQ(info.normalize_mean, 0.1 + 0.2);  // bit for bit
+  EXPECT_EQ(info.normalize_std, 0.3530);
+  ASSERT_EQ(back.model.size(), 2u);
+  EXPECT_EQ(back.model.at("0.weight").to_vector<double>(), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(back.model.at("0.weight").shape(), Shape({2, 2}));
+  EXPECT_EQ(back.optimizer.at("state.0.step").item<int64_t>(), 3);
+  EXPECT_EQ(back.optimizer.at("param_groups.0.lr").item<double>(), 1e-3);
+}
+
+TEST_F(CheckpointTest, IsASafetensorsFileWithPrefixedNames) {
+  const fs::path path = dir_ / "c.safetensors";
+  save_checkpoint(path, sample());
+  const StateDict raw = load(path);
+  std::vector<std::string> keys;
+  for (const auto& [key, t] : raw) keys.push_back(key);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"model.0.bias", "model.0.weight",
+                                      "optimizer.param_groups.0.lr", "optimizer.state.0.step"}));
+  const Metadata metadata = load_metadata(path);
+  EXPECT_EQ(metadata.at("format"), "pt");
+  EXPECT_EQ(metadata.at("model"), "cnn");
+  EXPECT_EQ(metadata.at("epoch"), "3");
+  EXPECT_EQ(metadata.at("normalize_mean"), "0.30000000000000004");
+}
+
+TEST_F(CheckpointTest, OtherFilesAreErrorsNamingTheKey) {
+  const fs::path plain = dir_ / "plain.safetensors";
+  save({{"model.w", make_tensor({1}, {1})}}, plain);
+  EXPECT_THAT(
+      error_message([&] { load_checkpoint(plain); }),
+      HasSubstr("no 'model' in the metadata; is this a checkpoint written by graft-train?"));
+
+  const fs::path bad_epoch = dir_ / "bad_epoch.safetensors";
+  save({}, bad_epoch,
+       {{"model", "mlp"},
+        {"optimizer", "sgd"},
+        {"epoch", "3rd"},
+        {"step", "1"},
+        {"seed", "0"},
+        {"normalize_mean", "0"},
+        {"normalize_std", "1"}});
+  EXPECT_THAT(error_message([&] { load_checkpoint(bad_epoch); }),
+              HasSubstr("metadata 'epoch' is '3rd', not a number"));
+
+  const fs::path stray = dir_ / "stray.safetensors";
+  save({{"weights.w", make_tensor({1}, {1})}}, stray,
+       {{"model", "mlp"},
+        {"optimizer", "sgd"},
+        {"epoch", "1"},
+        {"step", "1"},
+        {"seed", "0"},
+        {"normalize_mean", "0"},
+        {"normalize_std", "1"}});
+  EXPECT_THAT(error_message([&] { load_checkpoint(stray); }),
+              HasSubstr("tensor 'weights.w' is neither 'model.*' nor 'optimizer.*'"));
+
+  EXPECT_THAT(error_message([&] { load_checkpoint(dir_ / "missing.safetensors"); }),
+              HasSubstr("missing.safetensors"));
+}
+
+}  // namespace
+}  // namespace graft::examples

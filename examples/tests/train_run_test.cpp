@@ -1,0 +1,154 @@
+// End to end: graft-train on 2000 Fashion-MNIST examples (the loss must fall, the files
+// must be there and the checkpoint must load), resumed for a second epoch that matches an
+// uninterrupted run, then graft-predict on an exported image. Skipped when the dataset is
+// not installed (Debian's dataset-fashion-mnist, or $GRAFT_DATA).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "checkpoint.h"
+#include "graft/graft.h"
+#include "metrics.h"
+#include "models.h"
+
+namespace graft::examples {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `command` through the shell, capturing its output in `log`.
+Result run(const std::string& command, const fs::path& log) {
+  const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
+  std::ifstream in(log);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+}
+
+class TrainRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path root = data::FashionMNIST::default_root();
+    if (!fs::exists(root / "train-images-idx3-ubyte.gz") &&
+        !fs::exists(root / "train-images-idx3-ubyte"))
+      GTEST_SKIP() << "Fashion-MNIST is not in " << root
+                   << " (apt install dataset-fashion-mnist, or set GRAFT_DATA)";
+    dir_ = fs::temp_directory_path() /
+           ("graft_train_run_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  Result train(const std::string& args) {
+    return run(std::string(GRAFT_TRAIN_EXE) + " " + args, dir_ / "train.log");
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
+  const fs::path out = dir_ / "run";
+  const std::string base = "--model mlp --limit 2000 --seed 3 --device cpu ";
+  Result r = train(base + "--epochs 1 --export-images 2 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("epoch 1/1: train loss"));
+
+  // One epoch of ceil(2000 / 64) = 32 steps; the mean training loss is already well below
+  // ln(10) = 2.30, the loss of a uniform guess over 10 classes, where training starts.
+  std::vector<EpochMetrics> rows = read_metrics_csv(out / "metrics.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].step, 32);
+  EXPECT_LT(rows[0].train_loss, 0.8 * std::log(10.0));
+  EXPECT_LT(rows[0].test_loss, rows[0].train_loss * 1.5);
+  EXPECT_GT(rows[0].test_accuracy, 0.6);
+  EXPECT_GT(rows[0].images_per_s, 0);
+
+  const Checkpoint checkpoint = load_checkpoint(out / "checkpoint.safetensors");
+  EXPECT_EQ(checkpoint.info.model, "mlp");
+  EXPECT_EQ(checkpoint.info.optimizer, "adam");
+  EXPECT_EQ(checkpoint.info.epoch, 1);
+  EXPECT_EQ(checkpoint.info.step, 32);
+  EXPECT_EQ(checkpoint.info.seed, 3u);
+  EXPECT_TRUE(checkpoint.optimizer.contains("state.0.exp_avg"));
+  make_model("mlp")->load_state_dict(checkpoint.model);  // strict: every name and shape fits
+
+  std::ifstream svg(out / "curves.svg");
+  const std::string curves((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(curves, HasSubstr("<title>train 1: "));
+
+  // Resumed for a second epoch: the loss falls further, and every figure equals those of a
+  // run that did both epochs at once (same seed, same machine). The model, optimizer and
+  // seed come from the checkpoint; the data options are given again.
+  r = train("--limit 2000 --device cpu --resume " + (out / "checkpoint.safetensors").string() +
+            " --epochs 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  rows = read_metrics_csv(out / "metrics.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_LT(rows[1].train_loss, rows[0].train_loss);
+  EXPECT_EQ(rows[1].step, 64);
+  EXPECT_EQ(load_checkpoint(out / "checkpoint.safetensors").info.epoch, 2);
+
+  r = train(base + "--epochs 2 --out " + (dir_ / "straight").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<EpochMetrics> straight = read_metrics_csv(dir_ / "straight" / "metrics.csv");
+  ASSERT_EQ(straight.size(), 2u);
+  for (size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(straight[e].train_loss, rows[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].test_loss, rows[e].test_loss) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].test_accuracy, rows[e].test_accuracy) << "epoch " << e + 1;
+  }
+
+  // The exported images, named by index, label and class, go through graft-predict.
+  const fs::path image = out / "images" / "00000-9-ankle-boot.pgm";
+  ASSERT_TRUE(fs::exists(image));
+  EXPECT_TRUE(fs::exists(out / "images" / "00001-2-pullover.pgm"));
+  r = run(std::string(GRAFT_PREDICT_EXE) + " " + (out / "checkpoint.safetensors").string() + " " +
+              image.string(),
+          dir_ / "predict.log");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("model mlp after epoch 2"));
+  EXPECT_THAT(r.output, HasSubstr(image.string() + ": "));
+  for (const std::string& name : data::FashionMNIST::class_names())
+    EXPECT_THAT(r.output, HasSubstr("  " + name + " ")) << "a probability line per class";
+}
+
+TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
+  Result r = train("--model resnet");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--model: unknown value 'resnet'; choose one of mlp, cnn"));
+
+  r = train("--resume " + (dir_ / "none.safetensors").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("none.safetensors"));
+
+  r = run(std::string(GRAFT_PREDICT_EXE), dir_ / "predict.log");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("usage: graft-predict CHECKPOINT IMAGE.pgm..."));
+}
+
+TEST_F(TrainRun, ResumingWithAnotherModelIsRefused) {
+  const fs::path out = dir_ / "run";
+  Result r = train("--model mlp --limit 200 --epochs 1 --device cpu --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = train("--model cnn --epochs 2 --resume " + (out / "checkpoint.safetensors").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --model cnn but the checkpoint was trained with "
+                                  "mlp; leave --model out when resuming"));
+}
+
+}  // namespace
+}  // namespace graft::examples

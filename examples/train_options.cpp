@@ -1,0 +1,168 @@
+// graft-train's option parser (see train_options.h). One table lists every option with the
+// code that stores its value, so the parser, the checks and --help cannot drift apart.
+#include "train_options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <string_view>
+#include <system_error>
+
+#include "graft/core/error.h"
+
+namespace graft::examples {
+namespace {
+
+[[noreturn]] void usage_error(const std::string& option, const std::string& what) {
+  detail::fail("graft-train: ", option, ": ", what, " (see graft-train --help)");
+}
+
+template <class T>
+T parse_number(const std::string& option, const std::string& text, const char* expected) {
+  T value{};
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+    usage_error(option, "expected " + std::string(expected) + ", got '" + text + "'");
+  return value;
+}
+
+int64_t parse_count(const std::string& option, const std::string& text, int64_t min) {
+  const auto value = parse_number<int64_t>(option, text, "an integer");
+  if (value < min) usage_error(option, "must be at least " + std::to_string(min) + ", got " + text);
+  return value;
+}
+
+std::string parse_choice(const std::string& option, const std::string& text,
+                         const std::vector<std::string>& choices) {
+  std::string listed;
+  for (const std::string& c : choices) {
+    if (c == text) return text;
+    listed += (listed.empty() ? "" : ", ") + c;
+  }
+  usage_error(option, "unknown value '" + text + "'; choose one of " + listed);
+}
+
+struct Option {
+  const char* name;
+  const char* value;  // nullptr: a flag without a value
+  std::string help;
+  std::function<void(TrainOptions&, const std::string& name, const std::string& value)> store;
+};
+
+const std::vector<Option>& option_table() {
+  static const std::vector<Option> kOptions = {
+      {"--model", "mlp|cnn",
+       std::string("the model (default ") + TrainOptions::kDefaultModel +
+           "; a resumed run: the checkpoint's)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.model = parse_choice(n, v, {"mlp", "cnn"});
+       }},
+      {"--epochs", "N",
+       "train until N epochs are done (default " + std::to_string(TrainOptions::kDefaultEpochs) +
+           "; 0: no training)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.epochs = parse_count(n, v, 0);
+       }},
+      {"--batch-size", "N", "examples per batch (default 64)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.batch_size = parse_count(n, v, 1);
+       }},
+      {"--lr", "X", "learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         const auto lr = parse_number<double>(n, v, "a number");
+         if (!(lr > 0) || !std::isfinite(lr)) usage_error(n, "must be positive, got " + v);
+         o.lr = lr;
+       }},
+      {"--optimizer", "sgd|adam|adamw", "the optimizer (default adam; sgd uses momentum 0.9)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.optimizer = parse_choice(n, v, {"sgd", "adam", "adamw"});
+       }},
+      {"--device", "auto|cpu|cuda", "where to train (default auto: cuda when available)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.device = parse_choice(n, v, {"auto", "cpu", "cuda"});
+       }},
+      {"--seed", "N", "seed of the initialisation and the shuffle (default 0)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.seed = parse_number<uint64_t>(n, v, "a non-negative integer");
+       }},
+      {"--out", "DIR", "output folder (default runs/<UTC date-time>)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
+         o.out = v;
+       }},
+      {"--resume", "CKPT", "continue the run saved in checkpoint CKPT",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a checkpoint file, got an empty string");
+         o.resume = v;
+       }},
+      {"--limit", "N", "train on the first N training examples only (default 0: all)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.limit = parse_count(n, v, 0);
+       }},
+      {"--export-images", "K", "write K test images as PGM files into OUT/images",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.export_images = parse_count(n, v, 0);
+       }},
+      {"--help", nullptr, "print this help and exit",
+       [](TrainOptions& o, const std::string&, const std::string&) { o.help = true; }},
+  };
+  return kOptions;
+}
+
+}  // namespace
+
+TrainOptions parse_train_args(const std::vector<std::string>& args) {
+  TrainOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h") {
+      options.help = true;
+      continue;
+    }
+    if (!arg.starts_with("--")) {
+      detail::fail("graft-train: unexpected argument '", arg,
+                   "'; options start with -- (see graft-train --help)");
+    }
+    // "--name=value" or "--name value".
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const Option* option = nullptr;
+    for (const Option& candidate : option_table())
+      if (name == candidate.name) option = &candidate;
+    if (option == nullptr) {
+      detail::fail("graft-train: unknown option '", name, "' (see graft-train --help)");
+    }
+    std::string value;
+    if (option->value == nullptr) {
+      if (equals != std::string::npos) usage_error(name, "takes no value");
+    } else if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else {
+      if (i + 1 == args.size()) usage_error(name, std::string("expects a value: ") + option->value);
+      value = args[++i];
+    }
+    option->store(options, name, value);
+  }
+  return options;
+}
+
+std::string train_usage() {
+  std::string text =
+      "usage: graft-train [options]\n"
+      "Trains an MLP or a small CNN on Fashion-MNIST and writes, into the output folder,\n"
+      "metrics.csv, checkpoint.safetensors and curves.svg after each epoch.\n\noptions:\n";
+  for (const Option& o : option_table()) {
+    std::string left = std::string("  ") + o.name + (o.value ? std::string(" ") + o.value : "");
+    left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
+    text += left + o.help + "\n";
+  }
+  text +=
+      "\nThe data: $GRAFT_DATA, else /usr/share/datasets/fashion-mnist (Debian's\n"
+      "dataset-fashion-mnist package).\n";
+  return text;
+}
+
+double default_lr(const std::string& optimizer) { return optimizer == "sgd" ? 0.01 : 1e-3; }
+
+}  // namespace graft::examples
