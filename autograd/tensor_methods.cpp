@@ -32,12 +32,12 @@ GRAFT_COMPARISON_OPS(GRAFT_FORWARD_COMPARISON)
     return graft::name(*this, dims, keepdim);                 \
   }
 GRAFT_FORWARD_REDUCTION(sum)
-GRAFT_FORWARD_REDUCTION(mean) GRAFT_FORWARD_REDUCTION(prod) GRAFT_FORWARD_REDUCTION(max)
-    GRAFT_FORWARD_REDUCTION(min) GRAFT_FORWARD_REDUCTION(logsumexp) GRAFT_FORWARD_REDUCTION(all)
-        GRAFT_FORWARD_REDUCTION(any)
+GRAFT_FORWARD_REDUCTION(mean)
+GRAFT_FORWARD_REDUCTION(prod) GRAFT_FORWARD_REDUCTION(max) GRAFT_FORWARD_REDUCTION(min)
+    GRAFT_FORWARD_REDUCTION(logsumexp) GRAFT_FORWARD_REDUCTION(all) GRAFT_FORWARD_REDUCTION(any)
 #undef GRAFT_FORWARD_REDUCTION
 
-            Tensor Tensor::var(int64_t correction) const {
+        Tensor Tensor::var(int64_t correction) const {
   return graft::var(*this, {}, false, correction);
 }
 Tensor Tensor::var(const Dims& dims, bool keepdim, int64_t correction) const {

@@ -79,7 +79,7 @@ class CpuAllocator final : public Allocator {
 
  private:
   std::mutex mutex_;
-  std::unordered_map<void*, size_t> large_size_;     // live large block -> its size
+  std::unordered_map<void*, size_t> large_size_;      // live large block -> its size
   std::map<size_t, std::vector<void*>> free_blocks_;  // size -> cached blocks
   size_t cached_bytes_ = 0;
 };

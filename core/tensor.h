@@ -152,10 +152,11 @@ class Tensor {
   Tensor name() const;            \
   const Tensor& name##_() const;
   GRAFT_DECLARE_UNARY(neg)
-  GRAFT_DECLARE_UNARY(abs) GRAFT_DECLARE_UNARY(exp) GRAFT_DECLARE_UNARY(log)
-      GRAFT_DECLARE_UNARY(sqrt) GRAFT_DECLARE_UNARY(rsqrt) GRAFT_DECLARE_UNARY(sin)
-          GRAFT_DECLARE_UNARY(cos) GRAFT_DECLARE_UNARY(tanh) GRAFT_DECLARE_UNARY(sigmoid)
-              GRAFT_DECLARE_UNARY(relu) GRAFT_DECLARE_UNARY(gelu) GRAFT_DECLARE_UNARY(silu)
+  GRAFT_DECLARE_UNARY(abs)
+  GRAFT_DECLARE_UNARY(exp) GRAFT_DECLARE_UNARY(log) GRAFT_DECLARE_UNARY(sqrt)
+      GRAFT_DECLARE_UNARY(rsqrt) GRAFT_DECLARE_UNARY(sin) GRAFT_DECLARE_UNARY(cos)
+          GRAFT_DECLARE_UNARY(tanh) GRAFT_DECLARE_UNARY(sigmoid) GRAFT_DECLARE_UNARY(relu)
+              GRAFT_DECLARE_UNARY(gelu) GRAFT_DECLARE_UNARY(silu)
 #undef GRAFT_DECLARE_UNARY
 
 #define GRAFT_DECLARE_BINARY(name)                  \
@@ -187,9 +188,9 @@ class Tensor {
   Tensor name() const;                \
   Tensor name(const Dims& dims, bool keepdim = false) const;
   GRAFT_DECLARE_REDUCTION(sum)
-  GRAFT_DECLARE_REDUCTION(mean) GRAFT_DECLARE_REDUCTION(prod) GRAFT_DECLARE_REDUCTION(max)
-      GRAFT_DECLARE_REDUCTION(min) GRAFT_DECLARE_REDUCTION(logsumexp) GRAFT_DECLARE_REDUCTION(all)
-          GRAFT_DECLARE_REDUCTION(any)
+  GRAFT_DECLARE_REDUCTION(mean)
+  GRAFT_DECLARE_REDUCTION(prod) GRAFT_DECLARE_REDUCTION(max) GRAFT_DECLARE_REDUCTION(min)
+      GRAFT_DECLARE_REDUCTION(logsumexp) GRAFT_DECLARE_REDUCTION(all) GRAFT_DECLARE_REDUCTION(any)
 #undef GRAFT_DECLARE_REDUCTION
       // var/std use Bessel's correction by default (correction = 1), as PyTorch does.
       Tensor var(int64_t correction = 1) const;

@@ -21,15 +21,15 @@
 // Unary ops keep the input dtype (integers are promoted first for kFloatingOnly functors).
 #define GRAFT_UNARY_OPS(X)                                                                  \
   X(neg, NegOp)                                                                             \
-  X(abs, AbsOp) X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(sin, SinOp) \
-      X(cos, CosOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp) X(gelu, GeluOp)   \
-          X(silu, SiluOp)
+  X(abs, AbsOp)                                                                             \
+  X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(sin, SinOp) X(cos, CosOp) \
+      X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp) X(gelu, GeluOp) X(silu, SiluOp)
 
 // Binary ops compute in the promoted dtype and return it.
-#define GRAFT_BINARY_OPS(X)                                                     \
-  X(add, AddOp)                                                                 \
-  X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
-      X(minimum, MinimumOp)
+#define GRAFT_BINARY_OPS(X) \
+  X(add, AddOp)             \
+  X(sub, SubOp)             \
+  X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) X(minimum, MinimumOp)
 
 // Comparisons compute in the promoted dtype and return bool.
 #define GRAFT_COMPARISON_OPS(X) \
@@ -111,8 +111,8 @@ struct KernelTable {
   PerDevice<Pool2dFn> avg_pool2d_backward = {};
   // One optimizer step over a list of parameters (on CUDA, one launch for all of them).
   PerDevice<OptimUpdateFn> optim_update = {};
-  TransferFn transfer = nullptr;                  // set by a device backend
-  PerDevice<Allocator*> allocator = {};           // device backends' allocators
+  TransferFn transfer = nullptr;         // set by a device backend
+  PerDevice<Allocator*> allocator = {};  // device backends' allocators
 };
 
 // The table, filled on first use by every backend built into this library.

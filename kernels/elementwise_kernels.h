@@ -67,7 +67,7 @@ void register_elementwise_kernels(KernelTable& table, DeviceType device) {
   table.unary[static_cast<int>(UnaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 1>;
 #define GRAFT_REGISTER_BINARY(name, Functor) \
   table.binary[static_cast<int>(BinaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 2>;
-#define GRAFT_REGISTER_COMPARISON(name, Functor)         \
+#define GRAFT_REGISTER_COMPARISON(name, Functor)              \
   table.comparison[static_cast<int>(ComparisonOp::name)][d] = \
       &elementwise_kernel<Loop, Functor, 2, true>;
   GRAFT_UNARY_OPS(GRAFT_REGISTER_UNARY)

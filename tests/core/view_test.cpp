@@ -28,9 +28,13 @@ TEST(View, SharesStorageAndSeesWrites) {
 
 TEST(View, InfersOneMinusOne) {
   EXPECT_EQ(iota({2, 3, 4}).view({-1, 4}).shape(), g::Shape({6, 4}));
-  EXPECT_THAT(error_message([] { iota({2, 3}).view({-1, -1}); }),
+  EXPECT_THAT(error_message([] {
+                iota({2, 3}).view({-1, -1});
+              }),
               HasSubstr("only one dimension can be inferred"));
-  EXPECT_THAT(error_message([] { iota({2, 3}).view({4, -1}); }),
+  EXPECT_THAT(error_message([] {
+                iota({2, 3}).view({4, -1});
+              }),
               HasSubstr("shape (4, -1) is invalid for input of size 6"));
 }
 
@@ -92,7 +96,9 @@ TEST(View, ExpandUsesZeroStrides) {
   EXPECT_EQ(e.strides(), g::Shape({0, 1, 0}));
   EXPECT_EQ(a.expand({-1, 5}).shape(), g::Shape({3, 5}));
   EXPECT_EQ(e.contiguous().to_vector<double>()[4 * 2 + 3], 2.0);
-  EXPECT_THAT(error_message([&] { a.expand({4, 4}); }),
+  EXPECT_THAT(error_message([&] {
+                a.expand({4, 4});
+              }),
               HasSubstr("expanded size of the tensor (4) must match the existing size (3)"));
 }
 
@@ -120,7 +126,9 @@ TEST(Copy, ContiguousCloneAndCopyBroadcast) {
   dst.copy_(make_tensor({7.9, 8.2, -9.5}, {3}));  // broadcast over rows, float -> int truncates
   EXPECT_EQ(dst.to_vector<int>(), (std::vector<int>{7, 8, -9, 7, 8, -9}));
   EXPECT_THAT(error_message([&] { dst.copy_(iota({3, 2})); }), HasSubstr("cannot be broadcast"));
-  EXPECT_THAT(error_message([&] { a.expand({2, 2, 3}).copy_(a); }),
+  EXPECT_THAT(error_message([&] {
+                a.expand({2, 2, 3}).copy_(a);
+              }),
               HasSubstr("more than one element of the written-to tensor"));
 }
 

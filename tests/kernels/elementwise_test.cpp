@@ -36,7 +36,9 @@ std::vector<Case> layouts(const std::vector<double>& v, int64_t r, int64_t c, g:
   std::vector<double> wide(static_cast<size_t>(r * c * 2), 1e9);  // odd columns are poison
   for (int64_t i = 0; i < r; ++i)
     for (int64_t j = 0; j < c; ++j) wide[i * 2 * c + 2 * j] = v[i * c + j];
-  cases.push_back({"sliced", make_tensor(wide, {r, 2 * c}, dtype).index({g::Slice(), g::Slice(0, g::None, 2)}), v});
+  cases.push_back(
+      {"sliced", make_tensor(wide, {r, 2 * c}, dtype).index({g::Slice(), g::Slice(0, g::None, 2)}),
+       v});
   std::vector<double> row(v.begin(), v.begin() + c), expanded;
   for (int64_t i = 0; i < r; ++i) expanded.insert(expanded.end(), row.begin(), row.end());
   cases.push_back({"expanded", make_tensor(row, {1, c}, dtype).expand({r, c}), expanded});
@@ -91,7 +93,8 @@ TEST(Unary, EveryOpOnEveryLayoutAndFloatDtype) {
       const auto v = sample_values(5 * 7, op.lo, op.hi);
       for (const Case& c : layouts(v, 5, 7, dtype)) {
         std::vector<double> expected;
-        for (double x : c.values) expected.push_back(op.reference(static_cast<double>(static_cast<float>(x))));
+        for (double x : c.values)
+          expected.push_back(op.reference(static_cast<double>(static_cast<float>(x))));
         if (dtype == g::kFloat64) {
           expected.clear();
           for (double x : c.values) expected.push_back(op.reference(x));
@@ -109,7 +112,8 @@ TEST(Unary, TranscendentalOpsPromoteIntegersToFloat32) {
   const g::Tensor x = make_tensor({0, 1, 2}, {3}, g::kInt64);
   EXPECT_EQ(g::exp(x).dtype(), g::kFloat32);
   expect_values(g::exp(x), {1, std::exp(1.0), std::exp(2.0)}, 1e-6, "exp(int)");
-  EXPECT_EQ(g::abs(make_tensor({-3, 4}, {2}, g::kInt32)).to_vector<int>(), (std::vector<int>{3, 4}));
+  EXPECT_EQ(g::abs(make_tensor({-3, 4}, {2}, g::kInt32)).to_vector<int>(),
+            (std::vector<int>{3, 4}));
   EXPECT_EQ(g::relu(make_tensor({-3, 4}, {2}, g::kInt64)).dtype(), g::kInt64);
 }
 
@@ -122,7 +126,9 @@ TEST(Unary, InPlaceFormsWriteThroughViews) {
   g::Tensor base = make_tensor({1, 4, 9, 16}, {2, 2});
   base.select(1, 1).sqrt_();  // column 1 only
   EXPECT_EQ(base.to_vector<double>(), (std::vector<double>{1, 2, 9, 4}));
-  EXPECT_THAT(error_message([] { make_tensor({1, 2}, {2}, g::kInt64).exp_(); }),
+  EXPECT_THAT(error_message([] {
+                make_tensor({1, 2}, {2}, g::kInt64).exp_();
+              }),
               HasSubstr("result type float32 can't be cast to the desired output type int64"));
 }
 
@@ -306,7 +312,8 @@ TEST(Elementwise, LargeTensorsTakeTheThreadedPathWithTheSameResult) {
 TEST(Elementwise, MixingDevicesNamesBoth) {
   float host = 1, fake_device = 2;
   const g::Tensor a = g::from_blob(&host, {1}, g::kFloat32);
-  const g::Tensor b = g::from_blob(&fake_device, {1}, g::TensorOptions(g::kFloat32).device(g::Device::cuda()));
+  const g::Tensor b =
+      g::from_blob(&fake_device, {1}, g::TensorOptions(g::kFloat32).device(g::Device::cuda()));
   EXPECT_THAT(error_message([&] { a + b; }),
               HasSubstr("Expected all tensors to be on the same device, but found at least two "
                         "devices, cpu and cuda:0"));
