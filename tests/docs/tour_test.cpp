@@ -26,8 +26,11 @@ TEST(Tour, ReadmeExample) {
   g::Tensor p = g::softmax(g::matmul(y, y.t()), 1);  // (2, 2)
   x.index_put_({0, 0}, 10.0);                        // m(0, 0) is 10 now
   Eigen::MatrixXf back = p.eigen<float>();           // back to Eigen (a copy of the view)
+  g::Tensor w = g::randn({3, 2}).requires_grad_();   // autograd, as in PyTorch
+  g::matmul(x, w).relu().sum().backward();           // w.grad() holds d(sum)/dw
   // tour: end
   EXPECT_EQ(m(0, 0), 10.f);
+  EXPECT_EQ(w.grad().shape(), g::Shape({3, 2}));
   // y = relu([[-1, 0, 1], [-1, 0, 1]]) = [[0, 0, 1], [0, 0, 1]]; y y^T is all ones.
   EXPECT_EQ(p.shape(), g::Shape({2, 2}));
   EXPECT_FLOAT_EQ(back(0, 1), 0.5f);

@@ -1,0 +1,58 @@
+// The autograd and "nn, optim, data" examples of the design's API.md, compiled and run on
+// the CPU (API.md moves the model to CUDA; here the device is whichever graft has), so the
+// contract cannot drift from the code. Each snippet is API.md's, shortened where it loops.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "graft/graft.h"
+
+namespace g = graft;
+
+TEST(ApiContract, Autograd) {
+  g::Tensor x = g::randn({4, 3});
+  auto w = g::randn({3, 2}).requires_grad_();
+  auto loss = g::matmul(x, w).relu().sum();
+  loss.backward();  // w.grad() now holds dloss/dw
+  EXPECT_EQ(w.grad().shape(), g::Shape({3, 2}));
+  {
+    g::NoGradGuard no_grad;
+    EXPECT_FALSE((w * 2).requires_grad());  // nothing recorded
+  }
+  auto loss2 = g::matmul(x, w).relu().sum();
+  auto grads = g::autograd::grad({loss2}, {w}, /*retain_graph=*/true, /*create_graph=*/true);
+  ASSERT_EQ(grads.size(), 1u);
+  EXPECT_TRUE(g::allclose(grads[0], w.grad()));
+  EXPECT_TRUE(w.is_leaf());
+  EXPECT_EQ(loss.grad_fn()->name(), "SumBackward");
+}
+
+TEST(ApiContract, NnOptimData) {
+  const auto root = g::data::FashionMNIST::default_root();
+  if (!std::filesystem::exists(root / "train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed at " << root
+                 << " (apt-get install dataset-fashion-mnist)";
+  const g::DeviceType device = g::cuda::is_available() ? g::kCUDA : g::kCPU;
+  g::nn::Sequential net(g::nn::Conv2d(1, 16, /*kernel*/ 3, /*stride*/ 1, /*padding*/ 1),
+                        g::nn::ReLU(), g::nn::MaxPool2d(2), g::nn::Flatten(),
+                        g::nn::Linear(16 * 14 * 14, 10));
+  net.to(device);
+  g::optim::AdamW opt(net.parameters(), /*lr*/ 1e-3, /*weight_decay*/ 1e-2);
+  g::data::FashionMNIST train(g::data::FashionMNIST::default_root(), g::data::Split::Train);
+  g::data::DataLoader loader(train, /*batch_size*/ 64, /*shuffle*/ true);
+  int steps = 0;
+  for (auto [x, y] : loader) {  // x: (64, 1, 28, 28) float32, y: (64,) int64
+    EXPECT_EQ(x.shape(), g::Shape({64, 1, 28, 28}));
+    EXPECT_EQ(y.dtype(), g::kInt64);
+    opt.zero_grad();
+    auto loss = g::nn::functional::cross_entropy(net(x.to(device)), y.to(device));
+    loss.backward();
+    opt.step();
+    if (++steps == 3) break;
+  }
+  const auto path = std::filesystem::temp_directory_path() / "graft_api_test_net.safetensors";
+  g::save(net.state_dict(), path);  // readable by Python's safetensors
+  net.load_state_dict(g::load(path));
+  std::filesystem::remove(path);
+  EXPECT_EQ(steps, 3);
+}
