@@ -52,29 +52,46 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
 // ---- elementwise (ops_elementwise.cpp)
 
 #define GRAFT_DECLARE_UNARY_FN(name, ...) Tensor name(const Tensor& x);
+// clang-format off
 GRAFT_DECLARE_UNARY_FN(neg)
 GRAFT_DECLARE_UNARY_FN(abs)
-GRAFT_DECLARE_UNARY_FN(exp) GRAFT_DECLARE_UNARY_FN(log) GRAFT_DECLARE_UNARY_FN(sqrt)
-    GRAFT_DECLARE_UNARY_FN(rsqrt) GRAFT_DECLARE_UNARY_FN(sin) GRAFT_DECLARE_UNARY_FN(cos)
-        GRAFT_DECLARE_UNARY_FN(tanh) GRAFT_DECLARE_UNARY_FN(sigmoid) GRAFT_DECLARE_UNARY_FN(relu)
-            GRAFT_DECLARE_UNARY_FN(gelu) GRAFT_DECLARE_UNARY_FN(silu)
+GRAFT_DECLARE_UNARY_FN(exp)
+GRAFT_DECLARE_UNARY_FN(log)
+GRAFT_DECLARE_UNARY_FN(sqrt)
+GRAFT_DECLARE_UNARY_FN(rsqrt)
+GRAFT_DECLARE_UNARY_FN(sin)
+GRAFT_DECLARE_UNARY_FN(cos)
+GRAFT_DECLARE_UNARY_FN(tanh)
+GRAFT_DECLARE_UNARY_FN(sigmoid)
+GRAFT_DECLARE_UNARY_FN(relu)
+GRAFT_DECLARE_UNARY_FN(gelu)
+GRAFT_DECLARE_UNARY_FN(silu)
+// clang-format on
 #undef GRAFT_DECLARE_UNARY_FN
 
 #define GRAFT_DECLARE_BINARY_FN(name, ...)       \
   Tensor name(const Tensor& a, const Tensor& b); \
   Tensor name(const Tensor& a, Scalar b);        \
   Tensor name(Scalar a, const Tensor& b);
-                GRAFT_DECLARE_BINARY_FN(add) GRAFT_DECLARE_BINARY_FN(sub)
-                    GRAFT_DECLARE_BINARY_FN(mul) GRAFT_DECLARE_BINARY_FN(div)
-                        GRAFT_DECLARE_BINARY_FN(pow) GRAFT_DECLARE_BINARY_FN(maximum)
-                            GRAFT_DECLARE_BINARY_FN(minimum) GRAFT_DECLARE_BINARY_FN(eq)
-                                GRAFT_DECLARE_BINARY_FN(ne) GRAFT_DECLARE_BINARY_FN(lt)
-                                    GRAFT_DECLARE_BINARY_FN(le) GRAFT_DECLARE_BINARY_FN(gt)
-                                        GRAFT_DECLARE_BINARY_FN(ge)
+// clang-format off
+GRAFT_DECLARE_BINARY_FN(add)
+GRAFT_DECLARE_BINARY_FN(sub)
+GRAFT_DECLARE_BINARY_FN(mul)
+GRAFT_DECLARE_BINARY_FN(div)
+GRAFT_DECLARE_BINARY_FN(pow)
+GRAFT_DECLARE_BINARY_FN(maximum)
+GRAFT_DECLARE_BINARY_FN(minimum)
+GRAFT_DECLARE_BINARY_FN(eq)
+GRAFT_DECLARE_BINARY_FN(ne)
+GRAFT_DECLARE_BINARY_FN(lt)
+GRAFT_DECLARE_BINARY_FN(le)
+GRAFT_DECLARE_BINARY_FN(gt)
+GRAFT_DECLARE_BINARY_FN(ge)
+// clang-format on
 #undef GRAFT_DECLARE_BINARY_FN
 
-    // cond ? a : b, broadcasting all three; cond must be bool.
-    Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// cond ? a : b, broadcasting all three; cond must be bool.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
@@ -83,28 +100,37 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
 // In-place forms write into `self` and keep its dtype: a result dtype that cannot be cast
 // back (float into an int tensor) is an error, and so is writing into a broadcast view.
 #define GRAFT_DECLARE_UNARY_INPLACE_FN(name, ...) const Tensor& name##_(const Tensor& self);
+// clang-format off
 GRAFT_DECLARE_UNARY_INPLACE_FN(neg)
 GRAFT_DECLARE_UNARY_INPLACE_FN(abs)
-GRAFT_DECLARE_UNARY_INPLACE_FN(exp) GRAFT_DECLARE_UNARY_INPLACE_FN(log)
-    GRAFT_DECLARE_UNARY_INPLACE_FN(sqrt) GRAFT_DECLARE_UNARY_INPLACE_FN(rsqrt)
-        GRAFT_DECLARE_UNARY_INPLACE_FN(sin) GRAFT_DECLARE_UNARY_INPLACE_FN(cos)
-            GRAFT_DECLARE_UNARY_INPLACE_FN(tanh) GRAFT_DECLARE_UNARY_INPLACE_FN(sigmoid)
-                GRAFT_DECLARE_UNARY_INPLACE_FN(relu) GRAFT_DECLARE_UNARY_INPLACE_FN(gelu)
-                    GRAFT_DECLARE_UNARY_INPLACE_FN(silu)
+GRAFT_DECLARE_UNARY_INPLACE_FN(exp)
+GRAFT_DECLARE_UNARY_INPLACE_FN(log)
+GRAFT_DECLARE_UNARY_INPLACE_FN(sqrt)
+GRAFT_DECLARE_UNARY_INPLACE_FN(rsqrt)
+GRAFT_DECLARE_UNARY_INPLACE_FN(sin)
+GRAFT_DECLARE_UNARY_INPLACE_FN(cos)
+GRAFT_DECLARE_UNARY_INPLACE_FN(tanh)
+GRAFT_DECLARE_UNARY_INPLACE_FN(sigmoid)
+GRAFT_DECLARE_UNARY_INPLACE_FN(relu)
+GRAFT_DECLARE_UNARY_INPLACE_FN(gelu)
+GRAFT_DECLARE_UNARY_INPLACE_FN(silu)
+// clang-format on
 #undef GRAFT_DECLARE_UNARY_INPLACE_FN
 #define GRAFT_DECLARE_BINARY_INPLACE_FN(name, ...)                \
   const Tensor& name##_(const Tensor& self, const Tensor& other); \
   const Tensor& name##_(const Tensor& self, Scalar other);
-                        GRAFT_DECLARE_BINARY_INPLACE_FN(add) GRAFT_DECLARE_BINARY_INPLACE_FN(sub)
-                            GRAFT_DECLARE_BINARY_INPLACE_FN(mul)
-                                GRAFT_DECLARE_BINARY_INPLACE_FN(div)
-                                    GRAFT_DECLARE_BINARY_INPLACE_FN(pow)
-                                        GRAFT_DECLARE_BINARY_INPLACE_FN(maximum)
-                                            GRAFT_DECLARE_BINARY_INPLACE_FN(minimum)
+// clang-format off
+GRAFT_DECLARE_BINARY_INPLACE_FN(add)
+GRAFT_DECLARE_BINARY_INPLACE_FN(sub)
+GRAFT_DECLARE_BINARY_INPLACE_FN(mul)
+GRAFT_DECLARE_BINARY_INPLACE_FN(div)
+GRAFT_DECLARE_BINARY_INPLACE_FN(pow)
+GRAFT_DECLARE_BINARY_INPLACE_FN(maximum)
+GRAFT_DECLARE_BINARY_INPLACE_FN(minimum)
+// clang-format on
 #undef GRAFT_DECLARE_BINARY_INPLACE_FN
-                                                const Tensor& clamp_(
-                                                    const Tensor& self, std::optional<Scalar> min,
-                                                    std::optional<Scalar> max = std::nullopt);
+const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min,
+                     std::optional<Scalar> max = std::nullopt);
 const Tensor& masked_fill_(const Tensor& self, const Tensor& mask, Scalar value);
 const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
 

@@ -151,12 +151,21 @@ class Tensor {
 #define GRAFT_DECLARE_UNARY(name) \
   Tensor name() const;            \
   const Tensor& name##_() const;
+  // clang-format off
   GRAFT_DECLARE_UNARY(neg)
   GRAFT_DECLARE_UNARY(abs)
-  GRAFT_DECLARE_UNARY(exp) GRAFT_DECLARE_UNARY(log) GRAFT_DECLARE_UNARY(sqrt)
-      GRAFT_DECLARE_UNARY(rsqrt) GRAFT_DECLARE_UNARY(sin) GRAFT_DECLARE_UNARY(cos)
-          GRAFT_DECLARE_UNARY(tanh) GRAFT_DECLARE_UNARY(sigmoid) GRAFT_DECLARE_UNARY(relu)
-              GRAFT_DECLARE_UNARY(gelu) GRAFT_DECLARE_UNARY(silu)
+  GRAFT_DECLARE_UNARY(exp)
+  GRAFT_DECLARE_UNARY(log)
+  GRAFT_DECLARE_UNARY(sqrt)
+  GRAFT_DECLARE_UNARY(rsqrt)
+  GRAFT_DECLARE_UNARY(sin)
+  GRAFT_DECLARE_UNARY(cos)
+  GRAFT_DECLARE_UNARY(tanh)
+  GRAFT_DECLARE_UNARY(sigmoid)
+  GRAFT_DECLARE_UNARY(relu)
+  GRAFT_DECLARE_UNARY(gelu)
+  GRAFT_DECLARE_UNARY(silu)
+  // clang-format on
 #undef GRAFT_DECLARE_UNARY
 
 #define GRAFT_DECLARE_BINARY(name)                  \
@@ -164,21 +173,31 @@ class Tensor {
   Tensor name(Scalar other) const;                  \
   const Tensor& name##_(const Tensor& other) const; \
   const Tensor& name##_(Scalar other) const;
-                  GRAFT_DECLARE_BINARY(add) GRAFT_DECLARE_BINARY(sub) GRAFT_DECLARE_BINARY(mul)
-                      GRAFT_DECLARE_BINARY(div) GRAFT_DECLARE_BINARY(pow)
-                          GRAFT_DECLARE_BINARY(maximum) GRAFT_DECLARE_BINARY(minimum)
+  // clang-format off
+  GRAFT_DECLARE_BINARY(add)
+  GRAFT_DECLARE_BINARY(sub)
+  GRAFT_DECLARE_BINARY(mul)
+  GRAFT_DECLARE_BINARY(div)
+  GRAFT_DECLARE_BINARY(pow)
+  GRAFT_DECLARE_BINARY(maximum)
+  GRAFT_DECLARE_BINARY(minimum)
+  // clang-format on
 #undef GRAFT_DECLARE_BINARY
 
 #define GRAFT_DECLARE_COMPARISON(name)    \
   Tensor name(const Tensor& other) const; \
   Tensor name(Scalar other) const;
-                              GRAFT_DECLARE_COMPARISON(eq) GRAFT_DECLARE_COMPARISON(ne)
-                                  GRAFT_DECLARE_COMPARISON(lt) GRAFT_DECLARE_COMPARISON(le)
-                                      GRAFT_DECLARE_COMPARISON(gt) GRAFT_DECLARE_COMPARISON(ge)
+  // clang-format off
+  GRAFT_DECLARE_COMPARISON(eq)
+  GRAFT_DECLARE_COMPARISON(ne)
+  GRAFT_DECLARE_COMPARISON(lt)
+  GRAFT_DECLARE_COMPARISON(le)
+  GRAFT_DECLARE_COMPARISON(gt)
+  GRAFT_DECLARE_COMPARISON(ge)
+  // clang-format on
 #undef GRAFT_DECLARE_COMPARISON
 
-                                          Tensor
-      clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   const Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   Tensor masked_fill(const Tensor& mask, Scalar value) const;
   const Tensor& masked_fill_(const Tensor& mask, Scalar value) const;
@@ -187,13 +206,19 @@ class Tensor {
 #define GRAFT_DECLARE_REDUCTION(name) \
   Tensor name() const;                \
   Tensor name(const Dims& dims, bool keepdim = false) const;
+  // clang-format off
   GRAFT_DECLARE_REDUCTION(sum)
   GRAFT_DECLARE_REDUCTION(mean)
-  GRAFT_DECLARE_REDUCTION(prod) GRAFT_DECLARE_REDUCTION(max) GRAFT_DECLARE_REDUCTION(min)
-      GRAFT_DECLARE_REDUCTION(logsumexp) GRAFT_DECLARE_REDUCTION(all) GRAFT_DECLARE_REDUCTION(any)
+  GRAFT_DECLARE_REDUCTION(prod)
+  GRAFT_DECLARE_REDUCTION(max)
+  GRAFT_DECLARE_REDUCTION(min)
+  GRAFT_DECLARE_REDUCTION(logsumexp)
+  GRAFT_DECLARE_REDUCTION(all)
+  GRAFT_DECLARE_REDUCTION(any)
+  // clang-format on
 #undef GRAFT_DECLARE_REDUCTION
-      // var/std use Bessel's correction by default (correction = 1), as PyTorch does.
-      Tensor var(int64_t correction = 1) const;
+  // var/std use Bessel's correction by default (correction = 1), as PyTorch does.
+  Tensor var(int64_t correction = 1) const;
   Tensor var(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;
   Tensor std(int64_t correction = 1) const;
   Tensor std(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;

@@ -19,24 +19,59 @@
 #include "graft/kernels/strided_index.h"
 
 // Unary ops keep the input dtype (integers are promoted first for kFloatingOnly functors).
-#define GRAFT_UNARY_OPS(X)                                                                  \
-  X(neg, NegOp)                                                                             \
-  X(abs, AbsOp)                                                                             \
-  X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(sin, SinOp) X(cos, CosOp) \
-      X(tanh, TanhOp) X(sigmoid, SigmoidOp) X(relu, ReluOp) X(gelu, GeluOp) X(silu, SiluOp)
+// clang-format off
+#define GRAFT_UNARY_OPS(X) \
+  X(neg, NegOp) \
+  X(abs, AbsOp) \
+  X(exp, ExpOp) \
+  X(log, LogOp) \
+  X(sqrt, SqrtOp) \
+  X(rsqrt, RsqrtOp) \
+  X(sin, SinOp) \
+  X(cos, CosOp) \
+  X(tanh, TanhOp) \
+  X(sigmoid, SigmoidOp) \
+  X(relu, ReluOp) \
+  X(gelu, GeluOp) \
+  X(silu, SiluOp)
+// clang-format on
 
 // Binary ops compute in the promoted dtype and return it.
+// clang-format off
 #define GRAFT_BINARY_OPS(X) \
-  X(add, AddOp)             \
-  X(sub, SubOp)             \
-  X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) X(minimum, MinimumOp)
+  X(add, AddOp) \
+  X(sub, SubOp) \
+  X(mul, MulOp) \
+  X(div, DivOp) \
+  X(pow, PowOp) \
+  X(maximum, MaximumOp) \
+  X(minimum, MinimumOp)
+// clang-format on
 
 // Comparisons compute in the promoted dtype and return bool.
+// clang-format off
 #define GRAFT_COMPARISON_OPS(X) \
-  X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp)
+  X(eq, EqOp) \
+  X(ne, NeOp) \
+  X(lt, LtOp) \
+  X(le, LeOp) \
+  X(gt, GtOp) \
+  X(ge, GeOp)
+// clang-format on
 
 // Reductions with a kernel of their own (mean, std and logsumexp compose these).
-#define GRAFT_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin) X(all) X(any) X(var)
+// clang-format off
+#define GRAFT_REDUCE_OPS(X) \
+  X(sum) \
+  X(prod) \
+  X(max) \
+  X(min) \
+  X(argmax) \
+  X(argmin) \
+  X(all) \
+  X(any) \
+  X(var)
+// clang-format on
 
 namespace graft::kernels {
 
