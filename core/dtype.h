@@ -103,6 +103,19 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   detail::fail("unknown dtype ", static_cast<int>(dtype));
 }
 
+// visit_dtype for kernels that exist only for float32 and float64 (softmax, conv, pooling):
+// any other dtype is a bug in the op layer, which rejects it with the user-facing message.
+template <class Fn>
+void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
+  visit_dtype(dtype, [&](auto tag) {
+    if constexpr (std::is_floating_point_v<decltype(tag)>) {
+      fn(tag);
+    } else {
+      detail::fail(kernel, " kernel called with ", dtype, "; the op layer should have rejected it");
+    }
+  });
+}
+
 // Operands of an op take part in promotion with three priorities, as in PyTorch: tensors
 // with dimensions decide first; 0-d tensors and then plain C++ numbers only raise the
 // *category* (bool < integer < floating), taking the category's default dtype. So

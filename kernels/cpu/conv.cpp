@@ -201,27 +201,14 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
   }
 }
 
-template <class Args, class Run>
-void run_floating(const char* op, const Args& args, const Run& run) {
-  visit_dtype(args.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      run(T{});
-    } else {
-      graft::detail::fail(op, " kernel called with ", args.dtype,
-                          "; the op layer should have rejected it");
-    }
-  });
-}
-
 void conv2d_cpu(const Conv2dArgs& args) {
   if (args.geometry.batch * args.geometry.out_channels * args.geometry.out_plane() == 0) return;
-  run_floating("conv2d", args, [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
+  visit_floating_dtype("conv2d", args.dtype, [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
 }
 
 void conv2d_backward_cpu(const Conv2dBackwardArgs& args) {
-  run_floating("conv2d_backward", args,
-               [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
+  visit_floating_dtype("conv2d_backward", args.dtype,
+                       [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
 }
 
 }  // namespace

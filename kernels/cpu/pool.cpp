@@ -20,16 +20,9 @@ namespace {
 // the elements one plane touches.
 template <class Fn>
 void for_planes(const Pool2dArgs& args, int64_t work, const Fn& fn) {
-  visit_dtype(args.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      parallel_for(0, args.planes,
-                   std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work, 1)),
-                   [&](int64_t begin, int64_t end) { fn(T{}, begin, end); });
-    } else {
-      graft::detail::fail("pooling kernel called with ", args.dtype,
-                          "; the op layer should have rejected it");
-    }
+  visit_floating_dtype("pooling", args.dtype, [&](auto tag) {
+    parallel_for(0, args.planes, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work, 1)),
+                 [&](int64_t begin, int64_t end) { fn(tag, begin, end); });
   });
 }
 

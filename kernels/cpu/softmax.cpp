@@ -112,15 +112,8 @@ void softmax_typed(const SoftmaxArgs& args) {
 
 void softmax_kernel(const SoftmaxArgs& args) {
   if (args.outer * args.dim_size * args.inner == 0) return;
-  visit_dtype(args.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      softmax_typed<T>(args);
-    } else {
-      graft::detail::fail("softmax kernel called with ", args.dtype,
-                          "; the op layer should have rejected it");
-    }
-  });
+  visit_floating_dtype("softmax", args.dtype,
+                       [&](auto tag) { softmax_typed<decltype(tag)>(args); });
 }
 
 }  // namespace

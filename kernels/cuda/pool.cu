@@ -106,15 +106,9 @@ __global__ void avg_pool2d_backward_kernel(Pool2dArgs a) {
 template <class Launch>
 void launch_floating(const Pool2dArgs& a, int64_t elements, const Launch& launch) {
   if (elements == 0) return;
-  visit_dtype(a.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      launch(T{}, grid_for(elements));
-      GRAFT_CUDA_CHECK_LAUNCH();
-    } else {
-      graft::detail::fail("pooling kernel called with ", a.dtype,
-                          "; the op layer should have rejected it");
-    }
+  visit_floating_dtype("pooling", a.dtype, [&](auto tag) {
+    launch(tag, grid_for(elements));
+    GRAFT_CUDA_CHECK_LAUNCH();
   });
 }
 
