@@ -13,9 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-bench}
 repetitions=${GRAFT_BENCH_REPETITIONS:-5}
-max_load=${GRAFT_BENCH_MAX_LOAD:-1.5}
-wait_s=${GRAFT_BENCH_WAIT_S:-600}
 families=(elementwise reduce matmul overhead)
+source "$root/scripts/wait_for_quiet.sh"
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
@@ -24,14 +23,7 @@ cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   >/dev/null
 cmake --build "$build" --target "${families[@]/%/_bench}"
 
-load_1min() { cut -d' ' -f1 /proc/loadavg; }
-waited=0
-while awk -v l="$(load_1min)" -v m="$max_load" 'BEGIN { exit !(l >= m) }' &&
-  ((waited < wait_s)); do
-  echo "load average $(load_1min) >= $max_load; waiting (${waited}s of ${wait_s}s)" >&2
-  sleep 30
-  waited=$((waited + 30))
-done
+wait_for_quiet
 
 out_dir=$(mktemp -d)
 trap 'rm -rf "$out_dir"' EXIT

@@ -1,0 +1,155 @@
+// The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
+// reductions, softmax, matmul and the CNN's convolutions. torch_worker.py builds the same
+// names from the same shapes; the inputs are standard normal in both.
+#include <graft/graft.h>
+
+#include <string>
+#include <vector>
+
+#include "workload.h"
+
+namespace graft::versus {
+namespace {
+
+// "1M" -> a (1024, 1024) matrix, "16M" -> (4096, 4096): square, so a row vector broadcasts.
+const std::vector<std::pair<std::string, int64_t>> kSizes = {{"1M", 1024}, {"16M", 4096}};
+
+// Keeps a result alive past the timed call so the work cannot be skipped (it cannot be in
+// any case: every graft op runs its kernel eagerly), and drops it at the next run.
+Tensor sink;
+
+Workload unary(std::function<Tensor()> op) {
+  return repeated([op = std::move(op)] { sink = op(); });
+}
+
+void add_overhead(std::map<std::string, WorkloadFactory>& registry) {
+  registry["add_1elem"] = [](Device device) {
+    const Tensor a = randn({1}, device), b = randn({1}, device);
+    return unary([a, b] { return a + b; });
+  };
+  // Ten small ops in a row, as a model's glue code runs them: tensor-tensor, tensor-scalar
+  // and unary, each allocating its result.
+  registry["chain10_1elem"] = [](Device device) {
+    const Tensor a = randn({1}, device), b = randn({1}, device);
+    Workload w = unary([a, b] {
+      Tensor t = a + b;
+      t = t * 2.0;
+      t = t - a;
+      t = exp(t);
+      t = t / b;
+      t = relu(t);
+      t = t + 1.0;
+      t = t * a;
+      t = tanh(t);
+      return t - b;
+    });
+    w.ops_per_run = 10;
+    return w;
+  };
+}
+
+void add_elementwise(std::map<std::string, WorkloadFactory>& registry) {
+  for (const auto& [label, side] : kSizes) {
+    registry["add_" + label] = [side](Device device) {
+      const Tensor a = randn({side, side}, device), b = randn({side, side}, device);
+      return unary([a, b] { return a + b; });
+    };
+    registry["mul_scalar_" + label] = [side](Device device) {
+      const Tensor a = randn({side, side}, device);
+      return unary([a] { return a * 2.0; });
+    };
+    registry["exp_" + label] = [side](Device device) {
+      const Tensor a = randn({side, side}, device);
+      return unary([a] { return exp(a); });
+    };
+    registry["broadcast_add_" + label] = [side](Device device) {
+      const Tensor a = randn({side, side}, device), row = randn({side}, device);
+      return unary([a, row] { return a + row; });
+    };
+    registry["transposed_add_" + label] = [side](Device device) {
+      const Tensor a = randn({side, side}, device), b = randn({side, side}, device);
+      return unary([a, b] { return a.t() + b; });
+    };
+  }
+}
+
+void add_reductions(std::map<std::string, WorkloadFactory>& registry) {
+  using Reduction = Tensor (*)(const Tensor&, const Dims&, bool);
+  const std::vector<std::pair<std::string, Reduction>> reductions = {
+      {"sum", &sum}, {"mean", &mean}, {"max", &max}};
+  for (const auto& [op, reduce] : reductions) {
+    for (const auto& [label, side] : kSizes) {
+      for (const int64_t dim : {0, 1}) {
+        const std::string name = op + "_dim" + std::to_string(dim) + "_" + label;
+        registry[name] = [side, dim, reduce](Device device) {
+          const Tensor x = randn({side, side}, device);
+          return unary([x, dim, reduce] { return reduce(x, {dim}, false); });
+        };
+      }
+    }
+  }
+}
+
+void add_softmax(std::map<std::string, WorkloadFactory>& registry) {
+  // A classifier's batch of logits, and a wide one that streams from memory.
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<int64_t, int64_t>>{{64, 10}, {16384, 1024}}) {
+    registry["softmax_" + std::to_string(rows) + "x" + std::to_string(cols)] =
+        [rows, cols](Device device) {
+          const Tensor x = randn({rows, cols}, device);
+          return unary([x] { return softmax(x, -1); });
+        };
+  }
+}
+
+void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
+  for (const int64_t n : {128, 256, 512, 1024, 2048}) {
+    registry["matmul_" + std::to_string(n)] = [n](Device device) {
+      const Tensor a = randn({n, n}, device), b = randn({n, n}, device);
+      return unary([a, b] { return matmul(a, b); });
+    };
+  }
+}
+
+// The CNN's two convolutions at batch 64 (3x3, padding 1). Forward + backward goes through
+// autograd with every input requiring grad, and drops the gradients after each run so that
+// no run pays for accumulating into the previous one's.
+void add_conv(std::map<std::string, WorkloadFactory>& registry) {
+  struct Layer {
+    const char* name;
+    int64_t in_channels, out_channels, side;
+  };
+  for (const Layer layer : {Layer{"conv1", 1, 32, 28}, Layer{"conv2", 32, 64, 14}}) {
+    const auto inputs = [layer](Device device) {
+      return std::vector<Tensor>{randn({64, layer.in_channels, layer.side, layer.side}, device),
+                                 randn({layer.out_channels, layer.in_channels, 3, 3}, device),
+                                 randn({layer.out_channels}, device),
+                                 randn({64, layer.out_channels, layer.side, layer.side}, device)};
+    };
+    registry[std::string(layer.name) + "_fwd"] = [inputs](Device device) {
+      const std::vector<Tensor> t = inputs(device);
+      return unary([t] { return conv2d(t[0], t[1], t[2], 1, 1); });
+    };
+    registry[std::string(layer.name) + "_fwd_bwd"] = [inputs](Device device) {
+      const std::vector<Tensor> t = inputs(device);
+      for (int i = 0; i < 3; ++i) t[i].requires_grad_();
+      return repeated([t] {
+        conv2d(t[0], t[1], t[2], 1, 1).backward(t[3]);
+        for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
+      });
+    };
+  }
+}
+
+}  // namespace
+
+void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
+  add_overhead(registry);
+  add_elementwise(registry);
+  add_reductions(registry);
+  add_softmax(registry);
+  add_matmul(registry);
+  add_conv(registry);
+}
+
+}  // namespace graft::versus

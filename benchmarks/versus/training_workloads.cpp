@@ -1,0 +1,100 @@
+// The training workloads of the versus benchmark: one epoch of graft-train's MLP and CNN on
+// Fashion-MNIST, and one optimisation step of each on a fixed batch. The models are the
+// examples' own (examples/models.cpp); the loop is graft-train's: batch 64, shuffled with
+// seed 0, Adam at lr 1e-3, cross-entropy, loss.item() every step. torch_worker.py runs
+// the same loop with torch.nn layers of the same shapes.
+#include <graft/graft.h>
+
+#include <memory>
+#include <string>
+
+#include "models.h"
+#include "workload.h"
+
+namespace graft::versus {
+namespace {
+
+constexpr int64_t kBatchSize = 64;
+constexpr int64_t kEvalBatchSize = 1000;
+constexpr double kLearningRate = 1e-3;
+
+// Loaded once (decompressing and normalising 70000 images), shared by every workload.
+struct FashionMnist {
+  data::FashionMNIST train{data::FashionMNIST::default_root(), data::Split::Train,
+                           data::Normalize()};
+  data::FashionMNIST test{data::FashionMNIST::default_root(), data::Split::Test, data::Normalize()};
+};
+const FashionMnist& fashion_mnist() {
+  static const FashionMnist loaded;
+  return loaded;
+}
+
+// A model and its optimizer, made afresh from seed 0 so every run starts from the same
+// weights.
+struct Trainee {
+  std::shared_ptr<nn::Sequential> model;
+  std::unique_ptr<optim::Adam> optimizer;
+
+  Trainee(const std::string& model_name, Device device) {
+    manual_seed(0);
+    model = examples::make_model(model_name);
+    model->to(device);
+    optimizer = std::make_unique<optim::Adam>(model->parameters(), kLearningRate);
+  }
+
+  Tensor step(const Tensor& x, const Tensor& y) {
+    optimizer->zero_grad();
+    const Tensor loss = nn::functional::cross_entropy((*model)(x), y);
+    loss.backward();
+    optimizer->step();
+    return loss;
+  }
+
+  double test_accuracy(Device device) {
+    const NoGradGuard no_grad;
+    model->eval();
+    int64_t correct = 0;
+    for (const auto& [x, y] : data::DataLoader(fashion_mnist().test, kEvalBatchSize)) {
+      correct += ((*model)(x.to(device)).argmax(1) == y.to(device)).sum().item<int64_t>();
+    }
+    model->train();
+    return static_cast<double>(correct) / static_cast<double>(fashion_mnist().test.size());
+  }
+};
+
+Workload epoch(const std::string& model_name, Device device) {
+  fashion_mnist();  // load outside the timed run
+  auto trainee = std::make_shared<std::unique_ptr<Trainee>>();
+  return {.run =
+              [=] {
+                *trainee = std::make_unique<Trainee>(model_name, device);
+                data::DataLoader loader(fashion_mnist().train, kBatchSize, /*shuffle=*/true,
+                                        {.seed = 0});
+                double loss_sum = 0;
+                for (const auto& [x, y] : loader)
+                  loss_sum += (*trainee)->step(x.to(device), y.to(device)).item<double>();
+              },
+          .single_run = true,
+          .accuracy = [=] { return (*trainee)->test_accuracy(device); }};
+}
+
+// One step on the training set's first batch, over and over: the per-step cost without the
+// data loader.
+Workload step(const std::string& model_name, Device device) {
+  const auto& train = fashion_mnist().train;
+  const Tensor x = train.x().narrow(0, 0, kBatchSize).to(device);
+  const Tensor y = train.y().narrow(0, 0, kBatchSize).to(device);
+  auto trainee = std::make_shared<Trainee>(model_name, device);
+  return repeated([=] { trainee->step(x, y); });
+}
+
+}  // namespace
+
+void add_training_workloads(std::map<std::string, WorkloadFactory>& registry) {
+  for (const std::string model : {"mlp", "cnn"}) {
+    registry[model + "_epoch"] = [model](Device device) { return epoch(model, device); };
+    registry[model + "_step"] = [model](Device device) { return step(model, device); };
+  }
+}
+
+}  // namespace graft::versus
