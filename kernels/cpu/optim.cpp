@@ -16,7 +16,14 @@ void optim_update_kernel(const OptimArgs& args) {
   visit_optim_tensors(args, [](const auto& tensors) {
     for (const auto& tensor : tensors) {
       parallel_for(0, tensor.numel, kParallelGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) tensor.update(i);
+        // Vectorised, 16 floats at a time with AVX-512, instead of one scalar sqrt and
+        // divide per element, by three things: a local copy, so the flags (amsgrad,
+        // momentum, ...) are known loop-invariant and the compiler unswitches the loop on
+        // them; `omp simd`, which vouches that the parameter, gradient and state buffers
+        // do not overlap; and -fno-math-errno (cmake/GraftTargetOptions.cmake) for sqrt.
+        const auto local = tensor;
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) local.update(i);
       });
     }
   });
