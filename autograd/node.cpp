@@ -62,12 +62,27 @@ Tensor SavedTensor::get() const {
   return tensor_;
 }
 
+namespace {
+
+// Whether the first gradient of a leaf can become its .grad as it is, instead of a copy
+// (PyTorch's AccumulateGrad makes the same choice): nothing else may see it (the engine's
+// handle is its only one, and no view shares its memory), it must be dense (not an
+// expanded view, which a later add_ would write through) and no graph is being built.
+// For a model's weights this saves copying every gradient on every step.
+bool can_take(const Tensor& grad, const Tensor& variable) {
+  return !GradMode::is_enabled() && grad.use_count() == 1 && grad.storage().use_count() == 1 &&
+         grad.is_contiguous() && grad.shape() == variable.shape() &&
+         grad.dtype() == variable.dtype() && grad.device() == variable.device();
+}
+
+}  // namespace
+
 TensorList AccumulateGrad::apply(const Tensor& grad, const std::shared_ptr<Node>&) {
   Tensor& slot = ensure_autograd_meta(variable_).grad;
-  // The first gradient is copied, so .grad never aliases a tensor the user or the graph
-  // still holds. Later ones add in place, unless create_graph wants the sum recorded.
+  // The first gradient is taken or copied, so .grad never aliases a tensor the user or the
+  // graph still holds. Later ones add in place, unless create_graph wants the sum recorded.
   if (!slot.defined())
-    slot = grad.clone();
+    slot = can_take(grad, variable_) ? grad : grad.clone();
   else if (GradMode::is_enabled())
     slot = slot + grad;
   else

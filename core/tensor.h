@@ -84,6 +84,9 @@ class Tensor {
   // True when both handles view the same memory with the same layout.
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
+  // How many handles share this tensor (0 when undefined), as at::Tensor::use_count: 1
+  // means no one else can see it, so it may be reused rather than copied (AccumulateGrad).
+  long use_count() const { return impl_.use_count(); }
 
   // Pointer to the first element; data_ptr<T>() checks that T matches the dtype.
   void* data_ptr() const;

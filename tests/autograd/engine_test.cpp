@@ -99,6 +99,31 @@ TEST(AutogradEngine, FirstGradientIsACopyNotTheCallersTensor) {
   EXPECT_NE(x.grad().data_ptr(), seed.data_ptr());
 }
 
+// A leaf's first gradient becomes its .grad without a copy only when nothing else can
+// see it (AccumulateGrad's can_take): these are the cases where it must be copied.
+TEST(AutogradEngine, FirstGradientIsCopiedWhenAnyoneElseCanSeeIt) {
+  g::Tensor x = leaf({2});
+  const g::Tensor seed = make_tensor({1, 1}, {2});
+  x.backward(seed);  // the caller still holds seed
+  EXPECT_NE(x.grad().data_ptr(), seed.data_ptr());
+
+  g::Tensor y = leaf({2});
+  g::Tensor kept;
+  y.register_hook([&](const g::Tensor& grad) {
+    kept = grad;  // a hook keeps a handle
+    return g::Tensor();
+  });
+  (y * 2).backward(g::ones_like(y));
+  kept.add_(1);
+  expect_values(y.grad(), {2, 2});
+
+  g::Tensor z = leaf({2});
+  z.sum().backward();  // the gradient arrives as a (2,) expansion of one element
+  EXPECT_TRUE(z.grad().is_contiguous());
+  z.grad().add_(1);
+  expect_values(z.grad(), {2, 2});
+}
+
 TEST(AutogradEngine, SecondBackwardThroughAFreedGraphNamesRetainGraph) {
   g::Tensor x = leaf({2});
   const g::Tensor y = x * x;
