@@ -58,23 +58,31 @@ struct PoolAxis {
 
 // The max of output (oh, ow)'s window in one (rows.in, cols.in) plane and its flat index.
 // NaN wins (as in PyTorch: a NaN input makes the max NaN); ties keep the first tap.
+// The running max lives in locals, written out once at the end: through the output
+// references the compiler would store and reload it at every tap, since the output might
+// alias the plane.
 template <class T>
 GRAFT_HOST_DEVICE void window_max(const PoolAxis& rows, const PoolAxis& cols, const T* plane,
-                                  int64_t oh, int64_t ow, T& best, int64_t& best_index) {
-  best_index = -1;
+                                  int64_t oh, int64_t ow, T& max_out, int64_t& index_out) {
+  T best = T(0);
+  int64_t best_index = -1;
   for (int64_t th = 0; th < rows.kernel; ++th) {
     const int64_t ih = rows.first_tap(oh) + th * rows.dilation;
     if (ih < 0 || ih >= rows.in) continue;
     for (int64_t tw = 0; tw < cols.kernel; ++tw) {
       const int64_t iw = cols.first_tap(ow) + tw * cols.dilation;
       if (iw < 0 || iw >= cols.in) continue;
+      // Selects rather than branches (`|`, not `||`, which would branch): which tap wins
+      // is data, as good as random, and a mispredicted branch per tap is slower than all
+      // the arithmetic here.
       const T v = plane[ih * cols.in + iw];
-      if (best_index < 0 || v > best || v != v) {
-        best = v;
-        best_index = ih * cols.in + iw;
-      }
+      const bool take = (best_index < 0) | (v > best) | (v != v);
+      best = take ? v : best;
+      best_index = take ? ih * cols.in + iw : best_index;
     }
   }
+  max_out = best;
+  index_out = best_index;
 }
 
 // What the average over window (rs, cs) divides its sum by.

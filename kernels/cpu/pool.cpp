@@ -2,10 +2,10 @@
 //
 // Planes are independent, so the work is split over planes (parallel_for). The window
 // arithmetic is kernels/pool.h's, shared with the CUDA kernels so that both pick the same
-// max index and the same divisor. The backwards scatter: each output's gradient goes to
-// the input it came from (max: its argmax; average: every element of its window, divided
-// as the forward divided). Within one plane that runs on one thread, so overlapping windows
-// add up in a fixed order, with no atomics.
+// max index and the same divisor (max pooling walks it a row at a time: max_pool_row). The
+// backwards scatter: each output's gradient goes to the input it came from (max: its argmax;
+// average: every element of its window, divided as the forward divided). Within one plane that runs
+// on one thread, so overlapping windows add up in a fixed order, with no atomics.
 #include <algorithm>
 #include <type_traits>
 
@@ -26,22 +26,50 @@ void for_planes(const Pool2dArgs& args, int64_t work, const Fn& fn) {
   });
 }
 
+// One output row of max pooling, tap by tap: for each tap (th, tw) of the window, in the
+// window's order, every output of the row compares its tap's input with its best so far.
+// The inner loop runs along the row over independent outputs, so it vectorises, where
+// window_max (one output at a time, as the CUDA kernel runs it) is a chain of dependent
+// compares; the same taps in the same order with the same test pick the same max and index.
+template <class T>
+void max_pool_row(const PoolAxis& rows, const PoolAxis& cols, const T* plane, int64_t oh,
+                  T* __restrict best, int64_t* __restrict best_index) {
+  std::fill(best, best + cols.out, T(0));
+  std::fill(best_index, best_index + cols.out, int64_t{-1});
+  for (int64_t th = 0; th < rows.kernel; ++th) {
+    const int64_t ih = rows.first_tap(oh) + th * rows.dilation;
+    if (ih < 0 || ih >= rows.in) continue;
+    const T* row = plane + ih * cols.in;
+    for (int64_t tw = 0; tw < cols.kernel; ++tw) {
+      // Output ow reads input column ow * stride + offset: only [lo, hi) land inside.
+      const int64_t offset = tw * cols.dilation - cols.pad;
+      const int64_t lo = offset >= 0 ? 0 : (cols.stride - 1 - offset) / cols.stride;
+      const int64_t last = cols.in - 1 - offset;
+      const int64_t hi = last < 0 ? 0 : std::min(last / cols.stride + 1, cols.out);
+      for (int64_t ow = lo; ow < hi; ++ow) {
+        const int64_t iw = ow * cols.stride + offset;
+        const T v = row[iw];
+        const bool take = (best_index[ow] < 0) | (v > best[ow]) | (v != v);  // as window_max
+        best[ow] = take ? v : best[ow];
+        best_index[ow] = take ? ih * cols.in + iw : best_index[ow];
+      }
+    }
+  }
+}
+
 void max_pool2d_cpu(const Pool2dArgs& a) {
   const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
-  for_planes(a, out_plane * a.rows.kernel * a.cols.kernel,
-             [&](auto tag, int64_t begin, int64_t end) {
-               using T = decltype(tag);
-               for (int64_t p = begin; p < end; ++p) {
-                 const T* x = static_cast<const T*>(a.input) + p * in_plane;
-                 T* y = static_cast<T*>(a.output) + p * out_plane;
-                 int64_t* indices = a.indices + p * out_plane;
-                 for (int64_t oh = 0; oh < a.rows.out; ++oh)
-                   for (int64_t ow = 0; ow < a.cols.out; ++ow) {
-                     const int64_t o = oh * a.cols.out + ow;
-                     window_max(a.rows, a.cols, x, oh, ow, y[o], indices[o]);
-                   }
-               }
-             });
+  for_planes(
+      a, out_plane * a.rows.kernel * a.cols.kernel, [&](auto tag, int64_t begin, int64_t end) {
+        using T = decltype(tag);
+        for (int64_t p = begin; p < end; ++p) {
+          const T* x = static_cast<const T*>(a.input) + p * in_plane;
+          T* y = static_cast<T*>(a.output) + p * out_plane;
+          int64_t* indices = a.indices + p * out_plane;
+          for (int64_t oh = 0; oh < a.rows.out; ++oh)
+            max_pool_row(a.rows, a.cols, x, oh, y + oh * a.cols.out, indices + oh * a.cols.out);
+        }
+      });
 }
 
 void max_pool2d_backward_cpu(const Pool2dArgs& a) {
