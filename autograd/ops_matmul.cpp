@@ -127,6 +127,17 @@ std::optional<Tensor> fold_rows(const Tensor& a) {
 // engine sums them back to each operand's shape (sum_to), as for elementwise ops. `x @ weight`
 // (a batched a, a matrix b) folds a's batch into rows instead, so weight's gradient is one
 // (k, rows) x (rows, n) product rather than a batch of them summed afterwards.
+// lhs @ rhs, the gradient of the matrix `operand`, laid out as operand is (as PyTorch's mm
+// backward does): for a transposed view, such as the weight.t() that linear() multiplies
+// by, it is computed as (rhs^T @ lhs^T)^T, a transposed view of a contiguous product. The
+// view's own backward transposes it back, so the weight's gradient arrives contiguous and
+// AccumulateGrad takes it as .grad rather than copying it on every step.
+Tensor product_in_layout_of(const Tensor& operand, const Tensor& lhs, const Tensor& rhs) {
+  const bool transposed = operand.dim() == 2 && lhs.dim() == 2 && rhs.dim() == 2 &&
+                          operand.stride(0) == 1 && operand.stride(1) != 1;
+  return transposed ? matmul(rhs.t(), lhs.t()).t() : matmul(lhs, rhs);
+}
+
 autograd::TensorList product_grads(const Tensor& g, const Tensor& a, const Tensor& b, bool need_a,
                                    bool need_b) {
   const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a, b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
@@ -136,7 +147,7 @@ autograd::TensorList product_grads(const Tensor& g, const Tensor& a, const Tenso
   const Tensor g2 = g.reshape(matrices);  // (batch..., m, n)
   Tensor grad_a, grad_b;
   if (need_a) {
-    grad_a = matmul(g2, b2.transpose(-2, -1));  // (batch..., m, k)
+    grad_a = product_in_layout_of(a2, g2, b2.transpose(-2, -1));  // (batch..., m, k)
     if (a.dim() == 1) grad_a = grad_a.squeeze(-2);
   }
   if (need_b) {
@@ -144,9 +155,9 @@ autograd::TensorList product_grads(const Tensor& g, const Tensor& a, const Tenso
       int64_t rows = 1;
       for (int64_t d = 0; d < a2.dim() - 1; ++d) rows *= a2.shape()[d];
       const int64_t k = a2.shape()[a2.dim() - 1], n = g2.shape()[g2.dim() - 1];
-      grad_b = matmul(a2.reshape({rows, k}).t(), g2.reshape({rows, n}));  // (k, n)
+      grad_b = product_in_layout_of(b2, a2.reshape({rows, k}).t(), g2.reshape({rows, n}));
     } else {
-      grad_b = matmul(a2.transpose(-2, -1), g2);  // (batch..., k, n)
+      grad_b = product_in_layout_of(b2, a2.transpose(-2, -1), g2);  // (batch..., k, n)
     }
     if (b.dim() == 1) grad_b = grad_b.squeeze(-1);
   }

@@ -98,6 +98,23 @@ TEST(MatmulGradBroadcast, OnlyOperandsThatRequireGradGetOne) {
   EXPECT_EQ(w.grad().shape(), g::Shape({3, 4}));
 }
 
+// linear() multiplies by weight.t(): the weight's gradient must come back contiguous in
+// the weight's own layout (so AccumulateGrad takes it without a copy), and right.
+TEST(MatmulGradLayout, ATransposedOperandsGradientComesInItsLayout) {
+  const g::Tensor w = make_leaf({3, 4}, Layout::contiguous);
+  const g::Tensor x = make_leaf({2, 4}, Layout::contiguous, g::testing::kAny, 2);
+  g::matmul(x, w.t()).sum().backward();
+  EXPECT_TRUE(w.grad().is_contiguous());
+  // d(sum(x @ w^T)) / dw[i][j] = sum over rows of x[r][j].
+  const auto xs = x.detach().to_vector<double>(), got = w.grad().to_vector<double>();
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 4; ++j) EXPECT_NEAR(got[i * 4 + j], xs[j] + xs[4 + j], 1e-12);
+  // The same for the left operand, when it is the transposed one.
+  const g::Tensor v = make_leaf({4, 2}, Layout::contiguous, g::testing::kAny, 3);
+  g::matmul(v.t(), w.t()).sum().backward();
+  EXPECT_TRUE(v.grad().is_contiguous());
+}
+
 TEST(MatmulGradNames, NodesAreNamedAfterTheirOp) {
   const g::Tensor a = make_leaf({2, 2, 2}, Layout::contiguous);
   EXPECT_EQ(g::matmul(a, a).grad_fn()->name(), "MatmulBackward");
