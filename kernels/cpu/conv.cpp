@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "graft/kernels/conv.h"
@@ -31,6 +32,17 @@ using MatrixMap = Eigen::Map<Matrix<T>>;
 template <class T>
 using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 
+// The outputs [lo, hi) of a row whose kernel column j reads inside the input (the others
+// read padding). Working them out once per row, rather than testing every element, leaves
+// im2col's and col2im's inner loops plain strided copies that vectorise.
+std::pair<int64_t, int64_t> inside_columns(const Conv2dGeometry& g, int64_t j) {
+  const int64_t offset = j * g.dilation_w - g.pad_w;  // output ow reads ow * stride + offset
+  const int64_t lo = offset >= 0 ? 0 : (g.stride_w - 1 - offset) / g.stride_w;
+  const int64_t last = g.in_w - 1 - offset;
+  const int64_t hi = last < 0 ? 0 : std::min(last / g.stride_w + 1, g.out_w);
+  return {std::min(lo, hi), hi};
+}
+
 // x (C, H, W) -> columns (C * kernel_h * kernel_w, out_h * out_w), zeros for padding.
 template <class T>
 void im2col(const Conv2dGeometry& g, const T* x, T* columns) {
@@ -45,10 +57,11 @@ void im2col(const Conv2dGeometry& g, const T* x, T* columns) {
             continue;
           }
           const T* src = x + (c * g.in_h + ih) * g.in_w;
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
-            dst[ow] = iw >= 0 && iw < g.in_w ? src[iw] : T(0);
-          }
+          const auto [lo, hi] = inside_columns(g, j);
+          std::fill(dst, dst + lo, T(0));
+          for (int64_t ow = lo; ow < hi; ++ow)
+            dst[ow] = src[ow * g.stride_w - g.pad_w + j * g.dilation_w];
+          std::fill(dst + hi, dst + g.out_w, T(0));
         }
       }
     }
@@ -68,10 +81,9 @@ void col2im(const Conv2dGeometry& g, const T* columns, T* dx) {
           const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
           if (ih < 0 || ih >= g.in_h) continue;
           T* dst = dx + (c * g.in_h + ih) * g.in_w;
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
-            if (iw >= 0 && iw < g.in_w) dst[iw] += src[ow];
-          }
+          const auto [lo, hi] = inside_columns(g, j);
+          for (int64_t ow = lo; ow < hi; ++ow)
+            dst[ow * g.stride_w - g.pad_w + j * g.dilation_w] += src[ow];
         }
       }
     }
