@@ -9,8 +9,10 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
+#include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/strided_index.h"
 
@@ -22,6 +24,13 @@ namespace detail {
 template <unsigned Mask, class R, class Op, class... In, size_t... I>
 void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
   R* out = reinterpret_cast<R*>(p[0]);
+  // One contiguous input of the output's type, and an op the compiler cannot vectorise
+  // (exp): its vectorised form (array_math.h) takes the whole run.
+  if constexpr (Mask == 1u && sizeof...(In) == 1 && (std::is_same_v<R, In> && ...) &&
+                has_array_form<Op, R>) {
+    ArrayForm<Op>::apply(reinterpret_cast<const R*>(p[1]), out, n);
+    return;
+  }
   for (int64_t i = 0; i < n; ++i)
     out[i] =
         static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[((Mask >> I) & 1u) ? i : 0]...));
