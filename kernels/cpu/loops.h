@@ -20,6 +20,17 @@ namespace graft::kernels::cpu {
 
 namespace detail {
 
+// Element i of an input of type In at p. A bool is read as its byte and tested against 0:
+// GCC 12 vectorises no loop that loads `bool` ("no vectype"), which left where() (the
+// ReLU's backward among others) and every op on a mask one element at a time.
+template <class In>
+In load(const char* p, int64_t i) {
+  if constexpr (std::is_same_v<In, bool>)
+    return reinterpret_cast<const unsigned char*>(p)[i] != 0;
+  else
+    return reinterpret_cast<const In*>(p)[i];
+}
+
 // Operand I+1 is contiguous when bit I of Mask is set, a broadcast scalar otherwise.
 template <unsigned Mask, class R, class Op, class... In, size_t... I>
 void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
@@ -32,8 +43,7 @@ void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...
     return;
   }
   for (int64_t i = 0; i < n; ++i)
-    out[i] =
-        static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[((Mask >> I) & 1u) ? i : 0]...));
+    out[i] = static_cast<R>(op(load<In>(p[I + 1], ((Mask >> I) & 1u) ? i : 0)...));
 }
 
 template <class R, class... In, class Op, size_t... I>
@@ -41,7 +51,7 @@ void run_strided(const Op& op, char* const* p, const int64_t* s, int64_t n,
                  std::index_sequence<I...>) {
   R* out = reinterpret_cast<R*>(p[0]);
   for (int64_t i = 0; i < n; ++i)
-    out[i * s[0]] = static_cast<R>(op(reinterpret_cast<const In*>(p[I + 1])[i * s[I + 1]]...));
+    out[i * s[0]] = static_cast<R>(op(load<In>(p[I + 1], i * s[I + 1])...));
 }
 
 // A table of run_dense instantiations indexed by mask.
