@@ -15,12 +15,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "graft/kernels/conv.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/tap_range.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -32,15 +32,9 @@ using MatrixMap = Eigen::Map<Matrix<T>>;
 template <class T>
 using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 
-// The outputs [lo, hi) of a row whose kernel column j reads inside the input (the others
-// read padding). Working them out once per row, rather than testing every element, leaves
-// im2col's and col2im's inner loops plain strided copies that vectorise.
-std::pair<int64_t, int64_t> inside_columns(const Conv2dGeometry& g, int64_t j) {
-  const int64_t offset = j * g.dilation_w - g.pad_w;  // output ow reads ow * stride + offset
-  const int64_t lo = offset >= 0 ? 0 : (g.stride_w - 1 - offset) / g.stride_w;
-  const int64_t last = g.in_w - 1 - offset;
-  const int64_t hi = last < 0 ? 0 : std::min(last / g.stride_w + 1, g.out_w);
-  return {std::min(lo, hi), hi};
+// The outputs of a row whose kernel column j reads inside the input (tap_range.h).
+TapRange inside_columns(const Conv2dGeometry& g, int64_t j) {
+  return outputs_reading_inside(j * g.dilation_w - g.pad_w, g.stride_w, g.in_w, g.out_w);
 }
 
 // x (C, H, W) -> columns (C * kernel_h * kernel_w, out_h * out_w), zeros for padding.

@@ -11,6 +11,7 @@
 
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/tap_range.h"
 #include "graft/kernels/pool.h"
 
 namespace graft::kernels::cpu {
@@ -43,9 +44,7 @@ void max_pool_row(const PoolAxis& rows, const PoolAxis& cols, const T* plane, in
     for (int64_t tw = 0; tw < cols.kernel; ++tw) {
       // Output ow reads input column ow * stride + offset: only [lo, hi) land inside.
       const int64_t offset = tw * cols.dilation - cols.pad;
-      const int64_t lo = offset >= 0 ? 0 : (cols.stride - 1 - offset) / cols.stride;
-      const int64_t last = cols.in - 1 - offset;
-      const int64_t hi = last < 0 ? 0 : std::min(last / cols.stride + 1, cols.out);
+      const auto [lo, hi] = outputs_reading_inside(offset, cols.stride, cols.in, cols.out);
       for (int64_t ow = lo; ow < hi; ++ow) {
         const int64_t iw = ow * cols.stride + offset;
         const T v = row[iw];
