@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "checkpoint.h"
+#include "evaluate.h"
 #include "graft/kernels/cuda/runtime.h"
 #include "metrics.h"
 #include "models.h"
@@ -40,8 +41,6 @@ namespace ex = graft::examples;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int64_t kEvalBatchSize = 1000;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -139,29 +138,6 @@ void export_images(const fs::path& folder, int64_t count) {
   }
 }
 
-struct EvalResult {
-  double loss, accuracy;
-};
-
-// Mean loss and accuracy over `dataset`, without recording a graph, in eval mode.
-EvalResult evaluate(g::nn::Module& model, const g::data::Dataset& dataset, g::Device device) {
-  g::NoGradGuard no_grad;
-  model.eval();
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (const auto& [x, y] : g::data::DataLoader(dataset, kEvalBatchSize)) {
-    const g::Tensor logits = model(x.to(device));
-    const g::Tensor target = y.to(device);
-    loss_sum += g::nn::functional::cross_entropy(logits, target,
-                                                 {.reduction = g::nn::functional::Reduction::kSum})
-                    .item<double>();
-    correct += (logits.argmax(1) == target).sum().item<int64_t>();
-  }
-  model.train();
-  const auto n = static_cast<double>(dataset.size());
-  return {loss_sum / n, static_cast<double>(correct) / n};
-}
-
 int run(const ex::TrainOptions& options) {
   if (options.help) {
     std::cout << ex::train_usage();
@@ -244,7 +220,7 @@ int run(const ex::TrainOptions& options) {
     }
     bar.finish();
     const double train_s = seconds_since(epoch_start);
-    const EvalResult eval = evaluate(*model, test, config.device);
+    const ex::EvalResult eval = ex::evaluate(*model, test, config.device);
     info.epoch = epoch;
     info.step += batches;
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "evaluate.h"
 #include "models.h"
 #include "workload.h"
 
@@ -15,7 +16,6 @@ namespace graft::versus {
 namespace {
 
 constexpr int64_t kBatchSize = 64;
-constexpr int64_t kEvalBatchSize = 1000;
 constexpr double kLearningRate = 1e-3;
 
 // Loaded once (decompressing and normalising 70000 images), shared by every workload.
@@ -49,33 +49,26 @@ struct Trainee {
     optimizer->step();
     return loss;
   }
-
-  double test_accuracy(Device device) {
-    const NoGradGuard no_grad;
-    model->eval();
-    int64_t correct = 0;
-    for (const auto& [x, y] : data::DataLoader(fashion_mnist().test, kEvalBatchSize)) {
-      correct += ((*model)(x.to(device)).argmax(1) == y.to(device)).sum().item<int64_t>();
-    }
-    model->train();
-    return static_cast<double>(correct) / static_cast<double>(fashion_mnist().test.size());
-  }
 };
 
 Workload epoch(const std::string& model_name, Device device) {
   fashion_mnist();  // load outside the timed run
   auto trainee = std::make_shared<std::unique_ptr<Trainee>>();
-  return {.run =
-              [=] {
-                *trainee = std::make_unique<Trainee>(model_name, device);
-                data::DataLoader loader(fashion_mnist().train, kBatchSize, /*shuffle=*/true,
-                                        {.seed = 0});
-                double loss_sum = 0;
-                for (const auto& [x, y] : loader)
-                  loss_sum += (*trainee)->step(x.to(device), y.to(device)).item<double>();
-              },
-          .single_run = true,
-          .accuracy = [=] { return (*trainee)->test_accuracy(device); }};
+  return {
+      .run =
+          [=] {
+            *trainee = std::make_unique<Trainee>(model_name, device);
+            data::DataLoader loader(fashion_mnist().train, kBatchSize, /*shuffle=*/true,
+                                    {.seed = 0});
+            double loss_sum = 0;
+            for (const auto& [x, y] : loader)
+              loss_sum += (*trainee)->step(x.to(device), y.to(device)).item<double>();
+          },
+      .single_run = true,
+      .accuracy =
+          [=] {
+            return examples::evaluate(*(*trainee)->model, fashion_mnist().test, device).accuracy;
+          }};
 }
 
 // One step on the training set's first batch, over and over: the per-step cost without the
