@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "graft/core/dtype.h"
+#include "graft/core/host_device.h"
 #include "graft/core/shape.h"
 
 namespace graft::kernels {
@@ -29,6 +30,18 @@ struct ReduceDims {
     for (int d = 0; d < ndim; ++d) n *= sizes[d];
     return n;
   }
+
+  // Offset in the input of the row-major flat index `flat` over these dims (no division for
+  // the common single dim).
+  GRAFT_HOST_DEVICE int64_t offset_of(int64_t flat) const {
+    int64_t offset = 0;
+    for (int d = ndim - 1; d > 0; --d) {
+      const int64_t q = flat / sizes[d];
+      offset += (flat - q * sizes[d]) * strides[d];
+      flat = q;
+    }
+    return ndim > 0 ? offset + flat * strides[0] : 0;
+  }
 };
 
 struct ReduceArgs {
@@ -40,5 +53,14 @@ struct ReduceArgs {
   ReduceDims reduced;
   int64_t correction = 1;  // var: divide by (count - correction)
 };
+
+// Whether a reduction runs across rows: the innermost kept dim is contiguous and the
+// innermost reduced dim is not, as in `sum over dim 0 of (N, M)`. Both backends then have
+// neighbouring threads or accumulators take neighbouring outputs and add whole rows in,
+// reading memory in order instead of striding down columns.
+inline bool reduces_across_rows(const ReduceDims& kept, const ReduceDims& reduced) {
+  const bool inner_reduced_contiguous = reduced.ndim > 0 && reduced.strides[reduced.ndim - 1] == 1;
+  return kept.ndim > 0 && kept.strides[kept.ndim - 1] == 1 && !inner_reduced_contiguous;
+}
 
 }  // namespace graft::kernels

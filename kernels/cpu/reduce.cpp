@@ -1,29 +1,23 @@
-// CPU reductions: one strided reduction loop, specialised by small "reducer" functors.
+// CPU reductions: one strided reduction loop for every reducer of kernels/reducers.h.
 //
-// A reducer says how a reduction starts (identity), takes one element (step), combines two
-// partial results (merge) and produces an output element (finish). Because every reducer can
-// merge, the loop is free to split the work: into independent accumulators (so the compiler
-// vectorises a double accumulation), into pairwise blocks (NumPy's summation, so float error
-// grows like log n rather than n) and across threads.
+// Because every reducer can merge, the loop is free to split the work: into independent
+// accumulators (so the compiler vectorises a double accumulation), into pairwise blocks
+// (NumPy's summation, so float error grows like log n rather than n) and across threads.
 //
 // The loop has two shapes, picked from the strides (see kernels/reduce.h for the dims):
 //  - along runs: each output element reduces its own elements, the innermost reduced dim
 //    being a run (contiguous when its stride is 1), e.g. sum over the last dim;
-//  - across rows: when the innermost *kept* dim is contiguous and the reduction is not, as
-//    in `sum over dim 0 of (N, M)`, a block of outputs keeps one accumulator each and whole
-//    rows are added in, reading memory in order instead of striding down columns.
+//  - across rows (reduces_across_rows(): e.g. sum over dim 0 of (N, M)): a block of outputs
+//    keeps one accumulator each and whole rows are added in.
 // Work is split over output blocks when there are enough of them; a few long reductions are
 // instead split into fixed-size pieces whose partial results merge in order, so the result
 // does not depend on the number of threads.
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <memory>
-#include <type_traits>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
-#include "graft/kernels/reduce.h"
+#include "graft/kernels/reducers.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -34,155 +28,6 @@ namespace {
 // whose every step waited for the last (four times slower along a row than with 32).
 constexpr int kAccumulators = 32;
 constexpr int64_t kPairwiseBlock = 1024;
-// Outputs that share one row walk: long enough runs for the prefetcher, few enough
-// accumulators to stay in L1/L2.
-constexpr int64_t kRowBlock = 2048;
-// Rows folded into those accumulators per pass.
-constexpr int kRowGroup = 8;
-// Below this many output blocks, long reductions are split into pieces instead; the partial
-// results of all pieces are at most about kMaxPartials accumulators.
-constexpr int64_t kMinParallelBlocks = 16;
-constexpr int64_t kMaxPartials = 1 << 16;
-
-template <class T>
-constexpr bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return v != v;
-  else
-    return false;
-}
-
-// Integer sums and products wrap around like PyTorch's, without signed-overflow UB.
-constexpr int64_t wrapping_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-constexpr int64_t wrapping_mul(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
-}
-
-// ---- reducers: T is the input's C++ type
-
-// Floats accumulate in double, integers and bools in int64 (and return int64, as PyTorch).
-template <class T, bool kProduct>
-struct ArithmeticReducer {
-  static constexpr bool kFloat = std::is_floating_point_v<T>;
-  using Acc = std::conditional_t<kFloat, double, int64_t>;
-  using Out = std::conditional_t<kFloat, T, int64_t>;
-  explicit ArithmeticReducer(const ReduceArgs&) {}
-  Acc identity() const { return kProduct ? 1 : 0; }
-  Acc step(Acc a, T v, int64_t) const { return merge(a, static_cast<Acc>(v)); }
-  Acc merge(Acc a, Acc b) const {
-    if constexpr (kFloat)
-      return kProduct ? a * b : a + b;
-    else
-      return kProduct ? wrapping_mul(a, b) : wrapping_add(a, b);
-  }
-  Out finish(Acc a) const { return static_cast<Out>(a); }
-};
-template <class T>
-using SumReducer = ArithmeticReducer<T, false>;
-template <class T>
-using ProdReducer = ArithmeticReducer<T, true>;
-
-// max/min values; a NaN wins over everything, as in PyTorch.
-template <class T, bool kMax>
-struct ExtremeReducer {
-  using Acc = T;
-  using Out = T;
-  explicit ExtremeReducer(const ReduceArgs&) {}
-  static T identity() {
-    using L = std::numeric_limits<T>;
-    if constexpr (std::is_floating_point_v<T>)
-      return kMax ? -L::infinity() : L::infinity();
-    else
-      return kMax ? L::lowest() : L::max();
-  }
-  T step(T a, T v, int64_t) const { return merge(a, v); }
-  T merge(T a, T b) const { return (is_nan(b) || (kMax ? b > a : b < a)) ? b : a; }
-  T finish(T a) const { return a; }
-};
-template <class T>
-using MaxReducer = ExtremeReducer<T, true>;
-template <class T>
-using MinReducer = ExtremeReducer<T, false>;
-
-// argmax/argmin: the smallest index among the extremes (NaN counts as the extreme), decided
-// by index rather than by visiting order so any split of the work gives PyTorch's answer.
-template <class T, bool kMax>
-struct ArgExtremeReducer {
-  struct Acc {
-    T value;
-    int64_t index;
-  };
-  using Out = int64_t;
-  explicit ArgExtremeReducer(const ReduceArgs&) {}
-  Acc identity() const {
-    return {ExtremeReducer<T, kMax>::identity(), std::numeric_limits<int64_t>::max()};
-  }
-  Acc step(Acc a, T v, int64_t index) const { return merge(a, {v, index}); }
-  Acc merge(Acc a, Acc b) const {
-    const bool a_nan = is_nan(a.value), b_nan = is_nan(b.value);
-    const bool earlier = b.index < a.index;
-    bool take_b;
-    if (a_nan || b_nan)
-      take_b = b_nan && (!a_nan || earlier);
-    else
-      take_b = (kMax ? b.value > a.value : b.value < a.value) || (b.value == a.value && earlier);
-    return take_b ? b : a;
-  }
-  Out finish(Acc a) const { return a.index; }
-};
-template <class T>
-using ArgmaxReducer = ArgExtremeReducer<T, true>;
-template <class T>
-using ArgminReducer = ArgExtremeReducer<T, false>;
-
-// all/any: nonzero (NaN included) is true, whatever the input dtype.
-template <class T, bool kAll>
-struct LogicalReducer {
-  using Acc = bool;
-  using Out = bool;
-  explicit LogicalReducer(const ReduceArgs&) {}
-  bool identity() const { return kAll; }
-  bool step(bool a, T v, int64_t) const { return merge(a, v != T(0)); }
-  bool merge(bool a, bool b) const { return kAll ? (a && b) : (a || b); }
-  bool finish(bool a) const { return a; }
-};
-template <class T>
-using AllReducer = LogicalReducer<T, true>;
-template <class T>
-using AnyReducer = LogicalReducer<T, false>;
-
-// Variance by Welford's update, partial results combined by Chan et al.'s formula, in double.
-template <class T>
-struct VarReducer {
-  struct Acc {
-    double count, mean, m2;
-  };
-  using Out = std::conditional_t<std::is_floating_point_v<T>, T, double>;
-  explicit VarReducer(const ReduceArgs& args) : correction(static_cast<double>(args.correction)) {}
-  Acc identity() const { return {0, 0, 0}; }
-  Acc step(Acc a, T v, int64_t) const {
-    const double x = static_cast<double>(v);
-    const double count = a.count + 1, delta = x - a.mean, mean = a.mean + delta / count;
-    return {count, mean, a.m2 + delta * (x - mean)};
-  }
-  Acc merge(Acc a, Acc b) const {
-    if (a.count == 0) return b;
-    if (b.count == 0) return a;
-    const double count = a.count + b.count, delta = b.mean - a.mean;
-    return {count, a.mean + delta * (b.count / count),
-            a.m2 + b.m2 + delta * delta * (a.count * b.count / count)};
-  }
-  // No degrees of freedom left (count <= correction) gives NaN.
-  Out finish(Acc a) const {
-    const double dof = a.count - correction;
-    return static_cast<Out>(dof > 0 ? a.m2 / dof : std::numeric_limits<double>::quiet_NaN());
-  }
-  double correction;
-};
-
-// ---- the loop
 
 // Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
 // leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
@@ -222,16 +67,6 @@ void add_rows(const R& r, const T* x, int64_t stride, int64_t count, int64_t ind
   }
 }
 
-// Offset in the input of the row-major flat index `flat` over `dims`.
-int64_t offset_of(const ReduceDims& dims, int64_t flat) {
-  int64_t offset = 0;
-  for (int d = dims.ndim - 1; d >= 0; --d) {
-    offset += (flat % dims.sizes[d]) * dims.strides[d];
-    flat /= dims.sizes[d];
-  }
-  return offset;
-}
-
 // Walks the flat reduced indices [begin, end) as runs along the innermost reduced dim,
 // calling fn(offset of the run's first element, length, stride, its flat index).
 template <class Fn>
@@ -261,124 +96,106 @@ void for_each_run(const ReduceDims& dims, int64_t begin, int64_t end, const Fn& 
   }
 }
 
-template <class R, class T>
-void reduce_cpu(const ReduceArgs& args) {
-  using Acc = typename R::Acc;
-  using Out = typename R::Out;
-  GRAFT_CHECK(args.out_dtype == dtype_of_v<Out>, "reduce kernel: output dtype ", args.out_dtype,
-              " does not match the reduction of ", args.in_dtype, " (expected ", dtype_of_v<Out>,
-              ")");
-  const R r(args);
-  const T* in = static_cast<const T*>(args.in);
-  Out* out = static_cast<Out*>(args.out);
-  const ReduceDims& kept = args.kept;
-  const ReduceDims& reduced = args.reduced;
-  const int64_t out_numel = kept.numel(), n = reduced.numel();
-  if (out_numel == 0) return;
+// Outputs that share one row walk: long enough runs for the prefetcher, few enough
+// accumulators to stay in L1/L2.
+constexpr int64_t kRowBlock = 2048;
+// Rows folded into those accumulators per pass.
+constexpr int kRowGroup = 8;
+// Below this many output blocks, long reductions are split into pieces instead; the partial
+// results of all pieces are at most about kMaxPartials accumulators.
+constexpr int64_t kMinParallelBlocks = 16;
+constexpr int64_t kMaxPartials = 1 << 16;
 
-  const bool inner_reduced_contiguous = reduced.ndim > 0 && reduced.strides[reduced.ndim - 1] == 1;
-  const bool by_rows =
-      kept.ndim > 0 && kept.strides[kept.ndim - 1] == 1 && !inner_reduced_contiguous;
-  const int64_t row = by_rows ? kept.sizes[kept.ndim - 1] : 1;  // outputs contiguous in the input
-  const int64_t width = std::min(row, kRowBlock);
-  const int64_t blocks_per_row = (row + width - 1) / width;
-  const int64_t blocks = out_numel / row * blocks_per_row;
+// The CPU's loop for reducers.h.
+struct CpuReduceLoop {
+  template <class R, class T>
+  static void run(const R& r, const T* in, typename R::Out* out, const ReduceDims& kept,
+                  const ReduceDims& reduced) {
+    using Acc = typename R::Acc;
+    const int64_t out_numel = kept.numel(), n = reduced.numel();
+    const bool by_rows = reduces_across_rows(kept, reduced);
+    const int64_t row = by_rows ? kept.sizes[kept.ndim - 1] : 1;  // outputs contiguous in the input
+    const int64_t width = std::min(row, kRowBlock);
+    const int64_t blocks_per_row = (row + width - 1) / width;
+    const int64_t blocks = out_numel / row * blocks_per_row;
 
-  // Block b: `count` outputs from out_index, whose elements start at in + offset.
-  struct Block {
-    int64_t out_index, count, offset;
-  };
-  auto block_at = [&](int64_t b) {
-    const int64_t out_index = b / blocks_per_row * row + b % blocks_per_row * width;
-    return Block{out_index, std::min(width, row - b % blocks_per_row * width),
-                 offset_of(kept, out_index)};
-  };
-  // Folds the reduced indices [begin, end) of block `blk` into acc[0, blk.count).
-  auto accumulate = [&](const Block& blk, int64_t begin, int64_t end, Acc* acc) {
-    const T* base = in + blk.offset;
-    if (by_rows) {
-      for_each_run(
-          reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
-            int64_t i = 0;
-            for (; i + kRowGroup <= len; i += kRowGroup)
-              add_rows<kRowGroup>(r, base + offset + i * stride, stride, blk.count, index + i, acc);
-            for (; i < len; ++i)
-              add_rows<1>(r, base + offset + i * stride, stride, blk.count, index + i, acc);
-          });
-    } else {
-      for_each_run(
-          reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
-            acc[0] = r.merge(acc[0], stride == 1
-                                         ? reduce_run<true>(r, base + offset, 1, len, index)
-                                         : reduce_run<false>(r, base + offset, stride, len, index));
-          });
+    // Block b: `count` outputs from out_index, whose elements start at in + offset.
+    struct Block {
+      int64_t out_index, count, offset;
+    };
+    auto block_at = [&](int64_t b) {
+      const int64_t out_index = b / blocks_per_row * row + b % blocks_per_row * width;
+      return Block{out_index, std::min(width, row - b % blocks_per_row * width),
+                   kept.offset_of(out_index)};
+    };
+    // Folds the reduced indices [begin, end) of block `blk` into acc[0, blk.count).
+    auto accumulate = [&](const Block& blk, int64_t begin, int64_t end, Acc* acc) {
+      const T* base = in + blk.offset;
+      if (by_rows) {
+        for_each_run(
+            reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
+              int64_t i = 0;
+              for (; i + kRowGroup <= len; i += kRowGroup)
+                add_rows<kRowGroup>(r, base + offset + i * stride, stride, blk.count, index + i,
+                                    acc);
+              for (; i < len; ++i)
+                add_rows<1>(r, base + offset + i * stride, stride, blk.count, index + i, acc);
+            });
+      } else {
+        for_each_run(
+            reduced, begin, end, [&](int64_t offset, int64_t len, int64_t stride, int64_t index) {
+              acc[0] = r.merge(
+                  acc[0], stride == 1 ? reduce_run<true>(r, base + offset, 1, len, index)
+                                      : reduce_run<false>(r, base + offset, stride, len, index));
+            });
+      }
+    };
+
+    if (blocks >= kMinParallelBlocks || n * width < 2 * kParallelGrain) {
+      const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n * width));
+      parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) {
+        Acc acc[kRowBlock];
+        for (int64_t b = begin; b < end; ++b) {
+          const Block blk = block_at(b);
+          std::fill_n(acc, blk.count, r.identity());
+          accumulate(blk, 0, n, acc);
+          for (int64_t j = 0; j < blk.count; ++j) out[blk.out_index + j] = r.finish(acc[j]);
+        }
+      });
+      return;
     }
-  };
-
-  if (blocks >= kMinParallelBlocks || n * width < 2 * kParallelGrain) {
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n * width));
-    parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) {
-      Acc acc[kRowBlock];
-      for (int64_t b = begin; b < end; ++b) {
-        const Block blk = block_at(b);
-        std::fill_n(acc, blk.count, r.identity());
-        accumulate(blk, 0, n, acc);
-        for (int64_t j = 0; j < blk.count; ++j) out[blk.out_index + j] = r.finish(acc[j]);
+    // Few long reductions: each block's reduced range is cut into pieces of at least
+    // kParallelGrain elements. The (piece, block) tasks run piece-major, so a thread walks
+    // whole rows, and each block's pieces are merged in order.
+    const int64_t max_pieces = std::max<int64_t>(1, kMaxPartials / (blocks * width));
+    const int64_t piece =
+        std::max((kParallelGrain + width - 1) / width, (n + max_pieces - 1) / max_pieces);
+    const int64_t pieces = (n + piece - 1) / piece;
+    const int64_t slots = pieces * blocks * width;  // task t's accumulators start at t * width
+    // (not std::vector, whose bool specialisation has no Acc* to hand out)
+    const std::unique_ptr<Acc[]> partial(new Acc[slots]);
+    std::fill_n(partial.get(), slots, r.identity());
+    parallel_for(0, pieces * blocks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        const int64_t p = t / blocks;
+        accumulate(block_at(t % blocks), p * piece, std::min(n, (p + 1) * piece),
+                   &partial[t * width]);
       }
     });
-    return;
-  }
-  // Few long reductions: each block's reduced range is cut into pieces of at least
-  // kParallelGrain elements. The (piece, block) tasks run piece-major, so a thread walks
-  // whole rows, and each block's pieces are merged in order.
-  const int64_t max_pieces = std::max<int64_t>(1, kMaxPartials / (blocks * width));
-  const int64_t piece =
-      std::max((kParallelGrain + width - 1) / width, (n + max_pieces - 1) / max_pieces);
-  const int64_t pieces = (n + piece - 1) / piece;
-  const int64_t slots = pieces * blocks * width;  // task t's accumulators start at t * width
-  // (not std::vector, whose bool specialisation has no Acc* to hand out)
-  const std::unique_ptr<Acc[]> partial(new Acc[slots]);
-  std::fill_n(partial.get(), slots, r.identity());
-  parallel_for(0, pieces * blocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t p = t / blocks;
-      accumulate(block_at(t % blocks), p * piece, std::min(n, (p + 1) * piece),
-                 &partial[t * width]);
-    }
-  });
-  for (int64_t b = 0; b < blocks; ++b) {
-    const Block blk = block_at(b);
-    for (int64_t j = 0; j < blk.count; ++j) {
-      Acc acc = partial[b * width + j];
-      for (int64_t p = 1; p < pieces; ++p)
-        acc = r.merge(acc, partial[(p * blocks + b) * width + j]);
-      out[blk.out_index + j] = r.finish(acc);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const Block blk = block_at(b);
+      for (int64_t j = 0; j < blk.count; ++j) {
+        Acc acc = partial[b * width + j];
+        for (int64_t p = 1; p < pieces; ++p)
+          acc = r.merge(acc, partial[(p * blocks + b) * width + j]);
+        out[blk.out_index + j] = r.finish(acc);
+      }
     }
   }
-}
-
-template <template <class> class R>
-void reduce_kernel(const ReduceArgs& args) {
-  visit_dtype(args.in_dtype, [&](auto tag) {
-    using T = decltype(tag);
-    reduce_cpu<R<T>, T>(args);
-  });
-}
+};
 
 }  // namespace
 
-void register_reduce(KernelTable& table) {
-  constexpr int cpu = static_cast<int>(kCPU);
-  auto slot = [&](ReduceOp op) -> ReduceFn& { return table.reduce[static_cast<int>(op)][cpu]; };
-  slot(ReduceOp::sum) = &reduce_kernel<SumReducer>;
-  slot(ReduceOp::prod) = &reduce_kernel<ProdReducer>;
-  slot(ReduceOp::max) = &reduce_kernel<MaxReducer>;
-  slot(ReduceOp::min) = &reduce_kernel<MinReducer>;
-  slot(ReduceOp::argmax) = &reduce_kernel<ArgmaxReducer>;
-  slot(ReduceOp::argmin) = &reduce_kernel<ArgminReducer>;
-  slot(ReduceOp::all) = &reduce_kernel<AllReducer>;
-  slot(ReduceOp::any) = &reduce_kernel<AnyReducer>;
-  slot(ReduceOp::var) = &reduce_kernel<VarReducer>;
-}
+void register_reduce(KernelTable& table) { register_reduce_kernels<CpuReduceLoop>(table, kCPU); }
 
 }  // namespace graft::kernels::cpu

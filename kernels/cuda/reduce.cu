@@ -1,35 +1,28 @@
-// CUDA reductions: the twin of kernels/cpu/reduce.cpp, over the same ReduceArgs.
+// CUDA reductions: the loop for every reducer of kernels/reducers.h, the twin of
+// kernels/cpu/reduce.cpp over the same ReduceArgs.
 //
-// One set of "reducers" (identity / step / merge / finish, as on the CPU) serves every op;
-// three kernels walk the memory and one merge pass combines partial results:
+// Three kernels walk the memory and one merge pass combines partial results:
 //  - group: a power-of-two group of lanes inside a warp per output element (1 to 32 lanes,
 //    as many as the reduction is long), for short reductions; merged by __shfl_down_sync;
 //  - block: a whole block per output element, for long reductions along the input (16-byte
 //    vector loads when contiguous); the warps' results meet in shared memory. When there are too
 //    few outputs to fill the GPU (a full reduction of 16M elements has one), each output's range is
 //    cut into `splits` chunks, one block each, whose partial results go to a scratch buffer;
-//  - rows: `sum over dim 0 of (N, M)`-like reductions, whose innermost kept dim is
-//    contiguous while the reduction is not: threads of a block row take consecutive
-//    outputs and each walks the reduced dim, so a warp reads contiguous memory; block rows
-//    split the reduced range and meet in shared memory, and more blocks split it further;
+//  - rows: reductions across rows (reduces_across_rows(), e.g. sum over dim 0 of (N, M)):
+//    threads of a block row take consecutive outputs and each walks the reduced dim, so a
+//    warp reads contiguous memory; block rows split the reduced range and meet in shared
+//    memory, and more blocks split it further;
 //  - the merge pass is the group kernel again, over the partial results, with a reducer
 //    whose step is the original reducer's merge.
-// Accumulation types are the CPU's (floats in double, integers in int64, var by Welford in
-// double): memory-bound kernels do not notice the double arithmetic, and the results agree
-// with the CPU's to the last float bit in almost every case. Every reducer's merge is
-// associative (argmax/argmin decide ties by index, not by visiting order), so the order in
-// which threads meet does not change integer, bool or index results.
-#include <cuda/std/limits>
-
+// The reducers' double accumulation costs nothing here: the kernels are memory-bound.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "graft/core/tensor.h"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
-#include "graft/kernels/reduce.h"
+#include "graft/kernels/reducers.h"
 
 namespace graft::kernels::cuda {
 namespace {
@@ -48,145 +41,6 @@ constexpr int64_t kMaxSplits = 1024;
 // Split chunks start at multiples of this many elements, so a warp's loads stay aligned.
 constexpr int64_t kChunkAlign = 1024;
 
-template <class T>
-__device__ bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return v != v;
-  else
-    return false;
-}
-
-// Integer sums and products wrap around like PyTorch's, without signed-overflow UB.
-__device__ int64_t wrapping_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-__device__ int64_t wrapping_mul(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
-}
-
-// ---- reducers: T is the input's C++ type; built on the host, used on the device
-
-// Floats accumulate in double, integers and bools in int64 (and return int64, as PyTorch).
-template <class T, bool kProduct>
-struct ArithmeticReducer {
-  static constexpr bool kFloat = std::is_floating_point_v<T>;
-  using Acc = std::conditional_t<kFloat, double, int64_t>;
-  using Out = std::conditional_t<kFloat, T, int64_t>;
-  explicit ArithmeticReducer(const ReduceArgs&) {}
-  __device__ Acc identity() const { return kProduct ? 1 : 0; }
-  __device__ Acc step(Acc a, T v, int64_t) const { return merge(a, static_cast<Acc>(v)); }
-  __device__ Acc merge(Acc a, Acc b) const {
-    if constexpr (kFloat)
-      return kProduct ? a * b : a + b;
-    else
-      return kProduct ? wrapping_mul(a, b) : wrapping_add(a, b);
-  }
-  __device__ Out finish(Acc a) const { return static_cast<Out>(a); }
-};
-template <class T>
-using SumReducer = ArithmeticReducer<T, false>;
-template <class T>
-using ProdReducer = ArithmeticReducer<T, true>;
-
-// max/min values; a NaN wins over everything, as in PyTorch.
-template <class T, bool kMax>
-struct ExtremeReducer {
-  using Acc = T;
-  using Out = T;
-  explicit ExtremeReducer(const ReduceArgs&) {}
-  __device__ static T identity() {
-    using L = ::cuda::std::numeric_limits<T>;
-    if constexpr (std::is_floating_point_v<T>)
-      return kMax ? -L::infinity() : L::infinity();
-    else
-      return kMax ? L::lowest() : L::max();
-  }
-  __device__ T step(T a, T v, int64_t) const { return merge(a, v); }
-  __device__ T merge(T a, T b) const { return (is_nan(b) || (kMax ? b > a : b < a)) ? b : a; }
-  __device__ T finish(T a) const { return a; }
-};
-template <class T>
-using MaxReducer = ExtremeReducer<T, true>;
-template <class T>
-using MinReducer = ExtremeReducer<T, false>;
-
-// argmax/argmin: the smallest index among the extremes (NaN counts as the extreme), decided
-// by index rather than by visiting order so any split of the work gives PyTorch's answer.
-template <class T, bool kMax>
-struct ArgExtremeReducer {
-  struct Acc {
-    T value;
-    int64_t index;
-  };
-  using Out = int64_t;
-  explicit ArgExtremeReducer(const ReduceArgs&) {}
-  __device__ Acc identity() const {
-    return {ExtremeReducer<T, kMax>::identity(), ::cuda::std::numeric_limits<int64_t>::max()};
-  }
-  __device__ Acc step(Acc a, T v, int64_t index) const { return merge(a, {v, index}); }
-  __device__ Acc merge(Acc a, Acc b) const {
-    const bool a_nan = is_nan(a.value), b_nan = is_nan(b.value);
-    const bool earlier = b.index < a.index;
-    bool take_b;
-    if (a_nan || b_nan)
-      take_b = b_nan && (!a_nan || earlier);
-    else
-      take_b = (kMax ? b.value > a.value : b.value < a.value) || (b.value == a.value && earlier);
-    return take_b ? b : a;
-  }
-  __device__ Out finish(Acc a) const { return a.index; }
-};
-template <class T>
-using ArgmaxReducer = ArgExtremeReducer<T, true>;
-template <class T>
-using ArgminReducer = ArgExtremeReducer<T, false>;
-
-// all/any: nonzero (NaN included) is true, whatever the input dtype.
-template <class T, bool kAll>
-struct LogicalReducer {
-  using Acc = bool;
-  using Out = bool;
-  explicit LogicalReducer(const ReduceArgs&) {}
-  __device__ bool identity() const { return kAll; }
-  __device__ bool step(bool a, T v, int64_t) const { return merge(a, v != T(0)); }
-  __device__ bool merge(bool a, bool b) const { return kAll ? (a && b) : (a || b); }
-  __device__ bool finish(bool a) const { return a; }
-};
-template <class T>
-using AllReducer = LogicalReducer<T, true>;
-template <class T>
-using AnyReducer = LogicalReducer<T, false>;
-
-// Variance by Welford's update, partial results combined by Chan et al.'s formula, in double.
-template <class T>
-struct VarReducer {
-  struct Acc {
-    double count, mean, m2;
-  };
-  using Out = std::conditional_t<std::is_floating_point_v<T>, T, double>;
-  explicit VarReducer(const ReduceArgs& args) : correction(static_cast<double>(args.correction)) {}
-  __device__ Acc identity() const { return {0, 0, 0}; }
-  __device__ Acc step(Acc a, T v, int64_t) const {
-    const double x = static_cast<double>(v);
-    const double count = a.count + 1, delta = x - a.mean, mean = a.mean + delta / count;
-    return {count, mean, a.m2 + delta * (x - mean)};
-  }
-  __device__ Acc merge(Acc a, Acc b) const {
-    if (a.count == 0) return b;
-    if (b.count == 0) return a;
-    const double count = a.count + b.count, delta = b.mean - a.mean;
-    return {count, a.mean + delta * (b.count / count),
-            a.m2 + b.m2 + delta * delta * (a.count * b.count / count)};
-  }
-  // No degrees of freedom left (count <= correction) gives NaN.
-  __device__ Out finish(Acc a) const {
-    const double dof = a.count - correction;
-    return static_cast<Out>(dof > 0 ? a.m2 / dof
-                                    : ::cuda::std::numeric_limits<double>::quiet_NaN());
-  }
-  double correction;
-};
-
 // The merge pass: its inputs are R's partial results, so its step is R's merge.
 template <class R>
 struct PartialReducer {
@@ -201,18 +55,6 @@ struct PartialReducer {
 
 // ---- device helpers
 
-// Offset in the input of the row-major flat index `flat` over `dims` (no division for the
-// common single dim).
-__device__ int64_t offset_of(const ReduceDims& dims, int64_t flat) {
-  int64_t offset = 0;
-  for (int d = dims.ndim - 1; d > 0; --d) {
-    const int64_t q = flat / dims.sizes[d];
-    offset += (flat - q * dims.sizes[d]) * dims.strides[d];
-    flat = q;
-  }
-  return dims.ndim > 0 ? offset + flat * dims.strides[0] : 0;
-}
-
 // Folds the elements of flat reduced indices begin, begin + step, ... (below end) of the
 // output whose elements start at `base` into acc: kUnroll loads issued before their values
 // are folded in, so their latencies overlap.
@@ -224,11 +66,11 @@ __device__ typename R::Acc accumulate(const R& r, typename R::Acc acc, const T* 
   for (; i + (kUnroll - 1) * step < end; i += kUnroll * step) {
     T v[kUnroll];
 #pragma unroll
-    for (int k = 0; k < kUnroll; ++k) v[k] = base[offset_of(reduced, i + k * step)];
+    for (int k = 0; k < kUnroll; ++k) v[k] = base[reduced.offset_of(i + k * step)];
 #pragma unroll
     for (int k = 0; k < kUnroll; ++k) acc = r.step(acc, v[k], i + k * step);
   }
-  for (; i < end; i += step) acc = r.step(acc, base[offset_of(reduced, i)], i);
+  for (; i < end; i += step) acc = r.step(acc, base[reduced.offset_of(i)], i);
   return acc;
 }
 
@@ -333,7 +175,7 @@ __global__ void reduce_group_kernel(R r, const T* __restrict__ in,
     const int64_t j = first + lane / width;
     typename R::Acc acc = r.identity();
     if (j < outputs)
-      acc = accumulate(r, acc, in + offset_of(kept, j), reduced, lane % width, n, width);
+      acc = accumulate(r, acc, in + kept.offset_of(j), reduced, lane % width, n, width);
     acc = group_reduce(r, acc, width);
     if (lane % width == 0 && j < outputs) out[j] = r.finish(acc);
   }
@@ -352,7 +194,7 @@ __global__ void reduce_block_kernel(R r, const T* __restrict__ in,
   for (int64_t b = blockIdx.x; b < outputs * splits; b += gridDim.x) {
     const int64_t j = b / splits, s = b % splits;
     const int64_t begin = s * chunk, end = begin + chunk < n ? begin + chunk : n;
-    const T* base = in + offset_of(kept, j);
+    const T* base = in + kept.offset_of(j);
     typename R::Acc acc =
         reduced.ndim == 1 && reduced.strides[0] == 1
             ? accumulate_contiguous(r, r.identity(), base, begin, end, threadIdx.x, kBlockSize)
@@ -380,7 +222,7 @@ __global__ void reduce_rows_kernel(R r, const T* __restrict__ in,
   for (int64_t cb = blockIdx.x; cb < col_blocks; cb += gridDim.x) {
     const int64_t j = cb * bx + x;
     typename R::Acc acc = r.identity();
-    if (j < outputs) acc = accumulate(r, acc, in + offset_of(kept, j), reduced, begin + y, end, by);
+    if (j < outputs) acc = accumulate(r, acc, in + kept.offset_of(j), reduced, begin + y, end, by);
     smem[y * bx + x] = acc;
     __syncthreads();
     for (int h = by / 2; h > 0; h /= 2) {
@@ -466,73 +308,41 @@ void merge_partials(const R& r, const typename R::Acc* partial, int64_t outputs,
   launch_group(PartialReducer<R>{r}, partial, kept, reduced, outputs, splits, out);
 }
 
-template <class R, class T>
-void reduce_cuda(const ReduceArgs& args) {
-  using Acc = typename R::Acc;
-  using Out = typename R::Out;
-  GRAFT_CHECK(args.out_dtype == dtype_of_v<Out>, "reduce kernel: output dtype ", args.out_dtype,
-              " does not match the reduction of ", args.in_dtype, " (expected ", dtype_of_v<Out>,
-              ")");
-  const ReduceDims& kept = args.kept;
-  const ReduceDims& reduced = args.reduced;
-  const int64_t outputs = kept.numel(), n = reduced.numel();
-  if (outputs == 0) return;
-  const R r(args);
-  const T* in = static_cast<const T*>(args.in);
-  Out* out = static_cast<Out*>(args.out);
-
-  // The CPU's choice of walk (see kernels/cpu/reduce.cpp).
-  const bool inner_reduced_contiguous = reduced.ndim > 0 && reduced.strides[reduced.ndim - 1] == 1;
-  const bool by_rows =
-      kept.ndim > 0 && kept.strides[kept.ndim - 1] == 1 && !inner_reduced_contiguous;
-  if (by_rows) {
-    // Rows as tall as the reduction (up to the block) and as wide as the outputs allow.
-    const int by =
-        std::min(kBlockSize / pow2_at_least(outputs, kWarpSize), pow2_at_least(n, kBlockSize));
-    const int bx = std::min(pow2_at_least(outputs, kBlockSize), kBlockSize / by);
-    const int64_t col_blocks = ceil_div(outputs, bx);
-    const Split split = split_reduction(n, col_blocks, by, 1);
-    const Partials<Acc> partial(outputs, split.count);
-    const dim3 grid(static_cast<unsigned>(std::min<int64_t>(col_blocks, 65535 * 8)),
-                    static_cast<unsigned>(split.count));
-    reduce_rows_kernel<<<grid, dim3(bx, by)>>>(r, in, kept, reduced, outputs, n, split.count,
-                                               split.chunk, out, partial.data);
-    GRAFT_CUDA_CHECK_LAUNCH();
-    merge_partials(r, partial.data, outputs, split.count, out);
-  } else if (n >= kBlockReduction) {
-    const Split split = split_reduction(n, outputs, kBlockSize, kChunkAlign);
-    const Partials<Acc> partial(outputs, split.count);
-    reduce_block_kernel<<<grid_for(outputs * split.count, 1), kBlockSize>>>(
-        r, in, kept, reduced, outputs, n, split.count, split.chunk, out, partial.data);
-    GRAFT_CUDA_CHECK_LAUNCH();
-    merge_partials(r, partial.data, outputs, split.count, out);
-  } else {
-    launch_group(r, in, kept, reduced, outputs, n, out);
+// The CUDA loop for reducers.h.
+struct CudaReduceLoop {
+  template <class R, class T>
+  static void run(const R& r, const T* in, typename R::Out* out, const ReduceDims& kept,
+                  const ReduceDims& reduced) {
+    const int64_t outputs = kept.numel(), n = reduced.numel();
+    if (reduces_across_rows(kept, reduced)) {
+      // Rows as tall as the reduction (up to the block) and as wide as the outputs allow.
+      const int by =
+          std::min(kBlockSize / pow2_at_least(outputs, kWarpSize), pow2_at_least(n, kBlockSize));
+      const int bx = std::min(pow2_at_least(outputs, kBlockSize), kBlockSize / by);
+      const int64_t col_blocks = ceil_div(outputs, bx);
+      const Split split = split_reduction(n, col_blocks, by, 1);
+      const Partials<typename R::Acc> partial(outputs, split.count);
+      const dim3 grid(static_cast<unsigned>(std::min<int64_t>(col_blocks, 65535 * 8)),
+                      static_cast<unsigned>(split.count));
+      reduce_rows_kernel<<<grid, dim3(bx, by)>>>(r, in, kept, reduced, outputs, n, split.count,
+                                                 split.chunk, out, partial.data);
+      GRAFT_CUDA_CHECK_LAUNCH();
+      merge_partials(r, partial.data, outputs, split.count, out);
+    } else if (n >= kBlockReduction) {
+      const Split split = split_reduction(n, outputs, kBlockSize, kChunkAlign);
+      const Partials<typename R::Acc> partial(outputs, split.count);
+      reduce_block_kernel<<<grid_for(outputs * split.count, 1), kBlockSize>>>(
+          r, in, kept, reduced, outputs, n, split.count, split.chunk, out, partial.data);
+      GRAFT_CUDA_CHECK_LAUNCH();
+      merge_partials(r, partial.data, outputs, split.count, out);
+    } else {
+      launch_group(r, in, kept, reduced, outputs, n, out);
+    }
   }
-}
-
-template <template <class> class R>
-void reduce_kernel(const ReduceArgs& args) {
-  visit_dtype(args.in_dtype, [&](auto tag) {
-    using T = decltype(tag);
-    reduce_cuda<R<T>, T>(args);
-  });
-}
+};
 
 }  // namespace
 
-void register_reduce(KernelTable& table) {
-  constexpr int cuda = static_cast<int>(kCUDA);
-  auto slot = [&](ReduceOp op) -> ReduceFn& { return table.reduce[static_cast<int>(op)][cuda]; };
-  slot(ReduceOp::sum) = &reduce_kernel<SumReducer>;
-  slot(ReduceOp::prod) = &reduce_kernel<ProdReducer>;
-  slot(ReduceOp::max) = &reduce_kernel<MaxReducer>;
-  slot(ReduceOp::min) = &reduce_kernel<MinReducer>;
-  slot(ReduceOp::argmax) = &reduce_kernel<ArgmaxReducer>;
-  slot(ReduceOp::argmin) = &reduce_kernel<ArgminReducer>;
-  slot(ReduceOp::all) = &reduce_kernel<AllReducer>;
-  slot(ReduceOp::any) = &reduce_kernel<AnyReducer>;
-  slot(ReduceOp::var) = &reduce_kernel<VarReducer>;
-}
+void register_reduce(KernelTable& table) { register_reduce_kernels<CudaReduceLoop>(table, kCUDA); }
 
 }  // namespace graft::kernels::cuda
