@@ -1,11 +1,11 @@
-// CUDA indexing kernels: the twin of kernels/cpu/index.cpp, over the same argument blocks
-// (kernels/index.h): gather, index_select and scatter_add. cat and stack need nothing here:
-// the op layer builds them from copy_, which is the elementwise copy kernel.
+// CUDA indexing kernels: the walks of gather, index_select and scatter_add for
+// kernels/index_kernels.h, which builds their nests and checks their index values. cat and
+// stack need nothing here: the op layer builds them from copy_, which is the elementwise copy
+// kernel.
 //
-// Every kernel is a grid-stride loop over the row-major positions of a shape; a position's
-// coordinates give each operand's offset (Nest), and for `self` the index value, not the
-// position, supplies the coordinate along `dim`. gather and index_select write each output
-// element once and copy elements as raw words of the dtype's width.
+// Every kernel is a grid-stride loop over the positions of a nest, a position's coordinates
+// giving each operand's offset. gather and index_select write each output element once and
+// copy elements as raw words of the dtype's width.
 //
 // scatter_add may add many sources into one element. By default each source is added with
 // atomicAdd (float32, float64, int32, int64 -- the last as unsigned long long, which wraps
@@ -19,10 +19,6 @@
 // atomicMin into a one-element device buffer); the launcher reads it back, which waits for
 // the kernel, then the index value there, and throws the CPU's graft::Error. The smallest
 // position in row-major order is the value the single-threaded CPU kernel reports first.
-// scatter_add checks every index in a kernel of its own before adding anything, so a failed
-// scatter_add_ leaves its tensor untouched.
-#include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
@@ -31,7 +27,7 @@
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
 #include "graft/kernels/cuda/runtime.h"
-#include "graft/kernels/index.h"
+#include "graft/kernels/index_kernels.h"
 
 namespace graft::cuda {
 namespace {
@@ -48,57 +44,6 @@ namespace {
 
 // No position recorded yet: larger than any position, as atomicMin needs.
 constexpr unsigned long long kNoBadPosition = ~0ull;
-
-// N operands walked together over `sizes` in row-major order; operand k steps by strides[k].
-template <int N>
-struct Nest {
-  int ndim = 0;
-  int64_t sizes[kMaxDims] = {};
-  int64_t strides[N][kMaxDims] = {};
-
-  int64_t numel() const {
-    int64_t n = 1;
-    for (int d = 0; d < ndim; ++d) n *= sizes[d];
-    return n;
-  }
-
-  // offsets[k]: operand k's offset at row-major position `flat`.
-  __host__ __device__ void offsets_at(int64_t flat, int64_t (&offsets)[N]) const {
-    for (int k = 0; k < N; ++k) offsets[k] = 0;
-    for (int d = ndim - 1; d >= 0; --d) {
-      const int64_t q = flat / sizes[d], c = flat - q * sizes[d];
-      for (int k = 0; k < N; ++k) offsets[k] += c * strides[k][d];
-      flat = q;
-    }
-  }
-};
-
-// The nest over sizes[0, ndim), leaving out dim `skip` when it is one of them.
-template <int N>
-Nest<N> make_nest(int ndim, const int64_t* sizes, const std::array<const int64_t*, N>& strides,
-                  int skip = -1) {
-  Nest<N> nest;
-  for (int d = 0; d < ndim; ++d) {
-    if (d == skip) continue;
-    nest.sizes[nest.ndim] = sizes[d];
-    for (int k = 0; k < N; ++k) nest.strides[k][nest.ndim] = strides[k][d];
-    ++nest.ndim;
-  }
-  return nest;
-}
-
-// `strides` with a 0 at `dim`: self's loop strides, where the index value gives that offset.
-std::array<int64_t, kMaxDims> without_dim(const int64_t* strides, int dim) {
-  std::array<int64_t, kMaxDims> out{};
-  std::copy(strides, strides + kMaxDims, out.begin());
-  out[dim] = 0;
-  return out;
-}
-
-// One unsigned compare tests both k < 0 and k >= size.
-__device__ bool out_of_range(int64_t k, int64_t size) {
-  return static_cast<uint64_t>(k) >= static_cast<uint64_t>(size);
-}
 
 template <class T>
 inline constexpr bool kHasAtomicAdd = std::is_same_v<T, float> || std::is_same_v<T, double> ||
@@ -175,11 +120,9 @@ __global__ void scatter_add_serial_kernel(const __grid_constant__ Nest<3> slices
        s += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t offsets[3];
     slices.offsets_at(s, offsets);
-    for (int64_t i = 0; i < n; ++i) {
-      T& dst = self[offsets[0] + index[offsets[1] + i * index_step] * self_step];
-      // The sum in the promoted int is cast back: for bool that is a logical or, as on the CPU.
-      dst = static_cast<T>(dst + src[offsets[2] + i * src_step]);
-    }
+    for (int64_t i = 0; i < n; ++i)
+      scatter_add_one(self[offsets[0] + index[offsets[1] + i * index_step] * self_step],
+                      src[offsets[2] + i * src_step]);
   }
 }
 
@@ -200,8 +143,7 @@ class BadIndex {
   // Waits for the kernel; when it recorded a position, reads the index value there (the
   // nest walks the index's offsets) and throws the CPU kernel's error.
   template <class I>
-  void throw_if_found(const char* op, int dim, int64_t size, const Nest<1>& index_nest,
-                      const I* index) const {
+  void throw_if_found(const IndexBound& bound, const Nest<1>& index_nest, const I* index) const {
     unsigned long long position = kNoBadPosition;
     GRAFT_CUDA_CHECK(cudaMemcpy(&position, data(), sizeof(position), cudaMemcpyDeviceToHost));
     if (position == kNoBadPosition) return;
@@ -209,8 +151,7 @@ class BadIndex {
     index_nest.offsets_at(static_cast<int64_t>(position), offset);
     I value = 0;
     GRAFT_CUDA_CHECK(cudaMemcpy(&value, index + offset[0], sizeof(I), cudaMemcpyDeviceToHost));
-    detail::fail(op, "(): index ", static_cast<int64_t>(value), " is out of bounds for dimension ",
-                 dim, " with size ", size);
+    bound.fail(value);
   }
 
  private:
@@ -232,93 +173,56 @@ void visit_element_word(DType dtype, const Fn& fn) {
   }
 }
 
-// gather, and index_select with its 1-D index broadcast over the other dims (stride 0).
-template <class I>
-void gather_cuda(const char* op, int ndim, int dim, const int64_t* sizes, int64_t self_dim_size,
-                 const StridedOperand& out, const StridedOperand& self, const I* index,
-                 const int64_t* index_strides) {
-  const auto self_loop = without_dim(self.strides, dim);
-  const auto nest = make_nest<3>(ndim, sizes, {out.strides, self_loop.data(), index_strides});
-  const int64_t numel = nest.numel();
-  if (numel == 0) return;
-  const BadIndex bad;
-  visit_element_word(out.dtype, [&](auto word) {
-    using E = decltype(word);
-    gather_kernel<E, I><<<grid_for(numel), kBlockSize>>>(
-        nest, numel, reinterpret_cast<E*>(out.data), reinterpret_cast<const E*>(self.data), index,
-        self.strides[dim], self_dim_size, bad.data());
-    GRAFT_CUDA_CHECK_LAUNCH();
-  });
-  bad.throw_if_found(op, dim, self_dim_size, make_nest<1>(ndim, sizes, {index_strides}), index);
-}
-
-void gather_launch(const GatherArgs& args) {
-  gather_cuda("gather", args.ndim, args.dim, args.sizes, args.self_dim_size, args.out, args.self,
-              reinterpret_cast<const int64_t*>(args.index.data), args.index.strides);
-}
-
-void index_select_launch(const IndexSelectArgs& args) {
-  int64_t index_strides[kMaxDims] = {};  // the 1-D index broadcast over every other dim
-  index_strides[args.dim] = args.index_stride;
-  auto run = [&](const auto* index) {
-    gather_cuda("index_select", args.ndim, args.dim, args.sizes, args.self_dim_size, args.out,
-                args.self, index, index_strides);
-  };
-  if (args.index_dtype == kInt32) {
-    run(static_cast<const int32_t*>(args.index));
-  } else {
-    GRAFT_CHECK(args.index_dtype == kInt64,
-                "index_select(): the kernel takes an int32 or int64 index, got ", args.index_dtype);
-    run(static_cast<const int64_t*>(args.index));
-  }
-}
-
-void scatter_add_launch(const ScatterAddArgs& args) {
-  const auto* index = reinterpret_cast<const int64_t*>(args.index.data);
-  const auto index_nest = make_nest<1>(args.ndim, args.sizes, {args.index.strides});
-  const int64_t numel = index_nest.numel();
-  if (numel == 0) return;
-  {
+// The CUDA walks for index_kernels.h.
+struct CudaIndexLoops {
+  template <class I>
+  static void gather(const GatherLoop<I>& loop) {
+    const int64_t numel = loop.nest.numel();
     const BadIndex bad;
-    check_index_kernel<<<grid_for(numel), kBlockSize>>>(index_nest, numel, index,
-                                                        args.self_dim_size, bad.data());
-    GRAFT_CUDA_CHECK_LAUNCH();
-    bad.throw_if_found("scatter_add", args.dim, args.self_dim_size, index_nest, index);
+    visit_element_word(loop.dtype, [&](auto word) {
+      using E = decltype(word);
+      gather_kernel<E, I><<<grid_for(numel), kBlockSize>>>(
+          loop.nest, numel, reinterpret_cast<E*>(loop.out), reinterpret_cast<const E*>(loop.self),
+          loop.index, loop.self_step, loop.bound.size, bad.data());
+      GRAFT_CUDA_CHECK_LAUNCH();
+    });
+    bad.throw_if_found(loop.bound, loop.nest.operand(2), loop.index);
   }
 
-  const auto self_loop = without_dim(args.self.strides, args.dim);
-  const int64_t self_step = args.self.strides[args.dim];
-  const std::array<const int64_t*, 3> strides = {self_loop.data(), args.index.strides,
-                                                 args.src.strides};
-  visit_dtype(args.self.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* self = reinterpret_cast<T*>(args.self.data);
-    const T* src = reinterpret_cast<const T*>(args.src.data);
+  static void check_index(const IndexBound& bound, const Nest<1>& index_nest,
+                          const int64_t* index) {
+    const int64_t numel = index_nest.numel();
+    const BadIndex bad;
+    check_index_kernel<<<grid_for(numel), kBlockSize>>>(index_nest, numel, index, bound.size,
+                                                        bad.data());
+    GRAFT_CUDA_CHECK_LAUNCH();
+    bad.throw_if_found(bound, index_nest, index);
+  }
+
+  template <class T>
+  static void scatter_add(const ScatterAddLoop<T>& loop) {
     if constexpr (kHasAtomicAdd<T>) {
       if (!graft::cuda::deterministic()) {
-        const auto nest = make_nest<3>(args.ndim, args.sizes, strides);
-        scatter_add_atomic_kernel<T>
-            <<<grid_for(numel), kBlockSize>>>(nest, numel, self, index, src, self_step);
+        const int64_t numel = loop.nest.numel();
+        scatter_add_atomic_kernel<T><<<grid_for(numel), kBlockSize>>>(
+            loop.nest, numel, loop.self, loop.index, loop.src, loop.self_step);
         GRAFT_CUDA_CHECK_LAUNCH();
         return;
       }
     }
-    const auto slices = make_nest<3>(args.ndim, args.sizes, strides, args.dim);
+    // The CPU's order: dim innermost, one thread per row of that nest.
+    const Nest<3> by_dim = loop.nest.with_innermost(loop.dim);
+    const Nest<3> slices = by_dim.rows();
     const int64_t slice_count = slices.numel();
     scatter_add_serial_kernel<T><<<grid_for(slice_count), kBlockSize>>>(
-        slices, slice_count, args.sizes[args.dim], self, index, src, self_step,
-        args.index.strides[args.dim], args.src.strides[args.dim]);
+        slices, slice_count, by_dim.inner_size(), loop.self, loop.index, loop.src, loop.self_step,
+        by_dim.inner_stride(1), by_dim.inner_stride(2));
     GRAFT_CUDA_CHECK_LAUNCH();
-  });
-}
+  }
+};
 
 }  // namespace
 
-void register_index(KernelTable& table) {
-  constexpr int device = static_cast<int>(kCUDA);
-  table.gather[device] = &gather_launch;
-  table.index_select[device] = &index_select_launch;
-  table.scatter_add[device] = &scatter_add_launch;
-}
+void register_index(KernelTable& table) { register_index_kernels<CudaIndexLoops>(table, kCUDA); }
 
 }  // namespace graft::kernels::cuda

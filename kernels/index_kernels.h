@@ -1,0 +1,223 @@
+// The indexing kernels of every backend, written once: the nests they walk, the test of an
+// index value and its error, and the index column of the kernel table (argument blocks:
+// kernels/index.h).
+//
+// gather and index_select are one loop (GatherLoop), scatter_add another (ScatterAddLoop),
+// each over a Nest: a shape whose positions carry every operand's offset, where the index
+// value, not the position, supplies self's coordinate along `dim` (self's stride there is 0
+// in the nest; self_step is the step per index value). This header builds both loops from
+// the argument blocks, skips empty ones and checks scatter_add's index in a pass before it
+// adds anything, so a failed scatter_add_ leaves its tensor untouched. A backend supplies
+// only the walks, as a type with the static members
+//   template <class I> static void gather(const GatherLoop<I>&);
+//   static void check_index(const IndexBound&, const Nest<1>& index_nest, const int64_t* index);
+//   template <class T> static void scatter_add(const ScatterAddLoop<T>&);
+// (the CPU's rows split across threads in kernels/cpu/index.cpp, CUDA's grid-stride loops in
+// kernels/cuda/index.cu), all called with a non-empty nest.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "graft/core/host_device.h"
+#include "graft/kernels/dispatch.h"
+#include "graft/kernels/index.h"
+
+namespace graft::kernels {
+
+// N operands walked together over `sizes` in row-major order (innermost dim last); operand
+// k steps by strides[k].
+template <int N>
+struct Nest {
+  int ndim = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t strides[N][kMaxDims] = {};
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; ++d) n *= sizes[d];
+    return n;
+  }
+  int64_t inner_size() const { return sizes[ndim - 1]; }
+  int64_t inner_stride(int k) const { return strides[k][ndim - 1]; }
+
+  // offsets[k]: operand k's offset at row-major position `flat`; `coord`, when given,
+  // receives the position's coordinates.
+  GRAFT_HOST_DEVICE void offsets_at(int64_t flat, int64_t (&offsets)[N],
+                                    int64_t* coord = nullptr) const {
+    for (int k = 0; k < N; ++k) offsets[k] = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t q = flat / sizes[d], c = flat - q * sizes[d];
+      if (coord) coord[d] = c;
+      for (int k = 0; k < N; ++k) offsets[k] += c * strides[k][d];
+      flat = q;
+    }
+  }
+
+  // The same elements walked with dim `d` innermost and the others in order.
+  Nest with_innermost(int d) const {
+    Nest moved = *this;
+    for (int e = d; e < ndim; ++e) {
+      const int from = e + 1 < ndim ? e + 1 : d;
+      moved.sizes[e] = sizes[from];
+      for (int k = 0; k < N; ++k) moved.strides[k][e] = strides[k][from];
+    }
+    return moved;
+  }
+
+  // Its rows: the nest of every dim but the innermost.
+  Nest rows() const {
+    Nest outer = *this;
+    --outer.ndim;
+    return outer;
+  }
+
+  // Operand k alone.
+  Nest<1> operand(int k) const {
+    Nest<1> one;
+    one.ndim = ndim;
+    std::copy(sizes, sizes + ndim, one.sizes);
+    std::copy(strides[k], strides[k] + ndim, one.strides[0]);
+    return one;
+  }
+};
+
+template <int N>
+Nest<N> make_nest(int ndim, const int64_t* sizes, const std::array<const int64_t*, N>& strides) {
+  Nest<N> nest;
+  nest.ndim = ndim;
+  std::copy(sizes, sizes + ndim, nest.sizes);
+  for (int k = 0; k < N; ++k) std::copy(strides[k], strides[k] + ndim, nest.strides[k]);
+  return nest;
+}
+
+// `strides` with a 0 at `dim`: self's strides in a nest, where the index value gives that offset.
+inline std::array<int64_t, kMaxDims> without_dim(const int64_t* strides, int dim) {
+  std::array<int64_t, kMaxDims> out{};
+  std::copy(strides, strides + kMaxDims, out.begin());
+  out[dim] = 0;
+  return out;
+}
+
+// One unsigned compare tests both k < 0 and k >= size.
+GRAFT_HOST_DEVICE inline bool out_of_range(int64_t k, int64_t size) {
+  return static_cast<uint64_t>(k) >= static_cast<uint64_t>(size);
+}
+
+// What index values are checked against, and the error for one that fails.
+struct IndexBound {
+  const char* op;
+  int dim;
+  int64_t size;  // self's size along dim: values must lie in [0, size)
+
+  [[noreturn]] void fail(int64_t value) const {
+    detail::fail(op, "(): index ", value, " is out of bounds for dimension ", dim, " with size ",
+                 size);
+  }
+};
+
+// gather and index_select: out[p] = self[p with p[dim] = index[p]] for every position p of
+// `nest`, whose operands are out (0), self (1, stride 0 along dim) and index (2).
+// index_select's 1-D index is broadcast over the other dims (stride 0 there). Index values
+// are checked as they are read: the output is a fresh tensor, so a half-written one on error
+// harms nobody, and a separate checking pass would read the index twice.
+template <class I>
+struct GatherLoop {
+  IndexBound bound;
+  int64_t self_step;
+  Nest<3> nest;
+  DType dtype;  // out's and self's
+  char* out;
+  const char* self;
+  const I* index;  // int64, or int32 for index_select
+};
+
+// scatter_add: self[p with p[dim] = index[p]] += src[p] for every position p of `nest`,
+// whose operands are self (0, stride 0 along dim), index (1) and src (2).
+template <class T>
+struct ScatterAddLoop {
+  int dim;
+  int64_t self_step;
+  Nest<3> nest;
+  T* self;
+  const int64_t* index;
+  const T* src;
+};
+
+// One addition of scatter_add. The sum in the promoted int is cast back: for bool that is a
+// logical or, as PyTorch's CPU scatter_add does.
+template <class T>
+GRAFT_HOST_DEVICE void scatter_add_one(T& dst, T v) {
+  dst = static_cast<T>(dst + v);
+}
+
+// ---- kernels: the loops over the backend's walks
+
+template <class Loops, class I>
+void gather_or_index_select(const char* op, int ndim, int dim, const int64_t* sizes,
+                            int64_t self_dim_size, const StridedOperand& out,
+                            const StridedOperand& self, const I* index,
+                            const int64_t* index_strides) {
+  const auto self_loop = without_dim(self.strides, dim);
+  const GatherLoop<I> loop{
+      {op, dim, self_dim_size},
+      self.strides[dim],
+      make_nest<3>(ndim, sizes, {out.strides, self_loop.data(), index_strides}),
+      out.dtype,
+      out.data,
+      self.data,
+      index};
+  if (loop.nest.numel() > 0) Loops::gather(loop);
+}
+
+template <class Loops>
+void gather_kernel(const GatherArgs& args) {
+  gather_or_index_select<Loops>(
+      "gather", args.ndim, args.dim, args.sizes, args.self_dim_size, args.out, args.self,
+      reinterpret_cast<const int64_t*>(args.index.data), args.index.strides);
+}
+
+template <class Loops>
+void index_select_kernel(const IndexSelectArgs& args) {
+  int64_t index_strides[kMaxDims] = {};  // the 1-D index broadcast over every other dim
+  index_strides[args.dim] = args.index_stride;
+  auto run = [&](const auto* index) {
+    gather_or_index_select<Loops>("index_select", args.ndim, args.dim, args.sizes,
+                                  args.self_dim_size, args.out, args.self, index, index_strides);
+  };
+  if (args.index_dtype == kInt32) {
+    run(static_cast<const int32_t*>(args.index));
+  } else {
+    GRAFT_CHECK(args.index_dtype == kInt64,
+                "index_select(): the kernel takes an int32 or int64 index, got ", args.index_dtype);
+    run(static_cast<const int64_t*>(args.index));
+  }
+}
+
+template <class Loops>
+void scatter_add_kernel(const ScatterAddArgs& args) {
+  const auto* index = reinterpret_cast<const int64_t*>(args.index.data);
+  const auto self_loop = without_dim(args.self.strides, args.dim);
+  const auto nest =
+      make_nest<3>(args.ndim, args.sizes, {self_loop.data(), args.index.strides, args.src.strides});
+  if (nest.numel() == 0) return;
+  Loops::check_index({"scatter_add", args.dim, args.self_dim_size}, nest.operand(1), index);
+  visit_dtype(args.self.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    Loops::scatter_add(ScatterAddLoop<T>{args.dim, args.self.strides[args.dim], nest,
+                                         reinterpret_cast<T*>(args.self.data), index,
+                                         reinterpret_cast<const T*>(args.src.data)});
+  });
+}
+
+// Fills `device`'s column of the table with the loops over `Loops`.
+template <class Loops>
+void register_index_kernels(KernelTable& table, DeviceType device) {
+  const int d = static_cast<int>(device);
+  table.gather[d] = &gather_kernel<Loops>;
+  table.index_select[d] = &index_select_kernel<Loops>;
+  table.scatter_add[d] = &scatter_add_kernel<Loops>;
+}
+
+}  // namespace graft::kernels
