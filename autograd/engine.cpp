@@ -181,14 +181,9 @@ void backward(const TensorList& roots, const TensorList& grad_roots, bool retain
   execute(roots, grad_roots, retain_graph, create_graph, nullptr, false);
 }
 
-TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
-                bool retain_graph, bool create_graph, bool allow_unused) {
-  return execute(outputs, grad_outputs, retain_graph, create_graph, &inputs, allow_unused);
-}
-
-TensorList grad(const TensorList& outputs, const TensorList& inputs, bool retain_graph,
-                bool create_graph, bool allow_unused) {
-  return execute(outputs, {}, retain_graph, create_graph, &inputs, allow_unused);
+TensorList grad(const TensorList& outputs, const TensorList& inputs, const GradOptions& options) {
+  return execute(outputs, options.grad_outputs, options.retain_graph.value_or(options.create_graph),
+                 options.create_graph, &inputs, options.allow_unused);
 }
 
 }  // namespace graft::autograd

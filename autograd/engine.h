@@ -13,6 +13,8 @@
 // record a graph and the gradients can be differentiated again.
 #pragma once
 
+#include <optional>
+
 #include "graft/autograd/node.h"
 
 namespace graft::autograd {
@@ -22,14 +24,27 @@ namespace graft::autograd {
 void backward(const TensorList& roots, const TensorList& grad_roots = {}, bool retain_graph = false,
               bool create_graph = false);
 
+// autograd::grad's options, named at the call site with designated initialisers:
+//   grad({loss}, {w}, {.retain_graph = true, .create_graph = true})
+// One struct rather than trailing bools, so that no `{}` or `true` can bind to the wrong
+// parameter (the fields must be named in this order). Every field has an initialiser, so a
+// call naming only some of them draws no -Wmissing-field-initializers warning.
+struct GradOptions {
+  // The gradient of each output; empty (or an undefined element) means 1 and needs a
+  // one-element output.
+  TensorList grad_outputs{};
+  // Keep the graph's saved tensors for another pass; unset, it follows create_graph, as
+  // PyTorch's retain_graph=None does.
+  std::optional<bool> retain_graph{};
+  // Record the backward pass itself, so the gradients can be differentiated again.
+  bool create_graph = false;
+  // An input the outputs do not depend on gives an undefined Tensor instead of an error.
+  bool allow_unused = false;
+};
+
 // The gradients of `outputs` with respect to `inputs` (tensors that require grad), returned
-// instead of accumulated into grad(). An input the outputs do not depend on is an error
-// unless allow_unused, which gives an undefined Tensor for it.
-TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
-                bool retain_graph = false, bool create_graph = false, bool allow_unused = false);
-// The same with every grad_output implicit (one-element outputs), as in
-// grad({loss}, {w}, /*retain_graph=*/true, /*create_graph=*/true).
-TensorList grad(const TensorList& outputs, const TensorList& inputs, bool retain_graph = false,
-                bool create_graph = false, bool allow_unused = false);
+// instead of accumulated into grad().
+TensorList grad(const TensorList& outputs, const TensorList& inputs,
+                const GradOptions& options = {});
 
 }  // namespace graft::autograd

@@ -62,8 +62,9 @@ bool gradcheck(const Function& fn, const TensorList& inputs, double eps, double 
                          std::vector<double>(static_cast<size_t>(inputs[checked[c]].numel())));
     if (out.requires_grad()) {
       for (int64_t k = 0; k < rows; ++k) {
-        const TensorList grads = grad({out}, wrt, {one_hot(out, k)}, /*retain_graph=*/true,
-                                      /*create_graph=*/false, /*allow_unused=*/true);
+        const TensorList grads =
+            grad({out}, wrt,
+                 {.grad_outputs = {one_hot(out, k)}, .retain_graph = true, .allow_unused = true});
         for (size_t c = 0; c < checked.size(); ++c)
           if (grads[c].defined())
             analytic[c][static_cast<size_t>(k)] = grads[c].to_vector<double>();
@@ -135,8 +136,8 @@ bool gradgradcheck(const Function& fn, const TensorList& inputs, const TensorLis
       for (const Tensor& x : wrt) zeros.push_back(zeros_like(x));
       return zeros;
     }
-    TensorList grads = grad(used_outs, wrt, used_v, /*retain_graph=*/true,
-                            /*create_graph=*/true, /*allow_unused=*/true);
+    TensorList grads =
+        grad(used_outs, wrt, {.grad_outputs = used_v, .create_graph = true, .allow_unused = true});
     for (size_t c = 0; c < grads.size(); ++c)
       if (!grads[c].defined()) grads[c] = zeros_like(wrt[c]);
     return grads;

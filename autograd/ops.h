@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -20,8 +21,10 @@ namespace graft {
 
 // ---- factories (ops_factory.cpp)
 
-// tensor({1.f, 2.f}) infers the dtype from the C++ type (float -> float32, double -> float64,
-// int / int64_t -> int64, bool -> bool, uint8_t -> uint8) unless options give one.
+// tensor({1.5, 2.0}) infers the dtype from the C++ type as libtorch's torch::tensor does
+// (float, double -> the default dtype, float32 unless set_default_dtype changed it; int /
+// int64_t -> int64; bool -> bool; uint8_t -> uint8) unless options give one:
+// tensor({1.5, 2.0}, kFloat64), tensor(std::vector<double>{...}, kFloat64).
 template <class T>
 Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});
 template <class T>
@@ -52,42 +55,15 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
 // ---- elementwise (ops_elementwise.cpp)
 
 #define GRAFT_DECLARE_UNARY_FN(name, ...) Tensor name(const Tensor& x);
-// clang-format off
-GRAFT_DECLARE_UNARY_FN(neg)
-GRAFT_DECLARE_UNARY_FN(abs)
-GRAFT_DECLARE_UNARY_FN(exp)
-GRAFT_DECLARE_UNARY_FN(log)
-GRAFT_DECLARE_UNARY_FN(sqrt)
-GRAFT_DECLARE_UNARY_FN(rsqrt)
-GRAFT_DECLARE_UNARY_FN(sin)
-GRAFT_DECLARE_UNARY_FN(cos)
-GRAFT_DECLARE_UNARY_FN(tanh)
-GRAFT_DECLARE_UNARY_FN(sigmoid)
-GRAFT_DECLARE_UNARY_FN(relu)
-GRAFT_DECLARE_UNARY_FN(gelu)
-GRAFT_DECLARE_UNARY_FN(silu)
-// clang-format on
+GRAFT_UNARY_OPS(GRAFT_DECLARE_UNARY_FN)
 #undef GRAFT_DECLARE_UNARY_FN
 
 #define GRAFT_DECLARE_BINARY_FN(name, ...)       \
   Tensor name(const Tensor& a, const Tensor& b); \
   Tensor name(const Tensor& a, Scalar b);        \
   Tensor name(Scalar a, const Tensor& b);
-// clang-format off
-GRAFT_DECLARE_BINARY_FN(add)
-GRAFT_DECLARE_BINARY_FN(sub)
-GRAFT_DECLARE_BINARY_FN(mul)
-GRAFT_DECLARE_BINARY_FN(div)
-GRAFT_DECLARE_BINARY_FN(pow)
-GRAFT_DECLARE_BINARY_FN(maximum)
-GRAFT_DECLARE_BINARY_FN(minimum)
-GRAFT_DECLARE_BINARY_FN(eq)
-GRAFT_DECLARE_BINARY_FN(ne)
-GRAFT_DECLARE_BINARY_FN(lt)
-GRAFT_DECLARE_BINARY_FN(le)
-GRAFT_DECLARE_BINARY_FN(gt)
-GRAFT_DECLARE_BINARY_FN(ge)
-// clang-format on
+GRAFT_BINARY_OPS(GRAFT_DECLARE_BINARY_FN)
+GRAFT_COMPARISON_OPS(GRAFT_DECLARE_BINARY_FN)
 #undef GRAFT_DECLARE_BINARY_FN
 
 // cond ? a : b, broadcasting all three; cond must be bool.
@@ -100,34 +76,12 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
 // In-place forms write into `self` and keep its dtype: a result dtype that cannot be cast
 // back (float into an int tensor) is an error, and so is writing into a broadcast view.
 #define GRAFT_DECLARE_UNARY_INPLACE_FN(name, ...) const Tensor& name##_(const Tensor& self);
-// clang-format off
-GRAFT_DECLARE_UNARY_INPLACE_FN(neg)
-GRAFT_DECLARE_UNARY_INPLACE_FN(abs)
-GRAFT_DECLARE_UNARY_INPLACE_FN(exp)
-GRAFT_DECLARE_UNARY_INPLACE_FN(log)
-GRAFT_DECLARE_UNARY_INPLACE_FN(sqrt)
-GRAFT_DECLARE_UNARY_INPLACE_FN(rsqrt)
-GRAFT_DECLARE_UNARY_INPLACE_FN(sin)
-GRAFT_DECLARE_UNARY_INPLACE_FN(cos)
-GRAFT_DECLARE_UNARY_INPLACE_FN(tanh)
-GRAFT_DECLARE_UNARY_INPLACE_FN(sigmoid)
-GRAFT_DECLARE_UNARY_INPLACE_FN(relu)
-GRAFT_DECLARE_UNARY_INPLACE_FN(gelu)
-GRAFT_DECLARE_UNARY_INPLACE_FN(silu)
-// clang-format on
+GRAFT_UNARY_OPS(GRAFT_DECLARE_UNARY_INPLACE_FN)
 #undef GRAFT_DECLARE_UNARY_INPLACE_FN
 #define GRAFT_DECLARE_BINARY_INPLACE_FN(name, ...)                \
   const Tensor& name##_(const Tensor& self, const Tensor& other); \
   const Tensor& name##_(const Tensor& self, Scalar other);
-// clang-format off
-GRAFT_DECLARE_BINARY_INPLACE_FN(add)
-GRAFT_DECLARE_BINARY_INPLACE_FN(sub)
-GRAFT_DECLARE_BINARY_INPLACE_FN(mul)
-GRAFT_DECLARE_BINARY_INPLACE_FN(div)
-GRAFT_DECLARE_BINARY_INPLACE_FN(pow)
-GRAFT_DECLARE_BINARY_INPLACE_FN(maximum)
-GRAFT_DECLARE_BINARY_INPLACE_FN(minimum)
-// clang-format on
+GRAFT_BINARY_OPS(GRAFT_DECLARE_BINARY_INPLACE_FN)
 #undef GRAFT_DECLARE_BINARY_INPLACE_FN
 const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min,
                      std::optional<Scalar> max = std::nullopt);
@@ -150,16 +104,26 @@ bool equal(const Tensor& a, const Tensor& b);
 
 // ---- reductions (ops_reduce.cpp); an empty `dims` reduces every dim
 
-Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor prod(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor max(const Tensor& x, const Dims& dims = {}, bool keepdim = false);  // like torch.amax
-Tensor min(const Tensor& x, const Dims& dims = {}, bool keepdim = false);  // like torch.amin
-Tensor logsumexp(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor all(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor any(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
-Tensor var(const Tensor& x, const Dims& dims = {}, bool keepdim = false, int64_t correction = 1);
-Tensor std(const Tensor& x, const Dims& dims = {}, bool keepdim = false, int64_t correction = 1);
+// sum mean prod max min logsumexp all any (core/op_list.h); max and min return the values,
+// like torch.amax / torch.amin.
+#define GRAFT_DECLARE_DIMS_REDUCTION(name) \
+  Tensor name(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+GRAFT_DIMS_REDUCTIONS(GRAFT_DECLARE_DIMS_REDUCTION)
+#undef GRAFT_DECLARE_DIMS_REDUCTION
+// var/std take libtorch's order, (dims, correction, keepdim); correction = 1 is Bessel's
+// (the sample variance), 0 the population variance, as PyTorch.
+Tensor var(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor std(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);
+// Note [var/std take no bool]: a bool third argument does not compile. graft's old order
+// (dims, keepdim, correction) and libtorch's var(x, dim, unbiased, keepdim) both put a bool
+// there; read as a correction it would convert silently (true -> 1, false -> 0) and drop
+// keepdim, so var(x, {1}, true) would change meaning instead of failing. Write the
+// correction as an integer: var(x, {1}, 1, true). A template deduces the bool exactly, so
+// it wins over the conversion to int64_t and the call lands on the deleted overload.
+template <std::same_as<bool> BoolIsNotACorrection, class... Rest>
+Tensor var(const Tensor& x, const Dims& dims, BoolIsNotACorrection, Rest...) = delete;
+template <std::same_as<bool> BoolIsNotACorrection, class... Rest>
+Tensor std(const Tensor& x, const Dims& dims, BoolIsNotACorrection, Rest...) = delete;
 // Over the flattened tensor when dim is nullopt (then keepdim gives all-ones dims).
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);

@@ -128,8 +128,4 @@ const Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, Sca
   return *this;
 }
 
-namespace detail {
-Tensor host_contiguous(const Tensor& t) { return t.cpu().contiguous(); }
-}  // namespace detail
-
 }  // namespace graft

@@ -44,7 +44,7 @@ DType unary_compute_dtype(UnaryOp op, DType dtype) {
   if (op == UnaryOp::name) floating = kernels::floating_only<kernels::Functor>;
   GRAFT_UNARY_OPS(GRAFT_IS_FLOATING)
 #undef GRAFT_IS_FLOATING
-  return floating && !is_floating_point(dtype) ? kDefaultFloat : dtype;
+  return floating && !is_floating_point(dtype) ? get_default_dtype() : dtype;
 }
 
 // ---- derivatives
@@ -169,8 +169,8 @@ Tensor unary(UnaryOp op, const Tensor& x) {
 
 DType binary_dtype(BinaryOp op, Operand a, Operand b) {
   const DType dtype = result_type({a, b});
-  // True division: int / int is float32, as in Python 3 and PyTorch.
-  return op == BinaryOp::div && !is_floating_point(dtype) ? kDefaultFloat : dtype;
+  // True division: int / int is the default dtype (float32), as in Python 3 and PyTorch.
+  return op == BinaryOp::div && !is_floating_point(dtype) ? get_default_dtype() : dtype;
 }
 
 Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {

@@ -4,7 +4,7 @@
 // Factories whose values vary (tensor, arange, linspace) build them on the CPU in a
 // natural compute type and convert with .to(dtype).to(device), so the conversion and the
 // transfer are the copy machinery every other op uses. Default dtypes follow PyTorch:
-// float32 for floating results, int64 for plain integers.
+// get_default_dtype() (float32) for floating results, int64 for plain integers.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -15,9 +15,11 @@ namespace graft {
 
 namespace {
 
-// tensor()'s dtype for values of type T: Python-like, so plain ints become int64.
+// tensor()'s dtype for values of type T, as libtorch's torch::tensor: float and double give
+// the default dtype, plain ints int64, bool and uint8_t their own.
 template <class T>
-constexpr DType inferred_dtype() {
+DType inferred_dtype() {
+  if constexpr (std::is_floating_point_v<T>) return get_default_dtype();
   return std::is_same_v<T, int32_t> ? kInt64 : dtype_of_v<T>;
 }
 
@@ -97,8 +99,9 @@ Tensor zeros(const Shape& shape, TensorOptions options) { return filled(shape, o
 Tensor ones(const Shape& shape, TensorOptions options) { return filled(shape, options, 1); }
 
 Tensor full(const Shape& shape, Scalar value, TensorOptions options) {
-  // Without a dtype the value decides, as in PyTorch: 7 -> int64, true -> bool, 7.0 -> float32.
-  const DType dtype = value.is_floating_point() ? kDefaultFloat : value.dtype();
+  // Without a dtype the value decides, as in PyTorch: 7 -> int64, true -> bool, 7.0 -> the
+  // default dtype.
+  const DType dtype = value.is_floating_point() ? get_default_dtype() : value.dtype();
   return filled(shape, options.dtype(options.dtype_or(dtype)), value);
 }
 
@@ -145,7 +148,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
       return start_d + static_cast<double>(i) * step_d;
     });
   }
-  return values.to(options.dtype_or(integral ? kInt64 : kDefaultFloat)).to(options.device());
+  return values.to(options.dtype_or(integral ? kInt64 : get_default_dtype())).to(options.device());
 }
 
 namespace {
@@ -167,7 +170,7 @@ Tensor linspace_values(T first, T last, int64_t steps) {
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
   GRAFT_CHECK(steps >= 0, "linspace(): number of steps must be non-negative, got ", steps);
-  const DType dtype = options.dtype_or(kDefaultFloat);
+  const DType dtype = options.dtype_or(get_default_dtype());
   // float32 computes in float, float64 in double; integer dtypes in double from truncated
   // endpoints (linspace(0.5, 3.7, 5, kInt64) runs from 0 to 3), all as PyTorch does.
   Tensor values;

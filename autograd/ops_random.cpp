@@ -31,7 +31,7 @@ Tensor random_tensor(const char* op, const Shape& shape, TensorOptions options,
 }
 
 DType floating_dtype(const char* op, TensorOptions options) {
-  const DType dtype = options.dtype_or(kDefaultFloat);
+  const DType dtype = options.dtype_or(get_default_dtype());
   GRAFT_CHECK(is_floating_point(dtype), op, "(): only floating-point dtypes are supported, got ",
               dtype);
   return dtype;

@@ -271,7 +271,7 @@ Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
 // Over no elements it is log(0) = -inf, as PyTorch. d lse / d x_i = exp(x_i - lse), the
 // softmax of the slice.
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
-  const Tensor xf = is_floating_point(x.dtype()) ? x : x.to(kDefaultFloat);
+  const Tensor xf = is_floating_point(x.dtype()) ? x : x.to(get_default_dtype());
   const DimMask mask = reduced_mask("logsumexp", xf, dims);
   Tensor out;
   {
@@ -301,7 +301,7 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 }
 
 // Bessel's correction by default; count <= correction gives NaN.
-Tensor var(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
+Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
   check_floating("var", x.dtype());
   const DimMask mask = reduced_mask("var", x, dims);
   const Tensor out = reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction);
@@ -314,7 +314,7 @@ Tensor var(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) 
 
 // d std = d var / (2 std); a slice of equal values (std 0) gets a zero gradient, as in
 // PyTorch, computed on a safe divisor so no inf or NaN reaches a second derivative.
-Tensor std(const Tensor& x, const Dims& dims, bool keepdim, int64_t correction) {
+Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
   check_floating("std", x.dtype());
   const DimMask mask = reduced_mask("std", x, dims);
   const Tensor out = sqrt(reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction));

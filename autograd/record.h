@@ -33,6 +33,10 @@ namespace graft::autograd {
 // True when grad mode is on and at least one input requires grad.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 
+// Throws "<op>(): has no backward yet; ..." when grad mode is on and an input requires
+// grad, so an op without a backward never cuts the graph silently.
+void check_no_backward_yet(const char* op, std::initializer_list<const Tensor*> inputs);
+
 // The node name of an op: "mul" -> "MulBackward", "as_strided" -> "AsStridedBackward".
 std::string backward_name(const char* op);
 

@@ -1,15 +1,12 @@
 // Tensor's math methods: each one forwards to the free function of the same name.
 #include "graft/autograd/ops.h"
-#include "graft/kernels/dispatch.h"
 
 namespace graft {
 
 #define GRAFT_FORWARD_UNARY(name, ...)                       \
   Tensor Tensor::name() const { return graft::name(*this); } \
   const Tensor& Tensor::name##_() const { return graft::name##_(*this); }
-// clang-format off
 GRAFT_UNARY_OPS(GRAFT_FORWARD_UNARY)
-// clang-format on
 #undef GRAFT_FORWARD_UNARY
 
 #define GRAFT_FORWARD_BINARY(name, ...)                                                \
@@ -19,17 +16,13 @@ GRAFT_UNARY_OPS(GRAFT_FORWARD_UNARY)
     return graft::name##_(*this, other);                                               \
   }                                                                                    \
   const Tensor& Tensor::name##_(Scalar other) const { return graft::name##_(*this, other); }
-// clang-format off
 GRAFT_BINARY_OPS(GRAFT_FORWARD_BINARY)
-// clang-format on
 #undef GRAFT_FORWARD_BINARY
 
 #define GRAFT_FORWARD_COMPARISON(name, ...)                                            \
   Tensor Tensor::name(const Tensor& other) const { return graft::name(*this, other); } \
   Tensor Tensor::name(Scalar other) const { return graft::name(*this, other); }
-// clang-format off
 GRAFT_COMPARISON_OPS(GRAFT_FORWARD_COMPARISON)
-// clang-format on
 #undef GRAFT_FORWARD_COMPARISON
 
 #define GRAFT_FORWARD_REDUCTION(name)                         \
@@ -37,25 +30,16 @@ GRAFT_COMPARISON_OPS(GRAFT_FORWARD_COMPARISON)
   Tensor Tensor::name(const Dims& dims, bool keepdim) const { \
     return graft::name(*this, dims, keepdim);                 \
   }
-// clang-format off
-GRAFT_FORWARD_REDUCTION(sum)
-GRAFT_FORWARD_REDUCTION(mean)
-GRAFT_FORWARD_REDUCTION(prod)
-GRAFT_FORWARD_REDUCTION(max)
-GRAFT_FORWARD_REDUCTION(min)
-GRAFT_FORWARD_REDUCTION(logsumexp)
-GRAFT_FORWARD_REDUCTION(all)
-GRAFT_FORWARD_REDUCTION(any)
-// clang-format on
+GRAFT_DIMS_REDUCTIONS(GRAFT_FORWARD_REDUCTION)
 #undef GRAFT_FORWARD_REDUCTION
 
-Tensor Tensor::var(int64_t correction) const { return graft::var(*this, {}, false, correction); }
-Tensor Tensor::var(const Dims& dims, bool keepdim, int64_t correction) const {
-  return graft::var(*this, dims, keepdim, correction);
+Tensor Tensor::var() const { return graft::var(*this); }
+Tensor Tensor::var(const Dims& dims, int64_t correction, bool keepdim) const {
+  return graft::var(*this, dims, correction, keepdim);
 }
-Tensor Tensor::std(int64_t correction) const { return graft::std(*this, {}, false, correction); }
-Tensor Tensor::std(const Dims& dims, bool keepdim, int64_t correction) const {
-  return graft::std(*this, dims, keepdim, correction);
+Tensor Tensor::std() const { return graft::std(*this); }
+Tensor Tensor::std(const Dims& dims, int64_t correction, bool keepdim) const {
+  return graft::std(*this, dims, correction, keepdim);
 }
 Tensor Tensor::argmax() const { return graft::argmax(*this); }
 Tensor Tensor::argmax(int64_t dim, bool keepdim) const {

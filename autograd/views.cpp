@@ -1,5 +1,5 @@
-// Views under autograd; see views.h. finish_view (declared in core/tensor.h) is where every
-// view op of core/tensor_views.cpp hands its result over.
+// Views under autograd; see views.h. finish_view (installed as core's hook, core/hooks.h)
+// is where every view op of core/tensor_views.cpp hands its result over.
 #include "graft/autograd/views.h"
 
 #include "graft/autograd/ops.h"

@@ -25,6 +25,11 @@
 
 namespace graft::autograd {
 
+// Gives `view`, just made from `self` by the view op `op`, its autograd side: remembers its
+// base, and records "<Op>Backward" running `backward` when self requires grad. Every view
+// op of core/tensor_views.cpp reaches it through core's hook (core/hooks.h).
+Tensor finish_view(const char* op, const Tensor& self, const Tensor& view, ViewBackward backward);
+
 // What `t` remembers as a view; null when it is not one (detach() gives no view).
 const ViewInfo* view_info(const Tensor& t);
 

@@ -1,13 +1,39 @@
-# The CUDA backend (kernels/cuda/): built when GRAFT_CUDA is ON, or AUTO and nvcc is found.
-# Without it, kernels/no_cuda/ supplies graft::cuda's answers for a machine with no backend.
+# The CUDA backend (kernels/cuda/). GRAFT_CUDA=ON builds it (for CMAKE_CUDA_ARCHITECTURES,
+# default: the visible GPU's, else every architecture CUDA 13 targets); AUTO builds it only
+# when nvcc is found *and* a GPU is visible, for that GPU alone, so that a newcomer without
+# a GPU does not wait a quarter of an hour for kernels nothing can run (five architectures
+# took about 17 minutes of a fresh `scripts/run.sh` on 2 cores); OFF skips it. Without it,
+# kernels/no_cuda/ supplies graft::cuda's answers for a machine with no backend.
 include(CheckLanguage)
+
+# The compute capability of the first visible GPU as CMake spells it ("90"), or empty.
+function(graft_visible_gpu_architecture out)
+  set(arch "")
+  find_program(GRAFT_NVIDIA_SMI nvidia-smi)
+  if(GRAFT_NVIDIA_SMI)
+    execute_process(COMMAND ${GRAFT_NVIDIA_SMI} --query-gpu=compute_cap --format=csv,noheader
+                    OUTPUT_VARIABLE caps RESULT_VARIABLE failed ERROR_QUIET
+                    OUTPUT_STRIP_TRAILING_WHITESPACE TIMEOUT 20)
+    if(NOT failed AND caps MATCHES "^([0-9]+)\\.([0-9]+)")
+      set(arch "${CMAKE_MATCH_1}${CMAKE_MATCH_2}")
+    endif()
+  endif()
+  set(${out} "${arch}" PARENT_SCOPE)
+endfunction()
+
 set(GRAFT_HAS_CUDA OFF)
 if(GRAFT_CUDA STREQUAL "ON" OR GRAFT_CUDA STREQUAL "AUTO")
   check_language(CUDA)
-  if(CMAKE_CUDA_COMPILER)
+  graft_visible_gpu_architecture(graft_gpu_arch)
+  if(NOT CMAKE_CUDA_COMPILER)
+    if(GRAFT_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "GRAFT_CUDA=ON but no CUDA compiler (nvcc) was found")
+    endif()
+  elseif(GRAFT_CUDA STREQUAL "ON" OR graft_gpu_arch)
     set(GRAFT_HAS_CUDA ON)
-  elseif(GRAFT_CUDA STREQUAL "ON")
-    message(FATAL_ERROR "GRAFT_CUDA=ON but no CUDA compiler (nvcc) was found")
+  else()
+    message(STATUS "graft: nvcc found but no GPU visible (nvidia-smi): skipping the CUDA "
+                   "backend; -DGRAFT_CUDA=ON builds it anyway")
   endif()
 endif()
 message(STATUS "graft: CUDA backend ${GRAFT_HAS_CUDA}")
@@ -15,8 +41,13 @@ message(STATUS "graft: CUDA backend ${GRAFT_HAS_CUDA}")
 if(GRAFT_HAS_CUDA)
   # CUDA 13 targets sm_75 and newer; `native` would need a visible GPU, which CI lacks.
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    set(CMAKE_CUDA_ARCHITECTURES 75 80 86 89 90)
+    if(graft_gpu_arch)
+      set(CMAKE_CUDA_ARCHITECTURES ${graft_gpu_arch})
+    else()
+      set(CMAKE_CUDA_ARCHITECTURES 75 80 86 89 90)
+    endif()
   endif()
+  message(STATUS "graft: CUDA architectures ${CMAKE_CUDA_ARCHITECTURES}")
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
   # CMake 3.25 knows nvcc's dialect flags only up to C++17, and would otherwise derive a
@@ -39,6 +70,8 @@ function(graft_add_cuda_backend target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter>
     $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${GRAFT_WARNINGS_AS_ERRORS}>>:-Werror=all-warnings>)
+  # PUBLIC: kernels/dispatch.h tests it. The CUDA libraries are PRIVATE: no header of graft
+  # includes CUDA's, so only the link needs them.
   target_compile_definitions(${target} PUBLIC GRAFT_HAS_CUDA)
-  target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas)
+  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas)
 endfunction()

@@ -2,7 +2,7 @@
 //
 // The CPU allocator returns 64-byte aligned blocks (a cache line, and enough for any SIMD
 // load). Other device types get theirs from their backend (the CUDA backend's caching
-// allocator lives in kernels/cuda/) through backend_allocator().
+// allocator lives in kernels/cuda/) through the kernel layer's hook (core/hooks.h).
 #pragma once
 
 #include <cstddef>
@@ -25,10 +25,5 @@ Allocator& cpu_allocator();
 
 // The allocator for `device`; a graft::Error naming the device when this build has none.
 Allocator& allocator_for(Device device);
-
-// The allocator of a device backend, or nullptr. Defined by the kernel layer (kernels/
-// dispatch.cpp), which knows the backends built into this library; core/ only declares it,
-// so no header of core/ depends on a backend.
-Allocator* backend_allocator(DeviceType type);
 
 }  // namespace graft

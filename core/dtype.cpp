@@ -2,6 +2,7 @@
 #include "graft/core/dtype.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace graft {
 
@@ -26,6 +27,21 @@ const char* dtype_name(DType dtype) {
 std::ostream& operator<<(std::ostream& out, DType dtype) { return out << dtype_name(dtype); }
 
 namespace {
+// Relaxed is enough: the value is the whole state, read and written in one piece.
+std::atomic<DType> default_dtype_setting{kFloat32};
+}  // namespace
+
+DType get_default_dtype() { return default_dtype_setting.load(std::memory_order_relaxed); }
+
+void set_default_dtype(DType dtype) {
+  GRAFT_CHECK(is_floating_point(dtype),
+              "set_default_dtype(): only floating-point types are supported as the default type, "
+              "got ",
+              dtype);
+  default_dtype_setting.store(dtype, std::memory_order_relaxed);
+}
+
+namespace {
 
 enum class Category : uint8_t { kBool, kInteger, kFloating };
 
@@ -42,9 +58,9 @@ DType default_dtype(Category c) {
     case Category::kInteger:
       return kInt64;
     case Category::kFloating:
-      return kDefaultFloat;
+      return get_default_dtype();
   }
-  return kDefaultFloat;
+  return get_default_dtype();
 }
 
 }  // namespace

@@ -23,8 +23,14 @@ inline constexpr DType kFloat32 = DType::kFloat32;
 inline constexpr DType kFloat64 = DType::kFloat64;
 inline constexpr int kNumDTypes = 6;
 
-// The dtype a floating-point result takes when nothing else decides (PyTorch's default).
-inline constexpr DType kDefaultFloat = kFloat32;
+// The default dtype: what a floating-point result takes when nothing else decides, as
+// PyTorch's torch.get_default_dtype(). Factories without a dtype (empty, zeros, rand, full
+// with a floating value, ...), tensor() from float or double values, the float that
+// integers become in true division, exp and the other float-only ops, and a floating C++
+// number meeting an integer tensor all take it. float32 unless set_default_dtype changes
+// it; the setting is process-wide (an atomic), and only floating dtypes are accepted.
+DType get_default_dtype();
+void set_default_dtype(DType dtype);
 
 const char* dtype_name(DType dtype);  // "float32", ...
 std::ostream& operator<<(std::ostream& out, DType dtype);

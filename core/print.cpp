@@ -204,11 +204,11 @@ std::string repr(const Tensor& t) {
   if (t.numel() == 0) {
     // No values to show the dtype or the shape, so the suffixes say them.
     if (t.dim() != 1) suffixes.push_back("size=" + t.shape().str());
-    if (t.dtype() != kDefaultFloat)
+    if (t.dtype() != get_default_dtype())
       suffixes.push_back(std::string("dtype=") + dtype_name(t.dtype()));
     body = "[]";
   } else {
-    if (t.dtype() != kDefaultFloat && t.dtype() != kInt64 && t.dtype() != kBool)
+    if (t.dtype() != get_default_dtype() && t.dtype() != kInt64 && t.dtype() != kBool)
       suffixes.push_back(std::string("dtype=") + dtype_name(t.dtype()));
     const Tensor host = detail::host_contiguous(t);
     const Shape strides = contiguous_strides(host.shape());

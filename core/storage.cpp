@@ -3,12 +3,14 @@
 
 #include "graft/core/allocator.h"
 #include "graft/core/error.h"
+#include "graft/core/hooks.h"
 
 namespace graft {
 
 Allocator& allocator_for(Device device) {
   if (device.is_cpu()) return cpu_allocator();
-  Allocator* allocator = backend_allocator(device.type());
+  // Only the kernel layer knows which backends this library was built with.
+  Allocator* allocator = hooks::kernels().backend_allocator(device.type());
   GRAFT_CHECK(allocator != nullptr, "cannot allocate memory on ", device,
               ": this build of graft has no CUDA support (configure with -DGRAFT_CUDA=ON on a "
               "machine with the CUDA toolkit)");

@@ -2,6 +2,8 @@
 // in tensor_views.cpp.
 #include "graft/core/tensor.h"
 
+#include "graft/core/hooks.h"
+
 namespace graft {
 
 TensorImpl& Tensor::impl() const {
@@ -40,6 +42,13 @@ void check_data_ptr_dtype(const Tensor& t, DType requested) {
               t.dtype(), "; use data_ptr<T>() with the matching T, or convert with .to(", requested,
               ") first");
 }
+
+// The copy goes through the op layer (core/hooks.h): a CUDA tensor comes back by the
+// backend's transfer, a strided one by the copy kernel.
+Tensor host_contiguous(const Tensor& t) {
+  const hooks::AutogradHooks& ops = hooks::autograd();
+  return ops.contiguous(ops.to(t, Device::cpu()));
+}
 }  // namespace detail
 
 // ---- kernel-free factories
@@ -48,7 +57,7 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   for (int64_t s : shape)
     GRAFT_CHECK(s >= 0, "empty(): trying to create a tensor with negative dimension ", s, ": ",
                 shape);
-  const DType dtype = options.dtype_or(kDefaultFloat);
+  const DType dtype = options.dtype_or(get_default_dtype());
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = Storage::allocate(shape.numel() * element_size(dtype), options.device());
   impl->shape = shape;
@@ -71,7 +80,7 @@ Tensor wrap_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
   GRAFT_CHECK(data != nullptr || shape.numel() == 0, "from_blob(): data is a null pointer");
   GRAFT_CHECK(shape.size() == strides.size(), "from_blob(): shape ", shape, " and strides ",
               strides, " must have the same length");
-  const DType dtype = options.dtype_or(kDefaultFloat);
+  const DType dtype = options.dtype_or(get_default_dtype());
   // The storage spans every element the strides can reach (all strides >= 0 here).
   int64_t extent = shape.numel() == 0 ? 0 : 1;
   for (int64_t i = 0; i < shape.size(); ++i) {

@@ -10,6 +10,7 @@
 // the free functions of the op layer (autograd/ops.h), which dispatch to the kernels.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -20,6 +21,7 @@
 
 #include "graft/core/device.h"
 #include "graft/core/dtype.h"
+#include "graft/core/op_list.h"
 #include "graft/core/scalar.h"
 #include "graft/core/shape.h"
 #include "graft/core/storage.h"
@@ -34,16 +36,9 @@ class Tensor;
 namespace autograd {
 struct AutogradMeta;
 class Node;
-// Throws "<op>(): has no backward yet; ..." when grad mode is on and an input requires
-// grad, so an op without a backward never cuts the graph silently (autograd/record.cpp).
-void check_no_backward_yet(const char* op, std::initializer_list<const Tensor*> inputs);
-// A view op's backward: the gradient of its input from the gradient of the view.
+// A view op's backward: the gradient of its input from the gradient of the view
+// (core/tensor_views.cpp writes each one beside its op; core/hooks.h hands it to autograd).
 using ViewBackward = std::function<Tensor(const Tensor& grad)>;
-// Gives `view`, just made from `self` by the view op `op`, its autograd side
-// (autograd/views.cpp): it remembers the tensor whose memory it shows, so an in-place write
-// through it reaches that tensor's graph, and when self requires grad it records
-// "<Op>Backward" running `backward` (core/tensor_views.cpp writes each one beside its op).
-Tensor finish_view(const char* op, const Tensor& self, const Tensor& view, ViewBackward backward);
 }  // namespace autograd
 
 // Dims lists the dims a reduction or permute works on; negative dims count from the end.
@@ -151,53 +146,24 @@ class Tensor {
   const Tensor& index_put_(std::initializer_list<TensorIndex> indices, Scalar value) const;
 
   // ---- math (forwards to autograd/ops.h; see there for semantics)
-#define GRAFT_DECLARE_UNARY(name) \
-  Tensor name() const;            \
+#define GRAFT_DECLARE_UNARY(name, ...) \
+  Tensor name() const;                 \
   const Tensor& name##_() const;
-  // clang-format off
-  GRAFT_DECLARE_UNARY(neg)
-  GRAFT_DECLARE_UNARY(abs)
-  GRAFT_DECLARE_UNARY(exp)
-  GRAFT_DECLARE_UNARY(log)
-  GRAFT_DECLARE_UNARY(sqrt)
-  GRAFT_DECLARE_UNARY(rsqrt)
-  GRAFT_DECLARE_UNARY(sin)
-  GRAFT_DECLARE_UNARY(cos)
-  GRAFT_DECLARE_UNARY(tanh)
-  GRAFT_DECLARE_UNARY(sigmoid)
-  GRAFT_DECLARE_UNARY(relu)
-  GRAFT_DECLARE_UNARY(gelu)
-  GRAFT_DECLARE_UNARY(silu)
-  // clang-format on
+  GRAFT_UNARY_OPS(GRAFT_DECLARE_UNARY)
 #undef GRAFT_DECLARE_UNARY
 
-#define GRAFT_DECLARE_BINARY(name)                  \
+#define GRAFT_DECLARE_BINARY(name, ...)             \
   Tensor name(const Tensor& other) const;           \
   Tensor name(Scalar other) const;                  \
   const Tensor& name##_(const Tensor& other) const; \
   const Tensor& name##_(Scalar other) const;
-  // clang-format off
-  GRAFT_DECLARE_BINARY(add)
-  GRAFT_DECLARE_BINARY(sub)
-  GRAFT_DECLARE_BINARY(mul)
-  GRAFT_DECLARE_BINARY(div)
-  GRAFT_DECLARE_BINARY(pow)
-  GRAFT_DECLARE_BINARY(maximum)
-  GRAFT_DECLARE_BINARY(minimum)
-  // clang-format on
+  GRAFT_BINARY_OPS(GRAFT_DECLARE_BINARY)
 #undef GRAFT_DECLARE_BINARY
 
-#define GRAFT_DECLARE_COMPARISON(name)    \
-  Tensor name(const Tensor& other) const; \
+#define GRAFT_DECLARE_COMPARISON(name, ...) \
+  Tensor name(const Tensor& other) const;   \
   Tensor name(Scalar other) const;
-  // clang-format off
-  GRAFT_DECLARE_COMPARISON(eq)
-  GRAFT_DECLARE_COMPARISON(ne)
-  GRAFT_DECLARE_COMPARISON(lt)
-  GRAFT_DECLARE_COMPARISON(le)
-  GRAFT_DECLARE_COMPARISON(gt)
-  GRAFT_DECLARE_COMPARISON(ge)
-  // clang-format on
+  GRAFT_COMPARISON_OPS(GRAFT_DECLARE_COMPARISON)
 #undef GRAFT_DECLARE_COMPARISON
 
   Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
@@ -209,22 +175,29 @@ class Tensor {
 #define GRAFT_DECLARE_REDUCTION(name) \
   Tensor name() const;                \
   Tensor name(const Dims& dims, bool keepdim = false) const;
-  // clang-format off
-  GRAFT_DECLARE_REDUCTION(sum)
-  GRAFT_DECLARE_REDUCTION(mean)
-  GRAFT_DECLARE_REDUCTION(prod)
-  GRAFT_DECLARE_REDUCTION(max)
-  GRAFT_DECLARE_REDUCTION(min)
-  GRAFT_DECLARE_REDUCTION(logsumexp)
-  GRAFT_DECLARE_REDUCTION(all)
-  GRAFT_DECLARE_REDUCTION(any)
-  // clang-format on
+  GRAFT_DIMS_REDUCTIONS(GRAFT_DECLARE_REDUCTION)
 #undef GRAFT_DECLARE_REDUCTION
-  // var/std use Bessel's correction by default (correction = 1), as PyTorch does.
-  Tensor var(int64_t correction = 1) const;
-  Tensor var(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;
-  Tensor std(int64_t correction = 1) const;
-  Tensor std(const Dims& dims, bool keepdim = false, int64_t correction = 1) const;
+  // var/std in libtorch's order, (dims, correction, keepdim), Bessel's correction (1) by
+  // default as PyTorch. t.var(0) is the population variance of every element; the
+  // correction-only form is a template so that t.var({1}) cannot bind to it (a braced list
+  // deduces nothing) and means dims {1}. A bool after dims does not compile: Note [var/std
+  // take no bool] in autograd/ops.h.
+  Tensor var() const;
+  template <std::integral Correction>
+  Tensor var(Correction correction) const {
+    return var(Dims{}, static_cast<int64_t>(correction));
+  }
+  Tensor var(const Dims& dims, int64_t correction = 1, bool keepdim = false) const;
+  template <std::same_as<bool> BoolIsNotACorrection, class... Rest>
+  Tensor var(const Dims& dims, BoolIsNotACorrection, Rest...) const = delete;
+  Tensor std() const;
+  template <std::integral Correction>
+  Tensor std(Correction correction) const {
+    return std(Dims{}, static_cast<int64_t>(correction));
+  }
+  Tensor std(const Dims& dims, int64_t correction = 1, bool keepdim = false) const;
+  template <std::same_as<bool> BoolIsNotACorrection, class... Rest>
+  Tensor std(const Dims& dims, BoolIsNotACorrection, Rest...) const = delete;
   // Index of the extreme element of the flattened tensor, or along one dim (int64).
   Tensor argmax() const;
   Tensor argmax(int64_t dim, bool keepdim = false) const;

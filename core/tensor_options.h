@@ -29,8 +29,8 @@ class TensorOptions {
     return o;
   }
 
-  // The dtype, or `fallback` when none was given (factories pick float32, arange picks by
-  // its arguments, tensor() by its values).
+  // The dtype, or `fallback` when none was given (factories pick get_default_dtype(),
+  // arange picks by its arguments, tensor() by its values).
   DType dtype_or(DType fallback) const { return dtype_.value_or(fallback); }
   bool has_dtype() const { return dtype_.has_value(); }
   Device device() const { return device_.value_or(Device::cpu()); }

@@ -2,19 +2,21 @@
 // backward of each, written beside it.
 //
 // A view copies nothing; when a view is impossible the error says so and names the way out
-// (reshape, contiguous). Every view hands its result to autograd::finish_view
-// (autograd/views.cpp), which remembers the tensor whose memory it shows (so in-place writes
-// through the view reach that tensor's graph) and, when the input requires grad, records
-// the backward given here. A view's gradient is the inverse movement (permute back, reshape
-// back) or, for a view that picks some of its input's elements (narrow, select, a slice, a
-// diagonal), zeros of the input's shape with the gradient written into the same view of
-// them. The formulas use Tensor methods only (core cannot see the op layer), so they are
-// differentiable themselves and create_graph works through views.
+// (reshape, contiguous). Every view hands its result to autograd's finish_view (through
+// core's hook, core/hooks.h), which remembers the tensor whose memory it shows (so in-place
+// writes through the view reach that tensor's graph) and, when the input requires grad,
+// records the backward given here. A view's gradient is the inverse movement (permute back,
+// reshape back) or, for a view that picks some of its input's elements (narrow, select, a
+// slice, a diagonal), zeros of the input's shape with the gradient written into the same
+// view of them. The formulas use views and the op layer's calls in core's hook table (core
+// cannot link the op layer), so they are differentiable themselves and create_graph works
+// through views.
 #include <algorithm>
 #include <functional>
 #include <utility>
 #include <vector>
 
+#include "graft/core/hooks.h"
 #include "graft/core/tensor.h"
 
 namespace graft {
@@ -36,9 +38,10 @@ Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int6
 template <class Backward>
 Tensor finish(const char* op, const Tensor& self, const Shape& shape, const Shape& strides,
               int64_t offset, Backward backward) {
-  return autograd::finish_view(
+  const hooks::AutogradHooks& autograd_hooks = hooks::autograd();
+  return autograd_hooks.finish_view(
       op, self, make_view(self, shape, strides, offset),
-      self.requires_grad() ? autograd::ViewBackward(std::move(backward)) : nullptr);
+      autograd_hooks.requires_grad(self) ? autograd::ViewBackward(std::move(backward)) : nullptr);
 }
 
 // The gradient of a view that picks elements of an input of `shape`: zeros with `g` written
@@ -47,9 +50,10 @@ Tensor finish(const char* op, const Tensor& self, const Shape& shape, const Shap
 // zeros), so this formula is differentiable too.
 Tensor into_zeros(const Shape& shape, const Tensor& g,
                   const std::function<Tensor(const Tensor&)>& pick) {
+  const hooks::AutogradHooks& ops = hooks::autograd();
   const Tensor grad = empty(shape, TensorOptions(g.dtype()).device(g.device()));
-  grad.zero_();
-  pick(grad).copy_(g);
+  ops.fill_(grad, 0);
+  ops.copy_(pick(grad), g);
   return grad;
 }
 
@@ -143,7 +147,7 @@ Tensor Tensor::view(const Shape& shape) const {
 Tensor Tensor::reshape(const Shape& shape) const {
   const Shape sizes = infer_size(shape, numel(), "reshape");
   if (view_strides(this->shape(), this->strides(), sizes)) return view(sizes);
-  return contiguous().view(sizes);
+  return hooks::autograd().contiguous(*this).view(sizes);
 }
 
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
@@ -384,7 +388,7 @@ Tensor storage_positions(const Shape& shape, const Shape& strides, int64_t offse
     out[i] = at;
     for (int64_t d = shape.size() - 1; d >= 0 && ++index[d] == shape[d]; --d) index[d] = 0;
   }
-  return positions.to(device);
+  return hooks::autograd().to(positions, device);
 }
 
 // True when two elements of the geometry may share a storage position (an expanded dim,
@@ -424,24 +428,25 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
       "as_strided", *this, shape, strides, offset,
       [in = this->shape(), in_strides = this->strides(), in_offset = storage_offset(), shape,
        strides, offset](const Tensor& g) {
+        const hooks::AutogradHooks& ops = hooks::autograd();
         // Positions counted from the lowest one either geometry reaches.
         const int64_t low = std::min(in_offset, offset);
         const int64_t positions =
             std::max(reach(in, in_strides, in_offset), reach(shape, strides, offset)) - low;
         auto zeros = [&] {
           const Tensor z = empty({positions}, TensorOptions(g.dtype()).device(g.device()));
-          z.zero_();
+          ops.fill_(z, 0);
           return z;
         };
         const Tensor read =
             storage_positions(shape, strides, offset - low, g.device()).reshape({-1});
         const Tensor own =
             storage_positions(in, in_strides, in_offset - low, g.device()).reshape({-1});
-        Tensor grad = zeros().scatter_add(0, read, g.reshape({-1})).gather(0, own);
+        Tensor grad = ops.gather(ops.scatter_add(zeros(), 0, read, g.reshape({-1})), 0, own);
         if (may_overlap(in, in_strides)) {
           const Tensor ones = empty(own.shape(), TensorOptions(g.dtype()).device(g.device()));
-          ones.fill_(1);
-          grad = grad.div(zeros().scatter_add(0, own, ones).gather(0, own));
+          ops.fill_(ones, 1);
+          grad = ops.div(grad, ops.gather(ops.scatter_add(zeros(), 0, own, ones), 0, own));
         }
         return grad.reshape(in);
       });

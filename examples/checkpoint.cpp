@@ -8,7 +8,7 @@
 #include <system_error>
 
 #include "graft/core/error.h"
-#include "graft/data/safetensors.h"
+#include "graft/io/safetensors.h"
 
 namespace graft::examples {
 namespace {

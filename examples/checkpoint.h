@@ -19,7 +19,7 @@
 #include <filesystem>
 #include <string>
 
-#include "graft/data/state_dict.h"
+#include "graft/io/state_dict.h"
 
 namespace graft::examples {
 

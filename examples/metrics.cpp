@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "graft/core/error.h"
-#include "graft/data/file_io.h"
+#include "graft/io/file_io.h"
 
 namespace graft::examples {
 namespace {

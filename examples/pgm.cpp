@@ -8,7 +8,7 @@
 #include <iterator>
 #include <string>
 
-#include "graft/data/file_io.h"
+#include "graft/io/file_io.h"
 
 namespace graft::examples {
 namespace {

@@ -35,9 +35,3 @@ const KernelTable& kernel_table() {
 }
 
 }  // namespace graft::kernels
-
-namespace graft {
-Allocator* backend_allocator(DeviceType type) {
-  return kernels::kernel_table().allocator[static_cast<int>(type)];
-}
-}  // namespace graft

@@ -7,71 +7,16 @@
 // called when the table is first used: explicit calls rather than static initialisers,
 // which a static library would silently drop.
 //
-// The op lists below are X-macros: X(name, Functor). Each list generates an enum, the
-// table rows, each backend's registrations and the Tensor methods, so an elementwise op
-// is declared exactly once.
+// The op lists (core/op_list.h) are X-macros: here they generate the enums and the
+// table's rows; elsewhere the registrations, the free functions and the Tensor methods.
 #pragma once
 
 #include "graft/core/allocator.h"
 #include "graft/core/device.h"
 #include "graft/core/error.h"
+#include "graft/core/op_list.h"
 #include "graft/core/scalar.h"
 #include "graft/kernels/strided_index.h"
-
-// Unary ops keep the input dtype (integers are promoted first for kFloatingOnly functors).
-// clang-format off
-#define GRAFT_UNARY_OPS(X) \
-  X(neg, NegOp) \
-  X(abs, AbsOp) \
-  X(exp, ExpOp) \
-  X(log, LogOp) \
-  X(sqrt, SqrtOp) \
-  X(rsqrt, RsqrtOp) \
-  X(sin, SinOp) \
-  X(cos, CosOp) \
-  X(tanh, TanhOp) \
-  X(sigmoid, SigmoidOp) \
-  X(relu, ReluOp) \
-  X(gelu, GeluOp) \
-  X(silu, SiluOp)
-// clang-format on
-
-// Binary ops compute in the promoted dtype and return it.
-// clang-format off
-#define GRAFT_BINARY_OPS(X) \
-  X(add, AddOp) \
-  X(sub, SubOp) \
-  X(mul, MulOp) \
-  X(div, DivOp) \
-  X(pow, PowOp) \
-  X(maximum, MaximumOp) \
-  X(minimum, MinimumOp)
-// clang-format on
-
-// Comparisons compute in the promoted dtype and return bool.
-// clang-format off
-#define GRAFT_COMPARISON_OPS(X) \
-  X(eq, EqOp) \
-  X(ne, NeOp) \
-  X(lt, LtOp) \
-  X(le, LeOp) \
-  X(gt, GtOp) \
-  X(ge, GeOp)
-// clang-format on
-
-// Reductions with a kernel of their own (mean, std and logsumexp compose these).
-// clang-format off
-#define GRAFT_REDUCE_OPS(X) \
-  X(sum) \
-  X(prod) \
-  X(max) \
-  X(min) \
-  X(argmax) \
-  X(argmin) \
-  X(all) \
-  X(any) \
-  X(var)
-// clang-format on
 
 namespace graft::kernels {
 

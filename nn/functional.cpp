@@ -99,7 +99,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                 "shape ",
                 x.shape(), "; use a batch of at least 2 or call eval()");
     mean = x.mean(dims, true);
-    var = x.var(dims, true, /*correction=*/0);
+    var = x.var(dims, /*correction=*/0, /*keepdim=*/true);
     if (training && running_mean.defined()) {
       NoGradGuard no_grad;
       const double m = momentum ? *momentum : 1.0 / static_cast<double>(num_batches_tracked);
@@ -134,7 +134,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   Dims dims;
   for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
   const Tensor mean = x.mean(dims, true);
-  const Tensor var = x.var(dims, true, /*correction=*/0);
+  const Tensor var = x.var(dims, /*correction=*/0, /*keepdim=*/true);
   Tensor y = (x - mean) * rsqrt(var + eps);
   if (weight.defined()) y = y * weight;
   if (bias.defined()) y = y + bias;

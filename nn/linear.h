@@ -2,7 +2,8 @@
 //
 // Initialisation is PyTorch's: Linear's weight kaiming_uniform(a = sqrt(5)), i.e.
 // U(-1/sqrt(in), 1/sqrt(in)), and its bias U(-1/sqrt(in), 1/sqrt(in)); Embedding's weight
-// N(0, 1) with the padding row zeroed. Parameters are float32 on the CPU; to() moves them.
+// N(0, 1) with the padding row zeroed. Parameters are created in the default dtype (float32
+// unless set_default_dtype changed it) on the CPU; to() moves them.
 #pragma once
 
 #include <optional>

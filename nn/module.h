@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "graft/core/tensor.h"
-#include "graft/data/state_dict.h"
+#include "graft/io/state_dict.h"
 
 namespace graft::nn {
 

@@ -30,7 +30,7 @@ Tensor clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   std::vector<Tensor> grads;
   for (const Tensor& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return zeros({}, kFloat32);
+  if (grads.empty()) return zeros({});  // 0 in the default dtype, as torch.tensor(0.0)
   const DType dtype = grads.front().dtype();
   const Device device = grads.front().device();
   for (const Tensor& g : grads)

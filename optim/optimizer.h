@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "graft/core/tensor.h"
-#include "graft/data/state_dict.h"
+#include "graft/io/state_dict.h"
 #include "graft/kernels/optim.h"
 #include "graft/optim/fused_update.h"
 

@@ -297,23 +297,20 @@ TEST(AutogradEngine, ScalarOutputNeedsNoGradient) {
 TEST(AutogradEngine, GradReturnsGradientsWithoutTouchingLeaves) {
   g::Tensor x = leaf({2}, 1), w = leaf({2}, 2);
   const g::Tensor y = x * w;
-  const auto grads = g::autograd::grad({y}, {x}, {g::ones_like(y)});
+  const auto grads = g::autograd::grad({y}, {x}, {.grad_outputs = {g::ones_like(y)}});
   expect_values(grads[0], values(w));
   EXPECT_FALSE(x.grad().defined());
   EXPECT_FALSE(w.grad().defined());
   g::Tensor unused = leaf({2}, 3);
-  EXPECT_THAT(error_message([&] { g::autograd::grad({x * w}, {unused}, {g::ones_like(x)}); }),
+  EXPECT_THAT(error_message([&] { g::autograd::grad({(x * w).sum()}, {unused}); }),
               HasSubstr("appears to not have been used in the graph"));
-  const auto none = g::autograd::grad({x * w}, {unused}, {g::ones_like(x)}, false, false,
-                                      /*allow_unused=*/true);
-  EXPECT_FALSE(none[0].defined());
 }
 
 TEST(AutogradEngine, GradWithRespectToAnIntermediateTensor) {
   g::Tensor x = leaf({2});
   const g::Tensor h = x * 3;
   const g::Tensor y = h * h;  // dy/dh = 2h
-  expect_values(g::autograd::grad({y}, {h}, {g::ones_like(y)})[0],
+  expect_values(g::autograd::grad({y}, {h}, {.grad_outputs = {g::ones_like(y)}})[0],
                 map(values(h), [](double v) { return 2 * v; }));
 }
 
@@ -321,13 +318,65 @@ TEST(AutogradEngine, CreateGraphGivesHigherOrderGradients) {
   g::Tensor x = make_tensor({2}, {}).requires_grad_();
   const g::Tensor y = x * x * x;
   // dy/dx = 3x^2 = 12, recorded; d2y/dx2 = 6x = 12; d3y/dx3 = 6.
-  const g::Tensor dy = g::autograd::grad({y}, {x}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  const g::Tensor dy = g::autograd::grad({y}, {x}, {.create_graph = true})[0];
   expect_values(dy, {12});
   EXPECT_TRUE(dy.requires_grad());
-  const g::Tensor d2y = g::autograd::grad({dy}, {x}, true, true)[0];
+  const g::Tensor d2y = g::autograd::grad({dy}, {x}, {.create_graph = true})[0];
   expect_values(d2y, {12});
   d2y.backward();
   expect_values(x.grad(), {6});
+}
+
+// ---- autograd::grad's options (GradOptions)
+
+TEST(AutogradGradOptions, RetainGraphDefaultsToCreateGraph) {
+  g::Tensor x = make_tensor({2}, {}).requires_grad_();
+  const g::Tensor y = x * x * x;  // dy/dx = 3x^2 = 12
+  // create_graph alone keeps the graph, as PyTorch's retain_graph=None does, so a second
+  // pass works; that plain pass frees it, and a third one is the usual error.
+  expect_values(g::autograd::grad({y}, {x}, {.create_graph = true})[0], {12});
+  expect_values(g::autograd::grad({y}, {x})[0], {12});
+  EXPECT_THAT(error_message([&] { g::autograd::grad({y}, {x}); }),
+              HasSubstr("Specify retain_graph=true"));
+}
+
+TEST(AutogradGradOptions, RetainGraphSetExplicitlyWins) {
+  g::Tensor x = make_tensor({2}, {}).requires_grad_();
+  const g::Tensor y = x * x * x;
+  expect_values(g::autograd::grad({y}, {x}, {.retain_graph = false, .create_graph = true})[0],
+                {12});
+  EXPECT_THAT(error_message([&] { g::autograd::grad({y}, {x}); }),
+              HasSubstr("backward through the graph a second time"));
+  const g::Tensor z = x * x * x;
+  expect_values(g::autograd::grad({z}, {x}, {.retain_graph = true})[0], {12});
+  expect_values(g::autograd::grad({z}, {x})[0], {12});
+}
+
+TEST(AutogradGradOptions, GradOutputsWeighEachOutput) {
+  g::Tensor x = leaf({2}, 1), w = leaf({2}, 2);
+  const g::Tensor y = x * w;  // d(v . y)/dx = v * w
+  const g::Tensor v = make_tensor({1, 10}, {2});
+  expect_values(g::autograd::grad({y}, {x}, {.grad_outputs = {v}})[0],
+                {values(w)[0], 10 * values(w)[1]});
+  // One gradient per output; an undefined one stands for 1 and needs a one-element output.
+  const g::Tensor y2 = x * w, s = (x * x).sum();  // ds/dx = 2x
+  const auto grads = g::autograd::grad({y2, s}, {x}, {.grad_outputs = {v, g::Tensor()}});
+  expect_values(grads[0], {values(w)[0] + 2 * values(x)[0], 10 * values(w)[1] + 2 * values(x)[1]});
+  EXPECT_THAT(error_message([&] { g::autograd::grad({x * w}, {x}); }),
+              HasSubstr("grad can be implicitly created only for scalar outputs"));
+}
+
+TEST(AutogradGradOptions, AllowUnusedGivesAnUndefinedGradient) {
+  g::Tensor x = leaf({2}, 1), w = leaf({2}, 2), unused = leaf({2}, 3);
+  const g::Tensor loss = (x * w).sum();
+  EXPECT_THAT(error_message([&] {
+                g::autograd::grad({loss}, {w, unused}, {.retain_graph = true});
+              }),
+              HasSubstr("grad(): input 1 appears to not have been used in the graph. Set "
+                        "allow_unused=true"));
+  const auto grads = g::autograd::grad({loss}, {w, unused}, {.allow_unused = true});
+  expect_values(grads[0], values(x));  // dloss/dw = x
+  EXPECT_FALSE(grads[1].defined());
 }
 
 // An op without a backward calls check_no_backward_yet first: with an input that requires
@@ -385,7 +434,7 @@ TEST(AutogradEngine, ValuesOfTensorsThatRequireGradCanBeReadAndCompared) {
 TEST(AutogradEngine, GradRefusesInputsThatDoNotRequireGrad) {
   g::Tensor x = leaf({2});
   EXPECT_THAT(error_message([&] {
-                g::autograd::grad({x * 2}, {make_tensor({1, 2}, {2})}, {g::ones_like(x)});
+                g::autograd::grad({(x * 2).sum()}, {make_tensor({1, 2}, {2})});
               }),
               HasSubstr("grad(): input 0 does not require grad"));
 }

@@ -1,7 +1,6 @@
-// gradcheck and gradgradcheck (float64, finite differences) for matmul in each of its
-// shape cases (vector and matrix operands, batches, broadcast batch dims), mm and bmm, with
-// both operands contiguous, transposed, step-sliced or stride-0 broadcast. One row per
-// shape case. Then a broadcast batch summed back against a naive reference, and node names.
+// matmul gradients beyond the op registry's gradcheck rows (tests/ops/linalg_rows.cpp, every
+// shape case of matmul, mm and bmm): a broadcast batch summed back against a naive
+// reference, and node names.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,54 +14,6 @@ using g::testing::make_tensor;
 using g::testing::sample_values;
 
 namespace {
-
-struct Row {
-  std::string name;
-  g::Shape a, b;
-  std::function<g::Tensor(const TensorList&)> fn;
-};
-
-void PrintTo(const Row& row, std::ostream* out) { *out << row.name; }
-
-g::Tensor matmul(const TensorList& in) { return g::matmul(in[0], in[1]); }
-
-const Row kRows[] = {
-    {"matmul_matrix_matrix", {2, 3}, {3, 4}, matmul},
-    {"matmul_vector_vector", {3}, {3}, matmul},  // a 0-d result
-    {"matmul_vector_matrix", {3}, {3, 4}, matmul},
-    {"matmul_matrix_vector", {2, 3}, {3}, matmul},
-    {"matmul_vector_batch", {3}, {2, 3, 4}, matmul},
-    {"matmul_batch_vector", {2, 2, 3}, {3}, matmul},
-    {"matmul_batch_batch", {2, 2, 3}, {2, 3, 4}, matmul},
-    {"matmul_batch_matrix", {2, 2, 3}, {3, 4}, matmul},  // x @ weight
-    {"matmul_matrix_batch", {2, 3}, {2, 3, 4}, matmul},
-    {"matmul_broadcast_batches", {2, 1, 2, 3}, {3, 3, 4}, matmul},
-    {"method_matmul", {2, 3}, {3, 4}, [](const TensorList& in) { return in[0].matmul(in[1]); }},
-    {"mm", {2, 3}, {3, 4}, [](const TensorList& in) { return g::mm(in[0], in[1]); }},
-    {"bmm", {2, 2, 3}, {2, 3, 4}, [](const TensorList& in) { return g::bmm(in[0], in[1]); }},
-};
-
-// matmul needs at least 1-D operands: no 0-d layout (matmul_vector_vector has a 0-d result).
-const Layout kLayouts[] = {Layout::contiguous, Layout::transposed, Layout::sliced,
-                           Layout::broadcast};
-
-class MatmulGrad : public ::testing::TestWithParam<std::tuple<Row, Layout>> {};
-
-TEST_P(MatmulGrad, MatchesFiniteDifferencesToSecondOrder) {
-  const auto& [row, layout] = GetParam();
-  const TensorList inputs{make_leaf(row.a, layout, g::testing::kAny, 1),
-                          make_leaf(row.b, layout, g::testing::kAny, 2)};
-  EXPECT_TRUE(g::autograd::gradcheck(row.fn, inputs));
-  EXPECT_TRUE(g::autograd::gradgradcheck(row.fn, inputs));
-}
-
-INSTANTIATE_TEST_SUITE_P(AllCases, MatmulGrad,
-                         ::testing::Combine(::testing::ValuesIn(kRows),
-                                            ::testing::ValuesIn(kLayouts)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param).name + "_" +
-                                  g::testing::layout_name(std::get<1>(info.param));
-                         });
 
 // a (2, 1, 2, 3) @ b (3, 3, 4) -> (2, 3, 2, 4). With a gradient of ones,
 //   d a[i, 0, m, k] = sum over j, n of b[j, k, n]      (a's batch dim 1 was broadcast to 3)

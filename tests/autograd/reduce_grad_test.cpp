@@ -1,7 +1,4 @@
-// gradcheck and gradgradcheck (float64, finite differences) for every differentiable
-// reduction, over a (2, 3, 4) input that is contiguous, transposed, step-sliced or a
-// stride-0 broadcast, and over a 0-d input. One row per op form. Then what the table cannot
-// show: prod at zeros, max/min splitting among ties, std of a constant slice, the integer
+// Reduction gradients beyond the op registry's gradcheck rows (tests/ops/reduction_rows.cpp): prod at zeros, max/min splitting among ties, std of a constant slice, the integer
 // and bool reductions that carry no gradient, and the node names.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,85 +9,11 @@
 
 namespace g = graft;
 using g::autograd::TensorList;
-using g::testing::kAllLayouts;
-using g::testing::kAny;
 using g::testing::Layout;
 using g::testing::make_leaf;
 using g::testing::make_tensor;
 
 namespace {
-
-struct Row {
-  std::string name;
-  std::function<g::Tensor(const TensorList&)> fn;
-  // False when the row names a dim that a 0-d tensor lacks (only 0 and -1 exist), or when
-  // one element is too few (var with correction 1 is NaN).
-  bool on_zero_dim = true;
-  // max/min: the broadcast layout's equal rows tie, where the first derivative jumps, so
-  // only the gradient itself (split evenly, which is what central differences see for a
-  // two-way tie) is checked there, not its derivative.
-  bool ties_in_broadcast = false;
-};
-
-void PrintTo(const Row& row, std::ostream* out) { *out << row.name; }
-
-#define REDUCTION_ROW(label, call, ...)                           \
-  Row {                                                           \
-    label, [](const TensorList& in) { return call; }, __VA_ARGS__ \
-  }
-
-const Row kRows[] = {
-    REDUCTION_ROW("sum", g::sum(in[0])),
-    REDUCTION_ROW("sum_dim", g::sum(in[0], {-1})),
-    REDUCTION_ROW("sum_dims_keepdim", g::sum(in[0], {0, 2}, true), false),
-    REDUCTION_ROW("mean", g::mean(in[0])),
-    REDUCTION_ROW("mean_dim_keepdim", g::mean(in[0], {0}, true)),
-    REDUCTION_ROW("mean_dims", g::mean(in[0], {1, 2}), false),
-    REDUCTION_ROW("prod", g::prod(in[0])),
-    REDUCTION_ROW("prod_dim", g::prod(in[0], {-1})),
-    REDUCTION_ROW("prod_dims_keepdim", g::prod(in[0], {0, 2}, true), false),
-    REDUCTION_ROW("max", g::max(in[0]), true, true),
-    REDUCTION_ROW("max_dim", g::max(in[0], {-1}), true, true),
-    REDUCTION_ROW("max_dims_keepdim", g::max(in[0], {0, 1}, true), false, true),
-    REDUCTION_ROW("min", g::min(in[0]), true, true),
-    REDUCTION_ROW("min_dim_keepdim", g::min(in[0], {0}, true), true, true),
-    REDUCTION_ROW("min_dims", g::min(in[0], {0, 2}), false, true),
-    REDUCTION_ROW("logsumexp", g::logsumexp(in[0])),
-    REDUCTION_ROW("logsumexp_dim", g::logsumexp(in[0], {-1})),
-    REDUCTION_ROW("logsumexp_dims_keepdim", g::logsumexp(in[0], {0, 2}, true), false),
-    REDUCTION_ROW("var", g::var(in[0]), false),
-    REDUCTION_ROW("var_dim_keepdim", g::var(in[0], {-1}, true), false),
-    REDUCTION_ROW("var_dims_correction0", g::var(in[0], {0, 2}, false, 0), false),
-    REDUCTION_ROW("var_dim_correction0", g::var(in[0], {0}, false, 0)),
-    REDUCTION_ROW("var_correction2", g::var(in[0], {}, false, 2), false),
-    REDUCTION_ROW("std", g::std(in[0]), false),
-    REDUCTION_ROW("std_dim_keepdim", g::std(in[0], {-1}, true), false),
-    REDUCTION_ROW("std_dims_correction0", g::std(in[0], {1, 2}, false, 0), false),
-    // Methods forward to the same ops.
-    REDUCTION_ROW("method_sum_dim", in[0].sum({1}), false),
-    REDUCTION_ROW("method_mean", in[0].mean()),
-};
-
-class ReduceGrad : public ::testing::TestWithParam<std::tuple<Row, Layout>> {};
-
-TEST_P(ReduceGrad, MatchesFiniteDifferencesToSecondOrder) {
-  const auto& [row, layout] = GetParam();
-  if (layout == Layout::zero_dim && !row.on_zero_dim)
-    GTEST_SKIP() << "the row's dims or correction need more than a 0-d input";
-  const TensorList inputs{make_leaf({2, 3, 4}, layout)};
-  EXPECT_TRUE(g::autograd::gradcheck(row.fn, inputs));
-  if (!(row.ties_in_broadcast && layout == Layout::broadcast)) {
-    EXPECT_TRUE(g::autograd::gradgradcheck(row.fn, inputs));
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(AllOps, ReduceGrad,
-                         ::testing::Combine(::testing::ValuesIn(kRows),
-                                            ::testing::ValuesIn(kAllLayouts)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param).name + "_" +
-                                  g::testing::layout_name(std::get<1>(info.param));
-                         });
 
 g::Tensor leaf(const std::vector<double>& values, const g::Shape& shape) {
   return make_tensor(values, shape).requires_grad_();

@@ -12,7 +12,7 @@
 namespace g = graft;
 using g::autograd::TensorList;
 using g::testing::error_message;
-using g::testing::kAllLayouts;
+using g::testing::kGradLayouts;
 using g::testing::Layout;
 using g::testing::make_leaf;
 using g::testing::make_tensor;
@@ -84,7 +84,7 @@ TEST_P(ViewGrad, MatchesFiniteDifferencesToSecondOrder) {
 
 INSTANTIATE_TEST_SUITE_P(AllViews, ViewGrad,
                          ::testing::Combine(::testing::ValuesIn(kRows),
-                                            ::testing::ValuesIn(kAllLayouts)),
+                                            ::testing::ValuesIn(kGradLayouts)),
                          [](const auto& info) {
                            return std::get<0>(info.param).name + "_" +
                                   g::testing::layout_name(std::get<1>(info.param));

@@ -14,7 +14,7 @@
 namespace g = graft;
 using g::autograd::TensorList;
 using g::testing::error_message;
-using g::testing::kAllLayouts;
+using g::testing::kGradLayouts;
 using g::testing::kAny;
 using g::testing::kPositive;
 using g::testing::Layout;
@@ -168,7 +168,7 @@ TEST_P(ViewInplaceGrad, MatchesFiniteDifferencesToSecondOrder) {
 
 INSTANTIATE_TEST_SUITE_P(AllWrites, ViewInplaceGrad,
                          ::testing::Combine(::testing::ValuesIn(kRows),
-                                            ::testing::ValuesIn(kAllLayouts)),
+                                            ::testing::ValuesIn(kGradLayouts)),
                          [](const auto& info) {
                            return std::get<0>(info.param).name + "_" +
                                   g::testing::layout_name(std::get<1>(info.param));

@@ -1,5 +1,5 @@
-// Test helpers for the data tests: IDX files written byte by byte (independently of the
-// reader under test), gzip through zlib, and a temporary folder that cleans up after itself.
+// Test helpers for the IDX tests: IDX files written byte by byte (independently of the
+// reader under test), and gzip through zlib.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,37 +7,12 @@
 
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <string>
+#include <type_traits>
 #include <vector>
 
+#include "temp_files.h"  // Bytes, TempDir, write_file
+
 namespace graft::testing {
-
-using Bytes = std::vector<uint8_t>;
-
-// A fresh folder under the system's temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "graft-data-XXXXXX").string();
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // `value` as its bytes, most significant first (IDX is big-endian).
 template <class T>
@@ -82,13 +57,6 @@ inline Bytes gzip(const Bytes& bytes) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
-}
-
-inline void write_file(const std::filesystem::path& path, const Bytes& bytes) {
-  std::ofstream file(path, std::ios::binary);
-  file.write(reinterpret_cast<const char*>(bytes.data()),
-             static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(file.good()) << "could not write " << path;
 }
 
 }  // namespace graft::testing

@@ -20,7 +20,7 @@ TEST(ApiContract, Autograd) {
     EXPECT_FALSE((w * 2).requires_grad());  // nothing recorded
   }
   auto loss2 = g::matmul(x, w).relu().sum();
-  auto grads = g::autograd::grad({loss2}, {w}, /*retain_graph=*/true, /*create_graph=*/true);
+  auto grads = g::autograd::grad({loss2}, {w}, {.retain_graph = true, .create_graph = true});
   ASSERT_EQ(grads.size(), 1u);
   EXPECT_TRUE(g::allclose(grads[0], w.grad()));
   EXPECT_TRUE(w.is_leaf());

@@ -68,7 +68,7 @@ TEST(Tour, MakingTensors) {
 
 TEST(Tour, ReadingATensor) {
   // tour: reading
-  g::Tensor x = g::tensor({{1.5, 2.0, 3.0}, {4.0, 5.0, 6.0}});  // float64
+  g::Tensor x = g::tensor({{1.5, 2.0, 3.0}, {4.0, 5.0, 6.0}});  // float32, the default dtype
   x.shape();                                                    // (2, 3)
   x.size(-1);                                                   // 3
   x.strides();                                                  // (3, 1): row-major, in elements
@@ -76,8 +76,9 @@ TEST(Tour, ReadingATensor) {
   x.sum().item<double>();                                       // 21.5
   x.to_vector<float>();                                         // {1.5, 2, 3, 4, 5, 6}
   std::cout << x << "\n";                                       // tensor([[1.5000, 2.0000, 3.0000],
-                           //         [4.0000, 5.0000, 6.0000]], dtype=float64)
+                           //         [4.0000, 5.0000, 6.0000]])
   // tour: end
+  EXPECT_EQ(x.dtype(), g::kFloat32);
   EXPECT_EQ(x.shape(), g::Shape({2, 3}));
   EXPECT_EQ(x.size(-1), 3);
   EXPECT_EQ(x.strides(), g::Shape({3, 1}));
@@ -86,9 +87,7 @@ TEST(Tour, ReadingATensor) {
   EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{1.5f, 2, 3, 4, 5, 6}));
   std::ostringstream out;
   out << x;
-  EXPECT_EQ(out.str(),
-            "tensor([[1.5000, 2.0000, 3.0000],\n        [4.0000, 5.0000, 6.0000]], "
-            "dtype=float64)");
+  EXPECT_EQ(out.str(), "tensor([[1.5000, 2.0000, 3.0000],\n        [4.0000, 5.0000, 6.0000]])");
 }
 
 TEST(Tour, ViewsShareMemory) {
@@ -141,19 +140,19 @@ TEST(Tour, TypePromotion) {
   g::Tensor i32 = g::ones({2}, g::kInt32);
   g::Tensor i64 = g::ones({2}, g::kInt64);
   g::Tensor f32 = g::ones({2});
-  (i64 + f32).dtype();                     // float32: floating beats integral
-  (i32 + 2).dtype();                       // int32: a C++ number does not widen a tensor
-  (i32 + 2.5).dtype();                     // float32: ...but it can change its category
-  (f32 + g::tensor({1.0}).sum()).dtype();  // float32: 0-d tensors behave like numbers
-  (i64 / 2).dtype();                       // float32: `/` is true division
-  (g::ones({2}, g::kUInt8) + 1000);        // [233, 233]: uint8 wraps, as in PyTorch
-  (f32 > 0).dtype();                       // bool
-  (f32 > 0).sum().dtype();                 // int64: summing bools counts them
+  (i64 + f32).dtype();                       // float32: floating beats integral
+  (i32 + 2).dtype();                         // int32: a C++ number does not widen a tensor
+  (i32 + 2.5).dtype();                       // float32: ...but it can change its category
+  (f32 + g::ones({}, g::kFloat64)).dtype();  // float32: 0-d tensors behave like numbers
+  (i64 / 2).dtype();                         // float32: `/` is true division
+  (g::ones({2}, g::kUInt8) + 1000);          // [233, 233]: uint8 wraps, as in PyTorch
+  (f32 > 0).dtype();                         // bool
+  (f32 > 0).sum().dtype();                   // int64: summing bools counts them
   // tour: end
   EXPECT_EQ((i64 + f32).dtype(), g::kFloat32);
   EXPECT_EQ((i32 + 2).dtype(), g::kInt32);
   EXPECT_EQ((i32 + 2.5).dtype(), g::kFloat32);
-  EXPECT_EQ((f32 + g::tensor({1.0}).sum()).dtype(), g::kFloat32);
+  EXPECT_EQ((f32 + g::ones({}, g::kFloat64)).dtype(), g::kFloat32);
   EXPECT_EQ((i64 / 2).dtype(), g::kFloat32);
   EXPECT_EQ((g::ones({2}, g::kUInt8) + 1000).to_vector<int>(), (std::vector<int>{233, 233}));
   EXPECT_EQ((f32 > 0).dtype(), g::kBool);

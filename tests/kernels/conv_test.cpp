@@ -1,10 +1,7 @@
 // conv2d and conv2d_backward against a naive double-precision convolution and against
 // central finite differences.
 //
-// The reference is the definition written as loops over logical indices:
-//   out[n, o, oh, ow] = bias[o] + sum over c < C / groups, i < kh, j < kw of
-//     weight[o, c, i, j] * x[n, g * C / groups + c, oh * sh - ph + i * dh, ow * sw - pw + j * dw]
-// with g = o / (out_channels / groups) and x = 0 outside the image. The table of cases walks
+// The reference is the definition written as loops (kernels/naive_conv_pool.h). The table of cases walks
 // every parameter (stride, padding, dilation, groups up to depthwise, bias, 1x1 and
 // non-square kernels, batch sizes); the backward is checked against the slope of
 // L = sum(conv2d(x, w, b) * r) for a random r, one element of x, w and b at a time.
@@ -18,6 +15,7 @@
 #include <vector>
 
 #include "kernels/finite_difference.h"
+#include "kernels/naive_conv_pool.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -59,34 +57,13 @@ Shape x_shape(const Case& k) { return {k.n, k.c, k.h, k.w}; }
 Shape w_shape(const Case& k) { return {k.out_channels, k.c / k.groups, k.kh, k.kw}; }
 
 int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
-  return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+  return g::testing::window_out_size(in, kernel, stride, pad, dilation);
 }
 
-// The naive reference on row-major values; empty `b` means no bias.
 std::vector<double> naive_conv2d(const Case& k, const std::vector<double>& x,
                                  const std::vector<double>& w, const std::vector<double>& b) {
-  const int64_t oh_n = out_size(k.h, k.kh, k.stride.h, k.padding.h, k.dilation.h);
-  const int64_t ow_n = out_size(k.w, k.kw, k.stride.w, k.padding.w, k.dilation.w);
-  const int64_t cg = k.c / k.groups, og = k.out_channels / k.groups;
-  std::vector<double> out;
-  for (int64_t n = 0; n < k.n; ++n)
-    for (int64_t o = 0; o < k.out_channels; ++o)
-      for (int64_t oh = 0; oh < oh_n; ++oh)
-        for (int64_t ow = 0; ow < ow_n; ++ow) {
-          double acc = b.empty() ? 0.0 : b[o];
-          for (int64_t c = 0; c < cg; ++c)
-            for (int64_t i = 0; i < k.kh; ++i)
-              for (int64_t j = 0; j < k.kw; ++j) {
-                const int64_t ih = oh * k.stride.h - k.padding.h + i * k.dilation.h;
-                const int64_t iw = ow * k.stride.w - k.padding.w + j * k.dilation.w;
-                if (ih < 0 || ih >= k.h || iw < 0 || iw >= k.w) continue;
-                const int64_t ic = (o / og) * cg + c;
-                acc += w[((o * cg + c) * k.kh + i) * k.kw + j] *
-                       x[((n * k.c + ic) * k.h + ih) * k.w + iw];
-              }
-          out.push_back(acc);
-        }
-  return out;
+  return g::testing::naive_conv2d(x_shape(k), w_shape(k), k.stride, k.padding, k.dilation,
+                                  k.groups, x, w, b);
 }
 
 void expect_near_values(const Tensor& got, const std::vector<double>& want, double tol,

@@ -1,8 +1,7 @@
-// Elementwise ops against naive double-precision references, on every memory layout.
-//
-// Each op runs on the same logical values laid out contiguously, transposed, sliced with
-// a step, expanded (stride 0), as a 0-d tensor and empty; the reference is std:: math in
-// double on the logical values.
+// Elementwise behaviour beyond the op registry (tests/ops/elementwise_rows.cpp, which checks
+// every op on every layout and dtype against double-precision references): promotion,
+// errors, broadcasting by hand, in-place writes through views and overlapping operands,
+// NaN propagation, the threaded path.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,34 +18,6 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct Case {
-  std::string layout;
-  g::Tensor tensor;
-  std::vector<double> values;  // the tensor's logical values, row-major
-};
-
-// The values v of shape (r, c) in each layout graft must handle.
-std::vector<Case> layouts(const std::vector<double>& v, int64_t r, int64_t c, g::DType dtype) {
-  std::vector<Case> cases;
-  cases.push_back({"contiguous", make_tensor(v, {r, c}, dtype), v});
-  std::vector<double> vt(v.size());
-  for (int64_t i = 0; i < r; ++i)
-    for (int64_t j = 0; j < c; ++j) vt[j * r + i] = v[i * c + j];
-  cases.push_back({"transposed", make_tensor(vt, {c, r}, dtype).t(), v});
-  std::vector<double> wide(static_cast<size_t>(r * c * 2), 1e9);  // odd columns are poison
-  for (int64_t i = 0; i < r; ++i)
-    for (int64_t j = 0; j < c; ++j) wide[i * 2 * c + 2 * j] = v[i * c + j];
-  cases.push_back(
-      {"sliced", make_tensor(wide, {r, 2 * c}, dtype).index({g::Slice(), g::Slice(0, g::None, 2)}),
-       v});
-  std::vector<double> row(v.begin(), v.begin() + c), expanded;
-  for (int64_t i = 0; i < r; ++i) expanded.insert(expanded.end(), row.begin(), row.end());
-  cases.push_back({"expanded", make_tensor(row, {1, c}, dtype).expand({r, c}), expanded});
-  cases.push_back({"0-d", make_tensor({v[0]}, {}, dtype), {v[0]}});
-  cases.push_back({"empty", make_tensor({}, {0, c}, dtype), {}});
-  return cases;
-}
-
 void expect_values(const g::Tensor& t, const std::vector<double>& expected, double tol,
                    const std::string& what) {
   const std::vector<double> got = t.to_vector<double>();
@@ -60,53 +31,7 @@ void expect_values(const g::Tensor& t, const std::vector<double>& expected, doub
   }
 }
 
-double tolerance(g::DType dtype) { return dtype == g::kFloat32 ? 2e-6 : 1e-14; }
-
-struct UnaryCase {
-  const char* name;
-  g::Tensor (*op)(const g::Tensor&);
-  double (*reference)(double);
-  double lo, hi;  // input domain
-};
-
-const UnaryCase kUnary[] = {
-    {"neg", g::neg, [](double x) { return -x; }, -3, 3},
-    {"abs", g::abs, [](double x) { return std::abs(x); }, -3, 3},
-    {"exp", g::exp, [](double x) { return std::exp(x); }, -3, 3},
-    {"log", g::log, [](double x) { return std::log(x); }, 0.1, 5},
-    {"sqrt", g::sqrt, [](double x) { return std::sqrt(x); }, 0, 5},
-    {"rsqrt", g::rsqrt, [](double x) { return 1 / std::sqrt(x); }, 0.1, 5},
-    {"sin", g::sin, [](double x) { return std::sin(x); }, -3, 3},
-    {"cos", g::cos, [](double x) { return std::cos(x); }, -3, 3},
-    {"tanh", g::tanh, [](double x) { return std::tanh(x); }, -3, 3},
-    {"sigmoid", g::sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, -8, 8},
-    {"relu", g::relu, [](double x) { return x > 0 ? x : 0; }, -3, 3},
-    {"gelu", g::gelu, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }, -3, 3},
-    {"silu", g::silu, [](double x) { return x / (1 + std::exp(-x)); }, -8, 8},
-};
-
 }  // namespace
-
-TEST(Unary, EveryOpOnEveryLayoutAndFloatDtype) {
-  for (const UnaryCase& op : kUnary) {
-    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
-      const auto v = sample_values(5 * 7, op.lo, op.hi);
-      for (const Case& c : layouts(v, 5, 7, dtype)) {
-        std::vector<double> expected;
-        for (double x : c.values)
-          expected.push_back(op.reference(static_cast<double>(static_cast<float>(x))));
-        if (dtype == g::kFloat64) {
-          expected.clear();
-          for (double x : c.values) expected.push_back(op.reference(x));
-        }
-        const g::Tensor out = op.op(c.tensor);
-        EXPECT_EQ(out.dtype(), dtype);
-        EXPECT_EQ(out.shape(), c.tensor.shape());
-        expect_values(out, expected, tolerance(dtype), std::string(op.name) + " " + c.layout);
-      }
-    }
-  }
-}
 
 TEST(Unary, TranscendentalOpsPromoteIntegersToFloat32) {
   const g::Tensor x = make_tensor({0, 1, 2}, {3}, g::kInt64);
@@ -130,54 +55,6 @@ TEST(Unary, InPlaceFormsWriteThroughViews) {
                 make_tensor({1, 2}, {2}, g::kInt64).exp_();
               }),
               HasSubstr("result type float32 can't be cast to the desired output type int64"));
-}
-
-namespace {
-
-struct BinaryCase {
-  const char* name;
-  g::Tensor (*op)(const g::Tensor&, const g::Tensor&);
-  double (*reference)(double, double);
-};
-
-const BinaryCase kBinary[] = {
-    {"add", g::add, [](double a, double b) { return a + b; }},
-    {"sub", g::sub, [](double a, double b) { return a - b; }},
-    {"mul", g::mul, [](double a, double b) { return a * b; }},
-    {"div", g::div, [](double a, double b) { return a / b; }},
-    {"pow", g::pow, [](double a, double b) { return std::pow(std::abs(a), b); }},
-    {"maximum", g::maximum, [](double a, double b) { return std::max(a, b); }},
-    {"minimum", g::minimum, [](double a, double b) { return std::min(a, b); }},
-};
-
-}  // namespace
-
-TEST(Binary, EveryOpOnEveryLayoutPairAndBroadcast) {
-  for (const BinaryCase& op : kBinary) {
-    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
-      auto va = sample_values(4 * 6, -2, 2, 1), vb = sample_values(4 * 6, 0.5, 2, 2);
-      if (std::string(op.name) == "pow")
-        for (double& x : va) x = std::abs(x);
-      const auto as = layouts(va, 4, 6, dtype), bs = layouts(vb, 4, 6, dtype);
-      for (const Case& a : as) {
-        for (const Case& b : bs) {
-          // Pair equal shapes, and every layout with the 0-d (broadcast) case.
-          if (a.tensor.shape() != b.tensor.shape() && b.layout != "0-d") continue;
-          std::vector<double> expected;
-          for (size_t i = 0; i < a.values.size(); ++i) {
-            const double x = a.values[i], y = b.layout == "0-d" ? b.values[0] : b.values[i];
-            expected.push_back(dtype == g::kFloat32
-                                   ? op.reference(static_cast<float>(x), static_cast<float>(y))
-                                   : op.reference(x, y));
-          }
-          const g::Tensor out = op.op(a.tensor, b.tensor);
-          EXPECT_EQ(out.dtype(), dtype);
-          expect_values(out, expected, tolerance(dtype) * 4,
-                        std::string(op.name) + " " + a.layout + " x " + b.layout);
-        }
-      }
-    }
-  }
 }
 
 TEST(Binary, BroadcastsRowAgainstColumn) {

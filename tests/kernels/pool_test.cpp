@@ -1,12 +1,7 @@
 // max_pool2d, avg_pool2d, adaptive_avg_pool2d and their backwards against naive
 // double-precision loops and central finite differences.
 //
-// The references follow the definitions: a fixed window of output o starts at o * stride -
-// padding and has kernel taps `dilation` apart (taps in the padding are skipped: -inf for
-// the max, 0 for the sum); the average divides by the window's size up to the right
-// padding (count_include_pad) or by its taps inside the image. An adaptive window of
-// output o over n inputs and m outputs is [floor(o n / m), ceil((o + 1) n / m)). The max's
-// index is h * W + w of the first maximal tap. Output sizes in the case tables are worked
+// The references follow the definitions (kernels/naive_conv_pool.h). Output sizes in the case tables are worked
 // out by hand beside each case.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,6 +13,7 @@
 #include <vector>
 
 #include "kernels/finite_difference.h"
+#include "kernels/naive_conv_pool.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -68,14 +64,6 @@ const PoolCase kDilatedCases[] = {
     {"dilation 2 padding 1 stride 2", {2, 1, 8, 8}, 3, 2, 1, 2, false, {3, 3}},
 };
 
-struct Plane {
-  int64_t planes, h, w;
-};
-Plane planes_of(const Shape& s) {
-  const int64_t nd = s.size();
-  return {s.numel() / (s[nd - 2] * s[nd - 1]), s[nd - 2], s[nd - 1]};
-}
-
 Shape out_shape(const Shape& in, IntPair out) {
   Shape s = in;
   s[s.size() - 2] = out.h;
@@ -85,69 +73,17 @@ Shape out_shape(const Shape& in, IntPair out) {
 
 void naive_max_pool(const PoolCase& k, const std::vector<double>& x, std::vector<double>& out,
                     std::vector<int64_t>& index) {
-  const Plane p = planes_of(k.shape);
-  const IntPair stride = k.stride.value_or(k.kernel);
-  for (int64_t q = 0; q < p.planes; ++q)
-    for (int64_t oh = 0; oh < k.out.h; ++oh)
-      for (int64_t ow = 0; ow < k.out.w; ++ow) {
-        double best = -kInf;
-        int64_t best_at = -1;
-        for (int64_t i = 0; i < k.kernel.h; ++i)
-          for (int64_t j = 0; j < k.kernel.w; ++j) {
-            const int64_t h = oh * stride.h - k.padding.h + i * k.dilation.h;
-            const int64_t w = ow * stride.w - k.padding.w + j * k.dilation.w;
-            if (h < 0 || h >= p.h || w < 0 || w >= p.w) continue;
-            const double v = x[(q * p.h + h) * p.w + w];
-            if (best_at < 0 || v > best) best = v, best_at = h * p.w + w;
-          }
-        out.push_back(best);
-        index.push_back(best_at);
-      }
+  g::testing::naive_max_pool(k.shape, k.kernel, k.stride.value_or(k.kernel), k.padding,
+                             k.dilation, k.out, x, out, index);
 }
 
 std::vector<double> naive_avg_pool(const PoolCase& k, const std::vector<double>& x,
                                    bool count_include_pad) {
-  const Plane p = planes_of(k.shape);
-  const IntPair stride = k.stride.value_or(k.kernel);
-  std::vector<double> out;
-  for (int64_t q = 0; q < p.planes; ++q)
-    for (int64_t oh = 0; oh < k.out.h; ++oh)
-      for (int64_t ow = 0; ow < k.out.w; ++ow) {
-        double sum = 0;
-        int64_t inside = 0, padded = 0;
-        for (int64_t i = 0; i < k.kernel.h; ++i)
-          for (int64_t j = 0; j < k.kernel.w; ++j) {
-            const int64_t h = oh * stride.h - k.padding.h + i;
-            const int64_t w = ow * stride.w - k.padding.w + j;
-            if (h >= p.h + k.padding.h || w >= p.w + k.padding.w) continue;  // past the padding
-            ++padded;
-            if (h < 0 || h >= p.h || w < 0 || w >= p.w) continue;
-            ++inside;
-            sum += x[(q * p.h + h) * p.w + w];
-          }
-        out.push_back(sum / static_cast<double>(count_include_pad ? padded : inside));
-      }
-  return out;
+  return g::testing::naive_avg_pool(k.shape, k.kernel, k.stride.value_or(k.kernel), k.padding,
+                                    k.out, count_include_pad, x);
 }
 
-std::vector<double> naive_adaptive_avg_pool(const Shape& shape, IntPair size,
-                                            const std::vector<double>& x) {
-  const Plane p = planes_of(shape);
-  const auto begin = [](int64_t o, int64_t n, int64_t m) { return o * n / m; };
-  const auto end = [](int64_t o, int64_t n, int64_t m) { return ((o + 1) * n + m - 1) / m; };
-  std::vector<double> out;
-  for (int64_t q = 0; q < p.planes; ++q)
-    for (int64_t oh = 0; oh < size.h; ++oh)
-      for (int64_t ow = 0; ow < size.w; ++ow) {
-        double sum = 0;
-        int64_t count = 0;
-        for (int64_t h = begin(oh, p.h, size.h); h < end(oh, p.h, size.h); ++h)
-          for (int64_t w = begin(ow, p.w, size.w); w < end(ow, p.w, size.w); ++w, ++count)
-            sum += x[(q * p.h + h) * p.w + w];
-        out.push_back(sum / static_cast<double>(count));
-      }
-  return out;
-}
+using g::testing::naive_adaptive_avg_pool;
 
 void expect_near_values(const Tensor& got, const std::vector<double>& want, double tol,
                         const std::string& what) {

@@ -258,8 +258,8 @@ TEST(Reduce, AllAndAnyGiveBoolForEveryDtype) {
 }
 
 TEST(Reduce, VarAndStdUseBesselsCorrection) {
-  auto var = [](const g::Tensor& x, const g::Dims& d, bool k) { return g::var(x, d, k); };
-  auto std_ = [](const g::Tensor& x, const g::Dims& d, bool k) { return g::std(x, d, k); };
+  auto var = [](const g::Tensor& x, const g::Dims& d, bool k) { return g::var(x, d, 1, k); };
+  auto std_ = [](const g::Tensor& x, const g::Dims& d, bool k) { return g::std(x, d, 1, k); };
   for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
     check_everywhere(
         "var", var, [](const Group& v) { return ref_var(v); }, dtype, same);
@@ -352,9 +352,9 @@ TEST(Reduce, ZeroDimInputsAcceptDimZeroAndMinusOne) {
 TEST(Reduce, VarCorrectionAndNoDegreesOfFreedom) {
   const std::vector<double> v = {1, 2, 4, 8};
   const g::Tensor x = make_tensor(v, {4});
-  expect_values(g::var(x, {}, false, 0), {ref_var(v, 0)}, 1e-12, "population variance");
-  expect_values(g::var(x, {}, false, 2), {ref_var(v, 2)}, 1e-12, "correction 2");
-  EXPECT_TRUE(std::isnan(g::var(x, {}, false, 4).item<double>()));  // 4 - 4 = 0
+  expect_values(g::var(x, {}, 0), {ref_var(v, 0)}, 1e-12, "population variance");
+  expect_values(g::var(x, {}, 2), {ref_var(v, 2)}, 1e-12, "correction 2");
+  EXPECT_TRUE(std::isnan(g::var(x, {}, 4).item<double>()));  // 4 - 4 = 0
   expect_values(x.std(0), {std::sqrt(ref_var(v, 0))}, 1e-12, "std");
   // A large offset cancels badly in a one-pass sum of squares, not in Welford's update.
   const g::Tensor shifted = make_tensor({1e9 + 1, 1e9 + 2, 1e9 + 3}, {3});

@@ -1,6 +1,6 @@
 // The JSON subset of json.h: a recursive-descent parser over a string_view and a compact
 // writer. The grammar is RFC 8259's, less the value kinds json.h leaves out.
-#include "graft/data/json.h"
+#include "graft/io/json.h"
 
 #include <cstdio>
 #include <limits>

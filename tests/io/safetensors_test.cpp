@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "cuda/cuda_test_util.h"
-#include "data/checkpoint_test_util.h"
-#include "graft/data/file_io.h"
+#include "graft/io/file_io.h"
+#include "io/checkpoint_test_util.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -31,7 +31,7 @@ namespace {
 constexpr g::DType kDTypes[] = {g::kBool,  g::kUInt8,   g::kInt32,
                                 g::kInt64, g::kFloat32, g::kFloat64};
 
-// ---- files written by Python (tests/data/golden/make_golden.py)
+// ---- files written by Python (tests/io/golden/make_golden.py)
 
 TEST(Safetensors, ReadsPythonsFileWithEveryDTypeExactly) {
   const g::StateDict tensors = g::load(golden("all_dtypes.safetensors"));

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_util.h"
-#include "data/checkpoint_test_util.h"
+#include "io/checkpoint_test_util.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -29,7 +29,7 @@ namespace {
 constexpr g::DType kDTypes[] = {g::kBool,  g::kUInt8,   g::kInt32,
                                 g::kInt64, g::kFloat32, g::kFloat64};
 
-// ---- files written by NumPy (tests/data/golden/make_golden.py)
+// ---- files written by NumPy (tests/io/golden/make_golden.py)
 
 TEST(Npy, ReadsVersions1To3) {
   const g::Tensor want = make_tensor({1, 2, 3, 4, 5, 6}, {2, 3}, g::kFloat32);

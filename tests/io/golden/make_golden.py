@@ -1,12 +1,12 @@
-"""Writes the golden files that graft's checkpoint tests read (tests/data/safetensors_test.cpp,
-tests/data/npy_test.cpp). The files are committed; the tests never run Python.
+"""Writes the golden files that graft's checkpoint tests read (tests/io/safetensors_test.cpp,
+tests/io/npy_test.cpp). The files are committed; the tests never run Python.
 
 They were made once with Python's own libraries, so that graft is checked against the
 reference implementations rather than against itself:
 
     python3 -m venv /work/venv-st
     /work/venv-st/bin/pip install safetensors numpy      # safetensors 0.8.0, numpy 2.4.6
-    /work/venv-st/bin/python tests/data/golden/make_golden.py
+    /work/venv-st/bin/python tests/io/golden/make_golden.py
 
 Every value is small and exactly representable, and the tests spell the same values out,
 so a reader can check a test against this script by eye. Rerunning the script must give

@@ -21,7 +21,7 @@
 #include <map>
 #include <string>
 
-#include "graft/data/state_dict.h"
+#include "graft/io/state_dict.h"
 
 namespace graft {
 

@@ -1,7 +1,7 @@
 // .npy reading and writing. The header is a Python literal; rather than a Python parser,
 // graft reads the one dict shape numpy writes (three known keys; a string, a bool and a
 // tuple of integers) and rejects everything else with the position and the problem.
-#include "graft/data/npy.h"
+#include "graft/io/npy.h"
 
 #include <array>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "graft/data/file_io.h"
+#include "graft/io/file_io.h"
 
 namespace graft {
 namespace {

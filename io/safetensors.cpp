@@ -2,7 +2,7 @@
 // field checked against the bytes actually in the file before anything is allocated, so a
 // corrupted or hostile file costs at most its own size in memory and ends in a
 // graft::Error that names the file and the field.
-#include "graft/data/safetensors.h"
+#include "graft/io/safetensors.h"
 
 #include <algorithm>
 #include <array>
@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "graft/data/file_io.h"
-#include "graft/data/json.h"
+#include "graft/io/file_io.h"
+#include "graft/io/json.h"
 
 namespace graft {
 namespace {

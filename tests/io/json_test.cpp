@@ -1,6 +1,6 @@
 // The JSON subset under the safetensors header: what it reads, what it writes, and the
 // error for every way a text can fail to be that subset.
-#include "graft/data/json.h"
+#include "graft/io/json.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // POSIX file descriptors rather than iostreams: fsync needs the descriptor, and pread reads
 // at an offset without a seek state that a failed read could leave behind.
-#include "graft/data/file_io.h"
+#include "graft/io/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -10,12 +10,12 @@
 #include <iterator>
 #include <string>
 
-#include "data/idx_writer.h"  // Bytes, TempDir, write_file
 #include "graft/graft.h"
+#include "temp_files.h"  // Bytes, TempDir, write_file
 
 namespace graft::testing {
 
-// A file written by tests/data/golden/make_golden.py with Python's safetensors / NumPy.
+// A file written by tests/io/golden/make_golden.py with Python's safetensors / NumPy.
 inline std::filesystem::path golden(const std::string& name) {
   return std::filesystem::path(GRAFT_GOLDEN_DIR) / name;
 }
