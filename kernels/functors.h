@@ -2,8 +2,8 @@
 //
 // Each functor maps scalars of the compute type T to a result; the backends only decide
 // how to walk memory. Adding an elementwise op starts with one functor here and one line
-// in the op lists of core/op_list.h (docs/adding_an_op.md has the recipe). Math goes through `float` overloads for float so that CPU and
-// CUDA round the same way.
+// in the op lists of core/op_list.h (docs/adding_an_op.md has the recipe). Math goes through
+// `float` overloads for float so that CPU and CUDA round the same way.
 #pragma once
 
 #include <cmath>

@@ -1,5 +1,6 @@
-// Reduction gradients beyond the op registry's gradcheck rows (tests/ops/reduction_rows.cpp): prod at zeros, max/min splitting among ties, std of a constant slice, the integer
-// and bool reductions that carry no gradient, and the node names.
+// Reduction gradients beyond the op registry's gradcheck rows (tests/ops/reduction_rows.cpp): prod
+// at zeros, max/min splitting among ties, std of a constant slice, the integer and bool reductions
+// that carry no gradient, and the node names.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

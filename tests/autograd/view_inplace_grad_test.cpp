@@ -14,8 +14,8 @@
 namespace g = graft;
 using g::autograd::TensorList;
 using g::testing::error_message;
-using g::testing::kGradLayouts;
 using g::testing::kAny;
+using g::testing::kGradLayouts;
 using g::testing::kPositive;
 using g::testing::Layout;
 using g::testing::make_leaf;

@@ -22,7 +22,7 @@ std::vector<double> values(const g::Tensor& t) { return t.to_vector<double>(); }
 TEST(Factory, TensorInfersTheDtypeLikeLibtorch) {
   EXPECT_EQ(g::tensor({1.f, 2.f}).dtype(), g::kFloat32);
   EXPECT_EQ(g::tensor({1.0, 2.0}).dtype(), g::kFloat32);  // double too: the default dtype
-  EXPECT_EQ(g::tensor({1, 2}).dtype(), g::kInt64);  // int, as Python's int
+  EXPECT_EQ(g::tensor({1, 2}).dtype(), g::kInt64);        // int, as Python's int
   EXPECT_EQ(g::tensor({int64_t{1}}).dtype(), g::kInt64);
   EXPECT_EQ(g::tensor({true, false}).dtype(), g::kBool);
   EXPECT_EQ(g::tensor({uint8_t{200}}).dtype(), g::kUInt8);

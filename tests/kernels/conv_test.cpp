@@ -1,8 +1,8 @@
 // conv2d and conv2d_backward against a naive double-precision convolution and against
 // central finite differences.
 //
-// The reference is the definition written as loops (kernels/naive_conv_pool.h). The table of cases walks
-// every parameter (stride, padding, dilation, groups up to depthwise, bias, 1x1 and
+// The reference is the definition written as loops (kernels/naive_conv_pool.h). The table of cases
+// walks every parameter (stride, padding, dilation, groups up to depthwise, bias, 1x1 and
 // non-square kernels, batch sizes); the backward is checked against the slope of
 // L = sum(conv2d(x, w, b) * r) for a random r, one element of x, w and b at a time.
 #include <gmock/gmock.h>
@@ -62,8 +62,8 @@ int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_
 
 std::vector<double> naive_conv2d(const Case& k, const std::vector<double>& x,
                                  const std::vector<double>& w, const std::vector<double>& b) {
-  return g::testing::naive_conv2d(x_shape(k), w_shape(k), k.stride, k.padding, k.dilation,
-                                  k.groups, x, w, b);
+  return g::testing::naive_conv2d(x_shape(k), w_shape(k), k.stride, k.padding, k.dilation, k.groups,
+                                  x, w, b);
 }
 
 void expect_near_values(const Tensor& got, const std::vector<double>& want, double tol,

@@ -1,8 +1,8 @@
 // max_pool2d, avg_pool2d, adaptive_avg_pool2d and their backwards against naive
 // double-precision loops and central finite differences.
 //
-// The references follow the definitions (kernels/naive_conv_pool.h). Output sizes in the case tables are worked
-// out by hand beside each case.
+// The references follow the definitions (kernels/naive_conv_pool.h). Output sizes in the case
+// tables are worked out by hand beside each case.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -73,8 +73,8 @@ Shape out_shape(const Shape& in, IntPair out) {
 
 void naive_max_pool(const PoolCase& k, const std::vector<double>& x, std::vector<double>& out,
                     std::vector<int64_t>& index) {
-  g::testing::naive_max_pool(k.shape, k.kernel, k.stride.value_or(k.kernel), k.padding,
-                             k.dilation, k.out, x, out, index);
+  g::testing::naive_max_pool(k.shape, k.kernel, k.stride.value_or(k.kernel), k.padding, k.dilation,
+                             k.out, x, out, index);
 }
 
 std::vector<double> naive_avg_pool(const PoolCase& k, const std::vector<double>& x,
