@@ -57,13 +57,9 @@ struct UnaryDerivative {
   Tensor (*times)(const Tensor& g, const Tensor& v);  // g * op'(x); v is x or y per `reads`
 };
 
-// GELU'(x) = Phi(x) + x phi(x). graft has no erf op, so Phi(x) = gelu(x) / x, and 1/2 at
-// x = 0; there the division runs on a safe 1 instead of 0, so the branch where() drops
-// stays finite and so does its (zero) gradient.
+// GELU'(x) = Phi(x) + x phi(x), with Phi(x) = (1 + erf(x / sqrt 2)) / 2.
 Tensor gelu_times_derivative(const Tensor& g, const Tensor& x) {
-  const Tensor at_zero = x == 0;
-  const Tensor safe_x = where(at_zero, 1.0, x);
-  const Tensor cdf = where(at_zero, 0.5, gelu(safe_x) / safe_x);
+  const Tensor cdf = (erf(x * std::numbers::sqrt2 / 2) + 1) * 0.5;
   const Tensor pdf = exp(x * x * -0.5) * (1 / std::sqrt(2 * std::numbers::pi));
   return g * (cdf + x * pdf);
 }
@@ -101,6 +97,24 @@ UnaryDerivative unary_derivative(UnaryOp op) {
                 const Tensor s = sigmoid(x);
                 return g * s * (1 + x * (1 - s));
               }};
+    case UnaryOp::log1p:
+      return {Reads::input, [](T g, T x) { return g / (x + 1); }};
+    case UnaryOp::expm1:  // (e^x - 1)' = e^x = y + 1
+      return {Reads::output, [](T g, T y) { return g * (y + 1); }};
+    case UnaryOp::erf:  // 2 / sqrt(pi) e^(-x^2)
+      return {Reads::input,
+              [](T g, T x) { return g * exp(-x * x) * std::numbers::inv_sqrtpi * 2; }};
+    case UnaryOp::floor:  // step functions: zero almost everywhere, as in PyTorch
+    case UnaryOp::ceil:
+    case UnaryOp::round:
+    case UnaryOp::sign:
+      return {Reads::nothing, [](T g, T) { return zeros_like(g); }};
+    case UnaryOp::reciprocal:  // (1/x)' = -1/x^2 = -y^2
+      return {Reads::output, [](T g, T y) { return -g * y * y; }};
+    case UnaryOp::square:
+      return {Reads::input, [](T g, T x) { return g * x * 2; }};
+    case UnaryOp::tan:  // tan' = 1 + tan^2
+      return {Reads::output, [](T g, T y) { return g * (y * y + 1); }};
     case UnaryOp::kCount:
       break;
   }
@@ -138,6 +152,15 @@ TensorList binary_derivatives(BinaryOp op, const Tensor& g, const Tensor& a, con
     case BinaryOp::minimum:
       return {when(need_a, [&] { return winner_grad(g, a < b, a == b); }),
               when(need_b, [&] { return winner_grad(g, b < a, a == b); })};
+    case BinaryOp::atan2:  // d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)
+      return {when(need_a, [&] { return g * b / (a * a + b * b); }),
+              when(need_b, [&] { return -g * a / (a * a + b * b); })};
+    // a = q b + r with q = trunc(a / b) for fmod, floor(a / b) for remainder: dr/da = 1 and
+    // dr/db = -q, where q is the whole number (a - r) / b (rounded off its last-bit error).
+    case BinaryOp::fmod:
+      return {g, when(need_b, [&] { return -g * round((a - fmod(a, b)) / b); })};
+    case BinaryOp::remainder:
+      return {g, when(need_b, [&] { return -g * round((a - remainder(a, b)) / b); })};
     case BinaryOp::kCount:
       break;
   }
@@ -169,14 +192,36 @@ Tensor unary(UnaryOp op, const Tensor& x) {
 
 DType binary_dtype(BinaryOp op, Operand a, Operand b) {
   const DType dtype = result_type({a, b});
-  // True division: int / int is the default dtype (float32), as in Python 3 and PyTorch.
-  return op == BinaryOp::div && !is_floating_point(dtype) ? get_default_dtype() : dtype;
+  // Ops of floating-only functors compute integers in the default dtype: int / int is
+  // float32, as in Python 3 and PyTorch, and so is atan2 of integers.
+  bool floating = false;
+#define GRAFT_IS_FLOATING(name, Functor) \
+  if (op == BinaryOp::name) floating = kernels::floating_only<kernels::Functor>;
+  GRAFT_BINARY_OPS(GRAFT_IS_FLOATING)
+#undef GRAFT_IS_FLOATING
+  return floating && !is_floating_point(dtype) ? get_default_dtype() : dtype;
+}
+
+// Integer fmod and remainder divide: a zero divisor would trap in the kernel, so it is an
+// error here, as PyTorch's ZeroDivisionError. Reads the divisor back (a sync on CUDA).
+void check_integer_divisor(BinaryOp op, const Tensor& divisor, DType dtype) {
+  bool divides = false;
+#define GRAFT_DIVIDES(name, Functor) \
+  if (op == BinaryOp::name) divides = kernels::divides_integers<kernels::Functor>;
+  GRAFT_BINARY_OPS(GRAFT_DIVIDES)
+#undef GRAFT_DIVIDES
+  if (!divides || is_floating_point(dtype)) return;
+  autograd::NoGradGuard no_grad;
+  GRAFT_CHECK(!any(divisor == 0).item<bool>(), kernels::op_name(op), "(): integer division by ",
+              "zero (ZeroDivisionError): the divisor, a ", divisor.dtype(), " tensor of shape ",
+              divisor.shape(), ", holds a 0; convert to a floating dtype to get NaN instead");
 }
 
 Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = kernels::op_name(op);
   ops::check_same_device(name, {&a, &b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  check_integer_divisor(op, b, dtype);
   Tensor out = empty(shape, TensorOptions(dtype).device(a.device()));
   {
     autograd::NoGradGuard no_grad;  // the conversions below are part of this one op
@@ -229,6 +274,7 @@ const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& othe
   GRAFT_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name,
               "_(): output with shape ", self.shape(), " doesn't match the broadcast shape ",
               broadcast_shapes(self.shape(), other.shape(), name));
+  check_integer_divisor(op, other, dtype);
   ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], self.device(), name),
                        {self, self, other.to(dtype)});
   self.storage()->bump_version();

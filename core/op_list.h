@@ -29,7 +29,17 @@
   X(sigmoid, SigmoidOp) \
   X(relu, ReluOp) \
   X(gelu, GeluOp) \
-  X(silu, SiluOp)
+  X(silu, SiluOp) \
+  X(log1p, Log1pOp) \
+  X(expm1, Expm1Op) \
+  X(erf, ErfOp) \
+  X(floor, FloorOp) \
+  X(ceil, CeilOp) \
+  X(round, RoundOp) \
+  X(sign, SignOp) \
+  X(reciprocal, ReciprocalOp) \
+  X(square, SquareOp) \
+  X(tan, TanOp)
 // clang-format on
 
 // Binary ops compute in the promoted dtype and return it; each has scalar and in-place forms.
@@ -41,7 +51,10 @@
   X(div, DivOp) \
   X(pow, PowOp) \
   X(maximum, MaximumOp) \
-  X(minimum, MinimumOp)
+  X(minimum, MinimumOp) \
+  X(atan2, Atan2Op) \
+  X(fmod, FmodOp) \
+  X(remainder, RemainderOp)
 // clang-format on
 
 // Comparisons compute in the promoted dtype and return bool; no in-place forms.

@@ -19,6 +19,12 @@ template <class Op>
 inline constexpr bool floating_only = requires {
   Op::kFloatingOnly;
 };
+// Functors marked kDividesIntegers divide on integer inputs; the op layer refuses a zero
+// divisor for them (a graft::Error, as PyTorch's ZeroDivisionError) before any kernel runs.
+template <class Op>
+inline constexpr bool divides_integers = requires {
+  Op::kDividesIntegers;
+};
 
 // ---- unary
 
@@ -116,6 +122,89 @@ struct SiluOp {
   }
 };
 
+struct Log1pOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::log1p(a);
+  }
+};
+struct Expm1Op {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::expm1(a);
+  }
+};
+struct ErfOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::erf(a);
+  }
+};
+struct TanOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return std::tan(a);
+  }
+};
+struct ReciprocalOp {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return T(1) / a;
+  }
+};
+// floor, ceil and round keep integers, which are already whole.
+struct FloorOp {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    if constexpr (std::is_floating_point_v<T>)
+      return std::floor(a);
+    else
+      return a;
+  }
+};
+struct CeilOp {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    if constexpr (std::is_floating_point_v<T>)
+      return std::ceil(a);
+    else
+      return a;
+  }
+};
+struct RoundOp {
+  // Halves go to the even neighbour (round(2.5) == 2), as PyTorch and NumPy do: rint in the
+  // default rounding mode, not std::round's away-from-zero.
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    if constexpr (std::is_floating_point_v<T>)
+      return std::rint(a);
+    else
+      return a;
+  }
+};
+struct SignOp {
+  // -1, 0 or 1 (NaN stays NaN: both comparisons are false, so it falls through to a).
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    if (a > T(0)) return T(1);
+    if constexpr (std::is_signed_v<T>) {
+      if (a < T(0)) return T(-1);
+    }
+    return a == T(0) ? T(0) : a;
+  }
+};
+struct SquareOp {
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return static_cast<T>(a * a);
+  }
+};
+
 // ---- binary
 
 struct AddOp {
@@ -186,6 +275,46 @@ struct MinimumOp {
       if (b != b) return b;
     }
     return a < b ? a : b;
+  }
+};
+
+struct Atan2Op {
+  static constexpr bool kFloatingOnly = true;
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    return std::atan2(a, b);
+  }
+};
+
+// fmod and remainder on integers: the op layer refuses a zero divisor before the kernel
+// runs (integer division by zero traps), and b == -1 is answered without dividing, since
+// INT_MIN % -1 overflows and traps as well.
+struct FmodOp {
+  static constexpr bool kDividesIntegers = true;
+  // C's fmod: the result has the dividend's sign (truncated division).
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return std::fmod(a, b);
+    } else {
+      if constexpr (std::is_signed_v<T>) {
+        if (b == T(-1)) return T(0);
+      }
+      return static_cast<T>(a % b);
+    }
+  }
+};
+struct RemainderOp {
+  static constexpr bool kDividesIntegers = true;
+  // Python's %: the result has the divisor's sign (floored division), so fmod's result
+  // moves by one divisor when the signs differ.
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a, T b) const {
+    const T r = FmodOp{}(a, b);
+    if constexpr (std::is_signed_v<T>) {
+      if (r != T(0) && ((r < T(0)) != (b < T(0)))) return static_cast<T>(r + b);
+    }
+    return r;
   }
 };
 

@@ -69,6 +69,28 @@ void add_unary_rows(std::vector<OpInfo>& rows) {
   GRAFT_UNARY_ROW(gelu, gelu_reference, kAny, promote);
   GRAFT_UNARY_ROW(
       silu, [](double x) { return x / (1 + std::exp(-x)); }, kAny, promote);
+  GRAFT_UNARY_ROW(
+      log1p, [](double x) { return std::log1p(x); }, (Range{-0.5, 2}), promote);
+  GRAFT_UNARY_ROW(
+      expm1, [](double x) { return std::expm1(x); }, kAny, promote);
+  GRAFT_UNARY_ROW(
+      erf, [](double x) { return std::erf(x); }, kAny, promote);
+  // The step functions' gradient is zero: random inputs are never within the finite
+  // difference's step of a jump.
+  GRAFT_UNARY_ROW(
+      floor, [](double x) { return std::floor(x); }, kAny, keep);
+  GRAFT_UNARY_ROW(
+      ceil, [](double x) { return std::ceil(x); }, kAny, keep);
+  GRAFT_UNARY_ROW(
+      round, [](double x) { return std::nearbyint(x); }, kAny, keep);
+  GRAFT_UNARY_ROW(
+      sign, [](double x) { return double((x > 0) - (x < 0)); }, kAny, keep);
+  GRAFT_UNARY_ROW(
+      reciprocal, [](double x) { return 1 / x; }, kPositive, promote);
+  GRAFT_UNARY_ROW(
+      square, [](double x) { return x * x; }, kAny, keep);
+  GRAFT_UNARY_ROW(
+      tan, [](double x) { return std::tan(x); }, (Range{-1.2, 1.2}), promote);
 }
 #undef GRAFT_UNARY_ROW
 
@@ -153,6 +175,15 @@ void add_binary_rows(std::vector<OpInfo>& rows) {
       maximum, [](double a, double b) { return std::max(a, b); }, kAny, kAny, keep);
   GRAFT_BINARY_ROW(
       minimum, [](double a, double b) { return std::min(a, b); }, kAny, kAny, keep);
+  GRAFT_BINARY_ROW(
+      atan2, [](double a, double b) { return std::atan2(a, b); }, kAny, kPositive, promote);
+  // Positive divisors here (integers then never divide by zero); the sign rules for
+  // negative ones and the zero-divisor error are tests/kernels/integer_division_test.cpp's.
+  GRAFT_BINARY_ROW(
+      fmod, [](double a, double b) { return std::fmod(a, b); }, kAny, kPositive, keep);
+  GRAFT_BINARY_ROW(
+      remainder, [](double a, double b) { return a - b * std::floor(a / b); }, kAny, kPositive,
+      keep);
   GRAFT_COMPARISON_ROW(eq, [](double a, double b) { return double(a == b); });
   GRAFT_COMPARISON_ROW(ne, [](double a, double b) { return double(a != b); });
   GRAFT_COMPARISON_ROW(lt, [](double a, double b) { return double(a < b); });
