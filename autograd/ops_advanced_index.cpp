@@ -48,30 +48,23 @@ struct IndexPlan {
 
   bool indexed(int64_t d) const { return per_dim[d].defined(); }
 
-  // The dims of `t` (self's shape) that are not indexed, with `b` inserted at `at`.
-  template <class Of>
-  Shape kept_with(const Tensor& t, Of of, const Shape& b) const {
+  // `per_dim_values` (one for each dim of self: its sizes, or its strides) without the
+  // indexed dims, with `b` inserted at `at`.
+  Shape kept_with(const Shape& per_dim_values, const Shape& b) const {
     Shape out;
-    for (int64_t d = 0; d < t.dim(); ++d)
-      if (!indexed(d)) out.push_back(of(d));
+    for (int64_t d = 0; d < per_dim_values.size(); ++d)
+      if (!indexed(d)) out.push_back(per_dim_values[d]);
     for (int64_t k = b.size() - 1; k >= 0; --k) out.insert(at, b[k]);
     return out;
   }
   // The result: B among the kept dims of t.
-  Shape result_shape(const Tensor& t) const {
-    return kept_with(
-        t, [&](int64_t d) { return t.size(d); }, shape);
-  }
+  Shape result_shape(const Tensor& t) const { return kept_with(t.shape(), shape); }
   // The kernels' nest: the result with B as one dim, the dim `at`.
-  Shape nest_shape(const Tensor& t) const {
-    return kept_with(
-        t, [&](int64_t d) { return t.size(d); }, Shape{shape.numel()});
-  }
+  Shape nest_shape(const Tensor& t) const { return kept_with(t.shape(), Shape{shape.numel()}); }
   // t's strides over the nest: 1 along B, whose index values are element offsets.
   kernels::StridedOperand nest_operand(const Tensor& t) const {
     kernels::StridedOperand op = ops::strided_operand(t);
-    const Shape strides = kept_with(
-        t, [&](int64_t d) { return t.stride(d); }, Shape{1});
+    const Shape strides = kept_with(t.strides(), Shape{1});
     std::fill(std::begin(op.strides), std::end(op.strides), 0);
     std::copy(strides.begin(), strides.end(), op.strides);
     return op;
@@ -240,7 +233,8 @@ Tensor put_with(const IndexPlan& plan, const Tensor& self, const Tensor& values,
 
 // values as index_put_ writes them: self's dtype (converted, as copy_ does) and device (a
 // 0-d values tensor may come from any device, as a Scalar would), checked to broadcast to
-// the shape the index reads.
+// the shape the index reads. Values that share self's memory (x.index_put_({mask}, x[0]))
+// are copied first: the kernel reads them while it writes.
 Tensor values_for(const IndexPlan& plan, const Tensor& self, const Tensor& values) {
   GRAFT_CHECK(values.defined(), "index_put_(): values is an undefined Tensor");
   if (values.dim() > 0) ops::check_same_device("index_put_", {&self, &values});
@@ -252,7 +246,8 @@ Tensor values_for(const IndexPlan& plan, const Tensor& self, const Tensor& value
   }
   GRAFT_CHECK(fits, "index_put_(): shape mismatch: value tensor of shape ", values.shape(),
               " cannot be broadcast to indexing result of shape ", result);
-  return values.to(self.device()).to(self.dtype());
+  const Tensor v = values.to(self.device()).to(self.dtype());
+  return v.storage() == self.storage() ? v.clone() : v;
 }
 
 }  // namespace

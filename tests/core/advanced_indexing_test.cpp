@@ -195,6 +195,10 @@ TEST(IndexPutAdvanced, BroadcastsValuesIntoAStridedTensorInPlace) {
   EXPECT_EQ(values(base.index({1, Slice(), 0})), (std::vector<double>{-1, -2, -3, -4}));
   EXPECT_EQ(values(base.index({1, Slice(), 4})), (std::vector<double>{-1, -2, -3, -4}));
   EXPECT_EQ(values(base.index({1, Slice(), 2})), (std::vector<double>{102, 112, 122, 132}));
+  // Values read from the tensor being written are copied before the write.
+  const Tensor r = coded().select(0, 0).select(0, 0).clone();  // [0, 1, 2, 3, 4]
+  r.index_put_({ints({1, 2, 3, 4}, {4})}, r.narrow(0, 0, 4));
+  EXPECT_EQ(values(r), (std::vector<double>{0, 0, 1, 2, 3}));
   // Integer values into a float tensor are converted, as copy_ converts.
   base.index_put_({bools({1, 0, 0}, {3})}, ints({5}, {}));
   EXPECT_EQ(values(base.index({0})), std::vector<double>(20, 5));
