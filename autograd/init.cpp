@@ -12,6 +12,7 @@
 
 #include <mutex>
 
+#include "graft/autograd/advanced_index.h"
 #include "graft/autograd/views.h"
 #include "graft/core/hooks.h"
 #include "graft/kernels/hooks.h"
@@ -32,6 +33,7 @@ constexpr hooks::AutogradHooks kAutogradHooks{
     .scatter_add = [](const Tensor& self, int64_t dim, const Tensor& index,
                       const Tensor& src) { return self.scatter_add(dim, index, src); },
     .div = [](const Tensor& self, const Tensor& other) { return self.div(other); },
+    .advanced_index = advanced_index,
 };
 }  // namespace
 

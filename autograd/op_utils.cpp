@@ -1,6 +1,8 @@
 // Shared op-layer helpers; see op_utils.h.
 #include "graft/autograd/op_utils.h"
 
+#include <algorithm>
+
 namespace graft::ops {
 
 void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors) {
@@ -30,6 +32,14 @@ void check_can_cast(const char* op, DType from, DType to) {
   GRAFT_CHECK(category(from) <= category(to), op, "_(): result type ", from,
               " can't be cast to the desired output type ", to, "; use the out-of-place ", op,
               "() or convert the tensor with .to(", from, ")");
+}
+
+kernels::StridedOperand strided_operand(const Tensor& t) {
+  kernels::StridedOperand op;
+  op.data = static_cast<char*>(t.data_ptr());
+  op.dtype = t.dtype();
+  std::copy(t.strides().begin(), t.strides().end(), op.strides);
+  return op;
 }
 
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) {

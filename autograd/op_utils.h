@@ -60,6 +60,9 @@ Tensor scalar_tensor(Scalar value, DType dtype, Device device);
 // Strides of `t` broadcast to `shape` (0 along broadcast dims), for the kernels.
 kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape);
 
+// t's data, dtype and strides, for the kernels that take their operands one by one.
+kernels::StridedOperand strided_operand(const Tensor& t);
+
 // Runs `kernel` with operands[0] as the output, the others broadcast to its shape.
 void run_elementwise(kernels::ElementwiseFn kernel, std::initializer_list<Tensor> operands);
 

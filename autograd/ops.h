@@ -147,6 +147,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out = x; out[index[i][j]][j] += src[i][j] for dim 0, as torch.scatter_add.
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+// The coordinates of x's nonzero elements (true for bool), one row each in row-major
+// order: int64 of shape (count, x.dim()), as torch.nonzero. The count is read back from
+// the device first (a sync on CUDA, as in PyTorch).
+Tensor nonzero(const Tensor& x);
 
 // ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
 //

@@ -1,4 +1,5 @@
-// Copies: copy_, contiguous, clone, to(dtype), to(device), fill_, index_put_.
+// Copies: copy_, contiguous, clone, to(dtype), to(device), fill_ (index_put_ is in
+// ops_advanced_index.cpp).
 //
 // Everything that moves or converts data comes down to copy_values(), which runs the copy
 // kernel on one device and, across devices, first moves a contiguous image of the source
@@ -114,17 +115,6 @@ const Tensor& Tensor::fill_(Scalar value) const {
                                                  value);
   storage()->bump_version();
   record_overwrite(*this, "FillBackward", nullptr);
-  return *this;
-}
-
-const Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices,
-                                 const Tensor& value) const {
-  index(indices).copy_(value);
-  return *this;
-}
-
-const Tensor& Tensor::index_put_(std::initializer_list<TensorIndex> indices, Scalar value) const {
-  index(indices).fill_(value);
   return *this;
 }
 

@@ -1,4 +1,5 @@
-// Joining and indexing: cat, stack, gather, index_select, scatter_add and scatter_add_.
+// Joining and indexing: cat, stack, gather, index_select, scatter_add, scatter_add_ and
+// nonzero (advanced indexing, t.index({idx}), has its own file: ops_advanced_index.cpp).
 //
 // cat and stack need no kernel of their own: the output is allocated once and each input is
 // copied into its slice (out.narrow), so strided inputs and dtype conversion come from the
@@ -21,6 +22,7 @@ namespace graft {
 
 using kernels::kernel_table;
 using kernels::lookup;
+using ops::strided_operand;
 
 namespace {
 
@@ -29,14 +31,6 @@ Tensor at_least_1d(const Tensor& t) { return t.dim() == 0 ? t.view({1}) : t; }
 // Zeros of `shape` in g's dtype and device: where a gradient is scattered into.
 Tensor zeros_for(const Shape& shape, const Tensor& g) {
   return zeros(shape, TensorOptions(g.dtype()).device(g.device()));
-}
-
-kernels::StridedOperand strided_operand(const Tensor& t) {
-  kernels::StridedOperand op;
-  op.data = static_cast<char*>(t.data_ptr());
-  op.dtype = t.dtype();
-  std::copy(t.strides().begin(), t.strides().end(), op.strides);
-  return op;
 }
 
 void check_int64_index(const char* op, const Tensor& index) {
@@ -67,7 +61,7 @@ void scatter_add_into(const char* op, const Tensor& self, int64_t dim, const Ten
                 "(): Expected index ", index.shape(), " to be no larger than self ", self.shape(),
                 " apart from dimension ", dim, " and to be no larger than src ", src.shape());
   if (index.numel() == 0) return;
-  kernels::ScatterAddArgs args;
+  kernels::ScatterArgs args;
   args.ndim = static_cast<int>(idx.dim());
   args.dim = static_cast<int>(dim);
   std::copy(idx.shape().begin(), idx.shape().end(), args.sizes);
@@ -75,7 +69,7 @@ void scatter_add_into(const char* op, const Tensor& self, int64_t dim, const Ten
   args.self = strided_operand(out);
   args.index = strided_operand(idx);
   args.src = strided_operand(from);
-  lookup(kernel_table().scatter_add, self.device(), op)(args);
+  lookup(kernel_table().scatter, self.device(), op)(args);
 }
 
 }  // namespace
@@ -257,6 +251,30 @@ const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
   scatter_add_into("scatter_add_", self, dim, index, src);
   self.storage()->bump_version();
   return self;
+}
+
+// The count of nonzero elements sizes the output, so it is read back first (a sync on
+// CUDA, as in PyTorch); the kernel then writes the coordinates of each from a contiguous
+// bool copy of x != 0, which also gives every dtype the same kernel. Not differentiable
+// (int64 output).
+Tensor nonzero(const Tensor& x) {
+  Tensor flags;
+  int64_t count = 0;
+  {
+    autograd::NoGradGuard no_grad;
+    flags = ne(x, 0).contiguous();
+    count = flags.sum().item<int64_t>();
+  }
+  Tensor out = empty({count, x.dim()}, TensorOptions(kInt64).device(x.device()));
+  if (out.numel() == 0) return out;
+  kernels::NonzeroArgs args;
+  args.ndim = static_cast<int>(x.dim());
+  std::copy(x.shape().begin(), x.shape().end(), args.sizes);
+  args.numel = x.numel();
+  args.flags = flags.data_ptr<bool>();
+  args.out = out.data_ptr<int64_t>();
+  lookup(kernel_table().nonzero, x.device(), "nonzero")(args);
+  return out;
 }
 
 }  // namespace graft

@@ -81,5 +81,6 @@ Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) 
 const Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const {
   return graft::scatter_add_(*this, dim, index, src);
 }
+Tensor Tensor::nonzero() const { return graft::nonzero(*this); }
 
 }  // namespace graft

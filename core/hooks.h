@@ -6,9 +6,10 @@
 // need an upper layer: a tensor on a device other than the CPU takes its memory from that
 // backend's allocator (kernels/), every view is recorded by autograd, and the few
 // computations core's own code makes (reshape's copy, the views' backward formulas, the
-// host copy behind item() and printing) are ops of the op layer. c10 meets the same need
-// for autograd metadata with a factory that autograd registers at load time; graft keeps
-// one table per upper layer, each entry the Tensor method or function of the same name.
+// host copy behind item() and printing, index() with tensor indices) are ops of the op
+// layer. c10 meets the same need for autograd metadata with a factory that autograd
+// registers at load time; graft keeps one table per upper layer, each entry the Tensor
+// method or function of the same name.
 //
 // graft::init() (autograd/init.h) installs both tables, and every program that links
 // graft::graft runs it before main() (docs/architecture.md, "How the layers are tied
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "graft/core/allocator.h"
 #include "graft/core/device.h"
@@ -48,6 +50,9 @@ struct AutogradHooks {
   Tensor (*gather)(const Tensor& self, int64_t dim, const Tensor& index);
   Tensor (*scatter_add)(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
   Tensor (*div)(const Tensor& self, const Tensor& other);
+  // Tensor::index's advanced part: `self` indexed by tensors, as detail::apply_slicing
+  // leaves them (core/tensor_index.h; autograd/advanced_index.h computes it).
+  Tensor (*advanced_index)(const Tensor& self, const std::vector<Tensor>& indices);
 };
 
 // Installs a table, which must outlive every use (a static of the installing layer). Safe to

@@ -25,12 +25,12 @@
 #include "graft/core/scalar.h"
 #include "graft/core/shape.h"
 #include "graft/core/storage.h"
-#include "graft/core/tensor_index.h"
 #include "graft/core/tensor_options.h"
 
 namespace graft {
 
 class Tensor;
+class TensorIndex;  // core/tensor_index.h, included at the end of this header
 
 // Autograd's side of a tensor lives in autograd/ (node.h); core only holds a pointer to it.
 namespace autograd {
@@ -114,6 +114,8 @@ class Tensor {
   Tensor select(int64_t dim, int64_t index) const;
   Tensor index(std::initializer_list<TensorIndex> indices) const;
   Tensor index(const std::vector<TensorIndex>& indices) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }  // t[i]: a view
+  Tensor operator[](const Tensor& index) const;  // index({index}): advanced indexing, a copy
   Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor alias() const;   // a new handle to the same view
@@ -142,8 +144,16 @@ class Tensor {
   // ---- in-place writes
   const Tensor& fill_(Scalar value) const;
   const Tensor& zero_() const { return fill_(0); }
-  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, const Tensor& value) const;
-  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, Scalar value) const;
+  // Writes `value` (broadcast) where index(indices) reads; with accumulate, adds it there,
+  // every repeated position receiving each of its values (autograd/advanced_index.h).
+  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, const Tensor& value,
+                           bool accumulate = false) const;
+  const Tensor& index_put_(std::initializer_list<TensorIndex> indices, Scalar value,
+                           bool accumulate = false) const;
+  const Tensor& index_put_(const std::vector<TensorIndex>& indices, const Tensor& value,
+                           bool accumulate = false) const;
+  const Tensor& index_put_(const std::vector<TensorIndex>& indices, Scalar value,
+                           bool accumulate = false) const;
 
   // ---- math (forwards to autograd/ops.h; see there for semantics)
 #define GRAFT_DECLARE_UNARY(name, ...) \
@@ -214,6 +224,7 @@ class Tensor {
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   const Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor nonzero() const;
 
   const Tensor& operator+=(const Tensor& o) const { return add_(o); }
   const Tensor& operator-=(const Tensor& o) const { return sub_(o); }
@@ -300,3 +311,5 @@ T Tensor::item() const {
 }
 
 }  // namespace graft
+
+#include "graft/core/tensor_index.h"  // NOLINT(misc-header-include-cycle): needs Tensor

@@ -311,41 +311,81 @@ Tensor slice(const Tensor& t, int64_t dim, const Slice& s) {
 }
 }  // namespace
 
+namespace {
+// A tensor index of a dtype that masks (bool, uint8): it covers as many dims as it has.
+bool is_mask(const Tensor& t) { return t.dtype() == kBool || t.dtype() == kUInt8; }
+}  // namespace
+
+// A chain of select (integers), slice and unsqueeze (None) views, so each step records its
+// own backward; tensor indices are collected for advanced indexing, placed at the dim of
+// the view they apply to. As in libtorch, a 0-d integer tensor is an integer (its value is
+// read, a sync on CUDA) and a 0-d mask is a mask over a new dim of size 1 (NumPy's rule:
+// x[True] is x[None], x[False] that with 0 rows).
+detail::SlicedIndex detail::apply_slicing(const Tensor& self,
+                                          const std::vector<TensorIndex>& indices) {
+  // Count the dims the index consumes, to know how many an Ellipsis stands for.
+  int64_t consumed = 0, ellipses = 0;
+  for (const TensorIndex& i : indices) {
+    const auto& v = i.value();
+    if (std::holds_alternative<EllipsisIndex>(v))
+      ++ellipses;
+    else if (const Tensor* t = std::get_if<Tensor>(&v)) {
+      GRAFT_CHECK(t->defined(), "index(): an undefined Tensor is not an index");
+      consumed += is_mask(*t) ? t->dim() : 1;
+    } else if (!std::holds_alternative<NoneIndex>(v))
+      ++consumed;
+  }
+  GRAFT_CHECK(ellipses <= 1, "index(): an index can only have a single ellipsis ('...')");
+  GRAFT_CHECK(consumed <= self.dim(), "index(): too many indices for tensor of dimension ",
+              self.dim(), " (shape ", self.shape(), ", got ", consumed, " indices)");
+  SlicedIndex out{self, {}};
+  Tensor& view = out.view;
+  int64_t d = 0;        // the dim of `view` the next index applies to
+  int64_t covered = 0;  // the dims of `view` that out.tensors' entries cover
+  auto record = [&](const Tensor& t) {
+    for (; covered < d; ++covered) out.tensors.emplace_back();
+    out.tensors.push_back(t);
+    const int64_t k = is_mask(t) ? t.dim() : 1;
+    covered += k;
+    d += k;
+  };
+  for (const TensorIndex& i : indices) {
+    const auto& v = i.value();
+    if (const int64_t* k = std::get_if<int64_t>(&v)) {
+      view = view.select(d, *k);
+    } else if (const Slice* s = std::get_if<Slice>(&v)) {
+      view = slice(view, d++, *s);
+    } else if (std::holds_alternative<NoneIndex>(v)) {
+      view = view.unsqueeze(d++);
+    } else if (std::holds_alternative<EllipsisIndex>(v)) {
+      d += self.dim() - consumed;
+    } else {
+      const Tensor& t = std::get<Tensor>(v);
+      if (t.dim() == 0 && is_mask(t)) {
+        view = view.unsqueeze(d);
+        record(t.unsqueeze(0));
+      } else if (t.dim() == 0 && is_integral(t.dtype())) {
+        view = view.select(d, t.item<int64_t>());
+      } else {
+        record(t);
+      }
+    }
+  }
+  return out;
+}
+
 Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
   return index(std::vector<TensorIndex>(indices));
 }
 
-// A chain of select (integers), slice and unsqueeze (None) views, so each step records its
-// own backward.
 Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
-  // Count the dims the index consumes, to know how many an Ellipsis stands for.
-  int64_t consumed = 0, ellipses = 0;
-  for (const TensorIndex& i : indices) {
-    if (std::holds_alternative<EllipsisIndex>(i.value()))
-      ++ellipses;
-    else if (!std::holds_alternative<NoneIndex>(i.value()))
-      ++consumed;
-  }
-  GRAFT_CHECK(ellipses <= 1, "index(): an index can only have a single ellipsis ('...')");
-  GRAFT_CHECK(consumed <= dim(), "index(): too many indices for tensor of dimension ", dim(),
-              " (shape ", shape(), ", got ", consumed, " indices)");
-  Tensor out = *this;
-  int64_t d = 0;  // the dim of `out` the next index applies to
-  for (const TensorIndex& i : indices) {
-    const auto& v = i.value();
-    if (const int64_t* k = std::get_if<int64_t>(&v)) {
-      out = out.select(d, *k);
-    } else if (const Slice* s = std::get_if<Slice>(&v)) {
-      out = slice(out, d++, *s);
-    } else if (std::holds_alternative<NoneIndex>(v)) {
-      out = out.unsqueeze(d++);
-    } else {
-      d += dim() - consumed;
-    }
-  }
+  const auto [view, tensors] = detail::apply_slicing(*this, indices);
+  if (!tensors.empty()) return hooks::autograd().advanced_index(view, tensors);
   // An index of only Ellipsis still returns a new view, as x[...] does in PyTorch.
-  return out.is_same(*this) ? alias() : out;
+  return view.is_same(*this) ? alias() : view;
 }
+
+Tensor Tensor::operator[](const Tensor& index) const { return this->index({index}); }
 
 Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
   GRAFT_CHECK(dim() >= 2, "diagonal(): expects a tensor with at least 2 dims, got shape ", shape());

@@ -37,8 +37,9 @@ struct ReduceArgs;       // kernels/reduce.h
 struct MatmulArgs;       // kernels/matmul.h
 struct SoftmaxArgs;      // kernels/softmax.h
 struct GatherArgs;       // kernels/index.h
-struct ScatterAddArgs;   // kernels/index.h
+struct ScatterArgs;      // kernels/index.h
 struct IndexSelectArgs;  // kernels/index.h
+struct NonzeroArgs;      // kernels/index.h
 struct RandomArgs;       // kernels/random.h
 
 struct Conv2dArgs;          // kernels/conv.h
@@ -53,8 +54,9 @@ using ReduceFn = void (*)(const ReduceArgs&);
 using MatmulFn = void (*)(const MatmulArgs&);
 using SoftmaxFn = void (*)(const SoftmaxArgs&);
 using GatherFn = void (*)(const GatherArgs&);
-using ScatterAddFn = void (*)(const ScatterAddArgs&);
+using ScatterFn = void (*)(const ScatterArgs&);
 using IndexSelectFn = void (*)(const IndexSelectArgs&);
+using NonzeroFn = void (*)(const NonzeroArgs&);
 using RandomFn = void (*)(const RandomArgs&);
 using Conv2dFn = void (*)(const Conv2dArgs&);
 using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
@@ -79,8 +81,9 @@ struct KernelTable {
   PerDevice<MatmulFn> matmul = {};
   PerDevice<SoftmaxFn> softmax = {};
   PerDevice<GatherFn> gather = {};
-  PerDevice<ScatterAddFn> scatter_add = {};
+  PerDevice<ScatterFn> scatter = {};  // adds (scatter_add, index_put_ accumulate) or writes
   PerDevice<IndexSelectFn> index_select = {};
+  PerDevice<NonzeroFn> nonzero = {};
   PerDevice<RandomFn> random = {};
   PerDevice<Conv2dFn> conv2d = {};
   PerDevice<Conv2dBackwardFn> conv2d_backward = {};

@@ -2,18 +2,19 @@
 // index value and its error, and the index column of the kernel table (argument blocks:
 // kernels/index.h).
 //
-// gather and index_select are one loop (GatherLoop), scatter_add another (ScatterAddLoop),
-// each over a Nest: a shape whose positions carry every operand's offset, where the index
-// value, not the position, supplies self's coordinate along `dim` (self's stride there is 0
-// in the nest; self_step is the step per index value). This header builds both loops from
-// the argument blocks, skips empty ones and checks scatter_add's index in a pass before it
-// adds anything, so a failed scatter_add_ leaves its tensor untouched. A backend supplies
-// only the walks, as a type with the static members
+// gather and index_select are one loop (GatherLoop), scatter another (ScatterLoop, adding or
+// writing), each over a Nest: a shape whose positions carry every operand's offset, where
+// the index value, not the position, supplies self's coordinate along `dim` (self's stride
+// there is 0 in the nest; self_step is the step per index value). This header builds both
+// loops from the argument blocks, skips empty ones and checks scatter's index in a pass
+// before it writes anything, so a failed scatter_add_ leaves its tensor untouched. A backend
+// supplies only the walks, as a type with the static members
 //   template <class I> static void gather(const GatherLoop<I>&);
 //   static void check_index(const IndexBound&, const Nest<1>& index_nest, const int64_t* index);
-//   template <class T> static void scatter_add(const ScatterAddLoop<T>&);
+//   template <bool Accumulate, class T> static void scatter(const ScatterLoop<T>&);
 // (the CPU's rows split across threads in kernels/cpu/index.cpp, CUDA's grid-stride loops in
-// kernels/cuda/index.cu), all called with a non-empty nest.
+// kernels/cuda/index.cu), all called with a non-empty nest. nonzero is not a walk of this
+// kind (CUDA's is a compaction): each backend registers its own.
 #pragma once
 
 #include <algorithm>
@@ -133,10 +134,10 @@ struct GatherLoop {
   const I* index;  // int64, or int32 for index_select
 };
 
-// scatter_add: self[p with p[dim] = index[p]] += src[p] for every position p of `nest`,
-// whose operands are self (0, stride 0 along dim), index (1) and src (2).
+// scatter: self[p with p[dim] = index[p]] += src[p] (or = src[p]) for every position p of
+// `nest`, whose operands are self (0, stride 0 along dim), index (1) and src (2).
 template <class T>
-struct ScatterAddLoop {
+struct ScatterLoop {
   int dim;
   int64_t self_step;
   Nest<3> nest;
@@ -145,11 +146,14 @@ struct ScatterAddLoop {
   const T* src;
 };
 
-// One addition of scatter_add. The sum in the promoted int is cast back: for bool that is a
-// logical or, as PyTorch's CPU scatter_add does.
-template <class T>
-GRAFT_HOST_DEVICE void scatter_add_one(T& dst, T v) {
-  dst = static_cast<T>(dst + v);
+// One element of scatter: an addition, or a write. The sum in the promoted int is cast
+// back: for bool that is a logical or, as PyTorch's CPU scatter_add does.
+template <bool Accumulate, class T>
+GRAFT_HOST_DEVICE void scatter_one(T& dst, T v) {
+  if constexpr (Accumulate)
+    dst = static_cast<T>(dst + v);
+  else
+    dst = v;
 }
 
 // ---- kernels: the loops over the backend's walks
@@ -196,18 +200,23 @@ void index_select_kernel(const IndexSelectArgs& args) {
 }
 
 template <class Loops>
-void scatter_add_kernel(const ScatterAddArgs& args) {
+void scatter_kernel(const ScatterArgs& args) {
   const auto* index = reinterpret_cast<const int64_t*>(args.index.data);
   const auto self_loop = without_dim(args.self.strides, args.dim);
   const auto nest =
       make_nest<3>(args.ndim, args.sizes, {self_loop.data(), args.index.strides, args.src.strides});
   if (nest.numel() == 0) return;
-  Loops::check_index({"scatter_add", args.dim, args.self_dim_size}, nest.operand(1), index);
+  Loops::check_index({args.accumulate ? "scatter_add" : "scatter", args.dim, args.self_dim_size},
+                     nest.operand(1), index);
   visit_dtype(args.self.dtype, [&](auto tag) {
     using T = decltype(tag);
-    Loops::scatter_add(ScatterAddLoop<T>{args.dim, args.self.strides[args.dim], nest,
-                                         reinterpret_cast<T*>(args.self.data), index,
-                                         reinterpret_cast<const T*>(args.src.data)});
+    const ScatterLoop<T> loop{args.dim, args.self.strides[args.dim],
+                              nest,     reinterpret_cast<T*>(args.self.data),
+                              index,    reinterpret_cast<const T*>(args.src.data)};
+    if (args.accumulate)
+      Loops::template scatter<true>(loop);
+    else
+      Loops::template scatter<false>(loop);
   });
 }
 
@@ -217,7 +226,7 @@ void register_index_kernels(KernelTable& table, DeviceType device) {
   const int d = static_cast<int>(device);
   table.gather[d] = &gather_kernel<Loops>;
   table.index_select[d] = &index_select_kernel<Loops>;
-  table.scatter_add[d] = &scatter_add_kernel<Loops>;
+  table.scatter[d] = &scatter_kernel<Loops>;
 }
 
 }  // namespace graft::kernels

@@ -1,11 +1,14 @@
-// CPU indexing kernels: the walks of gather, index_select and scatter_add for
-// kernels/index_kernels.h, which builds their nests and checks their index values.
+// CPU indexing kernels: the walks of gather, index_select and scatter for
+// kernels/index_kernels.h, which builds their nests and checks their index values, and
+// nonzero.
 //
 // gather and index_select write each output element once, so their rows (every coordinate
-// but the innermost) may run on any thread. scatter_add may add many sources into one
-// element: it walks `dim` innermost and serially and splits only the rows, which hold
+// but the innermost) may run on any thread. scatter may add (or write) many sources into
+// one element: it walks `dim` innermost and serially and splits only the rows, which hold
 // different coordinates off `dim` and so write disjoint elements of self. The sums are then
-// deterministic and need no atomics.
+// deterministic and need no atomics, and of several writes to one element the last in
+// index order stays. nonzero is one serial pass: it reads each flag once, as the count
+// before it did.
 //
 // Bad index values are recorded by the thread that meets them and thrown as a graft::Error
 // after the parallel region (see BadIndex).
@@ -125,8 +128,8 @@ struct CpuIndexLoops {
   // an element. When `dim` is not the last dim, rows go in runs of consecutive ones read
   // source-major: a contiguous index and src are then read along their rows rather than
   // down their columns, and each element still receives its sources in order of c[dim].
-  template <class T>
-  static void scatter_add(const ScatterAddLoop<T>& loop) {
+  template <bool Accumulate, class T>
+  static void scatter(const ScatterLoop<T>& loop) {
     const Nest<3> nest = loop.nest.with_innermost(loop.dim);
     const int64_t n = nest.inner_size(), si = nest.inner_stride(1), ss = nest.inner_stride(2);
     const int64_t self_step = loop.self_step;
@@ -137,14 +140,31 @@ struct CpuIndexLoops {
     for_each_row_block(nest, run_length, [&](const int64_t(*run)[3], int count) {
       for (int64_t i = 0; i < n; ++i)
         for (int r = 0; r < count; ++r)
-          scatter_add_one(self[run[r][0] + index[run[r][1] + i * si] * self_step],
-                          src[run[r][2] + i * ss]);
+          scatter_one<Accumulate>(self[run[r][0] + index[run[r][1] + i * si] * self_step],
+                                  src[run[r][2] + i * ss]);
     });
   }
 };
 
+// Plain loop: for each flat position p with flags[p], the next row of out gets p's
+// coordinates, stepped as an odometer rather than divided out.
+void nonzero_cpu(const NonzeroArgs& args) {
+  int64_t coord[kMaxDims] = {};
+  int64_t* row = args.out;
+  for (int64_t p = 0; p < args.numel; ++p) {
+    if (args.flags[p]) {
+      std::copy(coord, coord + args.ndim, row);
+      row += args.ndim;
+    }
+    for (int d = args.ndim - 1; d >= 0 && ++coord[d] == args.sizes[d]; --d) coord[d] = 0;
+  }
+}
+
 }  // namespace
 
-void register_index(KernelTable& table) { register_index_kernels<CpuIndexLoops>(table, kCPU); }
+void register_index(KernelTable& table) {
+  register_index_kernels<CpuIndexLoops>(table, kCPU);
+  table.nonzero[static_cast<int>(kCPU)] = &nonzero_cpu;
+}
 
 }  // namespace graft::kernels::cpu

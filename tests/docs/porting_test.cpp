@@ -114,8 +114,8 @@ TEST(Porting, IndexingAndViews) {
   auto odd = x.index({g::Slice(), g::Slice(1, g::None, 2)});
   auto col = x.index({g::Ellipsis, g::None});
   x.index_put_({0, 1}, 5.0);
-  auto row = x.select(0, 1);  // or x.index({1})
-  auto picked = x.index_select(0, idx);
+  auto row = x[1];
+  auto picked = x.index({idx});
   // porting: end
   EXPECT_EQ(odd.shape(), g::Shape({3, 2}));
   EXPECT_EQ(odd.to_vector<float>(), (std::vector<float>{5, 3, 5, 7, 9, 11}));  // x[0, 1] is 5

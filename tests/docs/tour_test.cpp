@@ -116,6 +116,35 @@ TEST(Tour, ViewsShareMemory) {
               HasSubstr("Use .reshape(...) instead, or call .contiguous() first"));
 }
 
+TEST(Tour, IndexingWithTensors) {
+  // tour: indexing
+  g::Tensor x = g::arange(6).reshape({2, 3}).to(g::kFloat32);     // [[0, 1, 2], [3, 4, 5]]
+  g::Tensor big = x.index({x > 2});                               // [3, 4, 5]: a copy
+  g::Tensor cols = x.index({g::Slice(), g::tensor({2, 0, -1})});  // [[2, 0, 2], [5, 3, 5]]
+  g::Tensor last = x[-1];                                         // [3, 4, 5]: a view (select)
+  x.index_put_({x > 2}, 0.0);                                     // x, and so last: [0, 0, 0]
+  g::Tensor counts = g::zeros({3});
+  counts.index_put_({g::tensor({0, 2, 0})}, 1.0, /*accumulate=*/true);  // [2, 0, 1]
+  // tour: end
+  EXPECT_EQ(big.to_vector<float>(), (std::vector<float>{3, 4, 5}));
+  EXPECT_EQ(cols.shape(), g::Shape({2, 3}));
+  EXPECT_EQ(cols.to_vector<float>(), (std::vector<float>{2, 0, 2, 5, 3, 5}));
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{0, 1, 2, 0, 0, 0}));
+  EXPECT_EQ(last.to_vector<float>(), (std::vector<float>{0, 0, 0}));
+  EXPECT_EQ(counts.to_vector<float>(), (std::vector<float>{2, 0, 1}));
+  // The tour's claims: the (3, 2) shape, nonzero, and the errors.
+  const g::Tensor t = g::zeros({2, 3, 4});
+  const g::Tensor idx = g::tensor({1, 3});
+  EXPECT_EQ(t.index({0, g::Slice(), idx}).shape(), g::Shape({3, 2}));
+  EXPECT_EQ(g::nonzero(x > 0).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 0, 2}));
+  EXPECT_THAT(error_message([&] { t.index({g::tensor({2})}); }),
+              HasSubstr("index 2 is out of bounds for dimension 0 with size 2"));
+  EXPECT_THAT(error_message([&] { t.index({g::zeros({3}, g::kBool)}); }),
+              HasSubstr("does not match the shape"));
+  EXPECT_THAT(error_message([&] { t.index({g::tensor({1.f})}); }),
+              HasSubstr("tensors used as indices must be"));
+}
+
 TEST(Tour, Broadcasting) {
   // tour: broadcasting
   g::Tensor col = g::tensor({{1.f}, {2.f}, {3.f}});  // (3, 1)
@@ -271,5 +300,5 @@ TEST(Tour, DocsQuoteTheseSnippets) {
       snippet.clear();
     }
   }
-  EXPECT_EQ(snippets, 9);
+  EXPECT_EQ(snippets, 10);
 }

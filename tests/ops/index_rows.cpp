@@ -95,22 +95,6 @@ RefTensor selected(const RefTensor& x, int64_t dim, const RefTensor& index) {
   return out;
 }
 
-OpInfo row_of(std::string name, std::string op, std::vector<InputSpec> inputs,
-              std::function<Tensor(const TensorList&)> call,
-              std::function<RefTensor(const std::vector<RefTensor>&)> reference,
-              std::vector<Layout> layouts) {
-  OpInfo row;
-  row.name = std::move(name);
-  row.op = std::move(op);
-  row.inputs = std::move(inputs);
-  row.call = single(std::move(call));
-  row.reference = [reference = std::move(reference)](const std::vector<RefTensor>& in) {
-    return std::vector<RefTensor>{reference(in)};
-  };
-  row.layouts = std::move(layouts);
-  return row;
-}
-
 }  // namespace
 
 std::vector<OpInfo> index_rows() {

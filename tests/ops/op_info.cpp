@@ -31,8 +31,8 @@ std::string layout_name(Layout layout) {
 const std::vector<OpInfo>& op_registry() {
   static const std::vector<OpInfo> rows = [] {
     std::vector<OpInfo> all;
-    for (auto family :
-         {elementwise_rows, reduction_rows, linalg_rows, index_rows, conv_pool_rows}) {
+    for (auto family : {elementwise_rows, reduction_rows, linalg_rows, index_rows,
+                        advanced_index_rows, conv_pool_rows}) {
       std::vector<OpInfo> part = family();
       all.insert(all.end(), std::make_move_iterator(part.begin()),
                  std::make_move_iterator(part.end()));
@@ -135,6 +135,22 @@ Tensor writable(const Tensor& t) {
 
 std::function<TensorList(const TensorList&)> single(std::function<Tensor(const TensorList&)> fn) {
   return [fn = std::move(fn)](const TensorList& in) { return TensorList{fn(in)}; };
+}
+
+OpInfo row_of(std::string name, std::string op, std::vector<InputSpec> inputs,
+              std::function<Tensor(const TensorList&)> call,
+              std::function<RefTensor(const std::vector<RefTensor>&)> reference,
+              std::vector<Layout> layouts) {
+  OpInfo row;
+  row.name = std::move(name);
+  row.op = std::move(op);
+  row.inputs = std::move(inputs);
+  row.call = single(std::move(call));
+  row.reference = [reference = std::move(reference)](const std::vector<RefTensor>& in) {
+    return std::vector<RefTensor>{reference(in)};
+  };
+  row.layouts = std::move(layouts);
+  return row;
 }
 
 namespace {

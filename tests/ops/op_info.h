@@ -119,6 +119,7 @@ std::vector<OpInfo> elementwise_rows();
 std::vector<OpInfo> reduction_rows();
 std::vector<OpInfo> linalg_rows();
 std::vector<OpInfo> index_rows();
+std::vector<OpInfo> advanced_index_rows();
 std::vector<OpInfo> conv_pool_rows();
 
 // ---- building blocks for rows
@@ -139,6 +140,11 @@ RefTensor to_ref(const Tensor& t);
 Tensor writable(const Tensor& t);
 // A call of one output.
 std::function<TensorList(const TensorList&)> single(std::function<Tensor(const TensorList&)> fn);
+// A row of one output, its reference given for that output alone.
+OpInfo row_of(std::string name, std::string op, std::vector<InputSpec> inputs,
+              std::function<Tensor(const TensorList&)> call,
+              std::function<RefTensor(const std::vector<RefTensor>&)> reference,
+              std::vector<Layout> layouts);
 // References for elementwise ops, broadcasting their inputs in naive loops.
 Reference pointwise(std::function<double(double)> fn);
 Reference pointwise(std::function<double(double, double)> fn);
