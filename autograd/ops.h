@@ -148,6 +148,19 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out = x; out[index[i][j]][j] += src[i][j] for dim 0, as torch.scatter_add.
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
 
+// ---- sorting (ops_sort.cpp)
+
+// x sorted along dim: the values and their int64 positions along dim. Always stable (equal
+// values keep their order, descending too, as torch.sort(stable=True)); NaN sorts as the
+// largest value; integer and bool inputs are kept. A 0-d input is its one element, index 0.
+std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim = -1, bool descending = false);
+Tensor argsort(const Tensor& x, int64_t dim = -1, bool descending = false);
+// The k largest (smallest when largest = false) along dim, 0 <= k <= size(dim): values and
+// int64 indices. Ties go to the lower index and NaN counts as the largest, as in sort;
+// sorted = false returns the same k in order of their index. A 0-d input has one element.
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true,
+                                bool sorted = true);
+
 // ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
 //
 // Images are NCHW, batched (N, C, H, W) or unbatched (C, H, W), float32 or float64. Each
