@@ -148,7 +148,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out = x; out[index[i][j]][j] += src[i][j] for dim 0, as torch.scatter_add.
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
 
-// ---- sorting (ops_sort.cpp)
+// ---- sorting and sampling (ops_sort.cpp, ops_multinomial.cpp)
 
 // x sorted along dim: the values and their int64 positions along dim. Always stable (equal
 // values keep their order, descending too, as torch.sort(stable=True)); NaN sorts as the
@@ -160,6 +160,12 @@ Tensor argsort(const Tensor& x, int64_t dim = -1, bool descending = false);
 // sorted = false returns the same k in order of their index. A 0-d input has one element.
 std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true,
                                 bool sorted = true);
+// num_samples int64 category indices drawn from each row of probs, (n) -> (num_samples) or
+// (rows, n) -> (rows, num_samples); rows are non-negative, finite weights with a positive sum
+// (need not sum to 1). Without replacement a row yields distinct categories, so it needs
+// num_samples categories of non-zero weight. Draws from the global Philox stream: the same
+// seed gives the same samples on every device.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false);
 
 // ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
 //

@@ -91,5 +91,8 @@ Tensor Tensor::argsort(int64_t dim, bool descending) const {
 std::tuple<Tensor, Tensor> Tensor::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
   return graft::topk(*this, k, dim, largest, sorted);
 }
+Tensor Tensor::multinomial(int64_t num_samples, bool replacement) const {
+  return graft::multinomial(*this, num_samples, replacement);
+}
 
 }  // namespace graft

@@ -1,5 +1,6 @@
-// CUDA sort, argsort and topk (kernels/cuda/sort.cu) against their CPU twins, which
-// tests/kernels/sort_test.cpp checks against naive loops and std::stable_sort.
+// CUDA sort, argsort, topk (kernels/cuda/sort.cu) and multinomial (kernels/cuda/multinomial.cu)
+// against their CPU twins, which tests/kernels/{sort,multinomial}_test.cpp check against
+// naive loops and std::stable_sort.
 //
 // Both backends order (key, index) pairs in the same strict order, so values and indices
 // must be identical, ties and NaNs included. Line lengths cover one shared-memory tile and
@@ -7,7 +8,8 @@
 // million elements (the global merge passes); lines lie along the last dim and along dim 0
 // (elements `inner` apart); inputs are every dtype with many ties, NaNs and signed zeros; and
 // every output lands in memory poisoned with 0xFF bytes. topk takes k = 1, a few, a tile and
-// more, and the whole line, sorted and unsorted.
+// more, and the whole line, sorted and unsorted. multinomial must give the CPU's samples for
+// the same seed, and report a bad row with the CPU's error.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -131,6 +133,40 @@ TEST(CudaSort, NonContiguousZeroDimAndEmptyInputsAndGradients) {
   std::get<0>(g::topk(leaf, 30)).pow(2).sum().backward();
   std::get<0>(g::topk(leaf_cuda, 30)).pow(2).sum().backward();
   expect_matches_cpu(leaf_cuda.grad(), leaf.grad());
+}
+
+TEST(CudaMultinomial, GivesTheCpuSamplesForTheSameSeed) {
+  GRAFT_REQUIRE_CUDA();
+  for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    Tensor probs = g::rand({300, 1000}, dtype);
+    probs = g::where(probs < 0.3, 0.0, probs).to(dtype);  // categories never to be drawn
+    for (const bool replacement : {true, false}) {
+      for (const int64_t samples : {int64_t{1}, int64_t{7}, int64_t{500}}) {
+        SCOPED_TRACE(std::string(g::dtype_name(dtype)) + (replacement ? " with" : " without") +
+                     " replacement, " + std::to_string(samples) + " samples");
+        g::manual_seed(3);
+        poison_cuda_cache(300 * samples * 8);
+        const Tensor on_cuda = g::multinomial(probs.to(kCuda), samples, replacement);
+        g::manual_seed(3);
+        expect_matches_cpu(on_cuda, g::multinomial(probs, samples, replacement));
+      }
+    }
+  }
+  g::manual_seed(4);
+  const Tensor one_d = g::rand({50});
+  const Tensor on_cuda = g::multinomial(one_d.to(kCuda), 20000, true);
+  g::manual_seed(4);
+  expect_matches_cpu(on_cuda, g::multinomial(one_d, 20000, true));
+}
+
+TEST(CudaMultinomial, ReportsTheFirstBadRowWithTheCpuMessage) {
+  GRAFT_REQUIRE_CUDA();
+  Tensor probs = g::rand({500, 20});
+  probs.index_put_({300, 4}, -1.0);
+  probs.index_put_({400}, 0.0);
+  const std::string message = error_message([&] { g::multinomial(probs.to(kCuda), 2); });
+  EXPECT_EQ(message, error_message([&] { g::multinomial(probs, 2); }));
+  EXPECT_THAT(message, HasSubstr("element < 0 (row 300)"));
 }
 
 }  // namespace

@@ -1,17 +1,21 @@
-// Registry rows of sorting: sort, argsort and topk (every form of their arguments). Inputs
-// are (2, 3, 4); integer samples are rounded from [-2, 2), so they hold many ties, which the
-// stable order must keep in index order, and the broadcast layout repeats rows along dim 0,
-// which gives ties along dim 0 in every dtype. A 0-d input has only dim 0 (or -1), of size 1.
+// Registry rows of sorting and sampling: sort, argsort, topk (every form of their
+// arguments) and multinomial. The sorting rows' inputs are (2, 3, 4); integer samples are
+// rounded from [-2, 2), so they hold many ties, which the stable order must keep in index
+// order, and the broadcast layout repeats rows along dim 0, which gives ties along dim 0 in
+// every dtype. A 0-d input has only dim 0 (or -1), of size 1. multinomial's inputs are rows
+// of weights in [0.5, 2), (4, 6) or (7).
 //
 // The references are naive: an insertion sort of each lane in double that moves an element
 // left only past elements it strictly goes before (so ties keep their order), with NaN the
-// largest value.
+// largest value; multinomial's replays the documented draws (kernels/multinomial.h) from
+// the Philox stream in plain loops.
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "graft/core/random.h"
 #include "op_info.h"
 
 namespace graft::testing {
@@ -150,8 +154,86 @@ std::vector<OpInfo> sort_and_topk_rows() {
   return rows;
 }
 
+// ---- multinomial
+
+constexpr uint64_t kSeed = 20240607;
+
+// The uniform of draw e of a call right after manual_seed(kSeed): 53 bits from words
+// 2 (e % 2) and 2 (e % 2) + 1 of block e / 2, times 2^-53.
+double uniform_of_draw(int64_t e) {
+  const PhiloxBlock block = philox_block(kSeed, static_cast<uint64_t>(e / 2));
+  const int w = 2 * static_cast<int>(e % 2);
+  const uint64_t bits = ((static_cast<uint64_t>(block.words[w]) << 32) | block.words[w + 1]) >> 11;
+  return static_cast<double>(bits) * 0x1p-53;
+}
+
+// multinomial(x, samples, replacement) drawn by hand: per row, the first category whose
+// running sum (of the weights not yet taken, without replacement) exceeds u * total.
+RefTensor multinomial_reference(const RefTensor& x, int64_t samples, bool replacement) {
+  const int64_t n = x.shape[x.shape.size() - 1];
+  const int64_t rows = x.shape.size() == 2 ? x.shape[0] : 1;
+  RefTensor out{x.shape.size() == 2 ? Shape{rows, samples} : Shape{samples}, {}};
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<double> w(x.values.begin() + r * n, x.values.begin() + (r + 1) * n);
+    for (int64_t s = 0; s < samples; ++s) {
+      double total = 0;
+      for (double v : w) total += v;
+      const double target = uniform_of_draw(r * samples + s) * total;
+      double running = 0;
+      int64_t chosen = -1;
+      for (int64_t i = 0; i < n && !(running > target); ++i) {
+        if (w[i] == 0) continue;
+        running += w[i];
+        chosen = i;
+      }
+      if (!replacement) w[static_cast<size_t>(chosen)] = 0;
+      out.values.push_back(static_cast<double>(chosen));
+    }
+  }
+  return out;
+}
+
+// A row of multinomial(x, samples, replacement) on rows of weights drawn from [0.5, 2);
+// with `with_zeros`, the weights below 1 are zeroed first (categories that must never come
+// out). masked_fill keeps the dtype, so integer inputs still reach multinomial and are refused.
+OpInfo multinomial_row(std::string name, Shape shape, int64_t samples, bool replacement,
+                       bool with_zeros) {
+  OpInfo row;
+  row.name = std::move(name);
+  row.op = "multinomial";
+  row.inputs = {InputSpec{std::move(shape), kPositive}};
+  row.call = single([=](const TensorList& in) {
+    manual_seed(kSeed);
+    const Tensor w = with_zeros ? masked_fill(in[0], in[0] < 1.0, 0) : in[0];
+    return replacement ? multinomial(w, samples, true) : w.multinomial(samples);
+  });
+  row.reference = [=](const std::vector<RefTensor>& in) {
+    RefTensor w = in[0];
+    if (with_zeros)
+      for (double& v : w.values) v = v < 1.0 ? 0.0 : v;
+    return std::vector<RefTensor>{multinomial_reference(w, samples, replacement)};
+  };
+  row.layouts = {Layout::contiguous, Layout::transposed, Layout::sliced, Layout::broadcast,
+                 Layout::empty};
+  row.integers = Integers::refuse;
+  row.result_dtype = [](DType) { return kInt64; };
+  row.differentiable = false;
+  return row;
+}
+
 }  // namespace
 
-std::vector<OpInfo> sort_rows() { return sort_and_topk_rows(); }
+std::vector<OpInfo> sort_rows() {
+  std::vector<OpInfo> rows = sort_and_topk_rows();
+  rows.push_back(multinomial_row("multinomial_with_replacement", {4, 6}, 5, true, true));
+  rows.push_back(
+      multinomial_row("multinomial_method_without_replacement", {4, 6}, 4, false, false));
+  // A 1-D distribution of 7 categories, all of them drawn; no empty layout (no categories
+  // is an error, tested in tests/kernels/multinomial_test.cpp).
+  OpInfo one_d = multinomial_row("multinomial_1d_without_replacement", {7}, 7, false, false);
+  one_d.layouts.pop_back();
+  rows.push_back(std::move(one_d));
+  return rows;
+}
 
 }  // namespace graft::testing
