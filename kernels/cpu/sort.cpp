@@ -24,10 +24,14 @@ struct Entry {
   int64_t index;
 };
 
-template <class T>
-bool entry_before(const Entry<T>& a, const Entry<T>& b) {
-  return sorts_before(a.key, a.index, b.key, b.index);
-}
+// The order of kernels/sort_keys.h on entries; a type rather than a function pointer, so
+// that the standard algorithms inline it.
+struct EntryBefore {
+  template <class E>
+  bool operator()(const E& a, const E& b) const {
+    return sorts_before(a.key, a.index, b.key, b.index);
+  }
+};
 
 // For every line: fill a buffer with its entries, let `select(first, last)` bring the k
 // entries the op keeps to the front in the order it wants, and write them out.
@@ -57,7 +61,7 @@ void for_each_line(const SortArgs& args, const Select& select) {
 void sort_kernel(const SortArgs& args) {
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    for_each_line<T>(args, [](auto first, auto last) { std::sort(first, last, entry_before<T>); });
+    for_each_line<T>(args, [](auto first, auto last) { std::sort(first, last, EntryBefore{}); });
   });
 }
 
@@ -67,10 +71,10 @@ void topk_kernel(const SortArgs& args) {
     const int64_t k = args.k;
     for_each_line<T>(args, [&](auto first, auto last) {
       if (args.sorted) {
-        std::partial_sort(first, first + k, last, entry_before<T>);
+        std::partial_sort(first, first + k, last, EntryBefore{});
         return;
       }
-      std::nth_element(first, first + k, last, entry_before<T>);
+      std::nth_element(first, first + k, last, EntryBefore{});
       std::sort(first, first + k,
                 [](const Entry<T>& a, const Entry<T>& b) { return a.index < b.index; });
     });
