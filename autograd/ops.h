@@ -152,6 +152,25 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 // the device first (a sync on CUDA, as in PyTorch).
 Tensor nonzero(const Tensor& x);
 
+// ---- sorting and sampling (ops_sort.cpp, ops_multinomial.cpp)
+
+// x sorted along dim: the values and their int64 positions along dim. Always stable (equal
+// values keep their order, descending too, as torch.sort(stable=True)); NaN sorts as the
+// largest value; integer and bool inputs are kept. A 0-d input is its one element, index 0.
+std::tuple<Tensor, Tensor> sort(const Tensor& x, int64_t dim = -1, bool descending = false);
+Tensor argsort(const Tensor& x, int64_t dim = -1, bool descending = false);
+// The k largest (smallest when largest = false) along dim, 0 <= k <= size(dim): values and
+// int64 indices. Ties go to the lower index and NaN counts as the largest, as in sort;
+// sorted = false returns the same k in order of their index. A 0-d input has one element.
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true,
+                                bool sorted = true);
+// num_samples int64 category indices drawn from each row of probs, (n) -> (num_samples) or
+// (rows, n) -> (rows, num_samples); rows are non-negative, finite weights with a positive sum
+// (need not sum to 1). Without replacement a row yields distinct categories, so it needs
+// num_samples categories of non-zero weight. Draws from the global Philox stream: the same
+// seed gives the same samples on every device.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false);
+
 // ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
 //
 // Images are NCHW, batched (N, C, H, W) or unbatched (C, H, W), float32 or float64. Each

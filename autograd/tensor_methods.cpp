@@ -83,4 +83,17 @@ const Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tenso
 }
 Tensor Tensor::nonzero() const { return graft::nonzero(*this); }
 
+std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending) const {
+  return graft::sort(*this, dim, descending);
+}
+Tensor Tensor::argsort(int64_t dim, bool descending) const {
+  return graft::argsort(*this, dim, descending);
+}
+std::tuple<Tensor, Tensor> Tensor::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
+  return graft::topk(*this, k, dim, largest, sorted);
+}
+Tensor Tensor::multinomial(int64_t num_samples, bool replacement) const {
+  return graft::multinomial(*this, num_samples, replacement);
+}
+
 }  // namespace graft

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <tuple>
 #include <vector>
 
 #include "graft/core/device.h"
@@ -225,6 +226,13 @@ class Tensor {
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   const Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor nonzero() const;
+
+  // Sorting and sampling: graft::sort, argsort, topk, multinomial (autograd/ops.h).
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  Tensor multinomial(int64_t num_samples, bool replacement = false) const;
 
   const Tensor& operator+=(const Tensor& o) const { return add_(o); }
   const Tensor& operator-=(const Tensor& o) const { return sub_(o); }

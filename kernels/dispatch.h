@@ -41,6 +41,8 @@ struct ScatterArgs;      // kernels/index.h
 struct IndexSelectArgs;  // kernels/index.h
 struct NonzeroArgs;      // kernels/index.h
 struct RandomArgs;       // kernels/random.h
+struct SortArgs;         // kernels/sort.h
+struct MultinomialArgs;  // kernels/multinomial.h
 
 struct Conv2dArgs;          // kernels/conv.h
 struct Conv2dBackwardArgs;  // kernels/conv.h
@@ -58,6 +60,8 @@ using ScatterFn = void (*)(const ScatterArgs&);
 using IndexSelectFn = void (*)(const IndexSelectArgs&);
 using NonzeroFn = void (*)(const NonzeroArgs&);
 using RandomFn = void (*)(const RandomArgs&);
+using SortFn = void (*)(const SortArgs&);
+using MultinomialFn = void (*)(const MultinomialArgs&);
 using Conv2dFn = void (*)(const Conv2dArgs&);
 using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
@@ -85,6 +89,9 @@ struct KernelTable {
   PerDevice<IndexSelectFn> index_select = {};
   PerDevice<NonzeroFn> nonzero = {};
   PerDevice<RandomFn> random = {};
+  PerDevice<SortFn> sort = {};  // sort and argsort: every element of each line, in order
+  PerDevice<SortFn> topk = {};  // the first k of each line's order
+  PerDevice<MultinomialFn> multinomial = {};
   PerDevice<Conv2dFn> conv2d = {};
   PerDevice<Conv2dBackwardFn> conv2d_backward = {};
   // Pools: avg_pool2d covers fixed (avg_pool2d) and adaptive (adaptive_avg_pool2d) windows.

@@ -1,5 +1,5 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
-// reductions, softmax, matmul and the CNN's convolutions. torch_worker.py builds the same
+// reductions, softmax, sorting, matmul and the CNN's convolutions. torch_worker.py builds the same
 // names from the same shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
@@ -102,6 +102,20 @@ void add_softmax(std::map<std::string, WorkloadFactory>& registry) {
   }
 }
 
+// One long line (on CUDA, the bitonic network's global merge passes) and a top-k over many
+// rows, as a sampler or a retrieval head takes it. Only the values are kept in the sink;
+// both ops compute the indices too, in graft and in PyTorch.
+void add_sorting(std::map<std::string, WorkloadFactory>& registry) {
+  registry["sort_1M"] = [](Device device) {
+    const Tensor x = randn({1 << 20}, device);
+    return unary([x] { return std::get<0>(sort(x)); });
+  };
+  registry["topk10_4096x4096"] = [](Device device) {
+    const Tensor x = randn({4096, 4096}, device);
+    return unary([x] { return std::get<0>(topk(x, 10)); });
+  };
+}
+
 void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
   for (const int64_t n : {128, 256, 512, 1024, 2048}) {
     registry["matmul_" + std::to_string(n)] = [n](Device device) {
@@ -148,6 +162,7 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_elementwise(registry);
   add_reductions(registry);
   add_softmax(registry);
+  add_sorting(registry);
   add_matmul(registry);
   add_conv(registry);
 }

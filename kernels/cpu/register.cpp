@@ -10,6 +10,8 @@ void register_cpu_kernels(KernelTable& table) {
   cpu::register_softmax(table);
   cpu::register_index(table);
   cpu::register_random(table);
+  cpu::register_sort(table);
+  cpu::register_multinomial(table);
   cpu::register_conv(table);
   cpu::register_pool(table);
   cpu::register_optim(table);

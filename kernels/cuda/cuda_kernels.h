@@ -12,6 +12,8 @@ void register_matmul(KernelTable& table);       // matmul.cu
 void register_softmax(KernelTable& table);      // softmax.cu
 void register_index(KernelTable& table);        // index.cu
 void register_random(KernelTable& table);       // random.cu
+void register_sort(KernelTable& table);         // sort.cu: sort and topk
+void register_multinomial(KernelTable& table);  // multinomial.cu
 void register_conv(KernelTable& table);         // conv.cu
 void register_pool(KernelTable& table);         // pool.cu
 void register_optim(KernelTable& table);        // optim.cu

@@ -121,6 +121,7 @@ std::vector<OpInfo> linalg_rows();
 std::vector<OpInfo> index_rows();
 std::vector<OpInfo> advanced_index_rows();
 std::vector<OpInfo> conv_pool_rows();
+std::vector<OpInfo> sort_rows();
 
 // ---- building blocks for rows
 

@@ -1,0 +1,62 @@
+// The order every sort, argsort and topk kernel uses, written once for the CPU and CUDA.
+//
+// Each element becomes an unsigned integer key whose plain unsigned order is the order the
+// op wants, and ties between equal keys go to the lower index. Comparing (key, index) pairs
+// lexicographically is then a strict total order, so any sort of the pairs -- std::sort, a
+// partial selection, a bitonic network, a radix select -- gives the one result a stable sort
+// gives, on every backend. The keys, as in a radix sort:
+//   - unsigned (bool, uint8): the value itself;
+//   - signed integers: the value with its sign bit flipped (INT_MIN -> 0, -1 -> 0x7f..f);
+//   - floating: the IEEE bits with the sign bit set for positives and all bits flipped for
+//     negatives, which orders -inf < negatives < 0 < positives < +inf; -0.0 is taken as
+//     +0.0 (they compare equal, so they keep their order, as PyTorch's sort does) and every
+//     NaN gets the largest key, so NaN sorts last ascending and first descending and counts
+//     as the largest in topk, as in PyTorch;
+//   - descending: every bit flipped, which reverses the order of the keys but not the tie
+//     rule, so equal values still come in index order (torch.sort(stable=True)).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "graft/core/host_device.h"
+
+namespace graft::kernels {
+
+// The unsigned key of a value type: as wide as the value.
+template <class T>
+using SortKey =
+    std::conditional_t<sizeof(T) == 1, uint8_t,
+                       std::conditional_t<sizeof(T) == 4, uint32_t,
+                                          std::conditional_t<sizeof(T) == 8, uint64_t, void>>>;
+
+template <class T>
+GRAFT_HOST_DEVICE SortKey<T> sort_key(T value, bool descending) {
+  using K = SortKey<T>;
+  constexpr K kSignBit = static_cast<K>(K{1} << (8 * sizeof(K) - 1));
+  K key;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (value != value) {
+      key = static_cast<K>(~K{0});
+    } else {
+      const T zero_folded = value == T(0) ? T(0) : value;  // -0.0 -> +0.0
+      K bits;
+      memcpy(&bits, &zero_folded, sizeof(K));
+      key = (bits & kSignBit) != 0 ? static_cast<K>(~bits) : static_cast<K>(bits | kSignBit);
+    }
+  } else if constexpr (std::is_signed_v<T>) {
+    key = static_cast<K>(static_cast<K>(value) ^ kSignBit);
+  } else {
+    key = static_cast<K>(value);
+  }
+  return descending ? static_cast<K>(~key) : key;
+}
+
+// True when (key a, index a) comes before (key b, index b).
+template <class K>
+GRAFT_HOST_DEVICE bool sorts_before(K key_a, int64_t index_a, K key_b, int64_t index_b) {
+  return key_a < key_b || (key_a == key_b && index_a < index_b);
+}
+
+}  // namespace graft::kernels
