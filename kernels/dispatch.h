@@ -40,6 +40,7 @@ struct GatherArgs;       // kernels/index.h
 struct ScatterAddArgs;   // kernels/index.h
 struct IndexSelectArgs;  // kernels/index.h
 struct RandomArgs;       // kernels/random.h
+struct ScanArgs;         // kernels/scan.h
 
 struct Conv2dArgs;          // kernels/conv.h
 struct Conv2dBackwardArgs;  // kernels/conv.h
@@ -56,6 +57,7 @@ using GatherFn = void (*)(const GatherArgs&);
 using ScatterAddFn = void (*)(const ScatterAddArgs&);
 using IndexSelectFn = void (*)(const IndexSelectArgs&);
 using RandomFn = void (*)(const RandomArgs&);
+using ScanFn = void (*)(const ScanArgs&);
 using Conv2dFn = void (*)(const Conv2dArgs&);
 using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
@@ -82,6 +84,7 @@ struct KernelTable {
   PerDevice<ScatterAddFn> scatter_add = {};
   PerDevice<IndexSelectFn> index_select = {};
   PerDevice<RandomFn> random = {};
+  PerDevice<ScanFn> scan = {};  // cumsum, cumprod and their gradients
   PerDevice<Conv2dFn> conv2d = {};
   PerDevice<Conv2dBackwardFn> conv2d_backward = {};
   // Pools: avg_pool2d covers fixed (avg_pool2d) and adaptive (adaptive_avg_pool2d) windows.

@@ -11,6 +11,7 @@ void register_matmul(KernelTable& table);       // matmul.cpp
 void register_softmax(KernelTable& table);      // softmax.cpp
 void register_index(KernelTable& table);        // index.cpp
 void register_random(KernelTable& table);       // random.cpp
+void register_scan(KernelTable& table);         // scan.cpp
 void register_conv(KernelTable& table);         // conv.cpp
 void register_pool(KernelTable& table);         // pool.cpp
 void register_optim(KernelTable& table);        // optim.cpp

@@ -12,6 +12,7 @@ void register_matmul(KernelTable& table);       // matmul.cu
 void register_softmax(KernelTable& table);      // softmax.cu
 void register_index(KernelTable& table);        // index.cu
 void register_random(KernelTable& table);       // random.cu
+void register_scan(KernelTable& table);         // scan.cu
 void register_conv(KernelTable& table);         // conv.cu
 void register_pool(KernelTable& table);         // pool.cu
 void register_optim(KernelTable& table);        // optim.cu

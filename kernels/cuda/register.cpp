@@ -11,6 +11,7 @@ void register_cuda_kernels(KernelTable& table) {
   cuda::register_softmax(table);
   cuda::register_index(table);
   cuda::register_random(table);
+  cuda::register_scan(table);
   cuda::register_conv(table);
   cuda::register_pool(table);
   cuda::register_optim(table);

@@ -120,6 +120,7 @@ std::vector<OpInfo> reduction_rows();
 std::vector<OpInfo> linalg_rows();
 std::vector<OpInfo> index_rows();
 std::vector<OpInfo> conv_pool_rows();
+std::vector<OpInfo> scan_rows();  // scans, triangles, norms
 
 // ---- building blocks for rows
 
