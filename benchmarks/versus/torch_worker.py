@@ -83,6 +83,8 @@ def op_workloads(device):
                     lambda x, reduce=reduce, dim=dim: reduce(x, dim), square)
     for rows, cols in ((64, 10), (16384, 1024)):
         registry[f"softmax_{rows}x{cols}"] = with_inputs(lambda x: torch.softmax(x, -1), (rows, cols))
+    registry["cumsum_16M"] = with_inputs(lambda x: torch.cumsum(x, 0), (1 << 24,))
+    registry["cumsum_dim1_16M"] = with_inputs(lambda x: torch.cumsum(x, 1), (4096, 4096))
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):

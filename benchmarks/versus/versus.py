@@ -50,6 +50,8 @@ for op in ("sum", "mean", "max"):
 WORKLOADS += [
     ("softmax_64x10", "softmax over rows of (64, 10): a classifier's batch"),
     ("softmax_16384x1024", "softmax over rows of (16384, 1024)"),
+    ("cumsum_16M", "cumsum of one line of 2^24 float32"),
+    ("cumsum_dim1_16M", "cumsum over dim 1 of (4096, 4096)"),
 ]
 WORKLOADS += [(f"matmul_{n}", f"({n}, {n}) @ ({n}, {n}) float32") for n in (128, 256, 512, 1024, 2048)]
 WORKLOADS += [
