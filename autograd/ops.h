@@ -171,6 +171,21 @@ std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1, bo
 // seed gives the same samples on every device.
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false);
 
+// ---- scans, triangles and norms (ops_scan.cpp, ops_triangle.cpp, ops_norm.cpp)
+
+// Running sum / product along `dim` (negative counts from the end), as torch.cumsum /
+// torch.cumprod: a 0-d input gives a 0-d result; integer and bool inputs accumulate in and
+// return int64, floating ones keep their dtype.
+Tensor cumsum(const Tensor& x, int64_t dim);
+Tensor cumprod(const Tensor& x, int64_t dim);
+// The lower (tril: column - row <= diagonal) or upper (triu: column - row >= diagonal)
+// triangle of each matrix in the last two dims, zeros elsewhere; x.dim() >= 2, dtype kept.
+Tensor tril(const Tensor& x, int64_t diagonal = 0);
+Tensor triu(const Tensor& x, int64_t diagonal = 0);
+// The p-norm over `dims` (every dim when empty): (sum |x|^p)^(1/p); p = inf is max |x|,
+// p = -inf min |x|, p = 0 the number of non-zeros. Floating inputs only, as in PyTorch.
+Tensor norm(const Tensor& x, double p = 2, const Dims& dims = {}, bool keepdim = false);
+
 // ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp)
 //
 // Images are NCHW, batched (N, C, H, W) or unbatched (C, H, W), float32 or float64. Each

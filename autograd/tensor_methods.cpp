@@ -69,6 +69,14 @@ Tensor Tensor::bmm(const Tensor& other) const { return graft::bmm(*this, other);
 Tensor Tensor::softmax(int64_t dim) const { return graft::softmax(*this, dim); }
 Tensor Tensor::log_softmax(int64_t dim) const { return graft::log_softmax(*this, dim); }
 
+Tensor Tensor::cumsum(int64_t dim) const { return graft::cumsum(*this, dim); }
+Tensor Tensor::cumprod(int64_t dim) const { return graft::cumprod(*this, dim); }
+Tensor Tensor::tril(int64_t diagonal) const { return graft::tril(*this, diagonal); }
+Tensor Tensor::triu(int64_t diagonal) const { return graft::triu(*this, diagonal); }
+Tensor Tensor::norm(double p, const Dims& dims, bool keepdim) const {
+  return graft::norm(*this, p, dims, keepdim);
+}
+
 Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
   return graft::gather(*this, dim, index);
 }

@@ -43,6 +43,7 @@ struct NonzeroArgs;      // kernels/index.h
 struct RandomArgs;       // kernels/random.h
 struct SortArgs;         // kernels/sort.h
 struct MultinomialArgs;  // kernels/multinomial.h
+struct ScanArgs;         // kernels/scan.h
 
 struct Conv2dArgs;          // kernels/conv.h
 struct Conv2dBackwardArgs;  // kernels/conv.h
@@ -62,6 +63,7 @@ using NonzeroFn = void (*)(const NonzeroArgs&);
 using RandomFn = void (*)(const RandomArgs&);
 using SortFn = void (*)(const SortArgs&);
 using MultinomialFn = void (*)(const MultinomialArgs&);
+using ScanFn = void (*)(const ScanArgs&);
 using Conv2dFn = void (*)(const Conv2dArgs&);
 using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
@@ -92,6 +94,7 @@ struct KernelTable {
   PerDevice<SortFn> sort = {};  // sort and argsort: every element of each line, in order
   PerDevice<SortFn> topk = {};  // the first k of each line's order
   PerDevice<MultinomialFn> multinomial = {};
+  PerDevice<ScanFn> scan = {};  // cumsum, cumprod and their gradients
   PerDevice<Conv2dFn> conv2d = {};
   PerDevice<Conv2dBackwardFn> conv2d_backward = {};
   // Pools: avg_pool2d covers fixed (avg_pool2d) and adaptive (adaptive_avg_pool2d) windows.

@@ -1,5 +1,5 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
-// reductions, softmax, sorting, matmul and the CNN's convolutions. torch_worker.py builds the same
+// reductions, softmax, sorting, scans, matmul and the CNN's convolutions. torch_worker.py builds the same
 // names from the same shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
@@ -116,6 +116,18 @@ void add_sorting(std::map<std::string, WorkloadFactory>& registry) {
   };
 }
 
+// A running sum along one long line (16M elements), and along the rows of a (4096, 4096).
+void add_scans(std::map<std::string, WorkloadFactory>& registry) {
+  registry["cumsum_16M"] = [](Device device) {
+    const Tensor x = randn({int64_t{1} << 24}, device);
+    return unary([x] { return cumsum(x, 0); });
+  };
+  registry["cumsum_dim1_16M"] = [](Device device) {
+    const Tensor x = randn({4096, 4096}, device);
+    return unary([x] { return cumsum(x, 1); });
+  };
+}
+
 void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
   for (const int64_t n : {128, 256, 512, 1024, 2048}) {
     registry["matmul_" + std::to_string(n)] = [n](Device device) {
@@ -163,6 +175,7 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_reductions(registry);
   add_softmax(registry);
   add_sorting(registry);
+  add_scans(registry);
   add_matmul(registry);
   add_conv(registry);
 }

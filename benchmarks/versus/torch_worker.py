@@ -86,6 +86,8 @@ def op_workloads(device):
     # graft's sort is always stable, so PyTorch's is asked to be too: the same work.
     registry["sort_1M"] = with_inputs(lambda x: torch.sort(x, stable=True)[0], (1 << 20,))
     registry["topk10_4096x4096"] = with_inputs(lambda x: torch.topk(x, 10)[0], (4096, 4096))
+    registry["cumsum_16M"] = with_inputs(lambda x: torch.cumsum(x, 0), (1 << 24,))
+    registry["cumsum_dim1_16M"] = with_inputs(lambda x: torch.cumsum(x, 1), (4096, 4096))
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):

@@ -52,6 +52,8 @@ WORKLOADS += [
     ("softmax_16384x1024", "softmax over rows of (16384, 1024)"),
     ("sort_1M", "stable sort of 2^20 float32 values (1-D)"),
     ("topk10_4096x4096", "topk(k = 10) over each row of (4096, 4096)"),
+    ("cumsum_16M", "cumsum of one line of 2^24 float32"),
+    ("cumsum_dim1_16M", "cumsum over dim 1 of (4096, 4096)"),
 ]
 WORKLOADS += [(f"matmul_{n}", f"({n}, {n}) @ ({n}, {n}) float32") for n in (128, 256, 512, 1024, 2048)]
 WORKLOADS += [

@@ -13,6 +13,7 @@ void register_index(KernelTable& table);        // index.cpp
 void register_random(KernelTable& table);       // random.cpp
 void register_sort(KernelTable& table);         // sort.cpp: sort and topk
 void register_multinomial(KernelTable& table);  // multinomial.cpp
+void register_scan(KernelTable& table);         // scan.cpp
 void register_conv(KernelTable& table);         // conv.cpp
 void register_pool(KernelTable& table);         // pool.cpp
 void register_optim(KernelTable& table);        // optim.cpp

@@ -12,6 +12,7 @@ void register_cpu_kernels(KernelTable& table) {
   cpu::register_random(table);
   cpu::register_sort(table);
   cpu::register_multinomial(table);
+  cpu::register_scan(table);
   cpu::register_conv(table);
   cpu::register_pool(table);
   cpu::register_optim(table);

@@ -14,6 +14,7 @@ void register_index(KernelTable& table);        // index.cu
 void register_random(KernelTable& table);       // random.cu
 void register_sort(KernelTable& table);         // sort.cu: sort and topk
 void register_multinomial(KernelTable& table);  // multinomial.cu
+void register_scan(KernelTable& table);         // scan.cu
 void register_conv(KernelTable& table);         // conv.cu
 void register_pool(KernelTable& table);         // pool.cu
 void register_optim(KernelTable& table);        // optim.cu

@@ -13,6 +13,7 @@ void register_cuda_kernels(KernelTable& table) {
   cuda::register_random(table);
   cuda::register_sort(table);
   cuda::register_multinomial(table);
+  cuda::register_scan(table);
   cuda::register_conv(table);
   cuda::register_pool(table);
   cuda::register_optim(table);

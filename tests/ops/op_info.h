@@ -122,6 +122,7 @@ std::vector<OpInfo> index_rows();
 std::vector<OpInfo> advanced_index_rows();
 std::vector<OpInfo> conv_pool_rows();
 std::vector<OpInfo> sort_rows();
+std::vector<OpInfo> scan_rows();  // scans, triangles, norms
 
 // ---- building blocks for rows
 
