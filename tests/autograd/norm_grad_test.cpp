@@ -34,8 +34,9 @@ TEST(NormGrad, ZeroNormsAndZeroElementsGetZeroGradients) {
     for (int i = 0; i < 4; ++i) EXPECT_EQ(grad[i], 0) << i;
     for (const double v : grad) EXPECT_TRUE(std::isfinite(v));
     const g::Tensor ddx = g::autograd::grad({dx.sum()}, {x}, {.allow_unused = true})[0];
-    if (ddx.defined())
+    if (ddx.defined()) {
       for (const double v : ddx.to_vector<double>()) EXPECT_TRUE(std::isfinite(v));
+    }
   }
   // p = 2 on the second row: x / |x| = (0, 3, -4) / 5.
   const g::Tensor x = leaf({0, 0, 0, 0, 3, -4}, {2, 3});
