@@ -235,6 +235,28 @@ TEST(Tour, MatmulAndSoftmax) {
   EXPECT_EQ(dot.item<float>(), 4.f);
 }
 
+TEST(Tour, SortingAndSampling) {
+  // tour: sorting
+  g::Tensor scores = g::tensor({{0.1f, 2.0f, 0.5f, 2.0f}, {3.0f, -1.0f, 0.0f, 1.0f}});
+  auto [best, where] = g::topk(scores, 2);    // values [[2, 2], [3, 1]], indices [[1, 3], [0, 3]]
+  auto [sorted, order] = g::sort(scores, 1);  // stable: equal values keep their order
+  g::Tensor running = g::cumsum(scores, 1);   // [[0.1, 2.1, 2.6, 4.6], [3, 2, 2, 3]]
+  g::manual_seed(7);
+  g::Tensor probs = g::softmax(scores / 0.8, 1);  // a language model's next-token probabilities
+  g::Tensor next = g::multinomial(probs, 1);      // (2, 1) int64: one sampled index per row
+  g::Tensor causal = g::tril(g::ones({3, 3}));    // the causal mask of attention
+  // tour: end
+  EXPECT_EQ(best.to_vector<float>(), (std::vector<float>{2, 2, 3, 1}));
+  EXPECT_EQ(where.to_vector<int64_t>(), (std::vector<int64_t>{1, 3, 0, 3}));
+  EXPECT_EQ(order.to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 1, 3, 1, 2, 3, 0}));
+  EXPECT_TRUE(g::allclose(running, g::tensor({{0.1f, 2.1f, 2.6f, 4.6f}, {3.f, 2.f, 2.f, 3.f}})));
+  EXPECT_EQ(next.shape(), g::Shape({2, 1}));
+  EXPECT_EQ(next.dtype(), g::kInt64);
+  for (int64_t i : next.to_vector<int64_t>()) EXPECT_TRUE(i >= 0 && i < 4);
+  EXPECT_EQ(sorted.select(1, 0).to_vector<float>(), (std::vector<float>{0.1f, -1.f}));
+  EXPECT_EQ(causal.sum().item<float>(), 6.f);
+}
+
 TEST(Tour, EigenRoundTrip) {
   // tour: eigen
   Eigen::MatrixXd m = Eigen::MatrixXd::Zero(2, 3);  // column-major
