@@ -1,6 +1,7 @@
 // Shape arithmetic; see shape.h.
 #include "graft/core/shape.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace graft {
@@ -32,7 +33,10 @@ void Shape::erase(int64_t pos) {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int64_t s : *this) n *= s;
+  for (int64_t s : *this) {
+    if (__builtin_mul_overflow(n, s, &n)) [[unlikely]]
+      detail::fail("the shape ", *this, " has more elements than a 64-bit count can hold");
+  }
   return n;
 }
 
@@ -55,9 +59,22 @@ std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << 
 
 Shape contiguous_strides(const Shape& shape) {
   Shape strides = Shape::filled(shape.size(), 1);
-  for (int64_t i = shape.size() - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * std::max<int64_t>(shape[i + 1], 1);
+  for (int64_t i = shape.size() - 2; i >= 0; --i) {
+    if (__builtin_mul_overflow(strides[i + 1], std::max<int64_t>(shape[i + 1], 1), &strides[i]))
+        [[unlikely]]
+      detail::fail("the shape ", shape, " is too large: its contiguous strides overflow int64");
+  }
   return strides;
+}
+
+std::optional<int64_t> contiguous_nbytes(const Shape& shape, int64_t element_size) {
+  int64_t bound = element_size, nbytes = element_size;
+  for (const int64_t size : shape) {
+    if (size < 0 || __builtin_mul_overflow(bound, std::max<int64_t>(size, 1), &bound))
+      return std::nullopt;
+    nbytes *= size;  // cannot overflow: nbytes <= bound
+  }
+  return nbytes;
 }
 
 int64_t storage_span(const Shape& shape, const Shape& strides) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ class Shape {
   void erase(int64_t pos);
   void pop_back() { --size_; }
 
-  // Product of the sizes; 1 for the empty shape (a 0-d tensor has one element).
+  // Product of the sizes; 1 for the empty shape (a 0-d tensor has one element). A product
+  // that does not fit in int64 is an error rather than a wrapped, tiny count: every size
+  // computed from it (bytes to allocate, loop bounds) would be silently wrong.
   int64_t numel() const;
   std::vector<int64_t> vec() const { return {begin(), end()}; }
   std::string str() const;  // "(2, 3)", "(3,)", "()"
@@ -64,8 +67,16 @@ class Shape {
 
 std::ostream& operator<<(std::ostream& out, const Shape& shape);
 
-// Row-major strides (in elements) of a contiguous tensor of `shape`.
+// Row-major strides (in elements) of a contiguous tensor of `shape`. Sizes of 0 count as 1,
+// so even an empty tensor's strides must fit in int64; the error says when they do not.
 Shape contiguous_strides(const Shape& shape);
+
+// The byte size of a contiguous tensor of `shape` with elements of `element_size` bytes, or
+// nullopt when a size is negative or that size or a contiguous stride overflows int64 (so
+// the sizes of 0 count as 1 for the overflow check, as in contiguous_strides). The one check
+// of an untrusted shape, used by the factories and by every file loader, each of which
+// words the error for its own caller.
+std::optional<int64_t> contiguous_nbytes(const Shape& shape, int64_t element_size);
 
 // How many elements of memory a tensor of (shape, strides) spans from its first element to
 // its last, both included; 0 when it is empty. Strides are never negative in graft.

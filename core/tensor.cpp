@@ -53,13 +53,18 @@ Tensor host_contiguous(const Tensor& t) {
 
 // ---- kernel-free factories
 
+// Every factory ends here, so this is where a shape from anywhere (a user, a file header)
+// is checked before its byte size reaches the allocator.
 Tensor empty(const Shape& shape, TensorOptions options) {
   for (int64_t s : shape)
     GRAFT_CHECK(s >= 0, "empty(): trying to create a tensor with negative dimension ", s, ": ",
                 shape);
   const DType dtype = options.dtype_or(get_default_dtype());
+  const std::optional<int64_t> nbytes = contiguous_nbytes(shape, element_size(dtype));
+  GRAFT_CHECK(nbytes.has_value(), "empty(): a tensor of shape ", shape, " and dtype ", dtype,
+              " would hold more bytes than a 64-bit size can count; no machine can allocate it");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::allocate(shape.numel() * element_size(dtype), options.device());
+  impl->storage = Storage::allocate(static_cast<size_t>(*nbytes), options.device());
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -81,15 +86,25 @@ Tensor wrap_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
   GRAFT_CHECK(shape.size() == strides.size(), "from_blob(): shape ", shape, " and strides ",
               strides, " must have the same length");
   const DType dtype = options.dtype_or(get_default_dtype());
-  // The storage spans every element the strides can reach (all strides >= 0 here).
-  int64_t extent = shape.numel() == 0 ? 0 : 1;
+  // The storage spans every element the strides can reach (all strides >= 0 here); the
+  // arithmetic is checked because the caller's numbers may describe no real buffer.
   for (int64_t i = 0; i < shape.size(); ++i) {
     GRAFT_CHECK(shape[i] >= 0 && strides[i] >= 0, "from_blob(): negative size or stride in ", shape,
                 " / ", strides);
-    if (shape.numel() > 0) extent += (shape[i] - 1) * strides[i];
   }
+  const bool is_empty = shape.numel() == 0;
+  int64_t extent = is_empty ? 0 : 1, nbytes = 0;
+  bool overflow = false;
+  for (int64_t i = 0; i < shape.size() && !is_empty; ++i) {
+    int64_t reach = 0;
+    overflow = overflow || __builtin_mul_overflow(shape[i] - 1, strides[i], &reach) ||
+               __builtin_add_overflow(extent, reach, &extent);
+  }
+  overflow = overflow || __builtin_mul_overflow(extent, element_size(dtype), &nbytes);
+  GRAFT_CHECK(!overflow, "from_blob(): shape ", shape, " with strides ", strides,
+              " reaches further than a 64-bit byte offset can count");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(data, extent * element_size(dtype), options.device(),
+  impl->storage = std::make_shared<Storage>(data, static_cast<size_t>(nbytes), options.device(),
                                             std::move(deleter));
   impl->shape = shape;
   impl->strides = strides;

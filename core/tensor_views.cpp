@@ -12,6 +12,7 @@
 // cannot link the op layer), so they are differentiable themselves and create_graph works
 // through views.
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -22,8 +23,11 @@
 namespace graft {
 
 namespace {
-// A new TensorImpl over t's storage, without t's autograd history.
+// A new TensorImpl over t's storage, without t's autograd history. Strides are never
+// negative in graft: every kernel's indexing and storage_span rely on it, so
+// builds with assertions check it here, where every view is made.
 Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
+  assert(std::ranges::all_of(strides, [](int64_t s) { return s >= 0; }));
   auto out = std::make_shared<TensorImpl>();
   out->storage = t.storage();
   out->shape = shape;

@@ -3,9 +3,10 @@
 //
 // The whole file is held in memory before decoding (47 MB for Fashion-MNIST's training
 // images): one code path for plain and gzip files, and exact sizes to validate the header
-// against. The output of inflate is sized from gzip's trailer (the uncompressed size mod
-// 2^32), capped by deflate's maximum ratio so that a forged trailer cannot ask for more
-// memory than the data could ever produce.
+// against. The output of inflate grows as data arrives; gzip's trailer (the uncompressed
+// size mod 2^32) only sets the first guess, and never beyond a few times the input, because
+// the trailer is untrusted: junk behind a forged one must be refused after inflating what
+// the junk really holds, not after zeroing gigabytes for it.
 #include "graft/data/idx.h"
 
 #include <zlib.h>
@@ -26,8 +27,10 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// deflate never compresses better than about 1032:1 (RFC 1951's longest match per 258 bytes).
-constexpr size_t kMaxDeflateRatio = 1032;
+// The first output buffer holds at most this many bytes per compressed byte (IDX images
+// compress about 2-5:1); better-compressed data doubles the buffer as it inflates, so peak
+// memory stays within about twice the output actually produced plus this guess.
+constexpr size_t kFirstGuessRatio = 8;
 constexpr int kMaxIdxDims = 8;
 
 struct IdxType {
@@ -85,7 +88,7 @@ Bytes gunzip(const std::filesystem::path& path, const Bytes& in) {
     for (int b = 3; b >= 0; --b) hint = hint << 8 | in[in.size() - 4 + b];
   }
   // + 1: an exact hint then leaves room for inflate to report the end without a regrow.
-  Bytes out(std::min(hint, in.size() * kMaxDeflateRatio) + 1);
+  Bytes out(std::min(hint, in.size() * kFirstGuessRatio) + 1);
   size_t in_pos = 0, out_pos = 0;
   for (;;) {
     if (out_pos == out.size()) out.resize(out.size() * 2);
@@ -205,18 +208,18 @@ IdxFile::IdxFile(std::filesystem::path path) : path_(std::move(path)) {
   }
 
   Shape shape;
-  int64_t nbytes = type.size;
-  bool overflow = false;
   for (int d = 0; d < ndims; ++d) {
     const uint8_t* p = bytes.data() + 4 + 4 * d;
-    const int64_t dim = int64_t{p[0]} << 24 | int64_t{p[1]} << 16 | int64_t{p[2]} << 8 | p[3];
-    shape.push_back(dim);
-    overflow = overflow || __builtin_mul_overflow(nbytes, dim, &nbytes);
+    shape.push_back(int64_t{p[0]} << 24 | int64_t{p[1]} << 16 | int64_t{p[2]} << 8 | p[3]);
   }
-  if (overflow) {
+  // Checked as graft will hold the tensor (its dtype may be wider than the file's type), so
+  // that the tensor made below is one empty() accepts; the file's own byte count is then
+  // at most this one.
+  if (!contiguous_nbytes(shape, element_size(type.dtype))) {
     fail(path_, "dims ", shape, " of ", type.name,
          " describe more bytes than 64 bits can count; the header is corrupted");
   }
+  const int64_t nbytes = shape.numel() * type.size;
   const size_t payload = n - header;
   if (static_cast<uint64_t>(nbytes) > payload) {
     fail(path_, "truncated data: dims ", shape, " of ", type.name, " need ", nbytes,

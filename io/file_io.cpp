@@ -104,14 +104,12 @@ Shape checked_shape(const FileContext& context, const std::vector<int64_t>& size
                     const std::string& what) {
   context.check(static_cast<int64_t>(sizes.size()) <= kMaxDims, what, " has ", sizes.size(),
                 " dims; graft tensors have at most ", kMaxDims);
-  // Sizes of 0 are skipped so that the largest stride of an empty tensor must fit as well.
-  int64_t nbytes = element_size(dtype);
-  for (const int64_t size : sizes) {
+  for (const int64_t size : sizes)
     context.check(size >= 0, what, " has a negative size ", size, " in its shape");
-    if (__builtin_mul_overflow(nbytes, std::max<int64_t>(size, 1), &nbytes))
-      context.fail(what, " has the shape ", Shape(sizes), ", whose byte size overflows 64 bits");
-  }
-  return Shape(sizes);
+  const Shape shape(sizes);
+  context.check(contiguous_nbytes(shape, element_size(dtype)).has_value(), what, " has the shape ",
+                shape, ", whose byte size overflows 64 bits");
+  return shape;
 }
 
 Tensor read_tensor(const FileReader& file, uint64_t offset, const Shape& shape, DType dtype,

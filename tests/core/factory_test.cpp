@@ -126,6 +126,37 @@ TEST(Factory, NegativeSizesAreAnError) {
 
 // ---- arange
 
+// Found by fuzzing: these sizes wrapped around to a tiny element count and byte size, so
+// the factory returned a small buffer that later writes overran.
+TEST(Factory, ShapesWhoseSizeOverflowsAreAnErrorNotATinyBuffer) {
+  const int64_t k2_31 = int64_t{1} << 31, k2_32 = int64_t{1} << 32, k2_62 = int64_t{1} << 62;
+  EXPECT_THAT(error_message([&] {
+                g::empty({k2_62, 4});
+              }),
+              HasSubstr("empty(): a tensor of shape (4611686018427387904, 4) and dtype float32 "
+                        "would hold more bytes than a 64-bit size can count"));
+  EXPECT_THAT(error_message([&] { g::empty({k2_32, k2_32}); }), HasSubstr("empty(): "));
+  EXPECT_THAT(error_message([&] { g::ones({k2_31, k2_31, 4}); }), HasSubstr("empty(): "));
+  EXPECT_THAT(error_message([&] { g::empty({k2_62, 2}, g::kUInt8); }), HasSubstr("empty(): "));
+  // An empty tensor must have strides that fit too.
+  EXPECT_THAT(error_message([&] { g::empty({0, k2_32, k2_32}); }), HasSubstr("empty(): "));
+  EXPECT_EQ(g::empty({0, k2_31, 4}).numel(), 0);
+  // Shapes without storage behind them (a broadcast view) still count their elements exactly.
+  EXPECT_THAT(error_message([&] {
+                g::zeros({1, 1}).expand({k2_32, k2_32}).numel();
+              }),
+              HasSubstr("the shape (4294967296, 4294967296) has more elements than a 64-bit "
+                        "count can hold"));
+}
+
+TEST(Factory, ATensorTooLargeForMemoryIsAnErrorNamingTheSize) {
+  // 2^50 bytes fits in 64 bits but in no machine's memory.
+  EXPECT_THAT(error_message([] {
+                g::empty({int64_t{1} << 48, 4}, g::kUInt8);
+              }),
+              HasSubstr("CPU out of memory: tried to allocate 1125899906842624 bytes"));
+}
+
 TEST(Factory, ArangeMatchesTheNaiveLoop) {
   struct Case {
     double start, end, step;

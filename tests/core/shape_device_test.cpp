@@ -25,6 +25,35 @@ TEST(Shape, ContiguousStridesAreRowMajor) {
   EXPECT_EQ(g::contiguous_strides({}), g::Shape());
 }
 
+TEST(Shape, ContiguousNbytesIsExactOrNullopt) {
+  const int64_t k2_32 = int64_t{1} << 32;
+  EXPECT_EQ(g::contiguous_nbytes({2, 3}, 4), 24);
+  EXPECT_EQ(g::contiguous_nbytes({}, 8), 8);
+  EXPECT_EQ(g::contiguous_nbytes({0, 5}, 4), 0);
+  EXPECT_EQ(g::contiguous_nbytes({k2_32, k2_32 / 16}, 4), INT64_MAX / 2 + 1);  // 2^62
+  EXPECT_EQ(g::contiguous_nbytes({k2_32, k2_32 / 4}, 4), std::nullopt);        // 2^64
+  EXPECT_EQ(g::contiguous_nbytes({0, k2_32, k2_32}, 1), std::nullopt);  // the strides overflow
+  EXPECT_EQ(g::contiguous_nbytes({2, -1}, 4), std::nullopt);
+}
+
+TEST(Shape, NumelAndStridesThatOverflowAreErrors) {
+  const int64_t k2_32 = int64_t{1} << 32;
+  EXPECT_THAT(error_message([&] {
+                g::Shape({k2_32, k2_32}).numel();
+              }),
+              HasSubstr("has more elements than a 64-bit count can hold"));
+  EXPECT_THAT(error_message([&] {
+                g::contiguous_strides({0, k2_32, k2_32});
+              }),
+              HasSubstr("the shape (0, 4294967296, 4294967296) is too large: its contiguous "
+                        "strides overflow int64"));
+  // An empty tensor reshaped to such a shape has no strides that fit.
+  EXPECT_THAT(error_message([&] {
+                g::empty({0}).reshape({0, k2_32, k2_32});
+              }),
+              HasSubstr("contiguous strides overflow int64"));
+}
+
 TEST(Shape, RejectsMoreThanMaxDims) {
   std::vector<int64_t> sizes(g::kMaxDims + 1, 1);
   EXPECT_THAT(error_message([&] { g::Shape s(sizes); }), HasSubstr("at most 16 dims"));

@@ -5,11 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <numbers>
+#include <optional>
 
 #include "data/idx_writer.h"
 #include "graft/graft.h"
+#include "peak_memory.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -189,6 +192,15 @@ TEST(IdxFile, DimsWhoseByteCountOverflowsAreAnError) {
   EXPECT_THAT(message, HasSubstr("more bytes than 64 bits can count"));
 }
 
+// Found by fuzzing: a zero dim made the overflow check blind to the dims after it, and the
+// strides of the (empty) tensor then overflowed.
+TEST(IdxFile, DimsAfterAZeroDimMustStillFitIn64Bits) {
+  TempDir dir;
+  const std::string message = message_for(dir, idx_header(0x08, {0, 3640655874, 2952986624}));
+  EXPECT_THAT(message, HasSubstr("dims (0, 3640655874, 2952986624) of uint8 describe more bytes "
+                                 "than 64 bits can count"));
+}
+
 TEST(IdxFile, DimsLargerThanTheFileAreAnError) {
   TempDir dir;
   Bytes bytes = idx_header(0x08, {60000, 28, 28});
@@ -243,6 +255,25 @@ TEST(IdxFile, CorruptGzipIsAnError) {
   bad_crc[bad_crc.size() - 8] ^= 0x01;  // the CRC-32 of the data
   EXPECT_THAT(message_for(dir, bad_crc, "f.gz"),
               HasSubstr("corrupt gzip file: zlib says 'incorrect data check'"));
+}
+
+// Found by fuzzing: junk behind the gzip magic with a forged size trailer (0xffffffff) made
+// the reader allocate and zero gigabytes, sized from the trailer, before finding the stream
+// corrupt. Peak memory must stay within a small multiple of the file's size.
+TEST(IdxFile, AForgedGzipSizeTrailerCannotAskForGigabytes) {
+  TempDir dir;
+  Bytes junk(4 << 20);
+  uint32_t state = 12345;
+  for (uint8_t& byte : junk)
+    byte = static_cast<uint8_t>((state = state * 1664525 + 1013904223) >> 24);
+  const uint8_t gzip_header[] = {0x1f, 0x8b, 0x08, 0x00};  // gzip magic, deflate, no flags
+  std::copy(std::begin(gzip_header), std::end(gzip_header), junk.begin());
+  std::fill(junk.end() - 4, junk.end(), 0xff);
+  write_file(dir / "junk.gz", junk);
+  const std::optional<int64_t> growth = g::testing::peak_memory_growth(
+      [&] { EXPECT_THROW(g::data::IdxFile(dir / "junk.gz"), g::Error); });
+  if (!growth) GTEST_SKIP() << "this system does not report peak memory (/proc/self/clear_refs)";
+  EXPECT_LT(*growth, 16 * int64_t{4 << 20}) << "peak memory grew by " << *growth << " bytes";
 }
 
 TEST(IdxFile, GarbageAfterTheGzipStreamIsAnError) {
