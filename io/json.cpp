@@ -35,7 +35,7 @@ const T& get(const std::variant<int64_t, std::string, Array, Object>& data) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, const Limits& limits) : text_(text), limits_(limits) {}
 
   Value parse_document() {
     Value value = parse_value(0);
@@ -71,8 +71,15 @@ class Parser {
     ++pos_;
   }
 
+  // Called for every value and object key before it is built.
+  void count_value() {
+    check(++values_ <= limits_.max_values, "more than ", limits_.max_values,
+          " values and keys, the most a parse accepts");
+  }
+
   Value parse_value(int depth) {
-    check(depth < kMaxDepth, "values are nested more than ", kMaxDepth, " deep");
+    check(depth < limits_.max_depth, "values are nested more than ", limits_.max_depth, " deep");
+    count_value();
     skip_whitespace();
     check(!at_end(), "the text ends where a value was expected");
     const char c = peek();
@@ -96,6 +103,7 @@ class Parser {
     while (true) {
       skip_whitespace();
       check(peek() == '"', "expected a string key in an object");
+      count_value();
       std::string key = parse_string();
       expect(':', "after an object key");
       object.emplace_back(std::move(key), parse_value(depth + 1));
@@ -243,7 +251,9 @@ class Parser {
   }
 
   std::string_view text_;
+  Limits limits_;
   size_t pos_ = 0;
+  int64_t values_ = 0;
 };
 
 void dump_string(const std::string& s, std::string& out) {
@@ -326,7 +336,9 @@ const std::string& Value::as_string() const { return get<Kind::kString, std::str
 const Array& Value::as_array() const { return get<Kind::kArray, Array>(data_); }
 const Object& Value::as_object() const { return get<Kind::kObject, Object>(data_); }
 
-Value parse(std::string_view text) { return Parser(text).parse_document(); }
+Value parse(std::string_view text, const Limits& limits) {
+  return Parser(text, limits).parse_document();
+}
 
 std::string dump(const Value& value) {
   std::string out;

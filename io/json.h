@@ -7,8 +7,8 @@
 // that names it (a map would silently keep one of the two).
 //
 // The parser takes untrusted bytes: every error is a graft::Error naming the byte offset
-// and what was expected, and nesting is bounded (kMaxDepth) so that a file of a million
-// '[' cannot overflow the stack.
+// and what was expected, and what a parse may build is bounded (Limits) and checked while
+// parsing, so that hostile text is refused before it has cost more than the bound.
 #pragma once
 
 #include <cstdint>
@@ -49,11 +49,18 @@ class Value {
   std::variant<int64_t, std::string, Array, Object> data_;
 };
 
-// Deep enough for any safetensors header (object > object > array is depth 3).
-inline constexpr int kMaxDepth = 32;
+// What one parse may build. The defaults fit any safetensors header (object > object >
+// array is depth 3; a tensor's entry is at most 25 values and keys, so a million is 40000
+// tensors) and bound a hostile header's cost: a value takes about 45 bytes of tree for as
+// little as 2 bytes of text ("0,"), so without a count a 100 MB header of zeros would build
+// a 2 GB tree before any check could refuse it.
+struct Limits {
+  int max_depth = 32;              // so that a million '[' cannot overflow the stack
+  int64_t max_values = 1'000'000;  // values and object keys together: at most about 50 MB
+};
 
 // Parses one JSON value; whitespace may surround it, anything else after it is an error.
-Value parse(std::string_view text);
+Value parse(std::string_view text, const Limits& limits = {});
 
 // Compact JSON (no spaces, as Python's safetensors writes it); non-ASCII bytes pass through
 // unchanged, '"', '\\' and control characters are escaped.

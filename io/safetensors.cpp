@@ -1,7 +1,8 @@
 // safetensors reading and writing. Reading trusts nothing: the header is parsed and every
 // field checked against the bytes actually in the file before anything is allocated, so a
-// corrupted or hostile file costs at most its own size in memory and ends in a
-// graft::Error that names the file and the field.
+// corrupted or hostile file costs at most its own header's size plus the bounded tree of
+// json::Limits (about 50 MB) in memory, and ends in a graft::Error that names the file and
+// the field.
 #include "graft/io/safetensors.h"
 
 #include <algorithm>

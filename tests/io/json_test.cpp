@@ -138,10 +138,34 @@ TEST(Json, RejectsWhatIsNotTheSubsetWithTheOffsetAndTheProblem) {
 }
 
 TEST(Json, BoundsNestingSoDeepInputCannotOverflowTheStack) {
-  EXPECT_NO_THROW(
-      json::parse(std::string(json::kMaxDepth, '[') + std::string(json::kMaxDepth, ']')));
+  const int depth = json::Limits{}.max_depth;
+  EXPECT_NO_THROW(json::parse(std::string(depth, '[') + std::string(depth, ']')));
   EXPECT_THAT(error_message([] { json::parse(std::string(1'000'000, '[')); }),
               HasSubstr("values are nested more than 32 deep"));
+}
+
+// A long array of zeros is what a fuzzer found: 2 bytes of text per value, about 45 bytes of
+// tree, so the count must stop it while parsing, at the value that goes over.
+TEST(Json, CountsValuesAndKeysWhileParsing) {
+  std::string zeros = "[0";
+  for (int i = 1; i < 10; ++i) zeros += ",0";
+  zeros += "]";
+  EXPECT_NO_THROW(json::parse(zeros, {.max_values = 11}));
+  const std::string message = error_message([&] { json::parse(zeros, {.max_values = 10}); });
+  EXPECT_THAT(message, HasSubstr("more than 10 values and keys, the most a parse accepts"));
+  EXPECT_THAT(message, HasSubstr("invalid JSON at byte 19"));  // the tenth zero: value 11
+  // Keys count too: {"a":1,"b":2} is 1 object + 2 keys + 2 values.
+  EXPECT_NO_THROW(json::parse(R"({"a":1,"b":2})", {.max_values = 5}));
+  EXPECT_THROW(json::parse(R"({"a":1,"b":2})", {.max_values = 4}), graft::Error);
+
+  // The default refuses a header of 20 MB of zeros after a million values, not the whole
+  // ten million.
+  std::string huge(20'000'001, ',');
+  huge.front() = '[';
+  for (size_t i = 1; i < huge.size(); i += 2) huge[i] = '0';
+  huge.back() = ']';
+  EXPECT_THAT(error_message([&] { json::parse(huge); }),
+              HasSubstr("more than 1000000 values and keys"));
 }
 
 }  // namespace

@@ -294,6 +294,20 @@ TEST(SafetensorsMalformed, HeaderLengthOver100MB) {
   EXPECT_THAT(load_error(bytes), HasSubstr("the header length is 18446744073709551615 bytes"));
 }
 
+// Found by fuzzing: a 20 MB header of one long array of zeros built its whole tree (about
+// 900 MB) before the first check. The parse's value budget refuses it while parsing.
+TEST(SafetensorsMalformed, AHeaderOfMillionsOfValuesIsRefusedWhileParsing) {
+  std::string zeros(20'000'001, ',');
+  zeros.front() = '[';
+  for (size_t i = 1; i < zeros.size(); i += 2) zeros[i] = '0';
+  zeros.back() = ']';
+  Bytes bytes;
+  append_little_endian(bytes, zeros.size(), 8);
+  append_text(bytes, zeros);
+  EXPECT_THAT(load_error(bytes), HasSubstr("the header is not valid JSON: invalid JSON at byte "
+                                           "1999999: more than 1000000 values and keys"));
+}
+
 TEST(SafetensorsMalformed, HeaderLengthPastTheEndOfTheFile) {
   Bytes bytes;
   append_little_endian(bytes, 64, 8);
