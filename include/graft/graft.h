@@ -18,6 +18,7 @@
 #include "graft/core/shape.h"
 #include "graft/core/tensor.h"
 #include "graft/kernels/cuda/runtime.h"
+#include "graft/kernels/settings.h"
 
 #include "graft/autograd/engine.h"
 #include "graft/autograd/grad_mode.h"

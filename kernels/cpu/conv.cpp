@@ -11,7 +11,10 @@
 // Threads: the batch is cut into one chunk per thread, each with its own column buffer
 // (and its own grad_weight accumulator, summed in chunk order afterwards, so the result
 // does not depend on which thread finishes first). Inside that parallel region Eigen's GEMM
-// runs single-threaded; a single image gets all the threads through Eigen instead.
+// runs single-threaded; a single image gets all the threads through Eigen instead. Under
+// use_deterministic_algorithms (kernels/settings.h) the chunks are a fixed number, always
+// run inside a team (parallel_blocks), so that neither the grad_weight partials nor Eigen's
+// blocking depend on the thread count.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
@@ -21,6 +24,7 @@
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
+#include "graft/kernels/settings.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -84,21 +88,35 @@ void col2im(const Conv2dGeometry& g, const T* columns, T* dx) {
   }
 }
 
-// Calls fn(chunk, begin, end) for consecutive chunks of [0, batch), one chunk per thread,
-// the chunks in parallel. Returns the number of chunks.
-template <class Fn>
-int64_t for_each_batch_chunk(int64_t batch, const Fn& fn) {
+// Chunks of the batch in deterministic mode: enough to keep 16 threads busy.
+constexpr int64_t kDeterministicChunks = 16;
+
+// How many chunks for_each_batch_chunk cuts a batch into: one per thread, or a fixed
+// number in deterministic mode; never more than the images.
+int64_t batch_chunks(int64_t batch) {
 #if defined(_OPENMP)
   const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
 #else
   const int64_t threads = 1;
 #endif
-  const int64_t chunks = std::clamp<int64_t>(threads, 1, std::max<int64_t>(batch, 1));
-  parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t chunk = begin; chunk < end; ++chunk)
-      fn(chunk, chunk * batch / chunks, (chunk + 1) * batch / chunks);
-  });
-  return chunks;
+  const int64_t wanted = are_deterministic_algorithms_enabled() ? kDeterministicChunks : threads;
+  return std::clamp<int64_t>(wanted, 1, std::max<int64_t>(batch, 1));
+}
+
+// Calls fn(chunk, begin, end) for the batch_chunks(batch) consecutive chunks of [0, batch),
+// the chunks in parallel.
+template <class Fn>
+void for_each_batch_chunk(int64_t batch, int64_t chunks, const Fn& fn) {
+  auto run = [&](int64_t chunk) {
+    fn(chunk, chunk * batch / chunks, (chunk + 1) * batch / chunks);
+  };
+  if (are_deterministic_algorithms_enabled()) {
+    parallel_blocks(chunks, run);
+  } else {
+    parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t chunk = begin; chunk < end; ++chunk) run(chunk);
+    });
+  }
 }
 
 // The columns of image x: x itself for a pointwise conv, else im2col into `buffer`.
@@ -118,7 +136,7 @@ void conv2d_typed(const Conv2dArgs& args) {
   const T* w = static_cast<const T*>(args.weight);
   const T* bias = static_cast<const T*>(args.bias);
   T* y = static_cast<T*>(args.output);
-  for_each_batch_chunk(g.batch, [&](int64_t, int64_t begin, int64_t end) {
+  for_each_batch_chunk(g.batch, batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
     std::vector<T> buffer;
     for (int64_t n = begin; n < end; ++n) {
       const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
@@ -149,46 +167,41 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
   T* dw = static_cast<T*>(args.grad_weight);
 
   if (dx != nullptr || dw != nullptr) {
-    // One grad_weight accumulator per chunk; at most one chunk per thread.
-#if defined(_OPENMP)
-    const int64_t max_chunks = std::max(omp_get_max_threads(), 1);
-#else
-    const int64_t max_chunks = 1;
-#endif
-    std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(max_chunks) : 0);
-    const int64_t chunks =
-        for_each_batch_chunk(g.batch, [&](int64_t chunk, int64_t begin, int64_t end) {
-          std::vector<T> buffer;
-          if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
-          for (int64_t n = begin; n < end; ++n) {
-            const T* dyn = dy + n * g.out_channels * plane;
-            if (dx != nullptr) {
-              T* dxn = dx + n * g.in_channels * g.in_plane();
-              // A pointwise conv's columns are the input, so its grad_columns are grad_input.
-              T* grad_columns = dxn;
-              if (!g.is_pointwise()) {
-                buffer.resize(static_cast<size_t>(g.groups * rows * plane));
-                grad_columns = buffer.data();
-              }
-              for (int64_t k = 0; k < g.groups; ++k) {
-                // grad_columns[k] (rows, plane) = weight[k]^T (rows, group_out) x dy[k]
-                MatrixMap<T>(grad_columns + k * rows * plane, rows, plane).noalias() =
-                    ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows).transpose() *
-                    ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane);
-              }
-              if (!g.is_pointwise()) col2im(g, grad_columns, dxn);
-            }
-            if (dw != nullptr) {
-              const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
-              for (int64_t k = 0; k < g.groups; ++k) {
-                // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
-                partial[chunk].middleRows(k * group_out, group_out).noalias() +=
-                    ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane) *
-                    ConstMatrixMap<T>(columns + k * rows * plane, rows, plane).transpose();
-              }
-            }
+    // One grad_weight accumulator per chunk.
+    const int64_t chunks = batch_chunks(g.batch);
+    std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
+    for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
+      std::vector<T> buffer;
+      if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
+      for (int64_t n = begin; n < end; ++n) {
+        const T* dyn = dy + n * g.out_channels * plane;
+        if (dx != nullptr) {
+          T* dxn = dx + n * g.in_channels * g.in_plane();
+          // A pointwise conv's columns are the input, so its grad_columns are grad_input.
+          T* grad_columns = dxn;
+          if (!g.is_pointwise()) {
+            buffer.resize(static_cast<size_t>(g.groups * rows * plane));
+            grad_columns = buffer.data();
           }
-        });
+          for (int64_t k = 0; k < g.groups; ++k) {
+            // grad_columns[k] (rows, plane) = weight[k]^T (rows, group_out) x dy[k]
+            MatrixMap<T>(grad_columns + k * rows * plane, rows, plane).noalias() =
+                ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows).transpose() *
+                ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane);
+          }
+          if (!g.is_pointwise()) col2im(g, grad_columns, dxn);
+        }
+        if (dw != nullptr) {
+          const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+          for (int64_t k = 0; k < g.groups; ++k) {
+            // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
+            partial[chunk].middleRows(k * group_out, group_out).noalias() +=
+                ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane) *
+                ConstMatrixMap<T>(columns + k * rows * plane, rows, plane).transpose();
+          }
+        }
+      }
+    });
     if (dw != nullptr) {
       MatrixMap<T> out(dw, g.out_channels, rows);
       out.setZero();

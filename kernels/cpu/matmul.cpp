@@ -10,13 +10,16 @@
 // Threads: Eigen's GEMM threads itself with OpenMP (the library is built with -fopenmp)
 // and runs single-threaded inside an OpenMP region, so the two never nest. Many small
 // matrices go to parallel_for over the batch; large ones run one after another, each
-// threaded by Eigen.
+// threaded by Eigen. Under use_deterministic_algorithms (kernels/settings.h) every matrix
+// is cut into fixed blocks of columns instead, each one single-threaded GEMM, so that the
+// sums do not depend on the thread count (Eigen's threaded GEMM orders them differently).
 #include <Eigen/Core>
 #include <algorithm>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/matmul.h"
+#include "graft/kernels/settings.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -25,12 +28,15 @@ namespace {
 constexpr int64_t kEigenThreadedWork = int64_t{128} * 128 * 128;
 // Multiply-adds a thread should get at least when the batch is split.
 constexpr int64_t kBatchGrainWork = int64_t{1} << 17;
+// Output columns per block in deterministic mode: wide enough for Eigen's GEMM kernel.
+constexpr int64_t kDeterministicColumns = 64;
 
 template <class T, int Order>
 using ConstMatrixMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>,
                                   Eigen::Unaligned, Eigen::OuterStride<>>;
 template <class T>
-using OutMatrixMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using OutMatrixMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+                                Eigen::Unaligned, Eigen::OuterStride<>>;
 
 // The (rows, cols) matrix of `operand` at `data`, in storage order Order.
 template <class T, int Order>
@@ -46,21 +52,29 @@ void gemm_batches(const MatmulArgs& args) {
   const T* b = static_cast<const T*>(args.b.data);
   T* out = static_cast<T*>(args.out);
   const int64_t m = args.m, k = args.k, n = args.n;
-  // out[i] (m, n) = a[i] (m, k) x b[i] (k, n); k == 0 gives zeros (Eigen clears the output).
-  auto gemm = [&](int64_t i) {
-    OutMatrixMap<T>(out + i * m * n, m, n).noalias() =
+  // Columns [j, j + cols) of out[i] (m, n) = a[i] (m, k) x b[i] (k, n); k == 0 gives zeros
+  // (Eigen clears the output).
+  auto gemm = [&](int64_t i, int64_t j, int64_t cols) {
+    OutMatrixMap<T>(out + i * m * n + j, m, cols, Eigen::OuterStride<>(n)).noalias() =
         map_matrix<T, OrderA>(a + args.batch_offset(args.a, i), m, k, args.a) *
-        map_matrix<T, OrderB>(b + args.batch_offset(args.b, i), k, n, args.b);
+        map_matrix<T, OrderB>(b + args.batch_offset(args.b, i) + j * args.b.col_stride, k, cols,
+                              args.b);
   };
   const int64_t batches = args.batch_count();
   const int64_t work = std::max<int64_t>(m * n * k, 1);
-  if (batches > 1 && work < kEigenThreadedWork) {
+  if (are_deterministic_algorithms_enabled()) {
+    const int64_t column_blocks = (n + kDeterministicColumns - 1) / kDeterministicColumns;
+    parallel_blocks(batches * column_blocks, [&](int64_t block) {
+      const int64_t j = block % column_blocks * kDeterministicColumns;
+      gemm(block / column_blocks, j, std::min(kDeterministicColumns, n - j));
+    });
+  } else if (batches > 1 && work < kEigenThreadedWork) {
     parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
                  [&](int64_t begin, int64_t end) {
-                   for (int64_t i = begin; i < end; ++i) gemm(i);
+                   for (int64_t i = begin; i < end; ++i) gemm(i, 0, n);
                  });
   } else {
-    for (int64_t i = 0; i < batches; ++i) gemm(i);
+    for (int64_t i = 0; i < batches; ++i) gemm(i, 0, n);
   }
 }
 

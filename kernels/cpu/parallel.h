@@ -38,4 +38,22 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {
   fn(begin, end);
 }
 
+// Calls fn(block) for every block in [0, blocks), spread over the threads, and inside an
+// OpenMP team whenever more than one thread is allowed, even for a single block. The
+// deterministic paths of settings.h run their Eigen GEMMs here: Eigen blocks a GEMM's inner
+// dimension (and so orders its sums) one way when it may thread and another when it may
+// not, and inside a team it never threads, so each block's bits do not depend on the
+// thread count.
+template <class Fn>
+void parallel_blocks(int64_t blocks, const Fn& fn) {
+#if defined(_OPENMP)
+  if (!omp_in_parallel() && omp_get_max_threads() > 1) {
+#pragma omp parallel for schedule(static)
+    for (int64_t block = 0; block < blocks; ++block) fn(block);
+    return;
+  }
+#endif
+  for (int64_t block = 0; block < blocks; ++block) fn(block);
+}
+
 }  // namespace graft::kernels::cpu

@@ -11,9 +11,9 @@
 // added with atomicAdd (float32, float64, int32, int64 -- the last as unsigned long long,
 // which wraps the same way), so the order, and the last bits of a float sum, vary from run
 // to run; a write is a plain store, and of several stores to one element an unspecified one
-// stays. graft::cuda::set_deterministic(true) (defined here: scatter is its only user)
-// switches to the serial scheme: one thread per slice of self off `dim`, walking `dim` in
-// order, which is the CPU's order and so gives the CPU's bits, and the CPU's last write.
+// stays. graft::use_deterministic_algorithms(true) (kernels/settings.h) switches to the
+// serial scheme: one thread per slice of self off `dim`, walking `dim` in order, which is
+// the CPU's order and so gives the CPU's bits, and the CPU's last write.
 // bool (a logical or, as on the CPU), uint8 and the 16-bit floats have no atomicAdd here
 // and always add by the serial scheme.
 //
@@ -29,7 +29,6 @@
 // the kernel, then the index value there, and throws the CPU's graft::Error. The smallest
 // position in row-major order is the value the single-threaded CPU kernel reports first.
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
@@ -41,16 +40,7 @@
 #include "graft/kernels/cuda/cuda_kernels.h"
 #include "graft/kernels/cuda/runtime.h"
 #include "graft/kernels/index_kernels.h"
-
-namespace graft::cuda {
-namespace {
-std::atomic<bool> g_deterministic{false};
-}  // namespace
-
-void set_deterministic(bool deterministic) { g_deterministic.store(deterministic); }
-bool deterministic() { return g_deterministic.load(); }
-
-}  // namespace graft::cuda
+#include "graft/kernels/settings.h"
 
 namespace graft::kernels::cuda {
 namespace {
@@ -267,7 +257,7 @@ struct CudaIndexLoops {
   template <bool Accumulate, class T>
   static void scatter(const ScatterLoop<T>& loop) {
     if constexpr (!Accumulate || kHasAtomicAdd<T>) {
-      if (!graft::cuda::deterministic()) {
+      if (!graft::are_deterministic_algorithms_enabled()) {
         const int64_t numel = loop.nest.numel();
         scatter_parallel_kernel<Accumulate, T><<<grid_for(numel), kBlockSize>>>(
             loop.nest, numel, loop.self, loop.index, loop.src, loop.self_step);

@@ -37,12 +37,4 @@ void set_matmul_variant(const std::string& name);
 std::string matmul_variant();
 std::vector<std::string> matmul_variants();
 
-// Whether CUDA kernels that may add or write in any order must do it in a fixed one:
-// scatter_add and index_put_ then give the same bits on every run (and the CPU's, including
-// which of several writes to one element stays), at the cost of less parallelism. Off by
-// default. A build without the CUDA backend only records the flag: the CPU kernels are
-// always deterministic.
-void set_deterministic(bool deterministic);
-bool deterministic();
-
 }  // namespace graft::cuda

@@ -1,9 +1,8 @@
 // graft::cuda in a build without the CUDA backend: no devices, and a clear error for the
 // questions that only make sense with one.
-#include <atomic>
 
-#include "graft/core/error.h"
 #include "graft/kernels/cuda/runtime.h"
+#include "graft/core/error.h"
 
 namespace graft::cuda {
 
@@ -24,12 +23,5 @@ void set_matmul_variant(const std::string& name) {
 }
 std::string matmul_variant() { return ""; }
 std::vector<std::string> matmul_variants() { return {}; }
-
-namespace {
-std::atomic<bool> g_deterministic{false};
-}  // namespace
-
-void set_deterministic(bool deterministic) { g_deterministic.store(deterministic); }
-bool deterministic() { return g_deterministic.load(); }
 
 }  // namespace graft::cuda

@@ -6,7 +6,7 @@
 // index and index_put_ run on the gather and scatter kernels with offsets for all the
 // indexed dims at once: values must match the CPU's exactly (accumulate: to rounding, since
 // atomics add in any order; exactly, and the CPU's last write among repeats, under
-// set_deterministic(true)). Bad index values give the CPU's message.
+// use_deterministic_algorithms(true)). Bad index values give the CPU's message.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -30,11 +30,13 @@ namespace {
 
 const g::Device kCuda = g::Device::cuda();
 
-// Turns graft::cuda::set_deterministic on for one scope.
+// Turns graft::use_deterministic_algorithms on for one scope.
 class Deterministic {
  public:
-  Deterministic() : previous_(g::cuda::deterministic()) { g::cuda::set_deterministic(true); }
-  ~Deterministic() { g::cuda::set_deterministic(previous_); }
+  Deterministic() : previous_(g::are_deterministic_algorithms_enabled()) {
+    g::use_deterministic_algorithms(true);
+  }
+  ~Deterministic() { g::use_deterministic_algorithms(previous_); }
 
  private:
   bool previous_;

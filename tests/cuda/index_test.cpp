@@ -5,7 +5,7 @@
 // dim, with self and index contiguous, transposed, sliced with steps or expanded, for sizes
 // 1, 7, 33 and 1000003 and a (513, 257) matrix; their outputs land in memory left full of
 // 0xFF bytes. scatter_add adds with atomics by default, so float sums may differ from the
-// CPU's in the last bits; under graft::cuda::set_deterministic(true) it adds in the CPU's
+// CPU's in the last bits; under graft::use_deterministic_algorithms(true) it adds in the CPU's
 // order and must give its bits, the same on every run. A bad index value is found on the
 // device and reported with the CPU's message, and a failed scatter_add_ writes nothing.
 // cat and stack have no kernel of their own (they copy into slices) and are checked here on
@@ -115,13 +115,13 @@ void expect_close(const Tensor& got, const Tensor& want, double atol) {
   expect_matches_cpu(got, want, f32 ? 1e-5 : (f64 ? 1e-12 : 0), f32 || f64 ? atol : 0);
 }
 
-// Turns graft::cuda::set_deterministic on or off for one scope.
+// Turns graft::use_deterministic_algorithms on or off for one scope.
 class DeterministicScope {
  public:
-  explicit DeterministicScope(bool on) : previous_(g::cuda::deterministic()) {
-    g::cuda::set_deterministic(on);
+  explicit DeterministicScope(bool on) : previous_(g::are_deterministic_algorithms_enabled()) {
+    g::use_deterministic_algorithms(on);
   }
-  ~DeterministicScope() { g::cuda::set_deterministic(previous_); }
+  ~DeterministicScope() { g::use_deterministic_algorithms(previous_); }
 
  private:
   bool previous_;
@@ -422,12 +422,12 @@ TEST(CudaIndexEmpty, ZeroDimAndEmptyInputs) {
 // ---- the flag itself, in every build
 
 TEST(CudaDeterministicFlag, IsRecordedWithOrWithoutADevice) {
-  EXPECT_FALSE(g::cuda::deterministic()) << "off by default";
+  EXPECT_FALSE(g::are_deterministic_algorithms_enabled()) << "off by default";
   {
     const DeterministicScope scope(true);
-    EXPECT_TRUE(g::cuda::deterministic());
+    EXPECT_TRUE(g::are_deterministic_algorithms_enabled());
   }
-  EXPECT_FALSE(g::cuda::deterministic());
+  EXPECT_FALSE(g::are_deterministic_algorithms_enabled());
 }
 
 }  // namespace
