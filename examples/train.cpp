@@ -5,14 +5,18 @@
 //   graft-train --resume runs/mlp/checkpoint.safetensors --epochs 8
 //   graft-train --epochs 0 --export-images 4     # only write test images for graft-predict
 //
-// Each epoch trains on the shuffled training set (a progress bar on stderr), then measures
-// the test set under NoGradGuard with the model in eval mode, and writes into the output
-// folder: metrics.csv (one row per epoch), checkpoint.safetensors (model + optimizer +
-// where the run is; --resume continues from it) and curves.svg (loss and accuracy per
-// epoch). The same seed gives the same numbers on the same machine: the seed drives graft's
-// random stream (the initialisation) and the DataLoader's shuffle, whose epoch e order
-// depends only on (seed, e), so a resumed run sees the batches the uninterrupted one would.
-// docs/training.md describes the files and the figures measured.
+// The last --val-fraction of the training images (default 0.1) is held out. Each epoch
+// trains on the rest, shuffled (a progress bar on stderr), then measures the validation
+// split under NoGradGuard with the model in eval mode, and writes into the output folder:
+// metrics.csv (one row per epoch), checkpoint.safetensors (model + optimizer + where the
+// run is; --resume continues from it), best.safetensors (the checkpoint of the best
+// validation accuracy so far) and curves.svg (loss and accuracy per epoch). The test set
+// is measured once, after the last epoch, into test.csv: choosing by validation and
+// reporting the test set once keeps the test figure an unbiased estimate. The same seed gives the
+// same numbers on the same machine: the seed drives graft's random stream (the initialisation) and
+// the DataLoader's shuffle, whose epoch e order depends only on (seed, e), so a resumed run sees
+// the batches the uninterrupted one would. docs/training.md describes the files and the figures
+// measured.
 #include <graft/graft.h>
 
 #include <algorithm>
@@ -22,6 +26,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,10 +184,21 @@ int run(const ex::TrainOptions& options) {
   const auto root = g::data::FashionMNIST::default_root();
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
   const g::data::FashionMNIST test(root, g::data::Split::Test, normalize);
-  const int64_t n_train =
+  const int64_t n_images =
       options.limit > 0 ? std::min(options.limit, full_train.size()) : full_train.size();
+  // The validation split is the last images, not a seeded sample: it stays the same when
+  // the seed changes, so runs with different seeds are compared on the same images (the
+  // file's order is already shuffled across the classes).
+  const auto n_val =
+      static_cast<int64_t>(options.val_fraction.value_or(ex::TrainOptions::kDefaultValFraction) *
+                           static_cast<double>(n_images));
+  const int64_t n_train = n_images - n_val;
+  GRAFT_CHECK(n_train > 0, "graft-train: --val-fraction leaves no training images out of ",
+              n_images, "; lower it or raise --limit");
   const g::data::TensorDataset train(full_train.x().narrow(0, 0, n_train),
                                      full_train.y().narrow(0, 0, n_train));
+  const g::data::TensorDataset val(full_train.x().narrow(0, n_train, n_val),
+                                   full_train.y().narrow(0, n_train, n_val));
   g::data::DataLoader loader(train, options.batch_size, /*shuffle=*/true, {.seed = config.seed});
   loader.set_epoch(info.epoch);
 
@@ -194,10 +210,13 @@ int run(const ex::TrainOptions& options) {
       if (m.epoch <= info.epoch) rows.push_back(m);
   }
   const double wall_offset = rows.empty() ? 0 : rows.back().wall_time_s;
+  double best_accuracy = -1;
+  for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
 
   std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr
-            << "), batch " << options.batch_size << ", " << n_train << " training images, "
-            << config.device << ", seed " << config.seed << ", output " << config.out.string()
+            << "), batch " << options.batch_size << ", " << n_train << " training images, " << n_val
+            << " validation images, " << config.device << ", seed " << config.seed << ", output "
+            << config.out.string()
             << (config.resume ? ", resuming after epoch " + std::to_string(info.epoch) : "")
             << std::endl;
   model->train();
@@ -220,7 +239,9 @@ int run(const ex::TrainOptions& options) {
     }
     bar.finish();
     const double train_s = seconds_since(epoch_start);
-    const ex::EvalResult eval = ex::evaluate(*model, test, config.device);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const ex::EvalResult eval =
+        n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
     info.epoch = epoch;
     info.step += batches;
 
@@ -228,19 +249,28 @@ int run(const ex::TrainOptions& options) {
                     loss_sum / static_cast<double>(seen), eval.loss, eval.accuracy,
                     static_cast<double>(seen) / train_s});
     ex::write_metrics_csv(metrics_path, rows);
-    ex::save_checkpoint(config.out / "checkpoint.safetensors",
-                        {info, model->state_dict(), optimizer->state_dict()});
+    const ex::Checkpoint checkpoint{info, model->state_dict(), optimizer->state_dict()};
+    ex::save_checkpoint(config.out / "checkpoint.safetensors", checkpoint);
+    if (eval.accuracy > best_accuracy) {  // never true for NaN: no validation, no best
+      best_accuracy = eval.accuracy;
+      ex::save_checkpoint(config.out / "best.safetensors", checkpoint);
+    }
     ex::write_curves_svg(config.out / "curves.svg", rows);
     std::printf(
-        "epoch %lld/%lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, "
+        "epoch %lld/%lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%, "
         "%.1f s, %.0f images/s\n",
         static_cast<long long>(epoch), static_cast<long long>(options.epochs),
         rows.back().train_loss, eval.loss, 100 * eval.accuracy, train_s, rows.back().images_per_s);
     std::fflush(stdout);
   }
+  const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
+  ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
+  std::printf("test (once, after the last epoch): loss %.4f, accuracy %.2f%%\n", tested.loss,
+              100 * tested.accuracy);
   std::cout << "wrote " << metrics_path.string() << ", "
             << (config.out / "checkpoint.safetensors").string() << ", "
-            << (config.out / "curves.svg").string() << "\n";
+            << (config.out / "curves.svg").string() << ", " << (config.out / "test.csv").string()
+            << "\n";
   return 0;
 }
 

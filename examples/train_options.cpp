@@ -100,6 +100,14 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.limit = parse_count(n, v, 0);
        }},
+      {"--val-fraction", "F",
+       "hold out the last F of the training images to validate each epoch; in [0, 1) "
+       "(default 0.1; 0: no validation)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         const auto f = parse_number<double>(n, v, "a number");
+         if (!(f >= 0 && f < 1)) usage_error(n, "must be in [0, 1), got " + v);
+         o.val_fraction = f;
+       }},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.export_images = parse_count(n, v, 0);
@@ -151,7 +159,8 @@ std::string train_usage() {
   std::string text =
       "usage: graft-train [options]\n"
       "Trains an MLP or a small CNN on Fashion-MNIST and writes, into the output folder,\n"
-      "metrics.csv, checkpoint.safetensors and curves.svg after each epoch.\n\noptions:\n";
+      "metrics.csv, checkpoint.safetensors, best.safetensors and curves.svg after each\n"
+      "epoch, and test.csv (the test set, measured once) at the end.\n\noptions:\n";
   for (const Option& o : option_table()) {
     std::string left = std::string("  ") + o.name + (o.value ? std::string(" ") + o.value : "");
     left.resize(std::max<size_t>(left.size() + 2, 30), ' ');

@@ -27,9 +27,12 @@ struct TrainOptions {
   std::optional<double> lr;     // unset: default_lr(optimizer)
   std::string device = "auto";  // "auto" | "cpu" | "cuda"
   std::optional<uint64_t> seed;
-  std::string out;            // empty: runs/<UTC timestamp>
-  std::string resume;         // a checkpoint to continue from; empty: a new run
-  int64_t limit = 0;          // train on the first `limit` examples; 0: all
+  std::string out;     // empty: runs/<UTC timestamp>
+  std::string resume;  // a checkpoint to continue from; empty: a new run
+  int64_t limit = 0;   // train on the first `limit` examples; 0: all
+  // The share of the (limited) training set held out for validation: its last images.
+  std::optional<double> val_fraction;  // unset: the checkpoint's, else kDefaultValFraction
+  static constexpr double kDefaultValFraction = 0.1;
   int64_t export_images = 0;  // test images to write as PGM into OUT/images
   bool help = false;
 };

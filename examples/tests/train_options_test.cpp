@@ -26,6 +26,8 @@ TEST(TrainOptions, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(o.resume, "");
   EXPECT_EQ(o.limit, 0);
   EXPECT_EQ(o.export_images, 0);
+  EXPECT_FALSE(o.val_fraction.has_value());  // the checkpoint's, else kDefaultValFraction
+  EXPECT_EQ(TrainOptions::kDefaultValFraction, 0.1);
   EXPECT_FALSE(o.help);
 }
 
@@ -48,6 +50,8 @@ TEST(TrainOptions, EveryOptionInBothSpellings) {
   EXPECT_TRUE(parse_train_args({"--help"}).help);
   EXPECT_TRUE(parse_train_args({"-h"}).help);
   EXPECT_EQ(parse_train_args({"--epochs", "0"}).epochs, 0);
+  EXPECT_EQ(parse_train_args({"--val-fraction", "0.25"}).val_fraction, 0.25);
+  EXPECT_EQ(parse_train_args({"--val-fraction=0"}).val_fraction, 0.0);
 }
 
 TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
@@ -72,6 +76,9 @@ TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
   EXPECT_THAT(error({"--device", "gpu"}), HasSubstr("choose one of auto, cpu, cuda"));
   EXPECT_THAT(error({"--seed", "-3"}), HasSubstr("--seed: expected a non-negative integer"));
   EXPECT_THAT(error({"--out="}), HasSubstr("--out: expected a folder, got an empty string"));
+  EXPECT_THAT(error({"--val-fraction", "1"}),
+              HasSubstr("--val-fraction: must be in [0, 1), got 1 (see graft-train --help)"));
+  EXPECT_THAT(error({"--val-fraction", "-0.1"}), HasSubstr("--val-fraction: must be in [0, 1)"));
   EXPECT_THAT(error({"--help=yes"}), HasSubstr("--help: takes no value"));
 }
 
@@ -80,7 +87,7 @@ TEST(TrainOptions, UsageListsEveryOptionWithItsDefault) {
   for (const char* option :
        {"--model mlp|cnn", "--epochs N", "--batch-size N", "--lr X", "--optimizer sgd|adam|adamw",
         "--device auto|cpu|cuda", "--seed N", "--out DIR", "--resume CKPT", "--limit N",
-        "--export-images K", "--help"})
+        "--export-images K", "--val-fraction F", "--help"})
     EXPECT_THAT(usage, HasSubstr(option));
   EXPECT_THAT(usage, HasSubstr("(default " + std::to_string(TrainOptions::kDefaultEpochs) + ";"));
   EXPECT_THAT(usage, HasSubstr(std::string("(default ") + TrainOptions::kDefaultModel + ";"));

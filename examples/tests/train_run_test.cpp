@@ -35,6 +35,11 @@ Result run(const std::string& command, const fs::path& log) {
           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
 }
 
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 class TrainRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,21 +72,23 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("epoch 1/1: train loss"));
 
-  // One epoch of ceil(2000 / 64) = 32 steps; the mean training loss is already well below
-  // ln(10) = 2.30, the loss of a uniform guess over 10 classes, where training starts.
+  // 2000 images less the validation tenth: one epoch of ceil(1800 / 64) = 29 steps; the
+  // mean training loss is already well below ln(10) = 2.30, the loss of a uniform guess
+  // over 10 classes, where training starts.
+  EXPECT_THAT(r.output, HasSubstr("1800 training images, 200 validation images"));
   std::vector<EpochMetrics> rows = read_metrics_csv(out / "metrics.csv");
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].step, 32);
+  EXPECT_EQ(rows[0].step, 29);
   EXPECT_LT(rows[0].train_loss, 0.8 * std::log(10.0));
-  EXPECT_LT(rows[0].test_loss, rows[0].train_loss * 1.5);
-  EXPECT_GT(rows[0].test_accuracy, 0.6);
+  EXPECT_LT(rows[0].val_loss, rows[0].train_loss * 1.5);
+  EXPECT_GT(rows[0].val_accuracy, 0.6);
   EXPECT_GT(rows[0].images_per_s, 0);
 
   const Checkpoint checkpoint = load_checkpoint(out / "checkpoint.safetensors");
   EXPECT_EQ(checkpoint.info.model, "mlp");
   EXPECT_EQ(checkpoint.info.optimizer, "adam");
   EXPECT_EQ(checkpoint.info.epoch, 1);
-  EXPECT_EQ(checkpoint.info.step, 32);
+  EXPECT_EQ(checkpoint.info.step, 29);
   EXPECT_EQ(checkpoint.info.seed, 3u);
   EXPECT_TRUE(checkpoint.optimizer.contains("state.0.exp_avg"));
   make_model("mlp")->load_state_dict(checkpoint.model);  // strict: every name and shape fits
@@ -99,7 +106,7 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   rows = read_metrics_csv(out / "metrics.csv");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_LT(rows[1].train_loss, rows[0].train_loss);
-  EXPECT_EQ(rows[1].step, 64);
+  EXPECT_EQ(rows[1].step, 58);
   EXPECT_EQ(load_checkpoint(out / "checkpoint.safetensors").info.epoch, 2);
 
   r = train(base + "--epochs 2 --out " + (dir_ / "straight").string());
@@ -108,9 +115,14 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   ASSERT_EQ(straight.size(), 2u);
   for (size_t e = 0; e < 2; ++e) {
     EXPECT_EQ(straight[e].train_loss, rows[e].train_loss) << "epoch " << e + 1;
-    EXPECT_EQ(straight[e].test_loss, rows[e].test_loss) << "epoch " << e + 1;
-    EXPECT_EQ(straight[e].test_accuracy, rows[e].test_accuracy) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].val_loss, rows[e].val_loss) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].val_accuracy, rows[e].val_accuracy) << "epoch " << e + 1;
   }
+  // The test set, once at the end; the best checkpoint is the epoch of best val accuracy.
+  EXPECT_EQ(read_file(out / "test.csv"), read_file(dir_ / "straight" / "test.csv"));
+  EXPECT_THAT(read_file(out / "test.csv"), HasSubstr("step,test_loss,test_accuracy\n58,"));
+  EXPECT_EQ(load_checkpoint(out / "best.safetensors").info.epoch,
+            rows[1].val_accuracy > rows[0].val_accuracy ? 2 : 1);
 
   // The exported images, named by index, label and class, go through graft-predict.
   const fs::path image = out / "images" / "00000-9-ankle-boot.pgm";
@@ -124,6 +136,19 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   EXPECT_THAT(r.output, HasSubstr(image.string() + ": "));
   for (const std::string& name : data::FashionMNIST::class_names())
     EXPECT_THAT(r.output, HasSubstr("  " + name + " ")) << "a probability line per class";
+}
+
+TEST_F(TrainRun, WithoutValidationThereIsNoBestCheckpoint) {
+  const fs::path out = dir_ / "run";
+  const Result r = train("--model mlp --limit 200 --epochs 1 --device cpu --val-fraction 0 --out " +
+                         out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("200 training images, 0 validation images"));
+  EXPECT_THAT(r.output, HasSubstr("val loss nan"));
+  EXPECT_THAT(r.output, HasSubstr("test (once, after the last epoch): loss "));
+  EXPECT_TRUE(std::isnan(read_metrics_csv(out / "metrics.csv").at(0).val_accuracy));
+  EXPECT_FALSE(fs::exists(out / "best.safetensors"));
+  EXPECT_TRUE(fs::exists(out / "test.csv"));
 }
 
 TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
