@@ -39,6 +39,7 @@
 #include "models.h"
 #include "pgm.h"
 #include "progress.h"
+#include "schedule.h"
 #include "train_options.h"
 
 namespace g = graft;
@@ -106,10 +107,13 @@ RunConfig configure(const ex::TrainOptions& options) {
 }
 
 std::unique_ptr<g::optim::Optimizer> make_optimizer(const std::string& name,
-                                                    std::vector<g::Tensor> params, double lr) {
-  if (name == "sgd") return std::make_unique<g::optim::SGD>(std::move(params), lr, 0.9);
-  if (name == "adamw") return std::make_unique<g::optim::AdamW>(std::move(params), lr);
-  return std::make_unique<g::optim::Adam>(std::move(params), lr);
+                                                    std::vector<g::Tensor> params, double lr,
+                                                    double weight_decay) {
+  if (name == "sgd")
+    return std::make_unique<g::optim::SGD>(std::move(params), lr, 0.9, 0.0, weight_decay);
+  if (name == "adamw")
+    return std::make_unique<g::optim::AdamW>(std::move(params), lr, weight_decay);
+  return std::make_unique<g::optim::Adam>(std::move(params), lr, weight_decay);
 }
 
 // "Ankle boot" -> "ankle-boot", for file names.
@@ -122,8 +126,8 @@ std::string slug(const std::string& name) {
 
 // Writes the first `count` test images, un-normalised back to uint8, as
 // OUT/images/<index>-<label>-<class>.pgm.
-void export_images(const fs::path& folder, int64_t count) {
-  const g::data::FashionMNIST raw(g::data::FashionMNIST::default_root(), g::data::Split::Test);
+void export_images(const fs::path& root, const fs::path& folder, int64_t count) {
+  const g::data::FashionMNIST raw(root, g::data::Split::Test);
   GRAFT_CHECK(count <= raw.size(), "graft-train: --export-images ", count, " but the test set has ",
               raw.size(), " images");
   fs::create_directories(folder);
@@ -149,7 +153,9 @@ int run(const ex::TrainOptions& options) {
     return 0;
   }
   RunConfig config = configure(options);
-  if (options.export_images > 0) export_images(config.out / "images", options.export_images);
+  const fs::path root =
+      options.data.empty() ? g::data::FashionMNIST::default_root() : fs::path(options.data);
+  if (options.export_images > 0) export_images(root, config.out / "images", options.export_images);
   const int64_t done_epochs = config.resume ? config.resume->info.epoch : 0;
   if (options.epochs <= done_epochs) {
     if (config.resume)
@@ -174,14 +180,15 @@ int run(const ex::TrainOptions& options) {
   }
   model->to(config.device);
   const double lr = options.lr.value_or(ex::default_lr(config.optimizer));
-  const auto optimizer = make_optimizer(config.optimizer, model->parameters(), lr);
-  if (config.resume) {
-    optimizer->load_state_dict(config.resume->optimizer);
-    if (options.lr) optimizer->set_lr(0, lr);
-  }
+  const double weight_decay =
+      options.weight_decay.value_or(ex::default_weight_decay(config.optimizer));
+  const std::vector<g::Tensor> params = model->parameters();
+  const auto optimizer = make_optimizer(config.optimizer, params, lr, weight_decay);
+  const std::string schedule_name =
+      options.lr_schedule.value_or(ex::TrainOptions::kDefaultSchedule);
+  const double clip = options.clip_grad_norm.value_or(0);
 
   const g::data::Normalize normalize(info.normalize_mean, info.normalize_std);
-  const auto root = g::data::FashionMNIST::default_root();
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
   const g::data::FashionMNIST test(root, g::data::Split::Test, normalize);
   const int64_t n_images =
@@ -202,6 +209,20 @@ int run(const ex::TrainOptions& options) {
   g::data::DataLoader loader(train, options.batch_size, /*shuffle=*/true, {.seed = config.seed});
   loader.set_epoch(info.epoch);
 
+  // The schedule is made before the optimizer state is loaded, so that its base lr is --lr
+  // and not the lr the checkpoint's step had reached; set_last_step() then puts it there.
+  const std::unique_ptr<g::optim::LRScheduler> schedule =
+      ex::make_schedule(schedule_name, *optimizer, options.epochs * loader.size(), loader.size(),
+                        options.warmup.value_or(0));
+  if (config.resume) {
+    optimizer->load_state_dict(config.resume->optimizer);
+    if (schedule) {
+      schedule->set_last_step(info.step);
+    } else if (options.lr) {
+      optimizer->set_lr(0, lr);
+    }
+  }
+
   // A resumed run keeps the rows up to its checkpoint and adds to their wall time.
   const fs::path metrics_path = config.out / "metrics.csv";
   std::vector<ex::EpochMetrics> rows;
@@ -213,8 +234,9 @@ int run(const ex::TrainOptions& options) {
   double best_accuracy = -1;
   for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
 
-  std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr
-            << "), batch " << options.batch_size << ", " << n_train << " training images, " << n_val
+  std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr << ", "
+            << schedule_name << " schedule, weight decay " << weight_decay << "), batch "
+            << options.batch_size << ", " << n_train << " training images, " << n_val
             << " validation images, " << config.device << ", seed " << config.seed << ", output "
             << config.out.string()
             << (config.resume ? ", resuming after epoch " + std::to_string(info.epoch) : "")
@@ -232,7 +254,9 @@ int run(const ex::TrainOptions& options) {
       const g::Tensor loss =
           g::nn::functional::cross_entropy((*model)(x.to(config.device)), y.to(config.device));
       loss.backward();
+      if (clip > 0) g::optim::clip_grad_norm_(params, clip);
       optimizer->step();
+      if (schedule) schedule->step();
       loss_sum += loss.item<double>() * static_cast<double>(x.size(0));
       seen += x.size(0);
       bar.update(++batches, seen, loss_sum / static_cast<double>(seen));

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "graft/core/error.h"
+#include "schedule.h"
 
 namespace graft::examples {
 namespace {
@@ -24,6 +25,13 @@ T parse_number(const std::string& option, const std::string& text, const char* e
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
     usage_error(option, "expected " + std::string(expected) + ", got '" + text + "'");
+  return value;
+}
+
+double parse_non_negative(const std::string& option, const std::string& text) {
+  const auto value = parse_number<double>(option, text, "a number");
+  if (!(value >= 0) || !std::isfinite(value))
+    usage_error(option, "must be a finite number >= 0, got " + text);
   return value;
 }
 
@@ -108,6 +116,30 @@ const std::vector<Option>& option_table() {
          if (!(f >= 0 && f < 1)) usage_error(n, "must be in [0, 1), got " + v);
          o.val_fraction = f;
        }},
+      {"--lr-schedule", "constant|cosine|onecycle|step",
+       std::string("the lr over the run's steps (default ") + TrainOptions::kDefaultSchedule +
+           "; cosine: to 0 at the end, onecycle: up to --lr and down, step: x0.7 per epoch)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.lr_schedule = parse_choice(n, v, schedule_names());
+       }},
+      {"--warmup", "N", "ramp the lr up linearly over the first N steps (default 0)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.warmup = parse_count(n, v, 0);
+       }},
+      {"--weight-decay", "W", "weight decay (default 0.01 for adamw, 0 for sgd and adam)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.weight_decay = parse_non_negative(n, v);
+       }},
+      {"--clip-grad-norm", "C",
+       "scale the gradients down to a global norm of at most C (default 0: off)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.clip_grad_norm = parse_non_negative(n, v);
+       }},
+      {"--data", "DIR", "the Fashion-MNIST folder (default $GRAFT_DATA, else Debian's)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
+         o.data = v;
+       }},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.export_images = parse_count(n, v, 0);
@@ -167,11 +199,16 @@ std::string train_usage() {
     text += left + o.help + "\n";
   }
   text +=
-      "\nThe data: $GRAFT_DATA, else /usr/share/datasets/fashion-mnist (Debian's\n"
-      "dataset-fashion-mnist package).\n";
+      "\nThe data: --data, else $GRAFT_DATA, else /usr/share/datasets/fashion-mnist\n"
+      "(Debian's dataset-fashion-mnist package). The thread count is OpenMP's:\n"
+      "OMP_NUM_THREADS=1 is the faster choice on busy cores.\n";
   return text;
 }
 
 double default_lr(const std::string& optimizer) { return optimizer == "sgd" ? 0.01 : 1e-3; }
+
+double default_weight_decay(const std::string& optimizer) {
+  return optimizer == "adamw" ? 0.01 : 0.0;
+}
 
 }  // namespace graft::examples

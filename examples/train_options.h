@@ -34,6 +34,14 @@ struct TrainOptions {
   std::optional<double> val_fraction;  // unset: the checkpoint's, else kDefaultValFraction
   static constexpr double kDefaultValFraction = 0.1;
   int64_t export_images = 0;  // test images to write as PGM into OUT/images
+  std::string data;           // the Fashion-MNIST folder; empty: $GRAFT_DATA or Debian's
+  // Unset: the checkpoint's when resuming, else "constant", 0 warmup steps,
+  // default_weight_decay(optimizer), 0 (no clipping).
+  std::optional<std::string> lr_schedule;  // a schedule.h name
+  std::optional<int64_t> warmup;           // linear warmup steps
+  std::optional<double> weight_decay;
+  std::optional<double> clip_grad_norm;  // the largest global gradient norm; 0: off
+  static constexpr const char* kDefaultSchedule = "constant";
   bool help = false;
 };
 
@@ -46,5 +54,9 @@ std::string train_usage();
 // The learning rate an optimizer gets when --lr is not given: 0.01 for SGD (with momentum
 // 0.9), 1e-3 for Adam and AdamW.
 double default_lr(const std::string& optimizer);
+
+// The weight decay when --weight-decay is not given: 0.01 for AdamW (PyTorch's default),
+// 0 for SGD and Adam.
+double default_weight_decay(const std::string& optimizer);
 
 }  // namespace graft::examples

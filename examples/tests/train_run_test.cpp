@@ -160,6 +160,10 @@ TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("none.safetensors"));
 
+  r = train("--data " + (dir_ / "nowhere").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("nowhere"));
+
   r = run(std::string(GRAFT_PREDICT_EXE), dir_ / "predict.log");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("usage: graft-predict CHECKPOINT IMAGE.pgm..."));
