@@ -8,15 +8,17 @@
 // The last --val-fraction of the training images (default 0.1) is held out. Each epoch
 // trains on the rest, shuffled (a progress bar on stderr), then measures the validation
 // split under NoGradGuard with the model in eval mode, and writes into the output folder:
-// metrics.csv (one row per epoch), checkpoint.safetensors (model + optimizer + where the
-// run is; --resume continues from it), best.safetensors (the checkpoint of the best
-// validation accuracy so far) and curves.svg (loss and accuracy per epoch). The test set
-// is measured once, after the last epoch, into test.csv: choosing by validation and
-// reporting the test set once keeps the test figure an unbiased estimate. The same seed gives the
-// same numbers on the same machine: the seed drives graft's random stream (the initialisation) and
-// the DataLoader's shuffle, whose epoch e order depends only on (seed, e), so a resumed run sees
-// the batches the uninterrupted one would. docs/training.md describes the files and the figures
-// measured.
+// metrics.csv (one row per epoch), steps.csv (one row per optimizer step),
+// checkpoint.safetensors (model + optimizer + where the run is; --resume continues from
+// it), best.safetensors (the checkpoint of the best validation accuracy so far) and
+// curves.svg (loss and accuracy per epoch). The test set is measured once, after the last
+// epoch, into test.csv: choosing by validation and reporting the test set once keeps the
+// test figure an unbiased estimate.
+//
+// The same seed gives the same numbers on the same machine: the seed drives graft's random
+// stream (the initialisation) and the DataLoader's shuffle, whose epoch e order depends
+// only on (seed, e), so a resumed run sees the batches the uninterrupted one would.
+// docs/training.md describes the files and the figures measured.
 #include <graft/graft.h>
 
 #include <algorithm>
@@ -40,6 +42,7 @@
 #include "pgm.h"
 #include "progress.h"
 #include "schedule.h"
+#include "step_log.h"
 #include "train_options.h"
 
 namespace g = graft;
@@ -234,6 +237,8 @@ int run(const ex::TrainOptions& options) {
   double best_accuracy = -1;
   for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
 
+  ex::StepLog step_log(config.out / "steps.csv", info.step);
+  std::cout << ex::model_summary(config.model, *model) << "\n";
   std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr << ", "
             << schedule_name << " schedule, weight decay " << weight_decay << "), batch "
             << options.batch_size << ", " << n_train << " training images, " << n_val
@@ -249,19 +254,30 @@ int run(const ex::TrainOptions& options) {
                         loader.size());
     double loss_sum = 0;
     int64_t seen = 0, batches = 0;
+    auto step_start = std::chrono::steady_clock::now();
     for (const auto& [x, y] : loader) {
       optimizer->zero_grad();
       const g::Tensor loss =
           g::nn::functional::cross_entropy((*model)(x.to(config.device)), y.to(config.device));
       loss.backward();
-      if (clip > 0) g::optim::clip_grad_norm_(params, clip);
+      // Without clipping, a max norm of infinity: the norm for the log, the gradients
+      // multiplied by exactly 1.
+      const double grad_norm =
+          g::optim::clip_grad_norm_(params, clip > 0 ? clip : g::optim::kInfNorm).item<double>();
+      const double step_lr = optimizer->lr(0);
       optimizer->step();
       if (schedule) schedule->step();
-      loss_sum += loss.item<double>() * static_cast<double>(x.size(0));
+      const double batch_loss = loss.item<double>();
+      loss_sum += batch_loss * static_cast<double>(x.size(0));
       seen += x.size(0);
-      bar.update(++batches, seen, loss_sum / static_cast<double>(seen));
+      const double step_s = seconds_since(step_start);
+      step_start = std::chrono::steady_clock::now();
+      step_log.append({info.step + ++batches, step_lr, batch_loss, grad_norm,
+                       static_cast<double>(x.size(0)) / step_s});
+      bar.update(batches, seen, loss_sum / static_cast<double>(seen));
     }
     bar.finish();
+    step_log.flush();
     const double train_s = seconds_since(epoch_start);
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const ex::EvalResult eval =
@@ -291,8 +307,8 @@ int run(const ex::TrainOptions& options) {
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
   std::printf("test (once, after the last epoch): loss %.4f, accuracy %.2f%%\n", tested.loss,
               100 * tested.accuracy);
-  std::cout << "wrote " << metrics_path.string() << ", "
-            << (config.out / "checkpoint.safetensors").string() << ", "
+  std::cout << "wrote " << metrics_path.string() << ", " << (config.out / "steps.csv").string()
+            << ", " << (config.out / "checkpoint.safetensors").string() << ", "
             << (config.out / "curves.svg").string() << ", " << (config.out / "test.csv").string()
             << "\n";
   return 0;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "graft/graft.h"
 #include "metrics.h"
 #include "models.h"
+#include "step_log.h"
 
 namespace graft::examples {
 namespace {
@@ -149,6 +151,45 @@ TEST_F(TrainRun, WithoutValidationThereIsNoBestCheckpoint) {
   EXPECT_TRUE(std::isnan(read_metrics_csv(out / "metrics.csv").at(0).val_accuracy));
   EXPECT_FALSE(fs::exists(out / "best.safetensors"));
   EXPECT_TRUE(fs::exists(out / "test.csv"));
+}
+
+// steps.csv has a row per step; the lr column follows the schedule: warmup 1 step from a
+// third of --lr, then a cosine over the 2 steps left (180 images, batch 64: 3 steps).
+TEST_F(TrainRun, StepLogFollowsTheScheduleAndTheSummaryIsPrinted) {
+  const fs::path out = dir_ / "run";
+  const Result r = train(
+      "--model mlp --limit 200 --epochs 1 --device cpu --lr 0.01 --lr-schedule cosine "
+      "--warmup 1 --clip-grad-norm 0.5 --out " +
+      out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("mlp: 4 layers (Flatten, Linear, ReLU, Linear), 203,530 "
+                                  "parameters\n"));
+  std::ifstream in(out / "steps.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "step,lr,loss,grad_norm,images_per_s");
+  std::vector<StepRow> rows;
+  while (std::getline(in, line)) {
+    StepRow row;
+    long long step = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf", &step, &row.lr, &row.loss,
+                          &row.grad_norm, &row.images_per_s),
+              5)
+        << line;
+    row.step = step;
+    rows.push_back(row);
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].step, 3);
+  // The lr column has 8 significant digits.
+  EXPECT_NEAR(rows[0].lr, 0.01 / 3, 1e-10);
+  EXPECT_NEAR(rows[1].lr, 0.01, 1e-10);
+  EXPECT_NEAR(rows[2].lr, 0.005, 1e-10);  // cosine half-way: 0.01 * (1 + cos(pi / 2)) / 2
+  for (const StepRow& row : rows) {
+    EXPECT_GT(row.grad_norm, 0);  // the norm before clipping, so it may exceed 0.5
+    EXPECT_GT(row.images_per_s, 0);
+  }
+  EXPECT_NEAR(rows[0].loss, std::log(10.0), 0.2);  // a fresh model guesses about uniformly
 }
 
 TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
