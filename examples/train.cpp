@@ -18,12 +18,16 @@
 // The same seed gives the same numbers on the same machine: the seed drives graft's random
 // stream (the initialisation) and the DataLoader's shuffle, whose epoch e order depends
 // only on (seed, e), so a resumed run sees the batches the uninterrupted one would.
+// Ctrl-C or SIGTERM stops the run after the current step with a resumable checkpoint,
+// and --save-every N writes one every N steps; a run resumed mid-epoch continues with
+// exactly the batches, lrs and optimizer state the uninterrupted run would have had.
 // docs/training.md describes the files and the figures measured.
 #include <graft/graft.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -43,6 +47,7 @@
 #include "progress.h"
 #include "schedule.h"
 #include "step_log.h"
+#include "stop_signal.h"
 #include "train_options.h"
 
 namespace g = graft;
@@ -55,10 +60,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The run's settings once the options, the defaults and the checkpoint are reconciled.
+// The run's settings once the options, the defaults and the checkpoint are reconciled:
+// `info` holds every setting that changes the run's numbers, and where the run is.
 struct RunConfig {
-  std::string model, optimizer;
-  uint64_t seed = 0;
+  ex::CheckpointInfo info;
   g::Device device = g::Device::cpu();
   fs::path out;
   std::optional<ex::Checkpoint> resume;
@@ -81,11 +86,41 @@ RunConfig configure(const ex::TrainOptions& options) {
   if (!options.resume.empty()) config.resume = ex::load_checkpoint(options.resume);
   const bool resuming = config.resume.has_value();
   const ex::CheckpointInfo saved = resuming ? config.resume->info : ex::CheckpointInfo{};
-  config.model = reconcile<std::string>(options.model, saved.model, ex::TrainOptions::kDefaultModel,
-                                        resuming, "--model");
-  config.optimizer =
+  ex::CheckpointInfo& info = config.info;
+  info = saved;  // a new run: epoch 0, step 0
+  if (!resuming) {
+    info.normalize_mean = g::data::Normalize::kFashionMnistMean;
+    info.normalize_std = g::data::Normalize::kFashionMnistStd;
+  }
+  using Options = ex::TrainOptions;
+  info.model = reconcile<std::string>(options.model, saved.model, Options::kDefaultModel, resuming,
+                                      "--model");
+  info.optimizer =
       reconcile<std::string>(options.optimizer, saved.optimizer, "adam", resuming, "--optimizer");
-  config.seed = reconcile<uint64_t>(options.seed, saved.seed, 0, resuming, "--seed");
+  info.seed = reconcile<uint64_t>(options.seed, saved.seed, 0, resuming, "--seed");
+  info.batch_size =
+      reconcile<int64_t>(options.batch_size, saved.batch_size, 64, resuming, "--batch-size");
+  info.limit = reconcile<int64_t>(options.limit, saved.limit, 0, resuming, "--limit");
+  info.val_fraction = reconcile<double>(options.val_fraction, saved.val_fraction,
+                                        Options::kDefaultValFraction, resuming, "--val-fraction");
+  info.lr =
+      reconcile<double>(options.lr, saved.lr, ex::default_lr(info.optimizer), resuming, "--lr");
+  info.lr_schedule = reconcile<std::string>(options.lr_schedule, saved.lr_schedule,
+                                            Options::kDefaultSchedule, resuming, "--lr-schedule");
+  info.warmup = reconcile<int64_t>(options.warmup, saved.warmup, 0, resuming, "--warmup");
+  info.weight_decay =
+      reconcile<double>(options.weight_decay, saved.weight_decay,
+                        ex::default_weight_decay(info.optimizer), resuming, "--weight-decay");
+  info.clip_grad_norm = reconcile<double>(options.clip_grad_norm, saved.clip_grad_norm, 0, resuming,
+                                          "--clip-grad-norm");
+  // A schedule with an end is drawn over the run's epochs: asking for more (or fewer) would
+  // change the lr of the steps already made.
+  info.schedule_epochs = ex::schedule_has_end(info.lr_schedule) ? options.epochs : 0;
+  if (resuming && info.schedule_epochs != saved.schedule_epochs) {
+    g::detail::fail("graft-train: --epochs ", options.epochs, " but the checkpoint's ",
+                    info.lr_schedule, " schedule ends after epoch ", saved.schedule_epochs,
+                    "; resume with --epochs ", saved.schedule_epochs);
+  }
 
   const bool cuda = g::cuda::is_available();
   GRAFT_CHECK(options.device != "cuda" || cuda,
@@ -155,53 +190,36 @@ int run(const ex::TrainOptions& options) {
     std::cout << ex::train_usage();
     return 0;
   }
+  ex::install_stop_handlers();  // first: a Ctrl-C while the data loads stops cleanly too
   RunConfig config = configure(options);
+  ex::CheckpointInfo& info = config.info;
   const fs::path root =
       options.data.empty() ? g::data::FashionMNIST::default_root() : fs::path(options.data);
   if (options.export_images > 0) export_images(root, config.out / "images", options.export_images);
-  const int64_t done_epochs = config.resume ? config.resume->info.epoch : 0;
-  if (options.epochs <= done_epochs) {
+  if (options.epochs <= info.epoch) {
     if (config.resume)
-      std::cout << "graft-train: the checkpoint is at epoch " << done_epochs << " already; ask "
+      std::cout << "graft-train: the checkpoint is at epoch " << info.epoch << " already; ask "
                 << "for more with --epochs\n";
     return 0;
   }
 
   const auto run_start = std::chrono::steady_clock::now();
-  g::manual_seed(config.seed);
-  const std::shared_ptr<g::nn::Sequential> model = ex::make_model(config.model);
-  ex::CheckpointInfo info{config.model,
-                          config.optimizer,
-                          0,
-                          0,
-                          config.seed,
-                          g::data::Normalize::kFashionMnistMean,
-                          g::data::Normalize::kFashionMnistStd};
-  if (config.resume) {
-    info = config.resume->info;
-    model->load_state_dict(config.resume->model);
-  }
+  g::manual_seed(info.seed);
+  const std::shared_ptr<g::nn::Sequential> model = ex::make_model(info.model);
+  if (config.resume) model->load_state_dict(config.resume->model);
   model->to(config.device);
-  const double lr = options.lr.value_or(ex::default_lr(config.optimizer));
-  const double weight_decay =
-      options.weight_decay.value_or(ex::default_weight_decay(config.optimizer));
   const std::vector<g::Tensor> params = model->parameters();
-  const auto optimizer = make_optimizer(config.optimizer, params, lr, weight_decay);
-  const std::string schedule_name =
-      options.lr_schedule.value_or(ex::TrainOptions::kDefaultSchedule);
-  const double clip = options.clip_grad_norm.value_or(0);
+  const auto optimizer = make_optimizer(info.optimizer, params, info.lr, info.weight_decay);
 
   const g::data::Normalize normalize(info.normalize_mean, info.normalize_std);
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
   const g::data::FashionMNIST test(root, g::data::Split::Test, normalize);
   const int64_t n_images =
-      options.limit > 0 ? std::min(options.limit, full_train.size()) : full_train.size();
+      info.limit > 0 ? std::min(info.limit, full_train.size()) : full_train.size();
   // The validation split is the last images, not a seeded sample: it stays the same when
   // the seed changes, so runs with different seeds are compared on the same images (the
   // file's order is already shuffled across the classes).
-  const auto n_val =
-      static_cast<int64_t>(options.val_fraction.value_or(ex::TrainOptions::kDefaultValFraction) *
-                           static_cast<double>(n_images));
+  const auto n_val = static_cast<int64_t>(info.val_fraction * static_cast<double>(n_images));
   const int64_t n_train = n_images - n_val;
   GRAFT_CHECK(n_train > 0, "graft-train: --val-fraction leaves no training images out of ",
               n_images, "; lower it or raise --limit");
@@ -209,21 +227,16 @@ int run(const ex::TrainOptions& options) {
                                      full_train.y().narrow(0, 0, n_train));
   const g::data::TensorDataset val(full_train.x().narrow(0, n_train, n_val),
                                    full_train.y().narrow(0, n_train, n_val));
-  g::data::DataLoader loader(train, options.batch_size, /*shuffle=*/true, {.seed = config.seed});
+  g::data::DataLoader loader(train, info.batch_size, /*shuffle=*/true, {.seed = info.seed});
   loader.set_epoch(info.epoch);
 
   // The schedule is made before the optimizer state is loaded, so that its base lr is --lr
   // and not the lr the checkpoint's step had reached; set_last_step() then puts it there.
-  const std::unique_ptr<g::optim::LRScheduler> schedule =
-      ex::make_schedule(schedule_name, *optimizer, options.epochs * loader.size(), loader.size(),
-                        options.warmup.value_or(0));
+  const std::unique_ptr<g::optim::LRScheduler> schedule = ex::make_schedule(
+      info.lr_schedule, *optimizer, options.epochs * loader.size(), loader.size(), info.warmup);
   if (config.resume) {
     optimizer->load_state_dict(config.resume->optimizer);
-    if (schedule) {
-      schedule->set_last_step(info.step);
-    } else if (options.lr) {
-      optimizer->set_lr(0, lr);
-    }
+    if (schedule) schedule->set_last_step(info.step);
   }
 
   // A resumed run keeps the rows up to its checkpoint and adds to their wall time.
@@ -236,64 +249,90 @@ int run(const ex::TrainOptions& options) {
   const double wall_offset = rows.empty() ? 0 : rows.back().wall_time_s;
   double best_accuracy = -1;
   for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
-
   ex::StepLog step_log(config.out / "steps.csv", info.step);
-  std::cout << ex::model_summary(config.model, *model) << "\n";
-  std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr << ", "
-            << schedule_name << " schedule, weight decay " << weight_decay << "), batch "
-            << options.batch_size << ", " << n_train << " training images, " << n_val
-            << " validation images, " << config.device << ", seed " << config.seed << ", output "
+  const fs::path latest = config.out / "checkpoint.safetensors";
+  auto checkpoint = [&] {
+    return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict()};
+  };
+
+  std::cout << ex::model_summary(info.model, *model) << "\n";
+  std::cout << "graft-train: " << info.model << ", " << info.optimizer << " (lr " << info.lr << ", "
+            << info.lr_schedule << " schedule, weight decay " << info.weight_decay << "), batch "
+            << info.batch_size << ", " << n_train << " training images, " << n_val
+            << " validation images, " << config.device << ", seed " << info.seed << ", output "
             << config.out.string()
-            << (config.resume ? ", resuming after epoch " + std::to_string(info.epoch) : "")
+            << (config.resume ? ", resuming after step " + std::to_string(info.step) : "")
             << std::endl;
   model->train();
-  for (int64_t epoch = info.epoch + 1; epoch <= options.epochs; ++epoch) {
+  bool stopping = false;
+  for (int64_t epoch = info.epoch + 1; epoch <= options.epochs && !stopping; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     ex::ProgressBar bar(std::cerr, ex::stderr_is_terminal(),
                         "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs),
                         loader.size());
-    double loss_sum = 0;
-    int64_t seen = 0, batches = 0;
+    // A run stopped mid-epoch skips the batches it made (the order is (seed, epoch)'s, so
+    // the rest are the ones the uninterrupted run saw) and carries on with their loss sum.
+    const int64_t skip = info.step_in_epoch;
+    double loss_sum = info.epoch_loss_sum;
+    int64_t seen = skip * info.batch_size, batch = 0;
     auto step_start = std::chrono::steady_clock::now();
     for (const auto& [x, y] : loader) {
+      if (batch++ < skip) {
+        step_start = std::chrono::steady_clock::now();
+        continue;
+      }
       optimizer->zero_grad();
       const g::Tensor loss =
           g::nn::functional::cross_entropy((*model)(x.to(config.device)), y.to(config.device));
       loss.backward();
       // Without clipping, a max norm of infinity: the norm for the log, the gradients
       // multiplied by exactly 1.
-      const double grad_norm =
-          g::optim::clip_grad_norm_(params, clip > 0 ? clip : g::optim::kInfNorm).item<double>();
+      const double max_norm = info.clip_grad_norm > 0 ? info.clip_grad_norm : g::optim::kInfNorm;
+      const double grad_norm = g::optim::clip_grad_norm_(params, max_norm).item<double>();
       const double step_lr = optimizer->lr(0);
       optimizer->step();
       if (schedule) schedule->step();
       const double batch_loss = loss.item<double>();
       loss_sum += batch_loss * static_cast<double>(x.size(0));
       seen += x.size(0);
+      ++info.step;
+      info.step_in_epoch = batch;
+      info.epoch_loss_sum = loss_sum;
       const double step_s = seconds_since(step_start);
       step_start = std::chrono::steady_clock::now();
-      step_log.append({info.step + ++batches, step_lr, batch_loss, grad_norm,
-                       static_cast<double>(x.size(0)) / step_s});
-      bar.update(batches, seen, loss_sum / static_cast<double>(seen));
+      step_log.append(
+          {info.step, step_lr, batch_loss, grad_norm, static_cast<double>(x.size(0)) / step_s});
+      bar.update(batch, seen, loss_sum / static_cast<double>(seen));
+      if (options.save_every > 0 && info.step % options.save_every == 0) {
+        const ex::Checkpoint c = checkpoint();
+        ex::save_checkpoint(config.out / ex::step_checkpoint_name(info.step), c);
+        ex::save_checkpoint(latest, c);
+        ex::prune_step_checkpoints(config.out, options.keep_last);
+      }
+      stopping =
+          ex::stop_signal() != 0 || (options.max_steps > 0 && info.step >= options.max_steps);
+      if (stopping) break;
     }
     bar.finish();
     step_log.flush();
+    if (info.step_in_epoch < loader.size()) break;  // stopped mid-epoch
+
     const double train_s = seconds_since(epoch_start);
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const ex::EvalResult eval =
         n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
     info.epoch = epoch;
-    info.step += batches;
-
+    info.step_in_epoch = 0;
+    info.epoch_loss_sum = 0;
     rows.push_back({epoch, info.step, wall_offset + seconds_since(run_start),
                     loss_sum / static_cast<double>(seen), eval.loss, eval.accuracy,
-                    static_cast<double>(seen) / train_s});
+                    static_cast<double>(seen - skip * info.batch_size) / train_s});
     ex::write_metrics_csv(metrics_path, rows);
-    const ex::Checkpoint checkpoint{info, model->state_dict(), optimizer->state_dict()};
-    ex::save_checkpoint(config.out / "checkpoint.safetensors", checkpoint);
+    const ex::Checkpoint c = checkpoint();
+    ex::save_checkpoint(latest, c);
     if (eval.accuracy > best_accuracy) {  // never true for NaN: no validation, no best
       best_accuracy = eval.accuracy;
-      ex::save_checkpoint(config.out / "best.safetensors", checkpoint);
+      ex::save_checkpoint(config.out / "best.safetensors", c);
     }
     ex::write_curves_svg(config.out / "curves.svg", rows);
     std::printf(
@@ -303,14 +342,27 @@ int run(const ex::TrainOptions& options) {
         rows.back().train_loss, eval.loss, 100 * eval.accuracy, train_s, rows.back().images_per_s);
     std::fflush(stdout);
   }
+
+  if (info.epoch < options.epochs) {  // stopped early: a signal or --max-steps
+    if (info.step_in_epoch > 0) ex::save_checkpoint(latest, checkpoint());
+    const int signal = ex::stop_signal();
+    std::cout << "graft-train: stopped by "
+              << (signal == 0        ? "--max-steps"
+                  : signal == SIGINT ? "SIGINT"
+                                     : "SIGTERM")
+              << " after step " << info.step << " (epoch " << info.epoch + 1 << ", batch "
+              << info.step_in_epoch << "/" << loader.size() << "); " << latest.string()
+              << " continues it: graft-train --resume " << latest.string() << " --epochs "
+              << options.epochs << std::endl;
+    return signal == 0 ? 0 : 128 + signal;
+  }
   const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
   std::printf("test (once, after the last epoch): loss %.4f, accuracy %.2f%%\n", tested.loss,
               100 * tested.accuracy);
   std::cout << "wrote " << metrics_path.string() << ", " << (config.out / "steps.csv").string()
-            << ", " << (config.out / "checkpoint.safetensors").string() << ", "
-            << (config.out / "curves.svg").string() << ", " << (config.out / "test.csv").string()
-            << "\n";
+            << ", " << latest.string() << ", " << (config.out / "curves.svg").string() << ", "
+            << (config.out / "test.csv").string() << "\n";
   return 0;
 }
 

@@ -72,7 +72,7 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.epochs = parse_count(n, v, 0);
        }},
-      {"--batch-size", "N", "examples per batch (default 64)",
+      {"--batch-size", "N", "examples per batch (default 64; a resumed run: the checkpoint's)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.batch_size = parse_count(n, v, 1);
        }},
@@ -104,7 +104,7 @@ const std::vector<Option>& option_table() {
          if (v.empty()) usage_error(n, "expected a checkpoint file, got an empty string");
          o.resume = v;
        }},
-      {"--limit", "N", "train on the first N training examples only (default 0: all)",
+      {"--limit", "N", "use the first N training images only (default 0: all)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.limit = parse_count(n, v, 0);
        }},
@@ -139,6 +139,21 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          if (v.empty()) usage_error(n, "expected a folder, got an empty string");
          o.data = v;
+       }},
+      {"--save-every", "N",
+       "also write a checkpoint every N steps: checkpoint-step<N>.safetensors (default 0: "
+       "after each epoch only)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.save_every = parse_count(n, v, 0);
+       }},
+      {"--keep-last", "K", "keep the K newest checkpoint-step files (default 3)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.keep_last = parse_count(n, v, 1);
+       }},
+      {"--max-steps", "N",
+       "stop after N optimizer steps in all, with a resumable checkpoint (default 0: no limit)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.max_steps = parse_count(n, v, 0);
        }},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
@@ -201,7 +216,9 @@ std::string train_usage() {
   text +=
       "\nThe data: --data, else $GRAFT_DATA, else /usr/share/datasets/fashion-mnist\n"
       "(Debian's dataset-fashion-mnist package). The thread count is OpenMP's:\n"
-      "OMP_NUM_THREADS=1 is the faster choice on busy cores.\n";
+      "OMP_NUM_THREADS=1 is the faster choice on busy cores.\n"
+      "Ctrl-C or SIGTERM: the run stops after the current step and writes a resumable\n"
+      "checkpoint (a second signal stops it at once).\n";
   return text;
 }
 

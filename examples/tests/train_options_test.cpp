@@ -20,12 +20,15 @@ TEST(TrainOptions, DefaultsWhenNothingIsGiven) {
   EXPECT_FALSE(o.seed.has_value());
   EXPECT_FALSE(o.lr.has_value());
   EXPECT_EQ(o.epochs, TrainOptions::kDefaultEpochs);
-  EXPECT_EQ(o.batch_size, 64);
+  EXPECT_FALSE(o.batch_size.has_value());  // the checkpoint's, else 64
   EXPECT_EQ(o.device, "auto");
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(o.resume, "");
-  EXPECT_EQ(o.limit, 0);
+  EXPECT_FALSE(o.limit.has_value());
   EXPECT_EQ(o.export_images, 0);
+  EXPECT_EQ(o.save_every, 0);
+  EXPECT_EQ(o.keep_last, 3);
+  EXPECT_EQ(o.max_steps, 0);
   EXPECT_FALSE(o.val_fraction.has_value());  // the checkpoint's, else kDefaultValFraction
   EXPECT_EQ(TrainOptions::kDefaultValFraction, 0.1);
   EXPECT_EQ(o.data, "");
@@ -68,6 +71,11 @@ TEST(TrainOptions, EveryOptionInBothSpellings) {
   EXPECT_EQ(opt.data, "/data/fmnist");
   for (const char* schedule : {"constant", "onecycle", "step"})
     EXPECT_EQ(parse_train_args({"--lr-schedule", schedule}).lr_schedule, schedule);
+  const TrainOptions saving =
+      parse_train_args({"--save-every", "500", "--keep-last=1", "--max-steps", "1200"});
+  EXPECT_EQ(saving.save_every, 500);
+  EXPECT_EQ(saving.keep_last, 1);
+  EXPECT_EQ(saving.max_steps, 1200);
 }
 
 TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
@@ -105,6 +113,10 @@ TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
               HasSubstr("--clip-grad-norm: must be a finite number >= 0, got inf"));
   EXPECT_THAT(error({"--clip-grad-norm", "x"}),
               HasSubstr("--clip-grad-norm: expected a number, got 'x'"));
+  EXPECT_THAT(error({"--save-every", "-1"}), HasSubstr("--save-every: must be at least 0, got -1"));
+  EXPECT_THAT(error({"--keep-last", "0"}), HasSubstr("--keep-last: must be at least 1, got 0"));
+  EXPECT_THAT(error({"--max-steps", "1e3"}),
+              HasSubstr("--max-steps: expected an integer, got '1e3'"));
   EXPECT_THAT(error({"--data="}), HasSubstr("--data: expected a folder, got an empty string"));
   EXPECT_THAT(error({"--help=yes"}), HasSubstr("--help: takes no value"));
 }

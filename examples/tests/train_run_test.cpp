@@ -192,6 +192,106 @@ TEST_F(TrainRun, StepLogFollowsTheScheduleAndTheSummaryIsPrinted) {
   EXPECT_NEAR(rows[0].loss, std::log(10.0), 0.2);  // a fresh model guesses about uniformly
 }
 
+// 1000 images: 900 to train on, 15 steps an epoch. A run stopped by --max-steps 20 in the
+// middle of epoch 2 (batch 5 of 15), with a step checkpoint every 4 steps, and resumed
+// without repeating its options, ends with the same checkpoint, byte for byte, as a run
+// that went straight through: the schedule, the clipping, the optimizer state and the
+// batches all continue exactly.
+TEST_F(TrainRun, StoppedMidEpochAndResumedEqualsTheStraightRun) {
+  const std::string options =
+      "--model mlp --limit 1000 --seed 5 --device cpu --epochs 2 --lr-schedule cosine "
+      "--warmup 3 --clip-grad-norm 1 --weight-decay 1e-4 ";
+  const fs::path straight = dir_ / "straight", stopped = dir_ / "stopped";
+  Result r = train(options + "--out " + straight.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  r = train(options + "--max-steps 20 --save-every 4 --keep-last 2 --out " + stopped.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("graft-train: stopped by --max-steps after step 20 (epoch 2, "
+                                  "batch 5/15)"));
+  EXPECT_FALSE(fs::exists(stopped / "test.csv"));
+  EXPECT_FALSE(fs::exists(stopped / step_checkpoint_name(12)));  // only the last 2 are kept
+  EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(16)));
+  EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(20)));
+  const CheckpointInfo info = load_checkpoint(stopped / "checkpoint.safetensors").info;
+  EXPECT_EQ(info.epoch, 1);
+  EXPECT_EQ(info.step, 20);
+  EXPECT_EQ(info.step_in_epoch, 5);
+  EXPECT_EQ(info.lr_schedule, "cosine");
+  EXPECT_EQ(info.schedule_epochs, 2);
+  EXPECT_EQ(info.warmup, 3);
+  EXPECT_EQ(info.clip_grad_norm, 1.0);
+  EXPECT_EQ(info.weight_decay, 1e-4);
+  EXPECT_EQ(info.limit, 1000);
+  EXPECT_EQ(info.batch_size, 64);
+  EXPECT_EQ(info.val_fraction, 0.1);
+
+  // A different value of a setting that changes the run is refused, naming it.
+  const std::string resume =
+      "--device cpu --resume " + (stopped / "checkpoint.safetensors").string();
+  r = train(resume + " --epochs 2 --batch-size 32");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --batch-size 32 but the checkpoint was trained "
+                                  "with 64; leave --batch-size out when resuming"));
+  r = train(resume + " --epochs 2 --lr-schedule onecycle");
+  EXPECT_THAT(r.output, HasSubstr("--lr-schedule onecycle but the checkpoint was trained with "
+                                  "cosine"));
+  r = train(resume + " --epochs 2 --val-fraction 0.2");
+  EXPECT_THAT(r.output, HasSubstr("--val-fraction 0.2 but the checkpoint was trained with 0.1"));
+  r = train(resume + " --epochs 3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --epochs 3 but the checkpoint's cosine schedule "
+                                  "ends after epoch 2; resume with --epochs 2"));
+
+  // The same values given again are fine.
+  r = train(resume + " --epochs 2 --limit 1000 --warmup 3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_GT(read_file(straight / "checkpoint.safetensors").size(), 203530u * 4);
+  EXPECT_EQ(read_file(stopped / "checkpoint.safetensors"),
+            read_file(straight / "checkpoint.safetensors"));
+  EXPECT_EQ(read_file(stopped / "best.safetensors"), read_file(straight / "best.safetensors"));
+  EXPECT_EQ(read_file(stopped / "test.csv"), read_file(straight / "test.csv"));
+  const std::vector<EpochMetrics> a = read_metrics_csv(straight / "metrics.csv"),
+                                  b = read_metrics_csv(stopped / "metrics.csv");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(a[e].train_loss, b[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(a[e].val_accuracy, b[e].val_accuracy) << "epoch " << e + 1;
+  }
+  // steps.csv: 30 rows either way, the same lr and loss in each.
+  auto steps = [](const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> columns;  // "step,lr,loss" of each row
+    std::string line;
+    while (std::getline(in, line)) {
+      const size_t third = line.find(',', line.find(',', line.find(',') + 1) + 1);
+      columns.push_back(line.substr(0, third));
+    }
+    return columns;
+  };
+  const std::vector<std::string> straight_steps = steps(straight / "steps.csv");
+  EXPECT_EQ(straight_steps.size(), 31u);  // the header and 2 * 15 rows
+  EXPECT_EQ(steps(stopped / "steps.csv"), straight_steps);
+}
+
+// SIGINT while training: the run finishes its step, writes a resumable checkpoint, says
+// so, and exits with 128 + 2 as a shell would report it.
+TEST_F(TrainRun, SigintStopsAfterTheStepWithACheckpoint) {
+  const fs::path out = dir_ / "run";
+  const Result r =
+      run("sh -c '" + std::string(GRAFT_TRAIN_EXE) +
+              " --model mlp --limit 1000 --epochs 1000 --device cpu --out " + out.string() + " > " +
+              (dir_ / "inner.log").string() + " 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid'",
+          dir_ / "outer.log");
+  const std::string log = read_file(dir_ / "inner.log");
+  EXPECT_EQ(r.exit_code, 130) << log;
+  EXPECT_THAT(log, HasSubstr("graft-train: stopped by SIGINT after step "));
+  const CheckpointInfo info = load_checkpoint(out / "checkpoint.safetensors").info;
+  EXPECT_GE(info.step, 1);
+  EXPECT_EQ(info.step, info.epoch * 15 + info.step_in_epoch);
+}
+
 TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
   Result r = train("--model resnet");
   EXPECT_EQ(r.exit_code, 1);
