@@ -48,6 +48,7 @@
 #include "schedule.h"
 #include "step_log.h"
 #include "stop_signal.h"
+#include "tensorboard.h"
 #include "train_options.h"
 
 namespace g = graft;
@@ -250,6 +251,8 @@ int run(const ex::TrainOptions& options) {
   double best_accuracy = -1;
   for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
   ex::StepLog step_log(config.out / "steps.csv", info.step);
+  std::optional<ex::TensorBoardWriter> board;
+  if (!options.tensorboard.empty()) board.emplace(options.tensorboard);
   const fs::path latest = config.out / "checkpoint.safetensors";
   auto checkpoint = [&] {
     return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict()};
@@ -302,6 +305,11 @@ int run(const ex::TrainOptions& options) {
       step_start = std::chrono::steady_clock::now();
       step_log.append(
           {info.step, step_lr, batch_loss, grad_norm, static_cast<double>(x.size(0)) / step_s});
+      if (board) {
+        board->add_scalar("train/loss", info.step, batch_loss);
+        board->add_scalar("train/lr", info.step, step_lr);
+        board->add_scalar("train/grad_norm", info.step, grad_norm);
+      }
       bar.update(batch, seen, loss_sum / static_cast<double>(seen));
       if (options.save_every > 0 && info.step % options.save_every == 0) {
         const ex::Checkpoint c = checkpoint();
@@ -315,6 +323,7 @@ int run(const ex::TrainOptions& options) {
     }
     bar.finish();
     step_log.flush();
+    if (board) board->flush();
     if (info.step_in_epoch < loader.size()) break;  // stopped mid-epoch
 
     const double train_s = seconds_since(epoch_start);
@@ -335,6 +344,12 @@ int run(const ex::TrainOptions& options) {
       ex::save_checkpoint(config.out / "best.safetensors", c);
     }
     ex::write_curves_svg(config.out / "curves.svg", rows);
+    if (board) {
+      board->add_scalar("epoch/train_loss", info.step, rows.back().train_loss);
+      board->add_scalar("epoch/val_loss", info.step, eval.loss);
+      board->add_scalar("epoch/val_accuracy", info.step, eval.accuracy);
+      board->flush();
+    }
     std::printf(
         "epoch %lld/%lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%, "
         "%.1f s, %.0f images/s\n",
@@ -358,6 +373,10 @@ int run(const ex::TrainOptions& options) {
   }
   const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
+  if (board) {
+    board->add_scalar("test/loss", info.step, tested.loss);
+    board->add_scalar("test/accuracy", info.step, tested.accuracy);
+  }
   std::printf("test (once, after the last epoch): loss %.4f, accuracy %.2f%%\n", tested.loss,
               100 * tested.accuracy);
   std::cout << "wrote " << metrics_path.string() << ", " << (config.out / "steps.csv").string()

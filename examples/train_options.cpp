@@ -155,6 +155,12 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.max_steps = parse_count(n, v, 0);
        }},
+      {"--tensorboard", "DIR",
+       "also write the step and epoch figures as TensorBoard event files into DIR",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
+         o.tensorboard = v;
+       }},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.export_images = parse_count(n, v, 0);

@@ -38,6 +38,7 @@ struct TrainOptions {
   std::string data;           // the Fashion-MNIST folder; empty: $GRAFT_DATA or Debian's
   int64_t save_every = 0;     // also write a checkpoint every N steps; 0: only per epoch
   int64_t keep_last = 3;      // checkpoint-step files kept
+  std::string tensorboard;    // a folder for TensorBoard event files; empty: none
   int64_t max_steps = 0;      // stop (resumably) once the run has made N steps; 0: no limit
   // Defaults: "constant", 0 warmup steps, default_weight_decay(optimizer), 0 (no clipping).
   std::optional<std::string> lr_schedule;  // a schedule.h name

@@ -29,6 +29,7 @@ TEST(TrainOptions, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(o.save_every, 0);
   EXPECT_EQ(o.keep_last, 3);
   EXPECT_EQ(o.max_steps, 0);
+  EXPECT_EQ(o.tensorboard, "");
   EXPECT_FALSE(o.val_fraction.has_value());  // the checkpoint's, else kDefaultValFraction
   EXPECT_EQ(TrainOptions::kDefaultValFraction, 0.1);
   EXPECT_EQ(o.data, "");
@@ -76,6 +77,7 @@ TEST(TrainOptions, EveryOptionInBothSpellings) {
   EXPECT_EQ(saving.save_every, 500);
   EXPECT_EQ(saving.keep_last, 1);
   EXPECT_EQ(saving.max_steps, 1200);
+  EXPECT_EQ(parse_train_args({"--tensorboard", "runs/tb"}).tensorboard, "runs/tb");
 }
 
 TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
@@ -117,6 +119,8 @@ TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
   EXPECT_THAT(error({"--keep-last", "0"}), HasSubstr("--keep-last: must be at least 1, got 0"));
   EXPECT_THAT(error({"--max-steps", "1e3"}),
               HasSubstr("--max-steps: expected an integer, got '1e3'"));
+  EXPECT_THAT(error({"--tensorboard="}),
+              HasSubstr("--tensorboard: expected a folder, got an empty string"));
   EXPECT_THAT(error({"--data="}), HasSubstr("--data: expected a folder, got an empty string"));
   EXPECT_THAT(error({"--help=yes"}), HasSubstr("--help: takes no value"));
 }

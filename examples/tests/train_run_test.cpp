@@ -159,8 +159,8 @@ TEST_F(TrainRun, StepLogFollowsTheScheduleAndTheSummaryIsPrinted) {
   const fs::path out = dir_ / "run";
   const Result r = train(
       "--model mlp --limit 200 --epochs 1 --device cpu --lr 0.01 --lr-schedule cosine "
-      "--warmup 1 --clip-grad-norm 0.5 --out " +
-      out.string());
+      "--warmup 1 --clip-grad-norm 0.5 --tensorboard " +
+      (dir_ / "tb").string() + " --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("mlp: 4 layers (Flatten, Linear, ReLU, Linear), 203,530 "
                                   "parameters\n"));
@@ -190,6 +190,12 @@ TEST_F(TrainRun, StepLogFollowsTheScheduleAndTheSummaryIsPrinted) {
     EXPECT_GT(row.images_per_s, 0);
   }
   EXPECT_NEAR(rows[0].loss, std::log(10.0), 0.2);  // a fresh model guesses about uniformly
+  // One events file: the version record, 3 steps x 3 scalars, 3 per epoch, 2 for the test
+  // set (tensorboard_test.cpp decodes such a file; here its presence and size).
+  ASSERT_EQ(std::distance(fs::directory_iterator(dir_ / "tb"), fs::directory_iterator()), 1);
+  const fs::path events = fs::directory_iterator(dir_ / "tb")->path();
+  EXPECT_TRUE(events.filename().string().starts_with("events.out.tfevents."));
+  EXPECT_GT(fs::file_size(events), 15u * 30);
 }
 
 // 1000 images: 900 to train on, 15 steps an epoch. A run stopped by --max-steps 20 in the
