@@ -109,16 +109,14 @@ const std::vector<Option>& option_table() {
          o.limit = parse_count(n, v, 0);
        }},
       {"--val-fraction", "F",
-       "hold out the last F of the training images to validate each epoch; in [0, 1) "
-       "(default 0.1; 0: no validation)",
+       "validate on the last F of the training images, 0 <= F < 1 (default 0.1)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          const auto f = parse_number<double>(n, v, "a number");
          if (!(f >= 0 && f < 1)) usage_error(n, "must be in [0, 1), got " + v);
          o.val_fraction = f;
        }},
       {"--lr-schedule", "constant|cosine|onecycle|step",
-       std::string("the lr over the run's steps (default ") + TrainOptions::kDefaultSchedule +
-           "; cosine: to 0 at the end, onecycle: up to --lr and down, step: x0.7 per epoch)",
+       std::string("the lr over the steps (default ") + TrainOptions::kDefaultSchedule + ")",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.lr_schedule = parse_choice(n, v, schedule_names());
        }},
@@ -130,8 +128,7 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.weight_decay = parse_non_negative(n, v);
        }},
-      {"--clip-grad-norm", "C",
-       "scale the gradients down to a global norm of at most C (default 0: off)",
+      {"--clip-grad-norm", "C", "clip the gradients' global norm to C (default 0: off)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.clip_grad_norm = parse_non_negative(n, v);
        }},
@@ -140,9 +137,7 @@ const std::vector<Option>& option_table() {
          if (v.empty()) usage_error(n, "expected a folder, got an empty string");
          o.data = v;
        }},
-      {"--save-every", "N",
-       "also write a checkpoint every N steps: checkpoint-step<N>.safetensors (default 0: "
-       "after each epoch only)",
+      {"--save-every", "N", "also checkpoint every N steps (default 0: each epoch only)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.save_every = parse_count(n, v, 0);
        }},
@@ -150,13 +145,11 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.keep_last = parse_count(n, v, 1);
        }},
-      {"--max-steps", "N",
-       "stop after N optimizer steps in all, with a resumable checkpoint (default 0: no limit)",
+      {"--max-steps", "N", "stop resumably after N steps in all (default 0: no limit)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.max_steps = parse_count(n, v, 0);
        }},
-      {"--tensorboard", "DIR",
-       "also write the step and epoch figures as TensorBoard event files into DIR",
+      {"--tensorboard", "DIR", "also write TensorBoard event files into DIR",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          if (v.empty()) usage_error(n, "expected a folder, got an empty string");
          o.tensorboard = v;
@@ -213,7 +206,8 @@ std::string train_usage() {
       "usage: graft-train [options]\n"
       "Trains an MLP or a small CNN on Fashion-MNIST and writes, into the output folder,\n"
       "metrics.csv, checkpoint.safetensors, best.safetensors and curves.svg after each\n"
-      "epoch, and test.csv (the test set, measured once) at the end.\n\noptions:\n";
+      "epoch, steps.csv (a row per optimizer step), and test.csv (the test set, measured\n"
+      "once) at the end.\n\noptions:\n";
   for (const Option& o : option_table()) {
     std::string left = std::string("  ") + o.name + (o.value ? std::string(" ") + o.value : "");
     left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
@@ -223,6 +217,8 @@ std::string train_usage() {
       "\nThe data: --data, else $GRAFT_DATA, else /usr/share/datasets/fashion-mnist\n"
       "(Debian's dataset-fashion-mnist package). The thread count is OpenMP's:\n"
       "OMP_NUM_THREADS=1 is the faster choice on busy cores.\n"
+      "lr schedules: cosine falls to 0 at the last step, onecycle rises to --lr and falls,\n"
+      "step multiplies it by 0.7 each epoch (docs/training.md).\n"
       "Ctrl-C or SIGTERM: the run stops after the current step and writes a resumable\n"
       "checkpoint (a second signal stops it at once).\n";
   return text;
