@@ -312,9 +312,14 @@ int run(const ex::TrainOptions& options) {
       }
       bar.update(batch, seen, loss_sum / static_cast<double>(seen));
       if (options.save_every > 0 && info.step % options.save_every == 0) {
-        const ex::Checkpoint c = checkpoint();
-        ex::save_checkpoint(config.out / ex::step_checkpoint_name(info.step), c);
-        ex::save_checkpoint(latest, c);
+        const fs::path step_file = config.out / ex::step_checkpoint_name(info.step);
+        ex::save_checkpoint(step_file, checkpoint());
+        // The latest checkpoint becomes a second name of the same file rather than a second
+        // write (half the cost), swapped in by a rename so that it stays atomic.
+        const fs::path link = latest.string() + ".link";
+        fs::remove(link);
+        fs::create_hard_link(step_file, link);
+        fs::rename(link, latest);
         ex::prune_step_checkpoints(config.out, options.keep_last);
       }
       stopping =

@@ -219,6 +219,8 @@ TEST_F(TrainRun, StoppedMidEpochAndResumedEqualsTheStraightRun) {
   EXPECT_FALSE(fs::exists(stopped / step_checkpoint_name(12)));  // only the last 2 are kept
   EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(16)));
   EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(20)));
+  EXPECT_EQ(read_file(stopped / step_checkpoint_name(20)),
+            read_file(stopped / "checkpoint.safetensors"));
   const CheckpointInfo info = load_checkpoint(stopped / "checkpoint.safetensors").info;
   EXPECT_EQ(info.epoch, 1);
   EXPECT_EQ(info.step, 20);
