@@ -186,6 +186,34 @@ void export_images(const fs::path& root, const fs::path& folder, int64_t count) 
   }
 }
 
+// Writes OUT/checkpoint-step<step>.safetensors, makes OUT/checkpoint.safetensors the same
+// file, and prunes the older step files (--save-every, --keep-last).
+void save_step_checkpoint(const fs::path& out, const ex::Checkpoint& checkpoint,
+                          int64_t keep_last) {
+  const fs::path step_file = out / ex::step_checkpoint_name(checkpoint.info.step);
+  ex::save_checkpoint(step_file, checkpoint);
+  // The latest checkpoint becomes a second name of the same file rather than a second write
+  // (half the cost), swapped in by a rename so that it stays atomic.
+  const fs::path latest = out / "checkpoint.safetensors", link = out / "checkpoint.link";
+  fs::remove(link);
+  fs::create_hard_link(step_file, link);
+  fs::rename(link, latest);
+  ex::prune_step_checkpoints(out, keep_last);
+}
+
+// The message of a run stopped before its last epoch, and its exit code: 128 + the signal,
+// as a shell reports a process the signal ended; 0 for --max-steps.
+int report_stop(const ex::CheckpointInfo& info, int64_t steps_per_epoch, const fs::path& latest,
+                int64_t epochs) {
+  const int signal = ex::stop_signal();
+  const char* cause = signal == 0 ? "--max-steps" : signal == SIGINT ? "SIGINT" : "SIGTERM";
+  std::cout << "graft-train: stopped by " << cause << " after step " << info.step << " (epoch "
+            << info.epoch + 1 << ", batch " << info.step_in_epoch << "/" << steps_per_epoch << "); "
+            << latest.string() << " continues it: graft-train --resume " << latest.string()
+            << " --epochs " << epochs << std::endl;
+  return signal == 0 ? 0 : 128 + signal;
+}
+
 int run(const ex::TrainOptions& options) {
   if (options.help) {
     std::cout << ex::train_usage();
@@ -312,15 +340,7 @@ int run(const ex::TrainOptions& options) {
       }
       bar.update(batch, seen, loss_sum / static_cast<double>(seen));
       if (options.save_every > 0 && info.step % options.save_every == 0) {
-        const fs::path step_file = config.out / ex::step_checkpoint_name(info.step);
-        ex::save_checkpoint(step_file, checkpoint());
-        // The latest checkpoint becomes a second name of the same file rather than a second
-        // write (half the cost), swapped in by a rename so that it stays atomic.
-        const fs::path link = latest.string() + ".link";
-        fs::remove(link);
-        fs::create_hard_link(step_file, link);
-        fs::rename(link, latest);
-        ex::prune_step_checkpoints(config.out, options.keep_last);
+        save_step_checkpoint(config.out, checkpoint(), options.keep_last);
       }
       stopping =
           ex::stop_signal() != 0 || (options.max_steps > 0 && info.step >= options.max_steps);
@@ -365,16 +385,7 @@ int run(const ex::TrainOptions& options) {
 
   if (info.epoch < options.epochs) {  // stopped early: a signal or --max-steps
     if (info.step_in_epoch > 0) ex::save_checkpoint(latest, checkpoint());
-    const int signal = ex::stop_signal();
-    std::cout << "graft-train: stopped by "
-              << (signal == 0        ? "--max-steps"
-                  : signal == SIGINT ? "SIGINT"
-                                     : "SIGTERM")
-              << " after step " << info.step << " (epoch " << info.epoch + 1 << ", batch "
-              << info.step_in_epoch << "/" << loader.size() << "); " << latest.string()
-              << " continues it: graft-train --resume " << latest.string() << " --epochs "
-              << options.epochs << std::endl;
-    return signal == 0 ? 0 : 128 + signal;
+    return report_stop(info, loader.size(), latest, options.epochs);
   }
   const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
