@@ -5,8 +5,17 @@
 //             "optimizer.<key>"   the optimizer's state dict ("optimizer.state.0.exp_avg")
 //   metadata  model, optimizer     "cnn", "adam": which code rebuilds them
 //             epoch, step          epochs and optimizer steps completed
+//             step_in_epoch        batches of the next epoch done (a run stopped mid-epoch)
+//             epoch_loss_sum       their summed loss, so the epoch's mean comes out whole
 //             seed                 the run's seed (the shuffle of epoch e is drawn from it)
 //             normalize_mean/std   the input normalisation the model was trained with
+//             batch_size, limit, val_fraction, lr, lr_schedule, schedule_epochs, warmup,
+//             weight_decay, clip_grad_norm: the options that change the run's numbers
+//
+// A run stopped mid-epoch resumes exactly: the model, the optimizer state, the schedule
+// (a function of the step), and the data order (seed, epoch, step_in_epoch) are all here.
+// Checkpoint-step files: --save-every N writes checkpoint-step<N>.safetensors beside the
+// latest, and prune_step_checkpoints keeps the newest --keep-last of them.
 //
 // The prefixes keep the two state dicts apart in one file, as a PyTorch checkpoint dict
 // {"model": ..., "optimizer": ...} does; in Python, the model's tensors are
@@ -31,6 +40,17 @@ struct CheckpointInfo {
   uint64_t seed = 0;
   double normalize_mean = 0;
   double normalize_std = 1;
+  int64_t step_in_epoch = 0;
+  double epoch_loss_sum = 0;
+  int64_t batch_size = 64;
+  int64_t limit = 0;
+  double val_fraction = 0.1;
+  double lr = 1e-3;
+  std::string lr_schedule = "constant";
+  int64_t schedule_epochs = 0;  // the --epochs a schedule with an end was made for
+  int64_t warmup = 0;
+  double weight_decay = 0;
+  double clip_grad_norm = 0;
 };
 
 struct Checkpoint {
@@ -44,5 +64,10 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
 // Reads a file written by save_checkpoint. A file without graft-train's metadata, or with a
 // value that does not parse, is an error naming the file and the key.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
+
+// "checkpoint-step<step>.safetensors".
+std::string step_checkpoint_name(int64_t step);
+// Removes all but the `keep` newest (by step) checkpoint-step files in `folder`.
+void prune_step_checkpoints(const std::filesystem::path& folder, int64_t keep);
 
 }  // namespace graft::examples

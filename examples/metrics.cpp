@@ -1,6 +1,7 @@
 // Metrics CSV rows and the training curves (see metrics.h).
 #include "metrics.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -21,14 +22,14 @@ void write_text_file(const char* op, const std::filesystem::path& path, const st
 }  // namespace
 
 std::string metrics_csv_header() {
-  return "epoch,step,wall_time_s,train_loss,test_loss,test_accuracy,images_per_s";
+  return "epoch,step,wall_time_s,train_loss,val_loss,val_accuracy,images_per_s";
 }
 
 std::string metrics_csv_row(const EpochMetrics& m) {
   char line[256];
   std::snprintf(line, sizeof line, "%lld,%lld,%.2f,%.5f,%.5f,%.4f,%.1f",
                 static_cast<long long>(m.epoch), static_cast<long long>(m.step), m.wall_time_s,
-                m.train_loss, m.test_loss, m.test_accuracy, m.images_per_s);
+                m.train_loss, m.val_loss, m.val_accuracy, m.images_per_s);
   return line;
 }
 
@@ -53,7 +54,7 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& path) {
     char end = 0;
     const int fields =
         std::sscanf(line.c_str(), "%lld,%lld,%lf,%lf,%lf,%lf,%lf%c", &epoch, &step, &m.wall_time_s,
-                    &m.train_loss, &m.test_loss, &m.test_accuracy, &m.images_per_s, &end);
+                    &m.train_loss, &m.val_loss, &m.val_accuracy, &m.images_per_s, &end);
     context.check(fields == 7, "line ", line_number, " '", line,
                   "' is not 7 comma-separated numbers");
     m.epoch = epoch;
@@ -63,17 +64,24 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& path) {
   return rows;
 }
 
+void write_test_csv(const std::filesystem::path& path, int64_t step, double loss, double accuracy) {
+  char text[128];
+  std::snprintf(text, sizeof text, "step,test_loss,test_accuracy\n%lld,%.5f,%.4f\n",
+                static_cast<long long>(step), loss, accuracy);
+  write_text_file("write_test_csv()", path, text);
+}
+
 std::vector<Chart> training_charts(const std::vector<EpochMetrics>& rows) {
-  Series train{"train", "#1f77b4", {}}, test{"test", "#d62728", {}},
-      accuracy{"test", "#2ca02c", {}};
+  Series train{"train", "#1f77b4", {}}, val{"val", "#d62728", {}}, accuracy{"val", "#2ca02c", {}};
   for (const EpochMetrics& m : rows) {
     const auto epoch = static_cast<double>(m.epoch);
     train.points.emplace_back(epoch, m.train_loss);
-    test.points.emplace_back(epoch, m.test_loss);
-    accuracy.points.emplace_back(epoch, m.test_accuracy);
+    if (std::isnan(m.val_loss)) continue;
+    val.points.emplace_back(epoch, m.val_loss);
+    accuracy.points.emplace_back(epoch, m.val_accuracy);
   }
-  return {Chart{"loss", "epoch", "cross-entropy", {train, test}},
-          Chart{"accuracy", "epoch", "test accuracy", {accuracy}}};
+  return {Chart{"loss", "epoch", "cross-entropy", {train, val}},
+          Chart{"accuracy", "epoch", "validation accuracy", {accuracy}}};
 }
 
 void write_curves_svg(const std::filesystem::path& path, const std::vector<EpochMetrics>& rows) {

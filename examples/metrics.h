@@ -1,8 +1,11 @@
 // graft-train's per-epoch figures: the rows of OUT/metrics.csv and the curves drawn from
 // them (OUT/curves.svg).
 //
-//   epoch,step,wall_time_s,train_loss,test_loss,test_accuracy,images_per_s
-//   1,938,41.72,0.51234,0.41020,0.8521,1512.3
+//   epoch,step,wall_time_s,train_loss,val_loss,val_accuracy,images_per_s
+//   1,844,41.72,0.51234,0.41020,0.8521,1512.3
+//
+// The validation columns read "nan" in a run without a validation split (--val-fraction 0).
+// The test set is measured once, at the end of the run, into OUT/test.csv (write_test_csv).
 //
 // The file is rewritten whole after each epoch (atomically), not appended to: a resumed run
 // reads the rows up to its checkpoint's epoch back and carries on from them, so rows of a
@@ -19,13 +22,13 @@
 namespace graft::examples {
 
 struct EpochMetrics {
-  int64_t epoch = 0;         // 1-based: the epochs completed
-  int64_t step = 0;          // optimizer steps completed
-  double wall_time_s = 0;    // training + evaluation time of the run so far (resumes add up)
-  double train_loss = 0;     // mean over the epoch's training examples
-  double test_loss = 0;      // mean over the test set
-  double test_accuracy = 0;  // fraction of the test set classified right
-  double images_per_s = 0;   // training throughput of the epoch
+  int64_t epoch = 0;        // 1-based: the epochs completed
+  int64_t step = 0;         // optimizer steps completed
+  double wall_time_s = 0;   // training + evaluation time of the run so far (resumes add up)
+  double train_loss = 0;    // mean over the epoch's training examples
+  double val_loss = 0;      // mean over the validation split (NaN: no split)
+  double val_accuracy = 0;  // fraction of the validation split classified right
+  double images_per_s = 0;  // training throughput of the epoch
 };
 
 // The header line and one row, without the newline.
@@ -38,7 +41,13 @@ void write_metrics_csv(const std::filesystem::path& path, const std::vector<Epoc
 // one is an error naming the line.
 std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& path);
 
-// Two charts: train and test loss per epoch, and test accuracy per epoch.
+// The one-row OUT/test.csv of a finished run, atomically:
+//   step,test_loss,test_accuracy
+//   4220,0.33012,0.8812
+void write_test_csv(const std::filesystem::path& path, int64_t step, double loss, double accuracy);
+
+// Two charts: train and validation loss per epoch, and validation accuracy per epoch
+// (NaN points, a run without validation, are left out).
 std::vector<Chart> training_charts(const std::vector<EpochMetrics>& rows);
 // Writes training_charts(rows) as an SVG file, atomically.
 void write_curves_svg(const std::filesystem::path& path, const std::vector<EpochMetrics>& rows);

@@ -35,4 +35,20 @@ std::shared_ptr<nn::Sequential> make_model(const std::string& name) {
   detail::fail("make_model(): unknown model '", name, "'; the models are 'mlp' and 'cnn'");
 }
 
+std::string model_summary(const std::string& name, const nn::Sequential& model) {
+  std::string layers;
+  for (const auto& [_, child] : model.named_children())
+    layers += (layers.empty() ? "" : ", ") + child->type_name();
+  int64_t count = 0;
+  for (const Tensor& p : model.parameters()) count += p.numel();
+  const std::string plain = std::to_string(count);
+  std::string digits;  // with thousands separators
+  for (size_t i = 0; i < plain.size(); ++i) {
+    if (i > 0 && (plain.size() - i) % 3 == 0) digits += ',';
+    digits += plain[i];
+  }
+  return name + ": " + std::to_string(model.size()) + " layers (" + layers + "), " + digits +
+         " parameters";
+}
+
 }  // namespace graft::examples

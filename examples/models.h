@@ -26,4 +26,8 @@ const std::vector<std::string>& model_names();
 // reproducible one); an unknown name is an error listing the known ones.
 std::shared_ptr<nn::Sequential> make_model(const std::string& name);
 
+// One line for the start of a run: "mlp: 4 layers (Flatten, Linear, ReLU, Linear), 203,530
+// parameters".
+std::string model_summary(const std::string& name, const nn::Sequential& model);
+
 }  // namespace graft::examples

@@ -5,23 +5,34 @@
 //   graft-train --resume runs/mlp/checkpoint.safetensors --epochs 8
 //   graft-train --epochs 0 --export-images 4     # only write test images for graft-predict
 //
-// Each epoch trains on the shuffled training set (a progress bar on stderr), then measures
-// the test set under NoGradGuard with the model in eval mode, and writes into the output
-// folder: metrics.csv (one row per epoch), checkpoint.safetensors (model + optimizer +
-// where the run is; --resume continues from it) and curves.svg (loss and accuracy per
-// epoch). The same seed gives the same numbers on the same machine: the seed drives graft's
-// random stream (the initialisation) and the DataLoader's shuffle, whose epoch e order
-// depends only on (seed, e), so a resumed run sees the batches the uninterrupted one would.
+// The last --val-fraction of the training images (default 0.1) is held out. Each epoch
+// trains on the rest, shuffled (a progress bar on stderr), then measures the validation
+// split under NoGradGuard with the model in eval mode, and writes into the output folder:
+// metrics.csv (one row per epoch), steps.csv (one row per optimizer step),
+// checkpoint.safetensors (model + optimizer + where the run is; --resume continues from
+// it), best.safetensors (the checkpoint of the best validation accuracy so far) and
+// curves.svg (loss and accuracy per epoch). The test set is measured once, after the last
+// epoch, into test.csv: choosing by validation and reporting the test set once keeps the
+// test figure an unbiased estimate.
+//
+// The same seed gives the same numbers on the same machine: the seed drives graft's random
+// stream (the initialisation) and the DataLoader's shuffle, whose epoch e order depends
+// only on (seed, e), so a resumed run sees the batches the uninterrupted one would.
+// Ctrl-C or SIGTERM stops the run after the current step with a resumable checkpoint,
+// and --save-every N writes one every N steps; a run resumed mid-epoch continues with
+// exactly the batches, lrs and optimizer state the uninterrupted run would have had.
 // docs/training.md describes the files and the figures measured.
 #include <graft/graft.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +45,10 @@
 #include "models.h"
 #include "pgm.h"
 #include "progress.h"
+#include "schedule.h"
+#include "step_log.h"
+#include "stop_signal.h"
+#include "tensorboard.h"
 #include "train_options.h"
 
 namespace g = graft;
@@ -46,10 +61,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The run's settings once the options, the defaults and the checkpoint are reconciled.
+// The run's settings once the options, the defaults and the checkpoint are reconciled:
+// `info` holds every setting that changes the run's numbers, and where the run is.
 struct RunConfig {
-  std::string model, optimizer;
-  uint64_t seed = 0;
+  ex::CheckpointInfo info;
   g::Device device = g::Device::cpu();
   fs::path out;
   std::optional<ex::Checkpoint> resume;
@@ -72,11 +87,41 @@ RunConfig configure(const ex::TrainOptions& options) {
   if (!options.resume.empty()) config.resume = ex::load_checkpoint(options.resume);
   const bool resuming = config.resume.has_value();
   const ex::CheckpointInfo saved = resuming ? config.resume->info : ex::CheckpointInfo{};
-  config.model = reconcile<std::string>(options.model, saved.model, ex::TrainOptions::kDefaultModel,
-                                        resuming, "--model");
-  config.optimizer =
+  ex::CheckpointInfo& info = config.info;
+  info = saved;  // a new run: epoch 0, step 0
+  if (!resuming) {
+    info.normalize_mean = g::data::Normalize::kFashionMnistMean;
+    info.normalize_std = g::data::Normalize::kFashionMnistStd;
+  }
+  using Options = ex::TrainOptions;
+  info.model = reconcile<std::string>(options.model, saved.model, Options::kDefaultModel, resuming,
+                                      "--model");
+  info.optimizer =
       reconcile<std::string>(options.optimizer, saved.optimizer, "adam", resuming, "--optimizer");
-  config.seed = reconcile<uint64_t>(options.seed, saved.seed, 0, resuming, "--seed");
+  info.seed = reconcile<uint64_t>(options.seed, saved.seed, 0, resuming, "--seed");
+  info.batch_size =
+      reconcile<int64_t>(options.batch_size, saved.batch_size, 64, resuming, "--batch-size");
+  info.limit = reconcile<int64_t>(options.limit, saved.limit, 0, resuming, "--limit");
+  info.val_fraction = reconcile<double>(options.val_fraction, saved.val_fraction,
+                                        Options::kDefaultValFraction, resuming, "--val-fraction");
+  info.lr =
+      reconcile<double>(options.lr, saved.lr, ex::default_lr(info.optimizer), resuming, "--lr");
+  info.lr_schedule = reconcile<std::string>(options.lr_schedule, saved.lr_schedule,
+                                            Options::kDefaultSchedule, resuming, "--lr-schedule");
+  info.warmup = reconcile<int64_t>(options.warmup, saved.warmup, 0, resuming, "--warmup");
+  info.weight_decay =
+      reconcile<double>(options.weight_decay, saved.weight_decay,
+                        ex::default_weight_decay(info.optimizer), resuming, "--weight-decay");
+  info.clip_grad_norm = reconcile<double>(options.clip_grad_norm, saved.clip_grad_norm, 0, resuming,
+                                          "--clip-grad-norm");
+  // A schedule with an end is drawn over the run's epochs: asking for more (or fewer) would
+  // change the lr of the steps already made.
+  info.schedule_epochs = ex::schedule_has_end(info.lr_schedule) ? options.epochs : 0;
+  if (resuming && info.schedule_epochs != saved.schedule_epochs) {
+    g::detail::fail("graft-train: --epochs ", options.epochs, " but the checkpoint's ",
+                    info.lr_schedule, " schedule ends after epoch ", saved.schedule_epochs,
+                    "; resume with --epochs ", saved.schedule_epochs);
+  }
 
   const bool cuda = g::cuda::is_available();
   GRAFT_CHECK(options.device != "cuda" || cuda,
@@ -101,10 +146,13 @@ RunConfig configure(const ex::TrainOptions& options) {
 }
 
 std::unique_ptr<g::optim::Optimizer> make_optimizer(const std::string& name,
-                                                    std::vector<g::Tensor> params, double lr) {
-  if (name == "sgd") return std::make_unique<g::optim::SGD>(std::move(params), lr, 0.9);
-  if (name == "adamw") return std::make_unique<g::optim::AdamW>(std::move(params), lr);
-  return std::make_unique<g::optim::Adam>(std::move(params), lr);
+                                                    std::vector<g::Tensor> params, double lr,
+                                                    double weight_decay) {
+  if (name == "sgd")
+    return std::make_unique<g::optim::SGD>(std::move(params), lr, 0.9, 0.0, weight_decay);
+  if (name == "adamw")
+    return std::make_unique<g::optim::AdamW>(std::move(params), lr, weight_decay);
+  return std::make_unique<g::optim::Adam>(std::move(params), lr, weight_decay);
 }
 
 // "Ankle boot" -> "ankle-boot", for file names.
@@ -117,8 +165,8 @@ std::string slug(const std::string& name) {
 
 // Writes the first `count` test images, un-normalised back to uint8, as
 // OUT/images/<index>-<label>-<class>.pgm.
-void export_images(const fs::path& folder, int64_t count) {
-  const g::data::FashionMNIST raw(g::data::FashionMNIST::default_root(), g::data::Split::Test);
+void export_images(const fs::path& root, const fs::path& folder, int64_t count) {
+  const g::data::FashionMNIST raw(root, g::data::Split::Test);
   GRAFT_CHECK(count <= raw.size(), "graft-train: --export-images ", count, " but the test set has ",
               raw.size(), " images");
   fs::create_directories(folder);
@@ -138,53 +186,87 @@ void export_images(const fs::path& folder, int64_t count) {
   }
 }
 
+// Writes OUT/checkpoint-step<step>.safetensors, makes OUT/checkpoint.safetensors the same
+// file, and prunes the older step files (--save-every, --keep-last).
+void save_step_checkpoint(const fs::path& out, const ex::Checkpoint& checkpoint,
+                          int64_t keep_last) {
+  const fs::path step_file = out / ex::step_checkpoint_name(checkpoint.info.step);
+  ex::save_checkpoint(step_file, checkpoint);
+  // The latest checkpoint becomes a second name of the same file rather than a second write
+  // (half the cost), swapped in by a rename so that it stays atomic.
+  const fs::path latest = out / "checkpoint.safetensors", link = out / "checkpoint.link";
+  fs::remove(link);
+  fs::create_hard_link(step_file, link);
+  fs::rename(link, latest);
+  ex::prune_step_checkpoints(out, keep_last);
+}
+
+// The message of a run stopped before its last epoch, and its exit code: 128 + the signal,
+// as a shell reports a process the signal ended; 0 for --max-steps.
+int report_stop(const ex::CheckpointInfo& info, int64_t steps_per_epoch, const fs::path& latest,
+                int64_t epochs) {
+  const int signal = ex::stop_signal();
+  const char* cause = signal == 0 ? "--max-steps" : signal == SIGINT ? "SIGINT" : "SIGTERM";
+  std::cout << "graft-train: stopped by " << cause << " after step " << info.step << " (epoch "
+            << info.epoch + 1 << ", batch " << info.step_in_epoch << "/" << steps_per_epoch << "); "
+            << latest.string() << " continues it: graft-train --resume " << latest.string()
+            << " --epochs " << epochs << std::endl;
+  return signal == 0 ? 0 : 128 + signal;
+}
+
 int run(const ex::TrainOptions& options) {
   if (options.help) {
     std::cout << ex::train_usage();
     return 0;
   }
+  ex::install_stop_handlers();  // first: a Ctrl-C while the data loads stops cleanly too
   RunConfig config = configure(options);
-  if (options.export_images > 0) export_images(config.out / "images", options.export_images);
-  const int64_t done_epochs = config.resume ? config.resume->info.epoch : 0;
-  if (options.epochs <= done_epochs) {
+  ex::CheckpointInfo& info = config.info;
+  const fs::path root =
+      options.data.empty() ? g::data::FashionMNIST::default_root() : fs::path(options.data);
+  if (options.export_images > 0) export_images(root, config.out / "images", options.export_images);
+  if (options.epochs <= info.epoch) {
     if (config.resume)
-      std::cout << "graft-train: the checkpoint is at epoch " << done_epochs << " already; ask "
+      std::cout << "graft-train: the checkpoint is at epoch " << info.epoch << " already; ask "
                 << "for more with --epochs\n";
     return 0;
   }
 
   const auto run_start = std::chrono::steady_clock::now();
-  g::manual_seed(config.seed);
-  const std::shared_ptr<g::nn::Sequential> model = ex::make_model(config.model);
-  ex::CheckpointInfo info{config.model,
-                          config.optimizer,
-                          0,
-                          0,
-                          config.seed,
-                          g::data::Normalize::kFashionMnistMean,
-                          g::data::Normalize::kFashionMnistStd};
-  if (config.resume) {
-    info = config.resume->info;
-    model->load_state_dict(config.resume->model);
-  }
+  g::manual_seed(info.seed);
+  const std::shared_ptr<g::nn::Sequential> model = ex::make_model(info.model);
+  if (config.resume) model->load_state_dict(config.resume->model);
   model->to(config.device);
-  const double lr = options.lr.value_or(ex::default_lr(config.optimizer));
-  const auto optimizer = make_optimizer(config.optimizer, model->parameters(), lr);
-  if (config.resume) {
-    optimizer->load_state_dict(config.resume->optimizer);
-    if (options.lr) optimizer->set_lr(0, lr);
-  }
+  const std::vector<g::Tensor> params = model->parameters();
+  const auto optimizer = make_optimizer(info.optimizer, params, info.lr, info.weight_decay);
 
   const g::data::Normalize normalize(info.normalize_mean, info.normalize_std);
-  const auto root = g::data::FashionMNIST::default_root();
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
   const g::data::FashionMNIST test(root, g::data::Split::Test, normalize);
-  const int64_t n_train =
-      options.limit > 0 ? std::min(options.limit, full_train.size()) : full_train.size();
+  const int64_t n_images =
+      info.limit > 0 ? std::min(info.limit, full_train.size()) : full_train.size();
+  // The validation split is the last images, not a seeded sample: it stays the same when
+  // the seed changes, so runs with different seeds are compared on the same images (the
+  // file's order is already shuffled across the classes).
+  const auto n_val = static_cast<int64_t>(info.val_fraction * static_cast<double>(n_images));
+  const int64_t n_train = n_images - n_val;
+  GRAFT_CHECK(n_train > 0, "graft-train: --val-fraction leaves no training images out of ",
+              n_images, "; lower it or raise --limit");
   const g::data::TensorDataset train(full_train.x().narrow(0, 0, n_train),
                                      full_train.y().narrow(0, 0, n_train));
-  g::data::DataLoader loader(train, options.batch_size, /*shuffle=*/true, {.seed = config.seed});
+  const g::data::TensorDataset val(full_train.x().narrow(0, n_train, n_val),
+                                   full_train.y().narrow(0, n_train, n_val));
+  g::data::DataLoader loader(train, info.batch_size, /*shuffle=*/true, {.seed = info.seed});
   loader.set_epoch(info.epoch);
+
+  // The schedule is made before the optimizer state is loaded, so that its base lr is --lr
+  // and not the lr the checkpoint's step had reached; set_last_step() then puts it there.
+  const std::unique_ptr<g::optim::LRScheduler> schedule = ex::make_schedule(
+      info.lr_schedule, *optimizer, options.epochs * loader.size(), loader.size(), info.warmup);
+  if (config.resume) {
+    optimizer->load_state_dict(config.resume->optimizer);
+    if (schedule) schedule->set_last_step(info.step);
+  }
 
   // A resumed run keeps the rows up to its checkpoint and adds to their wall time.
   const fs::path metrics_path = config.out / "metrics.csv";
@@ -194,53 +276,128 @@ int run(const ex::TrainOptions& options) {
       if (m.epoch <= info.epoch) rows.push_back(m);
   }
   const double wall_offset = rows.empty() ? 0 : rows.back().wall_time_s;
+  double best_accuracy = -1;
+  for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
+  ex::StepLog step_log(config.out / "steps.csv", info.step);
+  std::optional<ex::TensorBoardWriter> board;
+  if (!options.tensorboard.empty()) board.emplace(options.tensorboard);
+  const fs::path latest = config.out / "checkpoint.safetensors";
+  auto checkpoint = [&] {
+    return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict()};
+  };
 
-  std::cout << "graft-train: " << config.model << ", " << config.optimizer << " (lr " << lr
-            << "), batch " << options.batch_size << ", " << n_train << " training images, "
-            << config.device << ", seed " << config.seed << ", output " << config.out.string()
-            << (config.resume ? ", resuming after epoch " + std::to_string(info.epoch) : "")
+  std::cout << ex::model_summary(info.model, *model) << "\n";
+  std::cout << "graft-train: " << info.model << ", " << info.optimizer << " (lr " << info.lr << ", "
+            << info.lr_schedule << " schedule, weight decay " << info.weight_decay << "), batch "
+            << info.batch_size << ", " << n_train << " training images, " << n_val
+            << " validation images, " << config.device << ", seed " << info.seed << ", output "
+            << config.out.string()
+            << (config.resume ? ", resuming after step " + std::to_string(info.step) : "")
             << std::endl;
   model->train();
-  for (int64_t epoch = info.epoch + 1; epoch <= options.epochs; ++epoch) {
+  bool stopping = false;
+  for (int64_t epoch = info.epoch + 1; epoch <= options.epochs && !stopping; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     ex::ProgressBar bar(std::cerr, ex::stderr_is_terminal(),
                         "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs),
                         loader.size());
-    double loss_sum = 0;
-    int64_t seen = 0, batches = 0;
+    // A run stopped mid-epoch skips the batches it made (the order is (seed, epoch)'s, so
+    // the rest are the ones the uninterrupted run saw) and carries on with their loss sum.
+    const int64_t skip = info.step_in_epoch;
+    double loss_sum = info.epoch_loss_sum;
+    int64_t seen = skip * info.batch_size, batch = 0;
+    auto step_start = std::chrono::steady_clock::now();
     for (const auto& [x, y] : loader) {
+      if (batch++ < skip) {
+        step_start = std::chrono::steady_clock::now();
+        continue;
+      }
       optimizer->zero_grad();
       const g::Tensor loss =
           g::nn::functional::cross_entropy((*model)(x.to(config.device)), y.to(config.device));
       loss.backward();
+      // Without clipping, a max norm of infinity: the norm for the log, the gradients
+      // multiplied by exactly 1.
+      const double max_norm = info.clip_grad_norm > 0 ? info.clip_grad_norm : g::optim::kInfNorm;
+      const double grad_norm = g::optim::clip_grad_norm_(params, max_norm).item<double>();
+      const double step_lr = optimizer->lr(0);
       optimizer->step();
-      loss_sum += loss.item<double>() * static_cast<double>(x.size(0));
+      if (schedule) schedule->step();
+      const double batch_loss = loss.item<double>();
+      loss_sum += batch_loss * static_cast<double>(x.size(0));
       seen += x.size(0);
-      bar.update(++batches, seen, loss_sum / static_cast<double>(seen));
+      ++info.step;
+      info.step_in_epoch = batch;
+      info.epoch_loss_sum = loss_sum;
+      const double step_s = seconds_since(step_start);
+      step_start = std::chrono::steady_clock::now();
+      step_log.append(
+          {info.step, step_lr, batch_loss, grad_norm, static_cast<double>(x.size(0)) / step_s});
+      if (board) {
+        board->add_scalar("train/loss", info.step, batch_loss);
+        board->add_scalar("train/lr", info.step, step_lr);
+        board->add_scalar("train/grad_norm", info.step, grad_norm);
+      }
+      bar.update(batch, seen, loss_sum / static_cast<double>(seen));
+      if (options.save_every > 0 && info.step % options.save_every == 0) {
+        save_step_checkpoint(config.out, checkpoint(), options.keep_last);
+      }
+      stopping =
+          ex::stop_signal() != 0 || (options.max_steps > 0 && info.step >= options.max_steps);
+      if (stopping) break;
     }
     bar.finish();
-    const double train_s = seconds_since(epoch_start);
-    const ex::EvalResult eval = ex::evaluate(*model, test, config.device);
-    info.epoch = epoch;
-    info.step += batches;
+    step_log.flush();
+    if (board) board->flush();
+    if (info.step_in_epoch < loader.size()) break;  // stopped mid-epoch
 
+    const double train_s = seconds_since(epoch_start);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const ex::EvalResult eval =
+        n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
+    info.epoch = epoch;
+    info.step_in_epoch = 0;
+    info.epoch_loss_sum = 0;
     rows.push_back({epoch, info.step, wall_offset + seconds_since(run_start),
                     loss_sum / static_cast<double>(seen), eval.loss, eval.accuracy,
-                    static_cast<double>(seen) / train_s});
+                    static_cast<double>(seen - skip * info.batch_size) / train_s});
     ex::write_metrics_csv(metrics_path, rows);
-    ex::save_checkpoint(config.out / "checkpoint.safetensors",
-                        {info, model->state_dict(), optimizer->state_dict()});
+    const ex::Checkpoint c = checkpoint();
+    ex::save_checkpoint(latest, c);
+    if (eval.accuracy > best_accuracy) {  // never true for NaN: no validation, no best
+      best_accuracy = eval.accuracy;
+      ex::save_checkpoint(config.out / "best.safetensors", c);
+    }
     ex::write_curves_svg(config.out / "curves.svg", rows);
+    if (board) {
+      board->add_scalar("epoch/train_loss", info.step, rows.back().train_loss);
+      board->add_scalar("epoch/val_loss", info.step, eval.loss);
+      board->add_scalar("epoch/val_accuracy", info.step, eval.accuracy);
+      board->flush();
+    }
     std::printf(
-        "epoch %lld/%lld: train loss %.4f, test loss %.4f, test accuracy %.2f%%, "
+        "epoch %lld/%lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%, "
         "%.1f s, %.0f images/s\n",
         static_cast<long long>(epoch), static_cast<long long>(options.epochs),
         rows.back().train_loss, eval.loss, 100 * eval.accuracy, train_s, rows.back().images_per_s);
     std::fflush(stdout);
   }
-  std::cout << "wrote " << metrics_path.string() << ", "
-            << (config.out / "checkpoint.safetensors").string() << ", "
-            << (config.out / "curves.svg").string() << "\n";
+
+  if (info.epoch < options.epochs) {  // stopped early: a signal or --max-steps
+    if (info.step_in_epoch > 0) ex::save_checkpoint(latest, checkpoint());
+    return report_stop(info, loader.size(), latest, options.epochs);
+  }
+  const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
+  ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
+  if (board) {
+    board->add_scalar("test/loss", info.step, tested.loss);
+    board->add_scalar("test/accuracy", info.step, tested.accuracy);
+  }
+  std::printf("test (once, after the last epoch): loss %.4f, accuracy %.2f%%\n", tested.loss,
+              100 * tested.accuracy);
+  std::cout << "wrote " << metrics_path.string() << ", " << (config.out / "steps.csv").string()
+            << ", " << latest.string() << ", " << (config.out / "curves.svg").string() << ", "
+            << (config.out / "test.csv").string() << "\n";
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "graft/core/error.h"
+#include "schedule.h"
 
 namespace graft::examples {
 namespace {
@@ -24,6 +25,13 @@ T parse_number(const std::string& option, const std::string& text, const char* e
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
     usage_error(option, "expected " + std::string(expected) + ", got '" + text + "'");
+  return value;
+}
+
+double parse_non_negative(const std::string& option, const std::string& text) {
+  const auto value = parse_number<double>(option, text, "a number");
+  if (!(value >= 0) || !std::isfinite(value))
+    usage_error(option, "must be a finite number >= 0, got " + text);
   return value;
 }
 
@@ -64,7 +72,7 @@ const std::vector<Option>& option_table() {
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.epochs = parse_count(n, v, 0);
        }},
-      {"--batch-size", "N", "examples per batch (default 64)",
+      {"--batch-size", "N", "examples per batch (default 64; a resumed run: the checkpoint's)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.batch_size = parse_count(n, v, 1);
        }},
@@ -96,9 +104,55 @@ const std::vector<Option>& option_table() {
          if (v.empty()) usage_error(n, "expected a checkpoint file, got an empty string");
          o.resume = v;
        }},
-      {"--limit", "N", "train on the first N training examples only (default 0: all)",
+      {"--limit", "N", "use the first N training images only (default 0: all)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          o.limit = parse_count(n, v, 0);
+       }},
+      {"--val-fraction", "F",
+       "validate on the last F of the training images, 0 <= F < 1 (default 0.1)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         const auto f = parse_number<double>(n, v, "a number");
+         if (!(f >= 0 && f < 1)) usage_error(n, "must be in [0, 1), got " + v);
+         o.val_fraction = f;
+       }},
+      {"--lr-schedule", "constant|cosine|onecycle|step",
+       std::string("the lr over the steps (default ") + TrainOptions::kDefaultSchedule + ")",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.lr_schedule = parse_choice(n, v, schedule_names());
+       }},
+      {"--warmup", "N", "ramp the lr up linearly over the first N steps (default 0)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.warmup = parse_count(n, v, 0);
+       }},
+      {"--weight-decay", "W", "weight decay (default 0.01 for adamw, 0 for sgd and adam)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.weight_decay = parse_non_negative(n, v);
+       }},
+      {"--clip-grad-norm", "C", "clip the gradients' global norm to C (default 0: off)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.clip_grad_norm = parse_non_negative(n, v);
+       }},
+      {"--data", "DIR", "the Fashion-MNIST folder (default $GRAFT_DATA, else Debian's)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
+         o.data = v;
+       }},
+      {"--save-every", "N", "also checkpoint every N steps (default 0: each epoch only)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.save_every = parse_count(n, v, 0);
+       }},
+      {"--keep-last", "K", "keep the K newest checkpoint-step files (default 3)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.keep_last = parse_count(n, v, 1);
+       }},
+      {"--max-steps", "N", "stop resumably after N steps in all (default 0: no limit)",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         o.max_steps = parse_count(n, v, 0);
+       }},
+      {"--tensorboard", "DIR", "also write TensorBoard event files into DIR",
+       [](TrainOptions& o, const std::string& n, const std::string& v) {
+         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
+         o.tensorboard = v;
        }},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
@@ -151,18 +205,29 @@ std::string train_usage() {
   std::string text =
       "usage: graft-train [options]\n"
       "Trains an MLP or a small CNN on Fashion-MNIST and writes, into the output folder,\n"
-      "metrics.csv, checkpoint.safetensors and curves.svg after each epoch.\n\noptions:\n";
+      "metrics.csv, checkpoint.safetensors, best.safetensors and curves.svg after each\n"
+      "epoch, steps.csv (a row per optimizer step), and test.csv (the test set, measured\n"
+      "once) at the end.\n\noptions:\n";
   for (const Option& o : option_table()) {
     std::string left = std::string("  ") + o.name + (o.value ? std::string(" ") + o.value : "");
     left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
     text += left + o.help + "\n";
   }
   text +=
-      "\nThe data: $GRAFT_DATA, else /usr/share/datasets/fashion-mnist (Debian's\n"
-      "dataset-fashion-mnist package).\n";
+      "\nThe data: --data, else $GRAFT_DATA, else /usr/share/datasets/fashion-mnist\n"
+      "(Debian's dataset-fashion-mnist package). The thread count is OpenMP's:\n"
+      "OMP_NUM_THREADS=1 is the faster choice on busy cores.\n"
+      "lr schedules: cosine falls to 0 at the last step, onecycle rises to --lr and falls,\n"
+      "step multiplies it by 0.7 each epoch (docs/training.md).\n"
+      "Ctrl-C or SIGTERM: the run stops after the current step and writes a resumable\n"
+      "checkpoint (a second signal stops it at once).\n";
   return text;
 }
 
 double default_lr(const std::string& optimizer) { return optimizer == "sgd" ? 0.01 : 1e-3; }
+
+double default_weight_decay(const std::string& optimizer) {
+  return optimizer == "adamw" ? 0.01 : 0.0;
+}
 
 }  // namespace graft::examples

@@ -18,19 +18,34 @@ struct TrainOptions {
   static constexpr const char* kDefaultModel = "cnn";
   static constexpr int64_t kDefaultEpochs = 5;
 
-  // Unset model, optimizer and seed mean: the checkpoint's when resuming, else the defaults
-  // (kDefaultModel, "adam", 0); set ones must agree with the checkpoint.
+  // Every std::optional below is an option that changes the run's numbers: unset means the
+  // checkpoint's value when resuming, else the default; a set one must agree with the
+  // checkpoint (the run stays the one that was started).
   std::optional<std::string> model;      // "mlp" | "cnn"
   std::optional<std::string> optimizer;  // "sgd" | "adam" | "adamw"
   int64_t epochs = kDefaultEpochs;       // the epoch count to reach (a resumed run included)
-  int64_t batch_size = 64;
-  std::optional<double> lr;     // unset: default_lr(optimizer)
-  std::string device = "auto";  // "auto" | "cpu" | "cuda"
+  std::optional<int64_t> batch_size;     // unset: the checkpoint's, else 64
+  std::optional<double> lr;              // unset: default_lr(optimizer)
+  std::string device = "auto";           // "auto" | "cpu" | "cuda"
   std::optional<uint64_t> seed;
-  std::string out;            // empty: runs/<UTC timestamp>
-  std::string resume;         // a checkpoint to continue from; empty: a new run
-  int64_t limit = 0;          // train on the first `limit` examples; 0: all
+  std::string out;               // empty: runs/<UTC timestamp>
+  std::string resume;            // a checkpoint to continue from; empty: a new run
+  std::optional<int64_t> limit;  // train on the first `limit` images; unset or 0: all
+  // The share of the (limited) training set held out for validation: its last images.
+  std::optional<double> val_fraction;  // unset: the checkpoint's, else kDefaultValFraction
+  static constexpr double kDefaultValFraction = 0.1;
   int64_t export_images = 0;  // test images to write as PGM into OUT/images
+  std::string data;           // the Fashion-MNIST folder; empty: $GRAFT_DATA or Debian's
+  int64_t save_every = 0;     // also write a checkpoint every N steps; 0: only per epoch
+  int64_t keep_last = 3;      // checkpoint-step files kept
+  std::string tensorboard;    // a folder for TensorBoard event files; empty: none
+  int64_t max_steps = 0;      // stop (resumably) once the run has made N steps; 0: no limit
+  // Defaults: "constant", 0 warmup steps, default_weight_decay(optimizer), 0 (no clipping).
+  std::optional<std::string> lr_schedule;  // a schedule.h name
+  std::optional<int64_t> warmup;           // linear warmup steps
+  std::optional<double> weight_decay;
+  std::optional<double> clip_grad_norm;  // the largest global gradient norm; 0: off
+  static constexpr const char* kDefaultSchedule = "constant";
   bool help = false;
 };
 
@@ -43,5 +58,9 @@ std::string train_usage();
 // The learning rate an optimizer gets when --lr is not given: 0.01 for SGD (with momentum
 // 0.9), 1e-3 for Adam and AdamW.
 double default_lr(const std::string& optimizer);
+
+// The weight decay when --weight-decay is not given: 0.01 for AdamW (PyTorch's default),
+// 0 for SGD and Adam.
+double default_weight_decay(const std::string& optimizer);
 
 }  // namespace graft::examples

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "test_util.h"
 
@@ -33,7 +34,10 @@ class CheckpointTest : public ::testing::Test {
 Checkpoint sample() {
   Checkpoint c;
   // 0.1 + 0.2 has no short decimal form: it must survive the text metadata exactly.
-  c.info = {"cnn", "adamw", 3, 2814, 18446744073709551615ull, 0.1 + 0.2, 0.3530};
+  c.info = {"cnn",     "adamw", 3,    2814,       18446744073709551615ull,
+            0.1 + 0.2, 0.3530,  17,   0.1 + 0.7,  32,
+            5000,      0.25,    3e-3, "onecycle", 8,
+            100,       5e-4,    1.5};
   c.model["0.weight"] = make_tensor({1, 2, 3, 4}, {2, 2}, kFloat32);
   c.model["0.bias"] = make_tensor({5, 6}, {2}, kFloat32);
   c.optimizer["state.0.step"] = make_tensor({3}, {}, kInt64);
@@ -53,6 +57,17 @@ TEST_F(CheckpointTest, RoundTripKeepsTensorsAndInfo) {
   EXPECT_EQ(info.seed, 18446744073709551615ull);
   EXPECT_EQ(info.normalize_mean, 0.1 + 0.2);  // bit for bit
   EXPECT_EQ(info.normalize_std, 0.3530);
+  EXPECT_EQ(info.step_in_epoch, 17);
+  EXPECT_EQ(info.epoch_loss_sum, 0.1 + 0.7);  // bit for bit
+  EXPECT_EQ(info.batch_size, 32);
+  EXPECT_EQ(info.limit, 5000);
+  EXPECT_EQ(info.val_fraction, 0.25);
+  EXPECT_EQ(info.lr, 3e-3);
+  EXPECT_EQ(info.lr_schedule, "onecycle");
+  EXPECT_EQ(info.schedule_epochs, 8);
+  EXPECT_EQ(info.warmup, 100);
+  EXPECT_EQ(info.weight_decay, 5e-4);
+  EXPECT_EQ(info.clip_grad_norm, 1.5);
   ASSERT_EQ(back.model.size(), 2u);
   EXPECT_EQ(back.model.at("0.weight").to_vector<double>(), (std::vector<double>{1, 2, 3, 4}));
   EXPECT_EQ(back.model.at("0.weight").shape(), Shape({2, 2}));
@@ -83,32 +98,36 @@ TEST_F(CheckpointTest, OtherFilesAreErrorsNamingTheKey) {
       error_message([&] { load_checkpoint(plain); }),
       HasSubstr("no 'model' in the metadata; is this a checkpoint written by graft-train?"));
 
+  save_checkpoint(dir_ / "good.safetensors", sample());
+  Metadata metadata = load_metadata(dir_ / "good.safetensors");
   const fs::path bad_epoch = dir_ / "bad_epoch.safetensors";
-  save({}, bad_epoch,
-       {{"model", "mlp"},
-        {"optimizer", "sgd"},
-        {"epoch", "3rd"},
-        {"step", "1"},
-        {"seed", "0"},
-        {"normalize_mean", "0"},
-        {"normalize_std", "1"}});
+  metadata["epoch"] = "3rd";
+  save({}, bad_epoch, metadata);
   EXPECT_THAT(error_message([&] { load_checkpoint(bad_epoch); }),
               HasSubstr("metadata 'epoch' is '3rd', not a number"));
 
   const fs::path stray = dir_ / "stray.safetensors";
-  save({{"weights.w", make_tensor({1}, {1})}}, stray,
-       {{"model", "mlp"},
-        {"optimizer", "sgd"},
-        {"epoch", "1"},
-        {"step", "1"},
-        {"seed", "0"},
-        {"normalize_mean", "0"},
-        {"normalize_std", "1"}});
+  metadata["epoch"] = "1";
+  save({{"weights.w", make_tensor({1}, {1})}}, stray, metadata);
   EXPECT_THAT(error_message([&] { load_checkpoint(stray); }),
               HasSubstr("tensor 'weights.w' is neither 'model.*' nor 'optimizer.*'"));
 
   EXPECT_THAT(error_message([&] { load_checkpoint(dir_ / "missing.safetensors"); }),
               HasSubstr("missing.safetensors"));
+}
+
+TEST_F(CheckpointTest, PruningKeepsTheNewestStepFiles) {
+  EXPECT_EQ(step_checkpoint_name(40), "checkpoint-step40.safetensors");
+  for (int64_t step : {5, 10, 40, 100}) std::ofstream(dir_ / step_checkpoint_name(step)) << "x";
+  std::ofstream(dir_ / "checkpoint.safetensors") << "x";
+  std::ofstream(dir_ / "checkpoint-stepx.safetensors") << "x";  // not a step file: kept
+  prune_step_checkpoints(dir_, 2);
+  EXPECT_FALSE(fs::exists(dir_ / step_checkpoint_name(5)));
+  EXPECT_FALSE(fs::exists(dir_ / step_checkpoint_name(10)));
+  EXPECT_TRUE(fs::exists(dir_ / step_checkpoint_name(40)));  // by number, not by name order
+  EXPECT_TRUE(fs::exists(dir_ / step_checkpoint_name(100)));
+  EXPECT_TRUE(fs::exists(dir_ / "checkpoint.safetensors"));
+  EXPECT_TRUE(fs::exists(dir_ / "checkpoint-stepx.safetensors"));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -34,7 +35,7 @@ const EpochMetrics kSecond{2, 1876, 83.5, 0.35, 0.37, 0.8712, 1498.0};
 
 TEST(MetricsCsv, HeaderAndRowText) {
   EXPECT_EQ(metrics_csv_header(),
-            "epoch,step,wall_time_s,train_loss,test_loss,test_accuracy,images_per_s");
+            "epoch,step,wall_time_s,train_loss,val_loss,val_accuracy,images_per_s");
   EXPECT_EQ(metrics_csv_row(kFirst), "1,938,41.72,0.51234,0.41020,0.8521,1512.3");
 }
 
@@ -47,7 +48,7 @@ TEST_F(MetricsTest, RoundTripAtThePrintedPrecision) {
   EXPECT_EQ(rows[0].step, 938);
   EXPECT_DOUBLE_EQ(rows[0].wall_time_s, 41.72);
   EXPECT_DOUBLE_EQ(rows[0].train_loss, 0.51234);
-  EXPECT_DOUBLE_EQ(rows[0].test_accuracy, 0.8521);
+  EXPECT_DOUBLE_EQ(rows[0].val_accuracy, 0.8521);
   EXPECT_EQ(rows[1].step, 1876);
   EXPECT_DOUBLE_EQ(rows[1].images_per_s, 1498.0);
 }
@@ -82,8 +83,25 @@ TEST(TrainingCharts, LossAndAccuracyPerEpoch) {
   EXPECT_EQ(charts[0].series[0].label, "train");
   EXPECT_EQ(charts[0].series[0].points, (std::vector<std::pair<double, double>>{
                                             {1, kFirst.train_loss}, {2, kSecond.train_loss}}));
-  EXPECT_EQ(charts[0].series[1].points[1], (std::pair<double, double>{2, kSecond.test_loss}));
-  EXPECT_EQ(charts[1].series.at(0).points[0], (std::pair<double, double>{1, kFirst.test_accuracy}));
+  EXPECT_EQ(charts[0].series[1].points[1], (std::pair<double, double>{2, kSecond.val_loss}));
+  EXPECT_EQ(charts[1].series.at(0).points[0], (std::pair<double, double>{1, kFirst.val_accuracy}));
+}
+
+TEST(TrainingCharts, ARunWithoutValidationHasNoValidationPoints) {
+  EpochMetrics no_val = kFirst;
+  no_val.val_loss = no_val.val_accuracy = std::nan("");
+  EXPECT_EQ(metrics_csv_row(no_val), "1,938,41.72,0.51234,nan,nan,1512.3");
+  const std::vector<Chart> charts = training_charts({no_val});
+  EXPECT_EQ(charts[0].series[0].points.size(), 1u);
+  EXPECT_TRUE(charts[0].series[1].points.empty());
+  EXPECT_TRUE(charts[1].series[0].points.empty());
+}
+
+TEST_F(MetricsTest, TestCsvIsOneRow) {
+  write_test_csv(dir_ / "test.csv", 4220, 0.330123, 0.88123);
+  std::ifstream in(dir_ / "test.csv");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "step,test_loss,test_accuracy\n4220,0.33012,0.8812\n");
 }
 
 TEST_F(MetricsTest, CurvesFileHoldsEveryPoint) {
@@ -92,7 +110,7 @@ TEST_F(MetricsTest, CurvesFileHoldsEveryPoint) {
   std::ifstream in(path);
   const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(svg, HasSubstr("<title>train 1: 0.512341</title>"));
-  EXPECT_THAT(svg, HasSubstr("<title>test 2: 0.8712</title>"));
+  EXPECT_THAT(svg, HasSubstr("<title>val 2: 0.8712</title>"));
   EXPECT_TRUE(svg.ends_with("</svg>\n"));
 }
 

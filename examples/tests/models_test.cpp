@@ -165,6 +165,16 @@ TEST(Models, SameSeedSameInitialisation) {
   EXPECT_NE(a, c);
 }
 
+TEST(Models, OneLineSummary) {
+  // The parameter counts of the header: 784*256 + 256 + 256*10 + 10 = 203,530, and
+  // 32*9 + 32 + 64*32*9 + 64 + 3136*10 + 10 = 50,186.
+  EXPECT_EQ(model_summary("mlp", *make_model("mlp")),
+            "mlp: 4 layers (Flatten, Linear, ReLU, Linear), 203,530 parameters");
+  EXPECT_EQ(model_summary("cnn", *make_model("cnn")),
+            "cnn: 8 layers (Conv2d, ReLU, MaxPool2d, Conv2d, ReLU, MaxPool2d, Flatten, Linear), "
+            "50,186 parameters");
+}
+
 TEST(Models, UnknownNameIsAnErrorListingTheModels) {
   EXPECT_EQ(model_names(), (std::vector<std::string>{"mlp", "cnn"}));
   EXPECT_EQ(error_message([] { make_model("resnet"); }),

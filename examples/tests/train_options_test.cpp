@@ -20,12 +20,24 @@ TEST(TrainOptions, DefaultsWhenNothingIsGiven) {
   EXPECT_FALSE(o.seed.has_value());
   EXPECT_FALSE(o.lr.has_value());
   EXPECT_EQ(o.epochs, TrainOptions::kDefaultEpochs);
-  EXPECT_EQ(o.batch_size, 64);
+  EXPECT_FALSE(o.batch_size.has_value());  // the checkpoint's, else 64
   EXPECT_EQ(o.device, "auto");
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(o.resume, "");
-  EXPECT_EQ(o.limit, 0);
+  EXPECT_FALSE(o.limit.has_value());
   EXPECT_EQ(o.export_images, 0);
+  EXPECT_EQ(o.save_every, 0);
+  EXPECT_EQ(o.keep_last, 3);
+  EXPECT_EQ(o.max_steps, 0);
+  EXPECT_EQ(o.tensorboard, "");
+  EXPECT_FALSE(o.val_fraction.has_value());  // the checkpoint's, else kDefaultValFraction
+  EXPECT_EQ(TrainOptions::kDefaultValFraction, 0.1);
+  EXPECT_EQ(o.data, "");
+  EXPECT_FALSE(o.lr_schedule.has_value());  // the checkpoint's, else kDefaultSchedule
+  EXPECT_EQ(std::string(TrainOptions::kDefaultSchedule), "constant");
+  EXPECT_FALSE(o.warmup.has_value());
+  EXPECT_FALSE(o.weight_decay.has_value());
+  EXPECT_FALSE(o.clip_grad_norm.has_value());
   EXPECT_FALSE(o.help);
 }
 
@@ -48,6 +60,24 @@ TEST(TrainOptions, EveryOptionInBothSpellings) {
   EXPECT_TRUE(parse_train_args({"--help"}).help);
   EXPECT_TRUE(parse_train_args({"-h"}).help);
   EXPECT_EQ(parse_train_args({"--epochs", "0"}).epochs, 0);
+  EXPECT_EQ(parse_train_args({"--val-fraction", "0.25"}).val_fraction, 0.25);
+  EXPECT_EQ(parse_train_args({"--val-fraction=0"}).val_fraction, 0.0);
+  const TrainOptions opt =
+      parse_train_args({"--lr-schedule", "cosine", "--warmup=100", "--weight-decay", "5e-4",
+                        "--clip-grad-norm", "1.5", "--data", "/data/fmnist"});
+  EXPECT_EQ(opt.lr_schedule, "cosine");
+  EXPECT_EQ(opt.warmup, 100);
+  EXPECT_EQ(opt.weight_decay, 5e-4);
+  EXPECT_EQ(opt.clip_grad_norm, 1.5);
+  EXPECT_EQ(opt.data, "/data/fmnist");
+  for (const char* schedule : {"constant", "onecycle", "step"})
+    EXPECT_EQ(parse_train_args({"--lr-schedule", schedule}).lr_schedule, schedule);
+  const TrainOptions saving =
+      parse_train_args({"--save-every", "500", "--keep-last=1", "--max-steps", "1200"});
+  EXPECT_EQ(saving.save_every, 500);
+  EXPECT_EQ(saving.keep_last, 1);
+  EXPECT_EQ(saving.max_steps, 1200);
+  EXPECT_EQ(parse_train_args({"--tensorboard", "runs/tb"}).tensorboard, "runs/tb");
 }
 
 TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
@@ -72,6 +102,26 @@ TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
   EXPECT_THAT(error({"--device", "gpu"}), HasSubstr("choose one of auto, cpu, cuda"));
   EXPECT_THAT(error({"--seed", "-3"}), HasSubstr("--seed: expected a non-negative integer"));
   EXPECT_THAT(error({"--out="}), HasSubstr("--out: expected a folder, got an empty string"));
+  EXPECT_THAT(error({"--val-fraction", "1"}),
+              HasSubstr("--val-fraction: must be in [0, 1), got 1 (see graft-train --help)"));
+  EXPECT_THAT(error({"--val-fraction", "-0.1"}), HasSubstr("--val-fraction: must be in [0, 1)"));
+  EXPECT_THAT(error({"--lr-schedule", "linear"}),
+              HasSubstr("--lr-schedule: unknown value 'linear'; choose one of constant, cosine, "
+                        "onecycle, step (see graft-train --help)"));
+  EXPECT_THAT(error({"--warmup", "-5"}), HasSubstr("--warmup: must be at least 0, got -5"));
+  EXPECT_THAT(error({"--weight-decay", "-0.1"}),
+              HasSubstr("--weight-decay: must be a finite number >= 0, got -0.1"));
+  EXPECT_THAT(error({"--clip-grad-norm", "inf"}),
+              HasSubstr("--clip-grad-norm: must be a finite number >= 0, got inf"));
+  EXPECT_THAT(error({"--clip-grad-norm", "x"}),
+              HasSubstr("--clip-grad-norm: expected a number, got 'x'"));
+  EXPECT_THAT(error({"--save-every", "-1"}), HasSubstr("--save-every: must be at least 0, got -1"));
+  EXPECT_THAT(error({"--keep-last", "0"}), HasSubstr("--keep-last: must be at least 1, got 0"));
+  EXPECT_THAT(error({"--max-steps", "1e3"}),
+              HasSubstr("--max-steps: expected an integer, got '1e3'"));
+  EXPECT_THAT(error({"--tensorboard="}),
+              HasSubstr("--tensorboard: expected a folder, got an empty string"));
+  EXPECT_THAT(error({"--data="}), HasSubstr("--data: expected a folder, got an empty string"));
   EXPECT_THAT(error({"--help=yes"}), HasSubstr("--help: takes no value"));
 }
 
@@ -80,7 +130,8 @@ TEST(TrainOptions, UsageListsEveryOptionWithItsDefault) {
   for (const char* option :
        {"--model mlp|cnn", "--epochs N", "--batch-size N", "--lr X", "--optimizer sgd|adam|adamw",
         "--device auto|cpu|cuda", "--seed N", "--out DIR", "--resume CKPT", "--limit N",
-        "--export-images K", "--help"})
+        "--export-images K", "--val-fraction F", "--lr-schedule constant|cosine|onecycle|step",
+        "--warmup N", "--weight-decay W", "--clip-grad-norm C", "--data DIR", "--help"})
     EXPECT_THAT(usage, HasSubstr(option));
   EXPECT_THAT(usage, HasSubstr("(default " + std::to_string(TrainOptions::kDefaultEpochs) + ";"));
   EXPECT_THAT(usage, HasSubstr(std::string("(default ") + TrainOptions::kDefaultModel + ";"));
@@ -90,6 +141,12 @@ TEST(TrainOptions, DefaultLearningRates) {
   EXPECT_EQ(default_lr("sgd"), 0.01);
   EXPECT_EQ(default_lr("adam"), 1e-3);
   EXPECT_EQ(default_lr("adamw"), 1e-3);
+}
+
+TEST(TrainOptions, DefaultWeightDecay) {
+  EXPECT_EQ(default_weight_decay("sgd"), 0.0);
+  EXPECT_EQ(default_weight_decay("adam"), 0.0);
+  EXPECT_EQ(default_weight_decay("adamw"), 0.01);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "graft/graft.h"
 #include "metrics.h"
 #include "models.h"
+#include "step_log.h"
 
 namespace graft::examples {
 namespace {
@@ -33,6 +35,11 @@ Result run(const std::string& command, const fs::path& log) {
   std::ifstream in(log);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 class TrainRun : public ::testing::Test {
@@ -67,21 +74,23 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("epoch 1/1: train loss"));
 
-  // One epoch of ceil(2000 / 64) = 32 steps; the mean training loss is already well below
-  // ln(10) = 2.30, the loss of a uniform guess over 10 classes, where training starts.
+  // 2000 images less the validation tenth: one epoch of ceil(1800 / 64) = 29 steps; the
+  // mean training loss is already well below ln(10) = 2.30, the loss of a uniform guess
+  // over 10 classes, where training starts.
+  EXPECT_THAT(r.output, HasSubstr("1800 training images, 200 validation images"));
   std::vector<EpochMetrics> rows = read_metrics_csv(out / "metrics.csv");
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].step, 32);
+  EXPECT_EQ(rows[0].step, 29);
   EXPECT_LT(rows[0].train_loss, 0.8 * std::log(10.0));
-  EXPECT_LT(rows[0].test_loss, rows[0].train_loss * 1.5);
-  EXPECT_GT(rows[0].test_accuracy, 0.6);
+  EXPECT_LT(rows[0].val_loss, rows[0].train_loss * 1.5);
+  EXPECT_GT(rows[0].val_accuracy, 0.6);
   EXPECT_GT(rows[0].images_per_s, 0);
 
   const Checkpoint checkpoint = load_checkpoint(out / "checkpoint.safetensors");
   EXPECT_EQ(checkpoint.info.model, "mlp");
   EXPECT_EQ(checkpoint.info.optimizer, "adam");
   EXPECT_EQ(checkpoint.info.epoch, 1);
-  EXPECT_EQ(checkpoint.info.step, 32);
+  EXPECT_EQ(checkpoint.info.step, 29);
   EXPECT_EQ(checkpoint.info.seed, 3u);
   EXPECT_TRUE(checkpoint.optimizer.contains("state.0.exp_avg"));
   make_model("mlp")->load_state_dict(checkpoint.model);  // strict: every name and shape fits
@@ -99,7 +108,7 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   rows = read_metrics_csv(out / "metrics.csv");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_LT(rows[1].train_loss, rows[0].train_loss);
-  EXPECT_EQ(rows[1].step, 64);
+  EXPECT_EQ(rows[1].step, 58);
   EXPECT_EQ(load_checkpoint(out / "checkpoint.safetensors").info.epoch, 2);
 
   r = train(base + "--epochs 2 --out " + (dir_ / "straight").string());
@@ -108,9 +117,14 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   ASSERT_EQ(straight.size(), 2u);
   for (size_t e = 0; e < 2; ++e) {
     EXPECT_EQ(straight[e].train_loss, rows[e].train_loss) << "epoch " << e + 1;
-    EXPECT_EQ(straight[e].test_loss, rows[e].test_loss) << "epoch " << e + 1;
-    EXPECT_EQ(straight[e].test_accuracy, rows[e].test_accuracy) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].val_loss, rows[e].val_loss) << "epoch " << e + 1;
+    EXPECT_EQ(straight[e].val_accuracy, rows[e].val_accuracy) << "epoch " << e + 1;
   }
+  // The test set, once at the end; the best checkpoint is the epoch of best val accuracy.
+  EXPECT_EQ(read_file(out / "test.csv"), read_file(dir_ / "straight" / "test.csv"));
+  EXPECT_THAT(read_file(out / "test.csv"), HasSubstr("step,test_loss,test_accuracy\n58,"));
+  EXPECT_EQ(load_checkpoint(out / "best.safetensors").info.epoch,
+            rows[1].val_accuracy > rows[0].val_accuracy ? 2 : 1);
 
   // The exported images, named by index, label and class, go through graft-predict.
   const fs::path image = out / "images" / "00000-9-ankle-boot.pgm";
@@ -126,6 +140,166 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
     EXPECT_THAT(r.output, HasSubstr("  " + name + " ")) << "a probability line per class";
 }
 
+TEST_F(TrainRun, WithoutValidationThereIsNoBestCheckpoint) {
+  const fs::path out = dir_ / "run";
+  const Result r = train("--model mlp --limit 200 --epochs 1 --device cpu --val-fraction 0 --out " +
+                         out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("200 training images, 0 validation images"));
+  EXPECT_THAT(r.output, HasSubstr("val loss nan"));
+  EXPECT_THAT(r.output, HasSubstr("test (once, after the last epoch): loss "));
+  EXPECT_TRUE(std::isnan(read_metrics_csv(out / "metrics.csv").at(0).val_accuracy));
+  EXPECT_FALSE(fs::exists(out / "best.safetensors"));
+  EXPECT_TRUE(fs::exists(out / "test.csv"));
+}
+
+// steps.csv has a row per step; the lr column follows the schedule: warmup 1 step from a
+// third of --lr, then a cosine over the 2 steps left (180 images, batch 64: 3 steps).
+TEST_F(TrainRun, StepLogFollowsTheScheduleAndTheSummaryIsPrinted) {
+  const fs::path out = dir_ / "run";
+  const Result r = train(
+      "--model mlp --limit 200 --epochs 1 --device cpu --lr 0.01 --lr-schedule cosine "
+      "--warmup 1 --clip-grad-norm 0.5 --tensorboard " +
+      (dir_ / "tb").string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("mlp: 4 layers (Flatten, Linear, ReLU, Linear), 203,530 "
+                                  "parameters\n"));
+  std::ifstream in(out / "steps.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "step,lr,loss,grad_norm,images_per_s");
+  std::vector<StepRow> rows;
+  while (std::getline(in, line)) {
+    StepRow row;
+    long long step = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf", &step, &row.lr, &row.loss,
+                          &row.grad_norm, &row.images_per_s),
+              5)
+        << line;
+    row.step = step;
+    rows.push_back(row);
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].step, 3);
+  // The lr column has 8 significant digits.
+  EXPECT_NEAR(rows[0].lr, 0.01 / 3, 1e-10);
+  EXPECT_NEAR(rows[1].lr, 0.01, 1e-10);
+  EXPECT_NEAR(rows[2].lr, 0.005, 1e-10);  // cosine half-way: 0.01 * (1 + cos(pi / 2)) / 2
+  for (const StepRow& row : rows) {
+    EXPECT_GT(row.grad_norm, 0);  // the norm before clipping, so it may exceed 0.5
+    EXPECT_GT(row.images_per_s, 0);
+  }
+  EXPECT_NEAR(rows[0].loss, std::log(10.0), 0.2);  // a fresh model guesses about uniformly
+  // One events file: the version record, 3 steps x 3 scalars, 3 per epoch, 2 for the test
+  // set (tensorboard_test.cpp decodes such a file; here its presence and size).
+  ASSERT_EQ(std::distance(fs::directory_iterator(dir_ / "tb"), fs::directory_iterator()), 1);
+  const fs::path events = fs::directory_iterator(dir_ / "tb")->path();
+  EXPECT_TRUE(events.filename().string().starts_with("events.out.tfevents."));
+  EXPECT_GT(fs::file_size(events), 15u * 30);
+}
+
+// 1000 images: 900 to train on, 15 steps an epoch. A run stopped by --max-steps 20 in the
+// middle of epoch 2 (batch 5 of 15), with a step checkpoint every 4 steps, and resumed
+// without repeating its options, ends with the same checkpoint, byte for byte, as a run
+// that went straight through: the schedule, the clipping, the optimizer state and the
+// batches all continue exactly.
+TEST_F(TrainRun, StoppedMidEpochAndResumedEqualsTheStraightRun) {
+  const std::string options =
+      "--model mlp --limit 1000 --seed 5 --device cpu --epochs 2 --lr-schedule cosine "
+      "--warmup 3 --clip-grad-norm 1 --weight-decay 1e-4 ";
+  const fs::path straight = dir_ / "straight", stopped = dir_ / "stopped";
+  Result r = train(options + "--out " + straight.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  r = train(options + "--max-steps 20 --save-every 4 --keep-last 2 --out " + stopped.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("graft-train: stopped by --max-steps after step 20 (epoch 2, "
+                                  "batch 5/15)"));
+  EXPECT_FALSE(fs::exists(stopped / "test.csv"));
+  EXPECT_FALSE(fs::exists(stopped / step_checkpoint_name(12)));  // only the last 2 are kept
+  EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(16)));
+  EXPECT_TRUE(fs::exists(stopped / step_checkpoint_name(20)));
+  EXPECT_EQ(read_file(stopped / step_checkpoint_name(20)),
+            read_file(stopped / "checkpoint.safetensors"));
+  const CheckpointInfo info = load_checkpoint(stopped / "checkpoint.safetensors").info;
+  EXPECT_EQ(info.epoch, 1);
+  EXPECT_EQ(info.step, 20);
+  EXPECT_EQ(info.step_in_epoch, 5);
+  EXPECT_EQ(info.lr_schedule, "cosine");
+  EXPECT_EQ(info.schedule_epochs, 2);
+  EXPECT_EQ(info.warmup, 3);
+  EXPECT_EQ(info.clip_grad_norm, 1.0);
+  EXPECT_EQ(info.weight_decay, 1e-4);
+  EXPECT_EQ(info.limit, 1000);
+  EXPECT_EQ(info.batch_size, 64);
+  EXPECT_EQ(info.val_fraction, 0.1);
+
+  // A different value of a setting that changes the run is refused, naming it.
+  const std::string resume =
+      "--device cpu --resume " + (stopped / "checkpoint.safetensors").string();
+  r = train(resume + " --epochs 2 --batch-size 32");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --batch-size 32 but the checkpoint was trained "
+                                  "with 64; leave --batch-size out when resuming"));
+  r = train(resume + " --epochs 2 --lr-schedule onecycle");
+  EXPECT_THAT(r.output, HasSubstr("--lr-schedule onecycle but the checkpoint was trained with "
+                                  "cosine"));
+  r = train(resume + " --epochs 2 --val-fraction 0.2");
+  EXPECT_THAT(r.output, HasSubstr("--val-fraction 0.2 but the checkpoint was trained with 0.1"));
+  r = train(resume + " --epochs 3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --epochs 3 but the checkpoint's cosine schedule "
+                                  "ends after epoch 2; resume with --epochs 2"));
+
+  // The same values given again are fine.
+  r = train(resume + " --epochs 2 --limit 1000 --warmup 3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_GT(read_file(straight / "checkpoint.safetensors").size(), 203530u * 4);
+  EXPECT_EQ(read_file(stopped / "checkpoint.safetensors"),
+            read_file(straight / "checkpoint.safetensors"));
+  EXPECT_EQ(read_file(stopped / "best.safetensors"), read_file(straight / "best.safetensors"));
+  EXPECT_EQ(read_file(stopped / "test.csv"), read_file(straight / "test.csv"));
+  const std::vector<EpochMetrics> a = read_metrics_csv(straight / "metrics.csv"),
+                                  b = read_metrics_csv(stopped / "metrics.csv");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(a[e].train_loss, b[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(a[e].val_accuracy, b[e].val_accuracy) << "epoch " << e + 1;
+  }
+  // steps.csv: 30 rows either way, the same lr and loss in each.
+  auto steps = [](const fs::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> columns;  // "step,lr,loss" of each row
+    std::string line;
+    while (std::getline(in, line)) {
+      const size_t third = line.find(',', line.find(',', line.find(',') + 1) + 1);
+      columns.push_back(line.substr(0, third));
+    }
+    return columns;
+  };
+  const std::vector<std::string> straight_steps = steps(straight / "steps.csv");
+  EXPECT_EQ(straight_steps.size(), 31u);  // the header and 2 * 15 rows
+  EXPECT_EQ(steps(stopped / "steps.csv"), straight_steps);
+}
+
+// SIGINT while training: the run finishes its step, writes a resumable checkpoint, says
+// so, and exits with 128 + 2 as a shell would report it.
+TEST_F(TrainRun, SigintStopsAfterTheStepWithACheckpoint) {
+  const fs::path out = dir_ / "run";
+  const Result r =
+      run("sh -c '" + std::string(GRAFT_TRAIN_EXE) +
+              " --model mlp --limit 1000 --epochs 1000 --device cpu --out " + out.string() + " > " +
+              (dir_ / "inner.log").string() + " 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid'",
+          dir_ / "outer.log");
+  const std::string log = read_file(dir_ / "inner.log");
+  EXPECT_EQ(r.exit_code, 130) << log;
+  EXPECT_THAT(log, HasSubstr("graft-train: stopped by SIGINT after step "));
+  const CheckpointInfo info = load_checkpoint(out / "checkpoint.safetensors").info;
+  EXPECT_GE(info.step, 1);
+  EXPECT_EQ(info.step, info.epoch * 15 + info.step_in_epoch);
+}
+
 TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
   Result r = train("--model resnet");
   EXPECT_EQ(r.exit_code, 1);
@@ -134,6 +308,10 @@ TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
   r = train("--resume " + (dir_ / "none.safetensors").string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("none.safetensors"));
+
+  r = train("--data " + (dir_ / "nowhere").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("nowhere"));
 
   r = run(std::string(GRAFT_PREDICT_EXE), dir_ / "predict.log");
   EXPECT_EQ(r.exit_code, 2);
