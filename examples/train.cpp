@@ -220,6 +220,7 @@ int run(const ex::TrainOptions& options) {
     return 0;
   }
   ex::install_stop_handlers();  // first: a Ctrl-C while the data loads stops cleanly too
+  if (options.threads > 0) g::set_num_threads(static_cast<int>(options.threads));
   RunConfig config = configure(options);
   ex::CheckpointInfo& info = config.info;
   const fs::path root =

@@ -29,6 +29,7 @@ TEST(TrainOptions, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(o.save_every, 0);
   EXPECT_EQ(o.keep_last, 3);
   EXPECT_EQ(o.max_steps, 0);
+  EXPECT_EQ(o.threads, 0);
   EXPECT_EQ(o.tensorboard, "");
   EXPECT_FALSE(o.val_fraction.has_value());  // the checkpoint's, else kDefaultValFraction
   EXPECT_EQ(TrainOptions::kDefaultValFraction, 0.1);
@@ -78,6 +79,7 @@ TEST(TrainOptions, EveryOptionInBothSpellings) {
   EXPECT_EQ(saving.keep_last, 1);
   EXPECT_EQ(saving.max_steps, 1200);
   EXPECT_EQ(parse_train_args({"--tensorboard", "runs/tb"}).tensorboard, "runs/tb");
+  EXPECT_EQ(parse_train_args({"--threads=1"}).threads, 1);
 }
 
 TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
@@ -122,6 +124,7 @@ TEST(TrainOptions, MistakesAreErrorsNamingTheOption) {
   EXPECT_THAT(error({"--tensorboard="}),
               HasSubstr("--tensorboard: expected a folder, got an empty string"));
   EXPECT_THAT(error({"--data="}), HasSubstr("--data: expected a folder, got an empty string"));
+  EXPECT_THAT(error({"--threads", "0"}), HasSubstr("--threads: must be at least 1, got 0"));
   EXPECT_THAT(error({"--help=yes"}), HasSubstr("--help: takes no value"));
 }
 
@@ -131,7 +134,8 @@ TEST(TrainOptions, UsageListsEveryOptionWithItsDefault) {
        {"--model mlp|cnn", "--epochs N", "--batch-size N", "--lr X", "--optimizer sgd|adam|adamw",
         "--device auto|cpu|cuda", "--seed N", "--out DIR", "--resume CKPT", "--limit N",
         "--export-images K", "--val-fraction F", "--lr-schedule constant|cosine|onecycle|step",
-        "--warmup N", "--weight-decay W", "--clip-grad-norm C", "--data DIR", "--help"})
+        "--warmup N", "--weight-decay W", "--clip-grad-norm C", "--threads N", "--data DIR",
+        "--help"})
     EXPECT_THAT(usage, HasSubstr(option));
   EXPECT_THAT(usage, HasSubstr("(default " + std::to_string(TrainOptions::kDefaultEpochs) + ";"));
   EXPECT_THAT(usage, HasSubstr(std::string("(default ") + TrainOptions::kDefaultModel + ";"));
