@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_files.h"
+
 namespace graft::examples {
 namespace {
 
@@ -17,26 +19,15 @@ std::string read_file(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class StepLogTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_step_log_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
-
 TEST(StepCsv, HeaderAndRowText) {
   EXPECT_EQ(step_csv_header(), "step,lr,loss,grad_norm,images_per_s");
   EXPECT_EQ(step_csv_row({1, 1e-3, 2.3187341, 3.41295, 2051.34}),
             "1,0.001,2.318734,3.412950,2051.3");
 }
 
-TEST_F(StepLogTest, RowsReachTheFileAtFlushAndResumingKeepsTheEarlierSteps) {
-  const fs::path path = dir_ / "steps.csv";
+TEST(StepLog, RowsReachTheFileAtFlushAndResumingKeepsTheEarlierSteps) {
+  const graft::testing::TempDir dir;
+  const fs::path path = dir / "steps.csv";
   {
     StepLog log(path, 0);
     for (int64_t step = 1; step <= 3; ++step) log.append({step, 0.1, 1.0, 2.0, 100.0});

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cuda/cuda_test_util.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -29,18 +30,6 @@ using ::testing::HasSubstr;
 namespace {
 
 const g::Device kCuda = g::Device::cuda();
-
-// Turns graft::use_deterministic_algorithms on for one scope.
-class Deterministic {
- public:
-  Deterministic() : previous_(g::are_deterministic_algorithms_enabled()) {
-    g::use_deterministic_algorithms(true);
-  }
-  ~Deterministic() { g::use_deterministic_algorithms(previous_); }
-
- private:
-  bool previous_;
-};
 
 // A (rows, cols) tensor of `dtype` with about a `density` of nonzero elements.
 Tensor sparse(int64_t rows, int64_t cols, double density, g::DType dtype) {
@@ -103,7 +92,7 @@ TEST(CudaAdvancedIndex, WritesMatchTheCpu) {
                      put(x, distinct, values.narrow(0, 0, 11), false));
   expect_matches_cpu(put(x.to(kCuda), x.to(kCuda) > 1, g::full({}, 7.0, kCuda), false),
                      put(x, x > 1, g::full({}, 7.0), false));
-  const Deterministic deterministic;
+  const g::testing::SettingsScope deterministic(true);
   expect_matches_cpu(put(x.to(kCuda), rows, values.to(kCuda), true), want_sum);
   expect_matches_cpu(put(x.to(kCuda), rows, values.to(kCuda), false), put(x, rows, values, false));
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_util.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -114,18 +115,6 @@ void expect_close(const Tensor& got, const Tensor& want, double atol) {
   const bool f32 = want.dtype() == g::kFloat32, f64 = want.dtype() == g::kFloat64;
   expect_matches_cpu(got, want, f32 ? 1e-5 : (f64 ? 1e-12 : 0), f32 || f64 ? atol : 0);
 }
-
-// Turns graft::use_deterministic_algorithms on or off for one scope.
-class DeterministicScope {
- public:
-  explicit DeterministicScope(bool on) : previous_(g::are_deterministic_algorithms_enabled()) {
-    g::use_deterministic_algorithms(on);
-  }
-  ~DeterministicScope() { g::use_deterministic_algorithms(previous_); }
-
- private:
-  bool previous_;
-};
 
 // ---- gather
 
@@ -233,7 +222,7 @@ Pair scatter_both(const ScatterCase& c, g::DType dtype, const Layout& layout) {
 TEST(CudaScatterAdd, AtomicAddsMatchTheCpuUpToRounding) {
   GRAFT_REQUIRE_CUDA();
   g::manual_seed(4);
-  const DeterministicScope atomic(false);
+  const g::testing::SettingsScope atomic(false);
   for (const ScatterCase& c : kScatterCases) {
     for (g::DType dtype : kAllDTypes) {
       for (const Layout& layout : kLayouts) {
@@ -248,7 +237,7 @@ TEST(CudaScatterAdd, AtomicAddsMatchTheCpuUpToRounding) {
 
 TEST(CudaScatterAdd, DeterministicModeGivesTheCpuBitsOnEveryRun) {
   GRAFT_REQUIRE_CUDA();
-  const DeterministicScope deterministic(true);
+  const g::testing::SettingsScope deterministic(true);
   for (const ScatterCase& c : kScatterCases) {
     for (g::DType dtype : kAllDTypes) {
       SCOPED_TRACE(std::string(g::dtype_name(dtype)) + " index " +
@@ -271,12 +260,12 @@ TEST(CudaScatterAdd, TenThousandSourcesPerElement) {
   const ScatterCase c = {{100}, {1000003}, 0};
   for (g::DType dtype : {g::kInt32, g::kInt64, g::kFloat32, g::kFloat64}) {
     SCOPED_TRACE(g::dtype_name(dtype));
-    const DeterministicScope atomic(false);
+    const g::testing::SettingsScope atomic(false);
     const Pair out = scatter_both(c, dtype, kLayouts[0]);
     // Sums of ten thousand normal values (about 100 in size): float32 drifts by ~1e-4.
     expect_close(out.cuda, out.cpu, 1e-3);
   }
-  const DeterministicScope deterministic(true);
+  const g::testing::SettingsScope deterministic(true);
   const Pair out = scatter_both(c, g::kFloat32, kLayouts[0]);
   expect_matches_cpu(out.cuda, out.cpu);
 }
@@ -287,7 +276,7 @@ TEST(CudaScatterAdd, BoolIsALogicalOr) {
   const Tensor index = make_tensor({0, 0, 2, 2}, {4}, g::kInt64);
   const Tensor src = make_tensor({1, 1, 0, 0}, {4}, g::kBool);
   for (bool deterministic : {false, true}) {
-    const DeterministicScope scope(deterministic);
+    const g::testing::SettingsScope scope(deterministic);
     expect_matches_cpu(g::scatter_add(self.to(kCuda), 0, index.to(kCuda), src.to(kCuda)),
                        g::scatter_add(self, 0, index, src));
   }
@@ -297,7 +286,7 @@ TEST(CudaScatterAdd, InPlaceThroughATransposedView) {
   GRAFT_REQUIRE_CUDA();
   g::manual_seed(7);
   for (bool deterministic : {false, true}) {
-    const DeterministicScope scope(deterministic);
+    const g::testing::SettingsScope scope(deterministic);
     const Tensor base = sample({257, 513}, g::kFloat64), index = indices({300, 257}, 513);
     const Tensor src = sample({300, 257}, g::kFloat64);
     const Tensor base_cuda = base.to(kCuda), view = base_cuda.t();
@@ -355,7 +344,7 @@ TEST(CudaIndexErrors, BadValuesGiveTheCpuMessage) {
   const Tensor src = g::ones({2, 2}, g::kFloat64);
   const Tensor bad = make_tensor({0, 0, 1, 3}, {2, 2}, g::kInt64);
   for (bool deterministic : {false, true}) {
-    const DeterministicScope scope(deterministic);
+    const g::testing::SettingsScope scope(deterministic);
     EXPECT_EQ(same_error([&] { x_cuda.scatter_add_(0, bad.to(kCuda), src.to(kCuda)); },
                          [&] { g::scatter_add(x, 0, bad, src); }),
               "scatter_add(): index 3 is out of bounds for dimension 0 with size 3");
@@ -424,7 +413,7 @@ TEST(CudaIndexEmpty, ZeroDimAndEmptyInputs) {
 TEST(CudaDeterministicFlag, IsRecordedWithOrWithoutADevice) {
   EXPECT_FALSE(g::are_deterministic_algorithms_enabled()) << "off by default";
   {
-    const DeterministicScope scope(true);
+    const g::testing::SettingsScope scope(true);
     EXPECT_TRUE(g::are_deterministic_algorithms_enabled());
   }
   EXPECT_FALSE(g::are_deterministic_algorithms_enabled());

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "graft/graft.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -17,27 +18,6 @@ using g::testing::error_message;
 using ::testing::HasSubstr;
 
 namespace {
-
-// Sets the switches for one scope and restores them after.
-class DeterministicThreads {
- public:
-  explicit DeterministicThreads(int threads)
-      : previous_threads_(g::get_num_threads()),
-        previous_deterministic_(g::are_deterministic_algorithms_enabled()) {
-    g::set_num_threads(threads);
-    g::use_deterministic_algorithms(true);
-  }
-  ~DeterministicThreads() {
-    g::set_num_threads(previous_threads_);
-    g::use_deterministic_algorithms(previous_deterministic_);
-  }
-  DeterministicThreads(const DeterministicThreads&) = delete;
-  DeterministicThreads& operator=(const DeterministicThreads&) = delete;
-
- private:
-  int previous_threads_;
-  bool previous_deterministic_;
-};
 
 // The bytes of every tensor, in order: equal bytes are equal bits.
 std::string bytes_of(const std::vector<g::Tensor>& tensors) {
@@ -53,7 +33,7 @@ std::string bytes_of(const std::vector<g::Tensor>& tensors) {
 std::vector<std::string> with_each_thread_count(const std::function<std::vector<g::Tensor>()>& fn) {
   std::vector<std::string> results;
   for (int threads : {1, 2, 3}) {
-    const DeterministicThreads scope(threads);
+    const g::testing::SettingsScope scope(true, threads);
     results.push_back(bytes_of(fn()));
   }
   return results;
