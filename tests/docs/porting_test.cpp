@@ -5,12 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <sstream>
 #include <string>
 
+#include "docs/quoted_snippets.h"
 #include "graft/graft.h"
 
 namespace g = graft;
@@ -208,40 +207,12 @@ TEST(Porting, OptimizersCheckpointsDevices) {
 // docs/porting.md quotes the snippets above verbatim (less their indent); this test fails
 // when one of them drifts from the code compiled here.
 TEST(Porting, DocQuotesTheseSnippets) {
-  const std::filesystem::path self = __FILE__;
-  const std::filesystem::path page =
-      self.parent_path().parent_path().parent_path() / "docs" / "porting.md";
-  if (!std::filesystem::exists(page)) GTEST_SKIP() << "the sources are not next to this build";
-  const auto read = [](const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  };
-  const std::string doc = read(page);
-  const std::string marker = "// porting: ";
-  std::istringstream source(read(self));
-  std::string line, name, snippet;
-  size_t indent = 0;
-  int snippets = 0;
-  while (std::getline(source, line)) {
-    const size_t start = line.find_first_not_of(' ');
-    const std::string text = start == std::string::npos ? "" : line.substr(start);
-    if (text.rfind(marker, 0) != 0) {
-      if (!name.empty()) snippet += (line.size() > indent ? line.substr(indent) : "") + "\n";
-      continue;
-    }
-    if (text == marker + "end") {
-      EXPECT_NE(doc.find(snippet), std::string::npos)
-          << "snippet '" << name << "' is not quoted verbatim in docs/porting.md:\n"
-          << snippet;
-      ++snippets;
-      name.clear();
-    } else {
-      name = text.substr(marker.size());
-      indent = start;
-      snippet.clear();
-    }
-  }
-  EXPECT_EQ(snippets, 7);
+  const std::string doc = g::testing::source_file_text("docs/porting.md");
+  const auto snippets = g::testing::quoted_snippets(
+      g::testing::source_file_text("tests/docs/porting_test.cpp"), "// porting: ");
+  for (const auto& [name, text] : snippets)
+    EXPECT_NE(doc.find(text), std::string::npos)
+        << "snippet '" << name << "' is not quoted verbatim in docs/porting.md:\n"
+        << text;
+  EXPECT_EQ(snippets.size(), 7u);
 }

@@ -5,12 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
 
+#include "docs/quoted_snippets.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -283,44 +282,16 @@ TEST(Tour, EigenRoundTrip) {
 
 // docs/tour.md and README.md quote the snippets above verbatim (less the test's indent);
 // this test fails when one of them drifts from the code that is compiled here.
-namespace {
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-}  // namespace
-
 TEST(Tour, DocsQuoteTheseSnippets) {
-  const std::filesystem::path self = __FILE__;
-  const std::filesystem::path root = self.parent_path().parent_path().parent_path();
-  if (!std::filesystem::exists(root / "docs" / "tour.md"))
-    GTEST_SKIP() << "the sources are not next to this build";
-  const std::string tour = read_file(root / "docs" / "tour.md");
-  const std::string readme = read_file(root / "README.md");
-  const std::string marker = "// tour: ";
-  std::istringstream source(read_file(self));
-  std::string line, name, snippet;
-  int snippets = 0;
-  while (std::getline(source, line)) {
-    const size_t indent = line.find_first_not_of(' ');
-    const std::string text = indent == std::string::npos ? "" : line.substr(indent);
-    if (text.rfind(marker, 0) != 0) {
-      if (!name.empty()) snippet += (line.size() > 2 ? line.substr(2) : "") + "\n";
-      continue;
-    }
-    if (text == marker + "end") {
-      const std::string& doc = name == "README.md" ? readme : tour;
-      EXPECT_NE(doc.find(snippet), std::string::npos)
-          << "snippet '" << name << "' is not quoted verbatim in the docs:\n"
-          << snippet;
-      ++snippets;
-      name.clear();
-    } else {
-      name = text.substr(marker.size());
-      snippet.clear();
-    }
+  const std::string tour = g::testing::source_file_text("docs/tour.md");
+  const std::string readme = g::testing::source_file_text("README.md");
+  const auto snippets = g::testing::quoted_snippets(
+      g::testing::source_file_text("tests/docs/tour_test.cpp"), "// tour: ");
+  for (const auto& [name, text] : snippets) {
+    const std::string& doc = name == "README.md" ? readme : tour;
+    EXPECT_NE(doc.find(text), std::string::npos)
+        << "snippet '" << name << "' is not quoted verbatim in the docs:\n"
+        << text;
   }
-  EXPECT_EQ(snippets, 10);
+  EXPECT_EQ(snippets.size(), 11u);
 }
