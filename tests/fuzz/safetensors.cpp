@@ -1,6 +1,7 @@
-// Fuzz target: graft::load and graft::load_metadata (io/safetensors.h) on arbitrary bytes.
-// Both run on every input: load_metadata validates the whole header without reading the
-// data, so a header that one accepts and the other refuses is a finding too.
+// Fuzz target: graft::load_metadata and graft::load (io/safetensors.h) on arbitrary bytes.
+// load_metadata validates the header only; load also reads the data, and refuses some that
+// load_metadata does not look at (a BOOL byte other than 0 or 1), so each is called on its
+// own and neither outcome says anything about the other's.
 #include <cstddef>
 #include <cstdint>
 
@@ -10,13 +11,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& path = graft::fuzz::fuzz_file(data, size);
-  bool metadata_ok = false;
   try {
     graft::load_metadata(path);
-    metadata_ok = true;
+  } catch (const graft::Error&) {
+  }
+  try {
     graft::load(path);
   } catch (const graft::Error&) {
-    if (metadata_ok) __builtin_trap();
   }
   return 0;
 }
