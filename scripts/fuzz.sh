@@ -20,6 +20,7 @@
 # (memory limit per input, default 2048), GRAFT_FUZZ_TIMEOUT (seconds per input, default 10).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/common.sh
 source scripts/common.sh
 
 targets=(json safetensors npy idx checkpoint)
@@ -40,6 +41,8 @@ GRAFT_BUILD_DIR="$build" graft_build "${targets[@]/#/fuzz_}"
 # -rss_limit_mb and -malloc_limit_mb still catch one input that allocates too much.
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+# One of libFuzzer's final stats ("stat::<name>: <value>") from a log.
+final_stat() { sed -n "s/^stat::$2: *//p" "$1"; }
 summary=()
 for target in "${targets[@]}"; do
   work="$build/work/$target"
@@ -54,11 +57,10 @@ for target in "${targets[@]}"; do
     -dict=tests/fuzz/dict/"$target".dict -max_total_time="$seconds" \
     -rss_limit_mb="${GRAFT_FUZZ_RSS_MB:-2048}" -timeout="${GRAFT_FUZZ_TIMEOUT:-10}" \
     -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1 || status=$?
-  # The last status line ("#N DONE cov: C ft: F corp: ... exec/s: E") and the final stats.
+  # The final stats (-print_final_stats) and the last status line ("#N ... cov: C ft: F").
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  summary+=("$(printf '%-12s %12s %8s %6s %6s %7s  %s' "$target" "${execs:-?}" \
-    "$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<<"$last")" \
+  summary+=("$(printf '%-12s %12s %8s %6s %6s %7s  %s' "$target" \
+    "$(final_stat "$log" number_of_executed_units)" "$(final_stat "$log" average_exec_per_sec)" \
     "$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")" \
     "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")" \
     "$(find "$crashes" -type f | wc -l)" \
