@@ -1,0 +1,118 @@
+"""Writes the seed corpus (corpus/) and the regression inputs of the already-fixed defects
+(regressions/) of graft's fuzz targets; the files are committed, the tests never run Python.
+
+    python3 tests/fuzz/make_seeds.py
+
+Standard library only. The .npy and safetensors seeds are the golden files of
+tests/io/golden (made by NumPy and Python's safetensors), copied; the others are written
+byte by byte here, every one small (a fuzzer mutates small inputs fastest). Rerunning the
+script gives byte-identical files (the junk is drawn from a fixed seed). Crashers found by
+scripts/fuzz.sh go into regressions/ by hand, not through this script.
+"""
+
+import gzip
+import json
+import pathlib
+import random
+import shutil
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+GOLDEN = HERE.parent / "io" / "golden"
+
+
+def write(folder, name, data):
+    path = HERE / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def idx(type_code, dims, payload):
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + payload
+
+
+def safetensors(tensors, metadata=None):
+    """tensors: name -> (dtype code, shape, raw bytes), laid out in the given order."""
+    header, data = {}, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def gzip_fixed(data):
+    return gzip.compress(data, mtime=0)
+
+
+def f32(*values):
+    return struct.pack(f"<{len(values)}f", *values)
+
+
+def main():
+    for path in sorted(GOLDEN.glob("*.npy")):
+        shutil.copy(path, HERE / "corpus" / "npy" / path.name)
+    for path in sorted(GOLDEN.glob("*.safetensors")):
+        shutil.copy(path, HERE / "corpus" / "safetensors" / path.name)
+
+    # IDX: each element type once, one and three dims, and gzip of one and of two members.
+    images = idx(0x08, [2, 2, 3], bytes(range(12)))
+    write("corpus/idx", "u8_2x2x3.idx", images)
+    write("corpus/idx", "i8_4.idx", idx(0x09, [4], bytes([0, 1, 0x7F, 0x80])))
+    write("corpus/idx", "i16_3.idx", idx(0x0B, [3], struct.pack(">3h", -2, 0, 300)))
+    write("corpus/idx", "i32_2.idx", idx(0x0C, [2], struct.pack(">2i", -1, 1 << 20)))
+    write("corpus/idx", "f32_2x2.idx", idx(0x0D, [2, 2], struct.pack(">4f", 0.5, -1, 2, 3.25)))
+    write("corpus/idx", "f64_1.idx", idx(0x0E, [1], struct.pack(">d", 1.5)))
+    write("corpus/idx", "u8_2x2x3.idx.gz", gzip_fixed(images))
+    write("corpus/idx", "two_members.idx.gz", gzip_fixed(images[:7]) + gzip_fixed(images[7:]))
+
+    # JSON: safetensors headers, and the value kinds the parser knows.
+    write("corpus/json", "header.json",
+          b'{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}}')
+    write("corpus/json", "empty_object.json", b"{}")
+    write("corpus/json", "nested.json", b' [1, -2, "a\\"b\\\\\\u00e9\\n", {"k": []}, [[]]] ')
+    write("corpus/json", "integers.json", b"[0,-9223372036854775808,9223372036854775807]")
+
+    # graft-train's checkpoint: the metadata save_checkpoint writes, a two-parameter model
+    # and one optimizer state tensor.
+    checkpoint = safetensors(
+        {
+            "model.0.weight": ("F32", [1, 2], f32(0.25, -0.5)),
+            "model.0.bias": ("F32", [1], f32(0.125)),
+            "optimizer.state.0.exp_avg": ("F32", [1, 2], f32(0, 1)),
+            "optimizer.step": ("I64", [], struct.pack("<q", 3)),
+        },
+        {"model": "mlp", "optimizer": "adam", "epoch": "1", "step": "3", "seed": "42",
+         "normalize_mean": "0.2860", "normalize_std": "0.3530"})
+    write("corpus/checkpoint", "tiny.safetensors", checkpoint)
+    write("corpus/safetensors", "tiny_checkpoint.safetensors", checkpoint)
+
+    # The defects found before these targets were in the repo (all fixed, each with a
+    # GoogleTest test next to its reader's other tests):
+    # dims whose product overflows int64 once the zero dim is skipped (core/shape.h's
+    # checked numel, tests/data/idx_test.cpp);
+    write("regressions/idx", "zero_dim_overflow.idx", idx(0x08, [0, 3640655874, 2952986624], b""))
+    # gzip junk behind a forged size trailer of 4 GiB, which sized the output buffer before
+    # inflate grew it from a guess (the original was 4 MiB; 4 KiB of junk takes the same path);
+    junk = random.Random(18).randbytes(4096 - 14)
+    write("regressions/idx", "forged_trailer.idx.gz",
+          bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]) + junk + b"\xff\xff\xff\xff")
+    # a header that is a long array of zeros, a tree 20 times its size before json::Limits
+    # (the original was 100 MB; this one only walks the same path);
+    zeros = b"[" + b",".join([b"0"] * 2000) + b"]"
+    for target in ("safetensors", "checkpoint"):
+        write(f"regressions/{target}", "zeros_header.safetensors", struct.pack("<Q", len(zeros)) + zeros)
+    write("regressions/json", "zeros.json", zeros)
+    # shapes whose element count overflows int64 (checked numel in the loaders).
+    write("regressions/safetensors", "numel_overflow.safetensors",
+          safetensors({"x": ("F32", [1 << 32, 1 << 32, 1 << 32], b"")}))
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }"
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    write("regressions/npy", "numel_overflow.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header)
+
+
+if __name__ == "__main__":
+    main()
