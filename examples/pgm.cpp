@@ -88,6 +88,10 @@ GrayImage read_pgm(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   context.check(file.is_open(), "cannot open the file (does it exist?)");
   const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return decode_pgm(context, bytes);
+}
+
+GrayImage decode_pgm(const io::FileContext& context, const std::string& bytes) {
   context.check(bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7',
                 "not a Netpbm image: a PGM file starts with \"P5\"");
   context.check(bytes[1] == '5', "a P", bytes[1],

@@ -2,9 +2,12 @@
 // round trip from an image on disk to a class name:
 //
 //   graft-predict runs/latest/checkpoint.safetensors runs/latest/images/00000-9-ankle-boot.pgm
+//   graft-predict --invert runs/latest/checkpoint.safetensors photo-of-a-sneaker.jpg
 //
-// For each image: load the uint8 pixels (PGM, pgm.h), scale / 255, normalise as in
-// training (the checkpoint's mean and std), HWC -> CHW, add the batch dim, move to the
+// For each image: decode it to grey levels (PGM, PNG or JPEG, image_file.h), make it
+// light-on-dark as Fashion-MNIST is (--invert, for dark objects photographed on a light
+// background), resize it to 28x28 with antialiasing (image_resize.h), scale / 255, normalise
+// as in training (the checkpoint's mean and std), HWC -> CHW, add the batch dim, move to the
 // device, run the model under NoGradGuard in eval mode, softmax, back to the host, argmax,
 // and print the class name with the ten probabilities. The model is rebuilt from the
 // checkpoint's "model" metadata, with models.h, the code graft-train trained it with.
@@ -18,8 +21,9 @@
 
 #include "checkpoint.h"
 #include "graft/kernels/cuda/runtime.h"
+#include "image_file.h"
+#include "image_resize.h"
 #include "models.h"
-#include "pgm.h"
 
 namespace g = graft;
 namespace ex = graft::examples;
@@ -28,11 +32,22 @@ namespace {
 
 constexpr int64_t kSide = 28;
 
-// The preprocessing of graft-train's data, for one image: (1, 1, 28, 28) float32 on `device`.
+// An image file as the models saw Fashion-MNIST: grey, light on dark, 28x28.
+ex::GrayImage load_image(const std::string& path, bool invert) {
+  // Transparent areas blend into what becomes the dark background: black, or white before
+  // an inversion.
+  ex::GrayImage image = ex::read_image(path, {.background = uint8_t(invert ? 255 : 0)});
+  if (invert)
+    for (uint8_t& level : image.pixels) level = static_cast<uint8_t>(255 - level);
+  if (image.height != kSide || image.width != kSide)
+    image = ex::resize_antialiased(image, kSide, kSide);
+  return image;
+}
+
+// The preprocessing of graft-train's data, for one 28x28 image: (1, 1, 28, 28) float32 on
+// `device`.
 g::Tensor preprocess(const ex::GrayImage& image, const g::data::Normalize& normalize,
                      g::Device device) {
-  GRAFT_CHECK(image.height == kSide && image.width == kSide, "graft-predict: the image is ",
-              image.height, "x", image.width, "; the models take 28x28 Fashion-MNIST images");
   // from_blob views the loader's bytes (H, W, C = 1) without copying; to(kFloat32) copies.
   g::Tensor x =
       g::from_blob(const_cast<uint8_t*>(image.pixels.data()), {kSide, kSide, 1}, g::kUInt8);
@@ -43,13 +58,20 @@ g::Tensor preprocess(const ex::GrayImage& image, const g::data::Normalize& norma
   return x.to(device);
 }
 
-int run(const std::vector<std::string>& args) {
+int run(std::vector<std::string> args) {
   const bool help = args.size() == 1 && (args[0] == "--help" || args[0] == "-h");
-  if (help || args.size() < 2) {
+  const bool invert = !args.empty() && args[0] == "--invert";
+  if (invert) args.erase(args.begin());
+  const bool unknown_option = !help && !args.empty() && args[0].starts_with("-");
+  if (unknown_option) std::cerr << "graft-predict: unknown option '" << args[0] << "'\n";
+  if (help || unknown_option || args.size() < 2) {
     (help ? std::cout : std::cerr)
-        << "usage: graft-predict CHECKPOINT IMAGE.pgm...\n"
-           "Classifies 28x28 greyscale PGM images with a graft-train checkpoint\n"
-           "(graft-train --export-images K writes some from the test set).\n";
+        << "usage: graft-predict [--invert] CHECKPOINT IMAGE...\n"
+           "Classifies images with a graft-train checkpoint. PNG, JPEG and binary PGM files\n"
+           "of any size and colour are read, made grey and resized to 28x28 with\n"
+           "antialiasing (graft-train --export-images K writes some from the test set).\n"
+           "  --invert  for dark objects on a light background: Fashion-MNIST's clothes\n"
+           "            are light on black, so a photo on a white table needs this.\n";
     return help ? 0 : 2;
   }
   const ex::Checkpoint checkpoint = ex::load_checkpoint(args[0]);
@@ -64,7 +86,7 @@ int run(const std::vector<std::string>& args) {
             << ", on " << device << "\n";
 
   for (size_t i = 1; i < args.size(); ++i) {
-    const g::Tensor x = preprocess(ex::read_pgm(args[i]), normalize, device);
+    const g::Tensor x = preprocess(load_image(args[i], invert), normalize, device);
     g::Tensor probs;
     {
       g::NoGradGuard no_grad;

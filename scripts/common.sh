@@ -21,6 +21,8 @@ GRAFT_PACKAGES=(
   libgtest-dev     # the test suite (GoogleTest)
   libbenchmark-dev # the kernel benchmarks (Google Benchmark)
   zlib1g-dev       # gzip-compressed datasets (IDX files)
+  libpng-dev       # graft-predict reads PNG images (libpng)
+  libturbojpeg0-dev # graft-predict reads JPEG images (libjpeg-turbo's TurboJPEG API)
   dataset-fashion-mnist # the main job's data (/usr/share/datasets/fashion-mnist)
 )
 

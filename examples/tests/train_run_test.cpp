@@ -1,9 +1,10 @@
 // End to end: graft-train on 2000 Fashion-MNIST examples (the loss must fall, the files
 // must be there and the checkpoint must load), resumed for a second epoch that matches an
-// uninterrupted run, then graft-predict on an exported image. Skipped when the dataset is
-// not installed (Debian's dataset-fashion-mnist, or $GRAFT_DATA).
+// uninterrupted run, then graft-predict on an exported image, as PGM and as an inverted PNG.
+// Skipped when the dataset is not installed (Debian's dataset-fashion-mnist, or $GRAFT_DATA).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <png.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "graft/graft.h"
 #include "metrics.h"
 #include "models.h"
+#include "pgm.h"
 #include "step_log.h"
 
 namespace graft::examples {
@@ -138,6 +140,33 @@ TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
   EXPECT_THAT(r.output, HasSubstr(image.string() + ": "));
   for (const std::string& name : data::FashionMNIST::class_names())
     EXPECT_THAT(r.output, HasSubstr("  " + name + " ")) << "a probability line per class";
+
+  // The same image as a photo would come, dark on light, in a PNG: with --invert the
+  // probabilities are the PGM's to the last digit. A file that is no image is an error.
+  GrayImage negative = read_pgm(image);
+  for (uint8_t& level : negative.pixels) level = static_cast<uint8_t>(255 - level);
+  const fs::path png = dir_ / "negative.png";
+  png_image writer{};
+  writer.version = PNG_IMAGE_VERSION;
+  writer.width = static_cast<uint32_t>(negative.width);
+  writer.height = static_cast<uint32_t>(negative.height);
+  writer.format = PNG_FORMAT_GRAY;
+  ASSERT_NE(png_image_write_to_file(&writer, png.c_str(), 0, negative.pixels.data(), 0, nullptr),
+            0);
+  const Result inverted = run(std::string(GRAFT_PREDICT_EXE) + " --invert " +
+                                  (out / "checkpoint.safetensors").string() + " " + png.string(),
+                              dir_ / "predict-png.log");
+  ASSERT_EQ(inverted.exit_code, 0) << inverted.output;
+  const auto after_name = [](const std::string& output, const std::string& name) {
+    return output.substr(output.find(name + ": ") + name.size());
+  };
+  EXPECT_EQ(after_name(inverted.output, png.string()), after_name(r.output, image.string()));
+  const Result not_image =
+      run(std::string(GRAFT_PREDICT_EXE) + " " + (out / "checkpoint.safetensors").string() + " " +
+              (out / "metrics.csv").string(),
+          dir_ / "predict-csv.log");
+  EXPECT_EQ(not_image.exit_code, 1);
+  EXPECT_THAT(not_image.output, HasSubstr("not an image graft-predict reads"));
 }
 
 TEST_F(TrainRun, WithoutValidationThereIsNoBestCheckpoint) {
@@ -315,7 +344,10 @@ TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
 
   r = run(std::string(GRAFT_PREDICT_EXE), dir_ / "predict.log");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr("usage: graft-predict CHECKPOINT IMAGE.pgm..."));
+  EXPECT_THAT(r.output, HasSubstr("usage: graft-predict [--invert] CHECKPOINT IMAGE..."));
+  r = run(std::string(GRAFT_PREDICT_EXE) + " --inverse a.safetensors b.png", dir_ / "predict.log");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("graft-predict: unknown option '--inverse'"));
 }
 
 TEST_F(TrainRun, ResumingWithAnotherModelIsRefused) {

@@ -5,7 +5,8 @@
 
 Standard library only. The .npy and safetensors seeds are the golden files of
 tests/io/golden (made by NumPy and Python's safetensors), copied; the others are written
-byte by byte here, every one small (a fuzzer mutates small inputs fastest). Rerunning the
+byte by byte here, every one small (a fuzzer mutates small inputs fastest). The JPEG seeds
+are made by cjpeg (Debian's libjpeg-turbo-progs) from PGM/PPM bytes written here. Rerunning the
 script gives byte-identical files (the junk is drawn from a fixed seed). Crashers found by
 scripts/fuzz.sh go into regressions/ by hand, not through this script.
 """
@@ -16,6 +17,8 @@ import pathlib
 import random
 import shutil
 import struct
+import subprocess
+import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
 GOLDEN = HERE.parent / "io" / "golden"
@@ -50,6 +53,49 @@ def gzip_fixed(data):
 
 def f32(*values):
     return struct.pack(f"<{len(values)}f", *values)
+
+
+def png(width, height, bit_depth, colour_type, rows, extra_chunks=()):
+    """rows: the raw bytes of each scanline (filter type 0 is prepended here)."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    idat = zlib.compress(b"".join(b"\0" + row for row in rows), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + b"".join(chunk(kind, body) for kind, body in extra_chunks)
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def cjpeg(netpbm, *options):
+    return subprocess.run(["cjpeg", *options], input=netpbm, capture_output=True, check=True).stdout
+
+
+def image_seeds():
+    gradient = [bytes((x * 32 + y * 8) % 256 for x in range(8)) for y in range(4)]
+    write("corpus/image", "gray8.png", png(8, 4, 8, 0, gradient))
+    write("corpus/image", "gray1.png", png(8, 2, 1, 0, [b"\xa5", b"\x5a"]))
+    write("corpus/image", "gray16.png", png(2, 2, 16, 0, [b"\x00\x00\xff\xff", b"\x80\x00\x12\x34"]))
+    write("corpus/image", "rgb8.png", png(3, 2, 8, 2, [bytes(range(9)), bytes(range(200, 209))]))
+    write("corpus/image", "rgba8.png", png(2, 2, 8, 6, [bytes([255, 0, 0, 255, 0, 255, 0, 128]),
+                                                        bytes([0, 0, 255, 0, 9, 9, 9, 9])]))
+    write("corpus/image", "gray_alpha8.png", png(2, 1, 8, 4, [bytes([200, 255, 100, 50])]))
+    write("corpus/image", "palette_trns.png",
+          png(4, 1, 2, 3, [b"\x1b"], [(b"PLTE", bytes([0, 0, 0, 255, 0, 0, 0, 255, 0, 9, 9, 255])),
+                                        (b"tRNS", bytes([255, 0, 128]))]))
+    # A header claiming a 32768 x 32768 image (1 Gpixel) in a few bytes: refused by the
+    # pixel limit before any decoding.
+    write("corpus/image", "huge_claim.png", png(1 << 15, 1 << 15, 8, 0, []))
+    pgm = b"P5 8 4 255\n" + b"".join(gradient)
+    ppm = b"P6 4 4 255\n" + bytes((i * 37) % 256 for i in range(48))
+    write("corpus/image", "gray.pgm", pgm)
+    write("corpus/image", "gray.jpg", cjpeg(pgm, "-quality", "90"))
+    write("corpus/image", "rgb_420.jpg", cjpeg(ppm, "-quality", "75", "-sample", "2x2"))
+    write("corpus/image", "rgb_progressive.jpg", cjpeg(ppm, "-progressive"))
+    write("corpus/image", "rgb_restart.jpg", cjpeg(ppm, "-restart", "1B", "-optimize"))
+    # A JPEG cut inside its header, before the frame marker: TurboJPEG's header call
+    # succeeds with a 0x0 size, which the reader must turn into an error (it did, with a
+    # misleading message, until a unit test caught it; tests/fuzz keeps the input).
+    write("regressions/image", "header_cut_before_frame.jpg", cjpeg(pgm, "-quality", "90")[:20])
 
 
 def main():
@@ -89,6 +135,8 @@ def main():
          "normalize_mean": "0.2860", "normalize_std": "0.3530"})
     write("corpus/checkpoint", "tiny.safetensors", checkpoint)
     write("corpus/safetensors", "tiny_checkpoint.safetensors", checkpoint)
+
+    image_seeds()
 
     # The defects found before these targets were in the repo (all fixed, each with a
     # GoogleTest test next to its reader's other tests):
