@@ -66,4 +66,8 @@ kernels::StridedOperand strided_operand(const Tensor& t);
 // Runs `kernel` with operands[0] as the output, the others broadcast to its shape.
 void run_elementwise(kernels::ElementwiseFn kernel, std::initializer_list<Tensor> operands);
 
+// The p-norm of floating-point x over `dims` (wrapped; every dim when empty), kept as size
+// 1, by one fused reduction kernel; records nothing (norm()'s forward, ops_norm.cpp).
+Tensor norm_reduction(const Tensor& x, double p, const Dims& dims);
+
 }  // namespace graft::ops

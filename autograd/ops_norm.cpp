@@ -1,21 +1,19 @@
 // norm: the p-norm over some dims, as torch.norm / torch.linalg.vector_norm.
 //
-// The forward composes the reductions (sum, max, min) under a NoGradGuard, with the reduced
-// dims kept as size 1, and records one node there; dropping them afterwards (keepdim = false)
+// The forward is one fused reduction (the norm reducer of kernels/reducers.h: |x|^p summed
+// and rooted in a single pass), with the reduced dims kept as size 1, and records one node
+// there; dropping them afterwards (keepdim = false)
 // is a reshape, a view with its own backward. The node's formula is PyTorch's norm_backward,
 // written in graft ops so it differentiates again, and chosen so that no inf or NaN appears
 // where the norm or an element is 0 (Note [norm backward]).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 
 namespace graft {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // `dims` wrapped, each at most once; every dim of x when empty.
 Dims norm_dims(const Tensor& x, const Dims& dims) {
@@ -49,16 +47,6 @@ void check_groups_not_empty(const Tensor& x, const Dims& dims, double p) {
               "): the operation does not have an identity; reduce over dims of non-zero size");
 }
 
-// The norm with the reduced dims kept as size 1, recording nothing.
-Tensor norm_values(const Tensor& x, double p, const Dims& dims) {
-  autograd::NoGradGuard no_grad;
-  if (p == 0) return sum(x != 0, dims, true).to(x.dtype());
-  if (p == kInf) return max(abs(x), dims, true);
-  if (p == -kInf) return min(abs(x), dims, true);
-  if (p == 2) return sqrt(sum(x * x, dims, true));
-  return pow(sum(pow(abs(x), p), dims, true), 1 / p);
-}
-
 // Note [norm backward]
 // For finite p != 0, d norm / d x_i = norm^(1 - p) |x_i|^(p - 1) sign(x_i), which is x_i /
 // norm for p = 2 and sign(x_i) for p = 1. Where x_i = 0 the gradient is 0 (|x_i|^(p - 1) is
@@ -89,7 +77,7 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
   const Dims reduced = norm_dims(x, dims);
   if (std::isinf(p)) check_groups_not_empty(x, reduced, p);
   const Tensor kept =
-      autograd::record(norm_values(x, p, reduced), "NormBackward", {x},
+      autograd::record(ops::norm_reduction(x, p, reduced), "NormBackward", {x},
                        [sx = autograd::save(x), p, reduced](const Tensor& g, const Tensor& result) {
                          return norm_backward(g, sx.get(), result, p, reduced);
                        });

@@ -109,23 +109,34 @@ void check_has_elements(const char* op, const Tensor& x, const DimMask& mask, bo
                 "): the operation does not have an identity");
 }
 
-// Allocates the result and runs the kernel of `op` over the dims in `mask`.
+// Allocates the result and runs the kernel of `op` over the dims in `mask`; `args` brings
+// an op's own parameter (var's correction, norm's p), the rest is filled in here.
 Tensor reduce(ReduceOp op, const Tensor& x, const DimMask& mask, bool keepdim, DType out_dtype,
-              int64_t correction = 1) {
+              kernels::ReduceArgs args = {}) {
   const char* name = kernels::op_name(op);
   Tensor out = empty(reduced_shape(x, mask, keepdim), TensorOptions(out_dtype).device(x.device()));
   if (out.numel() == 0) return out;
   const bool indexed = op == ReduceOp::argmax || op == ReduceOp::argmin;
-  kernels::ReduceArgs args;
   args.in = x.data_ptr();
   args.in_dtype = x.dtype();
   args.out = out.data_ptr();
   args.out_dtype = out_dtype;
   args.kept = collect_dims(x, mask, false, false);
   args.reduced = collect_dims(x, mask, true, !indexed);
-  args.correction = correction;
   kernels::lookup(kernels::kernel_table().reduce[static_cast<int>(op)], x.device(), name)(args);
   return out;
+}
+
+// The parameter blocks of var and norm, for reduce().
+kernels::ReduceArgs var_args(int64_t correction) {
+  kernels::ReduceArgs args;
+  args.correction = correction;
+  return args;
+}
+kernels::ReduceArgs norm_args(double p) {
+  kernels::ReduceArgs args;
+  args.p = p;
+  return args;
 }
 
 void check_floating(const char* op, DType dtype) {
@@ -304,7 +315,7 @@ Tensor any(const Tensor& x, const Dims& dims, bool keepdim) {
 Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
   check_floating("var", x.dtype());
   const DimMask mask = reduced_mask("var", x, dims);
-  const Tensor out = reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction);
+  const Tensor out = reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), var_args(correction));
   return autograd::record(
       out, "VarBackward", {x},
       [r = Reduction(x, mask), sx = autograd::save(x), correction](const Tensor& g) {
@@ -317,7 +328,7 @@ Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) 
 Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
   check_floating("std", x.dtype());
   const DimMask mask = reduced_mask("std", x, dims);
-  const Tensor out = sqrt(reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), correction));
+  const Tensor out = sqrt(reduce(ReduceOp::var, x, mask, keepdim, x.dtype(), var_args(correction)));
   return autograd::record(out, "StdBackward", {x},
                           [r = Reduction(x, mask), sx = autograd::save(x), correction](
                               const Tensor& g, const Tensor& y) {
@@ -343,6 +354,10 @@ Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return arg_extreme(ReduceOp::argmin, x, dim, keepdim);
+}
+
+Tensor ops::norm_reduction(const Tensor& x, double p, const Dims& dims) {
+  return reduce(ReduceOp::norm, x, reduced_mask("norm", x, dims), true, x.dtype(), norm_args(p));
 }
 
 }  // namespace graft

@@ -80,7 +80,8 @@
   X(argmin) \
   X(all) \
   X(any) \
-  X(var)
+  X(var) \
+  X(norm)
 // clang-format on
 
 // The public reductions spelled f(x, dims = {}, keepdim = false), free function and method.

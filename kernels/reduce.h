@@ -52,6 +52,7 @@ struct ReduceArgs {
   ReduceDims kept;
   ReduceDims reduced;
   int64_t correction = 1;  // var: divide by (count - correction)
+  double p = 2;            // norm: the order (+-infinity: the largest or smallest |x|)
 };
 
 // Whether a reduction runs across rows: the innermost kept dim is contiguous and the

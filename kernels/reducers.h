@@ -19,6 +19,7 @@
 // ReduceArgs) and passed by value to the device.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -169,6 +170,41 @@ struct VarReducer {
   double correction;
 };
 
+// The p-norm (PyTorch's NormOps) in one pass: |x|^p summed in double and the p-th root
+// taken at the end, with p = 2, 1 and 0 (the count of non-zeros) spared the pow, and p =
+// +-inf the largest or smallest |x| (NaN wins, as in max/min). One pass instead of x * x
+// into a fresh tensor and then a sum, which is what makes a gradient norm cheap.
+template <class T>
+struct NormReducer {
+  using Acc = double;
+  using Out = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+  explicit NormReducer(const ReduceArgs& args) : p(args.p) {}
+  GRAFT_HOST_DEVICE bool is_max() const { return p == std::numeric_limits<double>::infinity(); }
+  GRAFT_HOST_DEVICE bool is_min() const { return p == -std::numeric_limits<double>::infinity(); }
+  GRAFT_HOST_DEVICE double identity() const {
+    return is_min() ? std::numeric_limits<double>::infinity() : 0.0;
+  }
+  GRAFT_HOST_DEVICE double step(double a, T v, int64_t) const {
+    const double x = fabs(static_cast<double>(v));
+    if (is_max() || is_min()) return merge(a, x);
+    if (p == 2) return a + x * x;
+    if (p == 1) return a + x;
+    if (p == 0) return a + (x != 0 ? 1.0 : 0.0);
+    return a + pow(x, p);
+  }
+  GRAFT_HOST_DEVICE double merge(double a, double b) const {
+    if (is_max()) return (is_nan(b) || b > a) ? b : a;
+    if (is_min()) return (is_nan(b) || b < a) ? b : a;
+    return a + b;
+  }
+  GRAFT_HOST_DEVICE Out finish(double a) const {
+    if (p == 2) return static_cast<Out>(sqrt(a));
+    if (p == 1 || p == 0 || is_max() || is_min()) return static_cast<Out>(a);
+    return static_cast<Out>(pow(a, 1.0 / p));
+  }
+  double p;
+};
+
 // ---- kernels: the reducer over the backend's loop
 
 template <class Loop, template <class> class Reducer>
@@ -201,6 +237,7 @@ void register_reduce_kernels(KernelTable& table, DeviceType device) {
   slot(ReduceOp::all) = &reduce_kernel<Loop, AllReducer>;
   slot(ReduceOp::any) = &reduce_kernel<Loop, AnyReducer>;
   slot(ReduceOp::var) = &reduce_kernel<Loop, VarReducer>;
+  slot(ReduceOp::norm) = &reduce_kernel<Loop, NormReducer>;
 }
 
 }  // namespace graft::kernels

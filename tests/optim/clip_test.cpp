@@ -1,7 +1,10 @@
-// clip_grad_norm_ (optim/clip.h) against norms computed by hand.
+// clip_grad_norm_ and its two halves, get_total_norm and clip_grads_with_norm_
+// (optim/clip.h), against norms computed by hand.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "graft/optim/clip.h"
@@ -69,6 +72,37 @@ TEST(ClipGradNorm, NonFiniteNormIsAnErrorWhenAsked) {
                         "gradients is inf"));
   EXPECT_THAT(error_message([&] { clip_grad_norm_(p.all(), 1.0, -1.0); }),
               HasSubstr("norm_type must be positive"));
+}
+
+TEST(GetTotalNorm, IsTheNormOfTheTensorsThemselves) {
+  Params p;
+  // The gradients, as torch.nn.utils.get_total_norm takes them; nothing is changed.
+  EXPECT_EQ(grads(p.all()).size(), 2u);
+  EXPECT_DOUBLE_EQ(get_total_norm(grads(p.all())).item<double>(), 13.0);
+  EXPECT_DOUBLE_EQ(get_total_norm(grads(p.all()), 1.0).item<double>(), 19.0);
+  EXPECT_DOUBLE_EQ(get_total_norm({make_tensor({-5.0, 2.0}, {2})}, kInfNorm).item<double>(), 5.0);
+  EXPECT_EQ(p.a.grad().to_vector<double>(), (std::vector<double>{3, 4}));
+  EXPECT_EQ(get_total_norm({}).item<double>(), 0.0);
+  EXPECT_EQ(get_total_norm({zeros({0}), zeros({0, 3})}, kInfNorm).item<double>(), 0.0);
+  EXPECT_THAT(error_message([] { get_total_norm({zeros({2}, kInt64)}); }),
+              HasSubstr("get_total_norm(): a gradient has dtype int64"));
+  EXPECT_THAT(error_message([] {
+                get_total_norm({make_tensor({std::nan("")}, {1})}, 2.0, true);
+              }),
+              HasSubstr("get_total_norm(): the total norm of order 2 of the gradients is nan"));
+}
+
+TEST(ClipGradsWithNorm, ScalesByTheNormGiven) {
+  Params p, q;
+  const Tensor total = get_total_norm(grads(p.all()));
+  clip_grads_with_norm_(p.all(), 6.5, total);
+  clip_grad_norm_(q.all(), 6.5);
+  EXPECT_EQ(p.a.grad().to_vector<double>(), q.a.grad().to_vector<double>());
+  EXPECT_EQ(p.b.grad().to_vector<double>(), q.b.grad().to_vector<double>());
+  // A norm under max_norm leaves the gradients exactly as they were.
+  Params r;
+  clip_grads_with_norm_(r.all(), 100.0, get_total_norm(grads(r.all())));
+  EXPECT_EQ(r.b.grad().to_vector<double>(), (std::vector<double>{12}));
 }
 
 }  // namespace

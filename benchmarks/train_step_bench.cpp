@@ -1,0 +1,112 @@
+// The cost of graft-train's bookkeeping per step, as a share of the step itself (goal:
+// under 1%). Each iteration runs one bare training step of the MLP (batch 64: forward,
+// cross entropy, backward, Adam) and then one step with what graft-train adds, each timed
+// with steady_clock, so both see the same machine state and the ratio is steady on a
+// shared machine (bench_common.h):
+//   grad_norm  the gradient norm for steps.csv (get_total_norm, one host read);
+//   clip       clip_grad_norm_ at max_norm 1 (norm, then every gradient scaled);
+// and, alone, the time to write the MLP's checkpoint (model + Adam state, 2.4 MB, atomic
+// write with fsync): divided by --save-every it is the per-step cost of step checkpoints.
+#include <chrono>
+#include <filesystem>
+
+#include "bench_common.h"
+#include "checkpoint.h"
+#include "models.h"
+
+namespace graft::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct MlpStep {
+  std::shared_ptr<nn::Sequential> model = examples::make_model("mlp");
+  std::vector<Tensor> params = model->parameters();
+  optim::Adam adam{params, optim::AdamOptions(1e-3)};
+  Tensor x = filled({64, 1, 28, 28}, 3);
+  Tensor y = randint(0, 10, {64});
+
+  // forward, backward; `extra(params)` runs between backward and the update, as in
+  // graft-train.
+  template <class Extra>
+  void run(Extra extra) {
+    adam.zero_grad();
+    const Tensor loss = nn::functional::cross_entropy((*model)(x), y);
+    loss.backward();
+    extra(params);
+    adam.step();
+    benchmark::DoNotOptimize(loss.item<float>());
+  }
+};
+
+using Params = const std::vector<Tensor>&;
+
+template <class Extra>
+void paired_steps(benchmark::State& state, Extra extra) {
+  MlpStep step;
+  double bare = 0, with = 0;
+  for (auto _ : state) {
+    auto start = Clock::now();
+    step.run([](Params) {});
+    bare += seconds_since(start);
+    start = Clock::now();
+    step.run(extra);
+    const double s = seconds_since(start);
+    with += s;
+    state.SetIterationTime(s);
+  }
+  state.counters["bare_step_us"] = 1e6 * bare / static_cast<double>(state.iterations());
+  state.counters["overhead_pct"] = 100 * (with - bare) / bare;
+}
+
+void BM_mlp_step_grad_norm(benchmark::State& state) {
+  paired_steps(state, [](Params params) {
+    benchmark::DoNotOptimize(optim::get_total_norm(optim::grads(params)).item<double>());
+  });
+}
+
+void BM_mlp_step_clip(benchmark::State& state) {
+  paired_steps(state, [](Params params) {
+    benchmark::DoNotOptimize(optim::clip_grad_norm_(params, 1.0).item<double>());
+  });
+}
+
+// The checkpoint alone; overhead_pct is its time over one bare step's, so a run with
+// --save-every N pays overhead_pct / N per step.
+void BM_mlp_checkpoint(benchmark::State& state) {
+  MlpStep step;
+  step.run([](Params) {});  // Adam's state exists after the first step
+  double bare = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = Clock::now();
+    step.run([](Params) {});
+    bare += seconds_since(start) / 20;
+  }
+  const auto path = std::filesystem::temp_directory_path() / "graft-bench-checkpoint.safetensors";
+  examples::Checkpoint checkpoint;
+  checkpoint.info.model = "mlp";
+  checkpoint.model = step.model->state_dict();
+  checkpoint.optimizer = step.adam.state_dict();
+  double total = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    examples::save_checkpoint(path, checkpoint);
+    const double s = seconds_since(start);
+    total += s;
+    state.SetIterationTime(s);
+  }
+  std::filesystem::remove(path);
+  state.counters["bare_step_us"] = 1e6 * bare;
+  state.counters["overhead_pct"] = 100 * total / static_cast<double>(state.iterations()) / bare;
+}
+
+BENCHMARK(BM_mlp_step_grad_norm)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_mlp_step_clip)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_mlp_checkpoint)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace graft::bench
