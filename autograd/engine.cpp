@@ -145,6 +145,8 @@ TensorList execute(const TensorList& roots, const TensorList& grad_roots, bool k
     if (state.run && grad.defined()) {
       try {
         grads = node->apply(grad, node);
+      } catch (const OutOfMemoryError& e) {
+        throw OutOfMemoryError(std::string(e.what()) + " (raised by " + node->name() + ")");
       } catch (const Error& e) {
         throw Error(std::string(e.what()) + " (raised by " + node->name() + ")");
       }

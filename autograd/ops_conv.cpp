@@ -9,6 +9,7 @@
 
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/conv.h"
 
 namespace graft {
@@ -114,6 +115,7 @@ Tensor as_batch(const Tensor& t, bool batched) {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, IntPair stride,
               IntPair padding, IntPair dilation, int64_t groups) {
+  const OpContext context("conv2d");
   const ConvPlan plan = plan_conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups);
   const Tensor input = as_batch(x, plan.batched), w = weight.contiguous();
   const Tensor b = bias.defined() ? bias.contiguous() : bias;

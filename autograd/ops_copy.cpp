@@ -11,6 +11,7 @@
 // the identity. copy_ and fill_ overwrite self, so no gradient flows to self's old value.
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
+#include "graft/core/op_context.h"
 
 namespace graft {
 
@@ -86,6 +87,7 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
 }
 
 Tensor Tensor::clone() const {
+  const OpContext context("clone");
   Tensor out = empty_like(*this);
   copy_values(out, *this);
   return autograd::record(out, "CloneBackward", {*this}, pass_through);
@@ -95,6 +97,7 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == this->dtype()) return *this;
+  const OpContext context("to");
   Tensor out = empty(shape(), TensorOptions(dtype).device(device()));
   copy_values(out, *this);
   return autograd::record(out, "ToCopyBackward", {*this}, pass_through);
@@ -102,6 +105,7 @@ Tensor Tensor::to(DType dtype) const {
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
+  const OpContext context("to");
   Tensor out = empty(shape(), TensorOptions(dtype()).device(device));
   copy_values(out, *this);
   return autograd::record(out, "ToCopyBackward", {*this}, pass_through);

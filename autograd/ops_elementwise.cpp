@@ -20,6 +20,7 @@
 
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/functors.h"
 
 namespace graft {
@@ -170,6 +171,7 @@ TensorList binary_derivatives(BinaryOp op, const Tensor& g, const Tensor& a, con
 // ---- forwards
 
 Tensor unary(UnaryOp op, const Tensor& x) {
+  const OpContext context(kernels::op_name(op));
   const DType dtype = unary_compute_dtype(op, x.dtype());
   const Tensor in = x.to(dtype);
   Tensor y = empty(x.shape(), TensorOptions(dtype).device(x.device()));
@@ -219,6 +221,7 @@ void check_integer_divisor(BinaryOp op, const Tensor& divisor, DType dtype) {
 
 Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = kernels::op_name(op);
+  const OpContext context(name);
   ops::check_same_device(name, {&a, &b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   check_integer_divisor(op, b, dtype);
@@ -283,6 +286,7 @@ const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& othe
 
 Tensor comparison_tensors(ComparisonOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = kernels::op_name(op);
+  const OpContext context(name);
   ops::check_same_device(name, {&a, &b});
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, TensorOptions(kBool).device(a.device()));

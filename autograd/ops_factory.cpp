@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/core/op_context.h"
 
 namespace graft {
 
@@ -42,7 +43,8 @@ Tensor host_sequence(int64_t n, const Value& value) {
   return out;
 }
 
-Tensor filled(const Shape& shape, TensorOptions options, Scalar value) {
+Tensor filled(const char* op, const Shape& shape, TensorOptions options, Scalar value) {
+  const OpContext context(op);
   Tensor out = empty(shape, options);
   out.fill_(value);
   return out;
@@ -95,20 +97,23 @@ GRAFT_INSTANTIATE_TENSOR(double)
 
 // ---- constant fills
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return filled(shape, options, 0); }
-Tensor ones(const Shape& shape, TensorOptions options) { return filled(shape, options, 1); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return filled("zeros", shape, options, 0);
+}
+Tensor ones(const Shape& shape, TensorOptions options) { return filled("ones", shape, options, 1); }
 
 Tensor full(const Shape& shape, Scalar value, TensorOptions options) {
   // Without a dtype the value decides, as in PyTorch: 7 -> int64, true -> bool, 7.0 -> the
   // default dtype.
   const DType dtype = value.is_floating_point() ? get_default_dtype() : value.dtype();
-  return filled(shape, options.dtype(options.dtype_or(dtype)), value);
+  return filled("full", shape, options.dtype(options.dtype_or(dtype)), value);
 }
 
 Tensor zeros_like(const Tensor& t) { return full_like(t, 0); }
 Tensor ones_like(const Tensor& t) { return full_like(t, 1); }
 
 Tensor full_like(const Tensor& t, Scalar value) {
+  const OpContext context("full_like");
   Tensor out = empty_like(t);
   out.fill_(value);
   return out;

@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/index.h"
 
 namespace graft {
@@ -77,6 +78,7 @@ void scatter_add_into(const char* op, const Tensor& self, int64_t dim, const Ten
 // Result dtype: every input is a tensor with dims (0-d ones are refused), so result_type's
 // priorities reduce to promote_types over all of them, skipped ones included (as PyTorch).
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  const OpContext context("cat");
   GRAFT_CHECK(!tensors.empty(), "cat(): expected a non-empty list of Tensors");
   // PyTorch's legacy rule: 1-D empty tensors, of shape (0,), sit out the shape checks.
   auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; };

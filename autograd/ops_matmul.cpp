@@ -18,6 +18,7 @@
 
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/matmul.h"
 
 namespace graft {
@@ -168,6 +169,7 @@ autograd::TensorList product_grads(const Tensor& g, const Tensor& a, const Tenso
 // are part of this one op), then recorded with product_grads as its backward.
 template <class Forward>
 Tensor product(const char* op, const Tensor& a, const Tensor& b, Forward forward) {
+  const OpContext context(op);
   Tensor out;
   {
     autograd::NoGradGuard no_grad;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "graft/autograd/op_utils.h"
+#include "graft/core/op_context.h"
 #include "graft/core/random.h"
 #include "graft/kernels/random.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 Tensor random_tensor(const char* op, const Shape& shape, TensorOptions options,
                      Distribution distribution, int64_t low = 0, int64_t high = 0) {
+  const OpContext context(op);
   Tensor out = empty(shape, options);
   if (out.numel() == 0) return out;
   const auto per_block = kernels::elements_per_block(distribution, out.dtype());

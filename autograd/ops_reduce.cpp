@@ -21,6 +21,7 @@
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/autograd/sum_to.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/reduce.h"
 
 namespace graft {
@@ -114,6 +115,7 @@ void check_has_elements(const char* op, const Tensor& x, const DimMask& mask, bo
 Tensor reduce(ReduceOp op, const Tensor& x, const DimMask& mask, bool keepdim, DType out_dtype,
               kernels::ReduceArgs args = {}) {
   const char* name = kernels::op_name(op);
+  const OpContext context(name);
   Tensor out = empty(reduced_shape(x, mask, keepdim), TensorOptions(out_dtype).device(x.device()));
   if (out.numel() == 0) return out;
   const bool indexed = op == ReduceOp::argmax || op == ReduceOp::argmin;

@@ -11,6 +11,7 @@
 // with the sums along dim, kept as size 1 so they broadcast back.
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
+#include "graft/core/op_context.h"
 #include "graft/kernels/softmax.h"
 
 namespace graft {
@@ -45,6 +46,7 @@ Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log) {
 }
 
 Tensor softmax_along(const char* op, const Tensor& x, int64_t dim, bool log) {
+  const OpContext context(op);
   dim = wrap_dim(dim, x.dim(), op);
   Tensor out;
   {

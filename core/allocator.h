@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "graft/core/device.h"
 
@@ -25,5 +26,9 @@ Allocator& cpu_allocator();
 
 // The allocator for `device`; a graft::Error naming the device when this build has none.
 Allocator& allocator_for(Device device);
+
+// "1125899906842624 bytes (1.00 PiB)": a size for an out-of-memory message, exact and
+// readable.
+std::string describe_bytes(size_t nbytes);
 
 }  // namespace graft

@@ -29,8 +29,10 @@ constexpr size_t kMaxCachedBytes = size_t{1} << 30;
 
 void* aligned_or_throw(size_t alignment, size_t nbytes, size_t requested) {
   void* ptr = std::aligned_alloc(alignment, nbytes);
-  GRAFT_CHECK(ptr != nullptr, "CPU out of memory: tried to allocate ", requested,
-              " bytes. Free tensors you no longer need or use smaller batches");
+  if (ptr == nullptr) [[unlikely]]
+    throw OutOfMemoryError(
+        detail::make_message("CPU out of memory: tried to allocate ", describe_bytes(requested),
+                             ". Free tensors you no longer need or use smaller batches"));
   return ptr;
 }
 

@@ -17,6 +17,14 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// An allocator could not get the memory a tensor needs (PyTorch's torch.OutOfMemoryError):
+// its own type so that a program can catch it and retry with a smaller batch. The message
+// names the op (core/op_context.h), the tensor's dtype and shape, the size and the device.
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 // Streams every argument into one string: make_message("got ", 3, " dims").

@@ -1,5 +1,8 @@
-// The lookup of allocators by device, and Storage::allocate.
+// The lookup of allocators by device, Storage::allocate, and sizes for out-of-memory messages.
 #include "graft/core/storage.h"
+
+#include <iomanip>
+#include <sstream>
 
 #include "graft/core/allocator.h"
 #include "graft/core/error.h"
@@ -15,6 +18,21 @@ Allocator& allocator_for(Device device) {
               ": this build of graft has no CUDA support (configure with -DGRAFT_CUDA=ON on a "
               "machine with the CUDA toolkit)");
   return *allocator;
+}
+
+std::string describe_bytes(size_t nbytes) {
+  static const char* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double size = static_cast<double>(nbytes);
+  int unit = 0;
+  while (size >= 1024 && unit < 6) {
+    size /= 1024;
+    ++unit;
+  }
+  std::ostringstream text;
+  text << nbytes << " bytes";
+  if (unit > 0)
+    text << " (" << std::fixed << std::setprecision(2) << size << " " << units[unit] << ")";
+  return text.str();
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {

@@ -3,6 +3,7 @@
 #include "graft/core/tensor.h"
 
 #include "graft/core/hooks.h"
+#include "graft/core/op_context.h"
 
 namespace graft {
 
@@ -56,15 +57,22 @@ Tensor host_contiguous(const Tensor& t) {
 // Every factory ends here, so this is where a shape from anywhere (a user, a file header)
 // is checked before its byte size reaches the allocator.
 Tensor empty(const Shape& shape, TensorOptions options) {
+  // Errors here name the op that asked for the tensor (zeros, matmul, ...), or empty itself.
   for (int64_t s : shape)
-    GRAFT_CHECK(s >= 0, "empty(): trying to create a tensor with negative dimension ", s, ": ",
-                shape);
+    GRAFT_CHECK(s >= 0, OpContext::describe("empty"),
+                "trying to create a tensor with negative dimension ", s, ": ", shape);
   const DType dtype = options.dtype_or(get_default_dtype());
   const std::optional<int64_t> nbytes = contiguous_nbytes(shape, element_size(dtype));
-  GRAFT_CHECK(nbytes.has_value(), "empty(): a tensor of shape ", shape, " and dtype ", dtype,
+  GRAFT_CHECK(nbytes.has_value(), OpContext::describe("empty"), "a tensor of shape ", shape,
+              " and dtype ", dtype,
               " would hold more bytes than a 64-bit size can count; no machine can allocate it");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::allocate(static_cast<size_t>(*nbytes), options.device());
+  try {
+    impl->storage = Storage::allocate(static_cast<size_t>(*nbytes), options.device());
+  } catch (const OutOfMemoryError& e) {
+    throw OutOfMemoryError(detail::make_message(OpContext::describe("empty"), "a ", dtype,
+                                                " tensor of shape ", shape, ": ", e.what()));
+  }
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

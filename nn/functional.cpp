@@ -10,6 +10,7 @@
 #include <numbers>
 
 #include "graft/autograd/grad_mode.h"
+#include "graft/core/op_context.h"
 
 namespace graft::nn::functional {
 
@@ -33,6 +34,7 @@ void check_per_channel(const char* op, const char* name, const Tensor& t, int64_
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const OpContext context("linear");
   GRAFT_CHECK(weight.dim() == 2, "linear(): expected a 2-D weight (out_features, in_features), ",
               "but got weight of shape ", weight.shape());
   GRAFT_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear(): input of shape ", x.shape(),
@@ -120,6 +122,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   constexpr const char* kOp = "layer_norm";
+  const OpContext context(kOp);
   check_floating(kOp, "input", x);
   const auto k = static_cast<int64_t>(normalized_shape.size());
   bool matches = k > 0 && x.dim() >= k;

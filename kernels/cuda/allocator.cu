@@ -56,10 +56,11 @@ class CachingAllocator final : public Allocator {
           cudaGetLastError();
           size_t free_bytes = 0, total_bytes = 0;
           cudaMemGetInfo(&free_bytes, &total_bytes);
-          detail::fail("CUDA out of memory: tried to allocate ", nbytes, " bytes on ", device, " (",
-                       total_bytes, " bytes total, ", free_bytes, " free, ", state.stats.allocated,
-                       " held by graft tensors). Free tensors you no "
-                       "longer need or use smaller batches");
+          throw OutOfMemoryError(detail::make_message(
+              "CUDA out of memory: tried to allocate ", describe_bytes(nbytes), " on ", device,
+              " (", describe_bytes(total_bytes), " total, ", describe_bytes(free_bytes), " free, ",
+              describe_bytes(static_cast<size_t>(state.stats.allocated)),
+              " held by graft tensors). Free tensors you no longer need or use smaller batches"));
         }
       }
       state.stats.reserved += static_cast<int64_t>(size);

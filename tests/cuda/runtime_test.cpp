@@ -183,7 +183,11 @@ TEST(CudaRuntime, OutOfMemoryIsAnErrorNamingTheRequest) {
   const std::string message =
       error_message([] { g::empty({kPetabyte}, g::TensorOptions(g::kUInt8).device(kCuda)); });
   EXPECT_THAT(message, HasSubstr("CUDA out of memory"));
-  EXPECT_THAT(message, HasSubstr(std::to_string(kPetabyte) + " bytes on cuda:0"));
+  EXPECT_THAT(message, HasSubstr("empty(): a uint8 tensor of shape (" + std::to_string(kPetabyte) +
+                                 ",): CUDA out of memory: tried to allocate " +
+                                 std::to_string(kPetabyte) + " bytes (1.00 PiB) on cuda:0"));
+  EXPECT_THROW(g::zeros({kPetabyte}, g::TensorOptions(g::kUInt8).device(kCuda)),
+               g::OutOfMemoryError);
   // The failed request leaves the device usable.
   expect_matches_cpu(g::ones({3}, kCuda), g::ones({3}));
 }

@@ -136,7 +136,13 @@ std::vector<BadInput> rows() {
        [huge] {
          g::empty({huge, 4}, g::kUInt8);
        },
-       {"out of memory", "1125899906842624 bytes"}},
+       {"out of memory", "1125899906842624 bytes (1.00 PiB)"}},
+      {"Memory_OutputOfAnOp",
+       [] {
+         // (2^25, 1) + (1, 2^25) of uint8 broadcasts to 2^50 bytes.
+         g::zeros({int64_t{1} << 25, 1}, g::kUInt8) + g::zeros({1, int64_t{1} << 25}, g::kUInt8);
+       },
+       {"add(): a uint8 tensor of shape (33554432, 33554432): CPU out of memory"}},
       // ---- a checkpoint of another model
       {"Checkpoint_OfAnotherShape",
        [] {
