@@ -51,12 +51,36 @@ std::string parse_choice(const std::string& option, const std::string& text,
   usage_error(option, "unknown value '" + text + "'; choose one of " + listed);
 }
 
+// How an option's value lands in TrainOptions; (options, option name, value text).
+using Store = std::function<void(TrainOptions&, const std::string&, const std::string&)>;
+
 struct Option {
   const char* name;
   const char* value;  // nullptr: a flag without a value
   std::string help;
-  std::function<void(TrainOptions&, const std::string& name, const std::string& value)> store;
+  Store store;
 };
+
+// The stores most options share: a count of at least `min`, a non-negative number, and a
+// path that must not be empty (`what` names it in the error).
+template <class Field>
+Store count_into(Field TrainOptions::*field, int64_t min) {
+  return [field, min](TrainOptions& o, const std::string& n, const std::string& v) {
+    o.*field = parse_count(n, v, min);
+  };
+}
+template <class Field>
+Store non_negative_into(Field TrainOptions::*field) {
+  return [field](TrainOptions& o, const std::string& n, const std::string& v) {
+    o.*field = parse_non_negative(n, v);
+  };
+}
+Store path_into(std::string TrainOptions::*field, const char* what) {
+  return [field, what](TrainOptions& o, const std::string& n, const std::string& v) {
+    if (v.empty()) usage_error(n, std::string("expected ") + what + ", got an empty string");
+    o.*field = v;
+  };
+}
 
 const std::vector<Option>& option_table() {
   static const std::vector<Option> kOptions = {
@@ -69,13 +93,9 @@ const std::vector<Option>& option_table() {
       {"--epochs", "N",
        "train until N epochs are done (default " + std::to_string(TrainOptions::kDefaultEpochs) +
            "; 0: no training)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.epochs = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::epochs, 0)},
       {"--batch-size", "N", "examples per batch (default 64; a resumed run: the checkpoint's)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.batch_size = parse_count(n, v, 1);
-       }},
+       count_into(&TrainOptions::batch_size, 1)},
       {"--lr", "X", "learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
          const auto lr = parse_number<double>(n, v, "a number");
@@ -95,19 +115,11 @@ const std::vector<Option>& option_table() {
          o.seed = parse_number<uint64_t>(n, v, "a non-negative integer");
        }},
       {"--out", "DIR", "output folder (default runs/<UTC date-time>)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
-         o.out = v;
-       }},
+       path_into(&TrainOptions::out, "a folder")},
       {"--resume", "CKPT", "continue the run saved in checkpoint CKPT",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         if (v.empty()) usage_error(n, "expected a checkpoint file, got an empty string");
-         o.resume = v;
-       }},
+       path_into(&TrainOptions::resume, "a checkpoint file")},
       {"--limit", "N", "use the first N training images only (default 0: all)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.limit = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::limit, 0)},
       {"--val-fraction", "F",
        "validate on the last F of the training images, 0 <= F < 1 (default 0.1)",
        [](TrainOptions& o, const std::string& n, const std::string& v) {
@@ -121,47 +133,25 @@ const std::vector<Option>& option_table() {
          o.lr_schedule = parse_choice(n, v, schedule_names());
        }},
       {"--warmup", "N", "ramp the lr up linearly over the first N steps (default 0)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.warmup = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::warmup, 0)},
       {"--weight-decay", "W", "weight decay (default 0.01 for adamw, 0 for sgd and adam)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.weight_decay = parse_non_negative(n, v);
-       }},
+       non_negative_into(&TrainOptions::weight_decay)},
       {"--clip-grad-norm", "C", "clip the gradients' global norm to C (default 0: off)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.clip_grad_norm = parse_non_negative(n, v);
-       }},
+       non_negative_into(&TrainOptions::clip_grad_norm)},
       {"--threads", "N", "CPU threads (default: OMP_NUM_THREADS, else one per core)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.threads = parse_count(n, v, 1);
-       }},
+       count_into(&TrainOptions::threads, 1)},
       {"--data", "DIR", "the Fashion-MNIST folder (default $GRAFT_DATA, else Debian's)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
-         o.data = v;
-       }},
+       path_into(&TrainOptions::data, "a folder")},
       {"--save-every", "N", "also checkpoint every N steps (default 0: each epoch only)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.save_every = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::save_every, 0)},
       {"--keep-last", "K", "keep the K newest checkpoint-step files (default 3)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.keep_last = parse_count(n, v, 1);
-       }},
+       count_into(&TrainOptions::keep_last, 1)},
       {"--max-steps", "N", "stop resumably after N steps in all (default 0: no limit)",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.max_steps = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::max_steps, 0)},
       {"--tensorboard", "DIR", "also write TensorBoard event files into DIR",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         if (v.empty()) usage_error(n, "expected a folder, got an empty string");
-         o.tensorboard = v;
-       }},
+       path_into(&TrainOptions::tensorboard, "a folder")},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
-       [](TrainOptions& o, const std::string& n, const std::string& v) {
-         o.export_images = parse_count(n, v, 0);
-       }},
+       count_into(&TrainOptions::export_images, 0)},
       {"--help", nullptr, "print this help and exit",
        [](TrainOptions& o, const std::string&, const std::string&) { o.help = true; }},
   };

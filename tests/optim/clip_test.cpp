@@ -86,9 +86,7 @@ TEST(GetTotalNorm, IsTheNormOfTheTensorsThemselves) {
   EXPECT_EQ(get_total_norm({zeros({0}), zeros({0, 3})}, kInfNorm).item<double>(), 0.0);
   EXPECT_THAT(error_message([] { get_total_norm({zeros({2}, kInt64)}); }),
               HasSubstr("get_total_norm(): a gradient has dtype int64"));
-  EXPECT_THAT(error_message([] {
-                get_total_norm({make_tensor({std::nan("")}, {1})}, 2.0, true);
-              }),
+  EXPECT_THAT(error_message([] { get_total_norm({make_tensor({std::nan("")}, {1})}, 2.0, true); }),
               HasSubstr("get_total_norm(): the total norm of order 2 of the gradients is nan"));
 }
 
