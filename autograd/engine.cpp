@@ -1,7 +1,9 @@
 // The backward engine; see engine.h for the algorithm.
 #include "graft/autograd/engine.h"
 
+#include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "graft/autograd/grad_mode.h"
 #include "graft/autograd/ops.h"
@@ -17,6 +19,31 @@ struct NodeState {
 };
 
 using Graph = std::unordered_map<Node*, NodeState>;
+
+// The callbacks of the pass running on this thread (null outside one). A hook may start a
+// pass of its own, so each pass installs its list and puts the outer one back.
+thread_local std::vector<std::function<void()>>* current_callbacks = nullptr;
+
+class CallbackScope {
+ public:
+  CallbackScope() : outer_(current_callbacks) { current_callbacks = &callbacks_; }
+  ~CallbackScope() { current_callbacks = outer_; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+
+  // Indexed, not iterated: a callback may queue another, which grows the vector.
+  void run_all() {
+    for (size_t i = 0; i < callbacks_.size(); ++i) {
+      std::function<void()> callback = std::move(callbacks_[i]);
+      callback();
+    }
+    callbacks_.clear();
+  }
+
+ private:
+  std::vector<std::function<void()>> callbacks_;
+  std::vector<std::function<void()>>* outer_;
+};
 
 // Counts dependencies with an iterative depth-first walk and returns the nodes in
 // post-order (every node after all the nodes its edges lead to).
@@ -123,6 +150,7 @@ TensorList execute(const TensorList& roots, const TensorList& grad_roots, bool k
   if (inputs != nullptr) mark_nodes_to_run(post_order, graph, captures);
 
   GradModeGuard grad_mode(create_graph);
+  CallbackScope callbacks;
   std::vector<std::shared_ptr<Node>> ready;
   for (size_t i = 0; i < start_nodes.size(); ++i) {
     NodeState& state = graph[start_nodes[i].get()];
@@ -164,6 +192,7 @@ TensorList execute(const TensorList& roots, const TensorList& grad_roots, bool k
       if (--next.dependencies == 0) ready.push_back(edge.node);
     }
   }
+  callbacks.run_all();
 
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].defined()) continue;
@@ -181,6 +210,13 @@ TensorList execute(const TensorList& roots, const TensorList& grad_roots, bool k
 void backward(const TensorList& roots, const TensorList& grad_roots, bool retain_graph,
               bool create_graph) {
   execute(roots, grad_roots, retain_graph, create_graph, nullptr, false);
+}
+
+void queue_callback(std::function<void()> callback) {
+  GRAFT_CHECK(current_callbacks != nullptr,
+              "queue_callback(): no backward pass is running on this thread; call it from a "
+              "hook, during backward()");
+  current_callbacks->push_back(std::move(callback));
 }
 
 TensorList grad(const TensorList& outputs, const TensorList& inputs, const GradOptions& options) {

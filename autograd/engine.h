@@ -13,6 +13,7 @@
 // record a graph and the gradients can be differentiated again.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "graft/autograd/node.h"
@@ -46,5 +47,13 @@ struct GradOptions {
 // instead of accumulated into grad().
 TensorList grad(const TensorList& outputs, const TensorList& inputs,
                 const GradOptions& options = {});
+
+// Queues `callback` to run when the backward pass now running has finished every node, so
+// after the last gradient has been accumulated (PyTorch's
+// Variable._execution_engine.queue_callback). Callable only from inside a pass: a hook.
+// Callbacks run in the order queued, on the thread of the pass; one may queue another. A
+// pass that fails drops its callbacks. DistributedDataParallel waits here for its last
+// gradient all-reduce.
+void queue_callback(std::function<void()> callback);
 
 }  // namespace graft::autograd

@@ -87,6 +87,9 @@ TensorList AccumulateGrad::apply(const Tensor& grad, const std::shared_ptr<Node>
     slot = slot + grad;
   else
     slot.add_(grad);
+  // Copied first: a hook may register another on this leaf.
+  const std::vector<PostAccumulateHook> hooks = autograd_meta(variable_)->post_accumulate_hooks;
+  for (const PostAccumulateHook& hook : hooks) hook(variable_);
   return {};
 }
 

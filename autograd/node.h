@@ -31,6 +31,8 @@ namespace graft::autograd {
 using TensorList = std::vector<Tensor>;
 // A gradient hook: sees a gradient; a defined return value replaces it.
 using Hook = std::function<Tensor(const Tensor&)>;
+// A hook on a leaf that runs once its gradient has been accumulated into grad().
+using PostAccumulateHook = std::function<void(const Tensor&)>;
 
 // The form of an op input, which its gradient must take.
 struct InputMeta {
@@ -128,7 +130,8 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, while a graph has it
   std::vector<Hook> hooks;               // leaves: run before accumulation
-  std::optional<ViewInfo> view;          // views: their base
+  std::vector<PostAccumulateHook> post_accumulate_hooks;  // leaves: run after it
+  std::optional<ViewInfo> view;                           // views: their base
 };
 
 // Null when `t` never took part in autograd.

@@ -61,4 +61,11 @@ void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
     ensure_autograd_meta(*this).hooks.push_back(std::move(hook));
 }
 
+void Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const {
+  GRAFT_CHECK(requires_grad() && is_leaf(),
+              "register_post_accumulate_grad_hook(): post accumulate grad hooks can only be "
+              "registered on leaf tensors that require grad (a model's parameters)");
+  ensure_autograd_meta(*this).post_accumulate_hooks.push_back(std::move(hook));
+}
+
 }  // namespace graft

@@ -266,6 +266,10 @@ class Tensor {
   // `hook(grad)` runs when this tensor's gradient is computed; a defined return value
   // replaces the gradient.
   void register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // `hook(leaf)` runs after backward() has added this leaf's gradient into grad(), so it sees
+  // the accumulated value (PyTorch's register_post_accumulate_grad_hook). Data-parallel
+  // training starts a gradient's all-reduce from here. Leaves only.
+  void register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const;
   // How many in-place writes this tensor's memory has seen (shared by all its views).
   uint64_t _version() const { return storage()->version(); }
 
