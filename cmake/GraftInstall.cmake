@@ -15,7 +15,7 @@ install(TARGETS graft ${graft_layer_targets} EXPORT graftTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/graft/graft.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft)
 # kernels/cuda/ has plain C++ headers (graft::cuda's runtime queries) that every build ships.
-foreach(layer core kernels kernels/cpu kernels/cuda autograd io nn optim data)
+foreach(layer core kernels kernels/cpu kernels/cuda autograd io nn optim data distributed)
   file(GLOB layer_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${layer}/*.h)
   if(layer_headers)
     install(FILES ${layer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/graft/${layer})

@@ -23,6 +23,8 @@ GRAFT_PACKAGES=(
   zlib1g-dev       # gzip-compressed datasets (IDX files)
   libpng-dev       # graft-predict reads PNG images (libpng)
   libturbojpeg0-dev # graft-predict reads JPEG images (libjpeg-turbo's TurboJPEG API)
+  libopenmpi-dev   # graft::distributed's multi-process collectives (Open MPI)
+  openmpi-bin      # mpirun, which starts and connects the processes of a distributed run
   dataset-fashion-mnist # the main job's data (/usr/share/datasets/fashion-mnist)
 )
 

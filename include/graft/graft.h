@@ -36,6 +36,8 @@
 #include "graft/data/dataset.h"
 #include "graft/data/fashion_mnist.h"
 #include "graft/data/idx.h"
+#include "graft/distributed/data_parallel.h"
+#include "graft/distributed/distributed.h"
 #include "graft/nn/nn.h"
 #include "graft/optim/adam.h"
 #include "graft/optim/clip.h"

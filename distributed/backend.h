@@ -1,0 +1,59 @@
+// The engine under graft::distributed: collectives on raw memory, one backend per world.
+//
+// Two backends implement it: a world of one (local_backend.cpp) and MPI (mpi/, built when
+// GRAFT_DISTRIBUTED finds MPI). Their calls run on the communication thread only
+// (comm_thread.h), on dense buffers that collectives.cpp has prepared, so a backend knows
+// nothing of tensors, strides or autograd; kAvg never reaches it (a sum, then a division).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "graft/core/dtype.h"
+#include "graft/distributed/distributed.h"
+
+namespace graft::distributed::detail {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+
+  // `count` elements of `dtype` at `data`, reduced across ranks in place (op is not kAvg).
+  virtual void all_reduce(void* data, int64_t count, DType dtype, ReduceOp op) = 0;
+  virtual void broadcast(void* data, int64_t bytes, int src) = 0;
+  // `output` receives every rank's `bytes_per_rank` bytes, rank 0's first.
+  virtual void all_gather(const void* input, void* output, int64_t bytes_per_rank) = 0;
+  // `input` holds world-size blocks of `count_per_rank` elements; this rank's `output`
+  // receives the reduction of block `rank` across ranks.
+  virtual void reduce_scatter(const void* input, void* output, int64_t count_per_rank, DType dtype,
+                              ReduceOp op) = 0;
+  virtual void barrier() = 0;
+  // Ends every rank of the job after printing `message`; callable from any thread, even
+  // while the communication thread is inside a collective.
+  [[noreturn]] virtual void abort(const std::string& message) = 0;
+};
+
+std::unique_ptr<Backend> make_local_backend();
+
+// What an MPI launcher (mpirun, srun) told this process through its environment; the MPI
+// backend then asks MPI itself. Sizes are 1 and ranks 0 when no launcher started it.
+struct LaunchInfo {
+  bool launched = false;
+  int world_size = 1;  // 1 too under a launcher that does not say it (PMIx alone)
+  int rank = 0;
+  int local_rank = 0;
+  int local_world_size = 1;
+};
+LaunchInfo read_launch_environment();
+
+#if GRAFT_HAS_MPI
+// Initialises MPI (unless the program already did) and joins MPI_COMM_WORLD.
+std::unique_ptr<Backend> make_mpi_backend();
+#endif
+
+}  // namespace graft::distributed::detail
