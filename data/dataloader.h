@@ -3,12 +3,9 @@
 //   data::DataLoader loader(train, /*batch_size*/64, /*shuffle*/true, {.seed = 1});
 //   for (auto [x, y] : loader) { ... }   // x: (64, 1, 28, 28) float32, y: (64,) int64
 //
-// Each begin() starts an epoch: its order is a permutation drawn from (seed, epoch), so the
-// epochs differ from each other yet a run with the same seed sees the same batches, and a
-// resumed run can set_epoch() to continue where it left off. The permutation comes from
-// std::mt19937_64 (fully specified by the standard) with an unbiased draw of our own, not
-// from std::shuffle, whose output differs between standard libraries; and it never touches
-// graft's global random stream, so loading data does not change a model's initialisation.
+// Each begin() starts an epoch: its order is a permutation drawn from (seed, epoch)
+// (epoch_order.h), so the epochs differ from each other yet a run with the same seed sees the
+// same batches, and a resumed run can set_epoch() to continue where it left off.
 //
 // With prefetch on (the default), a background thread builds the next batches while the
 // caller computes on the current one, holding at most kPrefetchDepth finished batches. The
