@@ -123,13 +123,27 @@ DataLoader::DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle,
   GRAFT_CHECK(batch_size > 0, "DataLoader(): batch_size must be positive, got ", batch_size);
 }
 
+DataLoader::DataLoader(const Dataset& dataset, int64_t batch_size,
+                       const DistributedSampler& sampler, DataLoaderOptions options)
+    : DataLoader(dataset, batch_size, /*shuffle*/ false, options) {
+  GRAFT_CHECK(sampler.dataset_size() == dataset.size(), "DataLoader(): the sampler was made for ",
+              sampler.dataset_size(), " examples but the dataset has ", dataset.size(),
+              "; construct the DistributedSampler with dataset.size()");
+  GRAFT_CHECK(options.seed == 0, "DataLoader(): over a sampler the sampler's seed shuffles, got ",
+              "DataLoaderOptions::seed = ", options.seed,
+              "; set DistributedSamplerOptions::seed instead");
+  sampler_ = sampler;
+}
+
 int64_t DataLoader::size() const {
-  const int64_t n = dataset_->size();
+  const int64_t n = sampler_ ? sampler_->size() : dataset_->size();
   return options_.drop_last ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  auto order = epoch_order(dataset_->size(), shuffle_, options_.seed, epoch_++);
+  const int64_t epoch = epoch_++;
+  auto order = sampler_ ? sampler_->indices(epoch)
+                        : epoch_order(dataset_->size(), shuffle_, options_.seed, epoch);
   return Iterator(
       std::make_unique<Epoch>(*dataset_, std::move(order), batch_size_, size(), options_.prefetch));
 }
