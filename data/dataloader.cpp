@@ -12,40 +12,13 @@
 #include <deque>
 #include <exception>
 #include <mutex>
-#include <numeric>
 #include <optional>
-#include <random>
 #include <thread>
 #include <vector>
 
+#include "graft/data/epoch_order.h"
+
 namespace graft::data {
-
-namespace {
-
-// Uniform in [0, bound): rejection removes the bias of a plain modulo.
-uint64_t draw_below(std::mt19937_64& generator, uint64_t bound) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t r = generator();
-  while (r >= limit) r = generator();
-  return r % bound;
-}
-
-// 0..n-1, shuffled (Fisher-Yates) from (seed, epoch) when `shuffle` is set.
-std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int64_t epoch) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  if (!shuffle) return order;
-  const auto e = static_cast<uint64_t>(epoch);
-  std::seed_seq seeds{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
-                      static_cast<uint32_t>(e), static_cast<uint32_t>(e >> 32)};
-  std::mt19937_64 generator(seeds);
-  for (size_t i = order.size(); i > 1; --i) {
-    std::swap(order[i - 1], order[draw_below(generator, i)]);
-  }
-  return order;
-}
-
-}  // namespace
 
 class DataLoader::Epoch {
  public:
@@ -150,13 +123,27 @@ DataLoader::DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle,
   GRAFT_CHECK(batch_size > 0, "DataLoader(): batch_size must be positive, got ", batch_size);
 }
 
+DataLoader::DataLoader(const Dataset& dataset, int64_t batch_size,
+                       const DistributedSampler& sampler, DataLoaderOptions options)
+    : DataLoader(dataset, batch_size, /*shuffle*/ false, options) {
+  GRAFT_CHECK(sampler.dataset_size() == dataset.size(), "DataLoader(): the sampler was made for ",
+              sampler.dataset_size(), " examples but the dataset has ", dataset.size(),
+              "; construct the DistributedSampler with dataset.size()");
+  GRAFT_CHECK(options.seed == 0, "DataLoader(): over a sampler the sampler's seed shuffles, got ",
+              "DataLoaderOptions::seed = ", options.seed,
+              "; set DistributedSamplerOptions::seed instead");
+  sampler_ = sampler;
+}
+
 int64_t DataLoader::size() const {
-  const int64_t n = dataset_->size();
+  const int64_t n = sampler_ ? sampler_->size() : dataset_->size();
   return options_.drop_last ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  auto order = epoch_order(dataset_->size(), shuffle_, options_.seed, epoch_++);
+  const int64_t epoch = epoch_++;
+  auto order = sampler_ ? sampler_->indices(epoch)
+                        : epoch_order(dataset_->size(), shuffle_, options_.seed, epoch);
   return Iterator(
       std::make_unique<Epoch>(*dataset_, std::move(order), batch_size_, size(), options_.prefetch));
 }

@@ -3,12 +3,18 @@
 //   data::DataLoader loader(train, /*batch_size*/64, /*shuffle*/true, {.seed = 1});
 //   for (auto [x, y] : loader) { ... }   // x: (64, 1, 28, 28) float32, y: (64,) int64
 //
-// Each begin() starts an epoch: its order is a permutation drawn from (seed, epoch), so the
-// epochs differ from each other yet a run with the same seed sees the same batches, and a
-// resumed run can set_epoch() to continue where it left off. The permutation comes from
-// std::mt19937_64 (fully specified by the standard) with an unbiased draw of our own, not
-// from std::shuffle, whose output differs between standard libraries; and it never touches
-// graft's global random stream, so loading data does not change a model's initialisation.
+// Each begin() starts an epoch: its order is a permutation drawn from (seed, epoch)
+// (epoch_order.h), so the epochs differ from each other yet a run with the same seed sees the
+// same batches, and a resumed run can set_epoch() to continue where it left off.
+//
+// Over a DistributedSampler, the loader batches the sampler's indices for its own epoch:
+//
+//   data::DistributedSampler sampler(train.size(), {.num_replicas = 4, .rank = rank});
+//   data::DataLoader loader(train, 64, sampler);   // this rank's quarter, shuffled per epoch
+//
+// There is one epoch counter, the loader's: unlike PyTorch, where forgetting
+// sampler.set_epoch(e) silently repeats epoch 0's shuffle, begin() moves every rank to the
+// next shuffle by itself, and set_epoch() here is the only one there is.
 //
 // With prefetch on (the default), a background thread builds the next batches while the
 // caller computes on the current one, holding at most kPrefetchDepth finished batches. The
@@ -25,13 +31,15 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "graft/data/dataset.h"
+#include "graft/data/distributed_sampler.h"
 
 namespace graft::data {
 
 struct DataLoaderOptions {
-  uint64_t seed = 0;       // with (epoch), picks each epoch's shuffle
+  uint64_t seed = 0;       // with (epoch), picks each epoch's shuffle (a sampler has its own)
   bool drop_last = false;  // drop a last batch smaller than batch_size
   bool prefetch = true;    // build batches on a background thread
 };
@@ -48,8 +56,16 @@ class DataLoader {
   // A temporary dataset would die before the loop runs: keep the dataset in a variable.
   DataLoader(const Dataset&& dataset, int64_t batch_size, bool shuffle = false,
              DataLoaderOptions options = {}) = delete;
+  // Batches this rank's share, sampler.indices(epoch()), in its order; the sampler shuffles
+  // (options.seed must stay 0) and must be made for dataset.size() examples. drop_last drops
+  // a last short batch of the share.
+  DataLoader(const Dataset& dataset, int64_t batch_size, const DistributedSampler& sampler,
+             DataLoaderOptions options = {});
+  DataLoader(const Dataset&& dataset, int64_t batch_size, const DistributedSampler& sampler,
+             DataLoaderOptions options = {}) = delete;
 
-  // Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  // Batches per epoch: ceil(N / batch_size), or floor with drop_last; N is sampler.size()
+  // over a sampler.
   int64_t size() const;
   int64_t batch_size() const { return batch_size_; }
   // The epoch the next begin() starts (0 at first); set it to resume a run mid-way.
@@ -67,6 +83,7 @@ class DataLoader {
   int64_t batch_size_;
   bool shuffle_;
   DataLoaderOptions options_;
+  std::optional<DistributedSampler> sampler_;  // set: the epoch's order is its indices
   int64_t epoch_ = 0;
 };
 

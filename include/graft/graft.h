@@ -34,6 +34,7 @@
 
 #include "graft/data/dataloader.h"
 #include "graft/data/dataset.h"
+#include "graft/data/distributed_sampler.h"
 #include "graft/data/fashion_mnist.h"
 #include "graft/data/idx.h"
 #include "graft/distributed/data_parallel.h"

@@ -8,48 +8,22 @@
 
 #include <algorithm>
 #include <atomic>
-#include <numeric>
 #include <ranges>
 
+#include "data/numbered_dataset.h"
 #include "graft/graft.h"
 #include "test_util.h"
 
 namespace g = graft;
 using g::data::DataLoader;
+using g::testing::epoch_labels;
 using g::testing::error_message;
-using g::testing::make_tensor;
+using g::testing::flat;
+using g::testing::iota;
+using g::testing::numbered;
 using testing::HasSubstr;
 
 namespace {
-
-// n examples: x[i] = (i, 10 i) float32, y[i] = i (int64), so a batch says which rows it holds.
-g::data::TensorDataset numbered(int64_t n) {
-  std::vector<double> xs, ys;
-  for (int64_t i = 0; i < n; ++i) {
-    xs.insert(xs.end(), {double(i), 10.0 * i});
-    ys.push_back(double(i));
-  }
-  return {make_tensor(xs, {n, 2}, g::kFloat32), make_tensor(ys, {n}, g::kInt64)};
-}
-
-// The labels of one epoch, batch after batch.
-std::vector<std::vector<int64_t>> epoch_labels(DataLoader& loader) {
-  std::vector<std::vector<int64_t>> out;
-  for (auto [x, y] : loader) out.push_back(y.to_vector<int64_t>());
-  return out;
-}
-
-std::vector<int64_t> flat(const std::vector<std::vector<int64_t>>& batches) {
-  std::vector<int64_t> out;
-  for (const auto& b : batches) out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
-std::vector<int64_t> iota(int64_t n) {
-  std::vector<int64_t> out(static_cast<size_t>(n));
-  std::iota(out.begin(), out.end(), int64_t{0});
-  return out;
-}
 
 // A dataset whose get_batch counts its calls and throws when asked for example `bad`.
 class Faulty : public g::data::TensorDataset {
