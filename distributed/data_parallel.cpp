@@ -149,10 +149,10 @@ class DistributedDataParallel::Reducer
     autograd::NoGradGuard no_grad;
     const int64_t numel = params_[bucket.params[slot]].numel();
     Tensor flat = bucket.buffer.narrow(0, bucket.offsets[slot], numel);
-    if (grad.defined())
-      flat.copy_(grad.reshape({numel}));
-    else
+    if (!grad.defined())
       flat.zero_();
+    else if (grad.data_ptr() != flat.data_ptr())  // not already accumulated in place
+      flat.copy_(grad.reshape({numel}));
     bucket.buffer.narrow(0, bucket.flags_offset + static_cast<int64_t>(slot), 1)
         .fill_(grad.defined() ? 1 : 0);
   }
@@ -184,12 +184,11 @@ class DistributedDataParallel::Reducer
               .to_vector<double>();
       for (size_t slot = 0; slot < bucket.params.size(); ++slot) {
         if (flags[slot] == 0) continue;  // no rank has a gradient for it
+        // The gradient becomes a view of its bucket (PyTorch's gradient_as_bucket_view):
+        // no copy out, and a later pass that accumulates into it (zero_grad without
+        // set_to_none, or no_sync) writes straight into the bucket, no copy in either.
         const Tensor& p = params_[bucket.params[slot]];
-        Tensor average = bucket.buffer.narrow(0, bucket.offsets[slot], p.numel()).view(p.shape());
-        if (p.grad().defined())
-          p.mutable_grad().copy_(average);
-        else
-          p.mutable_grad() = average.clone();
+        p.mutable_grad() = bucket.buffer.narrow(0, bucket.offsets[slot], p.numel()).view(p.shape());
       }
     }
   }

@@ -17,7 +17,8 @@
 // gradient has been accumulated into .grad copies it into its bucket; the moment a bucket's
 // last gradient arrives, its all-reduce is queued on the communication thread and runs
 // while the backward pass goes on with earlier layers. A callback at the end of the pass
-// waits for every bucket and writes the averages back into .grad. Buckets are always
+// waits for every bucket and makes each .grad a view of its average in the bucket (no copy
+// back; a later pass accumulating into .grad then writes into the bucket). Buckets are always
 // reduced in the same order on every rank (a bucket waits for the ones before it), as MPI
 // requires, whatever order the gradients arrive in.
 //
