@@ -70,7 +70,8 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
         {"schedule_epochs", std::to_string(info.schedule_epochs)},
         {"warmup", std::to_string(info.warmup)},
         {"weight_decay", to_text(info.weight_decay)},
-        {"clip_grad_norm", to_text(info.clip_grad_norm)}});
+        {"clip_grad_norm", to_text(info.clip_grad_norm)},
+        {"world_size", std::to_string(info.world_size)}});
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
@@ -95,6 +96,10 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   info.warmup = parse<int64_t>(metadata, path, "warmup");
   info.weight_decay = parse<double>(metadata, path, "weight_decay");
   info.clip_grad_norm = parse<double>(metadata, path, "clip_grad_norm");
+  // Checkpoints from before distributed training were all made by one process.
+  info.world_size = metadata.count("world_size") ? parse<int64_t>(metadata, path, "world_size") : 1;
+  GRAFT_CHECK(info.world_size >= 1, "load_checkpoint(): ", path, ": metadata 'world_size' is ",
+              info.world_size, "; a run has at least one process");
   for (auto& [key, tensor] : load(path)) {
     const std::string_view name = key;
     if (name.starts_with(kModelPrefix)) {

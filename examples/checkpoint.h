@@ -51,6 +51,9 @@ struct CheckpointInfo {
   int64_t warmup = 0;
   double weight_decay = 0;
   double clip_grad_norm = 0;
+  // The processes that trained it (graft-train --distributed; batch_size is the global
+  // batch). A run may resume with another count: the same global batch, not the same bits.
+  int64_t world_size = 1;
 };
 
 struct Checkpoint {

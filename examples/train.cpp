@@ -21,7 +21,11 @@
 // Ctrl-C or SIGTERM stops the run after the current step with a resumable checkpoint,
 // and --save-every N writes one every N steps; a run resumed mid-epoch continues with
 // exactly the batches, lrs and optimizer state the uninterrupted run would have had.
-// docs/training.md describes the files and the figures measured.
+// With --distributed under mpirun, N processes train one model data-parallel (each its shard
+// of every global batch, gradients averaged by DistributedDataParallel); rank 0 alone
+// prints and writes, and a Ctrl-C reaching any rank stops every rank at the same step.
+// docs/training.md describes the files and the figures measured; docs/distributed.md the
+// distributed run.
 #include <graft/graft.h>
 
 #include <algorithm>
@@ -29,6 +33,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -52,6 +57,7 @@
 #include "train_options.h"
 
 namespace g = graft;
+namespace dist = graft::distributed;
 namespace ex = graft::examples;
 namespace fs = std::filesystem;
 
@@ -60,6 +66,13 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// Which process of the run this is: rank 0 of 1 unless --distributed joins mpirun's world.
+struct World {
+  int rank = 0;
+  int size = 1;
+  bool lead() const { return rank == 0; }  // the one that prints and writes files
+};
 
 // The run's settings once the options, the defaults and the checkpoint are reconciled:
 // `info` holds every setting that changes the run's numbers, and where the run is.
@@ -201,17 +214,19 @@ void save_step_checkpoint(const fs::path& out, const ex::Checkpoint& checkpoint,
   ex::prune_step_checkpoints(out, keep_last);
 }
 
-// The message of a run stopped before its last epoch, and its exit code: 128 + the signal,
-// as a shell reports a process the signal ended; 0 for --max-steps.
+// The message of a run stopped before its last epoch, and its exit code: 128 + the signal
+// (this rank's, or another's in a distributed run), as a shell reports a process the signal
+// ended; 0 for --max-steps.
+int stop_exit_code(int signal) { return signal == 0 ? 0 : 128 + signal; }
+
 int report_stop(const ex::CheckpointInfo& info, int64_t steps_per_epoch, const fs::path& latest,
-                int64_t epochs) {
-  const int signal = ex::stop_signal();
+                int64_t epochs, int signal) {
   const char* cause = signal == 0 ? "--max-steps" : signal == SIGINT ? "SIGINT" : "SIGTERM";
   std::cout << "graft-train: stopped by " << cause << " after step " << info.step << " (epoch "
             << info.epoch + 1 << ", batch " << info.step_in_epoch << "/" << steps_per_epoch << "); "
             << latest.string() << " continues it: graft-train --resume " << latest.string()
             << " --epochs " << epochs << std::endl;
-  return signal == 0 ? 0 : 128 + signal;
+  return stop_exit_code(signal);
 }
 
 int run(const ex::TrainOptions& options) {
@@ -220,14 +235,28 @@ int run(const ex::TrainOptions& options) {
     return 0;
   }
   ex::install_stop_handlers();  // first: a Ctrl-C while the data loads stops cleanly too
+  World world;
+  if (options.distributed) {
+    dist::init_process_group();  // before --threads: it sets each rank's share of the cores
+    world = {dist::get_rank(), dist::get_world_size()};
+  }
   if (options.threads > 0) g::set_num_threads(static_cast<int>(options.threads));
   RunConfig config = configure(options);
   ex::CheckpointInfo& info = config.info;
+  GRAFT_CHECK(info.batch_size % world.size == 0, "graft-train: the batch of ", info.batch_size,
+              " (--batch-size is the global batch) does not split evenly across ", world.size,
+              " processes; use a multiple of ", world.size);
+  if (config.resume && info.world_size != world.size && world.lead())
+    std::cout << "graft-train: resuming with " << world.size << " processes a run made with "
+              << info.world_size << ": the same global batch, but not bit for bit the run an "
+              << "uninterrupted " << info.world_size << "-process run would have made\n";
+  info.world_size = world.size;
   const fs::path root =
       options.data.empty() ? g::data::FashionMNIST::default_root() : fs::path(options.data);
-  if (options.export_images > 0) export_images(root, config.out / "images", options.export_images);
+  if (options.export_images > 0 && world.lead())
+    export_images(root, config.out / "images", options.export_images);
   if (options.epochs <= info.epoch) {
-    if (config.resume)
+    if (config.resume && world.lead())
       std::cout << "graft-train: the checkpoint is at epoch " << info.epoch << " already; ask "
                 << "for more with --epochs\n";
     return 0;
@@ -240,6 +269,9 @@ int run(const ex::TrainOptions& options) {
   model->to(config.device);
   const std::vector<g::Tensor> params = model->parameters();
   const auto optimizer = make_optimizer(info.optimizer, params, info.lr, info.weight_decay);
+  // Every rank starts from rank 0's parameters; backward() averages the gradients.
+  std::optional<g::nn::parallel::DistributedDataParallel> ddp;
+  if (options.distributed) ddp.emplace(*model);
 
   const g::data::Normalize normalize(info.normalize_mean, info.normalize_std);
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
@@ -257,7 +289,15 @@ int run(const ex::TrainOptions& options) {
                                      full_train.y().narrow(0, 0, n_train));
   const g::data::TensorDataset val(full_train.x().narrow(0, n_train, n_val),
                                    full_train.y().narrow(0, n_train, n_val));
-  g::data::DataLoader loader(train, info.batch_size, /*shuffle=*/true, {.seed = info.seed});
+  // Distributed, each rank takes its shard of the same (seed, epoch) shuffle in batches of
+  // its share of the global batch; in a world of one that is the plain shuffled loader.
+  g::data::DataLoader loader =
+      options.distributed
+          ? g::data::DataLoader(
+                train, info.batch_size / world.size,
+                g::data::DistributedSampler(
+                    n_train, {.num_replicas = world.size, .rank = world.rank, .seed = info.seed}))
+          : g::data::DataLoader(train, info.batch_size, /*shuffle=*/true, {.seed = info.seed});
   loader.set_epoch(info.epoch);
 
   // The schedule is made before the optimizer state is loaded, so that its base lr is --lr
@@ -279,29 +319,37 @@ int run(const ex::TrainOptions& options) {
   const double wall_offset = rows.empty() ? 0 : rows.back().wall_time_s;
   double best_accuracy = -1;
   for (const ex::EpochMetrics& m : rows) best_accuracy = std::max(best_accuracy, m.val_accuracy);
-  ex::StepLog step_log(config.out / "steps.csv", info.step);
+  // The files are rank 0's to write.
+  std::optional<ex::StepLog> step_log;
+  if (world.lead()) step_log.emplace(config.out / "steps.csv", info.step);
   std::optional<ex::TensorBoardWriter> board;
-  if (!options.tensorboard.empty()) board.emplace(options.tensorboard);
+  if (!options.tensorboard.empty() && world.lead()) board.emplace(options.tensorboard);
   const fs::path latest = config.out / "checkpoint.safetensors";
   auto checkpoint = [&] {
     return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict()};
   };
 
-  std::cout << ex::model_summary(info.model, *model) << "\n";
-  std::cout << "graft-train: " << info.model << ", " << info.optimizer << " (lr " << info.lr << ", "
-            << info.lr_schedule << " schedule, weight decay " << info.weight_decay << "), batch "
-            << info.batch_size << ", " << n_train << " training images, " << n_val
-            << " validation images, " << config.device << ", seed " << info.seed << ", output "
-            << config.out.string()
-            << (config.resume ? ", resuming after step " + std::to_string(info.step) : "")
-            << std::endl;
+  if (world.lead()) {
+    std::cout << ex::model_summary(info.model, *model) << "\n";
+    std::cout << "graft-train: " << info.model << ", " << info.optimizer << " (lr " << info.lr
+              << ", " << info.lr_schedule << " schedule, weight decay " << info.weight_decay
+              << "), batch " << info.batch_size << ", " << n_train << " training images, " << n_val
+              << " validation images, " << config.device << ", seed " << info.seed << ", output "
+              << config.out.string()
+              << (config.resume ? ", resuming after step " + std::to_string(info.step) : "")
+              << (options.distributed ? ", " + std::to_string(world.size) + " processes" : "")
+              << std::endl;
+  }
   model->train();
   bool stopping = false;
+  int signal = 0;  // the stop signal, once one has reached this rank or another
   for (int64_t epoch = info.epoch + 1; epoch <= options.epochs && !stopping; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    ex::ProgressBar bar(std::cerr, ex::stderr_is_terminal(),
-                        "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs),
-                        loader.size());
+    std::optional<ex::ProgressBar> bar;
+    if (world.lead())
+      bar.emplace(std::cerr, ex::stderr_is_terminal(),
+                  "epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs),
+                  loader.size());
     // A run stopped mid-epoch skips the batches it made (the order is (seed, epoch)'s, so
     // the rest are the ones the uninterrupted run saw) and carries on with their loss sum.
     const int64_t skip = info.step_in_epoch;
@@ -314,8 +362,9 @@ int run(const ex::TrainOptions& options) {
         continue;
       }
       optimizer->zero_grad();
-      const g::Tensor loss =
-          g::nn::functional::cross_entropy((*model)(x.to(config.device)), y.to(config.device));
+      const g::Tensor input = x.to(config.device);
+      const g::Tensor logits = ddp ? (*ddp)(input) : (*model)(input);
+      const g::Tensor loss = g::nn::functional::cross_entropy(logits, y.to(config.device));
       loss.backward();
       // The norm for the log (one fused reduction per gradient); the gradients are scaled
       // only when clipping is asked for.
@@ -326,41 +375,63 @@ int run(const ex::TrainOptions& options) {
       const double step_lr = optimizer->lr(0);
       optimizer->step();
       if (schedule) schedule->step();
-      const double batch_loss = loss.item<double>();
-      loss_sum += batch_loss * static_cast<double>(x.size(0));
-      seen += x.size(0);
+      double batch_loss = loss.item<double>();
+      auto batch_images = static_cast<double>(x.size(0));
+      signal = ex::stop_signal();
+      if (options.distributed) {
+        // One small collective a step: every rank's (loss sum, images, signal), for the
+        // loss over all the step's images and so that a signal reaching any rank stops
+        // every rank at this step.
+        const g::Tensor mine = g::tensor(
+            {batch_loss * batch_images, batch_images, static_cast<double>(signal)}, g::kFloat64);
+        const g::Tensor all = g::empty({3 * world.size}, g::kFloat64);
+        dist::all_gather_into_tensor(all, mine);
+        const std::vector<double> ranks = all.to_vector<double>();
+        double loss_total = 0;
+        batch_images = 0;
+        for (int r = 0; r < world.size; ++r) {
+          loss_total += ranks[3 * r];
+          batch_images += ranks[3 * r + 1];
+          signal = std::max(signal, static_cast<int>(ranks[3 * r + 2]));
+        }
+        batch_loss = loss_total / batch_images;
+      }
+      loss_sum += batch_loss * batch_images;
+      seen += static_cast<int64_t>(batch_images);
       ++info.step;
       info.step_in_epoch = batch;
       info.epoch_loss_sum = loss_sum;
       const double step_s = seconds_since(step_start);
       step_start = std::chrono::steady_clock::now();
-      step_log.append(
-          {info.step, step_lr, batch_loss, grad_norm, static_cast<double>(x.size(0)) / step_s});
+      if (step_log)
+        step_log->append({info.step, step_lr, batch_loss, grad_norm, batch_images / step_s});
       if (board) {
         board->add_scalar("train/loss", info.step, batch_loss);
         board->add_scalar("train/lr", info.step, step_lr);
         board->add_scalar("train/grad_norm", info.step, grad_norm);
       }
-      bar.update(batch, seen, loss_sum / static_cast<double>(seen));
-      if (options.save_every > 0 && info.step % options.save_every == 0) {
+      if (bar) bar->update(batch, seen, loss_sum / static_cast<double>(seen));
+      if (options.save_every > 0 && info.step % options.save_every == 0 && world.lead()) {
         save_step_checkpoint(config.out, checkpoint(), options.keep_last);
       }
-      stopping =
-          ex::stop_signal() != 0 || (options.max_steps > 0 && info.step >= options.max_steps);
+      stopping = signal != 0 || (options.max_steps > 0 && info.step >= options.max_steps);
       if (stopping) break;
     }
-    bar.finish();
-    step_log.flush();
+    if (bar) bar->finish();
+    if (step_log) step_log->flush();
     if (board) board->flush();
     if (info.step_in_epoch < loader.size()) break;  // stopped mid-epoch
 
     const double train_s = seconds_since(epoch_start);
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    const ex::EvalResult eval =
-        n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
     info.epoch = epoch;
     info.step_in_epoch = 0;
     info.epoch_loss_sum = 0;
+    // Rank 0 measures and writes; the others go on to the next epoch, where their first
+    // all-reduce waits for it.
+    if (!world.lead()) continue;
+    const ex::EvalResult eval =
+        n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
     rows.push_back({epoch, info.step, wall_offset + seconds_since(run_start),
                     loss_sum / static_cast<double>(seen), eval.loss, eval.accuracy,
                     static_cast<double>(seen - skip * info.batch_size) / train_s});
@@ -387,9 +458,11 @@ int run(const ex::TrainOptions& options) {
   }
 
   if (info.epoch < options.epochs) {  // stopped early: a signal or --max-steps
+    if (!world.lead()) return stop_exit_code(signal);
     if (info.step_in_epoch > 0) ex::save_checkpoint(latest, checkpoint());
-    return report_stop(info, loader.size(), latest, options.epochs);
+    return report_stop(info, loader.size(), latest, options.epochs, signal);
   }
+  if (!world.lead()) return 0;
   const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
   if (board) {
@@ -411,6 +484,13 @@ int main(int argc, char** argv) {
     return run(ex::parse_train_args(std::vector<std::string>(argv + 1, argv + argc)));
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
+    // A failed rank of a distributed run leaves at once, skipping the exit-time farewell
+    // to the other ranks (which would wait for them): mpirun sees the failure and ends
+    // them, instead of their waiting out the collectives' timeout.
+    if (dist::is_initialized()) {
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
     return 1;
   }
 }

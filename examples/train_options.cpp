@@ -152,6 +152,9 @@ const std::vector<Option>& option_table() {
        path_into(&TrainOptions::tensorboard, "a folder")},
       {"--export-images", "K", "write K test images as PGM files into OUT/images",
        count_into(&TrainOptions::export_images, 0)},
+      {"--distributed", nullptr,
+       "train data-parallel with every process mpirun started (docs/distributed.md)",
+       [](TrainOptions& o, const std::string&, const std::string&) { o.distributed = true; }},
       {"--help", nullptr, "print this help and exit",
        [](TrainOptions& o, const std::string&, const std::string&) { o.help = true; }},
   };

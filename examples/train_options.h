@@ -47,6 +47,9 @@ struct TrainOptions {
   std::optional<double> weight_decay;
   std::optional<double> clip_grad_norm;  // the largest global gradient norm; 0: off
   static constexpr const char* kDefaultSchedule = "constant";
+  // Data-parallel over the processes mpirun started: --batch-size is the global batch, split
+  // evenly; rank 0 alone prints and writes files. Without mpirun, a world of one.
+  bool distributed = false;
   bool help = false;
 };
 

@@ -329,6 +329,65 @@ TEST_F(TrainRun, SigintStopsAfterTheStepWithACheckpoint) {
   EXPECT_EQ(info.step, info.epoch * 15 + info.step_in_epoch);
 }
 
+#ifdef GRAFT_MPIRUN
+// `mpirun -np <ranks>` as root and on more ranks than cores, as CI needs.
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(GRAFT_MPIRUN) +
+         " --oversubscribe -np " + std::to_string(ranks) + " ";
+}
+
+// Two processes on the global batch of 64: the same 15 steps an epoch of 900 images takes
+// one process, the loss falls, rank 0 alone writes, the checkpoint records the world, and
+// the run resumes in one process.
+TEST_F(TrainRun, DistributedTwoRanksTrainAndResumeInOne) {
+  const fs::path out = dir_ / "run";
+  const std::string base = "--model mlp --limit 1000 --seed 3 --device cpu --distributed ";
+  Result r = run(mpirun(2) + GRAFT_TRAIN_EXE + " " + base + "--epochs 1 --out " + out.string(),
+                 dir_ / "train.log");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("batch 64, 900 training images"));
+  EXPECT_THAT(r.output, HasSubstr(", 2 processes"));
+  EXPECT_EQ(r.output.find("epoch 1/1: train loss"), r.output.rfind("epoch 1/1: train loss"))
+      << "only rank 0 prints";
+  const CheckpointInfo info = load_checkpoint(out / "checkpoint.safetensors").info;
+  EXPECT_EQ(info.world_size, 2);
+  EXPECT_EQ(info.batch_size, 64);
+  EXPECT_EQ(info.step, 15);
+  const std::vector<EpochMetrics> rows = read_metrics_csv(out / "metrics.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_LT(rows[0].train_loss, 1.5);
+
+  r = train("--resume " + (out / "checkpoint.safetensors").string() + " --epochs 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("resuming with 1 processes a run made with 2"));
+  EXPECT_EQ(load_checkpoint(out / "checkpoint.safetensors").info.step, 30);
+
+  r = run(mpirun(2) + GRAFT_TRAIN_EXE + " " + base + "--batch-size 63 --out " + out.string(),
+          dir_ / "odd.log");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("does not split evenly across 2 processes"));
+}
+
+// A signal that reaches one rank only stops both at the same step: rank 1 is sent SIGTERM,
+// rank 0 reports it and writes the checkpoint of the step they both stopped after.
+TEST_F(TrainRun, DistributedRanksAgreeOnTheStepToStopAt) {
+  const fs::path out = dir_ / "run";
+  const std::string rank1_is_stopped =
+      "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 3; kill -TERM $$) & fi; exec ";
+  const Result r = run(mpirun(2) + "sh -c '" + rank1_is_stopped + GRAFT_TRAIN_EXE +
+                           " --distributed --model mlp --limit 1000 --epochs 1000 --device cpu "
+                           "--out " +
+                           out.string() + "'",
+                       dir_ / "train.log");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("graft-train: stopped by SIGTERM after step "));
+  const CheckpointInfo info = load_checkpoint(out / "checkpoint.safetensors").info;
+  const std::string said = "stopped by SIGTERM after step " + std::to_string(info.step) + " ";
+  EXPECT_THAT(r.output, HasSubstr(said));
+  EXPECT_EQ(info.step, info.epoch * 15 + info.step_in_epoch);
+}
+#endif
+
 TEST_F(TrainRun, BadUseIsAnErrorMessageAndExitCode1) {
   Result r = train("--model resnet");
   EXPECT_EQ(r.exit_code, 1);
