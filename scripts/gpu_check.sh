@@ -134,7 +134,7 @@ else
   build_mode="built on this machine (carried sources: $carried; this tree: $fingerprint)"
   cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAFT_CUDA=ON
     -DCMAKE_CUDA_ARCHITECTURES=90 -DGRAFT_BUILD_TESTS=ON -DGRAFT_BUILD_BENCHMARKS=ON
-    -DGRAFT_BUILD_EXAMPLES=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
+    -DGRAFT_BUILD_EXAMPLES=OFF -DGRAFT_DISTRIBUTED=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
   [[ -d "$deps/usr" ]] && cmake_args+=(-DCMAKE_PREFIX_PATH="$deps/usr")
   command -v nvcc >/dev/null && cmake_args+=(-DCMAKE_CUDA_COMPILER="$(command -v nvcc)")
   run_step configure 60 "$build_log" "$build_log" cmake "${cmake_args[@]}"
