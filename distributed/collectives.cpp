@@ -155,9 +155,16 @@ void check_reduction(const char* caller, ReduceOp op, DType dtype) {
 // collective's finish).
 Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : t.contiguous(); }
 
-// The exchange writes the buffer behind the version counter's back: count it, so a saved
-// tensor's check sees the write.
-void mark_written(const Tensor& buffer) { buffer.storage()->bump_version(); }
+// The dense buffer an exchange writes the result into: dense(t), its write counted on the
+// version counter (the exchange writes behind its back), so a saved tensor's check sees it.
+Tensor result_buffer(const Tensor& t) {
+  Tensor buffer = dense(t);
+  buffer.storage()->bump_version();
+  return buffer;
+}
+
+// What the backend reduces with: kAvg is a sum, divided by write_back.
+ReduceOp exchanged_op(ReduceOp op) { return op == ReduceOp::kAvg ? ReduceOp::kSum : op; }
 
 // Writes a collective's dense result back into the caller's tensor: divides for kAvg, and
 // copies when the caller's tensor was not the buffer.
@@ -206,8 +213,7 @@ Work gather(const char* caller, const Tensor& output, const Tensor& input,
             std::function<void()> then = {}) {
   const int world = world_size_for(caller);
   const Tensor in = dense(input);
-  Tensor out = dense(output);
-  mark_written(out);
+  const Tensor out = result_buffer(output);
   const void* source = in.data_ptr();
   void* target = out.data_ptr();
   const int64_t bytes = in.numel() * element_size(in.dtype());
@@ -229,13 +235,12 @@ Work scatter(const char* caller, const Tensor& output, const Tensor& input, Redu
   check_reduction(caller, op, input.dtype());
   const int world = world_size_for(caller);
   const Tensor in = dense(input);
-  Tensor out = dense(output);
-  mark_written(out);
+  const Tensor out = result_buffer(output);
   const void* source = in.data_ptr();
   void* target = out.data_ptr();
   const int64_t count = out.numel();
   const DType dtype = out.dtype();
-  const ReduceOp exchanged = op == ReduceOp::kAvg ? ReduceOp::kSum : op;
+  const ReduceOp exchanged = exchanged_op(op);
   return submit(
       caller, {Kind::kReduceScatter, dtype, static_cast<int64_t>(op), output.shape()},
       [in, source, target, count, dtype, exchanged](Backend& backend) {
@@ -252,12 +257,11 @@ Work all_reduce_async(const Tensor& tensor, ReduceOp op) {
   check_tensor(caller, tensor);
   check_reduction(caller, op, tensor.dtype());
   const int world = world_size_for(caller);
-  Tensor buffer = dense(tensor);
-  mark_written(buffer);
+  const Tensor buffer = result_buffer(tensor);
   void* data = buffer.data_ptr();
   const int64_t count = buffer.numel();
   const DType dtype = buffer.dtype();
-  const ReduceOp exchanged = op == ReduceOp::kAvg ? ReduceOp::kSum : op;
+  const ReduceOp exchanged = exchanged_op(op);
   return submit(
       caller, {Kind::kAllReduce, dtype, static_cast<int64_t>(op), tensor.shape()},
       [=](Backend& backend) { backend.all_reduce(data, count, dtype, exchanged); },
@@ -270,8 +274,7 @@ Work broadcast_async(const Tensor& tensor, int src) {
   const int world = world_size_for(caller);
   GRAFT_CHECK(src >= 0 && src < world, caller, ": src ", src, " is not a rank of this world of ",
               world, " (ranks 0 to ", world - 1, ")");
-  Tensor buffer = dense(tensor);
-  mark_written(buffer);
+  const Tensor buffer = result_buffer(tensor);
   void* data = buffer.data_ptr();
   const int64_t bytes = buffer.numel() * element_size(buffer.dtype());
   return submit(

@@ -37,6 +37,13 @@ struct Bucket {
   dist::Work work;
 };
 
+// Gives every rank rank 0's values of `tensors`: queued together, then waited for.
+void broadcast_from_rank0(const std::vector<Tensor>& tensors) {
+  std::vector<dist::Work> copies;
+  for (const Tensor& t : tensors) copies.push_back(dist::broadcast_async(t, 0));
+  for (const dist::Work& work : copies) work.wait();
+}
+
 // Every rank must wrap the same parameters: compares (count, total elements, a hash of the
 // shapes and dtypes) across ranks and names the ranks that differ.
 void check_same_parameters(const std::vector<std::pair<std::string, Tensor>>& named) {
@@ -222,14 +229,11 @@ DistributedDataParallel::DistributedDataParallel(Module& module,
                 "this build does not have yet");
   check_same_parameters(named);
 
-  // Rank 0's initial values everywhere: queued together, waited together.
-  std::vector<dist::Work> copies;
-  for (const auto& [name, p] : named) copies.push_back(dist::broadcast_async(p, 0));
-  for (const Tensor& b : module.buffers()) copies.push_back(dist::broadcast_async(b, 0));
-  for (const dist::Work& work : copies) work.wait();
-
   std::vector<Tensor> params;
   for (const auto& [name, p] : named) params.push_back(p);
+  std::vector<Tensor> state = params;  // rank 0's initial values everywhere
+  for (const Tensor& b : module.buffers()) state.push_back(b);
+  broadcast_from_rank0(state);
   reducer_ = std::make_shared<Reducer>(params, options.bucket_cap_mb);
   const std::weak_ptr<Reducer> weak = reducer_;
   for (size_t k = 0; k < params.size(); ++k)
@@ -241,11 +245,8 @@ DistributedDataParallel::DistributedDataParallel(Module& module,
 DistributedDataParallel::~DistributedDataParallel() = default;
 
 Tensor DistributedDataParallel::forward(const Tensor& input) {
-  if (options_.broadcast_buffers && dist::get_world_size() > 1) {
-    std::vector<dist::Work> copies;
-    for (const Tensor& b : module_.buffers()) copies.push_back(dist::broadcast_async(b, 0));
-    for (const dist::Work& work : copies) work.wait();
-  }
+  if (options_.broadcast_buffers && dist::get_world_size() > 1)
+    broadcast_from_rank0(module_.buffers());
   reducer_->set_sync(!no_sync_);
   return module_.forward(input);
 }

@@ -109,16 +109,7 @@ void expect_frame_untouched(const g::Tensor& frame, g::DType dtype) {
   for (double v : gaps.contiguous().to_vector<double>()) ASSERT_EQ(v, fill);
 }
 
-class Collectives : public ::testing::Test {
- protected:
-  void SetUp() override {
-    g::testing::ensure_process_group();
-    rank = dist::get_rank();
-    world = dist::get_world_size();
-  }
-  int rank = 0;
-  int world = 1;
-};
+class Collectives : public g::testing::WorldTest {};
 
 TEST_F(Collectives, TheWorldIsWhatTheLauncherSays) {
   const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");

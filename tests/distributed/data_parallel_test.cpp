@@ -156,16 +156,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{Model::kMlp, "sgd", 2, g::kFloat64, /*bucket_cap_mb*/ 1e-6}),
     [](const ::testing::TestParamInfo<Case>& info) { return name_of(info.param); });
 
-class DataParallel : public ::testing::Test {
- protected:
-  void SetUp() override {
-    g::testing::ensure_process_group();
-    rank = dist::get_rank();
-    world = dist::get_world_size();
-  }
-  int rank = 0;
-  int world = 1;
-};
+class DataParallel : public g::testing::WorldTest {};
 
 TEST_F(DataParallel, BatchNormKeepsEveryRankIdentical) {
   // Local batch statistics differ by design (no SyncBatchNorm): what must hold is that
