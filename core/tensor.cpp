@@ -134,5 +134,9 @@ Tensor from_blob(void* data, const Shape& shape, TensorOptions options,
 Tensor from_blob(void* data, const Shape& shape, DType dtype, std::function<void(void*)> deleter) {
   return wrap_blob(data, shape, contiguous_strides(shape), dtype, std::move(deleter));
 }
+Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options,
+                 std::function<void(void*)> deleter) {
+  return wrap_blob(data, shape, strides, options, std::move(deleter));
+}
 
 }  // namespace graft

@@ -292,6 +292,10 @@ Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
 Tensor from_blob(void* data, const Shape& shape, TensorOptions options,
                  std::function<void(void*)> deleter);
 Tensor from_blob(void* data, const Shape& shape, DType dtype, std::function<void(void*)> deleter);
+// Strided memory another library owns (a NumPy array, a DLPack tensor): strides count
+// elements and must not be negative.
+Tensor from_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options,
+                 std::function<void(void*)> deleter);
 
 std::ostream& operator<<(std::ostream& out, const Tensor& t);  // NumPy-like repr (print.cpp)
 

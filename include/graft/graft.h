@@ -28,6 +28,7 @@
 #include "graft/autograd/ops.h"
 #include "graft/autograd/to_dot.h"
 
+#include "graft/io/dlpack.h"
 #include "graft/io/npy.h"
 #include "graft/io/safetensors.h"
 #include "graft/io/state_dict.h"
