@@ -26,6 +26,10 @@ GRAFT_PACKAGES=(
   libopenmpi-dev   # graft::distributed's multi-process collectives (Open MPI)
   openmpi-bin      # mpirun, which starts and connects the processes of a distributed run
   dataset-fashion-mnist # the main job's data (/usr/share/datasets/fashion-mnist)
+  python3-dev      # the Python module graft (python/): Python's headers
+  pybind11-dev     # ... and its binding library (pybind11 2.10)
+  python3-numpy    # the Python tests share memory with NumPy
+  python3-pytest   # ... and run under pytest
 )
 
 graft_log() { printf '\n==> %s\n' "$*"; }
@@ -68,6 +72,11 @@ graft_configure() {
   fi
   if command -v ccache >/dev/null; then
     args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+  fi
+  # The Python module is built for Debian's interpreter, the one python3-numpy and
+  # python3-pytest belong to, even when another python3 (pyenv, a venv) comes first on PATH.
+  if [ -x /usr/bin/python3 ]; then
+    args+=(-DPython_EXECUTABLE=/usr/bin/python3)
   fi
   # Word splitting is intended: GRAFT_CMAKE_ARGS holds several arguments.
   # shellcheck disable=SC2206

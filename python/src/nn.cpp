@@ -1,0 +1,294 @@
+// graft.nn: Module (subclassable from Python), the layers, the losses, and
+// graft.nn.functional.
+//
+// A Python subclass overrides forward(); C++ calls it through the trampoline below, so a
+// Python module can sit inside a C++ Sequential. Children registered from Python are kept
+// alive from the parent's Python object as well (keep_alive), because the C++ parent holds
+// only the C++ part of a Python subclass.
+#include <string>
+
+#include "bindings.h"
+
+namespace graft::python {
+namespace {
+
+namespace F = nn::functional;
+
+// Opens Module's protected registration functions to the bindings.
+class PyModule : public nn::Module {
+ public:
+  using nn::Module::Module;
+  using nn::Module::register_buffer;
+  using nn::Module::register_parameter;
+
+  Tensor forward(const Tensor& input) override {
+    PYBIND11_OVERRIDE(Tensor, nn::Module, forward, input);
+  }
+  std::shared_ptr<nn::Module> add_module(const std::string& name,
+                                         std::shared_ptr<nn::Module> module) {
+    return register_module(name, std::move(module));
+  }
+};
+
+// Registration is for modules written in Python; graft's own layers are complete.
+PyModule& python_subclass(nn::Module& module, const char* what) {
+  auto* py_module = dynamic_cast<PyModule*>(&module);
+  if (py_module == nullptr)
+    throw py::type_error(std::string(what) +
+                         "() is for Python subclasses of graft.nn.Module, not " +
+                         module.type_name());
+  return *py_module;
+}
+
+// A tensor member that may be undefined (bias=False): None then, as PyTorch.
+template <class M>
+auto optional_member(Tensor M::*member) {
+  return [member](const M& m) -> py::object {
+    return (m.*member).defined() ? py::cast(m.*member) : py::none();
+  };
+}
+
+IntPair to_pair(py::handle value) {
+  if (py::isinstance<py::sequence>(value)) {
+    const Shape s = to_shape(value, "a size pair");
+    if (s.size() != 2) throw py::value_error("expected an int or a pair (h, w)");
+    return {s[0], s[1]};
+  }
+  return value.cast<int64_t>();
+}
+
+std::optional<IntPair> to_optional_pair(py::handle value) {
+  if (value.is_none()) return std::nullopt;
+  return to_pair(value);
+}
+
+nn::functional::Reduction to_reduction(const std::string& name) {
+  if (name == "mean") return F::Reduction::kMean;
+  if (name == "sum") return F::Reduction::kSum;
+  if (name == "none") return F::Reduction::kNone;
+  throw py::value_error("reduction must be 'mean', 'sum' or 'none', got '" + name + "'");
+}
+
+py::dict to_dict(const StateDict& state) {
+  py::dict out;
+  for (const auto& [name, tensor] : state) out[py::str(name)] = tensor;
+  return out;
+}
+
+py::list named(const std::vector<std::pair<std::string, Tensor>>& items) {
+  py::list out;
+  for (const auto& [name, tensor] : items) out.append(py::make_tuple(name, tensor));
+  return out;
+}
+
+template <class M>
+using Layer = py::class_<M, nn::Module, std::shared_ptr<M>>;
+
+void bind_module(py::module_& nn_module) {
+  py::class_<nn::Module, PyModule, std::shared_ptr<nn::Module>>(nn_module, "Module")
+      .def(py::init<std::string>(), py::arg("type_name") = "Module")
+      .def("forward", &nn::Module::forward, py::arg("input"))
+      .def("__call__", [](py::object self, py::args args,
+                          py::kwargs kwargs) { return self.attr("forward")(*args, **kwargs); })
+      .def("parameters", &nn::Module::parameters, py::arg("recurse") = true)
+      .def(
+          "named_parameters",
+          [](const nn::Module& m, bool recurse) { return named(m.named_parameters(recurse)); },
+          py::arg("recurse") = true)
+      .def("buffers", &nn::Module::buffers, py::arg("recurse") = true)
+      .def(
+          "named_buffers",
+          [](const nn::Module& m, bool recurse) { return named(m.named_buffers(recurse)); },
+          py::arg("recurse") = true)
+      .def("children", &nn::Module::children)
+      .def("train", &nn::Module::train, py::arg("mode") = true, py::return_value_policy::reference)
+      .def("eval", &nn::Module::eval, py::return_value_policy::reference)
+      .def_property_readonly("training", &nn::Module::is_training)
+      .def(
+          "to",
+          [](nn::Module& m, py::handle target) -> nn::Module& {
+            if (py::isinstance<DType>(target)) return m.to(target.cast<DType>());
+            return m.to(target.cast<Device>());
+          },
+          py::return_value_policy::reference)
+      .def("zero_grad", &nn::Module::zero_grad, py::arg("set_to_none") = true)
+      .def("state_dict", [](const nn::Module& m) { return to_dict(m.state_dict()); })
+      .def(
+          "load_state_dict",
+          [](nn::Module& m, const StateDict& state, bool strict) {
+            const nn::LoadResult r = m.load_state_dict(state, strict);
+            return py::make_tuple(r.missing_keys, r.unexpected_keys);
+          },
+          py::arg("state_dict"), py::arg("strict") = true)
+      .def(
+          "register_parameter",
+          [](nn::Module& self, const std::string& name, const Tensor& t, bool requires_grad) {
+            return python_subclass(self, "register_parameter")
+                .register_parameter(name, t, requires_grad);
+          },
+          py::arg("name"), py::arg("tensor"), py::arg("requires_grad") = true)
+      .def(
+          "register_buffer",
+          [](nn::Module& self, const std::string& name, const Tensor& t) {
+            return python_subclass(self, "register_buffer").register_buffer(name, t);
+          },
+          py::arg("name"), py::arg("tensor"))
+      .def(
+          "register_module",
+          [](nn::Module& self, const std::string& name, std::shared_ptr<nn::Module> module) {
+            return python_subclass(self, "register_module").add_module(name, std::move(module));
+          },
+          py::arg("name"), py::arg("module"), py::keep_alive<1, 3>())
+      .def_property_readonly("type_name", &nn::Module::type_name)
+      .def("__repr__", [](const nn::Module& m) { return m.type_name() + "()"; });
+
+  Layer<nn::Sequential>(nn_module, "Sequential")
+      .def(py::init<>())
+      .def(
+          "append",
+          [](nn::Sequential& s, std::shared_ptr<nn::Module> m) { s.push_back(std::move(m)); },
+          py::keep_alive<1, 2>())
+      .def("__len__", &nn::Sequential::size)
+      .def("__getitem__", [](const nn::Sequential& s, int64_t i) {
+        const auto n = static_cast<int64_t>(s.size());
+        if (i < -n || i >= n) throw py::index_error("Sequential index out of range");
+        return s.children()[static_cast<size_t>(i < 0 ? i + n : i)];
+      });
+}
+
+void bind_layers(py::module_& nn_module) {
+  Layer<nn::Linear>(nn_module, "Linear")
+      .def(py::init<int64_t, int64_t, bool>(), py::arg("in_features"), py::arg("out_features"),
+           py::arg("bias") = true)
+      .def_readonly("weight", &nn::Linear::weight)
+      .def_property_readonly("bias", optional_member(&nn::Linear::bias));
+  Layer<nn::Conv2d>(nn_module, "Conv2d")
+      .def(py::init([](int64_t in, int64_t out, py::handle kernel, py::handle stride,
+                       py::handle padding, py::handle dilation, int64_t groups, bool bias) {
+             return nn::Conv2d(in, out, to_pair(kernel), to_pair(stride), to_pair(padding),
+                               to_pair(dilation), groups, bias);
+           }),
+           py::arg("in_channels"), py::arg("out_channels"), py::arg("kernel_size"),
+           py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1,
+           py::arg("groups") = 1, py::arg("bias") = true)
+      .def_readonly("weight", &nn::Conv2d::weight)
+      .def_property_readonly("bias", optional_member(&nn::Conv2d::bias));
+  Layer<nn::MaxPool2d>(nn_module, "MaxPool2d")
+      .def(py::init([](py::handle kernel, py::handle stride, py::handle padding) {
+             return nn::MaxPool2d(to_pair(kernel), to_optional_pair(stride), to_pair(padding));
+           }),
+           py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0);
+  Layer<nn::AvgPool2d>(nn_module, "AvgPool2d")
+      .def(py::init([](py::handle kernel, py::handle stride, py::handle padding) {
+             return nn::AvgPool2d(to_pair(kernel), to_optional_pair(stride), to_pair(padding));
+           }),
+           py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0);
+  Layer<nn::Flatten>(nn_module, "Flatten")
+      .def(py::init<int64_t, int64_t>(), py::arg("start_dim") = 1, py::arg("end_dim") = -1);
+  Layer<nn::ReLU>(nn_module, "ReLU").def(py::init<>());
+  Layer<nn::Sigmoid>(nn_module, "Sigmoid").def(py::init<>());
+  Layer<nn::Tanh>(nn_module, "Tanh").def(py::init<>());
+  Layer<nn::SiLU>(nn_module, "SiLU").def(py::init<>());
+  Layer<nn::GELU>(nn_module, "GELU").def(py::init<std::string>(), py::arg("approximate") = "none");
+  Layer<nn::Softmax>(nn_module, "Softmax").def(py::init<int64_t>(), py::arg("dim"));
+  Layer<nn::LogSoftmax>(nn_module, "LogSoftmax").def(py::init<int64_t>(), py::arg("dim"));
+  Layer<nn::Dropout>(nn_module, "Dropout").def(py::init<double>(), py::arg("p") = 0.5);
+  Layer<nn::BatchNorm1d>(nn_module, "BatchNorm1d")
+      .def(py::init<int64_t, double, std::optional<double>, bool, bool>(), py::arg("num_features"),
+           py::arg("eps") = 1e-5, py::arg("momentum") = 0.1, py::arg("affine") = true,
+           py::arg("track_running_stats") = true);
+  Layer<nn::BatchNorm2d>(nn_module, "BatchNorm2d")
+      .def(py::init<int64_t, double, std::optional<double>, bool, bool>(), py::arg("num_features"),
+           py::arg("eps") = 1e-5, py::arg("momentum") = 0.1, py::arg("affine") = true,
+           py::arg("track_running_stats") = true);
+  Layer<nn::LayerNorm>(nn_module, "LayerNorm")
+      .def(py::init([](py::handle shape, double eps, bool affine, bool bias) {
+             return nn::LayerNorm(to_shape(shape, "normalized_shape"), eps, affine, bias);
+           }),
+           py::arg("normalized_shape"), py::arg("eps") = 1e-5, py::arg("elementwise_affine") = true,
+           py::arg("bias") = true)
+      .def_property_readonly("weight", optional_member(&nn::LayerNorm::weight))
+      .def_property_readonly("bias", optional_member(&nn::LayerNorm::bias));
+  Layer<nn::Embedding>(nn_module, "Embedding")
+      .def(py::init<int64_t, int64_t, std::optional<int64_t>>(), py::arg("num_embeddings"),
+           py::arg("embedding_dim"), py::arg("padding_idx") = py::none())
+      .def_readonly("weight", &nn::Embedding::weight);
+}
+
+void bind_losses(py::module_& nn_module) {
+  py::class_<nn::Loss, nn::Module, std::shared_ptr<nn::Loss>>(nn_module, "Loss")
+      .def("forward", py::overload_cast<const Tensor&, const Tensor&>(&nn::Loss::forward),
+           py::arg("input"), py::arg("target"));
+  py::class_<nn::CrossEntropyLoss, nn::Loss, std::shared_ptr<nn::CrossEntropyLoss>>(
+      nn_module, "CrossEntropyLoss")
+      .def(py::init([](int64_t ignore_index, const std::string& reduction, double smoothing) {
+             return nn::CrossEntropyLoss({ignore_index, to_reduction(reduction), smoothing});
+           }),
+           py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
+           py::arg("label_smoothing") = 0.0);
+  py::class_<nn::MSELoss, nn::Loss, std::shared_ptr<nn::MSELoss>>(nn_module, "MSELoss")
+      .def(py::init(
+               [](const std::string& reduction) { return nn::MSELoss(to_reduction(reduction)); }),
+           py::arg("reduction") = "mean");
+  py::class_<nn::L1Loss, nn::Loss, std::shared_ptr<nn::L1Loss>>(nn_module, "L1Loss")
+      .def(py::init(
+               [](const std::string& reduction) { return nn::L1Loss(to_reduction(reduction)); }),
+           py::arg("reduction") = "mean");
+}
+
+void bind_functional(py::module_& functional) {
+  functional.def("relu", &F::relu);
+  functional.def("gelu", &F::gelu, py::arg("input"), py::arg("approximate") = "none");
+  functional.def("silu", &F::silu);
+  functional.def("softmax", &F::softmax, py::arg("input"), py::arg("dim"));
+  functional.def("log_softmax", &F::log_softmax, py::arg("input"), py::arg("dim"));
+  functional.def("dropout", &F::dropout, py::arg("input"), py::arg("p") = 0.5,
+                 py::arg("training") = true);
+  functional.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) {
+        return F::linear(x, w, b.value_or(Tensor()));
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
+  functional.def(
+      "cross_entropy",
+      [](const Tensor& input, const Tensor& target, int64_t ignore_index,
+         const std::string& reduction, double smoothing) {
+        return F::cross_entropy(input, target, {ignore_index, to_reduction(reduction), smoothing});
+      },
+      py::arg("input"), py::arg("target"), py::arg("ignore_index") = -100,
+      py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
+  functional.def(
+      "nll_loss",
+      [](const Tensor& input, const Tensor& target, int64_t ignore_index,
+         const std::string& reduction) {
+        return F::nll_loss(input, target, {ignore_index, to_reduction(reduction)});
+      },
+      py::arg("input"), py::arg("target"), py::arg("ignore_index") = -100,
+      py::arg("reduction") = "mean");
+  functional.def(
+      "mse_loss",
+      [](const Tensor& input, const Tensor& target, const std::string& reduction) {
+        return F::mse_loss(input, target, to_reduction(reduction));
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  functional.def(
+      "l1_loss",
+      [](const Tensor& input, const Tensor& target, const std::string& reduction) {
+        return F::l1_loss(input, target, to_reduction(reduction));
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+}
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  py::module_ nn_module = m.def_submodule("nn", "modules, layers and losses");
+  bind_module(nn_module);
+  bind_layers(nn_module);
+  bind_losses(nn_module);
+  py::module_ functional = nn_module.def_submodule("functional", "the layers as functions");
+  bind_functional(functional);
+}
+
+}  // namespace graft::python

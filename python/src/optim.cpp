@@ -1,0 +1,87 @@
+// graft.optim (optimizers with PyTorch's keyword arguments, schedulers, gradient clipping)
+// and graft.save / graft.load (safetensors, readable by Python's safetensors package).
+#include <string>
+#include <utility>
+
+#include "bindings.h"
+
+namespace graft::python {
+namespace {
+
+template <class O>
+using OptimizerClass = py::class_<O, optim::Optimizer>;
+
+optim::AdamOptions adam_options(double lr, const py::tuple& betas, double eps, double weight_decay,
+                                bool amsgrad) {
+  return {.lr = lr,
+          .beta1 = betas[0].cast<double>(),
+          .beta2 = betas[1].cast<double>(),
+          .eps = eps,
+          .weight_decay = weight_decay,
+          .amsgrad = amsgrad};
+}
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  py::module_ optim_module = m.def_submodule("optim", "optimizers and learning-rate schedules");
+  py::class_<optim::Optimizer>(optim_module, "Optimizer")
+      .def("step", &optim::Optimizer::step)
+      .def("zero_grad", &optim::Optimizer::zero_grad, py::arg("set_to_none") = true)
+      .def("lr", &optim::Optimizer::lr, py::arg("group") = 0)
+      .def("set_lr", &optim::Optimizer::set_lr, py::arg("group"), py::arg("lr"))
+      .def("state_dict", &optim::Optimizer::state_dict)
+      .def("load_state_dict", &optim::Optimizer::load_state_dict, py::arg("state_dict"))
+      .def_property_readonly("name", &optim::Optimizer::name);
+
+  // Each optimizer keeps its parameter tensors (handles), so the list may be dropped.
+  OptimizerClass<optim::SGD>(optim_module, "SGD")
+      .def(py::init<std::vector<Tensor>, double, double, double, double, bool>(), py::arg("params"),
+           py::arg("lr") = 1e-3, py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
+           py::arg("weight_decay") = 0.0, py::arg("nesterov") = false);
+  OptimizerClass<optim::Adam>(optim_module, "Adam")
+      .def(py::init([](std::vector<Tensor> params, double lr, const py::tuple& betas, double eps,
+                       double weight_decay, bool amsgrad) {
+             return std::make_unique<optim::Adam>(
+                 std::move(params), adam_options(lr, betas, eps, weight_decay, amsgrad));
+           }),
+           py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
+           py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("amsgrad") = false);
+  OptimizerClass<optim::AdamW>(optim_module, "AdamW")
+      .def(py::init([](std::vector<Tensor> params, double lr, const py::tuple& betas, double eps,
+                       double weight_decay, bool amsgrad) {
+             return std::make_unique<optim::AdamW>(
+                 std::move(params), adam_options(lr, betas, eps, weight_decay, amsgrad));
+           }),
+           py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
+           py::arg("eps") = 1e-8, py::arg("weight_decay") = 1e-2, py::arg("amsgrad") = false);
+  OptimizerClass<optim::RMSprop>(optim_module, "RMSprop")
+      .def(py::init<std::vector<Tensor>, double, double, double, double, double, bool>(),
+           py::arg("params"), py::arg("lr") = 1e-2, py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
+           py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("centered") = false);
+
+  // Schedulers hold a reference to their optimizer: keep it alive as long as they live.
+  py::class_<optim::LRScheduler>(optim_module, "LRScheduler")
+      .def("step", &optim::LRScheduler::step)
+      .def("get_last_lr", &optim::LRScheduler::last_lr);
+  py::class_<optim::StepLR, optim::LRScheduler>(optim_module, "StepLR")
+      .def(py::init<optim::Optimizer&, int64_t, double>(), py::arg("optimizer"),
+           py::arg("step_size"), py::arg("gamma") = 0.1, py::keep_alive<1, 2>());
+  py::class_<optim::CosineAnnealingLR, optim::LRScheduler>(optim_module, "CosineAnnealingLR")
+      .def(py::init<optim::Optimizer&, int64_t, double>(), py::arg("optimizer"), py::arg("T_max"),
+           py::arg("eta_min") = 0.0, py::keep_alive<1, 2>());
+
+  optim_module.def("clip_grad_norm_", &optim::clip_grad_norm_, py::arg("parameters"),
+                   py::arg("max_norm"), py::arg("norm_type") = 2.0,
+                   py::arg("error_if_nonfinite") = false);
+
+  m.def(
+      "save", [](const StateDict& tensors, const std::string& path) { save(tensors, path); },
+      py::arg("state_dict"), py::arg("path"),
+      "Writes the tensors as a safetensors file, atomically.");
+  m.def(
+      "load", [](const std::string& path) { return load(path); }, py::arg("path"),
+      "Reads a safetensors file: {name: CPU tensor}.");
+}
+
+}  // namespace graft::python
