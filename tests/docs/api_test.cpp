@@ -56,3 +56,14 @@ TEST(ApiContract, NnOptimData) {
   std::filesystem::remove(path);
   EXPECT_EQ(steps, 3);
 }
+
+TEST(ApiContract, Interop) {
+  g::Tensor t = g::arange(6).reshape({2, 3});
+  DLManagedTensor* m = g::to_dlpack(t);  // legacy ABI (libtorch's at::fromDLPack reads it)
+  g::Tensor u = g::from_dlpack(m);       // zero-copy; takes ownership
+  DLManagedTensorVersioned* mv = g::to_dlpack_versioned(t);  // DLPack 1.x
+  g::Tensor w = g::from_dlpack(mv);
+  EXPECT_EQ(u.data_ptr(), t.data_ptr());
+  EXPECT_EQ(w.data_ptr(), t.data_ptr());
+  EXPECT_TRUE(g::equal(w, t));
+}
