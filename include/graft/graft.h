@@ -29,6 +29,7 @@
 #include "graft/autograd/to_dot.h"
 
 #include "graft/io/npy.h"
+#include "graft/io/npz.h"
 #include "graft/io/safetensors.h"
 #include "graft/io/state_dict.h"
 
