@@ -55,6 +55,19 @@ void AtomicFileWriter::write(const void* data, size_t nbytes) {
     context_.check(written > 0, "cannot write to ", temp_path_, ": ", errno_text());
     p += written;
     nbytes -= static_cast<size_t>(written);
+    position_ += static_cast<uint64_t>(written);
+  }
+}
+
+void AtomicFileWriter::overwrite(uint64_t offset, const void* data, size_t nbytes) {
+  const char* p = static_cast<const char*>(data);
+  while (nbytes > 0) {
+    const ssize_t written =
+        retry_on_eintr([&] { return ::pwrite(fd_, p, nbytes, static_cast<off_t>(offset)); });
+    context_.check(written > 0, "cannot write to ", temp_path_, ": ", errno_text());
+    p += written;
+    offset += static_cast<uint64_t>(written);
+    nbytes -= static_cast<size_t>(written);
   }
 }
 
@@ -100,6 +113,11 @@ void FileReader::read(uint64_t offset, void* out, size_t nbytes, const char* wha
   }
 }
 
+void FileRegion::read(void* out, size_t nbytes, const char* what) {
+  file_.read(offset_, out, nbytes, what);
+  offset_ += nbytes;
+}
+
 Shape checked_shape(const FileContext& context, const std::vector<int64_t>& sizes, DType dtype,
                     const std::string& what) {
   context.check(static_cast<int64_t>(sizes.size()) <= kMaxDims, what, " has ", sizes.size(),
@@ -112,17 +130,16 @@ Shape checked_shape(const FileContext& context, const std::vector<int64_t>& size
   return shape;
 }
 
-Tensor read_tensor(const FileReader& file, uint64_t offset, const Shape& shape, DType dtype,
-                   const std::string& what) {
+Tensor read_tensor(ByteSource& source, const Shape& shape, DType dtype, const std::string& what) {
   Tensor t = empty(shape, dtype);
   const std::string part = "the data of " + what;
-  file.read(offset, t.data_ptr(), static_cast<size_t>(t.nbytes()), part.c_str());
+  source.read(t.data_ptr(), static_cast<size_t>(t.nbytes()), part.c_str());
   if (dtype == kBool) {
     // Inspect the bytes as bytes: reading a bool that is neither 0 nor 1 is undefined.
     const auto* bytes = static_cast<const uint8_t*>(t.data_ptr());
     for (int64_t i = 0; i < t.numel(); ++i) {
-      file.context().check(bytes[i] <= 1, what, " is boolean but element ", i, " is the byte ",
-                           static_cast<int>(bytes[i]), "; booleans must be stored as 0 or 1");
+      source.context().check(bytes[i] <= 1, what, " is boolean but element ", i, " is the byte ",
+                             static_cast<int>(bytes[i]), "; booleans must be stored as 0 or 1");
     }
   }
   return t;

@@ -42,7 +42,7 @@ constexpr std::array<DescrCode, kNumDTypes> kDescrCodes = {{{kBool, "|b1"},
 std::string_view descr_of(DType dtype) {
   for (const auto& entry : kDescrCodes)
     if (entry.dtype == dtype) return entry.descr;
-  detail::fail("save_npy(): no .npy descr for dtype ", dtype);
+  detail::fail("no .npy descr for dtype ", dtype);
 }
 
 DType dtype_of_descr(const FileContext& context, const std::string& descr) {
@@ -220,36 +220,29 @@ static_assert(kLongestHeader <= std::numeric_limits<uint16_t>::max());
 
 }  // namespace
 
-void save_npy(const Tensor& tensor, const std::filesystem::path& path) {
-  const FileContext context{"save_npy()", path};
-  context.check(tensor.defined(), "the tensor is undefined");
-  const Tensor host = io::host_contiguous(tensor);
+namespace io {
+
+std::string npy_header(const Tensor& host) {
   std::string header = "{'descr': '" + std::string(descr_of(host.dtype())) +
                        "', 'fortran_order': False, 'shape': " + shape_tuple(host.shape()) + ", }";
   const size_t preamble = kMagic.size() + kVersionBytes + sizeof(uint16_t);
   header.append((kAlignment - (preamble + header.size() + 1) % kAlignment) % kAlignment, ' ');
   header += '\n';
-
-  io::AtomicFileWriter out(context);
-  const uint8_t version[kVersionBytes] = {1, 0};
   const auto length = static_cast<uint16_t>(header.size());
-  out.write(kMagic.data(), kMagic.size());
-  out.write(version, kVersionBytes);
-  out.write(&length, sizeof(length));
-  out.write(header.data(), header.size());
-  out.write(host.data_ptr(), host.nbytes());
-  out.commit();
+  std::string out(kMagic);
+  out += {'\x01', '\x00'};  // version 1.0
+  out.append(reinterpret_cast<const char*>(&length), sizeof(length));
+  return out + header;
 }
 
-Tensor load_npy(const std::filesystem::path& path) {
-  const io::FileReader file({"load_npy()", path});
-  const FileContext& context = file.context();
-  const uint64_t size = file.size();
+Tensor read_npy(ByteSource& source) {
+  const FileContext& context = source.context();
+  const uint64_t size = source.size();
   constexpr size_t version_end = kMagic.size() + kVersionBytes;
   context.check(size >= version_end, "not a .npy file: it is ", size,
                 " bytes long, shorter than the magic string and version");
   char preamble[version_end];
-  file.read(0, preamble, version_end, "the magic string");
+  source.read(preamble, version_end, "the magic string");
   context.check(std::string_view(preamble, kMagic.size()) == kMagic,
                 "not a .npy file: it does not start with the magic string \"\\x93NUMPY\"");
   const int major = static_cast<uint8_t>(preamble[kMagic.size()]);
@@ -261,13 +254,13 @@ Tensor load_npy(const std::filesystem::path& path) {
   const uint64_t header_start = version_end + length_bytes;
   context.check(size >= header_start, "the file ends inside the header length");
   uint32_t length = 0;  // little-endian: a uint16 read fills the low bytes
-  file.read(version_end, &length, length_bytes, "the header length");
+  source.read(&length, length_bytes, "the header length");
   context.check(length <= kMaxHeaderBytes, "the header length is ", length,
                 " bytes, more than the ", kMaxHeaderBytes, " graft accepts (is this a .npy file?)");
   context.check(length <= size - header_start, "the header length is ", length, " bytes but only ",
                 size - header_start, " bytes follow it (is the file truncated?)");
   std::string text(length, '\0');
-  file.read(header_start, text.data(), length, "the header");
+  source.read(text.data(), length, "the header");
 
   const RawHeader header = HeaderParser(context, text).parse();
   const DType dtype = dtype_of_descr(context, header.descr);
@@ -278,7 +271,7 @@ Tensor load_npy(const std::filesystem::path& path) {
                 shape, ", which is ", nbytes, " bytes, but ", size - data_start,
                 " bytes follow the header",
                 size - data_start < nbytes ? " (is the file truncated?)" : "");
-  if (!header.fortran_order) return io::read_tensor(file, data_start, shape, dtype, "the array");
+  if (!header.fortran_order) return io::read_tensor(source, shape, dtype, "the array");
 
   // Fortran order stores the array's transpose in row-major order: read that (the reversed
   // shape), permute the dims back, and copy to row-major.
@@ -288,7 +281,26 @@ Tensor load_npy(const std::filesystem::path& path) {
     reversed.push_back(shape[i]);
     back.push_back(i);
   }
-  return io::read_tensor(file, data_start, reversed, dtype, "the array").permute(back).contiguous();
+  return io::read_tensor(source, reversed, dtype, "the array").permute(back).contiguous();
+}
+
+}  // namespace io
+
+void save_npy(const Tensor& tensor, const std::filesystem::path& path) {
+  const FileContext context{"save_npy()", path};
+  context.check(tensor.defined(), "the tensor is undefined");
+  const Tensor host = io::host_contiguous(tensor);
+  const std::string header = io::npy_header(host);
+  io::AtomicFileWriter out(context);
+  out.write(header.data(), header.size());
+  out.write(host.data_ptr(), host.nbytes());
+  out.commit();
+}
+
+Tensor load_npy(const std::filesystem::path& path) {
+  const io::FileReader file({"load_npy()", path});
+  io::FileRegion whole(file, 0, file.size());
+  return io::read_npy(whole);
 }
 
 }  // namespace graft

@@ -18,9 +18,13 @@
 //
 // save_npy() writes version 1.0 (a header of graft's at most 16 dims always fits its
 // 16-bit length), C order, copying CUDA or non-contiguous tensors first, atomically.
+//
+// The members of a .npz archive are .npy files, so npz.cpp builds on the two halves of
+// these functions, which work on bytes rather than on a file: npy_header() and read_npy().
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include "graft/core/tensor.h"
 
@@ -30,5 +34,19 @@ void save_npy(const Tensor& tensor, const std::filesystem::path& path);
 
 // The array of the .npy file at `path`, as a contiguous CPU tensor.
 Tensor load_npy(const std::filesystem::path& path);
+
+namespace io {
+
+class ByteSource;
+
+// The bytes that precede the data of `host` (a contiguous CPU tensor) in its .npy file: the
+// magic string, the version, the header length and the header.
+std::string npy_header(const Tensor& host);
+
+// The array of the .npy bytes that `source` holds, read front to back; every error names
+// source.context().
+Tensor read_npy(ByteSource& source);
+
+}  // namespace io
 
 }  // namespace graft

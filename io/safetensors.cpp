@@ -262,8 +262,9 @@ StateDict load(const std::filesystem::path& path) {
   const Header header = read_header(file);
   StateDict tensors;
   for (const Entry& entry : header.entries) {
-    tensors.emplace(entry.name, io::read_tensor(file, header.data_start + entry.begin, entry.shape,
-                                                entry.dtype, tensor_label(entry.name)));
+    io::FileRegion data(file, header.data_start + entry.begin, entry.end - entry.begin);
+    tensors.emplace(entry.name,
+                    io::read_tensor(data, entry.shape, entry.dtype, tensor_label(entry.name)));
   }
   return tensors;
 }

@@ -23,7 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/common.sh
 source scripts/common.sh
 
-targets=(json safetensors npy idx checkpoint image)
+targets=(json safetensors npy npz idx checkpoint image)
 if [ $# -ge 1 ] && [ "$1" != all ]; then targets=("$1"); fi
 seconds="${2:-600}"
 build="${GRAFT_FUZZ_DIR:-$PWD/build-fuzz}"

@@ -30,6 +30,7 @@
 
 #include "graft/io/dlpack.h"
 #include "graft/io/npy.h"
+#include "graft/io/npz.h"
 #include "graft/io/safetensors.h"
 #include "graft/io/state_dict.h"
 

@@ -3,7 +3,7 @@
 
     python3 tests/fuzz/make_seeds.py
 
-Standard library only. The .npy and safetensors seeds are the golden files of
+Standard library only. The .npy, .npz and safetensors seeds are the golden files of
 tests/io/golden (made by NumPy and Python's safetensors), copied; the others are written
 byte by byte here, every one small (a fuzzer mutates small inputs fastest). The JPEG seeds
 are made by cjpeg (Debian's libjpeg-turbo-progs) from PGM/PPM bytes written here. Rerunning the
@@ -12,12 +12,14 @@ scripts/fuzz.sh go into regressions/ by hand, not through this script.
 """
 
 import gzip
+import io
 import json
 import pathlib
 import random
 import shutil
 import struct
 import subprocess
+import zipfile
 import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -45,6 +47,26 @@ def safetensors(tensors, metadata=None):
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + data
+
+
+def zip64_archive(members):
+    """members: name -> .npy bytes, stored, in graft's layout (io/zip_writer.cpp): every size
+    and offset in ZIP64 fields, and the ZIP64 end records, which NumPy's files lack."""
+    out, directory = b"", b""
+    for name, data in members.items():
+        name = name.encode()
+        fixed = struct.pack("<HHHHHIII", 45, 0, 0, 0, 0x21, zlib.crc32(data), 0xFFFFFFFF, 0xFFFFFFFF)
+        directory += (struct.pack("<IH", 0x02014B50, 0x32D) + fixed
+                      + struct.pack("<HHHHHII", len(name), 28, 0, 0, 0, 0o644 << 16, 0xFFFFFFFF)
+                      + name + struct.pack("<HHQQQ", 1, 24, len(data), len(data), len(out)))
+        out += (struct.pack("<I", 0x04034B50) + fixed + struct.pack("<HH", len(name), 20) + name
+                + struct.pack("<HHQQ", 1, 16, len(data), len(data)) + data)
+    end = len(out) + len(directory)
+    return (out + directory
+            + struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 0x32D, 45, 0, 0, len(members), len(members),
+                          len(directory), len(out))
+            + struct.pack("<IIQI", 0x07064B50, 0, end, 1)
+            + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
 
 
 def gzip_fixed(data):
@@ -103,6 +125,11 @@ def main():
         shutil.copy(path, HERE / "corpus" / "npy" / path.name)
     for path in sorted(GOLDEN.glob("*.safetensors")):
         shutil.copy(path, HERE / "corpus" / "safetensors" / path.name)
+    (HERE / "corpus" / "npz").mkdir(exist_ok=True)
+    for path in sorted(GOLDEN.glob("*.npz")):
+        shutil.copy(path, HERE / "corpus" / "npz" / path.name)
+    write("corpus/npz", "zip64.npz", zip64_archive({
+        "x.npy": (GOLDEN / "f32_v1.npy").read_bytes(), "scalar.npy": (GOLDEN / "f64_scalar.npy").read_bytes()}))
 
     # IDX: each element type once, one and three dims, and gzip of one and of two members.
     images = idx(0x08, [2, 2, 3], bytes(range(12)))
@@ -157,6 +184,16 @@ def main():
     # shapes whose element count overflows int64 (checked numel in the loaders).
     write("regressions/safetensors", "numel_overflow.safetensors",
           safetensors({"x": ("F32", [1 << 32, 1 << 32, 1 << 32], b"")}))
+    # Not a defect found but the attack the .npz reader's size bound is for: a deflated member
+    # of a few bytes claiming 4 GiB, which must be refused before anything is allocated.
+    claim = io.BytesIO()
+    with zipfile.ZipFile(claim, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("x.npy"), b"\0" * 4096, zipfile.ZIP_DEFLATED)
+    claim = bytearray(claim.getvalue())
+    central = claim.index(b"PK\x01\x02")
+    for at in (22, central + 24):  # the uncompressed size, local and central
+        claim[at:at + 4] = struct.pack("<I", 0xFFFFFFF0)
+    write("regressions/npz", "size_claim.npz", bytes(claim))
     header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }"
     header += b" " * (-(len(header) + 11) % 64) + b"\n"
     write("regressions/npy", "numel_overflow.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header)
