@@ -47,6 +47,7 @@ void bind_functions(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_io(py::module_& m);
 void bind_data(py::module_& m);
 
 }  // namespace graft::python

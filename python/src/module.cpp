@@ -12,5 +12,6 @@ PYBIND11_MODULE(_C, m) {
   graft::python::bind_interop(m);
   graft::python::bind_nn(m);
   graft::python::bind_optim(m);
+  graft::python::bind_io(m);
   graft::python::bind_data(m);
 }

@@ -1,5 +1,4 @@
-// graft.optim (optimizers with PyTorch's keyword arguments, schedulers, gradient clipping)
-// and graft.save / graft.load (safetensors, readable by Python's safetensors package).
+// graft.optim: optimizers with PyTorch's keyword arguments, schedulers, gradient clipping.
 #include <string>
 #include <utility>
 
@@ -74,14 +73,6 @@ void bind_optim(py::module_& m) {
   optim_module.def("clip_grad_norm_", &optim::clip_grad_norm_, py::arg("parameters"),
                    py::arg("max_norm"), py::arg("norm_type") = 2.0,
                    py::arg("error_if_nonfinite") = false);
-
-  m.def(
-      "save", [](const StateDict& tensors, const std::string& path) { save(tensors, path); },
-      py::arg("state_dict"), py::arg("path"),
-      "Writes the tensors as a safetensors file, atomically.");
-  m.def(
-      "load", [](const std::string& path) { return load(path); }, py::arg("path"),
-      "Reads a safetensors file: {name: CPU tensor}.");
 }
 
 }  // namespace graft::python

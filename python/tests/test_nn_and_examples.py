@@ -57,6 +57,19 @@ def test_python_module_inside_a_cpp_sequential_outlives_its_name():
     assert len(seq) == 2 and isinstance(seq[0], TwoLayer)
 
 
+def test_npz_exchanges_arrays_with_numpy(tmp_path):
+    import numpy as np
+    path = tmp_path / "arrays.npz"
+    np.savez(path, w=np.arange(6.0).reshape(2, 3), flags=np.array([True, False]))
+    arrays = graft.load_npz(str(path))
+    assert list(arrays) == ["w", "flags"] and arrays["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    out = tmp_path / "out.npz"
+    graft.save_npz(str(out), {"b": graft.ones(2, dtype=graft.int32), "a": graft.zeros(1)},
+                   compressed=True)
+    with np.load(out) as back:
+        assert back.files == ["b", "a"] and back["b"].dtype == np.int32
+
+
 def test_layers_optimizers_and_schedulers():
     conv = nn.Conv2d(1, 4, 3, stride=1, padding=(1, 1), bias=False)
     assert conv.bias is None and conv.weight.shape == (4, 1, 3, 3)
