@@ -20,7 +20,6 @@ namespace py = pybind11;
 
 // A Python bool, int or float (or a NumPy scalar) as a Scalar; a TypeError for anything else.
 Scalar to_scalar(py::handle value);
-bool is_number(py::handle value);
 
 // (2, 3), [2, 3] or 2: a Shape; `what` names the argument in errors.
 Shape to_shape(py::handle value, const char* what);

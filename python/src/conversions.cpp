@@ -2,23 +2,19 @@
 // device. Dtypes print as graft.float32 and devices as device(type='cuda', index=0), like
 // PyTorch's.
 #include <string>
+#include <string_view>
 
 #include "bindings.h"
 
 namespace graft::python {
 
-bool is_number(py::handle value) {
-  return PyBool_Check(value.ptr()) || PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr()) ||
-         PyIndex_Check(value.ptr()) || py::hasattr(value, "__float__");
-}
-
 Scalar to_scalar(py::handle value) {
   PyObject* p = value.ptr();
   if (PyBool_Check(p)) return Scalar(p == Py_True);
-  // NumPy's bool_ is neither a Python bool nor an int.
-  if (py::hasattr(value, "dtype") &&
-      py::str(value.attr("dtype").attr("kind")).cast<std::string>() == "b")
-    return Scalar(PyObject_IsTrue(value.ptr()) == 1);
+  // NumPy's bool_ (numpy.bool in NumPy 2) is neither a Python bool nor an int.
+  const std::string_view type_name = Py_TYPE(p)->tp_name;
+  if (type_name == "numpy.bool_" || type_name == "numpy.bool")
+    return Scalar(PyObject_IsTrue(p) == 1);
   if (PyLong_Check(p) || (PyIndex_Check(p) && !PyFloat_Check(p))) {
     int overflow = 0;
     py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(p));

@@ -122,3 +122,12 @@ def test_dtype_and_device_objects():
     assert repr(graft.device("cuda:1")) == "device(type='cuda', index=1)"
     assert graft.ones(2).to(graft.float64).dtype == graft.float64
     assert graft.ones(2).to("cpu").device == graft.device("cpu")
+
+
+def test_numpy_scalars_are_numbers():
+    import numpy as np
+    t = graft.zeros(3)
+    assert (t + np.float32(1.5)).tolist() == [1.5, 1.5, 1.5]
+    assert (t + np.int64(2)).dtype == graft.float32
+    assert graft.full((1,), np.bool_(True)).dtype == graft.bool
+    assert (graft.ones(2, dtype=graft.int64) * np.int32(3)).tolist() == [3, 3]
