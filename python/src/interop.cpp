@@ -209,7 +209,15 @@ Tensor borrow_array(py::handle array) {
 
 void bind_interop(py::module_& m) {
   m.def(
-      "from_numpy", [](const py::array& a) { return from_numpy(a, false); }, py::arg("ndarray"),
+      "from_numpy",
+      [](py::handle a) {
+        // Strict, as torch.from_numpy: a list would become a temporary array to share with.
+        if (!py::isinstance<py::array>(a))
+          throw py::type_error("expected np.ndarray (got " +
+                               py::str(py::type::of(a).attr("__name__")).cast<std::string>() + ")");
+        return from_numpy(py::reinterpret_borrow<py::array>(a), false);
+      },
+      py::arg("ndarray"),
       "A tensor sharing the array's memory: writes through either are seen by the other.");
   auto tensor = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
   tensor.def("numpy", &to_numpy,

@@ -379,6 +379,9 @@ void bind_tensor(py::module_& m) {
   cls.def_property_readonly("is_cuda", [](const Tensor& t) { return t.device().is_cuda(); });
   cls.def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); });
   cls.def("_version", &Tensor::_version);
+  // Defining __eq__ (elementwise) would leave tensors unhashable; as in PyTorch, a tensor
+  // hashes by identity (of the handle's implementation), so it can key a dict or a set.
+  cls.def("__hash__", [](const Tensor& t) { return std::hash<const TensorImpl*>()(&t.impl()); });
   bind_views(cls);
   bind_conversions(cls);
   bind_math(cls);

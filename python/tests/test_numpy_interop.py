@@ -67,6 +67,8 @@ def test_errors_name_the_problem():
     with pytest.raises(graft.Error, match="requires grad"):
         graft.ones(2, requires_grad=True).numpy()
     assert issubclass(graft.Error, RuntimeError)
+    with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
+        graft.from_numpy([1.0, 2.0])
 
 
 def test_read_only_array_warns():

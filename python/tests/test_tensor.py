@@ -116,6 +116,11 @@ def test_errors_arrive_as_graft_error_with_the_message():
         bool(graft.ones(2))
 
 
+def test_tensors_hash_by_identity():
+    a, b = graft.ones(2), graft.ones(2)
+    assert len({a, b, a}) == 2 and {a: 1}[a] == 1
+
+
 def test_dtype_and_device_objects():
     assert repr(graft.float32) == "graft.float32" and graft.float64.is_floating_point
     assert str(graft.device("cpu")) == "cpu"
