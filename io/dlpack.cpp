@@ -176,6 +176,8 @@ Tensor import_tensor(Managed* managed) {
                 " have a negative entry, which graft tensors cannot express; make a ",
                 "contiguous copy first (e.g. numpy.ascontiguousarray, or .contiguous())");
   }
+  GRAFT_CHECK(dl.data != nullptr || shape.numel() == 0, "from_dlpack(): data is a null pointer ",
+              "for a tensor of shape ", shape);
   char* data = static_cast<char*>(dl.data);
   if (data != nullptr) data += dl.byte_offset;
 
