@@ -1,5 +1,6 @@
 """graft.from_numpy / Tensor.numpy(): zero-copy both ways, lifetimes, dtypes and errors."""
 import gc
+import os
 import resource
 import sys
 
@@ -102,5 +103,8 @@ def test_a_million_round_trips_leak_nothing():
         graft.from_numpy(a).numpy()
     gc.collect()
     assert sys.getrefcount(a) == refs
-    # A leak of even 16 bytes per round trip would be 16 MB.
-    assert _max_rss_kib() - before < 4 * 1024
+    # A leak of even 16 bytes per round trip would be 16 MB. Under AddressSanitizer freed
+    # memory waits in a quarantine, so resident memory grows without a leak; there ASan
+    # itself checks every access instead.
+    if not os.environ.get("GRAFT_SANITIZED"):
+        assert _max_rss_kib() - before < 4 * 1024

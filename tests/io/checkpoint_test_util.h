@@ -26,9 +26,11 @@ inline Bytes read_bytes(const std::filesystem::path& path) {
   return Bytes(std::istreambuf_iterator<char>(file), {});
 }
 
-// `value`'s low `nbytes` bytes, least significant first.
+// `value`'s low `nbytes` bytes, least significant first; bytes past the eighth are zero
+// (a run of zeroed fields written at once).
 inline void append_little_endian(Bytes& out, uint64_t value, int nbytes) {
-  for (int i = 0; i < nbytes; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
+  for (int i = 0; i < nbytes; ++i)
+    out.push_back(i < 8 ? static_cast<uint8_t>(value >> (8 * i)) : uint8_t{0});
 }
 
 inline void append_text(Bytes& out, const std::string& text) {
