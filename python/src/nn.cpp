@@ -69,18 +69,6 @@ nn::functional::Reduction to_reduction(const std::string& name) {
   throw py::value_error("reduction must be 'mean', 'sum' or 'none', got '" + name + "'");
 }
 
-py::dict to_dict(const StateDict& state) {
-  py::dict out;
-  for (const auto& [name, tensor] : state) out[py::str(name)] = tensor;
-  return out;
-}
-
-py::list named(const std::vector<std::pair<std::string, Tensor>>& items) {
-  py::list out;
-  for (const auto& [name, tensor] : items) out.append(py::make_tuple(name, tensor));
-  return out;
-}
-
 template <class M>
 using Layer = py::class_<M, nn::Module, std::shared_ptr<M>>;
 
@@ -91,15 +79,9 @@ void bind_module(py::module_& nn_module) {
       .def("__call__", [](py::object self, py::args args,
                           py::kwargs kwargs) { return self.attr("forward")(*args, **kwargs); })
       .def("parameters", &nn::Module::parameters, py::arg("recurse") = true)
-      .def(
-          "named_parameters",
-          [](const nn::Module& m, bool recurse) { return named(m.named_parameters(recurse)); },
-          py::arg("recurse") = true)
+      .def("named_parameters", &nn::Module::named_parameters, py::arg("recurse") = true)
       .def("buffers", &nn::Module::buffers, py::arg("recurse") = true)
-      .def(
-          "named_buffers",
-          [](const nn::Module& m, bool recurse) { return named(m.named_buffers(recurse)); },
-          py::arg("recurse") = true)
+      .def("named_buffers", &nn::Module::named_buffers, py::arg("recurse") = true)
       .def("children", &nn::Module::children)
       .def("train", &nn::Module::train, py::arg("mode") = true, py::return_value_policy::reference)
       .def("eval", &nn::Module::eval, py::return_value_policy::reference)
@@ -112,7 +94,8 @@ void bind_module(py::module_& nn_module) {
           },
           py::return_value_policy::reference)
       .def("zero_grad", &nn::Module::zero_grad, py::arg("set_to_none") = true)
-      .def("state_dict", [](const nn::Module& m) { return to_dict(m.state_dict()); })
+      // pybind11's STL casters make the StateDict a dict and the pairs (name, tensor) tuples.
+      .def("state_dict", &nn::Module::state_dict)
       .def(
           "load_state_dict",
           [](nn::Module& m, const StateDict& state, bool strict) {

@@ -101,13 +101,15 @@ void bind_math(py::class_<Tensor>& cls) {
   GRAFT_BINARY_OPS(GRAFT_BIND_BINARY)
 #undef GRAFT_BIND_BINARY
 
-#define GRAFT_BIND_COMPARISON(name, ...)                                                     \
-  cls.def(#name, [](const Tensor& t, py::handle other) {                                     \
-    return with_operand(t, other, [](const Tensor& a, const auto& b) { return a.name(b); }); \
-  });                                                                                        \
-  cls.def("__" #name "__", [](const Tensor& t, py::handle other) {                           \
-    return with_operand(t, other, [](const Tensor& a, const auto& b) { return a.name(b); }); \
-  });
+  // t.eq(x) and t == x are one function under two names.
+#define GRAFT_BIND_COMPARISON(name, ...)                                                       \
+  {                                                                                            \
+    auto compare = [](const Tensor& t, py::handle other) {                                     \
+      return with_operand(t, other, [](const Tensor& a, const auto& b) { return a.name(b); }); \
+    };                                                                                         \
+    cls.def(#name, compare);                                                                   \
+    cls.def("__" #name "__", compare);                                                         \
+  }
   GRAFT_COMPARISON_OPS(GRAFT_BIND_COMPARISON)
 #undef GRAFT_BIND_COMPARISON
 
