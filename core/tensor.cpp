@@ -88,7 +88,7 @@ Tensor empty_like(const Tensor& t, TensorOptions options) {
 }
 
 namespace {
-Tensor wrap_blob(void* data, const Shape& shape, const Shape& strides, TensorOptions options,
+Tensor wrap_blob(void* data, const Shape& shape, Shape strides, TensorOptions options,
                  Storage::Deleter deleter) {
   GRAFT_CHECK(data != nullptr || shape.numel() == 0, "from_blob(): data is a null pointer");
   GRAFT_CHECK(shape.size() == strides.size(), "from_blob(): shape ", shape, " and strides ",
@@ -97,6 +97,9 @@ Tensor wrap_blob(void* data, const Shape& shape, const Shape& strides, TensorOpt
   // The storage spans every element the strides can reach (all strides >= 0 here); the
   // arithmetic is checked because the caller's numbers may describe no real buffer.
   for (int64_t i = 0; i < shape.size(); ++i) {
+    // A dim of size 0 or 1 is never stepped along, so its stride is free: a negative one
+    // there (NumPy and PyTorch make them) describes the same memory as 0.
+    if (shape[i] <= 1 && strides[i] < 0) strides[i] = 0;
     GRAFT_CHECK(shape[i] >= 0 && strides[i] >= 0, "from_blob(): negative size or stride in ", shape,
                 " / ", strides);
   }

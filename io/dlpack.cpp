@@ -2,7 +2,6 @@
 // struct: they differ only in where the DLTensor sits and in the versioned one's header.
 #include "graft/io/dlpack.h"
 
-#include <algorithm>
 #include <array>
 #include <memory>
 #include <sstream>
@@ -164,15 +163,13 @@ Tensor import_tensor(Managed* managed) {
 
   Shape shape(std::vector<int64_t>(dl.shape, dl.shape + dl.ndim));
   // DLPack before 1.0 allowed null strides for a row-major tensor.
-  Shape strides = dl.strides == nullptr
-                      ? contiguous_strides(shape)
-                      : Shape(std::vector<int64_t>(dl.strides, dl.strides + dl.ndim));
+  const Shape strides = dl.strides == nullptr
+                            ? contiguous_strides(shape)
+                            : Shape(std::vector<int64_t>(dl.strides, dl.strides + dl.ndim));
   for (int64_t i = 0; i < shape.size(); ++i) {
     GRAFT_CHECK(shape[i] >= 0, "from_dlpack(): negative size in shape ", shape);
-    // A dim of size 0 or 1 is never stepped along, so its stride is free: no reason to refuse
-    // a negative one there.
-    if (shape[i] <= 1) strides[i] = std::max<int64_t>(strides[i], 0);
-    GRAFT_CHECK(strides[i] >= 0, "from_dlpack(): strides ", strides,
+    // from_blob takes any stride along a dim of size 0 or 1 (never stepped along).
+    GRAFT_CHECK(strides[i] >= 0 || shape[i] <= 1, "from_dlpack(): strides ", strides,
                 " have a negative entry, which graft tensors cannot express; make a ",
                 "contiguous copy first (e.g. numpy.ascontiguousarray, or .contiguous())");
   }

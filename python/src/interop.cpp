@@ -11,7 +11,6 @@
 // always correct and costs one synchronisation.
 #include <pybind11/numpy.h>
 
-#include <algorithm>
 #include <string>
 
 #include "bindings.h"
@@ -86,7 +85,6 @@ Tensor from_numpy(const py::array& array, bool allow_negative_strides) {
                      1) != 0)
       throw py::error_already_set();
   }
-  for (auto& s : strides) s = std::max<int64_t>(s, 0);
   std::shared_ptr<py::object> keep(new py::object(array), ReleaseWithGil());
   return from_blob(const_cast<void*>(array.data()), Shape(shape), Shape(strides),
                    TensorOptions(dtype), [keep](void*) mutable { keep.reset(); });

@@ -106,6 +106,13 @@ TEST(FromBlob, MalformedStridesAreErrors) {
               HasSubstr("negative size or stride"));
 }
 
+TEST(FromBlob, AnyStrideAlongADimOfSizeOne) {
+  float data[2] = {1, 2};
+  const g::Tensor t = g::from_blob(data, {1, 2}, {-7, 1}, g::kFloat32);
+  EXPECT_EQ(t.strides(), g::Shape({0, 1}));
+  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1, 2}));
+}
+
 TEST(FromBlob, DeviceMemoryIsTaggedNotTouched) {
   // from_blob allocates nothing, so it can describe device memory it is given.
   float data[2] = {};
