@@ -2,14 +2,12 @@
 // reader under test), and gzip through zlib.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <zlib.h>
-
 #include <bit>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
 
+#include "deflate_bytes.h"
 #include "temp_files.h"  // Bytes, TempDir, write_file
 
 namespace graft::testing {
@@ -44,19 +42,6 @@ Bytes idx_bytes(uint8_t type_code, const std::vector<uint32_t>& dims,
 }
 
 // `bytes` as one gzip member (zlib's deflate with the gzip wrapper, windowBits 15 + 16).
-inline Bytes gzip(const Bytes& bytes) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-            Z_OK);
-  Bytes out(deflateBound(&zs, static_cast<uLong>(bytes.size())));
-  zs.next_in = const_cast<Bytef*>(bytes.data());
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+inline Bytes gzip(const Bytes& bytes) { return deflate_bytes(bytes, 15 + 16, Z_BEST_COMPRESSION); }
 
 }  // namespace graft::testing

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_util.h"
+#include "deflate_bytes.h"
 #include "io/checkpoint_test_util.h"
 #include "test_util.h"
 
@@ -18,6 +19,7 @@ namespace g = graft;
 using g::testing::append_little_endian;
 using g::testing::append_text;
 using g::testing::Bytes;
+using g::testing::deflate_bytes;
 using g::testing::error_message;
 using g::testing::expect_identical;
 using g::testing::golden;
@@ -224,20 +226,9 @@ uint32_t crc_of(const Bytes& bytes) {
   return static_cast<uint32_t>(crc32(0, bytes.data(), static_cast<uInt>(bytes.size())));
 }
 
+// A raw deflate stream (no zlib or gzip wrapper), as zip members hold.
 Bytes deflate_raw(const Bytes& bytes) {
-  z_stream stream{};
-  EXPECT_EQ(
-      deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  Bytes out(deflateBound(&stream, static_cast<uLong>(bytes.size())));
-  stream.next_in = const_cast<Bytef*>(bytes.data());
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = out.data();
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
+  return deflate_bytes(bytes, -MAX_WBITS, Z_DEFAULT_COMPRESSION);
 }
 
 TestMember stored(const std::string& name, const Bytes& content) {
