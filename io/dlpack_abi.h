@@ -98,7 +98,7 @@ typedef struct {
 
 typedef struct DLManagedTensor {
   DLTensor dl_tensor;
-  void* manager_ctx;  // the producer's own record
+  void* manager_ctx;                              // the producer's own record
   void (*deleter)(struct DLManagedTensor* self);  // frees manager_ctx and self; may be NULL
 } DLManagedTensor;
 
