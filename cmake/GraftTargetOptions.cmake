@@ -35,3 +35,11 @@ function(graft_target_options target)
     target_link_options(${target} PUBLIC -fsanitize=${GRAFT_SANITIZE})
   endif()
 endfunction()
+
+# Test binaries parse GoogleTest and graft's umbrella header once, as a precompiled header,
+# instead of once per test file: those headers were half of a typical test file's compile
+# time (4.8 of 9.4 s for optim/clip_test.cpp, -O3, GCC 12), paid by about a hundred files in
+# each of CI's two builds.
+function(graft_test_precompiled_headers target)
+  target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <graft/graft.h>)
+endfunction()
