@@ -203,9 +203,9 @@ TEST(ImageFile, ImagesOverThePixelLimitAreRefusedBeforeDecoding) {
   const std::string jpeg = encode_jpeg(8, 8, TJPF_GRAY, std::vector<uint8_t>(64, 9), TJSAMP_GRAY);
   EXPECT_THAT(error_message([&] { decode_image(kContext, jpeg, {.max_pixels = 10}); }),
               HasSubstr("the JPEG image is 8x8 = 64 pixels, over the limit of 10"));
-  EXPECT_THAT(error_message([&] {
-                decode_image(kContext, "P5 4 4 255\n" + std::string(16, 'a'), {.max_pixels = 15});
-              }),
+  std::string pgm = "P5 4 4 255\n";
+  pgm.append(16, 'a');
+  EXPECT_THAT(error_message([&] { decode_image(kContext, pgm, {.max_pixels = 15}); }),
               HasSubstr("the PGM image is 4x4 = 16 pixels"));
 }
 

@@ -67,7 +67,7 @@ TEST(QueueCallback, RunsAfterEveryLeafHasItsGradient) {
     g::autograd::queue_callback([&] {
       order.push_back("callback: b has " +
                       std::string(b.grad().defined() ? "its gradient" : "nothing"));
-      g::autograd::queue_callback([&] { order.push_back("queued by a callback"); });
+      g::autograd::queue_callback([&] { order.emplace_back("queued by a callback"); });
     });
   });
   b.register_post_accumulate_grad_hook([&](const g::Tensor&) { order.push_back("b"); });
