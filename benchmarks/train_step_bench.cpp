@@ -10,9 +10,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "bench_common.h"
 #include "checkpoint.h"
-#include "models.h"
+#include "model_step.h"
 
 namespace graft::bench {
 namespace {
@@ -23,35 +22,15 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct MlpStep {
-  std::shared_ptr<nn::Sequential> model = examples::make_model("mlp");
-  std::vector<Tensor> params = model->parameters();
-  optim::Adam adam{params, optim::AdamOptions(1e-3)};
-  Tensor x = filled({64, 1, 28, 28}, 3);
-  Tensor y = randint(0, 10, {64});
-
-  // forward, backward; `extra(params)` runs between backward and the update, as in
-  // graft-train.
-  template <class Extra>
-  void run(Extra extra) {
-    adam.zero_grad();
-    const Tensor loss = nn::functional::cross_entropy((*model)(x), y);
-    loss.backward();
-    extra(params);
-    adam.step();
-    benchmark::DoNotOptimize(loss.item<float>());
-  }
-};
-
 using Params = const std::vector<Tensor>&;
 
 template <class Extra>
 void paired_steps(benchmark::State& state, Extra extra) {
-  MlpStep step;
+  ModelStep step("mlp");
   double bare = 0, with = 0;
   for (auto _ : state) {
     auto start = Clock::now();
-    step.run([](Params) {});
+    step.run();
     bare += seconds_since(start);
     start = Clock::now();
     step.run(extra);
@@ -78,8 +57,8 @@ void BM_mlp_step_clip(benchmark::State& state) {
 // The gradient norm alone, on the gradients of one MLP step (203,530 floats, 0.8 MB, in
 // cache as after a backward pass): with grad_norm's overhead_pct, where its time goes.
 void BM_mlp_grad_norm_alone(benchmark::State& state) {
-  MlpStep step;
-  step.run([](Params) {});
+  ModelStep step("mlp");
+  step.run();
   const std::vector<Tensor> grads = optim::grads(step.params);
   int64_t bytes = 0;
   for (const Tensor& g : grads) bytes += g.nbytes();
@@ -94,12 +73,12 @@ void BM_mlp_grad_norm_alone(benchmark::State& state) {
 // The checkpoint alone; overhead_pct is its time over one bare step's, so a run with
 // --save-every N pays overhead_pct / N per step.
 void BM_mlp_checkpoint(benchmark::State& state) {
-  MlpStep step;
-  step.run([](Params) {});  // Adam's state exists after the first step
+  ModelStep step("mlp");
+  step.run();  // Adam's state exists after the first step
   double bare = 0;
   for (int i = 0; i < 20; ++i) {
     const auto start = Clock::now();
-    step.run([](Params) {});
+    step.run();
     bare += seconds_since(start) / 20;
   }
   const auto path = std::filesystem::temp_directory_path() / "graft-bench-checkpoint.safetensors";

@@ -25,9 +25,11 @@ function(graft_target_options target)
   # -fno-math-errno: sqrt and friends need not set errno (nothing in graft reads it), which
   # is what lets the compiler vectorise loops that call them (the optimizer updates'
   # sqrt) instead of calling libm one element at a time. Results are unchanged: IEEE sqrt
-  # is exact either way.
+  # is exact either way. -fopenmp-simd: `#pragma omp simd` without the OpenMP runtime, which
+  # graft does not use (its threads are its own: kernels/cpu/thread_pool.h).
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-unused-parameter -fno-math-errno>
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-unused-parameter -fno-math-errno
+    -fopenmp-simd>
     $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${GRAFT_WARNINGS_AS_ERRORS}>>:-Werror>
     $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${GRAFT_CPU_ARCH}>>:-march=${GRAFT_CPU_ARCH}>)
   if(GRAFT_SANITIZE)

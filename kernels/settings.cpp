@@ -1,14 +1,11 @@
-// The switches of settings.h: the thread count is OpenMP's own setting, the deterministic
-// switch one flag that the kernels read at each call.
+// The switches of settings.h: the thread count is the size of graft's CPU team
+// (kernels/cpu/thread_pool.h), the deterministic switch one flag that the kernels read at
+// each call.
 #include "graft/kernels/settings.h"
 
 #include <atomic>
 
-#include "graft/core/error.h"
-
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
+#include "graft/kernels/cpu/thread_pool.h"
 
 namespace graft {
 
@@ -16,21 +13,8 @@ namespace {
 std::atomic<bool> g_deterministic{false};
 }  // namespace
 
-void set_num_threads(int threads) {
-  GRAFT_CHECK(threads >= 1, "set_num_threads(): the thread count must be at least 1, got ",
-              threads);
-#if defined(_OPENMP)
-  omp_set_num_threads(threads);
-#endif
-}
-
-int get_num_threads() {
-#if defined(_OPENMP)
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+void set_num_threads(int threads) { kernels::cpu::set_pool_threads(threads); }
+int get_num_threads() { return kernels::cpu::pool_threads(); }
 
 void use_deterministic_algorithms(bool enabled) { g_deterministic.store(enabled); }
 bool are_deterministic_algorithms_enabled() { return g_deterministic.load(); }

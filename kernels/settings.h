@@ -1,8 +1,10 @@
 // Process-wide switches of the kernels, as PyTorch's torch.set_num_threads and
 // torch.use_deterministic_algorithms.
 //
-// Threads: the CPU kernels split large work with OpenMP over get_num_threads() threads
-// (OMP_NUM_THREADS, or the cores, by default).
+// Threads: the CPU kernels split large work over get_num_threads() threads, graft's own
+// (kernels/cpu/thread_pool.h): by default OMP_NUM_THREADS when set, else the cores the
+// process may run on. Threads that find no work sleep after a few microseconds, so the
+// default stays the right choice on a busy machine (docs/performance.md).
 //
 // Deterministic algorithms: with the switch on, two runs with the same inputs give the same
 // bits whatever the thread count, on every op. Most kernels are so by construction
@@ -10,11 +12,10 @@
 // fixed-size pieces merged in order, scatter adds in index order on the CPU, and the CUDA
 // reductions and conv backward use no atomics. Three kinds of kernel change when it is on:
 //  - CPU matmul (and linear): Eigen picks how it blocks a GEMM's inner dimension, and so
-//    the order of every sum, from the threads it may use; switched on, each GEMM is cut into
-//    fixed column blocks spread over graft's own threads, inside which Eigen runs one
-//    thread;
+//    the order of every sum, from the matrices' sizes; a large GEMM is cut into fixed tiles
+//    on several threads and run whole on one, so switched on, every GEMM is tiled;
 //  - CPU conv2d and its backward: the batch is cut into a fixed number of chunks rather
-//    than one per thread (grad_weight sums one partial per chunk);
+//    than a few per thread (grad_weight sums one partial per chunk);
 //  - CUDA scatter_add and index_put_ with accumulate: one thread per slice walking the
 //    indices in order instead of atomicAdd, giving the CPU's bits.
 // Off by default: the fast paths are at most a few ulps apart from run to run.
@@ -22,7 +23,8 @@
 
 namespace graft {
 
-// The threads the CPU kernels use; `threads` must be at least 1.
+// The threads the CPU kernels use, the calling thread included; `threads` must be at least
+// 1. Not from inside a kernel's parallel region (a graft::Error).
 void set_num_threads(int threads);
 int get_num_threads();
 

@@ -16,7 +16,7 @@ GRAFT_BUILD_DIR="${GRAFT_BUILD_DIR:-$GRAFT_ROOT/build}"
 GRAFT_PACKAGES=(
   cmake            # the build (3.25 or newer; Debian 12 ships 3.25.1)
   ninja-build      # faster incremental builds than make
-  g++              # a C++20 compiler; its libgomp provides OpenMP
+  g++              # a C++20 compiler (its libgomp: OpenMP for the benchmarks' Eigen baseline)
   libeigen3-dev    # the host-side matrix library (Eigen 3.4)
   libgtest-dev     # the test suite (GoogleTest)
   libbenchmark-dev # the kernel benchmarks (Google Benchmark)

@@ -13,7 +13,6 @@
 // target_seconds, timed together and divided; a GPU is synchronised before each clock
 // read. Training epochs run once per request, untimed warm-up excluded.
 #include <graft/graft.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -91,7 +90,7 @@ int main(int argc, char** argv) {
     GRAFT_CHECK(!cuda || g::cuda::is_available(), "versus_graft: --device ", device_name,
                 " but this build of graft has no CUDA backend or the machine shows no GPU");
     std::cout << "{\"ready\": true, \"framework\": \"graft\", \"device\": "
-              << json_string(device.str()) << ", \"threads\": " << omp_get_max_threads() << "}"
+              << json_string(device.str()) << ", \"threads\": " << graft::get_num_threads() << "}"
               << std::endl;
 
     // Requests for one workload come in a row (its rounds), so only the latest is kept:

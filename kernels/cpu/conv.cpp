@@ -8,13 +8,12 @@
 //   grad_columns[g] = weight[g]^T x grad_out[g], scattered back by col2im into grad_input;
 //   grad_weight[g]  = sum over images of grad_out[g] x columns[g]^T;
 //   grad_bias[c]    = sum over images and pixels of grad_out[c].
-// Threads: the batch is cut into one chunk per thread, each with its own column buffer
-// (and its own grad_weight accumulator, summed in chunk order afterwards, so the result
-// does not depend on which thread finishes first). Inside that parallel region Eigen's GEMM
-// runs single-threaded; a single image gets all the threads through Eigen instead. Under
-// use_deterministic_algorithms (kernels/settings.h) the chunks are a fixed number, always
-// run inside a team (parallel_blocks), so that neither the grad_weight partials nor Eigen's
-// blocking depend on the thread count.
+// Threads: the batch is cut into a few chunks per thread (parallel.h's kChunksPerThread),
+// each with its own column buffer (and its own grad_weight accumulator, summed in chunk
+// order afterwards, so the result does not depend on which thread finishes first); Eigen's
+// GEMM runs single-threaded inside each (matmul.cpp says why), so a batch of one image runs
+// on one thread. Under use_deterministic_algorithms (kernels/settings.h) the chunks are a
+// fixed number, so that the grad_weight partials do not depend on the thread count.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
@@ -91,15 +90,12 @@ void col2im(const Conv2dGeometry& g, const T* columns, T* dx) {
 // Chunks of the batch in deterministic mode: enough to keep 16 threads busy.
 constexpr int64_t kDeterministicChunks = 16;
 
-// How many chunks for_each_batch_chunk cuts a batch into: one per thread, or a fixed
+// How many chunks for_each_batch_chunk cuts a batch into: a few per thread, or a fixed
 // number in deterministic mode; never more than the images.
 int64_t batch_chunks(int64_t batch) {
-#if defined(_OPENMP)
-  const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-  const int64_t threads = 1;
-#endif
-  const int64_t wanted = are_deterministic_algorithms_enabled() ? kDeterministicChunks : threads;
+  const int64_t wanted = are_deterministic_algorithms_enabled()
+                             ? kDeterministicChunks
+                             : available_threads() * kChunksPerThread;
   return std::clamp<int64_t>(wanted, 1, std::max<int64_t>(batch, 1));
 }
 
@@ -110,13 +106,7 @@ void for_each_batch_chunk(int64_t batch, int64_t chunks, const Fn& fn) {
   auto run = [&](int64_t chunk) {
     fn(chunk, chunk * batch / chunks, (chunk + 1) * batch / chunks);
   };
-  if (are_deterministic_algorithms_enabled()) {
-    parallel_blocks(chunks, run);
-  } else {
-    parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t chunk = begin; chunk < end; ++chunk) run(chunk);
-    });
-  }
+  parallel_blocks(chunks, run);
 }
 
 // The columns of image x: x itself for a pointwise conv, else im2col into `buffer`.

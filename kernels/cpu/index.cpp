@@ -59,8 +59,8 @@ void for_each_row(const Nest<N>& nest, const Row& row) {
   for_each_row_block(nest, 1, [&](const int64_t(*run)[N], int) { row(run[0]); });
 }
 
-// The first out-of-range index value a kernel met, recorded from any thread and reported
-// after the parallel region (an exception must not leave an OpenMP region).
+// An out-of-range index value a kernel met, recorded from any thread (the first to record
+// one wins) and reported after the parallel region.
 class BadIndex {
  public:
   void record(int64_t k) {

@@ -7,12 +7,14 @@
 // stays a compile-time 1, since a Map with a runtime inner stride makes Eigen evaluate the
 // operand into a temporary before every product.
 //
-// Threads: Eigen's GEMM threads itself with OpenMP (the library is built with -fopenmp)
-// and runs single-threaded inside an OpenMP region, so the two never nest. Many small
-// matrices go to parallel_for over the batch; large ones run one after another, each
-// threaded by Eigen. Under use_deterministic_algorithms (kernels/settings.h) every matrix
-// is cut into fixed blocks of columns instead, each one single-threaded GEMM, so that the
-// sums do not depend on the thread count (Eigen's threaded GEMM orders them differently).
+// Threads: Eigen runs single-threaded (graft is built without OpenMP, Eigen's only way to
+// thread); graft spreads the work over its own threads (thread_pool.h). A large GEMM is cut
+// into tiles of the output, each one Eigen GEMM, claimed by the threads one at a time, so
+// that a thread that is off its core (a busy machine) holds up at most one tile. The tiles
+// have a fixed size, so a tile's sums never depend on the thread count; under
+// use_deterministic_algorithms (kernels/settings.h) every GEMM is tiled, even on one
+// thread, and the bits are those of any thread count. Many small matrices go to
+// parallel_for over the batch instead; a single small one runs whole.
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -24,12 +26,15 @@
 namespace graft::kernels::cpu {
 namespace {
 
-// Multiply-adds of one GEMM from which Eigen's own threading beats splitting the batch.
-constexpr int64_t kEigenThreadedWork = int64_t{128} * 128 * 128;
+// Multiply-adds of one GEMM from which tiling it over the threads beats running it whole.
+constexpr int64_t kTiledWork = int64_t{64} * 64 * 256;
 // Multiply-adds a thread should get at least when the batch is split.
 constexpr int64_t kBatchGrainWork = int64_t{1} << 17;
-// Output columns per block in deterministic mode: wide enough for Eigen's GEMM kernel.
-constexpr int64_t kDeterministicColumns = 64;
+// Output tile: wide enough for Eigen's GEMM kernel, small enough that a (512, 512) product
+// gives 16 tiles to share. A tile re-packs the rows of `a` it needs, a small cost next to
+// its multiply-adds (k * 64 per element packed).
+constexpr int64_t kTileRows = 256;
+constexpr int64_t kTileColumns = 64;
 
 template <class T, int Order>
 using ConstMatrixMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>,
@@ -52,29 +57,34 @@ void gemm_batches(const MatmulArgs& args) {
   const T* b = static_cast<const T*>(args.b.data);
   T* out = static_cast<T*>(args.out);
   const int64_t m = args.m, k = args.k, n = args.n;
-  // Columns [j, j + cols) of out[i] (m, n) = a[i] (m, k) x b[i] (k, n); k == 0 gives zeros
-  // (Eigen clears the output).
-  auto gemm = [&](int64_t i, int64_t j, int64_t cols) {
-    OutMatrixMap<T>(out + i * m * n + j, m, cols, Eigen::OuterStride<>(n)).noalias() =
-        map_matrix<T, OrderA>(a + args.batch_offset(args.a, i), m, k, args.a) *
+  // Rows [r, r + rows) and columns [j, j + cols) of out[i] (m, n) = a[i] (m, k) x b[i]
+  // (k, n); k == 0 gives zeros (Eigen clears the output).
+  auto gemm = [&](int64_t i, int64_t r, int64_t rows, int64_t j, int64_t cols) {
+    OutMatrixMap<T>(out + i * m * n + r * n + j, rows, cols, Eigen::OuterStride<>(n)).noalias() =
+        map_matrix<T, OrderA>(a + args.batch_offset(args.a, i) + r * args.a.row_stride, rows, k,
+                              args.a) *
         map_matrix<T, OrderB>(b + args.batch_offset(args.b, i) + j * args.b.col_stride, k, cols,
                               args.b);
   };
   const int64_t batches = args.batch_count();
   const int64_t work = std::max<int64_t>(m * n * k, 1);
-  if (are_deterministic_algorithms_enabled()) {
-    const int64_t column_blocks = (n + kDeterministicColumns - 1) / kDeterministicColumns;
-    parallel_blocks(batches * column_blocks, [&](int64_t block) {
-      const int64_t j = block % column_blocks * kDeterministicColumns;
-      gemm(block / column_blocks, j, std::min(kDeterministicColumns, n - j));
+  const bool many_threads = available_threads() > 1;
+  if (are_deterministic_algorithms_enabled() || (many_threads && work >= kTiledWork)) {
+    const int64_t row_tiles = (m + kTileRows - 1) / kTileRows;
+    const int64_t column_tiles = (n + kTileColumns - 1) / kTileColumns;
+    const int64_t tiles = row_tiles * column_tiles;
+    parallel_blocks(batches * tiles, [&](int64_t block) {
+      const int64_t tile = block % tiles;
+      const int64_t r = tile / column_tiles * kTileRows, j = tile % column_tiles * kTileColumns;
+      gemm(block / tiles, r, std::min(kTileRows, m - r), j, std::min(kTileColumns, n - j));
     });
-  } else if (batches > 1 && work < kEigenThreadedWork) {
+  } else if (batches > 1 && many_threads) {
     parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
                  [&](int64_t begin, int64_t end) {
-                   for (int64_t i = begin; i < end; ++i) gemm(i, 0, n);
+                   for (int64_t i = begin; i < end; ++i) gemm(i, 0, m, 0, n);
                  });
   } else {
-    for (int64_t i = 0; i < batches; ++i) gemm(i, 0, n);
+    for (int64_t i = 0; i < batches; ++i) gemm(i, 0, m, 0, n);
   }
 }
 

@@ -2,8 +2,8 @@
 //
 // Every draw depends only on (seed, offset, row, sample), never on which thread ran the
 // row, so the thread split cannot change a sample (and CUDA gives the same ones). A bad row
-// is recorded by its thread and reported after the parallel region (an exception must not
-// leave an OpenMP region): the smallest one, as the CUDA kernel reports it.
+// is recorded by its thread and reported after the parallel region: the smallest one, as
+// the CUDA kernel reports it, whatever the thread split.
 #include <algorithm>
 #include <atomic>
 #include <limits>

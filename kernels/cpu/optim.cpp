@@ -1,9 +1,10 @@
-// CPU optimizer update: every tensor of the list in turn, OpenMP over the elements of the
-// big ones.
+// CPU optimizer update: every tensor of the list in turn, its elements split across threads
+// when it is big.
 //
 // The element formulas are kernels/optim.h's, shared with CUDA. A parameter of fewer than
 // kParallelGrain elements (most biases) runs on the calling thread: starting a team costs
-// more than updating it.
+// more than updating it. `omp simd` is the one OpenMP directive graft uses, compiled with
+// -fopenmp-simd: it needs no OpenMP runtime.
 #include "graft/kernels/optim.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"

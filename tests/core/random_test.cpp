@@ -3,7 +3,6 @@
 // documents, the stream's bookkeeping, and the distributions' statistics.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -196,9 +195,9 @@ TEST(Random, ASmallCallIsThePrefixOfABigOne) {
 }
 
 TEST(Random, NumbersDoNotDependOnTheThreadCount) {
-  const int threads = omp_get_max_threads();
+  const int threads = g::get_num_threads();
   auto draw_all = [](int n_threads) {
-    omp_set_num_threads(n_threads);
+    g::set_num_threads(n_threads);
     g::manual_seed(11);
     std::vector<double> all = g::rand({1 << 20}).to_vector<double>();
     for (double x : g::randn({1 << 20}, g::kFloat64).to_vector<double>()) all.push_back(x);
@@ -206,7 +205,7 @@ TEST(Random, NumbersDoNotDependOnTheThreadCount) {
     return all;
   };
   const std::vector<double> one = draw_all(1), two = draw_all(2);
-  omp_set_num_threads(threads);
+  g::set_num_threads(threads);
   EXPECT_EQ(one, two);
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -282,12 +283,18 @@ TEST(Matmul, BatchedTimesMatrixWhoseRowsCannotFoldStillMatches) {
                  naive_matmul(stepped_logical, w), g::kFloat64, "stepped single rows");
 }
 
-TEST(Matmul, ManySmallMatricesAndOneLargeProduct) {
-  // 200 batches of (6, 6): split across threads; (150, 130) x (130, 170): Eigen's own threads.
-  check_matmul({200, 6, 6}, {200, 6, 6}, {g::kFloat64, g::kInt64});
-  const Dense a = sample({150, 130}, g::kFloat64, 11), b = sample({130, 170}, g::kFloat64, 12);
-  expect_matches(g::matmul(make_tensor(a.values, {150, 130}), make_tensor(b.values, {130, 170})),
-                 naive_matmul(a, b), g::kFloat64, "large product");
+TEST(Matmul, ManySmallMatricesAndLargeTiledProducts) {
+  // On 3 threads: 200 batches of (6, 6) split across them; large products cut into (256, 64)
+  // output tiles that the threads share, with partial tiles on both edges, every layout and
+  // a batch; and the same on one thread, where a large product runs whole.
+  for (int threads : {3, 1}) {
+    const g::testing::SettingsScope scope(false, threads);
+    check_matmul({200, 6, 6}, {200, 6, 6}, {g::kFloat64, g::kInt64});
+    check_matmul({2, 300, 70}, {2, 70, 130}, {g::kFloat32, g::kFloat64});
+    const Dense a = sample({150, 130}, g::kFloat64, 11), b = sample({130, 170}, g::kFloat64, 12);
+    expect_matches(g::matmul(make_tensor(a.values, {150, 130}), make_tensor(b.values, {130, 170})),
+                   naive_matmul(a, b), g::kFloat64, "large product");
+  }
 }
 
 TEST(Matmul, EmptyDims) {

@@ -1,0 +1,253 @@
+// The team behind thread_pool.h.
+//
+// A region is published as a count of tasks left (`remaining_`) and the task to run
+// (`task_`). A thread claims the next task by decrementing the count with a
+// compare-and-swap and only then reads `task_`: a successful claim proves the region has
+// not ended (the claimed task is not yet done), so what the thread reads is the region it
+// claimed from, however late it woke. A worker that wakes after the region has ended finds
+// nothing to claim and goes back to waiting, so the caller never waits for a thread that is
+// off its core unless that thread holds one of its tasks.
+#include "graft/kernels/cpu/thread_pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "graft/core/error.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a thread with nothing to do spins before it sleeps. Waking a sleeping thread
+// costs a system call and a few microseconds, so the workers keep spinning for a while
+// between the regions of one op or of consecutive ops; longer than this, the core is
+// worth more to whatever else wants it (docs/performance.md measures the choice).
+constexpr auto kSpin = std::chrono::microseconds(20);
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until done() holds or kSpin has passed; returns done().
+template <class Done>
+bool spin_until(const Done& done) {
+  const auto deadline = Clock::now() + kSpin;
+  for (int spins = 1;; ++spins) {
+    if (done()) return true;
+    cpu_relax();
+    if (spins % 64 == 0 && Clock::now() >= deadline) return done();
+  }
+}
+
+// Where a thread sleeps until a condition on some atomics holds (std::atomic::wait watches
+// one); the mutex is taken only when someone sleeps. Every change that a sleeper waits
+// for, and its check, is a seq_cst operation.
+class Doorbell {
+ public:
+  // Sleeps until changed() holds.
+  template <class Changed>
+  void wait(const Changed& changed) {
+    std::unique_lock lock(mutex_);
+    sleepers_.fetch_add(1);  // seq_cst, paired with ring()'s load
+    wakeup_.wait(lock, changed);
+    sleepers_.fetch_sub(1);
+  }
+
+  // Wakes every sleeper; call after the change, itself made with a seq_cst operation. Either
+  // this load sees a sleeper's count, or that sleeper's check sees the change.
+  void ring() {
+    if (sleepers_.load() == 0) return;
+    { const std::lock_guard lock(mutex_); }  // a sleeper is now either asleep or yet to check
+    wakeup_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wakeup_;
+  std::atomic<int> sleepers_{0};
+};
+
+// Whether this thread is inside a region (running a task, or waiting for its own region):
+// a region started there runs on the thread alone.
+thread_local bool t_in_region = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    // "4", or a list such as "4,2" of which the first entry is the outermost level.
+    char* end = nullptr;
+    const long threads = std::strtol(env, &end, 10);
+    if (end != env && threads >= 1 && (*end == '\0' || *end == ','))
+      return static_cast<int>(std::min(threads, 4096L));
+  }
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
+class Team {
+ public:
+  explicit Team(int threads) { start(threads); }
+  Team(const Team&) = delete;
+  Team& operator=(const Team&) = delete;
+
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
+
+  void resize(int threads) {
+    std::lock_guard lock(region_mutex_);
+    stop();
+    start(threads);
+  }
+
+  // A forked child has none of its parent's threads: forget them (they cannot be joined),
+  // and the sleepers the doorbells count (a condition variable would wait for them), and
+  // start new ones. The child has one thread, so nothing runs meanwhile.
+  void restart_after_fork() {
+    static std::vector<std::thread>* orphans = new std::vector<std::thread>;
+    for (auto& worker : workers_) orphans->push_back(std::move(worker));
+    workers_.clear();
+    // Built anew over the old ones, whose destructors might wait for the phantom sleepers.
+    std::construct_at(&region_started_);
+    std::construct_at(&region_finished_);
+    start(threads());
+  }
+
+  // Runs the region on the team; false, having run nothing, when another region holds it.
+  bool try_run(int64_t tasks, TaskRef task) {
+    std::unique_lock lock(region_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    error_ = nullptr;
+    finished_.store(0, std::memory_order_relaxed);
+    tasks_.store(tasks, std::memory_order_relaxed);
+    task_.store(&task, std::memory_order_relaxed);
+    remaining_.store(tasks, std::memory_order_release);
+    generation_.fetch_add(1);
+    region_started_.ring();
+
+    t_in_region = true;
+    while (run_one()) {
+    }
+    // Every task is claimed; wait for the ones other threads still run.
+    const auto all_finished = [&] { return finished_.load() == tasks; };
+    if (!spin_until(all_finished)) region_finished_.wait(all_finished);
+    t_in_region = false;
+    if (error_) std::rethrow_exception(error_);
+    return true;
+  }
+
+ private:
+  void start(int threads) {
+    threads_.store(threads, std::memory_order_relaxed);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+
+  void stop() {
+    stopping_.store(true);
+    generation_.fetch_add(1);
+    region_started_.ring();
+    for (auto& worker : workers_) worker.join();
+    workers_.clear();
+    stopping_.store(false);
+  }
+
+  // A worker's life: run what it can claim, wait for the next region, again. It checks
+  // for the end in every wait: stop() may come before a new worker has even started.
+  void work() {
+    t_in_region = true;
+    uint32_t seen = generation_.load();
+    for (;;) {
+      while (run_one()) {
+      }
+      const auto woken = [&] { return generation_.load() != seen || stopping_.load(); };
+      if (!spin_until(woken)) region_started_.wait(woken);
+      if (stopping_.load()) return;
+      seen = generation_.load();
+    }
+  }
+
+  // Claims the next task of the running region and runs it; false when none is left.
+  bool run_one() {
+    int64_t left = remaining_.load(std::memory_order_acquire);
+    do {
+      if (left <= 0) return false;
+    } while (!remaining_.compare_exchange_weak(left, left - 1, std::memory_order_acq_rel,
+                                               std::memory_order_acquire));
+    // Safe to read now: the region cannot end before this task is done (see the top).
+    const int64_t tasks = tasks_.load(std::memory_order_relaxed);
+    const TaskRef& task = *task_.load(std::memory_order_relaxed);
+    try {
+      task(tasks - left);
+    } catch (...) {
+      std::lock_guard lock(error_mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+    if (finished_.fetch_add(1) + 1 == tasks) region_finished_.ring();
+    return true;
+  }
+
+  std::mutex region_mutex_;  // held by the thread whose region runs, and by resize()
+  std::atomic<int> threads_{1};
+  std::atomic<uint32_t> generation_{0};  // bumped for each region; idle workers wait on it
+  std::atomic<int64_t> remaining_{0};    // tasks of the region not yet claimed
+  std::atomic<int64_t> finished_{0};     // tasks of the region done
+  Doorbell region_started_;              // workers sleep here between regions
+  Doorbell region_finished_;             // the caller sleeps here for the last tasks
+  std::atomic<int64_t> tasks_{0};
+  std::atomic<const TaskRef*> task_{nullptr};
+  std::atomic<bool> stopping_{false};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
+  std::vector<std::thread> workers_;
+};
+
+std::atomic<bool> g_forked{false};
+
+Team& team() {
+  // Never destroyed: kernels may run in other objects' destructors at exit, and the
+  // workers, asleep, end with the process.
+  static Team* const instance = [] {
+    pthread_atfork(nullptr, nullptr, [] { g_forked.store(true, std::memory_order_relaxed); });
+    return new Team(default_threads());
+  }();
+  if (g_forked.load(std::memory_order_relaxed)) [[unlikely]] {
+    static std::mutex restart_mutex;
+    std::lock_guard lock(restart_mutex);
+    if (g_forked.exchange(false)) instance->restart_after_fork();
+  }
+  return *instance;
+}
+
+}  // namespace
+
+void set_pool_threads(int threads) {
+  GRAFT_CHECK(threads >= 1, "set_num_threads(): the thread count must be at least 1, got ",
+              threads);
+  GRAFT_CHECK(!t_in_region, "set_num_threads(): called from inside a parallel region");
+  team().resize(threads);
+}
+
+int pool_threads() { return team().threads(); }
+
+int available_threads() { return t_in_region ? 1 : team().threads(); }
+
+void run_tasks(int64_t tasks, TaskRef task) {
+  if (tasks <= 0) return;
+  if (tasks == 1 || t_in_region || team().threads() == 1 || !team().try_run(tasks, task)) {
+    for (int64_t i = 0; i < tasks; ++i) task(i);
+  }
+}
+
+}  // namespace graft::kernels::cpu
