@@ -133,8 +133,7 @@ class Team {
     finished_.store(0, std::memory_order_relaxed);
     tasks_.store(tasks, std::memory_order_relaxed);
     task_.store(&task, std::memory_order_relaxed);
-    remaining_.store(tasks, std::memory_order_release);
-    generation_.fetch_add(1);
+    remaining_.store(tasks);  // seq_cst: the change a sleeping worker waits for
     region_started_.ring();
 
     t_in_region = true;
@@ -156,7 +155,6 @@ class Team {
 
   void stop() {
     stopping_.store(true);
-    generation_.fetch_add(1);
     region_started_.ring();
     for (auto& worker : workers_) worker.join();
     workers_.clear();
@@ -167,14 +165,12 @@ class Team {
   // for the end in every wait: stop() may come before a new worker has even started.
   void work() {
     t_in_region = true;
-    uint32_t seen = generation_.load();
+    const auto woken = [&] { return remaining_.load() > 0 || stopping_.load(); };
     for (;;) {
       while (run_one()) {
       }
-      const auto woken = [&] { return generation_.load() != seen || stopping_.load(); };
       if (!spin_until(woken)) region_started_.wait(woken);
       if (stopping_.load()) return;
-      seen = generation_.load();
     }
   }
 
@@ -200,11 +196,10 @@ class Team {
 
   std::mutex region_mutex_;  // held by the thread whose region runs, and by resize()
   std::atomic<int> threads_{1};
-  std::atomic<uint32_t> generation_{0};  // bumped for each region; idle workers wait on it
-  std::atomic<int64_t> remaining_{0};    // tasks of the region not yet claimed
-  std::atomic<int64_t> finished_{0};     // tasks of the region done
-  Doorbell region_started_;              // workers sleep here between regions
-  Doorbell region_finished_;             // the caller sleeps here for the last tasks
+  std::atomic<int64_t> remaining_{0};  // tasks of the region not yet claimed
+  std::atomic<int64_t> finished_{0};   // tasks of the region done
+  Doorbell region_started_;            // workers sleep here between regions
+  Doorbell region_finished_;           // the caller sleeps here for the last tasks
   std::atomic<int64_t> tasks_{0};
   std::atomic<const TaskRef*> task_{nullptr};
   std::atomic<bool> stopping_{false};
