@@ -6,14 +6,15 @@
 // The program starts its own neighbour: a child process that spins on one core, killed at
 // the end and in any case after --limit seconds (an alarm), or with this process. It times
 // training steps of an example model (model_step.h) with every fixed thread count from 1
-// to the default (graft::get_num_threads() at start), first on an idle machine and then
-// beside the neighbour. The thread counts take turns in rounds, so that each sees the same
-// machine, and each figure is the median over the rounds.
+// to the default team's size (graft::get_num_threads() at start) and with the default
+// setting itself (set_num_threads(0): automatic unless OMP_NUM_THREADS is set), first on an
+// idle machine and then beside the neighbour. The settings take turns in rounds, so that
+// each sees the same machine, and each figure is the median over the rounds.
 //
 //   busy_machine_bench [--model mlp|cnn] [--rounds R] [--seconds S] [--limit L]
 //
-// prints a Markdown table: images per second, and each count's throughput as a fraction of
-// the best fixed count and of one thread in the same conditions.
+// prints a Markdown table: images per second, and each setting's throughput as a fraction
+// of the best fixed count and of one thread in the same conditions.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -91,14 +92,28 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// Images per second at each thread count 1..max_threads, the counts taking turns.
+// The settings measured: fixed counts 1..max_threads, then the default (0).
+std::vector<int> settings(int max_threads) {
+  std::vector<int> out;
+  for (int threads = 1; threads <= max_threads; ++threads) out.push_back(threads);
+  out.push_back(0);
+  return out;
+}
+
+// Images per second under each setting, the settings taking turns.
 std::vector<double> throughputs(const Options& options, int max_threads, int64_t batch) {
   ModelStep step(options.model, batch);
-  std::vector<std::vector<double>> rates(max_threads);
+  const std::vector<int> all = settings(max_threads);
+  std::vector<std::vector<double>> rates(all.size());
   for (int round = 0; round < options.rounds; ++round) {
-    for (int threads = 1; threads <= max_threads; ++threads) {
-      set_num_threads(threads);
-      step.run();  // the first step after a change starts the new team's threads
+    for (size_t s = 0; s < all.size(); ++s) {
+      set_num_threads(all[s]);
+      // Untimed steps first: a new team's threads start, and the automatic setting measures
+      // the machine's load over its first interval (100 ms).
+      const auto warm = Clock::now() + std::chrono::milliseconds(all[s] == 0 ? 250 : 0);
+      do {
+        step.run();
+      } while (Clock::now() < warm);
       const auto start = Clock::now();
       int64_t steps = 0;
       double elapsed = 0;
@@ -107,7 +122,7 @@ std::vector<double> throughputs(const Options& options, int max_threads, int64_t
         ++steps;
         elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       }
-      rates[threads - 1].push_back(static_cast<double>(steps * batch) / elapsed);
+      rates[s].push_back(static_cast<double>(steps * batch) / elapsed);
     }
   }
   std::vector<double> result;
@@ -115,39 +130,44 @@ std::vector<double> throughputs(const Options& options, int max_threads, int64_t
   return result;
 }
 
-void print_rows(const char* condition, const std::vector<double>& rates, int default_threads) {
-  const double best = *std::max_element(rates.begin(), rates.end());
+// The best of the fixed counts (all but the last entry).
+double best_fixed(const std::vector<double>& rates) {
+  return *std::max_element(rates.begin(), rates.end() - 1);
+}
+
+void print_rows(const char* condition, const std::vector<double>& rates) {
+  const double best = best_fixed(rates);
   for (size_t i = 0; i < rates.size(); ++i) {
-    const int threads = static_cast<int>(i) + 1;
-    std::printf("| %s | %d%s | %.0f | %.2f | %.2f |\n", condition, threads,
-                threads == default_threads ? " (default)" : "", rates[i], rates[i] / best,
-                rates[i] / rates[0]);
+    const std::string setting = i + 1 < rates.size() ? std::to_string(i + 1) : "default";
+    std::printf("| %s | %s | %.0f | %.2f | %.2f |\n", condition, setting.c_str(), rates[i],
+                rates[i] / best, rates[i] / rates[0]);
   }
 }
 
 int run(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  const int default_threads = get_num_threads();
+  const int team_threads = get_num_threads();
+  const char* omp = std::getenv("OMP_NUM_THREADS");
   const int64_t batch = 64;
-  std::printf("model %s, batch %lld, %d default threads, median of %d rounds of %.2f s\n\n",
-              options.model.c_str(), static_cast<long long>(batch), default_threads, options.rounds,
-              options.seconds);
-  const std::vector<double> idle = throughputs(options, default_threads, batch);
+  std::printf(
+      "model %s, batch %lld, default team %d threads (%s), median of %d rounds of %.2f s\n\n",
+      options.model.c_str(), static_cast<long long>(batch), team_threads,
+      omp != nullptr ? "fixed by OMP_NUM_THREADS" : "automatic", options.rounds, options.seconds);
+  const std::vector<double> idle = throughputs(options, team_threads, batch);
   std::vector<double> busy;
   {
     const Neighbour neighbour(options.limit);
-    busy = throughputs(options, default_threads, batch);
+    busy = throughputs(options, team_threads, batch);
   }
-  set_num_threads(default_threads);
+  set_num_threads(0);
   std::printf("| neighbour | threads | images/s | of the best count | of one thread |\n");
   std::printf("|---|---|---:|---:|---:|\n");
-  print_rows("none", idle, default_threads);
-  print_rows("one busy process", busy, default_threads);
-  const double best = *std::max_element(busy.begin(), busy.end());
+  print_rows("none", idle);
+  print_rows("one busy process", busy);
   std::printf(
-      "\nbeside a busy process the default gives %.2f of the best count (goal >= 0.9) "
-      "and %.2f of one thread (goal >= 1)\n",
-      busy[default_threads - 1] / best, busy[default_threads - 1] / busy[0]);
+      "\nthe default gives %.2f of the best fixed count on the idle machine; beside a busy "
+      "process %.2f of the best count (goal >= 0.9) and %.2f of one thread (goal >= 1)\n",
+      idle.back() / best_fixed(idle), busy.back() / best_fixed(busy), busy.back() / busy[0]);
   return 0;
 }
 

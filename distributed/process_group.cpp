@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <thread>
 
 #include "graft/core/error.h"
 #include "graft/kernels/settings.h"
@@ -72,12 +71,11 @@ void init_process_group(const InitOptions& options) {
   group->options = options;
   group->backend = detail::make_backend(group->launch);
   group->thread = std::make_unique<detail::CommThread>(*group->backend);
-  // N ranks on one machine each default to every core: N times too many threads, which
-  // spin against each other (issue 16 measured the collapse). Give each its share.
+  // N ranks on one machine would each default to every core, N times too many threads
+  // (issue 16 measured the collapse). Each gets an even share: the ranks step in lockstep.
   const int local_ranks = std::max(1, group->launch.local_world_size);
   if (local_ranks > 1 && std::getenv("OMP_NUM_THREADS") == nullptr) {
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    set_num_threads(std::max(1, cores / local_ranks));
+    set_num_threads(std::max(1, get_num_threads() / local_ranks));
   }
   slot = std::move(group);
 }

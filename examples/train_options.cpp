@@ -138,7 +138,7 @@ const std::vector<Option>& option_table() {
        non_negative_into(&TrainOptions::weight_decay)},
       {"--clip-grad-norm", "C", "clip the gradients' global norm to C (default 0: off)",
        non_negative_into(&TrainOptions::clip_grad_norm)},
-      {"--threads", "N", "CPU threads (default: OMP_NUM_THREADS, else one per core)",
+      {"--threads", "N", "CPU threads (default: OMP_NUM_THREADS, else the free cores)",
        count_into(&TrainOptions::threads, 1)},
       {"--data", "DIR", "the Fashion-MNIST folder (default $GRAFT_DATA, else Debian's)",
        path_into(&TrainOptions::data, "a folder")},
@@ -212,8 +212,8 @@ std::string train_usage() {
   }
   text +=
       "\nThe data: --data, else $GRAFT_DATA, else /usr/share/datasets/fashion-mnist\n"
-      "(Debian's dataset-fashion-mnist package). On busy cores --threads 1 is the\n"
-      "faster choice.\n"
+      "(Debian's dataset-fashion-mnist package). By default the CPU kernels use the\n"
+      "cores that other processes leave free, measured as the run goes.\n"
       "lr schedules: cosine falls to 0 at the last step, onecycle rises to --lr and falls,\n"
       "step multiplies it by 0.7 each epoch (docs/training.md).\n"
       "Ctrl-C or SIGTERM: the run stops after the current step and writes a resumable\n"

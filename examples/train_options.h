@@ -40,7 +40,7 @@ struct TrainOptions {
   int64_t keep_last = 3;      // checkpoint-step files kept
   std::string tensorboard;    // a folder for TensorBoard event files; empty: none
   int64_t max_steps = 0;      // stop (resumably) once the run has made N steps; 0: no limit
-  int64_t threads = 0;        // CPU threads (graft::set_num_threads); 0: OpenMP's default
+  int64_t threads = 0;        // CPU threads (graft::set_num_threads); 0: the default
   // Defaults: "constant", 0 warmup steps, default_weight_decay(optimizer), 0 (no clipping).
   std::optional<std::string> lr_schedule;  // a schedule.h name
   std::optional<int64_t> warmup;           // linear warmup steps

@@ -1,10 +1,10 @@
 // Process-wide switches of the kernels, as PyTorch's torch.set_num_threads and
 // torch.use_deterministic_algorithms.
 //
-// Threads: the CPU kernels split large work over get_num_threads() threads, graft's own
-// (kernels/cpu/thread_pool.h): by default OMP_NUM_THREADS when set, else the cores the
-// process may run on. Threads that find no work sleep after a few microseconds, so the
-// default stays the right choice on a busy machine (docs/performance.md).
+// Threads: the CPU kernels split large work over graft's own team (kernels/cpu/thread_pool.h)
+// of get_num_threads() threads: OMP_NUM_THREADS when set, else by default one per core the
+// process may run on, of which each op uses only those other processes leave free (measured
+// every 100 ms), so that the default holds up on a busy machine (docs/performance.md).
 //
 // Deterministic algorithms: with the switch on, two runs with the same inputs give the same
 // bits whatever the thread count, on every op. Most kernels are so by construction
@@ -23,8 +23,8 @@
 
 namespace graft {
 
-// The threads the CPU kernels use, the calling thread included; `threads` must be at least
-// 1. Not from inside a kernel's parallel region (a graft::Error).
+// The threads the CPU kernels use, the calling thread included: n >= 1 fixes the count and 0
+// returns to the default. Not from inside a kernel's parallel region (a graft::Error).
 void set_num_threads(int threads);
 int get_num_threads();
 

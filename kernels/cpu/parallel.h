@@ -26,8 +26,11 @@ template <class Fn>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {
   const int64_t n = end - begin;
   if (n <= 0) return;
+  // The grain is checked first: small work never asks for the threads (which may sample
+  // the machine's load).
+  const int64_t grains = n / std::max<int64_t>(grain, 1);
   const int64_t chunks =
-      std::min<int64_t>(available_threads() * kChunksPerThread, n / std::max<int64_t>(grain, 1));
+      grains <= 1 ? 1 : std::min<int64_t>(available_threads() * kChunksPerThread, grains);
   if (chunks <= 1) {
     fn(begin, end);
     return;

@@ -7,10 +7,13 @@
 // claimed from, however late it woke. A worker that wakes after the region has ended finds
 // nothing to claim and goes back to waiting, so the caller never waits for a thread that is
 // off its core unless that thread holds one of its tasks.
+//
+// In automatic mode (the default) only the first `active_` threads of the team, the caller
+// counted, take part: as many as the CPUs that other processes left free over the last
+// interval the load monitor measured.
 #include "graft/kernels/cpu/thread_pool.h"
 
 #include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,10 +23,12 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_load.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -85,36 +90,48 @@ class Doorbell {
 // a region started there runs on the thread alone.
 thread_local bool t_in_region = false;
 
-int default_threads() {
-  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
-    // "4", or a list such as "4,2" of which the first entry is the outermost level.
-    char* end = nullptr;
-    const long threads = std::strtol(env, &end, 10);
-    if (end != env && threads >= 1 && (*end == '\0' || *end == ','))
-      return static_cast<int>(std::min(threads, 4096L));
-  }
-  cpu_set_t cpus;
-  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
-  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+// OMP_NUM_THREADS's thread count, if it is set to one: "4", or a list such as "4,2" whose
+// first entry is the outermost level.
+std::optional<int> omp_num_threads() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  if (env == nullptr) return std::nullopt;
+  char* end = nullptr;
+  const long threads = std::strtol(env, &end, 10);
+  if (end == env || threads < 1 || (*end != '\0' && *end != ',')) return std::nullopt;
+  return static_cast<int>(std::min(threads, 4096L));
 }
 
 class Team {
  public:
-  explicit Team(int threads) { start(threads); }
+  explicit Team(int requested) { configure(requested); }
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
   int threads() const { return threads_.load(std::memory_order_relaxed); }
+  int requested() const { return requested_.load(std::memory_order_relaxed); }
 
-  void resize(int threads) {
+  // Sizes the team: `requested` threads, or the default for 0 (thread_pool.h).
+  void resize(int requested) {
     std::lock_guard lock(region_mutex_);
     stop();
-    start(threads);
+    configure(requested);
+  }
+
+  // The threads a region would use now; in automatic mode the load monitor's latest count,
+  // sampled anew once its interval has passed, by one caller at a time.
+  int active_threads() {
+    if (automatic_.load(std::memory_order_relaxed)) {
+      std::unique_lock lock(monitor_mutex_, std::try_to_lock);
+      if (lock.owns_lock())
+        active_.store(std::min(threads(), monitor_.free_cpus()), std::memory_order_relaxed);
+    }
+    return active_.load(std::memory_order_relaxed);
   }
 
   // A forked child has none of its parent's threads: forget them (they cannot be joined),
-  // and the sleepers the doorbells count (a condition variable would wait for them), and
-  // start new ones. The child has one thread, so nothing runs meanwhile.
+  // the sleepers the doorbells count (a condition variable would wait for them) and the
+  // locks they held (held forever otherwise), and start new ones. The child has one thread,
+  // so nothing runs meanwhile. Its CPU time starts again from zero: so does the monitor.
   void restart_after_fork() {
     static std::vector<std::thread>* orphans = new std::vector<std::thread>;
     for (auto& worker : workers_) orphans->push_back(std::move(worker));
@@ -122,6 +139,9 @@ class Team {
     // Built anew over the old ones, whose destructors might wait for the phantom sleepers.
     std::construct_at(&region_started_);
     std::construct_at(&region_finished_);
+    std::construct_at(&region_mutex_);
+    std::construct_at(&monitor_mutex_);
+    monitor_ = LoadMonitor();
     start(threads());
   }
 
@@ -148,9 +168,22 @@ class Team {
   }
 
  private:
+  void configure(int requested) {
+    requested_.store(requested, std::memory_order_relaxed);
+    const std::optional<int> omp = omp_num_threads();
+    {
+      // Measured afresh: the last interval may be from long ago, under another setting.
+      const std::lock_guard lock(monitor_mutex_);
+      monitor_ = LoadMonitor();
+    }
+    automatic_.store(requested == 0 && !omp, std::memory_order_relaxed);
+    start(requested > 0 ? requested : omp.value_or(static_cast<int>(affinity_cpus().size())));
+  }
+
   void start(int threads) {
     threads_.store(threads, std::memory_order_relaxed);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    active_.store(threads, std::memory_order_relaxed);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   }
 
   void stop() {
@@ -162,12 +195,15 @@ class Team {
   }
 
   // A worker's life: run what it can claim, wait for the next region, again. It checks
-  // for the end in every wait: stop() may come before a new worker has even started.
-  void work() {
+  // for the end in every wait: stop() may come before a new worker has even started. The
+  // caller is thread 0; worker `index` takes part while index < active_ (a worker left out
+  // is still woken by each region's doorbell, and goes back to sleep).
+  void work(int index) {
     t_in_region = true;
-    const auto woken = [&] { return remaining_.load() > 0 || stopping_.load(); };
+    const auto taking_part = [&] { return index < active_.load(std::memory_order_relaxed); };
+    const auto woken = [&] { return (remaining_.load() > 0 && taking_part()) || stopping_.load(); };
     for (;;) {
-      while (run_one()) {
+      while (taking_part() && run_one()) {
       }
       if (!spin_until(woken)) region_started_.wait(woken);
       if (stopping_.load()) return;
@@ -196,6 +232,11 @@ class Team {
 
   std::mutex region_mutex_;  // held by the thread whose region runs, and by resize()
   std::atomic<int> threads_{1};
+  std::atomic<int> requested_{0};  // as set_pool_threads was given it
+  std::atomic<bool> automatic_{false};
+  std::atomic<int> active_{1};  // threads that take part in a region, the caller counted
+  std::mutex monitor_mutex_;
+  LoadMonitor monitor_;
   std::atomic<int64_t> remaining_{0};  // tasks of the region not yet claimed
   std::atomic<int64_t> finished_{0};   // tasks of the region done
   Doorbell region_started_;            // workers sleep here between regions
@@ -215,7 +256,7 @@ Team& team() {
   // workers, asleep, end with the process.
   static Team* const instance = [] {
     pthread_atfork(nullptr, nullptr, [] { g_forked.store(true, std::memory_order_relaxed); });
-    return new Team(default_threads());
+    return new Team(0);
   }();
   if (g_forked.load(std::memory_order_relaxed)) [[unlikely]] {
     static std::mutex restart_mutex;
@@ -228,7 +269,8 @@ Team& team() {
 }  // namespace
 
 void set_pool_threads(int threads) {
-  GRAFT_CHECK(threads >= 1, "set_num_threads(): the thread count must be at least 1, got ",
+  GRAFT_CHECK(threads >= 0,
+              "set_num_threads(): the thread count must be at least 1 (or 0 for the default), got ",
               threads);
   GRAFT_CHECK(!t_in_region, "set_num_threads(): called from inside a parallel region");
   team().resize(threads);
@@ -236,11 +278,13 @@ void set_pool_threads(int threads) {
 
 int pool_threads() { return team().threads(); }
 
-int available_threads() { return t_in_region ? 1 : team().threads(); }
+int requested_pool_threads() { return team().requested(); }
+
+int available_threads() { return t_in_region ? 1 : team().active_threads(); }
 
 void run_tasks(int64_t tasks, TaskRef task) {
   if (tasks <= 0) return;
-  if (tasks == 1 || t_in_region || team().threads() == 1 || !team().try_run(tasks, task)) {
+  if (tasks == 1 || t_in_region || available_threads() == 1 || !team().try_run(tasks, task)) {
     for (int64_t i = 0; i < tasks; ++i) task(i);
   }
 }

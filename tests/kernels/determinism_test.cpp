@@ -51,14 +51,18 @@ g::Tensor sample(const g::Shape& shape, uint32_t seed) {
 
 }  // namespace
 
-TEST(Settings, ThreadCountRoundTripsAndMustBePositive) {
-  const int previous = g::get_num_threads();
+TEST(Settings, ThreadCountRoundTripsZeroIsTheDefaultAndNegativeIsAnError) {
+  const g::testing::SettingsScope scope({}, 0);
+  const int default_threads = g::get_num_threads();
   g::set_num_threads(1);
   EXPECT_EQ(g::get_num_threads(), 1);
-  g::set_num_threads(previous);
-  EXPECT_EQ(g::get_num_threads(), previous);
-  EXPECT_THAT(error_message([] { g::set_num_threads(0); }),
-              HasSubstr("set_num_threads(): the thread count must be at least 1, got 0"));
+  g::set_num_threads(default_threads + 1);
+  EXPECT_EQ(g::get_num_threads(), default_threads + 1);
+  g::set_num_threads(0);
+  EXPECT_EQ(g::get_num_threads(), default_threads);
+  EXPECT_THAT(error_message([] { g::set_num_threads(-1); }),
+              HasSubstr("set_num_threads(): the thread count must be at least 1 (or 0 for the "
+                        "default), got -1"));
 }
 
 TEST(Settings, DeterministicAlgorithmsAreOffByDefault) {

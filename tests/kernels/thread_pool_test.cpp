@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "graft/graft.h"
+#include "graft/kernels/cpu/cpu_load.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_pool.h"
 #include "settings_scope.h"
@@ -137,11 +139,27 @@ TEST(ThreadPool, ParallelForCoversTheRangeInChunksOfAtLeastTheGrain) {
 
 TEST(ThreadPool, ThreadCountErrors) {
   EXPECT_THAT(error_message([] { g::set_num_threads(-2); }),
-              HasSubstr("set_num_threads(): the thread count must be at least 1, got -2"));
+              HasSubstr("set_num_threads(): the thread count must be at least 1 (or 0 for the "
+                        "default), got -2"));
   const g::testing::SettingsScope scope({}, 2);
   EXPECT_THAT(error_message([] { cpu::run_tasks(4, [](int64_t) { g::set_num_threads(1); }); }),
               HasSubstr("set_num_threads(): called from inside a parallel region"));
   EXPECT_EQ(g::get_num_threads(), 2);
+}
+
+TEST(ThreadPool, ZeroReturnsToTheDefaultTeam) {
+  const g::testing::SettingsScope scope({}, 3);
+  EXPECT_EQ(cpu::requested_pool_threads(), 3);
+  g::set_num_threads(0);
+  EXPECT_EQ(cpu::requested_pool_threads(), 0);
+  // The default: OMP_NUM_THREADS when set, else one thread per CPU this process may use.
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  const int expected =
+      omp != nullptr ? std::atoi(omp) : static_cast<int>(cpu::affinity_cpus().size());
+  EXPECT_EQ(g::get_num_threads(), expected);
+  EXPECT_GE(cpu::available_threads(), 1);
+  EXPECT_LE(cpu::available_threads(), expected);
+  EXPECT_EQ(run_counts(100), std::vector<int>(100, 1));
 }
 
 TEST(ThreadPool, AForkedChildComputesWithThreadsOfItsOwn) {
