@@ -1,13 +1,19 @@
-// The CPU allocator: 64-byte aligned blocks, with large blocks cached for reuse.
+// The CPU allocator: 64-byte aligned blocks, with all but small ones cached for reuse.
 //
-// A large fresh block is expensive in a way a small one is not: glibc serves it with mmap,
-// and the first write to each 4 KiB page faults (16384 faults for a 64 MiB tensor, several
-// times the cost of the op that fills it), and free() unmaps it again. Elementwise ops on
-// big tensors allocate a same-sized output every call, so freed blocks of 1 MiB or more are
-// kept, keyed by size rounded to 2 MiB, and handed out again; the cache holds at most
-// kMaxCachedBytes and frees what does not fit. Fresh large blocks are 2 MiB aligned and
-// marked MADV_HUGEPAGE so that, where transparent huge pages are enabled, their first touch
-// costs one fault per 2 MiB instead of 512.
+// A fresh block that is not small is expensive in a way a small one is not: glibc serves
+// it with mmap, or from the top of its heap, and either way it gives the pages back to the
+// system when the block is freed (munmap, or trimming the heap), so the next block of the
+// same size faults on the first write to each 4 KiB page again (16384 faults for a 64 MiB
+// tensor, several times the cost of the op that fills it). A training step allocates the
+// same activations and gradients every step, so freed blocks of kCachedBlock or more are
+// kept, keyed by size rounded to a size class, and handed out again; the cache holds at
+// most kMaxCachedBytes and frees what does not fit. The MLP's training step ran twice as
+// fast once its 64 KiB-1 MiB blocks were cached too (docs/performance.md, "Threads on a
+// busy machine"). Blocks of 2 MiB or more are 2 MiB aligned and marked MADV_HUGEPAGE so
+// that, where transparent huge pages are enabled, their first touch costs one fault per
+// 2 MiB instead of 512. Under AddressSanitizer a cached block is poisoned until it is
+// handed out again, so a use after free is still caught.
+#include <sanitizer/asan_interface.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -23,9 +29,16 @@
 namespace graft {
 namespace {
 
-constexpr size_t kLargeBlock = size_t{1} << 20;
+constexpr size_t kCachedBlock = size_t{64} << 10;  // smaller blocks go straight to glibc
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;
+
+// The size class of a cached block: a multiple of 64 KiB below 2 MiB (at most 64 KiB
+// wasted), of 2 MiB above.
+size_t size_class(size_t nbytes) {
+  const size_t step = nbytes < kHugePage ? kCachedBlock : kHugePage;
+  return (nbytes + step - 1) / step * step;
+}
 
 void* aligned_or_throw(size_t alignment, size_t nbytes, size_t requested) {
   void* ptr = std::aligned_alloc(alignment, nbytes);
@@ -39,12 +52,12 @@ void* aligned_or_throw(size_t alignment, size_t nbytes, size_t requested) {
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes, Device) override {
-    if (nbytes < kLargeBlock) {
+    if (nbytes < kCachedBlock) {
       // aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
       const size_t rounded = std::max<size_t>((nbytes + kCpuAlignment - 1) / kCpuAlignment, 1);
       return aligned_or_throw(kCpuAlignment, rounded * kCpuAlignment, nbytes);
     }
-    const size_t size = (nbytes + kHugePage - 1) / kHugePage * kHugePage;
+    const size_t size = size_class(nbytes);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto cached = free_blocks_.find(size);
@@ -52,25 +65,28 @@ class CpuAllocator final : public Allocator {
         void* ptr = cached->second.back();
         cached->second.pop_back();
         cached_bytes_ -= size;
-        large_size_[ptr] = size;
+        class_size_[ptr] = size;
+        ASAN_UNPOISON_MEMORY_REGION(ptr, size);
         return ptr;
       }
     }
-    void* ptr = aligned_or_throw(kHugePage, size, nbytes);
-    madvise(ptr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
+    const bool huge = size >= kHugePage;
+    void* ptr = aligned_or_throw(huge ? kHugePage : kCpuAlignment, size, nbytes);
+    if (huge) madvise(ptr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
     std::lock_guard<std::mutex> lock(mutex_);
-    large_size_[ptr] = size;
+    class_size_[ptr] = size;
     return ptr;
   }
 
   void deallocate(void* ptr, Device) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = large_size_.find(ptr);
-      if (it != large_size_.end()) {
+      auto it = class_size_.find(ptr);
+      if (it != class_size_.end()) {
         const size_t size = it->second;
-        large_size_.erase(it);
+        class_size_.erase(it);
         if (cached_bytes_ + size <= kMaxCachedBytes) {
+          ASAN_POISON_MEMORY_REGION(ptr, size);
           free_blocks_[size].push_back(ptr);
           cached_bytes_ += size;
           return;
@@ -82,7 +98,7 @@ class CpuAllocator final : public Allocator {
 
  private:
   std::mutex mutex_;
-  std::unordered_map<void*, size_t> large_size_;      // live large block -> its size
+  std::unordered_map<void*, size_t> class_size_;      // live block of a size class -> the class
   std::map<size_t, std::vector<void*>> free_blocks_;  // size -> cached blocks
   size_t cached_bytes_ = 0;
 };

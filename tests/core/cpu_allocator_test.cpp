@@ -1,0 +1,59 @@
+// The CPU allocator (core/cpu_allocator.cpp): every block 64-byte aligned, blocks of 2 MiB
+// or more 2 MiB aligned, and freed blocks of 64 KiB or more handed out again for a request
+// of the same size class.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "graft/core/allocator.h"
+
+namespace g = graft;
+
+namespace {
+
+bool aligned_to(const void* ptr, size_t alignment) {
+  return reinterpret_cast<uintptr_t>(ptr) % alignment == 0;
+}
+
+}  // namespace
+
+TEST(CpuAllocator, EveryBlockIsAlignedAndWritable) {
+  g::Allocator& allocator = g::cpu_allocator();
+  for (size_t nbytes : {size_t{0}, size_t{1}, size_t{63}, size_t{4096}, size_t{65535},
+                        size_t{65536}, size_t{200000}, size_t{2} << 20, (size_t{5} << 20) + 1}) {
+    void* ptr = allocator.allocate(nbytes, g::kCPU);
+    ASSERT_NE(ptr, nullptr) << nbytes;
+    EXPECT_TRUE(aligned_to(ptr, g::kCpuAlignment)) << nbytes;
+    if (nbytes >= (size_t{2} << 20)) {
+      EXPECT_TRUE(aligned_to(ptr, size_t{2} << 20)) << nbytes;
+    }
+    std::memset(ptr, 0xab, nbytes);
+    allocator.deallocate(ptr, g::kCPU);
+  }
+}
+
+TEST(CpuAllocator, FreedBlocksOfASizeClassAreHandedOutAgain) {
+  g::Allocator& allocator = g::cpu_allocator();
+  // 64 KiB steps below 2 MiB: 200,000 and 196,609 bytes are both 192 KiB + 1 .. 256 KiB.
+  void* first = allocator.allocate(200000, g::kCPU);
+  allocator.deallocate(first, g::kCPU);
+  void* again = allocator.allocate(196609, g::kCPU);
+  EXPECT_EQ(again, first);
+  // Two live blocks of one class are distinct; both come back from the cache.
+  void* second = allocator.allocate(200000, g::kCPU);
+  EXPECT_NE(second, again);
+  allocator.deallocate(again, g::kCPU);
+  allocator.deallocate(second, g::kCPU);
+  void* x = allocator.allocate(256 << 10, g::kCPU);
+  void* y = allocator.allocate(256 << 10, g::kCPU);
+  EXPECT_TRUE((x == first || x == second) && (y == first || y == second) && x != y);
+  allocator.deallocate(x, g::kCPU);
+  allocator.deallocate(y, g::kCPU);
+  // 2 MiB steps above: 3 MiB and 4 MiB share the 4 MiB class.
+  void* large = allocator.allocate(size_t{3} << 20, g::kCPU);
+  allocator.deallocate(large, g::kCPU);
+  void* large_again = allocator.allocate(size_t{4} << 20, g::kCPU);
+  EXPECT_EQ(large_again, large);
+  allocator.deallocate(large_again, g::kCPU);
+}
