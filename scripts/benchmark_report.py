@@ -103,7 +103,7 @@ def main():
         f"L{c['level']} {c['type']} {c['size'] // 1024} KiB"
         f" (x{context['num_cpus'] // max(1, c['num_sharing'])})"
         for c in context.get("caches", []))
-    threads = env("OMP_NUM_THREADS") or f"{os.cpu_count()} (OMP_NUM_THREADS unset)"
+    threads = env("OMP_NUM_THREADS") or f"automatic, up to {os.cpu_count()} (OMP_NUM_THREADS unset)"
     header = f"""# graft CPU benchmarks, {datetime.date.today().isoformat()}
 
 Written by `scripts/run_benchmarks.sh`; `benchmarks/README.md` says what each figure means.
@@ -114,7 +114,7 @@ baseline run alternately in the same iterations. Overhead times are CPU time per
 | | |
 |---|---|
 | CPU | {cpu_model()} |
-| cores | {os.cpu_count()}; OpenMP threads: {threads} |
+| cores | {os.cpu_count()}; graft's threads: {threads} |
 | caches | {caches} |
 | date | {datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} |
 | commit | {env("GRAFT_BENCH_COMMIT", "unknown")} |
