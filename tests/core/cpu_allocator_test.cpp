@@ -1,6 +1,6 @@
 // The CPU allocator (core/cpu_allocator.cpp): every block 64-byte aligned, blocks of 2 MiB
 // or more 2 MiB aligned, and freed blocks of 64 KiB or more handed out again for a request
-// of the same size class.
+// of the same size class, and poisoned meanwhile under AddressSanitizer.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -57,3 +57,17 @@ TEST(CpuAllocator, FreedBlocksOfASizeClassAreHandedOutAgain) {
   EXPECT_EQ(large_again, large);
   allocator.deallocate(large_again, g::kCPU);
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+TEST(CpuAllocatorDeathTest, AUseOfACachedBlockIsCaughtUnderAddressSanitizer) {
+  // The block is kept for reuse, not freed, so only its poisoning lets ASan see the bug.
+  EXPECT_DEATH(
+      {
+        g::Allocator& allocator = g::cpu_allocator();
+        auto* block = static_cast<char*>(allocator.allocate(200000, g::kCPU));
+        allocator.deallocate(block, g::kCPU);
+        *static_cast<volatile char*>(block + 100) = 1;
+      },
+      "use-after-poison");
+}
+#endif
