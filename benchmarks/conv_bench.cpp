@@ -19,8 +19,9 @@ using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eige
 struct Layer {
   int64_t batch, in_channels, out_channels, side;  // 3x3 kernel, padding 1, stride 1
 };
-// The CNN's two convolutions at batch 64.
-const Layer kLayers[] = {{64, 1, 32, 28}, {64, 32, 64, 14}};
+// The CNN's two convolutions at batch 64, and one image of 56 x 56 as at inference (where
+// the threads must share the image, not the batch).
+const Layer kLayers[] = {{64, 1, 32, 28}, {64, 32, 64, 14}, {1, 32, 64, 56}};
 
 void run_conv(benchmark::State& state, bool backward) {
   const Layer layer = kLayers[state.range(0)];
@@ -67,7 +68,7 @@ void run_conv(benchmark::State& state, bool backward) {
 void BM_conv2d_forward(benchmark::State& state) { run_conv(state, false); }
 void BM_conv2d_forward_backward(benchmark::State& state) { run_conv(state, true); }
 
-BENCHMARK(BM_conv2d_forward)->DenseRange(0, 1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_conv2d_forward)->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_conv2d_forward_backward)
     ->DenseRange(0, 1)
     ->UseManualTime()

@@ -11,12 +11,15 @@
 // Threads: the batch is cut into a few chunks per thread (parallel.h's kChunksPerThread),
 // each with its own column buffer (and its own grad_weight accumulator, summed in chunk
 // order afterwards, so the result does not depend on which thread finishes first); Eigen's
-// GEMM runs single-threaded inside each (matmul.cpp says why), so a batch of one image runs
-// on one thread. Under use_deterministic_algorithms (kernels/settings.h) the chunks are a
-// fixed number, so that the grad_weight partials do not depend on the thread count.
+// GEMM runs single-threaded inside each (matmul.cpp says why). A forward with fewer images
+// than threads cuts each image's GEMM into blocks of output columns instead; the backward of
+// such a batch still runs on one thread. Under use_deterministic_algorithms
+// (kernels/settings.h) the chunks are a fixed number, so that the grad_weight partials do
+// not depend on the thread count, and the forward never cuts an image.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "graft/kernels/conv.h"
@@ -34,6 +37,14 @@ template <class T>
 using MatrixMap = Eigen::Map<Matrix<T>>;
 template <class T>
 using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+// A block of columns of a row-major matrix whose rows are `stride` elements apart.
+template <class T>
+using ColumnBlockMap = Eigen::Map<Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <class T>
+using ConstColumnBlockMap = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+// Multiply-adds below which a block of output columns is not worth a task of its own.
+constexpr int64_t kColumnBlockWork = int64_t{1} << 16;
 
 // The outputs of a row whose kernel column j reads inside the input (tap_range.h).
 TapRange inside_columns(const Conv2dGeometry& g, int64_t j) {
@@ -118,30 +129,63 @@ const T* columns_of(const Conv2dGeometry& g, const T* x, std::vector<T>& buffer)
   return buffer.data();
 }
 
+// Output columns [begin, end) of group k of one image: out[k][:, begin:end] =
+// weight[k] (group_out, rows) x columns[k][:, begin:end].
+template <class T>
+void forward_columns(const Conv2dGeometry& g, const T* w, const T* columns, T* out, int64_t k,
+                     int64_t begin, int64_t end) {
+  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
+  ColumnBlockMap<T>(out + k * group_out * plane + begin, group_out, end - begin,
+                    Eigen::OuterStride<>(plane))
+      .noalias() = ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows) *
+                   ConstColumnBlockMap<T>(columns + k * rows * plane + begin, rows, end - begin,
+                                          Eigen::OuterStride<>(plane));
+}
+
+template <class T>
+void add_bias(const Conv2dGeometry& g, const T* bias, T* out) {
+  if (bias == nullptr) return;
+  MatrixMap<T>(out, g.out_channels, g.out_plane()).colwise() +=
+      Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, g.out_channels);
+}
+
 template <class T>
 void conv2d_typed(const Conv2dArgs& args) {
   const Conv2dGeometry& g = args.geometry;
-  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
+  const int64_t plane = g.out_plane();
   const T* x = static_cast<const T*>(args.input);
   const T* w = static_cast<const T*>(args.weight);
   const T* bias = static_cast<const T*>(args.bias);
   T* y = static_cast<T*>(args.output);
+  auto image = [&](int64_t n, std::vector<T>& buffer) {
+    return std::pair{columns_of(g, x + n * g.in_channels * g.in_plane(), buffer),
+                     y + n * g.out_channels * plane};
+  };
+  // Fewer images than threads (a batch of one, at inference): the threads share each
+  // image's GEMMs, cut into blocks of output columns, instead of idling. Not in
+  // deterministic mode: Eigen may order a block's sums unlike the whole product's, so the
+  // bits would depend on the thread count.
+  if (g.batch < available_threads() && !are_deterministic_algorithms_enabled()) {
+    const int64_t grain = std::max<int64_t>(
+        1, kColumnBlockWork / std::max<int64_t>(g.group_out_channels() * g.column_rows(), 1));
+    std::vector<T> buffer;
+    for (int64_t n = 0; n < g.batch; ++n) {
+      const auto [columns, out] = image(n, buffer);
+      for (int64_t k = 0; k < g.groups; ++k) {
+        parallel_for(0, plane, grain, [&](int64_t begin, int64_t end) {
+          forward_columns(g, w, columns, out, k, begin, end);
+        });
+      }
+      add_bias(g, bias, out);
+    }
+    return;
+  }
   for_each_batch_chunk(g.batch, batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
     std::vector<T> buffer;
     for (int64_t n = begin; n < end; ++n) {
-      const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
-      T* yn = y + n * g.out_channels * plane;
-      for (int64_t k = 0; k < g.groups; ++k) {
-        // out[k] (group_out, plane) = weight[k] (group_out, rows) x columns[k] (rows, plane)
-        MatrixMap<T>(yn + k * group_out * plane, group_out, plane).noalias() =
-            ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows) *
-            ConstMatrixMap<T>(columns + k * rows * plane, rows, plane);
-      }
-      if (bias != nullptr) {
-        MatrixMap<T> out(yn, g.out_channels, plane);
-        out.colwise() +=
-            Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, g.out_channels);
-      }
+      const auto [columns, out] = image(n, buffer);
+      for (int64_t k = 0; k < g.groups; ++k) forward_columns(g, w, columns, out, k, 0, plane);
+      add_bias(g, bias, out);
     }
   });
 }

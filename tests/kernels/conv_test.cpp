@@ -16,6 +16,7 @@
 
 #include "kernels/finite_difference.h"
 #include "kernels/naive_conv_pool.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -103,6 +104,25 @@ TEST(Conv2d, MatchesNaiveLoopsOverTheCaseTable) {
       expect_near_values(out, naive_conv2d(k, in.x, in.w, in.b),
                          dtype == g::kFloat32 ? 1e-5 : 1e-12,
                          std::string(k.name) + " " + g::dtype_name(dtype));
+    }
+  }
+}
+
+TEST(Conv2d, FewerImagesThanThreadsShareEachImageAcrossTheThreads) {
+  // A batch smaller than the team cuts each image's GEMM into column blocks (kernels/cpu/
+  // conv.cpp): images large enough to be cut, with groups and a bias, on 1 and 3 threads.
+  const Case cases[] = {
+      {"one image", 1, 3, 40, 36, 8, 3, 3, 1, 1, 1, 1, true},
+      {"two images, groups 2", 2, 4, 64, 60, 6, 3, 3, 1, 1, 1, 2, true},
+  };
+  for (const Case& k : cases) {
+    const Inputs in = make_inputs(k, g::kFloat64);
+    const std::vector<double> want = naive_conv2d(k, in.x, in.w, in.b);
+    for (int threads : {1, 3}) {
+      const g::testing::SettingsScope scope({}, threads);
+      const Tensor out = g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding, k.dilation, k.groups);
+      expect_near_values(out, want, 1e-12,
+                         std::string(k.name) + ", threads " + std::to_string(threads));
     }
   }
 }
