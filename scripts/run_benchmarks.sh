@@ -13,6 +13,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-bench}
 repetitions=${GRAFT_BENCH_REPETITIONS:-5}
+# The GEMM baselines thread with OpenMP, whose idle threads would spin on the cores that
+# graft's own threads need when their turn comes in the same loop: they sleep instead
+# (conv_bench's graft figures were half as high with them spinning; docs/performance.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 families=(elementwise reduce matmul overhead)
 source "$root/scripts/wait_for_quiet.sh"
 
