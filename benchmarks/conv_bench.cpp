@@ -70,7 +70,7 @@ void BM_conv2d_forward_backward(benchmark::State& state) { run_conv(state, true)
 
 BENCHMARK(BM_conv2d_forward)->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_conv2d_forward_backward)
-    ->DenseRange(0, 1)
+    ->DenseRange(0, 2)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
