@@ -12,14 +12,13 @@
 // each with its own column buffer (and its own grad_weight accumulator, summed in chunk
 // order afterwards, so the result does not depend on which thread finishes first); Eigen's
 // GEMM runs single-threaded inside each (matmul.cpp says why). A forward with fewer images
-// than threads cuts each image's GEMM into blocks of output columns instead; the backward of
-// such a batch still runs on one thread. Under use_deterministic_algorithms
+// than threads cuts each image's GEMM into blocks of output columns instead (cut_images); the
+// backward of such a batch still runs on one thread. Under use_deterministic_algorithms
 // (kernels/settings.h) the chunks are a fixed number, so that the grad_weight partials do
 // not depend on the thread count, and the forward never cuts an image.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "graft/kernels/conv.h"
@@ -129,17 +128,11 @@ const T* columns_of(const Conv2dGeometry& g, const T* x, std::vector<T>& buffer)
   return buffer.data();
 }
 
-// Output columns [begin, end) of group k of one image: out[k][:, begin:end] =
-// weight[k] (group_out, rows) x columns[k][:, begin:end].
-template <class T>
-void forward_columns(const Conv2dGeometry& g, const T* w, const T* columns, T* out, int64_t k,
-                     int64_t begin, int64_t end) {
-  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
-  ColumnBlockMap<T>(out + k * group_out * plane + begin, group_out, end - begin,
-                    Eigen::OuterStride<>(plane))
-      .noalias() = ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows) *
-                   ConstColumnBlockMap<T>(columns + k * rows * plane + begin, rows, end - begin,
-                                          Eigen::OuterStride<>(plane));
+// Whether the threads share each image's GEMMs rather than the batch: when there are fewer
+// images than threads (a batch of one, at inference). Not in deterministic mode: Eigen may
+// order a block's sums unlike the whole product's, so the bits would depend on the threads.
+bool cut_images(const Conv2dGeometry& g) {
+  return g.batch < available_threads() && !are_deterministic_algorithms_enabled();
 }
 
 template <class T>
@@ -152,42 +145,35 @@ void add_bias(const Conv2dGeometry& g, const T* bias, T* out) {
 template <class T>
 void conv2d_typed(const Conv2dArgs& args) {
   const Conv2dGeometry& g = args.geometry;
-  const int64_t plane = g.out_plane();
+  const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
   const T* x = static_cast<const T*>(args.input);
   const T* w = static_cast<const T*>(args.weight);
   const T* bias = static_cast<const T*>(args.bias);
   T* y = static_cast<T*>(args.output);
-  auto image = [&](int64_t n, std::vector<T>& buffer) {
-    return std::pair{columns_of(g, x + n * g.in_channels * g.in_plane(), buffer),
-                     y + n * g.out_channels * plane};
-  };
-  // Fewer images than threads (a batch of one, at inference): the threads share each
-  // image's GEMMs, cut into blocks of output columns, instead of idling. Not in
-  // deterministic mode: Eigen may order a block's sums unlike the whole product's, so the
-  // bits would depend on the thread count.
-  if (g.batch < available_threads() && !are_deterministic_algorithms_enabled()) {
-    const int64_t grain = std::max<int64_t>(
-        1, kColumnBlockWork / std::max<int64_t>(g.group_out_channels() * g.column_rows(), 1));
-    std::vector<T> buffer;
-    for (int64_t n = 0; n < g.batch; ++n) {
-      const auto [columns, out] = image(n, buffer);
-      for (int64_t k = 0; k < g.groups; ++k) {
-        parallel_for(0, plane, grain, [&](int64_t begin, int64_t end) {
-          forward_columns(g, w, columns, out, k, begin, end);
-        });
-      }
-      add_bias(g, bias, out);
-    }
-    return;
-  }
-  for_each_batch_chunk(g.batch, batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
-    std::vector<T> buffer;
-    for (int64_t n = begin; n < end; ++n) {
-      const auto [columns, out] = image(n, buffer);
-      for (int64_t k = 0; k < g.groups; ++k) forward_columns(g, w, columns, out, k, 0, plane);
-      add_bias(g, bias, out);
-    }
-  });
+  const bool cut = cut_images(g);
+  // Cut images make one chunk: it runs on the caller, outside any region, so that the
+  // column blocks inside it spread over the threads.
+  const int64_t column_grain =
+      cut ? std::max<int64_t>(1, kColumnBlockWork / std::max<int64_t>(group_out * rows, 1)) : plane;
+  for_each_batch_chunk(
+      g.batch, cut ? 1 : batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
+        std::vector<T> buffer;
+        for (int64_t n = begin; n < end; ++n) {
+          const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+          T* yn = y + n * g.out_channels * plane;
+          for (int64_t k = 0; k < g.groups; ++k) {
+            parallel_for(0, plane, column_grain, [&](int64_t first, int64_t last) {
+              // out[k][:, first:last] = weight[k] (group_out, rows) x columns[k][:, first:last]
+              ColumnBlockMap<T>(yn + k * group_out * plane + first, group_out, last - first,
+                                Eigen::OuterStride<>(plane))
+                  .noalias() = ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows) *
+                               ConstColumnBlockMap<T>(columns + k * rows * plane + first, rows,
+                                                      last - first, Eigen::OuterStride<>(plane));
+            });
+          }
+          add_bias(g, bias, yn);
+        }
+      });
 }
 
 template <class T>

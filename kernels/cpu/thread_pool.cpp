@@ -130,8 +130,9 @@ class Team {
 
   // A forked child has none of its parent's threads: forget them (they cannot be joined),
   // the sleepers the doorbells count (a condition variable would wait for them) and the
-  // locks they held (held forever otherwise), and start new ones. The child has one thread,
-  // so nothing runs meanwhile. Its CPU time starts again from zero: so does the monitor.
+  // locks they held (held forever otherwise), and start again as configured. The child has
+  // one thread, so nothing runs meanwhile; configure() also starts the load monitor afresh,
+  // as the child's CPU time starts again from zero.
   void restart_after_fork() {
     static std::vector<std::thread>* orphans = new std::vector<std::thread>;
     for (auto& worker : workers_) orphans->push_back(std::move(worker));
@@ -141,8 +142,7 @@ class Team {
     std::construct_at(&region_finished_);
     std::construct_at(&region_mutex_);
     std::construct_at(&monitor_mutex_);
-    monitor_ = LoadMonitor();
-    start(threads());
+    configure(requested());
   }
 
   // Runs the region on the team; false, having run nothing, when another region holds it.
