@@ -14,6 +14,11 @@
 // `*Step<T>` below holds those coefficients for one tensor and updates element i; both
 // backends call the same code, so they differ only by the device's rounding (nvcc
 // contracts a * b + c into one FMA).
+//
+// Both backends cut each parameter into chunks of kOptimChunk elements (a CUDA block, a CPU
+// task). When asked, they also sum the squares of every chunk's gradient in the same pass,
+// one partial sum per chunk, so that a training loop can log the gradient norm without
+// reading the gradients a second time (Optimizer::set_grad_norm_tracking).
 #pragma once
 
 #include <cmath>
@@ -81,7 +86,18 @@ struct OptimArgs {
   DType dtype = kFloat32;  // float32 or float64, of every buffer
   Device device;           // where every buffer lives
   std::vector<OptimTensor> tensors;
+  // Null, or where the kernel writes, for each chunk in order (tensor 0's chunks, then
+  // tensor 1's, ...; optim_chunks() of each), the sum of its gradient's squares, as read
+  // (before maximize or weight decay). On `device`. A fixed cut, whatever the threads or
+  // the GPU, so the sums are the same on every run. The CPU sums a chunk in the gradient's
+  // own type (pairwise), CUDA in double.
+  double* grad_sq_partials = nullptr;
 };
+
+// Elements per chunk of a parameter's update.
+inline constexpr int64_t kOptimChunk = 8192;
+
+inline int64_t optim_chunks(int64_t numel) { return (numel + kOptimChunk - 1) / kOptimChunk; }
 
 // ---- per-element updates (T is float or double)
 

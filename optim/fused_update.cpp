@@ -4,17 +4,19 @@
 #include <algorithm>
 #include <variant>
 
+#include "graft/autograd/ops.h"
 #include "graft/core/error.h"
 #include "graft/kernels/dispatch.h"
 
 namespace graft::optim {
 namespace {
 
-// The parameters of one kernel call, and the contiguous gradients it reads (kept alive
-// until the call returns).
+// The parameters of one kernel call, the contiguous gradients it reads (kept alive until
+// the call returns), and where it writes its partial sums of squares when they are asked for.
 struct Batch {
   kernels::OptimArgs args;
   std::vector<Tensor> grad_copies;
+  Tensor grad_sq_partials;
 };
 
 void check_buffer(const std::string& caller, size_t index, const Tensor& param,
@@ -45,8 +47,8 @@ std::array<std::string, kernels::kMaxOptimState> state_names(const kernels::Opti
   return std::visit(Names{}, hyper);
 }
 
-void fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
-                  const std::string& caller) {
+Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
+                    const std::string& caller, bool sum_grad_squares) {
   const auto names = state_names(hyper);
   std::vector<Batch> batches;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -73,7 +75,7 @@ void fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdat
       return b.args.device == param.device() && b.args.dtype == param.dtype();
     });
     if (batch == batches.end()) {
-      batches.push_back({kernels::OptimArgs{hyper, param.dtype(), param.device(), {}}, {}});
+      batches.push_back({kernels::OptimArgs{hyper, param.dtype(), param.device(), {}}, {}, {}});
       batch = batches.end() - 1;
     }
     kernels::OptimTensor tensor;
@@ -90,12 +92,27 @@ void fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdat
     tensor.step = update.step;
     batch->args.tensors.push_back(tensor);
   }
-  for (const Batch& batch : batches) {
+  for (Batch& batch : batches) {
+    if (sum_grad_squares) {
+      int64_t chunks = 0;
+      for (const kernels::OptimTensor& t : batch.args.tensors)
+        chunks += kernels::optim_chunks(t.numel);
+      batch.grad_sq_partials = empty({chunks}, TensorOptions(kFloat64).device(batch.args.device));
+      batch.args.grad_sq_partials = static_cast<double*>(batch.grad_sq_partials.data_ptr());
+    }
     kernels::lookup(kernels::kernel_table().optim_update, batch.args.device,
                     "optimizer step")(batch.args);
   }
   // In-place writes, as far as autograd's saved-tensor checks are concerned.
   for (const ParamUpdate& update : params) update.param.storage()->bump_version();
+  if (!sum_grad_squares) return {};
+  if (batches.empty()) return zeros({}, kFloat64);
+  // The partial sums stay where they were written: no host synchronisation.
+  const Device device = batches.front().args.device;
+  Tensor total = sum(batches.front().grad_sq_partials);
+  for (size_t b = 1; b < batches.size(); ++b)
+    total = total + sum(batches[b].grad_sq_partials).to(device);
+  return total;
 }
 
 }  // namespace graft::optim

@@ -33,7 +33,12 @@ std::array<std::string, kernels::kMaxOptimState> state_names(const kernels::Opti
 // in error messages ("Adam.step()"). Parameters must be contiguous float32 or float64; each
 // gradient and used state buffer must match its parameter's shape, dtype and device (a
 // non-contiguous gradient is copied; state buffers must be contiguous).
-void fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
-                  const std::string& caller);
+//
+// With sum_grad_squares, also returns the sum of the squares of every gradient it read, a
+// 0-d float64 tensor on the first parameter's device (0 on the CPU when `params` is empty),
+// summed by the update kernels in their own pass over the gradients; otherwise an
+// undefined tensor.
+Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
+                    const std::string& caller, bool sum_grad_squares = false);
 
 }  // namespace graft::optim

@@ -149,6 +149,9 @@ void Optimizer::zero_grad(bool set_to_none) {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  last_grad_norm_ = Tensor();
+  Tensor sum_squares;  // over the groups, when tracked
+  DType dtype = kFloat32;
   for (size_t g = 0; g < groups_.size(); ++g) {
     const auto names = state_names(groups_[g].options);
     std::vector<ParamUpdate> updates;
@@ -163,9 +166,29 @@ void Optimizer::step() {
       updates.push_back({param, grad, state.buffers, state.step + 1});
       stepped.push_back(&state);
     }
-    fused_update(groups_[g].options, updates, name_ + ".step()");
+    const Tensor group_sum =
+        fused_update(groups_[g].options, updates, name_ + ".step()", track_grad_norm_);
     for (ParamState* state : stepped) ++state->step;
+    if (!track_grad_norm_ || updates.empty()) continue;
+    if (!sum_squares.defined()) {
+      sum_squares = group_sum;
+      dtype = updates.front().param.dtype();
+    } else {
+      sum_squares = sum_squares + group_sum.to(sum_squares.device());
+    }
   }
+  if (track_grad_norm_)
+    last_grad_norm_ = sum_squares.defined() ? sqrt(sum_squares).to(dtype) : zeros({});
+}
+
+void Optimizer::set_grad_norm_tracking(bool on) { track_grad_norm_ = on; }
+
+const Tensor& Optimizer::last_grad_norm() const {
+  GRAFT_CHECK(last_grad_norm_.defined(), name_,
+              ".last_grad_norm(): the last step() did not compute the gradient norm (",
+              track_grad_norm_ ? "no step has run since tracking was turned on" : "tracking is off",
+              "); call set_grad_norm_tracking(true) before step()");
+  return last_grad_norm_;
 }
 
 StateDict Optimizer::state_dict() const {

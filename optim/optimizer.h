@@ -45,6 +45,19 @@ class Optimizer {
   // Drops every parameter's gradient (set_to_none), or fills it with zeros.
   void zero_grad(bool set_to_none = true);
 
+  // The gradient norm as a by-product of step(), for logging it every step: once tracking is
+  // on, each step() also sums the squares of the gradients it reads, in the update kernels'
+  // own pass over them, where get_total_norm(grads(params)) before the step would read every
+  // gradient again (the difference is most of the norm's cost). Off by default.
+  void set_grad_norm_tracking(bool on);
+  bool grad_norm_tracking() const { return track_grad_norm_; }
+  // The global 2-norm of the gradients the last step() used, over every group: what
+  // get_total_norm(grads(params)) gave just before it (so after any clipping), up to
+  // rounding. A 0-d tensor of the first updated parameter's dtype, on its device (0 in
+  // float32 when no parameter had a gradient); reading it with item() is the only
+  // synchronisation. An error when that step ran without tracking, or before any step.
+  const Tensor& last_grad_norm() const;
+
   // Adds parameters with options of their own. A parameter may be in only one group.
   void add_param_group(ParamGroup group);
   const std::vector<ParamGroup>& param_groups() const { return groups_; }
@@ -72,6 +85,8 @@ class Optimizer {
   };
 
   std::string name_;
+  bool track_grad_norm_ = false;
+  Tensor last_grad_norm_;  // undefined when the last step did not track it
   std::vector<ParamGroup> groups_;
   std::vector<std::vector<ParamState>> state_;  // [group][parameter]
 };

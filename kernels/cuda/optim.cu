@@ -3,17 +3,19 @@
 //
 // A model has tens to hundreds of parameter tensors, many of them small (biases, norms);
 // one launch each would cost more in launch latency than the updates move in memory. So
-// the host cuts every tensor into chunks of kChunkSize elements, writes a table of
+// the host cuts every tensor into chunks of kOptimChunk elements, writes a table of
 // (tensor, chunk) pairs and, in front of it, one TypedOptimTensor per parameter (its
 // pointers, numel and the coefficients of kernels/optim.h's Step, computed on the host in
 // double), copies both to the device in one cudaMemcpyAsync (from pageable memory it is
 // staged at once, with no device synchronisation), and launches one block per chunk. The
 // update is memory-bound (Adam moves 7 values an element), so the plain per-element loop,
-// coalesced across the block, is the whole kernel.
+// coalesced across the block, is the whole kernel. When the gradient norm is tracked, each
+// block also sums its gradients' squares and writes one partial sum (kernels/optim.h).
 #include <cstring>
 #include <vector>
 
 #include "graft/core/tensor.h"
+#include "graft/kernels/cuda/block_reduce.cuh"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
 #include "graft/kernels/optim.h"
@@ -21,35 +23,56 @@
 namespace graft::kernels::cuda {
 namespace {
 
-// Elements a block updates: 32 per thread, and few enough that a mid-sized model still
-// spreads over every SM.
-constexpr int64_t kChunkSize = 32 * kBlockSize;
+// A block updates one chunk: 32 elements per thread, and few enough that a mid-sized model
+// still spreads over every SM.
+static_assert(kOptimChunk == 32 * kBlockSize);
 
 struct ChunkRef {
   int32_t tensor;  // index into the tensor table
-  int32_t chunk;   // elements [chunk * kChunkSize, min((chunk + 1) * kChunkSize, numel))
+  int32_t chunk;   // elements [chunk * kOptimChunk, min((chunk + 1) * kOptimChunk, numel))
+};
+
+// The block_reduce reducer for the partial sums of squares.
+struct DoubleSum {
+  using Acc = double;
+  __device__ double identity() const { return 0; }
+  __device__ double merge(double a, double b) const { return a + b; }
 };
 
 // ---- kernels
 
 // The CPU's loops, one block per (tensor, chunk):
 //   for t in tensors: for i in [0, t.numel): t.update(i)
-template <class Typed>
-__global__ void multi_tensor_update_kernel(const Typed* tensors, const ChunkRef* chunks) {
+// and with kSumSquares, grad_sq[block] = the sum of the chunk's grad[i]^2.
+template <bool kSumSquares, class Typed>
+__global__ void multi_tensor_update_kernel(const Typed* tensors, const ChunkRef* chunks,
+                                           double* grad_sq) {
   const ChunkRef chunk = chunks[blockIdx.x];
   const Typed tensor = tensors[chunk.tensor];  // a register copy: stores cannot alias it
-  const int64_t begin = static_cast<int64_t>(chunk.chunk) * kChunkSize;
-  const int64_t end = min(begin + kChunkSize, tensor.numel);
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) tensor.update(i);
+  const int64_t begin = static_cast<int64_t>(chunk.chunk) * kOptimChunk;
+  const int64_t end = min(begin + kOptimChunk, tensor.numel);
+  double sum_squares = 0;
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    if constexpr (kSumSquares) {
+      const double g = tensor.grad[i];
+      sum_squares += g * g;
+    }
+    tensor.update(i);
+  }
+  if constexpr (kSumSquares) {
+    __shared__ double smem[kWarps];
+    sum_squares = block_reduce(DoubleSum{}, sum_squares, smem);
+    if (threadIdx.x == 0) grad_sq[blockIdx.x] = sum_squares;
+  }
 }
 
 // ---- launchers
 
 template <class Typed>
-void launch_multi_tensor_update(const std::vector<Typed>& tensors, Device device) {
+void launch_multi_tensor_update(const std::vector<Typed>& tensors, Device device, double* grad_sq) {
   std::vector<ChunkRef> chunks;
   for (size_t t = 0; t < tensors.size(); ++t) {
-    const int64_t count = (tensors[t].numel + kChunkSize - 1) / kChunkSize;
+    const int64_t count = optim_chunks(tensors[t].numel);
     GRAFT_CHECK(count <= INT32_MAX && t <= INT32_MAX, "optimizer step: parameter ", t, " has ",
                 tensors[t].numel, " elements, more than the CUDA update's chunk table holds");
     for (int64_t c = 0; c < count; ++c)
@@ -70,15 +93,20 @@ void launch_multi_tensor_update(const std::vector<Typed>& tensors, Device device
   auto* table_ptr = static_cast<unsigned char*>(table.data_ptr());
   GRAFT_CUDA_CHECK(
       cudaMemcpyAsync(table_ptr, host.data(), host.size(), cudaMemcpyHostToDevice, nullptr));
-  multi_tensor_update_kernel<<<static_cast<unsigned>(chunks.size()), kBlockSize>>>(
-      reinterpret_cast<const Typed*>(table_ptr),
-      reinterpret_cast<const ChunkRef*>(table_ptr + tensor_bytes));
+  const auto* typed = reinterpret_cast<const Typed*>(table_ptr);
+  const auto* chunk_table = reinterpret_cast<const ChunkRef*>(table_ptr + tensor_bytes);
+  const auto blocks = static_cast<unsigned>(chunks.size());
+  if (grad_sq == nullptr)
+    multi_tensor_update_kernel<false><<<blocks, kBlockSize>>>(typed, chunk_table, grad_sq);
+  else
+    multi_tensor_update_kernel<true><<<blocks, kBlockSize>>>(typed, chunk_table, grad_sq);
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 
 void optim_update_cuda(const OptimArgs& args) {
-  visit_optim_tensors(
-      args, [&](const auto& tensors) { launch_multi_tensor_update(tensors, args.device); });
+  visit_optim_tensors(args, [&](const auto& tensors) {
+    launch_multi_tensor_update(tensors, args.device, args.grad_sq_partials);
+  });
 }
 
 }  // namespace

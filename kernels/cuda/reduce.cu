@@ -17,9 +17,9 @@
 // The reducers' double accumulation costs nothing here: the kernels are memory-bound.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "graft/core/tensor.h"
+#include "graft/kernels/cuda/block_reduce.cuh"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
 #include "graft/kernels/reducers.h"
@@ -27,8 +27,6 @@
 namespace graft::kernels::cuda {
 namespace {
 
-constexpr int kWarpSize = 32;
-constexpr int kWarps = kBlockSize / kWarpSize;
 // Loads in flight per thread before their values are folded in.
 constexpr int kUnroll = 4;
 // Reductions at least this long take a block per output rather than a group of lanes.
@@ -108,42 +106,6 @@ __device__ typename R::Acc accumulate_contiguous(const R& r, typename R::Acc acc
   }
   for (int64_t i = first + vectors * kVec + lane; i < end; i += lanes)
     acc = r.step(acc, base[i], i);
-  return acc;
-}
-
-// __shfl_down_sync of any trivially copyable accumulator, one 32-bit word at a time.
-template <class A>
-__device__ A shfl_down(const A& a, int offset, int width) {
-  constexpr int kWords = (sizeof(A) + 3) / 4;
-  unsigned words[kWords] = {};
-  memcpy(words, &a, sizeof(A));
-#pragma unroll
-  for (int k = 0; k < kWords; ++k)
-    words[k] = __shfl_down_sync(0xffffffffu, words[k], offset, width);
-  A out;
-  memcpy(&out, words, sizeof(A));
-  return out;
-}
-
-// Tree reduction within aligned groups of `width` lanes (a power of two up to 32); the
-// group's first lane holds the result. All 32 lanes of the warp must call it.
-template <class R>
-__device__ typename R::Acc group_reduce(const R& r, typename R::Acc acc, int width) {
-  for (int offset = width / 2; offset > 0; offset /= 2)
-    acc = r.merge(acc, shfl_down(acc, offset, width));
-  return acc;
-}
-
-// Reduction over a block of kBlockSize threads; thread 0 holds the result. `smem` holds
-// kWarps accumulators and is free again on return.
-template <class R>
-__device__ typename R::Acc block_reduce(const R& r, typename R::Acc acc, typename R::Acc* smem) {
-  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
-  acc = group_reduce(r, acc, kWarpSize);
-  if (lane == 0) smem[warp] = acc;
-  __syncthreads();
-  if (warp == 0) acc = group_reduce(r, lane < kWarps ? smem[lane] : r.identity(), kWarpSize);
-  __syncthreads();
   return acc;
 }
 

@@ -78,10 +78,13 @@ def test_layers_optimizers_and_schedulers():
     w = graft.zeros(3, requires_grad=True)
     optimizer = graft.optim.Adam([w], lr=0.1, betas=(0.9, 0.99))
     scheduler = graft.optim.StepLR(optimizer, step_size=1, gamma=0.5)
-    (w - 1).square().sum().backward()
+    optimizer.set_grad_norm_tracking(True)
+    assert optimizer.grad_norm_tracking
+    (w - 1).square().sum().backward()  # gradient (-2, -2, -2): norm sqrt(12)
     optimizer.step()
     scheduler.step()
     assert w.tolist() == pytest.approx([0.1, 0.1, 0.1]) and scheduler.get_last_lr() == [0.05]
+    assert optimizer.last_grad_norm().item() == pytest.approx(12 ** 0.5)
     assert graft.optim.clip_grad_norm_([w], 0.1).item() > 0.1
 
 

@@ -5,9 +5,9 @@
 // One call updates parameters of sizes that reach every edge of the chunking: empty, one
 // element, one short of, exactly and one past a chunk (8192 elements), and a large odd size
 // over many chunks, for every algorithm and option set, float32 and float64, several steps
-// with fresh gradients. State starts from random values (never zeros), so a chunk the
-// kernel skips, or an element of the wrong tensor, shows. Both devices run the same
-// formulas (kernels/optim.h); they differ by nvcc's fused multiply-adds only.
+// with fresh gradients, and the partial sums of the gradients' squares. State starts from random
+// values (never zeros), so a chunk the kernel skips, or an element of the wrong tensor, shows. Both
+// devices run the same formulas (kernels/optim.h); they differ by nvcc's fused multiply-adds only.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -51,8 +51,15 @@ void check_parity(const kernels::OptimHyper& hyper, DType dtype) {
       gpu[t].grad = cpu[t].grad.cuda();
       cpu[t].step = gpu[t].step = step + static_cast<int64_t>(t);  // counts differ per tensor
     }
-    fused_update(hyper, cpu, "cpu");
-    fused_update(hyper, gpu, "cuda");
+    // Step 2 also sums the gradients' squares (block by block on the GPU).
+    const bool sum_squares = step == 2;
+    const Tensor cpu_sum = fused_update(hyper, cpu, "cpu", sum_squares);
+    const Tensor gpu_sum = fused_update(hyper, gpu, "cuda", sum_squares);
+    if (sum_squares) {
+      EXPECT_TRUE(gpu_sum.is_cuda());
+      // The CPU sums float32 chunks in float (pairwise), CUDA in double.
+      expect_matches_cpu(gpu_sum, cpu_sum, f32 ? 1e-6 : 1e-12, 0);
+    }
     for (size_t t = 0; t < kSizes.size(); ++t) {
       SCOPED_TRACE("step " + std::to_string(step) + ", size " + std::to_string(kSizes[t]));
       expect_matches_cpu(gpu[t].param, cpu[t].param, f32 ? 1e-5 : 1e-12, f32 ? 1e-6 : 1e-14);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "graft/optim/fused_update.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace graft::optim {
@@ -239,6 +240,47 @@ TEST(FusedUpdate, MixedDtypesAreUpdatedEachInTheirOwn) {
   fused_update(SgdHyper{.lr = 0.25}, {f, d}, "test");
   EXPECT_EQ(f.param.item<float>(), 0.75f);
   EXPECT_EQ(d.param.item<double>(), 0.5);
+}
+
+// The sums of squares the update returns when asked: every gradient's elements once,
+// whatever the chunking (sizes at every chunk edge, a non-contiguous gradient, both
+// dtypes in one call), and the update itself bit for bit the one without them, on one
+// thread and on four.
+TEST(FusedUpdate, SumsTheGradientsSquaresInTheSamePass) {
+  const std::vector<int64_t> sizes = {0, 1, 8191, 8192, 8193, 100003};
+  for (int threads : {1, 4}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    testing::SettingsScope settings(std::nullopt, threads);
+    std::vector<ParamUpdate> tracked, plain;
+    double reference = 0;
+    for (size_t t = 0; t < sizes.size(); ++t) {
+      const DType dtype = t % 2 == 0 ? kFloat32 : kFloat64;
+      const std::vector<double> g = sample_values(sizes[t], -2.0, 2.0, 7 + t);
+      Tensor grad = make_tensor(g, {sizes[t]}, dtype);
+      if (t == 4) {  // g as every other element of a longer buffer
+        std::vector<double> pairs(2 * g.size(), 5.0);
+        for (size_t i = 0; i < g.size(); ++i) pairs[2 * i + 1] = g[i];
+        grad = make_tensor(pairs, {sizes[t], 2}, dtype).select(1, 1);
+      }
+      for (double v : grad.to(kFloat64).to_vector<double>()) reference += v * v;
+      const Tensor param =
+          make_tensor(sample_values(sizes[t], -1.0, 1.0, 30 + t), {sizes[t]}, dtype);
+      const std::array<Tensor, kernels::kMaxOptimState> none{};
+      tracked.push_back({param.clone(), grad, none, 1});
+      plain.push_back({param.clone(), grad, none, 1});
+    }
+    ASSERT_FALSE(tracked[4].grad.is_contiguous());
+    const SgdHyper sgd{.lr = 0.1, .weight_decay = 0.01, .maximize = true};
+    const Tensor sum_squares = fused_update(sgd, tracked, "test", true);
+    EXPECT_FALSE(fused_update(sgd, plain, "test").defined());
+    EXPECT_EQ(sum_squares.dtype(), kFloat64);
+    EXPECT_EQ(sum_squares.dim(), 0);
+    // float32 chunks are summed in float, pairwise: a few dozen roundings at most.
+    EXPECT_NEAR(sum_squares.item<double>(), reference, 1e-6 * reference);
+    for (size_t t = 0; t < sizes.size(); ++t)
+      EXPECT_TRUE(equal(tracked[t].param, plain[t].param)) << "size " << sizes[t];
+  }
+  EXPECT_EQ(fused_update(SgdHyper{}, {}, "test", true).item<double>(), 0.0);
 }
 
 TEST(FusedUpdate, StateNamesFollowPyTorch) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "graft/optim/adam.h"
+#include "graft/optim/clip.h"
 #include "graft/optim/rmsprop.h"
 #include "graft/optim/sgd.h"
 #include "test_util.h"
@@ -93,6 +94,54 @@ TEST(Optimizer, ParametersWithoutGradientsAreSkippedAndKeepTheirStepCount) {
   const StateDict state = opt.state_dict();
   EXPECT_EQ(state.at("state.0.step").item<int64_t>(), 1);
   EXPECT_FALSE(state.contains("state.1.step"));
+}
+
+TEST(Optimizer, TrackedGradNormIsTheTotalNormOfTheGradientsTheStepRead) {
+  // Two groups, float32 parameters over several chunks, and one without a gradient.
+  const Tensor a = randn({300, 100}).requires_grad_();
+  const Tensor b = randn({7}).requires_grad_();
+  const Tensor skipped = randn({3}).requires_grad_();
+  Adam opt({a, skipped}, 0.01);
+  opt.add_param_group({{b}, AdamOptions{.lr = 0.1}});
+  opt.set_grad_norm_tracking(true);
+  EXPECT_TRUE(opt.grad_norm_tracking());
+  for (int step = 0; step < 3; ++step) {
+    a.mutable_grad() = randn({300, 100});
+    b.mutable_grad() = randn({7});
+    const double expected = get_total_norm(grads({a, b, skipped}), 2.0).item<double>();
+    opt.step();
+    const Tensor norm = opt.last_grad_norm();
+    EXPECT_EQ(norm.dtype(), kFloat32);
+    EXPECT_EQ(norm.dim(), 0);
+    EXPECT_NEAR(norm.item<double>(), expected, 1e-6 * expected);
+  }
+  // After clipping, the step reads (and reports) the clipped gradients.
+  a.mutable_grad() = randn({300, 100});
+  b.mutable_grad() = randn({7});
+  clip_grad_norm_({a, b}, 0.5);
+  opt.step();
+  EXPECT_NEAR(opt.last_grad_norm().item<double>(), 0.5, 1e-5);
+}
+
+TEST(Optimizer, TrackedGradNormOfNothingIsZeroAndUntrackedIsAnError) {
+  const Tensor w = make_tensor({1.0, 2.0}, {2}).requires_grad_();
+  SGD opt({w}, 0.1);
+  EXPECT_FALSE(opt.grad_norm_tracking());
+  EXPECT_THAT(error_message([&] { (void)opt.last_grad_norm(); }),
+              HasSubstr("SGD.last_grad_norm(): the last step() did not compute the gradient norm "
+                        "(tracking is off); call set_grad_norm_tracking(true) before step()"));
+  opt.set_grad_norm_tracking(true);
+  EXPECT_THAT(error_message([&] { (void)opt.last_grad_norm(); }),
+              HasSubstr("no step has run since tracking was turned on"));
+  opt.step();  // no gradient: nothing updated, as get_total_norm of no gradients
+  EXPECT_EQ(opt.last_grad_norm().item<double>(), 0.0);
+  w.mutable_grad() = make_tensor({3.0, 4.0}, {2});
+  opt.step();
+  EXPECT_EQ(opt.last_grad_norm().dtype(), kFloat64);
+  EXPECT_DOUBLE_EQ(opt.last_grad_norm().item<double>(), 5.0);
+  opt.set_grad_norm_tracking(false);
+  opt.step();
+  EXPECT_THAT(error_message([&] { (void)opt.last_grad_norm(); }), HasSubstr("tracking is off"));
 }
 
 TEST(Optimizer, ZeroGradDropsOrZeroesGradients) {
