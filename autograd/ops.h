@@ -138,6 +138,15 @@ Tensor bmm(const Tensor& a, const Tensor& b);  // (b, n, k) x (b, k, m) only
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- normalization (ops_layer_norm.cpp)
+
+// torch.nn.functional.layer_norm: each group of the last normalized_shape.size() dims (which
+// must equal normalized_shape) becomes (x - mean) / sqrt(var + eps), var biased, times
+// weight plus bias (each normalized_shape, or undefined for none). A fused kernel each way
+// (kernels/layer_norm.h).
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
+
 // ---- joining and indexing (ops_index.cpp)
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);

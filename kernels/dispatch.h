@@ -45,10 +45,12 @@ struct SortArgs;         // kernels/sort.h
 struct MultinomialArgs;  // kernels/multinomial.h
 struct ScanArgs;         // kernels/scan.h
 
-struct Conv2dArgs;          // kernels/conv.h
-struct Conv2dBackwardArgs;  // kernels/conv.h
-struct Pool2dArgs;          // kernels/pool.h
-struct OptimArgs;           // kernels/optim.h
+struct Conv2dArgs;             // kernels/conv.h
+struct Conv2dBackwardArgs;     // kernels/conv.h
+struct Pool2dArgs;             // kernels/pool.h
+struct OptimArgs;              // kernels/optim.h
+struct LayerNormArgs;          // kernels/layer_norm.h
+struct LayerNormBackwardArgs;  // kernels/layer_norm.h
 
 // Elementwise kernels read operands 1.. and write operand 0 of the iteration.
 using ElementwiseFn = void (*)(const ElementwiseIter&);
@@ -68,6 +70,8 @@ using Conv2dFn = void (*)(const Conv2dArgs&);
 using Conv2dBackwardFn = void (*)(const Conv2dBackwardArgs&);
 using Pool2dFn = void (*)(const Pool2dArgs&);
 using OptimUpdateFn = void (*)(const OptimArgs&);
+using LayerNormFn = void (*)(const LayerNormArgs&);
+using LayerNormBackwardFn = void (*)(const LayerNormBackwardArgs&);
 // Copies between two devices (or host <-> device); nbytes of contiguous memory.
 using TransferFn = void (*)(void* dst, Device dst_device, const void* src, Device src_device,
                             int64_t nbytes);
@@ -104,6 +108,8 @@ struct KernelTable {
   PerDevice<Pool2dFn> avg_pool2d_backward = {};
   // One optimizer step over a list of parameters (on CUDA, one launch for all of them).
   PerDevice<OptimUpdateFn> optim_update = {};
+  PerDevice<LayerNormFn> layer_norm = {};
+  PerDevice<LayerNormBackwardFn> layer_norm_backward = {};
   TransferFn transfer = nullptr;         // set by a device backend
   PerDevice<Allocator*> allocator = {};  // device backends' allocators
 };

@@ -1,9 +1,10 @@
-// nn::functional layers: linear, activations, dropout, batch/layer norm, embedding, each a
-// composition of graft ops (autograd differentiates them through their parts).
+// nn::functional layers: linear, activations, dropout, batch norm, embedding, each a
+// composition of graft ops (autograd differentiates them through their parts), and
+// layer_norm, graft's fused op (autograd/ops_layer_norm.cpp).
 //
-// The normalizations compute (x - mean) * rsqrt(var + eps) directly: one pass more than a
-// fused kernel would make, but every piece is an op with a tested backward, and in float32
-// the two-pass mean/var of the reduction kernels is as accurate as PyTorch's Welford.
+// batch_norm computes (x - mean) * rsqrt(var + eps) directly: more passes than a fused
+// kernel would make, but every piece is an op with a tested backward, and in float32 the
+// two-pass mean/var of the reduction kernels is as accurate as PyTorch's Welford.
 #include "graft/nn/functional.h"
 
 #include <cmath>
@@ -121,27 +122,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
-  constexpr const char* kOp = "layer_norm";
-  const OpContext context(kOp);
-  check_floating(kOp, "input", x);
-  const auto k = static_cast<int64_t>(normalized_shape.size());
-  bool matches = k > 0 && x.dim() >= k;
-  for (int64_t i = 0; matches && i < k; ++i)
-    matches = x.size(x.dim() - k + i) == normalized_shape[i];
-  GRAFT_CHECK(matches, kOp, "(): input of shape ", x.shape(), " must end with normalized_shape ",
-              normalized_shape, " (a non-empty shape)");
-  for (const Tensor* t : {&weight, &bias})
-    GRAFT_CHECK(!t->defined() || t->shape() == normalized_shape, kOp, "(): expected ",
-                t == &weight ? "weight" : "bias", " of normalized_shape ", normalized_shape,
-                ", but got shape ", t->shape());
-  Dims dims;
-  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-  const Tensor mean = x.mean(dims, true);
-  const Tensor var = x.var(dims, /*correction=*/0, /*keepdim=*/true);
-  Tensor y = (x - mean) * rsqrt(var + eps);
-  if (weight.defined()) y = y * weight;
-  if (bias.defined()) y = y + bias;
-  return y;
+  return graft::layer_norm(x, normalized_shape, weight, bias, eps);
 }
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int64_t> padding_idx) {

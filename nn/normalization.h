@@ -61,6 +61,10 @@ class LayerNorm : public Module {
  public:
   explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
                      bool bias = true);
+  // Over the last dim alone, as nn.LayerNorm(128) in PyTorch. One argument only: with
+  // options, write LayerNorm({128}, eps, ...). (Options here too would make LayerNorm({2, 3})
+  // ambiguous: a Shape, or LayerNorm(2, eps = 3) to move from.)
+  explicit LayerNorm(int64_t normalized_shape) : LayerNorm(Shape{normalized_shape}) {}
   Tensor forward(const Tensor& input) override;
 
   Shape normalized_shape;

@@ -16,6 +16,7 @@ void register_cpu_kernels(KernelTable& table) {
   cpu::register_conv(table);
   cpu::register_pool(table);
   cpu::register_optim(table);
+  cpu::register_layer_norm(table);
 }
 
 }  // namespace graft::kernels

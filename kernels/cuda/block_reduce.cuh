@@ -50,4 +50,11 @@ __device__ typename R::Acc block_reduce(const R& r, typename R::Acc acc, typenam
   return acc;
 }
 
+// The block_reduce reducer of plain double sums (partial sums of floats or doubles).
+struct DoubleSum {
+  using Acc = double;
+  __device__ double identity() const { return 0; }
+  __device__ double merge(double a, double b) const { return a + b; }
+};
+
 }  // namespace graft::kernels::cuda

@@ -32,13 +32,6 @@ struct ChunkRef {
   int32_t chunk;   // elements [chunk * kOptimChunk, min((chunk + 1) * kOptimChunk, numel))
 };
 
-// The block_reduce reducer for the partial sums of squares.
-struct DoubleSum {
-  using Acc = double;
-  __device__ double identity() const { return 0; }
-  __device__ double merge(double a, double b) const { return a + b; }
-};
-
 // ---- kernels
 
 // The CPU's loops, one block per (tensor, chunk):

@@ -17,6 +17,7 @@ void register_cuda_kernels(KernelTable& table) {
   cuda::register_conv(table);
   cuda::register_pool(table);
   cuda::register_optim(table);
+  cuda::register_layer_norm(table);
 }
 
 }  // namespace graft::kernels

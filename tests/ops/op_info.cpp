@@ -31,8 +31,9 @@ std::string layout_name(Layout layout) {
 const std::vector<OpInfo>& op_registry() {
   static const std::vector<OpInfo> rows = [] {
     std::vector<OpInfo> all;
-    for (auto family : {elementwise_rows, reduction_rows, linalg_rows, index_rows,
-                        advanced_index_rows, sort_rows, scan_rows, conv_pool_rows}) {
+    for (auto family :
+         {elementwise_rows, reduction_rows, linalg_rows, index_rows, advanced_index_rows, sort_rows,
+          scan_rows, conv_pool_rows, normalization_rows}) {
       std::vector<OpInfo> part = family();
       all.insert(all.end(), std::make_move_iterator(part.begin()),
                  std::make_move_iterator(part.end()));

@@ -122,7 +122,8 @@ std::vector<OpInfo> index_rows();
 std::vector<OpInfo> advanced_index_rows();
 std::vector<OpInfo> conv_pool_rows();
 std::vector<OpInfo> sort_rows();
-std::vector<OpInfo> scan_rows();  // scans, triangles, norms
+std::vector<OpInfo> scan_rows();           // scans, triangles, norms
+std::vector<OpInfo> normalization_rows();  // layer_norm
 
 // ---- building blocks for rows
 

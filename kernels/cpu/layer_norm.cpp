@@ -1,0 +1,169 @@
+// CPU layer norm and its backward (kernels/layer_norm.h): rows spread over threads.
+//
+// A row's statistics accumulate in double with `omp simd` reductions (which license the
+// reassociation that vectorises them), two passes over the row while it is in L1: the mean,
+// then the squared deviations from it, which is exact where the one-pass E[x^2] - E[x]^2
+// would cancel. The backward makes two passes over a row: its two sums in double, then dx
+// and, in the same loop, the row's share of dweight and dbias, summed in T over a block of
+// at least 16 rows; the blocks are cut from the row count alone and added in order in
+// double at the end, so the result does not depend on the threads.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/dispatch.h"
+#include "graft/kernels/layer_norm.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+// Column sums: at least this many rows per block, and at most this many blocks (so the
+// partial sums stay a small multiple of the columns).
+constexpr int64_t kMinRowsPerBlock = 16;
+constexpr int64_t kMaxRowBlocks = 256;
+
+// The weight or bias element j, or the identity when the op has none.
+template <class T>
+T weight_at(const T* weight, int64_t j) {
+  return weight != nullptr ? weight[j] : T(1);
+}
+template <class T>
+T bias_at(const T* bias, int64_t j) {
+  return bias != nullptr ? bias[j] : T(0);
+}
+
+template <class T>
+void forward(const LayerNormArgs& args) {
+  const auto* x = static_cast<const T*>(args.input);
+  const auto* weight = static_cast<const T*>(args.weight);
+  const auto* bias = static_cast<const T*>(args.bias);
+  auto* y = static_cast<T*>(args.output);
+  const int64_t cols = args.cols;
+  const auto n = static_cast<double>(cols);
+  parallel_for(0, args.rows, std::max<int64_t>(1, kParallelGrain / cols),
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t r = begin; r < end; ++r) {
+                   const T* row = x + r * cols;
+                   double sum = 0;
+#pragma omp simd reduction(+ : sum)
+                   for (int64_t j = 0; j < cols; ++j) sum += static_cast<double>(row[j]);
+                   const double mean = sum / n;
+                   double squares = 0;
+#pragma omp simd reduction(+ : squares)
+                   for (int64_t j = 0; j < cols; ++j) {
+                     const double d = static_cast<double>(row[j]) - mean;
+                     squares += d * d;
+                   }
+                   const double rstd = 1.0 / std::sqrt(squares / n + args.eps);
+                   args.mean[r] = mean;
+                   args.rstd[r] = rstd;
+                   const RowStats<T> stats(mean, rstd);
+                   T* out = y + r * cols;
+                   for (int64_t j = 0; j < cols; ++j)
+                     out[j] = stats.normalize(row[j]) * weight_at(weight, j) + bias_at(bias, j);
+                 }
+               });
+}
+
+// The second pass over one row, from one xhat per element: dx (kInput; g_mean and gx_mean
+// from the first pass) and the row's share of the block's column sums (kColumns), in T.
+template <bool kInput, bool kColumns, class T>
+void backward_row(const T* dy, const T* x, const T* weight, const RowStats<T>& stats, T g_mean,
+                  T gx_mean, int64_t cols, T* dx, T* dweight, T* dbias) {
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) {
+    const T xhat = stats.normalize(x[j]);
+    if constexpr (kInput)
+      dx[j] = stats.rstd * (dy[j] * weight_at(weight, j) - g_mean - xhat * gx_mean);
+    if constexpr (kColumns) {
+      dweight[j] += dy[j] * xhat;
+      dbias[j] += dy[j];
+    }
+  }
+}
+
+template <class T>
+void backward(const LayerNormBackwardArgs& args) {
+  const auto* dy = static_cast<const T*>(args.grad_output);
+  const auto* x = static_cast<const T*>(args.input);
+  const auto* weight = static_cast<const T*>(args.weight);
+  auto* dx = static_cast<T*>(args.grad_input);
+  const int64_t rows = args.rows, cols = args.cols;
+  const auto n = static_cast<double>(cols);
+  const bool columns = args.grad_weight != nullptr || args.grad_bias != nullptr;
+  const int64_t block = std::max(kMinRowsPerBlock, (rows + kMaxRowBlocks - 1) / kMaxRowBlocks);
+  const int64_t blocks = (rows + block - 1) / block;
+  // Per block: cols partial sums of dy * xhat (dweight), then cols of dy (dbias). A block
+  // sums its few rows in T, the blocks add up in double.
+  std::vector<double> partial(columns ? static_cast<size_t>(blocks * 2 * cols) : 0, 0.0);
+  parallel_for(0, blocks, std::max<int64_t>(1, kParallelGrain / (block * cols)),
+               [&](int64_t first, int64_t last) {
+                 std::vector<T> sums(columns ? static_cast<size_t>(2 * cols) : 0);
+                 T* const dweight = sums.data();
+                 T* const dbias = dweight + (columns ? cols : 0);
+                 for (int64_t b = first; b < last; ++b) {
+                   std::fill(sums.begin(), sums.end(), T(0));
+                   for (int64_t r = b * block; r < std::min(rows, (b + 1) * block); ++r) {
+                     const T* dy_row = dy + r * cols;
+                     const T* x_row = x + r * cols;
+                     const RowStats<T> stats(args.mean[r], args.rstd[r]);
+                     if (dx == nullptr) {
+                       backward_row<false, true>(dy_row, x_row, weight, stats, T(0), T(0), cols, dx,
+                                                 dweight, dbias);
+                       continue;
+                     }
+                     // mean(g) and mean(g * xhat), g = dy * weight.
+                     double g_sum = 0, gx_sum = 0;
+#pragma omp simd reduction(+ : g_sum, gx_sum)
+                     for (int64_t j = 0; j < cols; ++j) {
+                       const T g = dy_row[j] * weight_at(weight, j);
+                       g_sum += static_cast<double>(g);
+                       gx_sum += static_cast<double>(g * stats.normalize(x_row[j]));
+                     }
+                     const auto g_mean = static_cast<T>(g_sum / n);
+                     const auto gx_mean = static_cast<T>(gx_sum / n);
+                     if (columns)
+                       backward_row<true, true>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
+                                                dx + r * cols, dweight, dbias);
+                     else
+                       backward_row<true, false>(dy_row, x_row, weight, stats, g_mean, gx_mean,
+                                                 cols, dx + r * cols, dweight, dbias);
+                   }
+                   if (columns)
+                     std::copy(sums.begin(), sums.end(),
+                               partial.begin() + static_cast<std::ptrdiff_t>(b * 2 * cols));
+                 }
+               });
+  if (!columns) return;
+  auto* grad_weight = static_cast<T*>(args.grad_weight);
+  auto* grad_bias = static_cast<T*>(args.grad_bias);
+  for (int64_t j = 0; j < cols; ++j) {
+    double w_sum = 0, b_sum = 0;
+    for (int64_t b = 0; b < blocks; ++b) {
+      w_sum += partial[static_cast<size_t>(b * 2 * cols + j)];
+      b_sum += partial[static_cast<size_t>((b * 2 + 1) * cols + j)];
+    }
+    if (grad_weight != nullptr) grad_weight[j] = static_cast<T>(w_sum);
+    if (grad_bias != nullptr) grad_bias[j] = static_cast<T>(b_sum);
+  }
+}
+
+void layer_norm_kernel(const LayerNormArgs& args) {
+  visit_floating_dtype("layer_norm", args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
+}
+
+void layer_norm_backward_kernel(const LayerNormBackwardArgs& args) {
+  visit_floating_dtype("layer_norm_backward", args.dtype,
+                       [&](auto tag) { backward<decltype(tag)>(args); });
+}
+
+}  // namespace
+
+void register_layer_norm(KernelTable& table) {
+  table.layer_norm[static_cast<int>(kCPU)] = layer_norm_kernel;
+  table.layer_norm_backward[static_cast<int>(kCPU)] = layer_norm_backward_kernel;
+}
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,71 @@
+// CUDA layer norm (kernels/cuda/layer_norm.cu) against its CPU twin
+// (kernels/cpu/layer_norm.cpp), which the op registry (tests/ops/normalization_rows.cpp)
+// and tests/autograd/layer_norm_test.cpp check against references in double.
+//
+// Forward and backward (dx, dweight, dbias) over rows of every kind of length: one element,
+// shorter than a warp, one block's width and one past it, several passes of a block; and
+// row counts that reach the column sums' edges (no row, one, one past a block of 32 rows,
+// more than 1024 blocks' worth of rows at the minimum block). With and without weight and
+// bias, float32 and float64, outputs in memory poisoned with NaN.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda/cuda_test_util.h"
+#include "test_util.h"
+
+namespace g = graft;
+using g::Tensor;
+using g::testing::expect_matches_cpu;
+using g::testing::poison_cuda_cache;
+
+namespace {
+
+struct Grads {
+  Tensor y, dx, dweight, dbias;
+};
+
+// layer_norm over the last dim of x (rows, cols) on `device`, and its gradients for a fixed
+// upstream gradient dy.
+Grads run(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& dy,
+          g::Device device) {
+  const Tensor xd = x.to(device).requires_grad_();
+  const Tensor wd = weight.defined() ? weight.to(device).requires_grad_() : Tensor();
+  const Tensor bd = bias.defined() ? bias.to(device).requires_grad_() : Tensor();
+  const Tensor y = g::layer_norm(xd, {x.size(1)}, wd, bd);
+  y.backward(dy.to(device));
+  return {y, xd.grad(), wd.defined() ? wd.grad() : Tensor(), bd.defined() ? bd.grad() : Tensor()};
+}
+
+TEST(CudaLayerNorm, ForwardAndBackwardMatchTheCpu) {
+  GRAFT_REQUIRE_CUDA();
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{1, 1},    {3, 7},  {33, 256}, {5, 257},
+                                                           {2, 1000}, {0, 64}, {40000, 3}};
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    const bool f32 = dtype == g::kFloat32;
+    for (const auto& [rows, cols] : shapes) {
+      for (const bool affine : {true, false}) {
+        SCOPED_TRACE(std::string(g::dtype_name(dtype)) + " (" + std::to_string(rows) + ", " +
+                     std::to_string(cols) + ")" + (affine ? " affine" : ""));
+        const Tensor x = g::randn({rows, cols}, dtype) * 2 + 0.5;
+        const Tensor dy = g::randn({rows, cols}, dtype);
+        const Tensor weight = affine ? g::randn({cols}, dtype) : Tensor();
+        const Tensor bias = affine ? g::randn({cols}, dtype) : Tensor();
+        const Grads cpu = run(x, weight, bias, dy, g::Device::cpu());
+        poison_cuda_cache(x.nbytes());
+        const Grads gpu = run(x, weight, bias, dy, g::Device::cuda());
+        const double rtol = f32 ? 1e-5 : 1e-12, atol = f32 ? 1e-5 : 1e-12;
+        expect_matches_cpu(gpu.y, cpu.y, rtol, atol);
+        expect_matches_cpu(gpu.dx, cpu.dx, rtol, atol);
+        if (!affine) continue;
+        // Column sums of up to 40000 rows: the blocks differ between the backends.
+        expect_matches_cpu(gpu.dweight, cpu.dweight, rtol, f32 ? 1e-3 : 1e-10);
+        expect_matches_cpu(gpu.dbias, cpu.dbias, rtol, f32 ? 1e-3 : 1e-10);
+      }
+    }
+  }
+}
+
+}  // namespace
