@@ -49,6 +49,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 // weight and bias (normalized_shape) may be undefined.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
+// torch.nn.functional.scaled_dot_product_attention: softmax(query key^T * scale + mask)
+// value, over query (..., L, E), key (..., S, E) and value (..., S, Ev), batch dims
+// broadcast (usually (B, H, T, D)); returns (..., L, Ev). attn_mask, broadcastable to
+// (..., L, S): bool, true where a query may attend, or floating (the query's dtype), added
+// to the scores. is_causal: query i attends to keys 0..i (the top-left triangle, as
+// PyTorch; not together with attn_mask). A query that may attend to no key gets zeros, as
+// PyTorch's math path (not the NaN of a softmax over -inf alone). dropout_p drops attention
+// weights whenever it is > 0 (pass 0 in evaluation); scale defaults to 1 / sqrt(E).
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask = {}, double dropout_p = 0.0,
+                                    bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt);
 // Rows of weight (num_embeddings, dim) picked by the integer tensor indices (*) -> (*, dim).
 // Positions equal to padding_idx get no gradient.
 Tensor embedding(const Tensor& indices, const Tensor& weight,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "graft/nn/activation.h"
+#include "graft/nn/attention.h"
 #include "graft/nn/conv.h"
 #include "graft/nn/functional.h"
 #include "graft/nn/init.h"

@@ -1,0 +1,256 @@
+// scaled_dot_product_attention and MultiheadAttention (nn/attention.h) against naive loops
+// in double: every mask kind, causal with fewer and more keys than queries, broadcast batch
+// dims, a custom scale, rows that may attend to nothing, gradients by finite differences,
+// the module's parameters and PyTorch names, and the errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "graft/graft.h"
+#include "test_util.h"
+
+namespace g = graft;
+namespace F = g::nn::functional;
+using g::Tensor;
+using g::testing::error_message;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// May query i attend to key j, and what is added to its score: from the mask of one
+// (batch, head) slice, or causal.
+using MaskAt = std::function<double(int64_t i, int64_t j)>;  // -inf: may not attend
+
+// Attention of one (L, E) x (S, E) x (S, Ev) slice in double, with mask(i, j) added.
+std::vector<double> attention_slice(const std::vector<double>& q, const std::vector<double>& k,
+                                    const std::vector<double>& v, int64_t L, int64_t S, int64_t E,
+                                    int64_t Ev, double scale, const MaskAt& mask) {
+  std::vector<double> out(static_cast<size_t>(L * Ev), 0.0);
+  for (int64_t i = 0; i < L; ++i) {
+    std::vector<double> scores(static_cast<size_t>(S));
+    double max = -kInf;
+    for (int64_t j = 0; j < S; ++j) {
+      double dot = 0;
+      for (int64_t e = 0; e < E; ++e) dot += q[i * E + e] * k[j * E + e];
+      scores[j] = dot * scale + mask(i, j);
+      max = std::max(max, scores[j]);
+    }
+    if (max == -kInf) continue;  // attends to nothing: zeros
+    double total = 0;
+    for (double& s : scores) total += (s = std::exp(s - max));
+    for (int64_t j = 0; j < S; ++j)
+      for (int64_t e = 0; e < Ev; ++e) out[i * Ev + e] += scores[j] / total * v[j * Ev + e];
+  }
+  return out;
+}
+
+// The values of slice `b` of a (B, rows, cols) tensor.
+std::vector<double> slice_of(const Tensor& t, int64_t b) {
+  return t.select(0, b).contiguous().to_vector<double>();
+}
+
+// query (B, L, E), key (B, S, E), value (B, S, Ev) in float64; mask_for(b) the mask of slice b.
+Tensor reference(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
+                 const std::function<MaskAt(int64_t)>& mask_for) {
+  const int64_t B = q.size(0), L = q.size(1), E = q.size(2), S = k.size(1), Ev = v.size(2);
+  std::vector<double> all;
+  for (int64_t b = 0; b < B; ++b) {
+    const auto slice = attention_slice(slice_of(q, b), slice_of(k, b), slice_of(v, b), L, S, E, Ev,
+                                       scale, mask_for(b));
+    all.insert(all.end(), slice.begin(), slice.end());
+  }
+  return g::testing::make_tensor(all, {B, L, Ev});
+}
+
+const MaskAt kNoMask = [](int64_t, int64_t) { return 0.0; };
+
+TEST(ScaledDotProductAttention, MatchesNaiveLoopsForEveryMaskKind) {
+  g::manual_seed(1);
+  const int64_t B = 2, H = 3, L = 4, S = 5, E = 6, Ev = 7;
+  const Tensor q = g::randn({B, H, L, E}, g::kFloat64), k = g::randn({B, H, S, E}, g::kFloat64);
+  const Tensor v = g::randn({B, H, S, Ev}, g::kFloat64);
+  const auto flat = [&](const Tensor& t) { return t.reshape({B * H, t.size(2), t.size(3)}); };
+  auto expect_matches = [&](const Tensor& got, const std::function<MaskAt(int64_t)>& mask_for,
+                            double s = 1 / std::sqrt(6.0)) {
+    const Tensor want = reference(flat(q), flat(k), flat(v), s, mask_for);
+    EXPECT_TRUE(g::allclose(flat(got), want, 1e-12, 1e-12));
+  };
+
+  expect_matches(F::scaled_dot_product_attention(q, k, v), [](int64_t) { return kNoMask; });
+  expect_matches(
+      F::scaled_dot_product_attention(q, k, v, {}, 0.0, false, 0.5),
+      [](int64_t) { return kNoMask; }, 0.5);
+  // Causal, top-left aligned: query i sees keys 0..i (S > L here).
+  expect_matches(F::scaled_dot_product_attention(q, k, v, {}, 0.0, true),
+                 [](int64_t) { return [](int64_t i, int64_t j) { return j <= i ? 0.0 : -kInf; }; });
+  // A bool mask (L, S) broadcast over batch and heads: true where attending is allowed.
+  const Tensor allowed = g::rand({L, S}) > 0.3;
+  const auto allowed_values = allowed.to(g::kFloat64).to_vector<double>();
+  expect_matches(F::scaled_dot_product_attention(q, k, v, allowed), [&](int64_t) {
+    return [&](int64_t i, int64_t j) { return allowed_values[i * S + j] != 0 ? 0.0 : -kInf; };
+  });
+  // A float mask per (batch, head), added to the scores.
+  const Tensor bias = g::randn({B, H, L, S}, g::kFloat64);
+  expect_matches(F::scaled_dot_product_attention(q, k, v, bias), [&](int64_t bh) {
+    const auto values = bias.reshape({B * H, L, S}).select(0, bh).contiguous().to_vector<double>();
+    return MaskAt([values, S](int64_t i, int64_t j) { return values[i * S + j]; });
+  });
+}
+
+TEST(ScaledDotProductAttention, BatchDimsBroadcastAndCausalWithFewerKeys) {
+  const Tensor q = g::randn({2, 3, 5, 4}, g::kFloat64);
+  const Tensor k = g::randn({1, 3, 2, 4}, g::kFloat64), v = g::randn({1, 3, 2, 4}, g::kFloat64);
+  const Tensor got = F::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+  ASSERT_EQ(got.shape(), g::Shape({2, 3, 5, 4}));
+  const Tensor want = F::scaled_dot_product_attention(q, k.expand({2, 3, 2, 4}),
+                                                      v.expand({2, 3, 2, 4}), {}, 0.0, true);
+  EXPECT_TRUE(g::allclose(got, want, 1e-14, 1e-14));
+  // Query 0 sees key 0 alone: its output is value row 0.
+  EXPECT_TRUE(g::allclose(got.select(2, 0), v.expand({2, 3, 2, 4}).select(2, 0), 1e-14, 1e-14));
+}
+
+TEST(ScaledDotProductAttention, ARowThatMayAttendToNothingGivesZerosAndNoNaNGradient) {
+  const Tensor q = g::randn({1, 3, 4}, g::kFloat64).requires_grad_();
+  const Tensor k = g::randn({1, 2, 4}, g::kFloat64).requires_grad_();
+  const Tensor v = g::randn({1, 2, 4}, g::kFloat64).requires_grad_();
+  const Tensor allowed = g::testing::make_tensor({1, 1, 0, 0, 1, 0}, {3, 2}).to(g::kBool);
+  const Tensor out = F::scaled_dot_product_attention(q, k, v, allowed);
+  EXPECT_TRUE(g::equal(out.select(1, 1), g::zeros({1, 4}, g::kFloat64)));
+  out.sum().backward();
+  for (const Tensor* t : {&q, &k, &v})
+    EXPECT_FALSE(g::any(t->grad() != t->grad()).item<bool>());  // NaN != NaN
+  EXPECT_TRUE(g::equal(q.grad().select(1, 1), g::zeros({1, 4}, g::kFloat64)));
+}
+
+TEST(ScaledDotProductAttention, GradientsMatchFiniteDifferences) {
+  const auto leaf = [](g::Shape shape) { return g::randn(shape, g::kFloat64).requires_grad_(); };
+  const Tensor q = leaf({2, 3, 4}), k = leaf({2, 5, 4}), v = leaf({2, 5, 3});
+  const Tensor bias = leaf({3, 5});
+  EXPECT_TRUE(g::autograd::gradcheck(
+      [](const g::autograd::TensorList& in) {
+        return F::scaled_dot_product_attention(in[0], in[1], in[2], in[3]);
+      },
+      {q, k, v, bias}));
+  EXPECT_TRUE(g::autograd::gradcheck(
+      [](const g::autograd::TensorList& in) {
+        return F::scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.0, true);
+      },
+      {q, k, v}));
+  EXPECT_TRUE(g::autograd::gradgradcheck(
+      [](const g::autograd::TensorList& in) {
+        return F::scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.0, true);
+      },
+      {q, k, v}));
+}
+
+TEST(ScaledDotProductAttention, DropoutOfEveryWeightLeavesZeros) {
+  const Tensor q = g::randn({2, 3, 4}), k = g::randn({2, 3, 4}), v = g::randn({2, 3, 4});
+  EXPECT_TRUE(g::equal(F::scaled_dot_product_attention(q, k, v, {}, 1.0), g::zeros({2, 3, 4})));
+  g::manual_seed(7);
+  const Tensor a = F::scaled_dot_product_attention(q, k, v, {}, 0.5);
+  g::manual_seed(7);
+  EXPECT_TRUE(g::equal(a, F::scaled_dot_product_attention(q, k, v, {}, 0.5)));
+}
+
+TEST(ScaledDotProductAttention, BadInputsAreClearErrors) {
+  const Tensor q = g::randn({2, 3, 4}), k = g::randn({2, 5, 4}), v = g::randn({2, 5, 6});
+  EXPECT_THAT(error_message([&] {
+                F::scaled_dot_product_attention(q, g::randn({2, 5, 3}), v);
+              }),
+              HasSubstr("scaled_dot_product_attention(): query of shape (2, 3, 4) and key of "
+                        "shape (2, 5, 3) must have the same last dim"));
+  EXPECT_THAT(error_message([&] {
+                F::scaled_dot_product_attention(q, k, g::randn({2, 4, 6}));
+              }),
+              HasSubstr("must have the same length (dim -2): one value per key"));
+  EXPECT_THAT(error_message([&] {
+                F::scaled_dot_product_attention(q, k, v, g::ones({3, 5}, g::kBool), 0.0, true);
+              }),
+              HasSubstr("an explicit attn_mask cannot be combined with is_causal = true"));
+  EXPECT_THAT(error_message([&] { F::scaled_dot_product_attention(q, k, v, {}, 1.5); }),
+              HasSubstr("dropout_p has to be between 0 and 1, but got 1.5"));
+  EXPECT_THAT(error_message([&] {
+                F::scaled_dot_product_attention(q, k, v, g::ones({3, 5}, g::kInt64));
+              }),
+              HasSubstr("expected attn_mask of dtype bool or the query's float32, but got int64"));
+  EXPECT_THAT(error_message([&] { F::scaled_dot_product_attention(g::ones({3}), k, v); }),
+              HasSubstr("expected query of at least 2 dims"));
+}
+
+TEST(MultiheadAttention, ParametersHavePyTorchNamesAndInit) {
+  g::nn::MultiheadAttention attn(8, 2);
+  std::vector<std::string> names;
+  for (const auto& [name, p] : attn.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                             "out_proj.bias"}));
+  EXPECT_EQ(attn.in_proj_weight.shape(), g::Shape({24, 8}));
+  EXPECT_TRUE(g::equal(attn.in_proj_bias, g::zeros({24})));
+  EXPECT_TRUE(g::equal(attn.out_proj->bias, g::zeros({8})));
+  const double bound = std::sqrt(6.0 / (24 + 8));  // xavier_uniform over (3E, E)
+  EXPECT_LE(attn.in_proj_weight.abs().max().item<double>(), bound);
+  EXPECT_EQ(g::nn::MultiheadAttention(8, 2, 0.0, false).parameters().size(), 2u);
+}
+
+TEST(MultiheadAttention, ForwardIsProjectionsAroundAttentionPerHead) {
+  g::manual_seed(3);
+  const int64_t N = 2, L = 3, S = 4, E = 6, H = 2, D = 3;
+  g::nn::MultiheadAttention attn(E, H);
+  attn.to(g::kFloat64);
+  const Tensor q = g::randn({N, L, E}, g::kFloat64), k = g::randn({N, S, E}, g::kFloat64);
+  const Tensor v = g::randn({N, S, E}, g::kFloat64);
+  const Tensor mask = g::rand({L, S}) > 0.2;
+  const Tensor got = attn.forward(q, k, v, mask);
+  ASSERT_EQ(got.shape(), g::Shape({N, L, E}));
+  // By hand: each head h attends with rows h*D..h*D+D of each projection.
+  const Tensor w = attn.in_proj_weight, b = attn.in_proj_bias;
+  const auto project = [&](const Tensor& x, int64_t which) {
+    return F::linear(x, w.narrow(0, which * E, E), b.narrow(0, which * E, E));
+  };
+  const Tensor pq = project(q, 0), pk = project(k, 1), pv = project(v, 2);
+  std::vector<Tensor> heads;
+  for (int64_t h = 0; h < H; ++h)
+    heads.push_back(F::scaled_dot_product_attention(pq.narrow(2, h * D, D), pk.narrow(2, h * D, D),
+                                                    pv.narrow(2, h * D, D), mask));
+  const Tensor want = (*attn.out_proj)(g::cat(heads, 2));
+  EXPECT_TRUE(g::allclose(got, want, 1e-12, 1e-12));
+  // Self-attention is forward(x, x, x); an unbatched input drops the batch dim.
+  EXPECT_TRUE(g::allclose(attn(q), attn.forward(q, q, q), 0, 0));
+  EXPECT_TRUE(g::allclose(attn.forward(q[0], k[0], v[0], mask), got[0], 1e-12, 1e-12));
+  // A (N * H, L, S) mask, PyTorch's 3-D form, is one mask per (batch, head).
+  const Tensor per_head = mask.expand({N * H, L, S});
+  EXPECT_TRUE(g::allclose(attn.forward(q, k, v, per_head), got, 1e-12, 1e-12));
+}
+
+TEST(MultiheadAttention, CausalSelfAttentionTrainsItsParameters) {
+  g::nn::MultiheadAttention attn(4, 2);
+  const Tensor x = g::randn({2, 5, 4});
+  attn.forward(x, x, x, {}, true).square().sum().backward();
+  for (const Tensor& p : attn.parameters()) ASSERT_TRUE(p.grad().defined());
+  // Query 0 sees only itself, so perturbing the last position leaves its output alone.
+  const Tensor y = attn.forward(x, x, x, {}, true);
+  Tensor x2 = x.clone();
+  x2.select(1, 4).fill_(3.0);
+  EXPECT_TRUE(
+      g::allclose(attn.forward(x2, x2, x2, {}, true).select(1, 0), y.select(1, 0), 1e-6, 1e-6));
+}
+
+TEST(MultiheadAttention, BadShapesAreClearErrors) {
+  EXPECT_THAT(error_message([] { g::nn::MultiheadAttention(10, 3); }),
+              HasSubstr("MultiheadAttention: embed_dim (10) must be divisible by num_heads (3)"));
+  g::nn::MultiheadAttention attn(4, 2);
+  EXPECT_THAT(error_message([&] {
+                attn(g::randn({2, 3, 5}));
+              }),
+              HasSubstr("expected query, key and value with embed_dim 4 features"));
+  EXPECT_THAT(error_message([&] {
+                attn.forward(g::randn({2, 3, 4}), g::randn({5, 4}), g::randn({5, 4}));
+              }),
+              HasSubstr("all batched (N, L, E) or all unbatched (L, E)"));
+}
+
+}  // namespace
