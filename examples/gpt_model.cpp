@@ -1,0 +1,86 @@
+// The GPT of gpt_model.h.
+#include "gpt_model.h"
+
+#include <cmath>
+
+#include "graft/core/error.h"
+#include "graft/nn/init.h"
+
+namespace graft::examples {
+
+GptConfig gpt_config(const std::string& name, int64_t vocab_size) {
+  GRAFT_CHECK(vocab_size > 0, "gpt_config(): vocab_size must be positive, got ", vocab_size);
+  if (name == "cpu")
+    return {.vocab_size = vocab_size,
+            .block_size = 64,
+            .n_layer = 4,
+            .n_head = 4,
+            .n_embd = 128,
+            .dropout = 0.0};
+  if (name == "gpu")
+    return {.vocab_size = vocab_size,
+            .block_size = 256,
+            .n_layer = 6,
+            .n_head = 6,
+            .n_embd = 384,
+            .dropout = 0.2};
+  detail::fail("gpt_config(): unknown config '", name, "'; the configs are 'cpu' and 'gpu'");
+}
+
+GptBlock::GptBlock(const GptConfig& c) : Module("GptBlock") {
+  ln_1 = register_module("ln_1", nn::LayerNorm({c.n_embd}, 1e-5, true, c.bias));
+  attn = register_module("attn", nn::MultiheadAttention(c.n_embd, c.n_head, c.dropout, c.bias));
+  ln_2 = register_module("ln_2", nn::LayerNorm({c.n_embd}, 1e-5, true, c.bias));
+  c_fc = register_module("c_fc", nn::Linear(c.n_embd, 4 * c.n_embd, c.bias));
+  gelu = register_module("gelu", nn::GELU());
+  c_proj = register_module("c_proj", nn::Linear(4 * c.n_embd, c.n_embd, c.bias));
+  dropout = register_module("dropout", nn::Dropout(c.dropout));
+}
+
+Tensor GptBlock::forward(const Tensor& x) {
+  const Tensor normed = (*ln_1)(x);
+  const Tensor attended = x + (*dropout)(attn->forward(normed, normed, normed, {}, true));
+  return attended + (*dropout)((*c_proj)((*gelu)((*c_fc)((*ln_2)(attended)))));
+}
+
+Gpt::Gpt(const GptConfig& c) : Module("Gpt"), config(c) {
+  GRAFT_CHECK(c.vocab_size > 0 && c.block_size > 0 && c.n_layer > 0,
+              "Gpt: vocab_size, block_size and n_layer must be positive, got ", c.vocab_size, ", ",
+              c.block_size, " and ", c.n_layer);
+  wte = register_module("wte", nn::Embedding(c.vocab_size, c.n_embd));
+  wpe = register_module("wpe", nn::Embedding(c.block_size, c.n_embd));
+  drop = register_module("drop", nn::Dropout(c.dropout));
+  nn::Sequential blocks;
+  for (int64_t i = 0; i < c.n_layer; ++i) blocks.push_back(GptBlock(c));
+  h = register_module("h", std::move(blocks));
+  ln_f = register_module("ln_f", nn::LayerNorm({c.n_embd}, 1e-5, true, c.bias));
+
+  // nanoGPT's _init_weights, then its scaled residual projections.
+  const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(c.n_layer));
+  for (const auto& [name, p] : named_parameters()) {
+    const bool matrix = p.dim() == 2;
+    const bool residual = name.ends_with("out_proj.weight") || name.ends_with("c_proj.weight");
+    const bool norm = name.find("ln_") != std::string::npos;
+    if (residual)
+      nn::init::normal_(p, 0.0, residual_std);
+    else if (matrix)
+      nn::init::normal_(p, 0.0, 0.02);
+    else if (!norm)
+      nn::init::zeros_(p);  // biases
+  }
+}
+
+Tensor Gpt::forward(const Tensor& idx) {
+  GRAFT_CHECK(idx.dim() == 2, "Gpt: expected token indices of shape (batch, time), got shape ",
+              idx.shape());
+  const int64_t length = idx.size(1);
+  GRAFT_CHECK(length <= config.block_size, "Gpt: a context of ", length,
+              " tokens is longer than the model's block_size of ", config.block_size,
+              "; crop it to the last ", config.block_size, " tokens");
+  const Tensor positions = arange(length, TensorOptions(kInt64).device(idx.device()));
+  const Tensor x = (*ln_f)((*h)((*drop)((*wte)(idx) + (*wpe)(positions))));
+  // The head is the token embedding itself (weight tying): (B, T, C) x (C, V).
+  return matmul(x, wte->weight.t());
+}
+
+}  // namespace graft::examples
