@@ -1,5 +1,6 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
-// reductions, softmax, sorting, scans, matmul and the CNN's convolutions. torch_worker.py builds the same
+// reductions, softmax, sorting, scans, matmul, the CNN's convolutions and the transformer's
+// layer norm and attention. torch_worker.py builds the same
 // names from the same shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
@@ -167,6 +168,52 @@ void add_conv(std::map<std::string, WorkloadFactory>& registry) {
   }
 }
 
+// The transformer's pieces at the GPT configs' shapes (issue 14): layer norm over the
+// width of (batch * context) rows, and causal attention, forward + backward through
+// autograd as a training step runs them. cpu: batch 12, context 64, width 128, 4 heads;
+// gpu: batch 64, context 256, width 384, 6 heads (4 here: the sequence per head is what
+// matters).
+void add_transformer(std::map<std::string, WorkloadFactory>& registry) {
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<int64_t, int64_t>>{{768, 128}, {16384, 384}}) {
+    const std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
+    const auto inputs = [rows, cols](Device device) {
+      return std::vector<Tensor>{randn({rows, cols}, device), randn({cols}, device),
+                                 randn({cols}, device), randn({rows, cols}, device)};
+    };
+    registry["layer_norm_" + shape] = [inputs, cols](Device device) {
+      const std::vector<Tensor> t = inputs(device);
+      return unary([t, cols] { return nn::functional::layer_norm(t[0], {cols}, t[1], t[2]); });
+    };
+    registry["layer_norm_fwd_bwd_" + shape] = [inputs, cols](Device device) {
+      const std::vector<Tensor> t = inputs(device);
+      for (int i = 0; i < 3; ++i) t[i].requires_grad_();
+      return repeated([t, cols] {
+        nn::functional::layer_norm(t[0], {cols}, t[1], t[2]).backward(t[3]);
+        for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
+      });
+    };
+  }
+  struct Attention {
+    const char* name;
+    int64_t batch, heads, length, head_dim;
+  };
+  for (const Attention a : {Attention{"attention_fwd_bwd_12x4x64x32", 12, 4, 64, 32},
+                            Attention{"attention_fwd_bwd_4x6x256x64", 4, 6, 256, 64}}) {
+    registry[a.name] = [a](Device device) {
+      const Shape shape{a.batch, a.heads, a.length, a.head_dim};
+      const std::vector<Tensor> t = {randn(shape, device).requires_grad_(),
+                                     randn(shape, device).requires_grad_(),
+                                     randn(shape, device).requires_grad_(), randn(shape, device)};
+      return repeated([t] {
+        nn::functional::scaled_dot_product_attention(t[0], t[1], t[2], {}, 0.0, true)
+            .backward(t[3]);
+        for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
+      });
+    };
+  }
+}
+
 }  // namespace
 
 void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
@@ -178,6 +225,7 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_scans(registry);
   add_matmul(registry);
   add_conv(registry);
+  add_transformer(registry);
 }
 
 }  // namespace graft::versus

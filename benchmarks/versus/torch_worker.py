@@ -111,6 +111,37 @@ def op_workloads(device):
             return Workload(run)
         registry[name + "_fwd"] = forward
         registry[name + "_fwd_bwd"] = forward_backward
+    for rows, cols in ((768, 128), (16384, 384)):
+        def ln_inputs(rows=rows, cols=cols):
+            shapes = ((rows, cols), (cols,), (cols,), (rows, cols))
+            return [torch.randn(*shape, device=device) for shape in shapes]
+
+        def ln_forward(ln_inputs=ln_inputs, cols=cols):
+            x, w, b, _ = ln_inputs()
+            return op(lambda: F.layer_norm(x, (cols,), w, b))
+
+        def ln_forward_backward(ln_inputs=ln_inputs, cols=cols):
+            x, w, b, dy = ln_inputs()
+            for t in (x, w, b):
+                t.requires_grad_()
+
+            def run():
+                F.layer_norm(x, (cols,), w, b).backward(dy)
+                x.grad = w.grad = b.grad = None
+            return Workload(run)
+        registry[f"layer_norm_{rows}x{cols}"] = ln_forward
+        registry[f"layer_norm_fwd_bwd_{rows}x{cols}"] = ln_forward_backward
+    for batch, heads, length, head_dim in ((12, 4, 64, 32), (4, 6, 256, 64)):
+        def attention(shape=(batch, heads, length, head_dim)):
+            q, k, v, dy = (torch.randn(*shape, device=device) for _ in range(4))
+            for t in (q, k, v):
+                t.requires_grad_()
+
+            def run():
+                F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(dy)
+                q.grad = k.grad = v.grad = None
+            return Workload(run)
+        registry[f"attention_fwd_bwd_{batch}x{heads}x{length}x{head_dim}"] = attention
     return registry
 
 
