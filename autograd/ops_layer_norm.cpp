@@ -8,7 +8,7 @@
 // graft ops from statistics recomputed from x, so they differentiate again: PyTorch's
 // layer_norm has a double backward, and so does graft's (the registry's gradgradcheck runs
 // it).
-#include <tuple>
+#include <array>
 
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
@@ -48,19 +48,15 @@ void check_layer_norm(const Tensor& x, const Shape& normalized_shape, const Tens
   if (bias.defined()) ops::check_same_device(kOp, {&x, &bias});
 }
 
-// The normalized dims of x, and the shape of a per-row statistic kept as size-1 dims.
+// The dims of x that are normalized, and the others.
 struct Rows {
   Dims normalized;  // the last k dims
   Dims leading;     // the others
-  Shape stat_shape;
 };
 Rows rows_of(const Tensor& x, const Shape& normalized_shape) {
   Rows rows;
   const int64_t first = x.dim() - static_cast<int64_t>(normalized_shape.size());
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    (d < first ? rows.leading : rows.normalized).push_back(d);
-    rows.stat_shape.push_back(d < first ? x.size(d) : 1);
-  }
+  for (int64_t d = 0; d < x.dim(); ++d) (d < first ? rows.leading : rows.normalized).push_back(d);
   return rows;
 }
 

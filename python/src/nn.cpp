@@ -192,6 +192,24 @@ void bind_layers(py::module_& nn_module) {
            py::arg("bias") = true)
       .def_property_readonly("weight", optional_member(&nn::LayerNorm::weight))
       .def_property_readonly("bias", optional_member(&nn::LayerNorm::bias));
+  // forward(query, key=None, value=None, ...): key and value default to the query
+  // (self-attention); the bool mask is true where attending is allowed (docs/porting.md).
+  Layer<nn::MultiheadAttention>(nn_module, "MultiheadAttention")
+      .def(py::init<int64_t, int64_t, double, bool>(), py::arg("embed_dim"), py::arg("num_heads"),
+           py::arg("dropout") = 0.0, py::arg("bias") = true)
+      .def(
+          "forward",
+          [](nn::MultiheadAttention& m, const Tensor& query, const std::optional<Tensor>& key,
+             const std::optional<Tensor>& value, const std::optional<Tensor>& attn_mask,
+             bool is_causal) {
+            return m.forward(query, key.value_or(query), value.value_or(key.value_or(query)),
+                             attn_mask.value_or(Tensor()), is_causal);
+          },
+          py::arg("query"), py::arg("key") = py::none(), py::arg("value") = py::none(),
+          py::arg("attn_mask") = py::none(), py::arg("is_causal") = false)
+      .def_readonly("in_proj_weight", &nn::MultiheadAttention::in_proj_weight)
+      .def_property_readonly("in_proj_bias", optional_member(&nn::MultiheadAttention::in_proj_bias))
+      .def_readonly("out_proj", &nn::MultiheadAttention::out_proj);
   Layer<nn::Embedding>(nn_module, "Embedding")
       .def(py::init<int64_t, int64_t, std::optional<int64_t>>(), py::arg("num_embeddings"),
            py::arg("embedding_dim"), py::arg("padding_idx") = py::none())
@@ -227,6 +245,24 @@ void bind_functional(py::module_& functional) {
   functional.def("log_softmax", &F::log_softmax, py::arg("input"), py::arg("dim"));
   functional.def("dropout", &F::dropout, py::arg("input"), py::arg("p") = 0.5,
                  py::arg("training") = true);
+  functional.def(
+      "layer_norm",
+      [](const Tensor& x, py::handle shape, const std::optional<Tensor>& w,
+         const std::optional<Tensor>& b, double eps) {
+        return F::layer_norm(x, to_shape(shape, "normalized_shape"), w.value_or(Tensor()),
+                             b.value_or(Tensor()), eps);
+      },
+      py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(),
+      py::arg("bias") = py::none(), py::arg("eps") = 1e-5);
+  functional.def(
+      "scaled_dot_product_attention",
+      [](const Tensor& q, const Tensor& k, const Tensor& v, const std::optional<Tensor>& mask,
+         double dropout_p, bool is_causal, std::optional<double> scale) {
+        return F::scaled_dot_product_attention(q, k, v, mask.value_or(Tensor()), dropout_p,
+                                               is_causal, scale);
+      },
+      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
+      py::arg("dropout_p") = 0.0, py::arg("is_causal") = false, py::arg("scale") = py::none());
   functional.def(
       "linear",
       [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) {

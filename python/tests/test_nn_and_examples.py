@@ -88,6 +88,22 @@ def test_layers_optimizers_and_schedulers():
     assert graft.optim.clip_grad_norm_([w], 0.1).item() > 0.1
 
 
+def test_transformer_pieces():
+    x = graft.randn(2, 5, 8)
+    y = F.layer_norm(x, (8,), graft.ones(8), graft.zeros(8))
+    assert y.shape == (2, 5, 8)
+    assert all(sum(row) == pytest.approx(0, abs=1e-5) for batch in y.tolist() for row in batch)
+    q = graft.randn(1, 1, 3, 4)
+    out = F.scaled_dot_product_attention(q, q, q, is_causal=True)
+    assert out.shape == (1, 1, 3, 4)
+    assert out.tolist()[0][0][0] == pytest.approx(q.tolist()[0][0][0])  # query 0 sees itself only
+    attn = nn.MultiheadAttention(8, 2)
+    assert attn(x).shape == (2, 5, 8)
+    assert attn.forward(x, x, x, is_causal=True).shape == (2, 5, 8)
+    assert [name for name, _ in attn.named_parameters()] == [
+        "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+
+
 def run_example(*args):
     # The examples import graft as a user's script would: from PYTHONPATH.
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(graft.__file__).parents[1]))
