@@ -51,6 +51,8 @@ struct Pool2dArgs;             // kernels/pool.h
 struct OptimArgs;              // kernels/optim.h
 struct LayerNormArgs;          // kernels/layer_norm.h
 struct LayerNormBackwardArgs;  // kernels/layer_norm.h
+struct AttentionArgs;          // kernels/attention.h
+struct AttentionBackwardArgs;  // kernels/attention.h
 
 // Elementwise kernels read operands 1.. and write operand 0 of the iteration.
 using ElementwiseFn = void (*)(const ElementwiseIter&);
@@ -72,6 +74,8 @@ using Pool2dFn = void (*)(const Pool2dArgs&);
 using OptimUpdateFn = void (*)(const OptimArgs&);
 using LayerNormFn = void (*)(const LayerNormArgs&);
 using LayerNormBackwardFn = void (*)(const LayerNormBackwardArgs&);
+using AttentionFn = void (*)(const AttentionArgs&);
+using AttentionBackwardFn = void (*)(const AttentionBackwardArgs&);
 // Copies between two devices (or host <-> device); nbytes of contiguous memory.
 using TransferFn = void (*)(void* dst, Device dst_device, const void* src, Device src_device,
                             int64_t nbytes);
@@ -110,6 +114,10 @@ struct KernelTable {
   PerDevice<OptimUpdateFn> optim_update = {};
   PerDevice<LayerNormFn> layer_norm = {};
   PerDevice<LayerNormBackwardFn> layer_norm_backward = {};
+  // Fused scaled dot-product attention (so far CPU only: the op layer composes the math
+  // path where a device has none).
+  PerDevice<AttentionFn> attention = {};
+  PerDevice<AttentionBackwardFn> attention_backward = {};
   TransferFn transfer = nullptr;         // set by a device backend
   PerDevice<Allocator*> allocator = {};  // device backends' allocators
 };

@@ -1,16 +1,20 @@
 // scaled_dot_product_attention and MultiheadAttention.
 //
-// Attention here is the composition PyTorch calls its math path: the (..., L, S) scores as
-// one matmul, the masks, a softmax along the keys, dropout, and a second matmul; autograd
-// differentiates it through its parts (twice, if asked). It materialises the L x S scores,
-// so its memory grows as T^2: the fused, tiled kernels that never do (online softmax, as
-// FlashAttention) are the next step of issue 14 and will be checked against this path.
+// Two paths, as PyTorch's SDPA has backends. The fused kernels (kernels/attention.h: tiles
+// and an online softmax, memory linear in the length) take calls without a mask other than
+// the causal one, without dropout, and with q, k, v of one batch shape, on a device that
+// has them (the CPU, so far). Everything else takes the math path: the (..., L, S) scores as
+// one matmul, the masks, a softmax along the keys, dropout, and a second matmul, which
+// autograd differentiates through its parts; the tests check the fused path against it.
 #include "graft/nn/attention.h"
 
 #include <cmath>
 #include <limits>
 
+#include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
+#include "graft/kernels/attention.h"
+#include "graft/kernels/dispatch.h"
 #include "graft/nn/functional.h"
 #include "graft/nn/init.h"
 
@@ -54,16 +58,16 @@ void check_attention_inputs(const Tensor& query, const Tensor& key, const Tensor
 
 }  // namespace
 
-Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
-                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
-                                    std::optional<double> scale) {
-  const OpContext context(kSdpa);
-  check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
+namespace {
+
+constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+
+// softmax(scale * q k^T + mask) over the keys, masked entries 0 and a row that may attend to
+// nothing all zeros: the math path's attention weights (..., L, S).
+Tensor attention_weights(const Tensor& query, const Tensor& key, const Tensor& attn_mask,
+                         bool is_causal, double scale) {
   const int64_t length = query.size(-2), keys = key.size(-2);
-  const double factor =
-      scale ? *scale : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, query.size(-1))));
-  Tensor scores = matmul(query, key.transpose(-2, -1)) * factor;  // (..., L, S)
-  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+  Tensor scores = matmul(query, key.transpose(-2, -1)) * scale;  // (..., L, S)
   Tensor allowed;  // bool, true where a query may attend
   if (is_causal)
     allowed = tril(ones({length, keys}, TensorOptions(kBool).device(query.device())));
@@ -71,13 +75,118 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     allowed = attn_mask;
   if (allowed.defined()) scores = where(allowed, scores, kMinusInf);
   if (attn_mask.defined() && attn_mask.dtype() != kBool) scores = scores + attn_mask;
-  Tensor weights = graft::softmax(scores, -1);
-  if (allowed.defined() || attn_mask.defined()) {
-    // Rows whose every score is -inf: zeros instead of the softmax's NaN (the where sends
-    // them no gradient either).
-    const Tensor attends_nothing = all(scores == kMinusInf, {-1}, true);
-    weights = where(attends_nothing, 0.0, weights);
+  const Tensor weights = graft::softmax(scores, -1);
+  if (!allowed.defined() && !attn_mask.defined()) return weights;
+  // Rows whose every score is -inf: zeros instead of the softmax's NaN (the where sends
+  // them no gradient either).
+  return where(all(scores == kMinusInf, {-1}, true), 0.0, weights);
+}
+
+Shape batch_shape(const Tensor& t) {
+  Shape batch;
+  for (int64_t d = 0; d + 2 < t.dim(); ++d) batch.push_back(t.size(d));
+  return batch;
+}
+
+// Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
+// one, no dropout, q, k and v of one batch shape (the kernels do not broadcast), and a
+// kernel for the device. Otherwise the math path runs.
+bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
+                   const Tensor& attn_mask, double dropout_p) {
+  return !attn_mask.defined() && dropout_p == 0 && batch_shape(key) == batch_shape(query) &&
+         batch_shape(value) == batch_shape(query) &&
+         kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
+}
+
+// The gradients of the fused path for a create_graph backward: the math path's formulas in
+// graft ops, so they differentiate again (the kernels' do not). P = attention_weights:
+//   dv = P^T g,  ds = P (g v^T - rowsum(P g v^T)),  dq = scale ds k,  dk = scale ds^T q
+autograd::TensorList differentiable_backward(const Tensor& g, const Tensor& q, const Tensor& k,
+                                             const Tensor& v, bool is_causal, double scale) {
+  const Tensor p = attention_weights(q, k, {}, is_causal, scale);
+  const Tensor dp = matmul(g, v.transpose(-2, -1));
+  const Tensor ds = p * (dp - sum(p * dp, {-1}, true));
+  return {matmul(ds, k) * scale, matmul(ds.transpose(-2, -1), q) * scale,
+          matmul(p.transpose(-2, -1), g)};
+}
+
+// The fused forward, and a node whose backward is the fused backward kernel.
+Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
+                       double scale) {
+  const Shape batch = batch_shape(query);
+  kernels::AttentionArgs args;
+  args.dtype = query.dtype();
+  args.device = query.device();
+  args.batch_heads = batch.numel();
+  args.length = query.size(-2);
+  args.keys = key.size(-2);
+  args.features = query.size(-1);
+  args.value_features = value.size(-1);
+  args.scale = scale;
+  args.causal = is_causal;
+  Tensor q, k, v;
+  {
+    autograd::NoGradGuard no_grad;  // the copies are part of this one op
+    q = query.contiguous();
+    k = key.contiguous();
+    v = value.contiguous();
   }
+  const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
+  Tensor out = empty({args.batch_heads, args.length, args.value_features}, options);
+  const Tensor lse = empty({args.batch_heads, args.length}, options);
+  args.q = q.data_ptr();
+  args.k = k.data_ptr();
+  args.v = v.data_ptr();
+  args.out = out.data_ptr();
+  args.lse = lse.data_ptr();
+  if (args.batch_heads * args.length > 0)
+    kernels::lookup(kernels::kernel_table().attention, query.device(), kSdpa)(args);
+
+  Shape out_shape = batch;
+  out_shape.push_back(args.length);
+  out_shape.push_back(args.value_features);
+  if (!autograd::needs_grad({&query, &key, &value})) return out.reshape(out_shape);
+  // g comes as the kernel's (bh, L, Ev); the gradients go back in q, k and v's shapes.
+  auto backward = [sq = autograd::save(query), sk = autograd::save(key), sv = autograd::save(value),
+                   lse, args, out_shape, options](const Tensor& g, const Tensor& out) {
+    const Tensor q = sq.get(), k = sk.get(), v = sv.get();
+    if (autograd::GradMode::is_enabled())
+      return differentiable_backward(g.reshape(out_shape), q, k, v, args.causal, args.scale);
+    const Tensor dout = g.contiguous(), qc = q.contiguous(), kc = k.contiguous(),
+                 vc = v.contiguous();
+    Tensor dq = empty(q.shape(), options), dk = empty(k.shape(), options),
+           dv = empty(v.shape(), options);
+    kernels::AttentionBackwardArgs b;
+    b.forward = args;
+    b.forward.q = qc.data_ptr();
+    b.forward.k = kc.data_ptr();
+    b.forward.v = vc.data_ptr();
+    b.forward.out = out.data_ptr();
+    b.forward.lse = lse.data_ptr();
+    b.grad_out = dout.data_ptr();
+    b.grad_q = dq.data_ptr();
+    b.grad_k = dk.data_ptr();
+    b.grad_v = dv.data_ptr();
+    if (args.batch_heads > 0)
+      kernels::lookup(kernels::kernel_table().attention_backward, q.device(), kSdpa)(b);
+    return autograd::TensorList{dq, dk, dv};
+  };
+  autograd::record(out, "ScaledDotProductAttentionBackward", {query, key, value}, backward);
+  return out.reshape(out_shape);
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
+                                    std::optional<double> scale) {
+  const OpContext context(kSdpa);
+  check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
+  const double factor =
+      scale ? *scale : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, query.size(-1))));
+  if (fused_applies(query, key, value, attn_mask, dropout_p))
+    return fused_attention(query, key, value, is_causal, factor);
+  Tensor weights = attention_weights(query, key, attn_mask, is_causal, factor);
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
   return matmul(weights, value);
 }

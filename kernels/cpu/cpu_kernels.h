@@ -18,5 +18,6 @@ void register_conv(KernelTable& table);         // conv.cpp
 void register_pool(KernelTable& table);         // pool.cpp
 void register_optim(KernelTable& table);        // optim.cpp
 void register_layer_norm(KernelTable& table);   // layer_norm.cpp
+void register_attention(KernelTable& table);    // attention.cpp
 
 }  // namespace graft::kernels::cpu

@@ -17,6 +17,7 @@ void register_cpu_kernels(KernelTable& table) {
   cpu::register_pool(table);
   cpu::register_optim(table);
   cpu::register_layer_norm(table);
+  cpu::register_attention(table);
 }
 
 }  // namespace graft::kernels

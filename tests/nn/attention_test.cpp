@@ -10,6 +10,8 @@
 #include <limits>
 
 #include "graft/graft.h"
+#include "peak_memory.h"
+#include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -146,6 +148,86 @@ TEST(ScaledDotProductAttention, GradientsMatchFiniteDifferences) {
         return F::scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.0, true);
       },
       {q, k, v}));
+}
+
+// Whether the fused kernels' node is in t's graph (under the reshape to the batch shape).
+bool made_by_fused_kernels(const Tensor& t) {
+  for (auto node = t.grad_fn(); node != nullptr;
+       node = node->next_edges().empty() ? nullptr : node->next_edges()[0].node)
+    if (node->name() == "ScaledDotProductAttentionBackward") return true;
+  return false;
+}
+
+// The math path, forced by a float mask of zeros (the fused kernels take no mask).
+Tensor math_path(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
+  const Tensor zeros = g::zeros({q.size(-2), k.size(-2)}, q.dtype());
+  if (!causal) return F::scaled_dot_product_attention(q, k, v, zeros);
+  const Tensor triangle =
+      g::where(g::tril(g::ones({q.size(-2), k.size(-2)}, g::kBool)), zeros, -kInf);
+  return F::scaled_dot_product_attention(q, k, v, triangle);
+}
+
+TEST(ScaledDotProductAttention, FusedKernelsMatchTheMathPathAcrossTileEdges) {
+  // Lengths around the 64-row tiles, more or fewer keys than queries, odd widths.
+  struct Case {
+    int64_t batch, length, keys, features, value_features;
+  };
+  for (const Case c : {Case{2, 1, 1, 4, 4}, Case{1, 63, 65, 16, 8}, Case{3, 64, 64, 8, 8},
+                       Case{1, 130, 70, 33, 5}, Case{2, 70, 130, 4, 12}, Case{1, 5, 0, 4, 3}}) {
+    for (const bool causal : {false, true}) {
+      for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
+        SCOPED_TRACE(std::to_string(c.length) + " queries, " + std::to_string(c.keys) +
+                     " keys, width " + std::to_string(c.features) + (causal ? ", causal" : "") +
+                     ", " + g::dtype_name(dtype));
+        const double tol = dtype == g::kFloat32 ? 2e-5 : 1e-12;
+        const auto leaf = [&](int64_t rows, int64_t cols) {
+          return g::randn({c.batch, 2, rows, cols}, dtype).requires_grad_();
+        };
+        const Tensor q = leaf(c.length, c.features), k = leaf(c.keys, c.features),
+                     v = leaf(c.keys, c.value_features);
+        const Tensor dout = g::randn({c.batch, 2, c.length, c.value_features}, dtype);
+        const Tensor fused = F::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
+        EXPECT_TRUE(made_by_fused_kernels(fused));
+        EXPECT_FALSE(made_by_fused_kernels(math_path(q, k, v, causal)));
+        const Tensor math = math_path(q, k, v, causal);
+        EXPECT_TRUE(g::allclose(fused, math, tol, tol));
+        const auto fused_grads = g::autograd::grad({fused}, {q, k, v}, {.grad_outputs = {dout}});
+        const auto math_grads = g::autograd::grad({math}, {q, k, v}, {.grad_outputs = {dout}});
+        for (size_t i = 0; i < 3; ++i)
+          EXPECT_TRUE(g::allclose(fused_grads[i], math_grads[i], 10 * tol, 10 * tol)) << i;
+      }
+    }
+  }
+}
+
+TEST(ScaledDotProductAttention, FusedKernelsGiveTheSameBitsWhateverTheThreads) {
+  const Tensor q = g::randn({4, 3, 100, 16}).requires_grad_();
+  const Tensor k = g::randn({4, 3, 100, 16}).requires_grad_();
+  const Tensor v = g::randn({4, 3, 100, 16}).requires_grad_();
+  const Tensor dout = g::randn({4, 3, 100, 16});
+  std::vector<std::vector<Tensor>> results;
+  for (const int threads : {1, 3}) {
+    const g::testing::SettingsScope scope(std::nullopt, threads);
+    const Tensor out = F::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+    auto grads = g::autograd::grad({out}, {q, k, v}, {.grad_outputs = {dout}});
+    grads.push_back(out.detach());
+    results.push_back(grads);
+  }
+  for (size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_TRUE(g::equal(results[0][i], results[1][i])) << i;
+}
+
+TEST(ScaledDotProductAttention, FusedMemoryGrowsLinearlyInTheLength) {
+  // One head of width 64 and 2048 positions: the math path's scores alone are 16 MB (and
+  // the softmax another 16); the fused forward and backward hold a few 64 x 64 tiles.
+  const Tensor q = g::randn({1, 1, 2048, 64}).requires_grad_();
+  const Tensor k = g::randn({1, 1, 2048, 64}).requires_grad_();
+  const Tensor v = g::randn({1, 1, 2048, 64}).requires_grad_();
+  const Tensor dout = g::randn({1, 1, 2048, 64});
+  const auto growth = g::testing::peak_memory_growth(
+      [&] { F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout); });
+  if (!growth) GTEST_SKIP() << "this system does not report peak memory";
+  EXPECT_LT(*growth, 8 << 20) << "peak memory grew by " << *growth << " bytes";
 }
 
 TEST(ScaledDotProductAttention, DropoutOfEveryWeightLeavesZeros) {

@@ -1,0 +1,46 @@
+// AttentionArgs, AttentionBackwardArgs: scaled dot-product attention fused into one pass
+// over key tiles per query tile, never materialising the (L, S) scores (FlashAttention's
+// scheme, Dao et al. 2022 and FlashAttention-2), and its backward.
+//
+// The op layer (nn/attention.cpp) flattens the batch dims: q (bh, L, E), k (bh, S, E),
+// v (bh, S, Ev), all contiguous. For each row i of q, over the keys j it may see (all, or
+// j <= i when causal):
+//   s_ij = scale * q_i . k_j,   out_i = sum_j softmax_j(s_ij) v_j
+// computed tile by tile with a running max m_i and sum l_i (the online softmax): a new tile
+// rescales what came before by exp(m_old - m_new). The forward saves lse_i = m_i + log l_i,
+// from which the backward recomputes each probability p_ij = exp(s_ij - lse_i) tile by tile:
+//   D_i = dout_i . out_i,   ds_ij = p_ij (dout_i . v_j - D_i)
+//   dq_i = scale sum_j ds_ij k_j,   dk_j = scale sum_i ds_ij q_i,   dv_j = sum_i p_ij dout_i
+// A row that sees no key (S = 0) gets zeros and lse = -inf. Plain C++ (no Tensor), so a
+// CUDA backend can fill the same structs.
+#pragma once
+
+#include <cstdint>
+
+#include "graft/core/device.h"
+#include "graft/core/dtype.h"
+
+namespace graft::kernels {
+
+struct AttentionArgs {
+  DType dtype = kFloat32;   // float32 or float64, of every buffer
+  Device device;            // where every buffer lives
+  const void* q = nullptr;  // (bh, L, E)
+  const void* k = nullptr;  // (bh, S, E)
+  const void* v = nullptr;  // (bh, S, Ev)
+  void* out = nullptr;      // (bh, L, Ev)
+  void* lse = nullptr;      // (bh, L): log of each row's softmax denominator, max included
+  int64_t batch_heads = 0, length = 0, keys = 0, features = 0, value_features = 0;
+  double scale = 1.0;
+  bool causal = false;  // query i sees keys 0..i
+};
+
+struct AttentionBackwardArgs {
+  AttentionArgs forward;           // its out and lse as the forward left them (read only)
+  const void* grad_out = nullptr;  // (bh, L, Ev)
+  void* grad_q = nullptr;          // (bh, L, E)
+  void* grad_k = nullptr;          // (bh, S, E)
+  void* grad_v = nullptr;          // (bh, S, Ev)
+};
+
+}  // namespace graft::kernels

@@ -1,0 +1,180 @@
+// CPU fused attention and its backward (kernels/attention.h), tile by tile.
+//
+// Forward: a task per (batch-head, tile of kQueryTile query rows). It walks the key tiles the
+// rows may see (for causal attention, none past the tile's last row), each one an Eigen GEMM
+// of (rows, E) x (E, keys) into a score tile, and folds it into the running max, sum and
+// (rows, Ev) accumulator of the online softmax. Memory per task is a few tiles, whatever the
+// sequence length.
+// Backward: a task per batch-head, so that dq (summed over key tiles) and dk, dv (summed over
+// query tiles) each have one writer and the sums one order whatever the threads. For each
+// key tile it walks the query tiles that see it, recomputes the probabilities from the saved
+// log-sum-exp, and adds the tile's share of the three gradients (five GEMMs a tile pair).
+//
+// Eigen's exp maps -inf to a tiny positive number, not 0, so masked scores go through
+// exact_exp as in softmax.cpp.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "graft/kernels/attention.h"
+#include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/dispatch.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+constexpr int64_t kQueryTile = 64;
+constexpr int64_t kKeyTile = 64;
+
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ConstMap = Eigen::Map<const Matrix<T>>;
+template <class T>
+using Map = Eigen::Map<Matrix<T>>;
+template <class T>
+using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+template <class T>
+constexpr T kMinusInf = -std::numeric_limits<T>::infinity();
+
+// The typed pointers of one batch-head.
+template <class T>
+struct Head {
+  Head(const AttentionArgs& a, int64_t bh)
+      : q(static_cast<const T*>(a.q) + bh * a.length * a.features),
+        k(static_cast<const T*>(a.k) + bh * a.keys * a.features),
+        v(static_cast<const T*>(a.v) + bh * a.keys * a.value_features),
+        out(static_cast<T*>(a.out) + bh * a.length * a.value_features),
+        lse(static_cast<T*>(a.lse) + bh * a.length) {}
+  const T *q, *k, *v;
+  T *out, *lse;
+};
+
+// The keys that rows [q0, q0 + rows) may see: all, or (causal) up to the last row.
+int64_t visible_keys(const AttentionArgs& a, int64_t q0, int64_t rows) {
+  return a.causal ? std::min(a.keys, q0 + rows) : a.keys;
+}
+
+// scores (rows, n) = scale * q[q0 .. q0 + rows) k[k0 .. k0 + n)^T, the causal triangle -inf.
+template <class T, class Block>
+void score_tile(const AttentionArgs& a, const Head<T>& h, int64_t q0, int64_t rows, int64_t k0,
+                int64_t n, Block&& scores) {
+  const ConstMap<T> q(h.q + q0 * a.features, rows, a.features);
+  const ConstMap<T> k(h.k + k0 * a.features, n, a.features);
+  scores.noalias() = q * k.transpose();
+  scores *= static_cast<T>(a.scale);
+  if (a.causal && k0 + n - 1 > q0)  // the tile reaches above the diagonal
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = std::max<int64_t>(0, q0 + r - k0 + 1); c < n; ++c)
+        scores(r, c) = kMinusInf<T>;
+}
+
+// exp that maps -inf (a masked score) to exactly 0.
+template <class Xpr>
+auto exact_exp(const Xpr& x) {
+  using T = typename Xpr::Scalar;
+  return (x == kMinusInf<T>).select(T(0), x.exp());
+}
+
+template <class T>
+void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
+  const Head<T> h(a, bh);
+  const int64_t rows = std::min(kQueryTile, a.length - q0);
+  Matrix<T> scores(rows, kKeyTile), acc = Matrix<T>::Zero(rows, a.value_features);
+  Column<T> max = Column<T>::Constant(rows, kMinusInf<T>), sum = Column<T>::Zero(rows);
+  const int64_t end = visible_keys(a, q0, rows);
+  for (int64_t k0 = 0; k0 < end; k0 += kKeyTile) {
+    const int64_t n = std::min(kKeyTile, end - k0);
+    auto s = scores.leftCols(n);
+    score_tile(a, h, q0, rows, k0, n, s);
+    const Column<T> new_max = max.max(s.rowwise().maxCoeff().array());
+    // Rescale what came before to the new max (exp(-inf) = 0 on the first tile).
+    const Column<T> rescale = exact_exp((max - new_max).eval());
+    s = exact_exp((s.array().colwise() - new_max).eval()).matrix();
+    sum = sum * rescale + s.rowwise().sum().array();
+    acc = (acc.array().colwise() * rescale).matrix();
+    acc.noalias() += s * ConstMap<T>(h.v + k0 * a.value_features, n, a.value_features);
+    max = new_max;
+  }
+  // A row that saw no key (keys == 0) has sum 0: zeros, and lse -inf.
+  const Column<T> inverse = (sum > T(0)).select(T(1) / sum, T(0));
+  Map<T>(h.out + q0 * a.value_features, rows, a.value_features) =
+      (acc.array().colwise() * inverse).matrix();
+  Eigen::Map<Column<T>>(h.lse + q0, rows) = max + sum.log();
+}
+
+template <class T>
+void forward(const AttentionArgs& a) {
+  const int64_t tiles = (a.length + kQueryTile - 1) / kQueryTile;
+  // A task is a tile's GEMMs over every visible key: worth a thread from a few tiles on.
+  parallel_for(0, a.batch_heads * tiles, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) forward_tile<T>(a, t / tiles, t % tiles * kQueryTile);
+  });
+}
+
+template <class T>
+void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
+  const AttentionArgs& a = b.forward;
+  const Head<T> h(a, bh);
+  const int64_t E = a.features, Ev = a.value_features, L = a.length;
+  const ConstMap<T> dout(static_cast<const T*>(b.grad_out) + bh * L * Ev, L, Ev);
+  Map<T> dq(static_cast<T*>(b.grad_q) + bh * L * E, L, E);
+  Map<T> dk(static_cast<T*>(b.grad_k) + bh * a.keys * E, a.keys, E);
+  Map<T> dv(static_cast<T*>(b.grad_v) + bh * a.keys * Ev, a.keys, Ev);
+  dq.setZero();
+  dk.setZero();
+  dv.setZero();
+  // D_i = dout_i . out_i
+  const Column<T> d = (dout.array() * ConstMap<T>(h.out, L, Ev).array()).rowwise().sum().eval();
+  const Eigen::Map<const Column<T>> lse(h.lse, L);
+  Matrix<T> p(kQueryTile, kKeyTile), dp(kQueryTile, kKeyTile);
+  for (int64_t k0 = 0; k0 < a.keys; k0 += kKeyTile) {
+    const int64_t n = std::min(kKeyTile, a.keys - k0);
+    const ConstMap<T> k(h.k + k0 * E, n, E), v(h.v + k0 * Ev, n, Ev);
+    // Causal: the first query tile holding a row >= k0.
+    const int64_t first = a.causal ? k0 / kQueryTile * kQueryTile : 0;
+    for (int64_t q0 = first; q0 < L; q0 += kQueryTile) {
+      const int64_t rows = std::min(kQueryTile, L - q0);
+      auto s = p.topLeftCorner(rows, n);
+      score_tile(a, h, q0, rows, k0, n, s);
+      s = exact_exp((s.array().colwise() - lse.segment(q0, rows)).eval()).matrix();
+      const auto dout_i = dout.middleRows(q0, rows);
+      dv.middleRows(k0, n).noalias() += s.transpose() * dout_i;
+      auto ds = dp.topLeftCorner(rows, n);
+      ds.noalias() = dout_i * v.transpose();
+      ds = (s.array() * (ds.array().colwise() - d.segment(q0, rows))).matrix();
+      ds *= static_cast<T>(a.scale);
+      dq.middleRows(q0, rows).noalias() += ds * k;
+      dk.middleRows(k0, n).noalias() += ds.transpose() * ConstMap<T>(h.q + q0 * E, rows, E);
+    }
+  }
+}
+
+template <class T>
+void backward(const AttentionBackwardArgs& b) {
+  parallel_for(0, b.forward.batch_heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) backward_head<T>(b, bh);
+  });
+}
+
+void attention_kernel(const AttentionArgs& args) {
+  visit_floating_dtype("scaled_dot_product_attention", args.dtype,
+                       [&](auto tag) { forward<decltype(tag)>(args); });
+}
+
+void attention_backward_kernel(const AttentionBackwardArgs& args) {
+  visit_floating_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
+                       [&](auto tag) { backward<decltype(tag)>(args); });
+}
+
+}  // namespace
+
+void register_attention(KernelTable& table) {
+  table.attention[static_cast<int>(kCPU)] = attention_kernel;
+  table.attention_backward[static_cast<int>(kCPU)] = attention_backward_kernel;
+}
+
+}  // namespace graft::kernels::cpu
