@@ -85,15 +85,19 @@ void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
   const int64_t rows = std::min(kQueryTile, a.length - q0);
   Matrix<T> scores(rows, kKeyTile), acc = Matrix<T>::Zero(rows, a.value_features);
   Column<T> max = Column<T>::Constant(rows, kMinusInf<T>), sum = Column<T>::Zero(rows);
+  Column<T> new_max(rows), rescale(rows);
   const int64_t end = visible_keys(a, q0, rows);
   for (int64_t k0 = 0; k0 < end; k0 += kKeyTile) {
     const int64_t n = std::min(kKeyTile, end - k0);
     auto s = scores.leftCols(n);
     score_tile(a, h, q0, rows, k0, n, s);
-    const Column<T> new_max = max.max(s.rowwise().maxCoeff().array());
-    // Rescale what came before to the new max (exp(-inf) = 0 on the first tile).
-    const Column<T> rescale = exact_exp((max - new_max).eval());
-    s = exact_exp((s.array().colwise() - new_max).eval()).matrix();
+    // Every row sees key 0 in the first tile, so new_max is finite from there on, and what
+    // came before is rescaled to it (exp(-inf) = 0 on the first tile). No temporaries in
+    // this loop: each would be a heap allocation per tile.
+    new_max = max.max(s.rowwise().maxCoeff().array());
+    rescale = exact_exp(max - new_max);
+    s = (s.array().colwise() - new_max).matrix();
+    s = exact_exp(s.array()).matrix();
     sum = sum * rescale + s.rowwise().sum().array();
     acc = (acc.array().colwise() * rescale).matrix();
     acc.noalias() += s * ConstMap<T>(h.v + k0 * a.value_features, n, a.value_features);
@@ -140,7 +144,8 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       const int64_t rows = std::min(kQueryTile, L - q0);
       auto s = p.topLeftCorner(rows, n);
       score_tile(a, h, q0, rows, k0, n, s);
-      s = exact_exp((s.array().colwise() - lse.segment(q0, rows)).eval()).matrix();
+      s = (s.array().colwise() - lse.segment(q0, rows)).matrix();
+      s = exact_exp(s.array()).matrix();
       const auto dout_i = dout.middleRows(q0, rows);
       dv.middleRows(k0, n).noalias() += s.transpose() * dout_i;
       auto ds = dp.topLeftCorner(rows, n);

@@ -218,16 +218,19 @@ TEST(ScaledDotProductAttention, FusedKernelsGiveTheSameBitsWhateverTheThreads) {
 }
 
 TEST(ScaledDotProductAttention, FusedMemoryGrowsLinearlyInTheLength) {
-  // One head of width 64 and 2048 positions: the math path's scores alone are 16 MB (and
-  // the softmax another 16); the fused forward and backward hold a few 64 x 64 tiles.
+  // One head of width 64 and 2048 positions: the math path's scores and weights alone are
+  // 32 MB (its forward + backward peaks near 100 MB); the fused path's own buffers (output,
+  // log-sum-exp, three gradients) are under 3 MB, plus a few 64 x 64 tiles. The bound leaves
+  // room for AddressSanitizer, which holds freed memory back (about 11 MB here).
   const Tensor q = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor k = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor v = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor dout = g::randn({1, 1, 2048, 64});
-  const auto growth = g::testing::peak_memory_growth(
-      [&] { F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout); });
+  const auto growth = g::testing::peak_memory_growth([&] {
+    F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout);
+  });
   if (!growth) GTEST_SKIP() << "this system does not report peak memory";
-  EXPECT_LT(*growth, 8 << 20) << "peak memory grew by " << *growth << " bytes";
+  EXPECT_LT(*growth, 24 << 20) << "peak memory grew by " << *growth << " bytes";
 }
 
 TEST(ScaledDotProductAttention, DropoutOfEveryWeightLeavesZeros) {
