@@ -2,6 +2,7 @@
 #include "gpt_model.h"
 
 #include <cmath>
+#include <numbers>
 
 #include "graft/core/error.h"
 #include "graft/nn/init.h"
@@ -81,6 +82,28 @@ Tensor Gpt::forward(const Tensor& idx) {
   const Tensor x = (*ln_f)((*h)((*drop)((*wte)(idx) + (*wpe)(positions))));
   // The head is the token embedding itself (weight tying): (B, T, C) x (C, V).
   return matmul(x, wte->weight.t());
+}
+
+std::unique_ptr<optim::AdamW> make_gpt_optimizer(const Gpt& model, double lr, double weight_decay) {
+  std::vector<Tensor> decayed, kept;
+  for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? decayed : kept).push_back(p);
+  auto adamw = std::make_unique<optim::AdamW>(
+      std::move(decayed),
+      optim::AdamOptions{.lr = lr, .beta1 = 0.9, .beta2 = 0.99, .weight_decay = weight_decay});
+  adamw->add_param_group({std::move(kept), optim::AdamOptions{.lr = lr,
+                                                              .beta1 = 0.9,
+                                                              .beta2 = 0.99,
+                                                              .weight_decay = 0.0,
+                                                              .decoupled_weight_decay = true}});
+  return adamw;
+}
+
+double gpt_lr(int64_t it, double lr, double min_lr, int64_t warmup, int64_t decay_iters) {
+  if (it < warmup) return lr * static_cast<double>(it + 1) / static_cast<double>(warmup + 1);
+  if (it > decay_iters) return min_lr;
+  const double progress = static_cast<double>(it - warmup) /
+                          static_cast<double>(std::max<int64_t>(1, decay_iters - warmup));
+  return min_lr + 0.5 * (1.0 + std::cos(std::numbers::pi * progress)) * (lr - min_lr);
 }
 
 }  // namespace graft::examples

@@ -18,6 +18,7 @@
 #include "graft/nn/linear.h"
 #include "graft/nn/normalization.h"
 #include "graft/nn/sequential.h"
+#include "graft/optim/adam.h"
 
 namespace graft::examples {
 
@@ -57,5 +58,18 @@ class Gpt : public nn::Module {
   std::shared_ptr<nn::Sequential> h;  // the blocks
   std::shared_ptr<nn::LayerNorm> ln_f;
 };
+
+// nanoGPT's training recipe (train.py and model.py's configure_optimizers).
+
+// AdamW with betas (0.9, 0.99), weight decay on every parameter of two or more dims (the
+// linear and embedding weights, so the tied head too) and none on the others (biases, norm
+// weights): two parameter groups, in that order.
+std::unique_ptr<optim::AdamW> make_gpt_optimizer(const Gpt& model, double lr,
+                                                 double weight_decay = 0.1);
+
+// The learning rate of iteration `it` (from 0): a linear warmup, lr * (it + 1) /
+// (warmup + 1) for it < warmup; then a cosine from lr down to min_lr at it = decay_iters;
+// min_lr after.
+double gpt_lr(int64_t it, double lr, double min_lr, int64_t warmup, int64_t decay_iters);
 
 }  // namespace graft::examples

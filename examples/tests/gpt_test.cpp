@@ -100,4 +100,32 @@ TEST(Gpt, LearnsARepeatingSequence) {
   EXPECT_LT(last, 0.1);
 }
 
+TEST(Gpt, OptimizerDecaysTheMatricesOnly) {
+  const ex::Gpt gpt(ex::gpt_config("cpu", 113));
+  const auto opt = ex::make_gpt_optimizer(gpt, 1e-3, 0.1);
+  ASSERT_EQ(opt->param_groups().size(), 2u);
+  const auto& decayed = opt->param_groups()[0];
+  const auto& kept = opt->param_groups()[1];
+  for (const Tensor& p : decayed.params) EXPECT_GE(p.dim(), 2);
+  for (const Tensor& p : kept.params) EXPECT_LT(p.dim(), 2);
+  // wte (the tied head), wpe, and per block in_proj, out_proj, c_fc, c_proj.
+  EXPECT_EQ(decayed.params.size(), 2u + 4 * 4);
+  EXPECT_EQ(kept.params.size(), 4u * 2 + 1);  // the layer norms' weights
+  const auto& hyper = std::get<g::kernels::AdamHyper>(decayed.options);
+  EXPECT_EQ(hyper.weight_decay, 0.1);
+  EXPECT_EQ(hyper.beta2, 0.99);
+  EXPECT_EQ(std::get<g::kernels::AdamHyper>(kept.options).weight_decay, 0.0);
+  EXPECT_EQ(opt->name(), "AdamW");
+}
+
+TEST(Gpt, LearningRateWarmsUpThenFollowsACosineToTheMinimum) {
+  // nanoGPT's get_lr with its shakespeare_char numbers: lr 1e-3, min 1e-4, warmup 100.
+  EXPECT_DOUBLE_EQ(ex::gpt_lr(0, 1e-3, 1e-4, 100, 5000), 1e-3 / 101);
+  EXPECT_DOUBLE_EQ(ex::gpt_lr(99, 1e-3, 1e-4, 100, 5000), 1e-3 * 100 / 101);
+  EXPECT_DOUBLE_EQ(ex::gpt_lr(100, 1e-3, 1e-4, 100, 5000), 1e-3);
+  EXPECT_NEAR(ex::gpt_lr(2550, 1e-3, 1e-4, 100, 5000), 5.5e-4, 1e-12);  // halfway
+  EXPECT_DOUBLE_EQ(ex::gpt_lr(5000, 1e-3, 1e-4, 100, 5000), 1e-4);
+  EXPECT_DOUBLE_EQ(ex::gpt_lr(6000, 1e-3, 1e-4, 100, 5000), 1e-4);
+}
+
 }  // namespace
