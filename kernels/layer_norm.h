@@ -29,6 +29,16 @@
 
 namespace graft::kernels {
 
+// The weight or bias element j, or the identity where the op has none.
+template <class T>
+GRAFT_HOST_DEVICE T weight_at(const T* weight, int64_t j) {
+  return weight != nullptr ? weight[j] : T(1);
+}
+template <class T>
+GRAFT_HOST_DEVICE T bias_at(const T* bias, int64_t j) {
+  return bias != nullptr ? bias[j] : T(0);
+}
+
 // Row i's statistics as the element loops of both backends use them (see above).
 template <class T>
 struct RowStats {

@@ -147,6 +147,7 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
   out_shape.push_back(args.value_features);
   if (!autograd::needs_grad({&query, &key, &value})) return out.reshape(out_shape);
   // g comes as the kernel's (bh, L, Ev); the gradients go back in q, k and v's shapes.
+  // `args` keeps the forward's sizes, scale and causal flag; its pointers are set afresh.
   auto backward = [sq = autograd::save(query), sk = autograd::save(key), sv = autograd::save(value),
                    lse, args, out_shape, options](const Tensor& g, const Tensor& out) {
     const Tensor q = sq.get(), k = sk.get(), v = sv.get();

@@ -3,7 +3,8 @@
 // graft's exp three times slower than PyTorch's on a million floats. For a dense float32
 // run of a unary op, cpu_elementwise_loop calls ArrayForm<Op>::apply on the whole run
 // instead, built on Eigen's vectorised array functions (the same exp the CPU softmax uses).
-// float64 keeps the scalar functors: their callers asked for the precision.
+// float64 keeps the scalar functors: their callers asked for the precision. exact_exp, at
+// the end, is the exp the softmax and attention kernels take over masked (-inf) entries.
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
@@ -15,6 +16,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "graft/kernels/functors.h"
@@ -57,5 +59,14 @@ struct ArrayForm<SigmoidOp> {
     FloatArrayMap(out, n) = (1.0f + (-ConstFloatArrayMap(in, n)).exp()).inverse();
   }
 };
+
+// exp of an Eigen array expression that maps -inf to exactly 0: Eigen's vectorised exp
+// returns a tiny positive number there, and a masked logit or score must get probability 0
+// (softmax.cpp, attention.cpp).
+template <class Xpr>
+auto exact_exp(const Xpr& x) {
+  using T = typename Xpr::Scalar;
+  return (x == -std::numeric_limits<T>::infinity()).select(T(0), x.exp());
+}
 
 }  // namespace graft::kernels::cpu

@@ -10,14 +10,15 @@
 // key tile it walks the query tiles that see it, recomputes the probabilities from the saved
 // log-sum-exp, and adds the tile's share of the three gradients (five GEMMs a tile pair).
 //
-// Eigen's exp maps -inf to a tiny positive number, not 0, so masked scores go through
-// exact_exp as in softmax.cpp.
+// Masked scores are -inf, so their exps go through array_math.h's exact_exp (Eigen's own
+// exp gives a tiny positive number there, not 0).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "graft/kernels/attention.h"
+#include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/dispatch.h"
@@ -70,13 +71,6 @@ void score_tile(const AttentionArgs& a, const Head<T>& h, int64_t q0, int64_t ro
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = std::max<int64_t>(0, q0 + r - k0 + 1); c < n; ++c)
         scores(r, c) = kMinusInf<T>;
-}
-
-// exp that maps -inf (a masked score) to exactly 0.
-template <class Xpr>
-auto exact_exp(const Xpr& x) {
-  using T = typename Xpr::Scalar;
-  return (x == kMinusInf<T>).select(T(0), x.exp());
 }
 
 template <class T>

@@ -24,16 +24,6 @@ namespace {
 constexpr int64_t kMinRowsPerBlock = 16;
 constexpr int64_t kMaxRowBlocks = 256;
 
-// The weight or bias element j, or the identity when the op has none.
-template <class T>
-T weight_at(const T* weight, int64_t j) {
-  return weight != nullptr ? weight[j] : T(1);
-}
-template <class T>
-T bias_at(const T* bias, int64_t j) {
-  return bias != nullptr ? bias[j] : T(0);
-}
-
 template <class T>
 void forward(const LayerNormArgs& args) {
   const auto* x = static_cast<const T*>(args.input);

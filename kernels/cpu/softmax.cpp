@@ -15,8 +15,8 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
+#include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/softmax.h"
@@ -37,14 +37,6 @@ template <class T>
 using ConstRowsMap =
     Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                Eigen::OuterStride<>>;
-
-// exp that maps -inf to exactly 0: Eigen's vectorised exp returns a tiny positive number
-// there, and a masked logit must get probability 0 as in PyTorch.
-template <class Xpr>
-auto exact_exp(const Xpr& shifted) {
-  using T = typename Xpr::Scalar;
-  return (shifted == -std::numeric_limits<T>::infinity()).select(T(0), shifted.exp());
-}
 
 // One line of n contiguous elements: x, y (n).
 template <class T>

@@ -24,15 +24,6 @@ namespace {
 constexpr int64_t kMinRowsPerBlock = 32;
 constexpr int64_t kMaxRowBlocks = 1024;
 
-template <class T>
-__device__ T weight_at(const T* weight, int64_t j) {
-  return weight != nullptr ? weight[j] : T(1);
-}
-template <class T>
-__device__ T bias_at(const T* bias, int64_t j) {
-  return bias != nullptr ? bias[j] : T(0);
-}
-
 // ---- kernels
 
 template <class T>

@@ -226,9 +226,8 @@ TEST(ScaledDotProductAttention, FusedMemoryGrowsLinearlyInTheLength) {
   const Tensor k = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor v = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor dout = g::randn({1, 1, 2048, 64});
-  const auto growth = g::testing::peak_memory_growth([&] {
-    F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout);
-  });
+  const auto growth = g::testing::peak_memory_growth(
+      [&] { F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout); });
   if (!growth) GTEST_SKIP() << "this system does not report peak memory";
   EXPECT_LT(*growth, 24 << 20) << "peak memory grew by " << *growth << " bytes";
 }
