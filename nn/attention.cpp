@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 
+#include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
 #include "graft/kernels/attention.h"
@@ -36,6 +37,9 @@ void check_attention_inputs(const Tensor& query, const Tensor& key, const Tensor
     GRAFT_CHECK(t->dim() >= 2, kSdpa, "(): expected ", name,
                 " of at least 2 dims (..., length, features), but got shape ", t->shape());
   }
+  // Before the fused kernels, which would read every pointer on the query's device.
+  ops::check_same_device(kSdpa, {&query, &key, &value});
+  if (attn_mask.defined()) ops::check_same_device(kSdpa, {&query, &attn_mask});
   GRAFT_CHECK(key.dtype() == query.dtype() && value.dtype() == query.dtype(), kSdpa,
               "(): expected query, key and value of one dtype, but got ", query.dtype(), ", ",
               key.dtype(), " and ", value.dtype());

@@ -33,7 +33,7 @@ const std::vector<OpInfo>& op_registry() {
     std::vector<OpInfo> all;
     for (auto family :
          {elementwise_rows, reduction_rows, linalg_rows, index_rows, advanced_index_rows, sort_rows,
-          scan_rows, conv_pool_rows, normalization_rows}) {
+          scan_rows, conv_pool_rows, normalization_rows, attention_rows}) {
       std::vector<OpInfo> part = family();
       all.insert(all.end(), std::make_move_iterator(part.begin()),
                  std::make_move_iterator(part.end()));

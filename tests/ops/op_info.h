@@ -124,6 +124,7 @@ std::vector<OpInfo> conv_pool_rows();
 std::vector<OpInfo> sort_rows();
 std::vector<OpInfo> scan_rows();           // scans, triangles, norms
 std::vector<OpInfo> normalization_rows();  // layer_norm
+std::vector<OpInfo> attention_rows();      // nn::functional::scaled_dot_product_attention
 
 // ---- building blocks for rows
 
