@@ -17,11 +17,7 @@
 // Checkpoint-step files: --save-every N writes checkpoint-step<N>.safetensors beside the
 // latest, and prune_step_checkpoints keeps the newest --keep-last of them.
 //
-// The prefixes keep the two state dicts apart in one file, as a PyTorch checkpoint dict
-// {"model": ..., "optimizer": ...} does; in Python, the model's tensors are
-// `{k[6:]: v for k, v in load_file(path).items() if k.startswith("model.")}`.
-// graft::save writes the file atomically, so a run killed mid-save leaves the previous
-// checkpoint whole.
+// The file's layout (the two prefixes, atomic writes) is state_file.h's.
 #pragma once
 
 #include <cstdint>

@@ -10,16 +10,11 @@
 #include "graft/io/file_io.h"
 
 namespace graft::examples {
-namespace {
-
-// A reader of the file sees the previous version whole or this one whole, never a half.
 void write_text_file(const char* op, const std::filesystem::path& path, const std::string& text) {
   io::AtomicFileWriter writer({op, path});
   writer.write(text.data(), text.size());
   writer.commit();
 }
-
-}  // namespace
 
 std::string metrics_csv_header() {
   return "epoch,step,wall_time_s,train_loss,val_loss,val_accuracy,images_per_s";

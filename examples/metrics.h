@@ -31,6 +31,10 @@ struct EpochMetrics {
   double images_per_s = 0;  // training throughput of the epoch
 };
 
+// Writes `text` to `path` atomically: a reader sees the previous version whole or this one
+// whole, never a half. `op` names the writer in errors ("write_metrics_csv()").
+void write_text_file(const char* op, const std::filesystem::path& path, const std::string& text);
+
 // The header line and one row, without the newline.
 std::string metrics_csv_header();
 std::string metrics_csv_row(const EpochMetrics& m);

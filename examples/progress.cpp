@@ -21,15 +21,15 @@ std::string printf_string(const char* format, Args... args) {
   return std::string(buffer, static_cast<size_t>(std::clamp(n, 0, int{sizeof buffer} - 1)));
 }
 
-// Batches and images per second, and the seconds left at that rate; NaN before any time has
+// Batches and items per second, and the seconds left at that rate; NaN before any time has
 // passed, which the formatters print as "?".
 struct Rates {
-  double batches_per_s, images_per_s, eta_s;
+  double batches_per_s, items_per_s, eta_s;
 };
 Rates rates(const ProgressState& s) {
   if (s.elapsed_s <= 0 || s.done <= 0) return {NAN, NAN, NAN};
   const double per_s = static_cast<double>(s.done) / s.elapsed_s;
-  return {per_s, static_cast<double>(s.images) / s.elapsed_s,
+  return {per_s, static_cast<double>(s.items) / s.elapsed_s,
           static_cast<double>(s.total - s.done) / per_s};
 }
 
@@ -82,7 +82,8 @@ std::string format_bar_line(const ProgressState& s, int bar_width) {
          printf_string("| %lld/%lld [", static_cast<long long>(s.done),
                        static_cast<long long>(s.total)) +
          format_duration(s.elapsed_s) + "<" + format_duration(r.eta_s) + ", " +
-         format_rate(r.batches_per_s, "it/s") + ", " + format_rate(r.images_per_s, "img/s") +
+         format_rate(r.batches_per_s, "it/s") + ", " +
+         format_rate(r.items_per_s, (s.unit + "/s").c_str()) +
          printf_string(", loss %.4f]", s.loss);
 }
 
@@ -91,25 +92,27 @@ std::string format_plain_line(const ProgressState& s) {
   return printf_string("%s: batch %lld/%lld (%d%%), ", s.description.c_str(),
                        static_cast<long long>(s.done), static_cast<long long>(s.total),
                        percent(s)) +
-         format_rate(r.batches_per_s, "it/s") + ", " + format_rate(r.images_per_s, "img/s") +
-         ", elapsed " + format_duration(s.elapsed_s) + ", eta " + format_duration(r.eta_s) +
+         format_rate(r.batches_per_s, "it/s") + ", " +
+         format_rate(r.items_per_s, (s.unit + "/s").c_str()) + ", elapsed " +
+         format_duration(s.elapsed_s) + ", eta " + format_duration(r.eta_s) +
          printf_string(", loss %.4f", s.loss);
 }
 
 ProgressBar::ProgressBar(std::ostream& out, bool interactive, std::string description,
-                         int64_t total, Clock clock)
+                         int64_t total, Clock clock, std::string unit)
     : out_(out),
       interactive_(interactive),
       clock_(clock ? std::move(clock) : Clock(steady_seconds)),
       start_s_(clock_()) {
   state_.description = std::move(description);
   state_.total = total;
+  state_.unit = std::move(unit);
 }
 
-void ProgressBar::update(int64_t done, int64_t images, double loss) {
+void ProgressBar::update(int64_t done, int64_t items, double loss) {
   const double now = clock_();
   state_.done = done;
-  state_.images = images;
+  state_.items = items;
   state_.loss = loss;
   state_.elapsed_s = now - start_s_;
   const bool last = done >= state_.total;

@@ -23,12 +23,13 @@ namespace graft::examples {
 
 // Everything one line shows.
 struct ProgressState {
-  std::string description;  // "epoch 2/5"
-  int64_t done = 0;         // batches finished
-  int64_t total = 0;        // batches in the epoch
-  int64_t images = 0;       // examples finished (for images/s)
-  double elapsed_s = 0;     // since the bar started
-  double loss = 0;          // the running mean loss of the finished batches
+  std::string description;   // "epoch 2/5"
+  int64_t done = 0;          // batches finished
+  int64_t total = 0;         // batches in the epoch
+  int64_t items = 0;         // examples finished (images, tokens), for the rate
+  double elapsed_s = 0;      // since the bar started
+  double loss = 0;           // the running mean loss of the finished batches
+  std::string unit = "img";  // what an item is called in the rate: "img/s"
 };
 
 // Seconds as "MM:SS", or "H:MM:SS" from one hour on; "?" when not finite or negative.
@@ -50,13 +51,14 @@ class ProgressBar {
   using Clock = std::function<double()>;  // seconds, from any fixed origin
 
   // interactive: the terminal form (use stderr_is_terminal()). The clock defaults to
-  // std::chrono::steady_clock; the bar's elapsed time starts at construction.
+  // std::chrono::steady_clock; the bar's elapsed time starts at construction. `unit` names
+  // the items in the rate ("img", "tok").
   ProgressBar(std::ostream& out, bool interactive, std::string description, int64_t total,
-              Clock clock = {});
+              Clock clock = {}, std::string unit = "img");
 
-  // Records `done` batches and `images` examples finished, with their running mean loss, and
+  // Records `done` batches and `items` examples finished, with their running mean loss, and
   // draws when it is time to.
-  void update(int64_t done, int64_t images, double loss);
+  void update(int64_t done, int64_t items, double loss);
   // Ends the terminal line (a newline), so that what follows starts on its own line.
   void finish();
 

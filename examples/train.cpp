@@ -34,7 +34,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -45,11 +44,11 @@
 
 #include "checkpoint.h"
 #include "evaluate.h"
-#include "graft/kernels/cuda/runtime.h"
 #include "metrics.h"
 #include "models.h"
 #include "pgm.h"
 #include "progress.h"
+#include "run_setup.h"
 #include "schedule.h"
 #include "step_log.h"
 #include "stop_signal.h"
@@ -83,16 +82,11 @@ struct RunConfig {
   std::optional<ex::Checkpoint> resume;
 };
 
-// An option given on the command line must agree with the checkpoint being resumed.
+// An option of graft-train against the checkpoint being resumed (run_setup.h).
 template <class T>
 T reconcile(const std::optional<T>& given, const T& saved, const T& fallback, bool resuming,
             const char* option) {
-  if (!resuming) return given.value_or(fallback);
-  if (given && *given != saved) {
-    g::detail::fail("graft-train: ", option, " ", *given, " but the checkpoint was trained with ",
-                    saved, "; leave ", option, " out when resuming");
-  }
-  return saved;
+  return ex::reconcile("graft-train", given, saved, fallback, resuming, option);
 }
 
 RunConfig configure(const ex::TrainOptions& options) {
@@ -136,25 +130,8 @@ RunConfig configure(const ex::TrainOptions& options) {
                     "; resume with --epochs ", saved.schedule_epochs);
   }
 
-  const bool cuda = g::cuda::is_available();
-  GRAFT_CHECK(options.device != "cuda" || cuda,
-              "graft-train: --device cuda, but graft::cuda::is_available() is false (a build "
-              "without the CUDA backend, or no GPU); use --device cpu or auto");
-  config.device = (options.device == "cuda" || (options.device == "auto" && cuda))
-                      ? g::Device(g::kCUDA)
-                      : g::Device::cpu();
-
-  if (!options.out.empty()) {
-    config.out = options.out;
-  } else if (resuming) {
-    config.out = fs::path(options.resume).parent_path();  // carry on in the run's folder
-  } else {
-    const std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
-    config.out = fs::path("runs") / stamp;
-  }
-  fs::create_directories(config.out);
+  config.device = ex::choose_device("graft-train", options.device);
+  config.out = ex::choose_out_folder(options.out, options.resume, "");
   return config;
 }
 

@@ -14,7 +14,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // 421 of 938 batches of 64 in 12 s: 35.08 it/s, 2245.3 img/s; 517 left at 35.08/s = 14.7 s.
-ProgressState mid_epoch() { return {"epoch 2/5", 421, 938, 421 * 64, 12.0, 0.512}; }
+ProgressState mid_epoch() {
+  return {.description = "epoch 2/5",
+          .done = 421,
+          .total = 938,
+          .items = 421 * 64,
+          .elapsed_s = 12.0,
+          .loss = 0.512};
+}
 
 TEST(ProgressFormat, DurationIsMinutesSecondsThenHours) {
   EXPECT_EQ(format_duration(0), "00:00");
@@ -34,10 +41,15 @@ TEST(ProgressFormat, BarLineMatchesTqdmLayout) {
 }
 
 TEST(ProgressFormat, BarLineAtStartAndEnd) {
-  ProgressState start{"epoch 1/1", 0, 10, 0, 0.0, 0.0};
+  ProgressState start{.description = "epoch 1/1", .total = 10};
   EXPECT_EQ(format_bar_line(start, 4),
             "epoch 1/1   0%|    | 0/10 [00:00<?, ? it/s, ? img/s, loss 0.0000]");
-  ProgressState end{"epoch 1/1", 10, 10, 640, 2.0, 0.25};
+  ProgressState end{.description = "epoch 1/1",
+                    .done = 10,
+                    .total = 10,
+                    .items = 640,
+                    .elapsed_s = 2.0,
+                    .loss = 0.25};
   EXPECT_EQ(format_bar_line(end, 4),
             "epoch 1/1 100%|████| 10/10 [00:02<00:00, 5.0 it/s, 320 img/s, loss 0.2500]");
 }
@@ -77,7 +89,7 @@ TEST(ProgressBar, TerminalFormRedrawsInPlaceAtMostEveryTenthOfASecond) {
   EXPECT_THAT(text, HasSubstr("| 4/4 [00:01<00:00"));
   EXPECT_THAT(text, HasSubstr("\x1b[K"));  // clears what a longer previous line left
   EXPECT_EQ(text.back(), '\n');
-  EXPECT_EQ(bar.state().images, 256);
+  EXPECT_EQ(bar.state().items, 256);
 }
 
 TEST(ProgressBar, PlainFormPrintsOneLinePerTenth) {
