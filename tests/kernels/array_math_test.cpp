@@ -1,9 +1,10 @@
-// exp and sigmoid on dense float32 tensors, which the CPU computes with their vectorised
+// exp, sigmoid, erf and GELU on dense float32 tensors, which the CPU computes with their vectorised
 // array forms (kernels/cpu/array_math.h) rather than the scalar functors: every float of
 // a sweep through the whole range, overflow, the denormal results and the specials,
 // against double precision.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -47,6 +48,7 @@ void expect_close_to_float(const std::vector<float>& x, const std::vector<float>
 }
 
 double exp_double(double x) { return std::exp(x); }
+double erf_double(double x) { return std::erf(x); }
 // As the functor computes it: 1 / (1 + e^-x), where an e^-x beyond float's range makes it
 // 0 (the true value there, below 2.9e-39, is a denormal; PyTorch gives 0 too).
 double sigmoid_double(double x) {
@@ -67,6 +69,37 @@ TEST(ArrayMath, SigmoidIsWithinFourUlpsAndSaturatesToZeroAndOne) {
   const std::vector<float> x = sweep(-120.0f, 120.0f, 400001);
   const g::Tensor t = g::tensor(x);
   expect_close_to_float(x, g::sigmoid(t).to_vector<float>(), sigmoid_double, 4);
+}
+
+TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
+  const std::vector<float> x = sweep(-10.0f, 10.0f, 400001);
+  expect_close_to_float(x, g::erf(g::tensor(x)).to_vector<float>(), erf_double, 6);
+}
+
+TEST(ArrayMath, GeluIsWithinAFewUlpsOfItsLargerTerm) {
+  // x (1 + erf(x / sqrt 2)) / 2 cancels for negative x (as PyTorch's CPU formula does): the
+  // error is a few ulps of x / 2, not of the tiny result.
+  const std::vector<float> x = sweep(-12.0f, 12.0f, 400001);
+  const std::vector<float> got = g::nn::functional::gelu(g::tensor(x)).to_vector<float>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double xd = x[i];
+    if (std::isinf(xd) || std::isnan(xd)) continue;  // below: as the scalar functor
+    const double want = xd * 0.5 * (1 + std::erf(xd / std::sqrt(2.0)));
+    EXPECT_NEAR(got[i], want, 4e-7 * std::max(1.0, std::abs(xd))) << "x = " << x[i];
+  }
+  // The specials against the scalar functor, which a stride-2 view runs.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const g::Tensor specials = g::tensor(std::vector<float>{kInf, -kInf, nan});
+  const g::Tensor strided =
+      g::tensor(std::vector<float>{kInf, 0, -kInf, 0, nan, 0}).reshape({3, 2}).select(1, 0);
+  const auto dense_out = g::nn::functional::gelu(specials).to_vector<float>();
+  const auto scalar_out = g::nn::functional::gelu(strided).to_vector<float>();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::isnan(dense_out[i]), std::isnan(scalar_out[i])) << i;
+    if (!std::isnan(dense_out[i])) {
+      EXPECT_EQ(dense_out[i], scalar_out[i]) << i;
+    }
+  }
 }
 
 TEST(ArrayMath, StridedInputsTakeTheScalarPathAndAgree) {
