@@ -28,6 +28,8 @@ struct GptConfig {
   int64_t n_layer = 4, n_head = 4, n_embd = 128;
   double dropout = 0.0;
   bool bias = false;
+
+  bool operator==(const GptConfig&) const = default;
 };
 
 // "cpu" or "gpu" for a vocabulary of `vocab_size`; another name is an error listing both.

@@ -26,6 +26,7 @@ GRAFT_PACKAGES=(
   libopenmpi-dev   # graft::distributed's multi-process collectives (Open MPI)
   openmpi-bin      # mpirun, which starts and connects the processes of a distributed run
   dataset-fashion-mnist # the main job's data (/usr/share/datasets/fashion-mnist)
+  fortunes         # graft-gpt's default corpus (/usr/share/games/fortunes)
   python3-dev      # the Python module graft (python/): Python's headers
   pybind11-dev     # ... and its binding library (pybind11 2.10)
   python3-numpy    # the Python tests share memory with NumPy
