@@ -22,6 +22,11 @@
 
 namespace graft::kernels {
 
+// The largest head dims (E and Ev) the CUDA kernels take: their tiles live in shared memory
+// (at 128, up to 66 KB a block in float32 and 132 KB in float64). The op layer takes the
+// math path beyond.
+inline constexpr int64_t kCudaAttentionMaxFeatures = 128;
+
 struct AttentionArgs {
   DType dtype = kFloat32;   // float32 or float64, of every buffer
   Device device;            // where every buffer lives

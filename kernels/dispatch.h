@@ -114,8 +114,8 @@ struct KernelTable {
   PerDevice<OptimUpdateFn> optim_update = {};
   PerDevice<LayerNormFn> layer_norm = {};
   PerDevice<LayerNormBackwardFn> layer_norm_backward = {};
-  // Fused scaled dot-product attention (so far CPU only: the op layer composes the math
-  // path where a device has none).
+  // Fused scaled dot-product attention (the op layer composes the math path where a device
+  // has none).
   PerDevice<AttentionFn> attention = {};
   PerDevice<AttentionBackwardFn> attention_backward = {};
   TransferFn transfer = nullptr;         // set by a device backend

@@ -97,8 +97,11 @@ Shape batch_shape(const Tensor& t) {
 // kernel for the device. Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
+  const bool head_dims_fit =
+      query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
+                                         value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
   return !attn_mask.defined() && dropout_p == 0 && batch_shape(key) == batch_shape(query) &&
-         batch_shape(value) == batch_shape(query) &&
+         batch_shape(value) == batch_shape(query) && head_dims_fit &&
          kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
 }
 

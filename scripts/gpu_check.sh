@@ -10,7 +10,7 @@
 #      (benchmarks/versus_torch_cuda.py)
 #   4. compute-sanitizer memcheck over the CUDA tests (the suites in tests/cuda/), and
 #      racecheck over the tests of the kernels that use shared memory (matmul, reduce,
-#      softmax)
+#      softmax, attention)
 #   5. $OUT/gpu-results.md (scripts/gpu_report.py): date, GPU, commit, each step's outcome,
 #      each figure with its ceiling and percentage, the goals
 #
@@ -189,7 +189,8 @@ suite_filter() {
 }
 shopt -s nullglob
 cuda_tests=(tests/cuda/*_test.cpp)
-race_tests=(tests/cuda/*matmul*_test.cpp tests/cuda/*reduce*_test.cpp tests/cuda/*softmax*_test.cpp)
+race_tests=(tests/cuda/*matmul*_test.cpp tests/cuda/*reduce*_test.cpp tests/cuda/*softmax*_test.cpp
+  tests/cuda/*attention*_test.cpp)
 shopt -u nullglob
 sanitize() { # sanitize TOOL CAP FILES...
   local tool="$1" cap="$2"

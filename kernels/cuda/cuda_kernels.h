@@ -19,5 +19,6 @@ void register_conv(KernelTable& table);         // conv.cu
 void register_pool(KernelTable& table);         // pool.cu
 void register_optim(KernelTable& table);        // optim.cu
 void register_layer_norm(KernelTable& table);   // layer_norm.cu
+void register_attention(KernelTable& table);    // attention.cu
 
 }  // namespace graft::kernels::cuda

@@ -18,6 +18,7 @@ void register_cuda_kernels(KernelTable& table) {
   cuda::register_pool(table);
   cuda::register_optim(table);
   cuda::register_layer_norm(table);
+  cuda::register_attention(table);
 }
 
 }  // namespace graft::kernels

@@ -1,0 +1,418 @@
+// CUDA fused attention and its backward (kernels/attention.h), the twin of
+// kernels/cpu/attention.cpp: FlashAttention-2's schedule (Dao 2023) on CUDA cores, float
+// and double, head dims up to kCudaAttentionMaxFeatures (128).
+//
+// Every kernel has the same shape: a block of kWarps warps owns kRowsPerBlock rows of one
+// side (query rows for the forward and dq, key rows for dk and dv), a warp kRowsPerWarp of
+// them, and walks the other side in tiles of 32 rows staged through shared memory, one per
+// lane. For each of its rows a warp computes the 32 scores of a tile at once (lane j the dot
+// product with tile row j, reading a padded shared-memory row so the 32 lanes hit 32
+// banks), reduces across the warp with shuffles where a row statistic is needed, and adds
+// the tile's share into the row's accumulator (in shared memory, feature d in lane d % 32),
+// the per-lane values broadcast by __shfl_sync. Scores never leave the chip, so memory is
+// linear in the sequence length.
+//
+//  - forward: a block per (query tile, batch-head); the online softmax (running max m and
+//    sum l per row, earlier tiles rescaled by exp(m_old - m_new)); writes out and
+//    lse = m + log l.
+//  - backward: D_i = dout_i . out_i first (a warp per row), then two kernels that recompute
+//    p_ij = exp(s_ij - lse_i) from the saved lse: dq by query tiles (as the forward), dk and
+//    dv by key tiles. FlashAttention-2 computes dq in the key-tile kernel with atomicAdd;
+//    graft spends a second recompute instead so that every sum has one order and the result
+//    is the same on every run (docs/architecture.md, "Determinism").
+// Causal attention (query i sees keys j <= i) skips the tiles wholly above the diagonal and
+// masks inside the tile that crosses it. A row that sees no key (S = 0) gets out = 0 and
+// lse = -inf, as on the CPU.
+//
+// This is the SIMT version (no tensor cores): the reduced-precision issue's mma.sync tiles
+// are the next step for float16/bfloat16.
+#include <cuda/std/limits>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "graft/core/tensor.h"
+#include "graft/kernels/attention.h"
+#include "graft/kernels/cuda/common.cuh"
+#include "graft/kernels/cuda/cuda_kernels.h"
+
+namespace graft::kernels::cuda {
+namespace {
+
+constexpr int kLanes = 32;
+constexpr int kWarps = 4;
+constexpr int kRowsPerWarp = 4;
+constexpr int kRowsPerBlock = kWarps * kRowsPerWarp;  // 16
+constexpr int kTile = kLanes;                         // rows of the other side per tile
+constexpr unsigned kFullMask = 0xffffffffu;
+
+template <class T>
+__device__ T minus_infinity() {
+  return -::cuda::std::numeric_limits<T>::infinity();
+}
+
+template <class T>
+__device__ T warp_sum(T x) {
+  for (int offset = kLanes / 2; offset > 0; offset /= 2) x += __shfl_xor_sync(kFullMask, x, offset);
+  return x;
+}
+
+template <class T>
+__device__ T warp_max(T x) {
+  for (int offset = kLanes / 2; offset > 0; offset /= 2)
+    x = max(x, __shfl_xor_sync(kFullMask, x, offset));
+  return x;
+}
+
+// The sizes and typed pointers of one launch; all buffers (bh, rows, features), contiguous.
+// A launch covers the batch-heads head_offset + blockIdx.y (a grid has at most 65535 rows
+// of blocks, so more batch-heads take several launches).
+template <class T>
+struct Params {
+  const T *q, *k, *v, *out, *grad_out, *lse, *delta;
+  T *out_w, *lse_w, *delta_w, *grad_q, *grad_k, *grad_v;
+  int64_t length, keys, features, value_features, head_offset;
+  T scale;
+  bool causal;
+};
+
+// Copies rows [first, first + count) of a (rows_total, cols) matrix into shared memory with
+// row stride `stride` (cols, or cols + 1 where lanes read down a column), zeros past the end.
+template <class T>
+__device__ void stage_rows(T* dst, const T* src, int64_t first, int count, int64_t rows_total,
+                           int64_t cols, int64_t stride) {
+  for (int64_t idx = threadIdx.x; idx < count * cols; idx += blockDim.x) {
+    const int64_t r = idx / cols, c = idx % cols;
+    dst[r * stride + c] = first + r < rows_total ? src[(first + r) * cols + c] : T(0);
+  }
+}
+
+// a . b over n elements, a and b in shared memory.
+template <class T>
+__device__ T dot(const T* a, const T* b, int64_t n) {
+  T sum = 0;
+  for (int64_t c = 0; c < n; ++c) sum += a[c] * b[c];
+  return sum;
+}
+
+// acc[d] = acc[d] * keep + sum_j w_j tile[j][d] over the 32 tile rows, where lane j holds
+// w_j: feature d of the accumulator lives in lane d % 32. The loop over d is uniform across
+// the warp (the shuffles need every lane).
+template <class T>
+__device__ void accumulate(T* acc, T keep, T w, const T* tile, int64_t stride, int64_t cols) {
+  const int lane = threadIdx.x % kLanes;
+  for (int64_t d0 = 0; d0 < cols; d0 += kLanes) {
+    const int64_t d = d0 + lane;
+    T sum = 0;
+    for (int j = 0; j < kTile; ++j) {
+      const T wj = __shfl_sync(kFullMask, w, j);
+      if (d < cols) sum += wj * tile[j * stride + d];
+    }
+    if (d < cols) acc[d] = acc[d] * keep + sum;
+  }
+}
+
+// The keys row i may see: all, or (causal) up to i.
+__device__ bool visible(int64_t i, int64_t j, int64_t keys, bool causal) {
+  return j < keys && (!causal || j <= i);
+}
+
+// ---- forward: a block per (query tile, batch-head)
+
+template <class T>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Params<T> p) {
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  const int64_t E = p.features, Ev = p.value_features;
+  T* sq = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E)
+  T* sk = sq + kRowsPerBlock * E;              // (kTile, E + 1)
+  T* sv = sk + kTile * (E + 1);                // (kTile, Ev)
+  T* acc = sv + kTile * Ev;                    // (kRowsPerBlock, Ev)
+  const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
+  const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
+  const T* q = p.q + bh * p.length * E;
+  const T* k = p.k + bh * p.keys * E;
+  const T* v = p.v + bh * p.keys * Ev;
+  stage_rows(sq, q, row0, kRowsPerBlock, p.length, E, E);
+  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * Ev; idx += blockDim.x) acc[idx] = 0;
+
+  T m[kRowsPerWarp], l[kRowsPerWarp];
+  for (int rr = 0; rr < kRowsPerWarp; ++rr) m[rr] = minus_infinity<T>(), l[rr] = 0;
+  const int64_t rows_end = min(p.length, row0 + kRowsPerBlock);
+  const int64_t key_end = p.causal ? min(p.keys, rows_end) : p.keys;
+  for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
+    __syncthreads();  // the previous tile is read
+    stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
+    stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev);
+    __syncthreads();
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int r = warp * kRowsPerWarp + rr;
+      const int64_t i = row0 + r, j = j0 + lane;
+      if (i >= p.length) break;  // the same for the whole warp
+      const bool seen = visible(i, j, p.keys, p.causal);
+      const T s = seen ? p.scale * dot(sq + r * E, sk + lane * (E + 1), E) : minus_infinity<T>();
+      const T m_new = max(m[rr], warp_max(s));
+      // m_new is -inf only while the row has seen no key at all.
+      const T keep = m[rr] == minus_infinity<T>() ? T(0) : exp(m[rr] - m_new);
+      const T weight = seen ? exp(s - m_new) : T(0);
+      l[rr] = l[rr] * keep + warp_sum(weight);
+      m[rr] = m_new;
+      accumulate(acc + r * Ev, keep, weight, sv, Ev, Ev);
+    }
+  }
+  __syncthreads();  // with no tile at all, the zeroed accumulators are another thread's writes
+  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+    const int r = warp * kRowsPerWarp + rr;
+    const int64_t i = row0 + r;
+    if (i >= p.length) break;
+    T* out = p.out_w + (bh * p.length + i) * Ev;
+    for (int64_t d = lane; d < Ev; d += kLanes) out[d] = l[rr] > 0 ? acc[r * Ev + d] / l[rr] : T(0);
+    if (lane == 0)
+      p.lse_w[bh * p.length + i] = l[rr] > 0 ? m[rr] + log(l[rr]) : minus_infinity<T>();
+  }
+}
+
+// ---- backward
+
+// D_i = dout_i . out_i, a warp per row.
+template <class T>
+__global__ void attention_delta_kernel(Params<T> p, int64_t rows) {
+  const int lane = threadIdx.x % kLanes;
+  const int64_t warps = int64_t{gridDim.x} * (blockDim.x / kLanes);
+  for (int64_t row = int64_t{blockIdx.x} * (blockDim.x / kLanes) + threadIdx.x / kLanes; row < rows;
+       row += warps) {
+    const T* g = p.grad_out + row * p.value_features;
+    const T* o = p.out + row * p.value_features;
+    T sum = 0;
+    for (int64_t d = lane; d < p.value_features; d += kLanes) sum += g[d] * o[d];
+    sum = warp_sum(sum);
+    if (lane == 0) p.delta_w[row] = sum;
+  }
+}
+
+// dq_i = scale sum_j ds_ij k_j over the keys, a block per (query tile, batch-head).
+template <class T>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params<T> p) {
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  const int64_t E = p.features, Ev = p.value_features;
+  T* sq = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E)
+  T* sg = sq + kRowsPerBlock * E;              // (kRowsPerBlock, Ev): dout
+  T* sk = sg + kRowsPerBlock * Ev;             // (kTile, E + 1)
+  T* sv = sk + kTile * (E + 1);                // (kTile, Ev + 1)
+  T* acc = sv + kTile * (Ev + 1);              // (kRowsPerBlock, E)
+  const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
+  const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
+  const T* k = p.k + bh * p.keys * E;
+  const T* v = p.v + bh * p.keys * Ev;
+  stage_rows(sq, p.q + bh * p.length * E, row0, kRowsPerBlock, p.length, E, E);
+  stage_rows(sg, p.grad_out + bh * p.length * Ev, row0, kRowsPerBlock, p.length, Ev, Ev);
+  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * E; idx += blockDim.x) acc[idx] = 0;
+  const int64_t rows_end = min(p.length, row0 + kRowsPerBlock);
+  const int64_t key_end = p.causal ? min(p.keys, rows_end) : p.keys;
+  for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
+    __syncthreads();
+    stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
+    stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev + 1);
+    __syncthreads();
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int r = warp * kRowsPerWarp + rr;
+      const int64_t i = row0 + r, j = j0 + lane;
+      if (i >= p.length) break;
+      const int64_t row = bh * p.length + i;
+      T ds = 0;
+      if (visible(i, j, p.keys, p.causal)) {
+        const T prob = exp(p.scale * dot(sq + r * E, sk + lane * (E + 1), E) - p.lse[row]);
+        ds = prob * (dot(sg + r * Ev, sv + lane * (Ev + 1), Ev) - p.delta[row]);
+      }
+      accumulate(acc + r * E, T(1), ds, sk, E + 1, E);
+    }
+  }
+  __syncthreads();
+  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+    const int r = warp * kRowsPerWarp + rr;
+    const int64_t i = row0 + r;
+    if (i >= p.length) break;
+    T* dq = p.grad_q + (bh * p.length + i) * E;
+    for (int64_t d = lane; d < E; d += kLanes) dq[d] = p.scale * acc[r * E + d];
+  }
+}
+
+// dv_j = sum_i p_ij dout_i and dk_j = scale sum_i ds_ij q_i over the queries, a block per
+// (key tile, batch-head).
+template <class T>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Params<T> p) {
+  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  const int64_t E = p.features, Ev = p.value_features;
+  T* sk = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E): this block's keys
+  T* sv = sk + kRowsPerBlock * E;              // (kRowsPerBlock, Ev)
+  T* sq = sv + kRowsPerBlock * Ev;             // (kTile, E + 1): a tile of queries
+  T* sg = sq + kTile * (E + 1);                // (kTile, Ev + 1): their dout
+  T* dk = sg + kTile * (Ev + 1);               // (kRowsPerBlock, E)
+  T* dv = dk + kRowsPerBlock * E;              // (kRowsPerBlock, Ev)
+  const int64_t bh = p.head_offset + blockIdx.y, key0 = int64_t{blockIdx.x} * kRowsPerBlock;
+  const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
+  const T* q = p.q + bh * p.length * E;
+  const T* g = p.grad_out + bh * p.length * Ev;
+  stage_rows(sk, p.k + bh * p.keys * E, key0, kRowsPerBlock, p.keys, E, E);
+  stage_rows(sv, p.v + bh * p.keys * Ev, key0, kRowsPerBlock, p.keys, Ev, Ev);
+  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * E; idx += blockDim.x) dk[idx] = 0;
+  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * Ev; idx += blockDim.x) dv[idx] = 0;
+  // Causal: no query before the block's first key sees any of its keys.
+  const int64_t query_begin = p.causal ? key0 / kTile * kTile : 0;
+  for (int64_t i0 = query_begin; i0 < p.length; i0 += kTile) {
+    __syncthreads();
+    stage_rows(sq, q, i0, kTile, p.length, E, E + 1);
+    stage_rows(sg, g, i0, kTile, p.length, Ev, Ev + 1);
+    __syncthreads();
+    const int64_t i = i0 + lane;
+    const bool row_in = i < p.length;
+    const int64_t row = bh * p.length + i;
+    const T lse = row_in ? p.lse[row] : T(0), delta = row_in ? p.delta[row] : T(0);
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int r = warp * kRowsPerWarp + rr;
+      const int64_t j = key0 + r;
+      if (j >= p.keys) break;
+      T prob = 0, ds = 0;
+      if (row_in && visible(i, j, p.keys, p.causal)) {
+        prob = exp(p.scale * dot(sq + lane * (E + 1), sk + r * E, E) - lse);
+        ds = prob * (dot(sg + lane * (Ev + 1), sv + r * Ev, Ev) - delta);
+      }
+      accumulate(dv + r * Ev, T(1), prob, sg, Ev + 1, Ev);
+      accumulate(dk + r * E, T(1), ds, sq, E + 1, E);
+    }
+  }
+  __syncthreads();
+  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+    const int r = warp * kRowsPerWarp + rr;
+    const int64_t j = key0 + r;
+    if (j >= p.keys) break;
+    T* gk = p.grad_k + (bh * p.keys + j) * E;
+    T* gv = p.grad_v + (bh * p.keys + j) * Ev;
+    for (int64_t d = lane; d < E; d += kLanes) gk[d] = p.scale * dk[r * E + d];
+    for (int64_t d = lane; d < Ev; d += kLanes) gv[d] = dv[r * Ev + d];
+  }
+}
+
+// ---- launches
+
+// Elements of T each kernel stages in shared memory.
+int64_t forward_shared(int64_t E, int64_t Ev) {
+  return kRowsPerBlock * E + kTile * (E + 1) + kTile * Ev + kRowsPerBlock * Ev;
+}
+int64_t grad_q_shared(int64_t E, int64_t Ev) {
+  return 2 * kRowsPerBlock * E + kRowsPerBlock * Ev + kTile * (E + 1) + kTile * (Ev + 1);
+}
+int64_t grad_kv_shared(int64_t E, int64_t Ev) {
+  return 2 * kRowsPerBlock * (E + Ev) + kTile * (E + 1) + kTile * (Ev + 1);
+}
+
+// Lets `kernel` take `bytes` of dynamic shared memory (beyond the default 48 KB needs an
+// opt-in), or says which head dims are too large for this GPU.
+template <class Kernel>
+void allow_shared(Kernel kernel, int64_t bytes, const AttentionArgs& a) {
+  int limit = 0;
+  GRAFT_CUDA_CHECK(
+      cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, a.device.index()));
+  GRAFT_CHECK(bytes <= limit, "scaled_dot_product_attention on ", a.device, ": head dims ",
+              a.features, " (query, key) and ", a.value_features, " (value) in ", a.dtype, " need ",
+              bytes, " bytes of shared memory per block, more than this GPU's ", limit);
+  GRAFT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(bytes)));
+}
+
+template <class T>
+Params<T> params_of(const AttentionArgs& a) {
+  Params<T> p{};
+  p.q = static_cast<const T*>(a.q);
+  p.k = static_cast<const T*>(a.k);
+  p.v = static_cast<const T*>(a.v);
+  p.length = a.length;
+  p.keys = a.keys;
+  p.features = a.features;
+  p.value_features = a.value_features;
+  p.scale = static_cast<T>(a.scale);
+  p.causal = a.causal;
+  return p;
+}
+
+// Launches `kernel` over every (tile of kRowsPerBlock rows, batch-head), at most 65535
+// batch-heads a launch.
+template <class T, class Kernel>
+void launch_tiles(Kernel kernel, Params<T> p, int64_t rows, int64_t batch_heads, int64_t bytes) {
+  constexpr int64_t kMaxGridRows = 65535;
+  const auto tiles = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+  for (int64_t first = 0; first < batch_heads; first += kMaxGridRows) {
+    p.head_offset = first;
+    const auto heads = static_cast<unsigned>(std::min(kMaxGridRows, batch_heads - first));
+    kernel<<<dim3(tiles, heads), kWarps * kLanes, static_cast<size_t>(bytes)>>>(p);
+    GRAFT_CUDA_CHECK_LAUNCH();
+  }
+}
+
+void check_sizes(const AttentionArgs& a) {
+  GRAFT_CHECK(
+      a.features <= kCudaAttentionMaxFeatures && a.value_features <= kCudaAttentionMaxFeatures,
+      "scaled_dot_product_attention's CUDA kernel takes head dims up to ",
+      kCudaAttentionMaxFeatures, ", got ", a.features, " and ", a.value_features,
+      "; the op layer should have taken the math path");
+}
+
+template <class T>
+void forward(const AttentionArgs& a) {
+  check_sizes(a);
+  DeviceGuard guard(a.device);
+  Params<T> p = params_of<T>(a);
+  p.out_w = static_cast<T*>(a.out);
+  p.lse_w = static_cast<T*>(a.lse);
+  const int64_t bytes = forward_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+  allow_shared(attention_forward_kernel<T>, bytes, a);
+  launch_tiles(attention_forward_kernel<T>, p, a.length, a.batch_heads, bytes);
+}
+
+template <class T>
+void backward(const AttentionBackwardArgs& b) {
+  const AttentionArgs& a = b.forward;
+  check_sizes(a);
+  DeviceGuard guard(a.device);
+  const int64_t rows = a.batch_heads * a.length;
+  const Tensor delta = empty({std::max<int64_t>(rows, 1)}, TensorOptions(a.dtype).device(a.device));
+  Params<T> p = params_of<T>(a);
+  p.out = static_cast<const T*>(a.out);
+  p.lse = static_cast<const T*>(a.lse);
+  p.grad_out = static_cast<const T*>(b.grad_out);
+  p.delta_w = static_cast<T*>(delta.data_ptr());
+  p.delta = p.delta_w;
+  p.grad_q = static_cast<T*>(b.grad_q);
+  p.grad_k = static_cast<T*>(b.grad_k);
+  p.grad_v = static_cast<T*>(b.grad_v);
+  if (rows > 0) {
+    attention_delta_kernel<T><<<grid_for(rows * kLanes), kBlockSize>>>(p, rows);
+    GRAFT_CUDA_CHECK_LAUNCH();
+    const int64_t q_bytes = grad_q_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+    allow_shared(attention_grad_q_kernel<T>, q_bytes, a);
+    launch_tiles(attention_grad_q_kernel<T>, p, a.length, a.batch_heads, q_bytes);
+  }
+  if (a.batch_heads * a.keys > 0) {
+    const int64_t kv_bytes = grad_kv_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+    allow_shared(attention_grad_kv_kernel<T>, kv_bytes, a);
+    launch_tiles(attention_grad_kv_kernel<T>, p, a.keys, a.batch_heads, kv_bytes);
+  }
+}
+
+void attention_cuda(const AttentionArgs& args) {
+  visit_floating_dtype("scaled_dot_product_attention", args.dtype,
+                       [&](auto tag) { forward<decltype(tag)>(args); });
+}
+
+void attention_backward_cuda(const AttentionBackwardArgs& args) {
+  visit_floating_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
+                       [&](auto tag) { backward<decltype(tag)>(args); });
+}
+
+}  // namespace
+
+void register_attention(KernelTable& table) {
+  table.attention[static_cast<int>(kCUDA)] = attention_cuda;
+  table.attention_backward[static_cast<int>(kCUDA)] = attention_backward_cuda;
+}
+
+}  // namespace graft::kernels::cuda

@@ -1,0 +1,98 @@
+// CUDA fused attention (kernels/cuda/attention.cu) against its CPU twin
+// (kernels/cpu/attention.cpp), which the op registry (tests/ops/attention_rows.cpp) and
+// tests/nn/attention_test.cpp check against references in double.
+//
+// Forward and the three gradients, causal or not, float32 and float64, over sizes that cut
+// every tile: a query or key count of one, below a warp, one past a block's 16 rows and the
+// 32-row tiles, more queries than keys and fewer (the causal diagonal off the corner),
+// head dims that are not multiples of 32 and differ between values and keys, up to the
+// kernel's 128; several batch-heads; no queries; no keys (zeros). Outputs land in memory
+// poisoned with NaN.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_test_util.h"
+#include "test_util.h"
+
+namespace g = graft;
+using g::Tensor;
+using g::testing::expect_matches_cpu;
+using g::testing::poison_cuda_cache;
+
+namespace {
+
+struct Case {
+  int64_t batch, heads, queries, keys, features, value_features;
+};
+
+struct Result {
+  Tensor out, dq, dk, dv;
+};
+
+Result run(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dout, bool causal,
+           g::Device device) {
+  const Tensor qd = q.to(device).requires_grad_(), kd = k.to(device).requires_grad_(),
+               vd = v.to(device).requires_grad_();
+  const Tensor out = g::nn::functional::scaled_dot_product_attention(qd, kd, vd, {}, 0.0, causal);
+  out.backward(dout.to(device));
+  return {out, qd.grad(), kd.grad(), vd.grad()};
+}
+
+TEST(CudaAttention, ForwardAndBackwardMatchTheCpu) {
+  GRAFT_REQUIRE_CUDA();
+  const std::vector<Case> cases = {{1, 1, 1, 1, 1, 1},     {2, 3, 17, 33, 40, 24},
+                                   {1, 2, 70, 37, 64, 64}, {1, 1, 129, 129, 32, 96},
+                                   {3, 1, 5, 300, 8, 8},   {1, 1, 20, 20, 128, 128},
+                                   {2, 2, 0, 9, 16, 16}};
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    const bool f32 = dtype == g::kFloat32;
+    for (const Case& c : cases) {
+      for (const bool causal : {false, true}) {
+        SCOPED_TRACE(std::string(g::dtype_name(dtype)) + " B=" + std::to_string(c.batch) +
+                     " H=" + std::to_string(c.heads) + " L=" + std::to_string(c.queries) +
+                     " S=" + std::to_string(c.keys) + " E=" + std::to_string(c.features) +
+                     " Ev=" + std::to_string(c.value_features) + (causal ? " causal" : ""));
+        const Tensor q = g::randn({c.batch, c.heads, c.queries, c.features}, dtype);
+        const Tensor k = g::randn({c.batch, c.heads, c.keys, c.features}, dtype);
+        const Tensor v = g::randn({c.batch, c.heads, c.keys, c.value_features}, dtype);
+        const Tensor dout = g::randn({c.batch, c.heads, c.queries, c.value_features}, dtype);
+        const Result cpu = run(q, k, v, dout, causal, g::Device::cpu());
+        poison_cuda_cache(q.nbytes() + k.nbytes() + v.nbytes());
+        const Result gpu = run(q, k, v, dout, causal, g::Device::cuda());
+        const double tol = f32 ? 2e-5 : 1e-12;
+        expect_matches_cpu(gpu.out, cpu.out, tol, tol);
+        expect_matches_cpu(gpu.dq, cpu.dq, tol, tol);
+        expect_matches_cpu(gpu.dk, cpu.dk, tol, tol);
+        expect_matches_cpu(gpu.dv, cpu.dv, tol, tol);
+      }
+    }
+  }
+}
+
+TEST(CudaAttention, NoKeysGivesZerosAndNoGradient) {
+  GRAFT_REQUIRE_CUDA();
+  const Tensor q = g::randn({2, 5, 8}).to(g::Device::cuda()).requires_grad_();
+  const Tensor k = g::randn({2, 0, 8}).to(g::Device::cuda()).requires_grad_();
+  const Tensor v = g::randn({2, 0, 4}).to(g::Device::cuda()).requires_grad_();
+  const Tensor out = g::nn::functional::scaled_dot_product_attention(q, k, v);
+  EXPECT_TRUE(g::equal(out.cpu(), g::zeros({2, 5, 4})));
+  out.sum().backward();
+  EXPECT_TRUE(g::equal(q.grad().cpu(), g::zeros({2, 5, 8})));
+}
+
+TEST(CudaAttention, RunsAreBitwiseEqual) {
+  // No atomics: dq, dk and dv each have one writer and one order of summation.
+  GRAFT_REQUIRE_CUDA();
+  const Tensor q = g::randn({4, 2, 100, 64}), k = g::randn({4, 2, 90, 64}),
+               v = g::randn({4, 2, 90, 48}), dout = g::randn({4, 2, 100, 48});
+  const Result a = run(q, k, v, dout, true, g::Device::cuda());
+  const Result b = run(q, k, v, dout, true, g::Device::cuda());
+  EXPECT_TRUE(g::equal(a.out.cpu(), b.out.cpu()));
+  EXPECT_TRUE(g::equal(a.dq.cpu(), b.dq.cpu()));
+  EXPECT_TRUE(g::equal(a.dk.cpu(), b.dk.cpu()));
+  EXPECT_TRUE(g::equal(a.dv.cpu(), b.dv.cpu()));
+}
+
+}  // namespace
