@@ -17,8 +17,8 @@
 //
 // Randomness: iteration i draws its batches and dropout masks from the stream of
 // (seed, i), and its evaluation from another, and the kernels run deterministically, so a
-// resumed run makes exactly the iterations the uninterrupted run would have. Ctrl-C or SIGTERM stops after the current iteration
-// with a checkpoint.
+// resumed run makes exactly the iterations the uninterrupted run would have. Ctrl-C or SIGTERM
+// stops after the current iteration with a checkpoint.
 #include <graft/graft.h>
 
 #include <chrono>
