@@ -162,6 +162,20 @@ def main():
          "normalize_mean": "0.2860", "normalize_std": "0.3530"})
     write("corpus/checkpoint", "tiny.safetensors", checkpoint)
     write("corpus/safetensors", "tiny_checkpoint.safetensors", checkpoint)
+    # graft-gpt's: every metadata key save_gpt_checkpoint writes (a vocabulary with a
+    # newline and a non-ASCII character), a one-tensor model and an optimizer step.
+    gpt = safetensors(
+        {
+            "model.wte.weight": ("F32", [3, 2], f32(0.5, -1, 0.25, 2, -0.5, 1)),
+            "optimizer.step": ("I64", [], struct.pack("<q", 7)),
+        },
+        {"program": "graft-gpt", "config": "cpu", "vocab_size": "3", "block_size": "4",
+         "n_layer": "1", "n_head": "1", "n_embd": "2", "dropout": "0", "bias": "0",
+         "vocabulary": "\na\u00e9", "corpus": "", "iter": "7", "wall_time_s": "1.5",
+         "seed": "0", "iters": "10", "batch_size": "2", "grad_accum": "1", "lr": "0.001",
+         "min_lr": "0.0001", "warmup": "2", "weight_decay": "0.1", "clip_grad_norm": "1",
+         "eval_interval": "5", "eval_iters": "1"})
+    write("corpus/checkpoint", "tiny_gpt.safetensors", gpt)
 
     image_seeds()
 
