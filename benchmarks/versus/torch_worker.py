@@ -228,9 +228,34 @@ def training_workloads(device):
         trainee = Trainee(model_name, device)
         return Workload(lambda: trainee.step(xb, yb))
 
+    def gpt_step():
+        # nanoGPT's model and optimizer groups (nanogpt_torch.py), as versus_graft's gpt_step.
+        import nanogpt_torch
+        torch.manual_seed(0)
+        config, vocabulary, batch = nanogpt_torch.CONFIGS["cpu"], 113, 12
+        model = nanogpt_torch.GPT(config, vocabulary).to(device)
+        params = list(model.parameters())
+        optimizer = torch.optim.AdamW(
+            [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
+            lr=LEARNING_RATE, betas=(0.9, 0.99))
+        shape = (batch, config["block_size"])
+        x = torch.randint(vocabulary, shape).to(device)
+        y = torch.randint(vocabulary, shape).to(device)
+
+        def run():
+            optimizer.zero_grad(set_to_none=True)
+            loss = model(x, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            loss.item()
+        return Workload(run)
+
     for model_name in ("mlp", "cnn"):
         registry[model_name + "_epoch"] = lambda m=model_name: epoch(m)
         registry[model_name + "_step"] = lambda m=model_name: step(m)
+    registry["gpt_step"] = gpt_step
     return registry
 
 

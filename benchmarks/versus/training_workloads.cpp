@@ -2,13 +2,16 @@
 // Fashion-MNIST, and one optimisation step of each on a fixed batch. The models are the
 // examples' own (examples/models.cpp); the loop is graft-train's: batch 64, shuffled with
 // seed 0, Adam at lr 1e-3, cross-entropy, loss.item() every step. torch_worker.py runs
-// the same loop with torch.nn layers of the same shapes.
+// the same loop with torch.nn layers of the same shapes. And one iteration of graft-gpt's
+// cpu config (examples/gpt_model.h) on a fixed batch, against nanoGPT's model
+// (nanogpt_torch.py): the per-iteration cost of gpt_versus.py's whole runs, interleaved.
 #include <graft/graft.h>
 
 #include <memory>
 #include <string>
 
 #include "evaluate.h"
+#include "gpt_model.h"
 #include "models.h"
 #include "workload.h"
 
@@ -81,9 +84,35 @@ Workload step(const std::string& model_name, Device device) {
   return repeated([=] { trainee->step(x, y); });
 }
 
+// One training iteration of the cpu GPT (113 characters of vocabulary, as the fortunes
+// corpus) on a fixed batch of 12 x 64 random tokens: forward, cross-entropy, backward,
+// clipping at 1.0, an AdamW step, loss.item().
+Workload gpt_step(Device device) {
+  manual_seed(0);
+  constexpr int64_t kVocabulary = 113, kBatch = 12;
+  auto model = std::make_shared<examples::Gpt>(examples::gpt_config("cpu", kVocabulary));
+  model->to(device);
+  std::shared_ptr<optim::AdamW> optimizer = examples::make_gpt_optimizer(*model, kLearningRate);
+  const int64_t length = model->config.block_size;
+  const TensorOptions tokens = TensorOptions(kInt64).device(device);
+  const Tensor x = randint(0, kVocabulary, {kBatch, length}, tokens);
+  const Tensor y = randint(0, kVocabulary, {kBatch, length}, tokens);
+  const std::vector<Tensor> params = model->parameters();
+  return repeated([=] {
+    optimizer->zero_grad();
+    const Tensor logits = (*model)(x);
+    const Tensor loss = nn::functional::cross_entropy(logits.view({-1, kVocabulary}), y.view({-1}));
+    loss.backward();
+    optim::clip_grad_norm_(params, 1.0);
+    optimizer->step();
+    loss.item<double>();
+  });
+}
+
 }  // namespace
 
 void add_training_workloads(std::map<std::string, WorkloadFactory>& registry) {
+  registry["gpt_step"] = gpt_step;
   for (const std::string model : {"mlp", "cnn"}) {
     registry[model + "_epoch"] = [model](Device device) { return epoch(model, device); };
     registry[model + "_step"] = [model](Device device) { return step(model, device); };

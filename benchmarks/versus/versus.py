@@ -69,6 +69,7 @@ WORKLOADS += [
     ("attention_fwd_bwd_4x6x256x64", "causal SDPA (4, 6, 256, 64), forward + backward"),
     ("mlp_step", "one Adam step of the MLP on a batch of 64"),
     ("cnn_step", "one Adam step of the CNN on a batch of 64"),
+    ("gpt_step", "one iteration of the cpu GPT (12 x 64 tokens, AdamW, clipping at 1.0)"),
     ("mlp_epoch", "one epoch of the MLP: 60000 images, batch 64, Adam"),
     ("cnn_epoch", "one epoch of the CNN"),
 ]
