@@ -117,23 +117,82 @@ __device__ bool visible(int64_t i, int64_t j, int64_t keys, bool causal) {
   return j < keys && (!causal || j <= i);
 }
 
+// Zeros n elements of shared memory, the block's threads together.
+template <class T>
+__device__ void zero_shared(T* dst, int64_t n) {
+  for (int64_t idx = threadIdx.x; idx < n; idx += blockDim.x) dst[idx] = 0;
+}
+
+// Calls row(rr, r, i) for each row of this warp: the warp's rr-th, the block's r-th, row
+// i = first + r of the `count` rows, stopping at the last. The stop is the same for every
+// lane of the warp, so `row` may use warp shuffles.
+template <class Row>
+__device__ __forceinline__ void for_warp_rows(int64_t first, int64_t count, Row row) {
+  const int warp = threadIdx.x / kLanes;
+#pragma unroll
+  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+    const int r = warp * kRowsPerWarp + rr;
+    if (first + r >= count) return;
+    row(rr, r, first + r);
+  }
+}
+
+// dst[d] = factor * src[d] over a row of cols, a lane per feature.
+template <class T>
+__device__ void store_row(T* dst, const T* src, int64_t cols, T factor) {
+  for (int64_t d = threadIdx.x % kLanes; d < cols; d += kLanes) dst[d] = factor * src[d];
+}
+
+// Each kernel's shared memory, as element offsets from its start (the last, `end`, is the
+// total): one description that the kernel carves its regions from and its launch sizes the
+// block's memory by. Tiles that lanes read down a column have rows padded by one, so the 32
+// lanes read 32 banks.
+struct ForwardLayout {  // the block's queries, a tile of keys and of values, the outputs
+  int64_t q, k, v, acc, end;
+  __host__ __device__ ForwardLayout(int64_t E, int64_t Ev)
+      : q(0),
+        k(q + kRowsPerBlock * E),
+        v(k + kTile * (E + 1)),
+        acc(v + kTile * Ev),
+        end(acc + kRowsPerBlock * Ev) {}
+};
+struct GradQLayout {  // the block's queries and their dout, a tile of keys and values, dq
+  int64_t q, g, k, v, acc, end;
+  __host__ __device__ GradQLayout(int64_t E, int64_t Ev)
+      : q(0),
+        g(q + kRowsPerBlock * E),
+        k(g + kRowsPerBlock * Ev),
+        v(k + kTile * (E + 1)),
+        acc(v + kTile * (Ev + 1)),
+        end(acc + kRowsPerBlock * E) {}
+};
+struct GradKVLayout {  // the block's keys and values, a tile of queries and their dout, dk, dv
+  int64_t k, v, q, g, dk, dv, end;
+  __host__ __device__ GradKVLayout(int64_t E, int64_t Ev)
+      : k(0),
+        v(k + kRowsPerBlock * E),
+        q(v + kRowsPerBlock * Ev),
+        g(q + kTile * (E + 1)),
+        dk(g + kTile * (Ev + 1)),
+        dv(dk + kRowsPerBlock * E),
+        end(dv + kRowsPerBlock * Ev) {}
+};
+
 // ---- forward: a block per (query tile, batch-head)
 
 template <class T>
 __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Params<T> p) {
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
-  T* sq = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E)
-  T* sk = sq + kRowsPerBlock * E;              // (kTile, E + 1)
-  T* sv = sk + kTile * (E + 1);                // (kTile, Ev)
-  T* acc = sv + kTile * Ev;                    // (kRowsPerBlock, Ev)
+  const ForwardLayout at(E, Ev);
+  T* const base = reinterpret_cast<T*>(shared_bytes);
+  T *sq = base + at.q, *sk = base + at.k, *sv = base + at.v, *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
-  const T* q = p.q + bh * p.length * E;
   const T* k = p.k + bh * p.keys * E;
   const T* v = p.v + bh * p.keys * Ev;
-  stage_rows(sq, q, row0, kRowsPerBlock, p.length, E, E);
-  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * Ev; idx += blockDim.x) acc[idx] = 0;
+  stage_rows(sq, p.q + bh * p.length * E, row0, kRowsPerBlock, p.length, E, E);
+  zero_shared(acc, kRowsPerBlock * Ev);
 
   T m[kRowsPerWarp], l[kRowsPerWarp];
   for (int rr = 0; rr < kRowsPerWarp; ++rr) m[rr] = minus_infinity<T>(), l[rr] = 0;
@@ -144,11 +203,14 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
     stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
     stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev);
     __syncthreads();
+    // The running max and sum stay in registers only with the loop written out here (in a
+    // lambda that captures them, the float64 kernel spills them).
+#pragma unroll
     for (int rr = 0; rr < kRowsPerWarp; ++rr) {
       const int r = warp * kRowsPerWarp + rr;
-      const int64_t i = row0 + r, j = j0 + lane;
+      const int64_t i = row0 + r;
       if (i >= p.length) break;  // the same for the whole warp
-      const bool seen = visible(i, j, p.keys, p.causal);
+      const bool seen = visible(i, j0 + lane, p.keys, p.causal);
       const T s = seen ? p.scale * dot(sq + r * E, sk + lane * (E + 1), E) : minus_infinity<T>();
       const T m_new = max(m[rr], warp_max(s));
       // m_new is -inf only while the row has seen no key at all.
@@ -160,15 +222,12 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
     }
   }
   __syncthreads();  // with no tile at all, the zeroed accumulators are another thread's writes
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    const int r = warp * kRowsPerWarp + rr;
-    const int64_t i = row0 + r;
-    if (i >= p.length) break;
-    T* out = p.out_w + (bh * p.length + i) * Ev;
+  for_warp_rows(row0, p.length, [&](int rr, int r, int64_t i) {
+    const int64_t row = bh * p.length + i;
+    T* out = p.out_w + row * Ev;
     for (int64_t d = lane; d < Ev; d += kLanes) out[d] = l[rr] > 0 ? acc[r * Ev + d] / l[rr] : T(0);
-    if (lane == 0)
-      p.lse_w[bh * p.length + i] = l[rr] > 0 ? m[rr] + log(l[rr]) : minus_infinity<T>();
-  }
+    if (lane == 0) p.lse_w[row] = l[rr] > 0 ? m[rr] + log(l[rr]) : minus_infinity<T>();
+  });
 }
 
 // ---- backward
@@ -194,18 +253,17 @@ template <class T>
 __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params<T> p) {
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
-  T* sq = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E)
-  T* sg = sq + kRowsPerBlock * E;              // (kRowsPerBlock, Ev): dout
-  T* sk = sg + kRowsPerBlock * Ev;             // (kTile, E + 1)
-  T* sv = sk + kTile * (E + 1);                // (kTile, Ev + 1)
-  T* acc = sv + kTile * (Ev + 1);              // (kRowsPerBlock, E)
+  const GradQLayout at(E, Ev);
+  T* const base = reinterpret_cast<T*>(shared_bytes);
+  T *sq = base + at.q, *sg = base + at.g, *sk = base + at.k, *sv = base + at.v,
+    *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
-  const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
+  const int lane = threadIdx.x % kLanes;
   const T* k = p.k + bh * p.keys * E;
   const T* v = p.v + bh * p.keys * Ev;
   stage_rows(sq, p.q + bh * p.length * E, row0, kRowsPerBlock, p.length, E, E);
   stage_rows(sg, p.grad_out + bh * p.length * Ev, row0, kRowsPerBlock, p.length, Ev, Ev);
-  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * E; idx += blockDim.x) acc[idx] = 0;
+  zero_shared(acc, kRowsPerBlock * E);
   const int64_t rows_end = min(p.length, row0 + kRowsPerBlock);
   const int64_t key_end = p.causal ? min(p.keys, rows_end) : p.keys;
   for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
@@ -213,27 +271,20 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
     stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
     stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev + 1);
     __syncthreads();
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-      const int r = warp * kRowsPerWarp + rr;
-      const int64_t i = row0 + r, j = j0 + lane;
-      if (i >= p.length) break;
+    for_warp_rows(row0, p.length, [&](int, int r, int64_t i) {
       const int64_t row = bh * p.length + i;
       T ds = 0;
-      if (visible(i, j, p.keys, p.causal)) {
+      if (visible(i, j0 + lane, p.keys, p.causal)) {
         const T prob = exp(p.scale * dot(sq + r * E, sk + lane * (E + 1), E) - p.lse[row]);
         ds = prob * (dot(sg + r * Ev, sv + lane * (Ev + 1), Ev) - p.delta[row]);
       }
       accumulate(acc + r * E, T(1), ds, sk, E + 1, E);
-    }
+    });
   }
   __syncthreads();
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    const int r = warp * kRowsPerWarp + rr;
-    const int64_t i = row0 + r;
-    if (i >= p.length) break;
-    T* dq = p.grad_q + (bh * p.length + i) * E;
-    for (int64_t d = lane; d < E; d += kLanes) dq[d] = p.scale * acc[r * E + d];
-  }
+  for_warp_rows(row0, p.length, [&](int, int r, int64_t i) {
+    store_row(p.grad_q + (bh * p.length + i) * E, acc + r * E, E, p.scale);
+  });
 }
 
 // dv_j = sum_i p_ij dout_i and dk_j = scale sum_i ds_ij q_i over the queries, a block per
@@ -242,20 +293,18 @@ template <class T>
 __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Params<T> p) {
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
-  T* sk = reinterpret_cast<T*>(shared_bytes);  // (kRowsPerBlock, E): this block's keys
-  T* sv = sk + kRowsPerBlock * E;              // (kRowsPerBlock, Ev)
-  T* sq = sv + kRowsPerBlock * Ev;             // (kTile, E + 1): a tile of queries
-  T* sg = sq + kTile * (E + 1);                // (kTile, Ev + 1): their dout
-  T* dk = sg + kTile * (Ev + 1);               // (kRowsPerBlock, E)
-  T* dv = dk + kRowsPerBlock * E;              // (kRowsPerBlock, Ev)
+  const GradKVLayout at(E, Ev);
+  T* const base = reinterpret_cast<T*>(shared_bytes);
+  T *sk = base + at.k, *sv = base + at.v, *sq = base + at.q, *sg = base + at.g, *dk = base + at.dk,
+    *dv = base + at.dv;
   const int64_t bh = p.head_offset + blockIdx.y, key0 = int64_t{blockIdx.x} * kRowsPerBlock;
-  const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
+  const int lane = threadIdx.x % kLanes;
   const T* q = p.q + bh * p.length * E;
   const T* g = p.grad_out + bh * p.length * Ev;
   stage_rows(sk, p.k + bh * p.keys * E, key0, kRowsPerBlock, p.keys, E, E);
   stage_rows(sv, p.v + bh * p.keys * Ev, key0, kRowsPerBlock, p.keys, Ev, Ev);
-  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * E; idx += blockDim.x) dk[idx] = 0;
-  for (int64_t idx = threadIdx.x; idx < kRowsPerBlock * Ev; idx += blockDim.x) dv[idx] = 0;
+  zero_shared(dk, kRowsPerBlock * E);
+  zero_shared(dv, kRowsPerBlock * Ev);
   // Causal: no query before the block's first key sees any of its keys.
   const int64_t query_begin = p.causal ? key0 / kTile * kTile : 0;
   for (int64_t i0 = query_begin; i0 < p.length; i0 += kTile) {
@@ -267,10 +316,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
     const bool row_in = i < p.length;
     const int64_t row = bh * p.length + i;
     const T lse = row_in ? p.lse[row] : T(0), delta = row_in ? p.delta[row] : T(0);
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-      const int r = warp * kRowsPerWarp + rr;
-      const int64_t j = key0 + r;
-      if (j >= p.keys) break;
+    for_warp_rows(key0, p.keys, [&](int, int r, int64_t j) {
       T prob = 0, ds = 0;
       if (row_in && visible(i, j, p.keys, p.causal)) {
         prob = exp(p.scale * dot(sq + lane * (E + 1), sk + r * E, E) - lse);
@@ -278,32 +324,17 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
       }
       accumulate(dv + r * Ev, T(1), prob, sg, Ev + 1, Ev);
       accumulate(dk + r * E, T(1), ds, sq, E + 1, E);
-    }
+    });
   }
   __syncthreads();
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    const int r = warp * kRowsPerWarp + rr;
-    const int64_t j = key0 + r;
-    if (j >= p.keys) break;
-    T* gk = p.grad_k + (bh * p.keys + j) * E;
-    T* gv = p.grad_v + (bh * p.keys + j) * Ev;
-    for (int64_t d = lane; d < E; d += kLanes) gk[d] = p.scale * dk[r * E + d];
-    for (int64_t d = lane; d < Ev; d += kLanes) gv[d] = dv[r * Ev + d];
-  }
+  for_warp_rows(key0, p.keys, [&](int, int r, int64_t j) {
+    const int64_t row = bh * p.keys + j;
+    store_row(p.grad_k + row * E, dk + r * E, E, p.scale);
+    store_row(p.grad_v + row * Ev, dv + r * Ev, Ev, T(1));
+  });
 }
 
 // ---- launches
-
-// Elements of T each kernel stages in shared memory.
-int64_t forward_shared(int64_t E, int64_t Ev) {
-  return kRowsPerBlock * E + kTile * (E + 1) + kTile * Ev + kRowsPerBlock * Ev;
-}
-int64_t grad_q_shared(int64_t E, int64_t Ev) {
-  return 2 * kRowsPerBlock * E + kRowsPerBlock * Ev + kTile * (E + 1) + kTile * (Ev + 1);
-}
-int64_t grad_kv_shared(int64_t E, int64_t Ev) {
-  return 2 * kRowsPerBlock * (E + Ev) + kTile * (E + 1) + kTile * (Ev + 1);
-}
 
 // Lets `kernel` take `bytes` of dynamic shared memory (beyond the default 48 KB needs an
 // opt-in), or says which head dims are too large for this GPU.
@@ -363,7 +394,7 @@ void forward(const AttentionArgs& a) {
   Params<T> p = params_of<T>(a);
   p.out_w = static_cast<T*>(a.out);
   p.lse_w = static_cast<T*>(a.lse);
-  const int64_t bytes = forward_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+  const int64_t bytes = ForwardLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
   allow_shared(attention_forward_kernel<T>, bytes, a);
   launch_tiles(attention_forward_kernel<T>, p, a.length, a.batch_heads, bytes);
 }
@@ -387,12 +418,12 @@ void backward(const AttentionBackwardArgs& b) {
   if (rows > 0) {
     attention_delta_kernel<T><<<grid_for(rows * kLanes), kBlockSize>>>(p, rows);
     GRAFT_CUDA_CHECK_LAUNCH();
-    const int64_t q_bytes = grad_q_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+    const int64_t q_bytes = GradQLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
     allow_shared(attention_grad_q_kernel<T>, q_bytes, a);
     launch_tiles(attention_grad_q_kernel<T>, p, a.length, a.batch_heads, q_bytes);
   }
   if (a.batch_heads * a.keys > 0) {
-    const int64_t kv_bytes = grad_kv_shared(a.features, a.value_features) * int64_t{sizeof(T)};
+    const int64_t kv_bytes = GradKVLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
     allow_shared(attention_grad_kv_kernel<T>, kv_bytes, a);
     launch_tiles(attention_grad_kv_kernel<T>, p, a.keys, a.batch_heads, kv_bytes);
   }
