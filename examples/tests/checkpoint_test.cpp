@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir_test.h"
 #include "test_util.h"
 
 namespace graft::examples {
@@ -19,17 +20,7 @@ using graft::testing::error_message;
 using graft::testing::make_tensor;
 using ::testing::HasSubstr;
 
-class CheckpointTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_checkpoint_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class CheckpointTest : public TempDirTest {};
 
 Checkpoint sample() {
   Checkpoint c;

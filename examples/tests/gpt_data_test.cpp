@@ -10,6 +10,7 @@
 
 #include "gpt_data.h"
 #include "graft/graft.h"
+#include "temp_dir_test.h"
 #include "test_util.h"
 
 namespace graft::examples {
@@ -19,23 +20,12 @@ namespace fs = std::filesystem;
 using testing::error_message;
 using ::testing::HasSubstr;
 
-class GptData : public ::testing::Test {
+class GptData : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_gpt_data_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(const std::string& name, const std::string& bytes) {
     std::ofstream(dir_ / name, std::ios::binary) << bytes;
     return dir_ / name;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(GptData, TheFortuneCorpusIsTheRegularFilesInNameOrder) {

@@ -13,6 +13,7 @@
 #include "gpt_metrics.h"
 #include "graft/graft.h"
 #include "run_program.h"
+#include "temp_dir_test.h"
 
 namespace graft::examples {
 namespace {
@@ -21,19 +22,14 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class GptRun : public ::testing::Test {
+class GptRun : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_gpt_run_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     // A text with few characters and much repetition: a model learns it in a few steps.
     std::ofstream text(corpus());
     for (int i = 0; i < 120; ++i) text << "the cat sat on the mat; the dog sat on the log.\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   fs::path corpus() const { return dir_ / "corpus.txt"; }
   Result gpt(const std::string& args) {
@@ -44,8 +40,6 @@ class GptRun : public ::testing::Test {
     return "--data " + corpus().string() + " --device cpu --batch-size 4 --eval-iters 2 " +
            "--out " + (dir_ / name).string() + " ";
   }
-
-  fs::path dir_;
 };
 
 TEST_F(GptRun, TheLossFallsAndTheFilesAreWritten) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir_test.h"
 #include "test_util.h"
 
 namespace graft::examples {
@@ -18,17 +19,7 @@ namespace fs = std::filesystem;
 using graft::testing::error_message;
 using ::testing::HasSubstr;
 
-class MetricsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_metrics_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class MetricsTest : public TempDirTest {};
 
 const EpochMetrics kFirst{1, 938, 41.724, 0.512341, 0.41020, 0.85214, 1512.34};
 const EpochMetrics kSecond{2, 1876, 83.5, 0.35, 0.37, 0.8712, 1498.0};

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir_test.h"
 #include "test_util.h"
 
 namespace graft::examples {
@@ -19,24 +20,14 @@ using graft::testing::error_message;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class PgmTest : public ::testing::Test {
+class PgmTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("graft_pgm_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Writes `bytes` as a file and returns its path.
   fs::path file(const std::string& bytes) {
     const fs::path path = dir_ / "image.pgm";
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(PgmTest, RoundTripKeepsEveryPixel) {

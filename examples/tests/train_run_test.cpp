@@ -19,6 +19,7 @@
 #include "pgm.h"
 #include "run_program.h"
 #include "step_log.h"
+#include "temp_dir_test.h"
 
 namespace graft::examples {
 namespace {
@@ -26,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class TrainRun : public ::testing::Test {
+class TrainRun : public TempDirTest {
  protected:
   void SetUp() override {
     const fs::path root = data::FashionMNIST::default_root();
@@ -34,21 +35,12 @@ class TrainRun : public ::testing::Test {
         !fs::exists(root / "train-images-idx3-ubyte"))
       GTEST_SKIP() << "Fashion-MNIST is not in " << root
                    << " (apt install dataset-fashion-mnist, or set GRAFT_DATA)";
-    dir_ = fs::temp_directory_path() /
-           ("graft_train_run_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
+    TempDirTest::SetUp();
   }
 
   Result train(const std::string& args) {
     return run(std::string(GRAFT_TRAIN_EXE) + " " + args, dir_ / "train.log");
   }
-
-  fs::path dir_;
 };
 
 TEST_F(TrainRun, MlpLossFallsFilesAreWrittenResumeAndPredictWork) {
