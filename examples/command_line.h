@@ -73,6 +73,23 @@ template <class Options, class Field>
 auto path_into(Field Options::*field, const char* what) {
   return [field, what](Options& o, const Arg& a) { o.*field = parse_path(a, what); };
 }
+template <class Options, class Field>
+auto choice_into(Field Options::*field, std::vector<std::string> choices) {
+  return [field, choices = std::move(choices)](Options& o, const Arg& a) {
+    o.*field = parse_choice(a, choices);
+  };
+}
+template <class Options, class Field>
+auto seed_into(Field Options::*field) {
+  return [field](Options& o, const Arg& a) {
+    o.*field = parse_number<uint64_t>(a, "a non-negative integer");
+  };
+}
+// A flag (an option without a value) that sets a bool.
+template <class Options>
+auto flag_into(bool Options::*field) {
+  return [field](Options& o, const Arg&) { o.*field = true; };
+}
 
 // Parses `args` (the words after the program name, or after its subcommand) into `options`.
 // "-h" is short for "--help", which the table must list.

@@ -15,9 +15,7 @@ const std::vector<TrainOption>& train_table() {
   using O = GptTrainOptions;
   static const std::vector<TrainOption> kOptions = {
       {"--config", "cpu|gpu", "the model and recipe (default cpu; see below)",
-       [](O& o, const cli::Arg& a) {
-         o.config = cli::parse_choice(a, {"cpu", "gpu"});
-       }},
+       cli::choice_into(&O::config, {"cpu", "gpu"})},
       {"--data", "FILE", "a UTF-8 text file to train on (default: Debian's fortunes)",
        cli::path_into(&O::data, "a text file")},
       {"--iters", "N", "iterations; the lr reaches --min-lr at the last (default: the config's)",
@@ -40,13 +38,9 @@ const std::vector<TrainOption>& train_table() {
       {"--eval-iters", "N", "batches per split in each measurement (default: the config's)",
        cli::count_into(&O::eval_iters, 1)},
       {"--seed", "N", "seed of the initialisation, the batches and dropout (default 0)",
-       [](O& o, const cli::Arg& a) {
-         o.seed = cli::parse_number<uint64_t>(a, "a non-negative integer");
-       }},
+       cli::seed_into(&O::seed)},
       {"--device", "auto|cpu|cuda", "where to train (default auto: cuda when available)",
-       [](O& o, const cli::Arg& a) {
-         o.device = cli::parse_choice(a, {"auto", "cpu", "cuda"});
-       }},
+       cli::choice_into(&O::device, {"auto", "cpu", "cuda"})},
       {"--out", "DIR", "output folder (default runs/gpt-<UTC date-time>)",
        cli::path_into(&O::out, "a folder")},
       {"--resume", "CKPT", "continue the run saved in checkpoint CKPT",
@@ -55,7 +49,7 @@ const std::vector<TrainOption>& train_table() {
        cli::count_into(&O::threads, 1)},
       {"--max-iters", "N", "stop resumably after N iterations in all (default 0: no limit)",
        cli::count_into(&O::max_iters, 0)},
-      {"--help", nullptr, "print this help and exit", [](O& o, const cli::Arg&) { o.help = true; }},
+      {"--help", nullptr, "print this help and exit", cli::flag_into(&O::help)},
   };
   return kOptions;
 }
@@ -74,15 +68,10 @@ const std::vector<SampleOption>& sample_table() {
        cli::positive_into(&O::temperature)},
       {"--top-k", "K", "sample among the K likeliest characters (default 200; 0: all)",
        cli::count_into(&O::top_k, 0)},
-      {"--seed", "N", "seed of the sampling (default 1337)",
-       [](O& o, const cli::Arg& a) {
-         o.seed = cli::parse_number<uint64_t>(a, "a non-negative integer");
-       }},
+      {"--seed", "N", "seed of the sampling (default 1337)", cli::seed_into(&O::seed)},
       {"--device", "auto|cpu|cuda", "where to run (default auto: cuda when available)",
-       [](O& o, const cli::Arg& a) {
-         o.device = cli::parse_choice(a, {"auto", "cpu", "cuda"});
-       }},
-      {"--help", nullptr, "print this help and exit", [](O& o, const cli::Arg&) { o.help = true; }},
+       cli::choice_into(&O::device, {"auto", "cpu", "cuda"})},
+      {"--help", nullptr, "print this help and exit", cli::flag_into(&O::help)},
   };
   return kOptions;
 }

@@ -15,9 +15,7 @@ const std::vector<cli::Option<TrainOptions>>& option_table() {
       {"--model", "mlp|cnn",
        std::string("the model (default ") + TrainOptions::kDefaultModel +
            "; a resumed run: the checkpoint's)",
-       [](TrainOptions& o, const cli::Arg& a) {
-         o.model = cli::parse_choice(a, {"mlp", "cnn"});
-       }},
+       cli::choice_into(&TrainOptions::model, {"mlp", "cnn"})},
       {"--epochs", "N",
        "train until N epochs are done (default " + std::to_string(TrainOptions::kDefaultEpochs) +
            "; 0: no training)",
@@ -27,17 +25,11 @@ const std::vector<cli::Option<TrainOptions>>& option_table() {
       {"--lr", "X", "learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)",
        cli::positive_into(&TrainOptions::lr)},
       {"--optimizer", "sgd|adam|adamw", "the optimizer (default adam; sgd uses momentum 0.9)",
-       [](TrainOptions& o, const cli::Arg& a) {
-         o.optimizer = cli::parse_choice(a, {"sgd", "adam", "adamw"});
-       }},
+       cli::choice_into(&TrainOptions::optimizer, {"sgd", "adam", "adamw"})},
       {"--device", "auto|cpu|cuda", "where to train (default auto: cuda when available)",
-       [](TrainOptions& o, const cli::Arg& a) {
-         o.device = cli::parse_choice(a, {"auto", "cpu", "cuda"});
-       }},
+       cli::choice_into(&TrainOptions::device, {"auto", "cpu", "cuda"})},
       {"--seed", "N", "seed of the initialisation and the shuffle (default 0)",
-       [](TrainOptions& o, const cli::Arg& a) {
-         o.seed = cli::parse_number<uint64_t>(a, "a non-negative integer");
-       }},
+       cli::seed_into(&TrainOptions::seed)},
       {"--out", "DIR", "output folder (default runs/<UTC date-time>)",
        cli::path_into(&TrainOptions::out, "a folder")},
       {"--resume", "CKPT", "continue the run saved in checkpoint CKPT",
@@ -53,9 +45,7 @@ const std::vector<cli::Option<TrainOptions>>& option_table() {
        }},
       {"--lr-schedule", "constant|cosine|onecycle|step",
        std::string("the lr over the steps (default ") + TrainOptions::kDefaultSchedule + ")",
-       [](TrainOptions& o, const cli::Arg& a) {
-         o.lr_schedule = cli::parse_choice(a, schedule_names());
-       }},
+       cli::choice_into(&TrainOptions::lr_schedule, schedule_names())},
       {"--warmup", "N", "ramp the lr up linearly over the first N steps (default 0)",
        cli::count_into(&TrainOptions::warmup, 0)},
       {"--weight-decay", "W", "weight decay (default 0.01 for adamw, 0 for sgd and adam)",
@@ -78,9 +68,8 @@ const std::vector<cli::Option<TrainOptions>>& option_table() {
        cli::count_into(&TrainOptions::export_images, 0)},
       {"--distributed", nullptr,
        "train data-parallel with every process mpirun started (docs/distributed.md)",
-       [](TrainOptions& o, const cli::Arg&) { o.distributed = true; }},
-      {"--help", nullptr, "print this help and exit",
-       [](TrainOptions& o, const cli::Arg&) { o.help = true; }},
+       cli::flag_into(&TrainOptions::distributed)},
+      {"--help", nullptr, "print this help and exit", cli::flag_into(&TrainOptions::help)},
   };
   return kOptions;
 }
