@@ -58,19 +58,13 @@ uint64_t stream_seed(uint64_t seed, int64_t iter, uint64_t purpose) {
   return z ^ (z >> 31);
 }
 
-// The mean cross-entropy of next-token prediction over a batch.
-g::Tensor next_token_loss(ex::Gpt& model, const ex::Batch& batch) {
-  const g::Tensor logits = model(batch.x);
-  return g::nn::functional::cross_entropy(logits.view({-1, logits.size(-1)}), batch.y.view({-1}));
-}
-
 // nanoGPT's estimate_loss for one split: the mean loss of `batches` random batches.
 double estimate_loss(ex::Gpt& model, const std::vector<int64_t>& tokens, int64_t batches,
                      int64_t batch_size, g::Device device) {
   double sum = 0;
   for (int64_t i = 0; i < batches; ++i) {
     const ex::Batch batch = ex::sample_batch(tokens, batch_size, model.config.block_size, device);
-    sum += next_token_loss(model, batch).item<double>();
+    sum += ex::next_token_loss(model, batch.x, batch.y).item<double>();
   }
   return sum / static_cast<double>(batches);
 }
@@ -221,7 +215,7 @@ int train(const ex::GptTrainOptions& options) {
         const ex::Batch batch =
             ex::sample_batch(splits.train, run.batch_size, run.model.block_size, device);
         const g::Tensor micro_loss =
-            next_token_loss(model, batch) / static_cast<double>(run.grad_accum);
+            ex::next_token_loss(model, batch.x, batch.y) / static_cast<double>(run.grad_accum);
         micro_loss.backward();
         loss += micro_loss.item<double>();
       }

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "graft/core/error.h"
+#include "graft/nn/functional.h"
 #include "graft/nn/init.h"
 
 namespace graft::examples {
@@ -82,6 +83,11 @@ Tensor Gpt::forward(const Tensor& idx) {
   const Tensor x = (*ln_f)((*h)((*drop)((*wte)(idx) + (*wpe)(positions))));
   // The head is the token embedding itself (weight tying): (B, T, C) x (C, V).
   return matmul(x, wte->weight.t());
+}
+
+Tensor next_token_loss(Gpt& model, const Tensor& idx, const Tensor& targets) {
+  const Tensor logits = model(idx);
+  return nn::functional::cross_entropy(logits.view({-1, logits.size(-1)}), targets.view({-1}));
 }
 
 std::unique_ptr<optim::AdamW> make_gpt_optimizer(const Gpt& model, double lr, double weight_decay) {

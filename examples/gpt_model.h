@@ -61,6 +61,10 @@ class Gpt : public nn::Module {
   std::shared_ptr<nn::LayerNorm> ln_f;
 };
 
+// The training loss: the mean cross-entropy of predicting each next token, the logits of
+// idx (B, T) against targets (B, T) (idx shifted by one).
+Tensor next_token_loss(Gpt& model, const Tensor& idx, const Tensor& targets);
+
 // nanoGPT's training recipe (train.py and model.py's configure_optimizers).
 
 // AdamW with betas (0.9, 0.99), weight decay on every parameter of two or more dims (the

@@ -107,6 +107,15 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
+def make_optimizer(model, lr):
+    """nanoGPT's configure_optimizers: AdamW (0.9, 0.99), decay 0.1 on the parameters of two
+    or more dims only."""
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99))
+
+
 def get_lr(it, lr, min_lr, warmup, decay_iters):  # nanoGPT's, as graft's gpt_lr
     if it < warmup:
         return lr * (it + 1) / (warmup + 1)
@@ -149,10 +158,7 @@ def main():
         return x.to(args.device), y.to(args.device)
 
     model = GPT(c, len(chars)).to(args.device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
+    optimizer = make_optimizer(model, 1e-3)
 
     @torch.no_grad()
     def estimate_loss():

@@ -234,11 +234,7 @@ def training_workloads(device):
         torch.manual_seed(0)
         config, vocabulary, batch = nanogpt_torch.CONFIGS["cpu"], 113, 12
         model = nanogpt_torch.GPT(config, vocabulary).to(device)
-        params = list(model.parameters())
-        optimizer = torch.optim.AdamW(
-            [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
-             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
-            lr=LEARNING_RATE, betas=(0.9, 0.99))
+        optimizer = nanogpt_torch.make_optimizer(model, LEARNING_RATE)
         shape = (batch, config["block_size"])
         x = torch.randint(vocabulary, shape).to(device)
         y = torch.randint(vocabulary, shape).to(device)
@@ -247,7 +243,7 @@ def training_workloads(device):
             optimizer.zero_grad(set_to_none=True)
             loss = model(x, y)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             loss.item()
         return Workload(run)

@@ -100,8 +100,7 @@ Workload gpt_step(Device device) {
   const std::vector<Tensor> params = model->parameters();
   return repeated([=] {
     optimizer->zero_grad();
-    const Tensor logits = (*model)(x);
-    const Tensor loss = nn::functional::cross_entropy(logits.view({-1, kVocabulary}), y.view({-1}));
+    const Tensor loss = examples::next_token_loss(*model, x, y);
     loss.backward();
     optim::clip_grad_norm_(params, 1.0);
     optimizer->step();
