@@ -15,29 +15,42 @@
 
 namespace graft::examples {
 
+namespace {
+
+// Every setting of CheckpointInfo but world_size, which older checkpoints lack.
+const std::vector<MetadataField<CheckpointInfo>>& info_fields() {
+  using I = CheckpointInfo;
+  static const std::vector<MetadataField<I>> kFields = {
+      {"model", &I::model},
+      {"optimizer", &I::optimizer},
+      {"epoch", &I::epoch},
+      {"step", &I::step},
+      {"seed", &I::seed},
+      {"normalize_mean", &I::normalize_mean},
+      {"normalize_std", &I::normalize_std},
+      {"step_in_epoch", &I::step_in_epoch},
+      {"epoch_loss_sum", &I::epoch_loss_sum},
+      {"batch_size", &I::batch_size},
+      {"limit", &I::limit},
+      {"val_fraction", &I::val_fraction},
+      {"lr", &I::lr},
+      {"lr_schedule", &I::lr_schedule},
+      {"schedule_epochs", &I::schedule_epochs},
+      {"warmup", &I::warmup},
+      {"weight_decay", &I::weight_decay},
+      {"clip_grad_norm", &I::clip_grad_norm},
+  };
+  return kFields;
+}
+
+}  // namespace
+
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint) {
-  const CheckpointInfo& info = checkpoint.info;
+  Metadata metadata = {{"world_size", metadata_text(checkpoint.info.world_size)}};
+  write_fields(checkpoint.info, info_fields(), metadata);
   save_state_file(path, {.model = checkpoint.model,
                          .optimizer = checkpoint.optimizer,
-                         .metadata = {{"model", info.model},
-                                      {"optimizer", info.optimizer},
-                                      {"epoch", std::to_string(info.epoch)},
-                                      {"step", std::to_string(info.step)},
-                                      {"seed", std::to_string(info.seed)},
-                                      {"normalize_mean", to_text(info.normalize_mean)},
-                                      {"normalize_std", to_text(info.normalize_std)},
-                                      {"step_in_epoch", std::to_string(info.step_in_epoch)},
-                                      {"epoch_loss_sum", to_text(info.epoch_loss_sum)},
-                                      {"batch_size", std::to_string(info.batch_size)},
-                                      {"limit", std::to_string(info.limit)},
-                                      {"val_fraction", to_text(info.val_fraction)},
-                                      {"lr", to_text(info.lr)},
-                                      {"lr_schedule", info.lr_schedule},
-                                      {"schedule_epochs", std::to_string(info.schedule_epochs)},
-                                      {"warmup", std::to_string(info.warmup)},
-                                      {"weight_decay", to_text(info.weight_decay)},
-                                      {"clip_grad_norm", to_text(info.clip_grad_norm)},
-                                      {"world_size", std::to_string(info.world_size)}}});
+                         .metadata = std::move(metadata)});
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
@@ -46,24 +59,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   Checkpoint checkpoint{
       .info = {}, .model = std::move(file.model), .optimizer = std::move(file.optimizer)};
   CheckpointInfo& info = checkpoint.info;
-  info.model = metadata.text("model");
-  info.optimizer = metadata.text("optimizer");
-  info.epoch = metadata.number<int64_t>("epoch");
-  info.step = metadata.number<int64_t>("step");
-  info.seed = metadata.number<uint64_t>("seed");
-  info.normalize_mean = metadata.number<double>("normalize_mean");
-  info.normalize_std = metadata.number<double>("normalize_std");
-  info.step_in_epoch = metadata.number<int64_t>("step_in_epoch");
-  info.epoch_loss_sum = metadata.number<double>("epoch_loss_sum");
-  info.batch_size = metadata.number<int64_t>("batch_size");
-  info.limit = metadata.number<int64_t>("limit");
-  info.val_fraction = metadata.number<double>("val_fraction");
-  info.lr = metadata.number<double>("lr");
-  info.lr_schedule = metadata.text("lr_schedule");
-  info.schedule_epochs = metadata.number<int64_t>("schedule_epochs");
-  info.warmup = metadata.number<int64_t>("warmup");
-  info.weight_decay = metadata.number<double>("weight_decay");
-  info.clip_grad_norm = metadata.number<double>("clip_grad_norm");
+  read_fields(info, info_fields(), metadata);
   // Checkpoints from before distributed training were all made by one process.
   info.world_size = metadata.has("world_size") ? metadata.number<int64_t>("world_size") : 1;
   GRAFT_CHECK(info.world_size >= 1, "load_checkpoint(): ", path, ": metadata 'world_size' is ",

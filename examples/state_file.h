@@ -12,9 +12,12 @@
 #pragma once
 
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <variant>
+#include <vector>
 
 #include "graft/core/error.h"
 #include "graft/io/safetensors.h"
@@ -46,6 +49,14 @@ class MetadataReader {
   bool has(const std::string& key) const { return metadata_.count(key) != 0; }
   const std::string& text(const std::string& key) const;
 
+  // The value of `key` into `value`: text as it is, a bool from 0 or 1, a number parsed.
+  void read(const std::string& key, std::string& value) const { value = text(key); }
+  void read(const std::string& key, bool& value) const { value = number<int>(key) != 0; }
+  template <class T>
+  void read(const std::string& key, T& value) const {
+    value = number<T>(key);
+  }
+
   template <class T>
   T number(const std::string& key) const {
     const std::string& value = text(key);
@@ -62,5 +73,36 @@ class MetadataReader {
   std::filesystem::path path_;
   std::string writer_;
 };
+
+// A settings struct S as checkpoint metadata, one table for both ways: each entry's key and
+// the member it is written from and read into, so that writing and reading cannot drift.
+template <class S>
+struct MetadataField {
+  const char* key;
+  std::variant<std::string S::*, int64_t S::*, uint64_t S::*, double S::*, bool S::*> member;
+};
+
+// Metadata text of a value: text as it is, integers exactly, doubles by to_text, bools as
+// 1 or 0.
+inline std::string metadata_text(const std::string& value) { return value; }
+inline std::string metadata_text(bool value) { return value ? "1" : "0"; }
+inline std::string metadata_text(double value) { return to_text(value); }
+inline std::string metadata_text(int64_t value) { return std::to_string(value); }
+inline std::string metadata_text(uint64_t value) { return std::to_string(value); }
+
+template <class S>
+void write_fields(const S& settings, const std::vector<MetadataField<S>>& fields,
+                  Metadata& metadata) {
+  for (const MetadataField<S>& field : fields)
+    std::visit([&](auto member) { metadata[field.key] = metadata_text(settings.*member); },
+               field.member);
+}
+
+template <class S>
+void read_fields(S& settings, const std::vector<MetadataField<S>>& fields,
+                 const MetadataReader& metadata) {
+  for (const MetadataField<S>& field : fields)
+    std::visit([&](auto member) { metadata.read(field.key, settings.*member); }, field.member);
+}
 
 }  // namespace graft::examples
