@@ -29,6 +29,12 @@ GptConfig gpt_config(const std::string& name, int64_t vocab_size) {
   detail::fail("gpt_config(): unknown config '", name, "'; the configs are 'cpu' and 'gpu'");
 }
 
+GptRecipe gpt_recipe(const std::string& config) {
+  if (config == "cpu") return {.iters = 2000, .batch_size = 12, .eval_iters = 20};
+  if (config == "gpu") return {.iters = 5000, .batch_size = 64, .eval_iters = 200};
+  detail::fail("gpt_recipe(): unknown config '", config, "'; the configs are 'cpu' and 'gpu'");
+}
+
 GptBlock::GptBlock(const GptConfig& c) : Module("GptBlock") {
   ln_1 = register_module("ln_1", nn::LayerNorm({c.n_embd}, 1e-5, true, c.bias));
   attn = register_module("attn", nn::MultiheadAttention(c.n_embd, c.n_head, c.dropout, c.bias));

@@ -35,6 +35,15 @@ struct GptConfig {
 // "cpu" or "gpu" for a vocabulary of `vocab_size`; another name is an error listing both.
 GptConfig gpt_config(const std::string& name, int64_t vocab_size);
 
+// The training settings of a named config that are not the model's shape (gpt_config has
+// those): nanoGPT's values for its CPU run and for shakespeare_char.
+struct GptRecipe {
+  int64_t iters;       // also where the cosine reaches min_lr (lr_decay_iters)
+  int64_t batch_size;  // sequences per micro-batch
+  int64_t eval_iters;  // batches per split in each evaluation
+};
+GptRecipe gpt_recipe(const std::string& config);  // "cpu": 2000, 12, 20; "gpu": 5000, 64, 200
+
 // x + attn(ln_1(x)) (causal), then x + mlp(ln_2(x)); dropout after each residual branch.
 class GptBlock : public nn::Module {
  public:

@@ -78,12 +78,6 @@ const std::vector<SampleOption>& sample_table() {
 
 }  // namespace
 
-GptRecipe gpt_recipe(const std::string& config) {
-  if (config == "cpu") return {.iters = 2000, .batch_size = 12, .eval_iters = 20};
-  if (config == "gpu") return {.iters = 5000, .batch_size = 64, .eval_iters = 200};
-  detail::fail("gpt_recipe(): unknown config '", config, "'; the configs are 'cpu' and 'gpu'");
-}
-
 GptCommand parse_gpt_args(const std::vector<std::string>& args) {
   GptCommand command;
   if (!args.empty() && args[0] == "sample") {

@@ -9,15 +9,6 @@
 
 namespace graft::examples {
 
-// The training settings of a named config that are not the model's shape (gpt_config has
-// those): nanoGPT's values for its CPU run and for shakespeare_char.
-struct GptRecipe {
-  int64_t iters;       // also where the cosine reaches min_lr (lr_decay_iters)
-  int64_t batch_size;  // sequences per micro-batch
-  int64_t eval_iters;  // batches per split in each evaluation
-};
-GptRecipe gpt_recipe(const std::string& config);  // "cpu": 2000, 12, 20; "gpu": 5000, 64, 200
-
 struct GptTrainOptions {
   // Every std::optional changes the run's numbers: unset means the checkpoint's value when
   // resuming, else the default; a set one must agree with the checkpoint.
