@@ -19,6 +19,20 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> tens
   }
 }
 
+bool computes_in_float32(const Tensor& t) {
+  return t.defined() && is_reduced_floating_point(t.dtype());
+}
+
+Tensor widened(const Tensor& t) {
+  autograd::NoGradGuard no_grad;
+  return computes_in_float32(t) ? t.to(kFloat32) : t;
+}
+
+Tensor narrowed(const Tensor& t, DType dtype) {
+  autograd::NoGradGuard no_grad;
+  return t.defined() ? t.to(dtype) : t;
+}
+
 void check_writable(const char* op, const Tensor& self) {
   for (int64_t d = 0; d < self.dim(); ++d)
     GRAFT_CHECK(self.strides()[d] != 0 || self.shape()[d] <= 1, op,

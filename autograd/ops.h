@@ -23,7 +23,8 @@ namespace graft {
 
 // tensor({1.5, 2.0}) infers the dtype from the C++ type as libtorch's torch::tensor does
 // (float, double -> the default dtype, float32 unless set_default_dtype changed it; int /
-// int64_t -> int64; bool -> bool; uint8_t -> uint8) unless options give one:
+// int64_t -> int64; bool -> bool; uint8_t -> uint8; graft::Half -> float16;
+// graft::BFloat16 -> bfloat16) unless options give one:
 // tensor({1.5, 2.0}, kFloat64), tensor(std::vector<double>{...}, kFloat64).
 template <class T>
 Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});

@@ -111,12 +111,14 @@ Tensor as_batch(const Tensor& t, bool batched) {
   return (batched ? t : t.unsqueeze(0)).contiguous();
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, IntPair stride,
-              IntPair padding, IntPair dilation, int64_t groups) {
-  const OpContext context("conv2d");
-  const ConvPlan plan = plan_conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups);
+// conv2d's kernel on checked operands; records nothing.
+Tensor conv2d_values(const ConvPlan& plan, const Tensor& x, const Tensor& weight,
+                     const Tensor& bias) {
+  if (ops::computes_in_float32(x)) {
+    return ops::narrowed(
+        conv2d_values(plan, ops::widened(x), ops::widened(weight), ops::widened(bias)), x.dtype());
+  }
+  autograd::NoGradGuard no_grad;
   const Tensor input = as_batch(x, plan.batched), w = weight.contiguous();
   const Tensor b = bias.defined() ? bias.contiguous() : bias;
   Tensor out = empty(plan.output_shape(), TensorOptions(x.dtype()).device(x.device()));
@@ -130,6 +132,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, IntPair
   args.bias = b.defined() ? b.data_ptr() : nullptr;
   args.output = out.data_ptr();
   lookup(kernel_table().conv2d, x.device(), "conv2d")(args);
+  return out;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, IntPair stride,
+              IntPair padding, IntPair dilation, int64_t groups) {
+  const OpContext context("conv2d");
+  const ConvPlan plan = plan_conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups);
+  const Tensor out = conv2d_values(plan, x, weight, bias);
 
   // Autograd: the gradients come from conv2d_backward's kernels, for the inputs that
   // require grad. Those kernels record nothing, so a create_graph backward (grad mode on
@@ -164,6 +176,13 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_out, const
               " (conv2d's output for input of shape ", x.shape(), " and weight of shape ",
               weight.shape(), "), but got shape ", grad_out.shape(), " and dtype ",
               grad_out.dtype());
+  if (ops::computes_in_float32(x)) {
+    auto [grad_x, grad_weight, grad_bias] =
+        conv2d_backward(ops::widened(grad_out), ops::widened(x), ops::widened(weight), stride,
+                        padding, dilation, groups, output_mask);
+    return {ops::narrowed(grad_x, x.dtype()), ops::narrowed(grad_weight, x.dtype()),
+            ops::narrowed(grad_bias, x.dtype())};
+  }
   const TensorOptions options = TensorOptions(x.dtype()).device(x.device());
   const Conv2dGeometry& g = plan.geometry;
   const Tensor dy = as_batch(grad_out, plan.batched);

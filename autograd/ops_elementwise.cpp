@@ -391,14 +391,14 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   // A missing bound is the dtype's extreme, so one kernel serves clamp_min, clamp_max, clamp.
   const Scalar lowest = visit_dtype(dtype, [](auto tag) -> Scalar {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>)
+    if constexpr (is_floating_type_v<T>)
       return -std::numeric_limits<double>::infinity();
     else
       return static_cast<int64_t>(std::numeric_limits<T>::lowest());
   });
   const Scalar highest = visit_dtype(dtype, [](auto tag) -> Scalar {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>)
+    if constexpr (is_floating_type_v<T>)
       return std::numeric_limits<double>::infinity();
     else
       return static_cast<int64_t>(std::numeric_limits<T>::max());

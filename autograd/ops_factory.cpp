@@ -17,7 +17,7 @@ namespace graft {
 namespace {
 
 // tensor()'s dtype for values of type T, as libtorch's torch::tensor: float and double give
-// the default dtype, plain ints int64, bool and uint8_t their own.
+// the default dtype, plain ints int64, bool, uint8_t, Half and BFloat16 their own.
 template <class T>
 DType inferred_dtype() {
   if constexpr (std::is_floating_point_v<T>) return get_default_dtype();
@@ -91,6 +91,8 @@ GRAFT_INSTANTIATE_TENSOR(bool)
 GRAFT_INSTANTIATE_TENSOR(uint8_t)
 GRAFT_INSTANTIATE_TENSOR(int32_t)
 GRAFT_INSTANTIATE_TENSOR(int64_t)
+GRAFT_INSTANTIATE_TENSOR(Half)
+GRAFT_INSTANTIATE_TENSOR(BFloat16)
 GRAFT_INSTANTIATE_TENSOR(float)
 GRAFT_INSTANTIATE_TENSOR(double)
 #undef GRAFT_INSTANTIATE_TENSOR
@@ -176,10 +178,11 @@ Tensor linspace_values(T first, T last, int64_t steps) {
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
   GRAFT_CHECK(steps >= 0, "linspace(): number of steps must be non-negative, got ", steps);
   const DType dtype = options.dtype_or(get_default_dtype());
-  // float32 computes in float, float64 in double; integer dtypes in double from truncated
-  // endpoints (linspace(0.5, 3.7, 5, kInt64) runs from 0 to 3), all as PyTorch does.
+  // float32, float16 and bfloat16 compute in float, float64 in double; integer dtypes in
+  // double from truncated endpoints (linspace(0.5, 3.7, 5, kInt64) runs from 0 to 3), all as
+  // PyTorch does.
   Tensor values;
-  if (dtype == kFloat32) {
+  if (dtype == kFloat32 || is_reduced_floating_point(dtype)) {
     values = linspace_values<float>(static_cast<float>(start), static_cast<float>(end), steps);
   } else if (dtype == kFloat64) {
     values = linspace_values<double>(start, end, steps);

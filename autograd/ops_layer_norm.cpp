@@ -120,6 +120,12 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   const Tensor& bias, double eps) {
   const OpContext context(kOp);
   check_layer_norm(x, normalized_shape, weight, bias);
+  if (is_reduced_floating_point(x.dtype())) {
+    // In float32, the casts recorded, so the gradients come back in x's dtype.
+    const auto in_float32 = [](const Tensor& t) { return t.defined() ? t.to(kFloat32) : t; };
+    return layer_norm(in_float32(x), normalized_shape, in_float32(weight), in_float32(bias), eps)
+        .to(x.dtype());
+  }
   const int64_t cols = normalized_shape.numel();
   const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
   const TensorOptions options = TensorOptions(x.dtype()).device(x.device());

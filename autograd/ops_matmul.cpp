@@ -71,6 +71,8 @@ Tensor with_unit_stride(const Tensor& t) {
 // out (batch..., m, n) = a (batch..., m, k) x b (batch..., k, n), contiguous; a and b have the
 // same batch sizes (expand()ed where broadcast) and unit-strided matrices.
 Tensor gemm(const char* op, const Tensor& a, const Tensor& b) {
+  if (ops::computes_in_float32(a))
+    return ops::narrowed(gemm(op, ops::widened(a), ops::widened(b)), a.dtype());
   const int64_t nd = a.dim();
   Shape out_shape = a.shape();
   out_shape[nd - 1] = b.shape()[nd - 1];

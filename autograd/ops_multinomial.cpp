@@ -33,12 +33,12 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement) {
   Tensor out = empty(shape, TensorOptions(kInt64).device(probs.device()));
   if (rows == 0) return out;
   autograd::NoGradGuard no_grad;
-  const Tensor input = probs.contiguous();
+  const Tensor input = ops::widened(probs).contiguous();
   const Tensor scratch = empty({rows, n}, TensorOptions(kFloat64).device(probs.device()));
   const PhiloxPosition position =
       default_generator().reserve(kernels::multinomial_blocks(rows * num_samples));
   kernels::MultinomialArgs args;
-  args.dtype = probs.dtype();
+  args.dtype = input.dtype();
   args.probs = input.data_ptr();
   args.rows = rows;
   args.n = n;

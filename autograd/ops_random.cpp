@@ -42,7 +42,7 @@ DType floating_dtype(const char* op, TensorOptions options) {
 // The integers that T holds exactly: its range, or +-2^digits for a floating type.
 template <class T>
 std::pair<int64_t, int64_t> exact_integer_range() {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (is_floating_type_v<T>) {
     const int64_t limit = int64_t{1} << std::numeric_limits<T>::digits;
     return {-limit, limit};
   } else {

@@ -16,6 +16,10 @@ const char* dtype_name(DType dtype) {
       return "int32";
     case kInt64:
       return "int64";
+    case kFloat16:
+      return "float16";
+    case kBFloat16:
+      return "bfloat16";
     case kFloat32:
       return "float32";
     case kFloat64:

@@ -1,8 +1,9 @@
 // Element types, their C++ twins, and type promotion.
 //
-// graft's six dtypes form a single chain, bool < uint8 < int32 < int64 < float32 < float64,
-// so promoting two dtypes is taking the larger one (NumPy/PyTorch agree on every pair of
-// these six). What makes promotion subtle is *who* takes part: see result_type() below.
+// graft's dtypes almost form a single chain, bool < uint8 < int32 < int64 < {float16,
+// bfloat16} < float32 < float64, so promoting two dtypes is mostly taking the larger one; the
+// two 16-bit floats sit side by side, and meeting each other they give float32 (neither holds
+// the other's values). What makes promotion subtle is *who* takes part: see result_type().
 #pragma once
 
 #include <cstdint>
@@ -10,18 +11,30 @@
 #include <type_traits>
 
 #include "graft/core/error.h"
+#include "graft/core/half.h"
 
 namespace graft {
 
-enum class DType : uint8_t { kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64 };
+enum class DType : uint8_t {
+  kBool,
+  kUInt8,
+  kInt32,
+  kInt64,
+  kFloat16,
+  kBFloat16,
+  kFloat32,
+  kFloat64
+};
 
 inline constexpr DType kBool = DType::kBool;
 inline constexpr DType kUInt8 = DType::kUInt8;
 inline constexpr DType kInt32 = DType::kInt32;
 inline constexpr DType kInt64 = DType::kInt64;
+inline constexpr DType kFloat16 = DType::kFloat16;    // IEEE binary16; graft::Half
+inline constexpr DType kBFloat16 = DType::kBFloat16;  // bfloat16; graft::BFloat16
 inline constexpr DType kFloat32 = DType::kFloat32;
 inline constexpr DType kFloat64 = DType::kFloat64;
-inline constexpr int kNumDTypes = 6;
+inline constexpr int kNumDTypes = 8;
 
 // The default dtype: what a floating-point result takes when nothing else decides, as
 // PyTorch's torch.get_default_dtype(). Factories without a dtype (empty, zeros, rand, full
@@ -40,6 +53,9 @@ constexpr int64_t element_size(DType dtype) {
     case kBool:
     case kUInt8:
       return 1;
+    case kFloat16:
+    case kBFloat16:
+      return 2;
     case kInt32:
     case kFloat32:
       return 4;
@@ -50,13 +66,20 @@ constexpr int64_t element_size(DType dtype) {
   return 0;
 }
 
-constexpr bool is_floating_point(DType dtype) { return dtype == kFloat32 || dtype == kFloat64; }
+constexpr bool is_floating_point(DType dtype) { return dtype >= kFloat16; }
+// float16 and bfloat16: stored in 16 bits, computed in float32.
+constexpr bool is_reduced_floating_point(DType dtype) {
+  return dtype == kFloat16 || dtype == kBFloat16;
+}
 constexpr bool is_integral(DType dtype, bool include_bool = false) {
   return include_bool ? !is_floating_point(dtype) : (!is_floating_point(dtype) && dtype != kBool);
 }
 
-// The larger of two dtypes in the promotion chain.
-constexpr DType promote_types(DType a, DType b) { return a > b ? a : b; }
+// The larger of two dtypes in the promotion chain; float16 with bfloat16 is float32.
+constexpr DType promote_types(DType a, DType b) {
+  if (is_reduced_floating_point(a) && is_reduced_floating_point(b) && a != b) return kFloat32;
+  return a > b ? a : b;
+}
 
 // C++ type <-> dtype.
 template <class T>
@@ -76,6 +99,14 @@ struct dtype_of<int32_t> {
 template <>
 struct dtype_of<int64_t> {
   static constexpr DType value = kInt64;
+};
+template <>
+struct dtype_of<Half> {
+  static constexpr DType value = kFloat16;
+};
+template <>
+struct dtype_of<BFloat16> {
+  static constexpr DType value = kBFloat16;
 };
 template <>
 struct dtype_of<float> {
@@ -101,6 +132,10 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
       return fn(int32_t{});
     case kInt64:
       return fn(int64_t{});
+    case kFloat16:
+      return fn(Half{});
+    case kBFloat16:
+      return fn(BFloat16{});
     case kFloat32:
       return fn(float{});
     case kFloat64:
@@ -110,7 +145,8 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
 }
 
 // visit_dtype for kernels that exist only for float32 and float64 (softmax, conv, pooling):
-// any other dtype is a bug in the op layer, which rejects it with the user-facing message.
+// any other dtype is a bug in the op layer, which rejects it with the user-facing message
+// (or, for float16 and bfloat16, computes in float32: autograd/op_utils.h).
 template <class Fn>
 void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
   visit_dtype(dtype, [&](auto tag) {

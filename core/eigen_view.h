@@ -49,11 +49,13 @@ inline constexpr bool is_graft_scalar_v =
 
 // The C++ spelling of a dtype's element type and of its graft constant, for error messages.
 constexpr const char* cpp_type_name(DType dtype) {
-  constexpr const char* kNames[] = {"bool", "uint8_t", "int32_t", "int64_t", "float", "double"};
+  constexpr const char* kNames[] = {"bool",        "uint8_t",         "int32_t", "int64_t",
+                                    "graft::Half", "graft::BFloat16", "float",   "double"};
   return kNames[static_cast<int>(dtype)];
 }
 constexpr const char* dtype_constant_name(DType dtype) {
-  constexpr const char* kNames[] = {"kBool", "kUInt8", "kInt32", "kInt64", "kFloat32", "kFloat64"};
+  constexpr const char* kNames[] = {"kBool",    "kUInt8",    "kInt32",   "kInt64",
+                                    "kFloat16", "kBFloat16", "kFloat32", "kFloat64"};
   return kNames[static_cast<int>(dtype)];
 }
 

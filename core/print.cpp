@@ -108,15 +108,9 @@ class Formatter {
   void widen(const std::string& s) { width_ = std::max<int64_t>(width_, s.size()); }
 
   std::string unpadded(int64_t index) const {
-    switch (host_.dtype()) {
-      case kBool:
-        return element<bool>(host_, index) ? "True" : "False";
-      case kFloat32:
-      case kFloat64:
-        return format_float(element<double>(host_, index));
-      default:
-        return std::to_string(element<int64_t>(host_, index));
-    }
+    if (host_.dtype() == kBool) return element<bool>(host_, index) ? "True" : "False";
+    if (is_floating_point(host_.dtype())) return format_float(element<double>(host_, index));
+    return std::to_string(element<int64_t>(host_, index));
   }
 
   std::string format_float(double v) const {

@@ -27,6 +27,10 @@ class Scalar {
     }
   }
 
+  template <class Format>
+  Scalar(Float16<Format> value)  // NOLINT(google-explicit-constructor)
+      : dtype_(kFloat64), d_(static_cast<float>(value)) {}
+
   // kBool, kInt64 or kFloat64: the category this number brings to promotion.
   DType dtype() const { return dtype_; }
   bool is_floating_point() const { return dtype_ == kFloat64; }

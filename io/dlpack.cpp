@@ -21,6 +21,8 @@ constexpr std::array<DTypeCode, kNumDTypes> kDTypeCodes = {{{kBool, {kDLBool, 8,
                                                             {kUInt8, {kDLUInt, 8, 1}},
                                                             {kInt32, {kDLInt, 32, 1}},
                                                             {kInt64, {kDLInt, 64, 1}},
+                                                            {kFloat16, {kDLFloat, 16, 1}},
+                                                            {kBFloat16, {kDLBfloat, 16, 1}},
                                                             {kFloat32, {kDLFloat, 32, 1}},
                                                             {kFloat64, {kDLFloat, 64, 1}}}};
 

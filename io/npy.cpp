@@ -32,17 +32,21 @@ struct DescrCode {
   DType dtype;
   std::string_view descr;
 };
-constexpr std::array<DescrCode, kNumDTypes> kDescrCodes = {{{kBool, "|b1"},
-                                                            {kUInt8, "|u1"},
-                                                            {kInt32, "<i4"},
-                                                            {kInt64, "<i8"},
-                                                            {kFloat32, "<f4"},
-                                                            {kFloat64, "<f8"}}};
+// Every dtype but bfloat16, which NumPy does not have.
+constexpr std::array<DescrCode, kNumDTypes - 1> kDescrCodes = {{{kBool, "|b1"},
+                                                                {kUInt8, "|u1"},
+                                                                {kInt32, "<i4"},
+                                                                {kInt64, "<i8"},
+                                                                {kFloat16, "<f2"},
+                                                                {kFloat32, "<f4"},
+                                                                {kFloat64, "<f8"}}};
 
 std::string_view descr_of(DType dtype) {
   for (const auto& entry : kDescrCodes)
     if (entry.dtype == dtype) return entry.descr;
-  detail::fail("no .npy descr for dtype ", dtype);
+  throw Error(std::string("NumPy has no ") + dtype_name(dtype) +
+              " type, so a .npy or .npz file cannot hold it; convert first "
+              "(t.to(graft::kFloat32)), or save with graft::save() (safetensors), which keeps it");
 }
 
 DType dtype_of_descr(const FileContext& context, const std::string& descr) {
@@ -54,8 +58,9 @@ DType dtype_of_descr(const FileContext& context, const std::string& descr) {
   context.check(descr.find('O') == std::string::npos, "the dtype '", descr,
                 "' is an object array, stored with pickle, which graft never loads; save a "
                 "numeric array");
-  context.fail("the dtype '", descr,
-               "' is not supported (graft reads '<f4', '<f8', '<i4', '<i8', '|u1' and '|b1')");
+  context.fail(
+      "the dtype '", descr,
+      "' is not supported (graft reads '<f2', '<f4', '<f8', '<i4', '<i8', '|u1' and '|b1')");
 }
 
 // What the header says, before validation against the file.

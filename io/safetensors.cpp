@@ -34,6 +34,8 @@ constexpr std::array<DTypeCode, kNumDTypes> kDTypeCodes = {{{kBool, "BOOL"},
                                                             {kUInt8, "U8"},
                                                             {kInt32, "I32"},
                                                             {kInt64, "I64"},
+                                                            {kFloat16, "F16"},
+                                                            {kBFloat16, "BF16"},
                                                             {kFloat32, "F32"},
                                                             {kFloat64, "F64"}}};
 
@@ -123,7 +125,8 @@ Entry parse_entry(const FileContext& context, const std::string& name, const jso
       expect_kind(context, *dtype_value, json::Kind::kString, "the dtype of " + what).as_string();
   const std::optional<DType> dtype = dtype_from_code(code);
   context.check(dtype.has_value(), what, " has the dtype \"", code,
-                "\", which graft does not support (it reads BOOL, U8, I32, I64, F32 and F64)");
+                "\", which graft does not support (it reads BOOL, U8, I32, I64, F16, BF16, F32 "
+                "and F64)");
   Entry entry{name, *dtype, parse_shape(context, *shape_value, *dtype, what), 0, 0};
 
   const json::Array& offsets =

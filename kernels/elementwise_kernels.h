@@ -15,21 +15,37 @@
 
 namespace graft::kernels {
 
+// Op applied to elements of a 16-bit float type: each operand widened to float first, so
+// the functor computes in float32 and the loop rounds its result once, on the store.
+template <class Op>
+struct InFloat {
+  Op op;
+  template <class... In>
+  GRAFT_HOST_DEVICE auto operator()(In... in) const {
+    return op(static_cast<compute_type_t<In>>(in)...);
+  }
+};
+
+// The functor a loop runs for elements of type T.
+template <class Op, class T>
+using FunctorFor = std::conditional_t<is_float16_v<T>, InFloat<Op>, Op>;
+
 // Unary and binary ops return their compute type; comparisons return bool.
 template <class Loop, class Op, int Arity, bool ReturnsBool = false>
 void elementwise_kernel(const ElementwiseIter& it) {
   visit_dtype(it.operands[1].dtype, [&](auto tag) {
     using T = decltype(tag);
     using R = std::conditional_t<ReturnsBool, bool, T>;
-    if constexpr (floating_only<Op> && !std::is_floating_point_v<T>) {
+    using F = FunctorFor<Op, T>;
+    if constexpr (floating_only<Op> && !is_floating_type_v<T>) {
       graft::detail::fail("elementwise kernel called with ", it.operands[1].dtype,
                           "; the op layer should have promoted it to a floating dtype");
     } else if constexpr (Arity == 1) {
-      Loop::template run<R, T>(it, Op{});
+      Loop::template run<R, T>(it, F{});
     } else if constexpr (Arity == 2) {
-      Loop::template run<R, T, T>(it, Op{});
+      Loop::template run<R, T, T>(it, F{});
     } else {
-      Loop::template run<R, T, T, T>(it, Op{});
+      Loop::template run<R, T, T, T>(it, F{});
     }
   });
 }

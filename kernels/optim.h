@@ -99,7 +99,11 @@ inline constexpr int64_t kOptimChunk = 8192;
 
 inline int64_t optim_chunks(int64_t numel) { return (numel + kOptimChunk - 1) / kOptimChunk; }
 
-// ---- per-element updates (T is float or double)
+// ---- per-element updates
+//
+// T is the element type of the parameter, its gradient and its state; C, the type the
+// update computes in, is T for float and double and float for the 16-bit types (each
+// element is loaded into C, updated, and stored back rounded once, as PyTorch's opmath).
 
 // torch/optim/sgd.py, _single_tensor_sgd:
 //   g = maximize ? -grad : grad
@@ -109,27 +113,30 @@ inline int64_t optim_chunks(int64_t numel) { return (numel + kOptimChunk - 1) / 
 //   param = param - lr * g
 template <class T>
 struct SgdStep {
-  T lr, momentum, one_minus_dampening, weight_decay;
+  using C = compute_type_t<T>;
+  C lr, momentum, one_minus_dampening, weight_decay;
   bool nesterov, maximize, first_step;
 
   SgdStep(const SgdHyper& h, int64_t step)
-      : lr(static_cast<T>(h.lr)),
-        momentum(static_cast<T>(h.momentum)),
-        one_minus_dampening(static_cast<T>(1.0 - h.dampening)),
-        weight_decay(static_cast<T>(h.weight_decay)),
+      : lr(static_cast<C>(h.lr)),
+        momentum(static_cast<C>(h.momentum)),
+        one_minus_dampening(static_cast<C>(1.0 - h.dampening)),
+        weight_decay(static_cast<C>(h.weight_decay)),
         nesterov(h.nesterov),
         maximize(h.maximize),
         first_step(step == 1) {}
 
   GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
-    T g = maximize ? -grad[i] : grad[i];
-    if (weight_decay != T(0)) g = g + weight_decay * param[i];
-    if (momentum != T(0)) {
-      T& buf = state[0][i];
-      buf = first_step ? g : momentum * buf + one_minus_dampening * g;
+    const C p = param[i];
+    C g = maximize ? -static_cast<C>(grad[i]) : static_cast<C>(grad[i]);
+    if (weight_decay != C(0)) g = g + weight_decay * p;
+    if (momentum != C(0)) {
+      const C buf =
+          first_step ? g : momentum * static_cast<C>(state[0][i]) + one_minus_dampening * g;
+      state[0][i] = static_cast<T>(buf);
       g = nesterov ? g + momentum * buf : buf;
     }
-    param[i] = param[i] - lr * g;
+    param[i] = static_cast<T>(p - lr * g);
   }
 };
 
@@ -144,46 +151,49 @@ struct SgdStep {
 //   param = param - lr / (1 - beta1^step) * (exp_avg / denom)
 template <class T>
 struct AdamStep {
-  T step_size, bias_correction2_sqrt, eps, one_minus_beta1, beta2, one_minus_beta2;
-  T weight_decay, decay_factor;  // decay_factor = 1 - lr * weight_decay (decoupled)
+  using C = compute_type_t<T>;
+  C step_size, bias_correction2_sqrt, eps, one_minus_beta1, beta2, one_minus_beta2;
+  C weight_decay, decay_factor;  // decay_factor = 1 - lr * weight_decay (decoupled)
   bool amsgrad, decoupled, maximize;
 
   AdamStep(const AdamHyper& h, int64_t step)
-      : step_size(static_cast<T>(h.lr / (1.0 - std::pow(h.beta1, static_cast<double>(step))))),
+      : step_size(static_cast<C>(h.lr / (1.0 - std::pow(h.beta1, static_cast<double>(step))))),
         bias_correction2_sqrt(
-            static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, static_cast<double>(step))))),
-        eps(static_cast<T>(h.eps)),
-        one_minus_beta1(static_cast<T>(1.0 - h.beta1)),
-        beta2(static_cast<T>(h.beta2)),
-        one_minus_beta2(static_cast<T>(1.0 - h.beta2)),
-        weight_decay(static_cast<T>(h.weight_decay)),
-        decay_factor(static_cast<T>(1.0 - h.lr * h.weight_decay)),
+            static_cast<C>(std::sqrt(1.0 - std::pow(h.beta2, static_cast<double>(step))))),
+        eps(static_cast<C>(h.eps)),
+        one_minus_beta1(static_cast<C>(1.0 - h.beta1)),
+        beta2(static_cast<C>(h.beta2)),
+        one_minus_beta2(static_cast<C>(1.0 - h.beta2)),
+        weight_decay(static_cast<C>(h.weight_decay)),
+        decay_factor(static_cast<C>(1.0 - h.lr * h.weight_decay)),
         amsgrad(h.amsgrad),
         decoupled(h.decoupled_weight_decay),
         maximize(h.maximize) {}
 
   GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
-    T g = maximize ? -grad[i] : grad[i];
-    T p = param[i];
-    if (weight_decay != T(0)) {
+    C g = maximize ? -static_cast<C>(grad[i]) : static_cast<C>(grad[i]);
+    C p = param[i];
+    if (weight_decay != C(0)) {
       if (decoupled) {
         p = p * decay_factor;
       } else {
         g = g + weight_decay * p;
       }
     }
-    T& exp_avg = state[0][i];
-    T& exp_avg_sq = state[1][i];
+    C exp_avg = state[0][i];
+    C exp_avg_sq = state[1][i];
     exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
     exp_avg_sq = beta2 * exp_avg_sq + one_minus_beta2 * g * g;
-    T second_moment = exp_avg_sq;
+    state[0][i] = static_cast<T>(exp_avg);
+    state[1][i] = static_cast<T>(exp_avg_sq);
+    C second_moment = exp_avg_sq;
     if (amsgrad) {
-      T& max_exp_avg_sq = state[2][i];
-      max_exp_avg_sq = max_exp_avg_sq > exp_avg_sq ? max_exp_avg_sq : exp_avg_sq;
-      second_moment = max_exp_avg_sq;
+      const C max_so_far = state[2][i];
+      second_moment = max_so_far > exp_avg_sq ? max_so_far : exp_avg_sq;
+      state[2][i] = static_cast<T>(second_moment);
     }
-    const T denom = std::sqrt(second_moment) / bias_correction2_sqrt + eps;
-    param[i] = p - step_size * (exp_avg / denom);
+    const C denom = std::sqrt(second_moment) / bias_correction2_sqrt + eps;
+    param[i] = static_cast<T>(p - step_size * (exp_avg / denom));
   }
 };
 
@@ -198,38 +208,41 @@ struct AdamStep {
 //   param = param - lr * (g / avg)                              (otherwise)
 template <class T>
 struct RmspropStep {
-  T lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
+  using C = compute_type_t<T>;
+  C lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
   bool centered, maximize;
 
   RmspropStep(const RmspropHyper& h, int64_t /*step: RMSprop has no bias correction*/)
-      : lr(static_cast<T>(h.lr)),
-        alpha(static_cast<T>(h.alpha)),
-        one_minus_alpha(static_cast<T>(1.0 - h.alpha)),
-        eps(static_cast<T>(h.eps)),
-        weight_decay(static_cast<T>(h.weight_decay)),
-        momentum(static_cast<T>(h.momentum)),
+      : lr(static_cast<C>(h.lr)),
+        alpha(static_cast<C>(h.alpha)),
+        one_minus_alpha(static_cast<C>(1.0 - h.alpha)),
+        eps(static_cast<C>(h.eps)),
+        weight_decay(static_cast<C>(h.weight_decay)),
+        momentum(static_cast<C>(h.momentum)),
         centered(h.centered),
         maximize(h.maximize) {}
 
   GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* state) const {
-    T g = maximize ? -grad[i] : grad[i];
-    if (weight_decay != T(0)) g = g + weight_decay * param[i];
-    T& square_avg = state[0][i];
-    square_avg = alpha * square_avg + one_minus_alpha * g * g;
-    T avg;
+    const C p = param[i];
+    C g = maximize ? -static_cast<C>(grad[i]) : static_cast<C>(grad[i]);
+    if (weight_decay != C(0)) g = g + weight_decay * p;
+    const C square_avg = alpha * static_cast<C>(state[0][i]) + one_minus_alpha * g * g;
+    state[0][i] = static_cast<T>(square_avg);
+    C avg;
     if (centered) {
-      T& grad_avg = state[2][i];
-      grad_avg = grad_avg + one_minus_alpha * (g - grad_avg);
+      const C grad_avg =
+          static_cast<C>(state[2][i]) + one_minus_alpha * (g - static_cast<C>(state[2][i]));
+      state[2][i] = static_cast<T>(grad_avg);
       avg = std::sqrt(square_avg - grad_avg * grad_avg) + eps;
     } else {
       avg = std::sqrt(square_avg) + eps;
     }
-    if (momentum > T(0)) {
-      T& buf = state[1][i];
-      buf = momentum * buf + g / avg;
-      param[i] = param[i] - lr * buf;
+    if (momentum > C(0)) {
+      const C buf = momentum * static_cast<C>(state[1][i]) + g / avg;
+      state[1][i] = static_cast<T>(buf);
+      param[i] = static_cast<T>(p - lr * buf);
     } else {
-      param[i] = param[i] - lr * (g / avg);
+      param[i] = static_cast<T>(p - lr * (g / avg));
     }
   }
 };
@@ -264,7 +277,7 @@ struct TypedOptimTensor {
 };
 
 // Calls fn(std::vector<TypedOptimTensor<T, Step>>) once, with T and Step those of args
-// (float or double; SgdStep, AdamStep or RmspropStep); a non-floating dtype is an error.
+// (a floating type; SgdStep, AdamStep or RmspropStep); a non-floating dtype is an error.
 template <class Fn>
 void visit_optim_tensors(const OptimArgs& args, const Fn& fn) {
   std::visit(
@@ -272,7 +285,7 @@ void visit_optim_tensors(const OptimArgs& args, const Fn& fn) {
         using Hyper = std::decay_t<decltype(hyper)>;
         visit_dtype(args.dtype, [&](auto tag) {
           using T = decltype(tag);
-          if constexpr (std::is_floating_point_v<T>) {
+          if constexpr (is_floating_type_v<T>) {
             using Step = typename StepOf<T, Hyper>::type;
             std::vector<TypedOptimTensor<T, Step>> typed;
             typed.reserve(args.tensors.size());
@@ -287,7 +300,7 @@ void visit_optim_tensors(const OptimArgs& args, const Fn& fn) {
             fn(typed);
           } else {
             graft::detail::fail("optimizer update kernel called for ", args.dtype,
-                                "; the optimizer only allows float32 and float64 parameters");
+                                "; the optimizer only allows floating-point parameters");
           }
         });
       },

@@ -12,10 +12,13 @@
 // The draws:
 // - uniform float32: the top 24 bits of one word, times 2^-24: a multiple of 2^-24 in
 //   [0, 1) (every float32 of that grid, never 1.0). float64: 53 bits from two words.
+//   float16 and bfloat16: the top 11 or 8 bits of the word, so the value is exact in the type
+//   and never rounds up to 1.0 (a float32 draw rounded to 16 bits could).
 // - normal: Box-Muller on two uniforms, both outputs used: u1 in (0, 1] (so log(u1) is
 //   finite), u2 in [0, 1); r = sqrt(-2 log u1); the pair is (r cos 2 pi u2, r sin 2 pi u2),
 //   computed in the output's precision. float32 takes a pair from two words (four
-//   normals a block); float64 takes a pair from all four (two normals a block).
+//   normals a block); float64 takes a pair from all four (two normals a block); float16 and
+//   bfloat16 round float32's normals (the same seed gives the same numbers, rounded).
 // - integer in [low, high): a 64-bit word x from two words, and low + floor(x * span /
 //   2^64) with span = high - low in uint64 (Lemire's multiply-shift without rejection,
 //   so that the count of words per element stays fixed). Every value gets within one of
@@ -24,6 +27,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "graft/core/dtype.h"
 #include "graft/core/random.h"
@@ -72,6 +76,13 @@ GRAFT_HOST_DEVICE T uniform_from_words(const PhiloxBlock& block, int j, bool ope
 // Element j (0 <= j < elements_per_block) of a block, for a floating distribution.
 template <class T>
 GRAFT_HOST_DEVICE T draw_floating(const PhiloxBlock& block, int j, Distribution distribution) {
+  if constexpr (is_float16_v<T>) {
+    if (distribution == Distribution::kNormal)
+      return static_cast<T>(draw_floating<float>(block, j, distribution));
+    constexpr int kDigits = std::numeric_limits<T>::digits;
+    const uint32_t bits = block.words[j] >> (32 - kDigits);
+    return static_cast<T>(static_cast<float>(bits) * (1.0f / static_cast<float>(1u << kDigits)));
+  }
   constexpr int kWordsPerUniform = sizeof(T) == 4 ? 1 : 2;
   if (distribution == Distribution::kUniform)
     return uniform_from_words<T>(block, j * kWordsPerUniform, false);

@@ -32,7 +32,7 @@ namespace graft::kernels {
 
 template <class T>
 GRAFT_HOST_DEVICE constexpr bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>)
+  if constexpr (is_floating_type_v<T>)
     return v != v;
   else
     return false;
@@ -51,7 +51,7 @@ GRAFT_HOST_DEVICE constexpr int64_t wrapping_mul(int64_t a, int64_t b) {
 // Floats accumulate in double, integers and bools in int64 (and return int64, as PyTorch).
 template <class T, bool kProduct>
 struct ArithmeticReducer {
-  static constexpr bool kFloat = std::is_floating_point_v<T>;
+  static constexpr bool kFloat = is_floating_type_v<T>;
   using Acc = std::conditional_t<kFloat, double, int64_t>;
   using Out = std::conditional_t<kFloat, T, int64_t>;
   explicit ArithmeticReducer(const ReduceArgs&) {}
@@ -78,8 +78,8 @@ struct ExtremeReducer {
   explicit ExtremeReducer(const ReduceArgs&) {}
   GRAFT_HOST_DEVICE static T identity() {
     using L = std::numeric_limits<T>;
-    if constexpr (std::is_floating_point_v<T>)
-      return kMax ? -L::infinity() : L::infinity();
+    if constexpr (is_floating_type_v<T>)
+      return kMax ? static_cast<T>(-L::infinity()) : L::infinity();
     else
       return kMax ? L::lowest() : L::max();
   }
@@ -147,7 +147,7 @@ struct VarReducer {
   struct Acc {
     double count, mean, m2;
   };
-  using Out = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+  using Out = std::conditional_t<is_floating_type_v<T>, T, double>;
   explicit VarReducer(const ReduceArgs& args) : correction(static_cast<double>(args.correction)) {}
   GRAFT_HOST_DEVICE Acc identity() const { return {0, 0, 0}; }
   GRAFT_HOST_DEVICE Acc step(Acc a, T v, int64_t) const {
@@ -245,8 +245,12 @@ void reduce_kernel(const ReduceArgs& args) {
 // The norm reducer of args.p's kind; floating inputs only (norm() refuses the others).
 template <class Loop>
 void norm_kernel(const ReduceArgs& args) {
-  visit_floating_dtype("norm", args.in_dtype, [&](auto tag) {
+  visit_dtype(args.in_dtype, [&](auto tag) {
     using T = decltype(tag);
+    if constexpr (!is_floating_type_v<T>) {
+      graft::detail::fail("norm kernel called with ", args.in_dtype,
+                          "; the op layer should have rejected it");
+    }
     constexpr double kInf = std::numeric_limits<double>::infinity();
     const double p = args.p;
     if (p == 2) return run_reducer<Loop, NormReducer<T, NormKind::kTwo>, T>(args);

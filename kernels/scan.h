@@ -68,7 +68,7 @@ struct ScanArgs {
 
 // What a line of T accumulates in.
 template <class T>
-using ScanAcc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+using ScanAcc = std::conditional_t<is_floating_type_v<T>, double, int64_t>;
 
 // The two scans as types, so that a kernel's inner loop holds no branch on the op. Integers
 // combine through uint64, whose wrap-around is defined (int64 overflow is not).
@@ -99,7 +99,7 @@ template <class Fn>
 void visit_scan(const ScanArgs& args, Fn&& fn) {
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, int64_t> || std::is_floating_point_v<T>) {
+    if constexpr (std::is_same_v<T, int64_t> || is_floating_type_v<T>) {
       if (args.op == ScanOp::sum)
         fn(SumScan{}, tag);
       else

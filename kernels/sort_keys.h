@@ -7,11 +7,12 @@
 // gives, on every backend. The keys, as in a radix sort:
 //   - unsigned (bool, uint8): the value itself;
 //   - signed integers: the value with its sign bit flipped (INT_MIN -> 0, -1 -> 0x7f..f);
-//   - floating: the IEEE bits with the sign bit set for positives and all bits flipped for
-//     negatives, which orders -inf < negatives < 0 < positives < +inf; -0.0 is taken as
-//     +0.0 (they compare equal, so they keep their order, as PyTorch's sort does) and every
-//     NaN gets the largest key, so NaN sorts last ascending and first descending and counts
-//     as the largest in topk, as in PyTorch;
+//   - floating (the 16-bit types too, whose bits are laid out alike): the IEEE bits with
+//     the sign bit set for positives and all bits flipped for negatives, which orders
+//     -inf < negatives < 0 < positives < +inf; -0.0 is taken as +0.0 (they compare equal,
+//     so they keep their order, as PyTorch's sort does) and every NaN gets the largest
+//     key, so NaN sorts last ascending and first descending and counts as the largest in
+//     topk, as in PyTorch;
 //   - descending: every bit flipped, which reverses the order of the keys but not the tie
 //     rule, so equal values still come in index order (torch.sort(stable=True)).
 #pragma once
@@ -20,23 +21,25 @@
 #include <cstring>
 #include <type_traits>
 
+#include "graft/core/half.h"
 #include "graft/core/host_device.h"
 
 namespace graft::kernels {
 
 // The unsigned key of a value type: as wide as the value.
 template <class T>
-using SortKey =
-    std::conditional_t<sizeof(T) == 1, uint8_t,
+using SortKey = std::conditional_t<
+    sizeof(T) == 1, uint8_t,
+    std::conditional_t<sizeof(T) == 2, uint16_t,
                        std::conditional_t<sizeof(T) == 4, uint32_t,
-                                          std::conditional_t<sizeof(T) == 8, uint64_t, void>>>;
+                                          std::conditional_t<sizeof(T) == 8, uint64_t, void>>>>;
 
 template <class T>
 GRAFT_HOST_DEVICE SortKey<T> sort_key(T value, bool descending) {
   using K = SortKey<T>;
   constexpr K kSignBit = static_cast<K>(K{1} << (8 * sizeof(K) - 1));
   K key;
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (is_floating_type_v<T>) {
     if (value != value) {
       key = static_cast<K>(~K{0});
     } else {

@@ -94,14 +94,16 @@ Shape batch_shape(const Tensor& t) {
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout, q, k and v of one batch shape (the kernels do not broadcast), and a
-// kernel for the device. Otherwise the math path runs.
+// kernel for the device, and float32 or float64 (the math path runs float16 and bfloat16
+// through matmul and softmax, which compute in float32). Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
   const bool head_dims_fit =
       query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
                                          value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
-  return !attn_mask.defined() && dropout_p == 0 && batch_shape(key) == batch_shape(query) &&
-         batch_shape(value) == batch_shape(query) && head_dims_fit &&
+  return !attn_mask.defined() && dropout_p == 0 && !is_reduced_floating_point(query.dtype()) &&
+         batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
+         head_dims_fit &&
          kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
 }
 

@@ -154,7 +154,8 @@ Module& Module::to(Device device) {
 
 Module& Module::to(DType dtype) {
   GRAFT_CHECK(is_floating_point(dtype), type_name_, ".to(", dtype,
-              "): modules can only be converted to a floating-point dtype (kFloat32, kFloat64)");
+              "): modules can only be converted to a floating-point dtype (kFloat16, kBFloat16, "
+              "kFloat32, kFloat64)");
   convert_tensors([&](const Tensor& t) { return is_floating_point(t.dtype()) ? t.to(dtype) : t; });
   return *this;
 }

@@ -55,9 +55,8 @@ Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpd
     const ParamUpdate& update = params[i];
     const Tensor& param = update.param;
     GRAFT_CHECK(param.defined(), caller, ": parameter ", i, " is an undefined tensor");
-    GRAFT_CHECK(param.dtype() == kFloat32 || param.dtype() == kFloat64, caller, ": parameter ", i,
-                " has dtype ", param.dtype(),
-                "; optimizers update float32 or float64 parameters only");
+    GRAFT_CHECK(is_floating_point(param.dtype()), caller, ": parameter ", i, " has dtype ",
+                param.dtype(), "; optimizers update floating-point parameters only");
     GRAFT_CHECK(param.is_contiguous(), caller, ": parameter ", i, " of shape ", param.shape(),
                 " is not contiguous (strides ", param.strides(),
                 "); optimize a contiguous tensor (modules' parameters are)");

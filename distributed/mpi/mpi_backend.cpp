@@ -4,13 +4,16 @@
 // collectives while another thread may call MPI_Abort when a wait times out. Errors come
 // back as return codes (MPI_ERRORS_RETURN) and become graft::Error with MPI's own text,
 // instead of MPI's default of ending the job from inside the call. MPI counts are `int`,
-// so a reduction or broadcast of more than 2^30 elements goes in pieces.
+// so a reduction or broadcast of more than 2^30 elements goes in pieces. float16 and
+// bfloat16 have no MPI types (Open MPI 4.1): they travel as 16-bit words, and reduce with
+// MPI ops of graft's own that compute in float and round once per pairwise step, as NCCL does.
 #include <mpi.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "graft/core/error.h"
@@ -39,6 +42,9 @@ MPI_Datatype mpi_type(DType dtype) {
       return MPI_INT32_T;
     case kInt64:
       return MPI_INT64_T;
+    case kFloat16:
+    case kBFloat16:
+      return MPI_UINT16_T;
     case kFloat32:
       return MPI_FLOAT;
     case kFloat64:
@@ -46,6 +52,57 @@ MPI_Datatype mpi_type(DType dtype) {
   }
   graft::detail::fail("graft::distributed: no MPI type for dtype ", dtype);
 }
+
+// inout[i] = in[i] (op) inout[i] for 16-bit floats, in float; a NaN wins max and min.
+template <class T, ReduceOp kOp>
+void reduce_float16(void* in, void* inout, int* count, MPI_Datatype* /*type*/) {
+  const T* a = static_cast<const T*>(in);
+  T* b = static_cast<T*>(inout);
+  for (int i = 0; i < *count; ++i) {
+    const float x = a[i], y = b[i];
+    if constexpr (kOp == ReduceOp::kSum) {
+      b[i] = T(x + y);
+    } else if (x != x || (kOp == ReduceOp::kMax ? x > y : x < y)) {
+      b[i] = a[i];
+    }
+  }
+}
+
+// The user-defined ops of the two 16-bit types, made after MPI_Init and freed before
+// MPI_Finalize.
+class Float16Ops {
+ public:
+  Float16Ops() {
+    create<Half>(0);
+    create<BFloat16>(1);
+  }
+  ~Float16Ops() {
+    for (auto& of_type : ops_)
+      for (MPI_Op& op : of_type) MPI_Op_free(&op);
+  }
+  Float16Ops(const Float16Ops&) = delete;
+  Float16Ops& operator=(const Float16Ops&) = delete;
+
+  MPI_Op get(ReduceOp op, DType dtype) const {
+    GRAFT_CHECK(op != ReduceOp::kAvg, "graft::distributed: kAvg is not an MPI reduction");
+    return ops_[dtype == kBFloat16 ? 1 : 0][static_cast<int>(op == ReduceOp::kSum   ? 0
+                                                             : op == ReduceOp::kMax ? 1
+                                                                                    : 2)];
+  }
+
+ private:
+  template <class T>
+  void create(int type) {
+    // commute = 1: the three are commutative, so MPI may combine in any order.
+    check_mpi(MPI_Op_create(&reduce_float16<T, ReduceOp::kSum>, 1, &ops_[type][0]),
+              "MPI_Op_create");
+    check_mpi(MPI_Op_create(&reduce_float16<T, ReduceOp::kMax>, 1, &ops_[type][1]),
+              "MPI_Op_create");
+    check_mpi(MPI_Op_create(&reduce_float16<T, ReduceOp::kMin>, 1, &ops_[type][2]),
+              "MPI_Op_create");
+  }
+  MPI_Op ops_[2][3] = {};
+};
 
 // MPI defines only logical operations on C bools, so bool's sum and max are OR.
 MPI_Op mpi_op(ReduceOp op, DType dtype) {
@@ -90,9 +147,11 @@ class MpiBackend final : public Backend {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &world_size_);
+    float16_ops_ = std::make_unique<Float16Ops>();
   }
 
   ~MpiBackend() override {
+    float16_ops_.reset();
     MPI_Comm_free(&comm_);
     if (owns_mpi_) MPI_Finalize();
   }
@@ -101,12 +160,16 @@ class MpiBackend final : public Backend {
   int rank() const override { return rank_; }
   int world_size() const override { return world_size_; }
 
+  MPI_Op reduction(ReduceOp op, DType dtype) const {
+    return is_reduced_floating_point(dtype) ? float16_ops_->get(op, dtype) : mpi_op(op, dtype);
+  }
+
   void all_reduce(void* data, int64_t count, DType dtype, ReduceOp op) override {
     auto* bytes = static_cast<char*>(data);
     for (int64_t done = 0; done < count; done += kMaxCount) {
       const auto piece = static_cast<int>(std::min(kMaxCount, count - done));
       check_mpi(MPI_Allreduce(MPI_IN_PLACE, bytes + done * element_size(dtype), piece,
-                              mpi_type(dtype), mpi_op(op, dtype), comm_),
+                              mpi_type(dtype), reduction(op, dtype), comm_),
                 "MPI_Allreduce");
     }
   }
@@ -128,9 +191,9 @@ class MpiBackend final : public Backend {
   void reduce_scatter(const void* input, void* output, int64_t count_per_rank, DType dtype,
                       ReduceOp op) override {
     const int count = checked_count(count_per_rank, "reduce_scatter");
-    check_mpi(
-        MPI_Reduce_scatter_block(input, output, count, mpi_type(dtype), mpi_op(op, dtype), comm_),
-        "MPI_Reduce_scatter_block");
+    check_mpi(MPI_Reduce_scatter_block(input, output, count, mpi_type(dtype), reduction(op, dtype),
+                                       comm_),
+              "MPI_Reduce_scatter_block");
   }
 
   void barrier() override { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
@@ -147,6 +210,7 @@ class MpiBackend final : public Backend {
   int rank_ = 0;
   int world_size_ = 1;
   bool owns_mpi_ = false;
+  std::unique_ptr<Float16Ops> float16_ops_;
 };
 
 }  // namespace

@@ -41,7 +41,7 @@ void random_kernel(const RandomArgs& args) {
       fill_blocks<T>(args, per_block, [&](const PhiloxBlock& block, int j) {
         return static_cast<T>(draw_integer(block, j, args.low, span));
       });
-    } else if constexpr (std::is_floating_point_v<T>) {
+    } else if constexpr (is_floating_type_v<T>) {
       fill_blocks<T>(args, per_block, [&](const PhiloxBlock& block, int j) {
         return draw_floating<T>(block, j, args.distribution);
       });

@@ -71,7 +71,7 @@ void random_cuda(const RandomArgs& args) {
     if (args.distribution == Distribution::kInteger) {
       const uint64_t span = static_cast<uint64_t>(args.high) - static_cast<uint64_t>(args.low);
       launch_random<T>(args, per_block, IntegerDraw<T>{args.low, span});
-    } else if constexpr (std::is_floating_point_v<T>) {
+    } else if constexpr (is_floating_type_v<T>) {
       launch_random<T>(args, per_block, FloatingDraw<T>{args.distribution});
     } else {
       graft::detail::fail("random kernel called for ", args.dtype,

@@ -32,17 +32,22 @@ DType dtype_of_numpy(const py::dtype& dt) {
     if (kind == 'u' && size == 1) return kUInt8;
     if (kind == 'i' && size == 4) return kInt32;
     if (kind == 'i' && size == 8) return kInt64;
+    if (kind == 'f' && size == 2) return kFloat16;
     if (kind == 'f' && size == 4) return kFloat32;
     if (kind == 'f' && size == 8) return kFloat64;
   }
   throw py::type_error("can't convert np.ndarray of type " +
                        py::str(static_cast<const py::handle&>(dt)).cast<std::string>() +
                        (native ? "" : " (non-native byte order)") +
-                       ". The only supported types are: float64, float32, int64, int32, uint8, "
-                       "and bool.");
+                       ". The only supported types are: float64, float32, float16, int64, int32, "
+                       "uint8, and bool.");
 }
 
-py::dtype numpy_dtype_of(DType dtype) { return py::dtype(std::string(dtype_name(dtype))); }
+py::dtype numpy_dtype_of(DType dtype) {
+  if (dtype == kBFloat16)
+    throw py::type_error("NumPy has no bfloat16 type: convert first (t.to(graft.float32))");
+  return py::dtype(std::string(dtype_name(dtype)));
+}
 
 // Drops a Python reference from whatever thread a tensor's storage dies on.
 struct ReleaseWithGil {

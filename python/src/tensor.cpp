@@ -68,15 +68,9 @@ py::tuple to_tuple(const Shape& shape) {
 py::object to_python(const Tensor& t) {
   if (t.dim() == 0) {
     const Tensor v = t.cpu();
-    switch (v.dtype()) {
-      case kBool:
-        return py::bool_(v.item<bool>());
-      case kFloat32:
-      case kFloat64:
-        return py::float_(v.to(kFloat64).item<double>());
-      default:
-        return py::int_(v.to(kInt64).item<int64_t>());
-    }
+    if (v.dtype() == kBool) return py::bool_(v.item<bool>());
+    if (is_floating_point(v.dtype())) return py::float_(v.item<double>());
+    return py::int_(v.item<int64_t>());
   }
   py::list out;
   for (int64_t i = 0; i < t.size(0); ++i) out.append(to_python(t.select(0, i)));
@@ -289,6 +283,8 @@ void bind_conversions(py::class_<Tensor>& cls) {
   cls.def("cuda", &Tensor::cuda, py::arg("index") = 0);
   cls.def("float", [](const Tensor& t) { return t.to(kFloat32); });
   cls.def("double", [](const Tensor& t) { return t.to(kFloat64); });
+  cls.def("half", [](const Tensor& t) { return t.to(kFloat16); });
+  cls.def("bfloat16", [](const Tensor& t) { return t.to(kBFloat16); });
   cls.def("long", [](const Tensor& t) { return t.to(kInt64); });
   cls.def("int", [](const Tensor& t) { return t.to(kInt32); });
   cls.def("bool", [](const Tensor& t) { return t.to(kBool); });

@@ -64,5 +64,5 @@ def test_tensors_that_require_grad_are_not_exported():
 
 
 def test_unsupported_dtype_is_a_clear_error():
-    with pytest.raises(graft.Error, match="float16"):
-        graft.from_dlpack(np.zeros(3, np.float16))
+    with pytest.raises(graft.Error, match="complex64"):
+        graft.from_dlpack(np.zeros(3, np.complex64))

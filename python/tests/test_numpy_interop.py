@@ -10,7 +10,8 @@ import pytest
 import graft
 
 DTYPES = [(np.bool_, graft.bool), (np.uint8, graft.uint8), (np.int32, graft.int32),
-          (np.int64, graft.int64), (np.float32, graft.float32), (np.float64, graft.float64)]
+          (np.int64, graft.int64), (np.float16, graft.float16), (np.float32, graft.float32),
+          (np.float64, graft.float64)]
 
 
 @pytest.mark.parametrize("np_dtype,dtype", DTYPES)
@@ -59,8 +60,10 @@ def test_array_keeps_tensor_alive_and_tensor_keeps_array_alive():
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(TypeError, match="float16"):
-        graft.from_numpy(np.zeros(2, np.float16))
+    with pytest.raises(TypeError, match="complex64"):
+        graft.from_numpy(np.zeros(2, np.complex64))
+    with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+        graft.ones(2, dtype=graft.bfloat16).numpy()
     with pytest.raises(ValueError, match="negative"):
         graft.from_numpy(np.arange(4.0)[::-1])
     with pytest.raises(TypeError, match="non-native byte order"):
@@ -70,6 +73,16 @@ def test_errors_name_the_problem():
     assert issubclass(graft.Error, RuntimeError)
     with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
         graft.from_numpy([1.0, 2.0])
+
+
+def test_float16_values_cross_unchanged():
+    a = np.array([0.1, -65504.0, 2.0**-24, np.inf], dtype=np.float16)
+    t = graft.from_numpy(a)
+    assert t.dtype == graft.float16
+    assert t.tolist() == a.astype(np.float64).tolist()
+    assert np.array_equal(t.bfloat16().float().numpy(),
+                          np.array([0.10009765625, -65536.0, 2.0**-24, np.inf], dtype=np.float32))
+    assert (t * 2).numpy().dtype == np.float16
 
 
 def test_read_only_array_warns():

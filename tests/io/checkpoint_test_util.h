@@ -37,6 +37,14 @@ inline void append_text(Bytes& out, const std::string& text) {
   out.insert(out.end(), text.begin(), text.end());
 }
 
+// A float16 (T = Half) or bfloat16 (T = BFloat16) tensor of the given bit patterns.
+template <class T>
+Tensor from_bits(const std::vector<uint16_t>& bits, const Shape& shape) {
+  std::vector<T> values;
+  for (uint16_t b : bits) values.push_back(T::from_bits(b));
+  return tensor(values).reshape(shape);
+}
+
 // Same dtype, shape and element bytes (bytes, so that NaN and -0.0 count as themselves).
 inline void expect_identical(const Tensor& got, const Tensor& want) {
   ASSERT_EQ(got.dtype(), want.dtype());

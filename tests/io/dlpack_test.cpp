@@ -20,8 +20,8 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr g::DType kDTypes[] = {g::kBool,  g::kUInt8,   g::kInt32,
-                                g::kInt64, g::kFloat32, g::kFloat64};
+constexpr g::DType kDTypes[] = {g::kBool,    g::kUInt8,    g::kInt32,   g::kInt64,
+                                g::kFloat16, g::kBFloat16, g::kFloat32, g::kFloat64};
 
 // ---- graft as the producer
 
@@ -45,7 +45,8 @@ TEST(DLPack, ExportDescribesTheTensor) {
 
 TEST(DLPack, ExportCodesEveryDType) {
   const std::vector<std::pair<uint8_t, uint8_t>> want = {
-      {kDLBool, 8}, {kDLUInt, 8}, {kDLInt, 32}, {kDLInt, 64}, {kDLFloat, 32}, {kDLFloat, 64}};
+      {kDLBool, 8},   {kDLUInt, 8},    {kDLInt, 32},   {kDLInt, 64},
+      {kDLFloat, 16}, {kDLBfloat, 16}, {kDLFloat, 32}, {kDLFloat, 64}};
   for (size_t i = 0; i < want.size(); ++i) {
     DLManagedTensorVersioned* m = g::to_dlpack_versioned(g::zeros({2}, kDTypes[i]));
     EXPECT_EQ(m->dl_tensor.dtype.code, want[i].first) << kDTypes[i];
@@ -217,9 +218,9 @@ TEST(DLPack, ImportRefusalsStillCallTheDeleterOnce) {
          m->dl_tensor.dtype = {kDLComplex, 64, 1};
        }},
       {"2 lanes", [](DLManagedTensorVersioned* m) { m->dl_tensor.dtype.lanes = 2; }},
-      {"float16",
+      {"int16",
        [](DLManagedTensorVersioned* m) {
-         m->dl_tensor.dtype = {kDLFloat, 16, 1};
+         m->dl_tensor.dtype = {kDLInt, 16, 1};
        }},
       {"device type 4",
        [](DLManagedTensorVersioned* m) {

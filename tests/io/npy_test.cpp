@@ -26,8 +26,13 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr g::DType kDTypes[] = {g::kBool,  g::kUInt8,   g::kInt32,
-                                g::kInt64, g::kFloat32, g::kFloat64};
+constexpr g::DType kDTypes[] = {g::kBool,    g::kUInt8,   g::kInt32,  g::kInt64,
+                                g::kFloat16, g::kFloat32, g::kFloat64};
+
+// f16.npy's values: 0.1 (rounded), -65504, 2^-14 (the smallest normal), NaN.
+g::Tensor golden_f16() {
+  return g::testing::from_bits<g::Half>({0x2e66, 0xfbff, 0x0400, 0x7e00}, {2, 2});
+}
 
 // ---- files written by NumPy (tests/io/golden/make_golden.py)
 
@@ -60,6 +65,7 @@ TEST(Npy, ReadsEveryDTypeAZeroDimAndAnEmptyArray) {
   expect_identical(g::load_npy(golden("bool.npy")), make_tensor({1, 0, 0, 1}, {2, 2}, g::kBool));
   expect_identical(g::load_npy(golden("i32.npy")),
                    make_tensor({-2147483648.0, 0, 2147483647}, {3}, g::kInt32));
+  expect_identical(g::load_npy(golden("f16.npy")), golden_f16());
 }
 
 // ---- what graft writes: the very bytes NumPy writes for the same array
@@ -76,6 +82,7 @@ TEST(Npy, WritesTheSameBytesAsNumpy) {
       {"u8.npy", make_tensor({0, 7, 255}, {3}, g::kUInt8)},
       {"bool.npy", make_tensor({1, 0, 0, 1}, {2, 2}, g::kBool)},
       {"i32.npy", make_tensor({-2147483648.0, 0, 2147483647}, {3}, g::kInt32)},
+      {"f16.npy", golden_f16()},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.golden);
@@ -216,9 +223,9 @@ TEST(NpyMalformed, EveryBadHeaderField) {
        "the dtype '>f4' is big-endian, which graft does not read"},
       {dict("'|O'", "False", "(2,)"), 16,
        "the dtype '|O' is an object array, stored with pickle, which graft never loads"},
-      {dict("'<f2'", "False", "(2,)"), 4,
-       "the dtype '<f2' is not supported (graft reads '<f4', '<f8', '<i4', '<i8', '|u1' and "
-       "'|b1')"},
+      {dict("'<u2'", "False", "(2,)"), 4,
+       "the dtype '<u2' is not supported (graft reads '<f2', '<f4', '<f8', '<i4', '<i8', '|u1' "
+       "and '|b1')"},
       {dict("'<f4'", "0", "(2,)"), 8, "'fortran_order' must be True or False"},
       {dict("'<f4'", "false", "(2,)"), 8, "'fortran_order' must be True or False"},
       {dict("'<f4'", "False", "[2]"), 8, "'shape' must be a tuple such as (2, 3)"},

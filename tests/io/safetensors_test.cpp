@@ -28,8 +28,8 @@ using ::testing::HasSubstr;
 
 namespace {
 
-constexpr g::DType kDTypes[] = {g::kBool,  g::kUInt8,   g::kInt32,
-                                g::kInt64, g::kFloat32, g::kFloat64};
+constexpr g::DType kDTypes[] = {g::kBool,    g::kUInt8,    g::kInt32,   g::kInt64,
+                                g::kFloat16, g::kBFloat16, g::kFloat32, g::kFloat64};
 
 // ---- files written by Python (tests/io/golden/make_golden.py)
 
@@ -59,6 +59,19 @@ TEST(Safetensors, ReadsPythonsFileWithEveryDTypeExactly) {
     EXPECT_TRUE(t.is_cpu()) << name;
     EXPECT_TRUE(t.is_contiguous()) << name;
   }
+}
+
+TEST(Safetensors, ReadsPythonsFloat16AndBFloat16BitForBit) {
+  const g::StateDict tensors = g::load(golden("half.safetensors"));
+  // make_golden.py's values: 1.5, -2, 65504 (the largest), 2^-24 (the smallest subnormal),
+  // -0, inf; and 1.5, -2, 2^-133 (the smallest subnormal), -0, -inf, 3e38 (rounded).
+  expect_identical(tensors.at("f16"), g::testing::from_bits<g::Half>(
+                                          {0x3e00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00}, {6}));
+  expect_identical(
+      tensors.at("bf16"),
+      g::testing::from_bits<g::BFloat16>({0x3fc0, 0xc000, 0x0001, 0x8000, 0xff80, 0x7f62}, {2, 3}));
+  EXPECT_EQ(tensors.at("f16").index({2}).item<float>(), 65504.0f);
+  EXPECT_EQ(tensors.at("bf16").index({0, 2}).item<double>(), std::ldexp(1.0, -133));
 }
 
 TEST(Safetensors, ReadsPythonsMetadataWithEscapesAndUtf8) {
@@ -338,9 +351,9 @@ TEST(SafetensorsMalformed, EveryBadHeaderField) {
        "\"data_offsets\")"},
       {"{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
        "tensor \"w\" has the key \"dtype\" twice"},
-      {braced(tensor_json("w", "F16", "[2]", 0, 4)), 4,
-       "tensor \"w\" has the dtype \"F16\", which graft does not support (it reads BOOL, U8, "
-       "I32, I64, F32 and F64)"},
+      {braced(tensor_json("w", "I16", "[2]", 0, 4)), 4,
+       "tensor \"w\" has the dtype \"I16\", which graft does not support (it reads BOOL, U8, "
+       "I32, I64, F16, BF16, F32 and F64)"},
       {"{\"w\":{\"dtype\":7,\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
        "the dtype of tensor \"w\" must be a string, got an integer"},
       {braced(tensor_json("w", "F32", "2", 0, 8)), 8,

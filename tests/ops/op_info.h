@@ -90,7 +90,7 @@ struct OpInfo {
   Reference reference;
   std::vector<Layout> layouts = {std::begin(kAllLayouts), std::end(kAllLayouts)};
   // Floating dtypes the op supports; integers (int32, int64) follow `integers`.
-  std::vector<DType> dtypes = {kFloat32, kFloat64};
+  std::vector<DType> dtypes = {kFloat32, kFloat64, kFloat16, kBFloat16};
   Integers integers = Integers::keep;
   // The result dtype of the first output for an input dtype (after `integers`); none
   // means that dtype itself (bool for comparisons, int64 for argmax say otherwise).
@@ -105,8 +105,23 @@ struct OpInfo {
   std::vector<Layout> no_second_order;
   Tolerance float32{1e-5, 1e-5};
   Tolerance float64{1e-12, 1e-10};
+  // The 16-bit types round each op's result once (half an ulp: 2^-11 and 2^-8 relative),
+  // and a composite op (a backward formula, a norm) rounds at every step.
+  Tolerance float16{2e-3, 2e-3};
+  Tolerance bfloat16{1.6e-2, 1.6e-2};
 
-  const Tolerance& tolerance(DType dtype) const { return dtype == kFloat64 ? float64 : float32; }
+  const Tolerance& tolerance(DType dtype) const {
+    switch (dtype) {
+      case kFloat64:
+        return float64;
+      case kFloat16:
+        return float16;
+      case kBFloat16:
+        return bfloat16;
+      default:
+        return float32;
+    }
+  }
 };
 
 // gtest prints a row by its name.

@@ -301,8 +301,8 @@ TEST(FusedUpdate, BadParametersAreErrorsThatLeaveEverythingUntouched) {
     return error_message([&] { fused_update(SgdHyper{.lr = 1.0}, {ok, bad}, "SGD.step()"); });
   };
   EXPECT_THAT(fails({make_tensor({1}, {1}, kInt64), make_tensor({1}, {1}, kInt64), {}, 1}),
-              HasSubstr("SGD.step(): parameter 1 has dtype int64; optimizers update float32 or "
-                        "float64 parameters only"));
+              HasSubstr("SGD.step(): parameter 1 has dtype int64; optimizers update "
+                        "floating-point parameters only"));
   EXPECT_THAT(fails({zeros({2, 2}, kFloat64).t(), zeros({2, 2}, kFloat64), {}, 1}),
               HasSubstr("parameter 1 of shape (2, 2) is not contiguous"));
   EXPECT_THAT(fails({zeros({2}, kFloat64), Tensor(), {}, 1}),

@@ -5,7 +5,8 @@ They were made once with Python's own libraries, so that graft is checked agains
 reference implementations rather than against itself:
 
     python3 -m venv /work/venv-st
-    /work/venv-st/bin/pip install safetensors numpy      # safetensors 0.8.0, numpy 2.4.6
+    /work/venv-st/bin/pip install safetensors numpy ml_dtypes
+    # safetensors 0.8.0, numpy 2.4.6, ml_dtypes 0.7.0 (NumPy's bfloat16)
     /work/venv-st/bin/python tests/io/golden/make_golden.py
 
 Every value is small and exactly representable, and the tests spell the same values out,
@@ -15,6 +16,7 @@ byte-identical files (nothing here is random).
 
 import pathlib
 
+import ml_dtypes
 import numpy as np
 from numpy.lib import format as npy_format
 from safetensors.numpy import save_file
@@ -48,6 +50,17 @@ def main():
     )
     # A file whose only tensor is empty: the data section has no bytes at all.
     save_file({"nothing": np.zeros((2, 0), dtype=np.int64)}, HERE / "only_empty.safetensors")
+
+    # The 16-bit types with their edge values: the largest finite, the smallest subnormal,
+    # a negative zero and an infinity.
+    save_file(
+        {
+            "f16": np.array([1.5, -2.0, 65504.0, 2.0**-24, -0.0, np.inf], dtype=np.float16),
+            "bf16": np.array([[1.5, -2.0, 2.0**-133], [-0.0, -np.inf, 3.0e38]], dtype=ml_dtypes.bfloat16),
+        },
+        HERE / "half.safetensors",
+    )
+    save_npy("f16.npy", np.array([[0.1, -65504.0], [2.0**-14, np.nan]], dtype=np.float16), (1, 0))
 
     values = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
     save_npy("f32_v1.npy", values, (1, 0))

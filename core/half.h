@@ -1,0 +1,213 @@
+// graft::Half (IEEE binary16) and graft::BFloat16: the two 16-bit floating-point types.
+//
+// Both are a sign, an exponent and a fraction packed into 16 bits; they differ only in how
+// the bits are split: binary16 has 5 exponent bits and 10 fraction bits (more precision, a
+// range up to 65504), bfloat16 has 8 and 7 (float32's range, three significant digits).
+// So one class template serves both, parameterised by the split.
+//
+// Arithmetic goes through float: a Half converts to float implicitly, and a float (or any
+// C++ number) converts to Half implicitly, rounding once. So `a + b` on two Halfs is a float
+// sum, which is what kernels want (load half, compute in float32, store half), and a kernel
+// written for float compiles for Half unchanged. Conversions are correctly rounded (to
+// nearest, ties to even), keep NaN a NaN and inf an inf, and produce subnormals and
+// overflow exactly as IEEE 754 says; they are plain integer code, the same on the host and
+// in CUDA kernels.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "graft/core/host_device.h"
+
+namespace graft {
+
+// The two splits of 16 bits.
+struct Binary16Format {
+  static constexpr int kExponentBits = 5;
+  static constexpr int kFractionBits = 10;
+};
+struct BFloat16Format {
+  static constexpr int kExponentBits = 8;
+  static constexpr int kFractionBits = 7;
+};
+
+namespace detail {
+
+template <class Format>
+struct Float16Layout {
+  static constexpr int kFractionBits = Format::kFractionBits;
+  static constexpr int kBias = (1 << (Format::kExponentBits - 1)) - 1;
+  static constexpr uint16_t kFractionMask = (1u << kFractionBits) - 1;
+  static constexpr uint16_t kExponentMax = (1u << Format::kExponentBits) - 1;
+  static constexpr uint16_t kInfinity = kExponentMax << kFractionBits;
+  static constexpr uint16_t kSign = 0x8000;
+};
+
+// The 16-bit pattern nearest to `value` (ties to even). Every float and every int32 is a
+// double exactly, so rounding from double is the one correctly rounded conversion all of
+// them need (an int64 beyond 2^53 rounds twice: to double, then here).
+template <class Format>
+GRAFT_HOST_DEVICE constexpr uint16_t round_to_float16(double value) {
+  using L = Float16Layout<Format>;
+  const auto bits = std::bit_cast<uint64_t>(value);
+  const auto sign = static_cast<uint16_t>((bits >> 48) & L::kSign);
+  const uint64_t magnitude = bits & 0x7fffffffffffffffull;
+  constexpr uint64_t kDoubleInfinity = 0x7ff0000000000000ull;
+  if (magnitude >= kDoubleInfinity) {
+    if (magnitude == kDoubleInfinity) return sign | L::kInfinity;
+    // NaN: quiet, with the top of the payload kept.
+    const auto payload =
+        static_cast<uint16_t>((magnitude >> (52 - L::kFractionBits)) & L::kFractionMask);
+    return sign | L::kInfinity | (1u << (L::kFractionBits - 1)) | payload;
+  }
+  const int exponent = static_cast<int>(magnitude >> 52) - 1023;
+  // Zero and double subnormals (below 2^-1022, far under half the smallest 16-bit
+  // subnormal of either format) round to zero.
+  if (exponent == -1023) return sign;
+  const uint64_t significand = (magnitude & ((1ull << 52) - 1)) | (1ull << 52);
+  // The exponent field it would have; below 1 the result is subnormal, and the significand
+  // loses one more bit for every step under the normal range.
+  const int biased = exponent + L::kBias;
+  const int shift = 52 - L::kFractionBits + (biased < 1 ? 1 - biased : 0);
+  if (shift > 53) return sign;  // under half the smallest subnormal
+  uint64_t kept = significand >> shift;
+  const uint64_t rest = significand & ((1ull << shift) - 1);
+  const uint64_t halfway = 1ull << (shift - 1);
+  if (rest > halfway || (rest == halfway && (kept & 1))) ++kept;
+  // A normal result keeps its leading one in `kept`, so the exponent field adds biased - 1;
+  // a carry out of the fraction (rounding up to the next power of two) lands in the
+  // exponent by itself, and a subnormal that rounds up to the smallest normal too.
+  const uint64_t result =
+      (static_cast<uint64_t>(biased < 1 ? 0 : biased - 1) << L::kFractionBits) + kept;
+  if (result >= L::kInfinity) return sign | L::kInfinity;
+  return sign | static_cast<uint16_t>(result);
+}
+
+// The float equal to a 16-bit pattern (exact: float holds every value of both formats).
+template <class Format>
+GRAFT_HOST_DEVICE constexpr float float16_to_float(uint16_t bits) {
+  using L = Float16Layout<Format>;
+  constexpr int kShift = 23 - L::kFractionBits;
+  const uint32_t sign = static_cast<uint32_t>(bits & L::kSign) << 16;
+  const uint32_t exponent = (bits >> L::kFractionBits) & L::kExponentMax;
+  uint32_t fraction = bits & L::kFractionMask;
+  if (exponent == L::kExponentMax)  // inf or NaN, payload kept
+    return std::bit_cast<float>(sign | 0x7f800000u | (fraction << kShift));
+  if (exponent != 0)
+    return std::bit_cast<float>(sign | ((exponent - L::kBias + 127) << 23) | (fraction << kShift));
+  if (fraction == 0) return std::bit_cast<float>(sign);
+  // A subnormal: with float's own exponent range (bfloat16) it is a float subnormal with
+  // the same bits; otherwise it is a normal float, so move its leading one into place.
+  if constexpr (L::kBias == 127) {
+    return std::bit_cast<float>(sign | (fraction << kShift));
+  } else {
+    int float_exponent = 1 - L::kBias + 127;
+    while ((fraction & (1u << L::kFractionBits)) == 0) {
+      fraction <<= 1;
+      --float_exponent;
+    }
+    fraction &= L::kFractionMask;
+    return std::bit_cast<float>(sign | (static_cast<uint32_t>(float_exponent) << 23) |
+                                (fraction << kShift));
+  }
+}
+
+}  // namespace detail
+
+template <class Format>
+class Float16 {
+ public:
+  constexpr Float16() = default;
+  // From any C++ number, rounded to nearest (ties to even).
+  template <class T>
+  requires std::is_arithmetic_v<T> GRAFT_HOST_DEVICE constexpr Float16(
+      T value)  // NOLINT(google-explicit-constructor)
+      : bits_(detail::round_to_float16<Format>(static_cast<double>(value))) {}
+
+  // From the other 16-bit type, through float (exact), rounding once.
+  template <class OtherFormat>
+  GRAFT_HOST_DEVICE constexpr explicit Float16(Float16<OtherFormat> value)
+      : Float16(static_cast<float>(value)) {}
+
+  GRAFT_HOST_DEVICE constexpr operator float() const {  // NOLINT(google-explicit-constructor)
+    return detail::float16_to_float<Format>(bits_);
+  }
+
+  GRAFT_HOST_DEVICE static constexpr Float16 from_bits(uint16_t bits) {
+    Float16 out;
+    out.bits_ = bits;
+    return out;
+  }
+  GRAFT_HOST_DEVICE constexpr uint16_t bits() const { return bits_; }
+
+  // Compound assignment computes in float and rounds once (a + b itself is a float).
+  GRAFT_HOST_DEVICE constexpr Float16& operator+=(float other) {
+    return *this = float(*this) + other;
+  }
+  GRAFT_HOST_DEVICE constexpr Float16& operator-=(float other) {
+    return *this = float(*this) - other;
+  }
+  GRAFT_HOST_DEVICE constexpr Float16& operator*=(float other) {
+    return *this = float(*this) * other;
+  }
+  GRAFT_HOST_DEVICE constexpr Float16& operator/=(float other) {
+    return *this = float(*this) / other;
+  }
+
+ private:
+  uint16_t bits_ = 0;
+};
+
+using Half = Float16<Binary16Format>;
+using BFloat16 = Float16<BFloat16Format>;
+
+// True for the two 16-bit types: kernels use it to pick float as their compute type.
+template <class T>
+inline constexpr bool is_float16_v =
+    std::is_same_v<std::remove_cv_t<T>, Half> || std::is_same_v<std::remove_cv_t<T>, BFloat16>;
+// std::is_floating_point_v says no to class types; this says yes to all four.
+template <class T>
+inline constexpr bool is_floating_type_v = std::is_floating_point_v<T> || is_float16_v<T>;
+// The type a kernel computes in for elements of type T: float for the 16-bit types.
+template <class T>
+using compute_type_t = std::conditional_t<is_float16_v<T>, float, T>;
+
+}  // namespace graft
+
+// numeric_limits, as for float, from the bit patterns.
+template <class Format>
+class std::numeric_limits<graft::Float16<Format>> {
+  using T = graft::Float16<Format>;
+  using L = graft::detail::Float16Layout<Format>;
+
+ public:
+  static constexpr bool is_specialized = true;
+  static constexpr bool is_signed = true;
+  static constexpr bool is_integer = false;
+  static constexpr bool is_exact = false;
+  static constexpr bool has_infinity = true;
+  static constexpr bool has_quiet_NaN = true;
+  static constexpr bool has_signaling_NaN = true;
+  static constexpr bool is_iec559 = true;
+  static constexpr bool is_bounded = true;
+  static constexpr int radix = 2;
+  static constexpr int digits = L::kFractionBits + 1;
+  static constexpr int min_exponent = 2 - L::kBias;
+  static constexpr int max_exponent = L::kBias + 1;
+  static constexpr float_round_style round_style = round_to_nearest;
+  static constexpr T min() { return T::from_bits(1u << L::kFractionBits); }
+  static constexpr T lowest() { return T::from_bits(L::kSign | (L::kInfinity - 1)); }
+  static constexpr T max() { return T::from_bits(L::kInfinity - 1); }
+  static constexpr T epsilon() {
+    return T::from_bits((L::kBias - L::kFractionBits) << L::kFractionBits);
+  }
+  static constexpr T round_error() { return T::from_bits((L::kBias - 1) << L::kFractionBits); }
+  static constexpr T infinity() { return T::from_bits(L::kInfinity); }
+  static constexpr T quiet_NaN() {
+    return T::from_bits(L::kInfinity | (1u << (L::kFractionBits - 1)));
+  }
+  static constexpr T signaling_NaN() { return T::from_bits(L::kInfinity | 1u); }
+  static constexpr T denorm_min() { return T::from_bits(1); }
+};
