@@ -7,6 +7,7 @@
 // after PyTorch's (its "expected input[1, 3, 28, 28] to have 1 channels" check among them).
 #include <tuple>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -137,8 +138,11 @@ Tensor conv2d_values(const ConvPlan& plan, const Tensor& x, const Tensor& weight
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, IntPair stride,
+Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, IntPair stride,
               IntPair padding, IntPair dilation, int64_t groups) {
+  const Tensor x = autocast::to_low_precision(x_in);
+  const Tensor weight = autocast::to_low_precision(weight_in);
+  const Tensor bias = autocast::to_low_precision(bias_in);
   const OpContext context("conv2d");
   const ConvPlan plan = plan_conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups);
   const Tensor out = conv2d_values(plan, x, weight, bias);

@@ -18,6 +18,7 @@
 #include <numbers>
 #include <string>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -170,7 +171,28 @@ TensorList binary_derivatives(BinaryOp op, const Tensor& g, const Tensor& a, con
 
 // ---- forwards
 
-Tensor unary(UnaryOp op, const Tensor& x) {
+// The ops autocast runs in float32 (autograd/autocast.h): PyTorch's list, as far as graft has
+// them.
+bool runs_in_float32_under_autocast(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::exp:
+    case UnaryOp::expm1:
+    case UnaryOp::log:
+    case UnaryOp::log1p:
+    case UnaryOp::reciprocal:
+    case UnaryOp::rsqrt:
+    case UnaryOp::tan:
+      return true;
+    default:
+      return false;
+  }
+}
+Tensor autocast_operand(BinaryOp op, const Tensor& t) {
+  return op == BinaryOp::pow ? autocast::to_float32(t) : t;
+}
+
+Tensor unary(UnaryOp op, const Tensor& x_in) {
+  const Tensor x = runs_in_float32_under_autocast(op) ? autocast::to_float32(x_in) : x_in;
   const OpContext context(kernels::op_name(op));
   const DType dtype = unary_compute_dtype(op, x.dtype());
   const Tensor in = x.to(dtype);
@@ -243,14 +265,17 @@ Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
                           });
 }
 
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast_operand(op, a_in), b = autocast_operand(op, b_in);
   return binary_tensors(op, a, b, binary_dtype(op, ops::operand(a), ops::operand(b)));
 }
-Tensor binary(BinaryOp op, const Tensor& a, Scalar b) {
+Tensor binary(BinaryOp op, const Tensor& a_in, Scalar b) {
+  const Tensor a = autocast_operand(op, a_in);
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
   return binary_tensors(op, a, ops::scalar_tensor(b, dtype, a.device()), dtype);
 }
-Tensor binary(BinaryOp op, Scalar a, const Tensor& b) {
+Tensor binary(BinaryOp op, Scalar a, const Tensor& b_in) {
+  const Tensor b = autocast_operand(op, b_in);
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
   return binary_tensors(op, ops::scalar_tensor(a, dtype, b.device()), b, dtype);
 }

@@ -10,6 +10,7 @@
 // it).
 #include <array>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -116,8 +117,11 @@ autograd::TensorList kernel_backward(const Tensor& g, const Tensor& x,
 
 }  // namespace
 
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
-                  const Tensor& bias, double eps) {
+Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tensor& weight_in,
+                  const Tensor& bias_in, double eps) {
+  const Tensor x = autocast::to_float32(x_in);
+  const Tensor weight = autocast::to_float32(weight_in);
+  const Tensor bias = autocast::to_float32(bias_in);
   const OpContext context(kOp);
   check_layer_norm(x, normalized_shape, weight, bias);
   if (is_reduced_floating_point(x.dtype())) {

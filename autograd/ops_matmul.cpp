@@ -16,6 +16,7 @@
 #include <tuple>
 #include <utility>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -225,11 +226,15 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low_precision(a_in);
+  const Tensor b = autocast::to_low_precision(b_in);
   return product("matmul", a, b, [&] { return matmul_forward(a, b); });
 }
 
-Tensor mm(const Tensor& a, const Tensor& b) {
+Tensor mm(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low_precision(a_in);
+  const Tensor b = autocast::to_low_precision(b_in);
   GRAFT_CHECK(a.dim() == 2 && b.dim() == 2, "mm(): expected 2-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("mm", a, b);
@@ -237,7 +242,9 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return product("mm", a, b, [&] { return gemm("mm", with_unit_stride(a), with_unit_stride(b)); });
 }
 
-Tensor bmm(const Tensor& a, const Tensor& b) {
+Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low_precision(a_in);
+  const Tensor b = autocast::to_low_precision(b_in);
   GRAFT_CHECK(a.dim() == 3 && b.dim() == 3, "bmm(): expected 3-D tensors, got ", a.dim(), "-D and ",
               b.dim(), "-D; use matmul() for other ranks");
   check_operands("bmm", a, b);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 
@@ -71,7 +72,8 @@ Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& result, dou
 
 }  // namespace
 
-Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
+Tensor norm(const Tensor& x_in, double p, const Dims& dims, bool keepdim) {
+  const Tensor x = autocast::to_float32(x_in);
   GRAFT_CHECK(is_floating_point(x.dtype()), "norm(): input dtype should be floating point, got ",
               x.dtype(), "; convert it first, e.g. x.to(graft::kFloat32)");
   const Dims reduced = norm_dims(x, dims);

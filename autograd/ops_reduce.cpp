@@ -18,6 +18,7 @@
 #include <cmath>
 #include <limits>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/autograd/sum_to.h"
@@ -230,14 +231,16 @@ Tensor extreme_grad(const Tensor& g, const Tensor& x, const Tensor& out, const R
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const Tensor x = autocast::to_float32(x_in);
   const DimMask mask = reduced_mask("sum", x, dims);
   const Tensor out = reduce(ReduceOp::sum, x, mask, keepdim, sum_dtype(x.dtype()));
   return autograd::record(out, "SumBackward", {x},
                           [r = Reduction(x, mask)](const Tensor& g) { return r.expand(g); });
 }
 
-Tensor prod(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor prod(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const Tensor x = autocast::to_float32(x_in);
   const DimMask mask = reduced_mask("prod", x, dims);
   const Tensor out = reduce(ReduceOp::prod, x, mask, keepdim, sum_dtype(x.dtype()));
   return autograd::record(out, "ProdBackward", {x},
@@ -283,7 +286,8 @@ Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
 // m is replaced by 0 so that all -inf gives -inf and a +inf gives +inf rather than NaN.
 // Over no elements it is log(0) = -inf, as PyTorch. d lse / d x_i = exp(x_i - lse), the
 // softmax of the slice.
-Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const Tensor x = autocast::to_float32(x_in);
   const Tensor xf = is_floating_point(x.dtype()) ? x : x.to(get_default_dtype());
   const DimMask mask = reduced_mask("logsumexp", xf, dims);
   Tensor out;

@@ -12,6 +12,7 @@
 //   cumprod: dx_k = sum_{j >= k} g_j prod_{i <= j, i != k} x_i. The usual
 //            reverse_cumsum(g * y) / x divides by zero where x has zeros; cumprod_backward
 //            (Note [cumprod backward with zeros]) gets them right.
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/kernels/scan.h"
@@ -132,9 +133,13 @@ Tensor cumprod_backward(const Tensor& g, const Tensor& x, int64_t dim) {
 
 }  // namespace
 
-Tensor cumsum(const Tensor& x, int64_t dim) { return directed_cumsum(x, dim, false); }
+Tensor cumsum(const Tensor& x_in, int64_t dim) {
+  const Tensor x = autocast::to_float32(x_in);
+  return directed_cumsum(x, dim, false);
+}
 
-Tensor cumprod(const Tensor& x, int64_t dim) {
+Tensor cumprod(const Tensor& x_in, int64_t dim) {
+  const Tensor x = autocast::to_float32(x_in);
   const Tensor out = scan("cumprod", ScanOp::prod, x, dim, false);
   return autograd::record(out, "CumprodBackward", {x},
                           [sx = autograd::save(x), dim = wrap_dim(dim, x.dim(), "cumprod")](

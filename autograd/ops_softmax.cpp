@@ -9,6 +9,7 @@
 //   softmax:     dx = y * (g - sum(g * y))       (y's Jacobian is diag(y) - y y^T)
 //   log_softmax: dx = g - exp(y) * sum(g)        (exp(y) is the softmax)
 // with the sums along dim, kept as size 1 so they broadcast back.
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -47,7 +48,8 @@ Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log) {
   return out;
 }
 
-Tensor softmax_along(const char* op, const Tensor& x, int64_t dim, bool log) {
+Tensor softmax_along(const char* op, const Tensor& x_in, int64_t dim, bool log) {
+  const Tensor x = autocast::to_float32(x_in);
   const OpContext context(op);
   dim = wrap_dim(dim, x.dim(), op);
   Tensor out;

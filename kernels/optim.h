@@ -70,7 +70,22 @@ struct RmspropHyper {
   bool maximize = false;
 };
 
+// GradScaler's unscale (optim/grad_scaler.h): grad *= inv_scale, in place, no state. Not an
+// optimizer: the update kernels run it because they already visit every gradient of a
+// device in one call, and sum the squares that tell an inf or NaN gradient.
+struct UnscaleHyper {
+  double inv_scale = 1.0;
+};
+
+// An optimizer's options: one of the algorithms.
 using OptimHyper = std::variant<SgdHyper, AdamHyper, RmspropHyper>;
+// What the update kernels run: an optimizer's step, or the unscale.
+using UpdateRule = std::variant<SgdHyper, AdamHyper, RmspropHyper, UnscaleHyper>;
+
+// An optimizer's options as the rule the kernels run.
+inline UpdateRule update_rule(const OptimHyper& hyper) {
+  return std::visit([](const auto& h) -> UpdateRule { return h; }, hyper);
+}
 
 // One parameter of the update: numel contiguous elements in each buffer.
 struct OptimTensor {
@@ -82,7 +97,7 @@ struct OptimTensor {
 };
 
 struct OptimArgs {
-  OptimHyper hyper;
+  UpdateRule hyper;
   DType dtype = kFloat32;  // float32 or float64, of every buffer
   Device device;           // where every buffer lives
   std::vector<OptimTensor> tensors;
@@ -247,6 +262,20 @@ struct RmspropStep {
   }
 };
 
+// The unscale: param is the gradient itself (the same buffer as grad). Each element is read
+// and written at its own index only, which the vectorised update loops allow.
+template <class T>
+struct UnscaleStep {
+  using C = compute_type_t<T>;
+  C inv_scale;
+
+  UnscaleStep(const UnscaleHyper& h, int64_t /*step*/) : inv_scale(static_cast<C>(h.inv_scale)) {}
+
+  GRAFT_HOST_DEVICE void operator()(int64_t i, T* param, const T* grad, T* const* /*state*/) const {
+    param[i] = static_cast<T>(static_cast<C>(grad[i]) * inv_scale);
+  }
+};
+
 // The Step type of a Hyper type, for element type T.
 template <class T, class Hyper>
 struct StepOf;
@@ -261,6 +290,10 @@ struct StepOf<T, AdamHyper> {
 template <class T>
 struct StepOf<T, RmspropHyper> {
   using type = RmspropStep<T>;
+};
+template <class T>
+struct StepOf<T, UnscaleHyper> {
+  using type = UnscaleStep<T>;
 };
 
 // One tensor of the update with typed pointers and its coefficients: what a backend's loop
@@ -277,7 +310,8 @@ struct TypedOptimTensor {
 };
 
 // Calls fn(std::vector<TypedOptimTensor<T, Step>>) once, with T and Step those of args
-// (a floating type; SgdStep, AdamStep or RmspropStep); a non-floating dtype is an error.
+// (a floating type; SgdStep, AdamStep, RmspropStep or UnscaleStep); a non-floating dtype is an
+// error.
 template <class Fn>
 void visit_optim_tensors(const OptimArgs& args, const Fn& fn) {
   std::visit(

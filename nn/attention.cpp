@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
 #include "graft/autograd/record.h"
 #include "graft/core/op_context.h"
@@ -191,9 +192,13 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
 
 }  // namespace
 
-Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
-                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
-                                    std::optional<double> scale) {
+Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in,
+                                    const Tensor& value_in, const Tensor& attn_mask_in,
+                                    double dropout_p, bool is_causal, std::optional<double> scale) {
+  const Tensor query = autocast::to_low_precision(query_in);
+  const Tensor key = autocast::to_low_precision(key_in);
+  const Tensor value = autocast::to_low_precision(value_in);
+  const Tensor attn_mask = autocast::to_low_precision(attn_mask_in);
   const OpContext context(kSdpa);
   check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
   const double factor =

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/core/op_context.h"
 
@@ -34,7 +35,10 @@ void check_per_channel(const char* op, const char* name, const Tensor& t, int64_
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
+  const Tensor x = autocast::to_low_precision(x_in);
+  const Tensor weight = autocast::to_low_precision(weight_in);
+  const Tensor bias = autocast::to_low_precision(bias_in);
   const OpContext context("linear");
   GRAFT_CHECK(weight.dim() == 2, "linear(): expected a 2-D weight (out_features, in_features), ",
               "but got weight of shape ", weight.shape());

@@ -10,6 +10,7 @@
 // pointed at class 0 and then masked out (where), so their loss and gradient are exactly 0.
 #include <algorithm>
 
+#include "graft/autograd/autocast.h"
 #include "graft/nn/functional.h"
 
 namespace graft::nn::functional {
@@ -77,8 +78,10 @@ Tensor class_index_loss(const char* op, const Tensor& logp, const Tensor& target
 
 }  // namespace
 
-Tensor cross_entropy(const Tensor& input, const Tensor& target,
+Tensor cross_entropy(const Tensor& input_in, const Tensor& target_in,
                      const CrossEntropyOptions& options) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
   constexpr const char* kOp = "cross_entropy";
   check_floating_input(kOp, input);
   GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected logits of shape (C), (N, C) or (N, C, *), ",
@@ -100,7 +103,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target,
   return reduce(-(q * logp).sum({cdim}), options.reduction);
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& options) {
+Tensor nll_loss(const Tensor& input_in, const Tensor& target, const NllLossOptions& options) {
+  const Tensor input = autocast::to_float32(input_in);
   constexpr const char* kOp = "nll_loss";
   check_floating_input(kOp, input);
   GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected log-probabilities of shape (C), (N, C) or ",
@@ -111,19 +115,25 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions&
   return class_index_loss(kOp, input, target, options.ignore_index, options.reduction, 0.0);
 }
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
   check_same_shape("mse_loss", input, target);
   const Tensor diff = input - target;
   return reduce(diff * diff, reduction);
 }
 
-Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
   check_same_shape("l1_loss", input, target);
   return reduce(abs(input - target), reduction);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+Tensor binary_cross_entropy_with_logits(const Tensor& input_in, const Tensor& target_in,
                                         const BceWithLogitsOptions& options) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
   check_same_shape("binary_cross_entropy_with_logits", input, target);
   const Tensor log_sigmoid = minimum(input, 0.0) - log(1 + exp(-abs(input)));
   // loss = -[w_pos y log s(x) + (1 - y) log s(-x)], with log s(-x) = log s(x) - x.

@@ -47,9 +47,13 @@ std::array<std::string, kernels::kMaxOptimState> state_names(const kernels::Opti
   return std::visit(Names{}, hyper);
 }
 
-Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
-                    const std::string& caller, bool sum_grad_squares) {
-  const auto names = state_names(hyper);
+namespace {
+
+// fused_update for any rule the kernels run; `names` are the state slots it uses.
+Tensor run_update(const kernels::UpdateRule& rule,
+                  const std::array<std::string, kernels::kMaxOptimState>& names,
+                  const std::vector<ParamUpdate>& params, const std::string& caller,
+                  bool sum_grad_squares) {
   std::vector<Batch> batches;
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamUpdate& update = params[i];
@@ -74,7 +78,7 @@ Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpd
       return b.args.device == param.device() && b.args.dtype == param.dtype();
     });
     if (batch == batches.end()) {
-      batches.push_back({kernels::OptimArgs{hyper, param.dtype(), param.device(), {}}, {}, {}});
+      batches.push_back({kernels::OptimArgs{rule, param.dtype(), param.device(), {}}, {}, {}});
       batch = batches.end() - 1;
     }
     kernels::OptimTensor tensor;
@@ -112,6 +116,21 @@ Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpd
   for (size_t b = 1; b < batches.size(); ++b)
     total = total + sum(batches[b].grad_sq_partials).to(device);
   return total;
+}
+
+}  // namespace
+
+Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
+                    const std::string& caller, bool sum_grad_squares) {
+  return run_update(kernels::update_rule(hyper), state_names(hyper), params, caller,
+                    sum_grad_squares);
+}
+
+Tensor fused_unscale(const std::vector<Tensor>& grads, double inv_scale,
+                     const std::string& caller) {
+  std::vector<ParamUpdate> updates;
+  for (const Tensor& grad : grads) updates.push_back({grad, grad, {}, 1});
+  return run_update(kernels::UnscaleHyper{.inv_scale = inv_scale}, {}, updates, caller, true);
 }
 
 }  // namespace graft::optim

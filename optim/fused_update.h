@@ -41,4 +41,10 @@ std::array<std::string, kernels::kMaxOptimState> state_names(const kernels::Opti
 Tensor fused_update(const kernels::OptimHyper& hyper, const std::vector<ParamUpdate>& params,
                     const std::string& caller, bool sum_grad_squares = false);
 
+// GradScaler's unscale (optim/grad_scaler.h) through the same kernels: every tensor of
+// `grads` multiplied by inv_scale in place, one kernel call per device and dtype, and the
+// sum of their squares (as read) returned as fused_update returns it: a 0-d float64 that is
+// not finite when some gradient is inf or NaN.
+Tensor fused_unscale(const std::vector<Tensor>& grads, double inv_scale, const std::string& caller);
+
 }  // namespace graft::optim

@@ -20,6 +20,7 @@
 #include "graft/kernels/cuda/runtime.h"
 #include "graft/kernels/settings.h"
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/engine.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/autograd/gradcheck.h"
@@ -44,6 +45,7 @@
 #include "graft/nn/nn.h"
 #include "graft/optim/adam.h"
 #include "graft/optim/clip.h"
+#include "graft/optim/grad_scaler.h"
 #include "graft/optim/rmsprop.h"
 #include "graft/optim/scheduler.h"
 #include "graft/optim/sgd.h"
