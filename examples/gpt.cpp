@@ -58,13 +58,20 @@ uint64_t stream_seed(uint64_t seed, int64_t iter, uint64_t purpose) {
   return z ^ (z >> 31);
 }
 
+// The model's loss on a batch: with --amp bf16 under autocast, whose guard ends before the
+// backward, as PyTorch recommends (the backward of each op runs in its forward's dtypes).
+g::Tensor batch_loss(ex::Gpt& model, const ex::Batch& batch, const std::string& amp) {
+  const g::AutocastGuard autocast(batch.x.device().type(), g::kBFloat16, amp == "bf16");
+  return ex::next_token_loss(model, batch.x, batch.y);
+}
+
 // nanoGPT's estimate_loss for one split: the mean loss of `batches` random batches.
 double estimate_loss(ex::Gpt& model, const std::vector<int64_t>& tokens, int64_t batches,
-                     int64_t batch_size, g::Device device) {
+                     int64_t batch_size, const std::string& amp, g::Device device) {
   double sum = 0;
   for (int64_t i = 0; i < batches; ++i) {
     const ex::Batch batch = ex::sample_batch(tokens, batch_size, model.config.block_size, device);
-    sum += ex::next_token_loss(model, batch.x, batch.y).item<double>();
+    sum += batch_loss(model, batch, amp).item<double>();
   }
   return sum / static_cast<double>(batches);
 }
@@ -98,6 +105,7 @@ ex::GptRun configure(const ex::GptTrainOptions& o, const std::optional<ex::GptCh
   run.clip_grad_norm = settle(o.clip_grad_norm, saved.clip_grad_norm, 1.0, "--clip-grad-norm");
   run.eval_interval = settle(o.eval_interval, saved.eval_interval, int64_t{250}, "--eval-interval");
   run.eval_iters = settle(o.eval_iters, saved.eval_iters, recipe.eval_iters, "--eval-iters");
+  run.amp = settle(o.amp, saved.amp, std::string("none"), "--amp");
   return run;
 }
 
@@ -170,8 +178,10 @@ int train(const ex::GptTrainOptions& options) {
     model.eval();
     g::manual_seed(stream_seed(run.seed, run.iter, 1));
     ex::GptMetrics row{.iter = run.iter};
-    row.train_loss = estimate_loss(model, splits.train, run.eval_iters, run.batch_size, device);
-    row.val_loss = estimate_loss(model, splits.val, run.eval_iters, run.batch_size, device);
+    row.train_loss =
+        estimate_loss(model, splits.train, run.eval_iters, run.batch_size, run.amp, device);
+    row.val_loss =
+        estimate_loss(model, splits.val, run.eval_iters, run.batch_size, run.amp, device);
     model.train();
     row.lr = run.iter == 0 ? 0 : optimizer->lr(0);
     row.ms_per_iter =
@@ -215,7 +225,7 @@ int train(const ex::GptTrainOptions& options) {
         const ex::Batch batch =
             ex::sample_batch(splits.train, run.batch_size, run.model.block_size, device);
         const g::Tensor micro_loss =
-            ex::next_token_loss(model, batch.x, batch.y) / static_cast<double>(run.grad_accum);
+            batch_loss(model, batch, run.amp) / static_cast<double>(run.grad_accum);
         micro_loss.backward();
         loss += micro_loss.item<double>();
       }

@@ -54,6 +54,7 @@ void save_gpt_checkpoint(const std::filesystem::path& path, const GptCheckpoint&
   Metadata metadata = {{"program", "graft-gpt"}};
   write_fields(checkpoint.run, run_fields(), metadata);
   write_fields(checkpoint.run.model, model_fields(), metadata);
+  metadata["amp"] = checkpoint.run.amp;
   save_state_file(path, {.model = checkpoint.model,
                          .optimizer = checkpoint.optimizer,
                          .metadata = std::move(metadata)});
@@ -68,6 +69,7 @@ GptCheckpoint load_gpt_checkpoint(const std::filesystem::path& path) {
       .run = {}, .model = std::move(file.model), .optimizer = std::move(file.optimizer)};
   read_fields(checkpoint.run, run_fields(), metadata);
   read_fields(checkpoint.run.model, model_fields(), metadata);
+  if (metadata.has("amp")) metadata.read("amp", checkpoint.run.amp);
   return checkpoint;
 }
 

@@ -9,7 +9,8 @@
 //   corpus       where the text came from ("fortunes" or the --data file)
 //   iter         iterations completed; wall_time_s, the training time they took
 //   seed, iters, batch_size, grad_accum, lr, min_lr, warmup, weight_decay, clip_grad_norm,
-//   eval_interval, eval_iters: the settings that change the run's numbers
+//   eval_interval, eval_iters, amp: the settings that change the run's numbers (amp is
+//   absent from checkpoints written before --amp existed: those ran in float32)
 //
 // Iteration i draws its batches and dropout masks from the random stream of (seed, i), so a
 // resumed run makes the same iterations the uninterrupted one would have.
@@ -42,6 +43,7 @@ struct GptRun {
   double clip_grad_norm = 1.0;
   int64_t eval_interval = 250;
   int64_t eval_iters = 20;
+  std::string amp = "none";  // "none" | "bf16"
 };
 
 struct GptCheckpoint {

@@ -39,6 +39,10 @@ const std::vector<TrainOption>& train_table() {
        cli::count_into(&O::eval_iters, 1)},
       {"--seed", "N", "seed of the initialisation, the batches and dropout (default 0)",
        cli::seed_into(&O::seed)},
+      {"--amp", "none|bf16",
+       "bf16: matmuls in bfloat16 under autocast, weights float32 "
+       "(default none)",
+       cli::choice_into(&O::amp, {"none", "bf16"})},
       {"--device", "auto|cpu|cuda", "where to train (default auto: cuda when available)",
        cli::choice_into(&O::device, {"auto", "cpu", "cuda"})},
       {"--out", "DIR", "output folder (default runs/gpt-<UTC date-time>)",

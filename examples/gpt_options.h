@@ -17,11 +17,12 @@ struct GptTrainOptions {
   std::optional<int64_t> iters, batch_size, grad_accum, warmup, eval_interval, eval_iters;
   std::optional<double> lr, min_lr, weight_decay, clip_grad_norm;
   std::optional<uint64_t> seed;
-  std::string device = "auto";  // "auto" | "cpu" | "cuda"
-  std::string out;              // empty: runs/gpt-<UTC date-time>
-  std::string resume;           // a checkpoint to continue from
-  int64_t threads = 0;          // CPU threads; 0: the default
-  int64_t max_iters = 0;        // stop (resumably) after N iterations in all; 0: no limit
+  std::optional<std::string> amp;  // "none" | "bf16" (default none)
+  std::string device = "auto";     // "auto" | "cpu" | "cuda"
+  std::string out;                 // empty: runs/gpt-<UTC date-time>
+  std::string resume;              // a checkpoint to continue from
+  int64_t threads = 0;             // CPU threads; 0: the default
+  int64_t max_iters = 0;           // stop (resumably) after N iterations in all; 0: no limit
   bool help = false;
 };
 

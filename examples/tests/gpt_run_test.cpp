@@ -63,6 +63,24 @@ TEST_F(GptRun, TheLossFallsAndTheFilesAreWritten) {
   EXPECT_EQ(checkpoint.run.vocabulary, "\n .;acdeghlmnost");
 }
 
+// --amp bf16: the same training with its matmuls in bfloat16; the weights stay float32, the
+// loss falls as in float32, and the checkpoint says how the run computed.
+TEST_F(GptRun, BFloat16AutocastTrainsFloat32Weights) {
+  const Result r =
+      gpt(args("amp") + "--iters 20 --eval-interval 10 --warmup 2 --lr 3e-3 --amp bf16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<GptMetrics> rows = read_gpt_metrics_csv(dir_ / "amp" / "metrics.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_NEAR(rows[0].val_loss, std::log(16.0), 0.3);
+  EXPECT_LT(rows[2].val_loss, rows[0].val_loss - 0.5);
+  const fs::path path = dir_ / "amp" / "checkpoint.safetensors";
+  const GptCheckpoint checkpoint = load_gpt_checkpoint(path);
+  EXPECT_EQ(checkpoint.run.amp, "bf16");
+  for (const auto& [name, tensor] : checkpoint.model) EXPECT_EQ(tensor.dtype(), kFloat32) << name;
+  EXPECT_THAT(gpt("--resume " + path.string() + " --amp none").output,
+              HasSubstr("--amp none but the checkpoint was trained with bf16"));
+}
+
 TEST_F(GptRun, AResumedRunMakesTheIterationsOfAnUninterruptedOne) {
   const std::string common = "--iters 8 --eval-interval 4 ";
   ASSERT_EQ(gpt(args("whole") + common).exit_code, 0);
