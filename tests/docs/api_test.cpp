@@ -1,6 +1,7 @@
-// The autograd and "nn, optim, data" examples of the design's API.md, compiled and run on
-// the CPU (API.md moves the model to CUDA; here the device is whichever graft has), so the
-// contract cannot drift from the code. Each snippet is API.md's, shortened where it loops.
+// The autograd, "nn, optim, data", "Reduced precision" and interop examples of the design's
+// API.md, compiled and run on the CPU (API.md moves the model to CUDA; here the device is
+// whichever graft has), so the contract cannot drift from the code. Each snippet is
+// API.md's, shortened where it loops.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -55,6 +56,31 @@ TEST(ApiContract, NnOptimData) {
   net.load_state_dict(g::load(path));
   std::filesystem::remove(path);
   EXPECT_EQ(steps, 3);
+}
+
+TEST(ApiContract, ReducedPrecision) {
+  g::nn::Sequential net(g::nn::Linear(8, 16), g::nn::ReLU(), g::nn::Linear(16, 4));
+  g::optim::SGD opt(net.parameters(), /*lr*/ 0.1);
+  const g::Tensor x = g::randn({5, 8});
+  const g::Tensor y = g::tensor({0, 1, 2, 3, 0}, g::kInt64);
+
+  auto h = g::randn({4, 4}).to(g::kBFloat16);  // kFloat16 likewise; h + 1.5 stays bfloat16
+  EXPECT_EQ((h + 1.5).dtype(), g::kBFloat16);
+  g::BFloat16 b = h[0][0].item<g::BFloat16>();  // float(b) converts back
+  EXPECT_EQ(float(b), h.to(g::kFloat32)[0][0].item<float>());
+  g::Tensor loss;
+  {
+    g::AutocastGuard autocast(g::kCPU, g::kBFloat16);  // or (g::kCUDA, g::kFloat16)
+    auto logits = net(x);  // matmul/conv/linear/attention run in bfloat16,
+    EXPECT_EQ(logits.dtype(), g::kBFloat16);
+    loss = g::nn::functional::cross_entropy(logits, y);  // losses in float32
+    EXPECT_EQ(loss.dtype(), g::kFloat32);
+  }
+  g::amp::GradScaler scaler;  // dynamic loss scaling for float16
+  scaler.scale(loss).backward();
+  EXPECT_TRUE(scaler.step(opt));  // skipped when a gradient is inf or NaN
+  scaler.update();
+  EXPECT_EQ(scaler.get_scale(), 65536.0);
 }
 
 TEST(ApiContract, Interop) {
