@@ -72,7 +72,9 @@ Tensor with_unit_stride(const Tensor& t) {
 // out (batch..., m, n) = a (batch..., m, k) x b (batch..., k, n), contiguous; a and b have the
 // same batch sizes (expand()ed where broadcast) and unit-strided matrices.
 Tensor gemm(const char* op, const Tensor& a, const Tensor& b) {
-  if (ops::computes_in_float32(a))
+  // The CPU's kernel is Eigen's GEMM, for float32 and float64: 16-bit operands go through
+  // float32 copies. CUDA's kernels load 16-bit elements and accumulate in float themselves.
+  if (ops::computes_in_float32(a) && a.is_cpu())
     return ops::narrowed(gemm(op, ops::widened(a), ops::widened(b)), a.dtype());
   const int64_t nd = a.dim();
   Shape out_shape = a.shape();

@@ -102,9 +102,9 @@ void matmul_kernel(const MatmulArgs& args) {
   if (args.m == 0 || args.n == 0 || args.batch_count() == 0) return;
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t>) {
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> || is_float16_v<T>) {
       graft::detail::fail("matmul kernel called with ", args.dtype,
-                          "; the op layer should have rejected it");
+                          "; the op layer should have rejected it (or widened it to float32)");
     } else {
       matmul_typed<T>(args);
     }

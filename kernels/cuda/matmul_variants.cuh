@@ -35,12 +35,15 @@
 // each kernel loops over (batch, row tile, col tile) with grid strides, so a grid capped at
 // CUDA's limits (65535 in y and z) covers any batch, and batch offsets follow each operand's
 // own batch strides (0 where it is broadcast). Integers accumulate in their own type, wrapping
-// as the CPU's Eigen GEMM does.
+// as the CPU's Eigen GEMM does. float16 and bfloat16 (the plain SIMT half kernels, for any
+// architecture) are widened to float as they are loaded into shared memory or registers, and
+// accumulate and compute in float (compute_type_t); only the stores round to 16 bits.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 
+#include "graft/core/half.h"
 #include "graft/core/shape.h"
 
 namespace graft::kernels::cuda::matmul {
@@ -106,18 +109,19 @@ __global__ void __launch_bounds__(kPerElementThreads)
   const int along_m = kWarpAlongN ? threadIdx.y : threadIdx.x;
   const int along_n = kWarpAlongN ? threadIdx.x : threadIdx.y;
   const OperandLayout &la = p.a_layout, &lb = p.b_layout;
-  for_each_block_tile(
-      p.batches, p.m, p.n, kWarpSize, kWarpSize, [&](int64_t batch, int64_t row0, int64_t col0) {
-        const int64_t i = row0 + along_m, j = col0 + along_n;
-        if (i >= p.m || j >= p.n) return;
-        const T *a, *b;
-        p.batch_matrices(batch, a, b);
-        T sum = 0;
-        for (int64_t q = 0; q < p.k; ++q)
-          sum +=
-              a[i * la.row_stride + q * la.col_stride] * b[q * lb.row_stride + j * lb.col_stride];
-        p.out[(batch * p.m + i) * p.n + j] = sum;
-      });
+  for_each_block_tile(p.batches, p.m, p.n, kWarpSize, kWarpSize,
+                      [&](int64_t batch, int64_t row0, int64_t col0) {
+                        const int64_t i = row0 + along_m, j = col0 + along_n;
+                        if (i >= p.m || j >= p.n) return;
+                        const T *a, *b;
+                        p.batch_matrices(batch, a, b);
+                        using C = compute_type_t<T>;
+                        C sum = 0;
+                        for (int64_t q = 0; q < p.k; ++q)
+                          sum += static_cast<C>(a[i * la.row_stride + q * la.col_stride]) *
+                                 static_cast<C>(b[q * lb.row_stride + j * lb.col_stride]);
+                        p.out[(batch * p.m + i) * p.n + j] = static_cast<T>(sum);
+                      });
 }
 
 // The shape of a tiled kernel's work. Block tile (BM, BN) of out, consumed BK along k at a
@@ -138,19 +142,22 @@ struct TileConfig {
 };
 
 // Copies the (R, C) tile at (row0, col0) of a (rows, cols) matrix into shared memory, element
-// (r, c) to tile[r * kRowStep + c * kColStep], 0 outside the matrix:
+// (r, c) to tile[r * kRowStep + c * kColStep] converted to the tile's type, 0 outside the
+// matrix:
 //   for r in [0, R): for c in [0, C): tile(r, c) = in bounds ? matrix(row0 + r, col0 + c) : 0
 // Consecutive threads take consecutive elements along the walked dim (coalesced when it is the
 // contiguous one). With vector loads, each thread takes 4 consecutive elements at once, as a
 // float4 where all 4 are inside the matrix and one by one at the edges.
-template <int R, int C, int kRowStep, int kColStep, int kThreads, bool kVector, class T>
-__device__ void load_tile(T* tile, const T* matrix, const OperandLayout& layout, int64_t row0,
+template <int R, int C, int kRowStep, int kColStep, int kThreads, bool kVector, class T, class Tile>
+__device__ void load_tile(Tile* tile, const T* matrix, const OperandLayout& layout, int64_t row0,
                           int64_t col0, int64_t rows, int64_t cols) {
   const bool along_cols = layout.walk_cols;
   auto load = [&](int r, int c) {
     const int64_t i = row0 + r, j = col0 + c;
     tile[r * kRowStep + c * kColStep] =
-        i < rows && j < cols ? matrix[i * layout.row_stride + j * layout.col_stride] : T(0);
+        i < rows && j < cols
+            ? static_cast<Tile>(matrix[i * layout.row_stride + j * layout.col_stride])
+            : Tile(0);
   };
   constexpr bool kFloat4 = kVector && std::is_same_v<T, float>;
   if constexpr (kFloat4) {
@@ -198,12 +205,14 @@ __device__ void load_tile(T* tile, const T* matrix, const OperandLayout& layout,
 //   b_tile (BK, BN) = b[k0 : k0 + BK, col0 : col0 + BN]      thread reads are adjacent)
 //   for kk in [0, BK): for each (i, j) of the thread's tiles:
 //     acc[i][j] += a_tile[kk][i] * b_tile[kk][j]
+// The tiles, the registers and the accumulators are of the compute type C.
 template <class T, class Cfg, bool kVector>
 __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tiled(const GemmParams<T> p) {
+  using C = compute_type_t<T>;
   constexpr int kAStride = Cfg::bm + Cfg::pad, kBStride = Cfg::bn + Cfg::pad;
   constexpr int kRowsM = Cfg::wmiter * Cfg::tm, kColsN = Cfg::wniter * Cfg::tn;
-  __shared__ __align__(16) T a_tile[Cfg::bk * kAStride];
-  __shared__ __align__(16) T b_tile[Cfg::bk * kBStride];
+  __shared__ __align__(16) C a_tile[Cfg::bk * kAStride];
+  __shared__ __align__(16) C b_tile[Cfg::bk * kBStride];
 
   // This warp's (WM, WN) tile within the block tile, and this lane's thread tile within each
   // (WSUBM, WSUBN) sub-tile.
@@ -217,7 +226,7 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tiled(const GemmPa
       p.batches, p.m, p.n, Cfg::bm, Cfg::bn, [&](int64_t batch, int64_t row0, int64_t col0) {
         const T *a, *b;
         p.batch_matrices(batch, a, b);
-        T acc[kRowsM][kColsN] = {};
+        C acc[kRowsM][kColsN] = {};
         for (int64_t k0 = 0; k0 < p.k; k0 += Cfg::bk) {
           load_tile<Cfg::bm, Cfg::bk, 1, kAStride, Cfg::threads, kVector>(a_tile, a, p.a_layout,
                                                                           row0, k0, p.m, p.k);
@@ -226,7 +235,7 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tiled(const GemmPa
           __syncthreads();
 #pragma unroll
           for (int kk = 0; kk < Cfg::bk; ++kk) {
-            T reg_m[kRowsM], reg_n[kColsN];
+            C reg_m[kRowsM], reg_n[kColsN];
 #pragma unroll
             for (int wi = 0; wi < Cfg::wmiter; ++wi)
 #pragma unroll
@@ -251,7 +260,7 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tiled(const GemmPa
 #pragma unroll
           for (int j = 0; j < kColsN; ++j) {
             const int64_t col = col0 + n_base + j / Cfg::tn * Cfg::wsubn + j % Cfg::tn;
-            if (row < p.m && col < p.n) out[row * p.n + col] = acc[i][j];
+            if (row < p.m && col < p.n) out[row * p.n + col] = static_cast<T>(acc[i][j]);
           }
         }
       });

@@ -8,9 +8,10 @@
 // one element in, so float4 loads must fall back; a row expanded to a matrix, stride 0,
 // which cuBLAS cannot address), vector operands, empty dims (k == 0 must give zeros), and a
 // batch past the 65535 blocks of a grid's z dim. Every dtype matmul accepts: float32 (within
-// a tolerance that grows with k, since the two sides sum in different orders), float64, and
-// int32 / int64, which must agree exactly. Outputs land in poisoned memory. The CPU kernel
-// itself is checked against naive loops in tests/kernels/matmul_test.cpp.
+// a tolerance that grows with k, since the two sides sum in different orders), float64,
+// float16 and bfloat16 (both sides sum in float; the rounding to 16 bits may then differ by
+// one ulp), and int32 / int64, which must agree exactly. Outputs land in poisoned memory.
+// The CPU kernel itself is checked against naive loops in tests/kernels/matmul_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -29,7 +30,8 @@ namespace {
 
 const std::vector<std::string> kVariants = {
     "naive", "coalesced", "smem_tiled", "register_tiled_2d", "vectorized", "warp_tiled", "cublas"};
-constexpr g::DType kDTypes[] = {g::kFloat32, g::kFloat64, g::kInt32, g::kInt64};
+constexpr g::DType kDTypes[] = {g::kFloat32,  g::kFloat64, g::kFloat16,
+                                g::kBFloat16, g::kInt32,   g::kInt64};
 
 // Normals for floating types; small integers (products and sums stay far from overflow).
 g::Tensor random_values(const g::Shape& shape, g::DType dtype) {
@@ -74,8 +76,23 @@ void expect_cuda_matches_cpu(const Operand& a, const Operand& b, g::DType dtype,
   poison_cuda_cache(want.nbytes());
   const g::Tensor got = op(a.view(a_base.cuda()), b.view(b_base.cuda()));
   const double k = static_cast<double>(a_cpu.shape()[a_cpu.dim() - 1]);
-  const double rtol = dtype == g::kFloat32 ? 1e-5 : (dtype == g::kFloat64 ? 1e-12 : 0.0);
-  const double atol = dtype == g::kFloat32 ? 2e-6 * k : (dtype == g::kFloat64 ? 1e-14 * k : 0.0);
+  double rtol = 0, atol = 0;  // integers: exact
+  switch (dtype) {
+    case g::kFloat64:
+      rtol = 1e-12, atol = 1e-14 * k;
+      break;
+    case g::kFloat32:
+      rtol = 1e-5, atol = 2e-6 * k;
+      break;
+    case g::kFloat16:
+      rtol = 1e-3, atol = 2e-6 * k;
+      break;
+    case g::kBFloat16:
+      rtol = 8e-3, atol = 2e-6 * k;
+      break;
+    default:
+      break;
+  }
   expect_matches_cpu(got, want, rtol, atol);
 }
 
