@@ -2,7 +2,9 @@
 // decoded with ldexp in double, and rounding done by searching those values for the nearest
 // (ties to the even pattern). Exhaustive where it is cheap: all 65536 patterns of each type
 // to float and back, and float and double to each type at every value, every midpoint
-// between neighbours (the ties) and the numbers either side of each midpoint.
+// between neighbours (the ties) and the numbers either side of each midpoint. Both ways of
+// converting are checked: the portable integer code (what CUDA kernels run) and the fast
+// paths from and to float (a shift for bfloat16, the F16C instructions for float16).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,10 +23,12 @@ template <class T>
 struct Fields;
 template <>
 struct Fields<g::Half> {
+  using Format = g::Binary16Format;
   static constexpr int kExponentBits = 5, kFractionBits = 10;
 };
 template <>
 struct Fields<g::BFloat16> {
+  using Format = g::BFloat16Format;
   static constexpr int kExponentBits = 8, kFractionBits = 7;
 };
 
@@ -88,13 +92,16 @@ TYPED_TEST(Float16Conversions, EveryPatternWidensExactlyAndComesBack) {
   for (uint32_t b = 0; b <= 0xffff; ++b) {
     const auto bits = static_cast<uint16_t>(b);
     const float widened = T::from_bits(bits);
+    const float portable = g::detail::portable_float16_to_float<typename Fields<T>::Format>(bits);
     const double want = value_of<T>(bits);
     if (std::isnan(want)) {
       EXPECT_TRUE(std::isnan(widened)) << hex(bits);
+      EXPECT_TRUE(std::isnan(portable)) << hex(bits);
       EXPECT_TRUE(std::isnan(static_cast<float>(T(widened)))) << hex(bits) << ": NaN stays NaN";
       continue;
     }
     ASSERT_EQ(static_cast<double>(widened), want) << hex(bits);
+    ASSERT_EQ(static_cast<double>(portable), want) << hex(bits) << " portably";
     EXPECT_EQ(std::signbit(widened), (bits & 0x8000) != 0) << hex(bits);
     ASSERT_EQ(T(widened).bits(), bits) << hex(bits) << " back from float";
     ASSERT_EQ(T(static_cast<double>(widened)).bits(), bits) << hex(bits) << " back from double";
@@ -120,11 +127,12 @@ TYPED_TEST(Float16Conversions, RoundsToNearestEvenAtEveryBoundary) {
         ASSERT_EQ(T(x).bits(), reference_round<T>(x)) << "double " << x;
         const float f = static_cast<float>(sign) * float_points[k];
         ASSERT_EQ(T(f).bits(), reference_round<T>(f)) << "float " << f;
-        checked += 2;
+        ASSERT_EQ(T(static_cast<double>(f)).bits(), reference_round<T>(f)) << "portably " << f;
+        checked += 3;
       }
     }
   }
-  EXPECT_EQ(checked, 12 * int64_t{kInfinityBits<T>});
+  EXPECT_EQ(checked, 18 * int64_t{kInfinityBits<T>});
 }
 
 TYPED_TEST(Float16Conversions, SpecialValues) {
