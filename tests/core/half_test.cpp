@@ -102,6 +102,7 @@ TYPED_TEST(Float16Conversions, EveryPatternWidensExactlyAndComesBack) {
     }
     ASSERT_EQ(static_cast<double>(widened), want) << hex(bits);
     ASSERT_EQ(static_cast<double>(portable), want) << hex(bits) << " portably";
+    ASSERT_EQ(static_cast<double>(T::from_bits(bits)), want) << hex(bits) << " to double";
     EXPECT_EQ(std::signbit(widened), (bits & 0x8000) != 0) << hex(bits);
     ASSERT_EQ(T(widened).bits(), bits) << hex(bits) << " back from float";
     ASSERT_EQ(T(static_cast<double>(widened)).bits(), bits) << hex(bits) << " back from double";
