@@ -11,14 +11,14 @@ import sys as _sys
 
 from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtypes, factories, from_numpy, save, load ...)
-from ._C import Error, Tensor, cuda, data, nn, optim  # noqa: F401
+from ._C import Error, Tensor, amp, cuda, data, nn, optim  # noqa: F401
 
 # `import graft.nn`, `from graft.nn import functional`: the compiled submodules as modules.
-for _module in (nn, nn.functional, optim, data, cuda):
+for _module in (nn, nn.functional, optim, amp, data, cuda):
     _sys.modules[_module.__name__.replace("._C.", ".", 1)] = _module
 
 __all__ = [name for name in dir(_C) if not name.startswith("_")] + [
-    "no_grad", "enable_grad", "from_dlpack"]
+    "no_grad", "enable_grad", "autocast", "from_dlpack"]
 
 
 class _GradMode:
@@ -53,6 +53,31 @@ class enable_grad(_GradMode):
     """Turns recording back on inside a no_grad block (torch.enable_grad)."""
 
     _enabled = True
+
+
+class autocast:
+    """with graft.autocast("cpu", dtype=graft.bfloat16): ... (torch.autocast): matmuls and
+    convolutions in the 16-bit dtype, softmax, norms and losses in float32 (docs/half.md).
+    Also a decorator."""
+
+    def __init__(self, device_type, dtype=None, enabled=True):
+        self._args = (device_type, dtype, enabled)
+        _C._AutocastGuard(*self._args)  # checks the arguments now, as torch.autocast does
+
+    def __enter__(self):
+        self._guard = _C._AutocastGuard(*self._args)
+        return self
+
+    def __exit__(self, *exc):
+        del self._guard  # the guard's destructor restores the state it found
+        return False
+
+    def __call__(self, function):
+        @_functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with autocast(*self._args):
+                return function(*args, **kwargs)
+        return wrapper
 
 
 def from_dlpack(obj):

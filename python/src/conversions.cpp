@@ -101,6 +101,23 @@ void bind_types(py::module_& m) {
   m.def("manual_seed", &manual_seed, py::arg("seed"));
   m.def("is_grad_enabled", &autograd::GradMode::is_enabled);
   m.def("set_grad_enabled", &autograd::GradMode::set_enabled, py::arg("mode"));
+  // Autocast's guard, for graft.autocast (graft/__init__.py), which makes it a context
+  // manager; device_type as torch.autocast spells it, "cpu" or "cuda".
+  py::class_<AutocastGuard>(m, "_AutocastGuard")
+      .def(py::init([](const std::string& device_type, std::optional<DType> dtype, bool enabled) {
+             return std::make_unique<AutocastGuard>(Device(device_type).type(), dtype, enabled);
+           }),
+           py::arg("device_type"), py::arg("dtype") = py::none(), py::arg("enabled") = true);
+  m.def(
+      "is_autocast_enabled",
+      [](const std::string& device_type) {
+        return is_autocast_enabled(Device(device_type).type());
+      },
+      py::arg("device_type") = "cuda");
+  m.def(
+      "get_autocast_dtype",
+      [](const std::string& device_type) { return get_autocast_dtype(Device(device_type).type()); },
+      py::arg("device_type"));
 }
 
 }  // namespace graft::python

@@ -76,6 +76,23 @@ void bind_optim(py::module_& m) {
   optim_module.def("clip_grad_norm_", &optim::clip_grad_norm_, py::arg("parameters"),
                    py::arg("max_norm"), py::arg("norm_type") = 2.0,
                    py::arg("error_if_nonfinite") = false);
+
+  py::module_ amp_module = m.def_submodule("amp", "loss scaling for float16 training");
+  py::class_<amp::GradScaler>(amp_module, "GradScaler")
+      .def(py::init<double, double, double, int64_t, bool>(), py::arg("init_scale") = 65536.0,
+           py::arg("growth_factor") = 2.0, py::arg("backoff_factor") = 0.5,
+           py::arg("growth_interval") = 2000, py::arg("enabled") = true)
+      .def("scale", &amp::GradScaler::scale, py::arg("outputs"))
+      .def("unscale_", &amp::GradScaler::unscale_, py::arg("optimizer"))
+      .def("step", &amp::GradScaler::step, py::arg("optimizer"))
+      .def("update", &amp::GradScaler::update, py::arg("new_scale") = py::none())
+      .def("get_scale", &amp::GradScaler::get_scale)
+      .def("get_growth_factor", &amp::GradScaler::get_growth_factor)
+      .def("get_backoff_factor", &amp::GradScaler::get_backoff_factor)
+      .def("get_growth_interval", &amp::GradScaler::get_growth_interval)
+      .def("is_enabled", &amp::GradScaler::is_enabled)
+      .def("state_dict", &amp::GradScaler::state_dict)
+      .def("load_state_dict", &amp::GradScaler::load_state_dict, py::arg("state_dict"));
 }
 
 }  // namespace graft::python
