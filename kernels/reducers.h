@@ -242,23 +242,25 @@ void reduce_kernel(const ReduceArgs& args) {
   });
 }
 
-// The norm reducer of args.p's kind; floating inputs only (norm() refuses the others).
+// The norm reducer of args.p's kind; floating inputs only (norm() refuses the others), the
+// 16-bit ones included (the reducer reads every element as a double).
 template <class Loop>
 void norm_kernel(const ReduceArgs& args) {
   visit_dtype(args.in_dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (!is_floating_type_v<T>) {
+    if constexpr (is_floating_type_v<T>) {
+      constexpr double kInf = std::numeric_limits<double>::infinity();
+      const double p = args.p;
+      if (p == 2) return run_reducer<Loop, NormReducer<T, NormKind::kTwo>, T>(args);
+      if (p == 1) return run_reducer<Loop, NormReducer<T, NormKind::kOne>, T>(args);
+      if (p == 0) return run_reducer<Loop, NormReducer<T, NormKind::kZero>, T>(args);
+      if (p == kInf) return run_reducer<Loop, NormReducer<T, NormKind::kMax>, T>(args);
+      if (p == -kInf) return run_reducer<Loop, NormReducer<T, NormKind::kMin>, T>(args);
+      run_reducer<Loop, NormReducer<T, NormKind::kGeneral>, T>(args);
+    } else {
       graft::detail::fail("norm kernel called with ", args.in_dtype,
                           "; the op layer should have rejected it");
     }
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    const double p = args.p;
-    if (p == 2) return run_reducer<Loop, NormReducer<T, NormKind::kTwo>, T>(args);
-    if (p == 1) return run_reducer<Loop, NormReducer<T, NormKind::kOne>, T>(args);
-    if (p == 0) return run_reducer<Loop, NormReducer<T, NormKind::kZero>, T>(args);
-    if (p == kInf) return run_reducer<Loop, NormReducer<T, NormKind::kMax>, T>(args);
-    if (p == -kInf) return run_reducer<Loop, NormReducer<T, NormKind::kMin>, T>(args);
-    run_reducer<Loop, NormReducer<T, NormKind::kGeneral>, T>(args);
   });
 }
 

@@ -20,8 +20,9 @@
 //
 // The check for inf and NaN is the unscaling's own pass: one fused kernel call over every
 // gradient of a device (one launch on CUDA), which also sums the gradients' squares; a sum
-// that is not finite means some gradient was not (a finite gradient too large to square,
-// above 1.8e19 in float32, counts as one: it would not survive the step either). step()
+// that is not finite means some gradient was not (on the CPU, which sums a float32
+// gradient's squares in float, a finite gradient above 1.8e19 counts as one too: it would
+// not survive the step either; CUDA sums in double). step()
 // reads that one number, the only host synchronisation, as PyTorch's step does.
 #pragma once
 
