@@ -37,7 +37,9 @@ bool eligible(const Tensor& t) {
 }
 
 // PyTorch caches only leaves that require grad (parameters): other tensors are new each
-// step, and their casts would only keep them alive.
+// step, and their casts would only keep them alive. And only while grad mode is on: a cast
+// made under NoGradGuard records no edge back to the parameter, so reused later with grad
+// on it would cut the parameter off from its gradient.
 bool cacheable(const Tensor& t) {
   return t.dtype() == kFloat32 && t.requires_grad() && t.is_leaf() &&
          autograd::view_info(t) == nullptr && autograd::GradMode::is_enabled();
