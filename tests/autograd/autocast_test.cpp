@@ -112,6 +112,22 @@ TEST(Autocast, AParameterIsCastOncePerGuardUntilItChanges) {
   EXPECT_EQ(g::autocast::cached_casts(), 0) << "the outermost guard's end clears it";
 }
 
+// A cast made under NoGradGuard has no edge back to the parameter: cached, it would leave a
+// later training use without a gradient. So it is not cached.
+TEST(Autocast, ACastWithoutGradModeIsNotReusedForTraining) {
+  g::nn::Linear layer(4, 2, /*bias*/ false);
+  const g::Tensor x = g::randn({3, 4});
+  g::AutocastGuard autocast(g::kCPU);
+  {
+    g::NoGradGuard no_grad;
+    layer(x);
+  }
+  EXPECT_EQ(g::autocast::cached_casts(), 0);
+  layer(x).sum().backward();
+  ASSERT_TRUE(layer.weight.grad().defined());
+  EXPECT_EQ(layer.weight.grad().dtype(), g::kFloat32);
+}
+
 TEST(Autocast, GuardsNestAndRestore) {
   const g::Tensor a = g::ones({2, 2});
   {
