@@ -82,17 +82,18 @@ GRAFT_HOST_DEVICE T draw_floating(const PhiloxBlock& block, int j, Distribution 
     constexpr int kDigits = std::numeric_limits<T>::digits;
     const uint32_t bits = block.words[j] >> (32 - kDigits);
     return static_cast<T>(static_cast<float>(bits) * (1.0f / static_cast<float>(1u << kDigits)));
+  } else {
+    constexpr int kWordsPerUniform = sizeof(T) == 4 ? 1 : 2;
+    if (distribution == Distribution::kUniform)
+      return uniform_from_words<T>(block, j * kWordsPerUniform, false);
+    // Box-Muller: elements 2k and 2k + 1 are the two outputs of the k-th uniform pair.
+    const int first_word = (j / 2) * 2 * kWordsPerUniform;
+    const T u1 = uniform_from_words<T>(block, first_word, true);
+    const T u2 = uniform_from_words<T>(block, first_word + kWordsPerUniform, false);
+    const T radius = std::sqrt(T(-2) * std::log(u1));
+    const T angle = static_cast<T>(kTwoPi) * u2;
+    return radius * (j % 2 == 0 ? std::cos(angle) : std::sin(angle));
   }
-  constexpr int kWordsPerUniform = sizeof(T) == 4 ? 1 : 2;
-  if (distribution == Distribution::kUniform)
-    return uniform_from_words<T>(block, j * kWordsPerUniform, false);
-  // Box-Muller: elements 2k and 2k + 1 are the two outputs of the k-th uniform pair.
-  const int first_word = (j / 2) * 2 * kWordsPerUniform;
-  const T u1 = uniform_from_words<T>(block, first_word, true);
-  const T u2 = uniform_from_words<T>(block, first_word + kWordsPerUniform, false);
-  const T radius = std::sqrt(T(-2) * std::log(u1));
-  const T angle = static_cast<T>(kTwoPi) * u2;
-  return radius * (j % 2 == 0 ? std::cos(angle) : std::sin(angle));
 }
 
 // The high 64 bits of a * b, in portable 32-bit pieces (no __int128 on every compiler).

@@ -69,11 +69,12 @@ bool GradScaler::step(optim::Optimizer& optimizer) {
     optimizer.step();
     return true;
   }
-  GRAFT_CHECK(!per_optimizer_[&optimizer].stepped,
+  // A map's references stay valid as unscale_ looks the same entry up.
+  OptimizerState& state = per_optimizer_[&optimizer];
+  GRAFT_CHECK(!state.stepped,
               "GradScaler.step(): step() has already been called on this optimizer since the "
               "last update()");
-  if (!per_optimizer_[&optimizer].unscaled) unscale_(optimizer);
-  OptimizerState& state = per_optimizer_[&optimizer];
+  if (!state.unscaled) unscale_(optimizer);
   state.stepped = true;
   if (!std::isfinite(state.squares.item<double>())) return false;
   optimizer.step();
