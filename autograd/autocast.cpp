@@ -21,6 +21,7 @@ struct AutocastState {
   bool enabled[kNumDeviceTypes] = {};
   DType dtype[kNumDeviceTypes] = {kBFloat16, kFloat16};  // torch.autocast's defaults
   int enabled_guards = 0;                                // the cache lives while this is above 0
+  std::optional<DType> last_guard_dtype[kNumDeviceTypes];
   std::vector<CachedCast> cache;
 };
 
@@ -57,7 +58,10 @@ AutocastGuard::AutocastGuard(DeviceType device, std::optional<DType> dtype, bool
   AutocastState& s = state();
   s.enabled[index(device)] = enabled;
   s.dtype[index(device)] = low;
-  if (enabled) ++s.enabled_guards;
+  if (enabled) {
+    ++s.enabled_guards;
+    s.last_guard_dtype[index(device)] = low;
+  }
 }
 
 AutocastGuard::~AutocastGuard() {
@@ -100,6 +104,10 @@ Tensor to_float32(const Tensor& t) {
 }
 
 int64_t cached_casts() { return static_cast<int64_t>(state().cache.size()); }
+
+std::optional<DType> last_guard_dtype(DeviceType device) {
+  return state().last_guard_dtype[index(device)];
+}
 
 }  // namespace autocast
 

@@ -64,6 +64,10 @@ Tensor to_float32(const Tensor& t);        // a 16-bit float to float32
 // Casts made since the outermost guard began, for tests and for the curious.
 int64_t cached_casts();
 
+// The dtype of the last enabled guard this thread opened for `device`, open or closed (none
+// before the first): GradScaler's way to notice bfloat16, which needs no loss scaling.
+std::optional<DType> last_guard_dtype(DeviceType device);
+
 }  // namespace autocast
 
 }  // namespace graft

@@ -65,6 +65,10 @@ inline void check_eigen_view(const Tensor& t, DType requested) {
   GRAFT_CHECK(t.is_cpu(), "eigen(): can't view a ", t.device(),
               " tensor as an Eigen matrix: its memory is on the device. Call .cpu() first to "
               "copy the tensor to host memory");
+  GRAFT_CHECK(!is_reduced_floating_point(t.dtype()), "eigen<", cpp_type_name(requested),
+              ">(): the tensor's dtype is ", t.dtype(),
+              ", which Eigen cannot map (Eigen views hold float, double, int32_t, int64_t, "
+              "uint8_t or bool); call .to(graft::kFloat32) first, a copy");
   GRAFT_CHECK(t.dtype() == requested, "eigen<", cpp_type_name(requested),
               ">(): the tensor's dtype is ", t.dtype(),
               "; call .to(graft::", dtype_constant_name(requested), ") first or use eigen<",
@@ -112,7 +116,9 @@ Tensor from_eigen(const Eigen::PlainObjectBase<Derived>&& x) = delete;
 template <class T>
 auto Tensor::eigen() const {
   static_assert(detail::is_graft_scalar_v<T>,
-                "eigen<T>(): T must be one of float, double, int32_t, int64_t, uint8_t, bool");
+                "eigen<T>(): T must be one of float, double, int32_t, int64_t, uint8_t, bool "
+                "(graft::Half and graft::BFloat16 are not Eigen types: view a .to(kFloat32) "
+                "copy)");
   detail::check_eigen_view(*this, dtype_of_v<T>);
   using Stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
   T* data = static_cast<T*>(data_ptr());

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <vector>
 
+#include "graft/autograd/autocast.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/autograd/ops.h"
+#include "graft/core/warning.h"
 #include "graft/optim/fused_update.h"
 
 namespace graft::amp {
@@ -33,6 +35,13 @@ Tensor GradScaler::scale(const Tensor& outputs) const {
   GRAFT_CHECK(outputs.defined() && is_floating_point(outputs.dtype()),
               "GradScaler.scale(): expected a floating-point tensor (the loss), got ",
               outputs.defined() ? dtype_name(outputs.dtype()) : "an undefined tensor");
+  if (!warned_bfloat16_ && autocast::last_guard_dtype(outputs.device().type()) == kBFloat16) {
+    warned_bfloat16_ = true;
+    warn(
+        "GradScaler.scale(): the loss comes after a bfloat16 autocast, which needs no loss "
+        "scaling (bfloat16 has float32's range); drop the GradScaler, or construct it with "
+        "enabled = false");
+  }
   return outputs * full({}, scale_, TensorOptions(kFloat32).device(outputs.device()));
 }
 

@@ -43,7 +43,8 @@ class GradScaler {
                       bool enabled = true);
 
   // outputs * S: float32 for a 0-d float16 loss (S is a 0-d float32, as in PyTorch), so the
-  // scaled loss itself does not overflow. outputs unchanged when disabled.
+  // scaled loss itself does not overflow. outputs unchanged when disabled. After a bfloat16
+  // autocast on the loss's device it warns, once per scaler, that no scaling is needed.
   Tensor scale(const Tensor& outputs) const;
 
   // Divides every gradient of `optimizer`'s parameters by S in place and records whether any
@@ -88,6 +89,7 @@ class GradScaler {
   bool enabled_;
   int64_t growth_tracker_ = 0;
   std::map<const optim::Optimizer*, OptimizerState> per_optimizer_;
+  mutable bool warned_bfloat16_ = false;  // scale()'s warning is given once
 };
 
 }  // namespace graft::amp

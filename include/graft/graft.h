@@ -17,6 +17,7 @@
 #include "graft/core/scalar.h"
 #include "graft/core/shape.h"
 #include "graft/core/tensor.h"
+#include "graft/core/warning.h"
 #include "graft/kernels/cuda/runtime.h"
 #include "graft/kernels/settings.h"
 

@@ -348,6 +348,17 @@ TEST(TensorEigen, WrongDtypeNamesBothTypesAndTheFix) {
               HasSubstr("call .to(graft::kInt32) first or use eigen<uint8_t>()"));
 }
 
+TEST(TensorEigen, HalfTensorsSayEigenCannotMapThemAndHowToCopy) {
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    g::Tensor t = g::ones({2, 2}, dtype);
+    EXPECT_EQ(error_message([&] { t.eigen<float>(); }),
+              std::string("eigen<float>(): the tensor's dtype is ") + g::dtype_name(dtype) +
+                  ", which Eigen cannot map (Eigen views hold float, double, int32_t, int64_t, "
+                  "uint8_t or bool); call .to(graft::kFloat32) first, a copy");
+    EXPECT_EQ(t.to(g::kFloat32).eigen<float>()(1, 1), 1.0f);
+  }
+}
+
 TEST(TensorEigen, MoreThanTwoDimsMustBeReshapedFirst) {
   g::Tensor t = g::empty({2, 3, 4});
   EXPECT_EQ(error_message([&] { t.eigen<float>(); }),

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "graft/graft.h"
 #include "test_util.h"
@@ -143,6 +145,30 @@ TEST(GradScaler, DisabledIsAPlainStep) {
   loss.backward();
   EXPECT_TRUE(scaler.step(s.sgd));
   scaler.update();
+}
+
+TEST(GradScaler, WarnsOnceThatABfloat16AutocastNeedsNoScaling) {
+  std::vector<std::string> warnings;
+  const g::WarningHandler previous =
+      g::set_warning_handler([&](const std::string& message) { warnings.push_back(message); });
+  const GradScaler scaler;
+  const g::Tensor loss = g::ones({});
+  { const g::AutocastGuard autocast(g::kCPU, g::kFloat16); }
+  scaler.scale(loss);
+  EXPECT_TRUE(warnings.empty()) << "float16 autocast is what loss scaling is for";
+  { const g::AutocastGuard autocast(g::kCPU, g::kBFloat16); }
+  scaler.scale(loss);
+  scaler.scale(loss);
+  g::set_warning_handler(previous);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr("after a bfloat16 autocast, which needs no loss scaling"));
+  // A disabled scaler is the fix the warning names, and says nothing.
+  const GradScaler disabled(65536.0, 2.0, 0.5, 2000, /*enabled=*/false);
+  warnings.clear();
+  g::set_warning_handler([&](const std::string& message) { warnings.push_back(message); });
+  disabled.scale(loss);
+  g::set_warning_handler(previous);
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(GradScaler, StateDictRoundTrips) {
