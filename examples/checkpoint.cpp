@@ -17,7 +17,7 @@ namespace graft::examples {
 
 namespace {
 
-// Every setting of CheckpointInfo but world_size, which older checkpoints lack.
+// The settings every graft-train checkpoint has.
 const std::vector<MetadataField<CheckpointInfo>>& info_fields() {
   using I = CheckpointInfo;
   static const std::vector<MetadataField<I>> kFields = {
@@ -43,27 +43,49 @@ const std::vector<MetadataField<CheckpointInfo>>& info_fields() {
   return kFields;
 }
 
+// Settings added later: a checkpoint without them ran with the defaults (one process, float32).
+const std::vector<MetadataField<CheckpointInfo>>& added_fields() {
+  using I = CheckpointInfo;
+  static const std::vector<MetadataField<I>> kFields = {
+      {"world_size", &I::world_size},
+      {"amp", &I::amp},
+  };
+  return kFields;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint) {
-  Metadata metadata = {{"world_size", metadata_text(checkpoint.info.world_size)}};
+  Metadata metadata;
   write_fields(checkpoint.info, info_fields(), metadata);
+  write_fields(checkpoint.info, added_fields(), metadata);
   save_state_file(path, {.model = checkpoint.model,
                          .optimizer = checkpoint.optimizer,
+                         .scaler = checkpoint.scaler,
                          .metadata = std::move(metadata)});
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
   StateFile file = load_state_file(path, "graft-train");
   const MetadataReader metadata(file.metadata, path, "graft-train");
-  Checkpoint checkpoint{
-      .info = {}, .model = std::move(file.model), .optimizer = std::move(file.optimizer)};
+  Checkpoint checkpoint{.info = {},
+                        .model = std::move(file.model),
+                        .optimizer = std::move(file.optimizer),
+                        .scaler = std::move(file.scaler)};
   CheckpointInfo& info = checkpoint.info;
   read_fields(info, info_fields(), metadata);
-  // Checkpoints from before distributed training were all made by one process.
-  info.world_size = metadata.has("world_size") ? metadata.number<int64_t>("world_size") : 1;
+  read_present_fields(info, added_fields(), metadata);
   GRAFT_CHECK(info.world_size >= 1, "load_checkpoint(): ", path, ": metadata 'world_size' is ",
               info.world_size, "; a run has at least one process");
+  GRAFT_CHECK(info.amp == "none" || info.amp == "bf16" || info.amp == "fp16",
+              "load_checkpoint(): ", path, ": metadata 'amp' is '", info.amp,
+              "'; expected none, bf16 or fp16");
+  GRAFT_CHECK(info.amp != "fp16" || !checkpoint.scaler.empty(), "load_checkpoint(): ", path,
+              ": an --amp fp16 run's checkpoint without the 'scaler.*' tensors of its loss "
+              "scaler");
+  GRAFT_CHECK(info.amp == "fp16" || checkpoint.scaler.empty(), "load_checkpoint(): ", path,
+              ": 'scaler.*' tensors in an --amp ", info.amp,
+              " run's checkpoint; only --amp fp16 runs scale the loss");
   return checkpoint;
 }
 

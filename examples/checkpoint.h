@@ -3,6 +3,7 @@
 //
 //   tensors   "model.<name>"      the model's state dict ("model.1.weight", ...)
 //             "optimizer.<key>"   the optimizer's state dict ("optimizer.state.0.exp_avg")
+//             "scaler.<key>"      a --amp fp16 run's GradScaler state ("scaler.scale")
 //   metadata  model, optimizer     "cnn", "adam": which code rebuilds them
 //             epoch, step          epochs and optimizer steps completed
 //             step_in_epoch        batches of the next epoch done (a run stopped mid-epoch)
@@ -10,7 +11,9 @@
 //             seed                 the run's seed (the shuffle of epoch e is drawn from it)
 //             normalize_mean/std   the input normalisation the model was trained with
 //             batch_size, limit, val_fraction, lr, lr_schedule, schedule_epochs, warmup,
-//             weight_decay, clip_grad_norm: the options that change the run's numbers
+//             weight_decay, clip_grad_norm, amp: the options that change the run's numbers
+//             world_size           the processes that trained it
+//             (world_size and amp are absent from older checkpoints: one process, float32)
 //
 // A run stopped mid-epoch resumes exactly: the model, the optimizer state, the schedule
 // (a function of the step), and the data order (seed, epoch, step_in_epoch) are all here.
@@ -50,12 +53,16 @@ struct CheckpointInfo {
   // The processes that trained it (graft-train --distributed; batch_size is the global
   // batch). A run may resume with another count: the same global batch, not the same bits.
   int64_t world_size = 1;
+  // --amp: "none" (float32), "bf16" or "fp16", the forward under autocast; the weights,
+  // their gradients and the optimizer state stay float32 either way.
+  std::string amp = "none";
 };
 
 struct Checkpoint {
   CheckpointInfo info;
   StateDict model;      // keys without the "model." prefix
   StateDict optimizer;  // keys without the "optimizer." prefix
+  StateDict scaler;     // amp::GradScaler's state of a --amp fp16 run, else empty
 };
 
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint);

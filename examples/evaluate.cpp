@@ -8,8 +8,10 @@ constexpr int64_t kEvalBatchSize = 1000;
 
 }  // namespace
 
-EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, Device device) {
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, Device device,
+                    std::optional<DType> autocast) {
   NoGradGuard no_grad;
+  const AutocastGuard autocast_guard(device.type(), autocast, autocast.has_value());
   model.eval();
   double loss_sum = 0;
   int64_t correct = 0;

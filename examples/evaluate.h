@@ -4,6 +4,8 @@
 
 #include <graft/graft.h>
 
+#include <optional>
+
 namespace graft::examples {
 
 struct EvalResult {
@@ -11,7 +13,8 @@ struct EvalResult {
 };
 
 // Over `dataset` in batches of 1000, without recording a graph, the model in eval mode
-// (and back in train mode on return).
-EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, Device device);
+// (and back in train mode on return); under autocast to `autocast` when given, as trained.
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, Device device,
+                    std::optional<DType> autocast = std::nullopt);
 
 }  // namespace graft::examples

@@ -61,7 +61,8 @@ uint64_t stream_seed(uint64_t seed, int64_t iter, uint64_t purpose) {
 // The model's loss on a batch: with --amp bf16 under autocast, whose guard ends before the
 // backward, as PyTorch recommends (the backward of each op runs in its forward's dtypes).
 g::Tensor batch_loss(ex::Gpt& model, const ex::Batch& batch, const std::string& amp) {
-  const g::AutocastGuard autocast(batch.x.device().type(), g::kBFloat16, amp == "bf16");
+  const std::optional<g::DType> low = ex::amp_dtype(amp);
+  const g::AutocastGuard autocast(batch.x.device().type(), low, low.has_value());
   return ex::next_token_loss(model, batch.x, batch.y);
 }
 

@@ -48,15 +48,23 @@ const std::vector<MetadataField<GptRun>>& run_fields() {
   return kFields;
 }
 
+// Settings added after the first checkpoints: a file without them ran with the defaults.
+const std::vector<MetadataField<GptRun>>& added_run_fields() {
+  using R = GptRun;
+  static const std::vector<MetadataField<R>> kFields = {{"amp", &R::amp}};
+  return kFields;
+}
+
 }  // namespace
 
 void save_gpt_checkpoint(const std::filesystem::path& path, const GptCheckpoint& checkpoint) {
   Metadata metadata = {{"program", "graft-gpt"}};
   write_fields(checkpoint.run, run_fields(), metadata);
   write_fields(checkpoint.run.model, model_fields(), metadata);
-  metadata["amp"] = checkpoint.run.amp;
+  write_fields(checkpoint.run, added_run_fields(), metadata);
   save_state_file(path, {.model = checkpoint.model,
                          .optimizer = checkpoint.optimizer,
+                         .scaler = {},  // graft-gpt's --amp bf16 scales no loss
                          .metadata = std::move(metadata)});
 }
 
@@ -65,11 +73,13 @@ GptCheckpoint load_gpt_checkpoint(const std::filesystem::path& path) {
   const MetadataReader metadata(file.metadata, path, "graft-gpt");
   GRAFT_CHECK(metadata.text("program") == "graft-gpt", "load_checkpoint(): ", path,
               " was written by ", metadata.text("program"), ", not graft-gpt");
+  GRAFT_CHECK(file.scaler.empty(), "load_checkpoint(): ", path,
+              " holds 'scaler.*' tensors, which graft-gpt never writes (it has no loss scaler)");
   GptCheckpoint checkpoint{
       .run = {}, .model = std::move(file.model), .optimizer = std::move(file.optimizer)};
   read_fields(checkpoint.run, run_fields(), metadata);
   read_fields(checkpoint.run.model, model_fields(), metadata);
-  if (metadata.has("amp")) metadata.read("amp", checkpoint.run.amp);
+  read_present_fields(checkpoint.run, added_run_fields(), metadata);
   return checkpoint;
 }
 

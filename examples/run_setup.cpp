@@ -1,4 +1,4 @@
-// Device and output folder of a training run (see run_setup.h).
+// Device, output folder and autocast dtype of a training run (see run_setup.h).
 #include "run_setup.h"
 
 #include <ctime>
@@ -13,6 +13,13 @@ Device choose_device(const std::string& program, const std::string& choice) {
               ": --device cuda, but graft::cuda::is_available() is false (a build without the "
               "CUDA backend, or no GPU); use --device cpu or auto");
   return (choice == "cuda" || (choice == "auto" && cuda)) ? Device(kCUDA) : Device::cpu();
+}
+
+std::optional<DType> amp_dtype(const std::string& amp) {
+  if (amp == "bf16") return kBFloat16;
+  if (amp == "fp16") return kFloat16;
+  GRAFT_CHECK(amp == "none", "--amp ", amp, ": expected none, bf16 or fp16");
+  return std::nullopt;
 }
 
 std::filesystem::path choose_out_folder(const std::string& out, const std::string& resume,

@@ -1,5 +1,6 @@
 // What graft's training programs (graft-train, graft-gpt) settle the same way before a run:
-// the device, the output folder, and an option that meets the checkpoint being resumed.
+// the device, the output folder, the autocast dtype, and an option that meets the checkpoint
+// being resumed.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "graft/core/device.h"
+#include "graft/core/dtype.h"
 #include "graft/core/error.h"
 
 namespace graft::examples {
@@ -14,6 +16,9 @@ namespace graft::examples {
 // --device auto|cpu|cuda: auto is CUDA when graft::cuda::is_available(); cuda without it is
 // an error saying why and what to use instead.
 Device choose_device(const std::string& program, const std::string& choice);
+
+// --amp: "bf16" and "fp16" name autocast's dtype; "none" (float32, no autocast) is nullopt.
+std::optional<DType> amp_dtype(const std::string& amp);
 
 // --out when given; else, resuming, the checkpoint's folder (the run carries on there); else
 // a new runs/<prefix><UTC date-time>. The folder is created.

@@ -1,21 +1,31 @@
 // Checkpoint files (see state_file.h).
 #include "state_file.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 namespace graft::examples {
 namespace {
 
-constexpr std::string_view kModelPrefix = "model.";
-constexpr std::string_view kOptimizerPrefix = "optimizer.";
+// The file's sections: each state dict under its prefix.
+struct Section {
+  std::string_view prefix;
+  StateDict StateFile::*dict;
+};
+constexpr Section kSections[] = {
+    {"model.", &StateFile::model},
+    {"optimizer.", &StateFile::optimizer},
+    {"scaler.", &StateFile::scaler},
+};
 
 }  // namespace
 
 void save_state_file(const std::filesystem::path& path, const StateFile& file) {
   StateDict tensors;
-  for (const auto& [key, tensor] : file.model) tensors[std::string(kModelPrefix) + key] = tensor;
-  for (const auto& [key, tensor] : file.optimizer)
-    tensors[std::string(kOptimizerPrefix) + key] = tensor;
+  for (const Section& section : kSections)
+    for (const auto& [key, tensor] : file.*section.dict)
+      tensors[std::string(section.prefix) + key] = tensor;
   save(tensors, path, file.metadata);
 }
 
@@ -24,15 +34,14 @@ StateFile load_state_file(const std::filesystem::path& path, const std::string& 
   file.metadata = load_metadata(path);
   for (auto& [key, tensor] : load(path)) {
     const std::string_view name = key;
-    if (name.starts_with(kModelPrefix)) {
-      file.model[std::string(name.substr(kModelPrefix.size()))] = tensor;
-    } else if (name.starts_with(kOptimizerPrefix)) {
-      file.optimizer[std::string(name.substr(kOptimizerPrefix.size()))] = tensor;
-    } else {
-      detail::fail("load_checkpoint(): ", path, ": tensor '", key,
-                   "' is neither 'model.*' nor 'optimizer.*'; is this a checkpoint written by ",
-                   writer, "?");
-    }
+    const auto* section =
+        std::find_if(std::begin(kSections), std::end(kSections),
+                     [&](const Section& s) { return name.starts_with(s.prefix); });
+    GRAFT_CHECK(section != std::end(kSections), "load_checkpoint(): ", path, ": tensor '", key,
+                "' is none of 'model.*', 'optimizer.*' and 'scaler.*'; is this a checkpoint "
+                "written by ",
+                writer, "?");
+    (file.*section->dict)[std::string(name.substr(section->prefix.size()))] = tensor;
   }
   return file;
 }

@@ -1,8 +1,8 @@
 // The checkpoint file of graft's training programs: the model's and the optimizer's state
-// dicts in one safetensors file, under the prefixes "model." and "optimizer.", and the run's
-// settings as metadata text. graft-train (checkpoint.h) and graft-gpt (gpt_checkpoint.h)
-// each have their own metadata keys; the file layout and the text forms of numbers are
-// this file's.
+// dicts in one safetensors file, under the prefixes "model." and "optimizer." (and the
+// GradScaler's under "scaler." for a float16 run), and the run's settings as metadata text.
+// graft-train (checkpoint.h) and graft-gpt (gpt_checkpoint.h) each have their own metadata
+// keys; the file layout and the text forms of numbers are this file's.
 //
 // The prefixes keep the two state dicts apart in one file, as a PyTorch checkpoint dict
 // {"model": ..., "optimizer": ...} does; in Python, the model's tensors are
@@ -28,11 +28,12 @@ namespace graft::examples {
 struct StateFile {
   StateDict model;      // keys without the "model." prefix
   StateDict optimizer;  // keys without the "optimizer." prefix
+  StateDict scaler;     // keys without the "scaler." prefix; empty unless loss scaling
   Metadata metadata;
 };
 
 void save_state_file(const std::filesystem::path& path, const StateFile& file);
-// A tensor outside the two prefixes is an error naming the file and `writer`, the program
+// A tensor outside the prefixes is an error naming the file and `writer`, the program
 // whose checkpoints these are ("graft-train").
 StateFile load_state_file(const std::filesystem::path& path, const std::string& writer);
 
@@ -103,6 +104,17 @@ void read_fields(S& settings, const std::vector<MetadataField<S>>& fields,
                  const MetadataReader& metadata) {
   for (const MetadataField<S>& field : fields)
     std::visit([&](auto member) { metadata.read(field.key, settings.*member); }, field.member);
+}
+
+// As read_fields, for settings added after the first checkpoints were written: a key the
+// file lacks leaves its member as it is (the default, which is what older runs used).
+template <class S>
+void read_present_fields(S& settings, const std::vector<MetadataField<S>>& fields,
+                         const MetadataReader& metadata) {
+  for (const MetadataField<S>& field : fields) {
+    if (!metadata.has(field.key)) continue;
+    std::visit([&](auto member) { metadata.read(field.key, settings.*member); }, field.member);
+  }
 }
 
 }  // namespace graft::examples

@@ -4,6 +4,7 @@
 //   graft-train --model mlp --out runs/mlp       # the MLP, 5 epochs: ~10 seconds
 //   graft-train --resume runs/mlp/checkpoint.safetensors --epochs 8
 //   graft-train --epochs 0 --export-images 4     # only write test images for graft-predict
+//   graft-train --amp bf16                       # mixed precision (autocast), float32 weights
 //
 // The last --val-fraction of the training images (default 0.1) is held out. Each epoch
 // trains on the rest, shuffled (a progress bar on stderr), then measures the validation
@@ -121,6 +122,7 @@ RunConfig configure(const ex::TrainOptions& options) {
                         ex::default_weight_decay(info.optimizer), resuming, "--weight-decay");
   info.clip_grad_norm = reconcile<double>(options.clip_grad_norm, saved.clip_grad_norm, 0, resuming,
                                           "--clip-grad-norm");
+  info.amp = reconcile<std::string>(options.amp, saved.amp, "none", resuming, "--amp");
   // A schedule with an end is drawn over the run's epochs: asking for more (or fewer) would
   // change the lr of the steps already made.
   info.schedule_epochs = ex::schedule_has_end(info.lr_schedule) ? options.epochs : 0;
@@ -250,6 +252,11 @@ int run(const ex::TrainOptions& options) {
   // Every rank starts from rank 0's parameters; backward() averages the gradients.
   std::optional<g::nn::parallel::DistributedDataParallel> ddp;
   if (options.distributed) ddp.emplace(*model);
+  // --amp: the forward and the loss under autocast. float16 also scales the loss, against
+  // gradients underflowing; without --amp fp16 the scaler is disabled and its calls are the
+  // plain backward() and step().
+  const std::optional<g::DType> amp = ex::amp_dtype(info.amp);
+  g::amp::GradScaler scaler(65536.0, 2.0, 0.5, 2000, /*enabled=*/info.amp == "fp16");
 
   const g::data::Normalize normalize(info.normalize_mean, info.normalize_std);
   const g::data::FashionMNIST full_train(root, g::data::Split::Train, normalize);
@@ -284,6 +291,7 @@ int run(const ex::TrainOptions& options) {
       info.lr_schedule, *optimizer, options.epochs * loader.size(), loader.size(), info.warmup);
   if (config.resume) {
     optimizer->load_state_dict(config.resume->optimizer);
+    if (scaler.is_enabled()) scaler.load_state_dict(config.resume->scaler);
     if (schedule) schedule->set_last_step(info.step);
   }
 
@@ -304,7 +312,8 @@ int run(const ex::TrainOptions& options) {
   if (!options.tensorboard.empty() && world.lead()) board.emplace(options.tensorboard);
   const fs::path latest = config.out / "checkpoint.safetensors";
   auto checkpoint = [&] {
-    return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict()};
+    return ex::Checkpoint{info, model->state_dict(), optimizer->state_dict(),
+                          scaler.is_enabled() ? scaler.state_dict() : g::StateDict{}};
   };
 
   if (world.lead()) {
@@ -312,8 +321,9 @@ int run(const ex::TrainOptions& options) {
     std::cout << "graft-train: " << info.model << ", " << info.optimizer << " (lr " << info.lr
               << ", " << info.lr_schedule << " schedule, weight decay " << info.weight_decay
               << "), batch " << info.batch_size << ", " << n_train << " training images, " << n_val
-              << " validation images, " << config.device << ", seed " << info.seed << ", output "
-              << config.out.string()
+              << " validation images, " << config.device
+              << (amp ? ", autocast to " + std::string(g::dtype_name(*amp)) : "") << ", seed "
+              << info.seed << ", output " << config.out.string()
               << (config.resume ? ", resuming after step " + std::to_string(info.step) : "")
               << (options.distributed ? ", " + std::to_string(world.size) + " processes" : "")
               << std::endl;
@@ -340,21 +350,31 @@ int run(const ex::TrainOptions& options) {
         continue;
       }
       optimizer->zero_grad();
-      const g::Tensor input = x.to(config.device);
-      const g::Tensor logits = ddp ? (*ddp)(input) : (*model)(input);
-      const g::Tensor loss = g::nn::functional::cross_entropy(logits, y.to(config.device));
-      loss.backward();
+      g::Tensor loss;
+      {
+        const g::AutocastGuard autocast(config.device.type(), amp, amp.has_value());
+        const g::Tensor input = x.to(config.device);
+        const g::Tensor logits = ddp ? (*ddp)(input) : (*model)(input);
+        loss = g::nn::functional::cross_entropy(logits, y.to(config.device));
+      }
+      scaler.scale(loss).backward();
       // The gradient norm for the log, before clipping: clipping computes it anyway;
       // without clipping the optimizer sums the gradients' squares in its own pass over
       // them, where a norm here would read them all a second time (about 6% of an MLP step).
       g::Tensor norm;
       if (info.clip_grad_norm > 0) {
+        scaler.unscale_(*optimizer);  // clip the true gradients, not the scaled ones
         norm = g::optim::get_total_norm(g::optim::grads(params));
         g::optim::clip_grads_with_norm_(params, info.clip_grad_norm, norm);
       }
       const double step_lr = optimizer->lr(0);
-      optimizer->step();
-      const double grad_norm = (norm.defined() ? norm : optimizer->last_grad_norm()).item<double>();
+      // False when the scaler skipped the step: a float16 gradient overflowed (the log
+      // shows its norm as inf), and update() backs the scale off.
+      const bool stepped = scaler.step(*optimizer);
+      scaler.update();
+      const double grad_norm = norm.defined() ? norm.item<double>()
+                               : stepped      ? optimizer->last_grad_norm().item<double>()
+                                              : std::numeric_limits<double>::infinity();
       if (schedule) schedule->step();
       double batch_loss = loss.item<double>();
       auto batch_images = static_cast<double>(x.size(0));
@@ -412,7 +432,7 @@ int run(const ex::TrainOptions& options) {
     // all-reduce waits for it.
     if (!world.lead()) continue;
     const ex::EvalResult eval =
-        n_val > 0 ? ex::evaluate(*model, val, config.device) : ex::EvalResult{nan, nan};
+        n_val > 0 ? ex::evaluate(*model, val, config.device, amp) : ex::EvalResult{nan, nan};
     rows.push_back({epoch, info.step, wall_offset + seconds_since(run_start),
                     loss_sum / static_cast<double>(seen), eval.loss, eval.accuracy,
                     static_cast<double>(seen - skip * info.batch_size) / train_s});
@@ -444,7 +464,7 @@ int run(const ex::TrainOptions& options) {
     return report_stop(info, loader.size(), latest, options.epochs, signal);
   }
   if (!world.lead()) return 0;
-  const ex::EvalResult tested = ex::evaluate(*model, test, config.device);
+  const ex::EvalResult tested = ex::evaluate(*model, test, config.device, amp);
   ex::write_test_csv(config.out / "test.csv", info.step, tested.loss, tested.accuracy);
   if (board) {
     board->add_scalar("test/loss", info.step, tested.loss);

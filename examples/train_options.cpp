@@ -52,6 +52,10 @@ const std::vector<cli::Option<TrainOptions>>& option_table() {
        cli::non_negative_into(&TrainOptions::weight_decay)},
       {"--clip-grad-norm", "C", "clip the gradients' global norm to C (default 0: off)",
        cli::non_negative_into(&TrainOptions::clip_grad_norm)},
+      {"--amp", "none|bf16|fp16",
+       "mixed precision: the forward under autocast in bfloat16 or float16 (fp16 with loss "
+       "scaling); weights and optimizer state stay float32 (default none)",
+       cli::choice_into(&TrainOptions::amp, {"none", "bf16", "fp16"})},
       {"--threads", "N", "CPU threads (default: OMP_NUM_THREADS, else the free cores)",
        cli::count_into(&TrainOptions::threads, 1)},
       {"--data", "DIR", "the Fashion-MNIST folder (default $GRAFT_DATA, else Debian's)",

@@ -46,6 +46,7 @@ struct TrainOptions {
   std::optional<int64_t> warmup;           // linear warmup steps
   std::optional<double> weight_decay;
   std::optional<double> clip_grad_norm;  // the largest global gradient norm; 0: off
+  std::optional<std::string> amp;        // "none" | "bf16" | "fp16" (run_setup.h's amp_dtype)
   static constexpr const char* kDefaultSchedule = "constant";
   // Data-parallel over the processes mpirun started: --batch-size is the global batch, split
   // evenly; rank 0 alone prints and writes files. Without mpirun, a world of one.

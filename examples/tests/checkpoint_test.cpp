@@ -36,6 +36,14 @@ Checkpoint sample() {
   return c;
 }
 
+// A --amp fp16 run's: the loss scaler's state rides along.
+Checkpoint fp16_sample() {
+  Checkpoint c = sample();
+  c.info.amp = "fp16";
+  c.scaler = amp::GradScaler(1024.0).state_dict();
+  return c;
+}
+
 TEST_F(CheckpointTest, RoundTripKeepsTensorsAndInfo) {
   const fs::path path = dir_ / "c.safetensors";
   save_checkpoint(path, sample());
@@ -64,6 +72,49 @@ TEST_F(CheckpointTest, RoundTripKeepsTensorsAndInfo) {
   EXPECT_EQ(back.model.at("0.weight").shape(), Shape({2, 2}));
   EXPECT_EQ(back.optimizer.at("state.0.step").item<int64_t>(), 3);
   EXPECT_EQ(back.optimizer.at("param_groups.0.lr").item<double>(), 1e-3);
+  EXPECT_EQ(info.amp, "none");
+  EXPECT_EQ(info.world_size, 1);
+  EXPECT_TRUE(back.scaler.empty());
+}
+
+TEST_F(CheckpointTest, AnFp16RunKeepsItsLossScaler) {
+  const fs::path path = dir_ / "c.safetensors";
+  save_checkpoint(path, fp16_sample());
+  EXPECT_EQ(load(path).at("scaler.scale").item<double>(), 1024.0);
+  const Checkpoint back = load_checkpoint(path);
+  EXPECT_EQ(back.info.amp, "fp16");
+  amp::GradScaler scaler;
+  scaler.load_state_dict(back.scaler);
+  EXPECT_EQ(scaler.get_scale(), 1024.0);
+
+  // The scaler and --amp fp16 come together, and amp is one of the three names.
+  Checkpoint wrong = fp16_sample();
+  wrong.scaler.clear();
+  save_checkpoint(path, wrong);
+  EXPECT_THAT(error_message([&] { load_checkpoint(path); }),
+              HasSubstr("an --amp fp16 run's checkpoint without the 'scaler.*' tensors"));
+  wrong = fp16_sample();
+  wrong.info.amp = "bf16";
+  save_checkpoint(path, wrong);
+  EXPECT_THAT(error_message([&] { load_checkpoint(path); }),
+              HasSubstr("'scaler.*' tensors in an --amp bf16 run's checkpoint"));
+  wrong.info.amp = "fp8";
+  wrong.scaler.clear();
+  save_checkpoint(path, wrong);
+  EXPECT_THAT(error_message([&] { load_checkpoint(path); }),
+              HasSubstr("metadata 'amp' is 'fp8'; expected none, bf16 or fp16"));
+}
+
+TEST_F(CheckpointTest, OlderFilesWithoutTheAddedSettingsReadAsTheDefaults) {
+  const fs::path path = dir_ / "old.safetensors";
+  save_checkpoint(path, sample());
+  Metadata metadata = load_metadata(path);
+  metadata.erase("world_size");
+  metadata.erase("amp");
+  save(load(path), path, metadata);
+  const CheckpointInfo info = load_checkpoint(path).info;
+  EXPECT_EQ(info.world_size, 1);
+  EXPECT_EQ(info.amp, "none");
 }
 
 TEST_F(CheckpointTest, IsASafetensorsFileWithPrefixedNames) {
@@ -101,7 +152,8 @@ TEST_F(CheckpointTest, OtherFilesAreErrorsNamingTheKey) {
   metadata["epoch"] = "1";
   save({{"weights.w", make_tensor({1}, {1})}}, stray, metadata);
   EXPECT_THAT(error_message([&] { load_checkpoint(stray); }),
-              HasSubstr("tensor 'weights.w' is neither 'model.*' nor 'optimizer.*'"));
+              HasSubstr("tensor 'weights.w' is none of 'model.*', 'optimizer.*' and "
+                        "'scaler.*'"));
 
   EXPECT_THAT(error_message([&] { load_checkpoint(dir_ / "missing.safetensors"); }),
               HasSubstr("missing.safetensors"));

@@ -286,6 +286,47 @@ TEST_F(TrainRun, StoppedMidEpochAndResumedEqualsTheStraightRun) {
   EXPECT_EQ(steps(stopped / "steps.csv"), straight_steps);
 }
 
+// --amp: the forward under autocast, the weights and the optimizer state float32 (the
+// checkpoint loads anywhere). bfloat16 learns as float32 does; a float16 run carries its
+// loss scaler in the checkpoint, so that one stopped and resumed ends, byte for byte, where
+// the straight run does.
+TEST_F(TrainRun, AmpTrainsWithFloat32WeightsAndFp16ResumesExactly) {
+  const std::string base = "--model mlp --limit 1000 --seed 5 --device cpu ";
+  const fs::path bf16 = dir_ / "bf16";
+  Result r = train(base + "--epochs 1 --amp bf16 --out " + bf16.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("cpu, autocast to bfloat16, seed 5"));
+  const std::vector<EpochMetrics> rows = read_metrics_csv(bf16 / "metrics.csv");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_LT(rows[0].train_loss, 0.8 * std::log(10.0));
+  EXPECT_GT(rows[0].val_accuracy, 0.5);
+  const Checkpoint saved = load_checkpoint(bf16 / "checkpoint.safetensors");
+  EXPECT_EQ(saved.info.amp, "bf16");
+  EXPECT_TRUE(saved.scaler.empty());
+  for (const auto& [name, tensor] : saved.model) EXPECT_EQ(tensor.dtype(), kFloat32) << name;
+
+  const std::string fp16 = base + "--epochs 2 --amp fp16 ";
+  const fs::path straight = dir_ / "straight", stopped = dir_ / "stopped";
+  r = train(fp16 + "--out " + straight.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Checkpoint done = load_checkpoint(straight / "checkpoint.safetensors");
+  EXPECT_EQ(done.info.amp, "fp16");
+  ASSERT_EQ(done.scaler.count("scale"), 1u);
+  EXPECT_GT(done.scaler.at("scale").item<double>(), 1.0);
+  r = train(fp16 + "--max-steps 20 --out " + stopped.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string resume =
+      "--device cpu --epochs 2 --resume " + (stopped / "checkpoint.safetensors").string();
+  r = train(resume + " --amp bf16");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("graft-train: --amp bf16 but the checkpoint was trained with "
+                                  "fp16; leave --amp out when resuming"));
+  r = train(resume);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(stopped / "checkpoint.safetensors"),
+            read_file(straight / "checkpoint.safetensors"));
+}
+
 // SIGINT while training: the run finishes its step, writes a resumable checkpoint, says
 // so, and exits with 128 + 2 as a shell would report it.
 TEST_F(TrainRun, SigintStopsAfterTheStepWithACheckpoint) {
