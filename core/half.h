@@ -14,8 +14,9 @@
 // the same on the host and in CUDA kernels; from and to float, the hot path of every kernel,
 // bfloat16 takes a shift and a branch-free rounding, and float16 on an x86-64 build with F16C
 // (graft's default, x86-64-v3) takes the hardware's vcvtps2ph / vcvtph2ps through the
-// compiler's _Float16, eight elements an instruction in vectorised loops. Both give the
-// portable code's bits (tests/core/half_test.cpp checks each against the same reference).
+// compiler's _Float16, one element an instruction (GCC 12 does not vectorise them: the CPU
+// loops convert blocks eight-wide, kernels/cpu/half_blocks.h). Both give the portable
+// code's bits (tests/core/half_test.cpp checks each against the same reference).
 #pragma once
 
 #include <bit>

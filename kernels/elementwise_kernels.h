@@ -19,6 +19,7 @@ namespace graft::kernels {
 // the functor computes in float32 and the loop rounds its result once, on the store.
 template <class Op>
 struct InFloat {
+  using Inner = Op;  // what a loop may run itself on values it has widened (cpu/loops.h)
   Op op;
   template <class... In>
   GRAFT_HOST_DEVICE auto operator()(In... in) const {

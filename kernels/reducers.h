@@ -11,6 +11,10 @@
 // integers and bools in int64 and var by Welford in double, and agree to the last float bit in
 // almost every case.
 //
+// The reducers that accumulate in double (sums, products, var, norms) take each element as
+// its compute type, float for a 16-bit float (kStepsInComputeType): the CPU loop then widens
+// a 16-bit run a block at a time with the vector conversions first (cpu/reduce_run.h).
+//
 // A backend supplies only its loop, as a type with a static member template
 //   template <class R, class T>
 //   static void run(const R&, const T* in, typename R::Out* out, const ReduceDims& kept,
@@ -54,9 +58,12 @@ struct ArithmeticReducer {
   static constexpr bool kFloat = is_floating_type_v<T>;
   using Acc = std::conditional_t<kFloat, double, int64_t>;
   using Out = std::conditional_t<kFloat, T, int64_t>;
+  static constexpr bool kStepsInComputeType = true;
   explicit ArithmeticReducer(const ReduceArgs&) {}
   GRAFT_HOST_DEVICE Acc identity() const { return kProduct ? 1 : 0; }
-  GRAFT_HOST_DEVICE Acc step(Acc a, T v, int64_t) const { return merge(a, static_cast<Acc>(v)); }
+  GRAFT_HOST_DEVICE Acc step(Acc a, compute_type_t<T> v, int64_t) const {
+    return merge(a, static_cast<Acc>(v));
+  }
   GRAFT_HOST_DEVICE Acc merge(Acc a, Acc b) const {
     if constexpr (kFloat)
       return kProduct ? a * b : a + b;
@@ -148,9 +155,10 @@ struct VarReducer {
     double count, mean, m2;
   };
   using Out = std::conditional_t<is_floating_type_v<T>, T, double>;
+  static constexpr bool kStepsInComputeType = true;
   explicit VarReducer(const ReduceArgs& args) : correction(static_cast<double>(args.correction)) {}
   GRAFT_HOST_DEVICE Acc identity() const { return {0, 0, 0}; }
-  GRAFT_HOST_DEVICE Acc step(Acc a, T v, int64_t) const {
+  GRAFT_HOST_DEVICE Acc step(Acc a, compute_type_t<T> v, int64_t) const {
     const double x = static_cast<double>(v);
     const double count = a.count + 1, delta = x - a.mean, mean = a.mean + delta / count;
     return {count, mean, a.m2 + delta * (x - mean)};
@@ -184,11 +192,12 @@ template <class T, NormKind K>
 struct NormReducer {
   using Acc = double;
   using Out = T;
+  static constexpr bool kStepsInComputeType = true;
   explicit NormReducer(const ReduceArgs& args) : p(args.p) {}
   GRAFT_HOST_DEVICE double identity() const {
     return K == NormKind::kMin ? std::numeric_limits<double>::infinity() : 0.0;
   }
-  GRAFT_HOST_DEVICE double step(double a, T v, int64_t) const {
+  GRAFT_HOST_DEVICE double step(double a, compute_type_t<T> v, int64_t) const {
     const double x = fabs(static_cast<double>(v));
     if constexpr (K == NormKind::kMax || K == NormKind::kMin)
       return merge(a, x);

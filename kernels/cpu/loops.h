@@ -3,16 +3,19 @@
 // It walks an ElementwiseIter in runs along the innermost dim, splitting the flat range
 // across threads for large tensors. Within a run, when every operand is either contiguous
 // (stride 1) or a broadcast scalar (stride 0), a loop specialised on that pattern lets the
-// compiler vectorise: `x + y`, `x + 2` and `2 + x` each get their own tight loop. Anything
-// else takes the general strided loop.
+// compiler vectorise: `x + y`, `x + 2` and `2 + x` each get their own tight loop; on 16-bit
+// floats it runs in float32 blocks. Anything else takes the general strided loop.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "graft/kernels/cpu/array_math.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/strided_index.h"
 
@@ -31,9 +34,91 @@ In load(const char* p, int64_t i) {
     return reinterpret_cast<const In*>(p)[i];
 }
 
+// The functor behind an InFloat<Op> (elementwise_kernels.h), Op, for its array form; any
+// other functor is its own.
+template <class F, class = void>
+struct FloatFunctor {
+  using type = F;
+};
+template <class F>
+struct FloatFunctor<F, std::void_t<typename F::Inner>> {
+  using type = typename F::Inner;
+};
+
+// Dense runs that compute in float32 on 16-bit floats go through float blocks (below): the
+// arithmetic ops (InFloat) and the casts to or from a 16-bit type. Not where() and
+// same-type copies, which move 16-bit values bit for bit.
+template <class R, class Op, class... In>
+inline constexpr bool runs_in_float_blocks =
+    sizeof...(In) > 0 && (is_float16_v<R> || (is_float16_v<In> || ...)) &&
+    (!std::is_same_v<typename FloatFunctor<Op>::type, Op> ||
+     (sizeof...(In) == 1 && !(std::is_same_v<R, In> && ...)));
+
+// Elements per float block: the block's buffers (three inputs and the result) stay in L1.
+inline constexpr int64_t kFloatBlock = 256;
+
+// What a float block holds of an input of type In: float for a 16-bit float, a byte for a
+// bool (see load), else In itself.
+template <class In>
+using BlockValue =
+    std::conditional_t<is_float16_v<In>, float,
+                       std::conditional_t<std::is_same_v<In, bool>, unsigned char, In>>;
+
+// The block [start, start + n) of an input at p: widened into `buffer` when it is 16-bit,
+// else read in place; a broadcast input (not Contiguous) is its one value, at index 0.
+template <class In, bool Contiguous>
+const BlockValue<In>* input_block(const char* p, int64_t start, int64_t n, BlockValue<In>* buffer) {
+  const auto* in = reinterpret_cast<const In*>(p);
+  if constexpr (is_float16_v<In>) {
+    if (Contiguous)
+      widen_block(in + start, buffer, n);
+    else
+      buffer[0] = static_cast<float>(in[0]);
+    return buffer;
+  } else {
+    return reinterpret_cast<const BlockValue<In>*>(in) + (Contiguous ? start : 0);
+  }
+}
+
+// run_dense for 16-bit floats: each block of kFloatBlock elements widened into float
+// buffers by the hardware's vector conversions (half_blocks.h), the op run on the buffers
+// as on float32 (vectorised, and by its array form when it has one, as exp does), and the
+// result narrowed back in one pass. Element by element, float16 converts one value an
+// instruction and exp has no vectorised 16-bit form.
+template <unsigned Mask, class R, class Op, class... In, size_t... I>
+void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
+  constexpr bool kNarrowed = is_float16_v<R>;
+  using Out = std::conditional_t<kNarrowed, float, R>;
+  using Inner = typename FloatFunctor<Op>::type;
+  R* out = reinterpret_cast<R*>(p[0]);
+  std::tuple<std::array<BlockValue<In>, kFloatBlock>...> buffers;
+  alignas(64) float narrowed[kFloatBlock];
+  for (int64_t start = 0; start < n; start += kFloatBlock) {
+    const int64_t len = std::min(kFloatBlock, n - start);
+    const std::tuple<const BlockValue<In>*...> in{input_block<In, ((Mask >> I) & 1u) != 0>(
+        p[I + 1], start, len, std::get<I>(buffers).data())...};
+    Out* dst;
+    if constexpr (kNarrowed)
+      dst = narrowed;
+    else
+      dst = out + start;
+    if constexpr (Mask == 1u && sizeof...(In) == 1 && kNarrowed && has_array_form<Inner, float>) {
+      ArrayForm<Inner>::apply(std::get<0>(in), dst, len);
+    } else {
+      for (int64_t i = 0; i < len; ++i)
+        dst[i] = static_cast<Out>(op(std::get<I>(in)[((Mask >> I) & 1u) ? i : 0]...));
+    }
+    if constexpr (kNarrowed) narrow_block(narrowed, out + start, len);
+  }
+}
+
 // Operand I+1 is contiguous when bit I of Mask is set, a broadcast scalar otherwise.
 template <unsigned Mask, class R, class Op, class... In, size_t... I>
-void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...>) {
+void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...> seq) {
+  if constexpr (runs_in_float_blocks<R, Op, In...>) {
+    run_dense_in_float<Mask, R, Op, In...>(op, p, n, seq);
+    return;
+  }
   R* out = reinterpret_cast<R*>(p[0]);
   // One contiguous input of the output's type, and an op the compiler cannot vectorise
   // (exp): its vectorised form (array_math.h) takes the whole run.

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "graft/kernels/cpu/half_blocks.h"
+
 namespace graft::kernels::cpu {
 
 // Independent accumulators in the innermost loop, and elements per pairwise leaf. NumPy
@@ -18,9 +20,24 @@ inline constexpr int64_t kPairwiseBlock = 1024;
 // Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
 // leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
 // combined pairwise.
+// Whether R takes 16-bit elements as float (reducers.h's kStepsInComputeType).
+template <class R>
+inline constexpr bool steps_in_compute_type = requires {
+  R::kStepsInComputeType;
+};
+
 template <bool kContiguous, class R, class T>
 typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, int64_t index) {
   const int64_t step = kContiguous ? 1 : stride;
+  // A contiguous 16-bit leaf is widened by the vector conversions (half_blocks.h) and
+  // reduced as float: element by element a float16 widens one value an instruction.
+  if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
+    if (n <= kPairwiseBlock) {
+      float widened[kPairwiseBlock];
+      widen_block(p, widened, n);
+      return reduce_run<true>(r, widened, 1, n, index);
+    }
+  }
   if (n > kPairwiseBlock) {
     // Left half first (as separate statements: argument order is unspecified, and walking
     // memory backwards defeats the hardware prefetcher).

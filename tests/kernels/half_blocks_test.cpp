@@ -1,0 +1,109 @@
+// The CPU's 16-bit float blocks: widen_block and narrow_block (kernels/cpu/half_blocks.h)
+// give graft::Half's and graft::BFloat16's own bits for every pattern and at every
+// rounding boundary; and an elementwise op run through float blocks (a dense run,
+// kernels/cpu/loops.h) gives the same bits as the element-by-element strided loop. (exp and
+// the other ops with an array form are the exception: Eigen's vectorised exp is not
+// std::exp, in float32 as in 16 bits.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "graft/kernels/cpu/half_blocks.h"
+#include "test_util.h"
+
+namespace g = graft;
+
+namespace {
+
+uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+template <class H>
+void expect_every_pattern_widens_as_the_scalar_type() {
+  std::vector<H> all(65536);
+  for (uint32_t b = 0; b < 65536; ++b) all[b] = H::from_bits(static_cast<uint16_t>(b));
+  std::vector<float> wide(all.size());
+  g::kernels::cpu::widen_block(all.data(), wide.data(), static_cast<int64_t>(all.size()));
+  for (uint32_t b = 0; b < 65536; ++b)
+    ASSERT_EQ(float_bits(wide[b]), float_bits(static_cast<float>(all[b]))) << "pattern " << b;
+}
+
+// Every pattern's float, the floats on either side of it and the midpoints between
+// neighbouring patterns (the ties), both signs; plus a length that leaves a tail.
+template <class H>
+void expect_boundaries_narrow_as_the_scalar_type() {
+  std::vector<float> values;
+  for (uint32_t b = 0; b < 65536; ++b) {
+    const float v = static_cast<float>(H::from_bits(static_cast<uint16_t>(b)));
+    const float next = static_cast<float>(H::from_bits(static_cast<uint16_t>(b + 1)));
+    values.insert(values.end(), {v, std::nextafter(v, INFINITY), std::nextafter(v, -INFINITY)});
+    if (std::isfinite(v) && std::isfinite(next) && b != 0x7fff && b != 0xffff)
+      values.push_back(v + (next - v) / 2);
+  }
+  values.push_back(1.0f);  // the count is not a multiple of 8
+  std::vector<H> narrow(values.size());
+  g::kernels::cpu::narrow_block(values.data(), narrow.data(), static_cast<int64_t>(values.size()));
+  for (size_t i = 0; i < values.size(); ++i)
+    ASSERT_EQ(narrow[i].bits(), H(values[i]).bits()) << "value " << values[i];
+}
+
+TEST(HalfBlocks, WidenEveryPatternAsTheScalarTypes) {
+  expect_every_pattern_widens_as_the_scalar_type<g::Half>();
+  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>();
+}
+
+TEST(HalfBlocks, NarrowEveryBoundaryAsTheScalarTypes) {
+  expect_boundaries_narrow_as_the_scalar_type<g::Half>();
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>();
+}
+
+// (rows, cols) values spread over the 16-bit range, contiguous; and the same values in
+// every other column of a wider tensor, a stride of 2 that the loops walk element by
+// element.
+struct SameValuesTwoLayouts {
+  g::Tensor dense, strided;
+};
+
+SameValuesTwoLayouts make(g::DType dtype, int64_t rows, int64_t cols, double scale, uint32_t seed) {
+  const g::Tensor values =
+      g::testing::make_tensor(g::testing::sample_values(rows * cols, -scale, scale, seed),
+                              {rows, cols}, g::kFloat32)
+          .to(dtype);
+  const g::Tensor wide = g::zeros({rows, 2 * cols}, dtype);
+  const g::Tensor every_other = wide.as_strided({rows, cols}, {2 * cols, 2}, 0);
+  every_other.copy_(values);
+  return {values, every_other};
+}
+
+void expect_same_bits(const g::Tensor& a, const g::Tensor& b, const char* what) {
+  ASSERT_EQ(a.dtype(), b.dtype()) << what;
+  const g::Tensor x = a.contiguous(), y = b.contiguous();
+  ASSERT_EQ(std::memcmp(x.data_ptr(), y.data_ptr(), x.nbytes()), 0) << what << " on " << a.dtype();
+}
+
+TEST(HalfBlocks, DenseRunsGiveTheStridedLoopsBits) {
+  // 37 x 300: rows longer than a block (256) with a tail, and a tail of the 8-wide vectors.
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    const auto [a, at] = make(dtype, 37, 300, 70000.0, 1);  // float16 overflows past 65504
+    const auto [b, bt] = make(dtype, 37, 300, 3.0, 2);
+    expect_same_bits(a + b, at + bt, "a + b");
+    expect_same_bits(a * 0.3, at * 0.3, "a * 0.3");
+    expect_same_bits(b / a, bt / at, "b / a");
+    expect_same_bits(g::tanh(b), g::tanh(bt), "tanh");
+    expect_same_bits(g::clamp(b, -1.0, 2.0), g::clamp(bt, -1.0, 2.0), "clamp");
+    expect_same_bits(a > b, at > bt, "a > b");
+    expect_same_bits(b.to(g::kFloat32), bt.to(g::kFloat32), "to float32");
+    const g::DType other = dtype == g::kFloat16 ? g::kBFloat16 : g::kFloat16;
+    expect_same_bits(b.to(other), bt.to(other), "to the other 16-bit type");
+    const auto [f, ft] = make(g::kFloat32, 37, 300, 70000.0, 3);
+    expect_same_bits(f.to(dtype), ft.to(dtype), "from float32");
+  }
+}
+
+}  // namespace
