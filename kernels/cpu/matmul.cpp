@@ -16,13 +16,14 @@
 // thread, and the bits are those of any thread count. Many small matrices go to
 // parallel_for over the batch instead; a single small one runs whole.
 //
-// bfloat16 goes to graft's own kernels (gemm_bfloat16.h) on CPUs that multiply it in
-// hardware; elsewhere the op layer hands this file float32 copies (cpu_matmul_takes).
+// On CPUs with AVX-512, float32 goes to graft's own kernel instead, and bfloat16 to its own
+// where the CPU multiplies bfloat16 (packed_gemm.h); elsewhere the op layer hands this file
+// float32 copies of bfloat16 (cpu_matmul_takes).
 #include <Eigen/Core>
 #include <algorithm>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
-#include "graft/kernels/cpu/gemm_bfloat16.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/matmul.h"
 #include "graft/kernels/settings.h"
@@ -92,19 +93,19 @@ void gemm_batches(const MatmulArgs& args) {
   }
 }
 
-// bfloat16 on a CPU that multiplies it (gemm_bfloat16.h): each matrix packed and run by
-// the kernel, which shares its blocks among the threads; many small matrices share the
-// threads by matrix instead, as above.
-void matmul_bfloat16(const MatmulArgs& args) {
-  const BFloat16Gemm kernel = best_bfloat16_gemm();
-  const auto* a = static_cast<const BFloat16*>(args.a.data);
-  const auto* b = static_cast<const BFloat16*>(args.b.data);
-  auto* out = static_cast<BFloat16*>(args.out);
+// float32 and bfloat16 on a CPU with the instructions for graft's own kernels
+// (packed_gemm.h): each matrix packed and run by the kernel, which shares its blocks among
+// the threads; many small matrices share the threads by matrix instead, as above.
+template <class T>
+void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
+  const auto* a = static_cast<const T*>(args.a.data);
+  const auto* b = static_cast<const T*>(args.b.data);
+  auto* out = static_cast<T*>(args.out);
   const int64_t m = args.m, k = args.k, n = args.n;
   auto gemm = [&](int64_t i) {
-    gemm_bfloat16(kernel, {a + args.batch_offset(args.a, i), args.a.row_stride, args.a.col_stride},
-                  {b + args.batch_offset(args.b, i), args.b.row_stride, args.b.col_stride},
-                  out + i * m * n, m, k, n);
+    packed_gemm(kernel, {a + args.batch_offset(args.a, i), args.a.row_stride, args.a.col_stride},
+                {b + args.batch_offset(args.b, i), args.b.row_stride, args.b.col_stride},
+                out + i * m * n, m, k, n);
   };
   const int64_t batches = args.batch_count(), work = std::max<int64_t>(m * n * k, 1);
   if (batches > 1 && work < kTiledWork) {
@@ -129,7 +130,10 @@ void matmul_typed(const MatmulArgs& args) {
 
 void matmul_kernel(const MatmulArgs& args) {
   if (args.m == 0 || args.n == 0 || args.batch_count() == 0) return;
-  if (args.dtype == kBFloat16 && cpu_matmul_takes(kBFloat16)) return matmul_bfloat16(args);
+  if (const PackedGemm kernel = best_packed_gemm(args.dtype); kernel != PackedGemm::kNone) {
+    if (args.dtype == kFloat32) return matmul_packed<float>(args, kernel);
+    return matmul_packed<BFloat16>(args, kernel);
+  }
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> || is_float16_v<T>) {
@@ -150,7 +154,7 @@ void register_matmul(KernelTable& table) { table.matmul[static_cast<int>(kCPU)] 
 namespace graft::kernels {
 
 bool cpu_matmul_takes(DType dtype) {
-  if (dtype == kBFloat16) return cpu::best_bfloat16_gemm() != cpu::BFloat16Gemm::kNone;
+  if (dtype == kBFloat16) return cpu::best_packed_gemm(kBFloat16) != cpu::PackedGemm::kNone;
   return !is_reduced_floating_point(dtype);
 }
 

@@ -1,25 +1,28 @@
-// The CPU's bfloat16 GEMM kernels (kernels/cpu/gemm_bfloat16.h), each one this machine runs,
-// against a double-precision product of the same bfloat16 values: every size around the
-// kernels' tile and k-step edges, operands row-major, column-major and with a row step, inf
-// and NaN, and the same bits on one thread and two. A kernel the CPU lacks is skipped,
-// saying so; matmul's own tests and the registry cover the dispatch either way.
+// The CPU's packed GEMM kernels (kernels/cpu/packed_gemm.h), each one this machine runs,
+// against a double-precision product of the same float32 or bfloat16 values: every size
+// around the kernels' tile and k-step edges, operands row-major, column-major and with a
+// row step, inf and NaN, and the same bits on one thread and two. A kernel the CPU lacks is
+// skipped, saying so; matmul's own tests and the registry cover the dispatch either way.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "graft/kernels/cpu/gemm_bfloat16.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 #include "settings_scope.h"
 #include "test_util.h"
 
 namespace g = graft;
 using g::BFloat16;
-using g::kernels::cpu::BFloat16Gemm;
-using g::kernels::cpu::BFloat16Matrix;
+using g::kernels::cpu::PackedGemm;
+using g::kernels::cpu::StridedMatrix;
 
 namespace {
 
@@ -27,11 +30,12 @@ namespace {
 enum class Layout { kRowMajor, kColumnMajor, kRowStep };
 
 // A matrix's values and a strided copy of them.
+template <class T>
 struct Operand {
   int64_t rows, cols;
-  std::vector<BFloat16> values;  // logical, row-major
-  std::vector<BFloat16> memory;
-  BFloat16Matrix view{};
+  std::vector<T> values;  // logical, row-major
+  std::vector<T> memory;
+  StridedMatrix<T> view{};
 
   Operand(int64_t rows_, int64_t cols_, Layout layout, uint32_t seed) : rows(rows_), cols(cols_) {
     for (double v : g::testing::sample_values(rows * cols, -2.0, 2.0, seed))
@@ -41,7 +45,7 @@ struct Operand {
                                : layout == Layout::kRowStep   ? cols + 3
                                                               : cols;
     const int64_t col_stride = layout == Layout::kColumnMajor ? rows : 1;
-    memory.assign(std::max<int64_t>(rows * row_stride + cols * col_stride, 1), BFloat16(99.0f));
+    memory.assign(std::max<int64_t>(rows * row_stride + cols * col_stride, 1), T(99.0f));
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
         memory[i * row_stride + j * col_stride] = values[i * cols + j];
@@ -50,20 +54,26 @@ struct Operand {
   double at(int64_t i, int64_t j) const { return static_cast<double>(values[i * cols + j]); }
 };
 
-std::vector<BFloat16Gemm> kernels_to_test() { return {BFloat16Gemm::kAvx512, BFloat16Gemm::kAmx}; }
+// The kernels for T, each with its name.
+template <class T>
+std::vector<std::pair<PackedGemm, const char*>> kernels_for() {
+  if constexpr (std::is_same_v<T, float>) return {{PackedGemm::kAvx512Float, "AVX-512 float32"}};
+  return {{PackedGemm::kAvx512BFloat16, "AVX512-BF16"}, {PackedGemm::kAmxBFloat16, "AMX"}};
+}
 
-const char* name(BFloat16Gemm kernel) { return kernel == BFloat16Gemm::kAmx ? "AMX" : "AVX512"; }
-
-std::vector<BFloat16> multiply(BFloat16Gemm kernel, const Operand& a, const Operand& b) {
-  std::vector<BFloat16> out(a.rows * b.cols, BFloat16(-7.0f));
-  g::kernels::cpu::gemm_bfloat16(kernel, a.view, b.view, out.data(), a.rows, a.cols, b.cols);
+template <class T>
+std::vector<T> multiply(PackedGemm kernel, const Operand<T>& a, const Operand<T>& b) {
+  std::vector<T> out(a.rows * b.cols, T(-7.0f));
+  g::kernels::cpu::packed_gemm(kernel, a.view, b.view, out.data(), a.rows, a.cols, b.cols);
   return out;
 }
 
-// out against the double product: within half a bfloat16 step of the exact sum, plus what
-// k float32 additions can lose.
-void expect_product(const std::vector<BFloat16>& out, const Operand& a, const Operand& b,
+// out against the double product: within half a step of T of the exact sum, plus what k
+// float32 additions can lose.
+template <class T>
+void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operand<T>& b,
                     const std::string& what) {
+  const int rounding = std::is_same_v<T, float> ? -24 : -8;
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   int failures = 0;
   for (int64_t i = 0; i < m; ++i) {
@@ -74,7 +84,8 @@ void expect_product(const std::vector<BFloat16>& out, const Operand& a, const Op
         magnitude += std::abs(a.at(i, p) * b.at(p, j));
       }
       const double got = static_cast<double>(out[i * n + j]);
-      const double tolerance = std::ldexp(std::abs(exact), -8) + k * std::ldexp(magnitude, -23);
+      const double tolerance =
+          std::ldexp(std::abs(exact), rounding) + k * std::ldexp(magnitude, -23);
       if (std::abs(got - exact) > tolerance && ++failures <= 3)
         ADD_FAILURE() << what << ": out(" << i << ", " << j << ") = " << got << ", expected "
                       << exact << " within " << tolerance;
@@ -82,25 +93,26 @@ void expect_product(const std::vector<BFloat16>& out, const Operand& a, const Op
   }
 }
 
-TEST(GemmBFloat16, EverySizeAroundTheTileAndStepEdgesAndEveryLayout) {
+template <class T>
+void expect_every_size_and_layout() {
   // (m, k, n): single elements, k odd and around AMX's step of 32, m around the tiles'
   // 12 and 32 rows, n around 16 and 32 columns, blocks of 96 and 128.
   const std::vector<std::array<int64_t, 3>> sizes = {
       {1, 1, 1},    {1, 2, 1},     {13, 7, 33},    {12, 31, 32},   {32, 32, 16},
       {33, 33, 17}, {37, 64, 100}, {100, 301, 65}, {129, 65, 129}, {5, 0, 3}};
   const Layout layouts[] = {Layout::kRowMajor, Layout::kColumnMajor, Layout::kRowStep};
-  for (const BFloat16Gemm kernel : kernels_to_test()) {
+  for (const auto& [kernel, name] : kernels_for<T>()) {
     if (!g::kernels::cpu::cpu_runs(kernel)) {
-      std::cout << "[ SKIPPED  ] the " << name(kernel) << " kernel: this CPU lacks it\n";
+      std::cout << "[ SKIPPED  ] the " << name << " kernel: this CPU lacks it\n";
       continue;
     }
     for (const auto& [m, k, n] : sizes) {
       for (const Layout la : layouts) {
         for (const Layout lb : layouts) {
-          const Operand a(m, k, la, 1), b(k, n, lb, 2);
+          const Operand<T> a(m, k, la, 1), b(k, n, lb, 2);
           expect_product(multiply(kernel, a, b), a, b,
-                         std::string(name(kernel)) + " " + std::to_string(m) + "x" +
-                             std::to_string(k) + "x" + std::to_string(n) + " layouts " +
+                         std::string(name) + " " + std::to_string(m) + "x" + std::to_string(k) +
+                             "x" + std::to_string(n) + " layouts " +
                              std::to_string(static_cast<int>(la)) + "," +
                              std::to_string(static_cast<int>(lb)));
         }
@@ -109,26 +121,28 @@ TEST(GemmBFloat16, EverySizeAroundTheTileAndStepEdgesAndEveryLayout) {
   }
 }
 
-TEST(GemmBFloat16, InfinityAndNanFollowIeee) {
-  for (const BFloat16Gemm kernel : kernels_to_test()) {
+template <class T>
+void expect_ieee_infinity_and_nan() {
+  for (const auto& [kernel, name] : kernels_for<T>()) {
     if (!g::kernels::cpu::cpu_runs(kernel)) continue;
-    Operand a(2, 40, Layout::kRowMajor, 3), b(40, 3, Layout::kRowMajor, 4);
-    for (BFloat16& v : b.memory) v = BFloat16(1.0f);
-    a.memory[5] = BFloat16(std::numeric_limits<float>::infinity());        // row 0
-    a.memory[40 + 7] = BFloat16(std::numeric_limits<float>::quiet_NaN());  // row 1
-    const std::vector<BFloat16> out = multiply(kernel, a, b);
+    Operand<T> a(2, 40, Layout::kRowMajor, 3), b(40, 3, Layout::kRowMajor, 4);
+    for (T& v : b.memory) v = T(1.0f);
+    a.memory[5] = T(std::numeric_limits<float>::infinity());        // row 0
+    a.memory[40 + 7] = T(std::numeric_limits<float>::quiet_NaN());  // row 1
+    const std::vector<T> out = multiply(kernel, a, b);
     for (int64_t j = 0; j < 3; ++j) {
-      EXPECT_EQ(static_cast<float>(out[j]), std::numeric_limits<float>::infinity()) << name(kernel);
-      EXPECT_TRUE(std::isnan(static_cast<float>(out[3 + j]))) << name(kernel);
+      EXPECT_EQ(static_cast<float>(out[j]), std::numeric_limits<float>::infinity()) << name;
+      EXPECT_TRUE(std::isnan(static_cast<float>(out[3 + j]))) << name;
     }
   }
 }
 
-TEST(GemmBFloat16, TheBitsDoNotDependOnTheThreadCount) {
-  for (const BFloat16Gemm kernel : kernels_to_test()) {
+template <class T>
+void expect_the_same_bits_on_one_thread_and_two() {
+  for (const auto& [kernel, name] : kernels_for<T>()) {
     if (!g::kernels::cpu::cpu_runs(kernel)) continue;
-    const Operand a(300, 257, Layout::kRowMajor, 5), b(257, 290, Layout::kColumnMajor, 6);
-    std::vector<BFloat16> one, two;
+    const Operand<T> a(300, 257, Layout::kRowMajor, 5), b(257, 290, Layout::kColumnMajor, 6);
+    std::vector<T> one, two;
     {
       const g::testing::SettingsScope threads(std::nullopt, 1);
       one = multiply(kernel, a, b);
@@ -137,14 +151,27 @@ TEST(GemmBFloat16, TheBitsDoNotDependOnTheThreadCount) {
       const g::testing::SettingsScope threads(std::nullopt, 2);
       two = multiply(kernel, a, b);
     }
-    ASSERT_EQ(one.size(), two.size());
-    for (size_t i = 0; i < one.size(); ++i)
-      ASSERT_EQ(one[i].bits(), two[i].bits()) << name(kernel) << " element " << i;
+    ASSERT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(T)), 0) << name;
   }
 }
 
+TEST(PackedGemm, EverySizeAroundTheTileAndStepEdgesAndEveryLayout) {
+  expect_every_size_and_layout<float>();
+  expect_every_size_and_layout<BFloat16>();
+}
+
+TEST(PackedGemm, InfinityAndNanFollowIeee) {
+  expect_ieee_infinity_and_nan<float>();
+  expect_ieee_infinity_and_nan<BFloat16>();
+}
+
+TEST(PackedGemm, TheBitsDoNotDependOnTheThreadCount) {
+  expect_the_same_bits_on_one_thread_and_two<float>();
+  expect_the_same_bits_on_one_thread_and_two<BFloat16>();
+}
+
 // matmul on bfloat16 (whichever kernel serves it) against the rounded float32 product.
-TEST(GemmBFloat16, MatmulMatchesTheWidenedProduct) {
+TEST(PackedGemm, BFloat16MatmulMatchesTheWidenedProduct) {
   const g::Tensor a = g::randn({3, 70, 50}).to(g::kBFloat16);
   const g::Tensor b = g::randn({50, 40}).to(g::kBFloat16);
   const g::Tensor expected = g::matmul(a.to(g::kFloat32), b.to(g::kFloat32));
@@ -152,7 +179,7 @@ TEST(GemmBFloat16, MatmulMatchesTheWidenedProduct) {
   ASSERT_EQ(got.dtype(), g::kBFloat16);
   const double tolerance = 2.0 * std::ldexp(1.0, -8);
   EXPECT_TRUE(g::allclose(got.to(g::kFloat32), expected, tolerance, 1e-3))
-      << "best kernel: " << static_cast<int>(g::kernels::cpu::best_bfloat16_gemm());
+      << "best kernel: " << static_cast<int>(g::kernels::cpu::best_packed_gemm(g::kBFloat16));
 }
 
 }  // namespace

@@ -1,0 +1,368 @@
+// The packed GEMMs (see packed_gemm.h): asking the CPU what it runs, packing, the three
+// kernels' tiles, and the blocks the threads share.
+#include "graft/kernels/cpu/packed_gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "graft/core/error.h"
+#include "graft/kernels/cpu/parallel.h"
+
+// The kernels need GCC's or Clang's per-function target attribute and x86-64's intrinsics;
+// AMX also needs Linux's permission to use the tile registers.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRAFT_X86_KERNELS 1
+#include <cpuid.h>
+#include <immintrin.h>
+#if defined(__linux__)
+#define GRAFT_AMX 1
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#endif
+
+namespace graft::kernels::cpu {
+
+#if GRAFT_X86_KERNELS
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Columns of b per panel and of an output tile, for every kernel.
+constexpr int64_t kPanelColumns = 32;
+
+// A kernel is a struct with
+//   Element, Word            the operands' type, and what packing stores: the element
+//                            itself (float32), or two bfloat16 of consecutive k in 32 bits
+//   kKPerWord                k per word: 1 or 2
+//   kRows                    rows of a per panel, and of an output tile
+//   kWordGroup               words of a row of a stored together: a panel holds word w of
+//                            row i at (w / group * kRows + i) * group + w % group. With 1,
+//                            the rows' words of one k-step sit side by side, to be
+//                            broadcast in turn; with 16 (AMX) a row's 16 words are one
+//                            64-byte row of a tile.
+//   kBlockPanels             a thread's block of the output, in row and column panels
+//   Session                  what a thread sets up for a block (AMX's tile shapes)
+//   tile(a, b, words, out)   out (kRows x kPanelColumns, float32) = a_panel x b_panel
+// b's panels are the same for all: word w of column c at w * kPanelColumns + c, so that 16
+// columns of one word are a zmm vector, or a row of an AMX tile ("VNNI" layout).
+
+// Element (i, j) of x, or zero outside (rows, cols): the packing's zero padding.
+template <class T>
+T element(const StridedMatrix<T>& x, int64_t i, int64_t j, int64_t rows, int64_t cols) {
+  return i < rows && j < cols ? x.data[i * x.row_stride + j * x.col_stride] : T(0.0f);
+}
+
+// The word of x holding (i, j) and, for a two-element word, the next element along k:
+// (i, j + 1) in a, (i + 1, j) in b (kAlongRows). bfloat16 pairs put the first in the low
+// half, as vdpbf16ps and tdpbf16ps read them.
+template <class Kernel, bool kAlongRows>
+typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int64_t i, int64_t j,
+                           int64_t rows, int64_t cols) {
+  if constexpr (Kernel::kKPerWord == 1) {
+    return element(x, i, j, rows, cols);
+  } else {
+    const auto second = element(x, kAlongRows ? i + 1 : i, kAlongRows ? j : j + 1, rows, cols);
+    return element(x, i, j, rows, cols).bits() | static_cast<uint32_t>(second.bits()) << 16;
+  }
+}
+
+template <class Kernel>
+void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, int64_t m, int64_t k,
+                  int64_t words, typename Kernel::Word* panel) {
+  constexpr int64_t kRows = Kernel::kRows, kGroup = Kernel::kWordGroup;
+  for (int64_t i = 0; i < kRows; ++i)
+    for (int64_t w = 0; w < words; ++w)
+      panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
+          word<Kernel, false>(a, r + i, w * Kernel::kKPerWord, m, k);
+}
+
+template <class Kernel>
+void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, int64_t k, int64_t n,
+                  int64_t words, typename Kernel::Word* panel) {
+  for (int64_t w = 0; w < words; ++w)
+    for (int64_t c = 0; c < kPanelColumns; ++c)
+      panel[w * kPanelColumns + c] = word<Kernel, true>(b, w * Kernel::kKPerWord, j + c, k, n);
+}
+
+// The AVX-512 float32 kernel: a 12 x 32 tile in 24 zmm registers.
+struct Avx512FloatKernel {
+  using Element = float;
+  using Word = float;
+  static constexpr int64_t kKPerWord = 1;
+  static constexpr int64_t kRows = 12;
+  static constexpr int64_t kWordGroup = 1;
+  static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 96 x 128
+  struct Session {};                                  // no state to set up
+
+  __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
+                                                      int64_t words, float* tile) {
+    __m512 sums[kRows][2];
+#pragma GCC unroll 12
+    for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm512_setzero_ps();
+    for (int64_t w = 0; w < words; ++w) {
+      const __m512 b_low = _mm512_loadu_ps(b_panel + w * kPanelColumns);
+      const __m512 b_high = _mm512_loadu_ps(b_panel + w * kPanelColumns + 16);
+#pragma GCC unroll 12
+      for (int64_t i = 0; i < kRows; ++i) {
+        const __m512 a_value = _mm512_set1_ps(a_panel[w * kRows + i]);
+        sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
+        sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
+      }
+    }
+#pragma GCC unroll 12
+    for (int64_t i = 0; i < kRows; ++i) {
+      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
+      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
+    }
+  }
+};
+
+// The AVX512-BF16 kernel: the same 12 x 32 tile, two k a step.
+struct Avx512BFloat16Kernel {
+  using Element = BFloat16;
+  using Word = uint32_t;
+  static constexpr int64_t kKPerWord = 2;
+  static constexpr int64_t kRows = 12;
+  static constexpr int64_t kWordGroup = 1;
+  static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 96 x 128
+  struct Session {};                                  // no state to set up
+
+  __attribute__((target("avx512f,avx512bf16"))) static void tile(const uint32_t* a_panel,
+                                                                 const uint32_t* b_panel,
+                                                                 int64_t words, float* tile) {
+    __m512 sums[kRows][2];
+#pragma GCC unroll 12
+    for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm512_setzero_ps();
+    for (int64_t w = 0; w < words; ++w) {
+      const auto b_low =
+          reinterpret_cast<__m512bh>(_mm512_loadu_si512(b_panel + w * kPanelColumns));
+      const auto b_high =
+          reinterpret_cast<__m512bh>(_mm512_loadu_si512(b_panel + w * kPanelColumns + 16));
+#pragma GCC unroll 12
+      for (int64_t i = 0; i < kRows; ++i) {
+        const auto a_pair =
+            reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a_panel[w * kRows + i])));
+        sums[i][0] = _mm512_dpbf16_ps(sums[i][0], a_pair, b_low);
+        sums[i][1] = _mm512_dpbf16_ps(sums[i][1], a_pair, b_high);
+      }
+    }
+#pragma GCC unroll 12
+    for (int64_t i = 0; i < kRows; ++i) {
+      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
+      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
+    }
+  }
+};
+
+#if GRAFT_AMX
+
+// The AMX kernel: a 32 x 32 tile in four accumulator tiles.
+struct AmxKernel {
+  using Element = BFloat16;
+  using Word = uint32_t;
+  static constexpr int64_t kKPerWord = 2;
+  static constexpr int64_t kRows = 32;
+  static constexpr int64_t kWordGroup = 16;           // 32 k per step: a tile row of 64 bytes
+  static constexpr int64_t kBlockPanels[2] = {4, 4};  // a thread's block: 128 x 128
+
+  // The tile registers' shapes are per thread and must be loaded before use; releasing
+  // them after a block returns the thread to the cheap state the OS saves quickly.
+  // Tiles 0-3 accumulate the output's four 16 x 16 quarters; 4 and 5 hold a's two 16-row
+  // halves, 6 and 7 b's two 16-column halves: all 16 rows of 64 bytes.
+  struct TileConfig {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t bytes_per_row[16];
+    uint8_t rows[16];
+  };
+  // A constant in memory: GCC 12 does not see that ldtilecfg reads its operand, and drops
+  // the stores that would fill a local one.
+  alignas(64) static constexpr TileConfig kTileConfig = {
+      .palette = 1,
+      .start_row = 0,
+      .reserved = {},
+      .bytes_per_row = {64, 64, 64, 64, 64, 64, 64, 64},
+      .rows = {16, 16, 16, 16, 16, 16, 16, 16}};
+  struct Session {
+    __attribute__((target("amx-tile"))) Session() { _tile_loadconfig(&kTileConfig); }
+    __attribute__((target("amx-tile"))) ~Session() { _tile_release(); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+  };
+
+  __attribute__((target("amx-tile,amx-bf16"))) static void tile(const uint32_t* a_panel,
+                                                                const uint32_t* b_panel,
+                                                                int64_t words, float* tile) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t g = 0; g < words / kWordGroup; ++g) {
+      const uint32_t* a = a_panel + g * kRows * kWordGroup;
+      const uint32_t* b = b_panel + g * kWordGroup * kPanelColumns;
+      _tile_loadd(4, a, 64);
+      _tile_loadd(5, a + 16 * kWordGroup, 64);
+      _tile_loadd(6, b, kPanelColumns * 4);
+      _tile_loadd(7, b + 16, kPanelColumns * 4);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    constexpr int64_t kStride = kPanelColumns * 4;
+    _tile_stored(0, tile, kStride);
+    _tile_stored(1, tile + 16, kStride);
+    _tile_stored(2, tile + 16 * kPanelColumns, kStride);
+    _tile_stored(3, tile + 16 * kPanelColumns + 16, kStride);
+  }
+};
+
+// CPUID says whether the core has AMX; XCR0 whether the OS saves its state; and Linux
+// grants a process the tile data (8 KB more per context switch) only when asked.
+bool amx_usable() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = edx & (1u << 22), amx_tile = edx & (1u << 24);
+  if (!amx_bf16 || !amx_tile) return false;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return false;  // OSXSAVE
+  uint32_t xcr0_low = 0, xcr0_high = 0;
+  asm volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  constexpr uint32_t kTileState = (1u << 17) | (1u << 18);  // XTILECFG, XTILEDATA
+  if ((xcr0_low & kTileState) != kTileState) return false;
+  constexpr int kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr int kTileData = 18;               // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+}
+
+#endif  // GRAFT_AMX
+
+// Packing space: the thread's own, reused by its next GEMM, up to kKeptWords (4 MB); a GEMM
+// that needs more is large enough that its own allocation costs little beside it.
+constexpr int64_t kKeptWords = int64_t{1} << 20;
+
+template <class Word>
+Word* packing_space(int64_t words, std::vector<Word>& own) {
+  thread_local std::vector<Word> kept;
+  std::vector<Word>& space = words <= kKeptWords ? kept : own;
+  if (static_cast<int64_t>(space.size()) < words) space.resize(words);
+  return space.data();
+}
+
+// out = a x b with Kernel: both operands packed once, then the output's blocks shared by
+// the threads, each block a loop over its tiles.
+template <class Kernel>
+void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename Kernel::Element> b,
+               typename Kernel::Element* out, int64_t m, int64_t k, int64_t n) {
+  using Word = typename Kernel::Word;
+  constexpr int64_t kRows = Kernel::kRows;
+  const int64_t words =
+      ceil_div(ceil_div(k, Kernel::kKPerWord), Kernel::kWordGroup) * Kernel::kWordGroup;
+  const int64_t row_panels = ceil_div(m, kRows), column_panels = ceil_div(n, kPanelColumns);
+  const int64_t a_words = row_panels * words * kRows;
+  std::vector<Word> own;
+  Word* const packed_a = packing_space<Word>(a_words + column_panels * words * kPanelColumns, own);
+  Word* const packed_b = packed_a + a_words;
+  // Packing reads each operand once: a grain of about kParallelGrain words per task.
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
+  parallel_for(0, row_panels, grain, [&](int64_t first, int64_t last) {
+    for (int64_t panel = first; panel < last; ++panel)
+      pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
+  });
+  parallel_for(0, column_panels, grain, [&](int64_t first, int64_t last) {
+    for (int64_t panel = first; panel < last; ++panel)
+      pack_b_panel<Kernel>(b, panel * kPanelColumns, k, n, words,
+                           packed_b + panel * words * kPanelColumns);
+  });
+
+  const int64_t block_rows = Kernel::kBlockPanels[0] * kRows;
+  const int64_t block_columns = Kernel::kBlockPanels[1] * kPanelColumns;
+  const int64_t column_blocks = ceil_div(n, block_columns);
+  parallel_blocks(ceil_div(m, block_rows) * column_blocks, [&](int64_t block) {
+    [[maybe_unused]] const typename Kernel::Session session;  // for the whole block
+    const int64_t first_row = block / column_blocks * block_rows;
+    const int64_t first_column = block % column_blocks * block_columns;
+    alignas(64) float tile[kRows * kPanelColumns];
+    for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
+         j += kPanelColumns) {
+      const Word* b_panel = packed_b + j / kPanelColumns * words * kPanelColumns;
+      for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
+        Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, tile);
+        const int64_t rows = std::min(kRows, m - r), columns = std::min(kPanelColumns, n - j);
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t c = 0; c < columns; ++c)
+            out[(r + i) * n + j + c] = typename Kernel::Element(tile[i * kPanelColumns + c]);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool cpu_runs(PackedGemm kernel) {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  static const bool avx512_bf16 = avx512 && __builtin_cpu_supports("avx512bf16") != 0;
+#if GRAFT_AMX
+  static const bool amx = amx_usable();
+#else
+  constexpr bool amx = false;
+#endif
+  switch (kernel) {
+    case PackedGemm::kNone:
+      return true;
+    case PackedGemm::kAvx512Float:
+      return avx512;
+    case PackedGemm::kAvx512BFloat16:
+      return avx512_bf16;
+    case PackedGemm::kAmxBFloat16:
+      return amx;
+  }
+  return false;
+}
+
+void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
+                 int64_t m, int64_t k, int64_t n) {
+  GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
+              "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
+  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n);
+}
+
+void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
+                 BFloat16* out, int64_t m, int64_t k, int64_t n) {
+  GRAFT_CHECK((kernel == PackedGemm::kAvx512BFloat16 || kernel == PackedGemm::kAmxBFloat16) &&
+                  cpu_runs(kernel),
+              "packed_gemm(): bfloat16 takes the AVX512-BF16 or AMX kernel, on a CPU that has it");
+  if (m == 0 || n == 0) return;
+#if GRAFT_AMX
+  if (kernel == PackedGemm::kAmxBFloat16) return gemm_with<AmxKernel>(a, b, out, m, k, n);
+#endif
+  gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n);
+}
+
+#else  // not x86-64 with GCC or Clang: Eigen and widened copies only
+
+bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
+
+void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
+                 int64_t) {
+  detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
+}
+void packed_gemm(PackedGemm, StridedMatrix<BFloat16>, StridedMatrix<BFloat16>, BFloat16*, int64_t,
+                 int64_t, int64_t) {
+  detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
+}
+
+#endif
+
+PackedGemm best_packed_gemm(DType dtype) {
+  if (dtype == kFloat32 && cpu_runs(PackedGemm::kAvx512Float)) return PackedGemm::kAvx512Float;
+  if (dtype != kBFloat16) return PackedGemm::kNone;
+  if (cpu_runs(PackedGemm::kAmxBFloat16)) return PackedGemm::kAmxBFloat16;
+  if (cpu_runs(PackedGemm::kAvx512BFloat16)) return PackedGemm::kAvx512BFloat16;
+  return PackedGemm::kNone;
+}
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,63 @@
+// graft's own packed GEMMs for the x86 instruction sets beyond its build target, chosen at
+// run time. graft is built for x86-64-v3 (AVX2), so Eigen's GEMM uses 8-wide float FMAs and
+// bfloat16 has no arithmetic at all; many CPUs do more. These kernels are compiled for their
+// extension alone and called only where the CPU (and, for AMX, the operating system) says it
+// runs them; elsewhere Eigen's GEMM serves float32, and bfloat16 goes through float32 copies.
+//
+// Three kernels, one structure. The operands are packed once per matrix into panels: a's
+// rows in groups (a panel's height), b's columns in groups of 32, k running down each
+// panel, zero-padded at the edges; a tile of the output then stays in registers for the
+// whole of k while a thread walks its block of tiles.
+//   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 12 x 32 tile in
+//     24 zmm registers; each k loads two vectors of b, broadcasts each of a's 12 values and
+//     issues 24 16-wide FMAs: twice AVX2's width.
+//   - AVX512-BF16 (Cooper Lake, Sapphire Rapids, Zen 4 on): vdpbf16ps adds the products of
+//     two consecutive k into each float32 lane, so both operands are packed in k-pairs (a
+//     32-bit word holds (a[i][2p], a[i][2p+1]) or (b[2p][j], b[2p+1][j])); the same 12 x 32
+//     tile, two k a step.
+//   - AMX-BF16 (Sapphire Rapids on): tdpbf16ps multiplies a 16 x 32 tile of a by a 32 x 16
+//     tile of b (the same k-pairs) into a 16 x 16 float32 tile. A 32 x 32 output tile is four
+//     accumulator tiles; each step of 32 k loads two tiles of a and two of b and issues four
+//     tdpbf16ps.
+// How fast each is depends on the chip: on the Xeon this was written on, vdpbf16ps issues at
+// a quarter of the rate of a float32 FMA, so AVX512-BF16 only matches AVX2 float32, while
+// AMX is 3.6 times float32 at 1024^2 (docs/half.md has the figures). AMX is chosen when
+// present.
+//
+// Sums are float32 from the first product to the last; a bfloat16 result is rounded once by
+// graft's conversion (ties to even), so it is the float32 GEMM of the widened operands up to
+// the order of the additions. As both bfloat16 instructions do, bfloat16 subnormals (below
+// 1.2e-38) count as zero in the products. Threads share fixed blocks of the output and each
+// element is one tile's sum in one order, so the bits never depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "graft/core/dtype.h"
+#include "graft/core/half.h"
+
+namespace graft::kernels::cpu {
+
+enum class PackedGemm { kNone, kAvx512Float, kAvx512BFloat16, kAmxBFloat16 };
+
+// Whether this CPU and OS run `kernel` (asked once; kNone always runs).
+bool cpu_runs(PackedGemm kernel);
+// The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float, for bfloat16
+// kAmxBFloat16 else kAvx512BFloat16; kNone when there is none (and for other dtypes).
+PackedGemm best_packed_gemm(DType dtype);
+
+// One operand matrix: element (i, j) at data[i * row_stride + j * col_stride].
+template <class T>
+struct StridedMatrix {
+  const T* data;
+  int64_t row_stride, col_stride;
+};
+
+// out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. `kernel`
+// must be one this machine runs, for the operands' type.
+void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
+                 int64_t m, int64_t k, int64_t n);
+void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
+                 BFloat16* out, int64_t m, int64_t k, int64_t n);
+
+}  // namespace graft::kernels::cpu
