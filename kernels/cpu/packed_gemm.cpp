@@ -86,21 +86,34 @@ void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, i
       panel[w * kPanelColumns + c] = word<Kernel, true>(b, w * Kernel::kKPerWord, j + c, k, n);
 }
 
-// The AVX-512 float32 kernel: a 12 x 32 tile in 24 zmm registers.
-struct Avx512FloatKernel {
-  using Element = float;
-  using Word = float;
-  static constexpr int64_t kKPerWord = 1;
+// The 12 x 32 float32 tile both AVX-512 kernels keep in 24 zmm registers for the whole of
+// k, two vectors a row.
+struct ZmmTile {
   static constexpr int64_t kRows = 12;
   static constexpr int64_t kWordGroup = 1;
   static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 96 x 128
   struct Session {};                                  // no state to set up
 
+  __attribute__((target("avx512f"), always_inline)) static void store(
+      const __m512 (&sums)[kRows][2], float* tile) {
+#pragma GCC unroll 12
+    for (int64_t i = 0; i < kRows; ++i) {
+      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
+      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
+    }
+  }
+};
+
+// AVX-512 float32: each k loads two vectors of b, broadcasts each of a's 12 values and
+// issues 24 FMAs.
+struct Avx512FloatKernel : ZmmTile {
+  using Element = float;
+  using Word = float;
+  static constexpr int64_t kKPerWord = 1;
+
   __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
                                                       int64_t words, float* tile) {
-    __m512 sums[kRows][2];
-#pragma GCC unroll 12
-    for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm512_setzero_ps();
+    __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const __m512 b_low = _mm512_loadu_ps(b_panel + w * kPanelColumns);
       const __m512 b_high = _mm512_loadu_ps(b_panel + w * kPanelColumns + 16);
@@ -111,30 +124,20 @@ struct Avx512FloatKernel {
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
     }
-#pragma GCC unroll 12
-    for (int64_t i = 0; i < kRows; ++i) {
-      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
-      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
-    }
+    store(sums, tile);
   }
 };
 
-// The AVX512-BF16 kernel: the same 12 x 32 tile, two k a step.
-struct Avx512BFloat16Kernel {
+// AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
+struct Avx512BFloat16Kernel : ZmmTile {
   using Element = BFloat16;
   using Word = uint32_t;
   static constexpr int64_t kKPerWord = 2;
-  static constexpr int64_t kRows = 12;
-  static constexpr int64_t kWordGroup = 1;
-  static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 96 x 128
-  struct Session {};                                  // no state to set up
 
   __attribute__((target("avx512f,avx512bf16"))) static void tile(const uint32_t* a_panel,
                                                                  const uint32_t* b_panel,
                                                                  int64_t words, float* tile) {
-    __m512 sums[kRows][2];
-#pragma GCC unroll 12
-    for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm512_setzero_ps();
+    __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const auto b_low =
           reinterpret_cast<__m512bh>(_mm512_loadu_si512(b_panel + w * kPanelColumns));
@@ -148,11 +151,7 @@ struct Avx512BFloat16Kernel {
         sums[i][1] = _mm512_dpbf16_ps(sums[i][1], a_pair, b_high);
       }
     }
-#pragma GCC unroll 12
-    for (int64_t i = 0; i < kRows; ++i) {
-      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
-      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
-    }
+    store(sums, tile);
   }
 };
 
