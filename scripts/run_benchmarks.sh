@@ -17,7 +17,7 @@ repetitions=${GRAFT_BENCH_REPETITIONS:-5}
 # graft's own threads need when their turn comes in the same loop: they sleep instead
 # (conv_bench's graft figures were half as high with them spinning; docs/performance.md).
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-families=(elementwise reduce matmul overhead)
+families=(elementwise reduce matmul half overhead)
 source "$root/scripts/wait_for_quiet.sh"
 
 generator=()
