@@ -1,5 +1,6 @@
 // The extension module graft._C: everything the Python package `graft` wraps. Errors that
-// graft throws arrive as graft.Error, a RuntimeError as PyTorch's errors are.
+// graft throws arrive as graft.Error, a RuntimeError as PyTorch's errors are; its warnings
+// (graft::warn) as Python's UserWarning, which `warnings` filters like any other.
 #include "bindings.h"
 
 PYBIND11_MODULE(_C, m) {
@@ -14,4 +15,13 @@ PYBIND11_MODULE(_C, m) {
   graft::python::bind_optim(m);
   graft::python::bind_io(m);
   graft::python::bind_data(m);
+
+  // A warning raised as an error (warnings.simplefilter("error")) propagates out of the
+  // graft call that warned. The handler goes before the interpreter does.
+  graft::set_warning_handler([](const std::string& message) {
+    const py::gil_scoped_acquire gil;
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) != 0) throw py::error_already_set();
+  });
+  py::module_::import("atexit").attr("register")(
+      py::cpp_function([] { graft::set_warning_handler({}); }));
 }

@@ -1,4 +1,6 @@
 """float16 and bfloat16 from Python: dtypes, autocast and GradScaler (docs/half.md)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -39,7 +41,7 @@ def test_grad_scaler_steps_and_skips():
     layer = nn.Linear(3, 2)
     optimizer = graft.optim.SGD(layer.parameters(), lr=0.1)
     scaler = graft.amp.GradScaler(init_scale=1024.0)
-    with graft.autocast("cpu", dtype=graft.bfloat16):
+    with graft.autocast("cpu", dtype=graft.float16):
         loss = layer(graft.randn(4, 3)).float().square().mean()
     scaler.scale(loss).backward()
     assert scaler.step(optimizer)
@@ -50,3 +52,17 @@ def test_grad_scaler_steps_and_skips():
     assert not scaler.step(optimizer)
     scaler.update()
     assert scaler.get_scale() == 512.0
+
+
+def test_grad_scaler_after_bfloat16_autocast_warns_once():
+    scaler = graft.amp.GradScaler()
+    with graft.autocast("cpu", dtype=graft.bfloat16):
+        loss = graft.ones(1).sum()
+    with pytest.warns(UserWarning, match="bfloat16 autocast, which needs no loss scaling"):
+        scaler.scale(loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler.scale(loss)  # once per scaler: silent now
+        # A warning made an error propagates out of the call that warned.
+        with pytest.raises(UserWarning, match="needs no loss scaling"):
+            graft.amp.GradScaler().scale(loss)
