@@ -254,7 +254,12 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
   check_floating("mean", x.dtype());
   const DimMask mask = reduced_mask("mean", x, dims);
   const auto count = static_cast<double>(reduced_numel(x, mask));
-  const Tensor out = div(reduce(ReduceOp::sum, x, mask, keepdim, x.dtype()), count);
+  // A 16-bit mean sums and divides in float32, as PyTorch's does: the sum of many float16
+  // values passes 65504, and the count itself need not be a 16-bit number (4097 is not).
+  const Tensor total = ops::computes_in_float32(x)
+                           ? reduce(ReduceOp::sum, ops::widened(x), mask, keepdim, kFloat32)
+                           : reduce(ReduceOp::sum, x, mask, keepdim, x.dtype());
+  const Tensor out = ops::narrowed(div(total, count), x.dtype());
   return autograd::record(
       out, "MeanBackward", {x},
       [r = Reduction(x, mask), count](const Tensor& g) { return r.expand(g / count); });

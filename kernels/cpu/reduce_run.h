@@ -17,15 +17,33 @@ namespace graft::kernels::cpu {
 inline constexpr int kAccumulators = 32;
 inline constexpr int64_t kPairwiseBlock = 1024;
 
-// Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
-// leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
-// combined pairwise.
-// Whether R takes 16-bit elements as float (reducers.h's kStepsInComputeType).
+// Whether R takes 16-bit elements as float (reducers.h's kStepsInComputeType), and whether
+// it sums a 16-bit leaf in float (kSumsLeavesInFloat).
 template <class R>
 inline constexpr bool steps_in_compute_type = requires {
   R::kStepsInComputeType;
 };
+template <class R>
+inline constexpr bool sums_leaves_in_float = requires {
+  requires R::kSumsLeavesInFloat;
+};
 
+// p[0] + ... + p[n - 1] in float: kAccumulators independent sums (eight-wide adds), then
+// combined pairwise.
+inline float float_leaf_sum(const float* p, int64_t n) {
+  float acc[kAccumulators] = {};
+  int64_t i = 0;
+  for (; i + kAccumulators <= n; i += kAccumulators)
+    for (int k = 0; k < kAccumulators; ++k) acc[k] += p[i + k];
+  for (; i < n; ++i) acc[0] += p[i];
+  for (int width = kAccumulators / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) acc[k] += acc[k + width];
+  return acc[0];
+}
+
+// Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
+// leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
+// combined pairwise.
 template <bool kContiguous, class R, class T>
 typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, int64_t index) {
   const int64_t step = kContiguous ? 1 : stride;
@@ -35,7 +53,10 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
     if (n <= kPairwiseBlock) {
       float widened[kPairwiseBlock];
       widen_block(p, widened, n);
-      return reduce_run<true>(r, widened, 1, n, index);
+      if constexpr (sums_leaves_in_float<R>)
+        return static_cast<typename R::Acc>(float_leaf_sum(widened, n));
+      else
+        return reduce_run<true>(r, widened, 1, n, index);
     }
   }
   if (n > kPairwiseBlock) {

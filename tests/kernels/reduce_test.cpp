@@ -395,6 +395,32 @@ TEST(Reduce, Float32SumIsAccurateLikePairwiseSummation) {
   EXPECT_NEAR(g::mean(x).item<double>(), 0.1, 1e-7);
 }
 
+// 16-bit sums add each leaf of 1024 elements in float and the leaves in double
+// (kernels/cpu/reduce_run.h): over many values spread across [0, 1) the result is the
+// double-precision sum rounded once to 16 bits, give or take one step where the sum sits
+// next to a rounding boundary. (float16's count stays where its sum fits below 65504.) The
+// mean divides in float32, so two million float16 values, whose sum a float16 cannot hold,
+// still have their mean.
+TEST(Reduce, SixteenBitSumsRoundTheExactSumOnce) {
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    const int64_t n = dtype == g::kFloat16 ? int64_t{1} << 16 : int64_t{1} << 21;
+    const g::Tensor x =
+        g::testing::make_tensor(g::testing::sample_values(n, 0.0, 1.0, 3), {n}, g::kFloat32)
+            .to(dtype);
+    const std::vector<double> values = x.to_vector<double>();
+    const double exact = std::accumulate(values.begin(), values.end(), 0.0);
+    const double got = g::sum(x).item<double>();
+    const double rounded = g::full({}, exact, dtype).item<double>();
+    const double step = std::abs(rounded) * (dtype == g::kFloat16 ? 0x1p-10 : 0x1p-7);
+    EXPECT_LE(std::abs(got - rounded), step) << dtype << ": exact sum " << exact;
+    EXPECT_NEAR(g::mean(x).item<double>(), exact / n, step / n * 2) << dtype;
+  }
+  const int64_t n = int64_t{1} << 21;
+  const g::Tensor halves = g::full({n}, 0.5, g::kFloat16);
+  EXPECT_EQ(g::sum(halves).item<double>(), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(g::mean(halves).item<double>(), 0.5);
+}
+
 TEST(Reduce, LargeInputsMatchTheReferenceOnEveryPath) {
   struct Big {
     g::Shape shape;
