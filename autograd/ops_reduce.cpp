@@ -298,14 +298,18 @@ Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
   Tensor out;
   {
     autograd::NoGradGuard no_grad;  // the steps below are one op with one backward
-    if (reduced_numel(xf, mask) == 0) {
-      out = log(sum(exp(xf), dims, keepdim));
+    // In float32 for 16-bit input, as PyTorch: a float16 sum of more than 65504 exps of
+    // at most 1 would be inf.
+    const Tensor wide = ops::widened(xf);
+    if (reduced_numel(wide, mask) == 0) {
+      out = log(sum(exp(wide), dims, keepdim));
     } else {
-      const Tensor m = max(xf, dims, true);
+      const Tensor m = max(wide, dims, true);
       const Tensor shift = masked_fill(m, abs(m) == std::numeric_limits<double>::infinity(), 0);
-      const Tensor lse = log(sum(exp(xf - shift), dims, keepdim));
+      const Tensor lse = log(sum(exp(wide - shift), dims, keepdim));
       out = lse + shift.reshape(lse.shape());
     }
+    out = ops::narrowed(out, xf.dtype());
   }
   return autograd::record(
       out, "LogsumexpBackward", {x},

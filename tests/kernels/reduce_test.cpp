@@ -419,6 +419,9 @@ TEST(Reduce, SixteenBitSumsRoundTheExactSumOnce) {
   const g::Tensor halves = g::full({n}, 0.5, g::kFloat16);
   EXPECT_EQ(g::sum(halves).item<double>(), std::numeric_limits<double>::infinity());
   EXPECT_EQ(g::mean(halves).item<double>(), 0.5);
+  // logsumexp too computes in float32: the float16 sum of 2^21 exps would be inf.
+  EXPECT_NEAR(g::logsumexp(g::zeros({n}, g::kFloat16), {0}).item<double>(),
+              std::log(static_cast<double>(n)), 0.01);
 }
 
 TEST(Reduce, LargeInputsMatchTheReferenceOnEveryPath) {
