@@ -56,6 +56,20 @@ ConstMatrixMap<T, Order> map_matrix(const T* data, int64_t rows, int64_t cols,
   return ConstMatrixMap<T, Order>(data, rows, cols, Eigen::OuterStride<>(outer));
 }
 
+// Calls gemm(i) for every matrix i of the batch: many small ones (under kTiledWork each)
+// shared among the threads by matrix, the others one after another.
+template <class Gemm>
+void for_each_matrix(int64_t batches, int64_t work, const Gemm& gemm) {
+  if (batches > 1 && work < kTiledWork) {
+    parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t i = begin; i < end; ++i) gemm(i);
+                 });
+  } else {
+    for (int64_t i = 0; i < batches; ++i) gemm(i);
+  }
+}
+
 template <class T, int OrderA, int OrderB>
 void gemm_batches(const MatmulArgs& args) {
   const T* a = static_cast<const T*>(args.a.data);
@@ -73,8 +87,7 @@ void gemm_batches(const MatmulArgs& args) {
   };
   const int64_t batches = args.batch_count();
   const int64_t work = std::max<int64_t>(m * n * k, 1);
-  const bool many_threads = available_threads() > 1;
-  if (are_deterministic_algorithms_enabled() || (many_threads && work >= kTiledWork)) {
+  if (are_deterministic_algorithms_enabled() || (available_threads() > 1 && work >= kTiledWork)) {
     const int64_t row_tiles = (m + kTileRows - 1) / kTileRows;
     const int64_t column_tiles = (n + kTileColumns - 1) / kTileColumns;
     const int64_t tiles = row_tiles * column_tiles;
@@ -83,19 +96,14 @@ void gemm_batches(const MatmulArgs& args) {
       const int64_t r = tile / column_tiles * kTileRows, j = tile % column_tiles * kTileColumns;
       gemm(block / tiles, r, std::min(kTileRows, m - r), j, std::min(kTileColumns, n - j));
     });
-  } else if (batches > 1 && many_threads) {
-    parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
-                 [&](int64_t begin, int64_t end) {
-                   for (int64_t i = begin; i < end; ++i) gemm(i, 0, m, 0, n);
-                 });
   } else {
-    for (int64_t i = 0; i < batches; ++i) gemm(i, 0, m, 0, n);
+    for_each_matrix(batches, work, [&](int64_t i) { gemm(i, 0, m, 0, n); });
   }
 }
 
 // float32 and bfloat16 on a CPU with the instructions for graft's own kernels
 // (packed_gemm.h): each matrix packed and run by the kernel, which shares its blocks among
-// the threads; many small matrices share the threads by matrix instead, as above.
+// the threads; many small matrices share the threads by matrix instead.
 template <class T>
 void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
   const auto* a = static_cast<const T*>(args.a.data);
@@ -107,15 +115,7 @@ void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
                 {b + args.batch_offset(args.b, i), args.b.row_stride, args.b.col_stride},
                 out + i * m * n, m, k, n);
   };
-  const int64_t batches = args.batch_count(), work = std::max<int64_t>(m * n * k, 1);
-  if (batches > 1 && work < kTiledWork) {
-    parallel_for(0, batches, std::max<int64_t>(1, kBatchGrainWork / work),
-                 [&](int64_t begin, int64_t end) {
-                   for (int64_t i = begin; i < end; ++i) gemm(i);
-                 });
-  } else {
-    for (int64_t i = 0; i < batches; ++i) gemm(i);
-  }
+  for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), gemm);
 }
 
 template <class T>

@@ -28,18 +28,13 @@ inline constexpr bool sums_leaves_in_float = requires {
   requires R::kSumsLeavesInFloat;
 };
 
-// p[0] + ... + p[n - 1] in float: kAccumulators independent sums (eight-wide adds), then
-// combined pairwise.
-inline float float_leaf_sum(const float* p, int64_t n) {
-  float acc[kAccumulators] = {};
-  int64_t i = 0;
-  for (; i + kAccumulators <= n; i += kAccumulators)
-    for (int k = 0; k < kAccumulators; ++k) acc[k] += p[i + k];
-  for (; i < n; ++i) acc[0] += p[i];
-  for (int width = kAccumulators / 2; width > 0; width /= 2)
-    for (int k = 0; k < width; ++k) acc[k] += acc[k + width];
-  return acc[0];
-}
+// A sum in float, for a widened 16-bit leaf whose reducer sums leaves in float.
+struct FloatLeafSum {
+  using Acc = float;
+  static float identity() { return 0.0f; }
+  static float step(float a, float v, int64_t) { return a + v; }
+  static float merge(float a, float b) { return a + b; }
+};
 
 // Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
 // leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
@@ -54,7 +49,7 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
       float widened[kPairwiseBlock];
       widen_block(p, widened, n);
       if constexpr (sums_leaves_in_float<R>)
-        return static_cast<typename R::Acc>(float_leaf_sum(widened, n));
+        return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, widened, 1, n, index));
       else
         return reduce_run<true>(r, widened, 1, n, index);
     }
