@@ -318,27 +318,37 @@ Case softmax_case(const std::string& name, const Input& x) {
           1e-4};
 }
 
-// C = A B, (4096, 4096) float32 each, with the matmul variant `variant` (empty: the one
-// graft uses by default, named in the note).
+// C = A B, (4096, 4096) each, in `dtype` (float32, or float16 / bfloat16 for the tensor
+// cores), with the matmul variant `variant` (empty: the one graft uses by default, named in
+// the note). 16-bit figures are named matmul_<dtype>_<variant> and grouped apart, so each
+// dtype is measured against cuBLAS in that dtype.
 // The error is relative to sum_k |a_ik b_kj|, so it reads as "fractions of the terms' size":
-// float32 accumulation lands near 1e-7, TF32 operands at 1e-5 or more.
-Case matmul_case(const std::string& variant, const Input& a, const Input& b) {
+// float32 accumulation lands near 1e-7, TF32 operands at 1e-5 or more, and a 16-bit output's
+// own rounding at up to 2^-11 (float16) or 2^-8 (bfloat16). The reference multiplies the
+// values the GPU sees, the inputs rounded to `dtype`.
+Case matmul_case(const std::string& variant, const Input& a, const Input& b,
+                 graft::DType dtype = graft::kFloat32) {
   const int64_t n = kMatmulSide;
-  const float *pa = a.data(), *pb = b.data();
+  const Tensor da = a.device.to(dtype), db = b.device.to(dtype);
+  const Tensor ha = a.host.to(dtype).to(graft::kFloat32), hb = b.host.to(dtype).to(graft::kFloat32);
   const auto select = [variant] {
     if (!variant.empty()) graft::cuda::set_matmul_variant(variant);
   };
-  return {"matmul_" + (variant.empty() ? std::string("default") : variant),
-          "matmul",
+  const std::string prefix =
+      dtype == graft::kFloat32 ? "matmul" : std::string("matmul_") + graft::dtype_name(dtype);
+  return {prefix + "_" + (variant.empty() ? std::string("default") : variant),
+          prefix,
           "TFLOP/s",
           2.0 * n * n * n,
           [=] {
             select();
-            (void)graft::matmul(a.device, b.device);
+            (void)graft::matmul(da, db);
           },
           [=] {
             select();
-            return worst_error(graft::matmul(a.device, b.device), 256, [&](int64_t ij) {
+            const Tensor got = graft::matmul(da, db).to(graft::kFloat32);
+            const float *pa = ha.data_ptr<float>(), *pb = hb.data_ptr<float>();
+            return worst_error(got, 256, [&](int64_t ij) {
               const int64_t i = ij / n, j = ij % n;
               double s = 0, s_abs = 0;
               for (int64_t k = 0; k < n; ++k) {
@@ -348,7 +358,7 @@ Case matmul_case(const std::string& variant, const Input& a, const Input& b) {
               return std::pair{s, s_abs};
             });
           },
-          1e-3,
+          dtype == graft::kBFloat16 ? 8e-3 : 1e-3,
           variant.empty() ? "the default is " + graft::cuda::matmul_variant() : ""};
 }
 
@@ -396,6 +406,11 @@ int main(int argc, char** argv) {
     const std::string variant(v);
     if (variant != "cublas") cases.push_back(matmul_case(variant, ma, mb));
   }
+  // The 16-bit products: cuBLAS (cublasGemmEx, tensor cores) as the ceiling, then the
+  // tensor-core kernel and the SIMT one it replaces.
+  for (const graft::DType dtype : {graft::kBFloat16, graft::kFloat16})
+    for (const char* variant : {"cublas", "tensor_core", "warp_tiled"})
+      cases.push_back(matmul_case(variant, ma, mb, dtype));
   for (const Case& c : cases)
     if (selected(c.name, filters)) run_case(c);
   return 0;

@@ -63,6 +63,9 @@ def cases(torch):
     m, row = uniform(SIDE, SIDE), uniform(SIDE)
     wide, tall = uniform(SIDE, SIDE, scale=30.0), uniform(65536, 1024, scale=30.0)
     ma, mb = uniform(MATMUL_SIDE, MATMUL_SIDE), uniform(MATMUL_SIDE, MATMUL_SIDE)
+    ma16, mb16 = {}, {}
+    for name, dtype in (("bfloat16", torch.bfloat16), ("float16", torch.float16)):
+        ma16[name], mb16[name] = ma.to(dtype), mb.to(dtype)
     dst = torch.empty_like(a)
     tensor = NUMEL * FLOAT_BYTES
     matrix, line = SIDE * SIDE * FLOAT_BYTES, SIDE * FLOAT_BYTES
@@ -80,7 +83,8 @@ def cases(torch):
         ("softmax_65536x1024", "softmax", "GB/s", 2 * tall.numel() * FLOAT_BYTES,
          lambda: torch.softmax(tall, -1)),
         ("matmul_torch", "matmul", "TFLOP/s", 2.0 * MATMUL_SIDE ** 3, lambda: ma @ mb),
-    ]
+    ] + [(f"matmul_{name}_torch", f"matmul_{name}", "TFLOP/s", 2.0 * MATMUL_SIDE ** 3,
+          lambda name=name: ma16[name] @ mb16[name]) for name in ma16]
 
 
 def main(filters):

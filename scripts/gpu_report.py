@@ -4,10 +4,12 @@
 Reads the steps' outcomes, the test and sanitizer logs, and the one-JSON-object-a-line
 output of benchmarks/cuda_bench.cpp (graft) and benchmarks/versus_torch_cuda.py (PyTorch).
 Ceilings come from graft's run: the copy bandwidth is the faster of graft's copy_ and
-cudaMemcpy D2D, the matrix rate is cuBLAS SGEMM (the `cublas` matmul variant). Every
-figure is shown as its rate and as a percentage of its ceiling, PyTorch's beside it, and the
-issue's goals are checked (H100): elementwise and reductions >= 90% of the copy bandwidth,
-softmax >= 1.1x torch.softmax, the best hand-written FP32 SGEMM >= 90% of cuBLAS at 4096^3.
+cudaMemcpy D2D, the matrix rate is cuBLAS's GEMM in the product's dtype (the `cublas` matmul
+variant: SGEMM for float32, cublasGemmEx for float16 and bfloat16). Every figure is shown as
+its rate and as a percentage of its ceiling, PyTorch's beside it, and the issues' goals are
+checked (H100): elementwise and reductions >= 90% of the copy bandwidth, softmax >= 1.1x
+torch.softmax, the best hand-written FP32 SGEMM >= 90% of cuBLAS at 4096^3, the tensor-core
+bfloat16 GEMM >= 50% of cuBLAS's at 4096^3.
 Plain Python 3 standard library, so it runs on any machine.
 """
 import argparse
@@ -18,8 +20,12 @@ import re
 
 BANDWIDTH_GOAL = 0.90  # elementwise and reductions, of the copy bandwidth
 SOFTMAX_GOAL = 1.10  # speed-up over torch.softmax
-MATMUL_GOAL = 0.90  # best hand-written variant, of cuBLAS
-NOT_HAND_WRITTEN = {"matmul_cublas", "matmul_default"}
+MATMUL_GOAL = 0.90  # best hand-written float32 variant, of cuBLAS
+TENSOR_CORE_GOAL = 0.50  # the tensor_core variant in bfloat16, of cuBLAS in bfloat16
+
+
+def hand_written(name):
+    return not name.endswith(("_cublas", "_default"))
 
 
 def read_jsonl(path):
@@ -62,11 +68,11 @@ def pct(x):
 
 
 def test_summary(log):
-    """'N passed, N failed, N skipped' from a gtest log, with the failed and skipped names."""
+    """'N passed, N failed, N skipped' from a gtest log of one or more runs, with the failed
+    and skipped names."""
     counts = {}
-    for kind in ("PASSED", "FAILED", "SKIPPED"):
-        m = re.search(rf"\[\s+{kind}\s+\]\s+(\d+) tests?", log)
-        counts[kind] = int(m.group(1)) if m else 0
+    for kind in ("PASSED", "FAILED", "SKIPPED"):  # summed over the log's runs (GRAFT_GPU_ISOLATE)
+        counts[kind] = sum(int(n) for n in re.findall(rf"\[\s+{kind}\s+\]\s+(\d+) tests?", log))
     text = (f"{counts['PASSED']} passed, {counts['FAILED']} failed, "
             f"{counts['SKIPPED']} skipped")
     test_name = r"([\w/]+\.[\w/]+)"  # Suite.Name, Prefix/Suite.Name/0: not "2 tests"
@@ -113,6 +119,9 @@ def figure_table(graft, torch):
     copies = [r for r in (rate(graft.get("copy_")), rate(graft.get("cudaMemcpy_d2d"))) if r]
     bandwidth = max(copies) if copies else None
     flops = rate(graft.get("matmul_cublas"))
+    # Each matmul group (matmul, matmul_bfloat16, ...) against cuBLAS in its own dtype.
+    group_flops = {g.get("group"): rate(g) for name, g in graft.items()
+                   if name.endswith("_cublas")}
     torch_bandwidth = rate(torch.get("copy_"))
     lines = ["| figure | graft ms (median) | graft rate | % of ceiling | PyTorch rate "
              "| PyTorch % of ceiling | graft speed-up over PyTorch | worst rel. error "
@@ -123,8 +132,9 @@ def figure_table(graft, torch):
     for name, g in graft.items():
         if g.get("group") == "device":
             continue
-        t = torch.get("matmul_torch" if g.get("group") == "matmul" else name)
-        ceiling = flops if g.get("unit") == "TFLOP/s" else bandwidth
+        group = g.get("group", "")
+        t = torch.get(group + "_torch" if group.startswith("matmul") else name)
+        ceiling = group_flops.get(group) if g.get("unit") == "TFLOP/s" else bandwidth
         g_rate, t_rate = rate(g), rate(t)
         g_frac = g_rate / ceiling if g_rate and ceiling else None
         t_frac = t_rate / ceiling if t_rate and ceiling else None
@@ -137,7 +147,6 @@ def figure_table(graft, torch):
         lines.append(f"| {name} | {fmt(median)} | {fmt(g_rate)} {unit} "
                      f"| {pct(g_frac)} | {fmt(t_rate)} | {pct(t_frac)} | {fmt(speedup)} "
                      f"| {fmt(g.get('error'), 2)} | {status} |")
-        group = g.get("group")
         if group in ("elementwise", "reduction"):
             goals.append((f"{name} >= {pct(BANDWIDTH_GOAL)} of copy bandwidth", pct(g_frac),
                           g_frac is not None and g_frac >= BANDWIDTH_GOAL))
@@ -145,7 +154,11 @@ def figure_table(graft, torch):
             goals.append((f"{name} >= {SOFTMAX_GOAL}x torch.softmax",
                           "—" if speedup is None else f"{speedup:.2f}x",
                           speedup is not None and speedup >= SOFTMAX_GOAL))
-        elif group == "matmul" and name not in NOT_HAND_WRITTEN and g_frac is not None \
+        elif name == "matmul_bfloat16_tensor_core":
+            ok = g.get("status") == "ok" and g_frac is not None
+            goals.append((f"{name} >= {pct(TENSOR_CORE_GOAL)} of cuBLAS bfloat16", pct(g_frac),
+                          ok and g_frac >= TENSOR_CORE_GOAL))
+        elif group == "matmul" and hand_written(name) and g_frac is not None \
                 and g.get("status") == "ok":
             if best_hand_written is None or g_frac > best_hand_written[1]:
                 best_hand_written = (name, g_frac)
@@ -158,6 +171,9 @@ def figure_table(graft, torch):
                 f"cudaMemcpy D2D, bytes read + written; PyTorch's copy_: "
                 f"{fmt(torch_bandwidth)} GB/s); cuBLAS SGEMM {fmt(flops)} TFLOP/s "
                 f"(4096^3 float32, graft's `cublas` variant)")
+    for group, group_rate in sorted(group_flops.items()):
+        if group != "matmul":
+            ceilings += f"; {group} cuBLAS (cublasGemmEx) {fmt(group_rate)} TFLOP/s"
     return lines, goals, ceilings
 
 

@@ -1,7 +1,9 @@
 // CUDA matmul: the twin of kernels/cpu/matmul.cpp, over the same MatmulArgs.
 //
 // The kernels are the progression in matmul_variants.cuh (naive, coalesced, smem_tiled,
-// register_tiled_2d, vectorized, warp_tiled), plus `cublas`, the vendor's GEMM as a
+// register_tiled_2d, vectorized, warp_tiled) and its tensor-core step in
+// matmul_tensor_core.cuh (tensor_core: float16 and bfloat16 on sm_80 and newer; every other
+// dtype, layout or GPU it cannot take runs warp_tiled), plus `cublas`, the vendor's GEMM as a
 // baseline to measure them against. graft::cuda::set_matmul_variant picks the one every
 // CUDA matmul uses from then on. The default is warp_tiled, the last step of the progression,
 // until a GPU measurement says which variant is fastest.
@@ -13,7 +15,9 @@
 // batches), capped at CUDA's limits; the kernels loop over what a capped grid leaves out.
 //
 // cublas runs cublas{S,D}gemmStridedBatched with the default math mode (no TF32 tensor-op
-// math, so float32 results keep float32 precision like the hand-written kernels). cuBLAS is
+// math, so float32 results keep float32 precision like the hand-written kernels), and
+// cublasGemmStridedBatchedEx for float16 and bfloat16 (float32 accumulation, tensor cores:
+// the baseline of the tensor_core variant). cuBLAS is
 // column-major: out^T (n, m) = b^T (n, k) x a^T (k, m), each operand read in place as
 // transposed or not. Integer dtypes, and layouts cuBLAS cannot address (a zero row stride
 // from expand(), sizes past int), fall back to warp_tiled.
@@ -33,6 +37,7 @@
 
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
+#include "graft/kernels/cuda/matmul_tensor_core.cuh"
 #include "graft/kernels/cuda/matmul_variants.cuh"
 #include "graft/kernels/cuda/runtime.h"
 #include "graft/kernels/matmul.h"
@@ -59,10 +64,12 @@ enum class Variant {
   register_tiled_2d,
   vectorized,
   warp_tiled,
+  tensor_core,
   cublas
 };
-constexpr const char* kVariantNames[] = {
-    "naive", "coalesced", "smem_tiled", "register_tiled_2d", "vectorized", "warp_tiled", "cublas"};
+constexpr const char* kVariantNames[] = {"naive",      "coalesced",  "smem_tiled",
+                                         "register_tiled_2d", "vectorized", "warp_tiled",
+                                         "tensor_core", "cublas"};
 // warp_tiled until a GPU measurement shows which variant is fastest.
 std::atomic<Variant> g_variant{Variant::warp_tiled};
 
@@ -81,6 +88,9 @@ using RegisterTiled = std::conditional_t<sizeof(T) == 8, TileConfig<64, 64, 8, 8
 template <class T>
 using WarpTiled = std::conditional_t<sizeof(T) == 8, TileConfig<64, 64, 16, 32, 32, 2, 4, 4, 4>,
                                      TileConfig<128, 128, 16, 64, 64, 4, 8, 4, 4>>;
+// tensor_core: 128x256 block tiles over 2x4 warps of 64x64, BK 32, three stages (72 KiB of
+// shared memory): CUTLASS's classic sm_80 shape for 16-bit GEMMs.
+using TensorCoreTiles = matmul::TensorCoreConfig<128, 256, 32, 2, 4, 3>;
 
 // ---- launchers
 
@@ -141,6 +151,54 @@ void launch_tiled(const GemmParams<T>& p) {
   launch<T>(matmul::matmul_kernel_tiled<T, Cfg, kVector>, p, Cfg::bm, Cfg::bn, dim3(Cfg::threads));
 }
 
+// Whether the current device has the sm_80 tensor-core instructions (bfloat16 mma.sync,
+// cp.async), asked once per device.
+bool tensor_cores_available() {
+  static std::mutex mutex;
+  static std::map<int, bool> available;
+  int device = 0;
+  GRAFT_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto found = available.find(device);
+  if (found != available.end()) return found->second;
+  int major = 0;
+  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  return available[device] = major >= 8;
+}
+
+template <class T, bool kAKContiguous, bool kBKContiguous>
+void launch_tensor_core(const GemmParams<T>& p) {
+  using Cfg = TensorCoreTiles;
+  const auto kernel = matmul::matmul_kernel_tensor_core<T, Cfg, kAKContiguous, kBKContiguous>;
+  // Above 48 KiB, dynamic shared memory must be asked for (per device: set on every launch).
+  GRAFT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        Cfg::smem_bytes));
+  const int64_t tiles = ((p.m + Cfg::bm - 1) / Cfg::bm) * ((p.n + Cfg::bn - 1) / Cfg::bn);
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>(tiles, INT_MAX)), 1,
+                  static_cast<unsigned>(std::min<int64_t>(p.batches, 65535)));
+  kernel<<<grid, Cfg::threads, Cfg::smem_bytes>>>(p);
+  GRAFT_CUDA_CHECK_LAUNCH();
+}
+
+// The tensor-core kernel for 16-bit operands it can read with cp.async (both contiguous along
+// one dim, 16-byte aligned: the layouts' vector_loads) on an sm_80+ GPU; false otherwise.
+template <class T>
+bool tensor_core_gemm(const GemmParams<T>& p) {
+  if constexpr (!is_float16_v<T>) {
+    return false;
+  } else {
+    if (!p.a_layout.vector_loads || !p.b_layout.vector_loads || !tensor_cores_available())
+      return false;
+    // a (m, k) walks its cols when k is contiguous; b (k, n) when n is.
+    const bool a_k_contiguous = p.a_layout.walk_cols, b_k_contiguous = !p.b_layout.walk_cols;
+    if (a_k_contiguous && b_k_contiguous) launch_tensor_core<T, true, true>(p);
+    if (a_k_contiguous && !b_k_contiguous) launch_tensor_core<T, true, false>(p);
+    if (!a_k_contiguous && b_k_contiguous) launch_tensor_core<T, false, true>(p);
+    if (!a_k_contiguous && !b_k_contiguous) launch_tensor_core<T, false, false>(p);
+    return true;
+  }
+}
+
 template <class T>
 void hand_written(const MatmulArgs& args, Variant variant) {
   const GemmParams<T> p = gemm_params<T>(args);
@@ -157,6 +215,9 @@ void hand_written(const MatmulArgs& args, Variant variant) {
       return launch_tiled<T, RegisterTiled<T>, false>(p);
     case Variant::vectorized:
       return launch_tiled<T, RegisterTiled<T>, true>(p);
+    case Variant::tensor_core:
+      if (tensor_core_gemm<T>(p)) return;
+      [[fallthrough]];
     case Variant::warp_tiled:
     case Variant::cublas:
       return launch_tiled<T, WarpTiled<T>, true>(p);
@@ -239,7 +300,8 @@ bool cublas_gemm(const MatmulArgs& args) {
   const int64_t b_step = batch.ndim > 0 ? batch.b[batch.ndim - 1] : 0;
   const int64_t outer = args.batch_count() / inner, out_step = args.m * args.n;
   const cublasHandle_t handle = cublas_handle();
-  const T one = 1, zero = 0;
+  // The scale factors are of the compute type: float32 for 16-bit operands (CUBLAS_COMPUTE_32F).
+  const compute_type_t<T> one = 1, zero = 0;
   for (int64_t index = 0; index < outer; ++index) {
     int64_t a_offset = 0, b_offset = 0, remaining = index;
     for (int d = batch.ndim - 2; d >= 0; --d) {
@@ -257,10 +319,16 @@ bool cublas_gemm(const MatmulArgs& args) {
       GRAFT_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, b.op, a.op, n, m, k, &one, b_data, ldb,
                                                    b_step, a_data, lda, a_step, &zero, out, n,
                                                    out_step, count));
-    } else {
+    } else if constexpr (std::is_same_v<T, double>) {
       GRAFT_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, b.op, a.op, n, m, k, &one, b_data, ldb,
                                                    b_step, a_data, lda, a_step, &zero, out, n,
                                                    out_step, count));
+    } else {
+      // 16-bit operands and output, float32 scale factors and accumulation.
+      const cudaDataType type = std::is_same_v<T, BFloat16> ? CUDA_R_16BF : CUDA_R_16F;
+      GRAFT_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+          handle, b.op, a.op, n, m, k, &one, b_data, type, ldb, b_step, a_data, type, lda, a_step,
+          &zero, out, type, n, out_step, count, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }
   }
   return true;
@@ -274,7 +342,7 @@ void matmul_cuda(const MatmulArgs& args) {
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t>) {
       graft::detail::fail("matmul kernel called with ", args.dtype,
                           "; the op layer should have rejected it");
-    } else if constexpr (std::is_floating_point_v<T>) {
+    } else if constexpr (std::is_floating_point_v<compute_type_t<T>>) {
       // An empty sum (k == 0) is 0: written here rather than left to cuBLAS's beta scaling
       // of an output it would not otherwise read.
       if (variant == Variant::cublas && args.k == 0) {

@@ -1,5 +1,5 @@
-// CUDA matmul against its CPU twin, for every variant of kernels/cuda/matmul_variants.cuh and
-// cuBLAS.
+// CUDA matmul against its CPU twin, for every variant of kernels/cuda/matmul_variants.cuh,
+// the tensor-core kernel of matmul_tensor_core.cuh, and cuBLAS.
 //
 // Each variant is selected with graft::cuda::set_matmul_variant and runs the same cases:
 // sizes from 1x1x1 up to 513x257x129 that are no multiple of any tile (32, 64, 128; BK 8
@@ -7,7 +7,8 @@
 // dims (stride 0), operands read through their strides (transposed, every other row, a view
 // one element in, so float4 loads must fall back; a row expanded to a matrix, stride 0,
 // which cuBLAS cannot address), vector operands, empty dims (k == 0 must give zeros), and a
-// batch past the 65535 blocks of a grid's z dim. Every dtype matmul accepts: float32 (within
+// batch past the 65535 blocks of a grid's z dim; and the 16-bit layouts the tensor-core kernel
+// takes (aligned rows, each orientation of a and b, k cut mid-chunk). Every dtype matmul accepts: float32 (within
 // a tolerance that grows with k, since the two sides sum in different orders), float64,
 // float16 and bfloat16 (both sides sum in float; the rounding to 16 bits may then differ by
 // one ulp), and int32 / int64, which must agree exactly. Outputs land in poisoned memory.
@@ -28,8 +29,9 @@ using ::testing::HasSubstr;
 
 namespace {
 
-const std::vector<std::string> kVariants = {
-    "naive", "coalesced", "smem_tiled", "register_tiled_2d", "vectorized", "warp_tiled", "cublas"};
+const std::vector<std::string> kVariants = {"naive",      "coalesced",  "smem_tiled",
+                                            "register_tiled_2d", "vectorized", "warp_tiled",
+                                            "tensor_core", "cublas"};
 constexpr g::DType kDTypes[] = {g::kFloat32,  g::kFloat64, g::kFloat16,
                                 g::kBFloat16, g::kInt32,   g::kInt64};
 
@@ -55,6 +57,11 @@ Operand every_other_row(int64_t rows, int64_t cols) {
 // Columns 1.. of a (rows, cols + 1) matrix: misaligned data and an odd row stride.
 Operand one_element_in(int64_t rows, int64_t cols) {
   return {{rows, cols + 1}, [cols](const g::Tensor& t) { return t.narrow(1, 1, cols); }};
+}
+// The first `cols` columns of a (rows, padded) matrix: aligned rows (padded a multiple of 8),
+// a width that need not be.
+Operand narrowed(int64_t rows, int64_t cols, int64_t padded) {
+  return {{rows, padded}, [cols](const g::Tensor& t) { return t.narrow(1, 0, cols); }};
 }
 // One row repeated: a row stride of 0.
 Operand expanded_row(int64_t rows, int64_t cols) {
@@ -133,6 +140,26 @@ TEST_P(CudaMatmul, ReadsOperandsThroughTheirStrides) {
   }
 }
 
+// The 16-bit layouts the tensor_core variant runs on the tensor cores (each operand contiguous
+// along one dim, 16-byte aligned rows): all four orientations of a and b; sizes that are no
+// multiple of its 128x256x32 tiles; k and n cut inside a 16-byte chunk (its in-bounds bytes
+// copied, the rest zero-filled); many k-tiles (the ring of stages wraps around); more row
+// tiles than a group of 8; batches and broadcast batches. Other variants take them too.
+TEST_P(CudaMatmul, MatchesCpuOnAlignedHalfOperands) {
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    expect_cuda_matches_cpu({{136, 72}}, {{72, 264}}, dtype);
+    expect_cuda_matches_cpu(transposed(136, 72), {{72, 264}}, dtype);
+    expect_cuda_matches_cpu({{136, 72}}, transposed(72, 264), dtype);
+    expect_cuda_matches_cpu(transposed(136, 72), transposed(72, 264), dtype);
+    expect_cuda_matches_cpu(narrowed(300, 45, 48), narrowed(45, 100, 104), dtype);
+    expect_cuda_matches_cpu(transposed(56, 45), narrowed(45, 101, 104), dtype);
+    expect_cuda_matches_cpu({{200, 520}}, {{520, 300}}, dtype);
+    expect_cuda_matches_cpu({{1100, 16}}, transposed(16, 40), dtype);
+    expect_cuda_matches_cpu({{3, 1, 40, 64}}, {{1, 2, 64, 24}}, dtype);
+    expect_cuda_matches_cpu({{1, 520}}, {{520, 8}}, dtype);
+  }
+}
+
 TEST_P(CudaMatmul, MatchesCpuOnVectorOperands) {
   expect_all_dtypes_match({{17}}, {{17, 33}});
   expect_all_dtypes_match({{33, 17}}, {{17}});
@@ -196,7 +223,7 @@ TEST(CudaMatmulVariant, RejectsAnUnknownNameListingTheValidOnes) {
 #if defined(GRAFT_HAS_CUDA)
     EXPECT_THAT(e.what(), HasSubstr("unknown matmul variant 'fastest'"));
     EXPECT_THAT(e.what(), HasSubstr("naive, coalesced, smem_tiled, register_tiled_2d, "
-                                    "vectorized, warp_tiled, cublas"));
+                                    "vectorized, warp_tiled, tensor_core, cublas"));
 #else
     EXPECT_THAT(e.what(), HasSubstr("this build of graft has no CUDA backend"));
 #endif
