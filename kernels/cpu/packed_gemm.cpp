@@ -3,6 +3,7 @@
 #include "graft/kernels/cpu/packed_gemm.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "graft/core/error.h"
@@ -44,7 +45,8 @@ constexpr int64_t kPanelColumns = 32;
 //                            64-byte row of a tile.
 //   kBlockPanels             a thread's block of the output, in row and column panels
 //   Session                  what a thread sets up for a block (AMX's tile shapes)
-//   tile(a, b, words, out)   out (kRows x kPanelColumns, float32) = a_panel x b_panel
+//   tile(a, b, words, out, stride)  out (kRows x kPanelColumns, float32, rows `stride`
+//                            floats apart) = a_panel x b_panel
 // b's panels are the same for all: word w of column c at w * kPanelColumns + c, so that 16
 // columns of one word are a zmm vector, or a row of an AMX tile ("VNNI" layout).
 
@@ -68,10 +70,35 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
   }
 }
 
+// Packing moves each element once, but for the small products of a training step (k and n of
+// a few hundred) that is as much work as the products themselves: done element by element
+// through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
+// float32 panel inside the matrix, the usual case, is copied along whichever of the operand's
+// dims is contiguous, without checks; edge panels and the paired bfloat16 words take the
+// general path.
+template <class Kernel>
+constexpr bool kPacksElements = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
+
 template <class Kernel>
 void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, int64_t m, int64_t k,
                   int64_t words, typename Kernel::Word* panel) {
   constexpr int64_t kRows = Kernel::kRows, kGroup = Kernel::kWordGroup;
+  if constexpr (kPacksElements<Kernel>) {
+    if (r + kRows <= m && words == k && (a.col_stride == 1 || a.row_stride == 1)) {
+      const auto* first = a.data + r * a.row_stride;
+      if (a.row_stride == 1) {  // a column of the panel is kRows adjacent elements
+        for (int64_t w = 0; w < k; ++w)
+          for (int64_t i = 0; i < kRows; ++i)  // a fixed count: vector moves, no memmove call
+            panel[w * kRows + i] = first[w * a.col_stride + i];
+      } else {  // each row is contiguous: kRows streams, interleaved
+        for (int64_t i = 0; i < kRows; ++i) {
+          const auto* row = first + i * a.row_stride;
+          for (int64_t w = 0; w < k; ++w) panel[w * kRows + i] = row[w];
+        }
+      }
+      return;
+    }
+  }
   for (int64_t i = 0; i < kRows; ++i)
     for (int64_t w = 0; w < words; ++w)
       panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
@@ -81,6 +108,22 @@ void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, i
 template <class Kernel>
 void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, int64_t k, int64_t n,
                   int64_t words, typename Kernel::Word* panel) {
+  if constexpr (kPacksElements<Kernel>) {
+    if (j + kPanelColumns <= n && words == k && (b.col_stride == 1 || b.row_stride == 1)) {
+      const auto* first = b.data + j * b.col_stride;
+      if (b.col_stride == 1) {  // a row of the panel is 32 adjacent elements
+        for (int64_t w = 0; w < k; ++w)
+          for (int64_t c = 0; c < kPanelColumns; ++c)
+            panel[w * kPanelColumns + c] = first[w * b.row_stride + c];
+      } else {  // each column is contiguous
+        for (int64_t c = 0; c < kPanelColumns; ++c) {
+          const auto* column = first + c * b.col_stride;
+          for (int64_t w = 0; w < k; ++w) panel[w * kPanelColumns + c] = column[w];
+        }
+      }
+      return;
+    }
+  }
   for (int64_t w = 0; w < words; ++w)
     for (int64_t c = 0; c < kPanelColumns; ++c)
       panel[w * kPanelColumns + c] = word<Kernel, true>(b, w * Kernel::kKPerWord, j + c, k, n);
@@ -95,11 +138,11 @@ struct ZmmTile {
   struct Session {};                                  // no state to set up
 
   __attribute__((target("avx512f"), always_inline)) static void store(
-      const __m512 (&sums)[kRows][2], float* tile) {
+      const __m512 (&sums)[kRows][2], float* out, int64_t stride) {
 #pragma GCC unroll 12
     for (int64_t i = 0; i < kRows; ++i) {
-      _mm512_storeu_ps(tile + i * kPanelColumns, sums[i][0]);
-      _mm512_storeu_ps(tile + i * kPanelColumns + 16, sums[i][1]);
+      _mm512_storeu_ps(out + i * stride, sums[i][0]);
+      _mm512_storeu_ps(out + i * stride + 16, sums[i][1]);
     }
   }
 };
@@ -112,7 +155,7 @@ struct Avx512FloatKernel : ZmmTile {
   static constexpr int64_t kKPerWord = 1;
 
   __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
-                                                      int64_t words, float* tile) {
+                                                      int64_t words, float* out, int64_t stride) {
     __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const __m512 b_low = _mm512_loadu_ps(b_panel + w * kPanelColumns);
@@ -124,7 +167,7 @@ struct Avx512FloatKernel : ZmmTile {
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
     }
-    store(sums, tile);
+    store(sums, out, stride);
   }
 };
 
@@ -136,7 +179,8 @@ struct Avx512BFloat16Kernel : ZmmTile {
 
   __attribute__((target("avx512f,avx512bf16"))) static void tile(const uint32_t* a_panel,
                                                                  const uint32_t* b_panel,
-                                                                 int64_t words, float* tile) {
+                                                                 int64_t words, float* out,
+                                                                 int64_t stride) {
     __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const auto b_low =
@@ -151,7 +195,7 @@ struct Avx512BFloat16Kernel : ZmmTile {
         sums[i][1] = _mm512_dpbf16_ps(sums[i][1], a_pair, b_high);
       }
     }
-    store(sums, tile);
+    store(sums, out, stride);
   }
 };
 
@@ -192,7 +236,8 @@ struct AmxKernel {
 
   __attribute__((target("amx-tile,amx-bf16"))) static void tile(const uint32_t* a_panel,
                                                                 const uint32_t* b_panel,
-                                                                int64_t words, float* tile) {
+                                                                int64_t words, float* out,
+                                                                int64_t stride) {
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
@@ -209,11 +254,11 @@ struct AmxKernel {
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
-    constexpr int64_t kStride = kPanelColumns * 4;
-    _tile_stored(0, tile, kStride);
-    _tile_stored(1, tile + 16, kStride);
-    _tile_stored(2, tile + 16 * kPanelColumns, kStride);
-    _tile_stored(3, tile + 16 * kPanelColumns + 16, kStride);
+    const int64_t bytes = stride * 4;
+    _tile_stored(0, out, bytes);
+    _tile_stored(1, out + 16, bytes);
+    _tile_stored(2, out + 16 * stride, bytes);
+    _tile_stored(3, out + 16 * stride + 16, bytes);
   }
 };
 
@@ -286,8 +331,17 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
          j += kPanelColumns) {
       const Word* b_panel = packed_b + j / kPanelColumns * words * kPanelColumns;
       for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
-        Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, tile);
+        const Word* a_panel = packed_a + r / kRows * words * kRows;
         const int64_t rows = std::min(kRows, m - r), columns = std::min(kPanelColumns, n - j);
+        // A whole float32 tile goes straight into out; edge tiles and 16-bit outputs pass
+        // through `tile`, to be cut or rounded.
+        if constexpr (std::is_same_v<typename Kernel::Element, float>) {
+          if (rows == kRows && columns == kPanelColumns) {
+            Kernel::tile(a_panel, b_panel, words, out + r * n + j, n);
+            continue;
+          }
+        }
+        Kernel::tile(a_panel, b_panel, words, tile, kPanelColumns);
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t c = 0; c < columns; ++c)
             out[(r + i) * n + j + c] = typename Kernel::Element(tile[i * kPanelColumns + c]);
