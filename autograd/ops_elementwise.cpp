@@ -191,6 +191,22 @@ Tensor autocast_operand(BinaryOp op, const Tensor& t) {
   return op == BinaryOp::pow ? autocast::to_float32(t) : t;
 }
 
+// g * op'(x) by the op's fused kernel (GELU, SiLU: kernel_table().unary_backward), one pass
+// instead of the derivative table's composition; an undefined tensor where the device has
+// none. It has no derivative of its own, so a backward that records its graph
+// (create_graph) takes the composed formula instead.
+Tensor fused_unary_backward(UnaryOp op, const Tensor& g, const Tensor& x) {
+  if (!x.defined()) return {};  // an op whose derivative does not read x
+  const kernels::ElementwiseFn kernel =
+      kernel_table().unary_backward[static_cast<int>(op)][static_cast<int>(x.device().type())];
+  if (kernel == nullptr || autograd::needs_grad({&g, &x})) return {};
+  const DType dtype = promote_types(g.dtype(), x.dtype());
+  Tensor out = empty(broadcast_shapes(g.shape(), x.shape(), kernels::op_name(op)),
+                     TensorOptions(dtype).device(x.device()));
+  ops::run_elementwise(kernel, {out, g.to(dtype), x.to(dtype)});
+  return out;
+}
+
 Tensor unary(UnaryOp op, const Tensor& x_in) {
   const Tensor x = runs_in_float32_under_autocast(op) ? autocast::to_float32(x_in) : x_in;
   const OpContext context(kernels::op_name(op));
@@ -209,9 +225,13 @@ Tensor unary(UnaryOp op, const Tensor& x_in) {
         [times = derivative.times](const Tensor& g, const Tensor& out) { return times(g, out); });
   return autograd::record(
       y, name, {x},
-      [times = derivative.times,
+      [op, times = derivative.times,
        sx = derivative.reads == Reads::input ? autograd::save(x) : autograd::SavedTensor()](
-          const Tensor& g) { return times(g, sx.get()); });
+          const Tensor& g) {
+        const Tensor x = sx.get();
+        if (Tensor fused = fused_unary_backward(op, g, x); fused.defined()) return fused;
+        return times(g, x);
+      });
 }
 
 DType binary_dtype(BinaryOp op, Operand a, Operand b) {

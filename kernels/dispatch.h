@@ -85,6 +85,9 @@ using PerDevice = Fn[kNumDeviceTypes];
 
 struct KernelTable {
   PerDevice<ElementwiseFn> unary[static_cast<int>(UnaryOp::kCount)] = {};
+  // out = g * op'(x) in one pass, for the unary ops whose functor has a backward (GELU,
+  // SiLU); null for the others, whose gradients compose other ops.
+  PerDevice<ElementwiseFn> unary_backward[static_cast<int>(UnaryOp::kCount)] = {};
   PerDevice<ElementwiseFn> binary[static_cast<int>(BinaryOp::kCount)] = {};
   PerDevice<ElementwiseFn> comparison[static_cast<int>(ComparisonOp::kCount)] = {};
   PerDevice<ReduceFn> reduce[static_cast<int>(ReduceOp::kCount)] = {};

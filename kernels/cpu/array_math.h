@@ -3,8 +3,8 @@
 // graft's exp three times slower than PyTorch's on a million floats; glibc's erff costs
 // about 24 ns an element on this machine's CPUs against Eigen's 0.5, which made the exact
 // GELU 15% of a small GPT's training step. For a dense float32
-// run of a unary op, cpu_elementwise_loop calls ArrayForm<Op>::apply on the whole run
-// instead, built on Eigen's vectorised array functions (the same exp the CPU softmax uses).
+// run of a unary op (or of the fused gradients g * op'(x)), cpu_elementwise_loop calls
+// ArrayForm<Op>::apply on the whole run instead, built on Eigen's vectorised array functions (the same exp the CPU softmax uses).
 // float64 keeps the scalar functors: their callers asked for the precision. exact_exp, at
 // the end, is the exp the softmax and attention kernels take over masked (-inf) entries.
 //
@@ -30,12 +30,15 @@ namespace graft::kernels::cpu {
 template <class Op>
 struct ArrayForm;  // no vectorised form: the scalar functor runs
 
-// Whether Op has a vectorised form for T.
-template <class Op, class T>
-inline constexpr bool has_array_form = std::is_same_v<T, float>&& requires {
-  ArrayForm<Op>::apply(static_cast<const float*>(nullptr), static_cast<float*>(nullptr),
-                       int64_t{0});
-};
+// Whether Op has a vectorised form for T over kInputs inputs: apply(in, out, n) for a unary
+// op, apply(a, b, out, n) for a binary one.
+template <class Op, class T, int kInputs = 1>
+inline constexpr bool has_array_form =
+    std::is_same_v<T, float> &&
+    (kInputs == 1 ? requires(const float* in, float* out) { ArrayForm<Op>::apply(in, out, 0); }
+                  : kInputs == 2 && requires(const float* in, float* out) {
+                      ArrayForm<Op>::apply(in, in, out, 0);
+                    });
 
 using FloatArrayMap = Eigen::Map<Eigen::ArrayXf>;
 using ConstFloatArrayMap = Eigen::Map<const Eigen::ArrayXf>;
@@ -77,6 +80,27 @@ struct ArrayForm<GeluOp> {
   static void apply(const float* in, float* out, int64_t n) {
     const auto x = ConstFloatArrayMap(in, n);
     FloatArrayMap(out, n) = x * 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
+  }
+};
+
+// g * GELU'(x) = g (Phi(x) + x phi(x)): GeluOp::backward, vectorised.
+template <>
+struct ArrayForm<BackwardOf<GeluOp>> {
+  static void apply(const float* g, const float* in, float* out, int64_t n) {
+    const auto x = ConstFloatArrayMap(in, n);
+    const auto cdf = 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
+    const auto pdf = (-0.5f * x * x).exp() * 0.39894228040143267794f;
+    FloatArrayMap(out, n) = ConstFloatArrayMap(g, n) * (cdf + x * pdf);
+  }
+};
+
+// g * SiLU'(x) = g s (1 + x (1 - s)), s = sigmoid(x): SiluOp::backward, vectorised.
+template <>
+struct ArrayForm<BackwardOf<SiluOp>> {
+  static void apply(const float* g, const float* in, float* out, int64_t n) {
+    const auto x = ConstFloatArrayMap(in, n);
+    const auto s = (1.0f + (-x).exp()).inverse();
+    FloatArrayMap(out, n) = ConstFloatArrayMap(g, n) * s * (1.0f + x * (1.0f - s));
   }
 };
 

@@ -102,8 +102,10 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
       dst = narrowed;
     else
       dst = out + start;
-    if constexpr (Mask == 1u && sizeof...(In) == 1 && kNarrowed && has_array_form<Inner, float>) {
-      ArrayForm<Inner>::apply(std::get<0>(in), dst, len);
+    constexpr int kInputs = sizeof...(In);
+    if constexpr (Mask == (1u << kInputs) - 1 && kNarrowed &&
+                  has_array_form<Inner, float, kInputs>) {
+      ArrayForm<Inner>::apply(std::get<I>(in)..., dst, len);
     } else {
       for (int64_t i = 0; i < len; ++i)
         dst[i] = static_cast<Out>(op(std::get<I>(in)[((Mask >> I) & 1u) ? i : 0]...));
@@ -120,11 +122,12 @@ void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...
     return;
   }
   R* out = reinterpret_cast<R*>(p[0]);
-  // One contiguous input of the output's type, and an op the compiler cannot vectorise
-  // (exp): its vectorised form (array_math.h) takes the whole run.
-  if constexpr (Mask == 1u && sizeof...(In) == 1 && (std::is_same_v<R, In> && ...) &&
-                has_array_form<Op, R>) {
-    ArrayForm<Op>::apply(reinterpret_cast<const R*>(p[1]), out, n);
+  // Contiguous inputs of the output's type, and an op the compiler cannot vectorise (exp):
+  // its vectorised form (array_math.h) takes the whole run.
+  constexpr int kInputs = sizeof...(In);
+  if constexpr (Mask == (1u << kInputs) - 1 && (std::is_same_v<R, In> && ...) &&
+                has_array_form<Op, R, kInputs>) {
+    ArrayForm<Op>::apply(reinterpret_cast<const R*>(p[I + 1])..., out, n);
     return;
   }
   for (int64_t i = 0; i < n; ++i)

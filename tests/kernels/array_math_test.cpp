@@ -1,12 +1,13 @@
-// exp, sigmoid, erf and GELU on dense float32 tensors, which the CPU computes with their vectorised
-// array forms (kernels/cpu/array_math.h) rather than the scalar functors: every float of
-// a sweep through the whole range, overflow, the denormal results and the specials,
-// against double precision.
+// exp, sigmoid, erf and GELU on dense float32 tensors, and the fused gradients of GELU and
+// SiLU, which the CPU computes with their vectorised array forms (kernels/cpu/array_math.h)
+// rather than the scalar functors: every float of a sweep through the whole range,
+// overflow, the denormal results and the specials, against double precision.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <vector>
 
 #include "test_util.h"
@@ -54,6 +55,16 @@ double erf_double(double x) { return std::erf(x); }
 double sigmoid_double(double x) {
   const double e = std::exp(-x);
   return std::isinf(static_cast<float>(e)) ? 0.0 : 1 / (1 + e);
+}
+
+// g * f'(x) for GELU and SiLU, in double.
+double gelu_derivative(double x) {
+  return 0.5 * (1 + std::erf(x / std::numbers::sqrt2)) +
+         x * std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
+}
+double silu_derivative(double x) {
+  const double s = 1 / (1 + std::exp(-x));
+  return s * (1 + x * (1 - s));
 }
 
 }  // namespace
@@ -111,5 +122,38 @@ TEST(ArrayMath, StridedInputsTakeTheScalarPathAndAgree) {
   for (size_t i = 0; i < dense.size(); ++i) {
     if (dense[i] == strided[i]) continue;  // infinities and zeros too
     EXPECT_NEAR(dense[i], strided[i], 5e-7 * std::abs(strided[i])) << i;
+  }
+}
+
+TEST(ArrayMath, GeluAndSiluGradientsInOnePassMatchDoublePrecisionAndTheComposedFormula) {
+  // The backward of a dense float32 GELU or SiLU is one fused pass (kernel_table's
+  // unary_backward, by its array form here); create_graph takes the composed, twice
+  // differentiable formula instead. Both against the truth, within a few float32 ulps of
+  // the larger term.
+  const std::vector<float> x = sweep(-12.0f, 12.0f, 100001);
+  const std::vector<float> upstream = sweep(-3.0f, 2.0f, 100001);
+  struct Case {
+    const char* name;
+    g::Tensor (*f)(const g::Tensor&);
+    double (*derivative)(double);
+  };
+  for (const Case& c : {Case{"gelu", [](const g::Tensor& t) { return g::gelu(t); }, gelu_derivative},
+                        Case{"silu", [](const g::Tensor& t) { return g::silu(t); }, silu_derivative}}) {
+    SCOPED_TRACE(c.name);
+    const g::Tensor fused_in = g::tensor(x).requires_grad_();
+    c.f(fused_in).backward(g::tensor(upstream));
+    const auto fused = fused_in.grad().to_vector<float>();
+    const g::Tensor composed_in = g::tensor(x).requires_grad_();
+    const auto composed = g::autograd::grad({c.f(composed_in)}, {composed_in},
+                                            {.grad_outputs = {g::tensor(upstream)},
+                                             .create_graph = true})[0]
+                              .to_vector<float>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!std::isfinite(x[i]) || !std::isfinite(upstream[i])) continue;
+      const double want = upstream[i] * c.derivative(x[i]);
+      const double tolerance = 2e-6 * std::abs(upstream[i]) * std::max(1.0, std::abs(double(x[i])));
+      EXPECT_NEAR(fused[i], want, tolerance) << "x = " << x[i] << ", g = " << upstream[i];
+      EXPECT_NEAR(composed[i], want, tolerance) << "x = " << x[i] << ", g = " << upstream[i];
+    }
   }
 }
