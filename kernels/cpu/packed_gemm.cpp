@@ -148,7 +148,9 @@ struct ZmmTile {
 };
 
 // AVX-512 float32: each k loads two vectors of b, broadcasts each of a's 12 values and
-// issues 24 FMAs.
+// issues 24 FMAs. a's values are broadcast one at a time, so they need not be packed at
+// all: tile_in_place reads the 12 rows of a row-major a where they lie, which saves a
+// transposing copy of a (as costly as the tiles for a training step's small products).
 struct Avx512FloatKernel : ZmmTile {
   using Element = float;
   using Word = float;
@@ -156,19 +158,43 @@ struct Avx512FloatKernel : ZmmTile {
 
   __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
                                                       int64_t words, float* out, int64_t stride) {
+    tile_of([a_panel](int64_t i, int64_t w) { return a_panel[w * kRows + i]; }, b_panel, words,
+            out, stride);
+  }
+  // Row i of the panel at a + i * lead, k contiguous.
+  __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t lead,
+                                                               const float* b_panel, int64_t words,
+                                                               float* out, int64_t stride) {
+    tile_of([a, lead](int64_t i, int64_t w) { return a[i * lead + w]; }, b_panel, words, out,
+            stride);
+  }
+
+ private:
+  // The tile, with a(i, w) giving a's value at row i, word w.
+  template <class A>
+  __attribute__((target("avx512f"), always_inline)) static void tile_of(const A& a,
+                                                                        const float* b_panel,
+                                                                        int64_t words, float* out,
+                                                                        int64_t stride) {
     __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const __m512 b_low = _mm512_loadu_ps(b_panel + w * kPanelColumns);
       const __m512 b_high = _mm512_loadu_ps(b_panel + w * kPanelColumns + 16);
 #pragma GCC unroll 12
       for (int64_t i = 0; i < kRows; ++i) {
-        const __m512 a_value = _mm512_set1_ps(a_panel[w * kRows + i]);
+        const __m512 a_value = _mm512_set1_ps(a(i, w));
         sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
     }
     store(sums, out, stride);
   }
+};
+
+// Whether Kernel reads a row-major a in place (tile_in_place) instead of a packed panel.
+template <class Kernel>
+constexpr bool kReadsAInPlace = requires(const float* p, float* q) {
+  Kernel::tile_in_place(p, int64_t{0}, p, int64_t{0}, q, int64_t{0});
 };
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
@@ -307,9 +333,13 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
   std::vector<Word> own;
   Word* const packed_a = packing_space<Word>(a_words + column_panels * words * kPanelColumns, own);
   Word* const packed_b = packed_a + a_words;
+  // A row-major a is read in place by a kernel that can, all but a last partial panel, which
+  // is packed, zero-padded, as ever.
+  const bool a_in_place = kReadsAInPlace<Kernel> && a.col_stride == 1;
+  const int64_t whole_a_panels = m / kRows;
   // Packing reads each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
-  parallel_for(0, row_panels, grain, [&](int64_t first, int64_t last) {
+  parallel_for(a_in_place ? whole_a_panels : 0, row_panels, grain, [&](int64_t first, int64_t last) {
     for (int64_t panel = first; panel < last; ++panel)
       pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
   });
@@ -331,17 +361,29 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
          j += kPanelColumns) {
       const Word* b_panel = packed_b + j / kPanelColumns * words * kPanelColumns;
       for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
-        const Word* a_panel = packed_a + r / kRows * words * kRows;
         const int64_t rows = std::min(kRows, m - r), columns = std::min(kPanelColumns, n - j);
         // A whole float32 tile goes straight into out; edge tiles and 16-bit outputs pass
         // through `tile`, to be cut or rounded.
+        bool direct = false;
+        float* dst = tile;
+        int64_t dst_stride = kPanelColumns;
         if constexpr (std::is_same_v<typename Kernel::Element, float>) {
-          if (rows == kRows && columns == kPanelColumns) {
-            Kernel::tile(a_panel, b_panel, words, out + r * n + j, n);
-            continue;
+          direct = rows == kRows && columns == kPanelColumns;
+          if (direct) {
+            dst = out + r * n + j;
+            dst_stride = n;
           }
         }
-        Kernel::tile(a_panel, b_panel, words, tile, kPanelColumns);
+        if constexpr (kReadsAInPlace<Kernel>) {
+          if (a_in_place && rows == kRows)
+            Kernel::tile_in_place(a.data + r * a.row_stride, a.row_stride, b_panel, words, dst,
+                                  dst_stride);
+          else
+            Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, dst, dst_stride);
+        } else {
+          Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, dst, dst_stride);
+        }
+        if (direct) continue;
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t c = 0; c < columns; ++c)
             out[(r + i) * n + j + c] = typename Kernel::Element(tile[i * kPanelColumns + c]);
