@@ -39,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 // costs a system call and a few microseconds, so the workers keep spinning for a while
 // between the regions of one op or of consecutive ops; longer than this, the core is
 // worth more to whatever else wants it (docs/performance.md measures the choice).
-constexpr auto kSpin = std::chrono::microseconds(20);
+constexpr auto kSpin = std::chrono::microseconds(200);
 
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
