@@ -3,8 +3,9 @@
 // scheme, Dao et al. 2022 and FlashAttention-2), and its backward.
 //
 // The op layer (nn/attention.cpp) flattens the batch dims: q (bh, L, E), k (bh, S, E),
-// v (bh, S, Ev), all contiguous. For each row i of q, over the keys j it may see (all, or
-// j <= i when causal):
+// v (bh, S, Ev), each read through an AttentionLayout, so multi-head attention's heads
+// (a transposed view of its projections) need no copy. For each row i of q, over the keys
+// j it may see (all, or j <= i when causal):
 //   s_ij = scale * q_i . k_j,   out_i = sum_j softmax_j(s_ij) v_j
 // computed tile by tile with a running max m_i and sum l_i (the online softmax): a new tile
 // rescales what came before by exp(m_old - m_new). The forward saves lse_i = m_i + log l_i,
@@ -19,6 +20,7 @@
 
 #include "graft/core/device.h"
 #include "graft/core/dtype.h"
+#include "graft/core/host_device.h"
 
 namespace graft::kernels {
 
@@ -27,6 +29,18 @@ namespace graft::kernels {
 // math path beyond.
 inline constexpr int64_t kCudaAttentionMaxFeatures = 128;
 
+// Where a (bh, rows, features) buffer's rows lie: batch-head bh is head bh % heads of batch
+// bh / heads, and its row r starts `row(bh, r)` elements in; features are contiguous. A
+// (B, H, T, E) tensor that is a transpose of (B, T, H, E) memory has row stride H * E and
+// head stride E; a contiguous one T * E and E * T.
+struct AttentionLayout {
+  int64_t heads = 1, batch_stride = 0, head_stride = 0, row_stride = 0;
+
+  GRAFT_HOST_DEVICE int64_t row(int64_t bh, int64_t r) const {
+    return bh / heads * batch_stride + bh % heads * head_stride + r * row_stride;
+  }
+};
+
 struct AttentionArgs {
   DType dtype = kFloat32;   // float32 or float64, of every buffer
   Device device;            // where every buffer lives
@@ -34,7 +48,8 @@ struct AttentionArgs {
   const void* k = nullptr;  // (bh, S, E)
   const void* v = nullptr;  // (bh, S, Ev)
   void* out = nullptr;      // (bh, L, Ev)
-  void* lse = nullptr;      // (bh, L): log of each row's softmax denominator, max included
+  void* lse = nullptr;      // (bh, L), contiguous: log of each row's softmax denominator
+  AttentionLayout q_layout, k_layout, v_layout, out_layout;
   int64_t batch_heads = 0, length = 0, keys = 0, features = 0, value_features = 0;
   double scale = 1.0;
   bool causal = false;  // query i sees keys 0..i
@@ -46,6 +61,7 @@ struct AttentionBackwardArgs {
   void* grad_q = nullptr;          // (bh, L, E)
   void* grad_k = nullptr;          // (bh, S, E)
   void* grad_v = nullptr;          // (bh, S, Ev)
+  AttentionLayout grad_out_layout, grad_q_layout, grad_k_layout, grad_v_layout;
 };
 
 }  // namespace graft::kernels

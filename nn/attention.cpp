@@ -10,6 +10,9 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
@@ -120,6 +123,56 @@ autograd::TensorList differentiable_backward(const Tensor& g, const Tensor& q, c
           matmul(p.transpose(-2, -1), g)};
 }
 
+// How the kernels read x (batch..., rows, features): its last batch dim as the heads, the
+// dims before it folded into one batch stride, features contiguous (kernels/attention.h).
+// nullopt where x's strides do not fold so; the caller then passes a contiguous copy.
+std::optional<kernels::AttentionLayout> attention_layout(const Tensor& x) {
+  const int64_t dim = x.dim();
+  if (x.size(-1) > 1 && x.stride(-1) != 1) return std::nullopt;
+  kernels::AttentionLayout layout;
+  layout.row_stride = x.size(-2) > 1 ? x.stride(-2) : x.size(-1);
+  if (dim >= 3) {
+    layout.heads = x.size(-3);
+    layout.head_stride = x.stride(-3);
+  }
+  // The dims before the heads, size-1 dims aside, must each step over the next whole.
+  int64_t inner = -1;
+  for (int64_t d = dim - 4; d >= 0; --d) {
+    if (x.size(d) == 1) continue;
+    if (inner < 0)
+      layout.batch_stride = x.stride(d);
+    else if (x.stride(d) != x.stride(inner) * x.size(inner))
+      return std::nullopt;
+    inner = d;
+  }
+  return layout;
+}
+
+// x as the kernels may read it: itself, or a contiguous copy when its strides do not fold.
+Tensor readable(const Tensor& x) {
+  if (attention_layout(x)) return x;
+  const autograd::NoGradGuard no_grad;  // the copy is part of this one op
+  return x.contiguous();
+}
+
+// A new (batch..., rows, features) tensor with the heads innermost in memory, laid out as
+// (batch[:-1]..., rows, heads, features): multi-head attention's merge of the heads
+// (transpose(1, 2) then reshape) is then a view, and so is the split of its gradients (as
+// PyTorch's flash attention lays out its outputs). Built as a tensor of its own over new
+// memory, not as a transpose() view, so autograd records it as any op's output.
+Tensor empty_heads_inner(const Shape& batch, int64_t rows, int64_t features,
+                         const TensorOptions& options) {
+  if (batch.empty()) return empty({rows, features}, options);
+  Shape memory;
+  for (int64_t d = 0; d + 1 < batch.size(); ++d) memory.push_back(batch[d]);
+  for (const int64_t size : {rows, batch[batch.size() - 1], features}) memory.push_back(size);
+  auto impl = std::make_shared<TensorImpl>(empty(memory, options).impl());
+  const int64_t dim = impl->shape.size();
+  std::swap(impl->shape[dim - 3], impl->shape[dim - 2]);
+  std::swap(impl->strides[dim - 3], impl->strides[dim - 2]);
+  return Tensor(std::move(impl));
+}
+
 // The fused forward, and a node whose backward is the fused backward kernel.
 Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
                        double scale) {
@@ -134,60 +187,57 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
   args.value_features = value.size(-1);
   args.scale = scale;
   args.causal = is_causal;
-  Tensor q, k, v;
-  {
-    autograd::NoGradGuard no_grad;  // the copies are part of this one op
-    q = query.contiguous();
-    k = key.contiguous();
-    v = value.contiguous();
-  }
+  const Tensor q = readable(query), k = readable(key), v = readable(value);
   const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
-  Tensor out = empty({args.batch_heads, args.length, args.value_features}, options);
+  Tensor out = empty_heads_inner(batch, args.length, args.value_features, options);
   const Tensor lse = empty({args.batch_heads, args.length}, options);
   args.q = q.data_ptr();
   args.k = k.data_ptr();
   args.v = v.data_ptr();
   args.out = out.data_ptr();
   args.lse = lse.data_ptr();
+  args.q_layout = *attention_layout(q);
+  args.k_layout = *attention_layout(k);
+  args.v_layout = *attention_layout(v);
+  args.out_layout = *attention_layout(out);
   if (args.batch_heads * args.length > 0)
     kernels::lookup(kernels::kernel_table().attention, query.device(), kSdpa)(args);
 
-  Shape out_shape = batch;
-  out_shape.push_back(args.length);
-  out_shape.push_back(args.value_features);
-  if (!autograd::needs_grad({&query, &key, &value})) return out.reshape(out_shape);
-  // g comes as the kernel's (bh, L, Ev); the gradients go back in q, k and v's shapes.
-  // `args` keeps the forward's sizes, scale and causal flag; its pointers are set afresh.
-  // The backward keeps the inputs (a create_graph backward differentiates through them)
-  // and the kernel's contiguous copies of them, which the backward kernel reads as they are
-  // (copying the inputs again there was 2% of a small GPT's training step).
+  if (!autograd::needs_grad({&query, &key, &value})) return out;
+  // The backward keeps the inputs (a create_graph backward differentiates through them) and
+  // what the kernel read, which the backward kernel reads again (copying the inputs there
+  // was 2% of a small GPT's training step). `args` keeps the forward's sizes, layouts,
+  // scale and causal flag; its pointers are set afresh.
   auto backward = [sq = autograd::save(query), sk = autograd::save(key), sv = autograd::save(value),
-                   cq = autograd::save(q), ck = autograd::save(k), cv = autograd::save(v), lse,
-                   args, out_shape, options](const Tensor& g, const Tensor& out) {
+                   rq = autograd::save(q), rk = autograd::save(k), rv = autograd::save(v), lse,
+                   args, batch, options](const Tensor& g, const Tensor& out) {
     if (autograd::GradMode::is_enabled())
-      return differentiable_backward(g.reshape(out_shape), sq.get(), sk.get(), sv.get(),
-                                     args.causal, args.scale);
-    const Tensor dout = g.contiguous(), qc = cq.get(), kc = ck.get(), vc = cv.get();
-    const Tensor q = sq.get(), k = sk.get(), v = sv.get();
-    Tensor dq = empty(q.shape(), options), dk = empty(k.shape(), options),
-           dv = empty(v.shape(), options);
+      return differentiable_backward(g, sq.get(), sk.get(), sv.get(), args.causal, args.scale);
+    const Tensor dout = readable(g), qr = rq.get(), kr = rk.get(), vr = rv.get();
+    Tensor dq = empty_heads_inner(batch, args.length, args.features, options);
+    Tensor dk = empty_heads_inner(batch, args.keys, args.features, options);
+    Tensor dv = empty_heads_inner(batch, args.keys, args.value_features, options);
     kernels::AttentionBackwardArgs b;
     b.forward = args;
-    b.forward.q = qc.data_ptr();
-    b.forward.k = kc.data_ptr();
-    b.forward.v = vc.data_ptr();
+    b.forward.q = qr.data_ptr();
+    b.forward.k = kr.data_ptr();
+    b.forward.v = vr.data_ptr();
     b.forward.out = out.data_ptr();
     b.forward.lse = lse.data_ptr();
     b.grad_out = dout.data_ptr();
     b.grad_q = dq.data_ptr();
     b.grad_k = dk.data_ptr();
     b.grad_v = dv.data_ptr();
+    b.grad_out_layout = *attention_layout(dout);
+    b.grad_q_layout = *attention_layout(dq);
+    b.grad_k_layout = *attention_layout(dk);
+    b.grad_v_layout = *attention_layout(dv);
     if (args.batch_heads > 0)
-      kernels::lookup(kernels::kernel_table().attention_backward, q.device(), kSdpa)(b);
+      kernels::lookup(kernels::kernel_table().attention_backward, qr.device(), kSdpa)(b);
     return autograd::TensorList{dq, dk, dv};
   };
   autograd::record(out, "ScaledDotProductAttentionBackward", {query, key, value}, backward);
-  return out.reshape(out_shape);
+  return out;
 }
 
 }  // namespace

@@ -31,27 +31,50 @@ constexpr int64_t kKeyTile = 64;
 
 template <class T>
 using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// A buffer's rows as AttentionLayout places them: `row_stride` elements apart.
 template <class T>
-using ConstMap = Eigen::Map<const Matrix<T>>;
+using ConstMap = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <class T>
-using Map = Eigen::Map<Matrix<T>>;
+using Map = Eigen::Map<Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <class T>
 using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
 
 template <class T>
 constexpr T kMinusInf = -std::numeric_limits<T>::infinity();
 
-// The typed pointers of one batch-head.
+// One batch-head's rows [first, first + rows) of a buffer, `cols` wide, as a matrix.
+template <class T>
+ConstMap<T> rows_of(const void* data, const AttentionLayout& layout, int64_t bh, int64_t first,
+                    int64_t rows, int64_t cols) {
+  return {static_cast<const T*>(data) + layout.row(bh, first), rows, cols,
+          Eigen::OuterStride<>(layout.row_stride)};
+}
+template <class T>
+Map<T> rows_of(void* data, const AttentionLayout& layout, int64_t bh, int64_t first, int64_t rows,
+               int64_t cols) {
+  return {static_cast<T*>(data) + layout.row(bh, first), rows, cols,
+          Eigen::OuterStride<>(layout.row_stride)};
+}
+
+// One batch-head's q, k, v and out rows, and its lse.
 template <class T>
 struct Head {
-  Head(const AttentionArgs& a, int64_t bh)
-      : q(static_cast<const T*>(a.q) + bh * a.length * a.features),
-        k(static_cast<const T*>(a.k) + bh * a.keys * a.features),
-        v(static_cast<const T*>(a.v) + bh * a.keys * a.value_features),
-        out(static_cast<T*>(a.out) + bh * a.length * a.value_features),
-        lse(static_cast<T*>(a.lse) + bh * a.length) {}
-  const T *q, *k, *v;
-  T *out, *lse;
+  Head(const AttentionArgs& a, int64_t bh) : args(a), bh(bh) {}
+  ConstMap<T> q(int64_t first, int64_t rows) const {
+    return rows_of<T>(args.q, args.q_layout, bh, first, rows, args.features);
+  }
+  ConstMap<T> k(int64_t first, int64_t rows) const {
+    return rows_of<T>(args.k, args.k_layout, bh, first, rows, args.features);
+  }
+  ConstMap<T> v(int64_t first, int64_t rows) const {
+    return rows_of<T>(args.v, args.v_layout, bh, first, rows, args.value_features);
+  }
+  Map<T> out(int64_t first, int64_t rows) const {
+    return rows_of<T>(args.out, args.out_layout, bh, first, rows, args.value_features);
+  }
+  T* lse() const { return static_cast<T*>(args.lse) + bh * args.length; }
+  const AttentionArgs& args;
+  int64_t bh;
 };
 
 // The keys that rows [q0, q0 + rows) may see: all, or (causal) up to the last row.
@@ -63,9 +86,7 @@ int64_t visible_keys(const AttentionArgs& a, int64_t q0, int64_t rows) {
 template <class T, class Block>
 void score_tile(const AttentionArgs& a, const Head<T>& h, int64_t q0, int64_t rows, int64_t k0,
                 int64_t n, Block&& scores) {
-  const ConstMap<T> q(h.q + q0 * a.features, rows, a.features);
-  const ConstMap<T> k(h.k + k0 * a.features, n, a.features);
-  scores.noalias() = q * k.transpose();
+  scores.noalias() = h.q(q0, rows) * h.k(k0, n).transpose();
   scores *= static_cast<T>(a.scale);
   if (a.causal && k0 + n - 1 > q0)  // the tile reaches above the diagonal
     for (int64_t r = 0; r < rows; ++r)
@@ -94,14 +115,13 @@ void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
     s = exact_exp(s.array()).matrix();
     sum = sum * rescale + s.rowwise().sum().array();
     acc = (acc.array().colwise() * rescale).matrix();
-    acc.noalias() += s * ConstMap<T>(h.v + k0 * a.value_features, n, a.value_features);
+    acc.noalias() += s * h.v(k0, n);
     max = new_max;
   }
   // A row that saw no key (keys == 0) has sum 0: zeros, and lse -inf.
   const Column<T> inverse = (sum > T(0)).select(T(1) / sum, T(0));
-  Map<T>(h.out + q0 * a.value_features, rows, a.value_features) =
-      (acc.array().colwise() * inverse).matrix();
-  Eigen::Map<Column<T>>(h.lse + q0, rows) = max + sum.log();
+  h.out(q0, rows) = (acc.array().colwise() * inverse).matrix();
+  Eigen::Map<Column<T>>(h.lse() + q0, rows) = max + sum.log();
 }
 
 template <class T>
@@ -118,20 +138,20 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
   const AttentionArgs& a = b.forward;
   const Head<T> h(a, bh);
   const int64_t E = a.features, Ev = a.value_features, L = a.length;
-  const ConstMap<T> dout(static_cast<const T*>(b.grad_out) + bh * L * Ev, L, Ev);
-  Map<T> dq(static_cast<T*>(b.grad_q) + bh * L * E, L, E);
-  Map<T> dk(static_cast<T*>(b.grad_k) + bh * a.keys * E, a.keys, E);
-  Map<T> dv(static_cast<T*>(b.grad_v) + bh * a.keys * Ev, a.keys, Ev);
+  const ConstMap<T> dout = rows_of<T>(b.grad_out, b.grad_out_layout, bh, 0, L, Ev);
+  Map<T> dq = rows_of<T>(b.grad_q, b.grad_q_layout, bh, 0, L, E);
+  Map<T> dk = rows_of<T>(b.grad_k, b.grad_k_layout, bh, 0, a.keys, E);
+  Map<T> dv = rows_of<T>(b.grad_v, b.grad_v_layout, bh, 0, a.keys, Ev);
   dq.setZero();
   dk.setZero();
   dv.setZero();
   // D_i = dout_i . out_i
-  const Column<T> d = (dout.array() * ConstMap<T>(h.out, L, Ev).array()).rowwise().sum().eval();
-  const Eigen::Map<const Column<T>> lse(h.lse, L);
+  const Column<T> d = (dout.array() * h.out(0, L).array()).rowwise().sum().eval();
+  const Eigen::Map<const Column<T>> lse(h.lse(), L);
   Matrix<T> p(kQueryTile, kKeyTile), dp(kQueryTile, kKeyTile);
   for (int64_t k0 = 0; k0 < a.keys; k0 += kKeyTile) {
     const int64_t n = std::min(kKeyTile, a.keys - k0);
-    const ConstMap<T> k(h.k + k0 * E, n, E), v(h.v + k0 * Ev, n, Ev);
+    const ConstMap<T> k = h.k(k0, n), v = h.v(k0, n);
     // Causal: the first query tile holding a row >= k0.
     const int64_t first = a.causal ? k0 / kQueryTile * kQueryTile : 0;
     for (int64_t q0 = first; q0 < L; q0 += kQueryTile) {
@@ -147,7 +167,7 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       ds = (s.array() * (ds.array().colwise() - d.segment(q0, rows))).matrix();
       ds *= static_cast<T>(a.scale);
       dq.middleRows(q0, rows).noalias() += ds * k;
-      dk.middleRows(k0, n).noalias() += ds.transpose() * ConstMap<T>(h.q + q0 * E, rows, E);
+      dk.middleRows(k0, n).noalias() += ds.transpose() * h.q(q0, rows);
     }
   }
 }

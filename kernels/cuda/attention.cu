@@ -64,26 +64,30 @@ __device__ T warp_max(T x) {
   return x;
 }
 
-// The sizes and typed pointers of one launch; all buffers (bh, rows, features), contiguous.
-// A launch covers the batch-heads head_offset + blockIdx.y (a grid has at most 65535 rows
-// of blocks, so more batch-heads take several launches).
+// The sizes and typed pointers of one launch; each (bh, rows, features) buffer's rows where
+// its AttentionLayout says (lse and delta: (bh, rows), contiguous). A launch covers the batch-heads
+// head_offset + blockIdx.y (a grid has at most 65535 rows of blocks, so more batch-heads take
+// several launches).
 template <class T>
 struct Params {
   const T *q, *k, *v, *out, *grad_out, *lse, *delta;
   T *out_w, *lse_w, *delta_w, *grad_q, *grad_k, *grad_v;
+  AttentionLayout q_layout, k_layout, v_layout, out_layout;
+  AttentionLayout grad_out_layout, grad_q_layout, grad_k_layout, grad_v_layout;
   int64_t length, keys, features, value_features, head_offset;
   T scale;
   bool causal;
 };
 
-// Copies rows [first, first + count) of a (rows_total, cols) matrix into shared memory with
-// row stride `stride` (cols, or cols + 1 where lanes read down a column), zeros past the end.
+// Copies rows [first, first + count) of a (rows_total, cols) matrix whose rows are
+// src_stride apart into shared memory with row stride `stride` (cols, or cols + 1 where lanes
+// read down a column), zeros past the end.
 template <class T>
-__device__ void stage_rows(T* dst, const T* src, int64_t first, int count, int64_t rows_total,
-                           int64_t cols, int64_t stride) {
+__device__ void stage_rows(T* dst, const T* src, int64_t src_stride, int64_t first, int count,
+                           int64_t rows_total, int64_t cols, int64_t stride) {
   for (int64_t idx = threadIdx.x; idx < count * cols; idx += blockDim.x) {
     const int64_t r = idx / cols, c = idx % cols;
-    dst[r * stride + c] = first + r < rows_total ? src[(first + r) * cols + c] : T(0);
+    dst[r * stride + c] = first + r < rows_total ? src[(first + r) * src_stride + c] : T(0);
   }
 }
 
@@ -189,9 +193,10 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
   T *sq = base + at.q, *sk = base + at.k, *sv = base + at.v, *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
-  const T* k = p.k + bh * p.keys * E;
-  const T* v = p.v + bh * p.keys * Ev;
-  stage_rows(sq, p.q + bh * p.length * E, row0, kRowsPerBlock, p.length, E, E);
+  const T* k = p.k + p.k_layout.row(bh, 0);
+  const T* v = p.v + p.v_layout.row(bh, 0);
+  stage_rows(sq, p.q + p.q_layout.row(bh, 0), p.q_layout.row_stride, row0, kRowsPerBlock, p.length,
+             E, E);
   zero_shared(acc, kRowsPerBlock * Ev);
 
   T m[kRowsPerWarp], l[kRowsPerWarp];
@@ -200,8 +205,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
   const int64_t key_end = p.causal ? min(p.keys, rows_end) : p.keys;
   for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
     __syncthreads();  // the previous tile is read
-    stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
-    stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev);
+    stage_rows(sk, k, p.k_layout.row_stride, j0, kTile, p.keys, E, E + 1);
+    stage_rows(sv, v, p.v_layout.row_stride, j0, kTile, p.keys, Ev, Ev);
     __syncthreads();
     // The running max and sum stay in registers only with the loop written out here (in a
     // lambda that captures them, the float64 kernel spills them).
@@ -224,7 +229,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
   __syncthreads();  // with no tile at all, the zeroed accumulators are another thread's writes
   for_warp_rows(row0, p.length, [&](int rr, int r, int64_t i) {
     const int64_t row = bh * p.length + i;
-    T* out = p.out_w + row * Ev;
+    T* out = p.out_w + p.out_layout.row(bh, i);
     for (int64_t d = lane; d < Ev; d += kLanes) out[d] = l[rr] > 0 ? acc[r * Ev + d] / l[rr] : T(0);
     if (lane == 0) p.lse_w[row] = l[rr] > 0 ? m[rr] + log(l[rr]) : minus_infinity<T>();
   });
@@ -239,8 +244,9 @@ __global__ void attention_delta_kernel(Params<T> p, int64_t rows) {
   const int64_t warps = int64_t{gridDim.x} * (blockDim.x / kLanes);
   for (int64_t row = int64_t{blockIdx.x} * (blockDim.x / kLanes) + threadIdx.x / kLanes; row < rows;
        row += warps) {
-    const T* g = p.grad_out + row * p.value_features;
-    const T* o = p.out + row * p.value_features;
+    const int64_t bh = row / p.length, i = row % p.length;
+    const T* g = p.grad_out + p.grad_out_layout.row(bh, i);
+    const T* o = p.out + p.out_layout.row(bh, i);
     T sum = 0;
     for (int64_t d = lane; d < p.value_features; d += kLanes) sum += g[d] * o[d];
     sum = warp_sum(sum);
@@ -259,17 +265,19 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
     *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes;
-  const T* k = p.k + bh * p.keys * E;
-  const T* v = p.v + bh * p.keys * Ev;
-  stage_rows(sq, p.q + bh * p.length * E, row0, kRowsPerBlock, p.length, E, E);
-  stage_rows(sg, p.grad_out + bh * p.length * Ev, row0, kRowsPerBlock, p.length, Ev, Ev);
+  const T* k = p.k + p.k_layout.row(bh, 0);
+  const T* v = p.v + p.v_layout.row(bh, 0);
+  stage_rows(sq, p.q + p.q_layout.row(bh, 0), p.q_layout.row_stride, row0, kRowsPerBlock, p.length,
+             E, E);
+  stage_rows(sg, p.grad_out + p.grad_out_layout.row(bh, 0), p.grad_out_layout.row_stride, row0,
+             kRowsPerBlock, p.length, Ev, Ev);
   zero_shared(acc, kRowsPerBlock * E);
   const int64_t rows_end = min(p.length, row0 + kRowsPerBlock);
   const int64_t key_end = p.causal ? min(p.keys, rows_end) : p.keys;
   for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
     __syncthreads();
-    stage_rows(sk, k, j0, kTile, p.keys, E, E + 1);
-    stage_rows(sv, v, j0, kTile, p.keys, Ev, Ev + 1);
+    stage_rows(sk, k, p.k_layout.row_stride, j0, kTile, p.keys, E, E + 1);
+    stage_rows(sv, v, p.v_layout.row_stride, j0, kTile, p.keys, Ev, Ev + 1);
     __syncthreads();
     for_warp_rows(row0, p.length, [&](int, int r, int64_t i) {
       const int64_t row = bh * p.length + i;
@@ -283,7 +291,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
   }
   __syncthreads();
   for_warp_rows(row0, p.length, [&](int, int r, int64_t i) {
-    store_row(p.grad_q + (bh * p.length + i) * E, acc + r * E, E, p.scale);
+    store_row(p.grad_q + p.grad_q_layout.row(bh, i), acc + r * E, E, p.scale);
   });
 }
 
@@ -299,18 +307,20 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
     *dv = base + at.dv;
   const int64_t bh = p.head_offset + blockIdx.y, key0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes;
-  const T* q = p.q + bh * p.length * E;
-  const T* g = p.grad_out + bh * p.length * Ev;
-  stage_rows(sk, p.k + bh * p.keys * E, key0, kRowsPerBlock, p.keys, E, E);
-  stage_rows(sv, p.v + bh * p.keys * Ev, key0, kRowsPerBlock, p.keys, Ev, Ev);
+  const T* q = p.q + p.q_layout.row(bh, 0);
+  const T* g = p.grad_out + p.grad_out_layout.row(bh, 0);
+  stage_rows(sk, p.k + p.k_layout.row(bh, 0), p.k_layout.row_stride, key0, kRowsPerBlock, p.keys, E,
+             E);
+  stage_rows(sv, p.v + p.v_layout.row(bh, 0), p.v_layout.row_stride, key0, kRowsPerBlock, p.keys,
+             Ev, Ev);
   zero_shared(dk, kRowsPerBlock * E);
   zero_shared(dv, kRowsPerBlock * Ev);
   // Causal: no query before the block's first key sees any of its keys.
   const int64_t query_begin = p.causal ? key0 / kTile * kTile : 0;
   for (int64_t i0 = query_begin; i0 < p.length; i0 += kTile) {
     __syncthreads();
-    stage_rows(sq, q, i0, kTile, p.length, E, E + 1);
-    stage_rows(sg, g, i0, kTile, p.length, Ev, Ev + 1);
+    stage_rows(sq, q, p.q_layout.row_stride, i0, kTile, p.length, E, E + 1);
+    stage_rows(sg, g, p.grad_out_layout.row_stride, i0, kTile, p.length, Ev, Ev + 1);
     __syncthreads();
     const int64_t i = i0 + lane;
     const bool row_in = i < p.length;
@@ -328,9 +338,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
   }
   __syncthreads();
   for_warp_rows(key0, p.keys, [&](int, int r, int64_t j) {
-    const int64_t row = bh * p.keys + j;
-    store_row(p.grad_k + row * E, dk + r * E, E, p.scale);
-    store_row(p.grad_v + row * Ev, dv + r * Ev, Ev, T(1));
+    store_row(p.grad_k + p.grad_k_layout.row(bh, j), dk + r * E, E, p.scale);
+    store_row(p.grad_v + p.grad_v_layout.row(bh, j), dv + r * Ev, Ev, T(1));
   });
 }
 
@@ -356,6 +365,10 @@ Params<T> params_of(const AttentionArgs& a) {
   p.q = static_cast<const T*>(a.q);
   p.k = static_cast<const T*>(a.k);
   p.v = static_cast<const T*>(a.v);
+  p.q_layout = a.q_layout;
+  p.k_layout = a.k_layout;
+  p.v_layout = a.v_layout;
+  p.out_layout = a.out_layout;
   p.length = a.length;
   p.keys = a.keys;
   p.features = a.features;
@@ -415,6 +428,10 @@ void backward(const AttentionBackwardArgs& b) {
   p.grad_q = static_cast<T*>(b.grad_q);
   p.grad_k = static_cast<T*>(b.grad_k);
   p.grad_v = static_cast<T*>(b.grad_v);
+  p.grad_out_layout = b.grad_out_layout;
+  p.grad_q_layout = b.grad_q_layout;
+  p.grad_k_layout = b.grad_k_layout;
+  p.grad_v_layout = b.grad_v_layout;
   if (rows > 0) {
     attention_delta_kernel<T><<<grid_for(rows * kLanes), kBlockSize>>>(p, rows);
     GRAFT_CUDA_CHECK_LAUNCH();

@@ -200,6 +200,44 @@ TEST(ScaledDotProductAttention, FusedKernelsMatchTheMathPathAcrossTileEdges) {
   }
 }
 
+TEST(ScaledDotProductAttention, FusedKernelsReadStridedHeadsAndLayTheirOutputsHeadsInner) {
+  // Multi-head attention's q, k and v are transposes of (B, T, H, D) projections, here cut
+  // from one (B, T, 3 H D) tensor (row stride 3 H D); a 5-d batch folds into one stride; a
+  // batch transposed out of order cannot fold and is copied. All against the math path.
+  const int64_t B = 2, T = 37, H = 3, D = 8;
+  const Tensor qkv = g::randn({B, T, 3 * H * D}, g::kFloat64).requires_grad_();
+  const auto heads = [&](int64_t which) {
+    return qkv.narrow(2, which * H * D, H * D).view({B, T, H, D}).transpose(1, 2);
+  };
+  const Tensor five = g::randn({2, 2, H, T, D}, g::kFloat64).requires_grad_();
+  const Tensor unfoldable = g::randn({2, 2, H, T, D}, g::kFloat64).transpose(0, 1).requires_grad_();
+  struct Case {
+    const char* name;
+    Tensor q, k, v, leaf;
+  };
+  for (const Case& c : {Case{"heads of one projection", heads(0), heads(1), heads(2), qkv},
+                        Case{"5-d batch", five, five * 0.5, five + 1, five},
+                        Case{"unfoldable batch", unfoldable, unfoldable, unfoldable, unfoldable}}) {
+    for (const bool causal : {false, true}) {
+      SCOPED_TRACE(std::string(c.name) + (causal ? ", causal" : ""));
+      const Tensor fused = F::scaled_dot_product_attention(c.q, c.k, c.v, {}, 0.0, causal);
+      ASSERT_TRUE(made_by_fused_kernels(fused));
+      // Heads innermost in memory: the merge of the heads is a view.
+      EXPECT_TRUE(fused.transpose(-3, -2).is_contiguous());
+      const Tensor math = math_path(c.q, c.k, c.v, causal);
+      EXPECT_TRUE(g::allclose(fused, math, 1e-12, 1e-12));
+      const Tensor dout = g::randn(fused.shape(), g::kFloat64);
+      // Every graph here starts from the same views of the leaf: each keeps them.
+      const auto grad = [&](const Tensor& out) {
+        return g::autograd::grad({out}, {c.leaf},
+                                 {.grad_outputs = {dout}, .retain_graph = true})[0];
+      };
+      const Tensor fused_grad = grad(fused), math_grad = grad(math);
+      EXPECT_TRUE(g::allclose(fused_grad, math_grad, 1e-11, 1e-11));
+    }
+  }
+}
+
 TEST(ScaledDotProductAttention, FusedKernelsGiveTheSameBitsWhateverTheThreads) {
   const Tensor q = g::randn({4, 3, 100, 16}).requires_grad_();
   const Tensor k = g::randn({4, 3, 100, 16}).requires_grad_();
