@@ -226,8 +226,8 @@ Tensor unary(UnaryOp op, const Tensor& x_in) {
   return autograd::record(
       y, name, {x},
       [op, times = derivative.times,
-       sx = derivative.reads == Reads::input ? autograd::save(x) : autograd::SavedTensor()](
-          const Tensor& g) {
+       sx = derivative.reads == Reads::input ? autograd::save(x)
+                                             : autograd::SavedTensor()](const Tensor& g) {
         const Tensor x = sx.get();
         if (Tensor fused = fused_unary_backward(op, g, x); fused.defined()) return fused;
         return times(g, x);

@@ -80,10 +80,10 @@ void fill_kernel(const ElementwiseIter& it, Scalar value) {
 template <class Loop>
 void register_elementwise_kernels(KernelTable& table, DeviceType device) {
   const int d = static_cast<int>(device);
-#define GRAFT_REGISTER_UNARY(name, Functor)                                                   \
-  table.unary[static_cast<int>(UnaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 1>;    \
-  if constexpr (has_backward<Functor>)                                                        \
-    table.unary_backward[static_cast<int>(UnaryOp::name)][d] =                                \
+#define GRAFT_REGISTER_UNARY(name, Functor)                                                \
+  table.unary[static_cast<int>(UnaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 1>; \
+  if constexpr (has_backward<Functor>)                                                     \
+    table.unary_backward[static_cast<int>(UnaryOp::name)][d] =                             \
         &elementwise_kernel<Loop, BackwardOf<Functor>, 2>;
 #define GRAFT_REGISTER_BINARY(name, Functor) \
   table.binary[static_cast<int>(BinaryOp::name)][d] = &elementwise_kernel<Loop, Functor, 2>;

@@ -150,7 +150,9 @@ struct BackwardOf {
 };
 
 template <class Op>
-inline constexpr bool has_backward = requires(Op op, float x) { op.backward(x, x); };
+inline constexpr bool has_backward = requires(Op op, float x) {
+  op.backward(x, x);
+};
 
 struct Log1pOp {
   static constexpr bool kFloatingOnly = true;

@@ -4,9 +4,10 @@
 // about 24 ns an element on this machine's CPUs against Eigen's 0.5, which made the exact
 // GELU 15% of a small GPT's training step. For a dense float32
 // run of a unary op (or of the fused gradients g * op'(x)), cpu_elementwise_loop calls
-// ArrayForm<Op>::apply on the whole run instead, built on Eigen's vectorised array functions (the same exp the CPU softmax uses).
-// float64 keeps the scalar functors: their callers asked for the precision. exact_exp, at
-// the end, is the exp the softmax and attention kernels take over masked (-inf) entries.
+// ArrayForm<Op>::apply on the whole run instead, built on Eigen's vectorised array functions (the
+// same exp the CPU softmax uses). float64 keeps the scalar functors: their callers asked for the
+// precision. exact_exp, at the end, is the exp the softmax and attention kernels take over masked
+// (-inf) entries.
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.

@@ -113,7 +113,7 @@ void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, i
 
 // The 64-bit halves of each 128-bit lane of a and b interleaved: low halves, or high.
 __attribute__((target("avx512f"), always_inline)) inline __m512 interleave(__m512 a, __m512 b,
-                                                                          bool high) {
+                                                                           bool high) {
   const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
   return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
 }
@@ -219,8 +219,8 @@ struct Avx512FloatKernel : ZmmTile {
 
   __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
                                                       int64_t words, float* out, int64_t stride) {
-    tile_of([a_panel](int64_t i, int64_t w) { return a_panel[w * kRows + i]; }, b_panel, words,
-            out, stride);
+    tile_of([a_panel](int64_t i, int64_t w) { return a_panel[w * kRows + i]; }, b_panel, words, out,
+            stride);
   }
   // Row i of the panel at a + i * lead, k contiguous.
   __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t lead,
@@ -400,10 +400,11 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
   const int64_t whole_a_panels = m / kRows;
   // Packing reads each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
-  parallel_for(a_in_place ? whole_a_panels : 0, row_panels, grain, [&](int64_t first, int64_t last) {
-    for (int64_t panel = first; panel < last; ++panel)
-      pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
-  });
+  parallel_for(
+      a_in_place ? whole_a_panels : 0, row_panels, grain, [&](int64_t first, int64_t last) {
+        for (int64_t panel = first; panel < last; ++panel)
+          pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
+      });
   parallel_for(0, column_panels, grain, [&](int64_t first, int64_t last) {
     for (int64_t panel = first; panel < last; ++panel)
       pack_b_panel<Kernel>(b, panel * kPanelColumns, k, n, words,

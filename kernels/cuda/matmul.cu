@@ -67,9 +67,9 @@ enum class Variant {
   tensor_core,
   cublas
 };
-constexpr const char* kVariantNames[] = {"naive",      "coalesced",  "smem_tiled",
-                                         "register_tiled_2d", "vectorized", "warp_tiled",
-                                         "tensor_core", "cublas"};
+constexpr const char* kVariantNames[] = {
+    "naive",      "coalesced",  "smem_tiled",  "register_tiled_2d",
+    "vectorized", "warp_tiled", "tensor_core", "cublas"};
 // warp_tiled until a GPU measurement shows which variant is fastest.
 std::atomic<Variant> g_variant{Variant::warp_tiled};
 
@@ -171,8 +171,8 @@ void launch_tensor_core(const GemmParams<T>& p) {
   using Cfg = TensorCoreTiles;
   const auto kernel = matmul::matmul_kernel_tensor_core<T, Cfg, kAKContiguous, kBKContiguous>;
   // Above 48 KiB, dynamic shared memory must be asked for (per device: set on every launch).
-  GRAFT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        Cfg::smem_bytes));
+  GRAFT_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::smem_bytes));
   const int64_t tiles = ((p.m + Cfg::bm - 1) / Cfg::bm) * ((p.n + Cfg::bn - 1) / Cfg::bn);
   const dim3 grid(static_cast<unsigned>(std::min<int64_t>(tiles, INT_MAX)), 1,
                   static_cast<unsigned>(std::min<int64_t>(p.batches, 65535)));

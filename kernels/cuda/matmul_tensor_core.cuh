@@ -48,8 +48,8 @@ template <int BM, int BN, int BK, int kWarpsM, int kWarpsN, int kStages>
 struct TensorCoreConfig {
   static constexpr int bm = BM, bn = BN, bk = BK, warps_n = kWarpsN, stages = kStages;
   static constexpr int threads = kWarpsM * kWarpsN * kWarpSize;
-  static constexpr int wm = BM / kWarpsM, wn = BN / kWarpsN;  // a warp's tile of out
-  static constexpr int m_pieces = wm / 16, n_pieces = wn / 8;   // its mma.sync pieces
+  static constexpr int wm = BM / kWarpsM, wn = BN / kWarpsN;   // a warp's tile of out
+  static constexpr int m_pieces = wm / 16, n_pieces = wn / 8;  // its mma.sync pieces
   static constexpr int a_stage_bytes = BM * BK * 2, b_stage_bytes = BN * BK * 2;
   static constexpr int smem_bytes = kStages * (a_stage_bytes + b_stage_bytes);
   static_assert(BM % kWarpsM == 0 && BN % kWarpsN == 0);
@@ -99,9 +99,9 @@ __device__ __forceinline__ void copy_tile_async(uint32_t tile, const StoredMatri
       source += i * matrix.lead + j;
       bytes = 2 * static_cast<int>(matrix.cols - j < 8 ? matrix.cols - j : 8);
     }
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(
-                     tile + swizzled<kCols>(r, chunk)),
-                 "l"(source), "r"(bytes));
+    asm volatile(
+        "cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(tile + swizzled<kCols>(r, chunk)),
+        "l"(source), "r"(bytes));
   }
 }
 
@@ -214,7 +214,8 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tensor_core(const 
     for (int64_t tile = blockIdx.x; tile < tiles_m * tiles_n; tile += gridDim.x) {
       // Grouped order: kGroupRows row tiles at a time, down each column of the group.
       const int64_t group_tiles = kGroupRows * tiles_n, first_row = tile / group_tiles * kGroupRows;
-      const int64_t group_rows = tiles_m - first_row < kGroupRows ? tiles_m - first_row : kGroupRows;
+      const int64_t group_rows =
+          tiles_m - first_row < kGroupRows ? tiles_m - first_row : kGroupRows;
       const int64_t in_group = tile % group_tiles;
       const int64_t row0 = (first_row + in_group % group_rows) * Cfg::bm;
       const int64_t col0 = in_group / group_rows * Cfg::bn;

@@ -8,11 +8,11 @@
 // one element in, so float4 loads must fall back; a row expanded to a matrix, stride 0,
 // which cuBLAS cannot address), vector operands, empty dims (k == 0 must give zeros), and a
 // batch past the 65535 blocks of a grid's z dim; and the 16-bit layouts the tensor-core kernel
-// takes (aligned rows, each orientation of a and b, k cut mid-chunk). Every dtype matmul accepts: float32 (within
-// a tolerance that grows with k, since the two sides sum in different orders), float64,
-// float16 and bfloat16 (both sides sum in float; the rounding to 16 bits may then differ by
-// one ulp), and int32 / int64, which must agree exactly. Outputs land in poisoned memory.
-// The CPU kernel itself is checked against naive loops in tests/kernels/matmul_test.cpp.
+// takes (aligned rows, each orientation of a and b, k cut mid-chunk). Every dtype matmul accepts:
+// float32 (within a tolerance that grows with k, since the two sides sum in different orders),
+// float64, float16 and bfloat16 (both sides sum in float; the rounding to 16 bits may then differ
+// by one ulp), and int32 / int64, which must agree exactly. Outputs land in poisoned memory. The
+// CPU kernel itself is checked against naive loops in tests/kernels/matmul_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -29,9 +29,9 @@ using ::testing::HasSubstr;
 
 namespace {
 
-const std::vector<std::string> kVariants = {"naive",      "coalesced",  "smem_tiled",
-                                            "register_tiled_2d", "vectorized", "warp_tiled",
-                                            "tensor_core", "cublas"};
+const std::vector<std::string> kVariants = {
+    "naive",      "coalesced",  "smem_tiled",  "register_tiled_2d",
+    "vectorized", "warp_tiled", "tensor_core", "cublas"};
 constexpr g::DType kDTypes[] = {g::kFloat32,  g::kFloat64, g::kFloat16,
                                 g::kBFloat16, g::kInt32,   g::kInt64};
 

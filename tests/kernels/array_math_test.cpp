@@ -137,17 +137,18 @@ TEST(ArrayMath, GeluAndSiluGradientsInOnePassMatchDoublePrecisionAndTheComposedF
     g::Tensor (*f)(const g::Tensor&);
     double (*derivative)(double);
   };
-  for (const Case& c : {Case{"gelu", [](const g::Tensor& t) { return g::gelu(t); }, gelu_derivative},
-                        Case{"silu", [](const g::Tensor& t) { return g::silu(t); }, silu_derivative}}) {
+  for (const Case& c :
+       {Case{"gelu", [](const g::Tensor& t) { return g::gelu(t); }, gelu_derivative},
+        Case{"silu", [](const g::Tensor& t) { return g::silu(t); }, silu_derivative}}) {
     SCOPED_TRACE(c.name);
     const g::Tensor fused_in = g::tensor(x).requires_grad_();
     c.f(fused_in).backward(g::tensor(upstream));
     const auto fused = fused_in.grad().to_vector<float>();
     const g::Tensor composed_in = g::tensor(x).requires_grad_();
-    const auto composed = g::autograd::grad({c.f(composed_in)}, {composed_in},
-                                            {.grad_outputs = {g::tensor(upstream)},
-                                             .create_graph = true})[0]
-                              .to_vector<float>();
+    const auto composed =
+        g::autograd::grad({c.f(composed_in)}, {composed_in},
+                          {.grad_outputs = {g::tensor(upstream)}, .create_graph = true})[0]
+            .to_vector<float>();
     for (size_t i = 0; i < x.size(); ++i) {
       if (!std::isfinite(x[i]) || !std::isfinite(upstream[i])) continue;
       const double want = upstream[i] * c.derivative(x[i]);
