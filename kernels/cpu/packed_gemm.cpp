@@ -209,9 +209,11 @@ struct ZmmTile {
 };
 
 // AVX-512 float32: each k loads two vectors of b, broadcasts each of a's 12 values and
-// issues 24 FMAs. a's values are broadcast one at a time, so they need not be packed at
-// all: tile_in_place reads the 12 rows of a row-major a where they lie, which saves a
-// transposing copy of a (as costly as the tiles for a training step's small products).
+// issues 24 FMAs. Neither operand needs packing when it has a contiguous dim: a's values are
+// broadcast one at a time, from anywhere, and b's 32 values of one k are two vector loads
+// when its columns are adjacent. tile_in_place reads them where they lie, which saves the
+// copies (as costly as the tiles for a training step's small products); only a b contiguous
+// along k (the forward's W^T) must be transposed into a panel.
 struct Avx512FloatKernel : ZmmTile {
   using Element = float;
   using Word = float;
@@ -219,31 +221,20 @@ struct Avx512FloatKernel : ZmmTile {
 
   __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
                                                       int64_t words, float* out, int64_t stride) {
-    tile_of([a_panel](int64_t i, int64_t w) { return a_panel[w * kRows + i]; }, b_panel, words, out,
-            stride);
+    tile_in_place(a_panel, 1, kRows, b_panel, kPanelColumns, words, out, stride);
   }
-  // Row i of the panel at a + i * lead, k contiguous.
-  __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t lead,
-                                                               const float* b_panel, int64_t words,
+  // a's value (i, w) at a[i * a_row + w * a_word]; b's 32 values of word w from b + w * b_word.
+  __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t a_row,
+                                                               int64_t a_word, const float* b,
+                                                               int64_t b_word, int64_t words,
                                                                float* out, int64_t stride) {
-    tile_of([a, lead](int64_t i, int64_t w) { return a[i * lead + w]; }, b_panel, words, out,
-            stride);
-  }
-
- private:
-  // The tile, with a(i, w) giving a's value at row i, word w.
-  template <class A>
-  __attribute__((target("avx512f"), always_inline)) static void tile_of(const A& a,
-                                                                        const float* b_panel,
-                                                                        int64_t words, float* out,
-                                                                        int64_t stride) {
     __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
-      const __m512 b_low = _mm512_loadu_ps(b_panel + w * kPanelColumns);
-      const __m512 b_high = _mm512_loadu_ps(b_panel + w * kPanelColumns + 16);
+      const __m512 b_low = _mm512_loadu_ps(b + w * b_word);
+      const __m512 b_high = _mm512_loadu_ps(b + w * b_word + 16);
 #pragma GCC unroll 12
       for (int64_t i = 0; i < kRows; ++i) {
-        const __m512 a_value = _mm512_set1_ps(a(i, w));
+        const __m512 a_value = _mm512_set1_ps(a[i * a_row + w * a_word]);
         sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
@@ -252,10 +243,10 @@ struct Avx512FloatKernel : ZmmTile {
   }
 };
 
-// Whether Kernel reads a row-major a in place (tile_in_place) instead of a packed panel.
+// Whether Kernel reads its operands in place (tile_in_place) where their layout allows.
 template <class Kernel>
-constexpr bool kReadsAInPlace = requires(const float* p, float* q) {
-  Kernel::tile_in_place(p, int64_t{0}, p, int64_t{0}, q, int64_t{0});
+constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
+  Kernel::tile_in_place(p, s, s, p, s, s, q, s);
 };
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
@@ -394,22 +385,27 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
   std::vector<Word> own;
   Word* const packed_a = packing_space<Word>(a_words + column_panels * words * kPanelColumns, own);
   Word* const packed_b = packed_a + a_words;
-  // A row-major a is read in place by a kernel that can, all but a last partial panel, which
-  // is packed, zero-padded, as ever.
-  const bool a_in_place = kReadsAInPlace<Kernel> && a.col_stride == 1;
-  const int64_t whole_a_panels = m / kRows;
+  // A kernel that can reads a (either dim contiguous) and b (columns adjacent) in place, all
+  // but their last partial panels, which are packed, zero-padded, as ever. b only while the
+  // rows it spans take at most kInPlaceSpan: every row panel of a block reads b's panel
+  // again, and on wider rows (a (1024, 1024) b: 4 KB apart) the panel's lines fall into few
+  // cache sets and miss each time; packed, they are contiguous (as BLAS packs them).
+  constexpr int64_t kInPlaceSpan = int64_t{1} << 19;  // elements: 2 MiB of float32
+  const bool a_in_place = kReadsInPlace<Kernel> && (a.col_stride == 1 || a.row_stride == 1);
+  const bool b_in_place =
+      kReadsInPlace<Kernel> && b.col_stride == 1 && k * b.row_stride <= kInPlaceSpan;
   // Packing reads each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
-  parallel_for(
-      a_in_place ? whole_a_panels : 0, row_panels, grain, [&](int64_t first, int64_t last) {
-        for (int64_t panel = first; panel < last; ++panel)
-          pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
-      });
-  parallel_for(0, column_panels, grain, [&](int64_t first, int64_t last) {
+  parallel_for(a_in_place ? m / kRows : 0, row_panels, grain, [&](int64_t first, int64_t last) {
     for (int64_t panel = first; panel < last; ++panel)
-      pack_b_panel<Kernel>(b, panel * kPanelColumns, k, n, words,
-                           packed_b + panel * words * kPanelColumns);
+      pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
   });
+  parallel_for(b_in_place ? n / kPanelColumns : 0, column_panels, grain,
+               [&](int64_t first, int64_t last) {
+                 for (int64_t panel = first; panel < last; ++panel)
+                   pack_b_panel<Kernel>(b, panel * kPanelColumns, k, n, words,
+                                        packed_b + panel * words * kPanelColumns);
+               });
 
   const int64_t block_rows = Kernel::kBlockPanels[0] * kRows;
   const int64_t block_columns = Kernel::kBlockPanels[1] * kPanelColumns;
@@ -422,8 +418,10 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
     for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
          j += kPanelColumns) {
       const Word* b_panel = packed_b + j / kPanelColumns * words * kPanelColumns;
+      const bool whole_columns = j + kPanelColumns <= n;
       for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
         const int64_t rows = std::min(kRows, m - r), columns = std::min(kPanelColumns, n - j);
+        const Word* a_panel = packed_a + r / kRows * words * kRows;
         // A whole float32 tile goes straight into out; edge tiles and 16-bit outputs pass
         // through `tile`, to be cut or rounded.
         bool direct = false;
@@ -436,14 +434,14 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
             dst_stride = n;
           }
         }
-        if constexpr (kReadsAInPlace<Kernel>) {
-          if (a_in_place && rows == kRows)
-            Kernel::tile_in_place(a.data + r * a.row_stride, a.row_stride, b_panel, words, dst,
-                                  dst_stride);
-          else
-            Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, dst, dst_stride);
+        if constexpr (kReadsInPlace<Kernel>) {
+          const bool a_here = a_in_place && rows == kRows, b_here = b_in_place && whole_columns;
+          Kernel::tile_in_place(a_here ? a.data + r * a.row_stride : a_panel,
+                                a_here ? a.row_stride : 1, a_here ? a.col_stride : kRows,
+                                b_here ? b.data + j : b_panel,
+                                b_here ? b.row_stride : kPanelColumns, words, dst, dst_stride);
         } else {
-          Kernel::tile(packed_a + r / kRows * words * kRows, b_panel, words, dst, dst_stride);
+          Kernel::tile(a_panel, b_panel, words, dst, dst_stride);
         }
         if (direct) continue;
         for (int64_t i = 0; i < rows; ++i)
