@@ -1,21 +1,22 @@
-// CPU conv2d and its backward: im2col + one Eigen GEMM per image and group.
+// CPU conv2d and its backward: im2col + one GEMM per image and group (graft's AVX-512 GEMM for
+// float32 where the CPU has it, Eigen's elsewhere).
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
 // rows); the convolution of the group is then out[g] = weight[g] x columns[g], a plain GEMM
-// that Eigen runs near the machine's peak. A pointwise conv (1x1, stride 1, no padding)
-// multiplies the input itself. The backward runs the same GEMMs the other way round:
+// (graft's own AVX-512 one reads weight and columns in place). A pointwise conv (1x1, stride 1, no
+// padding) multiplies the input itself. The backward runs the same GEMMs the other way round:
 //   grad_columns[g] = weight[g]^T x grad_out[g], scattered back by col2im into grad_input;
 //   grad_weight[g]  = sum over images of grad_out[g] x columns[g]^T;
 //   grad_bias[c]    = sum over images and pixels of grad_out[c].
 // Threads: the batch is cut into a few chunks per thread (parallel.h's kChunksPerThread),
 // each with its own column buffer (and its own grad_weight accumulator, summed in chunk
-// order afterwards, so the result does not depend on which thread finishes first); Eigen's
-// GEMM runs single-threaded inside each (matmul.cpp says why). A forward with fewer images
-// than threads cuts each image's GEMM into blocks of output columns instead (cut_images); the
-// backward of such a batch still runs on one thread. Under use_deterministic_algorithms
-// (kernels/settings.h) the chunks are a fixed number, so that the grad_weight partials do
-// not depend on the thread count, and the forward never cuts an image.
+// order afterwards, so the result does not depend on which thread finishes first); the GEMMs
+// run single-threaded inside each (matmul.cpp says why). A forward with fewer images than
+// threads shares each image's GEMM instead (cut_images): Eigen's by blocks of output columns,
+// graft's own by its output blocks; the backward of such a batch still runs on one thread. Under
+// use_deterministic_algorithms (kernels/settings.h) the chunks are a fixed number, so that the
+// grad_weight partials do not depend on the thread count, and the forward never cuts an image.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
@@ -23,6 +24,7 @@
 
 #include "graft/kernels/conv.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
 #include "graft/kernels/settings.h"
@@ -44,6 +46,26 @@ using ConstColumnBlockMap = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen:
 
 // Multiply-adds below which a block of output columns is not worth a task of its own.
 constexpr int64_t kColumnBlockWork = int64_t{1} << 16;
+
+// out (m, n), contiguous, = a (m, k) x b (k, n), operands read through their (row, column)
+// strides, by graft's AVX-512 GEMM (packed_gemm.h) where the CPU runs it for T: it reads the
+// weights and columns in place and runs 16-wide FMAs where Eigen, built for AVX2, runs 8.
+// Its blocks spread over the threads outside a region and run on the caller inside one (a
+// batch chunk), and its bits do not depend on which. False, nothing done, elsewhere, and
+// where the output is smaller than one of its tiles (the first layer's 9-column weight
+// gradient): Eigen is faster there.
+template <class T>
+bool packed_product(const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t b_row,
+                    int64_t b_col, T* out, int64_t m, int64_t k, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    static const PackedGemm kernel = best_packed_gemm(kFloat32);
+    if (!packed_gemm_pays(kernel, m, n)) return false;
+    packed_gemm(kernel, {a, a_row, a_col}, {b, b_row, b_col}, out, m, k, n);
+    return true;
+  } else {
+    return false;
+  }
+}
 
 // The outputs of a row whose kernel column j reads inside the input (tap_range.h).
 TapRange inside_columns(const Conv2dGeometry& g, int64_t j) {
@@ -162,6 +184,9 @@ void conv2d_typed(const Conv2dArgs& args) {
           const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
           T* yn = y + n * g.out_channels * plane;
           for (int64_t k = 0; k < g.groups; ++k) {
+            if (packed_product(w + k * group_out * rows, rows, 1, columns + k * rows * plane, plane,
+                               1, yn + k * group_out * plane, group_out, rows, plane))
+              continue;
             parallel_for(0, plane, column_grain, [&](int64_t first, int64_t last) {
               // out[k][:, first:last] = weight[k] (group_out, rows) x columns[k][:, first:last]
               ColumnBlockMap<T>(yn + k * group_out * plane + first, group_out, last - first,
@@ -191,7 +216,7 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
     const int64_t chunks = batch_chunks(g.batch);
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
-      std::vector<T> buffer;
+      std::vector<T> buffer, product;
       if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t n = begin; n < end; ++n) {
         const T* dyn = dy + n * g.out_channels * plane;
@@ -205,6 +230,9 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
           }
           for (int64_t k = 0; k < g.groups; ++k) {
             // grad_columns[k] (rows, plane) = weight[k]^T (rows, group_out) x dy[k]
+            if (packed_product(w + k * group_out * rows, 1, rows, dyn + k * group_out * plane,
+                               plane, 1, grad_columns + k * rows * plane, rows, group_out, plane))
+              continue;
             MatrixMap<T>(grad_columns + k * rows * plane, rows, plane).noalias() =
                 ConstMatrixMap<T>(w + k * group_out * rows, group_out, rows).transpose() *
                 ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane);
@@ -215,6 +243,13 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
           const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
+            product.resize(static_cast<size_t>(group_out * rows));
+            if (packed_product(dyn + k * group_out * plane, plane, 1, columns + k * rows * plane, 1,
+                               plane, product.data(), group_out, plane, rows)) {
+              partial[chunk].middleRows(k * group_out, group_out) +=
+                  ConstMatrixMap<T>(product.data(), group_out, rows);
+              continue;
+            }
             partial[chunk].middleRows(k * group_out, group_out).noalias() +=
                 ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane) *
                 ConstMatrixMap<T>(columns + k * rows * plane, rows, plane).transpose();

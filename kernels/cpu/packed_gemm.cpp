@@ -478,6 +478,23 @@ bool cpu_runs(PackedGemm kernel) {
   return false;
 }
 
+bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n) {
+  switch (kernel) {
+    case PackedGemm::kNone:
+      return false;
+    case PackedGemm::kAvx512Float:
+    case PackedGemm::kAvx512BFloat16:
+      return m >= ZmmTile::kRows && n >= kPanelColumns;
+    case PackedGemm::kAmxBFloat16:
+#if GRAFT_AMX
+      return m >= AmxKernel::kRows && n >= kPanelColumns;
+#else
+      return false;
+#endif
+  }
+  return false;
+}
+
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
                  int64_t m, int64_t k, int64_t n) {
   GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
@@ -500,6 +517,8 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFl
 #else  // not x86-64 with GCC or Clang: Eigen and widened copies only
 
 bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
+
+bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
                  int64_t) {

@@ -53,6 +53,11 @@ struct StridedMatrix {
   int64_t row_stride, col_stride;
 };
 
+// Whether `kernel` pays on an (m, n) output: it holds at least one whole output tile (12 x 32
+// for the AVX-512 kernels, 32 x 32 for AMX). Below that its zero-padded edge tiles are most
+// of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
+bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
+
 // out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. `kernel`
 // must be one this machine runs, for the operands' type.
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
