@@ -10,8 +10,8 @@
 // key tile it walks the query tiles that see it, recomputes the probabilities from the saved
 // log-sum-exp, and adds the tile's share of the three gradients (five GEMMs a tile pair).
 //
-// Masked scores are -inf, so their exps go through array_math.h's exact_exp (Eigen's own
-// exp gives a tiny positive number there, not 0).
+// Masked scores are -inf, and their probabilities exactly 0 (Eigen's exp gives a tiny
+// positive number for -inf): the causal mask's columns are zeroed by position.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -82,24 +82,38 @@ int64_t visible_keys(const AttentionArgs& a, int64_t q0, int64_t rows) {
   return a.causal ? std::min(a.keys, q0 + rows) : a.keys;
 }
 
+// The first column of row r of the (q0, k0) score tile, n wide, that causal attention masks
+// (n when none is).
+int64_t first_masked(const AttentionArgs& a, int64_t q0, int64_t r, int64_t k0, int64_t n) {
+  return a.causal ? std::clamp<int64_t>(q0 + r - k0 + 1, 0, n) : n;
+}
+
 // scores (rows, n) = scale * q[q0 .. q0 + rows) k[k0 .. k0 + n)^T, the causal triangle -inf.
 template <class T, class Block>
 void score_tile(const AttentionArgs& a, const Head<T>& h, int64_t q0, int64_t rows, int64_t k0,
                 int64_t n, Block&& scores) {
   scores.noalias() = h.q(q0, rows) * h.k(k0, n).transpose();
   scores *= static_cast<T>(a.scale);
-  if (a.causal && k0 + n - 1 > q0)  // the tile reaches above the diagonal
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = std::max<int64_t>(0, q0 + r - k0 + 1); c < n; ++c)
-        scores(r, c) = kMinusInf<T>;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t masked = first_masked(a, q0, r, k0, n);
+    scores.row(r).tail(n - masked).setConstant(kMinusInf<T>);
+  }
 }
 
-// s(r, c) = exp(s(r, c) - shift(r)), -inf to exactly 0, one row at a time: a row of the tile
-// is a contiguous run, which Eigen's exp vectorises; over the whole block with the shift
-// broadcast it fell back to the C library's expf an element at a time (2% of a GPT step).
+// The probabilities of a score tile: s(r, c) = exp(s(r, c) - shift(r)) on the visible
+// columns of each row, exactly 0 on the masked ones, whose positions are known: no
+// comparisons, and each row's visible run is contiguous for Eigen's vectorised exp. (Through
+// the whole block with exact_exp's former select(), which Eigen runs an element at a time
+// with the C library's expf, this was 2-9% of a GPT step.)
 template <class Block, class Shift>
-void exp_shifted_rows(Block&& s, const Shift& shift) {
-  for (int64_t r = 0; r < s.rows(); ++r) s.row(r).array() = exact_exp(s.row(r).array() - shift(r));
+void probabilities(const AttentionArgs& a, int64_t q0, int64_t k0, Block&& s, const Shift& shift) {
+  const int64_t n = s.cols();
+  for (int64_t r = 0; r < s.rows(); ++r) {
+    const int64_t visible = first_masked(a, q0, r, k0, n);
+    auto row = s.row(r).array();
+    row.head(visible) = (row.head(visible) - shift(r)).exp();
+    row.tail(n - visible).setZero();
+  }
 }
 
 template <class T>
@@ -118,8 +132,8 @@ void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
     // came before is rescaled to it (exp(-inf) = 0 on the first tile). No temporaries in
     // this loop: each would be a heap allocation per tile.
     new_max = max.max(s.rowwise().maxCoeff().array());
-    rescale = exact_exp(max - new_max);
-    exp_shifted_rows(s, new_max);
+    exact_exp(rescale, max - new_max);
+    probabilities(a, q0, k0, s, new_max);
     sum = sum * rescale + s.rowwise().sum().array();
     acc = (acc.array().colwise() * rescale).matrix();
     acc.noalias() += s * h.v(k0, n);
@@ -165,7 +179,7 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       const int64_t rows = std::min(kQueryTile, L - q0);
       auto s = p.topLeftCorner(rows, n);
       score_tile(a, h, q0, rows, k0, n, s);
-      exp_shifted_rows(s, lse.segment(q0, rows));
+      probabilities(a, q0, k0, s, lse.segment(q0, rows));
       const auto dout_i = dout.middleRows(q0, rows);
       dv.middleRows(k0, n).noalias() += s.transpose() * dout_i;
       auto ds = dp.topLeftCorner(rows, n);

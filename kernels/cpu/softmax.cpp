@@ -46,9 +46,9 @@ void softmax_row(const T* x, T* y, int64_t n, bool log) {
   const T max = in.maxCoeff();
   if (log) {
     out = in - max;
-    out -= std::log(exact_exp(out).sum());
+    out -= std::log(out.exp().sum());  // a -inf's tiny exp does not move the sum (array_math.h)
   } else {
-    out = exact_exp(in - max);
+    exact_exp(out, in - max);
     out *= T(1) / out.sum();
   }
 }
@@ -64,9 +64,9 @@ void softmax_columns(const T* x, T* y, int64_t dim_size, int64_t stride, int64_t
   for (int64_t d = 0; d < dim_size; ++d) {
     if (log) {
       out.row(d) = in.row(d) - max;
-      sum += exact_exp(out.row(d));
+      sum += out.row(d).exp();  // a -inf's tiny exp does not move the sum (array_math.h)
     } else {
-      out.row(d) = exact_exp(in.row(d) - max);
+      exact_exp(out.row(d), in.row(d) - max);
       sum += out.row(d);
     }
   }
