@@ -46,7 +46,8 @@ constexpr int64_t kPanelColumns = 32;
 //   kBlockPanels             a thread's block of the output, in row and column panels
 //   Session                  what a thread sets up for a block (AMX's tile shapes)
 //   tile(a, b, words, out, stride)  out (kRows x kPanelColumns, float32, rows `stride`
-//                            floats apart) = a_panel x b_panel
+//                            floats apart) = a_panel x b_panel; or, for a kernel that can
+//                            read its operands where they lie, tile_in_place (below)
 // b's panels are the same for all: word w of column c at w * kPanelColumns + c, so that 16
 // columns of one word are a zmm vector, or a row of an AMX tile ("VNNI" layout).
 
@@ -70,35 +71,10 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
   }
 }
 
-// Packing moves each element once, but for the small products of a training step (k and n of
-// a few hundred) that is as much work as the products themselves: done element by element
-// through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
-// float32 panel inside the matrix, the usual case, is copied along whichever of the operand's
-// dims is contiguous, without checks; edge panels and the paired bfloat16 words take the
-// general path.
-template <class Kernel>
-constexpr bool kPacksElements = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
-
 template <class Kernel>
 void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, int64_t m, int64_t k,
                   int64_t words, typename Kernel::Word* panel) {
   constexpr int64_t kRows = Kernel::kRows, kGroup = Kernel::kWordGroup;
-  if constexpr (kPacksElements<Kernel>) {
-    if (r + kRows <= m && words == k && (a.col_stride == 1 || a.row_stride == 1)) {
-      const auto* first = a.data + r * a.row_stride;
-      if (a.row_stride == 1) {  // a column of the panel is kRows adjacent elements
-        for (int64_t w = 0; w < k; ++w)
-          for (int64_t i = 0; i < kRows; ++i)  // a fixed count: vector moves, no memmove call
-            panel[w * kRows + i] = first[w * a.col_stride + i];
-      } else {  // each row is contiguous: kRows streams, interleaved
-        for (int64_t i = 0; i < kRows; ++i) {
-          const auto* row = first + i * a.row_stride;
-          for (int64_t w = 0; w < k; ++w) panel[w * kRows + i] = row[w];
-        }
-      }
-      return;
-    }
-  }
   for (int64_t i = 0; i < kRows; ++i)
     for (int64_t w = 0; w < words; ++w)
       panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
@@ -169,10 +145,16 @@ __attribute__((target("avx512f"))) void pack_float_columns(const float* first, i
 
 #pragma GCC diagnostic pop
 
+// Packing moves each element once, but for the small products of a training step (k and n of
+// a few hundred) that is as much work as the products themselves: done element by element
+// through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
+// whole float32 panel of b is copied along whichever of its dims is contiguous, without
+// checks (a is read in place instead, below); edge panels and the paired bfloat16 words take
+// the general path.
 template <class Kernel>
 void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, int64_t k, int64_t n,
                   int64_t words, typename Kernel::Word* panel) {
-  if constexpr (kPacksElements<Kernel>) {
+  if constexpr (Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1) {
     if (j + kPanelColumns <= n && words == k && (b.col_stride == 1 || b.row_stride == 1)) {
       const auto* first = b.data + j * b.col_stride;
       if (b.col_stride == 1) {  // a row of the panel is 32 adjacent elements
@@ -219,11 +201,8 @@ struct Avx512FloatKernel : ZmmTile {
   using Word = float;
   static constexpr int64_t kKPerWord = 1;
 
-  __attribute__((target("avx512f"))) static void tile(const float* a_panel, const float* b_panel,
-                                                      int64_t words, float* out, int64_t stride) {
-    tile_in_place(a_panel, 1, kRows, b_panel, kPanelColumns, words, out, stride);
-  }
   // a's value (i, w) at a[i * a_row + w * a_word]; b's 32 values of word w from b + w * b_word.
+  // A packed panel is one such layout: a_row 1, a_word kRows; b_word kPanelColumns.
   __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t a_row,
                                                                int64_t a_word, const float* b,
                                                                int64_t b_word, int64_t words,
