@@ -151,19 +151,29 @@ void launch_tiled(const GemmParams<T>& p) {
   launch<T>(matmul::matmul_kernel_tiled<T, Cfg, kVector>, p, Cfg::bm, Cfg::bn, dim3(Cfg::threads));
 }
 
-// Whether the current device has the sm_80 tensor-core instructions (bfloat16 mma.sync,
-// cp.async), asked once per device.
-bool tensor_cores_available() {
+// make(device) for the current device, called on the first use there and kept for the
+// process. Each caller passes a lambda of its own type, so each has its own table.
+template <class Make>
+auto for_current_device(const Make& make) {
+  using Value = decltype(make(0));
   static std::mutex mutex;
-  static std::map<int, bool> available;
+  static std::map<int, Value> values;
   int device = 0;
   GRAFT_CUDA_CHECK(cudaGetDevice(&device));
   const std::lock_guard<std::mutex> lock(mutex);
-  const auto found = available.find(device);
-  if (found != available.end()) return found->second;
-  int major = 0;
-  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  return available[device] = major >= 8;
+  const auto found = values.find(device);
+  if (found != values.end()) return found->second;
+  return values[device] = make(device);
+}
+
+// Whether the current device has the sm_80 tensor-core instructions (bfloat16 mma.sync,
+// cp.async).
+bool tensor_cores_available() {
+  return for_current_device([](int device) {
+    int major = 0;
+    GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+    return major >= 8;
+  });
 }
 
 template <class T, bool kAKContiguous, bool kBKContiguous>
@@ -227,17 +237,12 @@ void hand_written(const MatmulArgs& args, Variant variant) {
 // One cuBLAS handle per device, created on first use and kept for the process (destroying
 // it at exit would race the CUDA runtime's own teardown).
 cublasHandle_t cublas_handle() {
-  static std::mutex mutex;
-  static std::map<int, cublasHandle_t> handles;
-  int device = 0;
-  GRAFT_CUDA_CHECK(cudaGetDevice(&device));
-  const std::lock_guard<std::mutex> lock(mutex);
-  cublasHandle_t& handle = handles[device];
-  if (handle == nullptr) {
+  return for_current_device([](int) {
+    cublasHandle_t handle = nullptr;
     GRAFT_CUBLAS_CHECK(cublasCreate(&handle));
     GRAFT_CUBLAS_CHECK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
-  }
-  return handle;
+    return handle;
+  });
 }
 
 // A (rows, cols) row-major-addressed operand M as cuBLAS reads M^T, a column-major
