@@ -71,10 +71,41 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
   }
 }
 
+// Packing moves each element once, but for the small products of a training step (k and n of
+// a few hundred) that is as much work as the products themselves: done element by element
+// through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
+// float32 panel (for a, only ever a partial one: whole panels are read in place) is copied
+// along whichever of the operand's dims is contiguous, without checks; the paired bfloat16
+// words take the general path.
+template <class Kernel>
+constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
+
+// panel[w * width + c] = c < count ? x[w * along + c * across] : 0 for w < k: `count` lines of
+// an operand (along k, `across` apart), zero-padded to the panel's width. Walked along
+// whichever stride is 1, so that reads or writes are contiguous.
+void pack_float_lines(const float* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                      int64_t width, float* panel) {
+  if (across == 1) {
+    for (int64_t w = 0; w < k; ++w) {
+      for (int64_t c = 0; c < count; ++c) panel[w * width + c] = x[w * along + c];
+      for (int64_t c = count; c < width; ++c) panel[w * width + c] = 0;
+    }
+    return;
+  }
+  for (int64_t c = 0; c < width; ++c)
+    for (int64_t w = 0; w < k; ++w)
+      panel[w * width + c] = c < count ? x[w * along + c * across] : 0;
+}
+
 template <class Kernel>
 void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, int64_t m, int64_t k,
                   int64_t words, typename Kernel::Word* panel) {
   constexpr int64_t kRows = Kernel::kRows, kGroup = Kernel::kWordGroup;
+  if constexpr (kPacksFloats<Kernel>) {
+    if (a.col_stride == 1 || a.row_stride == 1)
+      return pack_float_lines(a.data + r * a.row_stride, a.col_stride, a.row_stride,
+                              std::min(kRows, m - r), k, kRows, panel);
+  }
   for (int64_t i = 0; i < kRows; ++i)
     for (int64_t w = 0; w < words; ++w)
       panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
@@ -145,27 +176,18 @@ __attribute__((target("avx512f"))) void pack_float_columns(const float* first, i
 
 #pragma GCC diagnostic pop
 
-// Packing moves each element once, but for the small products of a training step (k and n of
-// a few hundred) that is as much work as the products themselves: done element by element
-// through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
-// whole float32 panel of b is copied along whichever of its dims is contiguous, without
-// checks (a is read in place instead, below); edge panels and the paired bfloat16 words take
-// the general path.
 template <class Kernel>
 void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, int64_t k, int64_t n,
                   int64_t words, typename Kernel::Word* panel) {
-  if constexpr (Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1) {
-    if (j + kPanelColumns <= n && words == k && (b.col_stride == 1 || b.row_stride == 1)) {
-      const auto* first = b.data + j * b.col_stride;
-      if (b.col_stride == 1) {  // a row of the panel is 32 adjacent elements
-        for (int64_t w = 0; w < k; ++w)
-          for (int64_t c = 0; c < kPanelColumns; ++c)
-            panel[w * kPanelColumns + c] = first[w * b.row_stride + c];
-      } else {  // each column is contiguous: a transpose (only the AVX-512 kernel gets here)
-        pack_float_columns(first, b.col_stride, k, panel);
-      }
-      return;
-    }
+  if constexpr (kPacksFloats<Kernel>) {
+    const int64_t columns = std::min(kPanelColumns, n - j);
+    const float* first = b.data + j * b.col_stride;
+    // A whole panel of columns contiguous along k: transposed 16 x 16 in registers (only the
+    // AVX-512 kernel packs floats).
+    if (b.row_stride == 1 && b.col_stride != 1 && columns == kPanelColumns)
+      return pack_float_columns(first, b.col_stride, k, panel);
+    if (b.col_stride == 1 || b.row_stride == 1)
+      return pack_float_lines(first, b.row_stride, b.col_stride, columns, k, kPanelColumns, panel);
   }
   for (int64_t w = 0; w < words; ++w)
     for (int64_t c = 0; c < kPanelColumns; ++c)
