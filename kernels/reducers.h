@@ -59,10 +59,13 @@ struct ArithmeticReducer {
   using Acc = std::conditional_t<kFloat, double, int64_t>;
   using Out = std::conditional_t<kFloat, T, int64_t>;
   static constexpr bool kStepsInComputeType = true;
-  // A 16-bit sum adds each of the CPU's pairwise leaves in float (cpu/reduce_run.h), as
-  // PyTorch accumulates 16-bit sums, and the leaves in double: a leaf's float error, a few
-  // dozen roundings of 2^-24, is far below the result's own rounding to 16 bits.
-  static constexpr bool kSumsLeavesInFloat = kFloat && !kProduct && is_float16_v<T>;
+  // A 16-bit or float32 sum adds each of the CPU's pairwise leaves in float
+  // (cpu/reduce_run.h), as PyTorch accumulates them (its cascade_sum), and the leaves in
+  // double: a leaf's error is a few dozen roundings of 2^-24 of its magnitude, far below a
+  // 16-bit result's own rounding and within a float32 result's few ulps, while a float lane
+  // holds twice a double's elements.
+  static constexpr bool kSumsLeavesInFloat =
+      kFloat && !kProduct && (is_float16_v<T> || std::is_same_v<T, float>);
   explicit ArithmeticReducer(const ReduceArgs&) {}
   GRAFT_HOST_DEVICE Acc identity() const { return kProduct ? 1 : 0; }
   GRAFT_HOST_DEVICE Acc step(Acc a, compute_type_t<T> v, int64_t) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "graft/kernels/cpu/half_blocks.h"
 
@@ -28,7 +29,7 @@ inline constexpr bool sums_leaves_in_float = requires {
   requires R::kSumsLeavesInFloat;
 };
 
-// A sum in float, for a widened 16-bit leaf whose reducer sums leaves in float.
+// A sum in float, for a float32 or widened 16-bit leaf whose reducer sums leaves in float.
 struct FloatLeafSum {
   using Acc = float;
   static float identity() { return 0.0f; }
@@ -44,6 +45,10 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   const int64_t step = kContiguous ? 1 : stride;
   // A contiguous 16-bit leaf is widened by the vector conversions (half_blocks.h) and
   // reduced as float: element by element a float16 widens one value an instruction.
+  if constexpr (kContiguous && std::is_same_v<T, float> && sums_leaves_in_float<R>) {
+    if (n <= kPairwiseBlock)
+      return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, p, 1, n, index));
+  }
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
       float widened[kPairwiseBlock];
