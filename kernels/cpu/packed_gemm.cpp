@@ -419,9 +419,9 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
     for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
          j += kPanelColumns) {
       const Word* b_panel = packed_b + j / kPanelColumns * words * kPanelColumns;
-      const bool whole_columns = j + kPanelColumns <= n;
+      const int64_t columns = std::min(kPanelColumns, n - j);
       for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
-        const int64_t rows = std::min(kRows, m - r), columns = std::min(kPanelColumns, n - j);
+        const int64_t rows = std::min(kRows, m - r);
         const Word* a_panel = packed_a + r / kRows * words * kRows;
         // A whole float32 tile goes straight into out; edge tiles and 16-bit outputs pass
         // through `tile`, to be cut or rounded.
@@ -436,7 +436,8 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
           }
         }
         if constexpr (kReadsInPlace<Kernel>) {
-          const bool a_here = a_in_place && rows == kRows, b_here = b_in_place && whole_columns;
+          const bool a_here = a_in_place && rows == kRows,
+                     b_here = b_in_place && columns == kPanelColumns;
           Kernel::tile_in_place(a_here ? a.data + r * a.row_stride : a_panel,
                                 a_here ? a.row_stride : 1, a_here ? a.col_stride : kRows,
                                 b_here ? b.data + j : b_panel,

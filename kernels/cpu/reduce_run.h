@@ -19,7 +19,7 @@ inline constexpr int kAccumulators = 32;
 inline constexpr int64_t kPairwiseBlock = 1024;
 
 // Whether R takes 16-bit elements as float (reducers.h's kStepsInComputeType), and whether
-// it sums a 16-bit leaf in float (kSumsLeavesInFloat).
+// it sums a float leaf in float (kSumsLeavesInFloat).
 template <class R>
 inline constexpr bool steps_in_compute_type = requires {
   R::kStepsInComputeType;
@@ -45,19 +45,17 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   const int64_t step = kContiguous ? 1 : stride;
   // A contiguous 16-bit leaf is widened by the vector conversions (half_blocks.h) and
   // reduced as float: element by element a float16 widens one value an instruction.
-  if constexpr (kContiguous && std::is_same_v<T, float> && sums_leaves_in_float<R>) {
-    if (n <= kPairwiseBlock)
-      return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, p, 1, n, index));
-  }
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
       float widened[kPairwiseBlock];
       widen_block(p, widened, n);
-      if constexpr (sums_leaves_in_float<R>)
-        return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, widened, 1, n, index));
-      else
-        return reduce_run<true>(r, widened, 1, n, index);
+      return reduce_run<true>(r, widened, 1, n, index);
     }
+  }
+  // A float leaf (float32, or a widened 16-bit one) of a reducer that sums leaves in float.
+  if constexpr (kContiguous && std::is_same_v<T, float> && sums_leaves_in_float<R>) {
+    if (n <= kPairwiseBlock)
+      return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, p, 1, n, index));
   }
   if (n > kPairwiseBlock) {
     // Left half first (as separate statements: argument order is unspecified, and walking
