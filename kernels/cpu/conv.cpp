@@ -1,5 +1,7 @@
 // CPU conv2d and its backward: im2col + one GEMM per image and group (graft's AVX-512 GEMM for
-// float32 where the CPU has it, Eigen's elsewhere).
+// float32 where the CPU has it, Eigen's elsewhere), or, for the stride-1 float32 convolutions
+// it serves, DirectConv (direct_conv.h): the same GEMM reading the padded image's windows in
+// place, for the forward and grad_input (grad_weight still takes the columns).
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
@@ -19,11 +21,13 @@
 // grad_weight partials do not depend on the thread count, and the forward never cuts an image.
 #include <Eigen/Core>
 #include <algorithm>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "graft/kernels/conv.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/direct_conv.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
@@ -61,6 +65,28 @@ bool packed_product(const T* a, int64_t a_row, int64_t a_col, const T* b, int64_
     static const PackedGemm kernel = best_packed_gemm(kFloat32);
     if (!packed_gemm_pays(kernel, m, n)) return false;
     packed_gemm(kernel, {a, a_row, a_col}, {b, b_row, b_col}, out, m, k, n);
+    return true;
+  } else {
+    return false;
+  }
+}
+
+// The direct path for T, the forward of g or its grad_input (adjoint), where it serves.
+template <class T>
+std::optional<DirectConv> direct_conv(const Conv2dGeometry& g, const T* weight, bool adjoint) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (DirectConv::serves(g, adjoint)) return DirectConv(g, weight, adjoint);
+  }
+  return std::nullopt;
+}
+
+// out = direct's result on one image, true; false (nothing done) when there is no direct path.
+template <class T>
+bool run_direct(const std::optional<DirectConv>& direct, const T* image, const T* bias, T* out,
+                std::vector<T>& workspace) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!direct) return false;
+    direct->run(image, bias, out, workspace);
     return true;
   } else {
     return false;
@@ -173,6 +199,7 @@ void conv2d_typed(const Conv2dArgs& args) {
   const T* bias = static_cast<const T*>(args.bias);
   T* y = static_cast<T*>(args.output);
   const bool cut = cut_images(g);
+  const std::optional<DirectConv> direct = direct_conv(g, w, false);
   // Cut images make one chunk: it runs on the caller, outside any region, so that the
   // column blocks inside it spread over the threads.
   const int64_t column_grain =
@@ -181,8 +208,10 @@ void conv2d_typed(const Conv2dArgs& args) {
       g.batch, cut ? 1 : batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
         std::vector<T> buffer;
         for (int64_t n = begin; n < end; ++n) {
-          const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+          const T* xn = x + n * g.in_channels * g.in_plane();
           T* yn = y + n * g.out_channels * plane;
+          if (run_direct(direct, xn, bias, yn, buffer)) continue;
+          const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             if (packed_product(w + k * group_out * rows, rows, 1, columns + k * rows * plane, plane,
                                1, yn + k * group_out * plane, group_out, rows, plane))
@@ -214,14 +243,16 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
   if (dx != nullptr || dw != nullptr) {
     // One grad_weight accumulator per chunk.
     const int64_t chunks = batch_chunks(g.batch);
+    const std::optional<DirectConv> direct = dx != nullptr ? direct_conv(g, w, true) : std::nullopt;
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
       std::vector<T> buffer, product;
       if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t n = begin; n < end; ++n) {
         const T* dyn = dy + n * g.out_channels * plane;
-        if (dx != nullptr) {
-          T* dxn = dx + n * g.in_channels * g.in_plane();
+        T* dxn = dx != nullptr ? dx + n * g.in_channels * g.in_plane() : nullptr;
+        if (dx != nullptr &&
+            !run_direct(direct, dyn, static_cast<const T*>(nullptr), dxn, buffer)) {
           // A pointwise conv's columns are the input, so its grad_columns are grad_input.
           T* grad_columns = dxn;
           if (!g.is_pointwise()) {

@@ -8,6 +8,7 @@
 
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/zmm_transpose.h"
 
 // The kernels need GCC's or Clang's per-function target attribute and x86-64's intrinsics;
 // AMX also needs Linux's permission to use the tile registers.
@@ -112,48 +113,19 @@ void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, i
           word<Kernel, false>(a, r + i, w * Kernel::kKPerWord, m, k);
 }
 
-// GCC 12 warns that the undefined pass-through operand inside its own AVX-512 shuffle
-// intrinsics "may be used uninitialized" once they are inlined here: a false alarm about
-// the header's code, silenced for the transpose alone.
+// The same for a window operand, whose panels are only ever partial ones (whole ones are read
+// where they lie): rows past m are zeros.
+template <class Kernel>
+void pack_a_panel(const WindowMatrix& a, int64_t r, int64_t m, int64_t k, int64_t, float* panel) {
+  constexpr int64_t kRows = Kernel::kRows;
+  for (int64_t w = 0; w < k; ++w)
+    for (int64_t i = 0; i < kRows; ++i)
+      panel[w * kRows + i] = r + i < m ? a.data[r + i + a.word_offsets[w]] : 0.0f;
+}
+
+// GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-// The 64-bit halves of each 128-bit lane of a and b interleaved: low halves, or high.
-__attribute__((target("avx512f"), always_inline)) inline __m512 interleave(__m512 a, __m512 b,
-                                                                           bool high) {
-  const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
-  return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
-}
-
-// The 16 x 16 floats of rows[0..15] transposed in registers: rows[c] becomes column c.
-// Three steps of shuffles: 32-bit pairs within 128-bit lanes, 64-bit pairs, then the lanes.
-__attribute__((target("avx512f"))) void transpose_16x16(__m512 (&rows)[16]) {
-  __m512 pairs[16];
-  for (int i = 0; i < 16; i += 2) {
-    pairs[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
-    pairs[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
-  }
-  // rows[4g + j], lane L: column 4L + j of rows 4g .. 4g + 3.
-  for (int i = 0; i < 16; i += 4) {
-    rows[i] = interleave(pairs[i], pairs[i + 2], false);
-    rows[i + 1] = interleave(pairs[i], pairs[i + 2], true);
-    rows[i + 2] = interleave(pairs[i + 1], pairs[i + 3], false);
-    rows[i + 3] = interleave(pairs[i + 1], pairs[i + 3], true);
-  }
-  // Column 4L + j gathers lane L of rows j, 4 + j, 8 + j and 12 + j.
-  __m512 columns[16];
-  for (int j = 0; j < 4; ++j) {
-    const __m512 low_a = _mm512_shuffle_f32x4(rows[j], rows[4 + j], 0x44);   // A0 A1 B0 B1
-    const __m512 high_a = _mm512_shuffle_f32x4(rows[j], rows[4 + j], 0xEE);  // A2 A3 B2 B3
-    const __m512 low_c = _mm512_shuffle_f32x4(rows[8 + j], rows[12 + j], 0x44);
-    const __m512 high_c = _mm512_shuffle_f32x4(rows[8 + j], rows[12 + j], 0xEE);
-    columns[j] = _mm512_shuffle_f32x4(low_a, low_c, 0x88);
-    columns[4 + j] = _mm512_shuffle_f32x4(low_a, low_c, 0xDD);
-    columns[8 + j] = _mm512_shuffle_f32x4(high_a, high_c, 0x88);
-    columns[12 + j] = _mm512_shuffle_f32x4(high_a, high_c, 0xDD);
-  }
-  for (int c = 0; c < 16; ++c) rows[c] = columns[c];
-}
 
 // A float32 b panel whose columns are contiguous (k runs along memory): 16 columns of 16 k at
 // a time transposed in registers, the rest of k element by element.
@@ -212,6 +184,17 @@ struct ZmmTile {
   }
 };
 
+// Where word w of a's rows starts: w * stride (a strided matrix, or a packed panel), or
+// offsets[w] (a window operand).
+struct StridedWords {
+  int64_t stride;
+  int64_t operator[](int64_t w) const { return w * stride; }
+};
+struct OffsetWords {
+  const int64_t* offsets;
+  int64_t operator[](int64_t w) const { return offsets[w]; }
+};
+
 // AVX-512 float32: each k loads two vectors of b, broadcasts each of a's 12 values and
 // issues 24 FMAs. Neither operand needs packing when it has a contiguous dim: a's values are
 // broadcast one at a time, from anywhere, and b's 32 values of one k are two vector loads
@@ -223,19 +206,22 @@ struct Avx512FloatKernel : ZmmTile {
   using Word = float;
   static constexpr int64_t kKPerWord = 1;
 
-  // a's value (i, w) at a[i * a_row + w * a_word]; b's 32 values of word w from b + w * b_word.
-  // A packed panel is one such layout: a_row 1, a_word kRows; b_word kPanelColumns.
+  // a's value (i, w) at a[i * a_row + word_start[w]]; b's 32 values of word w from
+  // b + w * b_word. A packed panel is one such layout: a_row 1, words kRows apart;
+  // b_word kPanelColumns.
+  template <class Words>
   __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t a_row,
-                                                               int64_t a_word, const float* b,
+                                                               Words word_start, const float* b,
                                                                int64_t b_word, int64_t words,
                                                                float* out, int64_t stride) {
     __m512 sums[kRows][2] = {};
     for (int64_t w = 0; w < words; ++w) {
       const __m512 b_low = _mm512_loadu_ps(b + w * b_word);
       const __m512 b_high = _mm512_loadu_ps(b + w * b_word + 16);
+      const float* a_word = a + word_start[w];
 #pragma GCC unroll 12
       for (int64_t i = 0; i < kRows; ++i) {
-        const __m512 a_value = _mm512_set1_ps(a[i * a_row + w * a_word]);
+        const __m512 a_value = _mm512_set1_ps(a_word[i * a_row]);
         sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
@@ -247,8 +233,28 @@ struct Avx512FloatKernel : ZmmTile {
 // Whether Kernel reads its operands in place (tile_in_place) where their layout allows.
 template <class Kernel>
 constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
-  Kernel::tile_in_place(p, s, s, p, s, s, q, s);
+  Kernel::tile_in_place(p, s, StridedWords{s}, p, s, s, q, s);
 };
+
+// Whether a tile can read a where it lies: a strided matrix with a contiguous dim, or windows.
+template <class T>
+bool a_readable_in_place(const StridedMatrix<T>& a) {
+  return a.col_stride == 1 || a.row_stride == 1;
+}
+bool a_readable_in_place(const WindowMatrix&) { return true; }
+
+// A whole tile of rows [r, r + kRows) read where a lies.
+template <class Kernel>
+void tile_reading_a(const StridedMatrix<float>& a, int64_t r, const float* b, int64_t b_word,
+                    int64_t words, float* out, int64_t stride) {
+  Kernel::tile_in_place(a.data + r * a.row_stride, a.row_stride, StridedWords{a.col_stride}, b,
+                        b_word, words, out, stride);
+}
+template <class Kernel>
+void tile_reading_a(const WindowMatrix& a, int64_t r, const float* b, int64_t b_word, int64_t words,
+                    float* out, int64_t stride) {
+  Kernel::tile_in_place(a.data + r, 1, OffsetWords{a.word_offsets}, b, b_word, words, out, stride);
+}
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
 struct Avx512BFloat16Kernel : ZmmTile {
@@ -374,9 +380,9 @@ Word* packing_space(int64_t words, std::vector<Word>& own) {
 
 // out = a x b with Kernel: both operands packed once, then the output's blocks shared by
 // the threads, each block a loop over its tiles.
-template <class Kernel>
-void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename Kernel::Element> b,
-               typename Kernel::Element* out, int64_t m, int64_t k, int64_t n) {
+template <class Kernel, class A>
+void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename Kernel::Element* out,
+               int64_t m, int64_t k, int64_t n) {
   using Word = typename Kernel::Word;
   constexpr int64_t kRows = Kernel::kRows;
   const int64_t words =
@@ -392,7 +398,7 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
   // again, and on wider rows (a (1024, 1024) b: 4 KB apart) the panel's lines fall into few
   // cache sets and miss each time; packed, they are contiguous (as BLAS packs them).
   constexpr int64_t kInPlaceSpan = int64_t{1} << 19;  // elements: 2 MiB of float32
-  const bool a_in_place = kReadsInPlace<Kernel> && (a.col_stride == 1 || a.row_stride == 1);
+  const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a);
   const bool b_in_place =
       kReadsInPlace<Kernel> && b.col_stride == 1 && k * b.row_stride <= kInPlaceSpan;
   // Packing reads each operand once: a grain of about kParallelGrain words per task.
@@ -436,12 +442,14 @@ void gemm_with(StridedMatrix<typename Kernel::Element> a, StridedMatrix<typename
           }
         }
         if constexpr (kReadsInPlace<Kernel>) {
-          const bool a_here = a_in_place && rows == kRows,
-                     b_here = b_in_place && columns == kPanelColumns;
-          Kernel::tile_in_place(a_here ? a.data + r * a.row_stride : a_panel,
-                                a_here ? a.row_stride : 1, a_here ? a.col_stride : kRows,
-                                b_here ? b.data + j : b_panel,
-                                b_here ? b.row_stride : kPanelColumns, words, dst, dst_stride);
+          const bool b_here = b_in_place && columns == kPanelColumns;
+          const float* b_at = b_here ? b.data + j : b_panel;
+          const int64_t b_word = b_here ? b.row_stride : kPanelColumns;
+          if (a_in_place && rows == kRows)
+            tile_reading_a<Kernel>(a, r, b_at, b_word, words, dst, dst_stride);
+          else
+            Kernel::tile_in_place(a_panel, 1, StridedWords{kRows}, b_at, b_word, words, dst,
+                                  dst_stride);
         } else {
           Kernel::tile(a_panel, b_panel, words, dst, dst_stride);
         }
@@ -504,6 +512,13 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float>
   if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n);
 }
 
+void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
+                 int64_t k, int64_t n) {
+  GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
+              "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
+  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n);
+}
+
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n) {
   GRAFT_CHECK((kernel == PackedGemm::kAvx512BFloat16 || kernel == PackedGemm::kAmxBFloat16) &&
@@ -523,6 +538,10 @@ bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
 bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
+                 int64_t) {
+  detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
+}
+void packed_gemm(PackedGemm, WindowMatrix, StridedMatrix<float>, float*, int64_t, int64_t,
                  int64_t) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }

@@ -53,6 +53,15 @@ struct StridedMatrix {
   int64_t row_stride, col_stride;
 };
 
+// An a operand of float32 whose element (i, w) lies at data[i + word_offsets[w]]: the
+// sliding windows of a convolution's zero-padded image, where row i is an output pixel and
+// word w a (channel, kernel row, kernel column) whose offset is a sum of three strides
+// (direct_conv.h). Read where it lies, as a strided a is, never copied into columns.
+struct WindowMatrix {
+  const float* data;
+  const int64_t* word_offsets;
+};
+
 // Whether `kernel` pays on an (m, n) output: it holds at least one whole output tile (12 x 32
 // for the AVX-512 kernels, 32 x 32 for AMX). Below that its zero-padded edge tiles are most
 // of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
@@ -62,6 +71,8 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
 // must be one this machine runs, for the operands' type.
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
                  int64_t m, int64_t k, int64_t n);
+void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
+                 int64_t k, int64_t n);
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);
 

@@ -14,6 +14,8 @@
 #include <tuple>
 #include <vector>
 
+#include "graft/kernels/cpu/direct_conv.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/finite_difference.h"
 #include "kernels/naive_conv_pool.h"
 #include "settings_scope.h"
@@ -124,6 +126,55 @@ TEST(Conv2d, FewerImagesThanThreadsShareEachImageAcrossTheThreads) {
       expect_near_values(out, want, 1e-12,
                          std::string(k.name) + ", threads " + std::to_string(threads));
     }
+  }
+}
+
+// Stride-1 float32 convolutions wide enough for the direct path (kernels/cpu/direct_conv.h):
+// whole 32-channel tiles and partial ones, "same" and "valid" padding, non-square kernels and
+// dilation, groups, a one-row image, and batches above and below the thread count.
+const Case kDirectCases[] = {
+    {"same 3x3, 32 -> 32", 3, 32, 9, 11, 32, 3, 3, 1, 1, 1, 1, true},
+    {"valid 3x3, 40 -> 40", 2, 40, 8, 7, 40, 3, 3, 1, 0, 1, 1, false},
+    {"5x3 kernel, padding (2, 1), 33 -> 48", 3, 33, 7, 6, 48, 5, 3, 1, {2, 1}, 1, 1, true},
+    {"dilation 2, groups 2, one image", 1, 64, 10, 10, 64, 3, 3, 1, 2, 2, 2, true},
+    {"1x3 kernel over one row", 2, 32, 1, 20, 32, 1, 3, 1, {0, 1}, 1, 1, true},
+};
+
+TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
+  namespace cpu = g::kernels::cpu;
+  for (const Case& k : kDirectCases) {
+    if (cpu::cpu_runs(cpu::PackedGemm::kAvx512Float)) {
+      // The cases must reach the path they test, forward and grad_input both.
+      g::kernels::Conv2dGeometry geometry;
+      geometry.batch = k.n, geometry.in_channels = k.c, geometry.in_h = k.h, geometry.in_w = k.w;
+      geometry.out_channels = k.out_channels, geometry.kernel_h = k.kh, geometry.kernel_w = k.kw;
+      geometry.out_h = out_size(k.h, k.kh, 1, k.padding.h, k.dilation.h);
+      geometry.out_w = out_size(k.w, k.kw, 1, k.padding.w, k.dilation.w);
+      geometry.pad_h = k.padding.h, geometry.pad_w = k.padding.w;
+      geometry.dilation_h = k.dilation.h, geometry.dilation_w = k.dilation.w;
+      geometry.groups = k.groups;
+      EXPECT_TRUE(cpu::DirectConv::serves(geometry, false)) << k.name;
+      EXPECT_TRUE(cpu::DirectConv::serves(geometry, true)) << k.name;
+    }
+    const Inputs in = make_inputs(k, g::kFloat32), in64 = make_inputs(k, g::kFloat64);
+    const auto conv = [&](const Inputs& i) {
+      return g::conv2d(i.tx, i.tw, i.tb, k.stride, k.padding, k.dilation, k.groups);
+    };
+    const Tensor out = conv(in);
+    expect_near_values(out, naive_conv2d(k, in.x, in.w, in.b), 1e-5, k.name);
+    {
+      const g::testing::SettingsScope scope({}, 3);  // the bits do not depend on the threads
+      EXPECT_TRUE(g::equal(conv(in), out)) << k.name;
+    }
+    const Tensor r = make_tensor(sample_values(out.numel(), -1, 1, 4), out.shape(), g::kFloat64);
+    const auto want = g::conv2d_backward(r, in64.tx, in64.tw, k.stride, k.padding, k.dilation,
+                                         k.groups, {true, true, k.bias});
+    const auto got = g::conv2d_backward(r.to(g::kFloat32), in.tx, in.tw, k.stride, k.padding,
+                                        k.dilation, k.groups, {true, true, k.bias});
+    EXPECT_TRUE(g::allclose(std::get<0>(got).to(g::kFloat64), std::get<0>(want), 1e-5, 1e-5))
+        << k.name << " grad_x";
+    EXPECT_TRUE(g::allclose(std::get<1>(got).to(g::kFloat64), std::get<1>(want), 1e-5, 1e-5))
+        << k.name << " grad_w";
   }
 }
 
