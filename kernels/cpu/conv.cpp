@@ -1,7 +1,7 @@
 // CPU conv2d and its backward: im2col + one GEMM per image and group (graft's AVX-512 GEMM for
 // float32 where the CPU has it, Eigen's elsewhere), or, for the stride-1 float32 convolutions
 // it serves, DirectConv (direct_conv.h): the same GEMM reading the padded image's windows in
-// place, for the forward and grad_input (grad_weight still takes the columns).
+// place, with no columns at all.
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
@@ -71,27 +71,42 @@ bool packed_product(const T* a, int64_t a_row, int64_t a_col, const T* b, int64_
   }
 }
 
-// The direct path for T, the forward of g or its grad_input (adjoint), where it serves.
+// The direct path (direct_conv.h) for one product of g, when wanted and where it serves. It
+// runs float32 only; elsewhere, and where it does not serve, each call answers false and does
+// nothing, for the columns to take over.
 template <class T>
-std::optional<DirectConv> direct_conv(const Conv2dGeometry& g, const T* weight, bool adjoint) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (DirectConv::serves(g, adjoint)) return DirectConv(g, weight, adjoint);
+class DirectPath {
+ public:
+  using Product = DirectConv::Product;
+  DirectPath(const Conv2dGeometry& g, Product product, const T* weight, bool wanted = true) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (wanted && DirectConv::serves(g, product)) conv_.emplace(g, product, weight);
+    }
   }
-  return std::nullopt;
-}
 
-// out = direct's result on one image, true; false (nothing done) when there is no direct path.
-template <class T>
-bool run_direct(const std::optional<DirectConv>& direct, const T* image, const T* bias, T* out,
-                std::vector<T>& workspace) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (!direct) return false;
-    direct->run(image, bias, out, workspace);
-    return true;
-  } else {
-    return false;
+  bool run(const T* image, const T* bias, T* out, std::vector<T>& workspace) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_) conv_->run(image, bias, out, workspace);
+    }
+    return conv_.has_value();
   }
-}
+  bool add_weight_grad(const T* image, const T* grad_out, T* accumulator,
+                       std::vector<T>& workspace) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_) conv_->add_weight_grad(image, grad_out, accumulator, workspace);
+    }
+    return conv_.has_value();
+  }
+  bool unpack_weight_grad(const T* accumulator, T* grad_weight) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_) conv_->unpack_weight_grad(accumulator, grad_weight);
+    }
+    return conv_.has_value();
+  }
+
+ private:
+  std::optional<DirectConv> conv_;
+};
 
 // The outputs of a row whose kernel column j reads inside the input (tap_range.h).
 TapRange inside_columns(const Conv2dGeometry& g, int64_t j) {
@@ -199,7 +214,7 @@ void conv2d_typed(const Conv2dArgs& args) {
   const T* bias = static_cast<const T*>(args.bias);
   T* y = static_cast<T*>(args.output);
   const bool cut = cut_images(g);
-  const std::optional<DirectConv> direct = direct_conv(g, w, false);
+  const DirectPath<T> direct(g, DirectConv::Product::kOutput, w);
   // Cut images make one chunk: it runs on the caller, outside any region, so that the
   // column blocks inside it spread over the threads.
   const int64_t column_grain =
@@ -210,7 +225,7 @@ void conv2d_typed(const Conv2dArgs& args) {
         for (int64_t n = begin; n < end; ++n) {
           const T* xn = x + n * g.in_channels * g.in_plane();
           T* yn = y + n * g.out_channels * plane;
-          if (run_direct(direct, xn, bias, yn, buffer)) continue;
+          if (direct.run(xn, bias, yn, buffer)) continue;
           const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             if (packed_product(w + k * group_out * rows, rows, 1, columns + k * rows * plane, plane,
@@ -241,9 +256,10 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
   T* dw = static_cast<T*>(args.grad_weight);
 
   if (dx != nullptr || dw != nullptr) {
-    // One grad_weight accumulator per chunk.
+    // One grad_weight accumulator per chunk, in the columns' layout or the direct path's.
     const int64_t chunks = batch_chunks(g.batch);
-    const std::optional<DirectConv> direct = dx != nullptr ? direct_conv(g, w, true) : std::nullopt;
+    const DirectPath<T> direct_x(g, DirectConv::Product::kGradInput, w, dx != nullptr);
+    const DirectPath<T> direct_w(g, DirectConv::Product::kGradWeight, nullptr, dw != nullptr);
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
       std::vector<T> buffer, product;
@@ -251,8 +267,7 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
       for (int64_t n = begin; n < end; ++n) {
         const T* dyn = dy + n * g.out_channels * plane;
         T* dxn = dx != nullptr ? dx + n * g.in_channels * g.in_plane() : nullptr;
-        if (dx != nullptr &&
-            !run_direct(direct, dyn, static_cast<const T*>(nullptr), dxn, buffer)) {
+        if (dx != nullptr && !direct_x.run(dyn, static_cast<const T*>(nullptr), dxn, buffer)) {
           // A pointwise conv's columns are the input, so its grad_columns are grad_input.
           T* grad_columns = dxn;
           if (!g.is_pointwise()) {
@@ -271,7 +286,9 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
           if (!g.is_pointwise()) col2im(g, grad_columns, dxn);
         }
         if (dw != nullptr) {
-          const T* columns = columns_of(g, x + n * g.in_channels * g.in_plane(), buffer);
+          const T* xn = x + n * g.in_channels * g.in_plane();
+          if (direct_w.add_weight_grad(xn, dyn, partial[chunk].data(), buffer)) continue;
+          const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
             product.resize(static_cast<size_t>(group_out * rows));
@@ -289,9 +306,11 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
       }
     });
     if (dw != nullptr) {
-      MatrixMap<T> out(dw, g.out_channels, rows);
-      out.setZero();
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) out += partial[chunk];
+      Matrix<T> total = Matrix<T>::Zero(g.out_channels, rows);
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk];
+      // The direct path's accumulators hold its own layout (W^T per group).
+      if (!direct_w.unpack_weight_grad(total.data(), dw))
+        MatrixMap<T>(dw, g.out_channels, rows) = total;
     }
   }
 

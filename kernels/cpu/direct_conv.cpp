@@ -1,9 +1,10 @@
 // DirectConv (direct_conv.h): the padded image, the windows' offsets, the repacked weight, and
-// the transposed product turned back into planes.
+// the GEMMs' (pixels, channels) operands turned from and into NCHW planes.
 #include "graft/kernels/cpu/direct_conv.h"
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/packed_gemm.h"
@@ -12,47 +13,95 @@
 namespace graft::kernels::cpu {
 namespace {
 
+// The flat pixels [0, pixels) in blocks of 16: a block's first pixel q0, its rows, which of them
+// are outputs (bit l: pixel q0 + l lies left of out_w in its padded row), and where the first of
+// those lies in an output plane (the outputs of a block are consecutive there). Carried from
+// block to block, with no division.
+class PixelBlocks {
+ public:
+  PixelBlocks(int64_t pixels, int64_t width, int64_t out_w)
+      : pixels_(pixels), width_(width), out_w_(out_w) {
+    load();
+  }
+  bool done() const { return q0 >= pixels_; }
+  void next() {
+    first += __builtin_popcount(outputs);
+    q0 += 16;
+    load();
+  }
+
+  int64_t q0 = 0, rows = 0, first = 0;
+  uint32_t outputs = 0;
+
+ private:
+  void load() {
+    rows = std::min<int64_t>(16, pixels_ - q0);
+    outputs = 0;
+    for (int64_t l = 0; l < rows; ++l) {
+      outputs |= uint32_t{column_ < out_w_} << l;
+      if (++column_ == width_) column_ = 0;
+    }
+  }
+  int64_t pixels_, width_, out_w_;
+  int64_t column_ = 0;  // q0's column in its padded row
+};
+
+// The low `count` bits.
+uint32_t low_bits(int64_t count) { return (uint32_t{1} << count) - 1; }
+
 #if defined(__x86_64__) && defined(__GNUC__)
 
 // The transpose's false alarm (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-// out (n, out_h, out_w) = the product (pixels, n) transposed, its dropped pixels (q % width >=
-// out_w) left out, plus bias[c] on plane c when bias is not null. 16 pixels by 16 channels at a
-// time: transposed in registers, then each channel's outputs among the 16 compressed together
-// (they are consecutive in its plane) and stored at once.
+// planes (n, out_h, out_w) = product (pixels, n) transposed, its dropped pixels left out, plus
+// bias[c] on plane c when bias is not null. 16 pixels by 16 channels at a time: transposed in
+// registers, then each channel's outputs among the 16 compressed together and stored at once.
 __attribute__((target("avx512f"))) void to_planes(const float* product, int64_t pixels, int64_t n,
                                                   int64_t width, int64_t out_w, int64_t out_plane,
-                                                  const float* bias, float* out) {
-  // q0's column in its padded row, and where the first output at or after it lies in a plane:
-  // both carried from block to block, with no division.
-  int64_t column = 0, first = 0;
-  for (int64_t q0 = 0; q0 < pixels; q0 += 16) {
-    const int64_t rows = std::min<int64_t>(16, pixels - q0);
-    uint32_t outputs = 0;
-    for (int64_t l = 0; l < rows; ++l) {
-      outputs |= uint32_t{column < out_w} << l;
-      if (++column == width) column = 0;
-    }
-    const int count = __builtin_popcount(outputs);
-    const auto stored = static_cast<__mmask16>((uint32_t{1} << count) - 1);
+                                                  const float* bias, float* planes) {
+  for (PixelBlocks block(pixels, width, out_w); !block.done(); block.next()) {
+    const auto stored = static_cast<__mmask16>(low_bits(__builtin_popcount(block.outputs)));
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
       const int64_t channels = std::min<int64_t>(16, n - c0);
-      const auto lanes = static_cast<__mmask16>((uint32_t{1} << channels) - 1);
-      __m512 block[16];
+      const auto lanes = static_cast<__mmask16>(low_bits(channels));
+      __m512 rows[16];
       for (int64_t r = 0; r < 16; ++r)
-        block[r] = r < rows ? _mm512_maskz_loadu_ps(lanes, product + (q0 + r) * n + c0)
-                            : _mm512_setzero_ps();
-      transpose_16x16(block);
+        rows[r] = r < block.rows ? _mm512_maskz_loadu_ps(lanes, product + (block.q0 + r) * n + c0)
+                                 : _mm512_setzero_ps();
+      transpose_16x16(rows);
       for (int64_t c = 0; c < channels; ++c) {
-        __m512 plane = block[c];
+        __m512 plane = rows[c];
         if (bias != nullptr) plane = _mm512_add_ps(plane, _mm512_set1_ps(bias[c0 + c]));
-        _mm512_mask_storeu_ps(out + (c0 + c) * out_plane + first, stored,
-                              _mm512_maskz_compress_ps(static_cast<__mmask16>(outputs), plane));
+        _mm512_mask_storeu_ps(
+            planes + (c0 + c) * out_plane + block.first, stored,
+            _mm512_maskz_compress_ps(static_cast<__mmask16>(block.outputs), plane));
       }
     }
-    first += count;
+  }
+}
+
+// The inverse: product (pixels, n) = planes (n, out_h, out_w) transposed, zeros at the dropped
+// pixels (so that they add nothing to a product). Each channel's 16 pixels are expanded from
+// consecutive floats of its plane, then transposed.
+__attribute__((target("avx512f"))) void from_planes(const float* planes, int64_t pixels, int64_t n,
+                                                    int64_t width, int64_t out_w, int64_t out_plane,
+                                                    float* product) {
+  for (PixelBlocks block(pixels, width, out_w); !block.done(); block.next()) {
+    const auto outputs = static_cast<__mmask16>(block.outputs);
+    for (int64_t c0 = 0; c0 < n; c0 += 16) {
+      const int64_t channels = std::min<int64_t>(16, n - c0);
+      __m512 rows[16];
+      for (int64_t c = 0; c < 16; ++c)
+        rows[c] = c < channels ? _mm512_maskz_expandloadu_ps(
+                                     outputs, planes + (c0 + c) * out_plane + block.first)
+                               : _mm512_setzero_ps();
+      transpose_16x16(rows);
+      const auto lanes = static_cast<__mmask16>(low_bits(channels));
+      for (int64_t r = 0; r < block.rows; ++r)
+        _mm512_mask_storeu_ps(product + (block.q0 + r) * n + c0, lanes, rows[r]);
+    }
   }
 }
 
@@ -63,92 +112,141 @@ __attribute__((target("avx512f"))) void to_planes(const float* product, int64_t 
 void to_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*) {
   detail::fail("DirectConv: graft was built without its AVX-512 kernels");
 }
+void from_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*) {
+  detail::fail("DirectConv: graft was built without its AVX-512 kernels");
+}
 
 #endif
 
 }  // namespace
 
-bool DirectConv::serves(const Conv2dGeometry& g, bool adjoint) {
+bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
   const PackedGemm kernel = best_packed_gemm(kFloat32);
   if (kernel != PackedGemm::kAvx512Float) return false;
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
   if (g.pad_h > g.dilation_h * (g.kernel_h - 1) || g.pad_w > g.dilation_w * (g.kernel_w - 1))
     return false;
-  const int64_t lanes = adjoint ? g.group_in_channels() : g.group_out_channels();
-  const int64_t pixels = adjoint ? g.in_plane() : g.out_plane();
-  return packed_gemm_pays(kernel, pixels, lanes);
-}
-
-DirectConv::DirectConv(const Conv2dGeometry& g, const float* weight, bool adjoint)
-    : channels_(adjoint ? g.out_channels : g.in_channels),
-      in_h_(adjoint ? g.out_h : g.in_h),
-      in_w_(adjoint ? g.out_w : g.in_w),
-      out_channels_(adjoint ? g.in_channels : g.out_channels),
-      out_h_(adjoint ? g.in_h : g.out_h),
-      out_w_(adjoint ? g.in_w : g.out_w),
-      groups_(g.groups),
-      pad_h_(adjoint ? g.dilation_h * (g.kernel_h - 1) - g.pad_h : g.pad_h),
-      pad_w_(adjoint ? g.dilation_w * (g.kernel_w - 1) - g.pad_w : g.pad_w),
-      width_(in_w_ + pad_w_),
-      plane_((in_h_ + 2 * pad_h_) * width_ + pad_w_) {
-  GRAFT_CHECK(serves(g, adjoint), "DirectConv: this convolution is not one it serves");
-  const int64_t kh = g.kernel_h, kw = g.kernel_w, taps = kh * kw;
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = group_channels * taps;
-  offsets_.resize(static_cast<size_t>(words));
-  for (int64_t c = 0; c < group_channels; ++c)
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j)
-        offsets_[(c * kh + i) * kw + j] = c * plane_ + i * g.dilation_h * width_ + j * g.dilation_w;
-
-  // W^T per group: row (c, i, j), column o. The adjoint's rows run over g's output channels and
-  // its columns over g's input channels, the kernel flipped: its tap (i, j) is g's
-  // (kh - 1 - i, kw - 1 - j).
-  weights_.resize(static_cast<size_t>(groups_ * words * group_out));
-  for (int64_t group = 0; group < groups_; ++group) {
-    float* packed = weights_.data() + group * words * group_out;
-    for (int64_t c = 0; c < group_channels; ++c)
-      for (int64_t o = 0; o < group_out; ++o)
-        for (int64_t i = 0; i < kh; ++i)
-          for (int64_t j = 0; j < kw; ++j) {
-            const int64_t row = (c * kh + i) * kw + j;
-            // Element (out channel, in channel, tap) of g's weight.
-            const int64_t source =
-                adjoint ? ((group * group_channels + c) * group_out + o) * taps +
-                              (kh - 1 - i) * kw + (kw - 1 - j)
-                        : ((group * group_out + o) * group_channels + c) * taps + i * kw + j;
-            packed[row * group_out + o] = weight[source];
-          }
+  // The GEMM's output per group: (pixels, channels), or (taps, out channels) for grad_weight.
+  switch (product) {
+    case Product::kOutput:
+      return packed_gemm_pays(kernel, g.out_plane(), g.group_out_channels());
+    case Product::kGradInput:
+      return packed_gemm_pays(kernel, g.in_plane(), g.group_in_channels());
+    case Product::kGradWeight:
+      return packed_gemm_pays(kernel, g.column_rows(), g.group_out_channels());
   }
+  return false;
 }
 
-void DirectConv::run(const float* image, const float* bias, float* out,
-                     std::vector<float>& workspace) const {
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = static_cast<int64_t>(offsets_.size());
-  // The flat positions of the output pixels, from the first to the last (the rows' dropped
-  // pixels between them included, the last row's after it not).
-  const int64_t pixels = (out_h_ - 1) * width_ + out_w_;
-  const int64_t padded_floats = channels_ * plane_;
-  workspace.resize(static_cast<size_t>(padded_floats + pixels * group_out));
-  float* const padded = workspace.data();
-  float* const product = padded + padded_floats;
+DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* weight)
+    : product_(product) {
+  GRAFT_CHECK(serves(g, product), "DirectConv: this convolution is not one it serves");
+  GRAFT_CHECK((weight != nullptr) == (product != Product::kGradWeight),
+              "DirectConv: the output and grad_input need the weight, grad_weight does not");
+  // The correlation this object runs: g, or for grad_input the one over g's output to g's
+  // input channels, padded by dilation * (kernel - 1) - pad.
+  Conv2dGeometry c = g;
+  if (product == Product::kGradInput) {
+    std::swap(c.in_channels, c.out_channels);
+    std::swap(c.in_h, c.out_h);
+    std::swap(c.in_w, c.out_w);
+    c.pad_h = g.dilation_h * (g.kernel_h - 1) - g.pad_h;
+    c.pad_w = g.dilation_w * (g.kernel_w - 1) - g.pad_w;
+  }
+  channels_ = c.in_channels, in_h_ = c.in_h, in_w_ = c.in_w;
+  out_channels_ = c.out_channels, out_h_ = c.out_h, out_w_ = c.out_w;
+  groups_ = c.groups, kernel_h_ = c.kernel_h, kernel_w_ = c.kernel_w;
+  pad_h_ = c.pad_h, pad_w_ = c.pad_w;
+  width_ = in_w_ + pad_w_;
+  plane_ = (in_h_ + 2 * pad_h_) * width_ + pad_w_;
+  pixels_ = (out_h_ - 1) * width_ + out_w_;
 
+  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
+  const int64_t words = group_channels * kernel_h_ * kernel_w_;
+  offsets_.resize(static_cast<size_t>(words));
+  if (weight != nullptr) weights_.resize(static_cast<size_t>(groups_ * words * group_out));
+  for (int64_t c = 0; c < group_channels; ++c)
+    for (int64_t i = 0; i < kernel_h_; ++i)
+      for (int64_t j = 0; j < kernel_w_; ++j) {
+        const int64_t row = (c * kernel_h_ + i) * kernel_w_ + j;
+        offsets_[row] = c * plane_ + i * g.dilation_h * width_ + j * g.dilation_w;
+        if (weight == nullptr) continue;
+        for (int64_t group = 0; group < groups_; ++group)
+          for (int64_t o = 0; o < group_out; ++o)
+            weights_[(group * words + row) * group_out + o] =
+                weight[weight_index(group, c, i, j, o)];
+      }
+}
+
+int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const {
+  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
+  const int64_t taps = kernel_h_ * kernel_w_;
+  // grad_input's channels are g's output channels and its outputs g's input channels, the
+  // kernel flipped: its tap (i, j) is g's (kernel_h - 1 - i, kernel_w - 1 - j).
+  if (product_ == Product::kGradInput)
+    return ((group * group_channels + c) * group_out + o) * taps + (kernel_h_ - 1 - i) * kernel_w_ +
+           (kernel_w_ - 1 - j);
+  return ((group * group_out + o) * group_channels + c) * taps + i * kernel_w_ + j;
+}
+
+float* DirectConv::pad(const float* image, int64_t product, std::vector<float>& workspace) const {
+  const int64_t padded_floats = channels_ * plane_;
+  workspace.resize(static_cast<size_t>(padded_floats + product));
+  float* const padded = workspace.data();
   std::fill(padded, padded + padded_floats, 0.0f);
   for (int64_t c = 0; c < channels_; ++c)
     for (int64_t h = 0; h < in_h_; ++h)
       std::memcpy(padded + c * plane_ + (h + pad_h_) * width_ + pad_w_,
                   image + (c * in_h_ + h) * in_w_, static_cast<size_t>(in_w_) * sizeof(float));
+  return padded + padded_floats;
+}
 
+void DirectConv::run(const float* image, const float* bias, float* out,
+                     std::vector<float>& workspace) const {
+  GRAFT_CHECK(product_ != Product::kGradWeight,
+              "DirectConv: run() is for the output or grad_input");
+  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
+  const int64_t words = static_cast<int64_t>(offsets_.size()), out_plane = out_h_ * out_w_;
+  float* const product = pad(image, pixels_ * group_out, workspace);
+  const float* const padded = workspace.data();
   for (int64_t group = 0; group < groups_; ++group) {
     packed_gemm(PackedGemm::kAvx512Float,
                 WindowMatrix{padded + group * group_channels * plane_, offsets_.data()},
-                {weights_.data() + group * words * group_out, group_out, 1}, product, pixels, words,
-                group_out);
-    to_planes(product, pixels, group_out, width_, out_w_, out_h_ * out_w_,
+                {weights_.data() + group * words * group_out, group_out, 1}, product, pixels_,
+                words, group_out);
+    to_planes(product, pixels_, group_out, width_, out_w_, out_plane,
               bias != nullptr ? bias + group * group_out : nullptr,
-              out + group * group_out * out_h_ * out_w_);
+              out + group * group_out * out_plane);
   }
+}
+
+void DirectConv::add_weight_grad(const float* image, const float* grad_out, float* accumulator,
+                                 std::vector<float>& workspace) const {
+  GRAFT_CHECK(product_ == Product::kGradWeight, "DirectConv: add_weight_grad() is for grad_weight");
+  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
+  const int64_t words = static_cast<int64_t>(offsets_.size()), out_plane = out_h_ * out_w_;
+  float* const grad_product = pad(image, pixels_ * group_out, workspace);
+  const float* const padded = workspace.data();
+  for (int64_t group = 0; group < groups_; ++group) {
+    from_planes(grad_out + group * group_out * out_plane, pixels_, group_out, width_, out_w_,
+                out_plane, grad_product);
+    packed_gemm(PackedGemm::kAvx512Float,
+                WindowMatrix{padded + group * group_channels * plane_, offsets_.data(), true},
+                {grad_product, group_out, 1}, accumulator + group * words * group_out, words,
+                pixels_, group_out, /*accumulate=*/true);
+  }
+}
+
+void DirectConv::unpack_weight_grad(const float* accumulator, float* grad_weight) const {
+  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
+  const int64_t words = static_cast<int64_t>(offsets_.size());
+  for (int64_t group = 0; group < groups_; ++group)
+    for (int64_t c = 0; c < group_channels; ++c)
+      for (int64_t i = 0; i < kernel_h_; ++i)
+        for (int64_t j = 0; j < kernel_w_; ++j)
+          for (int64_t o = 0; o < group_out; ++o)
+            grad_weight[weight_index(group, c, i, j, o)] =
+                accumulator[(group * words + (c * kernel_h_ + i) * kernel_w_ + j) * group_out + o];
 }
 
 }  // namespace graft::kernels::cpu

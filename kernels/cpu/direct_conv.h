@@ -21,7 +21,10 @@
 //
 // The backward's grad_input is a stride-1 convolution too: of grad_output, by the kernel
 // flipped with its channels swapped, padded by dilation * (kernel - 1) - pad (the same
-// condition), so one class serves both (the `adjoint` flag).
+// condition), so one class serves both (an object's Product). And grad_weight takes the same
+// windows transposed, times grad_output laid out as the forward's product:
+//   grad_W^T (taps, out_channels) += windows^T (taps, pixels) x grad_out^T (pixels, out_channels),
+// the images summed in the GEMM's own accumulators.
 #pragma once
 
 #include <cstdint>
@@ -33,29 +36,48 @@ namespace graft::kernels::cpu {
 
 class DirectConv {
  public:
-  // Whether the direct path serves the forward of g (or, with adjoint, its grad_input) on this
-  // machine: the AVX-512 GEMM present, stride 1, padding within the kernel's reach as above,
-  // not pointwise (whose columns are the input already), and whole tiles of output channels
-  // and pixels per group.
-  static bool serves(const Conv2dGeometry& g, bool adjoint);
+  // What an object computes for a convolution g: its output, its grad_input, its grad_weight.
+  enum class Product { kOutput, kGradInput, kGradWeight };
 
-  // The forward of g with `weight` (out_channels, in_channels / groups, kernel_h, kernel_w),
-  // or with adjoint the map from one image's grad_output to its grad_input. Repacks the weight
-  // once, for all the images of a batch.
-  DirectConv(const Conv2dGeometry& g, const float* weight, bool adjoint);
+  // Whether the direct path serves `product` of g on this machine: the AVX-512 GEMM present,
+  // stride 1, padding within the kernel's reach as above, not pointwise (whose columns are the
+  // input already), and at least one whole tile of the GEMM's output per group.
+  static bool serves(const Conv2dGeometry& g, Product product);
 
-  // out (out channels, out_h, out_w) of one image (channels, h, w): the correlation, plus
-  // bias[c] on channel c when bias is not null. `workspace` holds the padded image and the
-  // transposed product; pass the same one again to reuse its memory.
+  // An object for `product` of g, which it must serve. The output and grad_input need `weight`
+  // (out_channels, in_channels / groups, kernel_h, kernel_w), repacked here once for all the
+  // images of a batch; grad_weight needs none.
+  DirectConv(const Conv2dGeometry& g, Product product, const float* weight = nullptr);
+
+  // For kOutput and kGradInput: out (out channels, out_h, out_w) of one image (channels, h, w)
+  // (for kGradInput: grad_input from grad_output), plus bias[c] on channel c when bias is not
+  // null. `workspace` holds the padded image and the transposed product; pass the same one
+  // again to reuse its memory.
   void run(const float* image, const float* bias, float* out, std::vector<float>& workspace) const;
 
+  // For kGradWeight: accumulator += one image's share of grad_weight, laid out as the
+  // packed weight (per group W^T: the taps of its channels down, its out channels across), as
+  // many floats as the weight. image (channels, h, w); grad_out (out_channels, out_h, out_w).
+  void add_weight_grad(const float* image, const float* grad_out, float* accumulator,
+                       std::vector<float>& workspace) const;
+  // grad_weight (out_channels, in_channels / groups, kernel_h, kernel_w) from the accumulator.
+  void unpack_weight_grad(const float* accumulator, float* grad_weight) const;
+
  private:
-  // The correlation this object runs, in its own terms (for the adjoint: channels are g's
+  // Where element (row (c, i, j), column o) of the packed weight of `group` lies in g's weight.
+  int64_t weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const;
+  // Fills the start of workspace with the image zero-padded and flattened (channels_ planes of
+  // plane_ floats), followed by room for `product` floats, and returns where that room starts.
+  float* pad(const float* image, int64_t product, std::vector<float>& workspace) const;
+
+  Product product_;
+  // The correlation this object runs, in its own terms (for grad_input: channels are g's
   // output channels, the image is g's output, the result g's input).
   int64_t channels_, in_h_, in_w_, out_channels_, out_h_, out_w_, groups_;
-  int64_t pad_h_, pad_w_;
+  int64_t kernel_h_, kernel_w_, pad_h_, pad_w_;
   int64_t width_;                 // a padded row's floats: in_w + pad_w
   int64_t plane_;                 // a padded channel's floats
+  int64_t pixels_;                // flat positions from the first output pixel to the last
   std::vector<int64_t> offsets_;  // of word (c, i, j) of one group, from pixel q's position
   std::vector<float> weights_;    // per group: W^T (taps, group's out channels), row-major
 };

@@ -120,7 +120,9 @@ void pack_a_panel(const WindowMatrix& a, int64_t r, int64_t m, int64_t k, int64_
   constexpr int64_t kRows = Kernel::kRows;
   for (int64_t w = 0; w < k; ++w)
     for (int64_t i = 0; i < kRows; ++i)
-      panel[w * kRows + i] = r + i < m ? a.data[r + i + a.word_offsets[w]] : 0.0f;
+      panel[w * kRows + i] = r + i >= m     ? 0.0f
+                             : a.transposed ? a.data[a.offsets[r + i] + w]
+                                            : a.data[r + i + a.offsets[w]];
 }
 
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
@@ -184,15 +186,15 @@ struct ZmmTile {
   }
 };
 
-// Where word w of a's rows starts: w * stride (a strided matrix, or a packed panel), or
-// offsets[w] (a window operand).
-struct StridedWords {
+// Where a tile's row i, or word w, of a lies: i * stride (a strided matrix, a packed panel),
+// or offsets[i] (a window operand: its words, or its rows when transposed).
+struct Strided {
   int64_t stride;
-  int64_t operator[](int64_t w) const { return w * stride; }
+  int64_t operator[](int64_t i) const { return i * stride; }
 };
-struct OffsetWords {
+struct Offsets {
   const int64_t* offsets;
-  int64_t operator[](int64_t w) const { return offsets[w]; }
+  int64_t operator[](int64_t i) const { return offsets[i]; }
 };
 
 // AVX-512 float32: each k loads two vectors of b, broadcasts each of a's 12 values and
@@ -206,22 +208,28 @@ struct Avx512FloatKernel : ZmmTile {
   using Word = float;
   static constexpr int64_t kKPerWord = 1;
 
-  // a's value (i, w) at a[i * a_row + word_start[w]]; b's 32 values of word w from
-  // b + w * b_word. A packed panel is one such layout: a_row 1, words kRows apart;
-  // b_word kPanelColumns.
-  template <class Words>
-  __attribute__((target("avx512f"))) static void tile_in_place(const float* a, int64_t a_row,
-                                                               Words word_start, const float* b,
-                                                               int64_t b_word, int64_t words,
-                                                               float* out, int64_t stride) {
+  // a's value (i, w) at a[row[i] + word[w]]; b's 32 values of word w from b + w * b_word. A
+  // packed panel is one such layout: rows 1 apart, words kRows apart; b_word kPanelColumns.
+  // The sums start from zero, or from out's values with `accumulate`.
+  template <class Rows, class Words>
+  __attribute__((target("avx512f"))) static void tile_in_place(const float* a, Rows row, Words word,
+                                                               const float* b, int64_t b_word,
+                                                               int64_t words, float* out,
+                                                               int64_t stride, bool accumulate) {
     __m512 sums[kRows][2] = {};
+    if (accumulate) {
+      for (int64_t i = 0; i < kRows; ++i) {
+        sums[i][0] = _mm512_loadu_ps(out + i * stride);
+        sums[i][1] = _mm512_loadu_ps(out + i * stride + 16);
+      }
+    }
     for (int64_t w = 0; w < words; ++w) {
       const __m512 b_low = _mm512_loadu_ps(b + w * b_word);
       const __m512 b_high = _mm512_loadu_ps(b + w * b_word + 16);
-      const float* a_word = a + word_start[w];
+      const float* a_word = a + word[w];
 #pragma GCC unroll 12
       for (int64_t i = 0; i < kRows; ++i) {
-        const __m512 a_value = _mm512_set1_ps(a_word[i * a_row]);
+        const __m512 a_value = _mm512_set1_ps(a_word[row[i]]);
         sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
       }
@@ -233,7 +241,7 @@ struct Avx512FloatKernel : ZmmTile {
 // Whether Kernel reads its operands in place (tile_in_place) where their layout allows.
 template <class Kernel>
 constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
-  Kernel::tile_in_place(p, s, StridedWords{s}, p, s, s, q, s);
+  Kernel::tile_in_place(p, Strided{s}, Strided{s}, p, s, s, q, s, false);
 };
 
 // Whether a tile can read a where it lies: a strided matrix with a contiguous dim, or windows.
@@ -246,14 +254,19 @@ bool a_readable_in_place(const WindowMatrix&) { return true; }
 // A whole tile of rows [r, r + kRows) read where a lies.
 template <class Kernel>
 void tile_reading_a(const StridedMatrix<float>& a, int64_t r, const float* b, int64_t b_word,
-                    int64_t words, float* out, int64_t stride) {
-  Kernel::tile_in_place(a.data + r * a.row_stride, a.row_stride, StridedWords{a.col_stride}, b,
-                        b_word, words, out, stride);
+                    int64_t words, float* out, int64_t stride, bool accumulate) {
+  Kernel::tile_in_place(a.data + r * a.row_stride, Strided{a.row_stride}, Strided{a.col_stride}, b,
+                        b_word, words, out, stride, accumulate);
 }
 template <class Kernel>
 void tile_reading_a(const WindowMatrix& a, int64_t r, const float* b, int64_t b_word, int64_t words,
-                    float* out, int64_t stride) {
-  Kernel::tile_in_place(a.data + r, 1, OffsetWords{a.word_offsets}, b, b_word, words, out, stride);
+                    float* out, int64_t stride, bool accumulate) {
+  if (a.transposed)
+    Kernel::tile_in_place(a.data, Offsets{a.offsets + r}, Strided{1}, b, b_word, words, out, stride,
+                          accumulate);
+  else
+    Kernel::tile_in_place(a.data + r, Strided{1}, Offsets{a.offsets}, b, b_word, words, out, stride,
+                          accumulate);
 }
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
@@ -382,7 +395,7 @@ Word* packing_space(int64_t words, std::vector<Word>& own) {
 // the threads, each block a loop over its tiles.
 template <class Kernel, class A>
 void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename Kernel::Element* out,
-               int64_t m, int64_t k, int64_t n) {
+               int64_t m, int64_t k, int64_t n, bool accumulate) {
   using Word = typename Kernel::Word;
   constexpr int64_t kRows = Kernel::kRows;
   const int64_t words =
@@ -445,18 +458,24 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           const bool b_here = b_in_place && columns == kPanelColumns;
           const float* b_at = b_here ? b.data + j : b_panel;
           const int64_t b_word = b_here ? b.row_stride : kPanelColumns;
+          // An edge tile starts from zero in `tile`, out's values added as it is copied out.
+          const bool onto_out = accumulate && direct;
           if (a_in_place && rows == kRows)
-            tile_reading_a<Kernel>(a, r, b_at, b_word, words, dst, dst_stride);
+            tile_reading_a<Kernel>(a, r, b_at, b_word, words, dst, dst_stride, onto_out);
           else
-            Kernel::tile_in_place(a_panel, 1, StridedWords{kRows}, b_at, b_word, words, dst,
-                                  dst_stride);
+            Kernel::tile_in_place(a_panel, Strided{1}, Strided{kRows}, b_at, b_word, words, dst,
+                                  dst_stride, onto_out);
         } else {
           Kernel::tile(a_panel, b_panel, words, dst, dst_stride);
         }
         if (direct) continue;
         for (int64_t i = 0; i < rows; ++i)
-          for (int64_t c = 0; c < columns; ++c)
-            out[(r + i) * n + j + c] = typename Kernel::Element(tile[i * kPanelColumns + c]);
+          for (int64_t c = 0; c < columns; ++c) {
+            auto& element = out[(r + i) * n + j + c];
+            const float sum = tile[i * kPanelColumns + c];
+            element =
+                typename Kernel::Element(accumulate ? static_cast<float>(element) + sum : sum);
+          }
       }
     }
   });
@@ -505,18 +524,27 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n) {
   return false;
 }
 
-void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
-                 int64_t m, int64_t k, int64_t n) {
+namespace {
+
+// Both float32 forms of a.
+template <class A>
+void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* out, int64_t m,
+                int64_t k, int64_t n, bool accumulate) {
   GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
               "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
-  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n);
+  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n, accumulate);
+}
+
+}  // namespace
+
+void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
+                 int64_t m, int64_t k, int64_t n, bool accumulate) {
+  float_gemm(kernel, a, b, out, m, k, n, accumulate);
 }
 
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
-                 int64_t k, int64_t n) {
-  GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
-              "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
-  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n);
+                 int64_t k, int64_t n, bool accumulate) {
+  float_gemm(kernel, a, b, out, m, k, n, accumulate);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
@@ -526,9 +554,9 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFl
               "packed_gemm(): bfloat16 takes the AVX512-BF16 or AMX kernel, on a CPU that has it");
   if (m == 0 || n == 0) return;
 #if GRAFT_AMX
-  if (kernel == PackedGemm::kAmxBFloat16) return gemm_with<AmxKernel>(a, b, out, m, k, n);
+  if (kernel == PackedGemm::kAmxBFloat16) return gemm_with<AmxKernel>(a, b, out, m, k, n, false);
 #endif
-  gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n);
+  gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n, false);
 }
 
 #else  // not x86-64 with GCC or Clang: Eigen and widened copies only
@@ -538,11 +566,11 @@ bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
 bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
-                 int64_t) {
+                 int64_t, bool) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }
-void packed_gemm(PackedGemm, WindowMatrix, StridedMatrix<float>, float*, int64_t, int64_t,
-                 int64_t) {
+void packed_gemm(PackedGemm, WindowMatrix, StridedMatrix<float>, float*, int64_t, int64_t, int64_t,
+                 bool) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }
 void packed_gemm(PackedGemm, StridedMatrix<BFloat16>, StridedMatrix<BFloat16>, BFloat16*, int64_t,

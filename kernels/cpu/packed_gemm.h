@@ -53,13 +53,15 @@ struct StridedMatrix {
   int64_t row_stride, col_stride;
 };
 
-// An a operand of float32 whose element (i, w) lies at data[i + word_offsets[w]]: the
-// sliding windows of a convolution's zero-padded image, where row i is an output pixel and
-// word w a (channel, kernel row, kernel column) whose offset is a sum of three strides
-// (direct_conv.h). Read where it lies, as a strided a is, never copied into columns.
+// An a operand of float32 made of the sliding windows of a convolution's zero-padded image
+// (direct_conv.h): element (i, w) at data[i + offsets[w]], row i an output pixel and word w a
+// (channel, kernel row, kernel column) whose offset is a sum of three strides; or, transposed,
+// at data[offsets[i] + w], the (channel, tap) down and the pixels along k (the weight
+// gradient's operand). Read where it lies, as a strided a is, never copied into columns.
 struct WindowMatrix {
   const float* data;
-  const int64_t* word_offsets;
+  const int64_t* offsets;
+  bool transposed = false;
 };
 
 // Whether `kernel` pays on an (m, n) output: it holds at least one whole output tile (12 x 32
@@ -67,12 +69,13 @@ struct WindowMatrix {
 // of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
 bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
 
-// out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. `kernel`
-// must be one this machine runs, for the operands' type.
+// out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. With
+// `accumulate`, out += a x b instead (float32 only). `kernel` must be one this machine runs, for
+// the operands' type.
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
-                 int64_t m, int64_t k, int64_t n);
+                 int64_t m, int64_t k, int64_t n, bool accumulate = false);
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
-                 int64_t k, int64_t n);
+                 int64_t k, int64_t n, bool accumulate = false);
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);
 

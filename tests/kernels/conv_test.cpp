@@ -144,7 +144,7 @@ TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
   namespace cpu = g::kernels::cpu;
   for (const Case& k : kDirectCases) {
     if (cpu::cpu_runs(cpu::PackedGemm::kAvx512Float)) {
-      // The cases must reach the path they test, forward and grad_input both.
+      // The cases must reach the path they test, for all three products.
       g::kernels::Conv2dGeometry geometry;
       geometry.batch = k.n, geometry.in_channels = k.c, geometry.in_h = k.h, geometry.in_w = k.w;
       geometry.out_channels = k.out_channels, geometry.kernel_h = k.kh, geometry.kernel_w = k.kw;
@@ -153,8 +153,9 @@ TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
       geometry.pad_h = k.padding.h, geometry.pad_w = k.padding.w;
       geometry.dilation_h = k.dilation.h, geometry.dilation_w = k.dilation.w;
       geometry.groups = k.groups;
-      EXPECT_TRUE(cpu::DirectConv::serves(geometry, false)) << k.name;
-      EXPECT_TRUE(cpu::DirectConv::serves(geometry, true)) << k.name;
+      using Product = cpu::DirectConv::Product;
+      for (Product product : {Product::kOutput, Product::kGradInput, Product::kGradWeight})
+        EXPECT_TRUE(cpu::DirectConv::serves(geometry, product)) << k.name;
     }
     const Inputs in = make_inputs(k, g::kFloat32), in64 = make_inputs(k, g::kFloat64);
     const auto conv = [&](const Inputs& i) {
