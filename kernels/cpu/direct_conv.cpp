@@ -160,6 +160,10 @@ DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* we
   width_ = in_w_ + pad_w_;
   plane_ = (in_h_ + 2 * pad_h_) * width_ + pad_w_;
   pixels_ = (out_h_ - 1) * width_ + out_w_;
+  // The last tile's rows past pixels_ read the zeros after the image (pad()) and are dropped,
+  // so that every tile reads its windows in place: no partial panel is copied.
+  const int64_t tile = packed_gemm_tile_rows(PackedGemm::kAvx512Float);
+  tile_pixels_ = (pixels_ + tile - 1) / tile * tile;
 
   const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
   const int64_t words = group_channels * kernel_h_ * kernel_w_;
@@ -190,7 +194,7 @@ int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j,
 }
 
 float* DirectConv::pad(const float* image, int64_t product, std::vector<float>& workspace) const {
-  const int64_t padded_floats = channels_ * plane_;
+  const int64_t padded_floats = channels_ * plane_ + tile_pixels_ - pixels_;
   workspace.resize(static_cast<size_t>(padded_floats + product));
   float* const padded = workspace.data();
   std::fill(padded, padded + padded_floats, 0.0f);
@@ -207,12 +211,12 @@ void DirectConv::run(const float* image, const float* bias, float* out,
               "DirectConv: run() is for the output or grad_input");
   const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
   const int64_t words = static_cast<int64_t>(offsets_.size()), out_plane = out_h_ * out_w_;
-  float* const product = pad(image, pixels_ * group_out, workspace);
+  float* const product = pad(image, tile_pixels_ * group_out, workspace);
   const float* const padded = workspace.data();
   for (int64_t group = 0; group < groups_; ++group) {
     packed_gemm(PackedGemm::kAvx512Float,
                 WindowMatrix{padded + group * group_channels * plane_, offsets_.data()},
-                {weights_.data() + group * words * group_out, group_out, 1}, product, pixels_,
+                {weights_.data() + group * words * group_out, group_out, 1}, product, tile_pixels_,
                 words, group_out);
     to_planes(product, pixels_, group_out, width_, out_w_, out_plane,
               bias != nullptr ? bias + group * group_out : nullptr,

@@ -67,7 +67,8 @@ class DirectConv {
   // Where element (row (c, i, j), column o) of the packed weight of `group` lies in g's weight.
   int64_t weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const;
   // Fills the start of workspace with the image zero-padded and flattened (channels_ planes of
-  // plane_ floats), followed by room for `product` floats, and returns where that room starts.
+  // plane_ floats, then zeros for the windows of the pixels up to tile_pixels_), followed by
+  // room for `product` floats, and returns where that room starts.
   float* pad(const float* image, int64_t product, std::vector<float>& workspace) const;
 
   Product product_;
@@ -78,6 +79,7 @@ class DirectConv {
   int64_t width_;                 // a padded row's floats: in_w + pad_w
   int64_t plane_;                 // a padded channel's floats
   int64_t pixels_;                // flat positions from the first output pixel to the last
+  int64_t tile_pixels_;           // pixels_ rounded up to whole GEMM tiles
   std::vector<int64_t> offsets_;  // of word (c, i, j) of one group, from pixel q's position
   std::vector<float> weights_;    // per group: W^T (taps, group's out channels), row-major
 };

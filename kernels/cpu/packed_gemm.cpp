@@ -537,6 +537,23 @@ void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* ou
 
 }  // namespace
 
+int64_t packed_gemm_tile_rows(PackedGemm kernel) {
+  switch (kernel) {
+    case PackedGemm::kNone:
+      return 1;
+    case PackedGemm::kAvx512Float:
+    case PackedGemm::kAvx512BFloat16:
+      return ZmmTile::kRows;
+    case PackedGemm::kAmxBFloat16:
+#if GRAFT_AMX
+      return AmxKernel::kRows;
+#else
+      return 1;
+#endif
+  }
+  return 1;
+}
+
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
                  int64_t m, int64_t k, int64_t n, bool accumulate) {
   float_gemm(kernel, a, b, out, m, k, n, accumulate);
@@ -564,6 +581,8 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFl
 bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
 
 bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
+
+int64_t packed_gemm_tile_rows(PackedGemm) { return 1; }
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
                  int64_t, bool) {

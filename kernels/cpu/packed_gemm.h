@@ -69,6 +69,11 @@ struct WindowMatrix {
 // of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
 bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
 
+// The rows of `kernel`'s output tiles (12, or 32 for AMX; 1 for kNone). An operand whose rows
+// past m can be read (a padded image with room after it) lets the caller round m up to whole
+// tiles, each read in place: the rows of a partial tile are otherwise copied into a panel.
+int64_t packed_gemm_tile_rows(PackedGemm kernel);
+
 // out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. With
 // `accumulate`, out += a x b instead (float32 only). `kernel` must be one this machine runs, for
 // the operands' type.
