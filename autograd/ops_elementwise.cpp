@@ -191,19 +191,20 @@ Tensor autocast_operand(BinaryOp op, const Tensor& t) {
   return op == BinaryOp::pow ? autocast::to_float32(t) : t;
 }
 
-// g * op'(x) by the op's fused kernel (GELU, SiLU: kernel_table().unary_backward), one pass
-// instead of the derivative table's composition; an undefined tensor where the device has
-// none. It has no derivative of its own, so a backward that records its graph
-// (create_graph) takes the composed formula instead.
-Tensor fused_unary_backward(UnaryOp op, const Tensor& g, const Tensor& x) {
-  if (!x.defined()) return {};  // an op whose derivative does not read x
+// g times op's derivative, from `read` (the input or the output, as op's row of the derivative
+// table says), by the op's fused kernel (ReLU, GELU, SiLU: kernel_table().unary_backward), one
+// pass instead of the table's composition; an undefined tensor where the device has none. It
+// has no derivative of its own, so a backward that records its graph (create_graph) takes the
+// composed formula instead.
+Tensor fused_unary_backward(UnaryOp op, const Tensor& g, const Tensor& read) {
+  if (!read.defined()) return {};  // an op whose derivative reads neither
   const kernels::ElementwiseFn kernel =
-      kernel_table().unary_backward[static_cast<int>(op)][static_cast<int>(x.device().type())];
-  if (kernel == nullptr || autograd::needs_grad({&g, &x})) return {};
-  const DType dtype = promote_types(g.dtype(), x.dtype());
-  Tensor out = empty(broadcast_shapes(g.shape(), x.shape(), kernels::op_name(op)),
-                     TensorOptions(dtype).device(x.device()));
-  ops::run_elementwise(kernel, {out, g.to(dtype), x.to(dtype)});
+      kernel_table().unary_backward[static_cast<int>(op)][static_cast<int>(read.device().type())];
+  if (kernel == nullptr || autograd::needs_grad({&g, &read})) return {};
+  const DType dtype = promote_types(g.dtype(), read.dtype());
+  Tensor out = empty(broadcast_shapes(g.shape(), read.shape(), kernels::op_name(op)),
+                     TensorOptions(dtype).device(read.device()));
+  ops::run_elementwise(kernel, {out, g.to(dtype), read.to(dtype)});
   return out;
 }
 
@@ -220,9 +221,12 @@ Tensor unary(UnaryOp op, const Tensor& x_in) {
   const UnaryDerivative derivative = unary_derivative(op);
   const std::string name = autograd::backward_name(kernels::op_name(op));
   if (derivative.reads == Reads::output)
-    return autograd::record(
-        y, name, {x},
-        [times = derivative.times](const Tensor& g, const Tensor& out) { return times(g, out); });
+    return autograd::record(y, name, {x},
+                            [op, times = derivative.times](const Tensor& g, const Tensor& out) {
+                              if (Tensor fused = fused_unary_backward(op, g, out); fused.defined())
+                                return fused;
+                              return times(g, out);
+                            });
   return autograd::record(
       y, name, {x},
       [op, times = derivative.times,

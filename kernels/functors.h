@@ -100,15 +100,22 @@ struct SigmoidOp {
     return T(1) / (T(1) + std::exp(-a));
   }
 };
+// ReLU, GELU and SiLU also have `backward(g, a)`: g times their derivative, from `a`, what the
+// op's row of autograd's derivative table reads (the output for ReLU, the input for GELU and
+// SiLU). The gradient is then one pass over memory (unary_backward in the kernel table)
+// instead of the tensor ops its formula takes composed: two passes and a bool tensor for
+// ReLU's where(y > 0, g, 0), eight to ten ops for GELU's.
 struct ReluOp {
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a) const {
     return a > T(0) ? a : T(0);
   }
+  // relu'(x) is 1 where x > 0, which is where y > 0.
+  template <class T>
+  GRAFT_HOST_DEVICE T backward(T g, T y) const {
+    return y > T(0) ? g : T(0);
+  }
 };
-// GELU and SiLU also have `backward(g, a)`, g times their derivative at a, so that the
-// gradient is one pass over memory (unary_backward in the kernel table) instead of the
-// eight to ten tensor ops its formula takes composed.
 struct GeluOp {
   static constexpr bool kFloatingOnly = true;
   // The exact GELU, a * Phi(a), as PyTorch's default (approximate='none').
