@@ -9,6 +9,11 @@
 #include <algorithm>
 #include <type_traits>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define GRAFT_POOL_AVX512 1
+#endif
+
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
@@ -87,6 +92,78 @@ void max_pool_2x2_row(const T* __restrict top, const T* __restrict bottom, int64
   }
 }
 
+#if GRAFT_POOL_AVX512
+
+// GCC 12's false "may be used uninitialized" inside its own AVX-512 permute intrinsic (as in
+// zmm_transpose.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// max_pool_2x2_row for float32 in AVX-512, 8 outputs a step where the compiler's AVX2 loop
+// runs a 7-output row one output at a time: each input row's 16 floats are split into their
+// even and odd columns by one permute, the four taps compared in the window's order with
+// window_max's test, and the winners' offsets (int32) widened into int64 indices.
+__attribute__((target("avx512f,avx512vl"))) void max_pool_2x2_row_avx512(
+    const float* top, const float* bottom, int64_t top_index, int64_t in_w, int64_t out_w,
+    float* best, int64_t* best_index) {
+  const __m512i evens_then_odds =
+      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  const __m256i twice_lane = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+  for (int64_t ow = 0; ow < out_w; ow += 8) {
+    const int64_t count = std::min<int64_t>(8, out_w - ow);
+    const auto inputs = static_cast<__mmask16>((uint32_t{1} << (2 * count)) - 1);
+    const __m512 t =
+        _mm512_permutexvar_ps(evens_then_odds, _mm512_maskz_loadu_ps(inputs, top + 2 * ow));
+    const __m512 b =
+        _mm512_permutexvar_ps(evens_then_odds, _mm512_maskz_loadu_ps(inputs, bottom + 2 * ow));
+    // The taps after the first (top left): top right, bottom left, bottom right.
+    const __m256 taps[3] = {_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)),
+                            _mm512_castps512_ps256(b),
+                            _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1))};
+    const int32_t offsets[3] = {1, static_cast<int32_t>(in_w), static_cast<int32_t>(in_w + 1)};
+    __m256 max = _mm512_castps512_ps256(t);
+    __m256i at = _mm256_setzero_si256();
+    for (int tap = 0; tap < 3; ++tap) {
+      const __mmask8 wins = _mm256_cmp_ps_mask(taps[tap], max, _CMP_GT_OQ) |
+                            _mm256_cmp_ps_mask(taps[tap], taps[tap], _CMP_UNORD_Q);
+      max = _mm256_mask_mov_ps(max, wins, taps[tap]);
+      at = _mm256_mask_mov_epi32(at, wins, _mm256_set1_epi32(offsets[tap]));
+    }
+    const auto outputs = static_cast<__mmask8>((1u << count) - 1);
+    _mm256_mask_storeu_ps(best + ow, outputs, max);
+    const __m512i index = _mm512_add_epi64(_mm512_set1_epi64(top_index + 2 * ow),
+                                           _mm512_cvtepi32_epi64(_mm256_add_epi32(twice_lane, at)));
+    _mm512_mask_storeu_epi64(best_index + ow, outputs, index);
+  }
+}
+
+#pragma GCC diagnostic pop
+
+// Whether the CPU (and the OS) run AVX-512F and VL; asked once.
+bool runs_avx512() {
+  static const bool runs = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  }();
+  return runs;
+}
+
+#endif
+
+// One row of 2x2 windows: the AVX-512 loop for float32 where the CPU runs it and the offsets
+// fit its int32 lanes, else the plain one.
+template <class T>
+void max_pool_2x2(const T* top, const T* bottom, int64_t top_index, int64_t in_w, int64_t out_w,
+                  T* best, int64_t* best_index) {
+#if GRAFT_POOL_AVX512
+  if constexpr (std::is_same_v<T, float>) {
+    if (runs_avx512() && in_w < (int64_t{1} << 30))
+      return max_pool_2x2_row_avx512(top, bottom, top_index, in_w, out_w, best, best_index);
+  }
+#endif
+  max_pool_2x2_row(top, bottom, top_index, in_w, out_w, best, best_index);
+}
+
 void max_pool2d_cpu(const Pool2dArgs& a) {
   const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
   const bool by_halves = halves(a.rows) && halves(a.cols);
@@ -102,8 +179,8 @@ void max_pool2d_cpu(const Pool2dArgs& a) {
                    int64_t* best_index = indices + oh * a.cols.out;
                    if (by_halves) {
                      const int64_t top = 2 * oh * a.cols.in;
-                     max_pool_2x2_row(x + top, x + top + a.cols.in, top, a.cols.in, a.cols.out,
-                                      best, best_index);
+                     max_pool_2x2(x + top, x + top + a.cols.in, top, a.cols.in, a.cols.out, best,
+                                  best_index);
                    } else {
                      max_pool_row(a.rows, a.cols, x, oh, best, best_index);
                    }

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -131,6 +132,43 @@ TEST(MaxPool2d, NanWinsAndAllMinusInfinityPicksTheFirstTap) {
   EXPECT_TRUE(std::isnan(values[0]));
   EXPECT_EQ(values[1], -kInf);
   EXPECT_EQ(index.to_vector<int64_t>(), std::vector<int64_t>({1, 2}));
+}
+
+TEST(MaxPool2d, HalvingWindowsTakeTheGeneralLoopsMaxAndIndex) {
+  // 2x2 windows at stride 2 have loops of their own (kernels/cpu/pool.cpp; 8 outputs a step
+  // in AVX-512 for float32): ten windows side by side, more than one step and a partial one,
+  // over an odd width whose last column no window reads. Each window's four taps, in the
+  // window's order (top left, top right, bottom left, bottom right), and the tap that wins:
+  // a NaN wins (the last of several), ties keep the first tap.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const struct {
+    std::array<double, 4> taps;
+    int winner;
+  } windows[] = {{{1, 1, 1, 1}, 0},     {{1, 3, 3, 2}, 1},   {{1, 2, 3, 4}, 3},
+                 {{5, 2, 3, 4}, 0},     {{1, 2, 9, 4}, 2},   {{nan, 2, 3, 4}, 0},
+                 {{1, nan, 3, nan}, 3}, {{1, 2, nan, 4}, 2}, {{-kInf, -kInf, -kInf, -kInf}, 0},
+                 {{1, nan, 3, 4}, 1}};
+  constexpr int64_t kWindows = std::size(windows), kWidth = 2 * kWindows + 1;
+  std::vector<double> x(2 * kWidth, 100.0);  // the last column: larger than any tap, never read
+  std::vector<int64_t> want_index;
+  for (int64_t w = 0; w < kWindows; ++w) {
+    for (int t = 0; t < 4; ++t) x[t / 2 * kWidth + 2 * w + t % 2] = windows[w].taps[t];
+    const int t = windows[w].winner;
+    want_index.push_back(t / 2 * kWidth + 2 * w + t % 2);
+  }
+  for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    const auto [out, index] = g::max_pool2d_with_indices(make_tensor(x, {1, 2, kWidth}, dtype), 2);
+    ASSERT_EQ(out.shape(), Shape({1, 1, kWindows}));
+    EXPECT_EQ(index.to_vector<int64_t>(), want_index) << g::dtype_name(dtype);
+    const std::vector<double> values = out.to_vector<double>();
+    for (int64_t w = 0; w < kWindows; ++w) {
+      const double want = windows[w].taps[windows[w].winner];
+      if (std::isnan(want))
+        EXPECT_TRUE(std::isnan(values[w])) << "window " << w << ", " << g::dtype_name(dtype);
+      else
+        EXPECT_EQ(values[w], want) << "window " << w << ", " << g::dtype_name(dtype);
+    }
+  }
 }
 
 TEST(MaxPool2d, ReadsNonContiguousInputAndEmptyBatches) {
