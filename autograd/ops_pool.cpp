@@ -181,29 +181,12 @@ void check_first_order(const char* op) {
               "call backward() without create_graph=true");
 }
 
-}  // namespace
-
-std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntPair kernel,
-                                                   std::optional<IntPair> stride, IntPair padding,
-                                                   IntPair dilation, bool ceil_mode) {
-  auto result = pool_forward("max_pool2d", kernel_table().max_pool2d, x,
-                             max_options(kernel, stride, padding, dilation, ceil_mode), false);
-  // Autograd: each output's gradient goes to the input element its index names.
-  autograd::record(
-      std::get<0>(result), "MaxPool2dBackward", {x},
-      [x_shape = x.shape(), indices = autograd::save(std::get<1>(result))](const Tensor& g) {
-        check_first_order("max_pool2d");
-        return max_pool2d_backward(g, x_shape, indices.get());
-      });
-  return result;
-}
-
-Tensor max_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride, IntPair padding,
-                  IntPair dilation, bool ceil_mode) {
-  return std::get<0>(max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode));
-}
-
-Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices) {
+// max_pool2d_backward. The CPU kernel scatters through the indices, so the public op checks
+// that they point into their plane (a pass over them for the minimum and one for the maximum,
+// 2% of the CNN's step); indices that max_pool2d_with_indices made itself and autograd saved
+// (which fails on any in-place change to them) are known to, and skip it.
+Tensor max_pool2d_backward_through(const Tensor& grad_out, const Shape& x_shape,
+                                   const Tensor& indices, bool indices_from_forward) {
   constexpr const char* kOp = "max_pool2d_backward";
   ops::check_same_device(kOp, {&grad_out, &indices});
   GRAFT_CHECK(indices.dtype() == kInt64 && indices.shape() == grad_out.shape(), kOp,
@@ -223,10 +206,9 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const T
   args.rows.out = out_shape[nd - 2], args.cols.out = out_shape[nd - 1];
   const int64_t in_plane = args.rows.in * args.cols.in;
   args.planes = in_plane == 0 ? 0 : x_shape.numel() / in_plane;
-  // The CPU kernel scatters through the indices, so they must point into their plane (the
-  // CUDA kernel gathers and simply never matches an index outside it).
+  // (The CUDA kernel gathers and simply never matches an index outside its plane.)
   const Tensor index = indices.contiguous();
-  if (index.is_cpu() && index.numel() > 0) {
+  if (!indices_from_forward && index.is_cpu() && index.numel() > 0) {
     const int64_t lo = min(index).item<int64_t>(), hi = max(index).item<int64_t>();
     GRAFT_CHECK(lo >= 0 && hi < in_plane, kOp, "(): indices must lie in [0, ", in_plane,
                 ") (a flat h * W + w index into an input plane of ", args.rows.in, " x ",
@@ -234,6 +216,32 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const T
   }
   args.indices = static_cast<int64_t*>(index.data_ptr());
   return pool_backward(kOp, kernel_table().max_pool2d_backward, grad_out, x_shape, out_shape, args);
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntPair kernel,
+                                                   std::optional<IntPair> stride, IntPair padding,
+                                                   IntPair dilation, bool ceil_mode) {
+  auto result = pool_forward("max_pool2d", kernel_table().max_pool2d, x,
+                             max_options(kernel, stride, padding, dilation, ceil_mode), false);
+  // Autograd: each output's gradient goes to the input element its index names.
+  autograd::record(
+      std::get<0>(result), "MaxPool2dBackward", {x},
+      [x_shape = x.shape(), indices = autograd::save(std::get<1>(result))](const Tensor& g) {
+        check_first_order("max_pool2d");
+        return max_pool2d_backward_through(g, x_shape, indices.get(), true);
+      });
+  return result;
+}
+
+Tensor max_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride, IntPair padding,
+                  IntPair dilation, bool ceil_mode) {
+  return std::get<0>(max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode));
+}
+
+Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices) {
+  return max_pool2d_backward_through(grad_out, x_shape, indices, /*indices_from_forward=*/false);
 }
 
 Tensor avg_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride, IntPair padding,
