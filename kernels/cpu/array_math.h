@@ -9,6 +9,8 @@
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
+// exp itself runs 16 lanes wide where the CPU has AVX-512 (exp_avx512.h).
+//
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
 // Below exp's normal range (x < ln(FLT_MIN), about -87.34) Eigen clamps its input and
@@ -24,6 +26,7 @@
 #include <type_traits>
 #include <unsupported/Eigen/SpecialFunctions>
 
+#include "graft/kernels/cpu/exp_avx512.h"
 #include "graft/kernels/functors.h"
 
 namespace graft::kernels::cpu {
@@ -47,6 +50,8 @@ using ConstFloatArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
+    // 16 lanes wide where the CPU has AVX-512 (exp_avx512.h), with denormals right.
+    if (runs_exp_avx512()) return exp_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).exp();
     // Below the normal range the result is a denormal or 0, which Eigen does not give:
     // the C library's exp for those elements, looked for by a vectorised scan first.
