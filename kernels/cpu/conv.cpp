@@ -315,13 +315,18 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
   }
 
   if (args.grad_bias != nullptr) {
+    // Channels over the threads, each summed by one in a fixed order.
     T* db = static_cast<T*>(args.grad_bias);
-    for (int64_t c = 0; c < g.out_channels; ++c) {
-      T total = 0;
-      for (int64_t n = 0; n < g.batch; ++n)
-        total += ConstMatrixMap<T>(dy + (n * g.out_channels + c) * plane, 1, plane).sum();
-      db[c] = total;
-    }
+    const int64_t grain =
+        std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(g.batch * plane, 1));
+    parallel_for(0, g.out_channels, grain, [&](int64_t first, int64_t last) {
+      for (int64_t c = first; c < last; ++c) {
+        T total = 0;
+        for (int64_t n = 0; n < g.batch; ++n)
+          total += ConstMatrixMap<T>(dy + (n * g.out_channels + c) * plane, 1, plane).sum();
+        db[c] = total;
+      }
+    });
   }
 }
 

@@ -165,32 +165,31 @@ DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* we
   const int64_t tile = packed_gemm_tile_rows(PackedGemm::kAvx512Float);
   tile_pixels_ = (pixels_ + tile - 1) / tile * tile;
 
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = group_channels * kernel_h_ * kernel_w_;
-  offsets_.resize(static_cast<size_t>(words));
-  if (weight != nullptr) weights_.resize(static_cast<size_t>(groups_ * words * group_out));
-  for (int64_t c = 0; c < group_channels; ++c)
+  group_channels_ = channels_ / groups_, group_out_ = out_channels_ / groups_;
+  words_ = group_channels_ * kernel_h_ * kernel_w_;
+  offsets_.resize(static_cast<size_t>(words_));
+  if (weight != nullptr) weights_.resize(static_cast<size_t>(groups_ * words_ * group_out_));
+  for (int64_t c = 0; c < group_channels_; ++c)
     for (int64_t i = 0; i < kernel_h_; ++i)
       for (int64_t j = 0; j < kernel_w_; ++j) {
         const int64_t row = (c * kernel_h_ + i) * kernel_w_ + j;
         offsets_[row] = c * plane_ + i * g.dilation_h * width_ + j * g.dilation_w;
         if (weight == nullptr) continue;
         for (int64_t group = 0; group < groups_; ++group)
-          for (int64_t o = 0; o < group_out; ++o)
-            weights_[(group * words + row) * group_out + o] =
+          for (int64_t o = 0; o < group_out_; ++o)
+            weights_[(group * words_ + row) * group_out_ + o] =
                 weight[weight_index(group, c, i, j, o)];
       }
 }
 
 int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const {
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
   const int64_t taps = kernel_h_ * kernel_w_;
   // grad_input's channels are g's output channels and its outputs g's input channels, the
   // kernel flipped: its tap (i, j) is g's (kernel_h - 1 - i, kernel_w - 1 - j).
   if (product_ == Product::kGradInput)
-    return ((group * group_channels + c) * group_out + o) * taps + (kernel_h_ - 1 - i) * kernel_w_ +
-           (kernel_w_ - 1 - j);
-  return ((group * group_out + o) * group_channels + c) * taps + i * kernel_w_ + j;
+    return ((group * group_channels_ + c) * group_out_ + o) * taps +
+           (kernel_h_ - 1 - i) * kernel_w_ + (kernel_w_ - 1 - j);
+  return ((group * group_out_ + o) * group_channels_ + c) * taps + i * kernel_w_ + j;
 }
 
 float* DirectConv::pad(const float* image, int64_t product, std::vector<float>& workspace) const {
@@ -209,48 +208,45 @@ void DirectConv::run(const float* image, const float* bias, float* out,
                      std::vector<float>& workspace) const {
   GRAFT_CHECK(product_ != Product::kGradWeight,
               "DirectConv: run() is for the output or grad_input");
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = static_cast<int64_t>(offsets_.size()), out_plane = out_h_ * out_w_;
-  float* const product = pad(image, tile_pixels_ * group_out, workspace);
+  const int64_t out_plane = out_h_ * out_w_;
+  float* const product = pad(image, tile_pixels_ * group_out_, workspace);
   const float* const padded = workspace.data();
   for (int64_t group = 0; group < groups_; ++group) {
     packed_gemm(PackedGemm::kAvx512Float,
-                WindowMatrix{padded + group * group_channels * plane_, offsets_.data()},
-                {weights_.data() + group * words * group_out, group_out, 1}, product, tile_pixels_,
-                words, group_out);
-    to_planes(product, pixels_, group_out, width_, out_w_, out_plane,
-              bias != nullptr ? bias + group * group_out : nullptr,
-              out + group * group_out * out_plane);
+                WindowMatrix{padded + group * group_channels_ * plane_, offsets_.data()},
+                {weights_.data() + group * words_ * group_out_, group_out_, 1}, product,
+                tile_pixels_, words_, group_out_);
+    to_planes(product, pixels_, group_out_, width_, out_w_, out_plane,
+              bias != nullptr ? bias + group * group_out_ : nullptr,
+              out + group * group_out_ * out_plane);
   }
 }
 
 void DirectConv::add_weight_grad(const float* image, const float* grad_out, float* accumulator,
                                  std::vector<float>& workspace) const {
   GRAFT_CHECK(product_ == Product::kGradWeight, "DirectConv: add_weight_grad() is for grad_weight");
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = static_cast<int64_t>(offsets_.size()), out_plane = out_h_ * out_w_;
-  float* const grad_product = pad(image, pixels_ * group_out, workspace);
+  const int64_t out_plane = out_h_ * out_w_;
+  float* const grad_product = pad(image, pixels_ * group_out_, workspace);
   const float* const padded = workspace.data();
   for (int64_t group = 0; group < groups_; ++group) {
-    from_planes(grad_out + group * group_out * out_plane, pixels_, group_out, width_, out_w_,
+    from_planes(grad_out + group * group_out_ * out_plane, pixels_, group_out_, width_, out_w_,
                 out_plane, grad_product);
     packed_gemm(PackedGemm::kAvx512Float,
-                WindowMatrix{padded + group * group_channels * plane_, offsets_.data(), true},
-                {grad_product, group_out, 1}, accumulator + group * words * group_out, words,
-                pixels_, group_out, /*accumulate=*/true);
+                WindowMatrix{padded + group * group_channels_ * plane_, offsets_.data(), true},
+                {grad_product, group_out_, 1}, accumulator + group * words_ * group_out_, words_,
+                pixels_, group_out_, /*accumulate=*/true);
   }
 }
 
 void DirectConv::unpack_weight_grad(const float* accumulator, float* grad_weight) const {
-  const int64_t group_channels = channels_ / groups_, group_out = out_channels_ / groups_;
-  const int64_t words = static_cast<int64_t>(offsets_.size());
   for (int64_t group = 0; group < groups_; ++group)
-    for (int64_t c = 0; c < group_channels; ++c)
+    for (int64_t c = 0; c < group_channels_; ++c)
       for (int64_t i = 0; i < kernel_h_; ++i)
         for (int64_t j = 0; j < kernel_w_; ++j)
-          for (int64_t o = 0; o < group_out; ++o)
+          for (int64_t o = 0; o < group_out_; ++o)
             grad_weight[weight_index(group, c, i, j, o)] =
-                accumulator[(group * words + (c * kernel_h_ + i) * kernel_w_ + j) * group_out + o];
+                accumulator[(group * words_ + (c * kernel_h_ + i) * kernel_w_ + j) * group_out_ +
+                            o];
 }
 
 }  // namespace graft::kernels::cpu

@@ -76,12 +76,14 @@ class DirectConv {
   // output channels, the image is g's output, the result g's input).
   int64_t channels_, in_h_, in_w_, out_channels_, out_h_, out_w_, groups_;
   int64_t kernel_h_, kernel_w_, pad_h_, pad_w_;
-  int64_t width_;                 // a padded row's floats: in_w + pad_w
-  int64_t plane_;                 // a padded channel's floats
-  int64_t pixels_;                // flat positions from the first output pixel to the last
-  int64_t tile_pixels_;           // pixels_ rounded up to whole GEMM tiles
-  std::vector<int64_t> offsets_;  // of word (c, i, j) of one group, from pixel q's position
-  std::vector<float> weights_;    // per group: W^T (taps, group's out channels), row-major
+  int64_t group_channels_, group_out_;  // channels and out channels per group
+  int64_t words_;                       // the GEMMs' k: (channel, tap) of one group
+  int64_t width_;                       // a padded row's floats: in_w + pad_w
+  int64_t plane_;                       // a padded channel's floats
+  int64_t pixels_;                      // flat positions from the first output pixel to the last
+  int64_t tile_pixels_;                 // pixels_ rounded up to whole GEMM tiles
+  std::vector<int64_t> offsets_;        // of word (c, i, j) of one group, from pixel q's position
+  std::vector<float> weights_;          // per group: W^T (taps, group's out channels), row-major
 };
 
 }  // namespace graft::kernels::cpu
