@@ -527,12 +527,34 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n) {
 namespace {
 
 // Both float32 forms of a.
+// The operands from word k0 on.
+StridedMatrix<float> from_word(const StridedMatrix<float>& a, int64_t k0) {
+  return {a.data + k0 * a.col_stride, a.row_stride, a.col_stride};
+}
+WindowMatrix from_word(const WindowMatrix& a, int64_t k0) {
+  return a.transposed ? WindowMatrix{a.data + k0, a.offsets, true}
+                      : WindowMatrix{a.data, a.offsets + k0, false};
+}
+StridedMatrix<float> from_row(const StridedMatrix<float>& b, int64_t k0) {
+  return {b.data + k0 * b.row_stride, b.row_stride, b.col_stride};
+}
+
+// Words of k per pass (see float_gemm).
+constexpr int64_t kPassWords = 1024;
+
+// Both float32 forms of a. A long k runs in passes of kPassWords, each adding onto the last's
+// output: a thread's block reads its row and column panels once per column panel, and at k =
+// 2048 they no longer fit its L2 together (8 + 4 panels of 2048 words: 1.6 MB), where a pass's
+// do. The sums are the same float32 values carried through `out`, so the bits do not change.
 template <class A>
 void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* out, int64_t m,
                 int64_t k, int64_t n, bool accumulate) {
   GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
               "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
-  if (m > 0 && n > 0) gemm_with<Avx512FloatKernel>(a, b, out, m, k, n, accumulate);
+  if (m == 0 || n == 0) return;
+  for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords)
+    gemm_with<Avx512FloatKernel>(from_word(a, k0), from_row(b, k0), out, m,
+                                 std::min(kPassWords, k - k0), n, accumulate || k0 > 0);
 }
 
 }  // namespace

@@ -170,6 +170,22 @@ TEST(PackedGemm, TheBitsDoNotDependOnTheThreadCount) {
   expect_the_same_bits_on_one_thread_and_two<BFloat16>();
 }
 
+TEST(PackedGemm, Float32AccumulatesOntoOutAndTakesALongKInPasses) {
+  // accumulate: out += a x b. k = 2500 runs in three passes of at most 1024 words, each adding
+  // onto the last (packed_gemm.cpp); m and n cut tiles short.
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  const Operand<float> a(13, 2500, Layout::kRowMajor, 7), b(2500, 33, Layout::kColumnMajor, 8);
+  const Operand<float> start(13, 33, Layout::kRowMajor, 9);
+  std::vector<float> out = start.values;
+  g::kernels::cpu::packed_gemm(PackedGemm::kAvx512Float, a.view, b.view, out.data(), 13, 2500, 33,
+                               /*accumulate=*/true);
+  // The product alone against double precision, then out against start + product.
+  const std::vector<float> product = multiply(PackedGemm::kAvx512Float, a, b);
+  expect_product(product, a, b, "k = 2500");
+  for (size_t i = 0; i < out.size(); ++i)
+    EXPECT_NEAR(out[i], start.values[i] + product[i], 1e-5 * (1 + std::abs(out[i]))) << i;
+}
+
 // matmul on bfloat16 (whichever kernel serves it) against the rounded float32 product.
 TEST(PackedGemm, BFloat16MatmulMatchesTheWidenedProduct) {
   const g::Tensor a = g::randn({3, 70, 50}).to(g::kBFloat16);
