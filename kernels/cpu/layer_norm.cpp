@@ -19,6 +19,16 @@
 namespace graft::kernels::cpu {
 namespace {
 
+// weight (or bias) where given, else `fill` in a vector of cols elements: the row loops index a
+// plain array, with no null test per element, which kept GCC from vectorising them (layer
+// norm's backward of (16384, 384) ran at 2.1 times PyTorch's time, one element at a time).
+template <class T>
+const T* or_filled(const T* given, T fill, int64_t cols, std::vector<T>& storage) {
+  if (given != nullptr) return given;
+  storage.assign(static_cast<size_t>(cols), fill);
+  return storage.data();
+}
+
 // Column sums: at least this many rows per block, and at most this many blocks (so the
 // partial sums stay a small multiple of the columns).
 constexpr int64_t kMinRowsPerBlock = 16;
@@ -27,10 +37,11 @@ constexpr int64_t kMaxRowBlocks = 256;
 template <class T>
 void forward(const LayerNormArgs& args) {
   const auto* x = static_cast<const T*>(args.input);
-  const auto* weight = static_cast<const T*>(args.weight);
-  const auto* bias = static_cast<const T*>(args.bias);
-  auto* y = static_cast<T*>(args.output);
   const int64_t cols = args.cols;
+  std::vector<T> ones, zeros;
+  const T* weight = or_filled(static_cast<const T*>(args.weight), T(1), cols, ones);
+  const T* bias = or_filled(static_cast<const T*>(args.bias), T(0), cols, zeros);
+  auto* y = static_cast<T*>(args.output);
   const auto n = static_cast<double>(cols);
   parallel_for(0, args.rows, std::max<int64_t>(1, kParallelGrain / cols),
                [&](int64_t begin, int64_t end) {
@@ -51,10 +62,29 @@ void forward(const LayerNormArgs& args) {
                    args.rstd[r] = rstd;
                    const RowStats<T> stats(mean, rstd);
                    T* out = y + r * cols;
+#pragma omp simd
                    for (int64_t j = 0; j < cols; ++j)
-                     out[j] = stats.normalize(row[j]) * weight_at(weight, j) + bias_at(bias, j);
+                     out[j] = stats.normalize(row[j]) * weight[j] + bias[j];
                  }
                });
+}
+
+// The backward's first pass over one row: the sums of g = dy * weight and of g * xhat, in
+// double. A function of its own, with its pointers as parameters: inside the row loop's lambda
+// they were captured by reference, loaded through the closure at every element, and GCC did not
+// vectorise the loop (layer norm's backward of (16384, 384) ran at 2.1 times PyTorch's time).
+template <class T>
+void row_sums(const T* dy, const T* x, const T* weight, const RowStats<T>& stats, int64_t cols,
+              double& g_sum, double& gx_sum) {
+  double g_total = 0, gx_total = 0;
+#pragma omp simd reduction(+ : g_total, gx_total)
+  for (int64_t j = 0; j < cols; ++j) {
+    const T g = dy[j] * weight[j];
+    g_total += static_cast<double>(g);
+    gx_total += static_cast<double>(g * stats.normalize(x[j]));
+  }
+  g_sum = g_total;
+  gx_sum = gx_total;
 }
 
 // The second pass over one row, from one xhat per element: dx (kInput; g_mean and gx_mean
@@ -65,8 +95,7 @@ void backward_row(const T* dy, const T* x, const T* weight, const RowStats<T>& s
 #pragma omp simd
   for (int64_t j = 0; j < cols; ++j) {
     const T xhat = stats.normalize(x[j]);
-    if constexpr (kInput)
-      dx[j] = stats.rstd * (dy[j] * weight_at(weight, j) - g_mean - xhat * gx_mean);
+    if constexpr (kInput) dx[j] = stats.rstd * (dy[j] * weight[j] - g_mean - xhat * gx_mean);
     if constexpr (kColumns) {
       dweight[j] += dy[j] * xhat;
       dbias[j] += dy[j];
@@ -78,9 +107,10 @@ template <class T>
 void backward(const LayerNormBackwardArgs& args) {
   const auto* dy = static_cast<const T*>(args.grad_output);
   const auto* x = static_cast<const T*>(args.input);
-  const auto* weight = static_cast<const T*>(args.weight);
-  auto* dx = static_cast<T*>(args.grad_input);
   const int64_t rows = args.rows, cols = args.cols;
+  std::vector<T> ones;
+  const T* weight = or_filled(static_cast<const T*>(args.weight), T(1), cols, ones);
+  auto* dx = static_cast<T*>(args.grad_input);
   const auto n = static_cast<double>(cols);
   const bool columns = args.grad_weight != nullptr || args.grad_bias != nullptr;
   const int64_t block = std::max(kMinRowsPerBlock, (rows + kMaxRowBlocks - 1) / kMaxRowBlocks);
@@ -106,12 +136,7 @@ void backward(const LayerNormBackwardArgs& args) {
                      }
                      // mean(g) and mean(g * xhat), g = dy * weight.
                      double g_sum = 0, gx_sum = 0;
-#pragma omp simd reduction(+ : g_sum, gx_sum)
-                     for (int64_t j = 0; j < cols; ++j) {
-                       const T g = dy_row[j] * weight_at(weight, j);
-                       g_sum += static_cast<double>(g);
-                       gx_sum += static_cast<double>(g * stats.normalize(x_row[j]));
-                     }
+                     row_sums(dy_row, x_row, weight, stats, cols, g_sum, gx_sum);
                      const auto g_mean = static_cast<T>(g_sum / n);
                      const auto gx_mean = static_cast<T>(gx_sum / n);
                      if (columns)
