@@ -39,7 +39,18 @@ GRAFT_HOST_DEVICE SortKey<T> sort_key(T value, bool descending) {
   using K = SortKey<T>;
   constexpr K kSignBit = static_cast<K>(K{1} << (8 * sizeof(K) - 1));
   K key;
-  if constexpr (is_floating_type_v<T>) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    // The same key in integer operations alone, which vectorise (topk scans its keys a block
+    // at a time): NaN is an exponent of all ones with a nonzero fraction.
+    constexpr K kMagnitude = static_cast<K>(~kSignBit);
+    constexpr K kInfinity =
+        sizeof(K) == 4 ? static_cast<K>(0x7f800000u) : static_cast<K>(0x7ff0000000000000ull);
+    K bits;
+    memcpy(&bits, &value, sizeof(K));
+    bits = bits == kSignBit ? K{0} : bits;  // -0.0 -> +0.0
+    key = (bits & kSignBit) != 0 ? static_cast<K>(~bits) : static_cast<K>(bits | kSignBit);
+    key = (bits & kMagnitude) > kInfinity ? static_cast<K>(~K{0}) : key;
+  } else if constexpr (is_floating_type_v<T>) {
     if (value != value) {
       key = static_cast<K>(~K{0});
     } else {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "test_util.h"
@@ -147,6 +148,52 @@ TEST(Topk, UnsortedGivesTheSameWinnersInIndexOrder) {
     EXPECT_EQ(ints(unsorted_at.select(0, r)), want) << "row " << r;
   }
   EXPECT_TRUE(g::equal(unsorted, g::gather(x, 1, unsorted_at)));
+}
+
+TEST(Topk, LongLinesGiveTheStableSortsFirstKAcrossTheSmallKBoundary) {
+  // Lines of 1000 (many blocks of the small-k scan, kernels/cpu/sort.cpp) full of ties, with
+  // NaNs, signed zeros and infinities, along the last dim and along dim 0 (a strided line), both
+  // directions, k on both sides of the scan's limit of 16: topk must give the first k of the
+  // stable sort, values and indices.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> values;
+  for (int64_t i = 0; i < 3 * 1000; ++i) {
+    const int64_t m = i * 7919 % 37;
+    values.push_back(m == 5   ? nan
+                     : m == 6 ? -0.0
+                     : m == 7 ? 0.0
+                     : m == 8 ? -inf
+                     : m == 9 ? inf
+                              : static_cast<double>(m % 11));
+  }
+  for (g::DType dtype : {g::kFloat32, g::kFloat64, g::kInt32}) {
+    // Integers: the same ties, without the floating specials.
+    const Tensor x = dtype == g::kInt32
+                         ? make_tensor(sample_values(3000, -5, 5, 4), {3, 1000}).round().to(dtype)
+                         : make_tensor(values, {3, 1000}, dtype);
+    for (const int64_t dim : {1, 0}) {
+      // Along dim 0: x's rows stored as columns, so that each line has a step of 3.
+      const Tensor input = dim == 1 ? x : x.t().contiguous();
+      for (const bool largest : {true, false}) {
+        const auto [sorted, sorted_at] = g::sort(input, dim, largest);
+        for (const int64_t k : {1, 10, 16, 17}) {
+          const auto [top, top_at] = g::topk(input, k, dim, largest);
+          const std::string what = std::string(g::dtype_name(dtype)) + ", dim " +
+                                   std::to_string(dim) + (largest ? ", largest" : ", smallest") +
+                                   ", k " + std::to_string(k);
+          EXPECT_EQ(ints(top_at), ints(sorted_at.narrow(dim, 0, k))) << what;
+          const std::vector<double> got = top.contiguous().to_vector<double>();
+          const std::vector<double> want =
+              sorted.narrow(dim, 0, k).contiguous().to_vector<double>();
+          ASSERT_EQ(got.size(), want.size()) << what;
+          for (size_t i = 0; i < got.size(); ++i)
+            EXPECT_TRUE(got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])))
+                << what << ", element " << i;
+        }
+      }
+    }
+  }
 }
 
 TEST(Sort, ZeroDimAndEmptyInputs) {
