@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "graft/kernels/cpu/half_blocks.h"
+#include "graft/kernels/reducers.h"
 
 namespace graft::kernels::cpu {
 
@@ -37,6 +39,47 @@ struct FloatLeafSum {
   static float merge(float a, float b) { return a + b; }
 };
 
+// Whether R is float32's max or min, and which.
+template <class R>
+struct FloatExtreme {
+  static constexpr bool kIs = false;
+};
+template <bool kMax>
+struct FloatExtreme<ExtremeReducer<float, kMax>> {
+  static constexpr bool kIs = true, kIsMax = kMax;
+};
+
+// The max (or min) of a contiguous float leaf: the extreme of the numbers by one compare and
+// select (a vmaxps), and whether any element is NaN in accumulators of its own, a NaN result
+// at the end if so: three operations a vector, where the reducer's NaN-first step took four
+// and a blend (max over the rows of (1024, 1024) ran at 1.48 times PyTorch's time).
+template <bool kMax>
+float float_extreme_leaf(const float* p, int64_t n) {
+  float acc[kAccumulators];
+  int32_t nan[kAccumulators] = {};
+  for (auto& a : acc) a = ExtremeReducer<float, kMax>::identity();
+  const auto better = [](float v, float a) { return kMax ? v > a : v < a; };
+  int64_t i = 0;
+  for (; i + kAccumulators <= n; i += kAccumulators)
+    for (int k = 0; k < kAccumulators; ++k) {
+      const float v = p[i + k];
+      acc[k] = better(v, acc[k]) ? v : acc[k];
+      nan[k] |= v != v;
+    }
+  for (; i < n; ++i) {
+    acc[0] = better(p[i], acc[0]) ? p[i] : acc[0];
+    nan[0] |= p[i] != p[i];
+  }
+  int32_t any_nan = 0;
+  for (int k = 0; k < kAccumulators; ++k) any_nan |= nan[k];
+  if (any_nan != 0) return std::numeric_limits<float>::quiet_NaN();
+  // Halving, as reduce_run merges: a chain of 31 dependent selects cost more than the leaf.
+  for (int width = kAccumulators / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k)
+      acc[k] = better(acc[k + width], acc[k]) ? acc[k + width] : acc[k];
+  return acc[0];
+}
+
 // Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
 // leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
 // combined pairwise.
@@ -56,6 +99,9 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   if constexpr (kContiguous && std::is_same_v<T, float> && sums_leaves_in_float<R>) {
     if (n <= kPairwiseBlock)
       return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, p, 1, n, index));
+  }
+  if constexpr (kContiguous && std::is_same_v<T, float> && FloatExtreme<R>::kIs) {
+    if (n <= kPairwiseBlock) return float_extreme_leaf<FloatExtreme<R>::kIsMax>(p, n);
   }
   if (n > kPairwiseBlock) {
     // Left half first (as separate statements: argument order is unspecified, and walking

@@ -324,6 +324,38 @@ TEST(Reduce, NaNPropagatesThroughMaxMinAndSumAndWinsArgmax) {
   EXPECT_EQ(g::any(make_tensor({0, kNaN}, {2})).item<bool>(), true);
 }
 
+TEST(Reduce, Float32MaxAndMinOfLongRowsFindNaNAnywhere) {
+  // Rows long enough for the float leaf's vector loop, its tail and several leaves
+  // (kernels/cpu/reduce_run.h), each with one NaN somewhere or none, and infinities.
+  for (const int64_t cols : {31, 100, 1024, 3001}) {
+    const int64_t rows = 6;
+    std::vector<double> v = g::testing::sample_values(rows * cols, -50, 50, 11);
+    v[0 * cols + 0] = kNaN;          // row 0: first
+    v[1 * cols + cols - 1] = kNaN;   // row 1: last
+    v[2 * cols + cols / 2] = kNaN;   // row 2: middle
+    v[3 * cols + cols / 3] = kInf;   // row 3: +inf, no NaN
+    v[4 * cols + cols / 4] = -kInf;  // row 4: -inf, no NaN
+    const g::Tensor x = make_tensor(v, {rows, cols}, g::kFloat32);
+    for (const bool is_max : {true, false}) {
+      const std::vector<double> got =
+          (is_max ? g::max(x, {1}, false) : g::min(x, {1}, false)).to_vector<double>();
+      for (int64_t r = 0; r < rows; ++r) {
+        double want = is_max ? -kInf : kInf;
+        bool nan = false;
+        for (int64_t c = 0; c < cols; ++c) {
+          const auto value = static_cast<double>(static_cast<float>(v[r * cols + c]));
+          nan |= std::isnan(value);
+          want = is_max ? std::max(want, value) : std::min(want, value);
+        }
+        if (nan)
+          EXPECT_TRUE(std::isnan(got[r])) << cols << " columns, row " << r;
+        else
+          EXPECT_EQ(got[r], want) << cols << " columns, row " << r << (is_max ? " max" : " min");
+      }
+    }
+  }
+}
+
 TEST(Reduce, EmptyReductionsGiveTheIdentity) {
   const g::Tensor e = make_tensor({}, {0}, g::kFloat32);
   EXPECT_EQ(g::sum(e).item<double>(), 0);
