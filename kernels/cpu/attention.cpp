@@ -9,6 +9,7 @@
 // query tiles) each have one writer and the sums one order whatever the threads. For each
 // key tile it walks the query tiles that see it, recomputes the probabilities from the saved
 // log-sum-exp, and adds the tile's share of the three gradients (five GEMMs a tile pair).
+// The GEMMs are graft's AVX-512 ones for float32 where the CPU has them (multiply()).
 //
 // Masked scores are -inf, and their probabilities exactly 0 (Eigen's exp gives a tiny
 // positive number for -inf): the causal mask's columns are zeroed by position.
@@ -16,10 +17,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "graft/kernels/attention.h"
 #include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/dispatch.h"
 
@@ -54,6 +57,36 @@ Map<T> rows_of(void* data, const AttentionLayout& layout, int64_t bh, int64_t fi
                int64_t cols) {
   return {static_cast<T*>(data) + layout.row(bh, first), rows, cols,
           Eigen::OuterStride<>(layout.row_stride)};
+}
+
+// A row-major Eigen map or block (rows `outerStride()` apart), or the transpose of one, as
+// the packed GEMM reads an operand.
+template <class X>
+StridedMatrix<float> strided(const X& x) {
+  return {x.data(), x.outerStride(), 1};
+}
+template <class X>
+StridedMatrix<float> strided(const Eigen::Transpose<X>& x) {
+  return {x.nestedExpression().data(), 1, x.nestedExpression().outerStride()};
+}
+
+// out = a x b, or out += a x b with accumulate: graft's AVX-512 GEMM for float32 where the
+// CPU runs it and the tile holds a whole 12 x 32 one (16 lanes to the 8 of Eigen's GEMM in
+// graft's x86-64-v3 build), Eigen's otherwise. Inside a task, so on its thread alone.
+template <class Out, class A, class B>
+void multiply(Out&& out, const A& a, const B& b, bool accumulate) {
+  if constexpr (std::is_same_v<typename std::decay_t<Out>::Scalar, float>) {
+    static const PackedGemm kernel = best_packed_gemm(kFloat32);
+    if (packed_gemm_pays(kernel, out.rows(), out.cols())) {
+      packed_gemm(kernel, strided(a), strided(b), out.data(), out.rows(), a.cols(), out.cols(),
+                  accumulate, out.outerStride());
+      return;
+    }
+  }
+  if (accumulate)
+    out.noalias() += a * b;
+  else
+    out.noalias() = a * b;
 }
 
 // One batch-head's q, k, v and out rows, and its lse.
@@ -92,7 +125,7 @@ int64_t first_masked(const AttentionArgs& a, int64_t q0, int64_t r, int64_t k0, 
 template <class T, class Block>
 void score_tile(const AttentionArgs& a, const Head<T>& h, int64_t q0, int64_t rows, int64_t k0,
                 int64_t n, Block&& scores) {
-  scores.noalias() = h.q(q0, rows) * h.k(k0, n).transpose();
+  multiply(scores, h.q(q0, rows), h.k(k0, n).transpose(), false);
   scores *= static_cast<T>(a.scale);
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t masked = first_masked(a, q0, r, k0, n);
@@ -136,7 +169,7 @@ void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
     probabilities(a, q0, k0, s, new_max);
     sum = sum * rescale + s.rowwise().sum().array();
     acc = (acc.array().colwise() * rescale).matrix();
-    acc.noalias() += s * h.v(k0, n);
+    multiply(acc, s, h.v(k0, n), true);
     max = new_max;
   }
   // A row that saw no key (keys == 0) has sum 0: zeros, and lse -inf.
@@ -181,13 +214,13 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       score_tile(a, h, q0, rows, k0, n, s);
       probabilities(a, q0, k0, s, lse.segment(q0, rows));
       const auto dout_i = dout.middleRows(q0, rows);
-      dv.middleRows(k0, n).noalias() += s.transpose() * dout_i;
+      multiply(dv.middleRows(k0, n), s.transpose(), dout_i, true);
       auto ds = dp.topLeftCorner(rows, n);
-      ds.noalias() = dout_i * v.transpose();
+      multiply(ds, dout_i, v.transpose(), false);
       ds = (s.array() * (ds.array().colwise() - d.segment(q0, rows))).matrix();
       ds *= static_cast<T>(a.scale);
-      dq.middleRows(q0, rows).noalias() += ds * k;
-      dk.middleRows(k0, n).noalias() += ds.transpose() * h.q(q0, rows);
+      multiply(dq.middleRows(q0, rows), ds, k, true);
+      multiply(dk.middleRows(k0, n), ds.transpose(), h.q(q0, rows), true);
     }
   }
 }

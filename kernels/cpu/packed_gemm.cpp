@@ -395,7 +395,7 @@ Word* packing_space(int64_t words, std::vector<Word>& own) {
 // the threads, each block a loop over its tiles.
 template <class Kernel, class A>
 void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename Kernel::Element* out,
-               int64_t m, int64_t k, int64_t n, bool accumulate) {
+               int64_t m, int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
   using Word = typename Kernel::Word;
   constexpr int64_t kRows = Kernel::kRows;
   const int64_t words =
@@ -450,8 +450,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
         if constexpr (std::is_same_v<typename Kernel::Element, float>) {
           direct = rows == kRows && columns == kPanelColumns;
           if (direct) {
-            dst = out + r * n + j;
-            dst_stride = n;
+            dst = out + r * out_stride + j;
+            dst_stride = out_stride;
           }
         }
         if constexpr (kReadsInPlace<Kernel>) {
@@ -471,7 +471,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
         if (direct) continue;
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t c = 0; c < columns; ++c) {
-            auto& element = out[(r + i) * n + j + c];
+            auto& element = out[(r + i) * out_stride + j + c];
             const float sum = tile[i * kPanelColumns + c];
             element =
                 typename Kernel::Element(accumulate ? static_cast<float>(element) + sum : sum);
@@ -548,13 +548,14 @@ constexpr int64_t kPassWords = 1024;
 // do. The sums are the same float32 values carried through `out`, so the bits do not change.
 template <class A>
 void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* out, int64_t m,
-                int64_t k, int64_t n, bool accumulate) {
+                int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
   GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
               "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
   if (m == 0 || n == 0) return;
   for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords)
     gemm_with<Avx512FloatKernel>(from_word(a, k0), from_row(b, k0), out, m,
-                                 std::min(kPassWords, k - k0), n, accumulate || k0 > 0);
+                                 std::min(kPassWords, k - k0), n, accumulate || k0 > 0,
+                                 out_stride > 0 ? out_stride : n);
 }
 
 }  // namespace
@@ -577,13 +578,13 @@ int64_t packed_gemm_tile_rows(PackedGemm kernel) {
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
-                 int64_t m, int64_t k, int64_t n, bool accumulate) {
-  float_gemm(kernel, a, b, out, m, k, n, accumulate);
+                 int64_t m, int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
+  float_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
 }
 
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
-                 int64_t k, int64_t n, bool accumulate) {
-  float_gemm(kernel, a, b, out, m, k, n, accumulate);
+                 int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
+  float_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
@@ -593,9 +594,9 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFl
               "packed_gemm(): bfloat16 takes the AVX512-BF16 or AMX kernel, on a CPU that has it");
   if (m == 0 || n == 0) return;
 #if GRAFT_AMX
-  if (kernel == PackedGemm::kAmxBFloat16) return gemm_with<AmxKernel>(a, b, out, m, k, n, false);
+  if (kernel == PackedGemm::kAmxBFloat16) return gemm_with<AmxKernel>(a, b, out, m, k, n, false, n);
 #endif
-  gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n, false);
+  gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n, false, n);
 }
 
 #else  // not x86-64 with GCC or Clang: Eigen and widened copies only
@@ -607,11 +608,11 @@ bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 int64_t packed_gemm_tile_rows(PackedGemm) { return 1; }
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
-                 int64_t, bool) {
+                 int64_t, bool, int64_t) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }
 void packed_gemm(PackedGemm, WindowMatrix, StridedMatrix<float>, float*, int64_t, int64_t, int64_t,
-                 bool) {
+                 bool, int64_t) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }
 void packed_gemm(PackedGemm, StridedMatrix<BFloat16>, StridedMatrix<BFloat16>, BFloat16*, int64_t,

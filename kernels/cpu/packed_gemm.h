@@ -74,13 +74,13 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
 // tiles, each read in place: the rows of a partial tile are otherwise copied into a panel.
 int64_t packed_gemm_tile_rows(PackedGemm kernel);
 
-// out (m, n), contiguous and row-major, = a (m, k) x b (k, n); k == 0 gives zeros. With
-// `accumulate`, out += a x b instead (float32 only). `kernel` must be one this machine runs, for
-// the operands' type.
+// out (m, n), row-major, = a (m, k) x b (k, n); k == 0 gives zeros. With `accumulate`,
+// out += a x b instead, and out's rows may be `out_stride` elements apart (0: n, contiguous;
+// both float32 only). `kernel` must be one this machine runs, for the operands' type.
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
-                 int64_t m, int64_t k, int64_t n, bool accumulate = false);
+                 int64_t m, int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
-                 int64_t k, int64_t n, bool accumulate = false);
+                 int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);
 

@@ -168,12 +168,14 @@ Tensor math_path(const Tensor& q, const Tensor& k, const Tensor& v, bool causal)
 }
 
 TEST(ScaledDotProductAttention, FusedKernelsMatchTheMathPathAcrossTileEdges) {
-  // Lengths around the 64-row tiles, more or fewer keys than queries, odd widths.
+  // Lengths around the 64-row tiles, more or fewer keys than queries, odd widths, and widths
+  // of 32 and more, whose float32 tiles take the CPU's packed GEMM.
   struct Case {
     int64_t batch, length, keys, features, value_features;
   };
-  for (const Case c : {Case{2, 1, 1, 4, 4}, Case{1, 63, 65, 16, 8}, Case{3, 64, 64, 8, 8},
-                       Case{1, 130, 70, 33, 5}, Case{2, 70, 130, 4, 12}, Case{1, 5, 0, 4, 3}}) {
+  for (const Case c :
+       {Case{2, 1, 1, 4, 4}, Case{1, 63, 65, 16, 8}, Case{3, 64, 64, 8, 8}, Case{1, 130, 70, 33, 5},
+        Case{2, 70, 130, 4, 12}, Case{1, 5, 0, 4, 3}, Case{1, 100, 90, 32, 40}}) {
     for (const bool causal : {false, true}) {
       for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
         SCOPED_TRACE(std::to_string(c.length) + " queries, " + std::to_string(c.keys) +
@@ -193,8 +195,11 @@ TEST(ScaledDotProductAttention, FusedKernelsMatchTheMathPathAcrossTileEdges) {
         EXPECT_TRUE(g::allclose(fused, math, tol, tol));
         const auto fused_grads = g::autograd::grad({fused}, {q, k, v}, {.grad_outputs = {dout}});
         const auto math_grads = g::autograd::grad({math}, {q, k, v}, {.grad_outputs = {dout}});
-        for (size_t i = 0; i < 3; ++i)
+        for (size_t i = 0; i < 3; ++i) {
           EXPECT_TRUE(g::allclose(fused_grads[i], math_grads[i], 10 * tol, 10 * tol)) << i;
+          // Laid out as the (contiguous) input, so that a leaf takes it as it is.
+          EXPECT_TRUE(fused_grads[i].is_contiguous()) << i;
+        }
       }
     }
   }
