@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "graft/core/error.h"
@@ -391,6 +392,24 @@ Word* packing_space(int64_t words, std::vector<Word>& own) {
   return space.data();
 }
 
+// A thread's block of the output, in row and column panels: `largest` (the kernel's, sized
+// for the caches), halved, rows first, until there are two blocks a thread. A (128, 128)
+// product made two blocks of 96 and 32 rows, one thread doing three quarters of the work.
+// Which tiles a block holds does not change what any tile computes, so the bits stay the same.
+std::pair<int64_t, int64_t> block_panels(const int64_t (&largest)[2], int64_t row_panels,
+                                         int64_t column_panels) {
+  int64_t rows = largest[0], columns = largest[1];
+  const int64_t wanted = 2 * available_threads();
+  while (ceil_div(row_panels, rows) * ceil_div(column_panels, columns) < wanted &&
+         (rows > 1 || columns > 1)) {
+    if (rows >= columns && rows > 1)
+      rows = ceil_div(rows, 2);
+    else
+      columns = ceil_div(columns, 2);
+  }
+  return {rows, columns};
+}
+
 // out = a x b with Kernel: both operands packed once, then the output's blocks shared by
 // the threads, each block a loop over its tiles.
 template <class Kernel, class A>
@@ -427,8 +446,10 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
                                         packed_b + panel * words * kPanelColumns);
                });
 
-  const int64_t block_rows = Kernel::kBlockPanels[0] * kRows;
-  const int64_t block_columns = Kernel::kBlockPanels[1] * kPanelColumns;
+  const auto [block_row_panels, block_column_panels] =
+      block_panels(Kernel::kBlockPanels, row_panels, column_panels);
+  const int64_t block_rows = block_row_panels * kRows;
+  const int64_t block_columns = block_column_panels * kPanelColumns;
   const int64_t column_blocks = ceil_div(n, block_columns);
   parallel_blocks(ceil_div(m, block_rows) * column_blocks, [&](int64_t block) {
     [[maybe_unused]] const typename Kernel::Session session;  // for the whole block
