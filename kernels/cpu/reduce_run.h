@@ -31,13 +31,21 @@ inline constexpr bool sums_leaves_in_float = requires {
   requires R::kSumsLeavesInFloat;
 };
 
-// A sum in float, for a float32 or widened 16-bit leaf whose reducer sums leaves in float.
-struct FloatLeafSum {
-  using Acc = float;
-  static float identity() { return 0.0f; }
-  static float step(float a, float v, int64_t) { return a + v; }
-  static float merge(float a, float b) { return a + b; }
-};
+// The sum of a float leaf (float32, or a widened 16-bit one) whose reducer sums leaves in
+// float, through 64 accumulators, eight AVX2 registers: reduce_run's 32 made four, each added
+// to twice an iteration. Merged by halving. Sum over the rows of (1024, 1024) on the 2-core
+// Xeon, three runs each back to back: 49-58 us with 32, 45-50 with 64 (PyTorch: 40-44).
+inline float float_sum_leaf(const float* p, int64_t n) {
+  constexpr int kSums = 2 * kAccumulators;
+  float acc[kSums] = {};
+  int64_t i = 0;
+  for (; i + kSums <= n; i += kSums)
+    for (int k = 0; k < kSums; ++k) acc[k] += p[i + k];
+  for (; i < n; ++i) acc[0] += p[i];
+  for (int width = kSums / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) acc[k] += acc[k + width];
+  return acc[0];
+}
 
 // Whether R is float32's max or min, and which.
 template <class R>
@@ -97,8 +105,7 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   }
   // A float leaf (float32, or a widened 16-bit one) of a reducer that sums leaves in float.
   if constexpr (kContiguous && std::is_same_v<T, float> && sums_leaves_in_float<R>) {
-    if (n <= kPairwiseBlock)
-      return static_cast<typename R::Acc>(reduce_run<true>(FloatLeafSum{}, p, 1, n, index));
+    if (n <= kPairwiseBlock) return static_cast<typename R::Acc>(float_sum_leaf(p, n));
   }
   if constexpr (kContiguous && std::is_same_v<T, float> && FloatExtreme<R>::kIs) {
     if (n <= kPairwiseBlock) return float_extreme_leaf<FloatExtreme<R>::kIsMax>(p, n);
