@@ -54,6 +54,7 @@ uint32_t low_bits(int64_t count) { return (uint32_t{1} << count) - 1; }
 // The transpose's false alarm (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // planes (n, out_h, out_w) = product (pixels, n) transposed, its dropped pixels left out, plus
 // bias[c] on plane c when bias is not null. 16 pixels by 16 channels at a time: transposed in

@@ -9,6 +9,7 @@
 // GCC 12 warns falsely inside its own AVX-512 intrinsics ("may be used uninitialized", bug
 // 105593; zmm_transpose.h): silenced for this file, all of it intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace graft::kernels::cpu {
 namespace {

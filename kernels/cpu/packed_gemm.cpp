@@ -129,6 +129,7 @@ void pack_a_panel(const WindowMatrix& a, int64_t r, int64_t m, int64_t k, int64_
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // A float32 b panel whose columns are contiguous (k runs along memory): 16 columns of 16 k at
 // a time transposed in registers, the rest of k element by element.

@@ -98,6 +98,7 @@ void max_pool_2x2_row(const T* __restrict top, const T* __restrict bottom, int64
 // zmm_transpose.h).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // max_pool_2x2_row for float32 in AVX-512, 8 outputs a step where the compiler's AVX2 loop
 // runs a 7-output row one output at a time: each input row's 16 floats are split into their

@@ -10,10 +10,12 @@
 namespace graft::kernels::cpu {
 
 // GCC 12 warns that the undefined pass-through operand inside its own AVX-512 shuffle
-// intrinsics "may be used uninitialized" once they are inlined: a false alarm about the
-// header's code, silenced here and around the callers.
+// intrinsics "may be used uninitialized" once they are inlined (or, in the sanitized -O1 build,
+// that it "is used uninitialized"): a false alarm about the header's code, silenced here and
+// around the callers.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // The 64-bit halves of each 128-bit lane of a and b interleaved: low halves, or high.
 __attribute__((target("avx512f"), always_inline)) inline __m512 interleave(__m512 a, __m512 b,
