@@ -64,15 +64,29 @@ Tensor SavedTensor::get() const {
 
 namespace {
 
+// Whether nothing but `grad` reaches its memory: the engine's handle is its only one, and
+// the memory's other holders are the bases grad is a view of (a view keeps its base, views.h),
+// each held by that view alone. A weight's gradient is often such a view: matmul's backward
+// makes it the transpose of a contiguous product (product_in_layout_of), and counting the
+// product as a second owner made every gradient of a Linear layer be copied.
+bool sole_owner(const Tensor& grad) {
+  if (grad.use_count() != 1) return false;
+  int64_t holders = 1;
+  for (const ViewInfo* view = view_info(grad); view != nullptr; view = view_info(view->base)) {
+    if (view->base.use_count() != 1 || view->base.storage() != grad.storage()) return false;
+    ++holders;
+  }
+  return grad.storage().use_count() == holders;
+}
+
 // Whether the first gradient of a leaf can become its .grad as it is, instead of a copy
-// (PyTorch's AccumulateGrad makes the same choice): nothing else may see it (the engine's
-// handle is its only one, and no view shares its memory), it must be dense (not an
-// expanded view, which a later add_ would write through) and no graph is being built.
-// For a model's weights this saves copying every gradient on every step.
+// (PyTorch's AccumulateGrad makes the same choice): nothing else may see it (sole_owner), it
+// must be dense (not an expanded view, which a later add_ would write through) and no graph
+// is being built. For a model's weights this saves copying every gradient on every step.
 bool can_take(const Tensor& grad, const Tensor& variable) {
-  return !GradMode::is_enabled() && grad.use_count() == 1 && grad.storage().use_count() == 1 &&
-         grad.is_contiguous() && grad.shape() == variable.shape() &&
-         grad.dtype() == variable.dtype() && grad.device() == variable.device();
+  return !GradMode::is_enabled() && sole_owner(grad) && grad.is_contiguous() &&
+         grad.shape() == variable.shape() && grad.dtype() == variable.dtype() &&
+         grad.device() == variable.device();
 }
 
 }  // namespace

@@ -124,6 +124,30 @@ TEST(AutogradEngine, FirstGradientIsCopiedWhenAnyoneElseCanSeeIt) {
   expect_values(z.grad(), {2, 2});
 }
 
+TEST(AutogradEngine, FirstGradientIsTakenWhenNothingElseSeesItEvenAsAView) {
+  // A Linear layer's weight gradient arrives as the transpose of a contiguous product (a view
+  // whose base only it holds): taken as it is, not copied. A hook records where it lies
+  // (an address, not a handle, which would count as someone else seeing it).
+  g::Tensor w = leaf({3, 4});
+  const void* arrived = nullptr;
+  w.register_hook([&](const g::Tensor& grad) {
+    arrived = grad.data_ptr();
+    return g::Tensor();
+  });
+  const g::Tensor x = make_tensor({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4});
+  g::matmul(x, w.t()).sum().backward();
+  EXPECT_EQ(w.grad().data_ptr(), arrived);
+  expect_values(w.grad(), {6, 8, 10, 12, 6, 8, 10, 12, 6, 8, 10, 12});
+
+  // A view of the caller's seed is seen by the caller: copied.
+  g::Tensor v = leaf({2, 3});
+  const g::Tensor seed = make_tensor({1, 2, 3, 4, 5, 6}, {3, 2});
+  v.t().backward(seed);  // v's gradient is seed.t(), a view of seed
+  EXPECT_NE(v.grad().data_ptr(), seed.data_ptr());
+  v.grad().add_(1);
+  expect_values(seed, {1, 2, 3, 4, 5, 6});
+}
+
 TEST(AutogradEngine, SecondBackwardThroughAFreedGraphNamesRetainGraph) {
   g::Tensor x = leaf({2});
   const g::Tensor y = x * x;
