@@ -411,8 +411,9 @@ std::pair<int64_t, int64_t> block_panels(const int64_t (&largest)[2], int64_t ro
   return {rows, columns};
 }
 
-// out = a x b with Kernel: both operands packed once, then the output's blocks shared by
-// the threads, each block a loop over its tiles.
+// out = a x b (or out += a x b, with accumulate; out's rows out_stride apart) with Kernel:
+// both operands packed once, where they are not read in place, then the output's blocks
+// shared by the threads, each block a loop over its tiles.
 template <class Kernel, class A>
 void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename Kernel::Element* out,
                int64_t m, int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
