@@ -20,6 +20,16 @@ inline constexpr int64_t kParallelGrain = 32768;
 // share instead of waiting for it.
 inline constexpr int64_t kChunksPerThread = 4;
 
+// How many chunks parallel_for cuts `grains` grains into for `threads` threads: a few a
+// thread, and where the grains are fewer than that, a multiple of the threads all the same, so
+// that each gets as many (3 grains on 2 threads made chunks of 2 to 1: a (768, 128) layer norm
+// ran at 1.13 times PyTorch's time).
+inline int64_t chunks_for(int64_t grains, int64_t threads) {
+  const int64_t wanted = threads * kChunksPerThread;
+  if (grains >= wanted) return wanted;
+  return grains >= threads ? grains / threads * threads : grains;
+}
+
 // Calls fn(chunk_begin, chunk_end) over consecutive chunks of [begin, end), split across
 // threads when large. Each chunk has at least `grain` elements.
 template <class Fn>
@@ -29,8 +39,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {
   // The grain is checked first: small work never asks for the threads (which may sample
   // the machine's load).
   const int64_t grains = n / std::max<int64_t>(grain, 1);
-  const int64_t chunks =
-      grains <= 1 ? 1 : std::min<int64_t>(available_threads() * kChunksPerThread, grains);
+  const int64_t chunks = grains <= 1 ? 1 : chunks_for(grains, available_threads());
   if (chunks <= 1) {
     fn(begin, end);
     return;

@@ -50,6 +50,33 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnceWhateverTheThreadCount) {
   }
 }
 
+TEST(ParallelFor, ChunksAreAFewAThreadOrAMultipleOfTheThreads) {
+  // A few chunks a thread when the grains allow; fewer grains than that still give every
+  // thread as many chunks (3 grains on 2 threads: 2 chunks, not 2 and 1); fewer grains than
+  // threads, one chunk each.
+  EXPECT_EQ(cpu::chunks_for(100, 2), 2 * cpu::kChunksPerThread);
+  EXPECT_EQ(cpu::chunks_for(3, 2), 2);
+  EXPECT_EQ(cpu::chunks_for(7, 3), 6);
+  EXPECT_EQ(cpu::chunks_for(2, 4), 2);
+  for (int64_t threads : {1, 2, 3, 16})
+    for (int64_t grains = 2; grains < 80; ++grains) {
+      const int64_t chunks = cpu::chunks_for(grains, threads);
+      EXPECT_LE(chunks, grains);  // every chunk at least a grain
+      EXPECT_TRUE(chunks < threads || chunks % threads == 0) << grains << " on " << threads;
+    }
+  // And parallel_for still covers its range exactly once.
+  for (int threads : {1, 2, 3}) {
+    const g::testing::SettingsScope scope({}, threads);
+    for (int64_t n : {0, 5, 1000, 100003}) {
+      std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+      cpu::parallel_for(0, n, 997, [&](int64_t first, int64_t last) {
+        for (int64_t i = first; i < last; ++i) seen[static_cast<size_t>(i)].fetch_add(1);
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[static_cast<size_t>(i)].load(), 1) << i;
+    }
+  }
+}
+
 TEST(ThreadPool, ManyRegionsInARowLoseNoTask) {
   // Back-to-back regions are where a worker that wakes late meets the next region.
   const g::testing::SettingsScope scope({}, 4);
