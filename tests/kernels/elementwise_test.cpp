@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "test_util.h"
 
@@ -65,6 +66,45 @@ TEST(Binary, BroadcastsRowAgainstColumn) {
   EXPECT_EQ(out.to_vector<double>(), (std::vector<double>{11, 21, 12, 22, 13, 23}));
   EXPECT_THAT(error_message([&] { col.t() + row; }),
               HasSubstr("size of tensor a (3) must match the size of tensor b (2)"));
+}
+
+TEST(Binary, TransposedOperandsLargerThanATileMatchTheDefinition) {
+  // A transposed operand sends the CPU loop through square tiles (kernels/cpu/loops.h): sizes
+  // that are not multiples of the tile, an outer dim, a broadcast third operand's kin, a
+  // transposed output, and float32, float64 and bfloat16, against element-by-element sums.
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64, g::kBFloat16}) {
+    const int64_t planes = 3, rows = 45, cols = 70;
+    const std::vector<double> av = sample_values(planes * cols * rows, -2, 2, 5);
+    const std::vector<double> bv = sample_values(planes * rows * cols, -2, 2, 6);
+    // a stored (planes, cols, rows) and seen transposed: (planes, rows, cols).
+    const g::Tensor a = make_tensor(av, {planes, cols, rows}).to(dtype).transpose(1, 2);
+    const g::Tensor b = make_tensor(bv, {planes, rows, cols}).to(dtype);
+    const g::Tensor row = make_tensor(sample_values(cols, -1, 1, 7), {cols}).to(dtype);
+    const auto value = [&](const std::vector<double>& v, int64_t i) {
+      return make_tensor({v[static_cast<size_t>(i)]}, {1}).to(dtype).to(g::kFloat64).item<double>();
+    };
+    std::vector<double> want;
+    for (int64_t p = 0; p < planes; ++p)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          want.push_back(value(av, (p * cols + c) * rows + r) +
+                         value(bv, (p * rows + r) * cols + c));
+    const double tol = dtype == g::kBFloat16 ? 2e-2 : 1e-6;
+    const std::vector<double> sum = (a + b).to(g::kFloat64).to_vector<double>();
+    ASSERT_EQ(sum.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(sum[i], want[i], tol * (1 + std::abs(want[i])))
+          << g::dtype_name(dtype) << " " << i;
+    // A transposed copy, into a transposed output, and with a broadcast row beside it.
+    EXPECT_TRUE(g::equal(a.contiguous(), a)) << g::dtype_name(dtype);
+    g::Tensor out = g::zeros({planes, cols, rows}, dtype).transpose(1, 2);
+    out.copy_(b);
+    EXPECT_TRUE(g::equal(out, b)) << g::dtype_name(dtype);
+    const g::Tensor with_row =
+        (a + row).to(g::kFloat64) - (a.to(g::kFloat64) + row.to(g::kFloat64));
+    EXPECT_LE(g::max(g::abs(with_row)).item<double>(), dtype == g::kBFloat16 ? 3e-2 : 1e-6)
+        << g::dtype_name(dtype);
+  }
 }
 
 TEST(Binary, ScalarsOnEitherSide) {
