@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <unsupported/Eigen/SpecialFunctions>
 
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/exp_avx512.h"
 #include "graft/kernels/functors.h"
 
@@ -51,7 +52,7 @@ template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
     // 16 lanes wide where the CPU has AVX-512 (exp_avx512.h), with denormals right.
-    if (runs_exp_avx512()) return exp_avx512(in, out, n);
+    if (cpu_runs_avx512()) return exp_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).exp();
     // Below the normal range the result is a denormal or 0, which Eigen does not give:
     // the C library's exp for those elements, looked for by a vectorised scan first.

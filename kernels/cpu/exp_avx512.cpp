@@ -37,14 +37,6 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 exp16(__m512 x) 
 
 }  // namespace
 
-bool runs_exp_avx512() {
-  static const bool runs = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return runs;
-}
-
 __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, exp16(_mm512_loadu_ps(in + i)));
@@ -59,8 +51,6 @@ __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, 
 #else
 
 namespace graft::kernels::cpu {
-
-bool runs_exp_avx512() { return false; }
 
 void exp_avx512(const float*, float*, int64_t) {
   detail::fail("exp_avx512(): graft was built without its AVX-512 kernels");

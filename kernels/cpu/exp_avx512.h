@@ -15,10 +15,7 @@
 
 namespace graft::kernels::cpu {
 
-// Whether this CPU (and OS) runs exp_avx512; asked once.
-bool runs_exp_avx512();
-
-// out[i] = exp(in[i]) for i < n; out may be in. Only where runs_exp_avx512().
+// out[i] = exp(in[i]) for i < n; out may be in. Only where cpu_runs_avx512() (cpu_features.h).
 void exp_avx512(const float* in, float* out, int64_t n);
 
 }  // namespace graft::kernels::cpu

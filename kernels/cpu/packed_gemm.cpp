@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
@@ -507,10 +508,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
 }  // namespace
 
 bool cpu_runs(PackedGemm kernel) {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
+  static const bool avx512 = cpu_runs_avx512();
   static const bool avx512_bf16 = avx512 && __builtin_cpu_supports("avx512bf16") != 0;
 #if GRAFT_AMX
   static const bool amx = amx_usable();

@@ -14,6 +14,7 @@
 #define GRAFT_POOL_AVX512 1
 #endif
 
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
@@ -140,15 +141,6 @@ __attribute__((target("avx512f,avx512vl"))) void max_pool_2x2_row_avx512(
 
 #pragma GCC diagnostic pop
 
-// Whether the CPU (and the OS) run AVX-512F and VL; asked once.
-bool runs_avx512() {
-  static const bool runs = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  }();
-  return runs;
-}
-
 #endif
 
 // One row of 2x2 windows: the AVX-512 loop for float32 where the CPU runs it and the offsets
@@ -158,7 +150,7 @@ void max_pool_2x2(const T* top, const T* bottom, int64_t top_index, int64_t in_w
                   T* best, int64_t* best_index) {
 #if GRAFT_POOL_AVX512
   if constexpr (std::is_same_v<T, float>) {
-    if (runs_avx512() && in_w < (int64_t{1} << 30))
+    if (cpu_runs_avx512() && in_w < (int64_t{1} << 30))
       return max_pool_2x2_row_avx512(top, bottom, top_index, in_w, out_w, best, best_index);
   }
 #endif

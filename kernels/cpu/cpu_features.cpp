@@ -1,0 +1,19 @@
+// cpu_runs_avx512 (cpu_features.h).
+#include "graft/kernels/cpu/cpu_features.h"
+
+namespace graft::kernels::cpu {
+
+bool cpu_runs_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  // __builtin_cpu_supports reads CPUID and, for AVX-512, whether XCR0 enables the state.
+  static const bool runs = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  }();
+  return runs;
+#else
+  return false;
+#endif
+}
+
+}  // namespace graft::kernels::cpu

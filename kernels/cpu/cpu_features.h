@@ -1,0 +1,12 @@
+// Which of the instruction sets beyond graft's x86-64-v3 build target this CPU runs, asked
+// once, for the kernels compiled for them by per-function targets (packed_gemm.h,
+// exp_avx512.h, direct_conv.h, pool.cpp) to choose at run time.
+#pragma once
+
+namespace graft::kernels::cpu {
+
+// AVX-512 F and VL, as every AVX-512 CPU since Skylake-SP has them, with the OS saving the
+// zmm state; false off x86-64 or without GCC's or Clang's builtins.
+bool cpu_runs_avx512();
+
+}  // namespace graft::kernels::cpu
