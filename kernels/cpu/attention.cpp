@@ -76,12 +76,9 @@ StridedMatrix<float> strided(const Eigen::Transpose<X>& x) {
 template <class Out, class A, class B>
 void multiply(Out&& out, const A& a, const B& b, bool accumulate) {
   if constexpr (std::is_same_v<typename std::decay_t<Out>::Scalar, float>) {
-    static const PackedGemm kernel = best_packed_gemm(kFloat32);
-    if (packed_gemm_pays(kernel, out.rows(), out.cols())) {
-      packed_gemm(kernel, strided(a), strided(b), out.data(), out.rows(), a.cols(), out.cols(),
-                  accumulate, out.outerStride());
+    if (packed_gemm_if_it_pays(strided(a), strided(b), out.data(), out.rows(), a.cols(), out.cols(),
+                               accumulate, out.outerStride()))
       return;
-    }
   }
   if (accumulate)
     out.noalias() += a * b;

@@ -51,24 +51,20 @@ using ConstColumnBlockMap = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen:
 // Multiply-adds below which a block of output columns is not worth a task of its own.
 constexpr int64_t kColumnBlockWork = int64_t{1} << 16;
 
-// out (m, n), contiguous, = a (m, k) x b (k, n), operands read through their (row, column)
-// strides, by graft's AVX-512 GEMM (packed_gemm.h) where the CPU runs it for T: it reads the
-// weights and columns in place and runs 16-wide FMAs where Eigen, built for AVX2, runs 8.
-// Its blocks spread over the threads outside a region and run on the caller inside one (a
-// batch chunk), and its bits do not depend on which. False, nothing done, elsewhere, and
-// where the output is smaller than one of its tiles (the first layer's 9-column weight
-// gradient): Eigen is faster there.
+// out (m, n), contiguous, = a (m, k) x b (k, n) (+= with accumulate), operands read through
+// their (row, column) strides, by graft's AVX-512 GEMM (packed_gemm.h) where the CPU runs it
+// for T: it reads the weights and columns in place and runs 16-wide FMAs where Eigen, built
+// for AVX2, runs 8. Its blocks spread over the threads outside a region and run on the caller
+// inside one (a batch chunk), and its bits do not depend on which. False, nothing done,
+// elsewhere, and where the output is smaller than one of its tiles (the first layer's
+// 9-column weight gradient): Eigen is faster there.
 template <class T>
 bool packed_product(const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t b_row,
-                    int64_t b_col, T* out, int64_t m, int64_t k, int64_t n) {
-  if constexpr (std::is_same_v<T, float>) {
-    static const PackedGemm kernel = best_packed_gemm(kFloat32);
-    if (!packed_gemm_pays(kernel, m, n)) return false;
-    packed_gemm(kernel, {a, a_row, a_col}, {b, b_row, b_col}, out, m, k, n);
-    return true;
-  } else {
-    return false;
-  }
+                    int64_t b_col, T* out, int64_t m, int64_t k, int64_t n,
+                    bool accumulate = false) {
+  if constexpr (std::is_same_v<T, float>)
+    return packed_gemm_if_it_pays({a, a_row, a_col}, {b, b_row, b_col}, out, m, k, n, accumulate);
+  return false;
 }
 
 // The direct path (direct_conv.h) for one product of g, when wanted and where it serves. It
@@ -262,7 +258,7 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
     const DirectPath<T> direct_w(g, DirectConv::Product::kGradWeight, nullptr, dw != nullptr);
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
-      std::vector<T> buffer, product;
+      std::vector<T> buffer;
       if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t n = begin; n < end; ++n) {
         const T* dyn = dy + n * g.out_channels * plane;
@@ -291,13 +287,10 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
           const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             // grad_weight[k] (group_out, rows) += dy[k] (group_out, plane) x columns[k]^T
-            product.resize(static_cast<size_t>(group_out * rows));
             if (packed_product(dyn + k * group_out * plane, plane, 1, columns + k * rows * plane, 1,
-                               plane, product.data(), group_out, plane, rows)) {
-              partial[chunk].middleRows(k * group_out, group_out) +=
-                  ConstMatrixMap<T>(product.data(), group_out, rows);
+                               plane, partial[chunk].data() + k * group_out * rows, group_out,
+                               plane, rows, /*accumulate=*/true))
               continue;
-            }
             partial[chunk].middleRows(k * group_out, group_out).noalias() +=
                 ConstMatrixMap<T>(dyn + k * group_out * plane, group_out, plane) *
                 ConstMatrixMap<T>(columns + k * rows * plane, rows, plane).transpose();

@@ -643,6 +643,14 @@ void packed_gemm(PackedGemm, StridedMatrix<BFloat16>, StridedMatrix<BFloat16>, B
 
 #endif
 
+bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
+                            int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
+  static const PackedGemm kernel = best_packed_gemm(kFloat32);
+  if (!packed_gemm_pays(kernel, m, n)) return false;
+  packed_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
+  return true;
+}
+
 PackedGemm best_packed_gemm(DType dtype) {
   if (dtype == kFloat32 && cpu_runs(PackedGemm::kAvx512Float)) return PackedGemm::kAvx512Float;
   if (dtype != kBFloat16) return PackedGemm::kNone;

@@ -81,6 +81,12 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float>
                  int64_t m, int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
                  int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
+// packed_gemm by the best float32 kernel where this CPU has one and it pays on (m, n)
+// (packed_gemm_pays), true; false, nothing done, elsewhere, for the caller's own GEMM (Eigen's)
+// to run instead.
+bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
+                            int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
+
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);
 
