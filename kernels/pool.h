@@ -56,6 +56,16 @@ struct PoolAxis {
   }
 };
 
+// Whether tap value v takes the window's max from `best`, the first tap's value or the winner
+// so far: a larger value or any NaN does (so NaN wins, the last of several), an equal one
+// does not (ties keep the first tap). Every max pooling loop, on either backend, decides so.
+// A select rather than a branch (`|`, not `||`): which tap wins is data, as good as random,
+// and a mispredicted branch per tap is slower than all the arithmetic around it.
+template <class T>
+GRAFT_HOST_DEVICE bool takes_max(T v, T best) {
+  return (v > best) | (v != v);
+}
+
 // The max of output (oh, ow)'s window in one (rows.in, cols.in) plane and its flat index.
 // NaN wins (as in PyTorch: a NaN input makes the max NaN); ties keep the first tap.
 // The running max lives in locals, written out once at the end: through the output
@@ -72,11 +82,8 @@ GRAFT_HOST_DEVICE void window_max(const PoolAxis& rows, const PoolAxis& cols, co
     for (int64_t tw = 0; tw < cols.kernel; ++tw) {
       const int64_t iw = cols.first_tap(ow) + tw * cols.dilation;
       if (iw < 0 || iw >= cols.in) continue;
-      // Selects rather than branches (`|`, not `||`, which would branch): which tap wins
-      // is data, as good as random, and a mispredicted branch per tap is slower than all
-      // the arithmetic here.
       const T v = plane[ih * cols.in + iw];
-      const bool take = (best_index < 0) | (v > best) | (v != v);
+      const bool take = (best_index < 0) | takes_max(v, best);
       best = take ? v : best;
       best_index = take ? ih * cols.in + iw : best_index;
     }

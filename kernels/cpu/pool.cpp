@@ -54,7 +54,7 @@ void max_pool_row(const PoolAxis& rows, const PoolAxis& cols, const T* plane, in
       for (int64_t ow = lo; ow < hi; ++ow) {
         const int64_t iw = ow * cols.stride + offset;
         const T v = row[iw];
-        const bool take = (best_index[ow] < 0) | (v > best[ow]) | (v != v);  // as window_max
+        const bool take = (best_index[ow] < 0) | takes_max(v, best[ow]);  // as window_max
         best[ow] = take ? v : best[ow];
         best_index[ow] = take ? ih * cols.in + iw : best_index[ow];
       }
@@ -81,7 +81,7 @@ void max_pool_2x2_row(const T* __restrict top, const T* __restrict bottom, int64
     T max = top[2 * ow];
     int64_t at = 0;  // the winner's offset from the window's first input
     const auto take = [&](T v, int64_t offset) {
-      const bool wins = (v > max) | (v != v);
+      const bool wins = takes_max(v, max);
       max = wins ? v : max;
       at = wins ? offset : at;
     };
