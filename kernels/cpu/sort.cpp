@@ -122,14 +122,13 @@ void topk_kernel(const SortArgs& args) {
     const int64_t k = args.k;
     for_each_line<T>(args, [&](const T* in, std::vector<Entry<T>>& line) {
       if (k <= kFewBest) {
-        best_entries(args, in, line);
+        best_entries(args, in, line);  // in order
       } else {
         all_entries(args, in, line);
-        if (args.sorted) {
+        if (args.sorted)
           std::partial_sort(line.begin(), line.begin() + k, line.end(), EntryBefore{});
-          return;
-        }
-        std::nth_element(line.begin(), line.begin() + k, line.end(), EntryBefore{});
+        else
+          std::nth_element(line.begin(), line.begin() + k, line.end(), EntryBefore{});
       }
       // Unsorted: the k kept entries in index order, as the CUDA kernel's compaction gives.
       if (!args.sorted)
