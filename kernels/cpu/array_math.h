@@ -9,7 +9,7 @@
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
-// exp itself runs 16 lanes wide where the CPU has AVX-512 (exp_avx512.h).
+// exp, erf and GELU run 16 lanes wide where the CPU has AVX-512 (math_avx512.h).
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
@@ -27,7 +27,7 @@
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include "graft/kernels/cpu/cpu_features.h"
-#include "graft/kernels/cpu/exp_avx512.h"
+#include "graft/kernels/cpu/math_avx512.h"
 #include "graft/kernels/functors.h"
 
 namespace graft::kernels::cpu {
@@ -51,7 +51,7 @@ using ConstFloatArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
-    // 16 lanes wide where the CPU has AVX-512 (exp_avx512.h), with denormals right.
+    // 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right.
     if (cpu_runs_avx512()) return exp_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).exp();
     // Below the normal range the result is a denormal or 0, which Eigen does not give:
@@ -77,6 +77,7 @@ struct ArrayForm<SigmoidOp> {
 template <>
 struct ArrayForm<ErfOp> {
   static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return erf_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).erf();
   }
 };
@@ -85,6 +86,7 @@ template <>
 struct ArrayForm<GeluOp> {
   // x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, as the scalar functor (and PyTorch's CPU GELU).
   static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return gelu_avx512(in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     FloatArrayMap(out, n) = x * 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
   }
@@ -94,6 +96,7 @@ struct ArrayForm<GeluOp> {
 template <>
 struct ArrayForm<BackwardOf<GeluOp>> {
   static void apply(const float* g, const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return gelu_backward_avx512(g, in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     const auto cdf = 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
     const auto pdf = (-0.5f * x * x).exp() * 0.39894228040143267794f;

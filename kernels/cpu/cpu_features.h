@@ -1,6 +1,6 @@
 // Which of the instruction sets beyond graft's x86-64-v3 build target this CPU runs, asked
 // once, for the kernels compiled for them by per-function targets (packed_gemm.h,
-// exp_avx512.h, direct_conv.h, pool.cpp) to choose at run time.
+// math_avx512.h, direct_conv.h, pool.cpp) to choose at run time.
 #pragma once
 
 namespace graft::kernels::cpu {
