@@ -26,8 +26,10 @@ using g::kernels::cpu::StridedMatrix;
 
 namespace {
 
-// How an operand's (rows, cols) values are laid out in memory.
-enum class Layout { kRowMajor, kColumnMajor, kRowStep };
+// How an operand's (rows, cols) values are laid out in memory. The far layouts put the
+// steps along k 512 or more elements apart, where the kernel packs an operand it would
+// otherwise read in place.
+enum class Layout { kRowMajor, kColumnMajor, kRowStep, kFarRows, kFarColumns };
 
 // A matrix's values and a strided copy of them.
 template <class T>
@@ -40,11 +42,14 @@ struct Operand {
   Operand(int64_t rows_, int64_t cols_, Layout layout, uint32_t seed) : rows(rows_), cols(cols_) {
     for (double v : g::testing::sample_values(rows * cols, -2.0, 2.0, seed))
       values.emplace_back(static_cast<float>(v));
-    // kRowStep: each row padded by 3 unused elements, as a narrow()ed column range.
-    const int64_t row_stride = layout == Layout::kColumnMajor ? 1
-                               : layout == Layout::kRowStep   ? cols + 3
-                                                              : cols;
-    const int64_t col_stride = layout == Layout::kColumnMajor ? rows : 1;
+    // kRowStep: each row padded by 3 unused elements, as a narrow()ed column range; the far
+    // layouts by 515, as a slice of a wide matrix or of its transpose.
+    const bool column_major = layout == Layout::kColumnMajor || layout == Layout::kFarColumns;
+    const int64_t padding = layout == Layout::kRowStep                                    ? 3
+                            : layout == Layout::kFarRows || layout == Layout::kFarColumns ? 515
+                                                                                          : 0;
+    const int64_t row_stride = column_major ? 1 : cols + padding;
+    const int64_t col_stride = column_major ? rows + padding : 1;
     memory.assign(std::max<int64_t>(rows * row_stride + cols * col_stride, 1), T(99.0f));
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
@@ -100,7 +105,8 @@ void expect_every_size_and_layout() {
   const std::vector<std::array<int64_t, 3>> sizes = {
       {1, 1, 1},    {1, 2, 1},     {13, 7, 33},    {12, 31, 32},   {32, 32, 16},
       {33, 33, 17}, {37, 64, 100}, {100, 301, 65}, {129, 65, 129}, {5, 0, 3}};
-  const Layout layouts[] = {Layout::kRowMajor, Layout::kColumnMajor, Layout::kRowStep};
+  const Layout layouts[] = {Layout::kRowMajor, Layout::kColumnMajor, Layout::kRowStep,
+                            Layout::kFarRows, Layout::kFarColumns};
   for (const auto& [kernel, name] : kernels_for<T>()) {
     if (!g::kernels::cpu::cpu_runs(kernel)) {
       std::cout << "[ SKIPPED  ] the " << name << " kernel: this CPU lacks it\n";
