@@ -88,51 +88,73 @@ __mmask16 first_lanes(int64_t count) {
   return static_cast<__mmask16>(count >= 16 ? 0xffff : count <= 0 ? 0 : (1u << count) - 1);
 }
 
-// panel[w * width + c] = c < count ? x[w * along + c * across] : 0 for w < k: `count` lines of
-// an operand (along k, `across` apart), zero-padded to the panel's width. Walked along
-// whichever stride is 1, so that reads or writes are contiguous; where the lines are adjacent,
-// a word's `count` values are one or two masked vector copies (an element at a time, the
-// packing of a (768, 512) operand took a sixth of its product's time).
+// Panels [0, panels) of `width` lines each, one after another, k * width floats apiece, from
+// the lines of an operand (along k, `across` apart), zero from line `count` on:
+//   packed[(p * k + w) * width + c] = x[w * along + (p * width + c) * across]
+// Walked along whichever stride is 1, so that reads or writes are contiguous. Where the lines
+// are adjacent, each k-step's lines are read for a group of panels at once, up to 64 of them
+// (whole cache lines, used once), each panel's share one or two masked vector copies. Panel
+// by panel and element by element, packing the transpose of a (768, 512) gradient took a
+// fifth of its product's time: each k-step's 12 lines (48 bytes) a new cache line, 2 KB on.
 __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t along,
                                                          int64_t across, int64_t count, int64_t k,
-                                                         int64_t width, float* panel) {
+                                                         int64_t width, int64_t panels,
+                                                         float* packed) {
   if (across == 1) {
-    for (int64_t w = 0; w < k; ++w)
-      for (int64_t c = 0; c < width; c += 16)
-        _mm512_mask_storeu_ps(panel + w * width + c, first_lanes(width - c),
-                              _mm512_maskz_loadu_ps(first_lanes(count - c), x + w * along + c));
+    const int64_t group = std::max<int64_t>(1, 64 / width);
+    for (int64_t p0 = 0; p0 < panels; p0 += group)
+      for (int64_t w = 0; w < k; ++w)
+        for (int64_t p = p0; p < std::min(panels, p0 + group); ++p)
+          for (int64_t c = 0; c < width; c += 16) {
+            const int64_t line = p * width + c;
+            _mm512_mask_storeu_ps(
+                packed + (p * k + w) * width + c, first_lanes(width - c),
+                _mm512_maskz_loadu_ps(first_lanes(count - line), x + w * along + line));
+          }
     return;
   }
-  for (int64_t c = 0; c < width; ++c)
-    for (int64_t w = 0; w < k; ++w)
-      panel[w * width + c] = c < count ? x[w * along + c * across] : 0;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t c = 0; c < width; ++c) {
+      const int64_t line = p * width + c;
+      for (int64_t w = 0; w < k; ++w)
+        packed[(p * k + w) * width + c] = line < count ? x[w * along + line * across] : 0;
+    }
 }
 
+// a's row panels [first, last), each words * kRows words, from packed + first's.
 template <class Kernel>
-void pack_a_panel(const StridedMatrix<typename Kernel::Element>& a, int64_t r, int64_t m, int64_t k,
-                  int64_t words, typename Kernel::Word* panel) {
+void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t first, int64_t last,
+                   int64_t m, int64_t k, int64_t words, typename Kernel::Word* packed) {
   constexpr int64_t kRows = Kernel::kRows, kGroup = Kernel::kWordGroup;
+  const int64_t r0 = first * kRows;
   if constexpr (kPacksFloats<Kernel>) {
     if (a.col_stride == 1 || a.row_stride == 1)
-      return pack_float_lines(a.data + r * a.row_stride, a.col_stride, a.row_stride,
-                              std::min(kRows, m - r), k, kRows, panel);
+      return pack_float_lines(a.data + r0 * a.row_stride, a.col_stride, a.row_stride, m - r0, k,
+                              kRows, last - first, packed);
   }
-  for (int64_t i = 0; i < kRows; ++i)
-    for (int64_t w = 0; w < words; ++w)
-      panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
-          word<Kernel, false>(a, r + i, w * Kernel::kKPerWord, m, k);
+  for (int64_t r = r0; r < last * kRows; r += kRows) {
+    typename Kernel::Word* panel = packed + (r - r0) * words;
+    for (int64_t i = 0; i < kRows; ++i)
+      for (int64_t w = 0; w < words; ++w)
+        panel[(w / kGroup * kRows + i) * kGroup + w % kGroup] =
+            word<Kernel, false>(a, r + i, w * Kernel::kKPerWord, m, k);
+  }
 }
 
 // The same for a window operand, whose panels are only ever partial ones (whole ones are read
 // where they lie): rows past m are zeros.
 template <class Kernel>
-void pack_a_panel(const WindowMatrix& a, int64_t r, int64_t m, int64_t k, int64_t, float* panel) {
+void pack_a_panels(const WindowMatrix& a, int64_t first, int64_t last, int64_t m, int64_t k,
+                   int64_t, float* packed) {
   constexpr int64_t kRows = Kernel::kRows;
-  for (int64_t w = 0; w < k; ++w)
-    for (int64_t i = 0; i < kRows; ++i)
-      panel[w * kRows + i] = r + i >= m     ? 0.0f
-                             : a.transposed ? a.data[a.offsets[r + i] + w]
-                                            : a.data[r + i + a.offsets[w]];
+  for (int64_t r = first * kRows; r < last * kRows; r += kRows) {
+    float* panel = packed + (r - first * kRows) * k;
+    for (int64_t w = 0; w < k; ++w)
+      for (int64_t i = 0; i < kRows; ++i)
+        panel[w * kRows + i] = r + i >= m     ? 0.0f
+                               : a.transposed ? a.data[a.offsets[r + i] + w]
+                                              : a.data[r + i + a.offsets[w]];
+  }
 }
 
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
@@ -161,22 +183,35 @@ __attribute__((target("avx512f"))) void pack_float_columns(const float* first, i
 
 #pragma GCC diagnostic pop
 
+// b's column panels [first, last), each words * kPanelColumns words, from packed + first's.
 template <class Kernel>
-void pack_b_panel(const StridedMatrix<typename Kernel::Element>& b, int64_t j, int64_t k, int64_t n,
-                  int64_t words, typename Kernel::Word* panel) {
+void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t first, int64_t last,
+                   int64_t k, int64_t n, int64_t words, typename Kernel::Word* packed) {
+  const int64_t j0 = first * kPanelColumns;
   if constexpr (kPacksFloats<Kernel>) {
-    const int64_t columns = std::min(kPanelColumns, n - j);
-    const float* first = b.data + j * b.col_stride;
-    // A whole panel of columns contiguous along k: transposed 16 x 16 in registers (only the
+    // Whole panels of columns contiguous along k: transposed 16 x 16 in registers (only the
     // AVX-512 kernel packs floats).
-    if (b.row_stride == 1 && b.col_stride != 1 && columns == kPanelColumns)
-      return pack_float_columns(first, b.col_stride, k, panel);
-    if (b.col_stride == 1 || b.row_stride == 1)
-      return pack_float_lines(first, b.row_stride, b.col_stride, columns, k, kPanelColumns, panel);
+    if (b.row_stride == 1 && b.col_stride != 1) {
+      for (int64_t j = j0; j < last * kPanelColumns; j += kPanelColumns) {
+        float* panel = packed + (j - j0) * words;
+        if (n - j >= kPanelColumns)
+          pack_float_columns(b.data + j * b.col_stride, b.col_stride, k, panel);
+        else
+          pack_float_lines(b.data + j * b.col_stride, 1, b.col_stride, n - j, k, kPanelColumns, 1,
+                           panel);
+      }
+      return;
+    }
+    if (b.col_stride == 1)
+      return pack_float_lines(b.data + j0, b.row_stride, 1, n - j0, k, kPanelColumns, last - first,
+                              packed);
   }
-  for (int64_t w = 0; w < words; ++w)
-    for (int64_t c = 0; c < kPanelColumns; ++c)
-      panel[w * kPanelColumns + c] = word<Kernel, true>(b, w * Kernel::kKPerWord, j + c, k, n);
+  for (int64_t j = j0; j < last * kPanelColumns; j += kPanelColumns) {
+    typename Kernel::Word* panel = packed + (j - j0) * words;
+    for (int64_t w = 0; w < words; ++w)
+      for (int64_t c = 0; c < kPanelColumns; ++c)
+        panel[w * kPanelColumns + c] = word<Kernel, true>(b, w * Kernel::kKPerWord, j + c, k, n);
+  }
 }
 
 // The 12 x 32 float32 tile both AVX-512 kernels keep in 24 zmm registers for the whole of
@@ -400,11 +435,14 @@ bool amx_usable() {
 
 #endif  // GRAFT_AMX
 
-// Packing space: the thread's own, reused by its next GEMM, up to kKeptWords (4 MB); a GEMM
-// that needs more is large enough that its own allocation costs little beside it.
+// Packing space: the thread's own, one for each use (b's panels, which every block reads;
+// a block's a panels), reused by its next GEMM, up to kKeptWords (4 MB); a GEMM that needs
+// more is large enough that its own allocation costs little beside it.
 constexpr int64_t kKeptWords = int64_t{1} << 20;
 
-template <class Word>
+enum class Packing { kB, kBlockA };
+
+template <class Word, Packing kUse>
 Word* packing_space(int64_t words, std::vector<Word>& own) {
   thread_local std::vector<Word> kept;
   std::vector<Word>& space = words <= kKeptWords ? kept : own;
@@ -441,27 +479,22 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   const int64_t words =
       ceil_div(ceil_div(k, Kernel::kKPerWord), Kernel::kWordGroup) * Kernel::kWordGroup;
   const int64_t row_panels = ceil_div(m, kRows), column_panels = ceil_div(n, kPanelColumns);
-  const int64_t a_words = row_panels * words * kRows;
-  std::vector<Word> own;
-  Word* const packed_a = packing_space<Word>(a_words + column_panels * words * kPanelColumns, own);
-  Word* const packed_b = packed_a + a_words;
+  std::vector<Word> own_b;
+  Word* const packed_b =
+      packing_space<Word, Packing::kB>(column_panels * words * kPanelColumns, own_b);
   // A kernel that can reads a (a_readable_in_place) and b (columns adjacent, rows less than
   // kInPlaceStride apart) in place, all but their last partial panels, which are packed,
   // zero-padded, as ever.
   const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a);
   const bool b_in_place =
       kReadsInPlace<Kernel> && b.col_stride == 1 && b.row_stride < kInPlaceStride;
-  // Packing reads each operand once: a grain of about kParallelGrain words per task.
+  // b's panels are packed once, for every block; a's in each block (below). Packing reads
+  // each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
-  parallel_for(a_in_place ? m / kRows : 0, row_panels, grain, [&](int64_t first, int64_t last) {
-    for (int64_t panel = first; panel < last; ++panel)
-      pack_a_panel<Kernel>(a, panel * kRows, m, k, words, packed_a + panel * words * kRows);
-  });
   parallel_for(b_in_place ? n / kPanelColumns : 0, column_panels, grain,
                [&](int64_t first, int64_t last) {
-                 for (int64_t panel = first; panel < last; ++panel)
-                   pack_b_panel<Kernel>(b, panel * kPanelColumns, k, n, words,
-                                        packed_b + panel * words * kPanelColumns);
+                 pack_b_panels<Kernel>(b, first, last, k, n, words,
+                                       packed_b + first * words * kPanelColumns);
                });
 
   const auto [block_row_panels, block_column_panels] =
@@ -473,6 +506,21 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     [[maybe_unused]] const typename Kernel::Session session;  // for the whole block
     const int64_t first_row = block / column_blocks * block_rows;
     const int64_t first_column = block % column_blocks * block_columns;
+    // The block's a panels that are packed (all, or where a is read in place a last partial
+    // one), by the thread that reads them, just before: they stay in its L2 for all the
+    // block's column panels. Packed all at once before the blocks, the transpose of a (768,
+    // 512) gradient went out to memory and was read back from there for each column panel.
+    const int64_t last_panel = std::min(row_panels, (first_row + block_rows) / kRows);
+    const int64_t first_packed =
+        a_in_place ? std::max(first_row / kRows, m / kRows) : first_row / kRows;
+    std::vector<Word> own_a;
+    Word* const packed_a = packing_space<Word, Packing::kBlockA>(
+        std::max<int64_t>(last_panel - first_packed, 0) * words * kRows, own_a);
+    if (first_packed < last_panel)
+      pack_a_panels<Kernel>(a, first_packed, last_panel, m, k, words, packed_a);
+    const auto packed_panel = [&](int64_t r) {
+      return packed_a + (r / kRows - first_packed) * words * kRows;
+    };
     alignas(64) float tile[kRows * kPanelColumns];
     for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
          j += kPanelColumns) {
@@ -480,7 +528,6 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
       const int64_t columns = std::min(kPanelColumns, n - j);
       for (int64_t r = first_row; r < std::min(m, first_row + block_rows); r += kRows) {
         const int64_t rows = std::min(kRows, m - r);
-        const Word* a_panel = packed_a + r / kRows * words * kRows;
         // A whole float32 tile goes straight into out; edge tiles and 16-bit outputs pass
         // through `tile`, to be cut or rounded.
         bool direct = false;
@@ -502,10 +549,10 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           if (a_in_place && rows == kRows)
             tile_reading_a<Kernel>(a, r, b_at, b_word, words, dst, dst_stride, onto_out);
           else
-            Kernel::tile_in_place(a_panel, Strided{1}, Strided{kRows}, b_at, b_word, words, dst,
-                                  dst_stride, onto_out);
+            Kernel::tile_in_place(packed_panel(r), Strided{1}, Strided{kRows}, b_at, b_word, words,
+                                  dst, dst_stride, onto_out);
         } else {
-          Kernel::tile(a_panel, b_panel, words, dst, dst_stride);
+          Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
         }
         if (direct) continue;
         for (int64_t i = 0; i < rows; ++i)
