@@ -14,6 +14,12 @@
 //   dq_i = scale sum_j ds_ij k_j,   dk_j = scale sum_i ds_ij q_i,   dv_j = sum_i p_ij dout_i
 // A row that sees no key (S = 0) gets zeros and lse = -inf. Plain C++ (no Tensor), so a
 // CUDA backend can fill the same structs.
+//
+// Dropout (the CPU kernels; the op layer gives CUDA's kernels none): out_i = sum_j p_ij
+// m_ij v_j, where m_ij is 1 / (1 - dropout_p) for a kept probability and 0 for a dropped one
+// (dropout(softmax(s)) @ v, as PyTorch's SDPA). The backward draws the same mask again
+// (attention_keeps) and, since out already holds it, keeps D_i = dout_i . out_i:
+//   dv_j = sum_i p_ij m_ij dout_i,   ds_ij = p_ij (m_ij dout_i . v_j - D_i)
 #pragma once
 
 #include <cstdint>
@@ -21,6 +27,7 @@
 #include "graft/core/device.h"
 #include "graft/core/dtype.h"
 #include "graft/core/host_device.h"
+#include "graft/core/random.h"
 
 namespace graft::kernels {
 
@@ -52,8 +59,27 @@ struct AttentionArgs {
   AttentionLayout q_layout, k_layout, v_layout, out_layout;
   int64_t batch_heads = 0, length = 0, keys = 0, features = 0, value_features = 0;
   double scale = 1.0;
-  bool causal = false;  // query i sees keys 0..i
+  bool causal = false;              // query i sees keys 0..i
+  double dropout_p = 0;             // the probability that a p_ij is dropped (CPU only)
+  PhiloxPosition dropout_rng = {};  // where its draws start: attention_dropout_blocks of them
 };
+
+// The Philox blocks a dropout mask over (bh, L, S) reads: one uniform float a 32-bit word,
+// four a block.
+GRAFT_HOST_DEVICE inline uint64_t attention_dropout_blocks(int64_t batch_heads, int64_t length,
+                                                           int64_t keys) {
+  return (static_cast<uint64_t>(batch_heads * length * keys) + 3) / 4;
+}
+
+// Whether dropout keeps p_ij, element e = (bh L + i) S + j of the (bh, L, S) mask: its uniform
+// float32 in [0, 1) (the top 24 bits of word e % 4 of block e / 4 from `rng`, as rand() draws
+// float32) is at least `p`. `block` holds block e / 4 of the stream.
+GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t e, double p) {
+  return static_cast<double>(block.words[e % 4] >> 8) * (1.0 / 16777216.0) >= p;
+}
+
+// What a kept probability is multiplied by: 1 / (1 - p), or 0 when every one is dropped.
+GRAFT_HOST_DEVICE inline double attention_keep_scale(double p) { return p < 1 ? 1 / (1 - p) : 0; }
 
 struct AttentionBackwardArgs {
   AttentionArgs forward;           // its out and lse as the forward left them (read only)

@@ -2,10 +2,12 @@
 //
 // Two paths, as PyTorch's SDPA has backends. The fused kernels (kernels/attention.h: tiles
 // and an online softmax, memory linear in the length) take calls without a mask other than
-// the causal one, without dropout, and with q, k, v of one batch shape, on a device that
-// has them (the CPU, so far). Everything else takes the math path: the (..., L, S) scores as
-// one matmul, the masks, a softmax along the keys, dropout, and a second matmul, which
-// autograd differentiates through its parts; the tests check the fused path against it.
+// the causal one and with q, k, v of one batch shape, on a device that has them, with
+// dropout where the kernels draw it (the CPU's). Everything else takes the math path: the
+// (..., L, S) scores as one matmul, the masks, a softmax along the keys, dropout, and a
+// second matmul, which autograd differentiates through its parts; the tests check the fused
+// path against it. The two paths draw dropout masks from the generator differently (as
+// PyTorch's backends do): the same seed gives each its own mask.
 #include "graft/nn/attention.h"
 
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
@@ -97,30 +100,53 @@ Shape batch_shape(const Tensor& t) {
 }
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
-// one, no dropout, q, k and v of one batch shape (the kernels do not broadcast), and a
-// kernel for the device, and float32 or float64 (the math path runs float16 and bfloat16
-// through matmul and softmax, which compute in float32). Otherwise the math path runs.
+// one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
+// (the kernels do not broadcast), and a kernel for the device, and float32 or float64 (the
+// math path runs float16 and bfloat16 through matmul and softmax, which compute in
+// float32). Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
   const bool head_dims_fit =
       query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
                                          value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
-  return !attn_mask.defined() && dropout_p == 0 && !is_reduced_floating_point(query.dtype()) &&
-         batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
-         head_dims_fit &&
+  return !attn_mask.defined() && (dropout_p == 0 || query.is_cpu()) &&
+         !is_reduced_floating_point(query.dtype()) && batch_shape(key) == batch_shape(query) &&
+         batch_shape(value) == batch_shape(query) && head_dims_fit &&
          kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
 }
 
+// The fused kernels' dropout mask times 1 / (1 - p), (batch..., L, S) like the scores, drawn
+// from the same Philox blocks as the kernels draw it (kernels/attention.h).
+Tensor fused_dropout_mask(const kernels::AttentionArgs& args, const Shape& batch) {
+  Shape shape = batch;
+  shape.push_back(args.length);
+  shape.push_back(args.keys);
+  std::vector<double> mask(static_cast<size_t>(shape.numel()));
+  const double kept = kernels::attention_keep_scale(args.dropout_p);
+  for (int64_t e = 0; e < shape.numel(); ++e) {
+    const PhiloxBlock block =
+        philox_block(args.dropout_rng.seed, args.dropout_rng.offset + static_cast<uint64_t>(e / 4));
+    mask[e] = kernels::attention_keeps(block, e, args.dropout_p) ? kept : 0.0;
+  }
+  return tensor(mask, TensorOptions(kFloat64)).reshape(shape).to(args.dtype).to(args.device);
+}
+
 // The gradients of the fused path for a create_graph backward: the math path's formulas in
-// graft ops, so they differentiate again (the kernels' do not). P = attention_weights:
-//   dv = P^T g,  ds = P (g v^T - rowsum(P g v^T)),  dq = scale ds k,  dk = scale ds^T q
+// graft ops, so they differentiate again (the kernels' do not). P = attention_weights, M the
+// dropout mask (ones without dropout):
+//   dv = (P M)^T g,  ds = P (M g v^T - rowsum(P M g v^T)),  dq = scale ds k,  dk = scale ds^T q
 autograd::TensorList differentiable_backward(const Tensor& g, const Tensor& q, const Tensor& k,
-                                             const Tensor& v, bool is_causal, double scale) {
-  const Tensor p = attention_weights(q, k, {}, is_causal, scale);
-  const Tensor dp = matmul(g, v.transpose(-2, -1));
+                                             const Tensor& v, const kernels::AttentionArgs& args) {
+  const Tensor p = attention_weights(q, k, {}, args.causal, args.scale);
+  Tensor dropped = p, dp = matmul(g, v.transpose(-2, -1));
+  if (args.dropout_p > 0) {
+    const Tensor mask = fused_dropout_mask(args, batch_shape(q));
+    dropped = p * mask;
+    dp = dp * mask;
+  }
   const Tensor ds = p * (dp - sum(p * dp, {-1}, true));
-  return {matmul(ds, k) * scale, matmul(ds.transpose(-2, -1), q) * scale,
-          matmul(p.transpose(-2, -1), g)};
+  return {matmul(ds, k) * args.scale, matmul(ds.transpose(-2, -1), q) * args.scale,
+          matmul(dropped.transpose(-2, -1), g)};
 }
 
 // How the kernels read x (batch..., rows, features): its last batch dim as the heads, the
@@ -184,7 +210,7 @@ Tensor empty_grad_for(const Tensor& x, const TensorOptions& options) {
 
 // The fused forward, and a node whose backward is the fused backward kernel.
 Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
-                       double scale) {
+                       double scale, double dropout_p) {
   const Shape batch = batch_shape(query);
   kernels::AttentionArgs args;
   args.dtype = query.dtype();
@@ -196,6 +222,11 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
   args.value_features = value.size(-1);
   args.scale = scale;
   args.causal = is_causal;
+  if (dropout_p > 0) {
+    args.dropout_p = dropout_p;
+    args.dropout_rng = default_generator().reserve(
+        kernels::attention_dropout_blocks(args.batch_heads, args.length, args.keys));
+  }
   const Tensor q = readable(query), k = readable(key), v = readable(value);
   const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
   Tensor out = empty_heads_inner(batch, args.length, args.value_features, options);
@@ -221,7 +252,7 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
                    rq = autograd::save(q), rk = autograd::save(k), rv = autograd::save(v), lse,
                    args, options](const Tensor& g, const Tensor& out) {
     if (autograd::GradMode::is_enabled())
-      return differentiable_backward(g, sq.get(), sk.get(), sv.get(), args.causal, args.scale);
+      return differentiable_backward(g, sq.get(), sk.get(), sv.get(), args);
     const Tensor dout = readable(g), qr = rq.get(), kr = rk.get(), vr = rv.get();
     Tensor dq = empty_grad_for(sq.get(), options);
     Tensor dk = empty_grad_for(sk.get(), options);
@@ -263,7 +294,7 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
   const double factor =
       scale ? *scale : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, query.size(-1))));
   if (fused_applies(query, key, value, attn_mask, dropout_p))
-    return fused_attention(query, key, value, is_causal, factor);
+    return fused_attention(query, key, value, is_causal, factor, dropout_p);
   Tensor weights = attention_weights(query, key, attn_mask, is_causal, factor);
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
   return matmul(weights, value);

@@ -13,6 +13,10 @@
 //
 // Masked scores are -inf, and their probabilities exactly 0 (Eigen's exp gives a tiny
 // positive number for -inf): the causal mask's columns are zeroed by position.
+//
+// Dropout multiplies each tile's probabilities by its mask (dropout_tile) after they are
+// summed into the softmax's denominator and before they weigh v; the backward draws the same
+// tile of the mask again from the Philox stream (kernels/attention.h has the formulas).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -159,11 +163,34 @@ void probabilities(const AttentionArgs& a, int64_t q0, int64_t k0, Block&& s, co
   }
 }
 
+// m = the dropout mask times 1 / (1 - p) over rows [q0, q0 + m.rows()) and keys [k0, k0 +
+// m.cols()) of batch-head bh (attention_keeps), one Philox block drawn per four keys.
+template <class Block>
+void dropout_tile(const AttentionArgs& a, int64_t bh, int64_t q0, int64_t k0, Block&& m) {
+  using T = typename std::decay_t<Block>::Scalar;
+  const T kept = static_cast<T>(attention_keep_scale(a.dropout_p));
+  for (int64_t r = 0; r < m.rows(); ++r) {
+    const int64_t first = (bh * a.length + q0 + r) * a.keys + k0;
+    PhiloxBlock block{};
+    int64_t held = -1;  // the index of `block`
+    for (int64_t c = 0; c < m.cols(); ++c) {
+      const int64_t e = first + c;
+      if (e / 4 != held) {
+        held = e / 4;
+        block =
+            philox_block(a.dropout_rng.seed, a.dropout_rng.offset + static_cast<uint64_t>(held));
+      }
+      m(r, c) = attention_keeps(block, e, a.dropout_p) ? kept : T(0);
+    }
+  }
+}
+
 template <class T>
 void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
   const Head<T> h(a, bh);
   const int64_t rows = std::min(kQueryTile, a.length - q0);
   Matrix<T> scores(rows, kKeyTile), acc = Matrix<T>::Zero(rows, a.value_features);
+  Matrix<T> mask(a.dropout_p > 0 ? rows : 0, kKeyTile);
   Column<T> max = Column<T>::Constant(rows, kMinusInf<T>), sum = Column<T>::Zero(rows);
   Column<T> new_max(rows), rescale(rows);
   const int64_t end = visible_keys(a, q0, rows);
@@ -179,6 +206,11 @@ void forward_tile(const AttentionArgs& a, int64_t bh, int64_t q0) {
     probabilities(a, q0, k0, s, new_max);
     sum = sum * rescale + s.rowwise().sum().array();
     acc = (acc.array().colwise() * rescale).matrix();
+    if (a.dropout_p > 0) {
+      auto m = mask.leftCols(n);
+      dropout_tile(a, bh, q0, k0, m);
+      s.array() *= m.array();
+    }
     multiply(acc, s, h.v(k0, n), true);
     max = new_max;
   }
@@ -213,6 +245,8 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
   const Column<T> d = (dout.array() * h.out(0, L).array()).rowwise().sum().eval();
   const Eigen::Map<const Column<T>> lse(h.lse(), L);
   Matrix<T> p(kQueryTile, kKeyTile), dp(kQueryTile, kKeyTile);
+  const bool dropout = a.dropout_p > 0;
+  Matrix<T> mask(dropout ? kQueryTile : 0, kKeyTile), kept(dropout ? kQueryTile : 0, kKeyTile);
   for (int64_t k0 = 0; k0 < a.keys; k0 += kKeyTile) {
     const int64_t n = std::min(kKeyTile, a.keys - k0);
     const ConstMap<T> k = h.k(k0, n), v = h.v(k0, n);
@@ -224,9 +258,19 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       score_tile(a, h, q0, rows, k0, n, s);
       probabilities(a, q0, k0, s, lse.segment(q0, rows));
       const auto dout_i = dout.middleRows(q0, rows);
-      multiply(dv.middleRows(k0, n), s.transpose(), dout_i, true);
+      auto m = mask.topLeftCorner(dropout ? rows : 0, n);
       auto ds = dp.topLeftCorner(rows, n);
-      multiply(ds, dout_i, v.transpose(), false);
+      if (dropout) {
+        dropout_tile(a, bh, q0, k0, m);
+        auto dropped = kept.topLeftCorner(rows, n);
+        dropped = (s.array() * m.array()).matrix();
+        multiply(dv.middleRows(k0, n), dropped.transpose(), dout_i, true);
+        multiply(ds, dout_i, v.transpose(), false);
+        ds.array() *= m.array();
+      } else {
+        multiply(dv.middleRows(k0, n), s.transpose(), dout_i, true);
+        multiply(ds, dout_i, v.transpose(), false);
+      }
       ds = (s.array() * (ds.array().colwise() - d.segment(q0, rows))).matrix();
       ds *= static_cast<T>(a.scale);
       multiply(dq.middleRows(q0, rows), ds, k, true);

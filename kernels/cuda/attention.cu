@@ -398,6 +398,9 @@ void check_sizes(const AttentionArgs& a) {
       "scaled_dot_product_attention's CUDA kernel takes head dims up to ",
       kCudaAttentionMaxFeatures, ", got ", a.features, " and ", a.value_features,
       "; the op layer should have taken the math path");
+  GRAFT_CHECK(a.dropout_p == 0,
+              "scaled_dot_product_attention's CUDA kernels have no dropout; the op layer should "
+              "have taken the math path");
 }
 
 template <class T>

@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 
+#include "graft/core/random.h"
 #include "graft/graft.h"
 #include "peak_memory.h"
 #include "settings_scope.h"
@@ -28,10 +30,12 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // (batch, head) slice, or causal.
 using MaskAt = std::function<double(int64_t i, int64_t j)>;  // -inf: may not attend
 
-// Attention of one (L, E) x (S, E) x (S, Ev) slice in double, with mask(i, j) added.
+// Attention of one (L, E) x (S, E) x (S, Ev) slice in double, with mask(i, j) added, and
+// each weight (i, j) times dropout[i * S + j] where a dropout mask is given.
 std::vector<double> attention_slice(const std::vector<double>& q, const std::vector<double>& k,
                                     const std::vector<double>& v, int64_t L, int64_t S, int64_t E,
-                                    int64_t Ev, double scale, const MaskAt& mask) {
+                                    int64_t Ev, double scale, const MaskAt& mask,
+                                    const double* dropout = nullptr) {
   std::vector<double> out(static_cast<size_t>(L * Ev), 0.0);
   for (int64_t i = 0; i < L; ++i) {
     std::vector<double> scores(static_cast<size_t>(S));
@@ -45,8 +49,10 @@ std::vector<double> attention_slice(const std::vector<double>& q, const std::vec
     if (max == -kInf) continue;  // attends to nothing: zeros
     double total = 0;
     for (double& s : scores) total += (s = std::exp(s - max));
-    for (int64_t j = 0; j < S; ++j)
-      for (int64_t e = 0; e < Ev; ++e) out[i * Ev + e] += scores[j] / total * v[j * Ev + e];
+    for (int64_t j = 0; j < S; ++j) {
+      const double weight = scores[j] / total * (dropout ? dropout[i * S + j] : 1.0);
+      for (int64_t e = 0; e < Ev; ++e) out[i * Ev + e] += weight * v[j * Ev + e];
+    }
   }
   return out;
 }
@@ -260,6 +266,76 @@ TEST(ScaledDotProductAttention, FusedKernelsGiveTheSameBitsWhateverTheThreads) {
     EXPECT_TRUE(g::equal(results[0][i], results[1][i])) << i;
 }
 
+// The fused kernels' dropout mask over `count` elements of the (bh, L, S) weights, times
+// 1 / (1 - p), drawn as kernels/attention.h says: element e kept when the top 24 bits of word
+// e % 4 of the Philox block `offset + e / 4` of `seed`, times 2^-24, are at least p.
+std::vector<double> fused_dropout_mask(uint64_t seed, uint64_t offset, int64_t count, double p) {
+  std::vector<double> mask(static_cast<size_t>(count));
+  for (int64_t e = 0; e < count; ++e) {
+    const g::PhiloxBlock block = g::philox_block(seed, offset + static_cast<uint64_t>(e / 4));
+    mask[e] = (block.words[e % 4] >> 8) / 16777216.0 >= p ? 1 / (1 - p) : 0.0;
+  }
+  return mask;
+}
+
+TEST(ScaledDotProductAttention, FusedDropoutWeighsVWithTheMaskItDraws) {
+  // Lengths across the 64-row tiles, so that each tile's draws must come from their own place
+  // in the mask; causal and not; float64 to the last bits and float32 within its rounding.
+  const int64_t B = 2, L = 70, S = 67, E = 5, Ev = 3;
+  const double p = 0.3;
+  const Tensor q = g::randn({B, L, E}, g::kFloat64), k = g::randn({B, S, E}, g::kFloat64),
+               v = g::randn({B, S, Ev}, g::kFloat64);
+  const std::vector<double> mask = fused_dropout_mask(11, 0, B * L * S, p);
+  const auto dropped = std::count(mask.begin(), mask.end(), 0.0);
+  EXPECT_NEAR(static_cast<double>(dropped) / static_cast<double>(mask.size()), p, 0.02);
+  for (const bool causal : {false, true}) {
+    std::vector<double> want;
+    for (int64_t b = 0; b < B; ++b) {
+      const MaskAt mask_at = [causal](int64_t i, int64_t j) { return causal && j > i ? -kInf : 0; };
+      const auto slice =
+          attention_slice(slice_of(q, b), slice_of(k, b), slice_of(v, b), L, S, E, Ev,
+                          1 / std::sqrt(double(E)), mask_at, mask.data() + b * L * S);
+      want.insert(want.end(), slice.begin(), slice.end());
+    }
+    for (const g::DType dtype : {g::kFloat64, g::kFloat32}) {
+      SCOPED_TRACE(std::string(causal ? "causal, " : "") + g::dtype_name(dtype));
+      const Tensor qd = q.to(dtype).requires_grad_(), kd = k.to(dtype), vd = v.to(dtype);
+      g::manual_seed(11);  // the generator's first blocks: the mask above
+      const Tensor out = F::scaled_dot_product_attention(qd, kd, vd, {}, p, causal);
+      EXPECT_TRUE(made_by_fused_kernels(out));
+      const double tol = dtype == g::kFloat64 ? 1e-12 : 1e-5;
+      EXPECT_TRUE(
+          g::allclose(out.to(g::kFloat64), g::testing::make_tensor(want, {B, L, Ev}), tol, tol));
+    }
+  }
+}
+
+TEST(ScaledDotProductAttention, FusedDropoutGradientsMatchFiniteDifferences) {
+  // Every evaluation reseeds, so that each draws the same mask; gradgradcheck runs the
+  // create_graph backward, which rebuilds the mask as a tensor.
+  const auto leaf = [](g::Shape shape) { return g::randn(shape, g::kFloat64).requires_grad_(); };
+  const Tensor q = leaf({2, 6, 4}), k = leaf({2, 7, 4}), v = leaf({2, 7, 3});
+  for (const bool causal : {false, true}) {
+    SCOPED_TRACE(causal ? "causal" : "not causal");
+    const auto attention = [causal](const g::autograd::TensorList& in) {
+      g::manual_seed(3);
+      return F::scaled_dot_product_attention(in[0], in[1], in[2], {}, 0.4, causal);
+    };
+    const Tensor out = attention({q, k, v});
+    EXPECT_TRUE(made_by_fused_kernels(out));
+    EXPECT_TRUE(g::autograd::gradcheck(attention, {q, k, v}));
+    EXPECT_TRUE(g::autograd::gradgradcheck(attention, {q, k, v}));
+    // The create_graph backward's first gradients are the kernels'.
+    const Tensor dout = g::randn(out.shape(), g::kFloat64);
+    const auto kernels =
+        g::autograd::grad({out}, {q, k, v}, {.grad_outputs = {dout}, .retain_graph = true});
+    const auto composed = g::autograd::grad(
+        {out}, {q, k, v}, {.grad_outputs = {dout}, .retain_graph = true, .create_graph = true});
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_TRUE(g::allclose(kernels[i], composed[i], 1e-12, 1e-12)) << i;
+  }
+}
+
 TEST(ScaledDotProductAttention, FusedMemoryGrowsLinearlyInTheLength) {
   // One head of width 64 and 2048 positions: the math path's scores and weights alone are
   // 32 MB (its forward + backward peaks near 100 MB); the fused path's own buffers (output,
@@ -269,10 +345,13 @@ TEST(ScaledDotProductAttention, FusedMemoryGrowsLinearlyInTheLength) {
   const Tensor k = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor v = g::randn({1, 1, 2048, 64}).requires_grad_();
   const Tensor dout = g::randn({1, 1, 2048, 64});
-  const auto growth = g::testing::peak_memory_growth(
-      [&] { F::scaled_dot_product_attention(q, k, v, {}, 0.0, true).backward(dout); });
-  if (!growth) GTEST_SKIP() << "this system does not report peak memory";
-  EXPECT_LT(*growth, 24 << 20) << "peak memory grew by " << *growth << " bytes";
+  for (const double dropout : {0.0, 0.1}) {
+    const auto growth = g::testing::peak_memory_growth(
+        [&] { F::scaled_dot_product_attention(q, k, v, {}, dropout, true).backward(dout); });
+    if (!growth) GTEST_SKIP() << "this system does not report peak memory";
+    EXPECT_LT(*growth, 24 << 20) << "dropout " << dropout << ": peak memory grew by " << *growth
+                                 << " bytes";
+  }
 }
 
 TEST(ScaledDotProductAttention, DropoutOfEveryWeightLeavesZeros) {
