@@ -101,17 +101,19 @@ Shape batch_shape(const Tensor& t) {
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
-// (the kernels do not broadcast), and a kernel for the device, and float32 or float64 (the
-// math path runs float16 and bfloat16 through matmul and softmax, which compute in
-// float32). Otherwise the math path runs.
+// (the kernels do not broadcast), and a kernel for the device, and float32 or float64, or on
+// the CPU float16 and bfloat16, which the CPU's kernels compute in float32 on widened copies
+// (CUDA's run float16 and bfloat16 through the math path's matmul and softmax, which compute
+// in float32). Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
   const bool head_dims_fit =
       query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
                                          value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
   return !attn_mask.defined() && (dropout_p == 0 || query.is_cpu()) &&
-         !is_reduced_floating_point(query.dtype()) && batch_shape(key) == batch_shape(query) &&
-         batch_shape(value) == batch_shape(query) && head_dims_fit &&
+         (!is_reduced_floating_point(query.dtype()) || query.is_cpu()) &&
+         batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
+         head_dims_fit &&
          kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
 }
 
@@ -208,9 +210,15 @@ Tensor empty_grad_for(const Tensor& x, const TensorOptions& options) {
   return empty_heads_inner(batch_shape(x), x.size(-2), x.size(-1), options);
 }
 
-// The fused forward, and a node whose backward is the fused backward kernel.
+// The fused forward, and a node whose backward is the fused backward kernel. A float16 or
+// bfloat16 call (the CPU's) runs in float32 on widened copies, as the CPU's other kernels
+// compute those dtypes; autograd takes the gradients back through the casts.
 Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
                        double scale, double dropout_p) {
+  if (is_reduced_floating_point(query.dtype()))
+    return fused_attention(query.to(kFloat32), key.to(kFloat32), value.to(kFloat32), is_causal,
+                           scale, dropout_p)
+        .to(query.dtype());
   const Shape batch = batch_shape(query);
   kernels::AttentionArgs args;
   args.dtype = query.dtype();
