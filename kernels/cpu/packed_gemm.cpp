@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/bfloat16_packing.h"
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
@@ -132,6 +133,11 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
       return pack_float_lines(a.data + r0 * a.row_stride, a.col_stride, a.row_stride, m - r0, k,
                               kRows, last - first, packed);
   }
+  if constexpr (std::is_same_v<typename Kernel::Element, BFloat16>) {
+    if (pack_bfloat16_a(a.data, a.row_stride, a.col_stride, m, k, first, last, kRows, kGroup, words,
+                        packed))
+      return;
+  }
   for (int64_t r = r0; r < last * kRows; r += kRows) {
     typename Kernel::Word* panel = packed + (r - r0) * words;
     for (int64_t i = 0; i < kRows; ++i)
@@ -205,6 +211,10 @@ void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t fir
     if (b.col_stride == 1)
       return pack_float_lines(b.data + j0, b.row_stride, 1, n - j0, k, kPanelColumns, last - first,
                               packed);
+  }
+  if constexpr (std::is_same_v<typename Kernel::Element, BFloat16>) {
+    if (pack_bfloat16_b(b.data, b.row_stride, b.col_stride, k, n, first, last, words, packed))
+      return;
   }
   for (int64_t j = j0; j < last * kPanelColumns; j += kPanelColumns) {
     typename Kernel::Word* panel = packed + (j - j0) * words;
