@@ -258,19 +258,19 @@ void backward_head(const AttentionBackwardArgs& b, int64_t bh) {
       score_tile(a, h, q0, rows, k0, n, s);
       probabilities(a, q0, k0, s, lse.segment(q0, rows));
       const auto dout_i = dout.middleRows(q0, rows);
-      auto m = mask.topLeftCorner(dropout ? rows : 0, n);
-      auto ds = dp.topLeftCorner(rows, n);
+      // dv takes the probabilities as the forward weighed v with them: dropped, if so.
       if (dropout) {
+        auto m = mask.topLeftCorner(rows, n);
         dropout_tile(a, bh, q0, k0, m);
         auto dropped = kept.topLeftCorner(rows, n);
         dropped = (s.array() * m.array()).matrix();
         multiply(dv.middleRows(k0, n), dropped.transpose(), dout_i, true);
-        multiply(ds, dout_i, v.transpose(), false);
-        ds.array() *= m.array();
       } else {
         multiply(dv.middleRows(k0, n), s.transpose(), dout_i, true);
-        multiply(ds, dout_i, v.transpose(), false);
       }
+      auto ds = dp.topLeftCorner(rows, n);
+      multiply(ds, dout_i, v.transpose(), false);
+      if (dropout) ds.array() *= mask.topLeftCorner(rows, n).array();
       ds = (s.array() * (ds.array().colwise() - d.segment(q0, rows))).matrix();
       ds *= static_cast<T>(a.scale);
       multiply(dq.middleRows(q0, rows), ds, k, true);

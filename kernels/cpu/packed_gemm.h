@@ -4,10 +4,12 @@
 // extension alone and called only where the CPU (and, for AMX, the operating system) says it
 // runs them; elsewhere Eigen's GEMM serves float32, and bfloat16 goes through float32 copies.
 //
-// Three kernels, one structure. The operands are packed once per matrix into panels: a's
-// rows in groups (a panel's height), b's columns in groups of 32, k running down each
-// panel, zero-padded at the edges; a tile of the output then stays in registers for the
-// whole of k while a thread walks its block of tiles.
+// Three kernels, one structure. The operands are packed into panels: a's rows in groups (a
+// panel's height), b's columns in groups of 32, k running down each panel, zero-padded at
+// the edges (b's once per product, a's in each block of the output by the thread that reads
+// them; the float32 kernel reads either operand where it lies when its layout allows, and
+// bfloat16 is packed by vectors, bfloat16_packing.h); a tile of the output then stays in
+// registers for the whole of k while a thread walks its block of tiles.
 //   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 12 x 32 tile in
 //     24 zmm registers; each k loads two vectors of b, broadcasts each of a's 12 values and
 //     issues 24 16-wide FMAs: twice AVX2's width.
@@ -21,8 +23,8 @@
 //     tdpbf16ps.
 // How fast each is depends on the chip: on the Xeon this was written on, vdpbf16ps issues at
 // a quarter of the rate of a float32 FMA, so AVX512-BF16 only matches AVX2 float32, while
-// AMX is 2.8 times this file's AVX-512 float32 at 1024^2 and 3.6 times at 2048^2
-// (docs/half.md has the figures). AMX is chosen when present.
+// AMX is 3.1-3.4 times this file's AVX-512 float32 from 512^2 up (docs/half.md has the
+// figures). AMX is chosen when present.
 //
 // Sums are float32 from the first product to the last; a bfloat16 result is rounded once by
 // graft's conversion (ties to even), so it is the float32 GEMM of the widened operands up to
