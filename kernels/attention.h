@@ -22,6 +22,7 @@
 //   dv_j = sum_i p_ij m_ij dout_i,   ds_ij = p_ij (m_ij dout_i . v_j - D_i)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "graft/core/device.h"
@@ -76,6 +77,12 @@ GRAFT_HOST_DEVICE inline uint64_t attention_dropout_blocks(int64_t batch_heads, 
 // float32) is at least `p`. `block` holds block e / 4 of the stream.
 GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t e, double p) {
   return static_cast<double>(block.words[e % 4] >> 8) * (1.0 / 16777216.0) >= p;
+}
+
+// The same test in integers: a word is kept when its top 24 bits are at least this (p 2^24
+// is exact in double, and the bits are an integer).
+GRAFT_HOST_DEVICE inline uint32_t attention_keep_threshold(double p) {
+  return p <= 0 ? 0u : p >= 1 ? (1u << 24) : static_cast<uint32_t>(std::ceil(p * 16777216.0));
 }
 
 // What a kept probability is multiplied by: 1 / (1 - p), or 0 when every one is dropped.

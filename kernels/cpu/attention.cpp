@@ -28,6 +28,7 @@
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/philox_blocks.h"
 #include "graft/kernels/dispatch.h"
 
 namespace graft::kernels::cpu {
@@ -164,23 +165,22 @@ void probabilities(const AttentionArgs& a, int64_t q0, int64_t k0, Block&& s, co
 }
 
 // m = the dropout mask times 1 / (1 - p) over rows [q0, q0 + m.rows()) and keys [k0, k0 +
-// m.cols()) of batch-head bh (attention_keeps), one Philox block drawn per four keys.
+// m.cols()) of batch-head bh (attention_keeps): a row's Philox blocks drawn together, one per
+// four keys.
 template <class Block>
 void dropout_tile(const AttentionArgs& a, int64_t bh, int64_t q0, int64_t k0, Block&& m) {
   using T = typename std::decay_t<Block>::Scalar;
   const T kept = static_cast<T>(attention_keep_scale(a.dropout_p));
+  const uint32_t threshold = attention_keep_threshold(a.dropout_p);
+  PhiloxBlock blocks[kKeyTile / 4 + 2];
   for (int64_t r = 0; r < m.rows(); ++r) {
     const int64_t first = (bh * a.length + q0 + r) * a.keys + k0;
-    PhiloxBlock block{};
-    int64_t held = -1;  // the index of `block`
+    const int64_t first_block = first / 4, last_block = (first + m.cols() - 1) / 4;
+    philox_blocks(a.dropout_rng.seed, a.dropout_rng.offset + static_cast<uint64_t>(first_block),
+                  last_block - first_block + 1, blocks);
     for (int64_t c = 0; c < m.cols(); ++c) {
       const int64_t e = first + c;
-      if (e / 4 != held) {
-        held = e / 4;
-        block =
-            philox_block(a.dropout_rng.seed, a.dropout_rng.offset + static_cast<uint64_t>(held));
-      }
-      m(r, c) = attention_keeps(block, e, a.dropout_p) ? kept : T(0);
+      m(r, c) = blocks[e / 4 - first_block].words[e % 4] >> 8 >= threshold ? kept : T(0);
     }
   }
 }

@@ -1,13 +1,15 @@
 // CPU random kernels: Philox blocks turned into elements, blocks split across threads.
 //
 // The loop walks blocks, not elements, so each block's ten Philox rounds run once for
-// all the elements it feeds (kernels/random.h says which those are). Element i depends
+// all the elements it feeds (kernels/random.h says which those are), drawn 16 at a time
+// where the CPU has AVX-512 (philox_blocks.h). Element i depends
 // only on (seed, offset, i), so the thread split cannot change a single number.
 #include <algorithm>
 #include <type_traits>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/philox_blocks.h"
 #include "graft/kernels/random.h"
 
 namespace graft::kernels::cpu {
@@ -17,17 +19,24 @@ namespace {
 // kParallelGrain elements already pay for a thread.
 inline constexpr int64_t kBlockGrain = kParallelGrain / 8;
 
+// Blocks drawn together (philox_blocks.h), then turned into elements.
+inline constexpr int64_t kBlockBatch = 64;
+
 // Calls draw(block, j) for element i = b * E + j of every block b, writing out[i].
 template <class T, class Draw>
 void fill_blocks(const RandomArgs& args, int per_block, const Draw& draw) {
   T* out = static_cast<T*>(args.out);
   const int64_t blocks = (args.numel + per_block - 1) / per_block;
   parallel_for(0, blocks, kBlockGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const PhiloxBlock block = philox_block(args.seed, args.offset + static_cast<uint64_t>(b));
-      const int64_t first = b * per_block;
-      const int count = static_cast<int>(std::min<int64_t>(per_block, args.numel - first));
-      for (int j = 0; j < count; ++j) out[first + j] = draw(block, j);
+    PhiloxBlock batch[kBlockBatch];
+    for (int64_t b0 = begin; b0 < end; b0 += kBlockBatch) {
+      const int64_t count = std::min(kBlockBatch, end - b0);
+      philox_blocks(args.seed, args.offset + static_cast<uint64_t>(b0), count, batch);
+      for (int64_t b = b0; b < b0 + count; ++b) {
+        const int64_t first = b * per_block;
+        const int elements = static_cast<int>(std::min<int64_t>(per_block, args.numel - first));
+        for (int j = 0; j < elements; ++j) out[first + j] = draw(batch[b - b0], j);
+      }
     }
   });
 }
