@@ -72,17 +72,18 @@ GRAFT_HOST_DEVICE inline uint64_t attention_dropout_blocks(int64_t batch_heads, 
   return (static_cast<uint64_t>(batch_heads * length * keys) + 3) / 4;
 }
 
-// Whether dropout keeps p_ij, element e = (bh L + i) S + j of the (bh, L, S) mask: its uniform
-// float32 in [0, 1) (the top 24 bits of word e % 4 of block e / 4 from `rng`, as rand() draws
-// float32) is at least `p`. `block` holds block e / 4 of the stream.
-GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t e, double p) {
-  return static_cast<double>(block.words[e % 4] >> 8) * (1.0 / 16777216.0) >= p;
-}
-
-// The same test in integers: a word is kept when its top 24 bits are at least this (p 2^24
-// is exact in double, and the bits are an integer).
+// Dropout keeps p_ij, element e = (bh L + i) S + j of the (bh, L, S) mask, when its uniform
+// float32 in [0, 1) (the top 24 bits of word e % 4 of block e / 4 from `dropout_rng`, times
+// 2^-24, as rand() draws float32) is at least p: when those 24 bits are at least
+// attention_keep_threshold(p) (p 2^24 is exact in double, and the bits are an integer).
 GRAFT_HOST_DEVICE inline uint32_t attention_keep_threshold(double p) {
   return p <= 0 ? 0u : p >= 1 ? (1u << 24) : static_cast<uint32_t>(std::ceil(p * 16777216.0));
+}
+
+// Whether element e is kept; `block` holds block e / 4 of the stream.
+GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t e,
+                                              uint32_t threshold) {
+  return block.words[e % 4] >> 8 >= threshold;
 }
 
 // What a kept probability is multiplied by: 1 / (1 - p), or 0 when every one is dropped.

@@ -180,7 +180,7 @@ void dropout_tile(const AttentionArgs& a, int64_t bh, int64_t q0, int64_t k0, Bl
                   last_block - first_block + 1, blocks);
     for (int64_t c = 0; c < m.cols(); ++c) {
       const int64_t e = first + c;
-      m(r, c) = blocks[e / 4 - first_block].words[e % 4] >> 8 >= threshold ? kept : T(0);
+      m(r, c) = attention_keeps(blocks[e / 4 - first_block], e, threshold) ? kept : T(0);
     }
   }
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h).
@@ -19,20 +20,13 @@
 namespace graft::kernels::cpu {
 namespace {
 
-GRAFT_BW_TARGET inline __mmask32 first32(int64_t count) {
-  return count >= 32 ? ~__mmask32{0} : count <= 0 ? 0 : (__mmask32{1} << count) - 1;
-}
-GRAFT_BW_TARGET inline __mmask16 first16(int64_t count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xffff : count <= 0 ? 0 : (1u << count) - 1);
-}
-
 // 32 elements from p, those past `count` zero (none read then).
 GRAFT_BW_TARGET inline __m512i load32(const BFloat16* p, int64_t count) {
-  return count <= 0 ? _mm512_setzero_si512() : _mm512_maskz_loadu_epi16(first32(count), p);
+  return count <= 0 ? _mm512_setzero_si512() : _mm512_maskz_loadu_epi16(first_lanes32(count), p);
 }
 // 16 elements from p, likewise.
 GRAFT_BW_TARGET inline __m256i load16(const BFloat16* p, int64_t count) {
-  return count <= 0 ? _mm256_setzero_si256() : _mm256_maskz_loadu_epi16(first16(count), p);
+  return count <= 0 ? _mm256_setzero_si256() : _mm256_maskz_loadu_epi16(first_lanes16(count), p);
 }
 
 // 16 words, each low[l] | high[l] << 16.
@@ -69,7 +63,7 @@ GRAFT_BW_TARGET void row_major_a(const BFloat16* a, int64_t row_stride, int64_t 
                                     : _mm512_setzero_si512();
     transpose_words(v);
     for (int64_t t = 0; t < std::min<int64_t>(16, words - w0); ++t)
-      _mm512_mask_storeu_epi32(panel + (w0 + t) * rows, first16(rows), v[t]);
+      _mm512_mask_storeu_epi32(panel + (w0 + t) * rows, first_lanes16(rows), v[t]);
   }
 }
 
@@ -87,7 +81,7 @@ GRAFT_BW_TARGET void column_major_a(const BFloat16* a, int64_t col_stride, int64
                                     uint32_t* panel) {
   if (group == 1) {  // a word's rows together, as the pairs come
     for (int64_t w = 0; w < words; ++w)
-      _mm512_mask_storeu_epi32(panel + w * rows, first16(rows),
+      _mm512_mask_storeu_epi32(panel + w * rows, first_lanes16(rows),
                                column_major_word(a, col_stride, std::min(m, r0 + rows), k, r0, w));
     return;
   }

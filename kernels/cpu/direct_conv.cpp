@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
@@ -46,9 +47,6 @@ class PixelBlocks {
   int64_t column_ = 0;  // q0's column in its padded row
 };
 
-// The low `count` bits.
-uint32_t low_bits(int64_t count) { return (uint32_t{1} << count) - 1; }
-
 #if defined(__x86_64__) && defined(__GNUC__)
 
 // The transpose's false alarm (zmm_transpose.h), once inlined here.
@@ -63,10 +61,10 @@ __attribute__((target("avx512f"))) void to_planes(const float* product, int64_t 
                                                   int64_t width, int64_t out_w, int64_t out_plane,
                                                   const float* bias, float* planes) {
   for (PixelBlocks block(pixels, width, out_w); !block.done(); block.next()) {
-    const auto stored = static_cast<__mmask16>(low_bits(__builtin_popcount(block.outputs)));
+    const auto stored = first_lanes16(__builtin_popcount(block.outputs));
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
       const int64_t channels = std::min<int64_t>(16, n - c0);
-      const auto lanes = static_cast<__mmask16>(low_bits(channels));
+      const auto lanes = first_lanes16(channels);
       __m512 rows[16];
       for (int64_t r = 0; r < 16; ++r)
         rows[r] = r < block.rows ? _mm512_maskz_loadu_ps(lanes, product + (block.q0 + r) * n + c0)
@@ -99,7 +97,7 @@ __attribute__((target("avx512f"))) void from_planes(const float* planes, int64_t
                                      outputs, planes + (c0 + c) * out_plane + block.first)
                                : _mm512_setzero_ps();
       transpose_16x16(rows);
-      const auto lanes = static_cast<__mmask16>(low_bits(channels));
+      const auto lanes = first_lanes16(channels);
       for (int64_t r = 0; r < block.rows; ++r)
         _mm512_mask_storeu_ps(product + (block.q0 + r) * n + c0, lanes, rows[r]);
     }

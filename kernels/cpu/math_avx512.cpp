@@ -2,6 +2,7 @@
 #include "graft/kernels/cpu/math_avx512.h"
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -71,7 +72,7 @@ template <class F>
 GRAFT_AVX512 void by_sixteen(int64_t n, F f) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) f(i, static_cast<__mmask16>(0xffff));
-  if (i < n) f(i, static_cast<__mmask16>((1u << (n - i)) - 1));
+  if (i < n) f(i, static_cast<__mmask16>(first_lanes16(n - i)));
 }
 
 }  // namespace

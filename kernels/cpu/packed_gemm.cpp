@@ -10,6 +10,7 @@
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/bfloat16_packing.h"
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
@@ -84,11 +85,6 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
 template <class Kernel>
 constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 
-// The first `count` of 16 lanes (none for count <= 0).
-__mmask16 first_lanes(int64_t count) {
-  return static_cast<__mmask16>(count >= 16 ? 0xffff : count <= 0 ? 0 : (1u << count) - 1);
-}
-
 // Panels [0, panels) of `width` lines each, one after another, k * width floats apiece, from
 // the lines of an operand (along k, `across` apart), zero from line `count` on:
 //   packed[(p * k + w) * width + c] = x[w * along + (p * width + c) * across]
@@ -109,8 +105,8 @@ __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t
           for (int64_t c = 0; c < width; c += 16) {
             const int64_t line = p * width + c;
             _mm512_mask_storeu_ps(
-                packed + (p * k + w) * width + c, first_lanes(width - c),
-                _mm512_maskz_loadu_ps(first_lanes(count - line), x + w * along + line));
+                packed + (p * k + w) * width + c, first_lanes16(width - c),
+                _mm512_maskz_loadu_ps(first_lanes16(count - line), x + w * along + line));
           }
     return;
   }
