@@ -195,6 +195,8 @@ struct VarReducer {
 // gradients took 58-66 us on a 2-core EPYC VM instead of 50-56).
 enum class NormKind { kTwo, kOne, kZero, kMax, kMin, kGeneral };
 
+// Its math is the C library's (::pow, ::sqrt: CUDA device code has them too); unqualified,
+// a file that includes graft.h would find graft's pow(Tensor) first.
 template <class T, NormKind K>
 struct NormReducer {
   using Acc = double;
@@ -205,7 +207,7 @@ struct NormReducer {
     return K == NormKind::kMin ? std::numeric_limits<double>::infinity() : 0.0;
   }
   GRAFT_HOST_DEVICE double step(double a, compute_type_t<T> v, int64_t) const {
-    const double x = fabs(static_cast<double>(v));
+    const double x = ::fabs(static_cast<double>(v));
     if constexpr (K == NormKind::kMax || K == NormKind::kMin)
       return merge(a, x);
     else if constexpr (K == NormKind::kTwo)
@@ -215,7 +217,7 @@ struct NormReducer {
     else if constexpr (K == NormKind::kZero)
       return a + (x != 0 ? 1.0 : 0.0);
     else
-      return a + pow(x, p);
+      return a + ::pow(x, p);
   }
   GRAFT_HOST_DEVICE double merge(double a, double b) const {
     if constexpr (K == NormKind::kMax)
@@ -227,9 +229,9 @@ struct NormReducer {
   }
   GRAFT_HOST_DEVICE Out finish(double a) const {
     if constexpr (K == NormKind::kTwo)
-      return static_cast<Out>(sqrt(a));
+      return static_cast<Out>(::sqrt(a));
     else if constexpr (K == NormKind::kGeneral)
-      return static_cast<Out>(pow(a, 1.0 / p));
+      return static_cast<Out>(::pow(a, 1.0 / p));
     else
       return static_cast<Out>(a);
   }
