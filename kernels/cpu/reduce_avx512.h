@@ -1,0 +1,23 @@
+// The float32 leaves of the CPU reductions (reduce_run.h) 16 lanes wide, for CPUs with
+// AVX-512, chosen at run time as math_avx512.h's functions are. Over the rows of a (1024,
+// 1024) float32 on the 2-core Xeon, each core's half in its own L2, the 8-lane leaves of
+// graft's x86-64-v3 build read 43-52 us and these 29-32 (PyTorch, whose AVX-512 kernels are
+// chosen the same way: 43). One thread reading from L3, both run at the same 30 GB/s.
+//
+// Each is the 8-lane leaf in reduce_run.h lane for lane: element j of the leaf goes to
+// accumulator j mod 64 (four registers of 16), the last partial step included (masked), and
+// the accumulators merge by the same halving, so both paths give the same bits.
+#pragma once
+
+#include <cstdint>
+
+namespace graft::kernels::cpu {
+
+// Each: out[j] = the leaf of p[j * stride, j * stride + n), for j < rows: its sum in float;
+// its max (or min), NaN if any element is NaN, the identity (-inf for max, inf for min) when
+// n is 0. Only where cpu_runs_avx512() (cpu_features.h).
+void float_sum_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
+void float_max_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
+void float_min_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
+
+}  // namespace graft::kernels::cpu

@@ -1,0 +1,86 @@
+// The CPU reductions' float leaves (kernels/cpu/reduce_run.h): the 16-lane AVX-512 forms,
+// a block of rows a call (reduce_avx512.h), against the 8-lane forms one row at a time. Sums
+// give the same bits (element j in accumulator j mod 64, merged by the same halving), maxima
+// and minima the same value; over row lengths that leave every kind of tail, rows a stride
+// apart, with -0.0, infinities and NaN in the rows.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/reduce_avx512.h"
+#include "graft/kernels/cpu/reduce_run.h"
+#include "test_util.h"
+
+namespace cpu = graft::kernels::cpu;
+
+namespace {
+
+constexpr int64_t kRows = 5;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// kRows rows of n values each, `stride` apart: row 0 random with -0.0 at every third
+// element, row 1 all below zero, row 2 all above zero with a +inf (so that a max or min that
+// took the zeros past a row's end would be wrong), row 3 random with a NaN at the last
+// element, row 4 random with -inf and a NaN at element n / 3.
+std::vector<float> rows_of(int64_t n, int64_t stride) {
+  const std::vector<double> sample = graft::testing::sample_values(kRows * stride, -100, 100, 5);
+  std::vector<float> v(sample.begin(), sample.end());
+  if (n == 0) return v;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i % 3 == 0) v[i] = -0.0f;
+    v[1 * stride + i] -= 200;
+    v[2 * stride + i] += 200;
+  }
+  v[2 * stride + n / 2] = kInf;
+  v[3 * stride + n - 1] = kNaN;
+  v[4 * stride + n / 2] = -kInf;
+  v[4 * stride + n / 3] = kNaN;
+  return v;
+}
+
+const int64_t kLengths[] = {0, 1, 15, 16, 17, 63, 64, 65, 100, 129, 511, 1000, 1024};
+
+}  // namespace
+
+TEST(ReduceLeaves, SixteenLaneSumsAreTheEightLaneSumsBitForBit) {
+  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  for (const int64_t n : kLengths) {
+    const int64_t stride = n + 7;
+    const std::vector<float> v = rows_of(n, stride);
+    float got[kRows];
+    cpu::float_sum_leaves_avx512(v.data(), stride, kRows, n, got);
+    for (int64_t r = 0; r < kRows; ++r) {
+      const float want = cpu::float_sum_leaf(v.data() + r * stride, n);
+      EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
+          << n << " elements, row " << r << ": " << got[r] << " against " << want;
+    }
+  }
+}
+
+TEST(ReduceLeaves, SixteenLaneMaximaAndMinimaAreTheEightLaneOnes) {
+  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  for (const int64_t n : kLengths) {
+    const int64_t stride = n + 3;
+    const std::vector<float> v = rows_of(n, stride);
+    for (const bool is_max : {true, false}) {
+      float got[kRows];
+      (is_max ? cpu::float_max_leaves_avx512 : cpu::float_min_leaves_avx512)(v.data(), stride,
+                                                                             kRows, n, got);
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float* row = v.data() + r * stride;
+        const float want =
+            is_max ? cpu::float_extreme_leaf<true>(row, n) : cpu::float_extreme_leaf<false>(row, n);
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(got[r])) << n << " elements, row " << r;
+        else
+          EXPECT_EQ(got[r], want) << n << " elements, row " << r << (is_max ? " max" : " min");
+      }
+    }
+  }
+}
