@@ -9,6 +9,7 @@
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/packed_gemm.h"
+#include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
 namespace graft::kernels::cpu {
@@ -54,28 +55,27 @@ class PixelBlocks {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-// planes (n, out_h, out_w) = product (pixels, n) transposed, its dropped pixels left out, plus
-// bias[c] on plane c when bias is not null. 16 pixels by 16 channels at a time: transposed in
-// registers, then each channel's outputs among the 16 compressed together and stored at once.
-__attribute__((target("avx512f"))) void to_planes(const float* product, int64_t pixels, int64_t n,
-                                                  int64_t width, int64_t out_w, int64_t out_plane,
-                                                  const float* bias, float* planes) {
-  for (PixelBlocks block(pixels, width, out_w); !block.done(); block.next()) {
-    const auto stored = first_lanes16(__builtin_popcount(block.outputs));
+// planes (n, out_h * out_w) = product (out_h * out_w, n), its rows `stride` apart, transposed,
+// plus bias[c] on plane c when bias is not null: 16 pixels by 16 channels at a time, transposed
+// in registers.
+__attribute__((target("avx512f"))) void to_planes(const float* product, int64_t stride,
+                                                  int64_t out_plane, int64_t n, const float* bias,
+                                                  float* planes) {
+  for (int64_t q0 = 0; q0 < out_plane; q0 += 16) {
+    const int64_t rows = std::min<int64_t>(16, out_plane - q0);
+    const auto stored = first_lanes16(rows);
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
       const int64_t channels = std::min<int64_t>(16, n - c0);
       const auto lanes = first_lanes16(channels);
-      __m512 rows[16];
+      __m512 block[16];
       for (int64_t r = 0; r < 16; ++r)
-        rows[r] = r < block.rows ? _mm512_maskz_loadu_ps(lanes, product + (block.q0 + r) * n + c0)
-                                 : _mm512_setzero_ps();
-      transpose_16x16(rows);
+        block[r] = r < rows ? _mm512_maskz_loadu_ps(lanes, product + (q0 + r) * stride + c0)
+                            : _mm512_setzero_ps();
+      transpose_16x16(block);
       for (int64_t c = 0; c < channels; ++c) {
-        __m512 plane = rows[c];
+        __m512 plane = block[c];
         if (bias != nullptr) plane = _mm512_add_ps(plane, _mm512_set1_ps(bias[c0 + c]));
-        _mm512_mask_storeu_ps(
-            planes + (c0 + c) * out_plane + block.first, stored,
-            _mm512_maskz_compress_ps(static_cast<__mmask16>(block.outputs), plane));
+        _mm512_mask_storeu_ps(planes + (c0 + c) * out_plane + q0, stored, plane);
       }
     }
   }
@@ -108,7 +108,7 @@ __attribute__((target("avx512f"))) void from_planes(const float* planes, int64_t
 
 #else
 
-void to_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*) {
+void to_planes(const float*, int64_t, int64_t, int64_t, const float*, float*) {
   detail::fail("DirectConv: graft was built without its AVX-512 kernels");
 }
 void from_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*) {
@@ -159,15 +159,13 @@ DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* we
   width_ = in_w_ + pad_w_;
   plane_ = (in_h_ + 2 * pad_h_) * width_ + pad_w_;
   pixels_ = (out_h_ - 1) * width_ + out_w_;
-  // The last tile's rows past pixels_ read the zeros after the image (pad()) and are dropped,
-  // so that every tile reads its windows in place: no partial panel is copied.
-  const int64_t tile = packed_gemm_tile_rows(PackedGemm::kAvx512Float);
-  tile_pixels_ = (pixels_ + tile - 1) / tile * tile;
 
   group_channels_ = channels_ / groups_, group_out_ = out_channels_ / groups_;
+  out_columns_ = (group_out_ + kWindowTileColumns - 1) / kWindowTileColumns * kWindowTileColumns;
   words_ = group_channels_ * kernel_h_ * kernel_w_;
   offsets_.resize(static_cast<size_t>(words_));
-  if (weight != nullptr) weights_.resize(static_cast<size_t>(groups_ * words_ * group_out_));
+  if (weight != nullptr)
+    weights_.assign(static_cast<size_t>(groups_ * words_ * out_columns_), 0.0f);
   for (int64_t c = 0; c < group_channels_; ++c)
     for (int64_t i = 0; i < kernel_h_; ++i)
       for (int64_t j = 0; j < kernel_w_; ++j) {
@@ -176,7 +174,7 @@ DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* we
         if (weight == nullptr) continue;
         for (int64_t group = 0; group < groups_; ++group)
           for (int64_t o = 0; o < group_out_; ++o)
-            weights_[(group * words_ + row) * group_out_ + o] =
+            weights_[(group * words_ + row) * out_columns_ + o] =
                 weight[weight_index(group, c, i, j, o)];
       }
 }
@@ -192,7 +190,7 @@ int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j,
 }
 
 float* DirectConv::pad(const float* image, int64_t product, std::vector<float>& workspace) const {
-  const int64_t padded_floats = channels_ * plane_ + tile_pixels_ - pixels_;
+  const int64_t padded_floats = channels_ * plane_;
   workspace.resize(static_cast<size_t>(padded_floats + product));
   float* const padded = workspace.data();
   std::fill(padded, padded + padded_floats, 0.0f);
@@ -208,14 +206,31 @@ void DirectConv::run(const float* image, const float* bias, float* out,
   GRAFT_CHECK(product_ != Product::kGradWeight,
               "DirectConv: run() is for the output or grad_input");
   const int64_t out_plane = out_h_ * out_w_;
-  float* const product = pad(image, tile_pixels_ * group_out_, workspace);
+  float* const product = pad(image, out_plane * out_columns_, workspace);
   const float* const padded = workspace.data();
+  // Output row oh times the column panel at j: the row in pieces of at most kWindowTileRows
+  // pixels, as even as they come (14 pixels: one piece; 28: two of 14; 29: 9, 10 and 10).
+  const int64_t pieces = (out_w_ + kWindowTileRows - 1) / kWindowTileRows;
+  const auto tile_row = [&](const float* windows, const float* weights, int64_t j, int64_t oh) {
+    for (int64_t piece = 0, ow = 0; piece < pieces; ++piece) {
+      const int64_t rows = (out_w_ + piece) / pieces;  // summing to out_w
+      window_tile({windows + oh * width_ + ow, offsets_.data()}, rows, weights + j, out_columns_,
+                  words_, product + (oh * out_w_ + ow) * out_columns_ + j, out_columns_);
+      ow += rows;
+    }
+  };
+  const int64_t panels = out_columns_ / kWindowTileColumns;
   for (int64_t group = 0; group < groups_; ++group) {
-    packed_gemm(PackedGemm::kAvx512Float,
-                WindowMatrix{padded + group * group_channels_ * plane_, offsets_.data()},
-                {weights_.data() + group * words_ * group_out_, group_out_, 1}, product,
-                tile_pixels_, words_, group_out_);
-    to_planes(product, pixels_, group_out_, width_, out_w_, out_plane,
+    const float* const windows = padded + group * group_channels_ * plane_;
+    const float* const weights = weights_.data() + group * words_ * out_columns_;
+    // A column panel's rows in turn, so that its weights stay in cache; over the threads only
+    // when the image is not already one task of a batch's region.
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / (out_w_ * words_));
+    parallel_for(0, panels * out_h_, grain, [&](int64_t first, int64_t last) {
+      for (int64_t t = first; t < last; ++t)
+        tile_row(windows, weights, t / out_h_ * kWindowTileColumns, t % out_h_);
+    });
+    to_planes(product, out_columns_, out_plane, group_out_,
               bias != nullptr ? bias + group * group_out_ : nullptr,
               out + group * group_out_ * out_plane);
   }

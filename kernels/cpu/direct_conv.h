@@ -1,5 +1,5 @@
 // DirectConv: a stride-1 float32 convolution computed from the zero-padded image itself, with no
-// im2col, by graft's AVX-512 GEMM (packed_gemm.h) reading the image's windows where they lie.
+// im2col, by graft's AVX-512 GEMM tiles (packed_gemm.h) reading the image's windows where they lie.
 //
 // im2col copies each input element kernel_h * kernel_w times into a column matrix as large as
 // the GEMM's operand (288 x 196 floats an image for the Fashion-MNIST CNN's second layer), and
@@ -15,14 +15,18 @@
 //
 // The flattening: each padded row is width = in_w + pad_w floats, its first pad_w zeros also
 // serving as the right padding of the row before (pad_w more follow the last row). Output pixel
-// (oh, ow) is q = oh * width + ow, so the width - out_w pixels past each output row's end are
-// computed and dropped: 1 in 15 for the CNN's 3x3 convolutions of 14 x 14 images. It needs
-// out_w <= width, i.e. pad_w <= dilation_w * (kernel_w - 1): every "valid" or "same" conv.
+// (oh, ow) is q = oh * width + ow. The forward (and grad_input) takes its tiles along output
+// rows, each a piece of one row of up to 14 pixels (window_tile): the width - out_w positions
+// past a row's end are never computed, and a 14-pixel row of the CNN is one tile. (Tiles of
+// the GEMM's 12 rows over all the flat positions computed those 1 in 15 and a partial last
+// tile: 216 rows for 196 pixels, and conv2's forward ran at 1.12 times PyTorch's time.) It
+// needs out_w <= width, i.e. pad_w <= dilation_w * (kernel_w - 1): every "valid" or "same" conv.
 //
 // The backward's grad_input is a stride-1 convolution too: of grad_output, by the kernel
 // flipped with its channels swapped, padded by dilation * (kernel - 1) - pad (the same
 // condition), so one class serves both (an object's Product). And grad_weight takes the same
-// windows transposed, times grad_output laid out as the forward's product:
+// windows transposed, times grad_output laid out as (flat positions, out_channels), zeros at
+// the positions past each row's end:
 //   grad_W^T (taps, out_channels) += windows^T (taps, pixels) x grad_out^T (pixels, out_channels),
 // the images summed in the GEMM's own accumulators.
 #pragma once
@@ -67,8 +71,7 @@ class DirectConv {
   // Where element (row (c, i, j), column o) of the packed weight of `group` lies in g's weight.
   int64_t weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const;
   // Fills the start of workspace with the image zero-padded and flattened (channels_ planes of
-  // plane_ floats, then zeros for the windows of the pixels up to tile_pixels_), followed by
-  // room for `product` floats, and returns where that room starts.
+  // plane_ floats), followed by room for `product` floats, and returns where that room starts.
   float* pad(const float* image, int64_t product, std::vector<float>& workspace) const;
 
   Product product_;
@@ -81,9 +84,10 @@ class DirectConv {
   int64_t width_;                       // a padded row's floats: in_w + pad_w
   int64_t plane_;                       // a padded channel's floats
   int64_t pixels_;                      // flat positions from the first output pixel to the last
-  int64_t tile_pixels_;                 // pixels_ rounded up to whole GEMM tiles
+  int64_t out_columns_;                 // group_out_ rounded up to whole tiles' columns
   std::vector<int64_t> offsets_;        // of word (c, i, j) of one group, from pixel q's position
-  std::vector<float> weights_;          // per group: W^T (taps, group's out channels), row-major
+  std::vector<float>
+      weights_;  // per group: W^T (taps, out_columns_: the group's out channels, zeros)
 };
 
 }  // namespace graft::kernels::cpu

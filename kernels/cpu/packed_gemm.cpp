@@ -3,6 +3,7 @@
 #include "graft/kernels/cpu/packed_gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -228,10 +229,11 @@ struct ZmmTile {
   static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 96 x 128
   struct Session {};                                  // no state to set up
 
+  template <int64_t kTileRows>
   __attribute__((target("avx512f"), always_inline)) static void store(
-      const __m512 (&sums)[kRows][2], float* out, int64_t stride) {
-#pragma GCC unroll 12
-    for (int64_t i = 0; i < kRows; ++i) {
+      const __m512 (&sums)[kTileRows][2], float* out, int64_t stride) {
+#pragma GCC unroll 14
+    for (int64_t i = 0; i < kTileRows; ++i) {
       _mm512_storeu_ps(out + i * stride, sums[i][0]);
       _mm512_storeu_ps(out + i * stride + 16, sums[i][1]);
     }
@@ -262,15 +264,18 @@ struct Avx512FloatKernel : ZmmTile {
 
   // a's value (i, w) at a[row[i] + word[w]]; b's 32 values of word w from b + w * b_word. A
   // packed panel is one such layout: rows 1 apart, words kRows apart; b_word kPanelColumns.
-  // The sums start from zero, or from out's values with `accumulate`.
-  template <class Rows, class Words>
+  // The sums start from zero, or from out's values with `accumulate`. A tile of other than
+  // kRows rows (at most kWindowTileRows: 28 sums, b's two vectors and a broadcast fill the 32
+  // registers) serves window_tile's callers.
+  template <int64_t kTileRows = kRows, class Rows, class Words>
   __attribute__((target("avx512f"))) static void tile_in_place(const float* a, Rows row, Words word,
                                                                const float* b, int64_t b_word,
                                                                int64_t words, float* out,
                                                                int64_t stride, bool accumulate) {
-    __m512 sums[kRows][2] = {};
+    static_assert(kTileRows >= 1 && kTileRows <= kWindowTileRows);
+    __m512 sums[kTileRows][2] = {};
     if (accumulate) {
-      for (int64_t i = 0; i < kRows; ++i) {
+      for (int64_t i = 0; i < kTileRows; ++i) {
         sums[i][0] = _mm512_loadu_ps(out + i * stride);
         sums[i][1] = _mm512_loadu_ps(out + i * stride + 16);
       }
@@ -279,8 +284,8 @@ struct Avx512FloatKernel : ZmmTile {
       const __m512 b_low = _mm512_loadu_ps(b + w * b_word);
       const __m512 b_high = _mm512_loadu_ps(b + w * b_word + 16);
       const float* a_word = a + word[w];
-#pragma GCC unroll 12
-      for (int64_t i = 0; i < kRows; ++i) {
+#pragma GCC unroll 14
+      for (int64_t i = 0; i < kTileRows; ++i) {
         const __m512 a_value = _mm512_set1_ps(a_word[row[i]]);
         sums[i][0] = _mm512_fmadd_ps(a_value, b_low, sums[i][0]);
         sums[i][1] = _mm512_fmadd_ps(a_value, b_high, sums[i][1]);
@@ -649,21 +654,24 @@ void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* ou
 
 }  // namespace
 
-int64_t packed_gemm_tile_rows(PackedGemm kernel) {
-  switch (kernel) {
-    case PackedGemm::kNone:
-      return 1;
-    case PackedGemm::kAvx512Float:
-    case PackedGemm::kAvx512BFloat16:
-      return ZmmTile::kRows;
-    case PackedGemm::kAmxBFloat16:
-#if GRAFT_AMX
-      return AmxKernel::kRows;
-#else
-      return 1;
-#endif
+void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
+                 float* out, int64_t out_stride) {
+  GRAFT_CHECK(
+      cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
+      "window_tile(): takes 1 to ", kWindowTileRows,
+      " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
+  // One instantiation of the tile for each row count.
+  using Tile = void (*)(const WindowMatrix&, const float*, int64_t, int64_t, float*, int64_t);
+  static constexpr auto kTiles = []<size_t... kIndex>(std::index_sequence<kIndex...>) {
+    return std::array<Tile, sizeof...(kIndex)>{[](const WindowMatrix& a, const float* b,
+                                                  int64_t b_word, int64_t words, float* out,
+                                                  int64_t out_stride) {
+      Avx512FloatKernel::tile_in_place<kIndex + 1>(a.data, Strided{1}, Offsets{a.offsets}, b,
+                                                   b_word, words, out, out_stride, false);
+    }...};
   }
-  return 1;
+  (std::make_index_sequence<kWindowTileRows>{});
+  kTiles[rows - 1](a, b, b_word, words, out, out_stride);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
@@ -694,7 +702,9 @@ bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
 
 bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 
-int64_t packed_gemm_tile_rows(PackedGemm) { return 1; }
+void window_tile(WindowMatrix, int64_t, const float*, int64_t, int64_t, float*, int64_t) {
+  detail::fail("window_tile(): graft was built without its packed GEMM kernels");
+}
 
 void packed_gemm(PackedGemm, StridedMatrix<float>, StridedMatrix<float>, float*, int64_t, int64_t,
                  int64_t, bool, int64_t) {

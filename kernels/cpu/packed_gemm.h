@@ -71,11 +71,6 @@ struct WindowMatrix {
 // of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
 bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);
 
-// The rows of `kernel`'s output tiles (12, or 32 for AMX; 1 for kNone). An operand whose rows
-// past m can be read (a padded image with room after it) lets the caller round m up to whole
-// tiles, each read in place: the rows of a partial tile are otherwise copied into a panel.
-int64_t packed_gemm_tile_rows(PackedGemm kernel);
-
 // out (m, n), row-major, = a (m, k) x b (k, n); k == 0 gives zeros. With `accumulate`,
 // out += a x b instead, and out's rows may be `out_stride` elements apart (0: n, contiguous;
 // both float32 only). `kernel` must be one this machine runs, for the operands' type.
@@ -88,6 +83,15 @@ void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, floa
 // to run instead.
 bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
                             int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
+
+// The AVX-512 float32 tile alone, for a caller whose tiles must follow its operand's shape
+// rather than cover m in whole tiles (direct_conv.h: a tile is a piece of one output row, so
+// that no pixel past a row's end is computed). out (rows, 32), its rows `out_stride` apart, =
+// rows [0, rows) of the (untransposed) window operand a times b's 32 columns, word w's at
+// b + w * b_word; 1 <= rows <= kWindowTileRows. Only where cpu_runs(kAvx512Float).
+inline constexpr int64_t kWindowTileRows = 14, kWindowTileColumns = 32;
+void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
+                 float* out, int64_t out_stride);
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);

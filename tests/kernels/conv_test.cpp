@@ -131,13 +131,15 @@ TEST(Conv2d, FewerImagesThanThreadsShareEachImageAcrossTheThreads) {
 
 // Stride-1 float32 convolutions wide enough for the direct path (kernels/cpu/direct_conv.h):
 // whole 32-channel tiles and partial ones, "same" and "valid" padding, non-square kernels and
-// dilation, groups, a one-row image, and batches above and below the thread count.
+// dilation, groups, a one-row image, output rows of one tile and of several, and batches
+// above and below the thread count.
 const Case kDirectCases[] = {
     {"same 3x3, 32 -> 32", 3, 32, 9, 11, 32, 3, 3, 1, 1, 1, 1, true},
     {"valid 3x3, 40 -> 40", 2, 40, 8, 7, 40, 3, 3, 1, 0, 1, 1, false},
     {"5x3 kernel, padding (2, 1), 33 -> 48", 3, 33, 7, 6, 48, 5, 3, 1, {2, 1}, 1, 1, true},
     {"dilation 2, groups 2, one image", 1, 64, 10, 10, 64, 3, 3, 1, 2, 2, 2, true},
     {"1x3 kernel over one row", 2, 32, 1, 20, 32, 1, 3, 1, {0, 1}, 1, 1, true},
+    {"same 3x3 over 29 columns: rows in three tiles", 2, 32, 3, 29, 36, 3, 3, 1, 1, 1, 1, true},
 };
 
 TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
