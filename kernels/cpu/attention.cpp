@@ -76,7 +76,7 @@ StridedMatrix<float> strided(const Eigen::Transpose<X>& x) {
 }
 
 // out = a x b, or out += a x b with accumulate: graft's AVX-512 GEMM for float32 where the
-// CPU runs it and the tile holds a whole 12 x 32 one (16 lanes to the 8 of Eigen's GEMM in
+// CPU runs it and the tile holds a whole 14 x 32 one (16 lanes to the 8 of Eigen's GEMM in
 // graft's x86-64-v3 build), Eigen's otherwise. Inside a task, so on its thread alone.
 template <class Out, class A, class B>
 void multiply(Out&& out, const A& a, const B& b, bool accumulate) {

@@ -10,12 +10,12 @@
 // them; the float32 kernel reads either operand where it lies when its layout allows, and
 // bfloat16 is packed by vectors, bfloat16_packing.h); a tile of the output then stays in
 // registers for the whole of k while a thread walks its block of tiles.
-//   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 12 x 32 tile in
-//     24 zmm registers; each k loads two vectors of b, broadcasts each of a's 12 values and
-//     issues 24 16-wide FMAs: twice AVX2's width.
+//   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 14 x 32 tile in
+//     28 zmm registers; each k loads two vectors of b, broadcasts each of a's 14 values and
+//     issues 28 16-wide FMAs: twice AVX2's width.
 //   - AVX512-BF16 (Cooper Lake, Sapphire Rapids, Zen 4 on): vdpbf16ps adds the products of
 //     two consecutive k into each float32 lane, so both operands are packed in k-pairs (a
-//     32-bit word holds (a[i][2p], a[i][2p+1]) or (b[2p][j], b[2p+1][j])); the same 12 x 32
+//     32-bit word holds (a[i][2p], a[i][2p+1]) or (b[2p][j], b[2p+1][j])); the same 14 x 32
 //     tile, two k a step.
 //   - AMX-BF16 (Sapphire Rapids on): tdpbf16ps multiplies a 16 x 32 tile of a by a 32 x 16
 //     tile of b (the same k-pairs) into a 16 x 16 float32 tile. A 32 x 32 output tile is four
@@ -66,7 +66,7 @@ struct WindowMatrix {
   bool transposed = false;
 };
 
-// Whether `kernel` pays on an (m, n) output: it holds at least one whole output tile (12 x 32
+// Whether `kernel` pays on an (m, n) output: it holds at least one whole output tile (14 x 32
 // for the AVX-512 kernels, 32 x 32 for AMX). Below that its zero-padded edge tiles are most
 // of the work: a convolution's (32, 9) weight gradient ran at 0.6 of Eigen's speed.
 bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n);

@@ -101,10 +101,11 @@ void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operan
 template <class T>
 void expect_every_size_and_layout() {
   // (m, k, n): single elements, k odd and around AMX's step of 32, m around the tiles'
-  // 12 and 32 rows, n around 16 and 32 columns, blocks of 96 and 128.
+  // 14 and 32 rows, n around 16 and 32 columns, blocks of 112 and 128, and row panels cut
+  // into unequal parts (17 panels of 14 rows into 3 or 4).
   const std::vector<std::array<int64_t, 3>> sizes = {
-      {1, 1, 1},    {1, 2, 1},     {13, 7, 33},    {12, 31, 32},   {32, 32, 16},
-      {33, 33, 17}, {37, 64, 100}, {100, 301, 65}, {129, 65, 129}, {5, 0, 3}};
+      {1, 1, 1},    {1, 2, 1},     {13, 7, 33},    {14, 31, 32},   {15, 9, 31},   {32, 32, 16},
+      {33, 33, 17}, {37, 64, 100}, {100, 301, 65}, {129, 65, 129}, {225, 20, 64}, {5, 0, 3}};
   const Layout layouts[] = {Layout::kRowMajor, Layout::kColumnMajor, Layout::kRowStep,
                             Layout::kFarRows, Layout::kFarColumns};
   for (const auto& [kernel, name] : kernels_for<T>()) {
