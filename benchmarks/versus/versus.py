@@ -24,8 +24,12 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# (name, what it is, goal for graft time / PyTorch time or None). The goals are issue 6's.
-CPU_GOALS = {"mlp_epoch": 0.67, "cnn_epoch": 1.0, "add_1elem": 0.5}
+# Goals for graft time / PyTorch time. On the CPU issue 16's: every row at most 1.0, the
+# epochs lower, and the 1-element add at most 0.35 us whatever PyTorch's figure
+# (ABSOLUTE_GOALS, in seconds). On CUDA issue 6's, for the rows it named.
+CPU_GOALS = {"mlp_epoch": 0.5, "cnn_epoch": 0.7}
+CPU_EVERY_ROW_GOAL = 1.0
+ABSOLUTE_GOALS = {"add_1elem": 0.35e-6}
 CUDA_GOALS = {"mlp_step": 0.5, "cnn_step": 0.5, "softmax_64x10": 0.9, "softmax_16384x1024": 0.9,
               **{f"{op}_dim{d}_{size}": 1.0 for op in ("sum", "mean", "max")
                  for d in (0, 1) for size in ("1M", "16M")}}
@@ -144,7 +148,9 @@ def run(args):
     graft = Worker([args.graft, "--device", args.device], env)
     torch = Worker([args.python, os.path.join(HERE, "torch_worker.py"), "--device", args.device], env)
     workers = {"graft": graft, "torch": torch}
-    goals = CUDA_GOALS if args.device.startswith("cuda") else CPU_GOALS
+    cuda = args.device.startswith("cuda")
+    goals = CUDA_GOALS if cuda else CPU_GOALS
+    every_row_goal = None if cuda else CPU_EVERY_ROW_GOAL
     selected = [w for w in WORKLOADS if not args.only or any(s in w[0] for s in args.only)]
 
     load_before = load_average()
@@ -166,7 +172,7 @@ def run(args):
                     accuracy[who].append(reply["accuracy"])
             if errors:
                 break
-        row = {"name": name, "description": description, "goal": goals.get(name),
+        row = {"name": name, "description": description, "goal": goals.get(name, every_row_goal),
                "errors": errors}
         if not errors:
             row["graft"] = statistics.median(samples["graft"])
@@ -185,12 +191,13 @@ def run(args):
 
 
 def verdict(row):
+    absolute = ABSOLUTE_GOALS.get(row["name"])
+    if absolute is not None and row["goal"] is not None:
+        met = row["graft"] <= absolute
+        return f"<= {absolute * 1e6:g} us: {'met' if met else 'MISSED'}"
     if row["goal"] is None:
         return ""
     met = row["ratio"] <= row["goal"]
-    # The overhead goal also counts as met at <= 0.5 us whatever PyTorch's figure.
-    if row["name"] == "add_1elem" and row["graft"] <= 0.5e-6:
-        met = True
     # Three decimals, so a ratio shown as 1.00 is not both "<= 1.0" and missed.
     return f"<= {row['goal']}: {'met' if met else 'MISSED'} ({row['ratio']:.3f})"
 
