@@ -93,7 +93,7 @@ constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 // are adjacent, each k-step's lines are read for a group of panels at once, up to 64 of them
 // (whole cache lines, used once), each panel's share one or two masked vector copies. Panel
 // by panel and element by element, packing the transpose of a (768, 512) gradient took a
-// fifth of its product's time: each k-step's 12 lines (48 bytes) a new cache line, 2 KB on.
+// fifth of its product's time: each k-step's lines of a panel (48 bytes) a new cache line, 2 KB on.
 __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t along,
                                                          int64_t across, int64_t count, int64_t k,
                                                          int64_t width, int64_t panels,

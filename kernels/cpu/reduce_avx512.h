@@ -1,12 +1,13 @@
 // The float32 leaves of the CPU reductions (reduce_run.h) 16 lanes wide, for CPUs with
-// AVX-512, chosen at run time as math_avx512.h's functions are. Over the rows of a (1024,
-// 1024) float32 on the 2-core Xeon, each core's half in its own L2, the 8-lane leaves of
-// graft's x86-64-v3 build read 43-52 us and these 29-32 (PyTorch, whose AVX-512 kernels are
-// chosen the same way: 43). One thread reading from L3, both run at the same 30 GB/s.
+// AVX-512, chosen at run time as math_avx512.h's functions are, a block of rows a call. Over
+// the rows of a (1024, 1024) float32 on the 2-core Xeon, each core's half in its own L2, the
+// 8-lane leaves of graft's x86-64-v3 build, one row a call, read 43-56 us; these 29-34 (one
+// loop of raw AVX-512 over the rows: 25-32). One thread reading from L3, all run at 30 GB/s.
 //
-// Each is the 8-lane leaf in reduce_run.h lane for lane: element j of the leaf goes to
-// accumulator j mod 64 (four registers of 16), the last partial step included (masked), and
-// the accumulators merge by the same halving, so both paths give the same bits.
+// The sum is the 8-lane leaf lane for lane: element j of the leaf goes to accumulator j mod
+// 64 (four registers of 16), the last partial step included (masked), and the accumulators
+// merge by the same halving, so both paths give the same bits. The max and min keep 64
+// accumulators to the 8-lane leaf's 32, and give the same value.
 #pragma once
 
 #include <cstdint>
