@@ -5,17 +5,10 @@
 #include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-// GCC 12 warns falsely inside its own AVX-512 intrinsics ("may be used uninitialized", bug
-// 105593; zmm_transpose.h): silenced for this file, all of it intrinsics.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "graft/kernels/cpu/avx512_file.h"
 
 namespace graft::kernels::cpu {
 namespace {
-
-#define GRAFT_AVX512 __attribute__((target("avx512f"), always_inline)) inline
 
 GRAFT_AVX512 __m512 splat(float value) { return _mm512_set1_ps(value); }
 

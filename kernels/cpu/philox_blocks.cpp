@@ -4,12 +4,8 @@
 #include "graft/kernels/cpu/cpu_features.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "graft/kernels/cpu/avx512_file.h"
 #define GRAFT_PHILOX_AVX512 1
-// GCC 12 warns falsely inside its own AVX-512 intrinsics ("may be used uninitialized", bug
-// 105593; zmm_transpose.h): silenced for this file.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace graft::kernels::cpu {
@@ -19,10 +15,7 @@ namespace {
 
 // The high and low 32 bits of c * multiplier in each of 16 lanes: the even lanes' products
 // from one vpmuludq, the odd lanes' from another on the lanes shifted down.
-__attribute__((target("avx512f"), always_inline)) inline void multiply(__m512i c,
-                                                                       __m512i multiplier,
-                                                                       __m512i& high,
-                                                                       __m512i& low) {
+GRAFT_AVX512 void multiply(__m512i c, __m512i multiplier, __m512i& high, __m512i& low) {
   const __m512i even = _mm512_mul_epu32(c, multiplier);
   const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(c, 32), multiplier);
   const __m512i upper = _mm512_set1_epi64(static_cast<int64_t>(0xffffffff00000000ull));

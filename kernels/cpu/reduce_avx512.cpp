@@ -6,19 +6,10 @@
 #include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-// GCC 12 warns falsely inside its own AVX-512 intrinsics ("may be used uninitialized", bug
-// 105593; zmm_transpose.h): silenced for this file, all of it intrinsics.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "graft/kernels/cpu/avx512_file.h"
 
 namespace graft::kernels::cpu {
 namespace {
-
-#define GRAFT_AVX512 __attribute__((target("avx512f"), always_inline)) inline
-// GCC 12 does not give a lambda its enclosing function's target.
-#define GRAFT_AVX512_LAMBDA __attribute__((target("avx512f"), always_inline))
 
 // Accumulator registers: 64 lanes, as reduce_run.h's 8-lane leaves keep 64 sums.
 constexpr int kRegisters = 4;
