@@ -590,6 +590,18 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   });
 }
 
+// window_tile's tiles, one function for each row count.
+template <int64_t kTileRows>
+void window_tile_of(const float* a, const int64_t* offsets, const float* b, int64_t b_word,
+                    int64_t words, float* out, int64_t out_stride) {
+  Avx512FloatKernel::tile_in_place<kTileRows>(a, Strided{1}, Offsets{offsets}, b, b_word, words,
+                                              out, out_stride, false);
+}
+template <size_t... kIndex>
+constexpr auto window_tiles(std::index_sequence<kIndex...>) {
+  return std::array{&window_tile_of<kIndex + 1>...};
+}
+
 }  // namespace
 
 bool cpu_runs(PackedGemm kernel) {
@@ -672,18 +684,8 @@ void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, i
       cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
       "window_tile(): takes 1 to ", kWindowTileRows,
       " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
-  // One instantiation of the tile for each row count.
-  using Tile = void (*)(const WindowMatrix&, const float*, int64_t, int64_t, float*, int64_t);
-  static constexpr auto kTiles = []<size_t... kIndex>(std::index_sequence<kIndex...>) {
-    return std::array<Tile, sizeof...(kIndex)>{[](const WindowMatrix& a, const float* b,
-                                                  int64_t b_word, int64_t words, float* out,
-                                                  int64_t out_stride) {
-      Avx512FloatKernel::tile_in_place<kIndex + 1>(a.data, Strided{1}, Offsets{a.offsets}, b,
-                                                   b_word, words, out, out_stride, false);
-    }...};
-  }
-  (std::make_index_sequence<kWindowTileRows>{});
-  kTiles[rows - 1](a, b, b_word, words, out, out_stride);
+  static constexpr auto kTiles = window_tiles(std::make_index_sequence<kWindowTileRows>{});
+  kTiles[rows - 1](a.data, a.offsets, b, b_word, words, out, out_stride);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
