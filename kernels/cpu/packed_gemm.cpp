@@ -227,7 +227,7 @@ void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t fir
 // 256^2 to 2048^2 on two threads of the 2-core Xeon 270-293 -> 282-303 GFLOP/s, 1024^2 on one
 // 136-149 -> 149, a GPT layer's twelve products the same within the noise.
 struct ZmmTile {
-  static constexpr int64_t kRows = 14;
+  static constexpr int64_t kRows = kWindowTileRows;
   static constexpr int64_t kWordGroup = 1;
   static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 112 x 128
   struct Session {};                                  // no state to set up
@@ -267,15 +267,14 @@ struct Avx512FloatKernel : ZmmTile {
 
   // a's value (i, w) at a[row[i] + word[w]]; b's 32 values of word w from b + w * b_word. A
   // packed panel is one such layout: rows 1 apart, words kRows apart; b_word kPanelColumns.
-  // The sums start from zero, or from out's values with `accumulate`. A tile of other than
-  // kRows rows (at most kWindowTileRows: 28 sums, b's two vectors and a broadcast fill the 32
-  // registers) serves window_tile's callers.
+  // The sums start from zero, or from out's values with `accumulate`. Tiles of fewer rows
+  // serve a last partial tile read in place (float_tile) and window_tile's callers.
   template <int64_t kTileRows = kRows, class Rows, class Words>
   __attribute__((target("avx512f"))) static void tile_in_place(const float* a, Rows row, Words word,
                                                                const float* b, int64_t b_word,
                                                                int64_t words, float* out,
                                                                int64_t stride, bool accumulate) {
-    static_assert(kTileRows >= 1 && kTileRows <= kWindowTileRows);
+    static_assert(kTileRows >= 1 && kTileRows <= kRows);
     __m512 sums[kTileRows][2] = {};
     if (accumulate) {
       for (int64_t i = 0; i < kTileRows; ++i) {
@@ -321,22 +320,45 @@ bool a_readable_in_place(const StridedMatrix<T>& a) {
 }
 bool a_readable_in_place(const WindowMatrix&) { return true; }
 
-// A whole tile of rows [r, r + kRows) read where a lies.
-template <class Kernel>
-void tile_reading_a(const StridedMatrix<float>& a, int64_t r, const float* b, int64_t b_word,
-                    int64_t words, float* out, int64_t stride, bool accumulate) {
-  Kernel::tile_in_place(a.data + r * a.row_stride, Strided{a.row_stride}, Strided{a.col_stride}, b,
-                        b_word, words, out, stride, accumulate);
+// Avx512FloatKernel's tile of kTileRows rows, and a table of them for 1 to kRows rows.
+template <int64_t kTileRows, class Rows, class Words>
+void float_tile_of(const float* a, Rows row, Words word, const float* b, int64_t b_word,
+                   int64_t words, float* out, int64_t stride, bool accumulate) {
+  Avx512FloatKernel::tile_in_place<kTileRows>(a, row, word, b, b_word, words, out, stride,
+                                              accumulate);
 }
-template <class Kernel>
-void tile_reading_a(const WindowMatrix& a, int64_t r, const float* b, int64_t b_word, int64_t words,
-                    float* out, int64_t stride, bool accumulate) {
+template <class Rows, class Words, size_t... kIndex>
+constexpr auto float_tiles(std::index_sequence<kIndex...>) {
+  return std::array{&float_tile_of<kIndex + 1, Rows, Words>...};
+}
+
+// A tile of `rows` rows (1 to kRows) read where a lies, from a[row[i] + word[w]]: a whole one by
+// the kRows instantiation, a last partial one by its own row count's, so that no partial panel
+// of an operand read in place is copied, nor rows of zeros multiplied. (Attention's products
+// of 64 rows made four whole tiles and a partial panel packed for every head: 70 rows of
+// multiply-adds for 64, and the packing 5% of attention's time.)
+template <class Rows, class Words>
+void float_tile(int64_t rows, const float* a, Rows row, Words word, const float* b, int64_t b_word,
+                int64_t words, float* out, int64_t stride, bool accumulate) {
+  static constexpr auto kTiles =
+      float_tiles<Rows, Words>(std::make_index_sequence<Avx512FloatKernel::kRows>{});
+  kTiles[rows - 1](a, row, word, b, b_word, words, out, stride, accumulate);
+}
+
+// The tile of rows [r, r + rows) read where a lies.
+void tile_reading_a(const StridedMatrix<float>& a, int64_t r, int64_t rows, const float* b,
+                    int64_t b_word, int64_t words, float* out, int64_t stride, bool accumulate) {
+  float_tile(rows, a.data + r * a.row_stride, Strided{a.row_stride}, Strided{a.col_stride}, b,
+             b_word, words, out, stride, accumulate);
+}
+void tile_reading_a(const WindowMatrix& a, int64_t r, int64_t rows, const float* b, int64_t b_word,
+                    int64_t words, float* out, int64_t stride, bool accumulate) {
   if (a.transposed)
-    Kernel::tile_in_place(a.data, Offsets{a.offsets + r}, Strided{1}, b, b_word, words, out, stride,
-                          accumulate);
+    float_tile(rows, a.data, Offsets{a.offsets + r}, Strided{1}, b, b_word, words, out, stride,
+               accumulate);
   else
-    Kernel::tile_in_place(a.data + r, Strided{1}, Offsets{a.offsets}, b, b_word, words, out, stride,
-                          accumulate);
+    float_tile(rows, a.data + r, Strided{1}, Offsets{a.offsets}, b, b_word, words, out, stride,
+               accumulate);
 }
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
@@ -531,11 +553,11 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     const int64_t last_panel = (part + 1) * row_panels / row_parts;
     const int64_t first_row = first_panel * kRows, last_row = std::min(m, last_panel * kRows);
     const int64_t first_column = block % column_blocks * block_columns;
-    // The block's a panels that are packed (all, or where a is read in place a last partial
-    // one), by the thread that reads them, just before: they stay in its L2 for all the
+    // The block's a panels, unless a is read in place, packed by the thread that reads them,
+    // just before: they stay in its L2 for all the
     // block's column panels. Packed all at once before the blocks, the transpose of a (768,
     // 512) gradient went out to memory and was read back from there for each column panel.
-    const int64_t first_packed = a_in_place ? std::max(first_panel, m / kRows) : first_panel;
+    const int64_t first_packed = a_in_place ? last_panel : first_panel;
     std::vector<Word> own_a;
     Word* const packed_a = packing_space<Word, Packing::kBlockA>(
         std::max<int64_t>(last_panel - first_packed, 0) * words * kRows, own_a);
@@ -569,8 +591,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           const int64_t b_word = b_here ? b.row_stride : kPanelColumns;
           // An edge tile starts from zero in `tile`, out's values added as it is copied out.
           const bool onto_out = accumulate && direct;
-          if (a_in_place && rows == kRows)
-            tile_reading_a<Kernel>(a, r, b_at, b_word, words, dst, dst_stride, onto_out);
+          if (a_in_place)
+            tile_reading_a(a, r, rows, b_at, b_word, words, dst, dst_stride, onto_out);
           else
             Kernel::tile_in_place(packed_panel(r), Strided{1}, Strided{kRows}, b_at, b_word, words,
                                   dst, dst_stride, onto_out);
@@ -588,18 +610,6 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
       }
     }
   });
-}
-
-// window_tile's tiles, one function for each row count.
-template <int64_t kTileRows>
-void window_tile_of(const float* a, const int64_t* offsets, const float* b, int64_t b_word,
-                    int64_t words, float* out, int64_t out_stride) {
-  Avx512FloatKernel::tile_in_place<kTileRows>(a, Strided{1}, Offsets{offsets}, b, b_word, words,
-                                              out, out_stride, false);
-}
-template <size_t... kIndex>
-constexpr auto window_tiles(std::index_sequence<kIndex...>) {
-  return std::array{&window_tile_of<kIndex + 1>...};
 }
 
 }  // namespace
@@ -684,8 +694,8 @@ void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, i
       cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
       "window_tile(): takes 1 to ", kWindowTileRows,
       " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
-  static constexpr auto kTiles = window_tiles(std::make_index_sequence<kWindowTileRows>{});
-  kTiles[rows - 1](a.data, a.offsets, b, b_word, words, out, out_stride);
+  float_tile(rows, a.data, Strided{1}, Offsets{a.offsets}, b, b_word, words, out, out_stride,
+             false);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
