@@ -276,13 +276,20 @@ int run(const ex::TrainOptions& options) {
                                    full_train.y().narrow(0, n_train, n_val));
   // Distributed, each rank takes its shard of the same (seed, epoch) shuffle in batches of
   // its share of the global batch; in a world of one that is the plain shuffled loader.
+  // Batches are built on a background thread only for a GPU, while the loop waits for the
+  // device: on the CPU graft's threads already take every core, and the loader's thread
+  // competing with them made an MLP epoch about 3% slower (2-core Xeon, 2026-12-05: medians
+  // of ten runs each, 545 against 530 ms).
+  const bool prefetch = config.device.is_cuda();
   g::data::DataLoader loader =
       options.distributed
           ? g::data::DataLoader(
                 train, info.batch_size / world.size,
                 g::data::DistributedSampler(
-                    n_train, {.num_replicas = world.size, .rank = world.rank, .seed = info.seed}))
-          : g::data::DataLoader(train, info.batch_size, /*shuffle=*/true, {.seed = info.seed});
+                    n_train, {.num_replicas = world.size, .rank = world.rank, .seed = info.seed}),
+                {.prefetch = prefetch})
+          : g::data::DataLoader(train, info.batch_size, /*shuffle=*/true,
+                                {.seed = info.seed, .prefetch = prefetch});
   loader.set_epoch(info.epoch);
 
   // The schedule is made before the optimizer state is loaded, so that its base lr is --lr

@@ -61,8 +61,9 @@ Workload epoch(const std::string& model_name, Device device) {
       .run =
           [=] {
             *trainee = std::make_unique<Trainee>(model_name, device);
+            // Batches built on the loop's thread on the CPU, as graft-train builds them.
             data::DataLoader loader(fashion_mnist().train, kBatchSize, /*shuffle=*/true,
-                                    {.seed = 0});
+                                    {.seed = 0, .prefetch = device.is_cuda()});
             double loss_sum = 0;
             for (const auto& [x, y] : loader)
               loss_sum += (*trainee)->step(x.to(device), y.to(device)).item<double>();
