@@ -144,22 +144,6 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
   }
 }
 
-// The same for a window operand, whose panels are only ever partial ones (whole ones are read
-// where they lie): rows past m are zeros.
-template <class Kernel>
-void pack_a_panels(const WindowMatrix& a, int64_t first, int64_t last, int64_t m, int64_t k,
-                   int64_t, float* packed) {
-  constexpr int64_t kRows = Kernel::kRows;
-  for (int64_t r = first * kRows; r < last * kRows; r += kRows) {
-    float* panel = packed + (r - first * kRows) * k;
-    for (int64_t w = 0; w < k; ++w)
-      for (int64_t i = 0; i < kRows; ++i)
-        panel[w * kRows + i] = r + i >= m     ? 0.0f
-                               : a.transposed ? a.data[a.offsets[r + i] + w]
-                                              : a.data[r + i + a.offsets[w]];
-  }
-}
-
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -540,9 +524,9 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   std::vector<Word> own_b;
   Word* const packed_b =
       packing_space<Word, Packing::kB>(column_panels * words * kPanelColumns, own_b);
-  // A kernel that can reads a (a_readable_in_place) and b (columns adjacent, rows less than
-  // kInPlaceStride apart) in place, all but their last partial panels, which are packed,
-  // zero-padded, as ever.
+  // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
+  // a last partial tile included (float_tile), and b (columns adjacent, rows less than
+  // kInPlaceStride apart) all but its last partial panel, which is packed, zero-padded.
   const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a);
   const bool b_in_place =
       kReadsInPlace<Kernel> && b.col_stride == 1 && b.row_stride < kInPlaceStride;
@@ -567,17 +551,19 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     const int64_t first_row = first_panel * kRows, last_row = std::min(m, last_panel * kRows);
     const int64_t first_column = block % column_blocks * block_columns;
     // The block's a panels, unless a is read in place, packed by the thread that reads them,
-    // just before: they stay in its L2 for all the
-    // block's column panels. Packed all at once before the blocks, the transpose of a (768,
-    // 512) gradient went out to memory and was read back from there for each column panel.
-    const int64_t first_packed = a_in_place ? last_panel : first_panel;
+    // just before: they stay in its L2 for all the block's column panels. Packed all at once
+    // before the blocks, the transpose of a (768, 512) gradient went out to memory and was
+    // read back from there for each column panel.
+    const int64_t packed_panels = a_in_place ? 0 : last_panel - first_panel;
     std::vector<Word> own_a;
-    Word* const packed_a = packing_space<Word, Packing::kBlockA>(
-        std::max<int64_t>(last_panel - first_packed, 0) * words * kRows, own_a);
-    if (first_packed < last_panel)
-      pack_a_panels<Kernel>(a, first_packed, last_panel, m, k, words, packed_a);
+    Word* const packed_a =
+        packing_space<Word, Packing::kBlockA>(packed_panels * words * kRows, own_a);
+    if constexpr (!std::is_same_v<A, WindowMatrix>) {
+      if (packed_panels > 0)
+        pack_a_panels<Kernel>(a, first_panel, last_panel, m, k, words, packed_a);
+    }
     const auto packed_panel = [&](int64_t r) {
-      return packed_a + (r / kRows - first_packed) * words * kRows;
+      return packed_a + (r / kRows - first_panel) * words * kRows;
     };
     alignas(64) float tile[kRows * kPanelColumns];
     for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
@@ -707,8 +693,7 @@ void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, i
       cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
       "window_tile(): takes 1 to ", kWindowTileRows,
       " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
-  float_tile(rows, a.data, Fixed<1>{}, Offsets{a.offsets}, b, b_word, words, out, out_stride,
-             false);
+  tile_reading_a(a, 0, rows, b, b_word, words, out, out_stride, false);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
