@@ -31,6 +31,7 @@
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/settings.h"
 
 namespace graft::kernels::cpu {
@@ -178,30 +179,9 @@ void for_each_batch_chunk(int64_t batch, int64_t chunks, const Fn& fn) {
   parallel_blocks(chunks, run);
 }
 
-// The workspace of the chunks a thread runs (padded images, columns, products), kept between
-// calls while it holds at most kKeptWorkspace bytes. A vector of its own for each chunk came
-// from glibc's heap top and, freed, went back to the system (glibc trims beyond 128 KB), so
-// every call faulted its pages in anew: 3-4% of conv2's forward (64 images of (32, 14, 14)).
-constexpr size_t kKeptWorkspace = size_t{4} << 20;
-
-template <class T>
-class ThreadWorkspace {
- public:
-  ThreadWorkspace() : buffer_(kept()) {}
-  ~ThreadWorkspace() {
-    if (buffer_.capacity() * sizeof(T) > kKeptWorkspace) std::vector<T>().swap(buffer_);
-  }
-  ThreadWorkspace(const ThreadWorkspace&) = delete;
-  ThreadWorkspace& operator=(const ThreadWorkspace&) = delete;
-  std::vector<T>& buffer() { return buffer_; }
-
- private:
-  static std::vector<T>& kept() {
-    thread_local std::vector<T> buffer;
-    return buffer;
-  }
-  std::vector<T>& buffer_;
-};
+// The workspace of the chunks a thread runs (padded images, columns, products): the
+// thread's own (thread_buffer.h).
+struct ChunkWorkspace {};
 
 // The columns of image x: x itself for a pointwise conv, else im2col into `buffer`.
 template <class T>
@@ -242,8 +222,8 @@ void conv2d_typed(const Conv2dArgs& args) {
       cut ? std::max<int64_t>(1, kColumnBlockWork / std::max<int64_t>(group_out * rows, 1)) : plane;
   for_each_batch_chunk(
       g.batch, cut ? 1 : batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
-        ThreadWorkspace<T> workspace;
-        std::vector<T>& buffer = workspace.buffer();
+        ThreadBuffer<T, ChunkWorkspace> workspace;
+        std::vector<T>& buffer = workspace.vector();
         for (int64_t n = begin; n < end; ++n) {
           const T* xn = x + n * g.in_channels * g.in_plane();
           T* yn = y + n * g.out_channels * plane;
@@ -284,8 +264,8 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
     const DirectPath<T> direct_w(g, DirectConv::Product::kGradWeight, nullptr, dw != nullptr);
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
-      ThreadWorkspace<T> workspace;
-      std::vector<T>& buffer = workspace.buffer();
+      ThreadBuffer<T, ChunkWorkspace> workspace;
+      std::vector<T>& buffer = workspace.vector();
       if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t n = begin; n < end; ++n) {
         const T* dyn = dy + n * g.out_channels * plane;

@@ -13,6 +13,7 @@
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 
 // The kernels need GCC's or Clang's per-function target attribute and x86-64's intrinsics;
@@ -468,20 +469,10 @@ bool amx_usable() {
 
 #endif  // GRAFT_AMX
 
-// Packing space: the thread's own, one for each use (b's panels, which every block reads;
-// a block's a panels), reused by its next GEMM, up to kKeptWords (4 MB); a GEMM that needs
-// more is large enough that its own allocation costs little beside it.
-constexpr int64_t kKeptWords = int64_t{1} << 20;
-
-enum class Packing { kB, kBlockA };
-
-template <class Word, Packing kUse>
-Word* packing_space(int64_t words, std::vector<Word>& own) {
-  thread_local std::vector<Word> kept;
-  std::vector<Word>& space = words <= kKeptWords ? kept : own;
-  if (static_cast<int64_t>(space.size()) < words) space.resize(words);
-  return space.data();
-}
+// The packing space of b's panels, which every block reads, and of a block's a panels: the
+// thread's own (thread_buffer.h).
+struct PackedB {};
+struct PackedBlockA {};
 
 // The output's blocks: its row panels cut into `row_parts` ranges as near equal as they come
 // (sizes one panel apart at most), its column panels into blocks of `columns`. From the
@@ -521,9 +512,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   const int64_t words =
       ceil_div(ceil_div(k, Kernel::kKPerWord), Kernel::kWordGroup) * Kernel::kWordGroup;
   const int64_t row_panels = ceil_div(m, kRows), column_panels = ceil_div(n, kPanelColumns);
-  std::vector<Word> own_b;
-  Word* const packed_b =
-      packing_space<Word, Packing::kB>(column_panels * words * kPanelColumns, own_b);
+  ThreadBuffer<Word, PackedB> b_space;
+  Word* const packed_b = b_space.data(column_panels * words * kPanelColumns);
   // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
   // a last partial tile included (float_tile), and b (columns adjacent, rows less than
   // kInPlaceStride apart) all but its last partial panel, which is packed, zero-padded.
@@ -555,9 +545,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     // before the blocks, the transpose of a (768, 512) gradient went out to memory and was
     // read back from there for each column panel.
     const int64_t packed_panels = a_in_place ? 0 : last_panel - first_panel;
-    std::vector<Word> own_a;
-    Word* const packed_a =
-        packing_space<Word, Packing::kBlockA>(packed_panels * words * kRows, own_a);
+    ThreadBuffer<Word, PackedBlockA> a_space;
+    Word* const packed_a = a_space.data(packed_panels * words * kRows);
     if constexpr (!std::is_same_v<A, WindowMatrix>) {
       if (packed_panels > 0)
         pack_a_panels<Kernel>(a, first_panel, last_panel, m, k, words, packed_a);
