@@ -1,6 +1,6 @@
-// The CPU allocator (core/cpu_allocator.cpp): every block 64-byte aligned, blocks of 2 MiB
-// or more 2 MiB aligned, and freed blocks of 64 KiB or more handed out again for a request
-// of the same size class, and poisoned meanwhile under AddressSanitizer.
+// The CPU allocator (core/cpu_allocator.cpp): every block 64-byte aligned, blocks of 1 MiB
+// or more in whole 2 MiB pages, 2 MiB aligned, and freed blocks of 64 KiB or more handed out again
+// for a request of the same size class, and poisoned meanwhile under AddressSanitizer.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -21,11 +21,12 @@ bool aligned_to(const void* ptr, size_t alignment) {
 TEST(CpuAllocator, EveryBlockIsAlignedAndWritable) {
   g::Allocator& allocator = g::cpu_allocator();
   for (size_t nbytes : {size_t{0}, size_t{1}, size_t{63}, size_t{4096}, size_t{65535},
-                        size_t{65536}, size_t{200000}, size_t{2} << 20, (size_t{5} << 20) + 1}) {
+                        size_t{65536}, size_t{200000}, (size_t{1} << 20) - 1, size_t{1} << 20,
+                        size_t{2} << 20, (size_t{5} << 20) + 1}) {
     void* ptr = allocator.allocate(nbytes, g::kCPU);
     ASSERT_NE(ptr, nullptr) << nbytes;
     EXPECT_TRUE(aligned_to(ptr, g::kCpuAlignment)) << nbytes;
-    if (nbytes >= (size_t{2} << 20)) {
+    if (nbytes >= (size_t{1} << 20)) {
       EXPECT_TRUE(aligned_to(ptr, size_t{2} << 20)) << nbytes;
     }
     std::memset(ptr, 0xab, nbytes);
@@ -35,7 +36,7 @@ TEST(CpuAllocator, EveryBlockIsAlignedAndWritable) {
 
 TEST(CpuAllocator, FreedBlocksOfASizeClassAreHandedOutAgain) {
   g::Allocator& allocator = g::cpu_allocator();
-  // 64 KiB steps below 2 MiB: 200,000 and 196,609 bytes are both 192 KiB + 1 .. 256 KiB.
+  // 64 KiB steps below 1 MiB: 200,000 and 196,609 bytes are both 192 KiB + 1 .. 256 KiB.
   void* first = allocator.allocate(200000, g::kCPU);
   allocator.deallocate(first, g::kCPU);
   void* again = allocator.allocate(196609, g::kCPU);
@@ -50,12 +51,18 @@ TEST(CpuAllocator, FreedBlocksOfASizeClassAreHandedOutAgain) {
   EXPECT_TRUE((x == first || x == second) && (y == first || y == second) && x != y);
   allocator.deallocate(x, g::kCPU);
   allocator.deallocate(y, g::kCPU);
-  // 2 MiB steps above: 3 MiB and 4 MiB share the 4 MiB class.
+  // 2 MiB steps above: 3 MiB and 4 MiB share the 4 MiB class, and 1 MiB and 1.5 MiB the
+  // 2 MiB one.
   void* large = allocator.allocate(size_t{3} << 20, g::kCPU);
   allocator.deallocate(large, g::kCPU);
   void* large_again = allocator.allocate(size_t{4} << 20, g::kCPU);
   EXPECT_EQ(large_again, large);
   allocator.deallocate(large_again, g::kCPU);
+  void* page = allocator.allocate(size_t{1} << 20, g::kCPU);
+  allocator.deallocate(page, g::kCPU);
+  void* page_again = allocator.allocate(size_t{3} << 19, g::kCPU);
+  EXPECT_EQ(page_again, page);
+  allocator.deallocate(page_again, g::kCPU);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
