@@ -99,6 +99,12 @@ Shape batch_shape(const Tensor& t) {
   return batch;
 }
 
+// The scale the scores are multiplied by: PyTorch's default 1 / sqrt(E) unless given.
+double scale_of(const Tensor& query, std::optional<double> scale) {
+  return scale ? *scale
+               : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, query.size(-1))));
+}
+
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
 // (the kernels do not broadcast), and a kernel for the device, and float32 or float64, or on
@@ -211,17 +217,20 @@ Tensor empty_grad_for(const Tensor& x, const TensorOptions& options) {
   return empty_heads_inner(batch_shape(x), x.size(-2), x.size(-1), options);
 }
 
-// The fused forward, and a node whose backward is the fused backward kernel. A float16 or
-// bfloat16 call (the CPU's) runs in float32 on widened copies, as the CPU's other kernels
-// compute those dtypes; autograd takes the gradients back through the casts.
-Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
-                       double scale, double dropout_p) {
-  if (is_reduced_floating_point(query.dtype()))
-    return fused_attention(query.to(kFloat32), key.to(kFloat32), value.to(kFloat32), is_causal,
-                           scale, dropout_p)
-        .to(query.dtype());
-  const Shape batch = batch_shape(query);
+// One call of the fused forward: the kernels' arguments (sizes, layouts, scale, causal flag,
+// dropout draws; the pointers as the forward set them), the tensors they read (the inputs,
+// or contiguous copies of them) and what they wrote.
+struct FusedCall {
   kernels::AttentionArgs args;
+  Tensor q, k, v, out, lse;
+};
+
+// The fused forward kernel on float32 or float64 inputs; `out` heads innermost.
+FusedCall fused_forward(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
+                        double scale, double dropout_p) {
+  const Shape batch = batch_shape(query);
+  FusedCall call;
+  kernels::AttentionArgs& args = call.args;
   args.dtype = query.dtype();
   args.device = query.device();
   args.batch_heads = batch.numel();
@@ -236,57 +245,127 @@ Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& val
     args.dropout_rng = default_generator().reserve(
         kernels::attention_dropout_blocks(args.batch_heads, args.length, args.keys));
   }
-  const Tensor q = readable(query), k = readable(key), v = readable(value);
+  call.q = readable(query);
+  call.k = readable(key);
+  call.v = readable(value);
   const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
-  Tensor out = empty_heads_inner(batch, args.length, args.value_features, options);
-  const Tensor lse = empty({args.batch_heads, args.length}, options);
-  args.q = q.data_ptr();
-  args.k = k.data_ptr();
-  args.v = v.data_ptr();
-  args.out = out.data_ptr();
-  args.lse = lse.data_ptr();
-  args.q_layout = *attention_layout(q);
-  args.k_layout = *attention_layout(k);
-  args.v_layout = *attention_layout(v);
-  args.out_layout = *attention_layout(out);
+  call.out = empty_heads_inner(batch, args.length, args.value_features, options);
+  call.lse = empty({args.batch_heads, args.length}, options);
+  args.q = call.q.data_ptr();
+  args.k = call.k.data_ptr();
+  args.v = call.v.data_ptr();
+  args.out = call.out.data_ptr();
+  args.lse = call.lse.data_ptr();
+  args.q_layout = *attention_layout(call.q);
+  args.k_layout = *attention_layout(call.k);
+  args.v_layout = *attention_layout(call.v);
+  args.out_layout = *attention_layout(call.out);
   if (args.batch_heads * args.length > 0)
     kernels::lookup(kernels::kernel_table().attention, query.device(), kSdpa)(args);
+  return call;
+}
 
-  if (!autograd::needs_grad({&query, &key, &value})) return out;
+// The fused backward kernel: the gradients of the forward `args` describes, whose inputs as
+// the kernels read them are q, k, v, written into dq, dk and dv, laid out as the caller wants.
+void fused_backward(const kernels::AttentionArgs& args, const Tensor& q, const Tensor& k,
+                    const Tensor& v, const Tensor& out, const Tensor& lse, const Tensor& g,
+                    const Tensor& dq, const Tensor& dk, const Tensor& dv) {
+  const Tensor dout = readable(g);
+  kernels::AttentionBackwardArgs b;
+  b.forward = args;
+  b.forward.q = q.data_ptr();
+  b.forward.k = k.data_ptr();
+  b.forward.v = v.data_ptr();
+  b.forward.out = out.data_ptr();
+  b.forward.lse = lse.data_ptr();
+  b.grad_out = dout.data_ptr();
+  b.grad_q = dq.data_ptr();
+  b.grad_k = dk.data_ptr();
+  b.grad_v = dv.data_ptr();
+  b.grad_out_layout = *attention_layout(dout);
+  b.grad_q_layout = *attention_layout(dq);
+  b.grad_k_layout = *attention_layout(dk);
+  b.grad_v_layout = *attention_layout(dv);
+  if (args.batch_heads > 0)
+    kernels::lookup(kernels::kernel_table().attention_backward, q.device(), kSdpa)(b);
+}
+
+// The fused forward, and a node whose backward is the fused backward kernel. A float16 or
+// bfloat16 call (the CPU's) runs in float32 on widened copies, as the CPU's other kernels
+// compute those dtypes; autograd takes the gradients back through the casts.
+Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
+                       double scale, double dropout_p) {
+  if (is_reduced_floating_point(query.dtype()))
+    return fused_attention(query.to(kFloat32), key.to(kFloat32), value.to(kFloat32), is_causal,
+                           scale, dropout_p)
+        .to(query.dtype());
+  const FusedCall call = fused_forward(query, key, value, is_causal, scale, dropout_p);
+  if (!autograd::needs_grad({&query, &key, &value})) return call.out;
   // The backward keeps the inputs (a create_graph backward differentiates through them) and
   // what the kernel read, which the backward kernel reads again (copying the inputs there
-  // was 2% of a small GPT's training step). `args` keeps the forward's sizes, layouts,
-  // scale and causal flag; its pointers are set afresh.
+  // was 2% of a small GPT's training step).
+  const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
   auto backward = [sq = autograd::save(query), sk = autograd::save(key), sv = autograd::save(value),
-                   rq = autograd::save(q), rk = autograd::save(k), rv = autograd::save(v), lse,
-                   args, options](const Tensor& g, const Tensor& out) {
+                   rq = autograd::save(call.q), rk = autograd::save(call.k),
+                   rv = autograd::save(call.v), lse = call.lse, args = call.args,
+                   options](const Tensor& g, const Tensor& out) {
     if (autograd::GradMode::is_enabled())
       return differentiable_backward(g, sq.get(), sk.get(), sv.get(), args);
-    const Tensor dout = readable(g), qr = rq.get(), kr = rk.get(), vr = rv.get();
-    Tensor dq = empty_grad_for(sq.get(), options);
-    Tensor dk = empty_grad_for(sk.get(), options);
-    Tensor dv = empty_grad_for(sv.get(), options);
-    kernels::AttentionBackwardArgs b;
-    b.forward = args;
-    b.forward.q = qr.data_ptr();
-    b.forward.k = kr.data_ptr();
-    b.forward.v = vr.data_ptr();
-    b.forward.out = out.data_ptr();
-    b.forward.lse = lse.data_ptr();
-    b.grad_out = dout.data_ptr();
-    b.grad_q = dq.data_ptr();
-    b.grad_k = dk.data_ptr();
-    b.grad_v = dv.data_ptr();
-    b.grad_out_layout = *attention_layout(dout);
-    b.grad_q_layout = *attention_layout(dq);
-    b.grad_k_layout = *attention_layout(dk);
-    b.grad_v_layout = *attention_layout(dv);
-    if (args.batch_heads > 0)
-      kernels::lookup(kernels::kernel_table().attention_backward, qr.device(), kSdpa)(b);
-    return autograd::TensorList{dq, dk, dv};
+    autograd::TensorList grads{empty_grad_for(sq.get(), options), empty_grad_for(sk.get(), options),
+                               empty_grad_for(sv.get(), options)};
+    fused_backward(args, rq.get(), rk.get(), rv.get(), out, lse, g, grads[0], grads[1], grads[2]);
+    return grads;
   };
-  autograd::record(out, "ScaledDotProductAttentionBackward", {query, key, value}, backward);
-  return out;
+  autograd::record(call.out, "ScaledDotProductAttentionBackward", {query, key, value}, backward);
+  return call.out;
+}
+
+// Part `which` (0 query, 1 key, 2 value) of a (N, L, 3E) projection as (N, heads, L, E /
+// heads): a view, rows 3E apart.
+Tensor projected_heads(const Tensor& qkv, int64_t which, int64_t heads) {
+  const int64_t embed = qkv.size(2) / 3;
+  return qkv.narrow(2, which * embed, embed)
+      .view({qkv.size(0), qkv.size(1), heads, embed / heads})
+      .transpose(1, 2);
+}
+
+// Self-attention over one (N, L, 3E) projection, the fused kernels reading its thirds where
+// they lie, and a node whose backward writes the three gradients into one (N, L, 3E) tensor:
+// as three views the projection's gradient would be three zero-filled (N, L, 3E) tensors
+// summed (narrow's backward), or three products where one serves.
+Tensor fused_packed_attention(const Tensor& qkv, int64_t heads, bool is_causal, double scale,
+                              double dropout_p) {
+  if (is_reduced_floating_point(qkv.dtype()))
+    return fused_packed_attention(qkv.to(kFloat32), heads, is_causal, scale, dropout_p)
+        .to(qkv.dtype());
+  const auto part = [heads](const Tensor& t, int64_t which) {
+    return projected_heads(t, which, heads);
+  };
+  FusedCall call;
+  {
+    const autograd::NoGradGuard no_grad;  // the views are part of this one op
+    call = fused_forward(part(qkv, 0), part(qkv, 1), part(qkv, 2), is_causal, scale, dropout_p);
+  }
+  if (!autograd::needs_grad({&qkv})) return call.out;
+  auto backward = [sqkv = autograd::save(qkv), rq = autograd::save(call.q),
+                   rk = autograd::save(call.k), rv = autograd::save(call.v), lse = call.lse,
+                   args = call.args, part](const Tensor& g, const Tensor& out) {
+    const Tensor qkv = sqkv.get();
+    if (autograd::GradMode::is_enabled()) {
+      // The math path's gradients, each (N, heads, L, E / heads), put back side by side.
+      autograd::TensorList grads =
+          differentiable_backward(g, part(qkv, 0), part(qkv, 1), part(qkv, 2), args);
+      for (Tensor& grad : grads)
+        grad = grad.transpose(1, 2).reshape({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
+      return autograd::TensorList{cat(grads, 2)};
+    }
+    const Tensor grad = empty(qkv.shape(), TensorOptions(qkv.dtype()).device(qkv.device()));
+    fused_backward(args, rq.get(), rk.get(), rv.get(), out, lse, g, part(grad, 0), part(grad, 1),
+                   part(grad, 2));
+    return autograd::TensorList{grad};
+  };
+  autograd::record(call.out, "ScaledDotProductAttentionBackward", {qkv}, backward);
+  return call.out;
 }
 
 }  // namespace
@@ -300,14 +379,32 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
   const Tensor attn_mask = autocast::to_low_precision(attn_mask_in);
   const OpContext context(kSdpa);
   check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
-  const double factor =
-      scale ? *scale : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, query.size(-1))));
+  const double factor = scale_of(query, scale);
   if (fused_applies(query, key, value, attn_mask, dropout_p))
     return fused_attention(query, key, value, is_causal, factor, dropout_p);
   Tensor weights = attention_weights(query, key, attn_mask, is_causal, factor);
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
   return matmul(weights, value);
 }
+
+namespace {
+
+// Self-attention over one (N, L, 3E) projection (MultiheadAttention's when query, key and
+// value are one tensor): scaled_dot_product_attention of its thirds' heads, through the fused
+// kernels' packed form where they take the call.
+Tensor projected_self_attention(const Tensor& qkv_in, int64_t heads, const Tensor& attn_mask,
+                                double dropout_p, bool is_causal) {
+  const Tensor qkv = autocast::to_low_precision(qkv_in);
+  const Tensor query = projected_heads(qkv, 0, heads), key = projected_heads(qkv, 1, heads);
+  const Tensor value = projected_heads(qkv, 2, heads);
+  if (!fused_applies(query, key, value, attn_mask, dropout_p))
+    return scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal);
+  const OpContext context(kSdpa);
+  check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
+  return fused_packed_attention(qkv, heads, is_causal, scale_of(query, std::nullopt), dropout_p);
+}
+
+}  // namespace
 
 }  // namespace functional
 
@@ -370,8 +467,16 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
                 "), but got shape ", mask.shape());
     mask = mask.reshape({batch, num_heads, mask.size(1), mask.size(2)});
   }
-  const Tensor attended = functional::scaled_dot_product_attention(
-      heads(q, 0), heads(k, 1), heads(v, 2), mask, is_training() ? dropout : 0.0, is_causal);
+  const double dropout_p = is_training() ? dropout : 0.0;
+  // Self-attention projects once, (N, L, 3E), as PyTorch's module does when query, key and
+  // value are one tensor: one product instead of three, forward and backward.
+  const Tensor attended =
+      query.is_same(key) && key.is_same(value)
+          ? functional::projected_self_attention(
+                functional::linear(q, in_proj_weight, in_proj_bias), num_heads, mask, dropout_p,
+                is_causal)
+          : functional::scaled_dot_product_attention(heads(q, 0), heads(k, 1), heads(v, 2), mask,
+                                                     dropout_p, is_causal);
   const Tensor out = (*out_proj)(attended.transpose(1, 2).reshape({batch, length, embed_dim}));
   return batched ? out : out.squeeze(0);
 }

@@ -156,13 +156,16 @@ TEST(ScaledDotProductAttention, GradientsMatchFiniteDifferences) {
       {q, k, v}));
 }
 
-// Whether the fused kernels' node is in t's graph (under the reshape to the batch shape).
-bool made_by_fused_kernels(const Tensor& t) {
+// The fused kernels' node in t's graph, down the first inputs (under the reshape to the batch
+// shape, or MultiheadAttention's output projection), or null.
+std::shared_ptr<g::autograd::Node> fused_node(const Tensor& t) {
   for (auto node = t.grad_fn(); node != nullptr;
        node = node->next_edges().empty() ? nullptr : node->next_edges()[0].node)
-    if (node->name() == "ScaledDotProductAttentionBackward") return true;
-  return false;
+    if (node->name() == "ScaledDotProductAttentionBackward") return node;
+  return nullptr;
 }
+
+bool made_by_fused_kernels(const Tensor& t) { return fused_node(t) != nullptr; }
 
 // The math path, forced by a float mask of zeros (the fused kernels take no mask).
 Tensor math_path(const Tensor& q, const Tensor& k, const Tensor& v, bool causal) {
@@ -474,6 +477,69 @@ TEST(MultiheadAttention, CausalSelfAttentionTrainsItsParameters) {
   x2.select(1, 4).fill_(3.0);
   EXPECT_TRUE(
       g::allclose(attn.forward(x2, x2, x2, {}, true).select(1, 0), y.select(1, 0), 1e-6, 1e-6));
+}
+
+// Self-attention (query, key and value one tensor) projects once and runs the fused kernels
+// on the projection's thirds, their backward writing its gradient whole; cross-attention
+// projects three times. Given one tensor and two copies of it, the two paths must agree:
+// outputs, every gradient, and the dropout mask they draw from one seed.
+TEST(MultiheadAttention, SelfAttentionsOneProjectionMatchesThreeProjections) {
+  const int64_t N = 2, L = 5, E = 6, H = 2;
+  for (const bool causal : {false, true}) {
+    for (const double dropout : {0.0, 0.3}) {
+      g::manual_seed(11);
+      g::nn::MultiheadAttention attn(E, H, dropout);
+      attn.to(g::kFloat64);
+      g::nn::init::normal_(attn.in_proj_bias, 0.0, 0.5);  // zero biases would hide a mix-up
+      const Tensor x = g::randn({N, L, E}, g::kFloat64).requires_grad_();
+      const Tensor seen = g::randn({N, L, E}, g::kFloat64);  // weighs each output differently
+      const auto run = [&](bool one_tensor) {
+        attn.zero_grad();
+        x.mutable_grad() = Tensor();
+        const Tensor key = one_tensor ? x : x.clone(), value = one_tensor ? x : x.clone();
+        g::manual_seed(5);
+        const Tensor out = attn.forward(x, key, value, {}, causal);
+        (out * seen).sum().backward();
+        std::vector<Tensor> got{out.detach(), x.grad()};
+        for (const Tensor& p : attn.parameters()) got.push_back(p.grad());
+        return got;
+      };
+      const std::vector<Tensor> packed = run(true), separate = run(false);
+      // One fused node over the one projection, and one over the three.
+      for (const bool one_tensor : {true, false}) {
+        const Tensor key = one_tensor ? x : x.clone();
+        const auto node = fused_node(attn.forward(x, key, one_tensor ? x : key, {}, causal));
+        ASSERT_NE(node, nullptr);
+        EXPECT_EQ(node->next_edges().size(), one_tensor ? 1u : 3u);
+      }
+      ASSERT_EQ(packed.size(), separate.size());
+      for (size_t i = 0; i < packed.size(); ++i)
+        EXPECT_TRUE(g::allclose(packed[i], separate[i], 1e-12, 1e-12))
+            << "causal " << causal << ", dropout " << dropout << ", tensor " << i;
+    }
+  }
+}
+
+TEST(MultiheadAttention, SelfAttentionGradientsMatchFiniteDifferences) {
+  g::manual_seed(2);
+  g::nn::MultiheadAttention attn(4, 2);
+  attn.to(g::kFloat64);
+  const Tensor x = g::randn({2, 3, 4}, g::kFloat64).requires_grad_();
+  const auto self_attention = [&](const g::autograd::TensorList& in) {
+    return attn.forward(in[0], in[0], in[0], {}, true);
+  };
+  // x's gradient is the projection's times the random weight: every third of it counts.
+  EXPECT_TRUE(g::autograd::gradcheck(self_attention, {x}));
+  EXPECT_TRUE(g::autograd::gradgradcheck(self_attention, {x}));
+  // gradgradcheck differentiates the create_graph gradient, which it takes as given: that
+  // gradient (the math path's formulas) must also be the fused kernels' one.
+  const Tensor out = self_attention({x}), weights = g::randn(out.shape(), g::kFloat64);
+  const Tensor fused =
+      g::autograd::grad({out}, {x}, {.grad_outputs = {weights}, .retain_graph = true})[0];
+  const Tensor recorded =
+      g::autograd::grad({out}, {x}, {.grad_outputs = {weights}, .create_graph = true})[0];
+  EXPECT_TRUE(recorded.requires_grad());
+  EXPECT_TRUE(g::allclose(recorded, fused, 1e-12, 1e-12));
 }
 
 TEST(MultiheadAttention, BadShapesAreClearErrors) {
