@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -87,6 +88,11 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
 template <class Kernel>
 constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 
+// GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 // Panels [0, panels) of `width` lines each, one after another, k * width floats apiece, from
 // the lines of an operand (along k, `across` apart), zero from line `count` on:
 //   packed[(p * k + w) * width + c] = x[w * along + (p * width + c) * across]
@@ -112,12 +118,28 @@ __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t
           }
     return;
   }
-  for (int64_t p = 0; p < panels; ++p)
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t w0 = 0;
+    if (along == 1 && width <= 16) {
+      // Each line's k-steps adjacent (a row-major a): 16 k-steps of the panel's lines at a
+      // time, transposed in registers, each k-step's `width` values one masked store.
+      const int64_t lines = std::clamp<int64_t>(count - p * width, 0, width);
+      for (; w0 + 16 <= k; w0 += 16) {
+        __m512 block[16];
+        for (int64_t c = 0; c < 16; ++c)
+          block[c] =
+              c < lines ? _mm512_loadu_ps(x + (p * width + c) * across + w0) : _mm512_setzero_ps();
+        transpose_16x16(block);
+        for (int64_t w = 0; w < 16; ++w)
+          _mm512_mask_storeu_ps(packed + (p * k + w0 + w) * width, first_lanes16(width), block[w]);
+      }
+    }
     for (int64_t c = 0; c < width; ++c) {
       const int64_t line = p * width + c;
-      for (int64_t w = 0; w < k; ++w)
+      for (int64_t w = w0; w < k; ++w)
         packed[(p * k + w) * width + c] = line < count ? x[w * along + line * across] : 0;
     }
+  }
 }
 
 // a's row panels [first, last), each words * kRows words, from packed + first's.
@@ -144,11 +166,6 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
             word<Kernel, false>(a, r + i, w * Kernel::kKPerWord, m, k);
   }
 }
-
-// GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // A float32 b panel whose columns are contiguous (k runs along memory): 16 columns of 16 k at
 // a time transposed in registers, the rest of k element by element.
@@ -329,6 +346,8 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
 // (below), so the stride also bounds the span a panel covers.
 constexpr int64_t kInPlaceStride = 512;
 
+constexpr int64_t kL1WayFloats = 1024;  // a way of L1 (48 KB, 12 ways), 4 KB, in floats
+
 // Whether a tile can read a where it lies: a strided matrix with contiguous rows (the steps
 // along k are elements), or contiguous columns with short steps; or windows.
 template <class T>
@@ -336,6 +355,19 @@ bool a_readable_in_place(const StridedMatrix<T>& a) {
   return a.col_stride == 1 || (a.row_stride == 1 && a.col_stride < kInPlaceStride);
 }
 bool a_readable_in_place(const WindowMatrix&) { return true; }
+
+// Whether a's rows, read in place, would fall into one set of L1 (rows a multiple of its 4 KB
+// way apart: a square operand of 1024 or 2048 columns), with n wide enough that packing them
+// pays. A tile's 14 rows are more lines than the set's 12 ways and evict each other at every
+// k-step: the tile alone, b's panel in L2, ran at 175-177 GFLOP/s on such rows against 198-206
+// on a packed panel. Packing costs a copy of the rows, repaid over n's column panels: two
+// threads, 1024^2 and 2048^2 295 -> 315 and 286 -> 302-310 GFLOP/s, (256, 1024) x (1024, 1024)
+// 274 -> 279-296; at n = 512 no better or 4% worse, at n = 32 to 128 15-30% worse.
+template <class T>
+bool rows_alias(const StridedMatrix<T>& a, int64_t n) {
+  return a.col_stride == 1 && a.row_stride % kL1WayFloats == 0 && n >= kL1WayFloats;
+}
+bool rows_alias(const WindowMatrix&, int64_t) { return false; }
 
 // Avx512FloatKernel's tile of kTileRows rows, and a table of them for 1 to kRows rows.
 template <int64_t kTileRows, class Rows, class Words>
@@ -499,6 +531,13 @@ bool amx_usable() {
 struct PackedB {};
 struct PackedBlockA {};
 
+// Which row part of which GEMM call a thread's PackedBlockA holds (calls numbered from 1).
+struct PackedPart {
+  uint64_t call = 0;
+  int64_t part = -1;
+};
+std::atomic<uint64_t> g_gemm_calls{0};
+
 // The output's blocks: its row panels cut into `row_parts` ranges as near equal as they come
 // (sizes one panel apart at most), its column panels into blocks of `columns`. From the
 // kernel's largest block (sized for the caches), halved, rows first, until there are two
@@ -542,7 +581,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
   // a last partial tile included (float_tile), and b (columns adjacent, rows less than
   // kInPlaceStride apart) all but its last partial panel, which is packed, zero-padded.
-  const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a);
+  const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a) && !rows_alias(a, n);
   const bool b_in_place =
       kReadsInPlace<Kernel> && b.col_stride == 1 && b.row_stride < kInPlaceStride;
   // b's panels are packed once, for every block; a's in each block (below). Packing reads
@@ -556,6 +595,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
 
   const auto [row_parts, block_column_panels] =
       blocking(Kernel::kBlockPanels, row_panels, column_panels);
+  const uint64_t call = g_gemm_calls.fetch_add(1, std::memory_order_relaxed) + 1;
   const int64_t block_columns = block_column_panels * kPanelColumns;
   const int64_t column_blocks = ceil_div(n, block_columns);
   parallel_blocks(row_parts * column_blocks, [&](int64_t block) {
@@ -569,12 +609,17 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     // just before: they stay in its L2 for all the block's column panels. Packed all at once
     // before the blocks, the transpose of a (768, 512) gradient went out to memory and was
     // read back from there for each column panel.
+    // A thread that took this part's last block too still has its panels: the blocks of a part
+    // are consecutive tasks, so each thread packs each part it works on once.
     const int64_t packed_panels = a_in_place ? 0 : last_panel - first_panel;
     ThreadBuffer<Word, PackedBlockA> a_space;
     Word* const packed_a = a_space.data(packed_panels * words * kRows);
+    thread_local PackedPart t_packed;
     if constexpr (!std::is_same_v<A, WindowMatrix>) {
-      if (packed_panels > 0)
+      if (packed_panels > 0 && !(t_packed.call == call && t_packed.part == part)) {
         pack_a_panels<Kernel>(a, first_panel, last_panel, m, k, words, packed_a);
+        t_packed = {call, part};
+      }
     }
     const auto packed_panel = [&](int64_t r) {
       return packed_a + (r / kRows - first_panel) * words * kRows;
