@@ -314,7 +314,8 @@ struct Avx512FloatKernel : ZmmTile {
         const float* b_ahead = b + (w + kPrefetchSteps) * b_word;
         _mm_prefetch(reinterpret_cast<const char*>(b_ahead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(b_ahead + 16), _MM_HINT_T0);
-        if constexpr (std::is_same_v<Rows, Fixed<1>>) {
+        // Only where word[] is arithmetic: a window's offsets end at its last k-step.
+        if constexpr (std::is_same_v<Rows, Fixed<1>> && !std::is_same_v<Words, Offsets>) {
           const float* a_ahead = a + word[w + kPrefetchSteps];
           _mm_prefetch(reinterpret_cast<const char*>(a_ahead), _MM_HINT_T0);
           _mm_prefetch(reinterpret_cast<const char*>(a_ahead + kTileRows - 1), _MM_HINT_T0);
