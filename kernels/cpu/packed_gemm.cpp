@@ -532,10 +532,12 @@ bool amx_usable() {
 struct PackedB {};
 struct PackedBlockA {};
 
-// Which row part of which GEMM call a thread's PackedBlockA holds (calls numbered from 1).
+// Which row part of which GEMM call a thread's PackedBlockA holds, and where (calls numbered
+// from 1; a buffer beyond ThreadBuffer's kept size may come back elsewhere).
 struct PackedPart {
   uint64_t call = 0;
   int64_t part = -1;
+  const void* data = nullptr;
 };
 std::atomic<uint64_t> g_gemm_calls{0};
 
@@ -617,9 +619,10 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     Word* const packed_a = a_space.data(packed_panels * words * kRows);
     thread_local PackedPart t_packed;
     if constexpr (!std::is_same_v<A, WindowMatrix>) {
-      if (packed_panels > 0 && !(t_packed.call == call && t_packed.part == part)) {
+      if (packed_panels > 0 &&
+          !(t_packed.call == call && t_packed.part == part && t_packed.data == packed_a)) {
         pack_a_panels<Kernel>(a, first_panel, last_panel, m, k, words, packed_a);
-        t_packed = {call, part};
+        t_packed = {call, part, packed_a};
       }
     }
     const auto packed_panel = [&](int64_t r) {
