@@ -47,6 +47,8 @@ class ThreadBuffer {
     if (elements * sizeof(T) > kKeptBytes) {
       if (large_elements_ < elements) {
         if (large_ != nullptr) cpu_allocator().deallocate(large_, kCPU);
+        large_ = nullptr;  // should the allocation below throw, the destructor frees nothing
+        large_elements_ = 0;
         large_ = static_cast<T*>(cpu_allocator().allocate(elements * sizeof(T), kCPU));
         large_elements_ = elements;
       }
