@@ -611,9 +611,9 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     // The block's a panels, unless a is read in place, packed by the thread that reads them,
     // just before: they stay in its L2 for all the block's column panels. Packed all at once
     // before the blocks, the transpose of a (768, 512) gradient went out to memory and was
-    // read back from there for each column panel.
-    // A thread that took this part's last block too still has its panels: the blocks of a part
-    // are consecutive tasks, so each thread packs each part it works on once.
+    // read back from there for each column panel. A thread that took this part's last block
+    // too still has its panels (the blocks of a part are consecutive tasks), so each thread
+    // packs each part it works on once.
     const int64_t packed_panels = a_in_place ? 0 : last_panel - first_panel;
     ThreadBuffer<Word, PackedBlockA> a_space;
     Word* const packed_a = a_space.data(packed_panels * words * kRows);

@@ -86,22 +86,15 @@ GRAFT_AVX512 float extreme_leaf(const float* p, int64_t n) {
 
 }  // namespace
 
-__attribute__((target("avx512f"))) void float_sum_leaves_avx512(const float* p, int64_t stride,
-                                                                int64_t rows, int64_t n,
-                                                                float* out) {
-  for (int64_t j = 0; j < rows; ++j) out[j] = sum_leaf(p + j * stride, n);
-}
-
-__attribute__((target("avx512f"))) void float_max_leaves_avx512(const float* p, int64_t stride,
-                                                                int64_t rows, int64_t n,
-                                                                float* out) {
-  for (int64_t j = 0; j < rows; ++j) out[j] = extreme_leaf<true>(p + j * stride, n);
-}
-
-__attribute__((target("avx512f"))) void float_min_leaves_avx512(const float* p, int64_t stride,
-                                                                int64_t rows, int64_t n,
-                                                                float* out) {
-  for (int64_t j = 0; j < rows; ++j) out[j] = extreme_leaf<false>(p + j * stride, n);
+__attribute__((target("avx512f"))) void float_leaves_avx512(FloatLeaf leaf, const float* p,
+                                                            int64_t stride, int64_t rows, int64_t n,
+                                                            float* out) {
+  for (int64_t j = 0; j < rows; ++j) {
+    const float* row = p + j * stride;
+    out[j] = leaf == FloatLeaf::kSum   ? sum_leaf(row, n)
+             : leaf == FloatLeaf::kMax ? extreme_leaf<true>(row, n)
+                                       : extreme_leaf<false>(row, n);
+  }
 }
 
 }  // namespace graft::kernels::cpu
@@ -112,20 +105,8 @@ __attribute__((target("avx512f"))) void float_min_leaves_avx512(const float* p, 
 
 namespace graft::kernels::cpu {
 
-namespace {
-[[noreturn]] void built_without(const char* name) {
-  detail::fail(name, "(): graft was built without its AVX-512 kernels");
-}
-}  // namespace
-
-void float_sum_leaves_avx512(const float*, int64_t, int64_t, int64_t, float*) {
-  built_without("float_sum_leaves_avx512");
-}
-void float_max_leaves_avx512(const float*, int64_t, int64_t, int64_t, float*) {
-  built_without("float_max_leaves_avx512");
-}
-void float_min_leaves_avx512(const float*, int64_t, int64_t, int64_t, float*) {
-  built_without("float_min_leaves_avx512");
+void float_leaves_avx512(FloatLeaf, const float*, int64_t, int64_t, int64_t, float*) {
+  detail::fail("float_leaves_avx512(): graft was built without its AVX-512 kernels");
 }
 
 }  // namespace graft::kernels::cpu

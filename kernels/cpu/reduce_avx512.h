@@ -14,11 +14,12 @@
 
 namespace graft::kernels::cpu {
 
-// Each: out[j] = the leaf of p[j * stride, j * stride + n), for j < rows: its sum in float;
-// its max (or min), NaN if any element is NaN, the identity (-inf for max, inf for min) when
-// n is 0. Only where cpu_runs_avx512() (cpu_features.h).
-void float_sum_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
-void float_max_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
-void float_min_leaves_avx512(const float* p, int64_t stride, int64_t rows, int64_t n, float* out);
+enum class FloatLeaf { kSum, kMax, kMin };
+
+// out[j] = the leaf of p[j * stride, j * stride + n), for j < rows: its sum in float; its max
+// (or min), NaN if any element is NaN, the identity (-inf for max, inf for min) when n is 0.
+// Only where cpu_runs_avx512() (cpu_features.h).
+void float_leaves_avx512(FloatLeaf leaf, const float* p, int64_t stride, int64_t rows, int64_t n,
+                         float* out);
 
 }  // namespace graft::kernels::cpu

@@ -54,7 +54,7 @@ TEST(ReduceLeaves, SixteenLaneSumsAreTheEightLaneSumsBitForBit) {
     const int64_t stride = n + 7;
     const std::vector<float> v = rows_of(n, stride);
     float got[kRows];
-    cpu::float_sum_leaves_avx512(v.data(), stride, kRows, n, got);
+    cpu::float_leaves_avx512(cpu::FloatLeaf::kSum, v.data(), stride, kRows, n, got);
     for (int64_t r = 0; r < kRows; ++r) {
       const float want = cpu::float_sum_leaf(v.data() + r * stride, n);
       EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
@@ -70,8 +70,8 @@ TEST(ReduceLeaves, SixteenLaneMaximaAndMinimaAreTheEightLaneOnes) {
     const std::vector<float> v = rows_of(n, stride);
     for (const bool is_max : {true, false}) {
       float got[kRows];
-      (is_max ? cpu::float_max_leaves_avx512 : cpu::float_min_leaves_avx512)(v.data(), stride,
-                                                                             kRows, n, got);
+      cpu::float_leaves_avx512(is_max ? cpu::FloatLeaf::kMax : cpu::FloatLeaf::kMin, v.data(),
+                               stride, kRows, n, got);
       for (int64_t r = 0; r < kRows; ++r) {
         const float* row = v.data() + r * stride;
         const float want =
