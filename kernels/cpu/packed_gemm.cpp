@@ -97,19 +97,24 @@ constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 // the lines of an operand (along k, `across` apart), zero from line `count` on:
 //   packed[(p * k + w) * width + c] = x[w * along + (p * width + c) * across]
 // Walked along whichever stride is 1, so that reads or writes are contiguous. Where the lines
-// are adjacent, each k-step's lines are read for a group of panels at once, up to 64 of them
-// (whole cache lines, used once), each panel's share one or two masked vector copies. Panel
-// by panel and element by element, packing the transpose of a (768, 512) gradient took a
-// fifth of its product's time: each k-step's lines of a panel (48 bytes) a new cache line, 2 KB on.
+// are adjacent (b's columns, or a's rows in a transpose), kRowBlock k-steps at a time: each
+// panel's share of them one stretch of packed memory written in order, each k-step's share a
+// masked vector copy or two from one row, the block's rows read across all the panels while
+// they are in L1. Panel by panel and element by element, packing the transpose of a (768, 512)
+// gradient took a fifth of its product's time (each k-step's lines of a panel, 48 bytes, a new
+// cache line 2 KB on); by groups of panels down all of k, two of b's panels at a time, a
+// (1024, 1024) b packed in 560-590 us on one thread and 250 on two, where blocks of 16
+// k-steps take 405-490 and 195-240 (a copy of 4 MB: 280 us on one).
+constexpr int64_t kRowBlock = 16;
+
 __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t along,
                                                          int64_t across, int64_t count, int64_t k,
                                                          int64_t width, int64_t panels,
                                                          float* packed) {
   if (across == 1) {
-    const int64_t group = std::max<int64_t>(1, 64 / width);
-    for (int64_t p0 = 0; p0 < panels; p0 += group)
-      for (int64_t w = 0; w < k; ++w)
-        for (int64_t p = p0; p < std::min(panels, p0 + group); ++p)
+    for (int64_t w0 = 0; w0 < k; w0 += kRowBlock)
+      for (int64_t p = 0; p < panels; ++p)
+        for (int64_t w = w0; w < std::min(k, w0 + kRowBlock); ++w)
           for (int64_t c = 0; c < width; c += 16) {
             const int64_t line = p * width + c;
             _mm512_mask_storeu_ps(
@@ -347,8 +352,6 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
 // (below), so the stride also bounds the span a panel covers.
 constexpr int64_t kInPlaceStride = 512;
 
-constexpr int64_t kL1WayFloats = 1024;  // a way of L1 (48 KB, 12 ways), 4 KB, in floats
-
 // Whether a tile can read a where it lies: a strided matrix with contiguous rows (the steps
 // along k are elements), or contiguous columns with short steps; or windows.
 template <class T>
@@ -357,18 +360,21 @@ bool a_readable_in_place(const StridedMatrix<T>& a) {
 }
 bool a_readable_in_place(const WindowMatrix&) { return true; }
 
-// Whether a's rows, read in place, would fall into one set of L1 (rows a multiple of its 4 KB
-// way apart: a square operand of 1024 or 2048 columns), with n wide enough that packing them
-// pays. A tile's 14 rows are more lines than the set's 12 ways and evict each other at every
-// k-step: the tile alone, b's panel in L2, ran at 175-177 GFLOP/s on such rows against 198-206
-// on a packed panel. Packing costs a copy of the rows, repaid over n's column panels: two
-// threads, 1024^2 and 2048^2 295 -> 315 and 286 -> 302-310 GFLOP/s, (256, 1024) x (1024, 1024)
-// 274 -> 279-296; at n = 512 no better or 4% worse, at n = 32 to 128 15-30% worse.
+// Whether a row-major a is better packed than read in place, for an output n columns wide. A
+// tile reading it in place broadcasts from 14 rows, 14 streams along k; a packed panel is one.
+// The tile alone, b's panel in L2, runs 8-10% faster on the packed panel whatever the rows'
+// stride (177-185 GFLOP/s against 199-204, rows 512 to 1040 floats apart), and the copy,
+// transposed in registers, is repaid over n's column panels from n = 512 on. Two threads, old
+// and new in turn: 512^2 282 -> 294 GFLOP/s (one thread 149 -> 163), (768, 128) x (128, 512)
+// 268 -> 283, (768, 512) x (512, 512) 292 -> 302; at n = 256 2% slower, n = 384 within the
+// noise either way. Square products whose rows are a multiple of 4 KB apart, packed since
+// 2026-12-05 for their rows falling into one set of L1: 1024^2 295 -> 315, 2048^2 286 -> 302.
+constexpr int64_t kPackedRowsFrom = 512;
 template <class T>
-bool rows_alias(const StridedMatrix<T>& a, int64_t n) {
-  return a.col_stride == 1 && a.row_stride % kL1WayFloats == 0 && n >= kL1WayFloats;
+bool packing_rows_pays(const StridedMatrix<T>& a, int64_t n) {
+  return a.col_stride == 1 && n >= kPackedRowsFrom;
 }
-bool rows_alias(const WindowMatrix&, int64_t) { return false; }
+bool packing_rows_pays(const WindowMatrix&, int64_t) { return false; }
 
 // Avx512FloatKernel's tile of kTileRows rows, and a table of them for 1 to kRows rows.
 template <int64_t kTileRows, class Rows, class Words>
@@ -584,7 +590,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
   // a last partial tile included (float_tile), and b (columns adjacent, rows less than
   // kInPlaceStride apart) all but its last partial panel, which is packed, zero-padded.
-  const bool a_in_place = kReadsInPlace<Kernel> && a_readable_in_place(a) && !rows_alias(a, n);
+  const bool a_in_place =
+      kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
   const bool b_in_place =
       kReadsInPlace<Kernel> && b.col_stride == 1 && b.row_stride < kInPlaceStride;
   // b's panels are packed once, for every block; a's in each block (below). Packing reads
@@ -656,8 +663,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           if (a_in_place)
             tile_reading_a(a, r, rows, b_at, b_word, words, dst, dst_stride, onto_out);
           else
-            Kernel::tile_in_place(packed_panel(r), Fixed<1>{}, Fixed<kRows>{}, b_at, b_word, words,
-                                  dst, dst_stride, onto_out);
+            float_tile(rows, packed_panel(r), Fixed<1>{}, Fixed<kRows>{}, b_at, b_word, words, dst,
+                       dst_stride, onto_out);
         } else {
           Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
         }
