@@ -365,7 +365,7 @@ bool a_readable_in_place(const WindowMatrix&) { return true; }
 // The tile alone, b's panel in L2, runs 8-10% faster on the packed panel whatever the rows'
 // stride (177-185 GFLOP/s against 199-204, rows 512 to 1040 floats apart), and the copy,
 // transposed in registers, is repaid over n's column panels from n = 512 on. Two threads, old
-// and new in turn: 512^2 282 -> 294 GFLOP/s (one thread 149 -> 163), (768, 128) x (128, 512)
+// and new in turn: 512^2 276 -> 293 GFLOP/s (one thread 149 -> 163), (768, 128) x (128, 512)
 // 268 -> 283, (768, 512) x (512, 512) 292 -> 302; at n = 256 2% slower, n = 384 within the
 // noise either way. Square products whose rows are a multiple of 4 KB apart, packed since
 // 2026-12-05 for their rows falling into one set of L1: 1024^2 295 -> 315, 2048^2 286 -> 302.
@@ -388,9 +388,10 @@ constexpr auto float_tiles(std::index_sequence<kIndex...>) {
   return std::array{&float_tile_of<kIndex + 1, Rows, Words>...};
 }
 
-// A tile of `rows` rows (1 to kRows) read where a lies, from a[row[i] + word[w]]: a whole one by
-// the kRows instantiation, a last partial one by its own row count's, so that no partial panel
-// of an operand read in place is copied, nor rows of zeros multiplied. (Attention's products
+// A tile of `rows` rows (1 to kRows) from a[row[i] + word[w]], a where it lies or a packed
+// panel: a whole one by the kRows instantiation, a last partial one by its own row count's, so
+// that no partial panel of an operand read in place is copied, and no panel's rows of zero
+// padding are multiplied. (Attention's products
 // of 64 rows made four whole tiles and a partial panel packed for every head: 70 rows of
 // multiply-adds for 64, and the packing 5% of attention's time.)
 template <class Rows, class Words>
