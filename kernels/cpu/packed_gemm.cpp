@@ -343,14 +343,32 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
   Kernel::tile_in_place(p, Strided{s}, Strided{s}, p, s, s, q, s, false);
 };
 
-// An operand read in place along k, a step of more than a few rows at a time, is read only
-// while its steps are shorter than kInPlaceStride elements; beyond, it is packed (panels
+// An a read in place along k, a step of more than a few rows at a time (a transpose), is read
+// only while its steps are shorter than kInPlaceStride elements; beyond, it is packed (panels
 // contiguous, as BLAS packs them). Every tile streams its operands' k-steps through L1, and
 // at 2 KB steps and more they miss there far more often: a (768, 512) gradient's transpose
 // times a (768, 128) input, one thread, 110 GFLOP/s read in place against 139 packed (at 384
-// elements, 142 against 142); a (1024, 1024) b 152 against 297. k is at most kPassWords
-// (below), so the stride also bounds the span a panel covers.
+// elements, 142 against 142; at 256, two threads, 2% better in place still). k is at most
+// kPassWords (below), so the stride also bounds the span a panel covers.
 constexpr int64_t kInPlaceStride = 512;
+
+constexpr int64_t kL1WayFloats = 1024;  // a way of L1 (48 KB, 12 ways), 4 KB, in floats
+
+// Whether b, its columns adjacent, is read where it lies for an a of m rows: each k-step's 32
+// values are two aligned vector loads from one row, wherever the rows are. Packing b (a copy)
+// pays where its rows are 4 KB or more apart, each k-step a new page (at 4 KB multiples every
+// k-step's lines fall into the same two sets of L1 too), and a has rows enough to read each
+// panel many times. Two threads, 64-byte aligned operands as graft's tensors are, in place
+// against packed: 1024^2 195 against 260 GFLOP/s, (768, 1536) x (1536, 1536) 218 against 248,
+// (128, 1024) x (1024, 1024) 200 against 209; but (64, 1024) x (1024, 1024) 195 against 177,
+// (32, 1024) x (1024, 1024) 180 against 143; and below 4 KB in place at every m: 512^2 274
+// against 262, 768^2 280 against 262, 256^2 245 against 232, the transpose of a (768, 128)
+// gradient times a (768, 512) input (the GPT's weight gradient) 248 against 216. (Measured on
+// unaligned rows, where every vector load straddles two lines, in-place reads had looked slower
+// from 512 floats apart, and b was packed from there.)
+bool b_read_in_place(const StridedMatrix<float>& b, int64_t m) {
+  return b.col_stride == 1 && (b.row_stride < kL1WayFloats || m < 128);
+}
 
 // Whether a tile can read a where it lies: a strided matrix with contiguous rows (the steps
 // along k are elements), or contiguous columns with short steps; or windows.
@@ -589,12 +607,12 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   ThreadBuffer<Word, PackedB> b_space;
   Word* const packed_b = b_space.data(column_panels * words * kPanelColumns);
   // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
-  // a last partial tile included (float_tile), and b (columns adjacent, rows less than
-  // kInPlaceStride apart) all but its last partial panel, which is packed, zero-padded.
+  // a last partial tile included (float_tile), and b (b_read_in_place) all but its last
+  // partial panel, which is packed, zero-padded.
   const bool a_in_place =
       kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
-  const bool b_in_place =
-      kReadsInPlace<Kernel> && b.col_stride == 1 && b.row_stride < kInPlaceStride;
+  bool b_in_place = false;
+  if constexpr (kReadsInPlace<Kernel>) b_in_place = b_read_in_place(b, m);
   // b's panels are packed once, for every block; a's in each block (below). Packing reads
   // each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));

@@ -193,21 +193,22 @@ TEST(PackedGemm, Float32AccumulatesOntoOutAndTakesALongKInPasses) {
     EXPECT_NEAR(out[i], start.values[i] + product[i], 1e-5 * (1 + std::abs(out[i]))) << i;
 }
 
-TEST(PackedGemm, Float32PacksARowMajorAForAWideOutputOncePerPartAndCall) {
-  // n >= 512: a row-major a is packed, by panels transposed in registers (k = 1000 leaves a tail
-  // of 8 past the 16-wide blocks, m = 100 a last panel of 2 rows), once per row part on each
-  // thread, reused for the part's other column blocks. Two products of the same shapes in a
-  // row must not reuse each other's panels.
+TEST(PackedGemm, Float32PacksTheOperandsWhereItPays) {
+  // n >= 512: a row-major a is packed, by panels transposed in registers (k = 300 leaves a tail
+  // of 12 past the 16-wide blocks; m = 100 and 130 a last panel of 2 and 4 rows), once per row
+  // part on each thread, reused for the part's other column blocks. b's rows 1030 floats apart
+  // (past 4 KB): read in place for m = 100, packed for m = 130. Two products of the same shapes
+  // in a row must not reuse each other's panels.
   if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
-  const Operand<float> b(1000, 530, Layout::kRowMajor, 10);
+  const Operand<float> b(300, 1030, Layout::kRowMajor, 10);
   for (const int threads : {1, 2}) {
     const g::testing::SettingsScope scope(std::nullopt, threads);
-    for (const Layout layout : {Layout::kRowMajor, Layout::kRowStep}) {
+    for (const auto& [m, layout] :
+         {std::pair{int64_t{100}, Layout::kRowMajor}, std::pair{int64_t{130}, Layout::kRowStep}}) {
       for (const uint32_t seed : {11u, 12u}) {
-        const Operand<float> a(100, 1000, layout, seed);
+        const Operand<float> a(m, 300, layout, seed);
         expect_product(multiply(PackedGemm::kAvx512Float, a, b), a, b,
-                       std::to_string(threads) + " threads, layout " +
-                           std::to_string(static_cast<int>(layout)) + ", seed " +
+                       std::to_string(threads) + " threads, m = " + std::to_string(m) + ", seed " +
                            std::to_string(seed));
       }
     }
