@@ -352,11 +352,13 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
 // kPassWords (below), so the stride also bounds the span a panel covers.
 constexpr int64_t kInPlaceStride = 512;
 
-constexpr int64_t kL1WayFloats = 1024;  // a way of L1 (48 KB, 12 ways), 4 KB, in floats
+constexpr int64_t kPageFloats = 1024;      // a 4 KB page (and a way of L1: 48 KB in 12 ways)
+constexpr int64_t kPackedBFromRows = 128;  // rows of a from which b far apart is packed
 
 // Whether b, its columns adjacent, is read where it lies for an a of m rows: each k-step's 32
-// values are two aligned vector loads from one row, wherever the rows are. Packing b (a copy)
-// pays where its rows are 4 KB or more apart, each k-step a new page (at 4 KB multiples every
+// values are two vector loads from one row (whole cache lines where the rows are 64-byte
+// aligned, as a contiguous tensor's are), wherever the rows are. Packing b (a copy) pays where
+// its rows are a page or more apart, each k-step on a new page (at 4 KB multiples every
 // k-step's lines fall into the same two sets of L1 too), and a has rows enough to read each
 // panel many times. Two threads, 64-byte aligned operands as graft's tensors are, in place
 // against packed: 1024^2 195 against 260 GFLOP/s, (768, 1536) x (1536, 1536) 218 against 248,
@@ -367,7 +369,7 @@ constexpr int64_t kL1WayFloats = 1024;  // a way of L1 (48 KB, 12 ways), 4 KB, i
 // unaligned rows, where every vector load straddles two lines, in-place reads had looked slower
 // from 512 floats apart, and b was packed from there.)
 bool b_read_in_place(const StridedMatrix<float>& b, int64_t m) {
-  return b.col_stride == 1 && (b.row_stride < kL1WayFloats || m < 128);
+  return b.col_stride == 1 && (b.row_stride < kPageFloats || m < kPackedBFromRows);
 }
 
 // Whether a tile can read a where it lies: a strided matrix with contiguous rows (the steps
