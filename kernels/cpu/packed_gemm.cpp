@@ -344,13 +344,13 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
 };
 
 // An a read in place along k, a step of more than a few rows at a time (a transpose), is read
-// only while its steps are shorter than kInPlaceStride elements; beyond, it is packed (panels
+// only while its steps are shorter than kInPlaceAStride elements; beyond, it is packed (panels
 // contiguous, as BLAS packs them). Every tile streams its operands' k-steps through L1, and
 // at 2 KB steps and more they miss there far more often: a (768, 512) gradient's transpose
 // times a (768, 128) input, one thread, 110 GFLOP/s read in place against 139 packed (at 384
 // elements, 142 against 142; at 256, two threads, 2% better in place still). k is at most
 // kPassWords (below), so the stride also bounds the span a panel covers.
-constexpr int64_t kInPlaceStride = 512;
+constexpr int64_t kInPlaceAStride = 512;
 
 constexpr int64_t kPageFloats = 1024;      // a 4 KB page (and a way of L1: 48 KB in 12 ways)
 constexpr int64_t kPackedBFromRows = 128;  // rows of a from which b far apart is packed
@@ -368,7 +368,8 @@ constexpr int64_t kPackedBFromRows = 128;  // rows of a from which b far apart i
 // gradient times a (768, 512) input (the GPT's weight gradient) 248 against 216. (Measured on
 // unaligned rows, where every vector load straddles two lines, in-place reads had looked slower
 // from 512 floats apart, and b was packed from there.)
-bool b_read_in_place(const StridedMatrix<float>& b, int64_t m) {
+template <class T>
+bool b_read_in_place(const StridedMatrix<T>& b, int64_t m) {
   return b.col_stride == 1 && (b.row_stride < kPageFloats || m < kPackedBFromRows);
 }
 
@@ -376,7 +377,7 @@ bool b_read_in_place(const StridedMatrix<float>& b, int64_t m) {
 // along k are elements), or contiguous columns with short steps; or windows.
 template <class T>
 bool a_readable_in_place(const StridedMatrix<T>& a) {
-  return a.col_stride == 1 || (a.row_stride == 1 && a.col_stride < kInPlaceStride);
+  return a.col_stride == 1 || (a.row_stride == 1 && a.col_stride < kInPlaceAStride);
 }
 bool a_readable_in_place(const WindowMatrix&) { return true; }
 
@@ -387,8 +388,8 @@ bool a_readable_in_place(const WindowMatrix&) { return true; }
 // transposed in registers, is repaid over n's column panels from n = 512 on. Two threads, old
 // and new in turn: 512^2 276 -> 293 GFLOP/s (one thread 149 -> 163), (768, 128) x (128, 512)
 // 268 -> 283, (768, 512) x (512, 512) 292 -> 302; at n = 256 2% slower, n = 384 within the
-// noise either way. Square products whose rows are a multiple of 4 KB apart, packed since
-// 2026-12-05 for their rows falling into one set of L1: 1024^2 295 -> 315, 2048^2 286 -> 302.
+// noise either way. (Rows a multiple of 4 KB apart were packed first, from n = 1024, on the
+// wrong reason that they fell into one set of L1: 1024^2 295 -> 315, 2048^2 286 -> 302.)
 constexpr int64_t kPackedRowsFrom = 512;
 template <class T>
 bool packing_rows_pays(const StridedMatrix<T>& a, int64_t n) {
@@ -613,8 +614,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   // partial panel, which is packed, zero-padded.
   const bool a_in_place =
       kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
-  bool b_in_place = false;
-  if constexpr (kReadsInPlace<Kernel>) b_in_place = b_read_in_place(b, m);
+  const bool b_in_place = kReadsInPlace<Kernel> && b_read_in_place(b, m);
   // b's panels are packed once, for every block; a's in each block (below). Packing reads
   // each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
