@@ -5,6 +5,7 @@
 // The inline capacity, kMaxDims, bounds the rank of a tensor.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -22,6 +23,16 @@ inline constexpr int kMaxDims = 16;
 class Shape {
  public:
   Shape() = default;
+  // Copies only the live sizes: the slots past size() are never read, and leaving them
+  // unwritten spares every op the zeroing of kMaxDims slots per Shape it builds.
+  Shape(const Shape& other) : size_(other.size_) {
+    std::copy_n(other.data_.begin(), size_, data_.begin());
+  }
+  Shape& operator=(const Shape& other) {
+    size_ = other.size_;
+    std::copy_n(other.data_.begin(), size_, data_.begin());
+    return *this;
+  }
   Shape(std::initializer_list<int64_t> sizes) { assign(sizes.begin(), sizes.end()); }
   Shape(const std::vector<int64_t>& sizes) { assign(sizes.begin(), sizes.end()); }  // NOLINT
   // A shape of `n` copies of `value`.
@@ -61,7 +72,7 @@ class Shape {
     for (int64_t i = 0; first != last; ++first, ++i) data_[i] = *first;
   }
 
-  std::array<int64_t, kMaxDims> data_{};
+  std::array<int64_t, kMaxDims> data_;  // data_[0, size_) is the shape
   int64_t size_ = 0;
 };
 
