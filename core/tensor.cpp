@@ -7,11 +7,10 @@
 
 namespace graft {
 
-TensorImpl& Tensor::impl() const {
-  GRAFT_CHECK(impl_ != nullptr,
-              "this Tensor is undefined (default-constructed); "
-              "create it with a factory such as graft::zeros first");
-  return *impl_;
+void Tensor::fail_undefined() {
+  detail::fail(
+      "this Tensor is undefined (default-constructed); "
+      "create it with a factory such as graft::zeros first");
 }
 
 int64_t Tensor::size(int64_t dim) const {

@@ -273,9 +273,16 @@ class Tensor {
   // How many in-place writes this tensor's memory has seen (shared by all its views).
   uint64_t _version() const { return storage()->version(); }
 
-  TensorImpl& impl() const;
+  // Inline, as every accessor above goes through it: only the error is out of line.
+  TensorImpl& impl() const {
+    if (impl_ == nullptr) [[unlikely]]
+      fail_undefined();
+    return *impl_;
+  }
 
  private:
+  [[noreturn]] static void fail_undefined();
+
   std::shared_ptr<TensorImpl> impl_;
 };
 
