@@ -16,7 +16,9 @@ class Allocator {
  public:
   virtual ~Allocator() = default;
   virtual void* allocate(size_t nbytes, Device device) = 0;
-  virtual void deallocate(void* ptr, Device device) = 0;
+  // Hands back a block allocate() returned; `nbytes` is the size it was asked for (a sized
+  // free, like C++'s sized operator delete), so an allocator needs no lookup to know it.
+  virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
 };
 
 inline constexpr size_t kCpuAlignment = 64;

@@ -23,7 +23,6 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "graft/core/allocator.h"
@@ -69,7 +68,6 @@ class CpuAllocator final : public Allocator {
         void* ptr = cached->second.back();
         cached->second.pop_back();
         cached_bytes_ -= size;
-        class_size_[ptr] = size;
         ASAN_UNPOISON_MEMORY_REGION(ptr, size);
         return ptr;
       }
@@ -77,24 +75,20 @@ class CpuAllocator final : public Allocator {
     const bool huge = size >= kHugePage;
     void* ptr = aligned_or_throw(huge ? kHugePage : kCpuAlignment, size, nbytes);
     if (huge) madvise(ptr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
-    std::lock_guard<std::mutex> lock(mutex_);
-    class_size_[ptr] = size;
     return ptr;
   }
 
-  void deallocate(void* ptr, Device) override {
-    {
+  // The requested size tells a small block (straight back to glibc, no lock: the 1-element
+  // add's cost) from a cached one, and gives the latter's class.
+  void deallocate(void* ptr, size_t nbytes, Device) override {
+    if (nbytes >= kCachedBlock) {
+      const size_t size = size_class(nbytes);
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = class_size_.find(ptr);
-      if (it != class_size_.end()) {
-        const size_t size = it->second;
-        class_size_.erase(it);
-        if (cached_bytes_ + size <= kMaxCachedBytes) {
-          ASAN_POISON_MEMORY_REGION(ptr, size);
-          free_blocks_[size].push_back(ptr);
-          cached_bytes_ += size;
-          return;
-        }
+      if (cached_bytes_ + size <= kMaxCachedBytes) {
+        ASAN_POISON_MEMORY_REGION(ptr, size);
+        free_blocks_[size].push_back(ptr);
+        cached_bytes_ += size;
+        return;
       }
     }
     std::free(ptr);
@@ -102,8 +96,7 @@ class CpuAllocator final : public Allocator {
 
  private:
   std::mutex mutex_;
-  std::unordered_map<void*, size_t> class_size_;      // live block of a size class -> the class
-  std::map<size_t, std::vector<void*>> free_blocks_;  // size -> cached blocks
+  std::map<size_t, std::vector<void*>> free_blocks_;  // size class -> cached blocks
   size_t cached_bytes_ = 0;
 };
 

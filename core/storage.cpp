@@ -38,8 +38,7 @@ std::string describe_bytes(size_t nbytes) {
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   Allocator& allocator = allocator_for(device);
   void* data = allocator.allocate(nbytes, device);
-  return std::make_shared<Storage>(
-      data, nbytes, device, [&allocator, device](void* p) { allocator.deallocate(p, device); });
+  return std::make_shared<Storage>(data, nbytes, device, allocator);
 }
 
 }  // namespace graft

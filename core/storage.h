@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 
+#include "graft/core/allocator.h"
 #include "graft/core/device.h"
 
 namespace graft {
@@ -22,10 +23,17 @@ class Storage {
  public:
   using Deleter = std::function<void(void*)>;
 
+  // A block of `allocator`'s, handed back to it when the storage dies.
+  Storage(void* data, size_t nbytes, Device device, Allocator& allocator)
+      : data_(data), nbytes_(nbytes), device_(device), allocator_(&allocator) {}
+  // Memory graft does not own (from_blob): `deleter`, when there is one, frees it.
   Storage(void* data, size_t nbytes, Device device, Deleter deleter)
       : data_(data), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
   ~Storage() {
-    if (deleter_) deleter_(data_);
+    if (allocator_ != nullptr)
+      allocator_->deallocate(data_, nbytes_, device_);
+    else if (deleter_)
+      deleter_(data_);
   }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -45,6 +53,7 @@ class Storage {
   void* data_;
   size_t nbytes_;
   Device device_;
+  Allocator* allocator_ = nullptr;  // set for graft's own blocks, which need no Deleter
   Deleter deleter_;
   uint64_t version_ = 0;
 };

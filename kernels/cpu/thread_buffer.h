@@ -33,7 +33,7 @@ class ThreadBuffer {
   ThreadBuffer() : buffer_(kept()) {}
   ~ThreadBuffer() {
     if (buffer_.capacity() * sizeof(T) > kKeptBytes) std::vector<T>().swap(buffer_);
-    if (large_ != nullptr) cpu_allocator().deallocate(large_, kCPU);
+    if (large_ != nullptr) cpu_allocator().deallocate(large_, large_elements_ * sizeof(T), kCPU);
   }
   ThreadBuffer(const ThreadBuffer&) = delete;
   ThreadBuffer& operator=(const ThreadBuffer&) = delete;
@@ -46,7 +46,8 @@ class ThreadBuffer {
     const size_t elements = static_cast<size_t>(std::max<int64_t>(count, 0));
     if (elements * sizeof(T) > kKeptBytes) {
       if (large_elements_ < elements) {
-        if (large_ != nullptr) cpu_allocator().deallocate(large_, kCPU);
+        if (large_ != nullptr)
+          cpu_allocator().deallocate(large_, large_elements_ * sizeof(T), kCPU);
         large_ = nullptr;  // should the allocation below throw, the destructor frees nothing
         large_elements_ = 0;
         large_ = static_cast<T*>(cpu_allocator().allocate(elements * sizeof(T), kCPU));

@@ -71,7 +71,8 @@ class CachingAllocator final : public Allocator {
     return ptr;
   }
 
-  void deallocate(void* ptr, Device device) override {
+  // The block's size class is in block_size (the statistics need it even without a size).
+  void deallocate(void* ptr, size_t, Device device) override {
     std::lock_guard<std::mutex> lock(mutex_);
     PerDeviceState& state = state_for(device.index());
     auto it = state.block_size.find(ptr);

@@ -140,10 +140,10 @@ class Workspace {
  public:
   Workspace(Device device, int64_t nbytes)
       : device_(device),
-        data_(nbytes > 0 ? allocator_for(device).allocate(static_cast<size_t>(nbytes), device)
-                         : nullptr) {}
+        nbytes_(static_cast<size_t>(nbytes)),
+        data_(nbytes > 0 ? allocator_for(device).allocate(nbytes_, device) : nullptr) {}
   ~Workspace() {
-    if (data_ != nullptr) allocator_for(device_).deallocate(data_, device_);
+    if (data_ != nullptr) allocator_for(device_).deallocate(data_, nbytes_, device_);
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
@@ -154,6 +154,7 @@ class Workspace {
 
  private:
   Device device_;
+  size_t nbytes_;
   void* data_;
 };
 

@@ -30,7 +30,7 @@ TEST(CpuAllocator, EveryBlockIsAlignedAndWritable) {
       EXPECT_TRUE(aligned_to(ptr, size_t{2} << 20)) << nbytes;
     }
     std::memset(ptr, 0xab, nbytes);
-    allocator.deallocate(ptr, g::kCPU);
+    allocator.deallocate(ptr, nbytes, g::kCPU);
   }
 }
 
@@ -38,31 +38,31 @@ TEST(CpuAllocator, FreedBlocksOfASizeClassAreHandedOutAgain) {
   g::Allocator& allocator = g::cpu_allocator();
   // 64 KiB steps below 1 MiB: 200,000 and 196,609 bytes are both 192 KiB + 1 .. 256 KiB.
   void* first = allocator.allocate(200000, g::kCPU);
-  allocator.deallocate(first, g::kCPU);
+  allocator.deallocate(first, 200000, g::kCPU);
   void* again = allocator.allocate(196609, g::kCPU);
   EXPECT_EQ(again, first);
   // Two live blocks of one class are distinct; both come back from the cache.
   void* second = allocator.allocate(200000, g::kCPU);
   EXPECT_NE(second, again);
-  allocator.deallocate(again, g::kCPU);
-  allocator.deallocate(second, g::kCPU);
+  allocator.deallocate(again, 196609, g::kCPU);
+  allocator.deallocate(second, 200000, g::kCPU);
   void* x = allocator.allocate(256 << 10, g::kCPU);
   void* y = allocator.allocate(256 << 10, g::kCPU);
   EXPECT_TRUE((x == first || x == second) && (y == first || y == second) && x != y);
-  allocator.deallocate(x, g::kCPU);
-  allocator.deallocate(y, g::kCPU);
+  allocator.deallocate(x, 256 << 10, g::kCPU);
+  allocator.deallocate(y, 256 << 10, g::kCPU);
   // 2 MiB steps above: 3 MiB and 4 MiB share the 4 MiB class, and 1 MiB and 1.5 MiB the
   // 2 MiB one.
   void* large = allocator.allocate(size_t{3} << 20, g::kCPU);
-  allocator.deallocate(large, g::kCPU);
+  allocator.deallocate(large, size_t{3} << 20, g::kCPU);
   void* large_again = allocator.allocate(size_t{4} << 20, g::kCPU);
   EXPECT_EQ(large_again, large);
-  allocator.deallocate(large_again, g::kCPU);
+  allocator.deallocate(large_again, size_t{4} << 20, g::kCPU);
   void* page = allocator.allocate(size_t{1} << 20, g::kCPU);
-  allocator.deallocate(page, g::kCPU);
+  allocator.deallocate(page, size_t{1} << 20, g::kCPU);
   void* page_again = allocator.allocate(size_t{3} << 19, g::kCPU);
   EXPECT_EQ(page_again, page);
-  allocator.deallocate(page_again, g::kCPU);
+  allocator.deallocate(page_again, size_t{3} << 19, g::kCPU);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -72,7 +72,7 @@ TEST(CpuAllocatorDeathTest, AUseOfACachedBlockIsCaughtUnderAddressSanitizer) {
       {
         g::Allocator& allocator = g::cpu_allocator();
         auto* block = static_cast<char*>(allocator.allocate(200000, g::kCPU));
-        allocator.deallocate(block, g::kCPU);
+        allocator.deallocate(block, 200000, g::kCPU);
         *static_cast<volatile char*>(block + 100) = 1;
       },
       "use-after-poison");
