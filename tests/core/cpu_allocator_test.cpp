@@ -1,7 +1,9 @@
 // The CPU allocator (core/cpu_allocator.cpp): every block 64-byte aligned, blocks of 1 MiB
 // or more in whole 2 MiB pages, 2 MiB aligned, and freed blocks of 64 KiB or more handed out again
-// for a request of the same size class, and poisoned meanwhile under AddressSanitizer.
+// for a request of the same size class, and poisoned meanwhile under AddressSanitizer; a
+// small block's slack inside its malloc'd one is poisoned too.
 #include <gtest/gtest.h>
+#include <sanitizer/asan_interface.h>
 
 #include <cstdint>
 #include <cstring>
@@ -76,5 +78,18 @@ TEST(CpuAllocatorDeathTest, AUseOfACachedBlockIsCaughtUnderAddressSanitizer) {
         *static_cast<volatile char*>(block + 100) = 1;
       },
       "use-after-poison");
+}
+
+TEST(CpuAllocator, TheBytesPastASmallBlockArePoisonedUnderAddressSanitizer) {
+  // A small block lies inside a larger malloc'd one; whatever slack follows it is poisoned
+  // by graft (or is ASan's own redzone where the two end together), so an overflow is caught.
+  g::Allocator& allocator = g::cpu_allocator();
+  for (size_t nbytes = 1; nbytes <= 200; ++nbytes) {
+    auto* block = static_cast<char*>(allocator.allocate(nbytes, g::kCPU));
+    EXPECT_FALSE(__asan_address_is_poisoned(block)) << nbytes;
+    EXPECT_FALSE(__asan_address_is_poisoned(block + nbytes - 1)) << nbytes;
+    EXPECT_TRUE(__asan_address_is_poisoned(block + nbytes)) << nbytes;
+    allocator.deallocate(block, nbytes, g::kCPU);
+  }
 }
 #endif
