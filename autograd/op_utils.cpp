@@ -69,11 +69,13 @@ kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape) {
   return {t.data_ptr(), t.dtype(), strides};
 }
 
-void run_elementwise(kernels::ElementwiseFn kernel, std::initializer_list<Tensor> operands) {
+void run_elementwise(kernels::ElementwiseFn kernel,
+                     std::initializer_list<ElementwiseOperand> operands) {
   kernels::OperandView views[kernels::kMaxOperands];
-  const Shape& shape = operands.begin()->shape();
+  const Shape& shape = operands.begin()->get().shape();
   int n = 0;
-  for (const Tensor& t : operands) views[n++] = broadcast_operand(t, shape);
+  for (const ElementwiseOperand& operand : operands)
+    views[n++] = broadcast_operand(operand.get(), shape);
   kernel(kernels::make_elementwise_iter(shape, views, n));
 }
 

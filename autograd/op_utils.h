@@ -63,8 +63,31 @@ kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape);
 // t's data, dtype and strides, for the kernels that take their operands one by one.
 kernels::StridedOperand strided_operand(const Tensor& t);
 
+// An operand of run_elementwise, held by reference: an op's tensors are not copied for the
+// call (a Tensor's copy is two atomic updates of its count; the 1-element add made five).
+// {t, dtype} is t in `dtype`: t itself when it already is, else a conversion held here.
+// Either lives until the call returns, as any temporary in its arguments does.
+class ElementwiseOperand {
+ public:
+  ElementwiseOperand(const Tensor& t) : tensor_(&t) {}  // NOLINT(google-explicit-constructor)
+  ElementwiseOperand(const Tensor& t, DType dtype) : tensor_(&t) {
+    if (t.dtype() != dtype) {
+      converted_ = t.to(dtype);
+      tensor_ = &converted_;
+    }
+  }
+  ElementwiseOperand(const ElementwiseOperand&) = delete;
+  ElementwiseOperand& operator=(const ElementwiseOperand&) = delete;
+  const Tensor& get() const { return *tensor_; }
+
+ private:
+  const Tensor* tensor_;
+  Tensor converted_;
+};
+
 // Runs `kernel` with operands[0] as the output, the others broadcast to its shape.
-void run_elementwise(kernels::ElementwiseFn kernel, std::initializer_list<Tensor> operands);
+void run_elementwise(kernels::ElementwiseFn kernel,
+                     std::initializer_list<ElementwiseOperand> operands);
 
 // Kernels that compute in float32 and float64 only (softmax, convolution, pooling, layer
 // norm, multinomial, the CPU's matmul where it has no 16-bit kernel: kernels/matmul.h's

@@ -187,9 +187,6 @@ bool runs_in_float32_under_autocast(UnaryOp op) {
       return false;
   }
 }
-Tensor autocast_operand(BinaryOp op, const Tensor& t) {
-  return op == BinaryOp::pow ? autocast::to_float32(t) : t;
-}
 
 // g times op's derivative, from `read` (the input or the output, as op's row of the derivative
 // table says), by the op's fused kernel (ReLU, GELU, SiLU: kernel_table().unary_backward), one
@@ -204,7 +201,7 @@ Tensor fused_unary_backward(UnaryOp op, const Tensor& g, const Tensor& read) {
   const DType dtype = promote_types(g.dtype(), read.dtype());
   Tensor out = empty(broadcast_shapes(g.shape(), read.shape(), kernels::op_name(op)),
                      TensorOptions(dtype).device(read.device()));
-  ops::run_elementwise(kernel, {out, g.to(dtype), read.to(dtype)});
+  ops::run_elementwise(kernel, {out, {g, dtype}, {read, dtype}});
   return out;
 }
 
@@ -275,7 +272,7 @@ Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   {
     autograd::NoGradGuard no_grad;  // the conversions below are part of this one op
     ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], a.device(), name),
-                         {out, a.to(dtype), b.to(dtype)});
+                         {out, {a, dtype}, {b, dtype}});
   }
   if (!autograd::needs_grad({&a, &b})) return out;
   const bool reads_inputs = op != BinaryOp::add && op != BinaryOp::sub;
@@ -289,19 +286,28 @@ Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
                           });
 }
 
-Tensor binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
-  const Tensor a = autocast_operand(op, a_in), b = autocast_operand(op, b_in);
+Tensor binary_promoted(BinaryOp op, const Tensor& a, const Tensor& b) {
   return binary_tensors(op, a, b, binary_dtype(op, ops::operand(a), ops::operand(b)));
 }
-Tensor binary(BinaryOp op, const Tensor& a_in, Scalar b) {
-  const Tensor a = autocast_operand(op, a_in);
+Tensor binary_promoted(BinaryOp op, const Tensor& a, Scalar b) {
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
   return binary_tensors(op, a, ops::scalar_tensor(b, dtype, a.device()), dtype);
 }
-Tensor binary(BinaryOp op, Scalar a, const Tensor& b_in) {
-  const Tensor b = autocast_operand(op, b_in);
+Tensor binary_promoted(BinaryOp op, Scalar a, const Tensor& b) {
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
   return binary_tensors(op, ops::scalar_tensor(a, dtype, b.device()), b, dtype);
+}
+
+// Autocast runs pow in float32; every other binary op takes its operands as they come,
+// uncopied (each copy of a Tensor is two atomic updates of its count).
+Tensor float32_under_autocast(const Tensor& t) { return autocast::to_float32(t); }
+Scalar float32_under_autocast(Scalar s) { return s; }
+
+template <class A, class B>
+Tensor binary(BinaryOp op, const A& a, const B& b) {
+  if (op == BinaryOp::pow)
+    return binary_promoted(op, float32_under_autocast(a), float32_under_autocast(b));
+  return binary_promoted(op, a, b);
 }
 
 // self op= other. Runs the kernel straight into self when that is safe: the result dtype
@@ -328,7 +334,7 @@ const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& othe
               broadcast_shapes(self.shape(), other.shape(), name));
   check_integer_divisor(op, other, dtype);
   ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], self.device(), name),
-                       {self, self, other.to(dtype)});
+                       {self, self, {other, dtype}});
   self.storage()->bump_version();
   return self;
 }
@@ -340,7 +346,7 @@ Tensor comparison_tensors(ComparisonOp op, const Tensor& a, const Tensor& b, DTy
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, TensorOptions(kBool).device(a.device()));
   ops::run_elementwise(lookup(kernel_table().comparison[static_cast<int>(op)], a.device(), name),
-                       {out, a.to(dtype), b.to(dtype)});
+                       {out, {a, dtype}, {b, dtype}});
   return out;
 }
 
@@ -407,7 +413,7 @@ Tensor where_impl(const Tensor& cond, const Tensor& a, const Tensor& b, DType dt
   {
     autograd::NoGradGuard no_grad;
     ops::run_elementwise(lookup(kernel_table().where, cond.device(), "where"),
-                         {out, cond, a.to(dtype), b.to(dtype)});
+                         {out, cond, {a, dtype}, {b, dtype}});
   }
   return autograd::record(out, "WhereBackward", {a, b},
                           [sc = autograd::save(cond), need_a = a.requires_grad(),
@@ -453,10 +459,11 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
       return static_cast<int64_t>(std::numeric_limits<T>::max());
   });
   Tensor out = empty(x.shape(), TensorOptions(dtype).device(x.device()));
-  ops::run_elementwise(
-      lookup(kernel_table().clamp, x.device(), "clamp"),
-      {out, x.to(dtype), ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
-       ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
+  ops::run_elementwise(lookup(kernel_table().clamp, x.device(), "clamp"),
+                       {out,
+                        {x, dtype},
+                        ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
+                        ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
   // The gradient passes where min <= x <= max and is 0 where a bound took over.
   return autograd::record(out, "ClampBackward", {x},
                           [sx = autograd::save(x), min, max](const Tensor& g) {
