@@ -1,7 +1,6 @@
 // Coalescing of elementwise iteration; see strided_index.h.
 #include "graft/kernels/strided_index.h"
 
-#include <algorithm>
 #include <cstdlib>
 
 namespace graft::kernels {
@@ -16,16 +15,19 @@ ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* ope
     it.operands[i].dtype = operands[i].dtype;
   }
 
-  // 1. Keep dims of size != 1, ordered outer to inner by the output's stride magnitude
-  //    (a stable sort keeps the logical order among ties, such as broadcast dims).
+  // 1. Keep dims of size != 1, ordered outer to inner by the output's stride magnitude,
+  //    by insertion: stable (ties, such as broadcast dims, keep their logical order) and,
+  //    unlike std::stable_sort, which takes a heap buffer, free of allocation.
   int dims[kMaxDims];
   int n = 0;
-  for (int d = 0; d < shape.size(); ++d)
-    if (shape[d] != 1) dims[n++] = d;
   const Shape& out_strides = operands[0].strides;
-  std::stable_sort(dims, dims + n, [&](int a, int b) {
-    return std::llabs(out_strides[a]) > std::llabs(out_strides[b]);
-  });
+  for (int d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    int k = n++;
+    for (; k > 0 && std::llabs(out_strides[dims[k - 1]]) < std::llabs(out_strides[d]); --k)
+      dims[k] = dims[k - 1];
+    dims[k] = d;
+  }
 
   // 2. Merge dim `d` into the previous (outer) one when, for every operand,
   //    stride[outer] == stride[d] * size[d]: the two dims then walk memory as one.
