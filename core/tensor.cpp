@@ -65,7 +65,7 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   GRAFT_CHECK(nbytes.has_value(), OpContext::describe("empty"), "a tensor of shape ", shape,
               " and dtype ", dtype,
               " would hold more bytes than a 64-bit size can count; no machine can allocate it");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::make_shared_for_overwrite<TensorImpl>();
   try {
     impl->storage = Storage::allocate(static_cast<size_t>(*nbytes), options.device());
   } catch (const OutOfMemoryError& e) {
@@ -113,7 +113,7 @@ Tensor wrap_blob(void* data, const Shape& shape, Shape strides, TensorOptions op
   overflow = overflow || __builtin_mul_overflow(extent, element_size(dtype), &nbytes);
   GRAFT_CHECK(!overflow, "from_blob(): shape ", shape, " with strides ", strides,
               " reaches further than a 64-bit byte offset can count");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::make_shared_for_overwrite<TensorImpl>();
   impl->storage = std::make_shared<Storage>(data, static_cast<size_t>(nbytes), options.device(),
                                             std::move(deleter));
   impl->shape = shape;

@@ -28,7 +28,7 @@ namespace {
 // builds with assertions check it here, where every view is made.
 Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
   assert(std::ranges::all_of(strides, [](int64_t s) { return s >= 0; }));
-  auto out = std::make_shared<TensorImpl>();
+  auto out = std::make_shared_for_overwrite<TensorImpl>();
   out->storage = t.storage();
   out->shape = shape;
   out->strides = strides;
