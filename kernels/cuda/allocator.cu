@@ -10,7 +10,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "graft/kernels/cuda/common.cuh"
@@ -65,21 +64,18 @@ class CachingAllocator final : public Allocator {
       }
       state.stats.reserved += static_cast<int64_t>(size);
     }
-    state.block_size[ptr] = size;
     state.stats.allocated += static_cast<int64_t>(size);
     state.stats.peak_allocated = std::max(state.stats.peak_allocated, state.stats.allocated);
     return ptr;
   }
 
-  // The block's size class is in block_size (the statistics need it even without a size).
-  void deallocate(void* ptr, size_t, Device device) override {
+  // The requested size gives the block's size class: no map of live blocks to look up.
+  void deallocate(void* ptr, size_t nbytes, Device device) override {
+    const size_t size = size_class(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
     PerDeviceState& state = state_for(device.index());
-    auto it = state.block_size.find(ptr);
-    if (it == state.block_size.end()) return;
-    state.free_blocks[it->second].push_back(ptr);
-    state.stats.allocated -= static_cast<int64_t>(it->second);
-    state.block_size.erase(it);
+    state.free_blocks[size].push_back(ptr);
+    state.stats.allocated -= static_cast<int64_t>(size);
   }
 
   graft::cuda::MemoryStats stats(int device) {
@@ -95,7 +91,6 @@ class CachingAllocator final : public Allocator {
  private:
   struct PerDeviceState {
     std::map<size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
-    std::unordered_map<void*, size_t> block_size;      // live block -> its size class
     graft::cuda::MemoryStats stats;
   };
 
