@@ -33,7 +33,7 @@ class ThreadBuffer {
   ThreadBuffer() : buffer_(kept()) {}
   ~ThreadBuffer() {
     if (buffer_.capacity() * sizeof(T) > kKeptBytes) std::vector<T>().swap(buffer_);
-    if (large_ != nullptr) cpu_allocator().deallocate(large_, large_elements_ * sizeof(T), kCPU);
+    release_large();
   }
   ThreadBuffer(const ThreadBuffer&) = delete;
   ThreadBuffer& operator=(const ThreadBuffer&) = delete;
@@ -46,10 +46,7 @@ class ThreadBuffer {
     const size_t elements = static_cast<size_t>(std::max<int64_t>(count, 0));
     if (elements * sizeof(T) > kKeptBytes) {
       if (large_elements_ < elements) {
-        if (large_ != nullptr)
-          cpu_allocator().deallocate(large_, large_elements_ * sizeof(T), kCPU);
-        large_ = nullptr;  // should the allocation below throw, the destructor frees nothing
-        large_elements_ = 0;
+        release_large();  // first: should the allocation below throw, nothing is freed twice
         large_ = static_cast<T*>(cpu_allocator().allocate(elements * sizeof(T), kCPU));
         large_elements_ = elements;
       }
@@ -60,6 +57,11 @@ class ThreadBuffer {
   }
 
  private:
+  void release_large() {
+    if (large_ != nullptr) cpu_allocator().deallocate(large_, large_elements_ * sizeof(T), kCPU);
+    large_ = nullptr;
+    large_elements_ = 0;
+  }
   static std::vector<T>& kept() {
     thread_local std::vector<T> buffer;
     return buffer;
