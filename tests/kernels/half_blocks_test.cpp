@@ -1,9 +1,9 @@
-// The CPU's 16-bit float blocks: widen_block and narrow_block (kernels/cpu/half_blocks.h)
-// give graft::Half's and graft::BFloat16's own bits for every pattern and at every
-// rounding boundary; and an elementwise op run through float blocks (a dense run,
-// kernels/cpu/loops.h) gives the same bits as the element-by-element strided loop. (exp and
-// the other ops with an array form are the exception: Eigen's vectorised exp is not
-// std::exp, in float32 as in 16 bits.)
+// The CPU's 16-bit float blocks: widen_block and narrow_block (kernels/cpu/half_blocks.h), in
+// both their forms (x86-64-v3's, and AVX-512's where the CPU has it), give graft::Half's and
+// graft::BFloat16's own bits for every pattern and at every rounding boundary; and an elementwise
+// op run through float blocks (a dense run, kernels/cpu/loops.h) gives the same bits as the
+// element-by-element strided loop. (exp and the other ops with an array form are the exception:
+// Eigen's vectorised exp is not std::exp, in float32 as in 16 bits.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,20 +24,23 @@ uint32_t float_bits(float f) {
   return u;
 }
 
-template <class H>
-void expect_every_pattern_widens_as_the_scalar_type() {
+// Every pattern, by `widen` (one of the forms of half_blocks.h); the count leaves no tail, so a
+// second call widens the last 13 alone.
+template <class H, class Widen>
+void expect_every_pattern_widens_as_the_scalar_type(const Widen& widen) {
   std::vector<H> all(65536);
   for (uint32_t b = 0; b < 65536; ++b) all[b] = H::from_bits(static_cast<uint16_t>(b));
   std::vector<float> wide(all.size());
-  g::kernels::cpu::widen_block(all.data(), wide.data(), static_cast<int64_t>(all.size()));
+  widen(all.data(), wide.data(), static_cast<int64_t>(all.size()));
+  widen(all.data() + all.size() - 13, wide.data() + all.size() - 13, 13);
   for (uint32_t b = 0; b < 65536; ++b)
     ASSERT_EQ(float_bits(wide[b]), float_bits(static_cast<float>(all[b]))) << "pattern " << b;
 }
 
 // Every pattern's float, the floats on either side of it and the midpoints between
 // neighbouring patterns (the ties), both signs; plus a length that leaves a tail.
-template <class H>
-void expect_boundaries_narrow_as_the_scalar_type() {
+template <class H, class Narrow>
+void expect_boundaries_narrow_as_the_scalar_type(const Narrow& narrow_block) {
   std::vector<float> values;
   for (uint32_t b = 0; b < 65536; ++b) {
     const float v = static_cast<float>(H::from_bits(static_cast<uint16_t>(b)));
@@ -46,21 +49,47 @@ void expect_boundaries_narrow_as_the_scalar_type() {
     if (std::isfinite(v) && std::isfinite(next) && b != 0x7fff && b != 0xffff)
       values.push_back(v + (next - v) / 2);
   }
-  values.push_back(1.0f);  // the count is not a multiple of 8
+  values.push_back(1.0f);  // the count is not a multiple of 8 or 16
   std::vector<H> narrow(values.size());
-  g::kernels::cpu::narrow_block(values.data(), narrow.data(), static_cast<int64_t>(values.size()));
+  narrow_block(values.data(), narrow.data(), static_cast<int64_t>(values.size()));
   for (size_t i = 0; i < values.size(); ++i)
     ASSERT_EQ(narrow[i].bits(), H(values[i]).bits()) << "value " << values[i];
 }
 
+// Each form by name, whichever widen_block and narrow_block choose on this CPU.
+template <class H>
+void widen_v3(const H* in, float* out, int64_t n) {
+  g::kernels::cpu::widen_block_v3(in, out, n);
+}
+template <class H>
+void widen_avx512(const H* in, float* out, int64_t n) {
+  g::kernels::cpu::widen_block_avx512(in, out, n);
+}
+template <class H>
+void narrow_v3(const float* in, H* out, int64_t n) {
+  g::kernels::cpu::narrow_block_v3(in, out, n);
+}
+template <class H>
+void narrow_avx512(const float* in, H* out, int64_t n) {
+  g::kernels::cpu::narrow_block_avx512(in, out, n);
+}
+
 TEST(HalfBlocks, WidenEveryPatternAsTheScalarTypes) {
-  expect_every_pattern_widens_as_the_scalar_type<g::Half>();
-  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>();
+  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_v3<g::Half>);
+  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_v3<g::BFloat16>);
 }
 
 TEST(HalfBlocks, NarrowEveryBoundaryAsTheScalarTypes) {
-  expect_boundaries_narrow_as_the_scalar_type<g::Half>();
-  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>();
+  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_v3<g::Half>);
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_v3<g::BFloat16>);
+}
+
+TEST(HalfBlocks, SixteenLaneFormsWidenAndNarrowAsTheScalarTypes) {
+  if (!g::kernels::cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_avx512<g::Half>);
+  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_avx512<g::BFloat16>);
+  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_avx512<g::Half>);
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512<g::BFloat16>);
 }
 
 // (rows, cols) values spread over the 16-bit range, contiguous; and the same values in

@@ -1,0 +1,81 @@
+// The AVX-512 forms of half_blocks.h's conversions: 16 lanes an instruction where the x86-64-v3
+// forms take 8 (float16, F16C) or emulate the rounding in 8-lane integer steps (bfloat16).
+#include "graft/kernels/cpu/half_blocks.h"
+
+#include "graft/core/error.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "graft/kernels/cpu/avx512_file.h"
+
+namespace graft::kernels::cpu {
+
+// vcvtph2ps and vcvtps2ph are F16C's instructions at twice the width: the same bits.
+__attribute__((target("avx512f"))) void widen_block_avx512(const Half* in, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(out + i,
+                     _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i))));
+  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
+}
+
+__attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, Half* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i) out[i] = Half(in[i]);
+}
+
+// A bfloat16 is the top half of a float32's bits.
+__attribute__((target("avx512f"))) void widen_block_avx512(const BFloat16* in, float* out,
+                                                           int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i halves =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)));
+    _mm512_storeu_si512(out + i, _mm512_slli_epi32(halves, 16));
+  }
+  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
+}
+
+// BFloat16's own rounding (core/half.h), lane for lane: add 0x7fff, and one more where the kept
+// part is odd (ties to even), keep the top half; a NaN keeps its top half, made quiet.
+__attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, BFloat16* out,
+                                                            int64_t n) {
+  const __m512i low_bit = _mm512_set1_epi32(1), round = _mm512_set1_epi32(0x7fff);
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), infinity = _mm512_set1_epi32(0x7f800000);
+  const __m512i quiet = _mm512_set1_epi32(0x0040);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i bits = _mm512_loadu_si512(in + i);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), low_bit);
+    const __m512i rounded =
+        _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(round, odd)), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, magnitude), infinity);
+    const __m512i kept = _mm512_or_si512(_mm512_srli_epi32(bits, 16), quiet);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, kept)));
+  }
+  for (; i < n; ++i) out[i] = BFloat16(in[i]);
+}
+
+}  // namespace graft::kernels::cpu
+
+#else
+
+namespace graft::kernels::cpu {
+
+namespace {
+[[noreturn]] void built_without(const char* name) {
+  detail::fail(name, "(): graft was built without its AVX-512 kernels");
+}
+}  // namespace
+
+void widen_block_avx512(const Half*, float*, int64_t) { built_without("widen_block_avx512"); }
+void widen_block_avx512(const BFloat16*, float*, int64_t) { built_without("widen_block_avx512"); }
+void narrow_block_avx512(const float*, Half*, int64_t) { built_without("narrow_block_avx512"); }
+void narrow_block_avx512(const float*, BFloat16*, int64_t) { built_without("narrow_block_avx512"); }
+
+}  // namespace graft::kernels::cpu
+
+#endif
