@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include "graft/core/half.h"
+
 namespace graft::kernels::cpu {
 
 enum class FloatLeaf { kSum, kMax, kMin };
@@ -21,5 +23,11 @@ enum class FloatLeaf { kSum, kMax, kMin };
 // Only where cpu_runs_avx512() (cpu_features.h).
 void float_leaves_avx512(FloatLeaf leaf, const float* p, int64_t stride, int64_t rows, int64_t n,
                          float* out);
+
+// out[j] = the float sum of the 16-bit floats p[j * stride, j * stride + n), for j < rows: the
+// same sum, bit for bit, as float_leaves_avx512's of the widened values, without widening
+// them into memory first. Only where cpu_runs_avx512().
+void sum_leaves_avx512(const Half* p, int64_t stride, int64_t rows, int64_t n, float* out);
+void sum_leaves_avx512(const BFloat16* p, int64_t stride, int64_t rows, int64_t n, float* out);
 
 }  // namespace graft::kernels::cpu

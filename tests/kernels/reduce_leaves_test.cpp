@@ -2,7 +2,8 @@
 // a block of rows a call (reduce_avx512.h), against the 8-lane forms one row at a time. Sums
 // give the same bits (element j in accumulator j mod 64, merged by the same halving), maxima
 // and minima the same value; over row lengths that leave every kind of tail, rows a stride
-// apart, with -0.0, infinities and NaN in the rows.
+// apart, with -0.0, infinities and NaN in the rows. The 16-bit sums (sum_leaves_avx512) give
+// the bits of the float sums of their widened values.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -83,4 +84,31 @@ TEST(ReduceLeaves, SixteenLaneMaximaAndMinimaAreTheEightLaneOnes) {
       }
     }
   }
+}
+
+template <class H>
+void expect_sixteen_bit_sums_as_the_widened_ones() {
+  for (const int64_t n : kLengths) {
+    const int64_t stride = n + 5;
+    const std::vector<float> v = rows_of(n, stride);
+    std::vector<H> narrow(v.size());
+    std::vector<float> widened(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      narrow[i] = H(v[i]);
+      widened[i] = static_cast<float>(narrow[i]);
+    }
+    float got[kRows];
+    cpu::sum_leaves_avx512(narrow.data(), stride, kRows, n, got);
+    for (int64_t r = 0; r < kRows; ++r) {
+      const float want = cpu::float_sum_leaf(widened.data() + r * stride, n);
+      EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
+          << n << " elements, row " << r << ": " << got[r] << " against " << want;
+    }
+  }
+}
+
+TEST(ReduceLeaves, SixteenBitSumsAreTheSumsOfTheWidenedValuesBitForBit) {
+  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  expect_sixteen_bit_sums_as_the_widened_ones<graft::Half>();
+  expect_sixteen_bit_sums_as_the_widened_ones<graft::BFloat16>();
 }
