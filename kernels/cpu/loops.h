@@ -19,6 +19,7 @@
 #include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/prefetch.h"
 #include "graft/kernels/strided_index.h"
 
 namespace graft::kernels::cpu {
@@ -96,11 +97,8 @@ inline constexpr int64_t kPrefetchedBlocks = 4;
 // nothing.
 template <class T, bool kContiguous, bool kWrite>
 void prefetch_block(const char* p, int64_t start) {
-  if constexpr (kContiguous) {
-    const char* first = p + start * static_cast<int64_t>(sizeof(T));
-    for (int64_t byte = 0; byte < kFloatBlock * static_cast<int64_t>(sizeof(T)); byte += 64)
-      __builtin_prefetch(first + byte, kWrite ? 1 : 0);
-  }
+  constexpr auto kSize = static_cast<int64_t>(sizeof(T));
+  if constexpr (kContiguous) prefetch_lines<kWrite>(p, start * kSize, kFloatBlock * kSize);
 }
 
 // run_dense for 16-bit floats: each block of kFloatBlock elements widened into float

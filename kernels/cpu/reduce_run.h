@@ -10,6 +10,7 @@
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/half_blocks.h"
+#include "graft/kernels/cpu/prefetch.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
 #include "graft/kernels/reducers.h"
 
@@ -135,9 +136,8 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   // ops and sums").
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
-      const char* ahead = reinterpret_cast<const char*>(p + 2 * n);
-      for (int64_t byte = 0; byte < n * static_cast<int64_t>(sizeof(T)); byte += 64)
-        __builtin_prefetch(ahead + byte);
+      constexpr auto kSize = static_cast<int64_t>(sizeof(T));
+      prefetch_lines(p, 2 * n * kSize, n * kSize);
       if constexpr (sums_leaves_in_float<R>) {
         if (cpu_runs_avx512()) {
           float leaf;
