@@ -1,6 +1,8 @@
 // cpu_runs_avx512 (cpu_features.h).
 #include "graft/kernels/cpu/cpu_features.h"
 
+#include "graft/core/error.h"
+
 namespace graft::kernels::cpu {
 
 bool cpu_runs_avx512() {
@@ -14,6 +16,10 @@ bool cpu_runs_avx512() {
 #else
   return false;
 #endif
+}
+
+void fail_built_without_avx512(const char* function) {
+  detail::fail(function, "(): graft was built without its AVX-512 kernels");
 }
 
 }  // namespace graft::kernels::cpu

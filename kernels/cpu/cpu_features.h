@@ -9,4 +9,9 @@ namespace graft::kernels::cpu {
 // zmm state; false off x86-64 or without GCC's or Clang's builtins.
 bool cpu_runs_avx512();
 
+// What an AVX-512 kernel does in a build without them (off x86-64, or without GCC's or
+// Clang's target attributes), where cpu_runs_avx512() keeps it from being called: a
+// graft::Error naming `function`.
+[[noreturn]] void fail_built_without_avx512(const char* function);
+
 }  // namespace graft::kernels::cpu

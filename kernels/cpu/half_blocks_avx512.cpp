@@ -2,8 +2,6 @@
 // forms take 8 (float16, F16C) or emulate the rounding in 8-lane integer steps (bfloat16).
 #include "graft/kernels/cpu/half_blocks.h"
 
-#include "graft/core/error.h"
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/avx512_file.h"
 
@@ -65,16 +63,18 @@ __attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, BFl
 
 namespace graft::kernels::cpu {
 
-namespace {
-[[noreturn]] void built_without(const char* name) {
-  detail::fail(name, "(): graft was built without its AVX-512 kernels");
+void widen_block_avx512(const Half*, float*, int64_t) {
+  fail_built_without_avx512("widen_block_avx512");
 }
-}  // namespace
-
-void widen_block_avx512(const Half*, float*, int64_t) { built_without("widen_block_avx512"); }
-void widen_block_avx512(const BFloat16*, float*, int64_t) { built_without("widen_block_avx512"); }
-void narrow_block_avx512(const float*, Half*, int64_t) { built_without("narrow_block_avx512"); }
-void narrow_block_avx512(const float*, BFloat16*, int64_t) { built_without("narrow_block_avx512"); }
+void widen_block_avx512(const BFloat16*, float*, int64_t) {
+  fail_built_without_avx512("widen_block_avx512");
+}
+void narrow_block_avx512(const float*, Half*, int64_t) {
+  fail_built_without_avx512("narrow_block_avx512");
+}
+void narrow_block_avx512(const float*, BFloat16*, int64_t) {
+  fail_built_without_avx512("narrow_block_avx512");
+}
 
 }  // namespace graft::kernels::cpu
 

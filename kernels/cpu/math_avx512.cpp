@@ -1,7 +1,7 @@
 // The AVX-512 float32 functions of math_avx512.h.
 #include "graft/kernels/cpu/math_avx512.h"
 
-#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -115,17 +115,11 @@ __attribute__((target("avx512f"))) void gelu_backward_avx512(const float* g, con
 
 namespace graft::kernels::cpu {
 
-namespace {
-[[noreturn]] void built_without(const char* name) {
-  detail::fail(name, "(): graft was built without its AVX-512 kernels");
-}
-}  // namespace
-
-void exp_avx512(const float*, float*, int64_t) { built_without("exp_avx512"); }
-void erf_avx512(const float*, float*, int64_t) { built_without("erf_avx512"); }
-void gelu_avx512(const float*, float*, int64_t) { built_without("gelu_avx512"); }
+void exp_avx512(const float*, float*, int64_t) { fail_built_without_avx512("exp_avx512"); }
+void erf_avx512(const float*, float*, int64_t) { fail_built_without_avx512("erf_avx512"); }
+void gelu_avx512(const float*, float*, int64_t) { fail_built_without_avx512("gelu_avx512"); }
 void gelu_backward_avx512(const float*, const float*, float*, int64_t) {
-  built_without("gelu_backward_avx512");
+  fail_built_without_avx512("gelu_backward_avx512");
 }
 
 }  // namespace graft::kernels::cpu

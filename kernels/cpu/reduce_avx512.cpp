@@ -138,18 +138,18 @@ __attribute__((target("avx512f"))) void sum_leaves_avx512(const BFloat16* p, int
 
 #else  // not x86-64 with GCC or Clang: cpu_runs_avx512() is false, so these never run.
 
-#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 
 namespace graft::kernels::cpu {
 
 void float_leaves_avx512(FloatLeaf, const float*, int64_t, int64_t, int64_t, float*) {
-  detail::fail("float_leaves_avx512(): graft was built without its AVX-512 kernels");
+  fail_built_without_avx512("float_leaves_avx512");
 }
 void sum_leaves_avx512(const Half*, int64_t, int64_t, int64_t, float*) {
-  detail::fail("sum_leaves_avx512(): graft was built without its AVX-512 kernels");
+  fail_built_without_avx512("sum_leaves_avx512");
 }
 void sum_leaves_avx512(const BFloat16*, int64_t, int64_t, int64_t, float*) {
-  detail::fail("sum_leaves_avx512(): graft was built without its AVX-512 kernels");
+  fail_built_without_avx512("sum_leaves_avx512");
 }
 
 }  // namespace graft::kernels::cpu
