@@ -4,36 +4,28 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/half_lanes_avx512.h"
 
 namespace graft::kernels::cpu {
 
-// vcvtph2ps and vcvtps2ph are F16C's instructions at twice the width: the same bits.
-__attribute__((target("avx512f"))) void widen_block_avx512(const Half* in, float* out, int64_t n) {
+// The 16 lanes of widen16 (half_lanes_avx512.h).
+template <class H>
+__attribute__((target("avx512f"))) void widen_lanes(const H* in, float* out, int64_t n) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(out + i,
-                     _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i))));
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, widen16(in + i));
   for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
 }
 
+void widen_block_avx512(const Half* in, float* out, int64_t n) { widen_lanes(in, out, n); }
+void widen_block_avx512(const BFloat16* in, float* out, int64_t n) { widen_lanes(in, out, n); }
+
+// vcvtps2ph is F16C's instruction at twice the width: the same bits.
 __attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, Half* out, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
                         _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
   for (; i < n; ++i) out[i] = Half(in[i]);
-}
-
-// A bfloat16 is the top half of a float32's bits.
-__attribute__((target("avx512f"))) void widen_block_avx512(const BFloat16* in, float* out,
-                                                           int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i halves =
-        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i)));
-    _mm512_storeu_si512(out + i, _mm512_slli_epi32(halves, 16));
-  }
-  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
 }
 
 // BFloat16's own rounding (core/half.h), lane for lane: add 0x7fff, and one more where the kept

@@ -3,12 +3,12 @@
 
 #include <cstring>
 #include <limits>
-#include <type_traits>
 
 #include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/half_lanes_avx512.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -22,21 +22,14 @@ GRAFT_AVX512 __m512 load16(const float* p, int64_t count) {
   if (count >= 16) return _mm512_loadu_ps(p);
   return _mm512_maskz_loadu_ps(static_cast<__mmask16>(first_lanes16(count)), p);
 }
-// A 16-bit float's lanes widened as half_blocks_avx512.cpp widens them; a partial step's copied
-// out first (a masked load of 16-bit lanes needs AVX512-BW).
+// 16-bit floats widened (half_lanes_avx512.h); a partial step's copied out first, zero-padded
+// (a masked load of 16-bit lanes needs AVX512-BW).
 template <class H>
 GRAFT_AVX512 __m512 load16(const H* p, int64_t count) {
-  uint16_t part[16] = {};
-  const void* from = p;
-  if (count < 16) {
-    std::memcpy(part, p, static_cast<size_t>(count) * sizeof(H));
-    from = part;
-  }
-  const __m256i bits = _mm256_loadu_si256(static_cast<const __m256i*>(from));
-  if constexpr (std::is_same_v<H, Half>)
-    return _mm512_cvtph_ps(bits);
-  else
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+  if (count >= 16) return widen16(p);
+  H part[16] = {};
+  std::memcpy(part, p, static_cast<size_t>(count) * sizeof(H));
+  return widen16(part);
 }
 
 // Walks p[0, n) a step of 64 elements at a time, calling step(r, v, mask) for register r and
