@@ -57,39 +57,35 @@ void expect_boundaries_narrow_as_the_scalar_type(const Narrow& narrow_block) {
 }
 
 // Each form by name, whichever widen_block and narrow_block choose on this CPU.
-template <class H>
-void widen_v3(const H* in, float* out, int64_t n) {
+const auto widen_v3 = [](const auto* in, float* out, int64_t n) {
   g::kernels::cpu::widen_block_v3(in, out, n);
-}
-template <class H>
-void widen_avx512(const H* in, float* out, int64_t n) {
+};
+const auto widen_avx512 = [](const auto* in, float* out, int64_t n) {
   g::kernels::cpu::widen_block_avx512(in, out, n);
-}
-template <class H>
-void narrow_v3(const float* in, H* out, int64_t n) {
+};
+const auto narrow_v3 = [](const float* in, auto* out, int64_t n) {
   g::kernels::cpu::narrow_block_v3(in, out, n);
-}
-template <class H>
-void narrow_avx512(const float* in, H* out, int64_t n) {
+};
+const auto narrow_avx512 = [](const float* in, auto* out, int64_t n) {
   g::kernels::cpu::narrow_block_avx512(in, out, n);
-}
+};
 
 TEST(HalfBlocks, WidenEveryPatternAsTheScalarTypes) {
-  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_v3<g::Half>);
-  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_v3<g::BFloat16>);
+  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_v3);
+  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_v3);
 }
 
 TEST(HalfBlocks, NarrowEveryBoundaryAsTheScalarTypes) {
-  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_v3<g::Half>);
-  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_v3<g::BFloat16>);
+  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_v3);
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_v3);
 }
 
 TEST(HalfBlocks, SixteenLaneFormsWidenAndNarrowAsTheScalarTypes) {
   if (!g::kernels::cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
-  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_avx512<g::Half>);
-  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_avx512<g::BFloat16>);
-  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_avx512<g::Half>);
-  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512<g::BFloat16>);
+  expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_avx512);
+  expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_avx512);
+  expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_avx512);
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512);
 }
 
 // (rows, cols) values spread over the 16-bit range, contiguous; and the same values in
