@@ -9,6 +9,10 @@ namespace graft::kernels::cpu {
 // zmm state; false off x86-64 or without GCC's or Clang's builtins.
 bool cpu_runs_avx512();
 
+// AVX512-BF16 as well (Cooper Lake, Sapphire Rapids, Zen 4 on): bfloat16 products and
+// conversions in one instruction; and AVX512-DQ, which every CPU with it has.
+bool cpu_runs_avx512_bf16();
+
 // What an AVX-512 kernel does in a build without them (off x86-64, or without GCC's or
 // Clang's target attributes), where cpu_runs_avx512() keeps it from being called: a
 // graft::Error naming `function`.

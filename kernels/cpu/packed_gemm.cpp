@@ -706,7 +706,7 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
 
 bool cpu_runs(PackedGemm kernel) {
   static const bool avx512 = cpu_runs_avx512();
-  static const bool avx512_bf16 = avx512 && __builtin_cpu_supports("avx512bf16") != 0;
+  static const bool avx512_bf16 = cpu_runs_avx512_bf16();
 #if GRAFT_AMX
   static const bool amx = amx_usable();
 #else

@@ -1,9 +1,10 @@
 // The CPU's 16-bit float blocks: widen_block and narrow_block (kernels/cpu/half_blocks.h), in
-// both their forms (x86-64-v3's, and AVX-512's where the CPU has it), give graft::Half's and
-// graft::BFloat16's own bits for every pattern and at every rounding boundary; and an elementwise
-// op run through float blocks (a dense run, kernels/cpu/loops.h) gives the same bits as the
-// element-by-element strided loop. (exp and the other ops with an array form are the exception:
-// Eigen's vectorised exp is not std::exp, in float32 as in 16 bits.)
+// each of their forms (x86-64-v3's, AVX-512's, and for bfloat16 AVX512-BF16's, where the CPU
+// has them), give graft::Half's and graft::BFloat16's own bits for every pattern and at every
+// rounding boundary; and an elementwise op run through float blocks (a dense run,
+// kernels/cpu/loops.h) gives the same bits as the element-by-element strided loop. (exp and the
+// other ops with an array form are the exception: Eigen's vectorised exp is not std::exp, in
+// float32 as in 16 bits.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -69,6 +70,9 @@ const auto narrow_v3 = [](const float* in, auto* out, int64_t n) {
 const auto narrow_avx512 = [](const float* in, auto* out, int64_t n) {
   g::kernels::cpu::narrow_block_avx512(in, out, n);
 };
+const auto narrow_avx512_bf16 = [](const float* in, g::BFloat16* out, int64_t n) {
+  g::kernels::cpu::narrow_block_avx512_bf16(in, out, n);
+};
 
 TEST(HalfBlocks, WidenEveryPatternAsTheScalarTypes) {
   expect_every_pattern_widens_as_the_scalar_type<g::Half>(widen_v3);
@@ -86,6 +90,29 @@ TEST(HalfBlocks, SixteenLaneFormsWidenAndNarrowAsTheScalarTypes) {
   expect_every_pattern_widens_as_the_scalar_type<g::BFloat16>(widen_avx512);
   expect_boundaries_narrow_as_the_scalar_type<g::Half>(narrow_avx512);
   expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512);
+}
+
+// vcvtneps2bf16 counts a subnormal float as zero, so its form sends a vector holding one the
+// integer way: vectors of zeros and normal values alone, then one subnormal in each lane of
+// a vector of normal values (ties and NaNs among them), each lane as the scalar type rounds it.
+TEST(HalfBlocks, BFloat16InstructionFormNarrowsAsTheScalarType) {
+  if (!g::kernels::cpu::cpu_runs_avx512_bf16()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512_bf16);
+  const float normals[16] = {
+      0.0f,          -0.0f,          1.0f + 0x1p-8f,  -(1.0f + 0x3p-8f), 0x1p-126f,
+      -0x1.ffp-126f, 3.4e38f,        -INFINITY,       INFINITY,          std::nanf(""),
+      65504.0f,      1.0f + 0x1p-9f, -7.0f + 0x1p-6f, 0x1.0101p0f,       1e-30f,
+      -2.5e-38f};
+  std::vector<float> values(normals, normals + 16);
+  for (int lane = 0; lane < 16; ++lane) {
+    values.insert(values.end(), normals, normals + 16);
+    values[values.size() - 16 + lane] = lane % 2 ? -0x1.0181p-127f : 0x1p-149f * (lane + 1);
+  }
+  std::vector<g::BFloat16> narrow(values.size());
+  narrow_avx512_bf16(values.data(), narrow.data(), static_cast<int64_t>(values.size()));
+  for (size_t i = 0; i < values.size(); ++i)
+    ASSERT_EQ(narrow[i].bits(), g::BFloat16(values[i]).bits())
+        << "value " << values[i] << " at " << i;
 }
 
 // (rows, cols) values spread over the 16-bit range, contiguous; and the same values in
