@@ -19,18 +19,19 @@ GRAFT_AVX512 __m512 exp16(__m512 x) {
   // a NaN x passes through.
   x = _mm512_min_ps(splat(89.0f), x);
   x = _mm512_max_ps(splat(-104.0f), x);
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, splat(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // n = x / ln 2 rounded to the nearest integer: adding 1.5 * 2^23 leaves no bits below the
+  // units, and subtracting it back is exact.
+  const __m512 shifter = splat(0x1.8p23f);
+  const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, splat(1.44269504088896341f), shifter), shifter);
   __m512 r = _mm512_fnmadd_ps(n, splat(0.693359375f), x);  // ln 2's leading bits
   r = _mm512_fnmadd_ps(n, splat(-2.12194440e-4f), r);      // and the rest
-  __m512 p = splat(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, splat(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, splat(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, splat(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, splat(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, splat(5.0000001201e-1f));
-  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), splat(1.0f));
-  return _mm512_scalef_ps(e, n);
+  __m512 p = splat(0x1.6a3d04p-10f);
+  p = _mm512_fmadd_ps(p, r, splat(0x1.123856p-7f));
+  p = _mm512_fmadd_ps(p, r, splat(0x1.5558bep-5f));
+  p = _mm512_fmadd_ps(p, r, splat(0x1.555494p-3f));
+  p = _mm512_fmadd_ps(p, r, splat(0x1.fffffcp-2f));
+  p = _mm512_fmadd_ps(p, r, splat(1.0f));
+  return _mm512_scalef_ps(_mm512_fmadd_ps(p, r, splat(1.0f)), n);
 }
 
 // erf(x) for 16 floats: Eigen's generic_fast_erf_float, step for step.
