@@ -25,6 +25,7 @@ GRAFT_AVX512 __m512 exp16(__m512 x) {
   const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, splat(1.44269504088896341f), shifter), shifter);
   __m512 r = _mm512_fnmadd_ps(n, splat(0.693359375f), x);  // ln 2's leading bits
   r = _mm512_fnmadd_ps(n, splat(-2.12194440e-4f), r);      // and the rest
+  // e^r's polynomial, the coefficients from scripts/fit_exp_polynomial.py.
   __m512 p = splat(0x1.6a3d04p-10f);
   p = _mm512_fmadd_ps(p, r, splat(0x1.123856p-7f));
   p = _mm512_fmadd_ps(p, r, splat(0x1.5558bep-5f));
