@@ -81,6 +81,17 @@ __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, 
       });
 }
 
+__attribute__((target("avx512f"))) float shifted_exp_sum_avx512(const float* in, float shift,
+                                                                int64_t n) {
+  __m512 sum = _mm512_setzero_ps();
+  by_sixteen(
+      n, [&](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
+        const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, in + i), splat(shift));
+        sum = _mm512_mask_add_ps(sum, lanes, sum, exp16(x));  // lanes past n: exp(-shift), left out
+      });
+  return _mm512_reduce_add_ps(sum);
+}
+
 __attribute__((target("avx512f"))) void erf_avx512(const float* in, float* out, int64_t n) {
   by_sixteen(
       n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
@@ -118,6 +129,9 @@ __attribute__((target("avx512f"))) void gelu_backward_avx512(const float* g, con
 namespace graft::kernels::cpu {
 
 void exp_avx512(const float*, float*, int64_t) { fail_built_without_avx512("exp_avx512"); }
+float shifted_exp_sum_avx512(const float*, float, int64_t) {
+  fail_built_without_avx512("shifted_exp_sum_avx512");
+}
 void erf_avx512(const float*, float*, int64_t) { fail_built_without_avx512("erf_avx512"); }
 void gelu_avx512(const float*, float*, int64_t) { fail_built_without_avx512("gelu_avx512"); }
 void gelu_backward_avx512(const float*, const float*, float*, int64_t) {

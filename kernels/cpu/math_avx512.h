@@ -30,6 +30,8 @@ namespace graft::kernels::cpu {
 // Each: out[i] = f(in[i]) for i < n; out may be in. Only where cpu_runs_avx512()
 // (cpu_features.h).
 void exp_avx512(const float* in, float* out, int64_t n);
+// The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps).
+float shifted_exp_sum_avx512(const float* in, float shift, int64_t n);
 void erf_avx512(const float* in, float* out, int64_t n);
 // x Phi(x) = x (1 + erf(x / sqrt 2)) / 2.
 void gelu_avx512(const float* in, float* out, int64_t n);

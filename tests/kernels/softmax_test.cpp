@@ -168,6 +168,40 @@ TEST(Softmax, AllNegativeInfinityRowIsNaNAsInPyTorch) {
                "log_softmax");
 }
 
+TEST(Softmax, LongLinesWithMaskedLogits) {
+  // Lines of 32 and more take the 16-lane exp where the CPU has AVX-512 (array_math.h's
+  // exact_exp and shifted_exp_sum), along the last dim and across 40 lines of a leading one:
+  // a -inf logit's probability is exactly 0 there too, a line of -inf is NaN, and the lanes
+  // past a line's end count for nothing.
+  const struct {
+    g::Shape shape;
+    int64_t dim;
+  } cases[] = {{{3, 45}, 1}, {{5, 40}, 0}};
+  for (const auto& c : cases) {
+    std::vector<double> v = sample_values(c.shape.numel(), -8, 8, 4);
+    for (size_t i = 0; i < v.size(); i += 7) v[i] = -kInf;  // masked entries, both layouts
+    if (c.dim == 1) {
+      for (int64_t j = 0; j < 45; ++j) v[45 + j] = -kInf;  // row 1: all masked
+    } else {
+      for (int64_t i = 0; i < 5; ++i) v[i * 40 + 3] = -kInf;  // column 3: all masked
+    }
+    for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
+      const g::Tensor x = make_tensor(v, c.shape, dtype);
+      const std::string what = std::string(g::dtype_name(dtype)) + " " + c.shape.str();
+      const std::vector<double> p = g::softmax(x, c.dim).to_vector<double>();
+      expect_close(g::softmax(x, c.dim), naive_softmax(v, c.shape, c.dim, false), tolerance(dtype),
+                   "softmax " + what);
+      expect_close(g::log_softmax(x, c.dim), naive_softmax(v, c.shape, c.dim, true),
+                   tolerance(dtype), "log_softmax " + what);
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == -kInf && !std::isnan(p[i])) {
+          EXPECT_EQ(p[i], 0.0) << what << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(Softmax, ZeroDimAndEmptyInputs) {
   // A 0-d tensor is a single line of one element: softmax 1, log_softmax 0.
   const g::Tensor s = make_tensor({3.5}, {});
