@@ -9,7 +9,8 @@
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
-// exp, erf and GELU run 16 lanes wide where the CPU has AVX-512 (math_avx512.h).
+// exp, erf, GELU, the sigmoid and SiLU run 16 lanes wide where the CPU has AVX-512
+// (math_avx512.h).
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
@@ -70,7 +71,18 @@ struct ArrayForm<SigmoidOp> {
   // 1 / (1 + e^-x), as the scalar functor. Where e^-x would be a denormal, 1 + e^-x is 1
   // either way; where it overflows to inf the result is 0, as the scalar functor's.
   static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return sigmoid_avx512(in, out, n);
     FloatArrayMap(out, n) = (1.0f + (-ConstFloatArrayMap(in, n)).exp()).inverse();
+  }
+};
+
+template <>
+struct ArrayForm<SiluOp> {
+  // x / (1 + e^-x), as the scalar functor: -0 where e^-x overflows to inf.
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return silu_avx512(in, out, n);
+    const auto x = ConstFloatArrayMap(in, n);
+    FloatArrayMap(out, n) = x / (1.0f + (-x).exp());
   }
 };
 
@@ -108,6 +120,7 @@ struct ArrayForm<BackwardOf<GeluOp>> {
 template <>
 struct ArrayForm<BackwardOf<SiluOp>> {
   static void apply(const float* g, const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return silu_backward_avx512(g, in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     const auto s = (1.0f + (-x).exp()).inverse();
     FloatArrayMap(out, n) = ConstFloatArrayMap(g, n) * s * (1.0f + x * (1.0f - s));

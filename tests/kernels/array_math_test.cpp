@@ -1,4 +1,4 @@
-// exp, sigmoid, erf and GELU on dense float32 tensors, and the fused gradients of GELU and
+// exp, sigmoid, SiLU, erf and GELU on dense float32 tensors, and the fused gradients of GELU and
 // SiLU, which the CPU computes with their vectorised array forms (kernels/cpu/array_math.h)
 // rather than the scalar functors: every float of a sweep through the whole range,
 // overflow, the denormal results and the specials, against double precision.
@@ -57,6 +57,14 @@ double sigmoid_double(double x) {
   return std::isinf(static_cast<float>(e)) ? 0.0 : 1 / (1 + e);
 }
 
+// As the functor computes it: x / (1 + e^-x), -0 where e^-x is beyond float's range, and NaN
+// at -inf (-inf / inf; PyTorch's x * sigmoid(x) gives -inf * 0, NaN too).
+double silu_double(double x) {
+  const double e = std::exp(-x);
+  if (!std::isinf(static_cast<float>(e))) return x / (1 + e);
+  return std::isinf(x) ? std::numeric_limits<double>::quiet_NaN() : -0.0;
+}
+
 // g * f'(x) for GELU and SiLU, in double.
 double gelu_derivative(double x) {
   return 0.5 * (1 + std::erf(x / std::numbers::sqrt2)) +
@@ -80,6 +88,11 @@ TEST(ArrayMath, SigmoidIsWithinFourUlpsAndSaturatesToZeroAndOne) {
   const std::vector<float> x = sweep(-120.0f, 120.0f, 400001);
   const g::Tensor t = g::tensor(x);
   expect_close_to_float(x, g::sigmoid(t).to_vector<float>(), sigmoid_double, 4);
+}
+
+TEST(ArrayMath, SiluIsWithinFourUlpsAndGoesToZeroBelow) {
+  const std::vector<float> x = sweep(-120.0f, 120.0f, 400001);
+  expect_close_to_float(x, g::silu(g::tensor(x)).to_vector<float>(), silu_double, 4);
 }
 
 TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
