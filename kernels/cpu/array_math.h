@@ -66,6 +66,53 @@ struct ArrayForm<ExpOp> {
   }
 };
 
+// log: Eigen's, within 1 ulp for normal inputs; a subnormal input (below 1.2e-38), whose
+// exponent Eigen's frexp misreads, recomputed by the C library's log, found by a vectorised
+// scan first (as exp's denormal results are on this path).
+template <>
+struct ArrayForm<LogOp> {
+  static void apply(const float* in, float* out, int64_t n) {
+    FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).log();
+    constexpr float kSmallestNormal = std::numeric_limits<float>::min();
+    int64_t subnormal = 0;  // a count, not a bool: GCC vectorises an integer sum
+    for (int64_t i = 0; i < n; ++i) subnormal += in[i] > 0 && in[i] < kSmallestNormal;
+    if (subnormal == 0) return;
+    for (int64_t i = 0; i < n; ++i)
+      if (in[i] > 0 && in[i] < kSmallestNormal) out[i] = std::log(in[i]);
+  }
+};
+
+// An op whose float32 form is one of Eigen's vectorised array functions as it is: tanh
+// (within 3 ulp), sin and cos (1 ulp, large arguments included), log1p (2 ulp). Through the
+// C library's functions, one call an element, graft took 6-40 times PyTorch's time on a
+// million floats (tanh 6.5 ms against 0.16).
+template <class Function>
+struct EigenArrayForm {
+  static void apply(const float* in, float* out, int64_t n) {
+    FloatArrayMap(out, n) = Function{}(ConstFloatArrayMap(in, n));
+  }
+};
+struct EigenTanh {
+  auto operator()(const ConstFloatArrayMap& x) const { return x.tanh(); }
+};
+struct EigenSin {
+  auto operator()(const ConstFloatArrayMap& x) const { return x.sin(); }
+};
+struct EigenCos {
+  auto operator()(const ConstFloatArrayMap& x) const { return x.cos(); }
+};
+struct EigenLog1p {
+  auto operator()(const ConstFloatArrayMap& x) const { return x.log1p(); }
+};
+template <>
+struct ArrayForm<TanhOp> : EigenArrayForm<EigenTanh> {};
+template <>
+struct ArrayForm<SinOp> : EigenArrayForm<EigenSin> {};
+template <>
+struct ArrayForm<CosOp> : EigenArrayForm<EigenCos> {};
+template <>
+struct ArrayForm<Log1pOp> : EigenArrayForm<EigenLog1p> {};
+
 template <>
 struct ArrayForm<SigmoidOp> {
   // 1 / (1 + e^-x), as the scalar functor. Where e^-x would be a denormal, 1 + e^-x is 1

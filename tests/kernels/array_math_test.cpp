@@ -1,7 +1,7 @@
-// exp, sigmoid, SiLU, erf and GELU on dense float32 tensors, and the fused gradients of GELU and
-// SiLU, which the CPU computes with their vectorised array forms (kernels/cpu/array_math.h)
-// rather than the scalar functors: every float of a sweep through the whole range,
-// overflow, the denormal results and the specials, against double precision.
+// exp, log, tanh, sin, cos, log1p, sigmoid, SiLU, erf and GELU on dense float32 tensors, and the
+// fused gradients of GELU and SiLU, which the CPU computes with their vectorised array forms
+// (kernels/cpu/array_math.h) rather than the scalar functors: every float of a sweep through
+// the whole range, overflow, the denormal results and the specials, against double precision.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -93,6 +93,47 @@ TEST(ArrayMath, SigmoidIsWithinFourUlpsAndSaturatesToZeroAndOne) {
 TEST(ArrayMath, SiluIsWithinFourUlpsAndGoesToZeroBelow) {
   const std::vector<float> x = sweep(-120.0f, 120.0f, 400001);
   expect_close_to_float(x, g::silu(g::tensor(x)).to_vector<float>(), silu_double, 4);
+}
+
+// n floats from 2^lo to 2^hi, evenly in the exponent, then the specials.
+std::vector<float> magnitudes(double lo, double hi, int n) {
+  std::vector<float> x = sweep(0.0f, 0.0f, 1);  // 0 and the specials
+  for (int i = 0; i < n; ++i)
+    x.push_back(static_cast<float>(std::exp2(lo + (hi - lo) * i / (n - 1))));
+  return x;
+}
+
+TEST(ArrayMath, LogIsWithinTwoUlpsSubnormalInputsIncluded) {
+  std::vector<float> x = magnitudes(-149, 127.9, 400001);  // the subnormals from 2^-149
+  for (float negative : {-1.0f, -1e-40f, -3e38f}) x.push_back(negative);
+  expect_close_to_float(
+      x, g::log(g::tensor(x)).to_vector<float>(), [](double v) { return std::log(v); }, 2);
+}
+
+TEST(ArrayMath, TanhIsWithinThreeUlps) {
+  std::vector<float> x = sweep(-12.0f, 12.0f, 400001);
+  const std::vector<float> small = magnitudes(-149, -1, 2001);
+  for (float v : small) x.insert(x.end(), {v, -v});
+  expect_close_to_float(
+      x, g::tanh(g::tensor(x)).to_vector<float>(), [](double v) { return std::tanh(v); }, 3);
+}
+
+TEST(ArrayMath, SinAndCosAreWithinTwoUlpsLargeArgumentsIncluded) {
+  std::vector<float> x = sweep(-100.0f, 100.0f, 400001);
+  for (float large : {1e4f, -3.3e4f, 1e5f, 7.7e5f, 1e6f, -3e7f, 1e9f}) x.push_back(large);
+  expect_close_to_float(
+      x, g::sin(g::tensor(x)).to_vector<float>(), [](double v) { return std::sin(v); }, 2);
+  expect_close_to_float(
+      x, g::cos(g::tensor(x)).to_vector<float>(), [](double v) { return std::cos(v); }, 2);
+}
+
+TEST(ArrayMath, Log1pIsWithinTwoUlpsTinyInputsIncluded) {
+  std::vector<float> x = sweep(-0.999f, 10.0f, 400001);
+  const std::vector<float> tiny = magnitudes(-149, -1, 20001);
+  for (float v : tiny) x.insert(x.end(), {v, -v});
+  for (float v : {-1.0f, -2.0f, 1e30f}) x.push_back(v);
+  expect_close_to_float(
+      x, g::log1p(g::tensor(x)).to_vector<float>(), [](double v) { return std::log1p(v); }, 2);
 }
 
 TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
