@@ -9,7 +9,7 @@
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
-// exp, erf, GELU, the sigmoid and SiLU run 16 lanes wide where the CPU has AVX-512
+// exp, log, erf, GELU, the sigmoid and SiLU run 16 lanes wide where the CPU has AVX-512
 // (math_avx512.h).
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
@@ -66,12 +66,14 @@ struct ArrayForm<ExpOp> {
   }
 };
 
-// log: Eigen's, within 1 ulp for normal inputs; a subnormal input (below 1.2e-38), whose
-// exponent Eigen's frexp misreads, recomputed by the C library's log, found by a vectorised
-// scan first (as exp's denormal results are on this path).
+// log: 16 lanes wide where the CPU has AVX-512 (math_avx512.h); elsewhere Eigen's, within 1
+// ulp for normal inputs, and a subnormal input (below 1.2e-38), whose exponent Eigen's frexp
+// misreads, recomputed by the C library's log, found by a vectorised scan first (as exp's
+// denormal results are on this path).
 template <>
 struct ArrayForm<LogOp> {
   static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return log_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).log();
     constexpr float kSmallestNormal = std::numeric_limits<float>::min();
     int64_t subnormal = 0;  // a count, not a bool: GCC vectorises an integer sum

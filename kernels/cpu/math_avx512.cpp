@@ -1,6 +1,8 @@
 // The AVX-512 float32 functions of math_avx512.h.
 #include "graft/kernels/cpu/math_avx512.h"
 
+#include <cmath>
+
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
 
@@ -33,6 +35,39 @@ GRAFT_AVX512 __m512 exp16(__m512 x) {
   p = _mm512_fmadd_ps(p, r, splat(0x1.fffffcp-2f));
   p = _mm512_fmadd_ps(p, r, splat(1.0f));
   return _mm512_scalef_ps(_mm512_fmadd_ps(p, r, splat(1.0f)), n);
+}
+
+// log(x) for 16 floats: x = m 2^e with m in [sqrt(1/2), sqrt(2)), vgetmantps giving m in
+// [1, 2) and vgetexpps e, subnormals included (m past sqrt(2) is halved and e raised);
+// log(m) = f - f^2 / 2 + f^3 P(f) with f = m - 1, Cephes's logf polynomial; e ln 2 added in
+// two parts, as exp16 subtracts it.
+GRAFT_AVX512 __m512 log16(__m512 x) {
+  __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+  __m512 e = _mm512_getexp_ps(x);
+  const __mmask16 high = _mm512_cmp_ps_mask(m, splat(1.41421356237f), _CMP_GT_OQ);
+  m = _mm512_mask_mul_ps(m, high, m, splat(0.5f));
+  e = _mm512_mask_add_ps(e, high, e, splat(1.0f));
+  const __m512 f = _mm512_sub_ps(m, splat(1.0f));
+  const __m512 f2 = _mm512_mul_ps(f, f);
+  __m512 p = splat(7.0376836292e-2f);
+  p = _mm512_fmadd_ps(p, f, splat(-1.1514610310e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(1.1676998740e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(-1.2420140846e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(1.4249322787e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(-1.6668057665e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(2.0000714765e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(-2.4999993993e-1f));
+  p = _mm512_fmadd_ps(p, f, splat(3.3333331174e-1f));
+  __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);  // f^3 P(f)
+  y = _mm512_fmadd_ps(e, splat(-2.12194440e-4f), y);  // ln 2's small part
+  y = _mm512_fmadd_ps(f2, splat(-0.5f), y);
+  __m512 r = _mm512_fmadd_ps(e, splat(0.693359375f), _mm512_add_ps(f, y));  // and its leading bits
+  // log(0) = -inf, a negative's log is NaN, log(inf) = inf; a NaN is NaN from f on.
+  const __m512 zero = _mm512_setzero_ps();
+  r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_EQ_OQ), r, splat(-INFINITY));
+  r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), r, splat(NAN));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, splat(INFINITY), _CMP_EQ_OQ), r,
+                              splat(INFINITY));
 }
 
 // erf(x) for 16 floats: Eigen's generic_fast_erf_float, step for step.
@@ -84,6 +119,13 @@ __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, 
   by_sixteen(
       n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
         _mm512_mask_storeu_ps(out + i, lanes, exp16(_mm512_maskz_loadu_ps(lanes, in + i)));
+      });
+}
+
+__attribute__((target("avx512f"))) void log_avx512(const float* in, float* out, int64_t n) {
+  by_sixteen(
+      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
+        _mm512_mask_storeu_ps(out + i, lanes, log16(_mm512_maskz_loadu_ps(lanes, in + i)));
       });
 }
 
@@ -166,6 +208,7 @@ __attribute__((target("avx512f"))) void silu_backward_avx512(const float* g, con
 namespace graft::kernels::cpu {
 
 void exp_avx512(const float*, float*, int64_t) { fail_built_without_avx512("exp_avx512"); }
+void log_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log_avx512"); }
 float shifted_exp_sum_avx512(const float*, float, int64_t) {
   fail_built_without_avx512("shifted_exp_sum_avx512");
 }
