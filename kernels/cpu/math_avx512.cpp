@@ -111,92 +111,85 @@ GRAFT_AVX512 void by_sixteen(int64_t n, F f) {
   if (i < n) f(i, static_cast<__mmask16>(first_lanes16(n - i)));
 }
 
+// out[i] = f(in[i]) for i < n, f taking and giving 16 floats.
+template <class F>
+GRAFT_AVX512 void map16(const float* in, float* out, int64_t n, F f) {
+  by_sixteen(n, [=](int64_t i, __mmask16 lanes) GRAFT_AVX512_LAMBDA {
+    _mm512_mask_storeu_ps(out + i, lanes, f(_mm512_maskz_loadu_ps(lanes, in + i)));
+  });
+}
+
+// out[i] = g[i] f'(x[i]) for i < n, `derivative` giving f' of 16 floats.
+template <class F>
+GRAFT_AVX512 void gradient16(const float* g, const float* x, float* out, int64_t n, F derivative) {
+  by_sixteen(n, [=](int64_t i, __mmask16 lanes) GRAFT_AVX512_LAMBDA {
+    const __m512 d = derivative(_mm512_maskz_loadu_ps(lanes, x + i));
+    _mm512_mask_storeu_ps(out + i, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, g + i), d));
+  });
+}
+
 }  // namespace
 
 // GCC 12 does not pass a function's target on to the lambdas inside it: each lambda below
-// names avx512f itself.
+// names it itself (GRAFT_AVX512_LAMBDA). They capture by default, though they use nothing: a
+// lambda without a capture-default converts to a function pointer, whose invoker GCC compiles
+// without the target, and a zmm value returned there is an ABI change it warns of.
 __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        _mm512_mask_storeu_ps(out + i, lanes, exp16(_mm512_maskz_loadu_ps(lanes, in + i)));
-      });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return exp16(x); });
 }
 
 __attribute__((target("avx512f"))) void log_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        _mm512_mask_storeu_ps(out + i, lanes, log16(_mm512_maskz_loadu_ps(lanes, in + i)));
-      });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return log16(x); });
 }
 
 __attribute__((target("avx512f"))) float shifted_exp_sum_avx512(const float* in, float shift,
                                                                 int64_t n) {
   __m512 sum = _mm512_setzero_ps();
-  by_sixteen(
-      n, [&](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, in + i), splat(shift));
-        sum = _mm512_mask_add_ps(sum, lanes, sum, exp16(x));  // lanes past n: exp(-shift), left out
-      });
+  by_sixteen(n, [&](int64_t i, __mmask16 lanes) GRAFT_AVX512_LAMBDA {
+    const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, in + i), splat(shift));
+    sum = _mm512_mask_add_ps(sum, lanes, sum, exp16(x));  // lanes past n: exp(-shift), left out
+  });
   return _mm512_reduce_add_ps(sum);
 }
 
 __attribute__((target("avx512f"))) void erf_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        _mm512_mask_storeu_ps(out + i, lanes, erf16(_mm512_maskz_loadu_ps(lanes, in + i)));
-      });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return erf16(x); });
 }
 
 __attribute__((target("avx512f"))) void gelu_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        const __m512 x = _mm512_maskz_loadu_ps(lanes, in + i);
-        _mm512_mask_storeu_ps(out + i, lanes, _mm512_mul_ps(x, normal_cdf16(x)));
-      });
+  map16(in, out, n,
+        [=](__m512 x) GRAFT_AVX512_LAMBDA { return _mm512_mul_ps(x, normal_cdf16(x)); });
 }
 
+// Phi(x) + x phi(x).
 __attribute__((target("avx512f"))) void gelu_backward_avx512(const float* g, const float* x,
                                                              float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        const __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
-        const __m512 pdf = _mm512_mul_ps(exp16(_mm512_mul_ps(_mm512_mul_ps(splat(-0.5f), a), a)),
-                                         splat(kInvSqrtTwoPi));
-        const __m512 derivative = _mm512_fmadd_ps(a, pdf, normal_cdf16(a));
-        _mm512_mask_storeu_ps(out + i, lanes,
-                              _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, g + i), derivative));
-      });
+  gradient16(g, x, out, n, [=](__m512 a) GRAFT_AVX512_LAMBDA {
+    const __m512 pdf = _mm512_mul_ps(exp16(_mm512_mul_ps(_mm512_mul_ps(splat(-0.5f), a), a)),
+                                     splat(kInvSqrtTwoPi));
+    return _mm512_fmadd_ps(a, pdf, normal_cdf16(a));
+  });
 }
 
 __attribute__((target("avx512f"))) void sigmoid_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        _mm512_mask_storeu_ps(out + i, lanes, sigmoid16(_mm512_maskz_loadu_ps(lanes, in + i)));
-      });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return sigmoid16(x); });
 }
 
 // x / (1 + e^-x), as SiluOp (not x times the sigmoid: one rounding fewer).
 __attribute__((target("avx512f"))) void silu_avx512(const float* in, float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        const __m512 x = _mm512_maskz_loadu_ps(lanes, in + i);
-        const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
-        _mm512_mask_storeu_ps(out + i, lanes, _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e)));
-      });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    return _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e));
+  });
 }
 
+// s (1 + x (1 - s)) with s the sigmoid of x, as SiluOp::backward.
 __attribute__((target("avx512f"))) void silu_backward_avx512(const float* g, const float* x,
                                                              float* out, int64_t n) {
-  by_sixteen(
-      n, [=](int64_t i, __mmask16 lanes) __attribute__((target("avx512f"))) {
-        const __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
-        const __m512 s = sigmoid16(a);
-        // s (1 + a (1 - s)), as SiluOp::backward.
-        const __m512 derivative =
-            _mm512_mul_ps(s, _mm512_fmadd_ps(a, _mm512_sub_ps(splat(1.0f), s), splat(1.0f)));
-        _mm512_mask_storeu_ps(out + i, lanes,
-                              _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, g + i), derivative));
-      });
+  gradient16(g, x, out, n, [=](__m512 a) GRAFT_AVX512_LAMBDA {
+    const __m512 s = sigmoid16(a);
+    return _mm512_mul_ps(s, _mm512_fmadd_ps(a, _mm512_sub_ps(splat(1.0f), s), splat(1.0f)));
+  });
 }
 
 #undef GRAFT_AVX512

@@ -103,6 +103,12 @@ std::vector<float> magnitudes(double lo, double hi, int n) {
   return x;
 }
 
+// x and, for every magnitude from 2^-149 to 2^-1 (n of them), both its signs.
+std::vector<float> with_tiny_values(std::vector<float> x, int n) {
+  for (float v : magnitudes(-149, -1, n)) x.insert(x.end(), {v, -v});
+  return x;
+}
+
 TEST(ArrayMath, LogIsWithinTwoUlpsSubnormalInputsIncluded) {
   std::vector<float> x = magnitudes(-149, 127.9, 400001);  // the subnormals from 2^-149
   for (float negative : {-1.0f, -1e-40f, -3e38f}) x.push_back(negative);
@@ -111,9 +117,7 @@ TEST(ArrayMath, LogIsWithinTwoUlpsSubnormalInputsIncluded) {
 }
 
 TEST(ArrayMath, TanhIsWithinThreeUlps) {
-  std::vector<float> x = sweep(-12.0f, 12.0f, 400001);
-  const std::vector<float> small = magnitudes(-149, -1, 2001);
-  for (float v : small) x.insert(x.end(), {v, -v});
+  const std::vector<float> x = with_tiny_values(sweep(-12.0f, 12.0f, 400001), 2001);
   expect_close_to_float(
       x, g::tanh(g::tensor(x)).to_vector<float>(), [](double v) { return std::tanh(v); }, 3);
 }
@@ -128,9 +132,7 @@ TEST(ArrayMath, SinAndCosAreWithinTwoUlpsLargeArgumentsIncluded) {
 }
 
 TEST(ArrayMath, Log1pIsWithinTwoUlpsTinyInputsIncluded) {
-  std::vector<float> x = sweep(-0.999f, 10.0f, 400001);
-  const std::vector<float> tiny = magnitudes(-149, -1, 20001);
-  for (float v : tiny) x.insert(x.end(), {v, -v});
+  std::vector<float> x = with_tiny_values(sweep(-0.999f, 10.0f, 400001), 20001);
   for (float v : {-1.0f, -2.0f, 1e30f}) x.push_back(v);
   expect_close_to_float(
       x, g::log1p(g::tensor(x)).to_vector<float>(), [](double v) { return std::log1p(v); }, 2);
