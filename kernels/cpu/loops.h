@@ -156,6 +156,13 @@ void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...
     ArrayForm<Op>::apply(reinterpret_cast<const R*>(p[I + 1])..., out, n);
     return;
   }
+  // A contiguous input and one scalar, for an op with a vectorised form for some scalars
+  // (pow by 2: x * x).
+  if constexpr (kInputs == 2 && Mask == 1u && (std::is_same_v<R, In> && ...) &&
+                has_scalar_array_form<Op, R>) {
+    const R* in = reinterpret_cast<const R*>(p[1]);
+    if (ArrayForm<Op>::apply_scalar(in, *reinterpret_cast<const R*>(p[2]), out, n)) return;
+  }
   for (int64_t i = 0; i < n; ++i)
     out[i] = static_cast<R>(op(load<In>(p[I + 1], ((Mask >> I) & 1u) ? i : 0)...));
 }

@@ -1,7 +1,8 @@
-// exp, log, tanh, sin, cos, log1p, sigmoid, SiLU, erf and GELU on dense float32 tensors, and the
-// fused gradients of GELU and SiLU, which the CPU computes with their vectorised array forms
-// (kernels/cpu/array_math.h) rather than the scalar functors: every float of a sweep through
-// the whole range, overflow, the denormal results and the specials, against double precision.
+// exp, log, tanh, sin, cos, log1p, pow by a scalar, sigmoid, SiLU, erf and GELU on dense float32
+// tensors, and the fused gradients of GELU and SiLU, which the CPU computes with their
+// vectorised array forms (kernels/cpu/array_math.h) rather than the scalar functors: every
+// float of a sweep through the whole range, overflow, the denormal results and the specials,
+// against double precision.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,8 +31,9 @@ std::vector<float> sweep(float lo, float hi, int n) {
 // Checks got[i] against the double-precision truth rounded to float: within `ulps` units
 // in the last place for normal results, one denormal step for denormal ones, exactly for
 // infinities, zeros and NaN.
+template <class Truth>
 void expect_close_to_float(const std::vector<float>& x, const std::vector<float>& got,
-                           double (*truth)(double), double ulps) {
+                           const Truth& truth, double ulps) {
   ASSERT_EQ(got.size(), x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     const double want = truth(static_cast<double>(x[i]));
@@ -136,6 +138,23 @@ TEST(ArrayMath, Log1pIsWithinTwoUlpsTinyInputsIncluded) {
   for (float v : {-1.0f, -2.0f, 1e30f}) x.push_back(v);
   expect_close_to_float(
       x, g::log1p(g::tensor(x)).to_vector<float>(), [](double v) { return std::log1p(v); }, 2);
+}
+
+TEST(ArrayMath, PowByTheScalarsComputedWithoutPowIsWithinTwoUlps) {
+  // 2, 3, -1, -2 and 0.5 by products, quotients and sqrt; 2.5 by the C library, for contrast.
+  std::vector<float> x = with_tiny_values(sweep(-100.0f, 100.0f, 200001), 2001);
+  for (float v : {1e19f, -1e19f, 3e38f, -3e38f, 1e-20f}) x.push_back(v);
+  const g::Tensor t = g::tensor(x);
+  for (double exponent : {2.0, 3.0, -1.0, -2.0, 0.5, 2.5}) {
+    SCOPED_TRACE(exponent);
+    expect_close_to_float(
+        x, g::pow(t, exponent).to_vector<float>(),
+        [exponent](double v) { return std::pow(v, exponent); }, 2);
+  }
+  // The signs pow gives where sqrt's differ: sqrt(-0) = -0, sqrt(-inf) = NaN.
+  const auto half = g::pow(g::tensor(std::vector<float>{-0.0f, -kInf}), 0.5).to_vector<float>();
+  EXPECT_FALSE(std::signbit(half[0]));
+  EXPECT_EQ(half[1], kInf);
 }
 
 TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
