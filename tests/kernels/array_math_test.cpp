@@ -1,6 +1,6 @@
-// exp, log, tanh, sin, cos, log1p, pow by a scalar, sigmoid, SiLU, erf and GELU on dense float32
-// tensors, and the fused gradients of GELU and SiLU, which the CPU computes with their
-// vectorised array forms (kernels/cpu/array_math.h) rather than the scalar functors: every
+// exp, expm1, log, log1p, tanh, sin, cos, tan, pow by a scalar, sigmoid, SiLU, erf and GELU on
+// dense float32 tensors, and the fused gradients of GELU and SiLU, which the CPU computes with
+// their vectorised array forms (kernels/cpu/array_math.h) rather than the scalar functors: every
 // float of a sweep through the whole range, overflow, the denormal results and the specials,
 // against double precision.
 #include <gtest/gtest.h>
@@ -138,6 +138,22 @@ TEST(ArrayMath, Log1pIsWithinTwoUlpsTinyInputsIncluded) {
   for (float v : {-1.0f, -2.0f, 1e30f}) x.push_back(v);
   expect_close_to_float(
       x, g::log1p(g::tensor(x)).to_vector<float>(), [](double v) { return std::log1p(v); }, 2);
+}
+
+TEST(ArrayMath, Expm1IsWithinTwoUlpsTinyInputsAndOverflowIncluded) {
+  const std::vector<float> x = with_tiny_values(sweep(-100.0f, 95.0f, 400001), 20001);
+  expect_close_to_float(
+      x, g::expm1(g::tensor(x)).to_vector<float>(), [](double v) { return std::expm1(v); }, 2);
+}
+
+TEST(ArrayMath, TanIsWithinThreeUlpsNearItsPolesToo) {
+  std::vector<float> x = with_tiny_values(sweep(-100.0f, 100.0f, 400001), 2001);
+  for (int k = -30; k <= 30; ++k) {  // the floats nearest (k + 1/2) pi, where cos is tiny
+    const auto pole = static_cast<float>((k + 0.5) * std::numbers::pi);
+    x.insert(x.end(), {pole, std::nextafter(pole, kInf), std::nextafter(pole, -kInf)});
+  }
+  expect_close_to_float(
+      x, g::tan(g::tensor(x)).to_vector<float>(), [](double v) { return std::tan(v); }, 3);
 }
 
 TEST(ArrayMath, PowByTheScalarsComputedWithoutPowIsWithinTwoUlps) {
