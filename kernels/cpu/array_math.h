@@ -58,84 +58,78 @@ inline constexpr bool has_scalar_array_form = std::is_same_v<T, float>&& require
 using FloatArrayMap = Eigen::Map<Eigen::ArrayXf>;
 using ConstFloatArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
+// out[i] = by_c_library(in[i]) where outside(in[i]): the elements an Eigen function gets wrong,
+// found by a vectorised count first (most runs have none).
+template <class Outside, class Function>
+void recompute_where(const float* in, float* out, int64_t n, const Outside& outside,
+                     const Function& by_c_library) {
+  int64_t count = 0;  // a count, not a bool: GCC vectorises an integer sum, not a bool or
+  for (int64_t i = 0; i < n; ++i) count += outside(in[i]);
+  if (count == 0) return;
+  for (int64_t i = 0; i < n; ++i)
+    if (outside(in[i])) out[i] = by_c_library(in[i]);
+}
+
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
     // 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right.
     if (cpu_runs_avx512()) return exp_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).exp();
-    // Below the normal range the result is a denormal or 0, which Eigen does not give:
-    // the C library's exp for those elements, looked for by a vectorised scan first.
+    // Below the normal range the result is a denormal or 0, which Eigen does not give.
     constexpr float kLowestNormalExp = -87.336544f;  // ln(FLT_MIN)
-    int64_t below = 0;  // a count, not a bool: GCC vectorises an integer sum, not a bool or
-    for (int64_t i = 0; i < n; ++i) below += in[i] < kLowestNormalExp;
-    if (below == 0) return;
-    for (int64_t i = 0; i < n; ++i)
-      if (in[i] < kLowestNormalExp) out[i] = std::exp(in[i]);
+    recompute_where(
+        in, out, n, [](float x) { return x < kLowestNormalExp; },
+        [](float x) { return std::exp(x); });
   }
 };
 
 // log: 16 lanes wide where the CPU has AVX-512 (math_avx512.h); elsewhere Eigen's, within 1
 // ulp for normal inputs, and a subnormal input (below 1.2e-38), whose exponent Eigen's frexp
-// misreads, recomputed by the C library's log, found by a vectorised scan first (as exp's
-// denormal results are on this path).
+// misreads, by the C library's log.
 template <>
 struct ArrayForm<LogOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return log_avx512(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).log();
     constexpr float kSmallestNormal = std::numeric_limits<float>::min();
-    int64_t subnormal = 0;  // a count, not a bool: GCC vectorises an integer sum
-    for (int64_t i = 0; i < n; ++i) subnormal += in[i] > 0 && in[i] < kSmallestNormal;
-    if (subnormal == 0) return;
-    for (int64_t i = 0; i < n; ++i)
-      if (in[i] > 0 && in[i] < kSmallestNormal) out[i] = std::log(in[i]);
+    recompute_where(
+        in, out, n, [](float x) { return x > 0 && x < kSmallestNormal; },
+        [](float x) { return std::log(x); });
   }
 };
 
 // An op whose float32 form is one of Eigen's vectorised array functions as it is: tanh
 // (within 3 ulp), sin and cos (1 ulp, large arguments included), log1p and expm1 (2 ulp), and
-// tan by two of them. Through the
-// C library's functions, one call an element, graft took 6-40 times PyTorch's time on a
-// million floats (tanh 6.5 ms against 0.16).
-template <class Function>
+// tan as sin / cos (Eigen's own tan is the C library's, an element at a time; relative errors
+// add, so within 3 ulp near the poles too). Through the C library's functions, one call an
+// element, graft took 6-40 times PyTorch's time on a million floats (tanh 6.5 ms against 0.16).
+enum class EigenFunction { kTanh, kSin, kCos, kTan, kLog1p, kExpm1 };
+template <EigenFunction kFunction>
 struct EigenArrayForm {
   static void apply(const float* in, float* out, int64_t n) {
-    FloatArrayMap(out, n) = Function{}(ConstFloatArrayMap(in, n));
+    const auto x = ConstFloatArrayMap(in, n);
+    auto y = FloatArrayMap(out, n);
+    if constexpr (kFunction == EigenFunction::kTanh) y = x.tanh();
+    if constexpr (kFunction == EigenFunction::kSin) y = x.sin();
+    if constexpr (kFunction == EigenFunction::kCos) y = x.cos();
+    if constexpr (kFunction == EigenFunction::kTan) y = x.sin() / x.cos();
+    if constexpr (kFunction == EigenFunction::kLog1p) y = x.log1p();
+    if constexpr (kFunction == EigenFunction::kExpm1) y = x.expm1();
   }
 };
-struct EigenTanh {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.tanh(); }
-};
-struct EigenSin {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.sin(); }
-};
-struct EigenCos {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.cos(); }
-};
-struct EigenLog1p {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.log1p(); }
-};
-struct EigenExpm1 {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.expm1(); }
-};
-// Eigen's tan is the C library's, an element at a time: sin / cos, each within 1 ulp, is
-// within 3 (relative errors add, near the poles too).
-struct EigenTan {
-  auto operator()(const ConstFloatArrayMap& x) const { return x.sin() / x.cos(); }
-};
 template <>
-struct ArrayForm<TanhOp> : EigenArrayForm<EigenTanh> {};
+struct ArrayForm<TanhOp> : EigenArrayForm<EigenFunction::kTanh> {};
 template <>
-struct ArrayForm<SinOp> : EigenArrayForm<EigenSin> {};
+struct ArrayForm<SinOp> : EigenArrayForm<EigenFunction::kSin> {};
 template <>
-struct ArrayForm<CosOp> : EigenArrayForm<EigenCos> {};
+struct ArrayForm<CosOp> : EigenArrayForm<EigenFunction::kCos> {};
 template <>
-struct ArrayForm<Log1pOp> : EigenArrayForm<EigenLog1p> {};
+struct ArrayForm<TanOp> : EigenArrayForm<EigenFunction::kTan> {};
 template <>
-struct ArrayForm<Expm1Op> : EigenArrayForm<EigenExpm1> {};
+struct ArrayForm<Log1pOp> : EigenArrayForm<EigenFunction::kLog1p> {};
 template <>
-struct ArrayForm<TanOp> : EigenArrayForm<EigenTan> {};
+struct ArrayForm<Expm1Op> : EigenArrayForm<EigenFunction::kExpm1> {};
 
 // pow(x, b) for one exponent b: the exponents PyTorch computes without pow, by products,
 // quotients and sqrt, which vectorise (the C library's powf, one call an element, took 2.6

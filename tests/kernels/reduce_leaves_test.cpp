@@ -49,6 +49,15 @@ const int64_t kLengths[] = {0, 1, 15, 16, 17, 63, 64, 65, 100, 129, 511, 1000, 1
 
 }  // namespace
 
+// got[r] has the bits of the float leaf's sum of row r of the rows `stride` apart at rows.
+void expect_float_leaf_sums(const float* got, const float* rows, int64_t stride, int64_t n) {
+  for (int64_t r = 0; r < kRows; ++r) {
+    const float want = cpu::float_sum_leaf(rows + r * stride, n);
+    EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
+        << n << " elements, row " << r << ": " << got[r] << " against " << want;
+  }
+}
+
 TEST(ReduceLeaves, SixteenLaneSumsAreTheEightLaneSumsBitForBit) {
   if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
   for (const int64_t n : kLengths) {
@@ -56,11 +65,7 @@ TEST(ReduceLeaves, SixteenLaneSumsAreTheEightLaneSumsBitForBit) {
     const std::vector<float> v = rows_of(n, stride);
     float got[kRows];
     cpu::float_leaves_avx512(cpu::FloatLeaf::kSum, v.data(), stride, kRows, n, got);
-    for (int64_t r = 0; r < kRows; ++r) {
-      const float want = cpu::float_sum_leaf(v.data() + r * stride, n);
-      EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
-          << n << " elements, row " << r << ": " << got[r] << " against " << want;
-    }
+    expect_float_leaf_sums(got, v.data(), stride, n);
   }
 }
 
@@ -99,11 +104,7 @@ void expect_sixteen_bit_sums_as_the_widened_ones() {
     }
     float got[kRows];
     cpu::sum_leaves_avx512(narrow.data(), stride, kRows, n, got);
-    for (int64_t r = 0; r < kRows; ++r) {
-      const float want = cpu::float_sum_leaf(widened.data() + r * stride, n);
-      EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
-          << n << " elements, row " << r << ": " << got[r] << " against " << want;
-    }
+    expect_float_leaf_sums(got, widened.data(), stride, n);
   }
 }
 
