@@ -126,18 +126,16 @@ template <bool kContiguous, class R, class T>
 typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, int64_t index) {
   const int64_t step = kContiguous ? 1 : stride;
   // A contiguous 16-bit leaf is reduced as float: a sum where the CPU has AVX-512 by
-  // sum_leaves_avx512, widening each step's 16 values in registers, otherwise widened into
-  // memory by the vector conversions (half_blocks.h) first (element by element a float16
-  // widens one value an instruction). Either waits for memory, with more work behind each load
-  // than the out-of-order window sees past, so each leaf first asks for the lines of the leaf
-  // two on (the next one's were asked for by the leaf before). Sums of 16M float16 values on
-  // the 2-core Xeon, two threads, widened into memory: 0.59 of float32's GB/s, 0.72-0.73
-  // asking ahead; widened in registers: 0.84-0.89 (docs/performance.md, "16-bit elementwise
-  // ops and sums").
+  // sum_leaves_avx512, widening each step's 16 values in registers and asking for memory
+  // ahead of each step itself (reduce_avx512.cpp); otherwise widened into memory by the vector
+  // conversions (half_blocks.h) first (element by element a float16 widens one value an
+  // instruction). That waits for memory, with more work behind each load than the
+  // out-of-order window sees past, so such a leaf first asks for the lines of the leaf two on
+  // (the next one's were asked for by the leaf before): sums of 16M float16 values on the
+  // 2-core Xeon, two threads, 0.59 of float32's GB/s, 0.72-0.73 asking ahead
+  // (docs/performance.md, "16-bit elementwise ops and sums").
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
-      constexpr auto kSize = static_cast<int64_t>(sizeof(T));
-      prefetch_lines(p, 2 * n * kSize, n * kSize);
       if constexpr (sums_leaves_in_float<R>) {
         if (cpu_runs_avx512()) {
           float leaf;
@@ -145,6 +143,8 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
           return static_cast<typename R::Acc>(leaf);
         }
       }
+      constexpr auto kSize = static_cast<int64_t>(sizeof(T));
+      prefetch_lines(p, 2 * n * kSize, n * kSize);
       float widened[kPairwiseBlock];
       widen_block(p, widened, n);
       return reduce_run<true>(r, widened, 1, n, index);
