@@ -39,9 +39,9 @@ GRAFT_AVX512 __m512 load16(const H* p, int64_t count) {
 // bytes, and the hardware prefetchers fall behind it: summing 16M bfloat16 values on the
 // 2-core Xeon, two threads, a bare loop of these steps reads at 0.58-0.65 of float32's GB/s
 // (docs/performance.md, "16-bit sums: asking for memory in two steps"). Each leaf asking for
-// the whole leaf two on before it starts (2 KB ahead, 32 requests at once): sum 0.82-0.87,
+// the whole leaf two on before it starts (2 KB ahead, 32 requests at once): sums 0.82-0.88,
 // over dim 1 0.81-0.91; each step asking for its own two lines 16 KB on: 0.96-0.99 and
-// 0.90-1.01; in two steps, 4 KB on into L1 and 32 KB on into L2: 1.01-1.04 and 1.05-1.08.
+// 0.90-1.01; in two steps, 4 KB on into L1 and 32 KB on into L2: 1.00-1.04 and 1.00-1.05.
 // The lines asked for past a run's end are at most kFarBytes of another tensor's, and a run
 // shorter than a step asks for none.
 constexpr uintptr_t kNearBytes = 4096, kFarBytes = 32768;
