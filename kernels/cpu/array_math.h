@@ -3,9 +3,10 @@
 // graft's exp three times slower than PyTorch's on a million floats; glibc's erff costs
 // about 24 ns an element on this machine's CPUs against Eigen's 0.5, which made the exact
 // GELU 15% of a small GPT's training step. For a dense float32 run of a unary op (or of the
-// fused gradients g * op'(x)), cpu_elementwise_loop calls ArrayForm<Op>::apply on the whole
-// run instead, built on Eigen's vectorised array functions (the same exp the CPU softmax
-// uses). float64 keeps the scalar functors: their callers asked for the precision.
+// fused gradients g * op'(x), or of fmod and remainder, whose divisor may be one scalar),
+// cpu_elementwise_loop calls ArrayForm<Op>::apply on the whole run instead, built on Eigen's
+// vectorised array functions (the same exp the CPU softmax uses) or on loops the compiler
+// vectorises. float64 keeps the scalar functors: their callers asked for the precision.
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
@@ -21,6 +22,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -162,6 +164,70 @@ struct ArrayForm<PowOp> {
     return true;
   }
 };
+
+// c ? a : b for floats or doubles, blended through their bits. GCC 12 turns `c ? r + y : r`
+// after a float compare back into a conditional sum, which it will not vectorise while a float
+// operation may trap (-ftrapping-math, the default); given both values computed, it
+// vectorises this.
+template <class T>
+T blend(bool c, T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const Bits mask = Bits{0} - static_cast<Bits>(c);
+  return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
+}
+
+// fmod and remainder. C's fmod is exact (the remainder is a float: no rounding at all), and
+// the C library's, one call an element, took 7.0 ms on a million floats (remainder 9.6) against
+// PyTorch's 0.74 (0.85); this form 0.49 (0.54), two threads of the 2-core Xeon. In double, the
+// truncated quotient q = trunc(a / b) of two floats is exact while |a / b| < 2^24: the double
+// quotient lies within 2^-29 of the true one there, and a true quotient that is not an integer lies
+// at least 2^-25 from the next integer (the numerator of the gap, (k + 1) b - a, is a multiple of
+// the smaller ulp of a and b). Then q b has at most 48 significant bits and a - q b, the exact
+// remainder, is a float: both exact in double. q is truncated by a conversion to int32, which
+// vectorises where std::trunc does not. The sign is a's, zero included. The other elements (a
+// larger quotient; a or b infinite or NaN; b = 0: a few, or none) are marked NaN and then answered
+// by std::fmod. Remainder moves fmod's result by one b where the signs differ, as the scalar
+// functor does. b is an array, or with kScalarDivisor the one value b[0].
+template <bool kScalarDivisor, class Op>
+void fmod_floats(const float* a, const float* b, float* out, int64_t n) {
+  const float scalar = kScalarDivisor ? b[0] : 0.0f;  // a local: out cannot overwrite it
+  const auto divisor = [=](int64_t i) { return kScalarDivisor ? scalar : b[i]; };
+  constexpr double kExactQuotients = 0x1p24, kInf = std::numeric_limits<double>::infinity();
+  constexpr float kMarked = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = a[i], y = divisor(i), quotient = x / y;
+    const bool exact = (std::abs(quotient) < kExactQuotients) & (std::abs(y) != kInf);
+    const double q = static_cast<int32_t>(blend(exact, quotient, 0.0));
+    out[i] = blend(exact, std::copysign(static_cast<float>(x - q * y), a[i]), kMarked);
+  }
+  int64_t marked = 0;  // a count, not a bool: see recompute_where
+  for (int64_t i = 0; i < n; ++i) marked += out[i] != out[i];
+  if (marked > 0) {
+    for (int64_t i = 0; i < n; ++i)
+      if (out[i] != out[i]) out[i] = std::fmod(a[i], divisor(i));
+  }
+  if constexpr (std::is_same_v<Op, RemainderOp>) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float r = out[i], y = divisor(i);
+      out[i] = blend((r != 0) & ((r < 0) != (y < 0)), r + y, r);
+    }
+  }
+}
+
+template <class Op>
+struct FmodArrayForm {
+  static void apply(const float* a, const float* b, float* out, int64_t n) {
+    fmod_floats<false, Op>(a, b, out, n);
+  }
+  static bool apply_scalar(const float* a, float b, float* out, int64_t n) {
+    fmod_floats<true, Op>(a, &b, out, n);
+    return true;
+  }
+};
+template <>
+struct ArrayForm<FmodOp> : FmodArrayForm<FmodOp> {};
+template <>
+struct ArrayForm<RemainderOp> : FmodArrayForm<RemainderOp> {};
 
 template <>
 struct ArrayForm<SigmoidOp> {

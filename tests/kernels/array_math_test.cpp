@@ -1,12 +1,15 @@
-// exp, expm1, log, log1p, tanh, sin, cos, tan, pow by a scalar, sigmoid, SiLU, erf and GELU on
-// dense float32 tensors, and the fused gradients of GELU and SiLU, which the CPU computes with
-// their vectorised array forms (kernels/cpu/array_math.h) rather than the scalar functors: every
-// float of a sweep through the whole range, overflow, the denormal results and the specials,
-// against double precision.
+// exp, expm1, log, log1p, tanh, sin, cos, tan, pow by a scalar, fmod, remainder, sigmoid, SiLU,
+// erf and GELU on dense float32 tensors, and the fused gradients of GELU and SiLU, which the
+// CPU computes with their vectorised array forms (kernels/cpu/array_math.h) rather than the
+// scalar functors: every float of a sweep through the whole range, overflow, the denormal
+// results and the specials, against double precision (fmod and remainder, which are exact,
+// against the C library's bits).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numbers>
 #include <vector>
@@ -171,6 +174,54 @@ TEST(ArrayMath, PowByTheScalarsComputedWithoutPowIsWithinTwoUlps) {
   const auto half = g::pow(g::tensor(std::vector<float>{-0.0f, -kInf}), 0.5).to_vector<float>();
   EXPECT_FALSE(std::signbit(half[0]));
   EXPECT_EQ(half[1], kInf);
+}
+
+// Whether two floats are the same value: the same bits, or both NaN.
+bool same_float(float a, float b) {
+  return std::isnan(a) ? std::isnan(b) : std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b);
+}
+
+// RemainderOp's definition, from the C library's fmod: moved by one b where the signs differ.
+float remainder_of(float a, float b) {
+  const float r = std::fmod(a, b);
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+
+TEST(ArrayMath, FmodAndRemainderGiveTheCLibrarysBitsForEveryPair) {
+  // Both signs of magnitudes from 2^-149 to 2^40 and the specials, every pair: quotients from
+  // 0 to far past 2^24 (where the C library answers), divisors 0, subnormal and infinite.
+  std::vector<float> values;
+  for (float v : with_tiny_values(magnitudes(-20, 40, 301), 41))
+    values.insert(values.end(), {v, -v});
+  // Quotients at the edge of 2^24, where the exact double quotient ends.
+  for (float b : {0.7f, 3.0f, 1e-3f})
+    for (double k : {0x1p24 - 1, 0x1p24, 0x1p24 + 2})
+      for (float a : {static_cast<float>(k * b), std::nextafter(static_cast<float>(k * b), 0.0f)})
+        values.insert(values.end(), {a, b});
+  std::vector<float> a, b;
+  for (float x : values)
+    for (float y : values) a.push_back(x), b.push_back(y);
+  const g::Tensor ta = g::tensor(a), tb = g::tensor(b);
+  const auto fmod_got = g::fmod(ta, tb).to_vector<float>();
+  const auto remainder_got = g::remainder(ta, tb).to_vector<float>();
+  int64_t wrong = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!same_float(fmod_got[i], std::fmod(a[i], b[i])) && wrong++ < 10)
+      ADD_FAILURE() << "fmod(" << a[i] << ", " << b[i] << ") = " << fmod_got[i];
+    if (!same_float(remainder_got[i], remainder_of(a[i], b[i])) && wrong++ < 10)
+      ADD_FAILURE() << "remainder(" << a[i] << ", " << b[i] << ") = " << remainder_got[i];
+  }
+  EXPECT_EQ(wrong, 0);
+  // A scalar divisor takes its own form (apply_scalar).
+  for (float y : {0.7f, -2.5f, 1e-30f, 0.0f, kInf}) {
+    SCOPED_TRACE(y);
+    const auto fmod_scalar = g::fmod(g::tensor(values), y).to_vector<float>();
+    const auto remainder_scalar = g::remainder(g::tensor(values), y).to_vector<float>();
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_TRUE(same_float(fmod_scalar[i], std::fmod(values[i], y))) << values[i];
+      EXPECT_TRUE(same_float(remainder_scalar[i], remainder_of(values[i], y))) << values[i];
+    }
+  }
 }
 
 TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
