@@ -119,6 +119,51 @@ void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, float
   }
 }
 
+// The first i < n at which p[i] is `value` (for a NaN value, the first NaN), or n: each chunk of
+// 32 elements tested whole in a loop the compiler vectorises, then the chunk that holds it
+// element by element.
+inline int64_t first_equal(const float* p, int64_t n, float value) {
+  const auto scan = [&](const auto& equal) {
+    constexpr int64_t kChunk = 32;
+    int64_t start = 0;
+    for (; start + kChunk <= n; start += kChunk) {
+      int32_t hits = 0;  // a count, not a bool: GCC vectorises an integer sum
+      for (int64_t j = start; j < start + kChunk; ++j) hits += equal(p[j]);
+      if (hits > 0) break;
+    }
+    for (int64_t i = start; i < n; ++i)
+      if (equal(p[i])) return i;
+    return n;
+  };
+  if (value != value) return scan([](float v) { return v != v; });
+  return scan([value](float v) { return v == value; });
+}
+
+// Whether R is float32's argmax or argmin, and which.
+template <class R>
+struct FloatArgExtreme {
+  static constexpr bool kIs = false, kIsMax = false;
+};
+template <bool kMax>
+struct FloatArgExtreme<ArgExtremeReducer<float, kMax>> {
+  static constexpr bool kIs = true, kIsMax = kMax;
+};
+
+// argmax (argmin) of a contiguous float leaf whose first flat index is `index`: the leaf's max
+// (NaN if it holds one) by the vectorised extreme leaf, then the first element equal to it
+// (the first NaN), as ArgExtremeReducer's merges would pick. Step by step, each a compare and
+// a select of a (value, index) pair, argmax over the rows of (1024, 1024) took 1.39 ms against
+// PyTorch's 0.81; this way 0.09 (two threads, the 2-core Xeon).
+template <bool kMax>
+typename ArgExtremeReducer<float, kMax>::Acc float_arg_extreme_leaf(const float* p, int64_t n,
+                                                                    int64_t index) {
+  using R = ArgExtremeReducer<float, kMax>;
+  if (n == 0) return R(ReduceArgs{}).identity();
+  float extreme;
+  float_leaves<ExtremeReducer<float, kMax>>(p, 0, 1, n, &extreme);
+  return {extreme, index + first_equal(p, n, extreme)};
+}
+
 // Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`:
 // leaves of kPairwiseBlock elements through kAccumulators independent accumulators, leaves
 // combined pairwise.
@@ -150,13 +195,16 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
       return reduce_run<true>(r, widened, 1, n, index);
     }
   }
-  // A float leaf (float32, or a widened 16-bit one) of a float sum, max or min.
+  // A float leaf (float32, or a widened 16-bit one) of a float sum, max or min, argmax or argmin.
   if constexpr (kContiguous && std::is_same_v<T, float> && has_float_leaves<R>) {
     if (n <= kPairwiseBlock) {
       float leaf;
       float_leaves<R>(p, 0, 1, n, &leaf);
       return static_cast<typename R::Acc>(leaf);
     }
+  }
+  if constexpr (kContiguous && std::is_same_v<T, float> && FloatArgExtreme<R>::kIs) {
+    if (n <= kPairwiseBlock) return float_arg_extreme_leaf<FloatArgExtreme<R>::kIsMax>(p, n, index);
   }
   if (n > kPairwiseBlock) {
     // Left half first (as separate statements: argument order is unspecified, and walking

@@ -356,6 +356,38 @@ TEST(Reduce, Float32MaxAndMinOfLongRowsFindNaNAnywhere) {
   }
 }
 
+TEST(Reduce, Float32ArgmaxAndArgminOfLongRowsFindTheFirstExtreme) {
+  // Rows long enough for the float leaf's chunked search, its tail and several leaves
+  // (kernels/cpu/reduce_run.h): ties far apart, NaNs, equal zeros of both signs, infinities.
+  for (const int64_t cols : {31, 100, 1024, 3001}) {
+    const int64_t rows = 6;
+    std::vector<double> v = g::testing::sample_values(rows * cols, -50, 50, 13);
+    const auto at = [&](int64_t r, int64_t c) -> double& { return v[r * cols + c]; };
+    at(0, cols / 2) = at(0, cols - 1) = kNaN;    // row 0: the first NaN wins either way
+    at(1, cols / 3) = at(1, 2 * cols / 3) = 60;  // row 1: ties for the max and for the min
+    at(1, cols - 2) = at(1, 1) = -60;
+    for (int64_t c = 0; c < cols; ++c) at(2, c) = -kInf;       // row 2: all equal
+    for (int64_t c = 0; c < cols; ++c) at(3, c) = -1 - c % 7;  // row 3: -0 and +0 tie for the max
+    at(3, cols / 2) = -0.0;
+    at(3, cols - 1) = 0.0;
+    at(5, 0) = kNaN;  // row 5: NaN first; row 4 as sampled
+    const g::Tensor x = make_tensor(v, {rows, cols}, g::kFloat32);
+    for (const bool is_max : {true, false}) {
+      const auto got = (is_max ? g::argmax(x, 1) : g::argmin(x, 1)).to_vector<int64_t>();
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t want = 0;
+        for (int64_t c = 1; c < cols; ++c) {
+          const auto best = static_cast<float>(at(r, want)), value = static_cast<float>(at(r, c));
+          if (std::isnan(best)) break;
+          if (std::isnan(value) || (is_max ? value > best : value < best)) want = c;
+        }
+        EXPECT_EQ(got[r], want) << cols << " columns, row " << r
+                                << (is_max ? " argmax" : " argmin");
+      }
+    }
+  }
+}
+
 TEST(Reduce, EmptyReductionsGiveTheIdentity) {
   const g::Tensor e = make_tensor({}, {0}, g::kFloat32);
   EXPECT_EQ(g::sum(e).item<double>(), 0);
