@@ -257,14 +257,15 @@ const Tensor& scatter_add_(const Tensor& self, int64_t dim, const Tensor& index,
 
 // The count of nonzero elements sizes the output, so it is read back first (a sync on
 // CUDA, as in PyTorch); the kernel then writes the coordinates of each from a contiguous
-// bool copy of x != 0, which also gives every dtype the same kernel. Not differentiable
-// (int64 output).
+// bool copy of x != 0 (a bool x itself, where contiguous: x != 0 would widen it to int64
+// first, to compare with the integer 0), which also gives every dtype the same kernel. Not
+// differentiable (int64 output).
 Tensor nonzero(const Tensor& x) {
   Tensor flags;
   int64_t count = 0;
   {
     autograd::NoGradGuard no_grad;
-    flags = ne(x, 0).contiguous();
+    flags = (x.dtype() == kBool ? x : ne(x, 0)).contiguous();
     count = flags.sum().item<int64_t>();
   }
   Tensor out = empty({count, x.dim()}, TensorOptions(kInt64).device(x.device()));

@@ -226,6 +226,34 @@ TEST(IndexPutAdvanced, ErrorsLeaveTheTensorUntouched) {
               HasSubstr("index_put_"));
 }
 
+TEST(Nonzero, MatchesAPlainWalkAcrossChunksRanksAndDensities) {
+  // Many chunks of the CPU kernel's 65536 flags (kernels/cpu/index.cpp), ranks 1 to 8, flags
+  // none, some, all, and only the last; each against the coordinates of a plain walk.
+  const Shape shapes[] = {
+      {1000003}, {1001, 1003}, {3, 70001}, {2, 3, 40000, 2}, {5, 4, 4, 4, 4, 4, 4, 4}};
+  for (const Shape& shape : shapes) {
+    for (const double density : {0.0, 0.3, 1.0, -1.0}) {
+      SCOPED_TRACE(shape.str() + " density " + std::to_string(density));
+      Tensor flags = density >= 0 ? g::rand(shape) < density : g::zeros(shape, g::kBool);
+      if (density < 0) flags.view({shape.numel()}).index_put_({shape.numel() - 1}, true);
+      const std::vector<int64_t> got = g::nonzero(flags).to_vector<int64_t>();
+      const std::vector<uint8_t> bits = flags.to(g::kUInt8).to_vector<uint8_t>();
+      std::vector<int64_t> want;
+      for (int64_t p = 0; p < shape.numel(); ++p) {
+        if (!bits[p]) continue;
+        std::vector<int64_t> coord(shape.size());
+        int64_t rest = p;
+        for (int64_t d = shape.size() - 1; d >= 0; --d) {
+          coord[d] = rest % shape[d];
+          rest /= shape[d];
+        }
+        want.insert(want.end(), coord.begin(), coord.end());
+      }
+      EXPECT_EQ(got, want);
+    }
+  }
+}
+
 TEST(Nonzero, GivesCoordinatesInRowMajorOrder) {
   const Tensor m = make_tensor({0, 1.5, 0, -2, 0, 3}, {2, 3});
   const Tensor nz = g::nonzero(m);
