@@ -2,6 +2,7 @@
 #include "graft/kernels/cpu/math_avx512.h"
 
 #include <cmath>
+#include <initializer_list>
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
@@ -102,6 +103,36 @@ GRAFT_AVX512 __m512 sigmoid16(__m512 x) {
   return _mm512_div_ps(splat(1.0f), _mm512_add_ps(splat(1.0f), e));
 }
 
+GRAFT_AVX512 __m512d splat8(double value) { return _mm512_set1_pd(value); }
+
+// x^y for 8 doubles of float values, array_math.h's pow_floats step for step in 8 lanes (x =
+// m 2^e by vgetmantpd and vgetexppd, log(m) = 2 atanh(s) by its series to s^13, e^r by its
+// series to r^11, 2^k by vscalefpd); the caller keeps only the lanes of its domain.
+GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
+  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+  __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+  __m512d e = _mm512_getexp_pd(x);
+  const __mmask8 high = _mm512_cmp_pd_mask(m, splat8(1.4142135623730951), _CMP_GT_OQ);
+  m = _mm512_mask_mul_pd(m, high, m, splat8(0.5));
+  e = _mm512_mask_add_pd(e, high, e, splat8(1.0));
+  const __m512d s = _mm512_div_pd(_mm512_sub_pd(m, splat8(1.0)), _mm512_add_pd(m, splat8(1.0)));
+  const __m512d s2 = _mm512_mul_pd(s, s);
+  __m512d q = splat8(1.0 / 13);
+  for (const double c : {1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3})
+    q = _mm512_fmadd_pd(q, s2, splat8(c));
+  const __m512d two_s = _mm512_add_pd(s, s);
+  const __m512d log_m = _mm512_fmadd_pd(_mm512_mul_pd(two_s, q), s2, two_s);
+  const __m512d t = _mm512_mul_pd(y, _mm512_fmadd_pd(e, splat8(kLn2), log_m));
+  const __m512d k =
+      _mm512_roundscale_pd(_mm512_mul_pd(t, splat8(kLog2e)), _MM_FROUND_TO_NEAREST_INT);
+  const __m512d r = _mm512_fnmadd_pd(k, splat8(kLn2), t);
+  __m512d p = splat8(1.0 / 39916800);
+  for (const double c : {1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120,
+                         1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0})
+    p = _mm512_fmadd_pd(p, r, splat8(c));
+  return _mm512_scalef_pd(p, k);
+}
+
 // A loop over n elements 16 at a time, the last few under a mask: f(i, lanes) does the lanes
 // of the 16 from element i.
 template <class F>
@@ -140,6 +171,28 @@ __attribute__((target("avx512f"))) void exp_avx512(const float* in, float* out, 
 
 __attribute__((target("avx512f"))) void log_avx512(const float* in, float* out, int64_t n) {
   map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return log16(x); });
+}
+
+// 16 floats a step, as two halves of 8 doubles.
+__attribute__((target("avx512f"))) void pow_avx512(const float* x, const float* y, int64_t y_step,
+                                                   float* out, int64_t n) {
+  // The floats of lanes 0-7 (upper = 0) or 8-15 of v as doubles, and back.
+  const auto widened = [=](__m512 v, int upper) GRAFT_AVX512_LAMBDA {
+    const __m512d bits = _mm512_castps_pd(v);
+    return _mm512_cvtps_pd(
+        _mm256_castpd_ps(upper ? _mm512_extractf64x4_pd(bits, 1) : _mm512_castpd512_pd256(bits)));
+  };
+  const auto pow16 = [=](__m512 a, __m512 b) GRAFT_AVX512_LAMBDA {
+    const __m256 low = _mm512_cvtpd_ps(pow8(widened(a, 0), widened(b, 0)));
+    const __m256 high = _mm512_cvtpd_ps(pow8(widened(a, 1), widened(b, 1)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)),
+                                               _mm256_castps_pd(high), 1));
+  };
+  by_sixteen(n, [=](int64_t i, __mmask16 lanes) GRAFT_AVX512_LAMBDA {
+    const __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
+    const __m512 b = y_step == 0 ? _mm512_set1_ps(y[0]) : _mm512_maskz_loadu_ps(lanes, y + i);
+    _mm512_mask_storeu_ps(out + i, lanes, pow16(a, b));
+  });
 }
 
 __attribute__((target("avx512f"))) float shifted_exp_sum_avx512(const float* in, float shift,
@@ -202,6 +255,9 @@ namespace graft::kernels::cpu {
 
 void exp_avx512(const float*, float*, int64_t) { fail_built_without_avx512("exp_avx512"); }
 void log_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log_avx512"); }
+void pow_avx512(const float*, const float*, int64_t, float*, int64_t) {
+  fail_built_without_avx512("pow_avx512");
+}
 float shifted_exp_sum_avx512(const float*, float, int64_t) {
   fail_built_without_avx512("shifted_exp_sum_avx512");
 }
