@@ -1,7 +1,7 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
-// reductions, softmax, sorting, scans, matmul, the CNN's convolutions and the transformer's
-// layer norm and attention. torch_worker.py builds the same
-// names from the same shapes; the inputs are standard normal in both.
+// reductions, softmax, sorting, scans, functions and indexing, matmul, the CNN's convolutions and
+// the transformer's layer norm and attention. torch_worker.py builds the same names from the same
+// shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
 #include <string>
@@ -129,6 +129,67 @@ void add_scans(std::map<std::string, WorkloadFactory>& registry) {
   };
 }
 
+// Functions the C library computes one element at a time (a vectorised form of graft's own
+// for each, kernels/cpu/array_math.h), and the index ops a model's bookkeeping takes: each
+// over (1024, 1024); pow's bases and log1p's inputs are |a| + 0.5, tril keeps the lower half.
+void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry) {
+  constexpr int64_t kSide = 1024;
+  const auto square = [](Device device) { return randn({kSide, kSide}, device); };
+  const auto positive = [square](Device device) { return square(device).abs() + 0.5; };
+  registry["fmod_scalar_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return fmod(a, 0.7); });
+  };
+  registry["remainder_scalar_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return remainder(a, 0.7); });
+  };
+  registry["atan2_1M"] = [square](Device device) {
+    const Tensor a = square(device), b = square(device);
+    return unary([a, b] { return atan2(a, b); });
+  };
+  registry["pow_scalar_1M"] = [positive](Device device) {
+    const Tensor a = positive(device);
+    return unary([a] { return pow(a, 2.5); });
+  };
+  registry["pow_tensor_1M"] = [positive, square](Device device) {
+    const Tensor a = positive(device), b = square(device);
+    return unary([a, b] { return pow(a, b); });
+  };
+  registry["tan_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return tan(a); });
+  };
+  registry["expm1_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return expm1(a); });
+  };
+  registry["log1p_1M"] = [positive](Device device) {
+    const Tensor a = positive(device);
+    return unary([a] { return log1p(a); });
+  };
+  registry["argmax_dim1_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return argmax(a, 1); });
+  };
+  registry["prod_dim1_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return prod(a, {1}); });
+  };
+  registry["tril_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return tril(a); });
+  };
+  registry["nonzero_1M"] = [square](Device device) {
+    const Tensor mask = square(device) > 0;
+    return unary([mask] { return nonzero(mask); });
+  };
+  registry["mask_index_1M"] = [square](Device device) {
+    const Tensor a = square(device), mask = square(device) > 0;
+    return unary([a, mask] { return a.index({mask}); });
+  };
+}
+
 void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
   for (const int64_t n : {128, 256, 512, 1024, 2048}) {
     registry["matmul_" + std::to_string(n)] = [n](Device device) {
@@ -223,6 +284,7 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_softmax(registry);
   add_sorting(registry);
   add_scans(registry);
+  add_functions_and_indexing(registry);
   add_matmul(registry);
   add_conv(registry);
   add_transformer(registry);

@@ -88,6 +88,29 @@ def op_workloads(device):
     registry["topk10_4096x4096"] = with_inputs(lambda x: torch.topk(x, 10)[0], (4096, 4096))
     registry["cumsum_16M"] = with_inputs(lambda x: torch.cumsum(x, 0), (1 << 24,))
     registry["cumsum_dim1_16M"] = with_inputs(lambda x: torch.cumsum(x, 1), (4096, 4096))
+    square = (1024, 1024)
+
+    def prepared(fn, prepare, *shapes):
+        """with_inputs, the inputs first passed through prepare (outside the timing)."""
+        def factory():
+            inputs = prepare(*[torch.randn(*shape, device=device) for shape in shapes])
+            return op(lambda: fn(*inputs))
+        return factory
+
+    registry["fmod_scalar_1M"] = with_inputs(lambda x: torch.fmod(x, 0.7), square)
+    registry["remainder_scalar_1M"] = with_inputs(lambda x: torch.remainder(x, 0.7), square)
+    registry["atan2_1M"] = with_inputs(torch.atan2, square, square)
+    registry["pow_scalar_1M"] = prepared(lambda a: torch.pow(a, 2.5), lambda x: [x.abs() + 0.5],
+                                         square)
+    registry["pow_tensor_1M"] = prepared(torch.pow, lambda x, y: [x.abs() + 0.5, y], square, square)
+    registry["tan_1M"] = with_inputs(torch.tan, square)
+    registry["expm1_1M"] = with_inputs(torch.expm1, square)
+    registry["log1p_1M"] = prepared(torch.log1p, lambda x: [x.abs() + 0.5], square)
+    registry["argmax_dim1_1M"] = with_inputs(lambda x: torch.argmax(x, 1), square)
+    registry["prod_dim1_1M"] = with_inputs(lambda x: torch.prod(x, 1), square)
+    registry["tril_1M"] = with_inputs(torch.tril, square)
+    registry["nonzero_1M"] = prepared(torch.nonzero, lambda x: [x > 0], square)
+    registry["mask_index_1M"] = prepared(lambda a, m: a[m], lambda x, y: [x, y > 0], square, square)
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):

@@ -58,6 +58,19 @@ WORKLOADS += [
     ("topk10_4096x4096", "topk(k = 10) over each row of (4096, 4096)"),
     ("cumsum_16M", "cumsum of one line of 2^24 float32"),
     ("cumsum_dim1_16M", "cumsum over dim 1 of (4096, 4096)"),
+    ("fmod_scalar_1M", "fmod(a, 0.7), (1024, 1024)"),
+    ("remainder_scalar_1M", "remainder(a, 0.7), (1024, 1024)"),
+    ("atan2_1M", "atan2(a, b), (1024, 1024)"),
+    ("pow_scalar_1M", "pow(a, 2.5), a = |randn| + 0.5, (1024, 1024)"),
+    ("pow_tensor_1M", "pow(a, b), a = |randn| + 0.5, b of the same shape"),
+    ("tan_1M", "tan(a), (1024, 1024)"),
+    ("expm1_1M", "expm1(a), (1024, 1024)"),
+    ("log1p_1M", "log1p(a), a = |randn| + 0.5, (1024, 1024)"),
+    ("argmax_dim1_1M", "argmax over dim 1 of (1024, 1024)"),
+    ("prod_dim1_1M", "prod over dim 1 of (1024, 1024)"),
+    ("tril_1M", "tril(a), (1024, 1024)"),
+    ("nonzero_1M", "nonzero(a > 0), (1024, 1024): about half the flags"),
+    ("mask_index_1M", "a[mask], mask = b > 0, (1024, 1024)"),
 ]
 WORKLOADS += [(f"matmul_{n}", f"({n}, {n}) @ ({n}, {n}) float32") for n in (128, 256, 512, 1024, 2048)]
 WORKLOADS += [
