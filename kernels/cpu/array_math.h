@@ -139,10 +139,23 @@ template <>
 struct ArrayForm<CosOp> : EigenArrayForm<EigenFunction::kCos> {};
 template <>
 struct ArrayForm<TanOp> : EigenArrayForm<EigenFunction::kTan> {};
+// log1p and expm1: in double, 16 lanes a step, where the CPU has AVX-512 (math_avx512.h),
+// rounded once (a million floats, two threads of the 2-core Xeon: log1p 654 -> 531 us, expm1
+// 1360 -> 425; PyTorch's 444 and 616-668); elsewhere Eigen's.
 template <>
-struct ArrayForm<Log1pOp> : EigenArrayForm<EigenFunction::kLog1p> {};
+struct ArrayForm<Log1pOp> {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return log1p_avx512(in, out, n);
+    EigenArrayForm<EigenFunction::kLog1p>::apply(in, out, n);
+  }
+};
 template <>
-struct ArrayForm<Expm1Op> : EigenArrayForm<EigenFunction::kExpm1> {};
+struct ArrayForm<Expm1Op> {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return expm1_avx512(in, out, n);
+    EigenArrayForm<EigenFunction::kExpm1>::apply(in, out, n);
+  }
+};
 
 // x^y for other exponents, and for a tensor of them: the C library's powf, one call an
 // element, took 2.6 ms on a million floats against PyTorch's 1.3; this 0.92 (two threads of

@@ -105,11 +105,11 @@ GRAFT_AVX512 __m512 sigmoid16(__m512 x) {
 
 GRAFT_AVX512 __m512d splat8(double value) { return _mm512_set1_pd(value); }
 
-// x^y for 8 doubles of float values, array_math.h's pow_floats step for step in 8 lanes (x =
-// m 2^e by vgetmantpd and vgetexppd, log(m) = 2 atanh(s) by its series to s^13, e^r by its
-// series to r^11, 2^k by vscalefpd); the caller keeps only the lanes of its domain.
-GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
-  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+// log(x) for 8 positive doubles: x = m 2^e by vgetmantpd and vgetexppd, m in [sqrt(1/2),
+// sqrt(2)), log(m) = 2 atanh(s) with s = (m - 1) / (m + 1), |s| <= 0.172, by its series to
+// s^13: within 1e-15 relative, near 1 too (m - 1 is exact there).
+GRAFT_AVX512 __m512d log8(__m512d x) {
+  constexpr double kLn2 = 0.6931471805599453;
   __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
   __m512d e = _mm512_getexp_pd(x);
   const __mmask8 high = _mm512_cmp_pd_mask(m, splat8(1.4142135623730951), _CMP_GT_OQ);
@@ -122,15 +122,75 @@ GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
     q = _mm512_fmadd_pd(q, s2, splat8(c));
   const __m512d two_s = _mm512_add_pd(s, s);
   const __m512d log_m = _mm512_fmadd_pd(_mm512_mul_pd(two_s, q), s2, two_s);
-  const __m512d t = _mm512_mul_pd(y, _mm512_fmadd_pd(e, splat8(kLn2), log_m));
+  return _mm512_fmadd_pd(e, splat8(kLn2), log_m);
+}
+
+// t = k ln 2 + r for 8 doubles, k = t / ln 2 rounded and |r| <= ln 2 / 2; and e^r - 1 by its
+// series to r^11 (relative to e^r - 1, r tiny included).
+struct ExpParts {
+  __m512d k, em1;
+};
+GRAFT_AVX512 ExpParts exp_parts8(__m512d t) {
+  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
   const __m512d k =
       _mm512_roundscale_pd(_mm512_mul_pd(t, splat8(kLog2e)), _MM_FROUND_TO_NEAREST_INT);
   const __m512d r = _mm512_fnmadd_pd(k, splat8(kLn2), t);
   __m512d p = splat8(1.0 / 39916800);
   for (const double c : {1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120,
-                         1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0})
+                         1.0 / 24, 1.0 / 6, 0.5, 1.0})
     p = _mm512_fmadd_pd(p, r, splat8(c));
-  return _mm512_scalef_pd(p, k);
+  return {k, _mm512_mul_pd(p, r)};
+}
+
+// x^y for 8 doubles of float values, array_math.h's pow_floats step for step in 8 lanes: e^(y
+// log(x)) as 2^k (1 + (e^r - 1)) by vscalefpd; the caller keeps only the lanes of its domain.
+GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
+  const ExpParts parts = exp_parts8(_mm512_mul_pd(y, log8(x)));
+  return _mm512_scalef_pd(_mm512_add_pd(parts.em1, splat8(1.0)), parts.k);
+}
+
+// e^x - 1 for 8 doubles of float values: 2^k (e^r - 1) + (2^k - 1), exact where k = 0 but
+// for the series' rounding. x is clamped to [-110, 89] first (beyond, the float result is -1
+// or inf either way; min and max keep a NaN).
+GRAFT_AVX512 __m512d expm1_8(__m512d x) {
+  x = _mm512_max_pd(splat8(-110.0), _mm512_min_pd(splat8(89.0), x));
+  const ExpParts parts = exp_parts8(x);
+  return _mm512_add_pd(_mm512_scalef_pd(parts.em1, parts.k),
+                       _mm512_sub_pd(_mm512_scalef_pd(splat8(1.0), parts.k), splat8(1.0)));
+}
+
+// log(1 + x) for 8 doubles of float values: 1 + x is exact in double for |x| >= 2^-29, and
+// log8 is accurate relatively near 1; below, x - x^2 / 2 + x^3 / 3. -1 gives -inf, below it NaN,
+// inf stays inf, NaN NaN.
+GRAFT_AVX512 __m512d log1p8(__m512d x) {
+  const __m512d u = _mm512_add_pd(x, splat8(1.0));
+  __m512d y = log8(u);
+  const __m512d x2 = _mm512_mul_pd(x, x);
+  const __m512d tiny_series =
+      _mm512_fmadd_pd(_mm512_mul_pd(x2, x), splat8(1.0 / 3), _mm512_fnmadd_pd(x2, splat8(0.5), x));
+  const __m512d magnitude = _mm512_abs_pd(x);
+  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(magnitude, splat8(0x1p-29), _CMP_LT_OQ), y,
+                           tiny_series);
+  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
+                           splat8(-INFINITY));
+  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, _mm512_setzero_pd(), _CMP_LT_OQ), y, splat8(NAN));
+  return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, splat8(INFINITY), _CMP_EQ_OQ), y,
+                              splat8(INFINITY));
+}
+
+// The floats of lanes 0-7 (upper = 0) or 8-15 of v as doubles; and 16 results of f (8 doubles
+// to 8 doubles) on the lanes of a and b, rounded to float once.
+GRAFT_AVX512 __m512d widened_half(__m512 v, int upper) {
+  const __m512d bits = _mm512_castps_pd(v);
+  return _mm512_cvtps_pd(
+      _mm256_castpd_ps(upper ? _mm512_extractf64x4_pd(bits, 1) : _mm512_castpd512_pd256(bits)));
+}
+template <class F>
+GRAFT_AVX512 __m512 in_double16(__m512 a, __m512 b, F f) {
+  const __m256 low = _mm512_cvtpd_ps(f(widened_half(a, 0), widened_half(b, 0)));
+  const __m256 high = _mm512_cvtpd_ps(f(widened_half(a, 1), widened_half(b, 1)));
+  return _mm512_castpd_ps(
+      _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
 }
 
 // A loop over n elements 16 at a time, the last few under a mask: f(i, lanes) does the lanes
@@ -176,22 +236,24 @@ __attribute__((target("avx512f"))) void log_avx512(const float* in, float* out, 
 // 16 floats a step, as two halves of 8 doubles.
 __attribute__((target("avx512f"))) void pow_avx512(const float* x, const float* y, int64_t y_step,
                                                    float* out, int64_t n) {
-  // The floats of lanes 0-7 (upper = 0) or 8-15 of v as doubles, and back.
-  const auto widened = [=](__m512 v, int upper) GRAFT_AVX512_LAMBDA {
-    const __m512d bits = _mm512_castps_pd(v);
-    return _mm512_cvtps_pd(
-        _mm256_castpd_ps(upper ? _mm512_extractf64x4_pd(bits, 1) : _mm512_castpd512_pd256(bits)));
-  };
-  const auto pow16 = [=](__m512 a, __m512 b) GRAFT_AVX512_LAMBDA {
-    const __m256 low = _mm512_cvtpd_ps(pow8(widened(a, 0), widened(b, 0)));
-    const __m256 high = _mm512_cvtpd_ps(pow8(widened(a, 1), widened(b, 1)));
-    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)),
-                                               _mm256_castps_pd(high), 1));
-  };
   by_sixteen(n, [=](int64_t i, __mmask16 lanes) GRAFT_AVX512_LAMBDA {
     const __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
     const __m512 b = y_step == 0 ? _mm512_set1_ps(y[0]) : _mm512_maskz_loadu_ps(lanes, y + i);
-    _mm512_mask_storeu_ps(out + i, lanes, pow16(a, b));
+    _mm512_mask_storeu_ps(
+        out + i, lanes,
+        in_double16(a, b, [=](__m512d u, __m512d v) GRAFT_AVX512_LAMBDA { return pow8(u, v); }));
+  });
+}
+
+__attribute__((target("avx512f"))) void expm1_avx512(const float* in, float* out, int64_t n) {
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    return in_double16(x, x, [=](__m512d u, __m512d) GRAFT_AVX512_LAMBDA { return expm1_8(u); });
+  });
+}
+
+__attribute__((target("avx512f"))) void log1p_avx512(const float* in, float* out, int64_t n) {
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    return in_double16(x, x, [=](__m512d u, __m512d) GRAFT_AVX512_LAMBDA { return log1p8(u); });
   });
 }
 
@@ -258,6 +320,8 @@ void log_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log_
 void pow_avx512(const float*, const float*, int64_t, float*, int64_t) {
   fail_built_without_avx512("pow_avx512");
 }
+void expm1_avx512(const float*, float*, int64_t) { fail_built_without_avx512("expm1_avx512"); }
+void log1p_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log1p_avx512"); }
 float shifted_exp_sum_avx512(const float*, float, int64_t) {
   fail_built_without_avx512("shifted_exp_sum_avx512");
 }

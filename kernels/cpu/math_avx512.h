@@ -1,7 +1,7 @@
-// exp, log, pow, erf, the exact GELU, the sigmoid and SiLU (and GELU's and SiLU's fused
-// gradients) of float32 run 16 lanes at a time, for CPUs with AVX-512, chosen at run time as
-// the packed GEMMs are (array_math.h calls them where cpu_runs_avx512()): graft's build target
-// is x86-64-v3, where Eigen's vectorised functions are 8 lanes wide. exp took 2.45 times
+// exp, expm1, log, log1p, pow, erf, the exact GELU, the sigmoid and SiLU (and GELU's and SiLU's
+// fused gradients) of float32 run 16 lanes at a time, for CPUs with AVX-512, chosen at run time
+// as the packed GEMMs are (array_math.h calls them where cpu_runs_avx512()): graft's build
+// target is x86-64-v3, where Eigen's vectorised functions are 8 lanes wide. exp took 2.45 times
 // PyTorch's time on a million floats; the GELU and its gradient, through Eigen's erf and exp,
 // 1.5 and 1.7 times (a (768, 512) GPT activation, 2026-12-05). On a million floats, two threads
 // of the 2-core Xeon: the sigmoid 357 -> 150 us against Eigen's 8 lanes; SiLU 1257 -> 150 us
@@ -28,8 +28,9 @@
 // 2-core Xeon: 1155 us through the C library, 950 through Eigen's log, 175-180 here (PyTorch
 // 150-152).
 //
-// pow(x, y) is array_math.h's pow_floats in double, two halves of 8 lanes a step (vgetmantpd
-// and vgetexppd for x's parts, vscalefpd for 2^k).
+// pow(x, y), expm1(x) and log1p(x) are computed in double, two halves of 8 lanes a step, and
+// rounded once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series,
+// 2^k by vscalefpd (pow is array_math.h's pow_floats, step for step).
 //
 // erf(x) is Eigen's rational approximation, the same coefficients in the same order (so the
 // same values as the 8-lane path): x P(x^2) / Q(x^2) on [-4, 4], where float's erf reaches
@@ -48,6 +49,9 @@ void log_avx512(const float* in, float* out, int64_t n);
 // method in double, 8 lanes at a time: correct for a positive normal x, a finite y and |y
 // log(x)| < 87, which the caller checks; other lanes hold what they hold.
 void pow_avx512(const float* x, const float* y, int64_t y_step, float* out, int64_t n);
+// e^x - 1 and log(1 + x), in double, rounded once to float.
+void expm1_avx512(const float* in, float* out, int64_t n);
+void log1p_avx512(const float* in, float* out, int64_t n);
 // The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps).
 float shifted_exp_sum_avx512(const float* in, float shift, int64_t n);
 void erf_avx512(const float* in, float* out, int64_t n);
