@@ -83,6 +83,27 @@ T blend(bool c, T a, T b) {
   return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
 }
 
+// Element i of an operand that is an array or, with kScalar, one value: read once, into a
+// member that writes to an output cannot change (so the compiler need not reload it).
+template <bool kScalar>
+struct ArrayOrScalar {
+  explicit ArrayOrScalar(const float* p) : p(p), scalar(kScalar ? p[0] : 0.0f) {}
+  float operator[](int64_t i) const { return kScalar ? scalar : p[i]; }
+  const float* p;
+  float scalar;
+};
+
+// out[i] = answer(i) where out[i] is NaN, the mark a vectorised loop leaves on the elements
+// outside its method's domain: found by a vectorised count first (most runs have none).
+template <class Answer>
+void answer_marked(float* out, int64_t n, const Answer& answer) {
+  int64_t marked = 0;  // a count, not a bool: see recompute_where
+  for (int64_t i = 0; i < n; ++i) marked += out[i] != out[i];
+  if (marked == 0) return;
+  for (int64_t i = 0; i < n; ++i)
+    if (out[i] != out[i]) out[i] = answer(i);
+}
+
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
@@ -159,8 +180,8 @@ struct ArrayForm<Expm1Op> {
 
 // x^y for other exponents, and for a tensor of them: the C library's powf, one call an
 // element, took 2.6 ms on a million floats against PyTorch's 1.3; this 0.92 (two threads of
-// the 2-core Xeon, 16 lanes). In double, rounded once to
-// float: x = m 2^e (m in [sqrt(1/2), sqrt(2)), from x's bits), log(m) = 2 atanh(s) with s = (m
+// the 2-core Xeon, 16 lanes). In double, rounded once to float: x = m 2^e (m in [sqrt(1/2),
+// sqrt(2)), from x's bits), log(m) = 2 atanh(s) with s = (m
 // - 1) / (m + 1), |s| <= 0.172, by its series to s^13 (within 1e-11 relative), t = y (e ln 2 +
 // log(m)), and e^t as 2^k e^r (k = t / ln 2 rounded by the 1.5 * 2^52 shift, |r| <= ln 2 / 2,
 // e^r by its series to r^11). t's error, |t| 1e-11 at most, moves the result by far less than
@@ -174,8 +195,7 @@ struct ArrayForm<Expm1Op> {
 template <bool kScalarExponent>
 void pow_floats(const float* x, const float* y, float* out, int64_t n,
                 bool sixteen_lanes = cpu_runs_avx512()) {
-  const float scalar = kScalarExponent ? y[0] : 0.0f;  // a local: out cannot overwrite it
-  const auto exponent = [=](int64_t i) { return kScalarExponent ? scalar : y[i]; };
+  const ArrayOrScalar<kScalarExponent> exponent(y);
   constexpr float kMarked = std::numeric_limits<float>::quiet_NaN();
   if (sixteen_lanes) {
     pow_avx512(x, y, kScalarExponent ? 0 : 1, out, n);
@@ -196,7 +216,7 @@ void pow_floats(const float* x, const float* y, float* out, int64_t n,
           (((((1.0 / 13 * s2 + 1.0 / 11) * s2 + 1.0 / 9) * s2 + 1.0 / 7) * s2 + 1.0 / 5) * s2 +
            1.0 / 3) *
           s2;
-      const double t = static_cast<double>(exponent(i)) * (e * kLn2 + 2 * s + 2 * s * series);
+      const double t = static_cast<double>(exponent[i]) * (e * kLn2 + 2 * s + 2 * s * series);
       // Beyond float's range (and for x out of the domain) NaN, which the check below marks.
       const double bounded = blend(std::abs(t) < 100.0, t, static_cast<double>(kMarked));
       const double shifted = bounded * kLog2e + kShift, k = shifted - kShift;
@@ -218,20 +238,15 @@ void pow_floats(const float* x, const float* y, float* out, int64_t n,
       out[i] = static_cast<float>(p * scale);
     }
   }
-  int64_t outside = 0;
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t biased = std::bit_cast<uint32_t>(x[i]) >> 23;  // 1 to 254: positive, normal
     const bool kept = (biased >= 1) & (biased <= 254) &
-                      (std::abs(exponent(i)) < std::numeric_limits<float>::infinity()) &
+                      (std::abs(exponent[i]) < std::numeric_limits<float>::infinity()) &
                       (out[i] >= std::numeric_limits<float>::min()) &
                       (out[i] <= std::numeric_limits<float>::max());
     out[i] = blend(kept, out[i], kMarked);
-    outside += kept ? 0 : 1;
   }
-  if (outside > 0) {
-    for (int64_t i = 0; i < n; ++i)
-      if (out[i] != out[i]) out[i] = std::pow(x[i], exponent(i));
-  }
+  answer_marked(out, n, [&](int64_t i) { return std::pow(x[i], exponent[i]); });
 }
 
 // pow(x, b) for one exponent b: the exponents PyTorch computes without pow, by products,
@@ -283,25 +298,19 @@ struct ArrayForm<PowOp> {
 // functor does. b is an array, or with kScalarDivisor the one value b[0].
 template <bool kScalarDivisor, class Op>
 void fmod_floats(const float* a, const float* b, float* out, int64_t n) {
-  const float scalar = kScalarDivisor ? b[0] : 0.0f;  // a local: out cannot overwrite it
-  const auto divisor = [=](int64_t i) { return kScalarDivisor ? scalar : b[i]; };
+  const ArrayOrScalar<kScalarDivisor> divisor(b);
   constexpr double kExactQuotients = 0x1p24, kInf = std::numeric_limits<double>::infinity();
   constexpr float kMarked = std::numeric_limits<float>::quiet_NaN();
   for (int64_t i = 0; i < n; ++i) {
-    const double x = a[i], y = divisor(i), quotient = x / y;
+    const double x = a[i], y = divisor[i], quotient = x / y;
     const bool exact = (std::abs(quotient) < kExactQuotients) & (std::abs(y) != kInf);
     const double q = static_cast<int32_t>(blend(exact, quotient, 0.0));
     out[i] = blend(exact, std::copysign(static_cast<float>(x - q * y), a[i]), kMarked);
   }
-  int64_t marked = 0;  // a count, not a bool: see recompute_where
-  for (int64_t i = 0; i < n; ++i) marked += out[i] != out[i];
-  if (marked > 0) {
-    for (int64_t i = 0; i < n; ++i)
-      if (out[i] != out[i]) out[i] = std::fmod(a[i], divisor(i));
-  }
+  answer_marked(out, n, [&](int64_t i) { return std::fmod(a[i], divisor[i]); });
   if constexpr (std::is_same_v<Op, RemainderOp>) {
     for (int64_t i = 0; i < n; ++i) {
-      const float r = out[i], y = divisor(i);
+      const float r = out[i], y = divisor[i];
       out[i] = blend((r != 0) & ((r < 0) != (y < 0)), r + y, r);
     }
   }
@@ -335,13 +344,13 @@ struct ArrayForm<RemainderOp> : FmodArrayForm<RemainderOp> {};
 // kScalarX the one value x[0].
 template <bool kScalarX>
 void atan2_floats(const float* y, const float* x, float* out, int64_t n) {
-  const float scalar = kScalarX ? x[0] : 0.0f;  // a local: out cannot overwrite it
+  const ArrayOrScalar<kScalarX> abscissa(x);
   constexpr float kInf = std::numeric_limits<float>::infinity();
   constexpr float kTanPiOver8 = 0.41421356237f;
   // pi / 4: the nearest float, and the difference from the true value.
   constexpr float kQuarterPi = 0.785398185253f, kQuarterPiRest = -2.18556941e-8f;
   for (int64_t i = 0; i < n; ++i) {
-    const float xi = kScalarX ? scalar : x[i], ax = std::abs(xi), ay = std::abs(y[i]);
+    const float xi = abscissa[i], ax = std::abs(xi), ay = std::abs(y[i]);
     const bool swapped = ay > ax, negative_x = std::signbit(xi);
     const float low = blend(swapped, ax, ay), high = blend(swapped, ay, ax);
     const bool both_zero = (low == 0) & (high == 0), both_infinite = (low == kInf) & (high == kInf);
