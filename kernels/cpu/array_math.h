@@ -22,6 +22,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <concepts>
@@ -104,17 +105,34 @@ void answer_marked(float* out, int64_t n, const Answer& answer) {
     if (out[i] != out[i]) out[i] = answer(i);
 }
 
+// An array form that reads its inputs again after a first pass (to answer some elements by
+// the C library) runs in blocks through a buffer on the stack: out may be one of its inputs
+// (x.exp_(), x.pow_(2.5)), whose elements must still be there when they are read again.
+// block(first, count, buffer) fills buffer[j] for element first + j, j < count.
+inline constexpr int64_t kBufferedBlock = 256;
+template <class Block>
+void through_buffer(float* out, int64_t n, const Block& block) {
+  float buffer[kBufferedBlock];
+  for (int64_t first = 0; first < n; first += kBufferedBlock) {
+    const int64_t count = std::min(kBufferedBlock, n - first);
+    block(first, count, buffer);
+    std::copy(buffer, buffer + count, out + first);
+  }
+}
+
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
     // 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right.
     if (cpu_runs_avx512()) return exp_avx512(in, out, n);
-    FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).exp();
-    // Below the normal range the result is a denormal or 0, which Eigen does not give.
-    constexpr float kLowestNormalExp = -87.336544f;  // ln(FLT_MIN)
-    recompute_where(
-        in, out, n, [](float x) { return x < kLowestNormalExp; },
-        [](float x) { return std::exp(x); });
+    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+      FloatArrayMap(buffer, count) = ConstFloatArrayMap(in + first, count).exp();
+      // Below the normal range the result is a denormal or 0, which Eigen does not give.
+      constexpr float kLowestNormalExp = -87.336544f;  // ln(FLT_MIN)
+      recompute_where(
+          in + first, buffer, count, [](float x) { return x < kLowestNormalExp; },
+          [](float x) { return std::exp(x); });
+    });
   }
 };
 
@@ -125,11 +143,13 @@ template <>
 struct ArrayForm<LogOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return log_avx512(in, out, n);
-    FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).log();
-    constexpr float kSmallestNormal = std::numeric_limits<float>::min();
-    recompute_where(
-        in, out, n, [](float x) { return x > 0 && x < kSmallestNormal; },
-        [](float x) { return std::log(x); });
+    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+      FloatArrayMap(buffer, count) = ConstFloatArrayMap(in + first, count).log();
+      constexpr float kSmallestNormal = std::numeric_limits<float>::min();
+      recompute_where(
+          in + first, buffer, count, [](float x) { return x > 0 && x < kSmallestNormal; },
+          [](float x) { return std::log(x); });
+    });
   }
 };
 
@@ -158,8 +178,20 @@ template <>
 struct ArrayForm<SinOp> : EigenArrayForm<EigenFunction::kSin> {};
 template <>
 struct ArrayForm<CosOp> : EigenArrayForm<EigenFunction::kCos> {};
+// tan: Cephes's tanf, 16 lanes, where the CPU has AVX-512 (math_avx512.h) and |x| < 8192 (the
+// C library's beyond, and for inf and NaN); elsewhere Eigen's sin / cos (a million floats, two
+// threads of the 2-core Xeon: 588 -> 439 us; PyTorch's 273-998, as its allocator hands out
+// fresh pages or not).
 template <>
-struct ArrayForm<TanOp> : EigenArrayForm<EigenFunction::kTan> {};
+struct ArrayForm<TanOp> {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (!cpu_runs_avx512()) return EigenArrayForm<EigenFunction::kTan>::apply(in, out, n);
+    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+      tan_avx512(in + first, buffer, count);
+      answer_marked(buffer, count, [&](int64_t j) { return std::tan(in[first + j]); });
+    });
+  }
+};
 // log1p and expm1: in double, 16 lanes a step, where the CPU has AVX-512 (math_avx512.h),
 // rounded once (a million floats, two threads of the 2-core Xeon: log1p 654 -> 531 us, expm1
 // 1360 -> 425; PyTorch's 444 and 616-668); elsewhere Eigen's.
@@ -191,10 +223,10 @@ struct ArrayForm<Expm1Op> {
 // Elements outside the method's domain (x <= 0, subnormal, infinite or NaN; y infinite or NaN;
 // a result beyond float's normal range) are marked NaN and answered by std::pow. y is an
 // array, or with kScalarExponent the one value y[0]. `sixteen_lanes` chooses the form (the
-// tests run both).
+// tests run both). pow_block computes a block into an out that is neither input, pow_floats a
+// whole run through_buffer.
 template <bool kScalarExponent>
-void pow_floats(const float* x, const float* y, float* out, int64_t n,
-                bool sixteen_lanes = cpu_runs_avx512()) {
+void pow_block(const float* x, const float* y, float* out, int64_t n, bool sixteen_lanes) {
   const ArrayOrScalar<kScalarExponent> exponent(y);
   constexpr float kMarked = std::numeric_limits<float>::quiet_NaN();
   if (sixteen_lanes) {
@@ -248,6 +280,14 @@ void pow_floats(const float* x, const float* y, float* out, int64_t n,
   }
   answer_marked(out, n, [&](int64_t i) { return std::pow(x[i], exponent[i]); });
 }
+template <bool kScalarExponent>
+void pow_floats(const float* x, const float* y, float* out, int64_t n,
+                bool sixteen_lanes = cpu_runs_avx512()) {
+  through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+    pow_block<kScalarExponent>(x + first, kScalarExponent ? y : y + first, buffer, count,
+                               sixteen_lanes);
+  });
+}
 
 // pow(x, b) for one exponent b: the exponents PyTorch computes without pow, by products,
 // quotients and sqrt, which vectorise (the C library's powf, one call an element, took 2.6
@@ -295,9 +335,10 @@ struct ArrayForm<PowOp> {
 // vectorises where std::trunc does not. The sign is a's, zero included. The other elements (a
 // larger quotient; a or b infinite or NaN; b = 0: a few, or none) are marked NaN and then answered
 // by std::fmod. Remainder moves fmod's result by one b where the signs differ, as the scalar
-// functor does. b is an array, or with kScalarDivisor the one value b[0].
+// functor does. b is an array, or with kScalarDivisor the one value b[0]. fmod_block computes
+// a block into an out that is neither input, fmod_floats a whole run through_buffer.
 template <bool kScalarDivisor, class Op>
-void fmod_floats(const float* a, const float* b, float* out, int64_t n) {
+void fmod_block(const float* a, const float* b, float* out, int64_t n) {
   const ArrayOrScalar<kScalarDivisor> divisor(b);
   constexpr double kExactQuotients = 0x1p24, kInf = std::numeric_limits<double>::infinity();
   constexpr float kMarked = std::numeric_limits<float>::quiet_NaN();
@@ -314,6 +355,12 @@ void fmod_floats(const float* a, const float* b, float* out, int64_t n) {
       out[i] = blend((r != 0) & ((r < 0) != (y < 0)), r + y, r);
     }
   }
+}
+template <bool kScalarDivisor, class Op>
+void fmod_floats(const float* a, const float* b, float* out, int64_t n) {
+  through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+    fmod_block<kScalarDivisor, Op>(a + first, kScalarDivisor ? b : b + first, buffer, count);
+  });
 }
 
 template <class Op>

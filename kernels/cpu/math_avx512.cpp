@@ -193,6 +193,34 @@ GRAFT_AVX512 __m512 in_double16(__m512 a, __m512 b, F f) {
       _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
 }
 
+// tan(x) for 16 floats with |x| < 8192, Cephes's tanf with its reduction in double: j = x / (pi
+// / 2) rounded, z = x - j pi / 2 in double (pi / 2 in three parts, the first of 33 bits, so
+// that j times it is exact) and then rounded to float, so that z keeps float's relative
+// precision near the poles, where it is tiny (in float, the floats nearest (k + 1/2) pi came
+// out 4 ulp away); tan(z) = z + z^3 P(z^2) on [-pi / 4, pi / 4], and -1 / tan(z) for an odd j.
+// The caller answers larger |x| (and inf and NaN) otherwise.
+GRAFT_AVX512 __m512 tan16(__m512 x) {
+  const __m512 j = _mm512_roundscale_ps(_mm512_mul_ps(x, splat(0.63661977236758134f)),
+                                        _MM_FROUND_TO_NEAREST_INT);
+  const auto reduced = [=](__m512d xd, __m512d jd) GRAFT_AVX512_LAMBDA {
+    __m512d zd = _mm512_fnmadd_pd(jd, splat8(1.5707963267341256), xd);
+    zd = _mm512_fnmadd_pd(jd, splat8(6.077100506506192e-11), zd);
+    return _mm512_fnmadd_pd(jd, splat8(2.0222662487959506e-21), zd);
+  };
+  const __m512 z = in_double16(x, j, reduced);
+  const __m512 zz = _mm512_mul_ps(z, z);
+  __m512 p = splat(9.38540185543e-3f);
+  for (const float c : {3.11992232697e-3f, 2.44301354525e-2f, 5.34112807005e-2f, 1.33387994085e-1f,
+                        3.33331568548e-1f})
+    p = _mm512_fmadd_ps(p, zz, splat(c));
+  const __m512 t = _mm512_fmadd_ps(_mm512_mul_ps(p, zz), z, z);
+  // j odd (x / (pi / 2) rounded): tan(z + pi / 2) = -1 / tan(z).
+  const __m512 half_j = _mm512_mul_ps(j, splat(0.5f));
+  const __mmask16 odd =
+      _mm512_cmp_ps_mask(half_j, _mm512_roundscale_ps(half_j, _MM_FROUND_TO_NEG_INF), _CMP_NEQ_OQ);
+  return _mm512_mask_div_ps(t, odd, splat(-1.0f), t);
+}
+
 // A loop over n elements 16 at a time, the last few under a mask: f(i, lanes) does the lanes
 // of the 16 from element i.
 template <class F>
@@ -248,6 +276,14 @@ __attribute__((target("avx512f"))) void pow_avx512(const float* x, const float* 
 __attribute__((target("avx512f"))) void expm1_avx512(const float* in, float* out, int64_t n) {
   map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
     return in_double16(x, x, [=](__m512d u, __m512d) GRAFT_AVX512_LAMBDA { return expm1_8(u); });
+  });
+}
+
+// Where |x| >= 8192 (or inf, or NaN), the caller's C library answers: marked NaN here.
+__attribute__((target("avx512f"))) void tan_avx512(const float* in, float* out, int64_t n) {
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    const __mmask16 small = _mm512_cmp_ps_mask(_mm512_abs_ps(x), splat(8192.0f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(small, splat(NAN), tan16(x));
   });
 }
 
@@ -322,6 +358,7 @@ void pow_avx512(const float*, const float*, int64_t, float*, int64_t) {
 }
 void expm1_avx512(const float*, float*, int64_t) { fail_built_without_avx512("expm1_avx512"); }
 void log1p_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log1p_avx512"); }
+void tan_avx512(const float*, float*, int64_t) { fail_built_without_avx512("tan_avx512"); }
 float shifted_exp_sum_avx512(const float*, float, int64_t) {
   fail_built_without_avx512("shifted_exp_sum_avx512");
 }
