@@ -159,25 +159,6 @@ GRAFT_AVX512 __m512d expm1_8(__m512d x) {
                        _mm512_sub_pd(_mm512_scalef_pd(splat8(1.0), parts.k), splat8(1.0)));
 }
 
-// log(1 + x) for 8 doubles of float values: 1 + x is exact in double for |x| >= 2^-29, and
-// log8 is accurate relatively near 1; below, x - x^2 / 2 + x^3 / 3. -1 gives -inf, below it NaN,
-// inf stays inf, NaN NaN.
-GRAFT_AVX512 __m512d log1p8(__m512d x) {
-  const __m512d u = _mm512_add_pd(x, splat8(1.0));
-  __m512d y = log8(u);
-  const __m512d x2 = _mm512_mul_pd(x, x);
-  const __m512d tiny_series =
-      _mm512_fmadd_pd(_mm512_mul_pd(x2, x), splat8(1.0 / 3), _mm512_fnmadd_pd(x2, splat8(0.5), x));
-  const __m512d magnitude = _mm512_abs_pd(x);
-  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(magnitude, splat8(0x1p-29), _CMP_LT_OQ), y,
-                           tiny_series);
-  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
-                           splat8(-INFINITY));
-  y = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, _mm512_setzero_pd(), _CMP_LT_OQ), y, splat8(NAN));
-  return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(u, splat8(INFINITY), _CMP_EQ_OQ), y,
-                              splat8(INFINITY));
-}
-
 // The floats of lanes 0-7 (upper = 0) or 8-15 of v as doubles; and 16 results of f (8 doubles
 // to 8 doubles) on the lanes of a and b, rounded to float once.
 GRAFT_AVX512 __m512d widened_half(__m512 v, int upper) {
@@ -287,9 +268,17 @@ __attribute__((target("avx512f"))) void tan_avx512(const float* in, float* out, 
   });
 }
 
+// log(1 + x) = log(u) x / (u - 1) with u = 1 + x rounded (Goldberg's correction: the rounding
+// of u cancels), by log16; x itself where u is 1, inf where u is. Within 2.5 units of 2^-23
+// of the result's binade over every third float from 0 up and from -1 to 0; twice as fast as
+// the same in double (a million floats: 531 -> 299 us).
 __attribute__((target("avx512f"))) void log1p_avx512(const float* in, float* out, int64_t n) {
   map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
-    return in_double16(x, x, [=](__m512d u, __m512d) GRAFT_AVX512_LAMBDA { return log1p8(u); });
+    const __m512 u = _mm512_add_ps(x, splat(1.0f));
+    const __m512 d = _mm512_sub_ps(u, splat(1.0f));
+    __m512 y = _mm512_mul_ps(log16(u), _mm512_div_ps(x, d));
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_EQ_OQ), y, x);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(u, splat(INFINITY), _CMP_EQ_OQ), y, u);
   });
 }
 

@@ -28,9 +28,10 @@
 // 2-core Xeon: 1155 us through the C library, 950 through Eigen's log, 175-180 here (PyTorch
 // 150-152).
 //
-// pow(x, y), expm1(x) and log1p(x) are computed in double, two halves of 8 lanes a step, and
-// rounded once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series,
-// 2^k by vscalefpd (pow is array_math.h's pow_floats, step for step).
+// pow(x, y) and expm1(x) are computed in double, two halves of 8 lanes a step, and rounded
+// once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series, 2^k by
+// vscalefpd (pow is array_math.h's pow_floats, step for step). log1p(x) is log16's log of 1 + x
+// with Goldberg's correction; tan(x) Cephes's tanf, its reduction in double.
 //
 // erf(x) is Eigen's rational approximation, the same coefficients in the same order (so the
 // same values as the 8-lane path): x P(x^2) / Q(x^2) on [-4, 4], where float's erf reaches
@@ -49,7 +50,7 @@ void log_avx512(const float* in, float* out, int64_t n);
 // method in double, 8 lanes at a time: correct for a positive normal x, a finite y and |y
 // log(x)| < 87, which the caller checks; other lanes hold what they hold.
 void pow_avx512(const float* x, const float* y, int64_t y_step, float* out, int64_t n);
-// e^x - 1 and log(1 + x), in double, rounded once to float.
+// e^x - 1 in double, rounded once to float; log(1 + x) in float.
 void expm1_avx512(const float* in, float* out, int64_t n);
 void log1p_avx512(const float* in, float* out, int64_t n);
 // tan by Cephes's tanf, for |in[i]| < 8192; other elements (and inf and NaN) are left NaN, for
