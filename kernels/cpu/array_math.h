@@ -10,8 +10,8 @@
 // exact_exp, at the end, is the exp the softmax and attention kernels take where entries may
 // be masked (-inf).
 //
-// exp, log, erf, GELU, the sigmoid and SiLU run 16 lanes wide where the CPU has AVX-512
-// (math_avx512.h).
+// exp, expm1, log, log1p, pow, tan, erf, GELU, the sigmoid and SiLU run 16 lanes wide where
+// the CPU has AVX-512 (math_avx512.h).
 //
 // Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
 // results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
@@ -120,19 +120,63 @@ void through_buffer(float* out, int64_t n, const Block& block) {
   }
 }
 
+// An op whose float32 form is one of Eigen's vectorised array functions as it is: tanh
+// (within 3 ulp), sin and cos (1 ulp, large arguments included), and, off AVX-512, log1p and
+// expm1 (2 ulp) and tan as sin / cos (Eigen's own tan is the C library's, an element at a
+// time; relative errors add, so within 3 ulp near the poles too); exp and log with the
+// corrections of eigen_corrected below. Through the C library's functions, one call an
+// element, graft took 6-40 times PyTorch's time on a million floats (tanh 6.5 ms against 0.16).
+enum class EigenFunction { kExp, kLog, kTanh, kSin, kCos, kTan, kLog1p, kExpm1 };
+template <EigenFunction kFunction>
+struct EigenArrayForm {
+  static void apply(const float* in, float* out, int64_t n) {
+    const auto x = ConstFloatArrayMap(in, n);
+    auto y = FloatArrayMap(out, n);
+    if constexpr (kFunction == EigenFunction::kExp) y = x.exp();
+    if constexpr (kFunction == EigenFunction::kLog) y = x.log();
+    if constexpr (kFunction == EigenFunction::kTanh) y = x.tanh();
+    if constexpr (kFunction == EigenFunction::kSin) y = x.sin();
+    if constexpr (kFunction == EigenFunction::kCos) y = x.cos();
+    if constexpr (kFunction == EigenFunction::kTan) y = x.sin() / x.cos();
+    if constexpr (kFunction == EigenFunction::kLog1p) y = x.log1p();
+    if constexpr (kFunction == EigenFunction::kExpm1) y = x.expm1();
+  }
+};
+
+// Eigen's kFunction with the elements it gets wrong (outside) recomputed by the C library's
+// (through_buffer: in place, those inputs must still be there).
+template <EigenFunction kFunction, class Outside, class Function>
+void eigen_corrected(const float* in, float* out, int64_t n, const Outside& outside,
+                     const Function& by_c_library) {
+  through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
+    EigenArrayForm<kFunction>::apply(in + first, buffer, count);
+    recompute_where(in + first, buffer, count, outside, by_c_library);
+  });
+}
+
+// The 16-lane form where the CPU has AVX-512, else Eigen's.
+template <void (*kAvx512)(const float*, float*, int64_t), EigenFunction kFallback>
+struct Avx512OrEigenForm {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return kAvx512(in, out, n);
+    EigenArrayForm<kFallback>::apply(in, out, n);
+  }
+};
+
+// exp: 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right;
+// elsewhere Eigen's, and below the normal range, where the result is a denormal or 0, which
+// Eigen does not give, the C library's.
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
-    // 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right.
     if (cpu_runs_avx512()) return exp_avx512(in, out, n);
-    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
-      FloatArrayMap(buffer, count) = ConstFloatArrayMap(in + first, count).exp();
-      // Below the normal range the result is a denormal or 0, which Eigen does not give.
-      constexpr float kLowestNormalExp = -87.336544f;  // ln(FLT_MIN)
-      recompute_where(
-          in + first, buffer, count, [](float x) { return x < kLowestNormalExp; },
-          [](float x) { return std::exp(x); });
-    });
+    by_eigen(in, out, n);
+  }
+  static void by_eigen(const float* in, float* out, int64_t n) {
+    constexpr float kLowestNormalExp = -87.336544f;  // ln(FLT_MIN)
+    eigen_corrected<EigenFunction::kExp>(
+        in, out, n, [](float x) { return x < kLowestNormalExp; },
+        [](float x) { return std::exp(x); });
   }
 };
 
@@ -143,35 +187,16 @@ template <>
 struct ArrayForm<LogOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return log_avx512(in, out, n);
-    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
-      FloatArrayMap(buffer, count) = ConstFloatArrayMap(in + first, count).log();
-      constexpr float kSmallestNormal = std::numeric_limits<float>::min();
-      recompute_where(
-          in + first, buffer, count, [](float x) { return x > 0 && x < kSmallestNormal; },
-          [](float x) { return std::log(x); });
-    });
+    by_eigen(in, out, n);
+  }
+  static void by_eigen(const float* in, float* out, int64_t n) {
+    constexpr float kSmallestNormal = std::numeric_limits<float>::min();
+    eigen_corrected<EigenFunction::kLog>(
+        in, out, n, [](float x) { return x > 0 && x < kSmallestNormal; },
+        [](float x) { return std::log(x); });
   }
 };
 
-// An op whose float32 form is one of Eigen's vectorised array functions as it is: tanh
-// (within 3 ulp), sin and cos (1 ulp, large arguments included), log1p and expm1 (2 ulp), and
-// tan as sin / cos (Eigen's own tan is the C library's, an element at a time; relative errors
-// add, so within 3 ulp near the poles too). Through the C library's functions, one call an
-// element, graft took 6-40 times PyTorch's time on a million floats (tanh 6.5 ms against 0.16).
-enum class EigenFunction { kTanh, kSin, kCos, kTan, kLog1p, kExpm1 };
-template <EigenFunction kFunction>
-struct EigenArrayForm {
-  static void apply(const float* in, float* out, int64_t n) {
-    const auto x = ConstFloatArrayMap(in, n);
-    auto y = FloatArrayMap(out, n);
-    if constexpr (kFunction == EigenFunction::kTanh) y = x.tanh();
-    if constexpr (kFunction == EigenFunction::kSin) y = x.sin();
-    if constexpr (kFunction == EigenFunction::kCos) y = x.cos();
-    if constexpr (kFunction == EigenFunction::kTan) y = x.sin() / x.cos();
-    if constexpr (kFunction == EigenFunction::kLog1p) y = x.log1p();
-    if constexpr (kFunction == EigenFunction::kExpm1) y = x.expm1();
-  }
-};
 template <>
 struct ArrayForm<TanhOp> : EigenArrayForm<EigenFunction::kTanh> {};
 template <>
@@ -197,35 +222,24 @@ struct ArrayForm<TanOp> {
 // threads of the 2-core Xeon: log1p 654 -> 299 us, expm1 1360 -> 425; PyTorch's 436-1650 and
 // 616-668); elsewhere Eigen's.
 template <>
-struct ArrayForm<Log1pOp> {
-  static void apply(const float* in, float* out, int64_t n) {
-    if (cpu_runs_avx512()) return log1p_avx512(in, out, n);
-    EigenArrayForm<EigenFunction::kLog1p>::apply(in, out, n);
-  }
-};
+struct ArrayForm<Log1pOp> : Avx512OrEigenForm<&log1p_avx512, EigenFunction::kLog1p> {};
 template <>
-struct ArrayForm<Expm1Op> {
-  static void apply(const float* in, float* out, int64_t n) {
-    if (cpu_runs_avx512()) return expm1_avx512(in, out, n);
-    EigenArrayForm<EigenFunction::kExpm1>::apply(in, out, n);
-  }
-};
+struct ArrayForm<Expm1Op> : Avx512OrEigenForm<&expm1_avx512, EigenFunction::kExpm1> {};
 
-// x^y for other exponents, and for a tensor of them: the C library's powf, one call an
-// element, took 2.6 ms on a million floats against PyTorch's 1.3; this 0.92 (two threads of
-// the 2-core Xeon, 16 lanes). In double, rounded once to float: x = m 2^e (m in [sqrt(1/2),
-// sqrt(2)), from x's bits), log(m) = 2 atanh(s) with s = (m
-// - 1) / (m + 1), |s| <= 0.172, by its series to s^13 (within 1e-11 relative), t = y (e ln 2 +
-// log(m)), and e^t as 2^k e^r (k = t / ln 2 rounded by the 1.5 * 2^52 shift, |r| <= ln 2 / 2,
-// e^r by its series to r^11). t's error, |t| 1e-11 at most, moves the result by far less than
-// half a float ulp, so it is float's correctly rounded x^y but where that lies within a
-// hair of a tie (59 of 24M random pairs; never more than 0.51 ulp away). 16 lanes a step where
-// the CPU has AVX-512 (math_avx512.h's pow_avx512, the same arithmetic in 8-lane halves).
-// Elements outside the method's domain (x <= 0, subnormal, infinite or NaN; y infinite or NaN;
-// a result beyond float's normal range) are marked NaN and answered by std::pow. y is an
-// array, or with kScalarExponent the one value y[0]. `sixteen_lanes` chooses the form (the
-// tests run both). pow_block computes a block into an out that is neither input, pow_floats a
-// whole run through_buffer.
+// x^y for other exponents, and for a tensor of them: the C library's powf, one call an element,
+// took 2.6 ms on a million floats against PyTorch's 1.3; this 0.92 (two threads of the 2-core
+// Xeon, 16 lanes). In double, rounded once to float: x = m 2^e (m in [sqrt(1/2), sqrt(2)), from
+// x's bits), log(m) = 2 atanh(s) with s = (m - 1) / (m + 1), |s| <= 0.172, by its series to
+// s^13 (within 1e-11 relative), t = y (e ln 2 + log(m)), and e^t as 2^k e^r (k = t / ln 2
+// rounded by the 1.5 * 2^52 shift, |r| <= ln 2 / 2, e^r by its series to r^11). t's error, |t|
+// 1e-11 at most, moves the result by far less than half a float ulp, so it is float's correctly
+// rounded x^y but where that lies within a hair of a tie (59 of 24M random pairs; never more
+// than 0.51 ulp away). 16 lanes a step where the CPU has AVX-512 (math_avx512.h's pow_avx512,
+// the same arithmetic in 8-lane halves). Elements outside the method's domain (x <= 0,
+// subnormal, infinite or NaN; y infinite or NaN; a result beyond float's normal range) are
+// marked NaN and answered by std::pow. y is an array, or with kScalarExponent the one value
+// y[0]. `sixteen_lanes` chooses the form (the tests run both). pow_block computes a block into
+// an out that is neither input, pow_floats a whole run through_buffer.
 template <bool kScalarExponent>
 void pow_block(const float* x, const float* y, float* out, int64_t n, bool sixteen_lanes) {
   const ArrayOrScalar<kScalarExponent> exponent(y);

@@ -142,16 +142,16 @@ GRAFT_AVX512 ExpParts exp_parts8(__m512d t) {
   return {k, _mm512_mul_pd(p, r)};
 }
 
-// x^y for 8 doubles of float values, array_math.h's pow_floats step for step in 8 lanes: e^(y
+// x^y for 8 doubles of float values, array_math.h's pow_block step for step in 8 lanes: e^(y
 // log(x)) as 2^k (1 + (e^r - 1)) by vscalefpd; the caller keeps only the lanes of its domain.
 GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
   const ExpParts parts = exp_parts8(_mm512_mul_pd(y, log8(x)));
   return _mm512_scalef_pd(_mm512_add_pd(parts.em1, splat8(1.0)), parts.k);
 }
 
-// e^x - 1 for 8 doubles of float values: 2^k (e^r - 1) + (2^k - 1), exact where k = 0 but
-// for the series' rounding. x is clamped to [-110, 89] first (beyond, the float result is -1
-// or inf either way; min and max keep a NaN).
+// e^x - 1 for 8 doubles of float values: 2^k (e^r - 1) + (2^k - 1), where k = 0 (|x| <= ln 2 /
+// 2) the series alone, so a tiny x keeps its relative precision. x is clamped to [-110, 89]
+// first (beyond, the float result is -1 or inf either way; min and max keep a NaN).
 GRAFT_AVX512 __m512d expm1_8(__m512d x) {
   x = _mm512_max_pd(splat8(-110.0), _mm512_min_pd(splat8(89.0), x));
   const ExpParts parts = exp_parts8(x);

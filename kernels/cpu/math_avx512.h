@@ -30,7 +30,7 @@
 //
 // pow(x, y) and expm1(x) are computed in double, two halves of 8 lanes a step, and rounded
 // once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series, 2^k by
-// vscalefpd (pow is array_math.h's pow_floats, step for step). log1p(x) is log16's log of 1 + x
+// vscalefpd (pow is array_math.h's pow_block, step for step). log1p(x) is log16's log of 1 + x
 // with Goldberg's correction; tan(x) Cephes's tanf, its reduction in double.
 //
 // erf(x) is Eigen's rational approximation, the same coefficients in the same order (so the
@@ -46,9 +46,9 @@ namespace graft::kernels::cpu {
 // (cpu_features.h).
 void exp_avx512(const float* in, float* out, int64_t n);
 void log_avx512(const float* in, float* out, int64_t n);
-// out[i] = x[i]^y[i * y_step] (y_step 0: one exponent) for i < n, by array_math.h's pow_floats
-// method in double, 8 lanes at a time: correct for a positive normal x, a finite y and |y
-// log(x)| < 87, which the caller checks; other lanes hold what they hold.
+// out[i] = x[i]^y[i * y_step] (y_step 0: one exponent) for i < n, by array_math.h's pow_block
+// method in double, 8 lanes at a time: correct for a positive normal x, a finite y and a result
+// in float's normal range, which the caller checks; other lanes hold what they hold.
 void pow_avx512(const float* x, const float* y, int64_t y_step, float* out, int64_t n);
 // e^x - 1 in double, rounded once to float; log(1 + x) in float.
 void expm1_avx512(const float* in, float* out, int64_t n);
