@@ -7,9 +7,10 @@
 // loop may split the work as it likes: into independent accumulators, pairwise blocks and
 // threads on the CPU (kernels/cpu/reduce.cpp), into lanes, warps and blocks on CUDA
 // (kernels/cuda/reduce.cu); integer, bool and index results do not depend on the split. The
-// accumulation type belongs to the reducer, so both backends accumulate floats in double,
-// integers and bools in int64 and var by Welford in double, and agree to the last float bit in
-// almost every case.
+// accumulation type belongs to the reducer, so both backends accumulate floats in double
+// (the CPU's float32 and 16-bit sums and products a pairwise leaf in float first, below),
+// integers and bools in int64 and var by Welford in double, and agree to within a float's few
+// ulps.
 //
 // The reducers that accumulate in double (sums, products, var, norms) take each element as
 // its compute type, float for a 16-bit float (kStepsInComputeType): the CPU loop then widens
@@ -59,13 +60,15 @@ struct ArithmeticReducer {
   using Acc = std::conditional_t<kFloat, double, int64_t>;
   using Out = std::conditional_t<kFloat, T, int64_t>;
   static constexpr bool kStepsInComputeType = true;
-  // A 16-bit or float32 sum adds each of the CPU's pairwise leaves in float
-  // (cpu/reduce_run.h), as PyTorch accumulates them (its cascade_sum), and the leaves in
-  // double: a leaf's error is a few dozen roundings of 2^-24 of its magnitude, far below a
+  // A 16-bit or float32 sum or product reduces each of the CPU's pairwise leaves in float
+  // (cpu/reduce_run.h), as PyTorch accumulates them (its cascade_sum), and merges the leaves
+  // in double: a leaf's error is a few dozen roundings of 2^-24 of its magnitude, far below a
   // 16-bit result's own rounding and within a float32 result's few ulps, while a float lane
-  // holds twice a double's elements.
-  static constexpr bool kSumsLeavesInFloat =
-      kFloat && !kProduct && (is_float16_v<T> || std::is_same_v<T, float>);
+  // holds twice a double's elements. A product's leaf whose float multiplications left
+  // float's range (the CPU's IEEE flags say so) is multiplied again in double
+  // (cpu/float_products.h), so the range stays a double's.
+  static constexpr bool kLeavesInFloat = kFloat && (is_float16_v<T> || std::is_same_v<T, float>);
+  static constexpr bool kMultiplies = kProduct;
   explicit ArithmeticReducer(const ReduceArgs&) {}
   GRAFT_HOST_DEVICE Acc identity() const { return kProduct ? 1 : 0; }
   GRAFT_HOST_DEVICE Acc step(Acc a, compute_type_t<T> v, int64_t) const {

@@ -123,19 +123,19 @@ struct CpuReduceLoop {
     if (blocks >= kMinParallelBlocks || n * width < 2 * kParallelGrain) {
       const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n * width));
       // Outputs each reducing one contiguous float leaf, their runs a fixed stride apart (a
-      // sum or max over the last dim): a block of them in one call (reduce_run.h's
+      // sum, product or max over the last dim): a block of them in one call (reduce_run.h's
       // float_leaves), each leaf merged into the identity as below.
       if constexpr (std::is_same_v<T, float> && has_float_leaves<R>) {
         if (!by_rows && reduced.ndim == 1 && reduced.strides[0] == 1 && n <= kPairwiseBlock &&
             kept.ndim <= 1) {
           const int64_t stride = kept.ndim == 1 ? kept.strides[0] : 0;
           parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) {
-            float leaves[kRowBlock];
+            Acc leaves[kRowBlock];
             for (int64_t b = begin; b < end; b += kRowBlock) {
               const int64_t count = std::min(kRowBlock, end - b);
               float_leaves<R>(in + b * stride, stride, count, n, leaves);
               for (int64_t j = 0; j < count; ++j)
-                out[b + j] = r.finish(r.merge(r.identity(), static_cast<Acc>(leaves[j])));
+                out[b + j] = r.finish(r.merge(r.identity(), leaves[j]));
             }
           });
           return;

@@ -1,6 +1,7 @@
 // The AVX-512 float32 leaves of reduce_avx512.h.
 #include "graft/kernels/cpu/reduce_avx512.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -71,26 +72,31 @@ GRAFT_AVX512 void for_each_step(const T* p, int64_t n, const Step& step) {
 }
 
 // The four registers' 64 lanes merged by halving, as reduce_run.h's merged_by_halving merges
-// 64 accumulators: lane k with k + 32, then k + 16, ..., k + 1, every step one merge16 of the
-// register and its upper lanes moved down (the lanes above the step's width merge too, into
-// lanes that are not read). Through memory, the last four steps' fifteen scalar merges cost a
-// leaf of 16-bit values a quarter of its time.
+// 64 accumulators: lane k with k + 32, then k + 16, ..., k + 1, every step one merge16(a, b,
+// lanes) of the register and its upper lanes moved down into the step's lower lanes (the
+// others keep a's: they are not read, and merging them too could raise a product's overflow
+// flag for nothing; float_products.h). Through memory, the last four steps' fifteen scalar
+// merges cost a leaf of 16-bit values a quarter of its time.
 template <class Merge16>
 GRAFT_AVX512 float merged_by_halving(const __m512 (&acc)[kRegisters], const Merge16& merge16) {
-  __m512 x = merge16(merge16(acc[0], acc[2]), merge16(acc[1], acc[3]));
-  x = merge16(x, _mm512_shuffle_f32x4(x, x, 0xEE));               // lanes 8-15 onto 0-7
-  x = merge16(x, _mm512_shuffle_f32x4(x, x, 0x01));               // 4-7 onto 0-3
-  x = merge16(x, _mm512_permute_ps(x, _MM_SHUFFLE(3, 2, 3, 2)));  // 2-3 onto 0-1
-  x = merge16(x, _mm512_permute_ps(x, _MM_SHUFFLE(1, 1, 1, 1)));  // 1 onto 0
+  __m512 x = merge16(merge16(acc[0], acc[2], 0xffff), merge16(acc[1], acc[3], 0xffff), 0xffff);
+  x = merge16(x, _mm512_shuffle_f32x4(x, x, 0xEE), 0x00ff);               // 8-15 onto 0-7
+  x = merge16(x, _mm512_shuffle_f32x4(x, x, 0x01), 0x000f);               // 4-7 onto 0-3
+  x = merge16(x, _mm512_permute_ps(x, _MM_SHUFFLE(3, 2, 3, 2)), 0x0003);  // 2-3 onto 0-1
+  x = merge16(x, _mm512_permute_ps(x, _MM_SHUFFLE(1, 1, 1, 1)), 0x0001);  // 1 onto 0
   return _mm512_cvtss_f32(x);
 }
 
-GRAFT_AVX512 __m512 add16(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+// a + b (or a * b) in the lanes of `lanes`, a in the others.
+template <bool kProduct>
+GRAFT_AVX512 __m512 combine16(__m512 a, __m512 b, __mmask16 lanes) {
+  return kProduct ? _mm512_mask_mul_ps(a, lanes, a, b) : _mm512_mask_add_ps(a, lanes, a, b);
+}
 
 // `b better than a ? b : a`, reduce_run.h's merge of two maxima (or minima): vmaxps(b, a).
 template <bool kMax>
-GRAFT_AVX512 __m512 better16(__m512 a, __m512 b) {
-  return kMax ? _mm512_max_ps(b, a) : _mm512_min_ps(b, a);
+GRAFT_AVX512 __m512 better16(__m512 a, __m512 b, __mmask16 lanes) {
+  return kMax ? _mm512_mask_max_ps(a, lanes, b, a) : _mm512_mask_min_ps(a, lanes, b, a);
 }
 
 template <class T>
@@ -102,7 +108,48 @@ GRAFT_AVX512 float sum_leaf(const T* p, int64_t n) {
   for_each_step(p, n, [&](int r, __m512 v, __mmask16) GRAFT_AVX512_LAMBDA {
     acc[r] = _mm512_add_ps(acc[r], v);
   });
-  return merged_by_halving(acc, add16);
+  return merged_by_halving(acc, combine16<false>);
+}
+
+// Steps a product's lanes take between taking their exponents out (product_leaf): a lane's
+// mantissa then multiplies four elements, which leave float's range only if they average
+// above 2^31 or below 2^-32 in magnitude.
+constexpr int64_t kStepsPerExponent = 4;
+
+// m becomes its mantissa in [1, 2) and its exponent is added to e, in the lanes where m is a
+// nonzero finite number: zeros, infinities and NaN stay what they are, their own product from
+// there on (exact: a power of two takes nothing from a float's bits).
+GRAFT_AVX512 void take_exponent(__m512& m, __m512& e) {
+  const __m512 magnitude = _mm512_abs_ps(m);
+  const __mmask16 nonzero = _mm512_cmp_ps_mask(magnitude, _mm512_setzero_ps(), _CMP_GT_OQ);
+  const __mmask16 finite_nonzero = _mm512_mask_cmp_ps_mask(
+      nonzero, magnitude, _mm512_set1_ps(std::numeric_limits<float>::infinity()), _CMP_LT_OQ);
+  e = _mm512_mask_add_ps(e, finite_nonzero, e, _mm512_getexp_ps(m));
+  m = _mm512_mask_getmant_ps(m, finite_nonzero, m, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+}
+
+// The product of a float leaf as a float mantissa times 2^exponent: reduce_run.h's
+// float_arithmetic_leaf<true>'s float multiplies, lane for lane, each lane's mantissa and exponent
+// kept apart (the exponents, small integers, exact as floats), the lanes' mantissas and exponents
+// merged by the same halving. Scaling by powers of two changes no rounding, so the bits are those
+// of the float product wherever that stays in range; where it would not (a product of a thousand
+// numbers near 0.5), the float lanes never leave it.
+GRAFT_AVX512 void product_leaf(const float* p, int64_t n, float& mantissa_out,
+                               int32_t& exponent_out) {
+  __m512 mantissa[kRegisters], exponent[kRegisters];
+  for (int r = 0; r < kRegisters; ++r) {
+    mantissa[r] = _mm512_set1_ps(1.0f);
+    exponent[r] = _mm512_setzero_ps();
+  }
+  constexpr int64_t kSpan = kStepsPerExponent * kStep;
+  for (int64_t first = 0; first < n; first += kSpan) {
+    for_each_step(p + first, std::min(kSpan, n - first),
+                  [&](int r, __m512 v, __mmask16 mask)
+                      GRAFT_AVX512_LAMBDA { mantissa[r] = combine16<true>(mantissa[r], v, mask); });
+    for (int r = 0; r < kRegisters; ++r) take_exponent(mantissa[r], exponent[r]);
+  }
+  mantissa_out = merged_by_halving(mantissa, combine16<true>);
+  exponent_out = static_cast<int32_t>(merged_by_halving(exponent, combine16<false>));
 }
 
 template <bool kMax>
@@ -140,6 +187,12 @@ __attribute__((target("avx512f"))) void float_leaves_avx512(FloatLeaf leaf, cons
   }
 }
 
+__attribute__((target("avx512f"))) void product_leaves_avx512(const float* p, int64_t stride,
+                                                              int64_t rows, int64_t n,
+                                                              float* mantissa, int32_t* exponent) {
+  for (int64_t j = 0; j < rows; ++j) product_leaf(p + j * stride, n, mantissa[j], exponent[j]);
+}
+
 __attribute__((target("avx512f"))) void sum_leaves_avx512(const Half* p, int64_t stride,
                                                           int64_t rows, int64_t n, float* out) {
   for (int64_t j = 0; j < rows; ++j) out[j] = sum_leaf(p + j * stride, n);
@@ -160,6 +213,9 @@ namespace graft::kernels::cpu {
 
 void float_leaves_avx512(FloatLeaf, const float*, int64_t, int64_t, int64_t, float*) {
   fail_built_without_avx512("float_leaves_avx512");
+}
+void product_leaves_avx512(const float*, int64_t, int64_t, int64_t, float*, int32_t*) {
+  fail_built_without_avx512("product_leaves_avx512");
 }
 void sum_leaves_avx512(const Half*, int64_t, int64_t, int64_t, float*) {
   fail_built_without_avx512("sum_leaves_avx512");

@@ -4,11 +4,13 @@
 // accumulation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/float_products.h"
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/prefetch.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
@@ -24,14 +26,22 @@ inline constexpr int kAccumulators = 32;
 inline constexpr int64_t kPairwiseBlock = 1024;
 
 // Whether R takes 16-bit elements as float (reducers.h's kStepsInComputeType), and whether
-// it sums a float leaf in float (kSumsLeavesInFloat).
+// it sums or multiplies a float leaf in float (kLeavesInFloat), and which.
 template <class R>
 inline constexpr bool steps_in_compute_type = requires {
   R::kStepsInComputeType;
 };
 template <class R>
+inline constexpr bool leaves_in_float = requires {
+  requires R::kLeavesInFloat;
+};
+template <class R>
 inline constexpr bool sums_leaves_in_float = requires {
-  requires R::kSumsLeavesInFloat;
+  requires R::kLeavesInFloat && !R::kMultiplies;
+};
+template <class R>
+inline constexpr bool multiplies_leaves_in_float = requires {
+  requires R::kLeavesInFloat && R::kMultiplies;
 };
 
 // acc[0] merged with all the others, by halving: the merges of a step are independent of each
@@ -44,20 +54,23 @@ Acc merged_by_halving(Acc (&acc)[N], const Merge& merge) {
   return acc[0];
 }
 
-// The sum of a float leaf (float32, or a widened 16-bit one) whose reducer sums leaves in
-// float, through 64 accumulators, eight AVX2 registers: reduce_run's 32 made four, each added
-// to twice an iteration. Sum over the rows of (1024, 1024) on the 2-core
-// Xeon, three runs each back to back: 49-58 us with 32, 45-50 with 64 (PyTorch: 40-44).
-// Element j goes to accumulator j mod 64, the last partial step included, as in the 16-lane
-// form where the CPU has AVX-512 (reduce_avx512.h), which gives the same bits.
-inline float float_sum_leaf(const float* p, int64_t n) {
-  constexpr int kSums = 2 * kAccumulators;
-  float acc[kSums] = {};
+// The sum (or product) of a float leaf (float32, or a widened 16-bit one) whose reducer
+// reduces leaves in float, through 64 accumulators, eight AVX2 registers: reduce_run's 32
+// made four, each added to twice an iteration. Sum over the rows of (1024, 1024) on the
+// 2-core Xeon, three runs each back to back: 49-58 us with 32, 45-50 with 64 (PyTorch:
+// 40-44). Element j goes to accumulator j mod 64, the last partial step included, as in the
+// 16-lane form where the CPU has AVX-512 (reduce_avx512.h), which gives the same bits.
+template <bool kProduct>
+float float_arithmetic_leaf(const float* p, int64_t n) {
+  constexpr int kLanes = 2 * kAccumulators;
+  float acc[kLanes];
+  for (auto& a : acc) a = kProduct ? 1.0f : 0.0f;
+  const auto merge = [](float a, float b) { return kProduct ? a * b : a + b; };
   int64_t i = 0;
-  for (; i + kSums <= n; i += kSums)
-    for (int k = 0; k < kSums; ++k) acc[k] += p[i + k];
-  for (int k = 0; i + k < n; ++k) acc[k] += p[i + k];
-  return merged_by_halving(acc, [](float a, float b) { return a + b; });
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) acc[k] = merge(acc[k], p[i + k]);
+  for (int k = 0; i + k < n; ++k) acc[k] = merge(acc[k], p[i + k]);
+  return merged_by_halving(acc, merge);
 }
 
 // Whether R is float32's max or min, and which.
@@ -94,28 +107,62 @@ float float_extreme_leaf(const float* p, int64_t n) {
   return merged_by_halving(acc, [&](float a, float b) { return better(b, a) ? b : a; });
 }
 
+// Reduces the n elements p[0], p[stride], ... whose flat reduced indices start at `index`,
+// one reducer step each, through kAccumulators independent accumulators.
+template <bool kContiguous, class R, class T>
+typename R::Acc reduce_leaf_stepwise(const R& r, const T* p, int64_t stride, int64_t n,
+                                     int64_t index) {
+  const int64_t step = kContiguous ? 1 : stride;
+  typename R::Acc acc[kAccumulators];
+  for (auto& a : acc) a = r.identity();
+  int64_t i = 0;
+  for (; i + kAccumulators <= n; i += kAccumulators)
+    for (int k = 0; k < kAccumulators; ++k)
+      acc[k] = r.step(acc[k], p[(i + k) * step], index + i + k);
+  for (; i < n; ++i) acc[0] = r.step(acc[0], p[i * step], index + i);
+  return merged_by_halving(acc, [&](const auto& a, const auto& b) { return r.merge(a, b); });
+}
+
 // Whether R reduces a contiguous float leaf by one of the functions above.
 template <class R>
-inline constexpr bool has_float_leaves = sums_leaves_in_float<R> || FloatExtreme<R>::kIs;
+inline constexpr bool has_float_leaves = leaves_in_float<R> || FloatExtreme<R>::kIs;
 
-// out[j] = the leaf of the n contiguous floats at p + j * stride (n <= kPairwiseBlock), for
-// j < rows, where has_float_leaves<R>. 16 lanes wide where the CPU has AVX-512
-// (reduce_avx512.h), and there a whole block of rows in one call: one row a call, the calls
-// and each row's merge of its lanes cost as much as reading the row itself from L2 (sum over
-// the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one loop).
+// out[j] = the leaf of the n contiguous floats at p + j * stride (n <= kPairwiseBlock) as
+// R's accumulator, for j < rows, where has_float_leaves<R>. 16 lanes wide where the CPU has
+// AVX-512 (reduce_avx512.h), and there a whole block of rows in one call: one row a call, the
+// calls and each row's merge of its lanes cost as much as reading the row itself from L2 (sum
+// over the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one loop). Products are
+// checked (float_products.h): rows whose float products left float's range are multiplied
+// again step by step, in R's double.
 template <class R>
-void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, float* out) {
-  constexpr bool kSum = sums_leaves_in_float<R>, kMax = FloatExtreme<R>::kIsMax;
-  if (cpu_runs_avx512())
-    return float_leaves_avx512(kSum   ? FloatLeaf::kSum
-                               : kMax ? FloatLeaf::kMax
-                                      : FloatLeaf::kMin,
-                               p, stride, rows, n, out);
-  for (int64_t j = 0; j < rows; ++j) {
-    if constexpr (kSum)
-      out[j] = float_sum_leaf(p + j * stride, n);
-    else
-      out[j] = float_extreme_leaf<kMax>(p + j * stride, n);
+void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typename R::Acc* out) {
+  constexpr bool kMax = FloatExtreme<R>::kIsMax;
+  constexpr int64_t kChunk = kProductLeavesAtOnce;  // rows a chunk, each kind alike
+  std::conditional_t<multiplies_leaves_in_float<R>, double, float> leaves[kChunk];
+  for (int64_t first = 0; first < rows; first += kChunk) {
+    const int64_t count = std::min(kChunk, rows - first);
+    const float* chunk = p + first * stride;
+    if constexpr (multiplies_leaves_in_float<R>) {
+      if (!float_product_leaves(chunk, stride, count, n, leaves)) {
+        const R r{ReduceArgs{}};
+        for (int64_t j = 0; j < count; ++j)
+          out[first + j] = reduce_leaf_stepwise<true>(r, chunk + j * stride, 1, n, 0);
+        continue;
+      }
+    } else if (cpu_runs_avx512()) {
+      float_leaves_avx512(sums_leaves_in_float<R> ? FloatLeaf::kSum
+                          : kMax                  ? FloatLeaf::kMax
+                                                  : FloatLeaf::kMin,
+                          chunk, stride, count, n, leaves);
+    } else {
+      for (int64_t j = 0; j < count; ++j) {
+        if constexpr (sums_leaves_in_float<R>)
+          leaves[j] = float_arithmetic_leaf<false>(chunk + j * stride, n);
+        else
+          leaves[j] = float_extreme_leaf<kMax>(chunk + j * stride, n);
+      }
+    }
+    for (int64_t j = 0; j < count; ++j) out[first + j] = leaves[j];
   }
 }
 
@@ -195,12 +242,13 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
       return reduce_run<true>(r, widened, 1, n, index);
     }
   }
-  // A float leaf (float32, or a widened 16-bit one) of a float sum, max or min, argmax or argmin.
+  // A float leaf (float32, or a widened 16-bit one) of a float sum, product, max or min, argmax
+  // or argmin.
   if constexpr (kContiguous && std::is_same_v<T, float> && has_float_leaves<R>) {
     if (n <= kPairwiseBlock) {
-      float leaf;
+      typename R::Acc leaf;
       float_leaves<R>(p, 0, 1, n, &leaf);
-      return static_cast<typename R::Acc>(leaf);
+      return leaf;
     }
   }
   if constexpr (kContiguous && std::is_same_v<T, float> && FloatArgExtreme<R>::kIs) {
@@ -214,14 +262,7 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
     return r.merge(left,
                    reduce_run<kContiguous>(r, p + half * step, stride, n - half, index + half));
   }
-  typename R::Acc acc[kAccumulators];
-  for (auto& a : acc) a = r.identity();
-  int64_t i = 0;
-  for (; i + kAccumulators <= n; i += kAccumulators)
-    for (int k = 0; k < kAccumulators; ++k)
-      acc[k] = r.step(acc[k], p[(i + k) * step], index + i + k);
-  for (; i < n; ++i) acc[0] = r.step(acc[0], p[i * step], index + i);
-  return merged_by_halving(acc, [&](const auto& a, const auto& b) { return r.merge(a, b); });
+  return reduce_leaf_stepwise<kContiguous>(r, p, stride, n, index);
 }
 
 }  // namespace graft::kernels::cpu

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/float_products.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
 #include "graft/kernels/cpu/reduce_run.h"
 #include "test_util.h"
@@ -52,7 +53,7 @@ const int64_t kLengths[] = {0, 1, 15, 16, 17, 63, 64, 65, 100, 129, 511, 1000, 1
 // got[r] has the bits of the float leaf's sum of row r of the rows `stride` apart at rows.
 void expect_float_leaf_sums(const float* got, const float* rows, int64_t stride, int64_t n) {
   for (int64_t r = 0; r < kRows; ++r) {
-    const float want = cpu::float_sum_leaf(rows + r * stride, n);
+    const float want = cpu::float_arithmetic_leaf<false>(rows + r * stride, n);
     EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
         << n << " elements, row " << r << ": " << got[r] << " against " << want;
   }
@@ -112,4 +113,62 @@ TEST(ReduceLeaves, SixteenBitSumsAreTheSumsOfTheWidenedValuesBitForBit) {
   if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
   expect_sixteen_bit_sums_as_the_widened_ones<graft::Half>();
   expect_sixteen_bit_sums_as_the_widened_ones<graft::BFloat16>();
+}
+
+// kRows rows of n values near 1, whose float products stay in range, `stride` apart: row 0
+// as it is, row 1 with -0.0 at n / 2, row 2 with +inf at n / 2 and every other value
+// negative, row 3 with a NaN at the last element, row 4 with -inf at n / 3 and 0 at n / 2.
+std::vector<float> product_rows_of(int64_t n, int64_t stride) {
+  const std::vector<double> sample = graft::testing::sample_values(kRows * stride, 0.9, 1.1, 6);
+  std::vector<float> v(sample.begin(), sample.end());
+  if (n == 0) return v;
+  v[1 * stride + n / 2] = -0.0f;
+  for (int64_t i = 0; i < n; i += 2) v[2 * stride + i] = -v[2 * stride + i];
+  v[2 * stride + n / 2] = kInf;
+  v[3 * stride + n - 1] = kNaN;
+  v[4 * stride + n / 3] = -kInf;
+  v[4 * stride + n / 2] = 0.0f;
+  return v;
+}
+
+TEST(ReduceLeaves, ProductsInBothFormsAreTheEightLaneFloatProductsBitForBit) {
+  for (const bool sixteen_lanes : {true, false}) {
+    if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
+    SCOPED_TRACE(sixteen_lanes ? "16 lanes" : "x86-64-v3");
+    for (const int64_t n : kLengths) {
+      const int64_t stride = n + 9;
+      const std::vector<float> v = product_rows_of(n, stride);
+      double got[kRows];
+      EXPECT_TRUE(cpu::float_product_leaves(v.data(), stride, kRows, n, got, sixteen_lanes)) << n;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float want = cpu::float_arithmetic_leaf<true>(v.data() + r * stride, n);
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(got[r])) << n << " elements, row " << r;
+        else
+          EXPECT_EQ(std::bit_cast<uint64_t>(got[r]),
+                    std::bit_cast<uint64_t>(static_cast<double>(want)))
+              << n << " elements, row " << r << ": " << got[r] << " against " << want;
+      }
+    }
+  }
+}
+
+TEST(ReduceLeaves, ProductsSayWhenAFloatMultiplicationLeftFloatsRange) {
+  // A thousand halves: 2^-1000, far below a float's range. The 16 lanes keep each lane's
+  // exponent apart and give it exactly; plain float products underflow and say so.
+  const std::vector<float> halves(1000, -0.5f);
+  double got;
+  if (cpu::cpu_runs_avx512()) {
+    EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, true));
+    EXPECT_EQ(got, std::ldexp(1.0, -1000));
+  }
+  EXPECT_FALSE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, false));
+  // Runs of four 1e30 in every lane overflow a float between two takings of the exponents.
+  std::vector<float> extremes(512, 1e30f);
+  std::fill(extremes.begin() + 256, extremes.end(), 1e-30f);
+  for (const bool sixteen_lanes : {true, false}) {
+    if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
+    EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, sixteen_lanes))
+        << (sixteen_lanes ? "16 lanes" : "x86-64-v3");
+  }
 }

@@ -459,6 +459,46 @@ TEST(Reduce, Float32SumIsAccurateLikePairwiseSummation) {
   EXPECT_NEAR(g::mean(x).item<double>(), 0.1, 1e-7);
 }
 
+// float32 (and 16-bit) products multiply each leaf of 1024 in float, each lane's exponent
+// kept apart where the CPU has AVX-512, and multiply a leaf again in double when a float
+// multiplication lost bits to float's range (kernels/cpu/float_products.h). So a product
+// whose partial products leave float's range, though it is a float itself, is still that
+// float (PyTorch's float products give 0, inf or NaN for these), on a full reduction and over
+// the rows of a matrix.
+TEST(Reduce, Float32ProductsKeepADoublesRange) {
+  struct Case {
+    std::string what;
+    std::vector<float> values;
+    double expected;
+  };
+  const auto runs = [](float a, int64_t count_a, float b, int64_t count_b) {
+    std::vector<float> v(count_a, a);
+    v.insert(v.end(), count_b, b);
+    return v;
+  };
+  const float third = 4.0f / 3.0f;
+  const Case cases[] = {
+      // 0.75^1024 = 2^-425, below a float's range in every lane's partial product; each
+      // lane's four steps of 1e30 overflow a float (the leaf is multiplied again in double).
+      {"0.75 x 1024, 4/3 x 1024", runs(0.75f, 1024, third, 1024),
+       std::pow(0.75 * static_cast<double>(third), 1024)},
+      {"1e30 x 256, 1e-30 x 256", runs(1e30f, 256, 1e-30f, 256),
+       std::pow(static_cast<double>(1e30f) * static_cast<double>(1e-30f), 256)},
+      {"0.5 x 1000, 0", runs(0.5f, 1000, 0.0f, 1), 0.0},
+      {"0.5 x 1000, inf", runs(0.5f, 1000, std::numeric_limits<float>::infinity(), 1), kInf},
+  };
+  for (const Case& c : cases) {
+    const auto n = static_cast<int64_t>(c.values.size());
+    const std::vector<double> values(c.values.begin(), c.values.end());
+    const g::Tensor x = make_tensor(values, {n}, g::kFloat32);
+    expect_values(g::prod(x), {c.expected}, 1e-5, c.what);
+    std::vector<double> rows;
+    for (int r = 0; r < 3; ++r) rows.insert(rows.end(), values.begin(), values.end());
+    const g::Tensor over_rows = g::prod(make_tensor(rows, {3, n}, g::kFloat32), {1});
+    expect_values(over_rows, {c.expected, c.expected, c.expected}, 1e-5, c.what + " in rows");
+  }
+}
+
 // 16-bit sums add each leaf of 1024 elements in float and the leaves in double
 // (kernels/cpu/reduce_run.h): over many values spread across [0, 1) the result is the
 // double-precision sum rounded once to 16 bits, give or take one step where the sum sits
