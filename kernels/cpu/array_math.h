@@ -203,20 +203,13 @@ template <>
 struct ArrayForm<SinOp> : EigenArrayForm<EigenFunction::kSin> {};
 template <>
 struct ArrayForm<CosOp> : EigenArrayForm<EigenFunction::kCos> {};
-// tan: Cephes's tanf, 16 lanes, where the CPU has AVX-512 (math_avx512.h) and |x| < 8192 (the
-// C library's beyond, and for inf and NaN); elsewhere Eigen's sin / cos (a million floats, two
-// threads of the 2-core Xeon: 588 -> 439 us; PyTorch's 273-998, as its allocator hands out
-// fresh pages or not).
+// tan: Cephes's tanf, 16 lanes, where the CPU has AVX-512 (math_avx512.h; the C library's for
+// |x| >= 8192, inf and NaN); elsewhere Eigen's sin / cos (a million floats, two threads of the
+// 2-core Xeon: Eigen's 588 us, with the reduction in double and a second pass for the C
+// library's elements 439, now 181-193; PyTorch's 258-1020, as its allocator hands out fresh
+// pages or not).
 template <>
-struct ArrayForm<TanOp> {
-  static void apply(const float* in, float* out, int64_t n) {
-    if (!cpu_runs_avx512()) return EigenArrayForm<EigenFunction::kTan>::apply(in, out, n);
-    through_buffer(out, n, [&](int64_t first, int64_t count, float* buffer) {
-      tan_avx512(in + first, buffer, count);
-      answer_marked(buffer, count, [&](int64_t j) { return std::tan(in[first + j]); });
-    });
-  }
-};
+struct ArrayForm<TanOp> : Avx512OrEigenForm<&tan_avx512, EigenFunction::kTan> {};
 // log1p and expm1: 16 lanes a step where the CPU has AVX-512 (math_avx512.h), expm1 in double
 // and rounded once, log1p by the float log with Goldberg's correction (a million floats, two
 // threads of the 2-core Xeon: log1p 654 -> 299 us, expm1 1360 -> 425; PyTorch's 436-1650 and

@@ -53,8 +53,7 @@ void pow_avx512(const float* x, const float* y, int64_t y_step, float* out, int6
 // e^x - 1 in double, rounded once to float; log(1 + x) in float.
 void expm1_avx512(const float* in, float* out, int64_t n);
 void log1p_avx512(const float* in, float* out, int64_t n);
-// tan by Cephes's tanf, for |in[i]| < 8192; other elements (and inf and NaN) are left NaN, for
-// the caller to answer.
+// tan by Cephes's tanf for |in[i]| < 8192, by the C library's beyond (and for inf and NaN).
 void tan_avx512(const float* in, float* out, int64_t n);
 // The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps).
 float shifted_exp_sum_avx512(const float* in, float shift, int64_t n);
