@@ -188,6 +188,16 @@ void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry
     const Tensor a = square(device), mask = square(device) > 0;
     return unary([a, mask] { return a.index({mask}); });
   };
+  // Rows (or columns) 37 k mod 1024: every one once, in a scattered order.
+  const auto scattered = [](Device device) {
+    return remainder(arange(kSide, TensorOptions(kInt64).device(device)) * 37, kSide);
+  };
+  for (const int64_t dim : {0, 1}) {
+    registry["index_select_dim" + std::to_string(dim) + "_1M"] = [=](Device device) {
+      const Tensor a = square(device), index = scattered(device);
+      return unary([a, index, dim] { return index_select(a, dim, index); });
+    };
+  }
 }
 
 void add_matmul(std::map<std::string, WorkloadFactory>& registry) {

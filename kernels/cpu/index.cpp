@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -99,7 +100,10 @@ struct CpuIndexLoops {
           if (out_of_range(k, size)) [[unlikely]]
             return bad.record(k);
           const T* row = from + k * self_step;
-          for (int64_t i = 0; i < n; ++i) to[i * so] = row[i * ss];
+          if (so == 1 && ss == 1)  // contiguous rows: one copy, where the strided loop stays scalar
+            std::memcpy(to, row, static_cast<size_t>(n) * sizeof(T));
+          else
+            for (int64_t i = 0; i < n; ++i) to[i * so] = row[i * ss];
           return;
         }
         for (int64_t i = 0; i < n; ++i) {
