@@ -4,19 +4,19 @@
 // (reducers.h): 16 lanes a multiply where double took two conversions and two multiplies, and
 // what PyTorch does. But float's range is narrow: the product of a thousand numbers near 0.5
 // underflows a float, not a double, and a later leaf of numbers near 2 would bring it back.
-// So where the CPU has AVX-512 each lane's exponent is kept apart, taken out every few steps
-// (reduce_avx512.h's product_leaves_avx512): only a few elements in a row far from 1 can still
-// leave float's range between two takings. Testing each step for that would cost more than
+// So each lane's exponent is kept apart, taken out every few steps (16 lanes an instruction
+// where the CPU has AVX-512: reduce_avx512.h's product_leaves_avx512; otherwise by the bits,
+// in a loop the compiler vectorises): only a few elements in a row far from 1 can still leave
+// float's range between two takings. Testing each step for that would cost more than
 // the multiply; the CPU already does it: every IEEE operation that overflows, or rounds a
 // result too small for a normal float, raises a sticky flag (FE_OVERFLOW, FE_UNDERFLOW). So
 // the flags are read once for a block of rows, and only when one is raised is the block
 // multiplied again, in double, by the caller (reduce_run.h's float_leaves). An exact tiny
-// result raises no flag: it lost nothing. Without AVX-512 the lanes are plain float products,
-// which fall back whenever the product leaves float's range.
+// result raises no flag: it lost nothing.
 //
-// The flags are read after the leaves are computed by a separately compiled function (with
-// AVX-512) or stored through `out`, in this separately compiled one: either way the compiler
-// may not move the multiplies past the library call that reads them.
+// The flags are read after the leaves are computed by a function the compiler may not inline
+// (compiled apart, or marked so): it may not move the multiplies past the library call that
+// reads them.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +27,19 @@ namespace graft::kernels::cpu {
 
 // The most rows float_product_leaves takes at once.
 inline constexpr int64_t kProductLeavesAtOnce = 256;
+// A product leaf's lanes, element j multiplied into lane j mod kProductLanes as in a sum's leaf
+// (reduce_run.h), and the steps of kProductLanes elements between two takings of each lane's
+// exponent: a lane's mantissa multiplies four elements, which leave float's range only if
+// they average about 2^32 or 2^-32 in magnitude.
+inline constexpr int kProductLanes = 64;
+inline constexpr int64_t kProductStepsPerExponent = 4;
 
 // out[j] = the product of p[j * stride, j * stride + n), for j < rows <= kProductLeavesAtOnce,
-// multiplied in float as reduce_run.h's float_arithmetic_leaf<true> (16 lanes, and in double's
-// range, where the CPU has AVX-512: the same bits wherever the float product stays in range).
-// Whether no float multiplication lost bits to float's range; when one did, out is not to be
-// used. `sixteen_lanes` chooses the form (the tests run both).
+// multiplied in float, lane by lane, each lane's exponent kept apart and the lanes merged by
+// halving (mantissas multiplied, exponents added): the bits of the plain float product
+// wherever that stays in float's range, and a double's range. Whether no float multiplication
+// lost bits to float's range; when one did, out is not to be used. `sixteen_lanes` chooses
+// the form (the same bits; the tests run both).
 bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, double* out,
                           bool sixteen_lanes);
 inline bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t n,

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "graft/kernels/cpu/float_products.h"
 #include "graft/kernels/cpu/lane_masks.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -111,29 +112,25 @@ GRAFT_AVX512 float sum_leaf(const T* p, int64_t n) {
   return merged_by_halving(acc, combine16<false>);
 }
 
-// Steps a product's lanes take between taking their exponents out (product_leaf): a lane's
-// mantissa then multiplies four elements, which leave float's range only if they average
-// above 2^31 or below 2^-32 in magnitude.
-constexpr int64_t kStepsPerExponent = 4;
+static_assert(16 * kRegisters == kProductLanes);
 
 // m becomes its mantissa in [1, 2) and its exponent is added to e, in the lanes where m is a
-// nonzero finite number: zeros, infinities and NaN stay what they are, their own product from
-// there on (exact: a power of two takes nothing from a float's bits).
+// normal float: zeros, subnormals, infinities and NaN stay what they are (exact: a power of
+// two takes nothing from a float's bits), as float_products.cpp's take_exponents.
 GRAFT_AVX512 void take_exponent(__m512& m, __m512& e) {
   const __m512 magnitude = _mm512_abs_ps(m);
-  const __mmask16 nonzero = _mm512_cmp_ps_mask(magnitude, _mm512_setzero_ps(), _CMP_GT_OQ);
-  const __mmask16 finite_nonzero = _mm512_mask_cmp_ps_mask(
-      nonzero, magnitude, _mm512_set1_ps(std::numeric_limits<float>::infinity()), _CMP_LT_OQ);
-  e = _mm512_mask_add_ps(e, finite_nonzero, e, _mm512_getexp_ps(m));
-  m = _mm512_mask_getmant_ps(m, finite_nonzero, m, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+  const __mmask16 large =
+      _mm512_cmp_ps_mask(magnitude, _mm512_set1_ps(std::numeric_limits<float>::min()), _CMP_GE_OQ);
+  const __mmask16 normal = _mm512_mask_cmp_ps_mask(
+      large, magnitude, _mm512_set1_ps(std::numeric_limits<float>::infinity()), _CMP_LT_OQ);
+  e = _mm512_mask_add_ps(e, normal, e, _mm512_getexp_ps(m));
+  m = _mm512_mask_getmant_ps(m, normal, m, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
 }
 
-// The product of a float leaf as a float mantissa times 2^exponent: reduce_run.h's
-// float_arithmetic_leaf<true>'s float multiplies, lane for lane, each lane's mantissa and exponent
-// kept apart (the exponents, small integers, exact as floats), the lanes' mantissas and exponents
-// merged by the same halving. Scaling by powers of two changes no rounding, so the bits are those
-// of the float product wherever that stays in range; where it would not (a product of a thousand
-// numbers near 0.5), the float lanes never leave it.
+// The product of a float leaf as a float mantissa times 2^exponent (float_products.h): element
+// j multiplied into lane j mod 64, every kProductStepsPerExponent steps each lane's exponent
+// taken out and added up apart (small integers, exact as floats), the lanes' mantissas and
+// exponents merged by the sums' halving.
 GRAFT_AVX512 void product_leaf(const float* p, int64_t n, float& mantissa_out,
                                int32_t& exponent_out) {
   __m512 mantissa[kRegisters], exponent[kRegisters];
@@ -141,7 +138,7 @@ GRAFT_AVX512 void product_leaf(const float* p, int64_t n, float& mantissa_out,
     mantissa[r] = _mm512_set1_ps(1.0f);
     exponent[r] = _mm512_setzero_ps();
   }
-  constexpr int64_t kSpan = kStepsPerExponent * kStep;
+  constexpr int64_t kSpan = kProductStepsPerExponent * kStep;
   for (int64_t first = 0; first < n; first += kSpan) {
     for_each_step(p + first, std::min(kSpan, n - first),
                   [&](int r, __m512 v, __mmask16 mask)

@@ -54,23 +54,20 @@ Acc merged_by_halving(Acc (&acc)[N], const Merge& merge) {
   return acc[0];
 }
 
-// The sum (or product) of a float leaf (float32, or a widened 16-bit one) whose reducer
-// reduces leaves in float, through 64 accumulators, eight AVX2 registers: reduce_run's 32
-// made four, each added to twice an iteration. Sum over the rows of (1024, 1024) on the
-// 2-core Xeon, three runs each back to back: 49-58 us with 32, 45-50 with 64 (PyTorch:
-// 40-44). Element j goes to accumulator j mod 64, the last partial step included, as in the
-// 16-lane form where the CPU has AVX-512 (reduce_avx512.h), which gives the same bits.
-template <bool kProduct>
-float float_arithmetic_leaf(const float* p, int64_t n) {
-  constexpr int kLanes = 2 * kAccumulators;
-  float acc[kLanes];
-  for (auto& a : acc) a = kProduct ? 1.0f : 0.0f;
-  const auto merge = [](float a, float b) { return kProduct ? a * b : a + b; };
+// The sum of a float leaf (float32, or a widened 16-bit one) whose reducer sums leaves in
+// float, through 64 accumulators, eight AVX2 registers: reduce_run's 32 made four, each added
+// to twice an iteration. Sum over the rows of (1024, 1024) on the 2-core
+// Xeon, three runs each back to back: 49-58 us with 32, 45-50 with 64 (PyTorch: 40-44).
+// Element j goes to accumulator j mod 64, the last partial step included, as in the 16-lane
+// form where the CPU has AVX-512 (reduce_avx512.h), which gives the same bits.
+inline float float_sum_leaf(const float* p, int64_t n) {
+  constexpr int kSums = 2 * kAccumulators;
+  float acc[kSums] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k) acc[k] = merge(acc[k], p[i + k]);
-  for (int k = 0; i + k < n; ++k) acc[k] = merge(acc[k], p[i + k]);
-  return merged_by_halving(acc, merge);
+  for (; i + kSums <= n; i += kSums)
+    for (int k = 0; k < kSums; ++k) acc[k] += p[i + k];
+  for (int k = 0; i + k < n; ++k) acc[k] += p[i + k];
+  return merged_by_halving(acc, [](float a, float b) { return a + b; });
 }
 
 // Whether R is float32's max or min, and which.
@@ -157,7 +154,7 @@ void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typen
     } else {
       for (int64_t j = 0; j < count; ++j) {
         if constexpr (sums_leaves_in_float<R>)
-          leaves[j] = float_arithmetic_leaf<false>(chunk + j * stride, n);
+          leaves[j] = float_sum_leaf(chunk + j * stride, n);
         else
           leaves[j] = float_extreme_leaf<kMax>(chunk + j * stride, n);
       }

@@ -6,6 +6,7 @@
 // the bits of the float sums of their widened values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -53,7 +54,7 @@ const int64_t kLengths[] = {0, 1, 15, 16, 17, 63, 64, 65, 100, 129, 511, 1000, 1
 // got[r] has the bits of the float leaf's sum of row r of the rows `stride` apart at rows.
 void expect_float_leaf_sums(const float* got, const float* rows, int64_t stride, int64_t n) {
   for (int64_t r = 0; r < kRows; ++r) {
-    const float want = cpu::float_arithmetic_leaf<false>(rows + r * stride, n);
+    const float want = cpu::float_sum_leaf(rows + r * stride, n);
     EXPECT_EQ(std::bit_cast<uint32_t>(got[r]), std::bit_cast<uint32_t>(want))
         << n << " elements, row " << r << ": " << got[r] << " against " << want;
   }
@@ -131,7 +132,18 @@ std::vector<float> product_rows_of(int64_t n, int64_t stride) {
   return v;
 }
 
-TEST(ReduceLeaves, ProductsInBothFormsAreTheEightLaneFloatProductsBitForBit) {
+// The plain float product of a leaf with lanes as the sums' (element j into lane j mod 64, the
+// lanes merged by halving).
+float plain_float_product(const float* p, int64_t n) {
+  float lanes[64];
+  std::fill_n(lanes, 64, 1.0f);
+  for (int64_t j = 0; j < n; ++j) lanes[j % 64] *= p[j];
+  for (int width = 32; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) lanes[k] *= lanes[k + width];
+  return lanes[0];
+}
+
+TEST(ReduceLeaves, ProductsInBothFormsAreThePlainFloatProductsBitForBit) {
   for (const bool sixteen_lanes : {true, false}) {
     if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
     SCOPED_TRACE(sixteen_lanes ? "16 lanes" : "x86-64-v3");
@@ -141,7 +153,7 @@ TEST(ReduceLeaves, ProductsInBothFormsAreTheEightLaneFloatProductsBitForBit) {
       double got[kRows];
       EXPECT_TRUE(cpu::float_product_leaves(v.data(), stride, kRows, n, got, sixteen_lanes)) << n;
       for (int64_t r = 0; r < kRows; ++r) {
-        const float want = cpu::float_arithmetic_leaf<true>(v.data() + r * stride, n);
+        const float want = plain_float_product(v.data() + r * stride, n);
         if (std::isnan(want))
           EXPECT_TRUE(std::isnan(got[r])) << n << " elements, row " << r;
         else
@@ -153,22 +165,19 @@ TEST(ReduceLeaves, ProductsInBothFormsAreTheEightLaneFloatProductsBitForBit) {
   }
 }
 
-TEST(ReduceLeaves, ProductsSayWhenAFloatMultiplicationLeftFloatsRange) {
-  // A thousand halves: 2^-1000, far below a float's range. The 16 lanes keep each lane's
-  // exponent apart and give it exactly; plain float products underflow and say so.
+TEST(ReduceLeaves, ProductsKeepADoublesRangeAndSayWhenAFloatMultiplicationLeftFloats) {
+  // A thousand halves: 2^-1000, far below a float's range, given exactly (each lane's exponent
+  // kept apart). Runs of four 1e30 in every lane overflow a float between two takings of the
+  // exponents, and say so.
   const std::vector<float> halves(1000, -0.5f);
-  double got;
-  if (cpu::cpu_runs_avx512()) {
-    EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, true));
-    EXPECT_EQ(got, std::ldexp(1.0, -1000));
-  }
-  EXPECT_FALSE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, false));
-  // Runs of four 1e30 in every lane overflow a float between two takings of the exponents.
   std::vector<float> extremes(512, 1e30f);
   std::fill(extremes.begin() + 256, extremes.end(), 1e-30f);
   for (const bool sixteen_lanes : {true, false}) {
     if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
-    EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, sixteen_lanes))
-        << (sixteen_lanes ? "16 lanes" : "x86-64-v3");
+    SCOPED_TRACE(sixteen_lanes ? "16 lanes" : "x86-64-v3");
+    double got;
+    EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, sixteen_lanes));
+    EXPECT_EQ(got, std::ldexp(1.0, -1000));
+    EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, sixteen_lanes));
   }
 }
