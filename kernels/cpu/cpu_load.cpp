@@ -100,7 +100,7 @@ int LoadMonitor::free_cpus() {
     readable_ = false;
     return free_;
   }
-  if (last_) {
+  if (last_ && current->time - last_->time <= kStale) {
     static const double tick_seconds = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
     free_ =
         cpu::free_cpus(static_cast<int>(cpus_.size()),

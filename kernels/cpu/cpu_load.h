@@ -34,15 +34,23 @@ int free_cpus(int cpus, double busy_seconds, double own_seconds, double seconds)
 
 // Measures free_cpus() over successive intervals of at least kInterval. Not thread-safe:
 // one thread samples at a time (the team's caller, under its lock).
+//
+// An interval that lasted past kStale had no parallel region for a while (a sample is taken
+// as a region starts): this process was idle, or serial, and what other processes did
+// meanwhile says nothing of the contention its regions meet. It is not used; the count
+// measured before stands. Used, it had a process that ran while graft waited (the other half
+// of a pipeline, PyTorch's turn in the versus harness) cost graft's next 100 ms their second
+// thread: a (512, 512) product took 1650 us a call there, 880 after.
 class LoadMonitor {
  public:
   static constexpr std::chrono::milliseconds kInterval{100};
+  static constexpr std::chrono::milliseconds kStale{2 * kInterval};
 
   LoadMonitor();
 
-  // The free CPUs of the last complete interval, starting a new interval when the current
-  // one has lasted kInterval. All of this process's CPUs until the first interval ends, and
-  // always when /proc/stat cannot be read (then nothing is measured).
+  // The free CPUs of the last complete interval that was not stale, starting a new interval
+  // when the current one has lasted kInterval. All of this process's CPUs until the first
+  // interval ends, and always when /proc/stat cannot be read (then nothing is measured).
   int free_cpus();
 
  private:

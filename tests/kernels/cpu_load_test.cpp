@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "graft/graft.h"
@@ -62,19 +63,12 @@ TEST(CpuLoad, FreeCpusAreTheOnesOtherProcessesLeave) {
   EXPECT_EQ(cpu::free_cpus(4, 0.0, 2.0, 1.0), 4);
 }
 
-TEST(CpuLoad, AutomaticTeamUsesOnlyTheCpusBusyProcessesLeaveFree) {
-  const std::vector<int> cpus = cpu::affinity_cpus();
-  if (cpus.size() < 2 || cpus.size() > 64 || !std::ifstream("/proc/stat"))
-    GTEST_SKIP() << "needs 2 to 64 CPUs and /proc/stat";
-  if (std::getenv("OMP_NUM_THREADS") != nullptr) GTEST_SKIP() << "OMP_NUM_THREADS fixes the team";
-  const graft::testing::SettingsScope scope({}, 0);
-  ASSERT_EQ(cpu::requested_pool_threads(), 0);
-  ASSERT_EQ(graft::get_num_threads(), static_cast<int>(cpus.size()));
-  // One spinning process per CPU, ended with this test (or with this process, or by alarm).
+// One spinning process per CPU, ended by end_spinners (or with this process, or by alarm).
+std::vector<pid_t> start_spinners(size_t count) {
   std::vector<pid_t> spinners;
-  for (size_t i = 0; i < cpus.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
+    if (pid < 0) break;
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       alarm(30);
@@ -83,15 +77,60 @@ TEST(CpuLoad, AutomaticTeamUsesOnlyTheCpusBusyProcessesLeaveFree) {
     }
     spinners.push_back(pid);
   }
-  // Every CPU is taken: within a few of the monitor's intervals a region gets one thread.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  int available = cpu::available_threads();
-  while (available > 1 && std::chrono::steady_clock::now() < deadline)
-    available = cpu::available_threads();
+  return spinners;
+}
+void end_spinners(const std::vector<pid_t>& spinners) {
   for (const pid_t pid : spinners) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
+}
+
+// available_threads() called again and again until it gives `wanted`, for at most `limit`;
+// what it gave last.
+int available_threads_reaching(int wanted, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int available = cpu::available_threads();
+  while (available != wanted && std::chrono::steady_clock::now() < deadline)
+    available = cpu::available_threads();
+  return available;
+}
+
+// The automatic team's tests need 2 to 64 CPUs, /proc/stat, and no OMP_NUM_THREADS.
+const char* why_no_automatic_team(const std::vector<int>& cpus) {
+  if (cpus.size() < 2 || cpus.size() > 64 || !std::ifstream("/proc/stat"))
+    return "needs 2 to 64 CPUs and /proc/stat";
+  if (std::getenv("OMP_NUM_THREADS") != nullptr) return "OMP_NUM_THREADS fixes the team";
+  return nullptr;
+}
+
+TEST(CpuLoad, AutomaticTeamUsesOnlyTheCpusBusyProcessesLeaveFree) {
+  const std::vector<int> cpus = cpu::affinity_cpus();
+  if (const char* why = why_no_automatic_team(cpus)) GTEST_SKIP() << why;
+  const graft::testing::SettingsScope scope({}, 0);
+  ASSERT_EQ(cpu::requested_pool_threads(), 0);
+  ASSERT_EQ(graft::get_num_threads(), static_cast<int>(cpus.size()));
+  const std::vector<pid_t> spinners = start_spinners(cpus.size());
+  ASSERT_EQ(spinners.size(), cpus.size());
+  // Every CPU is taken: within a few of the monitor's intervals a region gets one thread.
+  const int available = available_threads_reaching(1, std::chrono::seconds(5));
+  end_spinners(spinners);
   EXPECT_EQ(available, 1);
   EXPECT_EQ(graft::get_num_threads(), static_cast<int>(cpus.size()));  // the team's size stays
+}
+
+// Processes that ran while this one had no region (the other half of a pipeline, taking
+// turns with it) leave its count as it was: the monitor's interval that spans them is stale.
+TEST(CpuLoad, ProcessesThatRanWhileThisOneWaitedLeaveItsThreads) {
+  const std::vector<int> cpus = cpu::affinity_cpus();
+  if (const char* why = why_no_automatic_team(cpus)) GTEST_SKIP() << why;
+  const graft::testing::SettingsScope scope({}, 0);
+  const auto all = static_cast<int>(cpus.size());
+  if (available_threads_reaching(all, std::chrono::seconds(2)) != all)
+    GTEST_SKIP() << "other processes are busy on this machine";
+  const std::vector<pid_t> spinners = start_spinners(cpus.size());
+  ASSERT_EQ(spinners.size(), cpus.size());
+  std::this_thread::sleep_for(3 * cpu::LoadMonitor::kInterval);  // no region meanwhile
+  end_spinners(spinners);
+  EXPECT_EQ(cpu::available_threads(), all);
 }
