@@ -31,7 +31,8 @@
 // pow(x, y) and expm1(x) are computed in double, two halves of 8 lanes a step, and rounded
 // once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series, 2^k by
 // vscalefpd (pow is array_math.h's pow_block, step for step). log1p(x) is log16's log of 1 + x
-// with Goldberg's correction; tan(x) Cephes's tanf, its reduction in double.
+// with Goldberg's correction; tan(x) Cephes's tanf, its reduction in float by fused
+// multiply-adds.
 //
 // erf(x) is Eigen's rational approximation, the same coefficients in the same order (so the
 // same values as the 8-lane path): x P(x^2) / Q(x^2) on [-4, 4], where float's erf reaches
