@@ -129,8 +129,8 @@ inline constexpr bool has_float_leaves = leaves_in_float<R> || FloatExtreme<R>::
 // AVX-512 (reduce_avx512.h), and there a whole block of rows in one call: one row a call, the
 // calls and each row's merge of its lanes cost as much as reading the row itself from L2 (sum
 // over the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one loop). Products are
-// checked (float_products.h): rows whose float products left float's range are multiplied
-// again step by step, in R's double.
+// checked (float_products.h): a chunk of rows in which a float multiplication lost bits to
+// float's range is multiplied again step by step, in R's double.
 template <class R>
 void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typename R::Acc* out) {
   constexpr bool kMax = FloatExtreme<R>::kIsMax;
