@@ -117,6 +117,44 @@ void expect_stable_sort_of_long_lines(int64_t dim, bool descending) {
   }
 }
 
+// Long lines (the CPU's radix sort from 1024) of every dtype, with many ties and, for floats,
+// NaN, infinities and both zeros: argsort must be std::stable_sort's order, NaN the largest
+// and -0.0 equal to 0.0.
+TEST(Sort, LongLinesOfEveryDtypeAreTheStableSortsOrder) {
+  const int64_t n = 3001;
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64, g::kFloat16, g::kBFloat16, g::kInt32,
+                               g::kInt64, g::kUInt8, g::kBool}) {
+    std::vector<double> values = sample_values(n, -50, 250, 11);
+    for (int64_t j = 0; j < n; ++j) {
+      double& v = values[j];
+      v = dtype == g::kBool ? static_cast<double>(v > 100) : std::floor(v);
+      if (dtype == g::kUInt8) v = std::clamp(v, 0.0, 255.0);
+      if (g::is_floating_point(dtype) && j % 97 == 0)
+        v = std::vector<double>{kNaN, kInf, -kInf, -0.0, 0.0, 1e30}[j / 97 % 6];
+    }
+    // 1e30 is inf in float16; make_tensor rounds the rest as the dtype does.
+    const Tensor x = make_tensor(values, {n}, dtype);
+    const std::vector<double> stored = x.to_vector<double>();
+    const auto before = [](double a, double b) {
+      return std::isnan(a) ? false : std::isnan(b) || a < b;
+    };
+    for (const bool descending : {false, true}) {
+      std::vector<int64_t> want(static_cast<size_t>(n));
+      std::iota(want.begin(), want.end(), 0);
+      std::stable_sort(want.begin(), want.end(), [&](int64_t a, int64_t b) {
+        return descending ? before(stored[b], stored[a]) : before(stored[a], stored[b]);
+      });
+      const auto [sorted, at] = g::sort(x, 0, descending);
+      EXPECT_EQ(ints(at), want) << g::dtype_name(dtype) << (descending ? " descending" : "");
+      const std::vector<double> got = sorted.to_vector<double>();
+      for (int64_t j = 0; j < n; ++j)
+        ASSERT_TRUE(got[j] == stored[want[j]] ||
+                    (std::isnan(got[j]) && std::isnan(stored[want[j]])))
+            << g::dtype_name(dtype) << " at " << j;
+    }
+  }
+}
+
 TEST(Sort, LongLinesWithManyTiesAreStableOnTheParallelPath) {
   for (const bool descending : {false, true}) {
     expect_stable_sort_of_long_lines(1, descending);
