@@ -67,6 +67,33 @@ GRAFT_HOST_DEVICE SortKey<T> sort_key(T value, bool descending) {
   return descending ? static_cast<K>(~key) : key;
 }
 
+// The value whose sort_key is `key`, into `value`: false, and `value` untouched, where the key
+// does not tell (a floating zero, whose two signs share a key, and NaN, all of which share
+// the largest). A sort writes its values from its keys so, reading the input again only for
+// those, where reading each element back through its index is a random access.
+template <class T>
+GRAFT_HOST_DEVICE bool value_of_key(SortKey<T> key, bool descending, T& value) {
+  using K = SortKey<T>;
+  constexpr K kSignBit = static_cast<K>(K{1} << (8 * sizeof(K) - 1));
+  if (descending) key = static_cast<K>(~key);
+  K bits;
+  if constexpr (is_floating_type_v<T>) {
+    if (key == static_cast<K>(~K{0}) || key == kSignBit) return false;  // NaN, zero
+    bits = (key & kSignBit) != 0 ? static_cast<K>(key ^ kSignBit) : static_cast<K>(~key);
+  } else if constexpr (std::is_signed_v<T>) {
+    bits = static_cast<K>(key ^ kSignBit);
+  } else {
+    bits = key;
+  }
+  if constexpr (std::is_same_v<T, bool>)
+    value = bits != 0;
+  else if constexpr (is_float16_v<T>)
+    value = T::from_bits(bits);
+  else
+    memcpy(&value, &bits, sizeof(K));
+  return true;
+}
+
 // True when (key a, index a) comes before (key b, index b).
 template <class K>
 GRAFT_HOST_DEVICE bool sorts_before(K key_a, int64_t index_a, K key_b, int64_t index_b) {

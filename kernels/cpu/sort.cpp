@@ -5,18 +5,21 @@
 // order, so std::sort gives the stable result and both directions and NaNs are handled by the
 // keys alone. A longer one by a radix sort of the keys, a byte a pass from the lowest: each
 // pass is stable, so equal keys stay in index order, the same result (one line of 2^20
-// floats, the versus row: std::sort 96-98 ms, PyTorch's stable sort 101-131, the radix sort
-// 47). topk never sorts the whole line: for a small k one pass keeps the best entries so far
-// (best_entries); otherwise std::partial_sort keeps the k first entries in order (O(n log
-// k)), and with sorted = false std::nth_element only gathers them (O(n)), after which they
-// are put in index order, which is what the CUDA kernel's compaction gives too. The values
-// written are the input's own elements, read back through the winning indices.
+// floats, the versus row: std::sort 96-98 ms, PyTorch's stable sort 101-135, the radix sort
+// 47, and 21-28 with its buffers kept and its values made from their keys). topk never sorts the
+// whole line: for a small k one pass keeps the best entries so far (best_entries); otherwise
+// std::partial_sort keeps the k first entries in order (O(n log k)), and with sorted = false
+// std::nth_element only gathers them (O(n)), after which they are put in index order, which is what
+// the CUDA kernel's compaction gives too. The values written are the input's own elements: made
+// from their keys (value_of_key), or read back through the winning indices where a key does not
+// tell (zeros, NaN); read back each, a random access, they cost a line of 2^20 floats 3-4 ms
+// more (26-31 against 22-28).
 #include <algorithm>
 #include <array>
-#include <vector>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/parallel.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/sort.h"
 #include "graft/kernels/sort_keys.h"
 
@@ -38,16 +41,27 @@ struct EntryBefore {
   }
 };
 
+// The ThreadBuffers (thread_buffer.h) of a line's entries and of the radix sort's other
+// buffer: kept from call to call, where a vector of each call's own was faulted in anew at
+// every sort of a long line.
+struct LineEntries;
+struct ScratchEntries;
+
 // For every line: let `select(in, line, scratch)` put the k entries the op keeps at the front
-// of `line`, in the order it wants (`scratch` is room it may use), and write them out.
+// of `line` (room for n), in the order it wants (`scratch` is a ThreadBuffer it may use), and
+// write them out: each value from its key where the key tells it (value_of_key), else read
+// back through its index.
 template <class T, class Select>
 void for_each_line(const SortArgs& args, const Select& select) {
   const int64_t n = args.n, k = args.k, inner = args.inner;
+  const bool descending = args.descending;
   const T* input = static_cast<const T*>(args.input);
   T* values = static_cast<T*>(args.values);
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1));
   parallel_for(0, args.outer * inner, grain, [&](int64_t begin, int64_t end) {
-    std::vector<Entry<T>> line, scratch;
+    ThreadBuffer<Entry<T>, LineEntries> line_space;
+    ThreadBuffer<Entry<T>, ScratchEntries> scratch;
+    Entry<T>* const line = line_space.data(n);
     for (int64_t l = begin; l < end; ++l) {
       const int64_t o = l / inner, i = l - o * inner;
       const T* in = input + o * n * inner + i;  // (n) with step inner
@@ -55,17 +69,19 @@ void for_each_line(const SortArgs& args, const Select& select) {
       T* out = values + o * k * inner + i;  // (k) with step inner
       int64_t* at = args.indices + o * k * inner + i;
       for (int64_t j = 0; j < k; ++j) {
-        out[j * inner] = in[line[j].index * inner];
-        at[j * inner] = line[j].index;
+        const Entry<T>& entry = line[j];
+        T value;
+        out[j * inner] =
+            value_of_key(entry.key, descending, value) ? value : in[entry.index * inner];
+        at[j * inner] = entry.index;
       }
     }
   });
 }
 
-// line = the entries of the whole line (n, with step inner).
+// line[0, n) = the entries of the whole line (n, with step inner).
 template <class T>
-void all_entries(const SortArgs& args, const T* in, std::vector<Entry<T>>& line) {
-  line.resize(static_cast<size_t>(args.n));
+void all_entries(const SortArgs& args, const T* in, Entry<T>* line) {
   for (int64_t j = 0; j < args.n; ++j) line[j] = {sort_key(in[j * args.inner], args.descending), j};
 }
 
@@ -80,12 +96,11 @@ constexpr int64_t kFewBest = 16;
 // block is walked only when that minimum would enter. Writing every (key, index) entry of
 // the line and partially sorting them took 1.3 times PyTorch's topk (k = 10, rows of 4096).
 template <class T>
-void best_entries(const SortArgs& args, const T* in, std::vector<Entry<T>>& line) {
+void best_entries(const SortArgs& args, const T* in, Entry<T>* line) {
   using K = SortKey<T>;
   constexpr int64_t kBlock = 64;
   const int64_t k = args.k, inner = args.inner;
   const bool descending = args.descending;
-  line.resize(static_cast<size_t>(k));
   int64_t count = 0;
   K keys[kBlock];
   T gathered[kBlock];  // a strided line's block, made contiguous for the key loop
@@ -116,43 +131,41 @@ void best_entries(const SortArgs& args, const T* in, std::vector<Entry<T>>& line
 // against 12-20, 1024 45 against 7.4.
 constexpr int64_t kRadixFrom = 64;
 
-// line, in index order, sorted by key: a counting sort on each byte of the keys from the
-// lowest, each stable, so entries with equal keys keep their index order. Every byte's counts
-// come from one pass over the keys; a byte every key shares (the high bytes of numbers of one
-// sign and magnitude, say) is skipped. scratch is the other buffer of each pass.
+// line[0, n), in index order, sorted by key: a counting sort on each byte of the keys from
+// the lowest, each stable, so entries with equal keys keep their index order. Every byte's
+// counts come from one pass over the keys; a byte every key shares (the high bytes of numbers
+// of one sign and magnitude, say) is skipped. scratch holds the other buffer of each pass.
 template <class T>
-void radix_sort(std::vector<Entry<T>>& line, std::vector<Entry<T>>& scratch) {
+void radix_sort(Entry<T>* line, int64_t n, ThreadBuffer<Entry<T>, ScratchEntries>& scratch) {
   using K = SortKey<T>;
   constexpr int kBytes = sizeof(K);
-  const size_t n = line.size();
-  std::array<std::array<size_t, 256>, kBytes> counts{};
-  for (const Entry<T>& entry : line)
-    for (int b = 0; b < kBytes; ++b) ++counts[b][entry.key >> (8 * b) & 0xff];
-  scratch.resize(n);
-  Entry<T>* from = line.data();
-  Entry<T>* to = scratch.data();
+  std::array<std::array<int64_t, 256>, kBytes> counts{};
+  for (int64_t i = 0; i < n; ++i)
+    for (int b = 0; b < kBytes; ++b) ++counts[b][line[i].key >> (8 * b) & 0xff];
+  Entry<T>* from = line;
+  Entry<T>* to = scratch.data(n);
   for (int b = 0; b < kBytes; ++b) {
-    const std::array<size_t, 256>& count = counts[b];
+    const std::array<int64_t, 256>& count = counts[b];
     if (count[from[0].key >> (8 * b) & 0xff] == n) continue;
-    size_t next[256];
-    for (size_t digit = 0, start = 0; digit < 256; start += count[digit++]) next[digit] = start;
-    for (size_t i = 0; i < n; ++i) to[next[from[i].key >> (8 * b) & 0xff]++] = from[i];
+    int64_t next[256];
+    for (int64_t digit = 0, start = 0; digit < 256; start += count[digit++]) next[digit] = start;
+    for (int64_t i = 0; i < n; ++i) to[next[from[i].key >> (8 * b) & 0xff]++] = from[i];
     std::swap(from, to);
   }
-  if (from != line.data()) line.swap(scratch);
+  if (from != line) std::copy(from, from + n, line);
 }
 
 void sort_kernel(const SortArgs& args) {
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    for_each_line<T>(args,
-                     [&](const T* in, std::vector<Entry<T>>& line, std::vector<Entry<T>>& scratch) {
-                       all_entries(args, in, line);
-                       if (args.n >= kRadixFrom)
-                         radix_sort(line, scratch);
-                       else
-                         std::sort(line.begin(), line.end(), EntryBefore{});
-                     });
+    const int64_t n = args.n;
+    for_each_line<T>(args, [&](const T* in, Entry<T>* line, auto& scratch) {
+      all_entries(args, in, line);
+      if (n >= kRadixFrom)
+        radix_sort(line, n, scratch);
+      else
+        std::sort(line, line + n, EntryBefore{});
+    });
   });
 }
 
@@ -160,19 +173,20 @@ void topk_kernel(const SortArgs& args) {
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     const int64_t k = args.k;
-    for_each_line<T>(args, [&](const T* in, std::vector<Entry<T>>& line, std::vector<Entry<T>>&) {
+    const int64_t n = args.n;
+    for_each_line<T>(args, [&](const T* in, Entry<T>* line, auto&) {
       if (k <= kFewBest) {
         best_entries(args, in, line);  // in order
       } else {
         all_entries(args, in, line);
         if (args.sorted)
-          std::partial_sort(line.begin(), line.begin() + k, line.end(), EntryBefore{});
+          std::partial_sort(line, line + k, line + n, EntryBefore{});
         else
-          std::nth_element(line.begin(), line.begin() + k, line.end(), EntryBefore{});
+          std::nth_element(line, line + k, line + n, EntryBefore{});
       }
       // Unsorted: the k kept entries in index order, as the CUDA kernel's compaction gives.
       if (!args.sorted)
-        std::sort(line.begin(), line.begin() + k,
+        std::sort(line, line + k,
                   [](const Entry<T>& a, const Entry<T>& b) { return a.index < b.index; });
     });
   });
