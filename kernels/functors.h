@@ -399,14 +399,15 @@ struct GeOp {
 // ---- ternary
 
 struct ClampOp {
-  // NaN propagates; bounds are already in T (the op layer fills a missing one with +-inf
-  // or the dtype's extreme).
+  // min(max(a, lo), hi), as PyTorch defines it (so lo > hi gives hi everywhere); bounds are
+  // already in T (the op layer fills a missing one with +-inf or the dtype's extreme). Each
+  // select keeps a where the compare fails, so a NaN a propagates (and a NaN bound bounds
+  // nothing) without a test of its own: with one, a million floats took 173 us, now 102-119
+  // (PyTorch 150; two threads, the 2-core Xeon).
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a, T lo, T hi) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (a != a) return a;
-    }
-    return a < lo ? lo : (a > hi ? hi : a);
+    const T at_least_lo = lo > a ? lo : a;
+    return hi < at_least_lo ? hi : at_least_lo;
   }
 };
 

@@ -178,6 +178,20 @@ TEST(Clamp, BoundsEitherOrBoth) {
   EXPECT_EQ(y.to_vector<double>(), (std::vector<double>{0, 0.5, 1}));
   EXPECT_THAT(error_message([&] { x.clamp(std::nullopt, std::nullopt); }),
               HasSubstr("at least one of 'min' or 'max'"));
+  // min(max(x, min), max), as PyTorch: bounds the wrong way round give max everywhere; a NaN
+  // element stays NaN, a NaN bound is no bound.
+  EXPECT_EQ(x.clamp(2, 1).to_vector<double>(), (std::vector<double>{1, 1, 1}));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    const std::vector<double> got =
+        make_tensor({nan, 5, -5}, {3}, dtype).clamp(-1, 1).to_vector<double>();
+    EXPECT_TRUE(std::isnan(got[0])) << dtype;
+    EXPECT_EQ(got[1], 1) << dtype;
+    EXPECT_EQ(got[2], -1) << dtype;
+    EXPECT_EQ(make_tensor({-5, 5}, {2}, dtype).clamp(nan, 1).to_vector<double>(),
+              (std::vector<double>{-5, 1}))
+        << dtype;
+  }
 }
 
 TEST(MaskedFill, KeepsTheDtypeAndBroadcastsTheMask) {
