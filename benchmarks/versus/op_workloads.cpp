@@ -176,6 +176,10 @@ void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry
     const Tensor a = square(device);
     return unary([a] { return prod(a, {1}); });
   };
+  registry["clamp_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return clamp(a, -0.5, 0.5); });
+  };
   registry["tril_1M"] = [square](Device device) {
     const Tensor a = square(device);
     return unary([a] { return tril(a); });

@@ -108,6 +108,7 @@ def op_workloads(device):
     registry["log1p_1M"] = prepared(torch.log1p, lambda x: [x.abs() + 0.5], square)
     registry["argmax_dim1_1M"] = with_inputs(lambda x: torch.argmax(x, 1), square)
     registry["prod_dim1_1M"] = with_inputs(lambda x: torch.prod(x, 1), square)
+    registry["clamp_1M"] = with_inputs(lambda x: torch.clamp(x, -0.5, 0.5), square)
     registry["tril_1M"] = with_inputs(torch.tril, square)
     registry["nonzero_1M"] = prepared(torch.nonzero, lambda x: [x > 0], square)
     registry["mask_index_1M"] = prepared(lambda a, m: a[m], lambda x, y: [x, y > 0], square, square)

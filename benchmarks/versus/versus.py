@@ -68,6 +68,7 @@ WORKLOADS += [
     ("log1p_1M", "log1p(a), a = |randn| + 0.5, (1024, 1024)"),
     ("argmax_dim1_1M", "argmax over dim 1 of (1024, 1024)"),
     ("prod_dim1_1M", "prod over dim 1 of (1024, 1024)"),
+    ("clamp_1M", "clamp(a, -0.5, 0.5), (1024, 1024)"),
     ("tril_1M", "tril(a), (1024, 1024)"),
     ("nonzero_1M", "nonzero(a > 0), (1024, 1024): about half the flags"),
     ("mask_index_1M", "a[mask], mask = b > 0, (1024, 1024)"),
