@@ -4,16 +4,18 @@
 // order. A short line is ordered by the standard library with sorts_before: a strict total
 // order, so std::sort gives the stable result and both directions and NaNs are handled by the
 // keys alone. A longer one by a radix sort of the keys, a byte a pass from the lowest: each
-// pass is stable, so equal keys stay in index order, the same result (one line of 2^20
-// floats, the versus row: std::sort 96-98 ms, PyTorch's stable sort 101-135, the radix sort
-// 47, and 21-28 with its buffers kept and its values made from their keys). topk never sorts the
-// whole line: for a small k one pass keeps the best entries so far (best_entries); otherwise
-// std::partial_sort keeps the k first entries in order (O(n log k)), and with sorted = false
-// std::nth_element only gathers them (O(n)), after which they are put in index order, which is what
-// the CUDA kernel's compaction gives too. The values written are the input's own elements: made
-// from their keys (value_of_key), or read back through the winning indices where a key does not
-// tell (zeros, NaN); read back each, a random access, they cost a line of 2^20 floats 3-4 ms
-// more (26-31 against 22-28).
+// pass is stable, so equal keys stay in index order, the same result. One line of 2^20
+// floats (the versus row): std::sort 96-98 ms, PyTorch's stable sort 101-135, the radix sort
+// 47, and 21-28 with its buffers kept from call to call and its values made from their keys.
+//
+// topk never sorts the whole line: for a small k one pass keeps the best entries so far
+// (best_entries); otherwise std::partial_sort keeps the k first entries in order (O(n log
+// k)), and with sorted = false std::nth_element only gathers them (O(n)), after which they
+// are put in index order, which is what the CUDA kernel's compaction gives too.
+//
+// The values written are the input's own elements: made from their keys (value_of_key), or
+// read back through the winning indices where a key does not tell (zeros, NaN). Read back
+// each, a random access, they cost that line of 2^20 floats 3-4 ms more (26-31 against 22-28).
 #include <algorithm>
 #include <array>
 
