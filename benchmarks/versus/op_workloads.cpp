@@ -156,6 +156,10 @@ void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry
     const Tensor a = positive(device), b = square(device);
     return unary([a, b] { return pow(a, b); });
   };
+  registry["sin_1M"] = [square](Device device) {
+    const Tensor a = square(device);
+    return unary([a] { return sin(a); });
+  };
   registry["tan_1M"] = [square](Device device) {
     const Tensor a = square(device);
     return unary([a] { return tan(a); });

@@ -103,6 +103,7 @@ def op_workloads(device):
     registry["pow_scalar_1M"] = prepared(lambda a: torch.pow(a, 2.5), lambda x: [x.abs() + 0.5],
                                          square)
     registry["pow_tensor_1M"] = prepared(torch.pow, lambda x, y: [x.abs() + 0.5, y], square, square)
+    registry["sin_1M"] = with_inputs(torch.sin, square)
     registry["tan_1M"] = with_inputs(torch.tan, square)
     registry["expm1_1M"] = with_inputs(torch.expm1, square)
     registry["log1p_1M"] = prepared(torch.log1p, lambda x: [x.abs() + 0.5], square)

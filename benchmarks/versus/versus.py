@@ -63,6 +63,7 @@ WORKLOADS += [
     ("atan2_1M", "atan2(a, b), (1024, 1024)"),
     ("pow_scalar_1M", "pow(a, 2.5), a = |randn| + 0.5, (1024, 1024)"),
     ("pow_tensor_1M", "pow(a, b), a = |randn| + 0.5, b of the same shape"),
+    ("sin_1M", "sin(a), (1024, 1024)"),
     ("tan_1M", "tan(a), (1024, 1024)"),
     ("expm1_1M", "expm1(a), (1024, 1024)"),
     ("log1p_1M", "log1p(a), a = |randn| + 0.5, (1024, 1024)"),

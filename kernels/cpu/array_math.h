@@ -121,7 +121,7 @@ void through_buffer(float* out, int64_t n, const Block& block) {
 }
 
 // An op whose float32 form is one of Eigen's vectorised array functions as it is: tanh
-// (within 3 ulp), sin and cos (1 ulp, large arguments included), and, off AVX-512, log1p and
+// (within 3 ulp), and, off AVX-512, sin and cos (1 ulp, large arguments included), log1p and
 // expm1 (2 ulp) and tan as sin / cos (Eigen's own tan is the C library's, an element at a
 // time; relative errors add, so within 3 ulp near the poles too); exp and log with the
 // corrections of eigen_corrected below. Through the C library's functions, one call an
@@ -199,10 +199,12 @@ struct ArrayForm<LogOp> {
 
 template <>
 struct ArrayForm<TanhOp> : EigenArrayForm<EigenFunction::kTanh> {};
+// sin and cos: Cephes's sinf and cosf, 16 lanes, where the CPU has AVX-512 (math_avx512.h; the
+// C library's for |x| >= 8192, inf and NaN); elsewhere Eigen's.
 template <>
-struct ArrayForm<SinOp> : EigenArrayForm<EigenFunction::kSin> {};
+struct ArrayForm<SinOp> : Avx512OrEigenForm<&sin_avx512, EigenFunction::kSin> {};
 template <>
-struct ArrayForm<CosOp> : EigenArrayForm<EigenFunction::kCos> {};
+struct ArrayForm<CosOp> : Avx512OrEigenForm<&cos_avx512, EigenFunction::kCos> {};
 // tan: Cephes's tanf, 16 lanes, where the CPU has AVX-512 (math_avx512.h; the C library's for
 // |x| >= 8192, inf and NaN); elsewhere Eigen's sin / cos (a million floats, two threads of the
 // 2-core Xeon: Eigen's 588 us, with the reduction in double and a second pass for the C

@@ -201,6 +201,41 @@ GRAFT_AVX512 __m512 tan16(__m512 x) {
   return _mm512_mask_div_ps(t, odd, splat(-1.0f), t);
 }
 
+// sin(x) (kQuadrant 0) or cos(x) = sin(x + pi / 2) (kQuadrant 1) for 16 floats with |x| <
+// 8192, Cephes's sinf and cosf: x - j pi / 2 reduced as tan16 reduces it, then by the
+// quadrant j + kQuadrant, sin(z), cos(z), -sin(z) or -cos(z), each by its polynomial on [-pi / 4,
+// pi / 4]. Within 1.56 ulp of every float below 8192 (all of them tried), against Eigen's 1;
+// a step of 16 took 3.3 ns on the 2-core Xeon, Eigen's about 11. sin(-0.0) is -0.0, given
+// back whole (the polynomial's sum would round it to +0.0). The caller answers larger |x|
+// (and inf and NaN) otherwise.
+template <int kQuadrant>
+GRAFT_AVX512 __m512 sin_or_cos16(__m512 x) {
+  const __m512 shifter = splat(0x1.8p23f);
+  const __m512 shifted = _mm512_fmadd_ps(x, splat(0.63661977236758134f), shifter);
+  const __m512 j = _mm512_sub_ps(shifted, shifter);
+  __m512 z = _mm512_fnmadd_ps(j, splat(1.57079637050628662f), x);
+  z = _mm512_fnmadd_ps(j, splat(-4.37113882867379e-8f), z);
+  z = _mm512_fnmadd_ps(j, splat(-1.71512451000588e-15f), z);
+  const __m512 zz = _mm512_mul_ps(z, z);
+  __m512 sin_z = _mm512_fmadd_ps(splat(-1.9515295891e-4f), zz, splat(8.3321608736e-3f));
+  sin_z = _mm512_fmadd_ps(sin_z, zz, splat(-1.6666654611e-1f));
+  sin_z = _mm512_fmadd_ps(_mm512_mul_ps(sin_z, zz), z, z);
+  __m512 cos_z = _mm512_fmadd_ps(splat(2.443315711809948e-5f), zz, splat(-1.388731625493765e-3f));
+  cos_z = _mm512_fmadd_ps(cos_z, zz, splat(4.166664568298827e-2f));
+  cos_z =
+      _mm512_fmadd_ps(_mm512_mul_ps(cos_z, zz), zz, _mm512_fnmadd_ps(splat(0.5f), zz, splat(1.0f)));
+  // The quadrant is in shifted's low bits, as tan16's parity.
+  const __m512i quadrant =
+      _mm512_add_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(kQuadrant));
+  const __mmask16 odd = _mm512_test_epi32_mask(quadrant, _mm512_set1_epi32(1));
+  const __mmask16 negated = _mm512_test_epi32_mask(quadrant, _mm512_set1_epi32(2));
+  __m512 y = _mm512_mask_blend_ps(odd, sin_z, cos_z);
+  y = _mm512_mask_sub_ps(y, negated, _mm512_setzero_ps(), y);
+  if constexpr (kQuadrant == 0)
+    y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), x);
+  return y;
+}
+
 // y with each lane of `lanes` replaced by f of x's lane, one call each: for the few elements
 // outside a 16-lane method's domain.
 template <class F>
@@ -285,6 +320,25 @@ __attribute__((target("avx512f"))) void tan_avx512(const float* in, float* out, 
   });
 }
 
+// Where |x| >= 8192 (or inf, or NaN), the C library's sin and cos, in the step as tan's.
+template <int kQuadrant, class F>
+GRAFT_AVX512 void sin_or_cos(const float* in, float* out, int64_t n, F by_the_c_library) {
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    const __mmask16 small = _mm512_cmp_ps_mask(_mm512_abs_ps(x), splat(8192.0f), _CMP_LT_OQ);
+    const __m512 y = sin_or_cos16<kQuadrant>(x);
+    if (small == 0xffff) return y;
+    return lanes_by_the_c_library(x, y, static_cast<__mmask16>(~small), by_the_c_library);
+  });
+}
+
+__attribute__((target("avx512f"))) void sin_avx512(const float* in, float* out, int64_t n) {
+  sin_or_cos<0>(in, out, n, [](float v) { return std::sin(v); });
+}
+
+__attribute__((target("avx512f"))) void cos_avx512(const float* in, float* out, int64_t n) {
+  sin_or_cos<1>(in, out, n, [](float v) { return std::cos(v); });
+}
+
 // log(1 + x) = log(u) x / (u - 1) with u = 1 + x rounded (Goldberg's correction: the rounding
 // of u cancels), by log16; x itself where u is 1, inf where u is. Within 2.5 units of 2^-23
 // of the result's binade over every third float from 0 up and from -1 to 0; twice as fast as
@@ -364,6 +418,8 @@ void pow_avx512(const float*, const float*, int64_t, float*, int64_t) {
 }
 void expm1_avx512(const float*, float*, int64_t) { fail_built_without_avx512("expm1_avx512"); }
 void log1p_avx512(const float*, float*, int64_t) { fail_built_without_avx512("log1p_avx512"); }
+void sin_avx512(const float*, float*, int64_t) { fail_built_without_avx512("sin_avx512"); }
+void cos_avx512(const float*, float*, int64_t) { fail_built_without_avx512("cos_avx512"); }
 void tan_avx512(const float*, float*, int64_t) { fail_built_without_avx512("tan_avx512"); }
 float shifted_exp_sum_avx512(const float*, float, int64_t) {
   fail_built_without_avx512("shifted_exp_sum_avx512");

@@ -1,6 +1,6 @@
-// exp, expm1, log, log1p, pow, erf, the exact GELU, the sigmoid and SiLU (and GELU's and SiLU's
-// fused gradients) of float32 run 16 lanes at a time, for CPUs with AVX-512, chosen at run time
-// as the packed GEMMs are (array_math.h calls them where cpu_runs_avx512()): graft's build
+// exp, expm1, log, log1p, pow, sin, cos, tan, erf, the exact GELU, the sigmoid and SiLU (and GELU's
+// and SiLU's fused gradients) of float32 run 16 lanes at a time, for CPUs with AVX-512, chosen at
+// run time as the packed GEMMs are (array_math.h calls them where cpu_runs_avx512()): graft's build
 // target is x86-64-v3, where Eigen's vectorised functions are 8 lanes wide. exp took 2.45 times
 // PyTorch's time on a million floats; the GELU and its gradient, through Eigen's erf and exp,
 // 1.5 and 1.7 times (a (768, 512) GPT activation, 2026-12-05). On a million floats, two threads
@@ -31,8 +31,8 @@
 // pow(x, y) and expm1(x) are computed in double, two halves of 8 lanes a step, and rounded
 // once: log by vgetmantpd and vgetexppd and the atanh series, e^r - 1 by its series, 2^k by
 // vscalefpd (pow is array_math.h's pow_block, step for step). log1p(x) is log16's log of 1 + x
-// with Goldberg's correction; tan(x) Cephes's tanf, its reduction in float by fused
-// multiply-adds.
+// with Goldberg's correction; sin(x), cos(x) and tan(x) Cephes's sinf, cosf and tanf, their
+// reduction in float by fused multiply-adds.
 //
 // erf(x) is Eigen's rational approximation, the same coefficients in the same order (so the
 // same values as the 8-lane path): x P(x^2) / Q(x^2) on [-4, 4], where float's erf reaches
@@ -54,7 +54,10 @@ void pow_avx512(const float* x, const float* y, int64_t y_step, float* out, int6
 // e^x - 1 in double, rounded once to float; log(1 + x) in float.
 void expm1_avx512(const float* in, float* out, int64_t n);
 void log1p_avx512(const float* in, float* out, int64_t n);
-// tan by Cephes's tanf for |in[i]| < 8192, by the C library's beyond (and for inf and NaN).
+// sin, cos and tan by Cephes's sinf, cosf and tanf for |in[i]| < 8192, by the C library's
+// beyond (and for inf and NaN).
+void sin_avx512(const float* in, float* out, int64_t n);
+void cos_avx512(const float* in, float* out, int64_t n);
 void tan_avx512(const float* in, float* out, int64_t n);
 // The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps).
 float shifted_exp_sum_avx512(const float* in, float shift, int64_t n);
