@@ -174,22 +174,33 @@ GRAFT_AVX512 __m512 in_double16(__m512 a, __m512 b, F f) {
       _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
 }
 
-// tan(x) for 16 floats with |x| < 8192, Cephes's tanf: j = x / (pi / 2) rounded, z = x - j pi
-// / 2 with pi / 2 in three floats by fused multiply-adds, tan(z) = z + z^3 P(z^2) on [-pi / 4,
-// pi / 4], and -1 / tan(z) for an odd j. The first step, x - j C1, is exact (its bits fit a
-// float: C1's lowest is 2^-23 and the difference is below 1), and each later one rounds
-// relative to z itself, so z keeps float's relative precision near the poles, where it is
-// tiny: within 2.8 ulp of every float below 8192 (all of them tried), as with the reduction
-// in double, which took a step of 16 7.8 ns on the 2-core Xeon where this takes 3.8. j is
-// rounded by adding 1.5 * 2^23, which leaves it in the low bits, its parity among them.
-// The caller answers larger |x| (and inf and NaN) otherwise.
-GRAFT_AVX512 __m512 tan16(__m512 x) {
+// x reduced by the multiple of pi / 2 nearest it, for 16 floats with |x| < 8192: z = x - j pi /
+// 2 in [-pi / 4, pi / 4], with pi / 2 in three floats by fused multiply-adds, and j's low bits
+// (its quadrant, its parity) in those of `shifted`, x / (pi / 2) plus 1.5 * 2^23, which rounds
+// j. The first step, x - j C1, is exact (its bits fit a float: C1's lowest is 2^-23 and the
+// difference is below 1), and each later one rounds relative to z itself, so z keeps float's
+// relative precision where it is tiny (near tan's poles, sin's and cos's zeros). In double (a
+// half of the step widened, three multiply-adds, narrowed) tan took 7.8 ns a step of 16 on the
+// 2-core Xeon, in float 3.8, as accurate.
+struct QuarterTurns {
+  __m512 z, shifted;
+};
+GRAFT_AVX512 QuarterTurns reduced_by_quarter_turns(__m512 x) {
   const __m512 shifter = splat(0x1.8p23f);
   const __m512 shifted = _mm512_fmadd_ps(x, splat(0.63661977236758134f), shifter);
   const __m512 j = _mm512_sub_ps(shifted, shifter);
   __m512 z = _mm512_fnmadd_ps(j, splat(1.57079637050628662f), x);
   z = _mm512_fnmadd_ps(j, splat(-4.37113882867379e-8f), z);
   z = _mm512_fnmadd_ps(j, splat(-1.71512451000588e-15f), z);
+  return {z, shifted};
+}
+
+// tan(x) for 16 floats with |x| < 8192, Cephes's tanf: x reduced to z, tan(z) = z + z^3 P(z^2)
+// on [-pi / 4, pi / 4], and -1 / tan(z) for an odd j. Within 2.8 ulp of every float below 8192
+// (all of them tried), as with the reduction in double. The caller answers larger |x| (and
+// inf and NaN) otherwise.
+GRAFT_AVX512 __m512 tan16(__m512 x) {
+  const auto [z, shifted] = reduced_by_quarter_turns(x);
   const __m512 zz = _mm512_mul_ps(z, z);
   __m512 p = splat(9.38540185543e-3f);
   for (const float c : {3.11992232697e-3f, 2.44301354525e-2f, 5.34112807005e-2f, 1.33387994085e-1f,
@@ -202,20 +213,15 @@ GRAFT_AVX512 __m512 tan16(__m512 x) {
 }
 
 // sin(x) (kQuadrant 0) or cos(x) = sin(x + pi / 2) (kQuadrant 1) for 16 floats with |x| <
-// 8192, Cephes's sinf and cosf: x - j pi / 2 reduced as tan16 reduces it, then by the
-// quadrant j + kQuadrant, sin(z), cos(z), -sin(z) or -cos(z), each by its polynomial on [-pi / 4,
+// 8192, Cephes's sinf and cosf: x reduced to z as for tan16, then by the quadrant j +
+// kQuadrant, sin(z), cos(z), -sin(z) or -cos(z), each by its polynomial on [-pi / 4,
 // pi / 4]. Within 1.56 ulp of every float below 8192 (all of them tried), against Eigen's 1;
 // a step of 16 took 3.3 ns on the 2-core Xeon, Eigen's about 11. sin(-0.0) is -0.0, given
 // back whole (the polynomial's sum would round it to +0.0). The caller answers larger |x|
 // (and inf and NaN) otherwise.
 template <int kQuadrant>
 GRAFT_AVX512 __m512 sin_or_cos16(__m512 x) {
-  const __m512 shifter = splat(0x1.8p23f);
-  const __m512 shifted = _mm512_fmadd_ps(x, splat(0.63661977236758134f), shifter);
-  const __m512 j = _mm512_sub_ps(shifted, shifter);
-  __m512 z = _mm512_fnmadd_ps(j, splat(1.57079637050628662f), x);
-  z = _mm512_fnmadd_ps(j, splat(-4.37113882867379e-8f), z);
-  z = _mm512_fnmadd_ps(j, splat(-1.71512451000588e-15f), z);
+  const auto [z, shifted] = reduced_by_quarter_turns(x);
   const __m512 zz = _mm512_mul_ps(z, z);
   __m512 sin_z = _mm512_fmadd_ps(splat(-1.9515295891e-4f), zz, splat(8.3321608736e-3f));
   sin_z = _mm512_fmadd_ps(sin_z, zz, splat(-1.6666654611e-1f));
@@ -224,7 +230,6 @@ GRAFT_AVX512 __m512 sin_or_cos16(__m512 x) {
   cos_z = _mm512_fmadd_ps(cos_z, zz, splat(4.166664568298827e-2f));
   cos_z =
       _mm512_fmadd_ps(_mm512_mul_ps(cos_z, zz), zz, _mm512_fnmadd_ps(splat(0.5f), zz, splat(1.0f)));
-  // The quadrant is in shifted's low bits, as tan16's parity.
   const __m512i quadrant =
       _mm512_add_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(kQuadrant));
   const __mmask16 odd = _mm512_test_epi32_mask(quadrant, _mm512_set1_epi32(1));
