@@ -199,6 +199,20 @@ struct ArrayForm<LogOp> {
 
 template <>
 struct ArrayForm<TanhOp> : EigenArrayForm<EigenFunction::kTanh> {};
+// floor: GCC 12 leaves std::floor scalar while a float operation may trap (-ftrapping-math,
+// the default), and vectorises std::rint (vroundps): floor(x) = rint(x) - 1 where rint rounded
+// up, which is floor's bits for every float (all 2^32 tried: the signs of zeros, infinities
+// and NaN included). A million floats, two threads of the 2-core Xeon: 202-295 -> 112-122 us
+// (PyTorch 152).
+template <>
+struct ArrayForm<FloorOp> {
+  static void apply(const float* in, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float x = in[i], nearest = std::rint(x);
+      out[i] = nearest - blend(nearest > x, 1.0f, 0.0f);
+    }
+  }
+};
 // sin and cos: Cephes's sinf and cosf, 16 lanes, where the CPU has AVX-512 (math_avx512.h; the
 // C library's for |x| >= 8192, inf and NaN); elsewhere Eigen's.
 template <>
