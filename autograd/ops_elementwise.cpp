@@ -459,11 +459,18 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
       return static_cast<int64_t>(std::numeric_limits<T>::max());
   });
   Tensor out = empty(x.shape(), TensorOptions(dtype).device(x.device()));
-  ops::run_elementwise(lookup(kernel_table().clamp, x.device(), "clamp"),
-                       {out,
-                        {x, dtype},
-                        ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
-                        ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
+  // A NaN bound makes every element NaN, as in PyTorch; the kernel's selects would pass it by.
+  const auto nan = [](const std::optional<Scalar>& bound) {
+    return bound && bound->is_floating_point() && std::isnan(bound->to<double>());
+  };
+  if (nan(min) || nan(max))
+    out.fill_(std::numeric_limits<double>::quiet_NaN());
+  else
+    ops::run_elementwise(lookup(kernel_table().clamp, x.device(), "clamp"),
+                         {out,
+                          {x, dtype},
+                          ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
+                          ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
   // The gradient passes where min <= x <= max and is 0 where a bound took over.
   return autograd::record(out, "ClampBackward", {x},
                           [sx = autograd::save(x), min, max](const Tensor& g) {
