@@ -136,64 +136,37 @@ void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry
   constexpr int64_t kSide = 1024;
   const auto square = [](Device device) { return randn({kSide, kSide}, device); };
   const auto positive = [square](Device device) { return square(device).abs() + 0.5; };
-  registry["fmod_scalar_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return fmod(a, 0.7); });
+  const auto signs = [square](Device device) { return square(device) > 0; };
+  // A workload timing op on one input that `input` makes.
+  const auto on_one = [](auto input, auto op) {
+    return [=](Device device) {
+      const Tensor a = input(device);
+      return unary([a, op] { return op(a); });
+    };
   };
-  registry["remainder_scalar_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return remainder(a, 0.7); });
-  };
+  registry["fmod_scalar_1M"] = on_one(square, [](const Tensor& a) { return fmod(a, 0.7); });
+  registry["remainder_scalar_1M"] =
+      on_one(square, [](const Tensor& a) { return remainder(a, 0.7); });
   registry["atan2_1M"] = [square](Device device) {
     const Tensor a = square(device), b = square(device);
     return unary([a, b] { return atan2(a, b); });
   };
-  registry["pow_scalar_1M"] = [positive](Device device) {
-    const Tensor a = positive(device);
-    return unary([a] { return pow(a, 2.5); });
-  };
+  registry["pow_scalar_1M"] = on_one(positive, [](const Tensor& a) { return pow(a, 2.5); });
   registry["pow_tensor_1M"] = [positive, square](Device device) {
     const Tensor a = positive(device), b = square(device);
     return unary([a, b] { return pow(a, b); });
   };
-  registry["sin_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return sin(a); });
-  };
-  registry["tan_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return tan(a); });
-  };
-  registry["expm1_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return expm1(a); });
-  };
-  registry["log1p_1M"] = [positive](Device device) {
-    const Tensor a = positive(device);
-    return unary([a] { return log1p(a); });
-  };
-  registry["argmax_dim1_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return argmax(a, 1); });
-  };
-  registry["prod_dim1_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return prod(a, {1}); });
-  };
-  registry["clamp_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return clamp(a, -0.5, 0.5); });
-  };
-  registry["tril_1M"] = [square](Device device) {
-    const Tensor a = square(device);
-    return unary([a] { return tril(a); });
-  };
-  registry["nonzero_1M"] = [square](Device device) {
-    const Tensor mask = square(device) > 0;
-    return unary([mask] { return nonzero(mask); });
-  };
-  registry["mask_index_1M"] = [square](Device device) {
-    const Tensor a = square(device), mask = square(device) > 0;
+  registry["sin_1M"] = on_one(square, [](const Tensor& a) { return sin(a); });
+  registry["tan_1M"] = on_one(square, [](const Tensor& a) { return tan(a); });
+  registry["expm1_1M"] = on_one(square, [](const Tensor& a) { return expm1(a); });
+  registry["log1p_1M"] = on_one(positive, [](const Tensor& a) { return log1p(a); });
+  registry["argmax_dim1_1M"] = on_one(square, [](const Tensor& a) { return argmax(a, 1); });
+  registry["prod_dim1_1M"] = on_one(square, [](const Tensor& a) { return prod(a, {1}); });
+  registry["clamp_1M"] = on_one(square, [](const Tensor& a) { return clamp(a, -0.5, 0.5); });
+  registry["tril_1M"] = on_one(square, [](const Tensor& a) { return tril(a); });
+  registry["nonzero_1M"] = on_one(signs, [](const Tensor& mask) { return nonzero(mask); });
+  registry["mask_index_1M"] = [square, signs](Device device) {
+    const Tensor a = square(device), mask = signs(device);
     return unary([a, mask] { return a.index({mask}); });
   };
   // Rows (or columns) 37 k mod 1024: every one once, in a scattered order.

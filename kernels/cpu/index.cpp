@@ -190,17 +190,16 @@ void nonzero_cpu(const NonzeroArgs& args) {
   static constexpr auto kWriters = nonzero_writers(std::make_integer_sequence<int, kMaxDims>{});
   const int ndim = args.ndim;
   const int64_t chunks = (args.numel + kNonzeroChunk - 1) / kNonzeroChunk;
+  const auto chunk_end = [&](int64_t c) { return std::min(args.numel, (c + 1) * kNonzeroChunk); };
   std::vector<int64_t> first_row(chunks + 1, 0);  // chunk c's rows: [first_row[c], [c + 1])
   parallel_blocks(chunks, [&](int64_t c) {
-    const int64_t begin = c * kNonzeroChunk, end = std::min(args.numel, begin + kNonzeroChunk);
     int64_t count = 0;
-    for (int64_t p = begin; p < end; ++p) count += args.flags[p];
+    for (int64_t p = c * kNonzeroChunk, end = chunk_end(c); p < end; ++p) count += args.flags[p];
     first_row[c + 1] = count;
   });
   for (int64_t c = 0; c < chunks; ++c) first_row[c + 1] += first_row[c];
   parallel_blocks(chunks, [&](int64_t c) {
-    const int64_t begin = c * kNonzeroChunk, end = std::min(args.numel, begin + kNonzeroChunk);
-    kWriters[ndim - 1](args, begin, end, args.out + first_row[c] * ndim,
+    kWriters[ndim - 1](args, c * kNonzeroChunk, chunk_end(c), args.out + first_row[c] * ndim,
                        args.out + first_row[c + 1] * ndim);
   });
 }

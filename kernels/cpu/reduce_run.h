@@ -70,15 +70,19 @@ inline float float_sum_leaf(const float* p, int64_t n) {
   return merged_by_halving(acc, [](float a, float b) { return a + b; });
 }
 
-// Whether R is float32's max or min, and which.
-template <class R>
-struct FloatExtreme {
+// Whether R is Family's reducer of float32 (a max or min, an argmax or argmin), and which.
+template <template <class, bool> class Family, class R>
+struct FloatOf {
   static constexpr bool kIs = false, kIsMax = false;
 };
-template <bool kMax>
-struct FloatExtreme<ExtremeReducer<float, kMax>> {
+template <template <class, bool> class Family, bool kMax>
+struct FloatOf<Family, Family<float, kMax>> {
   static constexpr bool kIs = true, kIsMax = kMax;
 };
+template <class R>
+using FloatExtreme = FloatOf<ExtremeReducer, R>;
+template <class R>
+using FloatArgExtreme = FloatOf<ArgExtremeReducer, R>;
 
 // The max (or min) of a contiguous float leaf: the extreme of the numbers by one compare and
 // select (a vmaxps), and whether any element is NaN in accumulators of its own, a NaN result
@@ -182,16 +186,6 @@ inline int64_t first_equal(const float* p, int64_t n, float value) {
   if (value != value) return scan([](float v) { return v != v; });
   return scan([value](float v) { return v == value; });
 }
-
-// Whether R is float32's argmax or argmin, and which.
-template <class R>
-struct FloatArgExtreme {
-  static constexpr bool kIs = false, kIsMax = false;
-};
-template <bool kMax>
-struct FloatArgExtreme<ArgExtremeReducer<float, kMax>> {
-  static constexpr bool kIs = true, kIsMax = kMax;
-};
 
 // argmax (argmin) of a contiguous float leaf whose first flat index is `index`: the leaf's max
 // (NaN if it holds one) by the vectorised extreme leaf, then the first element equal to it
