@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -192,6 +193,11 @@ TEST(ThreadPool, ZeroReturnsToTheDefaultTeam) {
 TEST(ThreadPool, AForkedChildComputesWithThreadsOfItsOwn) {
   const g::testing::SettingsScope scope({}, 2);
   const g::Tensor parent = g::arange(0, 200000, 1, g::TensorOptions(g::kFloat64)).sum();
+  // The workers asleep before the fork (they spin 200 us after a region): one still inside
+  // AddressSanitizer's allocator when the process forks leaves its lock held in the child,
+  // where GCC 12's libasan, unlike glibc's malloc, does not take it around fork; the child's
+  // first worker then waited on it forever (sanitized CI, 2026-12-05).
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
