@@ -66,6 +66,15 @@ Tensor gelu_times_derivative(const Tensor& g, const Tensor& x) {
   return g * (cdf + x * pdf);
 }
 
+// GELU's tanh form x s, s = sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3):
+// (x s)' = s (1 + x (1 - s) 2u').
+Tensor gelu_tanh_times_derivative(const Tensor& g, const Tensor& x) {
+  constexpr double kTwiceK = 2 * kernels::GeluTanhOp::kSqrtTwoOverPi;
+  constexpr double kCubic = kernels::GeluTanhOp::kCubic;
+  const Tensor s = sigmoid((x + x * x * x * kCubic) * kTwiceK);
+  return g * s * (1 + x * (1 - s) * ((x * x * (3 * kCubic) + 1) * kTwiceK));
+}
+
 // One row per unary op: g times its derivative, from the input x or the output y.
 UnaryDerivative unary_derivative(UnaryOp op) {
   using T = const Tensor&;
@@ -94,6 +103,8 @@ UnaryDerivative unary_derivative(UnaryOp op) {
       return {Reads::output, [](T g, T y) { return where(y > 0, g, 0.0); }};
     case UnaryOp::gelu:
       return {Reads::input, gelu_times_derivative};
+    case UnaryOp::gelu_tanh:
+      return {Reads::input, gelu_tanh_times_derivative};
     case UnaryOp::silu:  // (x s)' = s + x s (1 - s), s = sigmoid(x)
       return {Reads::input, [](T g, T x) {
                 const Tensor s = sigmoid(x);

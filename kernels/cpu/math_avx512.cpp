@@ -6,6 +6,7 @@
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
+#include "graft/kernels/functors.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/avx512_file.h"
@@ -101,6 +102,13 @@ GRAFT_AVX512 __m512 normal_cdf16(__m512 x) {
 GRAFT_AVX512 __m512 sigmoid16(__m512 x) {
   const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
   return _mm512_div_ps(splat(1.0f), _mm512_add_ps(splat(1.0f), e));
+}
+
+// 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of GELU's tanh form (GeluTanhOp).
+GRAFT_AVX512 __m512 gelu_tanh_twice_u16(__m512 x) {
+  constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
+  const __m512 cube = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  return _mm512_mul_ps(splat(kTwiceK), _mm512_fmadd_ps(splat(GeluTanhOp::kCubic), cube, x));
 }
 
 GRAFT_AVX512 __m512d splat8(double value) { return _mm512_set1_pd(value); }
@@ -408,6 +416,27 @@ __attribute__((target("avx512f"))) void silu_backward_avx512(const float* g, con
   });
 }
 
+// GELU's tanh form x / (1 + e^(-2u)) and its gradient s (1 + x (1 - s) 2u'), s = sigmoid(2u),
+// as GeluTanhOp.
+__attribute__((target("avx512f"))) void gelu_tanh_avx512(const float* in, float* out, int64_t n) {
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), gelu_tanh_twice_u16(x)));
+    return _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e));
+  });
+}
+
+__attribute__((target("avx512f"))) void gelu_tanh_backward_avx512(const float* g, const float* x,
+                                                                  float* out, int64_t n) {
+  gradient16(g, x, out, n, [=](__m512 a) GRAFT_AVX512_LAMBDA {
+    constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
+    const __m512 s = sigmoid16(gelu_tanh_twice_u16(a));
+    const __m512 twice_du = _mm512_fmadd_ps(splat(kTwiceK * 3 * GeluTanhOp::kCubic),
+                                            _mm512_mul_ps(a, a), splat(kTwiceK));
+    const __m512 slope = _mm512_mul_ps(_mm512_mul_ps(a, _mm512_sub_ps(splat(1.0f), s)), twice_du);
+    return _mm512_mul_ps(s, _mm512_add_ps(splat(1.0f), slope));
+  });
+}
+
 #undef GRAFT_AVX512
 
 }  // namespace graft::kernels::cpu
@@ -438,6 +467,12 @@ void sigmoid_avx512(const float*, float*, int64_t) { fail_built_without_avx512("
 void silu_avx512(const float*, float*, int64_t) { fail_built_without_avx512("silu_avx512"); }
 void silu_backward_avx512(const float*, const float*, float*, int64_t) {
   fail_built_without_avx512("silu_backward_avx512");
+}
+void gelu_tanh_avx512(const float*, float*, int64_t) {
+  fail_built_without_avx512("gelu_tanh_avx512");
+}
+void gelu_tanh_backward_avx512(const float*, const float*, float*, int64_t) {
+  fail_built_without_avx512("gelu_tanh_backward_avx512");
 }
 
 }  // namespace graft::kernels::cpu

@@ -71,5 +71,9 @@ void gelu_backward_avx512(const float* g, const float* x, float* out, int64_t n)
 void sigmoid_avx512(const float* in, float* out, int64_t n);
 void silu_avx512(const float* in, float* out, int64_t n);
 void silu_backward_avx512(const float* g, const float* x, float* out, int64_t n);
+// GELU's tanh approximation x / (1 + e^(-2u)), u = sqrt(2 / pi) (x + 0.044715 x^3), and
+// out[i] = g[i] s (1 + x (1 - s) 2u'), s = sigmoid(2u).
+void gelu_tanh_avx512(const float* in, float* out, int64_t n);
+void gelu_tanh_backward_avx512(const float* g, const float* x, float* out, int64_t n);
 
 }  // namespace graft::kernels::cpu

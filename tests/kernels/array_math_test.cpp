@@ -13,6 +13,7 @@
 #include <limits>
 #include <numbers>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "graft/kernels/cpu/array_math.h"
@@ -78,7 +79,18 @@ double silu_double(double x) {
   return std::isinf(x) ? std::numeric_limits<double>::quiet_NaN() : -0.0;
 }
 
-// g * f'(x) for GELU and SiLU, in double.
+// GELU and its tanh approximation, in double, as PyTorch writes them.
+double gelu_double(double x) { return x * 0.5 * (1 + std::erf(x / std::numbers::sqrt2)); }
+constexpr double kSqrtTwoOverPi = 0.79788456080286535588;
+double gelu_tanh_double(double x) {
+  return x * 0.5 * (1 + std::tanh(kSqrtTwoOverPi * (x + 0.044715 * x * x * x)));
+}
+
+// g * f'(x) for GELU, its tanh form and SiLU, in double.
+double gelu_tanh_derivative(double x) {
+  const double t = std::tanh(kSqrtTwoOverPi * (x + 0.044715 * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * kSqrtTwoOverPi * (1 + 3 * 0.044715 * x * x);
+}
 double gelu_derivative(double x) {
   return 0.5 * (1 + std::erf(x / std::numbers::sqrt2)) +
          x * std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
@@ -433,28 +445,33 @@ TEST(ArrayMath, ErfIsWithinSixUlpsAndSaturatesToPlusMinusOne) {
   expect_close_to_float(x, g::erf(g::tensor(x)).to_vector<float>(), erf_double, 6);
 }
 
-TEST(ArrayMath, GeluIsWithinAFewUlpsOfItsLargerTerm) {
+TEST(ArrayMath, GeluAndItsTanhFormAreWithinAFewUlpsOfTheirLargerTerm) {
   // x (1 + erf(x / sqrt 2)) / 2 cancels for negative x (as PyTorch's CPU formula does): the
-  // error is a few ulps of x / 2, not of the tiny result.
+  // error is a few ulps of x / 2, not of the tiny result. The tanh form, x / (1 + e^(-2u)),
+  // does not cancel, and is held to the same bound.
   const std::vector<float> x = sweep(-12.0f, 12.0f, 400001);
-  const std::vector<float> got = g::nn::functional::gelu(g::tensor(x)).to_vector<float>();
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double xd = x[i];
-    if (std::isinf(xd) || std::isnan(xd)) continue;  // below: as the scalar functor
-    const double want = xd * 0.5 * (1 + std::erf(xd / std::sqrt(2.0)));
-    EXPECT_NEAR(got[i], want, 4e-7 * std::max(1.0, std::abs(xd))) << "x = " << x[i];
-  }
-  // The specials against the scalar functor, which a stride-2 view runs.
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  const g::Tensor specials = g::tensor(std::vector<float>{kInf, -kInf, nan});
-  const g::Tensor strided =
-      g::tensor(std::vector<float>{kInf, 0, -kInf, 0, nan, 0}).reshape({3, 2}).select(1, 0);
-  const auto dense_out = g::nn::functional::gelu(specials).to_vector<float>();
-  const auto scalar_out = g::nn::functional::gelu(strided).to_vector<float>();
-  for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(std::isnan(dense_out[i]), std::isnan(scalar_out[i])) << i;
-    if (!std::isnan(dense_out[i])) {
-      EXPECT_EQ(dense_out[i], scalar_out[i]) << i;
+  for (const std::string approximate : {"none", "tanh"}) {
+    SCOPED_TRACE(approximate);
+    const auto gelu = [&](const g::Tensor& t) { return g::nn::functional::gelu(t, approximate); };
+    const std::vector<float> got = gelu(g::tensor(x)).to_vector<float>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double xd = x[i];
+      if (std::isinf(xd) || std::isnan(xd)) continue;  // below: as the scalar functor
+      const double want = approximate == "none" ? gelu_double(xd) : gelu_tanh_double(xd);
+      EXPECT_NEAR(got[i], want, 4e-7 * std::max(1.0, std::abs(xd))) << "x = " << x[i];
+    }
+    // The specials against the scalar functor, which a stride-2 view runs.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const g::Tensor specials = g::tensor(std::vector<float>{kInf, -kInf, nan});
+    const g::Tensor strided =
+        g::tensor(std::vector<float>{kInf, 0, -kInf, 0, nan, 0}).reshape({3, 2}).select(1, 0);
+    const auto dense_out = gelu(specials).to_vector<float>();
+    const auto scalar_out = gelu(strided).to_vector<float>();
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(std::isnan(dense_out[i]), std::isnan(scalar_out[i])) << i;
+      if (!std::isnan(dense_out[i])) {
+        EXPECT_EQ(dense_out[i], scalar_out[i]) << i;
+      }
     }
   }
 }
@@ -489,6 +506,7 @@ TEST(ArrayMath, GeluAndSiluGradientsInOnePassMatchDoublePrecisionAndTheComposedF
   };
   for (const Case& c :
        {Case{"gelu", [](const g::Tensor& t) { return g::gelu(t); }, gelu_derivative},
+        Case{"gelu_tanh", [](const g::Tensor& t) { return g::gelu_tanh(t); }, gelu_tanh_derivative},
         Case{"silu", [](const g::Tensor& t) { return g::silu(t); }, silu_derivative}}) {
     SCOPED_TRACE(c.name);
     const g::Tensor fused_in = g::tensor(x).requires_grad_();

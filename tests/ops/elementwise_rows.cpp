@@ -68,6 +68,13 @@ void add_unary_rows(std::vector<OpInfo>& rows) {
       relu, [](double x) { return x > 0 ? x : 0; }, kAny, keep);
   GRAFT_UNARY_ROW(gelu, gelu_reference, kAny, promote);
   GRAFT_UNARY_ROW(
+      gelu_tanh,
+      [](double x) {
+        return 0.5 * x *
+               (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
+      },
+      kAny, promote);
+  GRAFT_UNARY_ROW(
       silu, [](double x) { return x / (1 + std::exp(-x)); }, kAny, promote);
   GRAFT_UNARY_ROW(
       log1p, [](double x) { return std::log1p(x); }, (Range{-0.5, 2}), promote);
