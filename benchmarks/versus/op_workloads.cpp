@@ -179,6 +179,12 @@ void add_functions_and_indexing(std::map<std::string, WorkloadFactory>& registry
       return unary([a, index, dim] { return index_select(a, dim, index); });
     };
   }
+  // Each source row added into target row 37 i mod 1024 (a segment sum, as index_add).
+  registry["scatter_add_dim0_1M"] = [=](Device device) {
+    const Tensor base = zeros({kSide, kSide}, device), a = square(device);
+    const Tensor index = scattered(device).unsqueeze(1).expand({kSide, kSide}).contiguous();
+    return unary([base, index, a] { return scatter_add(base, 0, index, a); });
+  };
 }
 
 void add_matmul(std::map<std::string, WorkloadFactory>& registry) {

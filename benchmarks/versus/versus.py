@@ -75,6 +75,7 @@ WORKLOADS += [
     ("mask_index_1M", "a[mask], mask = b > 0, (1024, 1024)"),
     ("index_select_dim0_1M", "index_select(a, 0, rows 37 k mod 1024), (1024, 1024)"),
     ("index_select_dim1_1M", "index_select(a, 1, columns 37 k mod 1024), (1024, 1024)"),
+    ("scatter_add_dim0_1M", "zeros.scatter_add(0, index, a): row i of a into row 37 i mod 1024"),
 ]
 WORKLOADS += [(f"matmul_{n}", f"({n}, {n}) @ ({n}, {n}) float32") for n in (128, 256, 512, 1024, 2048)]
 WORKLOADS += [

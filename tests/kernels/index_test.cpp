@@ -345,22 +345,29 @@ TEST(ScatterAdd, InPlaceWritesThroughAViewAndReturnsSelf) {
 }
 
 TEST(ScatterAdd, LargeFloatSumsAreDeterministicAndAddInIndexOrder) {
-  // 4096 sources per column into 64 slots: many threads, many collisions per slot.
-  const int64_t rows = 4096, cols = 512, slots = 64;
-  const g::Tensor x = make_tensor(sample_values(slots * cols), {slots, cols}, g::kFloat32);
-  const g::Tensor index =
-      make_tensor(sample_values(rows * cols, 0, slots, 5), {rows, cols}, g::kInt64);
-  const g::Tensor src =
-      make_tensor(sample_values(rows * cols, -1, 1, 6), {rows, cols}, g::kFloat32);
-  const auto first = g::scatter_add(x, 0, index, src).to_vector<float>();
-  EXPECT_EQ(g::scatter_add(x, 0, index, src).to_vector<float>(), first);
-  // A float loop over the sources in order of their row gives the very same bits.
-  auto expected = x.to_vector<float>();
-  const auto iv = index.to_vector<int64_t>();
-  const auto sv = src.to_vector<float>();
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) expected[iv[i * cols + j] * cols + j] += sv[i * cols + j];
-  EXPECT_EQ(first, expected);
+  // 4096 sources per element into 64 slots along dim 0: many threads, many collisions per slot.
+  // The other dims, (512) or (5, 103), are the kernel's rows, walked in runs of consecutive
+  // ones: in the second shape a run crosses from one row of 103 to the next.
+  const int64_t rows = 4096, slots = 64;
+  for (const g::Shape& others : {g::Shape{512}, g::Shape{5, 103}}) {
+    SCOPED_TRACE(::testing::PrintToString(others));
+    const int64_t cols = others.numel();
+    g::Shape x_shape = others, shape = others;
+    x_shape.insert(0, slots);
+    shape.insert(0, rows);
+    const g::Tensor x = make_tensor(sample_values(slots * cols), x_shape, g::kFloat32);
+    const g::Tensor index = make_tensor(sample_values(rows * cols, 0, slots, 5), shape, g::kInt64);
+    const g::Tensor src = make_tensor(sample_values(rows * cols, -1, 1, 6), shape, g::kFloat32);
+    const auto first = g::scatter_add(x, 0, index, src).to_vector<float>();
+    EXPECT_EQ(g::scatter_add(x, 0, index, src).to_vector<float>(), first);
+    // A float loop over the sources in order of their row gives the very same bits.
+    auto expected = x.to_vector<float>();
+    const auto iv = index.to_vector<int64_t>();
+    const auto sv = src.to_vector<float>();
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) expected[iv[i * cols + j] * cols + j] += sv[i * cols + j];
+    EXPECT_EQ(first, expected);
+  }
 }
 
 TEST(ScatterAdd, ZeroDimAndEmptyInputs) {
