@@ -141,21 +141,27 @@ TEST(ArrayMath, LogIsWithinTwoUlpsSubnormalInputsIncluded) {
       x, g::log(g::tensor(x)).to_vector<float>(), [](double v) { return std::log(v); }, 2);
 }
 
-// floor by rint (array_math.h): the C library's bits, signs of zeros, infinities and NaN
-// included, over every 1021st float bit pattern (all 2^32 were tried once, outside the tests).
-TEST(ArrayMath, FloorGivesTheCLibrarysBitsForEveryKindOfFloat) {
+// floor by rint, and ceil as -floor(-x) (array_math.h): the C library's bits, signs of zeros,
+// infinities and NaN included, over every 1021st float bit pattern (all 2^32 were tried once,
+// outside the tests).
+TEST(ArrayMath, FloorAndCeilGiveTheCLibrarysBitsForEveryKindOfFloat) {
   std::vector<float> x;
   for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 1021)
     x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
-  for (const float v : {0.0f, -0.0f, 0.5f, -0.5f, 2.5f, -2.5f, kInf, -kInf, 8388607.5f})
+  for (const float v :
+       {0.0f, -0.0f, 0.3f, -0.3f, 0.5f, -0.5f, 2.5f, -2.5f, kInf, -kInf, 8388607.5f, -8388607.5f})
     x.push_back(v);
-  const std::vector<float> got = g::floor(g::tensor(x)).to_vector<float>();
-  for (size_t i = 0; i < x.size(); ++i) {
-    const float want = std::floor(x[i]);
-    if (std::isnan(want))
-      ASSERT_TRUE(std::isnan(got[i])) << x[i];
-    else
-      ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want)) << x[i];
+  const g::Tensor t = g::tensor(x);
+  for (const bool up : {false, true}) {
+    SCOPED_TRACE(up ? "ceil" : "floor");
+    const std::vector<float> got = (up ? g::ceil(t) : g::floor(t)).to_vector<float>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float want = up ? std::ceil(x[i]) : std::floor(x[i]);
+      if (std::isnan(want))
+        ASSERT_TRUE(std::isnan(got[i])) << x[i];
+      else
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want)) << x[i];
+    }
   }
 }
 
