@@ -95,6 +95,8 @@ TEST(HalfBlocks, SixteenLaneFormsWidenAndNarrowAsTheScalarTypes) {
 // vcvtneps2bf16 counts a subnormal float as zero, so its form sends a vector holding one the
 // integer way: vectors of zeros and normal values alone, then one subnormal in each lane of
 // a vector of normal values (ties and NaNs among them), each lane as the scalar type rounds it.
+// Three vectors without one first: the form takes vectors in pairs, so a pair of them, a pair
+// whose second vector alone has one, and a last vector on its own are all met.
 TEST(HalfBlocks, BFloat16InstructionFormNarrowsAsTheScalarType) {
   if (!g::kernels::cpu::cpu_runs_avx512_bf16()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   expect_boundaries_narrow_as_the_scalar_type<g::BFloat16>(narrow_avx512_bf16);
@@ -103,7 +105,8 @@ TEST(HalfBlocks, BFloat16InstructionFormNarrowsAsTheScalarType) {
       -0x1.ffp-126f, 3.4e38f,        -INFINITY,       INFINITY,          std::nanf(""),
       65504.0f,      1.0f + 0x1p-9f, -7.0f + 0x1p-6f, 0x1.0101p0f,       1e-30f,
       -2.5e-38f};
-  std::vector<float> values(normals, normals + 16);
+  std::vector<float> values;
+  for (int copy = 0; copy < 3; ++copy) values.insert(values.end(), normals, normals + 16);
   for (int lane = 0; lane < 16; ++lane) {
     values.insert(values.end(), normals, normals + 16);
     values[values.size() - 16 + lane] = lane % 2 ? -0x1.0181p-127f : 0x1p-149f * (lane + 1);
