@@ -25,6 +25,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "graft/core/error.h"
@@ -128,6 +129,29 @@ class Team {
     return active_.load(std::memory_order_relaxed);
   }
 
+  // Before a fork, from the forking thread: waits until no region runs on the team (holding
+  // the region lock keeps new ones off it until after the fork) and every worker has started,
+  // so that no worker is inside a task or its thread's start-up, where it may hold a lock of
+  // the allocator's or the C library's that the child would find held forever.
+  // AddressSanitizer's allocator (GCC 12's libasan) is such a lock: a worker just created
+  // by set_num_threads, still starting, hung the sanitized CI's fork test twice
+  // (2026-12-05). A thread forking from inside a region cannot wait for its own region: it
+  // forks as it is.
+  void park_for_fork() {
+    if (t_in_region) return;
+    region_mutex_.lock();
+    parked_for_fork_ = true;
+    while (started_workers_.load() < static_cast<int>(workers_.size())) std::this_thread::yield();
+  }
+
+  // After the fork, in the parent and in the child (whose copy of the lock is held too,
+  // until restart_after_fork builds it anew: a child forking again before its first region
+  // takes it once more).
+  void resume_after_fork() {
+    if (!std::exchange(parked_for_fork_, false)) return;
+    region_mutex_.unlock();
+  }
+
   // A forked child has none of its parent's threads: forget them (they cannot be joined),
   // the sleepers the doorbells count (a condition variable would wait for them) and the
   // locks they held (held forever otherwise), and start again as configured. The child has
@@ -142,6 +166,7 @@ class Team {
     std::construct_at(&region_finished_);
     std::construct_at(&region_mutex_);
     std::construct_at(&monitor_mutex_);
+    started_workers_.store(0);
     configure(requested());
   }
 
@@ -191,6 +216,7 @@ class Team {
     region_started_.ring();
     for (auto& worker : workers_) worker.join();
     workers_.clear();
+    started_workers_.store(0);
     stopping_.store(false);
   }
 
@@ -200,6 +226,7 @@ class Team {
   // is still woken by each region's doorbell, and goes back to sleep).
   void work(int index) {
     t_in_region = true;
+    started_workers_.fetch_add(1);
     const auto taking_part = [&] { return index < active_.load(std::memory_order_relaxed); };
     const auto woken = [&] { return (remaining_.load() > 0 && taking_part()) || stopping_.load(); };
     for (;;) {
@@ -247,16 +274,24 @@ class Team {
   std::mutex error_mutex_;
   std::exception_ptr error_;
   std::vector<std::thread> workers_;
+  std::atomic<int> started_workers_{0};  // workers that have entered work()
+  bool parked_for_fork_ = false;         // park_for_fork() holds region_mutex_
 };
 
 std::atomic<bool> g_forked{false};
+Team* g_team = nullptr;  // set once, when team() first runs
 
 Team& team() {
   // Never destroyed: kernels may run in other objects' destructors at exit, and the
   // workers, asleep, end with the process.
   static Team* const instance = [] {
-    pthread_atfork(nullptr, nullptr, [] { g_forked.store(true, std::memory_order_relaxed); });
-    return new Team(0);
+    g_team = new Team(0);
+    pthread_atfork([] { g_team->park_for_fork(); }, [] { g_team->resume_after_fork(); },
+                   [] {
+                     g_team->resume_after_fork();
+                     g_forked.store(true, std::memory_order_relaxed);
+                   });
+    return g_team;
   }();
   if (g_forked.load(std::memory_order_relaxed)) [[unlikely]] {
     static std::mutex restart_mutex;
