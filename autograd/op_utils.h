@@ -99,7 +99,8 @@ Tensor widened(const Tensor& t);                // t.to(kFloat32) for those (und
 Tensor narrowed(const Tensor& t, DType dtype);  // t.to(dtype), undefined stays so
 
 // The p-norm of floating-point x over `dims` (wrapped; every dim when empty), kept as size
-// 1, by one fused reduction kernel; records nothing (norm()'s forward, ops_norm.cpp).
-Tensor norm_reduction(const Tensor& x, double p, const Dims& dims);
+// 1, by one fused reduction kernel; records nothing (norm()'s forward, ops_norm.cpp). With
+// root false, the sum of |x|^p before its p-th root is taken (mse_loss's sum of squares).
+Tensor norm_reduction(const Tensor& x, double p, const Dims& dims, bool root = true);
 
 }  // namespace graft::ops

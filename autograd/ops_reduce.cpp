@@ -136,9 +136,10 @@ kernels::ReduceArgs var_args(int64_t correction) {
   args.correction = correction;
   return args;
 }
-kernels::ReduceArgs norm_args(double p) {
+kernels::ReduceArgs norm_args(double p, bool root) {
   kernels::ReduceArgs args;
   args.p = p;
+  args.root = root;
   return args;
 }
 
@@ -371,8 +372,9 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return arg_extreme(ReduceOp::argmin, x, dim, keepdim);
 }
 
-Tensor ops::norm_reduction(const Tensor& x, double p, const Dims& dims) {
-  return reduce(ReduceOp::norm, x, reduced_mask("norm", x, dims), true, x.dtype(), norm_args(p));
+Tensor ops::norm_reduction(const Tensor& x, double p, const Dims& dims, bool root) {
+  return reduce(ReduceOp::norm, x, reduced_mask("norm", x, dims), true, x.dtype(),
+                norm_args(p, root));
 }
 
 }  // namespace graft

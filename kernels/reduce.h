@@ -53,6 +53,7 @@ struct ReduceArgs {
   ReduceDims reduced;
   int64_t correction = 1;  // var: divide by (count - correction)
   double p = 2;            // norm: the order (+-infinity: the largest or smallest |x|)
+  bool root = true;        // norm: false leaves the sum of |x|^p, without its p-th root
 };
 
 // Whether a reduction runs across rows: the innermost kept dim is contiguous and the

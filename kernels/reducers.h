@@ -205,7 +205,7 @@ struct NormReducer {
   using Acc = double;
   using Out = T;
   static constexpr bool kStepsInComputeType = true;
-  explicit NormReducer(const ReduceArgs& args) : p(args.p) {}
+  explicit NormReducer(const ReduceArgs& args) : p(args.p), root(args.root) {}
   GRAFT_HOST_DEVICE double identity() const {
     return K == NormKind::kMin ? std::numeric_limits<double>::infinity() : 0.0;
   }
@@ -232,13 +232,14 @@ struct NormReducer {
   }
   GRAFT_HOST_DEVICE Out finish(double a) const {
     if constexpr (K == NormKind::kTwo)
-      return static_cast<Out>(::sqrt(a));
+      return static_cast<Out>(root ? ::sqrt(a) : a);
     else if constexpr (K == NormKind::kGeneral)
-      return static_cast<Out>(::pow(a, 1.0 / p));
+      return static_cast<Out>(root ? ::pow(a, 1.0 / p) : a);
     else
       return static_cast<Out>(a);
   }
   double p;
+  bool root;  // false: the sum of |x|^p itself (for p = 2, mse_loss's sum of squares)
 };
 
 // ---- kernels: the reducer over the backend's loop

@@ -1,5 +1,6 @@
 // nn::functional losses: cross_entropy, nll_loss, mse_loss, l1_loss and
-// binary_cross_entropy_with_logits, composed of graft ops.
+// binary_cross_entropy_with_logits, composed of graft ops (mse_loss's reduction and gradient
+// fused, below).
 //
 // Stability comes from never exponentiating a logit: cross_entropy works on log_softmax
 // (whose kernel subtracts the row max), and BCE on log-sigmoid written as
@@ -11,6 +12,9 @@
 #include <algorithm>
 
 #include "graft/autograd/autocast.h"
+#include "graft/autograd/grad_mode.h"
+#include "graft/autograd/op_utils.h"
+#include "graft/autograd/record.h"
 #include "graft/nn/functional.h"
 
 namespace graft::nn::functional {
@@ -120,7 +124,22 @@ Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduc
   const Tensor target = autocast::to_float32(target_in);
   check_same_shape("mse_loss", input, target);
   const Tensor diff = input - target;
-  return reduce(diff * diff, reduction);
+  if (reduction == Reduction::kNone) return diff * diff;
+  // The sum of squares in one pass over diff (norm's reduction without its root, summed in
+  // double), its gradient 2 scale g diff in one more: squaring diff into a tensor of its own
+  // and then reducing it made three passes forward, where PyTorch makes two.
+  const double scale =
+      reduction == Reduction::kMean ? 1.0 / static_cast<double>(diff.numel()) : 1.0;
+  Tensor loss;
+  {
+    const NoGradGuard no_grad;
+    loss = ops::norm_reduction(diff, 2, {}, /*root=*/false).reshape({});
+    if (reduction == Reduction::kMean) loss = loss * scale;
+  }
+  return autograd::record(loss, "MseLossBackward", {diff},
+                          [saved = autograd::save(diff), scale](const Tensor& g) {
+                            return saved.get() * (g * (2 * scale));
+                          });
 }
 
 Tensor l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
