@@ -64,7 +64,11 @@ GRAFT_AVX512 __m512 log16(__m512 x) {
   y = _mm512_fmadd_ps(e, splat(-2.12194440e-4f), y);  // ln 2's small part
   y = _mm512_fmadd_ps(f2, splat(-0.5f), y);
   __m512 r = _mm512_fmadd_ps(e, splat(0.693359375f), _mm512_add_ps(f, y));  // and its leading bits
-  // log(0) = -inf, a negative's log is NaN, log(inf) = inf; a NaN is NaN from f on.
+  // log(0) = -inf, a negative's log is NaN, log(inf) = inf; a NaN is NaN from f on. Those
+  // inputs are the ones whose bits less one, unsigned, reach inf's less one (-0 and the
+  // negatives by their sign bit, +0 by wrapping round): one test where most vectors have none.
+  const __m512i bits_less_one = _mm512_sub_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(1));
+  if (_mm512_cmpge_epu32_mask(bits_less_one, _mm512_set1_epi32(0x7f7fffff)) == 0) return r;
   const __m512 zero = _mm512_setzero_ps();
   r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_EQ_OQ), r, splat(-INFINITY));
   r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), r, splat(NAN));
