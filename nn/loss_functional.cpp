@@ -133,8 +133,12 @@ Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduc
   Tensor loss;
   {
     const NoGradGuard no_grad;
-    loss = ops::norm_reduction(diff, 2, {}, /*root=*/false).reshape({});
+    // A 16-bit sum of squares would overflow its dtype (65504 for float16) where the mean
+    // need not: it is taken in float32 and the loss rounded back.
+    const Tensor summed = ops::computes_in_float32(diff) ? ops::widened(diff) : diff;
+    loss = ops::norm_reduction(summed, 2, {}, /*root=*/false).reshape({});
     if (reduction == Reduction::kMean) loss = loss * scale;
+    loss = loss.to(diff.dtype());
   }
   return autograd::record(loss, "MseLossBackward", {diff},
                           [saved = autograd::save(diff), scale](const Tensor& g) {

@@ -189,7 +189,7 @@ TEST(NnLoss, NllLossRejectsProbabilityTargets) {
 
 // mse_loss's mean and sum reduce the difference in one fused pass, with a backward of their
 // own: first and second derivatives in float64 for each reduction, the empty case, and a
-// million float32 errors against their sum in double.
+// million float32 errors against their sum in double, and their mean in float16.
 TEST(NnLoss, MseReductionsDifferentiateTwiceAndSumAccurately) {
   const g::Tensor x = make_tensor(sample_values(12, -2, 2, 8), {3, 4}).requires_grad_();
   const g::Tensor y = make_tensor(sample_values(12, -2, 2, 9), {3, 4}).requires_grad_();
@@ -218,6 +218,10 @@ TEST(NnLoss, MseReductionsDifferentiateTwiceAndSumAccurately) {
   const g::Tensor b32 = make_tensor(b, {1024, 1024}, g::kFloat32);
   EXPECT_NEAR(scalar(F::mse_loss(a32, b32, Reduction::kSum)), want, want * 2e-7);
   EXPECT_NEAR(scalar(F::mse_loss(a32, b32)), want / n, want / n * 2e-7);
+  // In float16 the sum of these squares (about 6e6) is beyond the dtype; their mean is not.
+  const g::Tensor mean16 = F::mse_loss(a32.to(g::kFloat16), b32.to(g::kFloat16));
+  EXPECT_EQ(mean16.dtype(), g::kFloat16);
+  EXPECT_NEAR(scalar(mean16), want / n, want / n * 2e-3);
 }
 
 TEST(NnLoss, MseAndL1) {
