@@ -113,14 +113,15 @@ def op_workloads(device):
     registry["tril_1M"] = with_inputs(torch.tril, square)
     registry["nonzero_1M"] = prepared(torch.nonzero, lambda x: [x > 0], square)
     registry["mask_index_1M"] = prepared(lambda a, m: a[m], lambda x, y: [x, y > 0], square, square)
-    scattered = lambda x: [x, torch.arange(1024, device=device) * 37 % 1024]
+    spread = lambda: torch.arange(1024, device=device) * 37 % 1024  # each of 1024 once, scattered
+    scattered = lambda x: [x, spread()]
     for dim in (0, 1):
         registry[f"index_select_dim{dim}_1M"] = prepared(
             lambda a, i, dim=dim: torch.index_select(a, dim, i), scattered, square)
     registry["scatter_add_dim0_1M"] = prepared(
         lambda base, i, a: base.scatter_add(0, i, a),
-        lambda x: [torch.zeros_like(x), (torch.arange(1024, device=device) * 37 % 1024)
-                   .unsqueeze(1).expand(1024, 1024).contiguous(), x], square)
+        lambda x: [torch.zeros_like(x), spread().unsqueeze(1).expand(1024, 1024).contiguous(), x],
+        square)
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):

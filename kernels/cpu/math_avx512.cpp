@@ -108,6 +108,19 @@ GRAFT_AVX512 __m512 sigmoid16(__m512 x) {
   return _mm512_div_ps(splat(1.0f), _mm512_add_ps(splat(1.0f), e));
 }
 
+// x sigmoid(t) as x / (1 + e^-t), one rounding fewer than the product: SiLU (t = x) and GELU's
+// tanh form (t = 2u). An e^-t that overflows to inf gives -0 for a negative x.
+GRAFT_AVX512 __m512 times_sigmoid16(__m512 x, __m512 t) {
+  const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), t));
+  return _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e));
+}
+
+// The derivative of x sigmoid(t(x)), s (1 + x (1 - s) t'), from s = sigmoid(t) and t'.
+GRAFT_AVX512 __m512 times_sigmoid_slope16(__m512 x, __m512 s, __m512 dt) {
+  const __m512 rest = _mm512_mul_ps(_mm512_sub_ps(splat(1.0f), s), dt);  // exact where t' is 1
+  return _mm512_mul_ps(s, _mm512_fmadd_ps(x, rest, splat(1.0f)));
+}
+
 // 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of GELU's tanh form (GeluTanhOp).
 GRAFT_AVX512 __m512 gelu_tanh_twice_u16(__m512 x) {
   constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
@@ -403,41 +416,31 @@ __attribute__((target("avx512f"))) void sigmoid_avx512(const float* in, float* o
   map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return sigmoid16(x); });
 }
 
-// x / (1 + e^-x), as SiluOp (not x times the sigmoid: one rounding fewer).
+// SiLU, x sigmoid(x), and its gradient, as SiluOp.
 __attribute__((target("avx512f"))) void silu_avx512(const float* in, float* out, int64_t n) {
-  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
-    return _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e));
-  });
+  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA { return times_sigmoid16(x, x); });
 }
 
-// s (1 + x (1 - s)) with s the sigmoid of x, as SiluOp::backward.
 __attribute__((target("avx512f"))) void silu_backward_avx512(const float* g, const float* x,
                                                              float* out, int64_t n) {
   gradient16(g, x, out, n, [=](__m512 a) GRAFT_AVX512_LAMBDA {
-    const __m512 s = sigmoid16(a);
-    return _mm512_mul_ps(s, _mm512_fmadd_ps(a, _mm512_sub_ps(splat(1.0f), s), splat(1.0f)));
+    return times_sigmoid_slope16(a, sigmoid16(a), splat(1.0f));
   });
 }
 
-// GELU's tanh form x / (1 + e^(-2u)) and its gradient s (1 + x (1 - s) 2u'), s = sigmoid(2u),
-// as GeluTanhOp.
+// GELU's tanh form x sigmoid(2u) and its gradient, as GeluTanhOp.
 __attribute__((target("avx512f"))) void gelu_tanh_avx512(const float* in, float* out, int64_t n) {
-  map16(in, out, n, [=](__m512 x) GRAFT_AVX512_LAMBDA {
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), gelu_tanh_twice_u16(x)));
-    return _mm512_div_ps(x, _mm512_add_ps(splat(1.0f), e));
-  });
+  map16(in, out, n,
+        [=](__m512 x) GRAFT_AVX512_LAMBDA { return times_sigmoid16(x, gelu_tanh_twice_u16(x)); });
 }
 
 __attribute__((target("avx512f"))) void gelu_tanh_backward_avx512(const float* g, const float* x,
                                                                   float* out, int64_t n) {
   gradient16(g, x, out, n, [=](__m512 a) GRAFT_AVX512_LAMBDA {
     constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
-    const __m512 s = sigmoid16(gelu_tanh_twice_u16(a));
     const __m512 twice_du = _mm512_fmadd_ps(splat(kTwiceK * 3 * GeluTanhOp::kCubic),
                                             _mm512_mul_ps(a, a), splat(kTwiceK));
-    const __m512 slope = _mm512_mul_ps(_mm512_mul_ps(a, _mm512_sub_ps(splat(1.0f), s)), twice_du);
-    return _mm512_mul_ps(s, _mm512_add_ps(splat(1.0f), slope));
+    return times_sigmoid_slope16(a, sigmoid16(gelu_tanh_twice_u16(a)), twice_du);
   });
 }
 

@@ -1,12 +1,12 @@
-// exp, expm1, log, log1p, pow, sin, cos, tan, erf, the exact GELU, the sigmoid and SiLU (and GELU's
-// and SiLU's fused gradients) of float32 run 16 lanes at a time, for CPUs with AVX-512, chosen at
-// run time as the packed GEMMs are (array_math.h calls them where cpu_runs_avx512()): graft's build
-// target is x86-64-v3, where Eigen's vectorised functions are 8 lanes wide. exp took 2.45 times
-// PyTorch's time on a million floats; the GELU and its gradient, through Eigen's erf and exp,
-// 1.5 and 1.7 times (a (768, 512) GPT activation, 2026-12-05). On a million floats, two threads
-// of the 2-core Xeon: the sigmoid 357 -> 150 us against Eigen's 8 lanes; SiLU 1257 -> 150 us
-// (it had no vectorised form: a call to the C library's expf an element), its forward and
-// backward 1810 -> 520 us.
+// exp, expm1, log, log1p, pow, sin, cos, tan, erf, the exact GELU and its tanh form, the sigmoid
+// and SiLU (and the GELUs' and SiLU's fused gradients) of float32 run 16 lanes at a time, for CPUs
+// with AVX-512, chosen at run time as the packed GEMMs are (array_math.h calls them where
+// cpu_runs_avx512()): graft's build target is x86-64-v3, where Eigen's vectorised functions are 8
+// lanes wide. exp took 2.45 times PyTorch's time on a million floats; the GELU and its gradient,
+// through Eigen's erf and exp, 1.5 and 1.7 times (a (768, 512) GPT activation, 2026-12-05). On a
+// million floats, two threads of the 2-core Xeon: the sigmoid 357 -> 150 us against Eigen's 8
+// lanes; SiLU 1257 -> 150 us (it had no vectorised form: a call to the C library's expf an
+// element), its forward and backward 1810 -> 520 us.
 //
 // exp(x) = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2] (ln 2
 // in two parts, so that n ln 2 is exact to float precision), e^r by a polynomial of degree 6
