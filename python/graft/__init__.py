@@ -105,9 +105,9 @@ def _functional(name):
 
 
 for _name in (
-        "neg abs exp log sqrt rsqrt sin cos tanh sigmoid relu gelu silu log1p expm1 erf floor "
-        "ceil round sign reciprocal square tan add sub mul div pow maximum minimum atan2 fmod "
-        "remainder eq ne lt le gt ge sum mean prod max min logsumexp all any var std argmax "
+        "neg abs exp log sqrt rsqrt sin cos tanh sigmoid relu gelu gelu_tanh silu log1p expm1 erf "
+        "floor ceil round sign reciprocal square tan add sub mul div pow maximum minimum atan2 "
+        "fmod remainder eq ne lt le gt ge sum mean prod max min logsumexp all any var std argmax "
         "argmin norm matmul mm bmm softmax log_softmax clamp masked_fill cumsum cumprod sort "
         "argsort topk tril triu gather index_select scatter_add multinomial reshape flatten "
         "transpose permute unsqueeze squeeze narrow select").split():

@@ -72,6 +72,9 @@ def test_reductions_and_math():
     assert graft.allclose(graft.softmax(t, 1).sum(1), graft.ones(2))
     assert graft.cat([t, t], 1).shape == (2, 4) and graft.stack([t, t]).shape == (2, 2, 2)
     assert graft.where(t > 2, t, 0.0).tolist() == [[0.0, 0.0], [3.0, 4.0]]
+    # GELU's tanh form: its own op, the one nn.functional.gelu(x, "tanh") calls.
+    assert graft.allclose(graft.gelu_tanh(t), graft.nn.functional.gelu(t, approximate="tanh"))
+    assert graft.gelu_tanh(t)[1, 1].item() == pytest.approx(3.99993, abs=1e-5)
 
 
 def test_views_share_memory():
