@@ -7,12 +7,16 @@
 // passes over a row: its two sums in double, then dx and, in the same loop, the row's share of
 // dweight and dbias, summed in T over a block of at least 16 rows; the blocks are cut from the row
 // count alone and added in order in double at the end, so the result does not depend on the
-// threads.
+// threads. On CPUs with AVX-512, the float32 forward runs layer_norm_avx512.h's rows, which
+// also ask for each next row while working on one.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/layer_norm_avx512.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/dispatch.h"
 #include "graft/kernels/layer_norm.h"
@@ -84,12 +88,20 @@ void forward(const LayerNormArgs& args) {
   const T* weight = or_filled(static_cast<const T*>(args.weight), T(1), cols, ones);
   const T* bias = or_filled(static_cast<const T*>(args.bias), T(0), cols, zeros);
   auto* y = static_cast<T*>(args.output);
-  parallel_for(0, args.rows, std::max<int64_t>(1, kParallelGrain / cols),
-               [&](int64_t begin, int64_t end) {
-                 for (int64_t r = begin; r < end; ++r)
-                   forward_row(x + r * cols, weight, bias, cols, args.eps, y + r * cols,
-                               args.mean[r], args.rstd[r]);
-               });
+  parallel_for(
+      0, args.rows, std::max<int64_t>(1, kParallelGrain / cols), [&](int64_t begin, int64_t end) {
+        if constexpr (std::is_same_v<T, float>) {
+          static const bool avx512 = cpu_runs_avx512();
+          if (avx512) {
+            layer_norm_rows_avx512(x + begin * cols, weight, bias, end - begin, cols, args.eps,
+                                   y + begin * cols, args.mean + begin, args.rstd + begin);
+            return;
+          }
+        }
+        for (int64_t r = begin; r < end; ++r)
+          forward_row(x + r * cols, weight, bias, cols, args.eps, y + r * cols, args.mean[r],
+                      args.rstd[r]);
+      });
 }
 
 // The backward's first pass over one row: the sums of g = dy * weight and of g * xhat, in
