@@ -118,6 +118,34 @@ TEST(Softmax, LargeInputsSplitAcrossThreadsAndTiles) {
   }
 }
 
+TEST(Softmax, SixteenBitLinesMatchTheReference) {
+  // The CPU kernel widens float16 and bfloat16 a tile at a time and computes in float32: the
+  // reference's values within the 16-bit type's rounding (2^-11, 2^-8), along the last dim
+  // (rows) and along others (tiles of 64 lines and a partial one, and tiles as wide as all
+  // their lines), on one thread's shapes and on threaded ones.
+  const struct {
+    g::Shape shape;
+    int64_t dim;
+  } cases[] = {{{3, 4, 5}, 2}, {{3, 4, 5}, 1},     {{300, 257}, 1},
+               {{400, 70}, 0}, {{3, 500, 130}, 1}, {{2, 50, 10}, 1}};
+  for (const auto& c : cases) {
+    const std::vector<double> v = sample_values(c.shape.numel(), -6, 6, 11);
+    for (g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+      // The reference on the values as the 16-bit type holds them.
+      const g::Tensor x = make_tensor(v, c.shape, dtype);
+      const std::vector<double> held = x.to_vector<double>();
+      const double tol = dtype == g::kFloat16 ? 1.0 / 2048 : 1.0 / 256;
+      const std::string what =
+          std::string(g::dtype_name(dtype)) + " " + c.shape.str() + " dim " + std::to_string(c.dim);
+      const g::Tensor y = g::softmax(x, c.dim), ly = g::log_softmax(x, c.dim);
+      EXPECT_EQ(y.dtype(), dtype);
+      EXPECT_EQ(ly.dtype(), dtype);
+      expect_close(y, naive_softmax(held, c.shape, c.dim, false), tol, "softmax " + what);
+      expect_close(ly, naive_softmax(held, c.shape, c.dim, true), tol, "log_softmax " + what);
+    }
+  }
+}
+
 TEST(Softmax, RowsSumToOneAndLogSoftmaxIsLogOfSoftmax) {
   const std::vector<double> v = sample_values(7 * 33, -20, 20, 3);
   for (g::DType dtype : {g::kFloat32, g::kFloat64}) {
