@@ -115,7 +115,8 @@ Tensor as_batch(const Tensor& t, bool batched) {
 // conv2d's kernel on checked operands; records nothing.
 Tensor conv2d_values(const ConvPlan& plan, const Tensor& x, const Tensor& weight,
                      const Tensor& bias) {
-  if (ops::computes_in_float32(x)) {
+  if (ops::computes_in_float32(x) &&
+      !(x.is_cpu() && kernels::cpu_conv2d_takes(x.dtype(), plan.geometry))) {
     return ops::narrowed(
         conv2d_values(plan, ops::widened(x), ops::widened(weight), ops::widened(bias)), x.dtype());
   }

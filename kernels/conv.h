@@ -48,7 +48,8 @@ struct Conv2dGeometry {
 
 // output = conv2d(input, weight) + bias.
 struct Conv2dArgs {
-  DType dtype = kFloat32;  // float32 or float64, of every tensor alike
+  DType dtype = kFloat32;  // float32 or float64, of every tensor alike (the CPU's forward: also
+                           // bfloat16 where cpu_conv2d_takes)
   Device device;           // where the tensors live (the CUDA backend allocates workspace there)
   Conv2dGeometry geometry;
   const void* input = nullptr;
@@ -71,5 +72,11 @@ struct Conv2dBackwardArgs {
   void* grad_weight = nullptr;
   void* grad_bias = nullptr;
 };
+
+// Whether the CPU's conv2d kernel computes in `dtype` (one that conv2d accepts) itself, for
+// geometry g: bfloat16 where amx_conv2d takes it (kernels/cpu/amx_conv.h: AMX, one group,
+// stride 1, dilation 1, 16 input channels or more). Elsewhere the op layer convolves float32
+// copies of 16-bit operands and rounds the result back.
+bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g);
 
 }  // namespace graft::kernels

@@ -27,6 +27,8 @@
 #define GRAFT_AMX 1
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "graft/kernels/cpu/amx_tiles.h"
 #endif
 #endif
 
@@ -484,29 +486,9 @@ struct AmxKernel {
   static constexpr int64_t kWordGroup = 16;           // 32 k per step: a tile row of 64 bytes
   static constexpr int64_t kBlockPanels[2] = {4, 4};  // a thread's block: 128 x 128
 
-  // The tile registers' shapes are per thread and must be loaded before use; releasing
-  // them after a block returns the thread to the cheap state the OS saves quickly.
   // Tiles 0-3 accumulate the output's four 16 x 16 quarters; 4 and 5 hold a's two 16-row
-  // halves, 6 and 7 b's two 16-column halves: all 16 rows of 64 bytes.
-  struct TileConfig {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t bytes_per_row[16];
-    uint8_t rows[16];
-  };
-  // A constant in memory: GCC 12 does not see that ldtilecfg reads its operand, and drops
-  // the stores that would fill a local one.
-  alignas(64) static constexpr TileConfig kTileConfig = {
-      .palette = 1,
-      .start_row = 0,
-      .reserved = {},
-      .bytes_per_row = {64, 64, 64, 64, 64, 64, 64, 64},
-      .rows = {16, 16, 16, 16, 16, 16, 16, 16}};
-  struct Session {
-    __attribute__((target("amx-tile"))) Session() { _tile_loadconfig(&kTileConfig); }
-    __attribute__((target("amx-tile"))) ~Session() { _tile_release(); }
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
-  };
+  // halves, 6 and 7 b's two 16-column halves (amx_tiles.h).
+  using Session = AmxTileSession;
 
   __attribute__((target("amx-tile,amx-bf16"))) static void tile(const uint32_t* a_panel,
                                                                 const uint32_t* b_panel,

@@ -1,0 +1,32 @@
+// A bfloat16 conv2d forward on AMX's tile registers (Sapphire Rapids on), with no im2col: the
+// input is laid out once per image as channel-pair planes, and each tile of 16 pixels x 32
+// channels that a tap needs is one tile load straight out of it.
+//
+// The output is computed on the grid of the padded input's width: output pixel (y, x) is grid
+// pixel p = y * padded_w + x, and for kernel tap (i, j) it reads padded input pixel p + i *
+// padded_w + j, so a run of 16 consecutive grid pixels reads 16 consecutive input pixels for
+// every tap, rows crossed included. The grid's last kernel_w - 1 columns of each row are not
+// output pixels: computed, and dropped. With stride 1 and dilation 1 only.
+//
+// Layout: a plane per pair of input channels, 32-bit words, word p holding channels 2q and 2q + 1
+// of padded pixel p (AMX's pairs along k); 16 planes are the 32 channels one tdpbf16ps takes. The
+// weights are packed once per call, for each block of 16 output channels, tap and step of 32
+// input channels, into a 16 x 32 tile. An output tile is 32 channels x 32 grid pixels, in four
+// accumulators (amx_tiles.h), summed in float32 over every tap and channel, the bias added and
+// rounded once to bfloat16 as it is written out.
+#pragma once
+
+#include "graft/kernels/conv.h"
+
+namespace graft::kernels::cpu {
+
+// Whether amx_conv2d computes a bfloat16 convolution of geometry g on this machine: AMX usable,
+// one group, stride 1, dilation 1, and at least 16 input channels (the channels are padded to
+// a multiple of 32, which below 16 would more than double the work).
+bool amx_conv2d_takes(const Conv2dGeometry& g);
+
+// args.output = conv2d(args.input, args.weight) + args.bias, all bfloat16. Only where
+// amx_conv2d_takes(args.geometry).
+void amx_conv2d(const Conv2dArgs& args);
+
+}  // namespace graft::kernels::cpu
