@@ -181,7 +181,8 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_out, const
               " (conv2d's output for input of shape ", x.shape(), " and weight of shape ",
               weight.shape(), "), but got shape ", grad_out.shape(), " and dtype ",
               grad_out.dtype());
-  if (ops::computes_in_float32(x)) {
+  if (ops::computes_in_float32(x) &&
+      !(x.is_cpu() && kernels::cpu_conv2d_takes(x.dtype(), plan.geometry, /*backward=*/true))) {
     auto [grad_x, grad_weight, grad_bias] =
         conv2d_backward(ops::widened(grad_out), ops::widened(x), ops::widened(weight), stride,
                         padding, dilation, groups, output_mask);

@@ -48,7 +48,7 @@ struct Conv2dGeometry {
 
 // output = conv2d(input, weight) + bias.
 struct Conv2dArgs {
-  DType dtype = kFloat32;  // float32 or float64, of every tensor alike (the CPU's forward: also
+  DType dtype = kFloat32;  // float32 or float64, of every tensor alike (the CPU's: also
                            // bfloat16 where cpu_conv2d_takes)
   Device device;           // where the tensors live (the CUDA backend allocates workspace there)
   Conv2dGeometry geometry;
@@ -62,7 +62,7 @@ struct Conv2dArgs {
 // shape). A null grad_* pointer means that gradient is not wanted; the others are
 // overwritten (not accumulated into).
 struct Conv2dBackwardArgs {
-  DType dtype = kFloat32;
+  DType dtype = kFloat32;  // as Conv2dArgs (cpu_conv2d_takes with backward for bfloat16)
   Device device;
   Conv2dGeometry geometry;
   const void* grad_output = nullptr;
@@ -73,10 +73,11 @@ struct Conv2dBackwardArgs {
   void* grad_bias = nullptr;
 };
 
-// Whether the CPU's conv2d kernel computes in `dtype` (one that conv2d accepts) itself, for
-// geometry g: bfloat16 where amx_conv2d takes it (kernels/cpu/amx_conv.h: AMX, one group,
-// stride 1, dilation 1, 16 input channels or more). Elsewhere the op layer convolves float32
-// copies of 16-bit operands and rounds the result back.
-bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g);
+// Whether the CPU's conv2d kernel (or with `backward`, its conv2d_backward kernel) computes in
+// `dtype` (one that conv2d accepts) itself, for geometry g: bfloat16 where kernels/cpu/amx_conv.h
+// takes it (AMX, one group, stride 1, dilation 1, 16 input channels or more; for the backward
+// also 16 output channels or more and padding below the kernel's size). Elsewhere the op layer
+// convolves float32 copies of 16-bit operands and rounds the results back.
+bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g, bool backward = false);
 
 }  // namespace graft::kernels

@@ -29,4 +29,14 @@ bool amx_conv2d_takes(const Conv2dGeometry& g);
 // amx_conv2d_takes(args.geometry).
 void amx_conv2d(const Conv2dArgs& args);
 
+// Whether amx_conv2d_backward computes the gradients of a bfloat16 convolution of geometry g:
+// where amx_conv2d_takes it, with 16 output channels or more (the input's gradient is a
+// convolution over them) and each padding below the kernel's size (that convolution's,
+// kernel - 1 - padding, is not negative).
+bool amx_conv2d_backward_takes(const Conv2dGeometry& g);
+
+// The gradients args asks for (amx_conv_backward.cpp), bfloat16 each rounded once from float32
+// sums. Only where amx_conv2d_backward_takes(args.geometry).
+void amx_conv2d_backward(const Conv2dBackwardArgs& args);
+
 }  // namespace graft::kernels::cpu

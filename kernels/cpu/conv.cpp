@@ -1,8 +1,9 @@
 // CPU conv2d and its backward: im2col + one GEMM per image and group (graft's AVX-512 GEMM for
 // float32 where the CPU has it, Eigen's elsewhere), or, for the stride-1 float32 convolutions
 // it serves, DirectConv (direct_conv.h): the same GEMM reading the padded image's windows in
-// place, with no columns at all. bfloat16 convolutions go to the AMX tiles where
-// cpu_conv2d_takes (amx_conv.h); other 16-bit ones never reach this file (the op layer widens).
+// place, with no columns at all. bfloat16 convolutions and their gradients go to the AMX tiles
+// where cpu_conv2d_takes (amx_conv.h); other 16-bit ones never reach this file (the op layer
+// widens them).
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
@@ -339,6 +340,7 @@ void conv2d_cpu(const Conv2dArgs& args) {
 }
 
 void conv2d_backward_cpu(const Conv2dBackwardArgs& args) {
+  if (args.dtype == kBFloat16) return amx_conv2d_backward(args);  // cpu_conv2d_takes said so
   visit_floating_dtype("conv2d_backward", args.dtype,
                        [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
 }
@@ -354,8 +356,9 @@ void register_conv(KernelTable& table) {
 
 namespace graft::kernels {
 
-bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g) {
-  if (dtype == kBFloat16) return cpu::amx_conv2d_takes(g);
+bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g, bool backward) {
+  if (dtype == kBFloat16)
+    return backward ? cpu::amx_conv2d_backward_takes(g) : cpu::amx_conv2d_takes(g);
   return !is_reduced_floating_point(dtype);
 }
 

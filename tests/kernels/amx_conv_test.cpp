@@ -4,7 +4,8 @@
 // channels in whole and partial blocks of 32; images narrower and wider than a tile of 32 grid
 // pixels; 1x1, 3x3, 5x5 and non-square kernels with symmetric and lopsided padding; batches
 // larger and smaller than the threads (which cut an image's tiles among them); the same bits
-// on any number of threads.
+// on any number of threads. The gradients likewise (amx_conv_backward.cpp), where it takes
+// them.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,6 +40,7 @@ const Case kCases[] = {
     {"lopsided padding, a 2x3 kernel, one image", 1, 20, 7, 5, 5, 2, 3, {2, 0}, true},
     {"the kernel fills the padded input", 2, 16, 3, 2, 3, 5, 4, 1, true},
     {"one large image cut among the threads", 1, 16, 30, 30, 8, 3, 3, 1, false},
+    {"lopsided padding, 20 output channels", 2, 16, 7, 9, 20, 2, 3, {1, 0}, true},
 };
 
 g::kernels::Conv2dGeometry geometry_of(const Case& k) {
@@ -72,9 +74,55 @@ Inputs bfloat16_inputs(const Case& k) {
   return in;
 }
 
-bool amx_runs() {
-  return g::kernels::cpu::cpu_runs(g::kernels::cpu::PackedGemm::kAmxBFloat16);
+// The gradients of conv2d (stride 1, one group) by the definition, in double, from values
+// as bfloat16 holds them, and for each element the sum of its terms' magnitudes (what the
+// float32 sums' rounding scales with).
+struct Gradients {
+  std::vector<double> dx, dw, db, dx_scale, dw_scale;
+};
+
+Gradients naive_gradients(const Case& k, const std::vector<double>& x, const std::vector<double>& w,
+                          const std::vector<double>& dy) {
+  const int64_t oh_n = k.h + 2 * k.padding.h - k.kh + 1, ow_n = k.w + 2 * k.padding.w - k.kw + 1;
+  Gradients r;
+  r.dx.assign(x.size(), 0);
+  r.dx_scale.assign(x.size(), 0);
+  r.dw.assign(w.size(), 0);
+  r.dw_scale.assign(w.size(), 0);
+  r.db.assign(k.out_channels, 0);
+  for (int64_t n = 0; n < k.n; ++n)
+    for (int64_t o = 0; o < k.out_channels; ++o)
+      for (int64_t oy = 0; oy < oh_n; ++oy)
+        for (int64_t ox = 0; ox < ow_n; ++ox) {
+          const double g = dy[((n * k.out_channels + o) * oh_n + oy) * ow_n + ox];
+          r.db[o] += g;
+          for (int64_t c = 0; c < k.c; ++c)
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j) {
+                const int64_t y = oy - k.padding.h + i, xx = ox - k.padding.w + j;
+                if (y < 0 || y >= k.h || xx < 0 || xx >= k.w) continue;
+                const int64_t xi = ((n * k.c + c) * k.h + y) * k.w + xx;
+                const int64_t wi = ((o * k.c + c) * k.kh + i) * k.kw + j;
+                r.dx[xi] += w[wi] * g;
+                r.dx_scale[xi] += std::abs(w[wi] * g);
+                r.dw[wi] += x[xi] * g;
+                r.dw_scale[wi] += std::abs(x[xi] * g);
+              }
+        }
+  return r;
 }
+
+// got within a bfloat16 rounding of want, and float32's rounding of the terms' magnitudes.
+void expect_gradient(const Tensor& got, const std::vector<double>& want,
+                     const std::vector<double>& scale, const std::string& what) {
+  const std::vector<double> values = got.to_vector<double>();
+  ASSERT_EQ(values.size(), want.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(values[i], want[i], std::abs(want[i]) / 256 + 1e-5 * scale[i] + 1e-6)
+        << what << ", element " << i;
+}
+
+bool amx_runs() { return g::kernels::cpu::cpu_runs(g::kernels::cpu::PackedGemm::kAmxBFloat16); }
 
 }  // namespace
 
@@ -99,6 +147,45 @@ TEST(AmxConv2d, MatchesNaiveLoopsOnTheBFloat16Values) {
   }
 }
 
+TEST(AmxConv2d, GradientsMatchNaiveLoopsOnTheBFloat16Values) {
+  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+  int checked = 0;
+  for (const Case& k : kCases) {
+    if (!g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry_of(k), /*backward=*/true)) continue;
+    SCOPED_TRACE(k.name);
+    ++checked;
+    const Inputs in = bfloat16_inputs(k);
+    const Tensor x = in.x.detach().requires_grad_(), w = in.w.detach().requires_grad_();
+    const Tensor b = k.bias ? in.b.detach().requires_grad_() : Tensor();
+    const Tensor out = g::conv2d(x, w, b, 1, k.padding);
+    const Tensor dy = g::testing::make_tensor(g::testing::sample_values(out.numel(), -1, 1, 4),
+                                              out.shape(), g::kBFloat16);
+    out.backward(dy);
+    const Gradients want = naive_gradients(k, in.x.to_vector<double>(), in.w.to_vector<double>(),
+                                           dy.to_vector<double>());
+    ASSERT_EQ(x.grad().dtype(), g::kBFloat16);
+    expect_gradient(x.grad(), want.dx, want.dx_scale, "input gradient");
+    expect_gradient(w.grad(), want.dw, want.dw_scale, "weight gradient");
+    if (k.bias) {
+      // Each image's sum in float: within its rounding and bfloat16's.
+      const std::vector<double> scale(want.db.size(), static_cast<double>(out.numel()));
+      expect_gradient(b.grad(), want.db, scale, "bias gradient");
+    }
+  }
+  EXPECT_GE(checked, 5);
+}
+
+TEST(AmxConv2d, EmptyBatchGivesZeroWeightAndBiasGradients) {
+  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+  const Tensor x = g::zeros({0, 16, 5, 5}, g::kBFloat16).requires_grad_();
+  const Tensor w = g::ones({16, 16, 3, 3}, g::kBFloat16).requires_grad_();
+  const Tensor b = g::ones({16}, g::kBFloat16).requires_grad_();
+  g::conv2d(x, w, b, 1, 1).sum().backward();
+  EXPECT_EQ(x.grad().shape(), x.shape());
+  EXPECT_TRUE(g::equal(w.grad(), g::zeros_like(w)));
+  EXPECT_TRUE(g::equal(b.grad(), g::zeros_like(b)));
+}
+
 TEST(AmxConv2d, SameBitsWhateverTheThreads) {
   if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
   for (const Case& k : {kCases[0], kCases[6]}) {
@@ -107,10 +194,12 @@ TEST(AmxConv2d, SameBitsWhateverTheThreads) {
     std::vector<Tensor> outs;
     for (const int threads : {1, 2, 3}) {
       const g::testing::SettingsScope scope(std::nullopt, threads);
-      outs.push_back(g::conv2d(in.x, in.w, in.b, 1, k.padding));
+      const Tensor x = in.x.detach().requires_grad_(), w = in.w.detach().requires_grad_();
+      const Tensor out = g::conv2d(x, w, in.b, 1, k.padding);
+      out.backward(g::ones_like(out));
+      outs.insert(outs.end(), {out.detach(), x.grad(), w.grad()});
     }
-    EXPECT_TRUE(g::equal(outs[1], outs[0]));
-    EXPECT_TRUE(g::equal(outs[2], outs[0]));
+    for (size_t i = 3; i < outs.size(); ++i) EXPECT_TRUE(g::equal(outs[i], outs[i % 3])) << i;
   }
 }
 
@@ -126,5 +215,15 @@ TEST(AmxConv2d, TakesOnlyWhatItComputes) {
     g::kernels::Conv2dGeometry other = geometry;
     change(other);
     EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other));
+    EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other, /*backward=*/true));
+  }
+  // The backward also needs 16 output channels, and padding below the kernel's size.
+  EXPECT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry, /*backward=*/true));
+  for (const auto change : {+[](g::kernels::Conv2dGeometry& c) { c.out_channels = 15; },
+                            +[](g::kernels::Conv2dGeometry& c) { c.pad_w = 3; }}) {
+    g::kernels::Conv2dGeometry other = geometry;
+    change(other);
+    EXPECT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other));
+    EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other, /*backward=*/true));
   }
 }
