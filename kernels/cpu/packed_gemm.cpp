@@ -12,6 +12,7 @@
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/bfloat16_packing.h"
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_buffer.h"
@@ -672,6 +673,15 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
         }
         if (direct) continue;
+        if constexpr (!std::is_same_v<typename Kernel::Element, float>) {
+          // A bfloat16 tile's rows rounded by vectors: one at a time, the conversions took a
+          // tenth of a (512, 512) product.
+          if (!accumulate) {
+            for (int64_t i = 0; i < rows; ++i)
+              narrow_block(tile + i * kPanelColumns, out + (r + i) * out_stride + j, columns);
+            continue;
+          }
+        }
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t c = 0; c < columns; ++c) {
             auto& element = out[(r + i) * out_stride + j + c];
