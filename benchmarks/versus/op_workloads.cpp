@@ -1,6 +1,6 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
-// reductions, softmax, sorting, scans, functions and indexing, matmul, the CNN's convolutions and
-// the transformer's layer norm and attention. torch_worker.py builds the same names from the same
+// reductions, softmax, sorting, scans, functions and indexing, matmul, the CNN's convolutions,
+// the transformer's layer norm and attention, and bfloat16 forms. torch_worker.py builds the same names from the same
 // shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
@@ -198,30 +198,66 @@ void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
 
 // The CNN's two convolutions at batch 64 (3x3, padding 1). Forward + backward goes through
 // autograd with every input requiring grad, and drops the gradients after each run so that
-// no run pays for accumulating into the previous one's.
+// no run pays for accumulating into the previous one's. The second also in bfloat16.
 void add_conv(std::map<std::string, WorkloadFactory>& registry) {
   struct Layer {
     const char* name;
     int64_t in_channels, out_channels, side;
   };
   for (const Layer layer : {Layer{"conv1", 1, 32, 28}, Layer{"conv2", 32, 64, 14}}) {
-    const auto inputs = [layer](Device device) {
-      return std::vector<Tensor>{randn({64, layer.in_channels, layer.side, layer.side}, device),
-                                 randn({layer.out_channels, layer.in_channels, 3, 3}, device),
-                                 randn({layer.out_channels}, device),
-                                 randn({64, layer.out_channels, layer.side, layer.side}, device)};
+    const auto inputs = [layer](Device device, DType dtype) {
+      const auto normal = [&](const Shape& shape) { return randn(shape, device).to(dtype); };
+      return std::vector<Tensor>{normal({64, layer.in_channels, layer.side, layer.side}),
+                                 normal({layer.out_channels, layer.in_channels, 3, 3}),
+                                 normal({layer.out_channels}),
+                                 normal({64, layer.out_channels, layer.side, layer.side})};
     };
-    registry[std::string(layer.name) + "_fwd"] = [inputs](Device device) {
-      const std::vector<Tensor> t = inputs(device);
+    const auto forward_backward = [inputs](DType dtype) {
+      return [inputs, dtype](Device device) {
+        const std::vector<Tensor> t = inputs(device, dtype);
+        for (int i = 0; i < 3; ++i) t[i].requires_grad_();
+        return repeated([t] {
+          conv2d(t[0], t[1], t[2], 1, 1).backward(t[3]);
+          for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
+        });
+      };
+    };
+    const std::string name = layer.name;
+    registry[name + "_fwd"] = [inputs](Device device) {
+      const std::vector<Tensor> t = inputs(device, kFloat32);
       return unary([t] { return conv2d(t[0], t[1], t[2], 1, 1); });
     };
-    registry[std::string(layer.name) + "_fwd_bwd"] = [inputs](Device device) {
-      const std::vector<Tensor> t = inputs(device);
-      for (int i = 0; i < 3; ++i) t[i].requires_grad_();
-      return repeated([t] {
-        conv2d(t[0], t[1], t[2], 1, 1).backward(t[3]);
-        for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
-      });
+    registry[name + "_fwd_bwd"] = forward_backward(kFloat32);
+    if (name == "conv2") registry[name + "_fwd_bwd_bf16"] = forward_backward(kBFloat16);
+  }
+}
+
+// bfloat16, the 16-bit format CPUs compute in (AVX512-BF16, AMX): an elementwise op, a sum,
+// softmax and products over standard normal values rounded to it.
+void add_bfloat16(std::map<std::string, WorkloadFactory>& registry) {
+  const auto normal = [](int64_t rows, int64_t cols, Device device) {
+    return randn({rows, cols}, device).to(kBFloat16);
+  };
+  registry["add_1M_bf16"] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device), b = normal(1024, 1024, device);
+    return unary([a, b] { return a + b; });
+  };
+  registry["exp_1M_bf16"] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return exp(a); });
+  };
+  registry["sum_dim1_1M_bf16"] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return sum(a, {1}); });
+  };
+  registry["softmax_1024x1024_bf16"] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return softmax(a, -1); });
+  };
+  for (const int64_t n : {256, 1024}) {
+    registry["matmul_" + std::to_string(n) + "_bf16"] = [normal, n](Device device) {
+      const Tensor a = normal(n, n, device), b = normal(n, n, device);
+      return unary([a, b] { return matmul(a, b); });
     };
   }
 }
@@ -285,6 +321,7 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_matmul(registry);
   add_conv(registry);
   add_transformer(registry);
+  add_bfloat16(registry);
 }
 
 }  // namespace graft::versus

@@ -48,10 +48,11 @@ def op(fn):
 def op_workloads(device):
     registry = {}
 
-    def with_inputs(fn, *shapes):
-        """A factory: standard-normal inputs of `shapes`, then a workload timing fn(*inputs)."""
+    def with_inputs(fn, *shapes, dtype=torch.float32):
+        """A factory: standard-normal inputs of `shapes` (rounded to dtype), then a workload
+        timing fn(*inputs)."""
         def factory():
-            inputs = [torch.randn(*shape, device=device) for shape in shapes]
+            inputs = [torch.randn(*shape, device=device).to(dtype) for shape in shapes]
             return op(lambda: fn(*inputs))
         return factory
 
@@ -125,17 +126,17 @@ def op_workloads(device):
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):
-        def inputs(cin=cin, cout=cout, side=side):
+        def inputs(cin=cin, cout=cout, side=side, dtype=torch.float32):
             shapes = ((BATCH_SIZE, cin, side, side), (cout, cin, 3, 3), (cout,),
                       (BATCH_SIZE, cout, side, side))
-            return [torch.randn(*shape, device=device) for shape in shapes]
+            return [torch.randn(*shape, device=device).to(dtype) for shape in shapes]
 
         def forward(inputs=inputs):
             x, w, b, _ = inputs()
             return op(lambda: F.conv2d(x, w, b, 1, 1))
 
-        def forward_backward(inputs=inputs):
-            x, w, b, dy = inputs()
+        def forward_backward(inputs=inputs, dtype=torch.float32):
+            x, w, b, dy = inputs(dtype=dtype)
             for t in (x, w, b):
                 t.requires_grad_()
 
@@ -145,6 +146,9 @@ def op_workloads(device):
             return Workload(run)
         registry[name + "_fwd"] = forward
         registry[name + "_fwd_bwd"] = forward_backward
+        if name == "conv2":
+            registry[name + "_fwd_bwd_bf16"] = (
+                lambda forward_backward=forward_backward: forward_backward(dtype=torch.bfloat16))
     for rows, cols in ((768, 128), (16384, 384)):
         def ln_inputs(rows=rows, cols=cols):
             shapes = ((rows, cols), (cols,), (cols,), (rows, cols))
@@ -176,6 +180,14 @@ def op_workloads(device):
                 q.grad = k.grad = v.grad = None
             return Workload(run)
         registry[f"attention_fwd_bwd_{batch}x{heads}x{length}x{head_dim}"] = attention
+    bf16, square = torch.bfloat16, (1024, 1024)
+    registry["add_1M_bf16"] = with_inputs(lambda a, b: a + b, square, square, dtype=bf16)
+    registry["exp_1M_bf16"] = with_inputs(torch.exp, square, dtype=bf16)
+    registry["sum_dim1_1M_bf16"] = with_inputs(lambda x: torch.sum(x, 1), square, dtype=bf16)
+    registry["softmax_1024x1024_bf16"] = with_inputs(lambda x: torch.softmax(x, -1), square,
+                                                     dtype=bf16)
+    for n in (256, 1024):
+        registry[f"matmul_{n}_bf16"] = with_inputs(torch.matmul, (n, n), (n, n), dtype=bf16)
     return registry
 
 
@@ -212,15 +224,18 @@ def make_model(name):
 
 
 class Trainee:
-    def __init__(self, model_name, device):
+    def __init__(self, model_name, device, autocast=None):
         torch.manual_seed(0)
         self.device = device
+        self.autocast = autocast  # a low dtype: each forward and loss under autocast to it
         self.model = make_model(model_name).to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=LEARNING_RATE)
 
     def step(self, x, y):
         self.optimizer.zero_grad()
-        loss = F.cross_entropy(self.model(x), y)
+        with torch.autocast(self.device.type, dtype=self.autocast,
+                            enabled=self.autocast is not None):
+            loss = F.cross_entropy(self.model(x), y)
         loss.backward()
         self.optimizer.step()
         return loss
@@ -256,10 +271,10 @@ def training_workloads(device):
                 loss_sum += trainee.step(x[batch].to(device), y[batch].to(device)).item()
         return Workload(run, single_run=True, accuracy=lambda: state["trainee"].test_accuracy())
 
-    def step(model_name):
+    def step(model_name, autocast=None):
         x, y = fashion_mnist("train")
         xb, yb = x[:BATCH_SIZE].to(device), y[:BATCH_SIZE].to(device)
-        trainee = Trainee(model_name, device)
+        trainee = Trainee(model_name, device, autocast)
         return Workload(lambda: trainee.step(xb, yb))
 
     def gpt_step():
@@ -285,6 +300,7 @@ def training_workloads(device):
     for model_name in ("mlp", "cnn"):
         registry[model_name + "_epoch"] = lambda m=model_name: epoch(m)
         registry[model_name + "_step"] = lambda m=model_name: step(m)
+    registry["cnn_step_bf16"] = lambda: step("cnn", torch.bfloat16)
     registry["gpt_step"] = gpt_step
     return registry
 

@@ -2,12 +2,14 @@
 // Fashion-MNIST, and one optimisation step of each on a fixed batch. The models are the
 // examples' own (examples/models.cpp); the loop is graft-train's: batch 64, shuffled with
 // seed 0, Adam at lr 1e-3, cross-entropy, loss.item() every step. torch_worker.py runs
-// the same loop with torch.nn layers of the same shapes. And one iteration of graft-gpt's
+// the same loop with torch.nn layers of the same shapes; the CNN's step also under bfloat16
+// autocast (graft-train --amp bf16). And one iteration of graft-gpt's
 // cpu config (examples/gpt_model.h) on a fixed batch, against nanoGPT's model
 // (nanogpt_torch.py): the per-iteration cost of gpt_versus.py's whole runs, interleaved.
 #include <graft/graft.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "evaluate.h"
@@ -38,7 +40,12 @@ struct Trainee {
   std::shared_ptr<nn::Sequential> model;
   std::unique_ptr<optim::Adam> optimizer;
 
-  Trainee(const std::string& model_name, Device device) {
+  // With a low dtype, each forward and loss under autocast to it, as graft-train --amp runs
+  // them (the weights and the optimizer stay float32).
+  std::optional<DType> autocast;
+
+  Trainee(const std::string& model_name, Device device, std::optional<DType> autocast_dtype = {})
+      : autocast(autocast_dtype) {
     manual_seed(0);
     model = examples::make_model(model_name);
     model->to(device);
@@ -47,7 +54,12 @@ struct Trainee {
 
   Tensor step(const Tensor& x, const Tensor& y) {
     optimizer->zero_grad();
-    const Tensor loss = nn::functional::cross_entropy((*model)(x), y);
+    Tensor loss;
+    {
+      std::optional<AutocastGuard> guard;
+      if (autocast) guard.emplace(x.device().type(), *autocast);
+      loss = nn::functional::cross_entropy((*model)(x), y);
+    }
     loss.backward();
     optimizer->step();
     return loss;
@@ -77,11 +89,12 @@ Workload epoch(const std::string& model_name, Device device) {
 
 // One step on the training set's first batch, over and over: the per-step cost without the
 // data loader.
-Workload step(const std::string& model_name, Device device) {
+Workload step(const std::string& model_name, Device device,
+              std::optional<DType> autocast = std::nullopt) {
   const auto& train = fashion_mnist().train;
   const Tensor x = train.x().narrow(0, 0, kBatchSize).to(device);
   const Tensor y = train.y().narrow(0, 0, kBatchSize).to(device);
-  auto trainee = std::make_shared<Trainee>(model_name, device);
+  auto trainee = std::make_shared<Trainee>(model_name, device, autocast);
   return repeated([=] { trainee->step(x, y); });
 }
 
@@ -117,6 +130,7 @@ void add_training_workloads(std::map<std::string, WorkloadFactory>& registry) {
     registry[model + "_epoch"] = [model](Device device) { return epoch(model, device); };
     registry[model + "_step"] = [model](Device device) { return step(model, device); };
   }
+  registry["cnn_step_bf16"] = [](Device device) { return step("cnn", device, kBFloat16); };
 }
 
 }  // namespace graft::versus

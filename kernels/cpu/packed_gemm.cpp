@@ -491,6 +491,7 @@ struct AmxKernel {
   // halves, 6 and 7 b's two 16-column halves (amx_tiles.h).
   using Session = AmxTileSession;
 
+  static constexpr uintptr_t kAhead = 2;  // steps ahead that a step asks for
   __attribute__((target("amx-tile,amx-bf16"))) static void tile(const uint32_t* a_panel,
                                                                 const uint32_t* b_panel,
                                                                 int64_t words, float* out,
@@ -502,6 +503,16 @@ struct AmxKernel {
     for (int64_t g = 0; g < words / kWordGroup; ++g) {
       const uint32_t* a = a_panel + g * kRows * kWordGroup;
       const uint32_t* b = b_panel + g * kWordGroup * kPanelColumns;
+      // The lines of the step kAhead on, as integers: past the panels' ends, a pointer would
+      // be undefined behaviour (a prefetch never faults). Tile loads wait for their lines in
+      // order, the hardware prefetchers do not keep up with them, and each step's operands
+      // come from L2: (512, 512) 332-344 -> 276-293 us, (1024, 1024) 1.84-1.89 -> 1.75-1.79 ms.
+      const auto a_ahead = reinterpret_cast<uintptr_t>(a) + kAhead * kRows * kWordGroup * 4;
+      const auto b_ahead = reinterpret_cast<uintptr_t>(b) + kAhead * kWordGroup * kPanelColumns * 4;
+      for (uintptr_t line = 0; line < 32 * 64; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(a_ahead + line), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b_ahead + line), _MM_HINT_T0);
+      }
       _tile_loadd(4, a, 64);
       _tile_loadd(5, a + 16 * kWordGroup, 64);
       _tile_loadd(6, b, kPanelColumns * 4);
