@@ -277,7 +277,7 @@ def training_workloads(device):
         trainee = Trainee(model_name, device, autocast)
         return Workload(lambda: trainee.step(xb, yb))
 
-    def gpt_step():
+    def gpt_step(autocast=None):
         # nanoGPT's model and optimizer groups (nanogpt_torch.py), as versus_graft's gpt_step.
         import nanogpt_torch
         torch.manual_seed(0)
@@ -290,7 +290,8 @@ def training_workloads(device):
 
         def run():
             optimizer.zero_grad(set_to_none=True)
-            loss = model(x, y)
+            with torch.autocast(device.type, dtype=autocast, enabled=autocast is not None):
+                loss = model(x, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -302,6 +303,7 @@ def training_workloads(device):
         registry[model_name + "_step"] = lambda m=model_name: step(m)
     registry["cnn_step_bf16"] = lambda: step("cnn", torch.bfloat16)
     registry["gpt_step"] = gpt_step
+    registry["gpt_step_bf16"] = lambda: gpt_step(torch.bfloat16)
     return registry
 
 

@@ -100,8 +100,9 @@ Workload step(const std::string& model_name, Device device,
 
 // One training iteration of the cpu GPT (113 characters of vocabulary, as the fortunes
 // corpus) on a fixed batch of 12 x 64 random tokens: forward, cross-entropy, backward,
-// clipping at 1.0, an AdamW step, loss.item().
-Workload gpt_step(Device device) {
+// clipping at 1.0, an AdamW step, loss.item(); with a low dtype, the forward and loss under
+// autocast to it (graft-gpt --amp bf16).
+Workload gpt_step(Device device, std::optional<DType> autocast = std::nullopt) {
   manual_seed(0);
   constexpr int64_t kVocabulary = 113, kBatch = 12;
   auto model = std::make_shared<examples::Gpt>(examples::gpt_config("cpu", kVocabulary));
@@ -114,7 +115,12 @@ Workload gpt_step(Device device) {
   const std::vector<Tensor> params = model->parameters();
   return repeated([=] {
     optimizer->zero_grad();
-    const Tensor loss = examples::next_token_loss(*model, x, y);
+    Tensor loss;
+    {
+      std::optional<AutocastGuard> guard;
+      if (autocast) guard.emplace(device.type(), *autocast);
+      loss = examples::next_token_loss(*model, x, y);
+    }
     loss.backward();
     optim::clip_grad_norm_(params, 1.0);
     optimizer->step();
@@ -125,7 +131,8 @@ Workload gpt_step(Device device) {
 }  // namespace
 
 void add_training_workloads(std::map<std::string, WorkloadFactory>& registry) {
-  registry["gpt_step"] = gpt_step;
+  registry["gpt_step"] = [](Device device) { return gpt_step(device); };
+  registry["gpt_step_bf16"] = [](Device device) { return gpt_step(device, kBFloat16); };
   for (const std::string model : {"mlp", "cnn"}) {
     registry[model + "_epoch"] = [model](Device device) { return epoch(model, device); };
     registry[model + "_step"] = [model](Device device) { return step(model, device); };

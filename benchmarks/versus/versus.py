@@ -100,6 +100,7 @@ WORKLOADS += [
     ("cnn_step", "one Adam step of the CNN on a batch of 64"),
     ("cnn_step_bf16", "the same, its forward and loss under bfloat16 autocast"),
     ("gpt_step", "one iteration of the cpu GPT (12 x 64 tokens, AdamW, clipping at 1.0)"),
+    ("gpt_step_bf16", "the same, its forward and loss under bfloat16 autocast"),
     ("mlp_epoch", "one epoch of the MLP: 60000 images, batch 64, Adam"),
     ("cnn_epoch", "one epoch of the CNN"),
 ]
