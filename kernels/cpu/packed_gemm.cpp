@@ -346,6 +346,13 @@ constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
   Kernel::tile_in_place(p, Strided{s}, Strided{s}, p, s, s, q, s, false);
 };
 
+// Whether Kernel's tiles read a row-major a where it lies (tile_rows: AMX, whose a tile is
+// 16 rows of 32 consecutive k).
+template <class Kernel>
+constexpr bool kTilesRowMajorA = requires(const void* a, const uint32_t* b, float* out, int64_t s) {
+  Kernel::tile_rows(a, s, s, b, s, out, s);
+};
+
 // An a read in place along k, a step of more than a few rows at a time (a transpose), is read
 // only while its steps are shorter than kInPlaceAStride elements; beyond, it is packed (panels
 // contiguous, as BLAS packs them). Every tile streams its operands' k-steps through L1, and
@@ -492,29 +499,34 @@ struct AmxKernel {
   using Session = AmxTileSession;
 
   static constexpr uintptr_t kAhead = 2;  // steps ahead that a step asks for
-  __attribute__((target("amx-tile,amx-bf16"))) static void tile(const uint32_t* a_panel,
-                                                                const uint32_t* b_panel,
-                                                                int64_t words, float* out,
-                                                                int64_t stride) {
+
+  // out = a (32 rows, k) x b_panel, a's rows `row_bytes` apart and its k-steps of 32
+  // `step_bytes` apart: a packed panel (rows of 64 bytes, steps of 2 KB), or a row-major a
+  // where it lies (its rows, steps of 64 bytes).
+  __attribute__((target("amx-tile,amx-bf16"))) static void tile_rows(
+      const void* a_rows, int64_t row_bytes, int64_t step_bytes, const uint32_t* b_panel,
+      int64_t words, float* out, int64_t stride) {
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
+    const auto a_first = reinterpret_cast<uintptr_t>(a_rows);
+    const auto row = static_cast<uintptr_t>(row_bytes);
     for (int64_t g = 0; g < words / kWordGroup; ++g) {
-      const uint32_t* a = a_panel + g * kRows * kWordGroup;
+      const uintptr_t a = a_first + static_cast<uintptr_t>(g * step_bytes);
       const uint32_t* b = b_panel + g * kWordGroup * kPanelColumns;
-      // The lines of the step kAhead on, as integers: past the panels' ends, a pointer would
+      // The lines of the step kAhead on, as integers: past the operands' ends, a pointer would
       // be undefined behaviour (a prefetch never faults). Tile loads wait for their lines in
       // order, the hardware prefetchers do not keep up with them, and each step's operands
       // come from L2: (512, 512) 332-344 -> 276-293 us, (1024, 1024) 1.84-1.89 -> 1.75-1.79 ms.
-      const auto a_ahead = reinterpret_cast<uintptr_t>(a) + kAhead * kRows * kWordGroup * 4;
+      const uintptr_t a_ahead = a + kAhead * static_cast<uintptr_t>(step_bytes);
       const auto b_ahead = reinterpret_cast<uintptr_t>(b) + kAhead * kWordGroup * kPanelColumns * 4;
-      for (uintptr_t line = 0; line < 32 * 64; line += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(a_ahead + line), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b_ahead + line), _MM_HINT_T0);
+      for (uintptr_t line = 0; line < 32; ++line) {
+        _mm_prefetch(reinterpret_cast<const char*>(a_ahead + line * row), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b_ahead + line * 64), _MM_HINT_T0);
       }
-      _tile_loadd(4, a, 64);
-      _tile_loadd(5, a + 16 * kWordGroup, 64);
+      _tile_loadd(4, reinterpret_cast<const void*>(a), row_bytes);
+      _tile_loadd(5, reinterpret_cast<const void*>(a + 16 * row), row_bytes);
       _tile_loadd(6, b, kPanelColumns * 4);
       _tile_loadd(7, b + 16, kPanelColumns * 4);
       _tile_dpbf16ps(0, 4, 6);
@@ -527,6 +539,11 @@ struct AmxKernel {
     _tile_stored(1, out + 16, bytes);
     _tile_stored(2, out + 16 * stride, bytes);
     _tile_stored(3, out + 16 * stride + 16, bytes);
+  }
+
+  static void tile(const uint32_t* a_panel, const uint32_t* b_panel, int64_t words, float* out,
+                   int64_t stride) {
+    tile_rows(a_panel, 64, kRows * kWordGroup * 4, b_panel, words, out, stride);
   }
 };
 
@@ -609,6 +626,16 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   const bool a_in_place =
       kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
   const bool b_in_place = kReadsInPlace<Kernel> && b_read_in_place(b, m);
+  // A row-major a's whole row panels read where they lie by a kernel whose tiles can, when k
+  // is whole steps (so that no step reads past a row's end); a last partial panel is packed.
+  // Each thread packed every row part it worked on: bfloat16 products on two threads, 256^2
+  // 54-56 -> 46-48 us, 512^2 288-297 -> 233-261, 1024^2 1.74-1.76 -> 1.62-1.64 ms. Not where
+  // the rows are a multiple of 4 KB apart: a tile's 16 rows would all fall in one set of L1's
+  // (12 ways of 4 KB), and 2048^2 ran no faster than packed.
+  bool rows_in_place = false;
+  if constexpr (kTilesRowMajorA<Kernel>)
+    rows_in_place = a.col_stride == 1 && k % (Kernel::kKPerWord * Kernel::kWordGroup) == 0 &&
+                    a.row_stride * static_cast<int64_t>(sizeof(BFloat16)) % 4096 != 0;
   // b's panels are packed once, for every block; a's in each block (below). Packing reads
   // each operand once: a grain of about kParallelGrain words per task.
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(words * 32, 1));
@@ -636,19 +663,23 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
     // read back from there for each column panel. A thread that took this part's last block
     // too still has its panels (the blocks of a part are consecutive tasks), so each thread
     // packs each part it works on once.
-    const int64_t packed_panels = a_in_place ? 0 : last_panel - first_panel;
+    // Panels from first_packed on are packed (with rows_in_place, only a last partial one).
+    const int64_t first_packed = !rows_in_place                               ? first_panel
+                                 : m % kRows != 0 && last_panel == row_panels ? row_panels - 1
+                                                                              : last_panel;
+    const int64_t packed_panels = a_in_place ? 0 : last_panel - first_packed;
     ThreadBuffer<Word, PackedBlockA> a_space;
     Word* const packed_a = a_space.data(packed_panels * words * kRows);
     thread_local PackedPart t_packed;
     if constexpr (!std::is_same_v<A, WindowMatrix>) {
       if (packed_panels > 0 &&
           !(t_packed.call == call && t_packed.part == part && t_packed.data == packed_a)) {
-        pack_a_panels<Kernel>(a, first_panel, last_panel, m, k, words, packed_a);
+        pack_a_panels<Kernel>(a, first_packed, last_panel, m, k, words, packed_a);
         t_packed = {call, part, packed_a};
       }
     }
     const auto packed_panel = [&](int64_t r) {
-      return packed_a + (r / kRows - first_panel) * words * kRows;
+      return packed_a + (r / kRows - first_packed) * words * kRows;
     };
     alignas(64) float tile[kRows * kPanelColumns];
     for (int64_t j = first_column; j < std::min(n, first_column + block_columns);
@@ -680,6 +711,12 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           else
             float_tile(rows, packed_panel(r), Fixed<1>{}, Fixed<kRows>{}, b_at, b_word, words, dst,
                        dst_stride, onto_out);
+        } else if constexpr (kTilesRowMajorA<Kernel>) {
+          if (r / kRows < first_packed)
+            Kernel::tile_rows(a.data + r * a.row_stride, a.row_stride * 2, 64, b_panel, words, dst,
+                              dst_stride);
+          else
+            Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
         } else {
           Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
         }
