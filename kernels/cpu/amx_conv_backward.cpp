@@ -121,10 +121,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void transpose_image(const 
 }
 
 // The weight's gradient at one tap for output channels [o0, o0 + 32) and input channels [c0,
-// c0 + 32): every image's k-steps in the four accumulators, rounded once into grad_weight.
+// c0 + 32), summed over images [n_first, n_last): their k-steps in the four accumulators,
+// stored as 32 x 32 floats into `sums`.
 __attribute__((target("amx-tile,amx-bf16"))) void weight_gradient_block(
     const uint16_t* dy, const uint32_t* words, const Conv2dGeometry& g, const Layout& l, int64_t o0,
-    int64_t c0, int64_t tap, BFloat16* grad_weight) {
+    int64_t c0, int64_t tap, int64_t n_first, int64_t n_last, float* sums) {
   const int64_t offset = tap / g.kernel_w * l.padded_w + tap % g.kernel_w, parity = offset % 2;
   const int64_t dy_bytes = l.grid_pad * static_cast<int64_t>(sizeof(uint16_t));
   const int64_t word_bytes = l.in_pad * static_cast<int64_t>(sizeof(uint32_t));
@@ -132,7 +133,7 @@ __attribute__((target("amx-tile,amx-bf16"))) void weight_gradient_block(
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
-  for (int64_t n = 0; n < g.batch; ++n) {
+  for (int64_t n = n_first; n < n_last; ++n) {
     const uint16_t* upper = dy + n * l.dy_elements() + o0 * l.grid_pad;
     const uint16_t* lower = upper + 16 * l.grid_pad;
     const uint32_t* pixels = words + n * l.pair_words() + parity * l.pairs * l.in_pad + c0;
@@ -148,22 +149,23 @@ __attribute__((target("amx-tile,amx-bf16"))) void weight_gradient_block(
       _tile_dpbf16ps(3, 5, 7);
     }
   }
-  alignas(64) float sums[kBlock * kBlock];
   constexpr int64_t kRowBytes = kBlock * sizeof(float);
   _tile_stored(0, sums, kRowBytes);
   _tile_stored(1, sums + 16, kRowBytes);
   _tile_stored(2, sums + 16 * kBlock, kRowBytes);
   _tile_stored(3, sums + 16 * kBlock + 16, kRowBytes);
-  const int64_t taps = g.kernel_size();
-  for (int64_t o = 0; o < std::min(kBlock, g.out_channels - o0); ++o)
-    for (int64_t c = 0; c < std::min(kBlock, g.in_channels - c0); ++c)
-      grad_weight[((o0 + o) * g.in_channels + c0 + c) * taps + tap] =
-          BFloat16(sums[o * kBlock + c]);
 }
+
+// Tasks the weight's gradient is cut into at least, where its blocks and taps are fewer (a
+// pointwise convolution of 32 channels in and out is one block and one tap): the images then
+// split into chunks, fixed by the geometry alone, so that the order of the sums does not
+// depend on the threads.
+constexpr int64_t kWeightTasks = 16;
 
 struct GradientLayout {};
 struct ImageWords {};
 struct PaddedPlanes {};
+struct PartialSums {};
 
 void weight_and_bias_gradients(const Conv2dBackwardArgs& args) {
   const Conv2dGeometry& g = args.geometry;
@@ -190,16 +192,35 @@ void weight_and_bias_gradients(const Conv2dBackwardArgs& args) {
   });
   if (weight) {
     const int64_t out_blocks = l.out_pad / kBlock, in_blocks = l.in_pad / kBlock;
-    const int64_t taps = g.kernel_size();
-    auto* grad_weight = static_cast<BFloat16*>(args.grad_weight);
-    parallel_for(0, out_blocks * in_blocks * taps, 1, [&](int64_t first, int64_t last) {
+    const int64_t taps = g.kernel_size(), jobs = out_blocks * in_blocks * taps;
+    const int64_t chunks =
+        std::clamp<int64_t>(kWeightTasks / jobs, 1, std::max<int64_t>(g.batch, 1));
+    constexpr int64_t kTile = kBlock * kBlock;
+    ThreadBuffer<float, PartialSums> partial_space;
+    float* const partial = partial_space.data(jobs * chunks * kTile);
+    parallel_for(0, jobs * chunks, 1, [&](int64_t first, int64_t last) {
       const AmxTileSession session;
       for (int64_t task = first; task < last; ++task) {
-        const int64_t tap = task % taps, block = task / taps;
+        const int64_t job = task / chunks, chunk = task % chunks;
+        const int64_t tap = job % taps, block = job / taps;
         weight_gradient_block(laid_out, words, g, l, block / in_blocks * kBlock,
-                              block % in_blocks * kBlock, tap, grad_weight);
+                              block % in_blocks * kBlock, tap, chunk * g.batch / chunks,
+                              (chunk + 1) * g.batch / chunks, partial + task * kTile);
       }
     });
+    // Each job's chunks added in order, rounded once.
+    auto* grad_weight = static_cast<BFloat16*>(args.grad_weight);
+    for (int64_t job = 0; job < jobs; ++job) {
+      float* sums = partial + job * chunks * kTile;
+      for (int64_t chunk = 1; chunk < chunks; ++chunk)
+        for (int64_t i = 0; i < kTile; ++i) sums[i] += sums[chunk * kTile + i];
+      const int64_t tap = job % taps, block = job / taps;
+      const int64_t o0 = block / in_blocks * kBlock, c0 = block % in_blocks * kBlock;
+      for (int64_t o = 0; o < std::min(kBlock, g.out_channels - o0); ++o)
+        for (int64_t c = 0; c < std::min(kBlock, g.in_channels - c0); ++c)
+          grad_weight[((o0 + o) * g.in_channels + c0 + c) * taps + tap] =
+              BFloat16(sums[o * kBlock + c]);
+    }
   }
   if (bias) {
     auto* grad_bias = static_cast<BFloat16*>(args.grad_bias);
