@@ -16,20 +16,52 @@
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/pool.h"
 
 namespace graft::kernels::cpu {
 namespace {
 
-// Runs fn(T{}, first_plane, end_plane) over all planes, split across threads; `work` is
-// the elements one plane touches.
-template <class Fn>
-void for_planes(const Pool2dArgs& args, int64_t work, const Fn& fn) {
-  visit_floating_dtype("pooling", args.dtype, [&](auto tag) {
-    parallel_for(0, args.planes, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work, 1)),
-                 [&](int64_t begin, int64_t end) { fn(tag, begin, end); });
+struct WidenedInput {};
+struct WidenedOutput {};
+
+// Runs plane(x, y, p) for every plane p, split across threads: x is plane p of args.input
+// (in_size elements), y of args.output (out_size); `work` is the elements one plane touches.
+// float16 and bfloat16 planes are widened into the thread's float buffers first and the output
+// narrowed after, so the float32 code serves them: max pooling's values and indices are those
+// of the widened values, and each output is rounded once (as pooling widened copies of the
+// whole tensors did, without their two passes over memory and their allocations).
+template <class Plane>
+void for_planes(const Pool2dArgs& args, int64_t in_size, int64_t out_size, int64_t work,
+                const Plane& plane) {
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work, 1));
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = static_cast<const T*>(args.input);
+    T* out = static_cast<T*>(args.output);
+    if constexpr (std::is_floating_point_v<T>) {
+      parallel_for(0, args.planes, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) plane(in + p * in_size, out + p * out_size, p);
+      });
+    } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+      parallel_for(0, args.planes, grain, [&](int64_t begin, int64_t end) {
+        ThreadBuffer<float, WidenedInput> in_space;
+        ThreadBuffer<float, WidenedOutput> out_space;
+        float* const x = in_space.data(in_size);
+        float* const y = out_space.data(out_size);
+        for (int64_t p = begin; p < end; ++p) {
+          widen_block(in + p * in_size, x, in_size);
+          plane(static_cast<const float*>(x), y, p);
+          narrow_block(y, out + p * out_size, out_size);
+        }
+      });
+    } else {
+      detail::fail("pooling kernel called with ", args.dtype,
+                   "; the op layer should have rejected it");
+    }
   });
 }
 
@@ -160,23 +192,18 @@ void max_pool_2x2(const T* top, const T* bottom, int64_t top_index, int64_t in_w
 void max_pool2d_cpu(const Pool2dArgs& a) {
   const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
   const bool by_halves = halves(a.rows) && halves(a.cols);
-  for_planes(a, out_plane * a.rows.kernel * a.cols.kernel,
-             [&](auto tag, int64_t begin, int64_t end) {
-               using T = decltype(tag);
-               for (int64_t p = begin; p < end; ++p) {
-                 const T* x = static_cast<const T*>(a.input) + p * in_plane;
-                 T* y = static_cast<T*>(a.output) + p * out_plane;
-                 int64_t* indices = a.indices + p * out_plane;
-                 for (int64_t oh = 0; oh < a.rows.out; ++oh) {
-                   T* best = y + oh * a.cols.out;
-                   int64_t* best_index = indices + oh * a.cols.out;
-                   if (by_halves) {
-                     const int64_t top = 2 * oh * a.cols.in;
-                     max_pool_2x2(x + top, x + top + a.cols.in, top, a.cols.in, a.cols.out, best,
-                                  best_index);
-                   } else {
-                     max_pool_row(a.rows, a.cols, x, oh, best, best_index);
-                   }
+  for_planes(a, in_plane, out_plane, out_plane * a.rows.kernel * a.cols.kernel,
+             [&](const auto* x, auto* y, int64_t p) {
+               int64_t* indices = a.indices + p * out_plane;
+               for (int64_t oh = 0; oh < a.rows.out; ++oh) {
+                 auto* best = y + oh * a.cols.out;
+                 int64_t* best_index = indices + oh * a.cols.out;
+                 if (by_halves) {
+                   const int64_t top = 2 * oh * a.cols.in;
+                   max_pool_2x2(x + top, x + top + a.cols.in, top, a.cols.in, a.cols.out, best,
+                                best_index);
+                 } else {
+                   max_pool_row(a.rows, a.cols, x, oh, best, best_index);
                  }
                }
              });
@@ -184,16 +211,13 @@ void max_pool2d_cpu(const Pool2dArgs& a) {
 
 void max_pool2d_backward_cpu(const Pool2dArgs& a) {
   const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
-  for_planes(a, in_plane + out_plane, [&](auto tag, int64_t begin, int64_t end) {
-    using T = decltype(tag);
-    for (int64_t p = begin; p < end; ++p) {
-      const T* dy = static_cast<const T*>(a.input) + p * out_plane;
-      T* dx = static_cast<T*>(a.output) + p * in_plane;
-      const int64_t* indices = a.indices + p * out_plane;
-      std::fill(dx, dx + in_plane, T(0));
-      for (int64_t o = 0; o < out_plane; ++o) dx[indices[o]] += dy[o];
-    }
-  });
+  for_planes(a, out_plane, in_plane, in_plane + out_plane,
+             [&](const auto* dy, auto* dx, int64_t p) {
+               using T = std::remove_cvref_t<decltype(*dy)>;
+               const int64_t* indices = a.indices + p * out_plane;
+               std::fill(dx, dx + in_plane, T(0));
+               for (int64_t o = 0; o < out_plane; ++o) dx[indices[o]] += dy[o];
+             });
 }
 
 // Forward (backward = false): y[o] = sum of x over o's window / divisor.
@@ -203,32 +227,31 @@ void avg_pool2d_cpu_impl(const Pool2dArgs& a, bool backward) {
   // An adaptive window can be as large as the input; a fixed one is kernel-sized.
   const int64_t window = a.rows.adaptive ? in_plane / std::max<int64_t>(out_plane, 1) + 1
                                          : a.rows.kernel * a.cols.kernel;
-  for_planes(a, in_plane + out_plane * window, [&](auto tag, int64_t begin, int64_t end) {
-    using T = decltype(tag);
-    for (int64_t p = begin; p < end; ++p) {
-      const T* src = static_cast<const T*>(a.input) + p * (backward ? out_plane : in_plane);
-      T* dst = static_cast<T*>(a.output) + p * (backward ? in_plane : out_plane);
-      if (backward) std::fill(dst, dst + in_plane, T(0));
-      for (int64_t oh = 0; oh < a.rows.out; ++oh) {
-        const PoolSpan rs = a.rows.avg_span(oh);
-        for (int64_t ow = 0; ow < a.cols.out; ++ow) {
-          const PoolSpan cs = a.cols.avg_span(ow);
-          const T divisor = static_cast<T>(avg_divisor(rs, cs, a.count_include_pad));
-          const int64_t o = oh * a.cols.out + ow;
-          if (backward) {
-            const T share = src[o] / divisor;
-            for (int64_t ih = rs.begin; ih < rs.end; ++ih)
-              for (int64_t iw = cs.begin; iw < cs.end; ++iw) dst[ih * a.cols.in + iw] += share;
-          } else {
-            T total = 0;
-            for (int64_t ih = rs.begin; ih < rs.end; ++ih)
-              for (int64_t iw = cs.begin; iw < cs.end; ++iw) total += src[ih * a.cols.in + iw];
-            dst[o] = total / divisor;
-          }
-        }
-      }
-    }
-  });
+  for_planes(a, backward ? out_plane : in_plane, backward ? in_plane : out_plane,
+             in_plane + out_plane * window, [&](const auto* src, auto* dst, int64_t) {
+               using T = std::remove_cvref_t<decltype(*src)>;
+               if (backward) std::fill(dst, dst + in_plane, T(0));
+               for (int64_t oh = 0; oh < a.rows.out; ++oh) {
+                 const PoolSpan rs = a.rows.avg_span(oh);
+                 for (int64_t ow = 0; ow < a.cols.out; ++ow) {
+                   const PoolSpan cs = a.cols.avg_span(ow);
+                   const T divisor = static_cast<T>(avg_divisor(rs, cs, a.count_include_pad));
+                   const int64_t o = oh * a.cols.out + ow;
+                   if (backward) {
+                     const T share = src[o] / divisor;
+                     for (int64_t ih = rs.begin; ih < rs.end; ++ih)
+                       for (int64_t iw = cs.begin; iw < cs.end; ++iw)
+                         dst[ih * a.cols.in + iw] += share;
+                   } else {
+                     T total = 0;
+                     for (int64_t ih = rs.begin; ih < rs.end; ++ih)
+                       for (int64_t iw = cs.begin; iw < cs.end; ++iw)
+                         total += src[ih * a.cols.in + iw];
+                     dst[o] = total / divisor;
+                   }
+                 }
+               }
+             });
 }
 
 void avg_pool2d_cpu(const Pool2dArgs& a) { avg_pool2d_cpu_impl(a, false); }

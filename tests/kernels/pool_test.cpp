@@ -261,6 +261,46 @@ TEST(AdaptiveAvgPool2d, MatchesNaiveLoopsAndFiniteDifferences) {
   }
 }
 
+TEST(Pool2d, SixteenBitPoolsAreTheFloat32ResultsRounded) {
+  // The CPU kernels widen a float16 or bfloat16 plane at a time and compute in float32: the
+  // maxima and their indices of the widened values, and each output (and gradient) rounded
+  // once, bit for bit what pooling widened copies gives; on the case table and on the CNN's
+  // first pooling, whose planes spread over threads.
+  std::vector<PoolCase> cases(std::begin(kCases), std::end(kCases));
+  cases.insert(cases.end(), std::begin(kDilatedCases), std::end(kDilatedCases));
+  cases.push_back(
+      {"the CNN's first pooling", {64, 32, 28, 28}, 2, std::nullopt, 0, 1, false, {14, 14}});
+  for (const PoolCase& k : cases) {
+    const std::vector<double> values = sample_values(k.shape.numel(), -3, 3, 7);
+    for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+      SCOPED_TRACE(std::string(k.name) + " " + g::dtype_name(dtype));
+      const Tensor x = make_tensor(values, k.shape, dtype), x32 = x.to(g::kFloat32);
+      const auto [out, index] =
+          g::max_pool2d_with_indices(x, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode);
+      const auto [out32, index32] =
+          g::max_pool2d_with_indices(x32, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode);
+      EXPECT_EQ(out.dtype(), dtype);
+      EXPECT_TRUE(g::equal(out, out32.to(dtype)));
+      EXPECT_TRUE(g::equal(index, index32));
+      const Tensor dy = make_tensor(sample_values(out.numel(), -1, 1, 8), out.shape(), dtype);
+      EXPECT_TRUE(g::equal(g::max_pool2d_backward(dy, x.shape(), index),
+                           g::max_pool2d_backward(dy.to(g::kFloat32), x.shape(), index).to(dtype)));
+      if (k.dilation.h == 1 && k.dilation.w == 1) {
+        const Tensor avg = g::avg_pool2d(x, k.kernel, k.stride, k.padding, k.ceil_mode, false);
+        EXPECT_TRUE(g::equal(
+            avg, g::avg_pool2d(x32, k.kernel, k.stride, k.padding, k.ceil_mode, false).to(dtype)));
+        EXPECT_TRUE(g::equal(
+            g::avg_pool2d_backward(dy, x.shape(), k.kernel, k.stride, k.padding, k.ceil_mode),
+            g::avg_pool2d_backward(dy.to(g::kFloat32), x.shape(), k.kernel, k.stride, k.padding,
+                                   k.ceil_mode)
+                .to(dtype)));
+      }
+      EXPECT_TRUE(g::equal(g::adaptive_avg_pool2d(x, {3, 2}),
+                           g::adaptive_avg_pool2d(x32, {3, 2}).to(dtype)));
+    }
+  }
+}
+
 TEST(Pool2d, RejectsBadInputsWithMessagesThatNameTheShapes) {
   const Tensor x = g::zeros({1, 2, 5, 5});
   EXPECT_THAT(error_message([&] { g::max_pool2d(x, 3, 1, 2); }),
