@@ -52,7 +52,8 @@ struct RowStats {
 };
 
 struct LayerNormArgs {
-  DType dtype = kFloat32;        // float32 or float64: input, weight, bias, output
+  DType dtype = kFloat32;        // float32 or float64 (on the CPU also float16 and bfloat16):
+                                 // input, weight, bias, output
   Device device;                 // where every buffer lives
   const void* input = nullptr;   // (rows, cols)
   const void* weight = nullptr;  // (cols), or null: 1
@@ -65,7 +66,7 @@ struct LayerNormArgs {
 };
 
 struct LayerNormBackwardArgs {
-  DType dtype = kFloat32;
+  DType dtype = kFloat32;  // as LayerNormArgs
   Device device;
   const void* grad_output = nullptr;  // (rows, cols)
   const void* input = nullptr;        // (rows, cols)

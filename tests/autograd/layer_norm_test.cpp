@@ -1,9 +1,13 @@
 // layer_norm beyond the op registry's rows (tests/ops/normalization_rows.cpp), which use
 // small shapes: the fused kernels on shapes that take the threaded paths against the
 // composition of generic ops they replaced, the same bits whatever the threads, rows far
-// from zero (where a one-pass variance would cancel), and the errors.
+// from zero (where a one-pass variance would cancel), 16-bit rows against float32's, and the
+// errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
 
 #include "graft/graft.h"
 #include "settings_scope.h"
@@ -84,6 +88,31 @@ TEST(LayerNorm, RowsFarFromZeroKeepTheirSmallVariance) {
   const Tensor want = (x64 - x64.mean({-1}, true)) *
                       g::rsqrt(x64.var({-1}, /*correction=*/0, /*keepdim=*/true) + 1e-5);
   EXPECT_TRUE(g::allclose(y.to(g::kFloat64), want, 1e-3, 1e-3));
+}
+
+TEST(LayerNorm, SixteenBitRowsAreTheFloat32ResultsRounded) {
+  // The CPU kernels widen float16 and bfloat16 rows a few at a time and compute in float32:
+  // output and gradients with the bits of the float32 op on widened values, rounded (as the
+  // casts around it gave before). Rows over threads and over several widened blocks; widths
+  // with every kind of 16-lane tail, and one wider than a block of widened rows.
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<int64_t, int64_t>>{{1000, 96}, {37, 333}, {5, 5000}, {300, 1}}) {
+    for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+      SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols) + " " +
+                   g::dtype_name(dtype));
+      const Tensor x = (g::randn({rows, cols}) * 2 + 1).to(dtype);
+      const Tensor weight = g::randn({cols}).to(dtype), bias = g::randn({cols}).to(dtype);
+      const Tensor dy = g::randn({rows, cols}).to(dtype);
+      const Result got = fused(x, weight, bias, dy);
+      const Result want = fused(x.to(g::kFloat32), weight.to(g::kFloat32), bias.to(g::kFloat32),
+                                dy.to(g::kFloat32));
+      EXPECT_EQ(got.y.dtype(), dtype);
+      EXPECT_TRUE(g::equal(got.y, want.y.to(dtype)));
+      EXPECT_TRUE(g::equal(got.dx, want.dx.to(dtype)));
+      EXPECT_TRUE(g::equal(got.dweight, want.dweight.to(dtype)));
+      EXPECT_TRUE(g::equal(got.dbias, want.dbias.to(dtype)));
+    }
+  }
 }
 
 TEST(LayerNorm, OverEveryDimDifferentiatesTwice) {
