@@ -89,8 +89,8 @@ class ElementwiseOperand {
 void run_elementwise(kernels::ElementwiseFn kernel,
                      std::initializer_list<ElementwiseOperand> operands);
 
-// Kernels that compute in float32 and float64 only (CUDA's softmax and pooling, convolution, layer
-// norm, multinomial, the CPU's matmul where it has no 16-bit kernel: kernels/matmul.h's
+// Kernels that compute in float32 and float64 only (CUDA's softmax, pooling and layer norm,
+// convolution, multinomial, the CPU's matmul where it has no 16-bit kernel: kernels/matmul.h's
 // cpu_matmul_takes) run float16 and bfloat16 in float32: the op widens its 16-bit inputs,
 // runs the kernel and rounds the result back to the input's dtype (a copy each way; the op
 // layer records the op itself, not the casts).
