@@ -123,6 +123,15 @@ struct WidenedIn {};
 struct WidenedOut {};
 struct WidenedGrad {};
 
+// The 16-bit backward's buffers for a block's rows of dy, x and dx (none for float32 and
+// float64, whose rows are read where they lie).
+struct WidenedRows {
+  ThreadBuffer<float, WidenedIn> dy;
+  ThreadBuffer<float, WidenedOut> x;
+  ThreadBuffer<float, WidenedGrad> dx;
+};
+struct Nothing {};
+
 template <class S>
 void forward(const LayerNormArgs& args) {
   using T = Compute<S>;
@@ -207,64 +216,63 @@ void backward(const LayerNormBackwardArgs& args) {
   // Per block: cols partial sums of dy * xhat (dweight), then cols of dy (dbias). A block
   // sums its few rows in T, the blocks add up in double.
   std::vector<double> partial(columns ? static_cast<size_t>(blocks * 2 * cols) : 0, 0.0);
-  parallel_for(0, blocks, std::max<int64_t>(1, kParallelGrain / (block * cols)),
-               [&](int64_t first, int64_t last) {
-                 std::vector<T> sums(columns ? static_cast<size_t>(2 * cols) : 0);
-                 T* const dweight = sums.data();
-                 T* const dbias = dweight + (columns ? cols : 0);
-                 // A block's rows of dy, x and dx as T: the operands themselves, or (16-bit)
-                 // widened into the thread's buffers, dx narrowed after.
-                 ThreadBuffer<float, WidenedIn> dy_space;
-                 ThreadBuffer<float, WidenedOut> x_space;
-                 ThreadBuffer<float, WidenedGrad> dx_space;
-                 for (int64_t b = first; b < last; ++b) {
-                   std::fill(sums.begin(), sums.end(), T(0));
-                   const int64_t r0 = b * block, count = std::min(rows, (b + 1) * block) - r0;
-                   const T *dy, *x;
-                   T* dx = nullptr;
-                   if constexpr (std::is_same_v<T, S>) {
-                     dy = dy_all + r0 * cols;
-                     x = x_all + r0 * cols;
-                     if (dx_all != nullptr) dx = dx_all + r0 * cols;
-                   } else {
-                     float* const dy_rows = dy_space.data(count * cols);
-                     float* const x_rows = x_space.data(count * cols);
-                     widen_block(dy_all + r0 * cols, dy_rows, count * cols);
-                     widen_block(x_all + r0 * cols, x_rows, count * cols);
-                     dy = dy_rows;
-                     x = x_rows;
-                     if (dx_all != nullptr) dx = dx_space.data(count * cols);
-                   }
-                   for (int64_t i = 0; i < count; ++i) {
-                     const int64_t r = r0 + i;
-                     const T* dy_row = dy + i * cols;
-                     const T* x_row = x + i * cols;
-                     const RowStats<T> stats(args.mean[r], args.rstd[r]);
-                     if (dx == nullptr) {
-                       backward_row<false, true>(dy_row, x_row, weight, stats, T(0), T(0), cols, dx,
-                                                 dweight, dbias);
-                       continue;
-                     }
-                     // mean(g) and mean(g * xhat), g = dy * weight.
-                     double g_sum = 0, gx_sum = 0;
-                     row_sums(dy_row, x_row, weight, stats, cols, g_sum, gx_sum);
-                     const auto g_mean = static_cast<T>(g_sum / n);
-                     const auto gx_mean = static_cast<T>(gx_sum / n);
-                     if (columns)
-                       backward_row<true, true>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
-                                                dx + i * cols, dweight, dbias);
-                     else
-                       backward_row<true, false>(dy_row, x_row, weight, stats, g_mean, gx_mean,
-                                                 cols, dx + i * cols, dweight, dbias);
-                   }
-                   if constexpr (!std::is_same_v<T, S>) {
-                     if (dx_all != nullptr) narrow_block(dx, dx_all + r0 * cols, count * cols);
-                   }
-                   if (columns)
-                     std::copy(sums.begin(), sums.end(),
-                               partial.begin() + static_cast<std::ptrdiff_t>(b * 2 * cols));
-                 }
-               });
+  parallel_for(
+      0, blocks, std::max<int64_t>(1, kParallelGrain / (block * cols)),
+      [&](int64_t first, int64_t last) {
+        std::vector<T> sums(columns ? static_cast<size_t>(2 * cols) : 0);
+        T* const dweight = sums.data();
+        T* const dbias = dweight + (columns ? cols : 0);
+        // A block's rows of dy, x and dx as T: the operands themselves, or (16-bit)
+        // widened into the thread's buffers, dx narrowed after.
+        [[maybe_unused]] std::conditional_t<std::is_same_v<T, S>, Nothing, WidenedRows> widened;
+        for (int64_t b = first; b < last; ++b) {
+          std::fill(sums.begin(), sums.end(), T(0));
+          const int64_t r0 = b * block, count = std::min(rows, (b + 1) * block) - r0;
+          const T *dy, *x;
+          T* dx = nullptr;
+          if constexpr (std::is_same_v<T, S>) {
+            dy = dy_all + r0 * cols;
+            x = x_all + r0 * cols;
+            if (dx_all != nullptr) dx = dx_all + r0 * cols;
+          } else {
+            float* const dy_rows = widened.dy.data(count * cols);
+            float* const x_rows = widened.x.data(count * cols);
+            widen_block(dy_all + r0 * cols, dy_rows, count * cols);
+            widen_block(x_all + r0 * cols, x_rows, count * cols);
+            dy = dy_rows;
+            x = x_rows;
+            if (dx_all != nullptr) dx = widened.dx.data(count * cols);
+          }
+          for (int64_t i = 0; i < count; ++i) {
+            const int64_t r = r0 + i;
+            const T* dy_row = dy + i * cols;
+            const T* x_row = x + i * cols;
+            const RowStats<T> stats(args.mean[r], args.rstd[r]);
+            if (dx == nullptr) {
+              backward_row<false, true>(dy_row, x_row, weight, stats, T(0), T(0), cols, dx, dweight,
+                                        dbias);
+              continue;
+            }
+            // mean(g) and mean(g * xhat), g = dy * weight.
+            double g_sum = 0, gx_sum = 0;
+            row_sums(dy_row, x_row, weight, stats, cols, g_sum, gx_sum);
+            const auto g_mean = static_cast<T>(g_sum / n);
+            const auto gx_mean = static_cast<T>(gx_sum / n);
+            if (columns)
+              backward_row<true, true>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
+                                       dx + i * cols, dweight, dbias);
+            else
+              backward_row<true, false>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
+                                        dx + i * cols, dweight, dbias);
+          }
+          if constexpr (!std::is_same_v<T, S>) {
+            if (dx_all != nullptr) narrow_block(dx, dx_all + r0 * cols, count * cols);
+          }
+          if (columns)
+            std::copy(sums.begin(), sums.end(),
+                      partial.begin() + static_cast<std::ptrdiff_t>(b * 2 * cols));
+        }
+      });
   if (!columns) return;
   auto* grad_weight = static_cast<S*>(args.grad_weight);
   auto* grad_bias = static_cast<S*>(args.grad_bias);
