@@ -12,9 +12,10 @@
 // along k and channels across: each padded image transposed to (pixel pair, channel) words,
 // twice, pairs starting at even pixels and at odd ones, since an odd tap offset i * padded_w +
 // j shifts the pairing. A task (32 output channels, 32 input channels, one tap) sums over every
-// image and pixel in four accumulators and writes its block, so the bits do not depend on the
-// threads. The bias's gradient is summed in float for each image and channel as the output's
-// gradient is laid out, the images' sums added in order in double.
+// image and pixel in four accumulators and writes its block (where those are too few tasks,
+// over a chunk of the images fixed by the geometry, the chunks added in order), so the bits do
+// not depend on the threads. The bias's gradient is summed in float for each image and channel as
+// the output's gradient is laid out, the images' sums added in order in double.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
