@@ -1,7 +1,7 @@
 // The single-op workloads of the versus benchmark: host overhead, elementwise, broadcast,
 // reductions, softmax, sorting, scans, functions and indexing, matmul, the CNN's convolutions,
-// the transformer's layer norm and attention, and bfloat16 forms. torch_worker.py builds the same names from the same
-// shapes; the inputs are standard normal in both.
+// the transformer's layer norm and attention, and bfloat16 forms. torch_worker.py builds the
+// same names from the same shapes; the inputs are standard normal in both.
 #include <graft/graft.h>
 
 #include <string>
