@@ -124,9 +124,8 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   const Tensor bias = autocast::to_float32(bias_in);
   const OpContext context(kOp);
   check_layer_norm(x, normalized_shape, weight, bias);
-  if (is_reduced_floating_point(x.dtype()) && !x.is_cpu()) {
-    // CUDA's kernels take float32 and float64 (the CPU's widen 16-bit rows a few at a time):
-    // in float32, the casts recorded, so the gradients come back in x's dtype.
+  if (ops::computes_in_float32_off_the_cpu(x)) {
+    // In float32, the casts recorded, so the gradients come back in x's dtype.
     const auto in_float32 = [](const Tensor& t) { return t.defined() ? t.to(kFloat32) : t; };
     return layer_norm(in_float32(x), normalized_shape, in_float32(weight), in_float32(bias), eps)
         .to(x.dtype());

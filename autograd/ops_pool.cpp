@@ -119,8 +119,7 @@ using PoolRow = kernels::PerDevice<kernels::Pool2dFn>;
 std::tuple<Tensor, Tensor> pool_forward(const char* op, const PoolRow& row, const Tensor& x,
                                         const PoolOptions& o, bool count_include_pad) {
   check_floating(op, "input", x);
-  // The CPU kernels widen float16 and bfloat16 a plane at a time; CUDA's run on widened copies.
-  if (ops::computes_in_float32(x) && !x.is_cpu()) {
+  if (ops::computes_in_float32_off_the_cpu(x)) {
     auto [out, indices] = pool_forward(op, row, ops::widened(x), o, count_include_pad);
     return {ops::narrowed(out, x.dtype()), indices};
   }
@@ -145,7 +144,7 @@ Tensor pool_backward(const char* op, const PoolRow& row, const Tensor& grad_out,
   GRAFT_CHECK(grad_out.shape() == out_shape, op, "(): expected grad_out of shape ", out_shape,
               " (the pool's output for input of shape ", x_shape, "), but got grad_out of shape ",
               grad_out.shape());
-  if (ops::computes_in_float32(grad_out) && !grad_out.is_cpu()) {
+  if (ops::computes_in_float32_off_the_cpu(grad_out)) {
     return ops::narrowed(pool_backward(op, row, ops::widened(grad_out), x_shape, out_shape, args),
                          grad_out.dtype());
   }

@@ -26,8 +26,7 @@ namespace {
 Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log) {
   GRAFT_CHECK(is_floating_point(x.dtype()), op, "(): expected a floating-point tensor, but got ",
               x.dtype(), " (shape ", x.shape(), "); convert it with .to(graft::kFloat32)");
-  // The CPU kernel widens float16 and bfloat16 a tile at a time; CUDA's runs on a widened copy.
-  if (ops::computes_in_float32(x) && !x.is_cpu())
+  if (ops::computes_in_float32_off_the_cpu(x))
     return ops::narrowed(softmax_values(op, ops::widened(x), dim, log), x.dtype());
   const Tensor input = x.contiguous();
   Tensor out = empty(x.shape(), TensorOptions(x.dtype()).device(x.device()));

@@ -56,8 +56,7 @@ struct Trainee {
     optimizer->zero_grad();
     Tensor loss;
     {
-      std::optional<AutocastGuard> guard;
-      if (autocast) guard.emplace(x.device().type(), *autocast);
+      const AutocastGuard guard(x.device().type(), autocast, autocast.has_value());
       loss = nn::functional::cross_entropy((*model)(x), y);
     }
     loss.backward();
@@ -117,8 +116,7 @@ Workload gpt_step(Device device, std::optional<DType> autocast = std::nullopt) {
     optimizer->zero_grad();
     Tensor loss;
     {
-      std::optional<AutocastGuard> guard;
-      if (autocast) guard.emplace(device.type(), *autocast);
+      const AutocastGuard guard(device.type(), autocast, autocast.has_value());
       loss = examples::next_token_loss(*model, x, y);
     }
     loss.backward();
