@@ -7,11 +7,12 @@
 // passes over a row: its two sums in double, then dx and, in the same loop, the row's share of
 // dweight and dbias, summed in T over a block of at least 16 rows; the blocks are cut from the row
 // count alone and added in order in double at the end, so the result does not depend on the
-// threads. On CPUs with AVX-512, the float32 forward runs layer_norm_avx512.h's rows, which
-// also ask for each next row while working on one. float16 and bfloat16 compute in float32, a
-// few rows at a time widened into a thread's buffers (Compute): (16384, 384) bfloat16 on the
-// 2-core Xeon, forward 2.54-2.60 ms through widened copies -> 1.58-1.60 (PyTorch 1.75), with
-// the backward 9.9-10.5 -> 6.1-6.2 (7.07).
+// threads. On CPUs with AVX-512, float32 runs layer_norm_avx512.h's rows, forward and
+// backward, which also ask for each next row while working on one. float16 and bfloat16
+// compute in float32, a few rows at a time widened into a thread's buffers (Compute), through
+// the same float32 rows: (16384, 384) bfloat16 on the 2-core Xeon, forward 2.54-2.60 ms through
+// widened copies -> 1.58-1.60 (PyTorch 1.75), with the backward (before its AVX-512 rows)
+// 9.9-10.5 -> 6.1-6.2 (7.07).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -200,6 +201,41 @@ void backward_row(const T* dy, const T* x, const T* weight, const RowStats<T>& s
   }
 }
 
+// Rows [0, count) of the backward, from the forward's mean and rstd: dx where it is not null,
+// and the rows' shares of dweight and dbias where they are not null (both or neither). The
+// AVX-512 rows for float32 where the CPU has them.
+template <class T>
+void backward_rows(const T* dy, const T* x, const T* weight, const double* mean, const double* rstd,
+                   int64_t count, int64_t cols, T* dx, T* dweight, T* dbias) {
+  if constexpr (std::is_same_v<T, float>) {
+    static const bool avx512 = cpu_runs_avx512();
+    if (avx512)
+      return layer_norm_backward_rows_avx512(dy, x, weight, mean, rstd, count, cols, dx, dweight,
+                                             dbias);
+  }
+  const auto n = static_cast<double>(cols);
+  for (int64_t i = 0; i < count; ++i) {
+    const T* dy_row = dy + i * cols;
+    const T* x_row = x + i * cols;
+    const RowStats<T> stats(mean[i], rstd[i]);
+    if (dx == nullptr) {
+      backward_row<false, true>(dy_row, x_row, weight, stats, T(0), T(0), cols, dx, dweight, dbias);
+      continue;
+    }
+    // mean(g) and mean(g * xhat), g = dy * weight.
+    double g_sum = 0, gx_sum = 0;
+    row_sums(dy_row, x_row, weight, stats, cols, g_sum, gx_sum);
+    const auto g_mean = static_cast<T>(g_sum / n);
+    const auto gx_mean = static_cast<T>(gx_sum / n);
+    if (dweight != nullptr)
+      backward_row<true, true>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols, dx + i * cols,
+                               dweight, dbias);
+    else
+      backward_row<true, false>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols, dx + i * cols,
+                                dweight, dbias);
+  }
+}
+
 template <class S>
 void backward(const LayerNormBackwardArgs& args) {
   using T = Compute<S>;
@@ -209,7 +245,6 @@ void backward(const LayerNormBackwardArgs& args) {
   std::vector<T> weight_storage;
   const T* weight = vector_as<T, S>(args.weight, T(1), cols, weight_storage);
   auto* dx_all = static_cast<S*>(args.grad_input);
-  const auto n = static_cast<double>(cols);
   const bool columns = args.grad_weight != nullptr || args.grad_bias != nullptr;
   const int64_t block = std::max(kMinRowsPerBlock, (rows + kMaxRowBlocks - 1) / kMaxRowBlocks);
   const int64_t blocks = (rows + block - 1) / block;
@@ -243,28 +278,8 @@ void backward(const LayerNormBackwardArgs& args) {
             x = x_rows;
             if (dx_all != nullptr) dx = widened.dx.data(count * cols);
           }
-          for (int64_t i = 0; i < count; ++i) {
-            const int64_t r = r0 + i;
-            const T* dy_row = dy + i * cols;
-            const T* x_row = x + i * cols;
-            const RowStats<T> stats(args.mean[r], args.rstd[r]);
-            if (dx == nullptr) {
-              backward_row<false, true>(dy_row, x_row, weight, stats, T(0), T(0), cols, dx, dweight,
-                                        dbias);
-              continue;
-            }
-            // mean(g) and mean(g * xhat), g = dy * weight.
-            double g_sum = 0, gx_sum = 0;
-            row_sums(dy_row, x_row, weight, stats, cols, g_sum, gx_sum);
-            const auto g_mean = static_cast<T>(g_sum / n);
-            const auto gx_mean = static_cast<T>(gx_sum / n);
-            if (columns)
-              backward_row<true, true>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
-                                       dx + i * cols, dweight, dbias);
-            else
-              backward_row<true, false>(dy_row, x_row, weight, stats, g_mean, gx_mean, cols,
-                                        dx + i * cols, dweight, dbias);
-          }
+          backward_rows(dy, x, weight, args.mean + r0, args.rstd + r0, count, cols, dx,
+                        columns ? dweight : nullptr, columns ? dbias : nullptr);
           if constexpr (!std::is_same_v<T, S>) {
             if (dx_all != nullptr) narrow_block(dx, dx_all + r0 * cols, count * cols);
           }
