@@ -72,8 +72,9 @@ Tensor with_unit_stride(const Tensor& t) {
 // out (batch..., m, n) = a (batch..., m, k) x b (batch..., k, n), contiguous; a and b have the
 // same batch sizes (expand()ed where broadcast) and unit-strided matrices.
 Tensor gemm(const char* op, const Tensor& a, const Tensor& b) {
-  // The CPU's kernel is Eigen's GEMM for float32 and float64, and graft's own for bfloat16
-  // where the CPU multiplies it: other 16-bit operands go through float32 copies. CUDA's
+  // The CPU's kernel is Eigen's GEMM for float32 and float64, and graft's own for float16 and
+  // bfloat16 where the CPU has the instructions: elsewhere 16-bit operands go through float32
+  // copies. CUDA's
   // kernels load 16-bit elements and accumulate in float themselves.
   if (a.is_cpu() && !kernels::cpu_matmul_takes(a.dtype()))
     return ops::narrowed(gemm(op, ops::widened(a), ops::widened(b)), a.dtype());

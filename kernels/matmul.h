@@ -52,8 +52,8 @@ struct MatmulArgs {
 };
 
 // Whether the CPU's matmul kernel computes in `dtype` (one that matmul accepts) itself.
-// float16, and bfloat16 on a CPU without bfloat16 arithmetic, it does not: the op layer
-// multiplies float32 copies and rounds the product back.
+// float16 on a CPU without AVX-512, and bfloat16 on one without bfloat16 arithmetic, it does
+// not: the op layer multiplies float32 copies and rounds the product back.
 bool cpu_matmul_takes(DType dtype);
 
 }  // namespace graft::kernels

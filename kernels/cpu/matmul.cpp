@@ -16,9 +16,9 @@
 // thread, and the bits are those of any thread count. Many small matrices go to
 // parallel_for over the batch instead; a single small one runs whole.
 //
-// On CPUs with AVX-512, float32 goes to graft's own kernel instead, and bfloat16 to its own
-// where the CPU multiplies bfloat16 (packed_gemm.h); elsewhere the op layer hands this file
-// float32 copies of bfloat16 (cpu_matmul_takes).
+// On CPUs with AVX-512, float32 and float16 go to graft's own kernels instead, and bfloat16 to
+// its own where the CPU multiplies bfloat16 (packed_gemm.h); elsewhere the op layer hands this
+// file float32 copies of 16-bit operands (cpu_matmul_takes).
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -101,7 +101,7 @@ void gemm_batches(const MatmulArgs& args) {
   }
 }
 
-// float32 and bfloat16 on a CPU with the instructions for graft's own kernels
+// float32, float16 and bfloat16 on a CPU with the instructions for graft's own kernels
 // (packed_gemm.h): each matrix packed and run by the kernel, which shares its blocks among
 // the threads; many small matrices share the threads by matrix instead.
 template <class T>
@@ -132,6 +132,7 @@ void matmul_kernel(const MatmulArgs& args) {
   if (args.m == 0 || args.n == 0 || args.batch_count() == 0) return;
   if (const PackedGemm kernel = best_packed_gemm(args.dtype); kernel != PackedGemm::kNone) {
     if (args.dtype == kFloat32) return matmul_packed<float>(args, kernel);
+    if (args.dtype == kFloat16) return matmul_packed<Half>(args, kernel);
     return matmul_packed<BFloat16>(args, kernel);
   }
   visit_dtype(args.dtype, [&](auto tag) {
@@ -154,8 +155,9 @@ void register_matmul(KernelTable& table) { table.matmul[static_cast<int>(kCPU)] 
 namespace graft::kernels {
 
 bool cpu_matmul_takes(DType dtype) {
-  if (dtype == kBFloat16) return cpu::best_packed_gemm(kBFloat16) != cpu::PackedGemm::kNone;
-  return !is_reduced_floating_point(dtype);
+  if (is_reduced_floating_point(dtype))
+    return cpu::best_packed_gemm(dtype) != cpu::PackedGemm::kNone;
+  return true;
 }
 
 }  // namespace graft::kernels

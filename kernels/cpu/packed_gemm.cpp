@@ -1,4 +1,4 @@
-// The packed GEMMs (see packed_gemm.h): asking the CPU what it runs, packing, the three
+// The packed GEMMs (see packed_gemm.h): asking the CPU what it runs, packing, the four
 // kernels' tiles, and the blocks the threads share.
 #include "graft/kernels/cpu/packed_gemm.h"
 
@@ -17,6 +17,9 @@
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "graft/kernels/cpu/half_lanes_avx512.h"
+#endif
 
 // The kernels need GCC's or Clang's per-function target attribute and x86-64's intrinsics;
 // AMX also needs Linux's permission to use the tile registers.
@@ -45,8 +48,9 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 constexpr int64_t kPanelColumns = 32;
 
 // A kernel is a struct with
-//   Element, Word            the operands' type, and what packing stores: the element
-//                            itself (float32), or two bfloat16 of consecutive k in 32 bits
+//   Element, Word            the operands' type, and what packing stores: a float32 (the
+//                            element itself, or a float16 widened), or two bfloat16 of
+//                            consecutive k in 32 bits
 //   kKPerWord                k per word: 1 or 2
 //   kRows                    rows of a per panel, and of an output tile
 //   kWordGroup               words of a row of a stored together: a panel holds word w of
@@ -85,11 +89,27 @@ typename Kernel::Word word(const StridedMatrix<typename Kernel::Element>& x, int
 // Packing moves each element once, but for the small products of a training step (k and n of
 // a few hundred) that is as much work as the products themselves: done element by element
 // through word()'s bounds checks it took as long as the tiles (a GPT step, 2026-12-04). So a
-// float32 panel (for a, only ever a partial one: whole panels are read in place) is copied
-// along whichever of the operand's dims is contiguous, without checks; the paired bfloat16
-// words take the general path.
+// panel of floats (float32's, for a only ever a partial one: whole panels are read in place;
+// float16's, widened as they are copied) is copied along whichever of the operand's dims is
+// contiguous, without checks; the paired bfloat16 words take the general path.
 template <class Kernel>
 constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
+
+// 16 elements from p as floats, the first `count` of them (the rest 0, nothing read past
+// them): float32 as it is, float16 widened (half_lanes_avx512.h).
+__attribute__((target("avx512f"), always_inline)) inline __m512 load_floats(const float* p,
+                                                                            int64_t count) {
+  if (count >= 16) return _mm512_loadu_ps(p);
+  return _mm512_maskz_loadu_ps(first_lanes16(count), p);
+}
+__attribute__((target("avx512f"), always_inline)) inline __m512 load_floats(const Half* p,
+                                                                            int64_t count) {
+  if (count >= 16) return widen16(p);
+  // An edge: the few elements copied (AVX-512F has no masked 16-bit load).
+  alignas(32) Half part[16] = {};
+  for (int64_t i = 0; i < count; ++i) part[i] = p[i];
+  return widen16(part);
+}
 
 // GCC 12's false alarm inside its shuffle intrinsics (zmm_transpose.h), once inlined here.
 #pragma GCC diagnostic push
@@ -97,7 +117,8 @@ constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 // Panels [0, panels) of `width` lines each, one after another, k * width floats apiece, from
-// the lines of an operand (along k, `across` apart), zero from line `count` on:
+// the lines of a float32 or float16 operand (along k, `across` apart), zero from line `count`
+// on:
 //   packed[(p * k + w) * width + c] = x[w * along + (p * width + c) * across]
 // Walked along whichever stride is 1, so that reads or writes are contiguous. Where the lines
 // are adjacent (b's columns, or a's rows in a transpose), kRowBlock k-steps at a time: each
@@ -110,19 +131,18 @@ constexpr bool kPacksFloats = Kernel::kKPerWord == 1 && Kernel::kWordGroup == 1;
 // k-steps take 405-490 and 195-240 (a copy of 4 MB: 280 us on one).
 constexpr int64_t kRowBlock = 16;
 
-__attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t along,
-                                                         int64_t across, int64_t count, int64_t k,
-                                                         int64_t width, int64_t panels,
-                                                         float* packed) {
+template <class E>
+__attribute__((target("avx512f"))) void pack_float_lines(const E* x, int64_t along, int64_t across,
+                                                         int64_t count, int64_t k, int64_t width,
+                                                         int64_t panels, float* packed) {
   if (across == 1) {
     for (int64_t w0 = 0; w0 < k; w0 += kRowBlock)
       for (int64_t p = 0; p < panels; ++p)
         for (int64_t w = w0; w < std::min(k, w0 + kRowBlock); ++w)
           for (int64_t c = 0; c < width; c += 16) {
             const int64_t line = p * width + c;
-            _mm512_mask_storeu_ps(
-                packed + (p * k + w) * width + c, first_lanes16(width - c),
-                _mm512_maskz_loadu_ps(first_lanes16(count - line), x + w * along + line));
+            _mm512_mask_storeu_ps(packed + (p * k + w) * width + c, first_lanes16(width - c),
+                                  load_floats(x + w * along + line, count - line));
           }
     return;
   }
@@ -136,7 +156,7 @@ __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t
         __m512 block[16];
         for (int64_t c = 0; c < 16; ++c)
           block[c] =
-              c < lines ? _mm512_loadu_ps(x + (p * width + c) * across + w0) : _mm512_setzero_ps();
+              c < lines ? load_floats(x + (p * width + c) * across + w0, 16) : _mm512_setzero_ps();
         transpose_16x16(block);
         for (int64_t w = 0; w < 16; ++w)
           _mm512_mask_storeu_ps(packed + (p * k + w0 + w) * width, first_lanes16(width), block[w]);
@@ -145,7 +165,8 @@ __attribute__((target("avx512f"))) void pack_float_lines(const float* x, int64_t
     for (int64_t c = 0; c < width; ++c) {
       const int64_t line = p * width + c;
       for (int64_t w = w0; w < k; ++w)
-        packed[(p * k + w) * width + c] = line < count ? x[w * along + line * across] : 0;
+        packed[(p * k + w) * width + c] =
+            line < count ? static_cast<float>(x[w * along + line * across]) : 0.0f;
     }
   }
 }
@@ -175,23 +196,25 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
   }
 }
 
-// A float32 b panel whose columns are contiguous (k runs along memory): 16 columns of 16 k at
-// a time transposed in registers, the rest of k element by element.
-__attribute__((target("avx512f"))) void pack_float_columns(const float* first, int64_t col_stride,
+// A b panel of floats whose columns are contiguous (k runs along memory): 16 columns of 16 k
+// at a time transposed in registers, the rest of k element by element.
+template <class E>
+__attribute__((target("avx512f"))) void pack_float_columns(const E* first, int64_t col_stride,
                                                            int64_t k, float* panel) {
   int64_t w0 = 0;
   for (; w0 + 16 <= k; w0 += 16) {
     for (int64_t half = 0; half < kPanelColumns; half += 16) {
       __m512 block[16];
       for (int64_t c = 0; c < 16; ++c)
-        block[c] = _mm512_loadu_ps(first + (half + c) * col_stride + w0);
+        block[c] = load_floats(first + (half + c) * col_stride + w0, 16);
       transpose_16x16(block);
       for (int64_t w = 0; w < 16; ++w)
         _mm512_storeu_ps(panel + (w0 + w) * kPanelColumns + half, block[w]);
     }
   }
   for (int64_t c = 0; c < kPanelColumns; ++c)
-    for (int64_t w = w0; w < k; ++w) panel[w * kPanelColumns + c] = first[c * col_stride + w];
+    for (int64_t w = w0; w < k; ++w)
+      panel[w * kPanelColumns + c] = static_cast<float>(first[c * col_stride + w]);
 }
 
 #pragma GCC diagnostic pop
@@ -202,8 +225,7 @@ void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t fir
                    int64_t k, int64_t n, int64_t words, typename Kernel::Word* packed) {
   const int64_t j0 = first * kPanelColumns;
   if constexpr (kPacksFloats<Kernel>) {
-    // Whole panels of columns contiguous along k: transposed 16 x 16 in registers (only the
-    // AVX-512 kernel packs floats).
+    // Whole panels of columns contiguous along k: transposed 16 x 16 in registers.
     if (b.row_stride == 1 && b.col_stride != 1) {
       for (int64_t j = j0; j < last * kPanelColumns; j += kPanelColumns) {
         float* panel = packed + (j - j0) * words;
@@ -454,6 +476,25 @@ void tile_reading_a(const WindowMatrix& a, int64_t r, int64_t rows, const float*
     float_tile(rows, a.data + r, Fixed<1>{}, Offsets{a.offsets}, b, b_word, words, out, stride,
                accumulate);
 }
+
+// float16: the float32 tile on panels of floats, both operands widened as they are packed
+// (AVX-512 has no float16 product that sums in float32; AMX-FP16 comes after Sapphire Rapids).
+// A product of float16 tensors then costs about what float32's costs, without the widened
+// copies of the whole operands and of the output that it took before: two threads of the
+// 2-core Xeon, in turns, (256, 256)^2 183-194 -> 131-140 us (float32 109-120), (1024, 1024)^2
+// 7.7-8.0 -> 7.0-7.2 ms (float32 7.0-7.3). A long k runs in one pass (a float16 output cannot
+// carry float32 sums from one pass to the next).
+struct Avx512HalfKernel : ZmmTile {
+  using Element = Half;
+  using Word = float;
+  static constexpr int64_t kKPerWord = 1;
+
+  static void tile(const float* a_panel, const float* b_panel, int64_t words, float* out,
+                   int64_t stride) {
+    float_tile(kRows, a_panel, Fixed<1>{}, Fixed<kRows>{}, b_panel, kPanelColumns, words, out,
+               stride, false);
+  }
+};
 
 // AVX512-BF16: the same, two k a step, each 32-bit lane adding a pair's two products.
 struct Avx512BFloat16Kernel : ZmmTile {
@@ -722,8 +763,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
         }
         if (direct) continue;
         if constexpr (!std::is_same_v<typename Kernel::Element, float>) {
-          // A bfloat16 tile's rows rounded by vectors: one at a time, the conversions took a
-          // tenth of a (512, 512) product.
+          // A 16-bit tile's rows rounded by vectors: one at a time, the conversions took a
+          // tenth of a (512, 512) bfloat16 product.
           if (!accumulate) {
             for (int64_t i = 0; i < rows; ++i)
               narrow_block(tile + i * kPanelColumns, out + (r + i) * out_stride + j, columns);
@@ -756,6 +797,7 @@ bool cpu_runs(PackedGemm kernel) {
     case PackedGemm::kNone:
       return true;
     case PackedGemm::kAvx512Float:
+    case PackedGemm::kAvx512Half:
       return avx512;
     case PackedGemm::kAvx512BFloat16:
       return avx512_bf16;
@@ -770,6 +812,7 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n) {
     case PackedGemm::kNone:
       return false;
     case PackedGemm::kAvx512Float:
+    case PackedGemm::kAvx512Half:
     case PackedGemm::kAvx512BFloat16:
       return m >= ZmmTile::kRows && n >= kPanelColumns;
     case PackedGemm::kAmxBFloat16:
@@ -849,6 +892,14 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFl
   gemm_with<Avx512BFloat16Kernel>(a, b, out, m, k, n, false, n);
 }
 
+void packed_gemm(PackedGemm kernel, StridedMatrix<Half> a, StridedMatrix<Half> b, Half* out,
+                 int64_t m, int64_t k, int64_t n) {
+  GRAFT_CHECK(kernel == PackedGemm::kAvx512Half && cpu_runs(kernel),
+              "packed_gemm(): float16 takes the AVX-512 float16 kernel, on a CPU that has it");
+  if (m == 0 || n == 0) return;
+  gemm_with<Avx512HalfKernel>(a, b, out, m, k, n, false, n);
+}
+
 #else  // not x86-64 with GCC or Clang: Eigen and widened copies only
 
 bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
@@ -871,6 +922,10 @@ void packed_gemm(PackedGemm, StridedMatrix<BFloat16>, StridedMatrix<BFloat16>, B
                  int64_t, int64_t) {
   detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
 }
+void packed_gemm(PackedGemm, StridedMatrix<Half>, StridedMatrix<Half>, Half*, int64_t, int64_t,
+                 int64_t) {
+  detail::fail("packed_gemm(): graft was built without its packed GEMM kernels");
+}
 
 #endif
 
@@ -884,6 +939,7 @@ bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, floa
 
 PackedGemm best_packed_gemm(DType dtype) {
   if (dtype == kFloat32 && cpu_runs(PackedGemm::kAvx512Float)) return PackedGemm::kAvx512Float;
+  if (dtype == kFloat16 && cpu_runs(PackedGemm::kAvx512Half)) return PackedGemm::kAvx512Half;
   if (dtype != kBFloat16) return PackedGemm::kNone;
   if (cpu_runs(PackedGemm::kAmxBFloat16)) return PackedGemm::kAmxBFloat16;
   if (cpu_runs(PackedGemm::kAvx512BFloat16)) return PackedGemm::kAvx512BFloat16;

@@ -4,7 +4,7 @@
 // extension alone and called only where the CPU (and, for AMX, the operating system) says it
 // runs them; elsewhere Eigen's GEMM serves float32, and bfloat16 goes through float32 copies.
 //
-// Three kernels, one structure. The operands are packed into panels: a's rows in groups (a
+// Four kernels, one structure. The operands are packed into panels: a's rows in groups (a
 // panel's height), b's columns in groups of 32, k running down each panel, zero-padded at
 // the edges (b's once per product, a's in each block of the output by the thread that reads
 // them; the float32 kernel reads either operand where it lies when its layout allows, and
@@ -13,6 +13,8 @@
 //   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 14 x 32 tile in
 //     28 zmm registers; each k loads two vectors of b, broadcasts each of a's 14 values and
 //     issues 28 16-wide FMAs: twice AVX2's width.
+//   - AVX-512 float16: the float32 kernel's tile, its panels packed from float16 operands
+//     widened as they are copied (AVX-512 has no float16 product that sums in float32).
 //   - AVX512-BF16 (Cooper Lake, Sapphire Rapids, Zen 4 on): vdpbf16ps adds the products of
 //     two consecutive k into each float32 lane, so both operands are packed in k-pairs (a
 //     32-bit word holds (a[i][2p], a[i][2p+1]) or (b[2p][j], b[2p+1][j])); the same 14 x 32
@@ -26,7 +28,7 @@
 // AMX is 3.1-3.4 times this file's AVX-512 float32 from 512^2 up (docs/half.md has the
 // figures). AMX is chosen when present.
 //
-// Sums are float32 from the first product to the last; a bfloat16 result is rounded once by
+// Sums are float32 from the first product to the last; a 16-bit result is rounded once by
 // graft's conversion (ties to even), so it is the float32 GEMM of the widened operands up to
 // the order of the additions. As both bfloat16 instructions do, bfloat16 subnormals (below
 // 1.2e-38) count as zero in the products. Threads share fixed blocks of the output and each
@@ -40,12 +42,13 @@
 
 namespace graft::kernels::cpu {
 
-enum class PackedGemm { kNone, kAvx512Float, kAvx512BFloat16, kAmxBFloat16 };
+enum class PackedGemm { kNone, kAvx512Float, kAvx512Half, kAvx512BFloat16, kAmxBFloat16 };
 
 // Whether this CPU and OS run `kernel` (asked once; kNone always runs).
 bool cpu_runs(PackedGemm kernel);
-// The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float, for bfloat16
-// kAmxBFloat16 else kAvx512BFloat16; kNone when there is none (and for other dtypes).
+// The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float, for float16
+// kAvx512Half, for bfloat16 kAmxBFloat16 else kAvx512BFloat16; kNone when there is none (and
+// for other dtypes).
 PackedGemm best_packed_gemm(DType dtype);
 
 // One operand matrix: element (i, j) at data[i * row_stride + j * col_stride].
@@ -95,5 +98,7 @@ void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, i
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);
+void packed_gemm(PackedGemm kernel, StridedMatrix<Half> a, StridedMatrix<Half> b, Half* out,
+                 int64_t m, int64_t k, int64_t n);
 
 }  // namespace graft::kernels::cpu

@@ -1,5 +1,5 @@
 // The CPU's packed GEMM kernels (kernels/cpu/packed_gemm.h), each one this machine runs,
-// against a double-precision product of the same float32 or bfloat16 values: every size
+// against a double-precision product of the same float32, float16 or bfloat16 values: every size
 // around the kernels' tile and k-step edges, operands row-major, column-major and with a
 // row step, inf and NaN, and the same bits on one thread and two. A kernel the CPU lacks is
 // skipped, saying so; matmul's own tests and the registry cover the dispatch either way.
@@ -21,6 +21,7 @@
 
 namespace g = graft;
 using g::BFloat16;
+using g::Half;
 using g::kernels::cpu::PackedGemm;
 using g::kernels::cpu::StridedMatrix;
 
@@ -63,6 +64,7 @@ struct Operand {
 template <class T>
 std::vector<std::pair<PackedGemm, const char*>> kernels_for() {
   if constexpr (std::is_same_v<T, float>) return {{PackedGemm::kAvx512Float, "AVX-512 float32"}};
+  if constexpr (std::is_same_v<T, Half>) return {{PackedGemm::kAvx512Half, "AVX-512 float16"}};
   return {{PackedGemm::kAvx512BFloat16, "AVX512-BF16"}, {PackedGemm::kAmxBFloat16, "AMX"}};
 }
 
@@ -78,7 +80,7 @@ std::vector<T> multiply(PackedGemm kernel, const Operand<T>& a, const Operand<T>
 template <class T>
 void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operand<T>& b,
                     const std::string& what) {
-  const int rounding = std::is_same_v<T, float> ? -24 : -8;
+  const int rounding = std::is_same_v<T, float> ? -24 : std::is_same_v<T, Half> ? -11 : -8;
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   int failures = 0;
   for (int64_t i = 0; i < m; ++i) {
@@ -168,16 +170,19 @@ void expect_the_same_bits_on_one_thread_and_two() {
 
 TEST(PackedGemm, EverySizeAroundTheTileAndStepEdgesAndEveryLayout) {
   expect_every_size_and_layout<float>();
+  expect_every_size_and_layout<Half>();
   expect_every_size_and_layout<BFloat16>();
 }
 
 TEST(PackedGemm, InfinityAndNanFollowIeee) {
   expect_ieee_infinity_and_nan<float>();
+  expect_ieee_infinity_and_nan<Half>();
   expect_ieee_infinity_and_nan<BFloat16>();
 }
 
 TEST(PackedGemm, TheBitsDoNotDependOnTheThreadCount) {
   expect_the_same_bits_on_one_thread_and_two<float>();
+  expect_the_same_bits_on_one_thread_and_two<Half>();
   expect_the_same_bits_on_one_thread_and_two<BFloat16>();
 }
 
@@ -219,16 +224,19 @@ TEST(PackedGemm, Float32PacksTheOperandsWhereItPays) {
   }
 }
 
-// matmul on bfloat16 (whichever kernel serves it) against the rounded float32 product.
-TEST(PackedGemm, BFloat16MatmulMatchesTheWidenedProduct) {
-  const g::Tensor a = g::randn({3, 70, 50}).to(g::kBFloat16);
-  const g::Tensor b = g::randn({50, 40}).to(g::kBFloat16);
-  const g::Tensor expected = g::matmul(a.to(g::kFloat32), b.to(g::kFloat32));
-  const g::Tensor got = g::matmul(a, b.t().contiguous().t());
-  ASSERT_EQ(got.dtype(), g::kBFloat16);
-  const double tolerance = 2.0 * std::ldexp(1.0, -8);
-  EXPECT_TRUE(g::allclose(got.to(g::kFloat32), expected, tolerance, 1e-3))
-      << "best kernel: " << static_cast<int>(g::kernels::cpu::best_packed_gemm(g::kBFloat16));
+// matmul on float16 and bfloat16 (whichever kernel serves each) against the rounded float32
+// product.
+TEST(PackedGemm, HalfMatmulsMatchTheWidenedProduct) {
+  for (const auto& [dtype, bits] : {std::pair{g::kFloat16, 11}, std::pair{g::kBFloat16, 8}}) {
+    const g::Tensor a = g::randn({3, 70, 50}).to(dtype);
+    const g::Tensor b = g::randn({50, 40}).to(dtype);
+    const g::Tensor expected = g::matmul(a.to(g::kFloat32), b.to(g::kFloat32));
+    const g::Tensor got = g::matmul(a, b.t().contiguous().t());
+    ASSERT_EQ(got.dtype(), dtype);
+    const double tolerance = 2.0 * std::ldexp(1.0, -bits);
+    EXPECT_TRUE(g::allclose(got.to(g::kFloat32), expected, tolerance, 1e-3))
+        << dtype << ", best kernel: " << static_cast<int>(g::kernels::cpu::best_packed_gemm(dtype));
+  }
 }
 
 }  // namespace
