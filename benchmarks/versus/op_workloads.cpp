@@ -232,30 +232,32 @@ void add_conv(std::map<std::string, WorkloadFactory>& registry) {
   }
 }
 
-// bfloat16, the 16-bit format CPUs compute in (AVX512-BF16, AMX): an elementwise op, a sum,
-// softmax and products over standard normal values rounded to it.
-void add_bfloat16(std::map<std::string, WorkloadFactory>& registry) {
-  const auto normal = [](int64_t rows, int64_t cols, Device device) {
-    return randn({rows, cols}, device).to(kBFloat16);
+// The 16-bit formats: bfloat16, the one CPUs compute in (AVX512-BF16, AMX), and float16 (on
+// the CPU, float32 arithmetic on widened values): an elementwise op, a sum, softmax and
+// products over standard normal values rounded to `dtype`, the rows named with `suffix`.
+void add_16_bit(std::map<std::string, WorkloadFactory>& registry, DType dtype,
+                const std::string& suffix) {
+  const auto normal = [dtype](int64_t rows, int64_t cols, Device device) {
+    return randn({rows, cols}, device).to(dtype);
   };
-  registry["add_1M_bf16"] = [normal](Device device) {
+  registry["add_1M_" + suffix] = [normal](Device device) {
     const Tensor a = normal(1024, 1024, device), b = normal(1024, 1024, device);
     return unary([a, b] { return a + b; });
   };
-  registry["exp_1M_bf16"] = [normal](Device device) {
+  registry["exp_1M_" + suffix] = [normal](Device device) {
     const Tensor a = normal(1024, 1024, device);
     return unary([a] { return exp(a); });
   };
-  registry["sum_dim1_1M_bf16"] = [normal](Device device) {
+  registry["sum_dim1_1M_" + suffix] = [normal](Device device) {
     const Tensor a = normal(1024, 1024, device);
     return unary([a] { return sum(a, {1}); });
   };
-  registry["softmax_1024x1024_bf16"] = [normal](Device device) {
+  registry["softmax_1024x1024_" + suffix] = [normal](Device device) {
     const Tensor a = normal(1024, 1024, device);
     return unary([a] { return softmax(a, -1); });
   };
   for (const int64_t n : {256, 1024}) {
-    registry["matmul_" + std::to_string(n) + "_bf16"] = [normal, n](Device device) {
+    registry["matmul_" + std::to_string(n) + "_" + suffix] = [normal, n](Device device) {
       const Tensor a = normal(n, n, device), b = normal(n, n, device);
       return unary([a, b] { return matmul(a, b); });
     };
@@ -321,7 +323,8 @@ void add_op_workloads(std::map<std::string, WorkloadFactory>& registry) {
   add_matmul(registry);
   add_conv(registry);
   add_transformer(registry);
-  add_bfloat16(registry);
+  add_16_bit(registry, kBFloat16, "bf16");
+  add_16_bit(registry, kFloat16, "f16");
 }
 
 }  // namespace graft::versus

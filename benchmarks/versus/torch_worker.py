@@ -180,14 +180,17 @@ def op_workloads(device):
                 q.grad = k.grad = v.grad = None
             return Workload(run)
         registry[f"attention_fwd_bwd_{batch}x{heads}x{length}x{head_dim}"] = attention
-    bf16, square = torch.bfloat16, (1024, 1024)
-    registry["add_1M_bf16"] = with_inputs(lambda a, b: a + b, square, square, dtype=bf16)
-    registry["exp_1M_bf16"] = with_inputs(torch.exp, square, dtype=bf16)
-    registry["sum_dim1_1M_bf16"] = with_inputs(lambda x: torch.sum(x, 1), square, dtype=bf16)
-    registry["softmax_1024x1024_bf16"] = with_inputs(lambda x: torch.softmax(x, -1), square,
-                                                     dtype=bf16)
-    for n in (256, 1024):
-        registry[f"matmul_{n}_bf16"] = with_inputs(torch.matmul, (n, n), (n, n), dtype=bf16)
+    square = (1024, 1024)
+    for dtype, suffix in ((torch.bfloat16, "bf16"), (torch.float16, "f16")):
+        registry[f"add_1M_{suffix}"] = with_inputs(lambda a, b: a + b, square, square, dtype=dtype)
+        registry[f"exp_1M_{suffix}"] = with_inputs(torch.exp, square, dtype=dtype)
+        registry[f"sum_dim1_1M_{suffix}"] = with_inputs(lambda x: torch.sum(x, 1), square,
+                                                        dtype=dtype)
+        registry[f"softmax_1024x1024_{suffix}"] = with_inputs(lambda x: torch.softmax(x, -1),
+                                                              square, dtype=dtype)
+        for n in (256, 1024):
+            registry[f"matmul_{n}_{suffix}"] = with_inputs(torch.matmul, (n, n), (n, n),
+                                                           dtype=dtype)
     return registry
 
 
