@@ -1,9 +1,12 @@
 // The engine under graft::distributed: collectives on raw memory, one backend per world.
 //
-// Two backends implement it: a world of one (local_backend.cpp) and MPI (mpi/, built when
-// GRAFT_DISTRIBUTED finds MPI). Their calls run on the communication thread only
-// (comm_thread.h), on dense buffers that collectives.cpp has prepared, so a backend knows
-// nothing of tensors, strides or autograd; kAvg never reaches it (a sum, then a division).
+// Three backends implement it. For host memory: a world of one (local_backend.cpp) or MPI
+// (mpi/, built when GRAFT_DISTRIBUTED finds MPI), one of them per process. For CUDA memory:
+// NCCL (nccl/, built with the CUDA backend when NCCL's header is found), made beside the host
+// backend at the first collective on a CUDA tensor. Their calls run on the communication
+// thread only (comm_thread.h), on dense buffers that collectives.cpp has prepared, so a
+// backend knows nothing of tensors, strides or autograd; kAvg never reaches it (a sum, then a
+// division).
 #pragma once
 
 #include <cstdint>
@@ -54,6 +57,18 @@ LaunchInfo read_launch_environment();
 #if GRAFT_HAS_MPI
 // Initialises MPI (unless the program already did) and joins MPI_COMM_WORLD.
 std::unique_ptr<Backend> make_mpi_backend();
+#endif
+
+#if GRAFT_HAS_NCCL
+// Whether NCCL's library can be opened (once; nccl_backend.cpp), and its version ("2.28.9"),
+// empty when it cannot.
+bool nccl_library_loads();
+std::string nccl_version();
+// The GPU this rank's NCCL communicator uses: cuda:(local rank % visible devices).
+int nccl_device_index(const LaunchInfo& launch);
+// Joins every rank's NCCL communicator, the unique id broadcast through `host` (the process's
+// host backend, which must outlive it); a collective call, made on the communication thread.
+std::unique_ptr<Backend> make_nccl_backend(Backend& host, const LaunchInfo& launch);
 #endif
 
 }  // namespace graft::distributed::detail

@@ -1,13 +1,15 @@
 // The collectives: each checks its arguments on the calling thread, prepares dense
-// buffers, and queues a Work whose `run` exchanges the buffers on the communication thread
-// and whose `finish` puts the result where the caller asked for it (comm_thread.h).
+// buffers, and queues a Work whose `run` exchanges the buffers on the communication thread,
+// through the backend of the tensors' device, and whose `finish` puts the result where the
+// caller asked for it (comm_thread.h).
 //
 // Before exchanging, `run` compares a signature of the arguments across ranks (kind,
 // dtype, reduction or source, shape): ranks that disagree would otherwise deadlock (different
 // collectives), read past a buffer (different sizes) or reduce bytes as the wrong type. The
 // comparison is one all-reduce of the signature and its negation under kMax, which gives
 // every rank both the largest and the smallest value of each field; only when they differ
-// does a second exchange gather every rank's signature to name them in the error.
+// does a second exchange gather every rank's signature to name them in the error. The
+// signature lives in host memory: the host backend (MPI) compares it, whatever the device.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -114,17 +116,19 @@ void check_same_on_every_rank(Backend& backend, const Signature& mine) {
   throw Error(message.str());
 }
 
-// Queues the exchange `run` (after the signature check) and returns its Work.
-Work submit(const char* caller, const Call& call, std::function<void(Backend&)> run,
+// Queues the exchange `run` of memory on `device` (after the signature check) and returns
+// its Work.
+Work submit(const char* caller, const Call& call, Device device, std::function<void(Backend&)> run,
             std::function<void()> finish = {}) {
   detail::ProcessGroup& group = detail::process_group(caller);
   auto state = std::make_shared<Work::State>();
   const Signature signature = signature_of(call);
   state->description = describe(signature);
   const bool check = group.options.check_arguments && group.backend->world_size() > 1;
-  state->run = [signature, check, run = std::move(run)](Backend& backend) {
-    if (check) check_same_on_every_rank(backend, signature);
-    run(backend);
+  // The group outlives its communication thread, which runs this.
+  state->run = [&group, device, signature, check, run = std::move(run)] {
+    if (check) check_same_on_every_rank(*group.backend, signature);
+    run(group.backend_for(device));
   };
   state->finish = std::move(finish);
   state->deadline = std::chrono::steady_clock::now() + group.options.timeout;
@@ -137,12 +141,17 @@ int world_size_for(const char* caller) {
   return detail::process_group(caller).backend->world_size();
 }
 
+// Checks that `t` is defined and on a device this rank's collectives exchange.
 void check_tensor(const char* caller, const Tensor& t, const char* what = "tensor") {
   GRAFT_CHECK(t.defined(), caller, ": ", what, " is undefined");
-  GRAFT_CHECK(t.device().is_cpu(), caller, ": ", what, " is on ", t.device(),
-              ", but graft's collectives on CUDA tensors need the NCCL backend, which this "
-              "build does not have yet; copy the tensor with .cpu() first, or use one process "
-              "per machine");
+  detail::check_device(caller, detail::process_group(caller), t.device());
+}
+
+// Checks that `other` is on `t`'s device: one collective exchanges memory of one device.
+void check_same_device(const char* caller, const Tensor& t, const char* t_name, const Tensor& other,
+                       const char* other_name) {
+  GRAFT_CHECK(other.device() == t.device(), caller, ": ", other_name, " is on ", other.device(),
+              " but ", t_name, " is on ", t.device(), "; they must be on the same device");
 }
 
 void check_reduction(const char* caller, ReduceOp op, DType dtype) {
@@ -189,6 +198,7 @@ void check_stacked(const char* caller, const Tensor& whole, const char* whole_na
                    const Tensor& piece, const char* piece_name, int world) {
   GRAFT_CHECK(whole.dtype() == piece.dtype(), caller, ": ", whole_name, " is ", whole.dtype(),
               " but ", piece_name, " is ", piece.dtype(), "; they must match");
+  check_same_device(caller, whole, whole_name, piece, piece_name);
   const Shape expected = stacked_shape(piece.shape(), world);
   GRAFT_CHECK(whole.shape() == expected, caller, ": ", whole_name, " has shape ", whole.shape(),
               ", but ", world, " ranks' ", piece_name, "s of shape ", piece.shape(),
@@ -205,6 +215,7 @@ void check_per_rank(const char* caller, const std::vector<Tensor>& list, const c
     GRAFT_CHECK(list[r].shape() == like.shape() && list[r].dtype() == like.dtype(), caller, ": ",
                 list_name, "[", r, "] is ", list[r].dtype(), " ", list[r].shape(), " but ",
                 like_name, " is ", like.dtype(), " ", like.shape(), "; they must match");
+    check_same_device(caller, like, like_name, list[r], list_name);
   }
 }
 
@@ -219,7 +230,7 @@ Work gather(const char* caller, const Tensor& output, const Tensor& input,
   const int64_t bytes = in.numel() * element_size(in.dtype());
   std::function<void()> put = write_back(output, out, ReduceOp::kSum, world);
   return submit(
-      caller, {Kind::kAllGather, input.dtype(), 0, input.shape()},
+      caller, {Kind::kAllGather, input.dtype(), 0, input.shape()}, input.device(),
       [in, source, target, bytes](Backend& backend) {
         (void)in;  // holds the input's memory until the exchange has read it
         backend.all_gather(source, target, bytes);
@@ -243,6 +254,7 @@ Work scatter(const char* caller, const Tensor& output, const Tensor& input, Redu
   const ReduceOp exchanged = exchanged_op(op);
   return submit(
       caller, {Kind::kReduceScatter, dtype, static_cast<int64_t>(op), output.shape()},
+      input.device(),
       [in, source, target, count, dtype, exchanged](Backend& backend) {
         (void)in;
         backend.reduce_scatter(source, target, count, dtype, exchanged);
@@ -263,7 +275,7 @@ Work all_reduce_async(const Tensor& tensor, ReduceOp op) {
   const DType dtype = buffer.dtype();
   const ReduceOp exchanged = exchanged_op(op);
   return submit(
-      caller, {Kind::kAllReduce, dtype, static_cast<int64_t>(op), tensor.shape()},
+      caller, {Kind::kAllReduce, dtype, static_cast<int64_t>(op), tensor.shape()}, tensor.device(),
       [=](Backend& backend) { backend.all_reduce(data, count, dtype, exchanged); },
       write_back(tensor, buffer, op, world));
 }
@@ -278,7 +290,7 @@ Work broadcast_async(const Tensor& tensor, int src) {
   void* data = buffer.data_ptr();
   const int64_t bytes = buffer.numel() * element_size(buffer.dtype());
   return submit(
-      caller, {Kind::kBroadcast, tensor.dtype(), src, tensor.shape()},
+      caller, {Kind::kBroadcast, tensor.dtype(), src, tensor.shape()}, tensor.device(),
       [=](Backend& backend) { backend.broadcast(data, bytes, src); },
       write_back(tensor, buffer, ReduceOp::kSum, world));
 }
@@ -296,7 +308,8 @@ Work all_gather_async(const std::vector<Tensor>& outputs, const Tensor& input) {
   check_tensor(caller, input, "input");
   const int world = world_size_for(caller);
   check_per_rank(caller, outputs, "outputs", input, "the input", world);
-  const Tensor gathered = empty(stacked_shape(input.shape(), world), input.dtype());
+  const Tensor gathered = empty(stacked_shape(input.shape(), world),
+                                TensorOptions(input.dtype()).device(input.device()));
   const int64_t rows = input.dim() == 0 ? 1 : input.shape()[0];
   return gather(caller, gathered, input, [outputs, gathered, rows, shape = input.shape()] {
     for (size_t r = 0; r < outputs.size(); ++r)
@@ -324,7 +337,7 @@ Work reduce_scatter_async(const Tensor& output, const std::vector<Tensor>& input
 }
 
 Work barrier_async() {
-  return submit("barrier()", {Kind::kBarrier, kFloat32, 0, Shape()},
+  return submit("barrier()", {Kind::kBarrier, kFloat32, 0, Shape()}, Device::cpu(),
                 [](Backend& backend) { backend.barrier(); });
 }
 

@@ -8,7 +8,7 @@
 namespace graft::distributed {
 namespace detail {
 
-CommThread::CommThread(Backend& backend) : backend_(backend), thread_([this] { loop(); }) {}
+CommThread::CommThread() : thread_([this] { loop(); }) {}
 
 CommThread::~CommThread() {
   {
@@ -39,7 +39,7 @@ void CommThread::loop() {
     }
     std::exception_ptr error;
     try {
-      work->run(backend_);
+      work->run();
     } catch (...) {
       error = std::current_exception();
     }

@@ -2,7 +2,7 @@
 // they were issued, so that every rank's MPI calls match; and the state a Work waits on.
 //
 // A collective is split in two. `run` is the exchange itself, on dense buffers, made by this
-// thread through the backend. `finish` is what turns the exchanged buffers into the caller's
+// thread through a backend. `finish` is what turns the exchanged buffers into the caller's
 // result (kAvg's division, copying into a non-contiguous tensor or a list of tensors); it
 // runs on the thread that waits, once, so that graft's ops never run on two threads for one
 // collective and the result appears exactly when wait() returns.
@@ -25,10 +25,10 @@ namespace graft::distributed {
 
 struct Work::State {
   std::string description;  // "all_reduce(float32 [3, 4], kSum)", for errors and timeouts
-  std::function<void(detail::Backend&)> run;
+  std::function<void()> run;
   std::function<void()> finish;
   std::chrono::steady_clock::time_point deadline;
-  detail::Backend* backend = nullptr;  // aborts the job when the deadline passes
+  detail::Backend* backend = nullptr;  // the host backend: aborts the job when the deadline passes
 
   std::mutex mutex;
   std::condition_variable done_changed;
@@ -41,7 +41,7 @@ namespace detail {
 
 class CommThread {
  public:
-  explicit CommThread(Backend& backend);
+  CommThread();
   // Runs what is queued, then stops.
   ~CommThread();
   CommThread(const CommThread&) = delete;
@@ -52,7 +52,6 @@ class CommThread {
  private:
   void loop();
 
-  Backend& backend_;
   std::mutex mutex_;
   std::condition_variable queue_changed_;
   std::deque<std::shared_ptr<Work::State>> queue_;

@@ -137,8 +137,9 @@ class DistributedDataParallel::Reducer
         location_[bucket.params[slot]] = {b, slot};
       }
       bucket.flags_offset = offset;
-      const DType dtype = params_[bucket.params.front()].dtype();
-      bucket.buffer = zeros({offset + static_cast<int64_t>(bucket.params.size())}, dtype);
+      const Tensor& first = params_[bucket.params.front()];
+      bucket.buffer = zeros({offset + static_cast<int64_t>(bucket.params.size())},
+                            TensorOptions(first.dtype()).device(first.device()));
     }
   }
 
@@ -222,11 +223,12 @@ DistributedDataParallel::DistributedDataParallel(Module& module,
   std::vector<std::pair<std::string, Tensor>> named;
   for (auto& [name, p] : module.named_parameters())
     if (p.requires_grad()) named.emplace_back(name, p);
+  // One device, whose backend reduces every bucket (MPI for the CPU, NCCL for a GPU).
   for (const auto& [name, p] : named)
-    GRAFT_CHECK(p.device().is_cpu(), "DistributedDataParallel: parameter '", name, "' is on ",
-                p.device(),
-                ", but collectives on CUDA tensors need the NCCL backend, which "
-                "this build does not have yet");
+    GRAFT_CHECK(p.device() == named.front().second.device(), "DistributedDataParallel: parameter '",
+                name, "' is on ", p.device(), " but '", named.front().first, "' is on ",
+                named.front().second.device(),
+                "; a model must be on one device: move it with module.to(...)");
   check_same_parameters(named);
 
   std::vector<Tensor> params;

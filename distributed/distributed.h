@@ -5,10 +5,12 @@
 //   dist::all_reduce(t, dist::ReduceOp::kAvg);  // in place: every rank ends with the mean
 //   dist::destroy_process_group();
 //
-// graft moves no bytes itself: MPI does (Open MPI from Debian; `mpirun -np N program` starts
-// the ranks and is their rendezvous). A program started without mpirun, or built without
-// MPI, is a world of one where every collective is what it would be with one rank, so the
-// same program runs unchanged on a laptop and on a cluster.
+// graft moves no bytes itself: MPI does for CPU tensors (Open MPI from Debian; `mpirun -np N
+// program` starts the ranks and is their rendezvous), and NCCL for CUDA tensors, one GPU per
+// rank (cuda:(local rank % visible devices)), its communicator joined through MPI at the first
+// collective on a CUDA tensor. A program started without mpirun, or built without MPI, is a
+// world of one where every collective is what it would be with one rank, so the same program
+// runs unchanged on a laptop and on a cluster.
 //
 // How the collectives make progress: one communication thread per process makes every MPI
 // call, in the order the program issued them, with MPI's own blocking collectives (the
@@ -29,8 +31,9 @@
 //
 // Inputs may be non-contiguous (they are copied into a dense buffer and the result copied
 // back) and of any dtype: bool reduces with logical OR for kSum and kMax, and AND for kMin
-// (PyTorch's choice); kAvg needs a floating dtype. CUDA tensors need the NCCL backend,
-// which graft does not have yet: they are an error that says to copy to the CPU.
+// (PyTorch's choice); kAvg needs a floating dtype. The tensors of one collective are on one
+// device; a CUDA tensor must be on this rank's GPU (above), and needs a build with the CUDA
+// backend and NCCL (is_nccl_available()).
 #pragma once
 
 #include <chrono>
@@ -73,6 +76,9 @@ int get_local_world_size();  // how many processes run on this machine
 std::string get_backend();
 // Whether this build of graft has MPI (GRAFT_DISTRIBUTED; docs/distributed.md).
 bool is_mpi_available();
+// Whether collectives on CUDA tensors can run: this build has the NCCL backend (the CUDA
+// backend, and NCCL's header when it was built) and NCCL's library loads here.
+bool is_nccl_available();
 
 // A collective that may still be running. wait() blocks until it is done (and the result
 // is in place), rethrowing its error; it is cheap to call again. A default Work is done.

@@ -35,6 +35,36 @@ std::unique_ptr<Backend> make_backend(const LaunchInfo& launch) {
 
 }  // namespace
 
+Backend& ProcessGroup::backend_for(Device device) {
+  if (device.is_cpu()) return *backend;
+#if GRAFT_HAS_NCCL
+  if (cuda_backend == nullptr) cuda_backend = make_nccl_backend(*backend, launch);
+  return *cuda_backend;
+#else
+  graft::detail::fail("graft::distributed: no backend for ", device, " memory in this build");
+#endif
+}
+
+void check_device(const char* caller, const ProcessGroup& group, Device device) {
+  if (device.is_cpu()) return;
+#if GRAFT_HAS_NCCL
+  GRAFT_CHECK(is_nccl_available(), caller, ": a tensor on ", device,
+              " needs NCCL, whose library (libnccl.so.2) could not be loaded; install NCCL "
+              "where the loader finds it, or copy the tensor to the CPU with .cpu()");
+  const int rank_device = nccl_device_index(group.launch);
+  GRAFT_CHECK(device.index() == rank_device, caller, ": a tensor on ", device, ", but rank ",
+              group.backend->rank(), " (local rank ", group.launch.local_rank,
+              ") exchanges CUDA memory on cuda:", rank_device,
+              ", its GPU among the visible ones; move the tensor there with .to(...)");
+#else
+  (void)group;
+  graft::detail::fail(caller, ": a tensor on ", device,
+                      ", but this build of graft has no NCCL backend for collectives on CUDA "
+                      "tensors (it needs the CUDA backend, and NCCL's header when it is built); "
+                      "copy the tensor to the CPU with .cpu()");
+#endif
+}
+
 ProcessGroup& process_group(const char* caller) {
   auto& group = group_slot();
   GRAFT_CHECK(group != nullptr, caller,
@@ -70,7 +100,7 @@ void init_process_group(const InitOptions& options) {
   group->launch = detail::read_launch_environment();
   group->options = options;
   group->backend = detail::make_backend(group->launch);
-  group->thread = std::make_unique<detail::CommThread>(*group->backend);
+  group->thread = std::make_unique<detail::CommThread>();
   // N ranks on one machine would each default to every core, N times too many threads
   // (issue 16 measured the collapse). Each gets an even share: the ranks step in lockstep.
   const int local_ranks = std::max(1, group->launch.local_world_size);
@@ -101,5 +131,13 @@ int get_local_world_size() {
 std::string get_backend() { return detail::process_group("get_backend()").backend->name(); }
 
 bool is_mpi_available() { return GRAFT_HAS_MPI != 0; }
+
+bool is_nccl_available() {
+#if GRAFT_HAS_NCCL
+  return detail::nccl_library_loads();
+#else
+  return false;
+#endif
+}
 
 }  // namespace graft::distributed

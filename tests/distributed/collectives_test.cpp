@@ -2,7 +2,8 @@
 // function of (r, element), so each rank can work out, with loops in double, what every
 // collective must give. Every dtype, every reduction, odd sizes, 0-d and empty tensors, and
 // non-contiguous inputs (which must be written back in place, leaving the memory around
-// them alone). Runs as a world of one and under mpirun with 2 and 3 ranks.
+// them alone), on the CPU (MPI) and on this rank's GPU (NCCL; skipped without a GPU or
+// NCCL). Runs as a world of one and under mpirun with 2 and 3 ranks.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -68,20 +69,22 @@ double reduced_value(int64_t i, g::DType dtype, ReduceOp op, int world) {
   return 0;
 }
 
-// A tensor holding `values` (in row-major order of `shape`) laid out as `layout` says:
-// contiguous, transposed (a 2-d shape's transpose of a contiguous buffer), or every other
-// column of a wider buffer (`frame` receives that buffer, filled with 2 (bool: true) around the
-// view). Both are non-contiguous unless a dim is 0 or 1.
+// A tensor on `device` holding `values` (in row-major order of `shape`) laid out as `layout`
+// says: contiguous, transposed (a 2-d shape's transpose of a contiguous buffer), or every
+// other column of a wider buffer (`frame` receives that buffer, filled with 2 (bool: true)
+// around the view). Both are non-contiguous unless a dim is 0 or 1.
 g::Tensor laid_out(const std::vector<double>& values, const g::Shape& shape, g::DType dtype,
-                   const std::string& layout, g::Tensor* frame = nullptr) {
-  const g::Tensor dense = g::testing::make_tensor(values, shape, dtype);
+                   const std::string& layout, g::Tensor* frame = nullptr,
+                   g::Device device = g::kCPU) {
+  const g::Tensor dense = g::testing::make_tensor(values, shape, dtype).to(device);
+  const g::TensorOptions options = g::TensorOptions(dtype).device(device);
   if (layout == "contiguous") return dense;
   if (layout == "transposed") {
-    g::Tensor t = g::empty({shape[1], shape[0]}, dtype).t();
+    g::Tensor t = g::empty({shape[1], shape[0]}, options).t();
     t.copy_(dense);
     return t;
   }
-  g::Tensor wide = g::full({shape[0], 2 * shape[1]}, dtype == g::kBool ? 1 : 2, dtype);
+  g::Tensor wide = g::full({shape[0], 2 * shape[1]}, dtype == g::kBool ? 1 : 2, options);
   if (frame != nullptr) *frame = wide;
   g::Tensor t = wide.index({g::Slice(), g::Slice(g::None, g::None, 2)});
   t.copy_(dense);
@@ -121,6 +124,36 @@ void expect_frame_untouched(const g::Tensor& frame, g::DType dtype) {
 
 class Collectives : public g::testing::WorldTest {};
 
+// The collectives that move data, on each device: the CPU's tensors go through the host
+// backend (MPI, or a world of one), a GPU's through NCCL.
+class CollectivesOn : public g::testing::WorldTest,
+                      public ::testing::WithParamInterface<g::DeviceType> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == g::kCUDA) {
+      if (!g::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+      if (!dist::is_nccl_available())
+        GTEST_SKIP() << "no NCCL: this build has no NCCL backend, or libnccl.so.2 does not load";
+    }
+    WorldTest::SetUp();
+    if (GetParam() == g::kCUDA)
+      device = g::Device(g::kCUDA, dist::get_local_rank() % g::cuda::device_count());
+  }
+  // A tensor of `shape` and `dtype` on this test's device, uninitialised.
+  g::Tensor empty(const g::Shape& shape, g::DType dtype) const {
+    return g::empty(shape, g::TensorOptions(dtype).device(device));
+  }
+  g::Tensor make(const std::vector<double>& values, const g::Shape& shape, g::DType dtype) const {
+    return g::testing::make_tensor(values, shape, dtype).to(device);
+  }
+  g::Device device = g::kCPU;
+};
+
+INSTANTIATE_TEST_SUITE_P(Devices, CollectivesOn, ::testing::Values(g::kCPU, g::kCUDA),
+                         [](const ::testing::TestParamInfo<g::DeviceType>& info) {
+                           return info.param == g::kCPU ? std::string("cpu") : std::string("cuda");
+                         });
+
 TEST_F(Collectives, TheWorldIsWhatTheLauncherSays) {
   const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
   EXPECT_EQ(world, size ? std::atoi(size) : 1);
@@ -131,7 +164,7 @@ TEST_F(Collectives, TheWorldIsWhatTheLauncherSays) {
   EXPECT_LT(dist::get_local_rank(), dist::get_local_world_size());
 }
 
-TEST_F(Collectives, AllReduceEveryDtypeOpAndLayout) {
+TEST_P(CollectivesOn, AllReduceEveryDtypeOpAndLayout) {
   const std::vector<g::Shape> shapes = {{3, 5}, {1, 1}, {0, 4}};
   for (g::DType dtype : kDTypes) {
     for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMax, ReduceOp::kMin}) {
@@ -144,8 +177,8 @@ TEST_F(Collectives, AllReduceEveryDtypeOpAndLayout) {
           for (int64_t i = 0; i < shape.numel(); ++i)
             want.push_back(reduced_value(i, dtype, op, world));
           g::Tensor frame;
-          g::Tensor t =
-              laid_out(input_values(rank, shape.numel(), dtype), shape, dtype, layout, &frame);
+          g::Tensor t = laid_out(input_values(rank, shape.numel(), dtype), shape, dtype, layout,
+                                 &frame, device);
           dist::all_reduce(t, op);
           // Transposed: the buffer holds values in the transpose's order; compare logically.
           expect_values(t, want, what, tolerance(dtype, op));
@@ -156,28 +189,28 @@ TEST_F(Collectives, AllReduceEveryDtypeOpAndLayout) {
   }
 }
 
-TEST_F(Collectives, AllReduceOfZeroDimAndOddSizes) {
+TEST_P(CollectivesOn, AllReduceOfZeroDimAndOddSizes) {
   for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{1001}}) {
-    g::Tensor t = g::testing::make_tensor(input_values(rank, n, g::kFloat64), {n}, g::kFloat64);
+    g::Tensor t = make(input_values(rank, n, g::kFloat64), {n}, g::kFloat64);
     dist::all_reduce(t);
     std::vector<double> want;
     for (int64_t i = 0; i < n; ++i)
       want.push_back(reduced_value(i, g::kFloat64, ReduceOp::kSum, world));
     expect_values(t, want, "n = " + std::to_string(n));
   }
-  g::Tensor scalar = g::full({}, input_value(rank, 0, g::kFloat32), g::kFloat32);
+  g::Tensor scalar = make({input_value(rank, 0, g::kFloat32)}, {}, g::kFloat32);
   dist::all_reduce(scalar, ReduceOp::kMax);
   EXPECT_EQ(scalar.dim(), 0);
   EXPECT_EQ(scalar.item<double>(), reduced_value(0, g::kFloat32, ReduceOp::kMax, world));
 }
 
-TEST_F(Collectives, BroadcastFromEveryRank) {
+TEST_P(CollectivesOn, BroadcastFromEveryRank) {
   for (int src = 0; src < world; ++src) {
     for (g::DType dtype : kDTypes) {
       for (const std::string layout : {"contiguous", "transposed", "sliced"}) {
         const g::Shape shape{4, 3};
         g::Tensor frame;
-        g::Tensor t = laid_out(input_values(rank, 12, dtype), shape, dtype, layout, &frame);
+        g::Tensor t = laid_out(input_values(rank, 12, dtype), shape, dtype, layout, &frame, device);
         dist::broadcast(t, src);
         expect_values(
             t, input_values(src, 12, dtype),
@@ -186,16 +219,17 @@ TEST_F(Collectives, BroadcastFromEveryRank) {
       }
     }
   }
-  g::Tensor empty = g::empty({0}, g::kFloat32);
-  dist::broadcast(empty, world - 1);
-  EXPECT_EQ(empty.numel(), 0);
+  g::Tensor nothing = empty({0}, g::kFloat32);
+  dist::broadcast(nothing, world - 1);
+  EXPECT_EQ(nothing.numel(), 0);
 }
 
-TEST_F(Collectives, AllGatherIntoATensorAndAList) {
+TEST_P(CollectivesOn, AllGatherIntoATensorAndAList) {
   for (g::DType dtype : kDTypes) {
     const g::Shape piece{2, 3};
-    const g::Tensor input = laid_out(input_values(rank, 6, dtype), piece, dtype, "transposed");
-    g::Tensor gathered = g::empty({2 * world, 3}, dtype);
+    const g::Tensor input =
+        laid_out(input_values(rank, 6, dtype), piece, dtype, "transposed", nullptr, device);
+    g::Tensor gathered = empty({2 * world, 3}, dtype);
     dist::all_gather_into_tensor(gathered, input);
     std::vector<double> want;
     for (int r = 0; r < world; ++r) {
@@ -205,48 +239,47 @@ TEST_F(Collectives, AllGatherIntoATensorAndAList) {
     expect_values(gathered, want, std::string("into a tensor, ") + g::dtype_name(dtype));
 
     std::vector<g::Tensor> outputs;
-    for (int r = 0; r < world; ++r) outputs.push_back(g::empty(piece, dtype));
+    for (int r = 0; r < world; ++r) outputs.push_back(empty(piece, dtype));
     dist::all_gather(outputs, input);
     for (int r = 0; r < world; ++r)
       expect_values(outputs[static_cast<size_t>(r)], input_values(r, 6, dtype),
                     std::string("list, rank ") + std::to_string(r));
   }
   // A 0-d input gathers into a vector, one element per rank.
-  const g::Tensor scalar = g::full({}, rank * 2.0, g::kFloat64);
-  g::Tensor all = g::empty({world}, g::kFloat64);
+  const g::Tensor scalar = make({rank * 2.0}, {}, g::kFloat64);
+  g::Tensor all = empty({world}, g::kFloat64);
   dist::all_gather_into_tensor(all, scalar);
   for (int r = 0; r < world; ++r)
     EXPECT_EQ(all.to_vector<double>()[static_cast<size_t>(r)], r * 2.0);
 }
 
-TEST_F(Collectives, ReduceScatterFromATensorAndAList) {
+TEST_P(CollectivesOn, ReduceScatterFromATensorAndAList) {
   for (g::DType dtype : kDTypes) {
     for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMin}) {
       if (op == ReduceOp::kAvg && !g::is_floating_point(dtype)) continue;
       const int64_t n = 5;  // elements per rank's piece
-      const g::Tensor input =
-          g::testing::make_tensor(input_values(rank, n * world, dtype), {world * n}, dtype);
+      const g::Tensor input = make(input_values(rank, n * world, dtype), {world * n}, dtype);
       std::vector<double> want;
       for (int64_t i = 0; i < n; ++i) want.push_back(reduced_value(rank * n + i, dtype, op, world));
-      g::Tensor output = g::empty({n}, dtype);
+      g::Tensor output = empty({n}, dtype);
       dist::reduce_scatter_tensor(output, input, op);
       const std::string what = std::string(g::dtype_name(dtype)) + " " + dist::reduce_op_name(op);
       expect_values(output, want, "tensor " + what, tolerance(dtype, op));
 
       std::vector<g::Tensor> inputs;
       for (int r = 0; r < world; ++r) inputs.push_back(input.narrow(0, r * n, n));
-      g::Tensor from_list = g::empty({n}, dtype);
+      g::Tensor from_list = empty({n}, dtype);
       dist::reduce_scatter(from_list, inputs, op);
       expect_values(from_list, want, "list " + what, tolerance(dtype, op));
     }
   }
 }
 
-TEST_F(Collectives, AsyncWorkCompletesInAnyWaitingOrder) {
+TEST_P(CollectivesOn, AsyncWorkCompletesInAnyWaitingOrder) {
   std::vector<g::Tensor> tensors;
   std::vector<dist::Work> works;
   for (int k = 0; k < 8; ++k) {
-    tensors.push_back(g::full({1000}, rank + k, g::kFloat64));
+    tensors.push_back(g::full({1000}, rank + k, g::TensorOptions(g::kFloat64).device(device)));
     works.push_back(dist::all_reduce_async(tensors.back(), ReduceOp::kSum));
   }
   works.push_back(dist::barrier_async());
@@ -258,6 +291,25 @@ TEST_F(Collectives, AsyncWorkCompletesInAnyWaitingOrder) {
   }
   works[0].wait();  // waiting again is harmless
   EXPECT_TRUE(dist::Work().is_completed());
+}
+
+TEST_P(CollectivesOn, TensorsOfOneCollectiveMustShareADevice) {
+  if (device.is_cpu()) GTEST_SKIP() << "needs a CUDA device beside the CPU";
+  EXPECT_THAT(error_message([&] {
+                g::Tensor out = g::empty({world, 2});
+                dist::all_gather_into_tensor(out, empty({1, 2}, g::kFloat32));
+              }),
+              HasSubstr("must be on the same device"));
+  EXPECT_THAT(error_message([&] {
+                std::vector<g::Tensor> inputs(static_cast<size_t>(world), g::ones({2}));
+                dist::reduce_scatter(empty({2}, g::kFloat32), inputs);
+              }),
+              HasSubstr("must be on the same device"));
+  if (g::cuda::device_count() > 1) {
+    const g::Device other(g::kCUDA, (device.index() + 1) % g::cuda::device_count());
+    EXPECT_THAT(error_message([&] { dist::all_reduce(g::ones({2}).to(other)); }),
+                HasSubstr("exchanges CUDA memory on " + device.str()));
+  }
 }
 
 TEST_F(Collectives, InPlaceResultsBumpTheVersionCounter) {

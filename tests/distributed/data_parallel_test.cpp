@@ -3,7 +3,8 @@
 // alone, on the whole batch. Equal shards make the mean of the ranks' mean gradients the
 // whole batch's mean gradient, so after every step the parameters must agree (float64 to
 // 1e-12, float32 to 1e-6), for SGD and Adam, an MLP and a CNN, with and without gradient
-// accumulation (no_sync). Then what has no single-process twin: batch norm's buffers,
+// accumulation (no_sync), on the CPU and on a GPU (NCCL; skipped without one). Then what has no
+// single-process twin: batch norm's buffers,
 // parameters without gradients, bucketing, and mismatched models.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -28,7 +29,7 @@ namespace {
 
 enum class Model { kMlp, kCnn };
 
-nn::Sequential make_model(Model model, g::DType dtype, uint64_t seed) {
+nn::Sequential make_model(Model model, g::DType dtype, uint64_t seed, g::Device device) {
   g::manual_seed(seed);
   nn::Sequential net;
   if (model == Model::kMlp) {
@@ -37,6 +38,7 @@ nn::Sequential make_model(Model model, g::DType dtype, uint64_t seed) {
     net = nn::Sequential(nn::Conv2d(1, 2, 3), nn::Tanh(), nn::Flatten(), nn::Linear(2 * 4 * 4, 3));
   }
   net.to(dtype);
+  net.to(device);
   return net;
 }
 
@@ -44,10 +46,10 @@ nn::Sequential make_model(Model model, g::DType dtype, uint64_t seed) {
 struct Batch {
   g::Tensor x, y;
 };
-Batch global_batch(Model model, g::DType dtype, int step, int64_t rows) {
+Batch global_batch(Model model, g::DType dtype, int step, int64_t rows, g::Device device) {
   g::manual_seed(1000 + static_cast<uint64_t>(step));
   const g::Shape shape = model == Model::kMlp ? g::Shape{rows, 6} : g::Shape{rows, 1, 6, 6};
-  return {g::randn(shape, dtype), g::randn({rows, 3}, dtype)};
+  return {g::randn(shape, dtype).to(device), g::randn({rows, 3}, dtype).to(device)};
 }
 
 std::unique_ptr<g::optim::Optimizer> make_optimizer(const std::string& name,
@@ -90,17 +92,27 @@ struct Case {
   int micro_batches;  // gradient accumulation: all but the last under no_sync()
   g::DType dtype;
   double bucket_cap_mb = 25.0;
+  g::DeviceType device = g::kCPU;  // a GPU: this rank's, its buckets reduced by NCCL
 };
 
 std::string name_of(const Case& c) {
   return std::string(c.model == Model::kMlp ? "mlp" : "cnn") + "_" + c.optimizer + "_" +
          std::to_string(c.micro_batches) + "micro_" + g::dtype_name(c.dtype) +
-         (c.bucket_cap_mb < 1 ? "_tiny_buckets" : "");
+         (c.bucket_cap_mb < 1 ? "_tiny_buckets" : "") + (c.device == g::kCUDA ? "_cuda" : "");
 }
 
 class DataParallelMatchesOneProcess : public ::testing::TestWithParam<Case> {
  protected:
-  void SetUp() override { g::testing::ensure_process_group(); }
+  void SetUp() override {
+    if (GetParam().device == g::kCUDA) {
+      if (!g::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+      if (!dist::is_nccl_available()) GTEST_SKIP() << "no NCCL";
+    }
+    g::testing::ensure_process_group();
+    if (GetParam().device == g::kCUDA)
+      device = g::Device(g::kCUDA, dist::get_local_rank() % g::cuda::device_count());
+  }
+  g::Device device = g::kCPU;
 };
 
 TEST_P(DataParallelMatchesOneProcess, ParametersAfterEachStep) {
@@ -113,16 +125,16 @@ TEST_P(DataParallelMatchesOneProcess, ParametersAfterEachStep) {
 
   // Each rank starts from its own initialisation; DDP gives everyone rank 0's (seed 100),
   // which is where the reference starts.
-  nn::Sequential net = make_model(c.model, c.dtype, 100 + static_cast<uint64_t>(rank));
+  nn::Sequential net = make_model(c.model, c.dtype, 100 + static_cast<uint64_t>(rank), device);
   DistributedDataParallel ddp(net, {.bucket_cap_mb = c.bucket_cap_mb});
-  nn::Sequential reference = make_model(c.model, c.dtype, 100);
+  nn::Sequential reference = make_model(c.model, c.dtype, 100, device);
   auto opt = make_optimizer(c.optimizer, net.parameters());
   auto ref_opt = make_optimizer(c.optimizer, reference.parameters());
   const double tol = c.dtype == g::kFloat64 ? 1e-12 : 1e-6;
   expect_close(net.parameters(), reference.parameters(), 0, "after the broadcast");
 
   for (int step = 0; step < 3; ++step) {
-    const Batch batch = global_batch(c.model, c.dtype, step, rows);
+    const Batch batch = global_batch(c.model, c.dtype, step, rows, device);
     ref_opt->zero_grad();
     nn::functional::mse_loss(reference(batch.x), batch.y).backward();
     ref_opt->step();
@@ -153,7 +165,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{Model::kMlp, "sgd", 2, g::kFloat64}, Case{Model::kMlp, "adam", 2, g::kFloat32},
         Case{Model::kCnn, "sgd", 1, g::kFloat64}, Case{Model::kCnn, "adam", 2, g::kFloat64},
         Case{Model::kCnn, "sgd", 1, g::kFloat32},
-        Case{Model::kMlp, "sgd", 2, g::kFloat64, /*bucket_cap_mb*/ 1e-6}),
+        Case{Model::kMlp, "sgd", 2, g::kFloat64, /*bucket_cap_mb*/ 1e-6},
+        Case{Model::kMlp, "adam", 2, g::kFloat32, 25.0, g::kCUDA},
+        Case{Model::kCnn, "sgd", 1, g::kFloat64, 25.0, g::kCUDA}),
     [](const ::testing::TestParamInfo<Case>& info) { return name_of(info.param); });
 
 class DataParallel : public g::testing::WorldTest {};
