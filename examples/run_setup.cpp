@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "graft/distributed/distributed.h"
 #include "graft/kernels/cuda/runtime.h"
 
 namespace graft::examples {
@@ -12,7 +13,10 @@ Device choose_device(const std::string& program, const std::string& choice) {
   GRAFT_CHECK(choice != "cuda" || cuda, program,
               ": --device cuda, but graft::cuda::is_available() is false (a build without the "
               "CUDA backend, or no GPU); use --device cpu or auto");
-  return (choice == "cuda" || (choice == "auto" && cuda)) ? Device(kCUDA) : Device::cpu();
+  if (choice == "cpu" || !cuda) return Device::cpu();
+  const int rank_gpu =
+      distributed::is_initialized() ? distributed::get_local_rank() % cuda::device_count() : 0;
+  return Device(kCUDA, rank_gpu);
 }
 
 std::optional<DType> amp_dtype(const std::string& amp) {

@@ -14,7 +14,8 @@
 namespace graft::examples {
 
 // --device auto|cpu|cuda: auto is CUDA when graft::cuda::is_available(); cuda without it is
-// an error saying why and what to use instead.
+// an error saying why and what to use instead. In a distributed run (init_process_group done)
+// each rank's GPU is cuda:(local rank % visible GPUs), the one its NCCL collectives use.
 Device choose_device(const std::string& program, const std::string& choice);
 
 // --amp: "bf16" and "fp16" name autocast's dtype; "none" (float32, no autocast) is nullopt.
