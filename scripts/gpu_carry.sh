@@ -7,7 +7,9 @@
 # building there from the carried dependencies. Compressed, since what travels is limited
 # to 64 MiB and the binaries shrink about four times:
 #
-#   .gpu_deps/bin.tar.gz    bin/: graft_tests and cuda_bench, built here for sm_90;
+#   .gpu_deps/bin.tar.gz    bin/: graft_tests, graft_distributed_tests (the collectives on
+#                           a CUDA tensor: NCCL's world of one) and cuda_bench, built
+#                           here for sm_90;
 #                           runtime/: libgomp.so.1, which they need and the device may lack
 #                           (the CUDA libraries are the device's own: same toolkit version)
 #   .gpu_deps/usr.tar.gz    usr/: Eigen (Eigen/ only; graft includes Eigen/Core),
@@ -78,8 +80,9 @@ if ((build_binaries)); then
     -DGRAFT_BUILD_EXAMPLES=OFF -DGRAFT_DISTRIBUTED=OFF "${launchers[@]}"
   # The fingerprint is taken before the build, so an edit during it shows as stale.
   fingerprint="$(graft_gpu_fingerprint)"
-  ninja -C "$build_dir" graft_tests cuda_bench
-  cp "$build_dir/tests/graft_tests" "$build_dir/benchmarks/cuda_bench" "$stage/bin/"
+  ninja -C "$build_dir" graft_tests graft_distributed_tests cuda_bench
+  cp "$build_dir/tests/graft_tests" "$build_dir/tests/distributed/graft_distributed_tests" \
+    "$build_dir/benchmarks/cuda_bench" "$stage/bin/"
   cp -L "$(gcc -print-file-name=libgomp.so.1)" "$stage/runtime/"
   tar -czf "$GRAFT_GPU_DEPS/bin.tar.gz" -C "$stage" bin runtime
   echo "$fingerprint" >"$GRAFT_GPU_DEPS/fingerprint"

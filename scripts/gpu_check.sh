@@ -5,7 +5,8 @@
 #      (scripts/gpu_carry.sh) when their source fingerprint matches this tree; otherwise
 #      built here for sm_90 (Ninja, Release, -j16) against the carried dependencies
 #   2. the whole test suite on the GPU (the graft_tests binary: the cases ctest would run,
-#      in one process, so the CUDA context is made once rather than once per case)
+#      in one process, so the CUDA context is made once rather than once per case), then
+#      the collectives as a world of one (graft_distributed_tests: NCCL on a CUDA tensor)
 #   3. cuda_bench (benchmarks/cuda_bench.cpp) and PyTorch's figures for the same ops
 #      (benchmarks/versus_torch_cuda.py)
 #   4. compute-sanitizer memcheck over the CUDA tests (the suites in tests/cuda/), and
@@ -127,6 +128,7 @@ if [[ -x "$deps/bin/graft_tests" && -x "$deps/bin/cuda_bench" &&
   echo "using $build_mode" >>"$build_log"
   record build "ok: carried" 0 build.log
   tests_bin="$deps/bin/graft_tests"
+  distributed_bin="$deps/bin/graft_distributed_tests"
   bench_bin="$deps/bin/cuda_bench"
   # Built against this libgomp; the device's may be missing or another version.
   lib_path="$deps/runtime"
@@ -139,8 +141,9 @@ else
   command -v nvcc >/dev/null && cmake_args+=(-DCMAKE_CUDA_COMPILER="$(command -v nvcc)")
   run_step configure 60 "$build_log" "$build_log" cmake "${cmake_args[@]}"
   run_step build 300 "$build_log" "$build_log" \
-    cmake --build "$build_dir" --parallel 16 --target graft_tests cuda_bench
+    cmake --build "$build_dir" --parallel 16 --target graft_tests graft_distributed_tests cuda_bench
   tests_bin="$build_dir/tests/graft_tests"
+  distributed_bin="$build_dir/tests/distributed/graft_distributed_tests"
   bench_bin="$build_dir/benchmarks/cuda_bench"
 fi
 
@@ -173,6 +176,13 @@ if [[ -x "$tests_bin" ]]; then
   fi
 else
   record tests "skipped: no graft_tests binary (see build.log)" 0 tests.log
+fi
+# The collectives, a world of one (no MPI on the device): their CUDA cases run through NCCL.
+if [[ -x "$distributed_bin" ]]; then
+  run_step distributed 60 "$tests_log" "$tests_log" "$distributed_bin" --gtest_color=no \
+    "--gtest_filter=-BeforeInit.*"
+else
+  record distributed "skipped: no graft_distributed_tests binary (see build.log)" 0 tests.log
 fi
 
 # ---- 3. benchmarks: graft's, then PyTorch's for the same ops

@@ -11,11 +11,12 @@ GRAFT_GPU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # `carry` to send it along.
 export GRAFT_GPU_DEPS="$GRAFT_GPU_ROOT/.gpu_deps"
 
-# Prints the fingerprint of the sources that go into graft_tests and cuda_bench.
+# Prints the fingerprint of the sources that go into the carried binaries (gpu_carry.sh).
 graft_gpu_fingerprint() {
   (
     cd "$GRAFT_GPU_ROOT" || exit 1
-    find CMakeLists.txt cmake core kernels autograd tests benchmarks -type f \
+    find CMakeLists.txt cmake core kernels autograd io nn optim data distributed tests benchmarks \
+      -type f \
       \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \
       -o -name CMakeLists.txt -o -name '*.cmake' -o -name '*.in' \) -print0 |
       LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
