@@ -211,14 +211,17 @@ struct CpuReduceLoop {
                    &partial[t * width]);
       }
     });
+    // Each block's pieces merged in order into its first piece's accumulators, a piece's
+    // row at a time: vectorised for sums, the same merges in the same order as output by
+    // output (the merge of (1024, 1024)'s 32 pieces over dim 0: 10.6% -> 8.3% of its profile).
     for (int64_t b = 0; b < blocks; ++b) {
       const Block blk = block_at(b);
-      for (int64_t j = 0; j < blk.count; ++j) {
-        Acc acc = partial[b * width + j];
-        for (int64_t p = 1; p < pieces; ++p)
-          acc = r.merge(acc, partial[(p * blocks + b) * width + j]);
-        out[blk.out_index + j] = r.finish(acc);
+      Acc* const acc = &partial[b * width];
+      for (int64_t p = 1; p < pieces; ++p) {
+        const Acc* piece_acc = &partial[(p * blocks + b) * width];
+        for (int64_t j = 0; j < blk.count; ++j) acc[j] = r.merge(acc[j], piece_acc[j]);
       }
+      for (int64_t j = 0; j < blk.count; ++j) out[blk.out_index + j] = r.finish(acc[j]);
     }
   }
 };
