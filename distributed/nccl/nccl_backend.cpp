@@ -48,7 +48,8 @@ struct NcclLibrary {
   decltype(&ncclBroadcast) broadcast = nullptr;
   decltype(&ncclAllGather) all_gather = nullptr;
   decltype(&ncclReduceScatter) reduce_scatter = nullptr;
-  std::string error;  // why it could not be opened, or empty
+  std::string error;  // why it could not be opened or lacks a function; empty when usable
+  bool usable() const { return error.empty(); }
 };
 
 // Looks `name` up in `handle` into `function`; false (and `error` set) when it is missing.
@@ -69,17 +70,17 @@ NcclLibrary open_library() {
     return library;
   }
   std::string& error = library.error;
-  const bool found = look_up(handle, "ncclGetVersion", library.get_version, error) &&
-                     look_up(handle, "ncclGetUniqueId", library.get_unique_id, error) &&
-                     look_up(handle, "ncclCommInitRank", library.comm_init_rank, error) &&
-                     look_up(handle, "ncclCommDestroy", library.comm_destroy, error) &&
-                     look_up(handle, "ncclCommAbort", library.comm_abort, error) &&
-                     look_up(handle, "ncclGetErrorString", library.get_error_string, error) &&
-                     look_up(handle, "ncclAllReduce", library.all_reduce, error) &&
-                     look_up(handle, "ncclBroadcast", library.broadcast, error) &&
-                     look_up(handle, "ncclAllGather", library.all_gather, error) &&
-                     look_up(handle, "ncclReduceScatter", library.reduce_scatter, error);
-  if (!found) library.get_version = nullptr;  // unusable: nccl() reports `error`
+  // Stops at the first missing function, which sets `error`.
+  (void)(look_up(handle, "ncclGetVersion", library.get_version, error) &&
+         look_up(handle, "ncclGetUniqueId", library.get_unique_id, error) &&
+         look_up(handle, "ncclCommInitRank", library.comm_init_rank, error) &&
+         look_up(handle, "ncclCommDestroy", library.comm_destroy, error) &&
+         look_up(handle, "ncclCommAbort", library.comm_abort, error) &&
+         look_up(handle, "ncclGetErrorString", library.get_error_string, error) &&
+         look_up(handle, "ncclAllReduce", library.all_reduce, error) &&
+         look_up(handle, "ncclBroadcast", library.broadcast, error) &&
+         look_up(handle, "ncclAllGather", library.all_gather, error) &&
+         look_up(handle, "ncclReduceScatter", library.reduce_scatter, error));
   return library;
 }
 
@@ -91,7 +92,7 @@ const NcclLibrary& library() {
 // The open library, or a graft::Error saying why there is none.
 const NcclLibrary& nccl() {
   const NcclLibrary& nccl = library();
-  GRAFT_CHECK(nccl.get_version != nullptr,
+  GRAFT_CHECK(nccl.usable(),
               "graft::distributed: collectives on CUDA tensors need NCCL's library, which could "
               "not be loaded (",
               nccl.error,
@@ -225,7 +226,7 @@ class NcclBackend final : public Backend {
 
 }  // namespace
 
-bool nccl_library_loads() { return library().get_version != nullptr; }
+bool nccl_library_loads() { return library().usable(); }
 
 std::string nccl_version() {
   if (!nccl_library_loads()) return "";

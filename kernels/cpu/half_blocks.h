@@ -23,6 +23,7 @@
 #include "graft/core/error.h"
 #include "graft/core/half.h"
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 
 namespace graft::kernels::cpu {
 
@@ -95,6 +96,30 @@ void visit_floating_or_16_bit_dtype(const char* kernel, DType dtype, Fn&& fn) {
     else
       detail::fail(kernel, " kernel called with ", dtype, "; the op layer should have rejected it");
   });
+}
+
+struct WidenedBlockIn {};
+struct WidenedBlockOut {};
+
+// Items [begin, end) of a 16-bit input `in` (in_size elements an item) and output `out`
+// (out_size an item), `step` items at a time: each step's items widened into the thread's
+// float buffer, fn(x, y, first, count) run on them as float32 (x the widened input, y the
+// float output of items [first, first + count)), and y narrowed into out. So the CPU kernels
+// that take float16 and bfloat16 (pooling a plane at a time, layer norm a few rows) run their
+// float32 code with a widened copy's arithmetic, without the copy's passes over memory.
+template <class H, class Fn>
+void through_float_blocks(const H* in, int64_t in_size, H* out, int64_t out_size, int64_t begin,
+                          int64_t end, int64_t step, const Fn& fn) {
+  ThreadBuffer<float, WidenedBlockIn> in_space;
+  ThreadBuffer<float, WidenedBlockOut> out_space;
+  float* const x = in_space.data(step * in_size);
+  float* const y = out_space.data(step * out_size);
+  for (int64_t first = begin; first < end; first += step) {
+    const int64_t count = std::min(step, end - first);
+    widen_block(in + first * in_size, x, count * in_size);
+    fn(static_cast<const float*>(x), y, first, count);
+    narrow_block(y, out + first * out_size, count * out_size);
+  }
 }
 
 }  // namespace graft::kernels::cpu

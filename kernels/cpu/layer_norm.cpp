@@ -120,16 +120,16 @@ const T* vector_as(const void* given, T fill, int64_t cols, std::vector<T>& stor
   }
 }
 
-struct WidenedIn {};
-struct WidenedOut {};
-struct WidenedGrad {};
+struct WidenedDy {};
+struct WidenedX {};
+struct WidenedDx {};
 
 // The 16-bit backward's buffers for a block's rows of dy, x and dx (none for float32 and
 // float64, whose rows are read where they lie).
 struct WidenedRows {
-  ThreadBuffer<float, WidenedIn> dy;
-  ThreadBuffer<float, WidenedOut> x;
-  ThreadBuffer<float, WidenedGrad> dx;
+  ThreadBuffer<float, WidenedDy> dy;
+  ThreadBuffer<float, WidenedX> x;
+  ThreadBuffer<float, WidenedDx> dx;
 };
 struct Nothing {};
 
@@ -148,18 +148,11 @@ void forward(const LayerNormArgs& args) {
                    forward_rows(x + begin * cols, weight, bias, end - begin, cols, args.eps,
                                 y + begin * cols, args.mean + begin, args.rstd + begin);
                  } else {
-                   ThreadBuffer<float, WidenedIn> in_space;
-                   ThreadBuffer<float, WidenedOut> out_space;
-                   const int64_t step = widened_rows(cols);
-                   float* const in = in_space.data(step * cols);
-                   float* const out = out_space.data(step * cols);
-                   for (int64_t r = begin; r < end; r += step) {
-                     const int64_t count = std::min(step, end - r);
-                     widen_block(x + r * cols, in, count * cols);
-                     forward_rows(static_cast<const float*>(in), weight, bias, count, cols,
-                                  args.eps, out, args.mean + r, args.rstd + r);
-                     narrow_block(out, y + r * cols, count * cols);
-                   }
+                   through_float_blocks(x, cols, y, cols, begin, end, widened_rows(cols),
+                                        [&](const float* in, float* out, int64_t r, int64_t count) {
+                                          forward_rows(in, weight, bias, count, cols, args.eps, out,
+                                                       args.mean + r, args.rstd + r);
+                                        });
                  }
                });
 }

@@ -19,14 +19,10 @@
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
-#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/pool.h"
 
 namespace graft::kernels::cpu {
 namespace {
-
-struct WidenedInput {};
-struct WidenedOutput {};
 
 // Runs plane(x, y, p) for every plane p, split across threads: x is plane p of args.input
 // (in_size elements), y of args.output (out_size); `work` is the elements one plane touches.
@@ -48,15 +44,8 @@ void for_planes(const Pool2dArgs& args, int64_t in_size, int64_t out_size, int64
       });
     } else {
       parallel_for(0, args.planes, grain, [&](int64_t begin, int64_t end) {
-        ThreadBuffer<float, WidenedInput> in_space;
-        ThreadBuffer<float, WidenedOutput> out_space;
-        float* const x = in_space.data(in_size);
-        float* const y = out_space.data(out_size);
-        for (int64_t p = begin; p < end; ++p) {
-          widen_block(in + p * in_size, x, in_size);
-          plane(static_cast<const float*>(x), y, p);
-          narrow_block(y, out + p * out_size, out_size);
-        }
+        through_float_blocks(in, in_size, out, out_size, begin, end, 1,
+                             [&](const float* x, float* y, int64_t p, int64_t) { plane(x, y, p); });
       });
     }
   });
