@@ -1,4 +1,4 @@
-// cpu_runs_avx512 and cpu_runs_avx512_bf16 (cpu_features.h).
+// cpu_runs_avx512, cpu_runs_avx512_bf16 and cpu_runs_avx512_fp16 (cpu_features.h).
 #include "graft/kernels/cpu/cpu_features.h"
 
 #include "graft/core/error.h"
@@ -22,6 +22,16 @@ bool cpu_runs_avx512_bf16() {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool runs = cpu_runs_avx512() && __builtin_cpu_supports("avx512bf16") &&
                            __builtin_cpu_supports("avx512dq");
+  return runs;
+#else
+  return false;
+#endif
+}
+
+bool cpu_runs_avx512_fp16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool runs = cpu_runs_avx512() && __builtin_cpu_supports("avx512fp16") &&
+                           __builtin_cpu_supports("avx512bw");
   return runs;
 #else
   return false;

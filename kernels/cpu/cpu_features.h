@@ -13,6 +13,10 @@ bool cpu_runs_avx512();
 // conversions in one instruction; and AVX512-DQ, which every CPU with it has.
 bool cpu_runs_avx512_bf16();
 
+// AVX512-FP16 as well (Sapphire Rapids on): float16 arithmetic in float16's own instructions,
+// 32 lanes wide; and AVX512-BW, which every CPU with it has.
+bool cpu_runs_avx512_fp16();
+
 // What an AVX-512 kernel does in a build without them (off x86-64, or without GCC's or
 // Clang's target attributes), where cpu_runs_avx512() keeps it from being called: a
 // graft::Error naming `function`.

@@ -4,9 +4,10 @@
 // across threads for large tensors. Within a run, when every operand is either contiguous
 // (stride 1) or a broadcast scalar (stride 0), a loop specialised on that pattern lets the
 // compiler vectorise: `x + y`, `x + 2` and `2 + x` each get their own tight loop; on 16-bit
-// floats it runs in float32 blocks. Anything else takes the general strided loop. Where an
-// operand is transposed against the output, the two innermost dims are walked in square
-// tiles instead of whole rows (run_in_tiles), so that its cache lines are used up.
+// floats it runs in float32 blocks (float16's arithmetic in float16 where the CPU has it).
+// Anything else takes the general strided loop. Where an operand is transposed against the
+// output, the two innermost dims are walked in square tiles instead of whole rows
+// (run_in_tiles), so that its cache lines are used up.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <utility>
 
 #include "graft/kernels/cpu/array_math.h"
+#include "graft/kernels/cpu/half_arithmetic.h"
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/prefetch.h"
@@ -112,6 +114,17 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
   using Out = std::conditional_t<kNarrowed, float, R>;
   using Inner = typename FloatFunctor<Op>::type;
   R* out = reinterpret_cast<R*>(p[0]);
+  // float16's +, -, * and / where the CPU computes in float16 itself: the same bits, with
+  // nothing to widen or narrow (half_arithmetic.h).
+  if constexpr (std::is_same_v<R, Half> && (std::is_same_v<In, Half> && ...) &&
+                has_half_arithmetic<Inner>) {
+    if (cpu_runs_avx512_fp16()) {
+      half_arithmetic_avx512fp16(HalfArithmeticOf<Inner>::kOp, reinterpret_cast<const Half*>(p[1]),
+                                 (Mask & 1u) == 0, reinterpret_cast<const Half*>(p[2]),
+                                 (Mask & 2u) == 0, out, n);
+      return;
+    }
+  }
   std::tuple<std::array<BlockValue<In>, kFloatBlock>...> buffers;
   alignas(64) float narrowed[kFloatBlock];
   for (int64_t start = 0; start < n; start += kFloatBlock) {

@@ -1,0 +1,122 @@
+// half_arithmetic.h's kernel: a loop of AVX512-FP16 instructions, the operands' 16-bit patterns
+// loaded as they are.
+#include "graft/kernels/cpu/half_arithmetic.h"
+
+#include <bit>
+
+#include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/prefetch.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "graft/kernels/cpu/avx512_file.h"
+
+#define GRAFT_FP16_TARGET target("avx512f,avx512bw,avx512vl,avx512fp16")
+#define GRAFT_FP16 __attribute__((GRAFT_FP16_TARGET, always_inline)) inline
+
+namespace graft::kernels::cpu {
+namespace {
+
+constexpr int64_t kLanes = 32;
+constexpr int64_t kAhead = 1024;
+
+struct AddLanes {
+  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_add_ph(x, y); }
+};
+struct SubLanes {
+  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_sub_ph(x, y); }
+};
+struct MulLanes {
+  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_mul_ph(x, y); }
+};
+struct DivLanes {
+  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_div_ph(x, y); }
+};
+
+// A scalar operand's one value in every lane (nothing read for any other).
+template <bool kScalar>
+GRAFT_FP16 __m512h splat(const Half* p) {
+  if constexpr (kScalar)
+    return _mm512_castsi512_ph(_mm512_set1_epi16(std::bit_cast<short>(p->bits())));
+  return _mm512_setzero_ph();
+}
+
+// The 32 lanes of an operand at element i: its values there, or its one value in every lane
+// (`splat`) for a scalar. The tail's lanes past n are zeros, loaded from nothing.
+template <bool kScalar>
+GRAFT_FP16 __m512h operand_lanes(const Half* p, int64_t i, __m512h splat) {
+  if constexpr (kScalar) return splat;
+  return _mm512_castsi512_ph(_mm512_loadu_si512(p + i));
+}
+template <bool kScalar>
+GRAFT_FP16 __m512h operand_tail(const Half* p, int64_t i, __mmask32 tail, __m512h splat) {
+  if constexpr (kScalar) return splat;
+  return _mm512_castsi512_ph(_mm512_maskz_loadu_epi16(tail, p + i));
+}
+
+template <class Lanes, bool kAScalar, bool kBScalar>
+__attribute__((GRAFT_FP16_TARGET)) void combine(const Half* a, const Half* b, Half* out,
+                                                int64_t n) {
+  const Lanes lanes;
+  const __m512h a_splat = splat<kAScalar>(a);
+  const __m512h b_splat = splat<kBScalar>(b);
+  int64_t i = 0;
+  // Two vectors a step: two independent chains of loads for each store.
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    if constexpr (!kAScalar) prefetch_lines(a, (i + kAhead) * 2, 128);
+    if constexpr (!kBScalar) prefetch_lines(b, (i + kAhead) * 2, 128);
+    prefetch_lines<true>(out, (i + kAhead) * 2, 128);
+    const __m512h low =
+        lanes(operand_lanes<kAScalar>(a, i, a_splat), operand_lanes<kBScalar>(b, i, b_splat));
+    const __m512h high = lanes(operand_lanes<kAScalar>(a, i + kLanes, a_splat),
+                               operand_lanes<kBScalar>(b, i + kLanes, b_splat));
+    _mm512_storeu_si512(out + i, _mm512_castph_si512(low));
+    _mm512_storeu_si512(out + i + kLanes, _mm512_castph_si512(high));
+  }
+  for (; i < n; i += kLanes) {
+    const __mmask32 tail =
+        n - i >= kLanes ? ~__mmask32{0} : _bzhi_u32(~0u, static_cast<unsigned>(n - i));
+    const __m512h result = lanes(operand_tail<kAScalar>(a, i, tail, a_splat),
+                                 operand_tail<kBScalar>(b, i, tail, b_splat));
+    _mm512_mask_storeu_epi16(out + i, tail, _mm512_castph_si512(result));
+  }
+}
+
+template <class Lanes>
+void combine_operands(const Half* a, bool a_is_scalar, const Half* b, bool b_is_scalar, Half* out,
+                      int64_t n) {
+  if (a_is_scalar && b_is_scalar) return combine<Lanes, true, true>(a, b, out, n);
+  if (a_is_scalar) return combine<Lanes, true, false>(a, b, out, n);
+  if (b_is_scalar) return combine<Lanes, false, true>(a, b, out, n);
+  combine<Lanes, false, false>(a, b, out, n);
+}
+
+}  // namespace
+
+void half_arithmetic_avx512fp16(HalfArithmetic op, const Half* a, bool a_is_scalar, const Half* b,
+                                bool b_is_scalar, Half* out, int64_t n) {
+  switch (op) {
+    case HalfArithmetic::kAdd:
+      return combine_operands<AddLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kSub:
+      return combine_operands<SubLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kMul:
+      return combine_operands<MulLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kDiv:
+      return combine_operands<DivLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+  }
+}
+
+}  // namespace graft::kernels::cpu
+
+#else
+
+namespace graft::kernels::cpu {
+
+void half_arithmetic_avx512fp16(HalfArithmetic, const Half*, bool, const Half*, bool, Half*,
+                                int64_t) {
+  fail_built_without_avx512("half_arithmetic_avx512fp16");
+}
+
+}  // namespace graft::kernels::cpu
+
+#endif
