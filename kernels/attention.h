@@ -50,7 +50,8 @@ struct AttentionLayout {
 };
 
 struct AttentionArgs {
-  DType dtype = kFloat32;   // float32 or float64, of every buffer
+  DType dtype = kFloat32;   // of every buffer but lse: float32 or float64, or on the CPU
+                            // float16 or bfloat16 (their lse float32)
   Device device;            // where every buffer lives
   const void* q = nullptr;  // (bh, L, E)
   const void* k = nullptr;  // (bh, S, E)

@@ -108,7 +108,7 @@ double scale_of(const Tensor& query, std::optional<double> scale) {
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
 // (the kernels do not broadcast), and a kernel for the device, and float32 or float64, or on
-// the CPU float16 and bfloat16, which the CPU's kernels compute in float32 on widened copies
+// the CPU float16 and bfloat16, which the CPU's kernels compute in float32 a head at a time
 // (CUDA's run float16 and bfloat16 through the math path's matmul and softmax, which compute
 // in float32). Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
@@ -225,7 +225,7 @@ struct FusedCall {
   Tensor q, k, v, out, lse;
 };
 
-// The fused forward kernel on float32 or float64 inputs; `out` heads innermost.
+// The fused forward kernel; `out` heads innermost.
 FusedCall fused_forward(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
                         double scale, double dropout_p) {
   const Shape batch = batch_shape(query);
@@ -250,7 +250,9 @@ FusedCall fused_forward(const Tensor& query, const Tensor& key, const Tensor& va
   call.v = readable(value);
   const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
   call.out = empty_heads_inner(batch, args.length, args.value_features, options);
-  call.lse = empty({args.batch_heads, args.length}, options);
+  // float32 for float16 and bfloat16 inputs (the CPU's kernels compute them in float32).
+  call.lse = empty({args.batch_heads, args.length},
+                   options.dtype(is_reduced_floating_point(args.dtype) ? kFloat32 : args.dtype));
   args.q = call.q.data_ptr();
   args.k = call.k.data_ptr();
   args.v = call.v.data_ptr();
@@ -290,15 +292,9 @@ void fused_backward(const kernels::AttentionArgs& args, const Tensor& q, const T
     kernels::lookup(kernels::kernel_table().attention_backward, q.device(), kSdpa)(b);
 }
 
-// The fused forward, and a node whose backward is the fused backward kernel. A float16 or
-// bfloat16 call (the CPU's) runs in float32 on widened copies, as the CPU's other kernels
-// compute those dtypes; autograd takes the gradients back through the casts.
+// The fused forward, and a node whose backward is the fused backward kernel.
 Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value, bool is_causal,
                        double scale, double dropout_p) {
-  if (is_reduced_floating_point(query.dtype()))
-    return fused_attention(query.to(kFloat32), key.to(kFloat32), value.to(kFloat32), is_causal,
-                           scale, dropout_p)
-        .to(query.dtype());
   const FusedCall call = fused_forward(query, key, value, is_causal, scale, dropout_p);
   if (!autograd::needs_grad({&query, &key, &value})) return call.out;
   // The backward keeps the inputs (a create_graph backward differentiates through them) and
@@ -335,9 +331,6 @@ Tensor projected_heads(const Tensor& qkv, int64_t which, int64_t heads) {
 // summed (narrow's backward), or three products where one serves.
 Tensor fused_packed_attention(const Tensor& qkv, int64_t heads, bool is_causal, double scale,
                               double dropout_p) {
-  if (is_reduced_floating_point(qkv.dtype()))
-    return fused_packed_attention(qkv.to(kFloat32), heads, is_causal, scale, dropout_p)
-        .to(qkv.dtype());
   const auto part = [heads](const Tensor& t, int64_t which) {
     return projected_heads(t, which, heads);
   };

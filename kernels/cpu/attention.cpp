@@ -10,6 +10,8 @@
 // key tile it walks the query tiles that see it, recomputes the probabilities from the saved
 // log-sum-exp, and adds the tile's share of the three gradients (five GEMMs a tile pair).
 // The GEMMs are graft's AVX-512 ones for float32 where the CPU has them (multiply()).
+// float16 and bfloat16 run the float32 code a head at a time on rows widened into a thread's
+// buffer, their results narrowed back (forward_16_bit, backward_16_bit).
 //
 // Masked scores are -inf, and their probabilities exactly 0 (Eigen's exp gives a tiny
 // positive number for -inf): the causal mask's columns are zeroed by position.
@@ -22,13 +24,16 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "graft/kernels/attention.h"
 #include "graft/kernels/cpu/array_math.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/philox_blocks.h"
+#include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/dispatch.h"
 
 namespace graft::kernels::cpu {
@@ -286,14 +291,143 @@ void backward(const AttentionBackwardArgs& b) {
   });
 }
 
+// float16 and bfloat16: a batch-head at a time, its rows widened into the thread's float
+// buffer, the float32 kernels run there, and what they wrote narrowed back. So the 16-bit
+// call moves its own bytes once, where widened copies of the whole tensors (and narrowed
+// copies of the results) were four more passes over memory each way; the lse stays float32.
+// A task is a whole head here, not a query tile: the head's k and v are widened once for all
+// of its query tiles.
+struct WidenedHead {};
+
+// A layout under which every batch-head's rows are the same buffer's, `cols` floats apart:
+// the float32 kernels keep each head's own index (the dropout draws are numbered by it) and
+// find its widened rows at the start of the buffer.
+AttentionLayout one_head(int64_t cols) {
+  AttentionLayout layout;  // one head a batch, no batch stride: row(bh, r) = r * cols
+  layout.row_stride = cols;
+  return layout;
+}
+
+template <class H>
+void widen_rows(const void* data, const AttentionLayout& layout, int64_t bh, int64_t rows,
+                int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; ++r)
+    widen_block(static_cast<const H*>(data) + layout.row(bh, r), out + r * cols, cols);
+}
+
+template <class H>
+void narrow_rows(const float* in, int64_t rows, int64_t cols, void* data,
+                 const AttentionLayout& layout, int64_t bh) {
+  for (int64_t r = 0; r < rows; ++r)
+    narrow_block(in + r * cols, static_cast<H*>(data) + layout.row(bh, r), cols);
+}
+
+// One head's float32 rows in a thread's buffer: q, k, v and out, and for the backward the
+// gradients too.
+struct HeadBuffers {
+  float *q, *k, *v, *out;
+  float *grad_out = nullptr, *grad_q = nullptr, *grad_k = nullptr, *grad_v = nullptr;
+
+  HeadBuffers(const AttentionArgs& a, bool backward, ThreadBuffer<float, WidenedHead>& buffer) {
+    const int64_t L = a.length, S = a.keys, E = a.features, Ev = a.value_features;
+    const int64_t size = (L + S) * (E + Ev);  // the gradients take as much again
+    float* next = buffer.data(backward ? 2 * size : size);
+    const auto take = [&next](int64_t size) { return std::exchange(next, next + size); };
+    q = take(L * E);
+    k = take(S * E);
+    v = take(S * Ev);
+    out = take(L * Ev);
+    if (!backward) return;
+    grad_out = take(L * Ev);
+    grad_q = take(L * E);
+    grad_k = take(S * E);
+    grad_v = take(S * Ev);
+  }
+};
+
+// `a` (16-bit) rewritten to read q, k and v from h and write out there; the lse (float32)
+// where it was.
+AttentionArgs on_buffers(const AttentionArgs& a, const HeadBuffers& h) {
+  AttentionArgs f = a;
+  f.dtype = kFloat32;
+  f.q = h.q;
+  f.k = h.k;
+  f.v = h.v;
+  f.out = h.out;
+  f.q_layout = f.k_layout = one_head(a.features);
+  f.v_layout = f.out_layout = one_head(a.value_features);
+  return f;
+}
+
+// Head bh's q, k and v (and, for the backward, out) widened into h.
+template <class H>
+void widen_head(const AttentionArgs& a, const HeadBuffers& h, int64_t bh, bool with_out) {
+  widen_rows<H>(a.q, a.q_layout, bh, a.length, a.features, h.q);
+  widen_rows<H>(a.k, a.k_layout, bh, a.keys, a.features, h.k);
+  widen_rows<H>(a.v, a.v_layout, bh, a.keys, a.value_features, h.v);
+  if (with_out) widen_rows<H>(a.out, a.out_layout, bh, a.length, a.value_features, h.out);
+}
+
+template <class H>
+void forward_16_bit(const AttentionArgs& a) {
+  const int64_t tiles = (a.length + kQueryTile - 1) / kQueryTile;
+  parallel_for(0, a.batch_heads, 1, [&](int64_t begin, int64_t end) {
+    ThreadBuffer<float, WidenedHead> buffer;
+    const HeadBuffers h(a, false, buffer);
+    const AttentionArgs f = on_buffers(a, h);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      widen_head<H>(a, h, bh, false);
+      for (int64_t t = 0; t < tiles; ++t) forward_tile<float>(f, bh, t * kQueryTile);
+      narrow_rows<H>(h.out, a.length, a.value_features, a.out, a.out_layout, bh);
+    }
+  });
+}
+
+template <class H>
+void backward_16_bit(const AttentionBackwardArgs& b) {
+  const AttentionArgs& a = b.forward;
+  const int64_t L = a.length, S = a.keys, E = a.features, Ev = a.value_features;
+  parallel_for(0, a.batch_heads, 1, [&](int64_t begin, int64_t end) {
+    ThreadBuffer<float, WidenedHead> buffer;
+    const HeadBuffers h(a, true, buffer);
+    AttentionBackwardArgs f = b;
+    f.forward = on_buffers(a, h);
+    f.grad_out = h.grad_out;
+    f.grad_q = h.grad_q;
+    f.grad_k = h.grad_k;
+    f.grad_v = h.grad_v;
+    f.grad_out_layout = f.grad_v_layout = one_head(Ev);
+    f.grad_q_layout = f.grad_k_layout = one_head(E);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      widen_head<H>(a, h, bh, true);
+      widen_rows<H>(b.grad_out, b.grad_out_layout, bh, L, Ev, h.grad_out);
+      backward_head<float>(f, bh);
+      narrow_rows<H>(h.grad_q, L, E, b.grad_q, b.grad_q_layout, bh);
+      narrow_rows<H>(h.grad_k, S, E, b.grad_k, b.grad_k_layout, bh);
+      narrow_rows<H>(h.grad_v, S, Ev, b.grad_v, b.grad_v_layout, bh);
+    }
+  });
+}
+
 void attention_kernel(const AttentionArgs& args) {
-  visit_floating_dtype("scaled_dot_product_attention", args.dtype,
-                       [&](auto tag) { forward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("scaled_dot_product_attention", args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (is_float16_v<T>)
+      forward_16_bit<T>(args);
+    else
+      forward<T>(args);
+  });
 }
 
 void attention_backward_kernel(const AttentionBackwardArgs& args) {
-  visit_floating_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
-                       [&](auto tag) { backward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
+                                 [&](auto tag) {
+                                   using T = decltype(tag);
+                                   if constexpr (is_float16_v<T>)
+                                     backward_16_bit<T>(args);
+                                   else
+                                     backward<T>(args);
+                                 });
 }
 
 }  // namespace

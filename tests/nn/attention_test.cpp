@@ -340,31 +340,41 @@ TEST(ScaledDotProductAttention, FusedDropoutGradientsMatchFiniteDifferences) {
 }
 
 TEST(ScaledDotProductAttention, FusedKernelsTakeFloat16AndBFloat16OnTheCpuInFloat32) {
-  // The 16-bit inputs widened, the float32 kernels, the output rounded once: within half a
-  // step of the 16-bit type of the float32 result on the same (rounded) values, and the
-  // gradients likewise, in the inputs' dtype.
+  // The 16-bit kernels widen a head's rows, run the float32 kernels and round once: the
+  // output is the float32 kernels' output on the widened inputs, rounded, to the bit, with
+  // dropout too (the same draws, numbered by batch-head) and on strided heads (a transposed
+  // (B, L, H, E) projection, as multi-head attention reads it). Rows across two query tiles.
+  // The gradients go through the rounded output (D_i = dout_i . out_i), so they are within
+  // the 16-bit type's steps of float32's, in the inputs' dtype.
   for (const g::DType dtype : {g::kBFloat16, g::kFloat16}) {
     for (const bool causal : {false, true}) {
-      SCOPED_TRACE(std::string(g::dtype_name(dtype)) + (causal ? ", causal" : ""));
-      const auto leaf = [&](int64_t rows) {
-        return g::randn({2, 3, rows, 16}).to(dtype).requires_grad_();
-      };
-      const Tensor q = leaf(70), k = leaf(70), v = leaf(70);
-      const Tensor dout = g::randn({2, 3, 70, 16}).to(dtype);
-      const Tensor out = F::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
-      EXPECT_EQ(out.dtype(), dtype);
-      EXPECT_TRUE(made_by_fused_kernels(out));
-      const auto wide = [](const Tensor& t) { return t.detach().to(g::kFloat32).requires_grad_(); };
-      const Tensor q32 = wide(q), k32 = wide(k), v32 = wide(v);
-      const Tensor out32 = F::scaled_dot_product_attention(q32, k32, v32, {}, 0.0, causal);
-      const double tol = dtype == g::kBFloat16 ? 1e-2 : 2e-3;
-      EXPECT_TRUE(g::allclose(out.to(g::kFloat32), out32, tol, tol));
-      const auto grads = g::autograd::grad({out}, {q, k, v}, {.grad_outputs = {dout}});
-      const auto grads32 =
-          g::autograd::grad({out32}, {q32, k32, v32}, {.grad_outputs = {dout.to(g::kFloat32)}});
-      for (size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(grads[i].dtype(), dtype) << i;
-        EXPECT_TRUE(g::allclose(grads[i].to(g::kFloat32), grads32[i], 4 * tol, 4 * tol)) << i;
+      for (const double dropout : {0.0, 0.25}) {
+        SCOPED_TRACE(std::string(g::dtype_name(dtype)) + (causal ? ", causal" : "") +
+                     (dropout > 0 ? ", dropout" : ""));
+        const auto leaf = [&](int64_t rows) {
+          return g::randn({2, rows, 3, 16}).to(dtype).transpose(1, 2).requires_grad_();
+        };
+        const Tensor q = leaf(70), k = leaf(70), v = leaf(70);
+        const Tensor dout = g::randn({2, 3, 70, 16}).to(dtype);
+        g::manual_seed(5);
+        const Tensor out = F::scaled_dot_product_attention(q, k, v, {}, dropout, causal);
+        EXPECT_EQ(out.dtype(), dtype);
+        EXPECT_TRUE(made_by_fused_kernels(out));
+        const auto wide = [](const Tensor& t) {
+          return t.detach().to(g::kFloat32).requires_grad_();
+        };
+        const Tensor q32 = wide(q), k32 = wide(k), v32 = wide(v);
+        g::manual_seed(5);
+        const Tensor out32 = F::scaled_dot_product_attention(q32, k32, v32, {}, dropout, causal);
+        EXPECT_TRUE(g::equal(out, out32.to(dtype)));
+        const double tol = dtype == g::kBFloat16 ? 1e-2 : 2e-3;
+        const auto grads = g::autograd::grad({out}, {q, k, v}, {.grad_outputs = {dout}});
+        const auto grads32 =
+            g::autograd::grad({out32}, {q32, k32, v32}, {.grad_outputs = {dout.to(g::kFloat32)}});
+        for (size_t i = 0; i < 3; ++i) {
+          EXPECT_EQ(grads[i].dtype(), dtype) << i;
+          EXPECT_TRUE(g::allclose(grads[i].to(g::kFloat32), grads32[i], 4 * tol, 4 * tol)) << i;
+        }
       }
     }
   }
