@@ -235,6 +235,18 @@ void add_conv(std::map<std::string, WorkloadFactory>& registry) {
 // The 16-bit formats: bfloat16, the one CPUs compute in (AVX512-BF16, AMX), and float16 (on
 // the CPU, float32 arithmetic on widened values): an elementwise op, a sum, softmax and
 // products over standard normal values rounded to `dtype`, the rows named with `suffix`.
+// Causal attention over (batch, heads, length, head_dim) inputs of `dtype`, forward +
+// backward through autograd as a training step runs it.
+Workload causal_attention(const Shape& shape, DType dtype, Device device) {
+  const auto input = [&] { return randn(shape, device).to(dtype); };
+  const std::vector<Tensor> t = {input().requires_grad_(), input().requires_grad_(),
+                                 input().requires_grad_(), input()};
+  return repeated([t] {
+    nn::functional::scaled_dot_product_attention(t[0], t[1], t[2], {}, 0.0, true).backward(t[3]);
+    for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
+  });
+}
+
 void add_16_bit(std::map<std::string, WorkloadFactory>& registry, DType dtype,
                 const std::string& suffix) {
   const auto normal = [dtype](int64_t rows, int64_t cols, Device device) {
@@ -262,6 +274,9 @@ void add_16_bit(std::map<std::string, WorkloadFactory>& registry, DType dtype,
       return unary([a, b] { return matmul(a, b); });
     };
   }
+  registry["attention_fwd_bwd_4x6x256x64_" + suffix] = [dtype](Device device) {
+    return causal_attention({4, 6, 256, 64}, dtype, device);
+  };
 }
 
 // The transformer's pieces at the GPT configs' shapes (issue 14): layer norm over the
@@ -297,15 +312,7 @@ void add_transformer(std::map<std::string, WorkloadFactory>& registry) {
   for (const Attention a : {Attention{"attention_fwd_bwd_12x4x64x32", 12, 4, 64, 32},
                             Attention{"attention_fwd_bwd_4x6x256x64", 4, 6, 256, 64}}) {
     registry[a.name] = [a](Device device) {
-      const Shape shape{a.batch, a.heads, a.length, a.head_dim};
-      const std::vector<Tensor> t = {randn(shape, device).requires_grad_(),
-                                     randn(shape, device).requires_grad_(),
-                                     randn(shape, device).requires_grad_(), randn(shape, device)};
-      return repeated([t] {
-        nn::functional::scaled_dot_product_attention(t[0], t[1], t[2], {}, 0.0, true)
-            .backward(t[3]);
-        for (int i = 0; i < 3; ++i) t[i].mutable_grad() = Tensor();
-      });
+      return causal_attention({a.batch, a.heads, a.length, a.head_dim}, kFloat32, device);
     };
   }
 }

@@ -169,17 +169,18 @@ def op_workloads(device):
             return Workload(run)
         registry[f"layer_norm_{rows}x{cols}"] = ln_forward
         registry[f"layer_norm_fwd_bwd_{rows}x{cols}"] = ln_forward_backward
-    for batch, heads, length, head_dim in ((12, 4, 64, 32), (4, 6, 256, 64)):
-        def attention(shape=(batch, heads, length, head_dim)):
-            q, k, v, dy = (torch.randn(*shape, device=device) for _ in range(4))
-            for t in (q, k, v):
-                t.requires_grad_()
+    def attention(shape, dtype=torch.float32):
+        q, k, v, dy = (torch.randn(*shape, device=device).to(dtype) for _ in range(4))
+        for t in (q, k, v):
+            t.requires_grad_()
 
-            def run():
-                F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(dy)
-                q.grad = k.grad = v.grad = None
-            return Workload(run)
-        registry[f"attention_fwd_bwd_{batch}x{heads}x{length}x{head_dim}"] = attention
+        def run():
+            F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(dy)
+            q.grad = k.grad = v.grad = None
+        return Workload(run)
+    for shape in ((12, 4, 64, 32), (4, 6, 256, 64)):
+        registry["attention_fwd_bwd_" + "x".join(map(str, shape))] = \
+            lambda shape=shape: attention(shape)
     square = (1024, 1024)
     for dtype, suffix in ((torch.bfloat16, "bf16"), (torch.float16, "f16")):
         registry[f"add_1M_{suffix}"] = with_inputs(lambda a, b: a + b, square, square, dtype=dtype)
@@ -191,6 +192,8 @@ def op_workloads(device):
         for n in (256, 1024):
             registry[f"matmul_{n}_{suffix}"] = with_inputs(torch.matmul, (n, n), (n, n),
                                                            dtype=dtype)
+        registry[f"attention_fwd_bwd_4x6x256x64_{suffix}"] = \
+            lambda dtype=dtype: attention((4, 6, 256, 64), dtype)
     return registry
 
 
