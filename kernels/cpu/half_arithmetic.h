@@ -17,6 +17,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 
 #include "graft/core/half.h"
 #include "graft/kernels/functors.h"
@@ -25,30 +27,14 @@ namespace graft::kernels::cpu {
 
 enum class HalfArithmetic { kAdd, kSub, kMul, kDiv };
 
-// The HalfArithmetic of an elementwise functor, for those it has.
+// The HalfArithmetic of an elementwise functor, for the four that have one.
 template <class Op>
-struct HalfArithmeticOf;
-template <>
-struct HalfArithmeticOf<AddOp> {
-  static constexpr HalfArithmetic kOp = HalfArithmetic::kAdd;
-};
-template <>
-struct HalfArithmeticOf<SubOp> {
-  static constexpr HalfArithmetic kOp = HalfArithmetic::kSub;
-};
-template <>
-struct HalfArithmeticOf<MulOp> {
-  static constexpr HalfArithmetic kOp = HalfArithmetic::kMul;
-};
-template <>
-struct HalfArithmeticOf<DivOp> {
-  static constexpr HalfArithmetic kOp = HalfArithmetic::kDiv;
-};
-
-template <class Op>
-inline constexpr bool has_half_arithmetic = requires {
-  HalfArithmeticOf<Op>::kOp;
-};
+inline constexpr std::optional<HalfArithmetic> half_arithmetic_of =
+    std::is_same_v<Op, AddOp>   ? std::optional(HalfArithmetic::kAdd)
+    : std::is_same_v<Op, SubOp> ? std::optional(HalfArithmetic::kSub)
+    : std::is_same_v<Op, MulOp> ? std::optional(HalfArithmetic::kMul)
+    : std::is_same_v<Op, DivOp> ? std::optional(HalfArithmetic::kDiv)
+                                : std::nullopt;
 
 // out[i] = a[i] op b[i] for i < n, where an operand marked scalar is its one value a[0] (or
 // b[0]) for every i. Only where cpu_runs_avx512_fp16().

@@ -117,9 +117,9 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
   // float16's +, -, * and / where the CPU computes in float16 itself: the same bits, with
   // nothing to widen or narrow (half_arithmetic.h).
   if constexpr (std::is_same_v<R, Half> && (std::is_same_v<In, Half> && ...) &&
-                has_half_arithmetic<Inner>) {
+                half_arithmetic_of<Inner>.has_value()) {
     if (cpu_runs_avx512_fp16()) {
-      half_arithmetic_avx512fp16(HalfArithmeticOf<Inner>::kOp, reinterpret_cast<const Half*>(p[1]),
+      half_arithmetic_avx512fp16(*half_arithmetic_of<Inner>, reinterpret_cast<const Half*>(p[1]),
                                  (Mask & 1u) == 0, reinterpret_cast<const Half*>(p[2]),
                                  (Mask & 2u) == 0, out, n);
       return;
