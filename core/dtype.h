@@ -158,6 +158,21 @@ void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
   });
 }
 
+// visit_floating_dtype for the kernels that also take float16 and bfloat16, computing them in
+// float32 (the CPU's softmax, pooling, layer norm and attention, CUDA's attention): fn(T{}) for
+// those four, and any other dtype a bug in the op layer.
+template <class Fn>
+void visit_floating_or_16_bit_dtype(const char* kernel, DType dtype, Fn&& fn) {
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T> || is_float16_v<T>) {
+      fn(tag);
+    } else {
+      detail::fail(kernel, " kernel called with ", dtype, "; the op layer should have rejected it");
+    }
+  });
+}
+
 // Operands of an op take part in promotion with three priorities, as in PyTorch: tensors
 // with dimensions decide first; 0-d tensors and then plain C++ numbers only raise the
 // *category* (bool < integer < floating), taking the category's default dtype. So

@@ -107,17 +107,14 @@ double scale_of(const Tensor& query, std::optional<double> scale) {
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
-// (the kernels do not broadcast), and a kernel for the device, and float32 or float64, or on
-// the CPU float16 and bfloat16, which the CPU's kernels compute in float32 a head at a time
-// (CUDA's run float16 and bfloat16 through the math path's matmul and softmax, which compute
-// in float32). Otherwise the math path runs.
+// (the kernels do not broadcast), and a kernel for the device. Every floating dtype: the
+// kernels compute float16 and bfloat16 in float32. Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
   const bool head_dims_fit =
       query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
                                          value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
   return !attn_mask.defined() && (dropout_p == 0 || query.is_cpu()) &&
-         (!is_reduced_floating_point(query.dtype()) || query.is_cpu()) &&
          batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
          head_dims_fit &&
          kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;

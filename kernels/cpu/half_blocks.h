@@ -19,8 +19,6 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "graft/core/dtype.h"
-#include "graft/core/error.h"
 #include "graft/core/half.h"
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/thread_buffer.h"
@@ -81,21 +79,6 @@ void narrow_block(const float* in, H* out, int64_t n) {
   }
   if (cpu_runs_avx512()) return narrow_block_avx512(in, out, n);
   narrow_block_v3(in, out, n);
-}
-
-// visit_floating_dtype (core/dtype.h) for the CPU kernels that also take float16 and bfloat16,
-// computing them in float32 a block at a time (softmax, pooling): fn(T{}) for those four, and
-// any other dtype a bug in the op layer.
-template <class Fn>
-void visit_floating_or_16_bit_dtype(const char* kernel, DType dtype, Fn&& fn) {
-  visit_dtype(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, Half> ||
-                  std::is_same_v<T, BFloat16>)
-      fn(tag);
-    else
-      detail::fail(kernel, " kernel called with ", dtype, "; the op layer should have rejected it");
-  });
 }
 
 struct WidenedBlockIn {};

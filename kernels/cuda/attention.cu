@@ -1,6 +1,7 @@
 // CUDA fused attention and its backward (kernels/attention.h), the twin of
 // kernels/cpu/attention.cpp: FlashAttention-2's schedule (Dao 2023) on CUDA cores, float
-// and double, head dims up to kCudaAttentionMaxFeatures (128).
+// and double, and float16 and bfloat16 computed in float (below), head dims up to
+// kCudaAttentionMaxFeatures (128).
 //
 // Every kernel has the same shape: a block of kWarps warps owns kRowsPerBlock rows of one
 // side (query rows for the forward and dq, key rows for dk and dv), a warp kRowsPerWarp of
@@ -24,8 +25,12 @@
 // masks inside the tile that crosses it. A row that sees no key (S = 0) gets out = 0 and
 // lse = -inf, as on the CPU.
 //
-// This is the SIMT version (no tensor cores): the reduced-precision issue's mma.sync tiles
-// are the next step for float16/bfloat16.
+// float16 and bfloat16 (a kernel's storage type S) are computed in float (T = compute_type_t
+// of S): widened as they are staged into shared memory, every dot product, softmax statistic
+// and accumulator in float, each stored row rounded once; lse and D stay float. Shared memory
+// is sized in T, so a 16-bit launch needs as much as a float32 one.
+// This is the SIMT version (no tensor cores): mma.sync tiles are the next step for the 16-bit
+// types.
 #include <cuda/std/limits>
 
 #include <algorithm>
@@ -68,10 +73,13 @@ __device__ T warp_max(T x) {
 // its AttentionLayout says (lse and delta: (bh, rows), contiguous). A launch covers the batch-heads
 // head_offset + blockIdx.y (a grid has at most 65535 rows of blocks, so more batch-heads take
 // several launches).
-template <class T>
+template <class S>
 struct Params {
-  const T *q, *k, *v, *out, *grad_out, *lse, *delta;
-  T *out_w, *lse_w, *delta_w, *grad_q, *grad_k, *grad_v;
+  using T = compute_type_t<S>;
+  const S *q, *k, *v, *out, *grad_out;
+  const T *lse, *delta;
+  S *out_w, *grad_q, *grad_k, *grad_v;
+  T *lse_w, *delta_w;
   AttentionLayout q_layout, k_layout, v_layout, out_layout;
   AttentionLayout grad_out_layout, grad_q_layout, grad_k_layout, grad_v_layout;
   int64_t length, keys, features, value_features, head_offset;
@@ -81,13 +89,14 @@ struct Params {
 
 // Copies rows [first, first + count) of a (rows_total, cols) matrix whose rows are
 // src_stride apart into shared memory with row stride `stride` (cols, or cols + 1 where lanes
-// read down a column), zeros past the end.
-template <class T>
-__device__ void stage_rows(T* dst, const T* src, int64_t src_stride, int64_t first, int count,
+// read down a column), zeros past the end; 16-bit values widened to T.
+template <class T, class S>
+__device__ void stage_rows(T* dst, const S* src, int64_t src_stride, int64_t first, int count,
                            int64_t rows_total, int64_t cols, int64_t stride) {
   for (int64_t idx = threadIdx.x; idx < count * cols; idx += blockDim.x) {
     const int64_t r = idx / cols, c = idx % cols;
-    dst[r * stride + c] = first + r < rows_total ? src[(first + r) * src_stride + c] : T(0);
+    dst[r * stride + c] =
+        first + r < rows_total ? static_cast<T>(src[(first + r) * src_stride + c]) : T(0);
   }
 }
 
@@ -141,10 +150,11 @@ __device__ __forceinline__ void for_warp_rows(int64_t first, int64_t count, Row 
   }
 }
 
-// dst[d] = factor * src[d] over a row of cols, a lane per feature.
-template <class T>
-__device__ void store_row(T* dst, const T* src, int64_t cols, T factor) {
-  for (int64_t d = threadIdx.x % kLanes; d < cols; d += kLanes) dst[d] = factor * src[d];
+// dst[d] = factor * src[d] over a row of cols, a lane per feature, rounded to S once.
+template <class S, class T>
+__device__ void store_row(S* dst, const T* src, int64_t cols, T factor) {
+  for (int64_t d = threadIdx.x % kLanes; d < cols; d += kLanes)
+    dst[d] = static_cast<S>(factor * src[d]);
 }
 
 // Each kernel's shared memory, as element offsets from its start (the last, `end`, is the
@@ -184,8 +194,9 @@ struct GradKVLayout {  // the block's keys and values, a tile of queries and the
 
 // ---- forward: a block per (query tile, batch-head)
 
-template <class T>
-__global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Params<T> p) {
+template <class S>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Params<S> p) {
+  using T = compute_type_t<S>;
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
   const ForwardLayout at(E, Ev);
@@ -193,8 +204,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
   T *sq = base + at.q, *sk = base + at.k, *sv = base + at.v, *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes, warp = threadIdx.x / kLanes;
-  const T* k = p.k + p.k_layout.row(bh, 0);
-  const T* v = p.v + p.v_layout.row(bh, 0);
+  const S* k = p.k + p.k_layout.row(bh, 0);
+  const S* v = p.v + p.v_layout.row(bh, 0);
   stage_rows(sq, p.q + p.q_layout.row(bh, 0), p.q_layout.row_stride, row0, kRowsPerBlock, p.length,
              E, E);
   zero_shared(acc, kRowsPerBlock * Ev);
@@ -229,8 +240,9 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
   __syncthreads();  // with no tile at all, the zeroed accumulators are another thread's writes
   for_warp_rows(row0, p.length, [&](int rr, int r, int64_t i) {
     const int64_t row = bh * p.length + i;
-    T* out = p.out_w + p.out_layout.row(bh, i);
-    for (int64_t d = lane; d < Ev; d += kLanes) out[d] = l[rr] > 0 ? acc[r * Ev + d] / l[rr] : T(0);
+    S* out = p.out_w + p.out_layout.row(bh, i);
+    for (int64_t d = lane; d < Ev; d += kLanes)
+      out[d] = static_cast<S>(l[rr] > 0 ? acc[r * Ev + d] / l[rr] : T(0));
     if (lane == 0) p.lse_w[row] = l[rr] > 0 ? m[rr] + log(l[rr]) : minus_infinity<T>();
   });
 }
@@ -238,25 +250,28 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
 // ---- backward
 
 // D_i = dout_i . out_i, a warp per row.
-template <class T>
-__global__ void attention_delta_kernel(Params<T> p, int64_t rows) {
+template <class S>
+__global__ void attention_delta_kernel(Params<S> p, int64_t rows) {
+  using T = compute_type_t<S>;
   const int lane = threadIdx.x % kLanes;
   const int64_t warps = int64_t{gridDim.x} * (blockDim.x / kLanes);
   for (int64_t row = int64_t{blockIdx.x} * (blockDim.x / kLanes) + threadIdx.x / kLanes; row < rows;
        row += warps) {
     const int64_t bh = row / p.length, i = row % p.length;
-    const T* g = p.grad_out + p.grad_out_layout.row(bh, i);
-    const T* o = p.out + p.out_layout.row(bh, i);
+    const S* g = p.grad_out + p.grad_out_layout.row(bh, i);
+    const S* o = p.out + p.out_layout.row(bh, i);
     T sum = 0;
-    for (int64_t d = lane; d < p.value_features; d += kLanes) sum += g[d] * o[d];
+    for (int64_t d = lane; d < p.value_features; d += kLanes)
+      sum += static_cast<T>(g[d]) * static_cast<T>(o[d]);
     sum = warp_sum(sum);
     if (lane == 0) p.delta_w[row] = sum;
   }
 }
 
 // dq_i = scale sum_j ds_ij k_j over the keys, a block per (query tile, batch-head).
-template <class T>
-__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params<T> p) {
+template <class S>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params<S> p) {
+  using T = compute_type_t<S>;
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
   const GradQLayout at(E, Ev);
@@ -265,8 +280,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
     *acc = base + at.acc;
   const int64_t bh = p.head_offset + blockIdx.y, row0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes;
-  const T* k = p.k + p.k_layout.row(bh, 0);
-  const T* v = p.v + p.v_layout.row(bh, 0);
+  const S* k = p.k + p.k_layout.row(bh, 0);
+  const S* v = p.v + p.v_layout.row(bh, 0);
   stage_rows(sq, p.q + p.q_layout.row(bh, 0), p.q_layout.row_stride, row0, kRowsPerBlock, p.length,
              E, E);
   stage_rows(sg, p.grad_out + p.grad_out_layout.row(bh, 0), p.grad_out_layout.row_stride, row0,
@@ -297,8 +312,9 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
 
 // dv_j = sum_i p_ij dout_i and dk_j = scale sum_i ds_ij q_i over the queries, a block per
 // (key tile, batch-head).
-template <class T>
-__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Params<T> p) {
+template <class S>
+__global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Params<S> p) {
+  using T = compute_type_t<S>;
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   const int64_t E = p.features, Ev = p.value_features;
   const GradKVLayout at(E, Ev);
@@ -307,8 +323,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
     *dv = base + at.dv;
   const int64_t bh = p.head_offset + blockIdx.y, key0 = int64_t{blockIdx.x} * kRowsPerBlock;
   const int lane = threadIdx.x % kLanes;
-  const T* q = p.q + p.q_layout.row(bh, 0);
-  const T* g = p.grad_out + p.grad_out_layout.row(bh, 0);
+  const S* q = p.q + p.q_layout.row(bh, 0);
+  const S* g = p.grad_out + p.grad_out_layout.row(bh, 0);
   stage_rows(sk, p.k + p.k_layout.row(bh, 0), p.k_layout.row_stride, key0, kRowsPerBlock, p.keys, E,
              E);
   stage_rows(sv, p.v + p.v_layout.row(bh, 0), p.v_layout.row_stride, key0, kRowsPerBlock, p.keys,
@@ -359,12 +375,12 @@ void allow_shared(Kernel kernel, int64_t bytes, const AttentionArgs& a) {
                                         static_cast<int>(bytes)));
 }
 
-template <class T>
-Params<T> params_of(const AttentionArgs& a) {
-  Params<T> p{};
-  p.q = static_cast<const T*>(a.q);
-  p.k = static_cast<const T*>(a.k);
-  p.v = static_cast<const T*>(a.v);
+template <class S>
+Params<S> params_of(const AttentionArgs& a) {
+  Params<S> p{};
+  p.q = static_cast<const S*>(a.q);
+  p.k = static_cast<const S*>(a.k);
+  p.v = static_cast<const S*>(a.v);
   p.q_layout = a.q_layout;
   p.k_layout = a.k_layout;
   p.v_layout = a.v_layout;
@@ -373,15 +389,15 @@ Params<T> params_of(const AttentionArgs& a) {
   p.keys = a.keys;
   p.features = a.features;
   p.value_features = a.value_features;
-  p.scale = static_cast<T>(a.scale);
+  p.scale = static_cast<typename Params<S>::T>(a.scale);
   p.causal = a.causal;
   return p;
 }
 
 // Launches `kernel` over every (tile of kRowsPerBlock rows, batch-head), at most 65535
 // batch-heads a launch.
-template <class T, class Kernel>
-void launch_tiles(Kernel kernel, Params<T> p, int64_t rows, int64_t batch_heads, int64_t bytes) {
+template <class S, class Kernel>
+void launch_tiles(Kernel kernel, Params<S> p, int64_t rows, int64_t batch_heads, int64_t bytes) {
   constexpr int64_t kMaxGridRows = 65535;
   const auto tiles = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
   for (int64_t first = 0; first < batch_heads; first += kMaxGridRows) {
@@ -403,60 +419,63 @@ void check_sizes(const AttentionArgs& a) {
               "have taken the math path");
 }
 
-template <class T>
+template <class S>
 void forward(const AttentionArgs& a) {
+  using T = compute_type_t<S>;
   check_sizes(a);
   DeviceGuard guard(a.device);
-  Params<T> p = params_of<T>(a);
-  p.out_w = static_cast<T*>(a.out);
+  Params<S> p = params_of<S>(a);
+  p.out_w = static_cast<S*>(a.out);
   p.lse_w = static_cast<T*>(a.lse);
   const int64_t bytes = ForwardLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
-  allow_shared(attention_forward_kernel<T>, bytes, a);
-  launch_tiles(attention_forward_kernel<T>, p, a.length, a.batch_heads, bytes);
+  allow_shared(attention_forward_kernel<S>, bytes, a);
+  launch_tiles(attention_forward_kernel<S>, p, a.length, a.batch_heads, bytes);
 }
 
-template <class T>
+template <class S>
 void backward(const AttentionBackwardArgs& b) {
+  using T = compute_type_t<S>;
   const AttentionArgs& a = b.forward;
   check_sizes(a);
   DeviceGuard guard(a.device);
   const int64_t rows = a.batch_heads * a.length;
-  const Tensor delta = empty({std::max<int64_t>(rows, 1)}, TensorOptions(a.dtype).device(a.device));
-  Params<T> p = params_of<T>(a);
-  p.out = static_cast<const T*>(a.out);
+  const DType compute = std::is_same_v<T, double> ? kFloat64 : kFloat32;
+  const Tensor delta = empty({std::max<int64_t>(rows, 1)}, TensorOptions(compute).device(a.device));
+  Params<S> p = params_of<S>(a);
+  p.out = static_cast<const S*>(a.out);
   p.lse = static_cast<const T*>(a.lse);
-  p.grad_out = static_cast<const T*>(b.grad_out);
+  p.grad_out = static_cast<const S*>(b.grad_out);
   p.delta_w = static_cast<T*>(delta.data_ptr());
   p.delta = p.delta_w;
-  p.grad_q = static_cast<T*>(b.grad_q);
-  p.grad_k = static_cast<T*>(b.grad_k);
-  p.grad_v = static_cast<T*>(b.grad_v);
+  p.grad_q = static_cast<S*>(b.grad_q);
+  p.grad_k = static_cast<S*>(b.grad_k);
+  p.grad_v = static_cast<S*>(b.grad_v);
   p.grad_out_layout = b.grad_out_layout;
   p.grad_q_layout = b.grad_q_layout;
   p.grad_k_layout = b.grad_k_layout;
   p.grad_v_layout = b.grad_v_layout;
   if (rows > 0) {
-    attention_delta_kernel<T><<<grid_for(rows * kLanes), kBlockSize>>>(p, rows);
+    attention_delta_kernel<S><<<grid_for(rows * kLanes), kBlockSize>>>(p, rows);
     GRAFT_CUDA_CHECK_LAUNCH();
     const int64_t q_bytes = GradQLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
-    allow_shared(attention_grad_q_kernel<T>, q_bytes, a);
-    launch_tiles(attention_grad_q_kernel<T>, p, a.length, a.batch_heads, q_bytes);
+    allow_shared(attention_grad_q_kernel<S>, q_bytes, a);
+    launch_tiles(attention_grad_q_kernel<S>, p, a.length, a.batch_heads, q_bytes);
   }
   if (a.batch_heads * a.keys > 0) {
     const int64_t kv_bytes = GradKVLayout(a.features, a.value_features).end * int64_t{sizeof(T)};
-    allow_shared(attention_grad_kv_kernel<T>, kv_bytes, a);
-    launch_tiles(attention_grad_kv_kernel<T>, p, a.keys, a.batch_heads, kv_bytes);
+    allow_shared(attention_grad_kv_kernel<S>, kv_bytes, a);
+    launch_tiles(attention_grad_kv_kernel<S>, p, a.keys, a.batch_heads, kv_bytes);
   }
 }
 
 void attention_cuda(const AttentionArgs& args) {
-  visit_floating_dtype("scaled_dot_product_attention", args.dtype,
-                       [&](auto tag) { forward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("scaled_dot_product_attention", args.dtype,
+                                 [&](auto tag) { forward<decltype(tag)>(args); });
 }
 
 void attention_backward_cuda(const AttentionBackwardArgs& args) {
-  visit_floating_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
-                       [&](auto tag) { backward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("scaled_dot_product_attention_backward", args.forward.dtype,
+                                 [&](auto tag) { backward<decltype(tag)>(args); });
 }
 
 }  // namespace
