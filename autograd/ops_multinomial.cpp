@@ -33,7 +33,7 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement) {
   Tensor out = empty(shape, TensorOptions(kInt64).device(probs.device()));
   if (rows == 0) return out;
   autograd::NoGradGuard no_grad;
-  const Tensor input = ops::widened(probs).contiguous();
+  const Tensor input = probs.contiguous();  // 16-bit too: the kernels read doubles
   const Tensor scratch = empty({rows, n}, TensorOptions(kFloat64).device(probs.device()));
   const PhiloxPosition position =
       default_generator().reserve(kernels::multinomial_blocks(rows * num_samples));

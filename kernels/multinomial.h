@@ -35,7 +35,7 @@
 namespace graft::kernels {
 
 struct MultinomialArgs {
-  DType dtype = kFloat32;       // float32 or float64
+  DType dtype = kFloat32;       // any floating dtype: each value read as a double
   const void* probs = nullptr;  // contiguous (rows, n), n >= 1
   int64_t rows = 0, n = 0;
   int64_t num_samples = 0;  // >= 1; <= n without replacement

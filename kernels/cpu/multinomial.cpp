@@ -22,7 +22,7 @@ void multinomial_kernel(const MultinomialArgs& args) {
   const int64_t per_row =
       args.n + args.num_samples * (args.replacement ? 1 + args.n / 64 : 2 * args.n);
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(per_row, 1));
-  visit_floating_dtype("multinomial", args.dtype, [&](auto tag) {
+  visit_floating_or_16_bit_dtype("multinomial", args.dtype, [&](auto tag) {
     using T = decltype(tag);
     parallel_for(0, args.rows, grain, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {

@@ -56,7 +56,7 @@ void multinomial_cuda(const MultinomialArgs& args) {
   const Tensor bad_row = empty({1}, TensorOptions(kInt64).device(Device::cuda(device)));
   auto* first_bad = static_cast<unsigned long long*>(bad_row.data_ptr());
   GRAFT_CUDA_CHECK(cudaMemsetAsync(first_bad, 0xFF, sizeof(unsigned long long)));  // kNoBadRow
-  visit_floating_dtype("multinomial", args.dtype, [&](auto tag) {
+  visit_floating_or_16_bit_dtype("multinomial", args.dtype, [&](auto tag) {
     using T = decltype(tag);
     multinomial_kernel<T><<<grid_for(args.rows, 1), kMultinomialBlockSize>>>(args, first_bad);
     GRAFT_CUDA_CHECK_LAUNCH();

@@ -126,6 +126,26 @@ TEST(Multinomial, TheSameSeedGivesTheSameDrawsWhateverTheThreads) {
   }
 }
 
+TEST(Multinomial, SixteenBitProbabilitiesDrawAsTheirFloat32Values) {
+  // The kernels read each probability as a double, float16 and bfloat16 included: the same
+  // draws as the same values in float32, with and without replacement; a NaN is named as in
+  // float32.
+  const Tensor probs = g::rand({40, 30});
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    const Tensor narrow = probs.to(dtype), wide = narrow.to(g::kFloat32);
+    for (const bool replacement : {true, false}) {
+      g::manual_seed(21);
+      const Tensor from_narrow = g::multinomial(narrow, 5, replacement);
+      g::manual_seed(21);
+      EXPECT_TRUE(g::equal(from_narrow, g::multinomial(wide, 5, replacement)))
+          << g::dtype_name(dtype) << (replacement ? " with replacement" : "");
+    }
+    const Tensor bad = make_tensor({1, 1, 1, std::numeric_limits<double>::quiet_NaN()}, {2, 2});
+    EXPECT_THAT(error_message([&] { g::multinomial(bad.to(dtype), 1, true); }),
+                HasSubstr("element < 0 (row 1)"));
+  }
+}
+
 TEST(Multinomial, ReservesOneBlockPerTwoDraws) {
   g::manual_seed(16);
   g::multinomial(g::ones({3, 4}), 3, true);  // 9 draws: 5 blocks
