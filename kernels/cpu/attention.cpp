@@ -292,9 +292,9 @@ void backward(const AttentionBackwardArgs& b) {
 }
 
 // float16 and bfloat16: a batch-head at a time, its rows widened into the thread's float
-// buffer, the float32 kernels run there, and what they wrote narrowed back. So the 16-bit
-// call moves its own bytes once, where widened copies of the whole tensors (and narrowed
-// copies of the results) were four more passes over memory each way; the lse stays float32.
+// buffer, the float32 kernels run there, and what they wrote narrowed back; the lse stays
+// float32. The op layer had made whole float32 copies of q, k and v and narrowed the output
+// and the gradients through casts: each a pass over memory that this skips.
 // A task is a whole head here, not a query tile: the head's k and v are widened once for all
 // of its query tiles.
 struct WidenedHead {};
