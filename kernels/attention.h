@@ -50,8 +50,8 @@ struct AttentionLayout {
 };
 
 struct AttentionArgs {
-  DType dtype = kFloat32;   // of every buffer but lse: float32 or float64, or on the CPU
-                            // float16 or bfloat16 (their lse float32)
+  DType dtype = kFloat32;   // of every buffer but lse: float32, float64, float16 or bfloat16
+                            // (the 16-bit types computed in float32, their lse float32)
   Device device;            // where every buffer lives
   const void* q = nullptr;  // (bh, L, E)
   const void* k = nullptr;  // (bh, S, E)

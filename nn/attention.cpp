@@ -247,7 +247,7 @@ FusedCall fused_forward(const Tensor& query, const Tensor& key, const Tensor& va
   call.v = readable(value);
   const TensorOptions options = TensorOptions(query.dtype()).device(query.device());
   call.out = empty_heads_inner(batch, args.length, args.value_features, options);
-  // float32 for float16 and bfloat16 inputs (the CPU's kernels compute them in float32).
+  // float32 for float16 and bfloat16 inputs, which the kernels compute in float32.
   call.lse = empty({args.batch_heads, args.length},
                    options.dtype(is_reduced_floating_point(args.dtype) ? kFloat32 : args.dtype));
   args.q = call.q.data_ptr();

@@ -439,8 +439,8 @@ void backward(const AttentionBackwardArgs& b) {
   check_sizes(a);
   DeviceGuard guard(a.device);
   const int64_t rows = a.batch_heads * a.length;
-  const DType compute = std::is_same_v<T, double> ? kFloat64 : kFloat32;
-  const Tensor delta = empty({std::max<int64_t>(rows, 1)}, TensorOptions(compute).device(a.device));
+  const Tensor delta =
+      empty({std::max<int64_t>(rows, 1)}, TensorOptions(dtype_of_v<T>).device(a.device));
   Params<S> p = params_of<S>(a);
   p.out = static_cast<const S*>(a.out);
   p.lse = static_cast<const T*>(a.lse);
