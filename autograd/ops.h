@@ -229,8 +229,12 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntPair kern
                                                    bool ceil_mode = false);
 Tensor max_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride = std::nullopt,
                   IntPair padding = 0, IntPair dilation = 1, bool ceil_mode = false);
-// grad_x of x_shape: each grad_out element added to the input element its index names.
-Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices);
+// grad_x of x_shape: each grad_out element added to the input element its index names. The
+// pool's arguments are the forward's: they give grad_out's shape, and the CUDA kernel finds
+// each input's gradients through the windows that hold it.
+Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices,
+                           IntPair kernel, std::optional<IntPair> stride = std::nullopt,
+                           IntPair padding = 0, IntPair dilation = 1, bool ceil_mode = false);
 
 // Mean over each window; count_include_pad = false leaves the zero padding out of the count.
 Tensor avg_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride = std::nullopt,

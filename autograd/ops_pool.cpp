@@ -184,29 +184,20 @@ void check_first_order(const char* op) {
 // max_pool2d_backward. The CPU kernel scatters through the indices, so the public op checks
 // that they point into their plane (a pass over them for the minimum and one for the maximum,
 // 2% of the CNN's step); indices that max_pool2d_with_indices made itself and autograd saved
-// (which fails on any in-place change to them) are known to, and skip it.
+// (which fails on any in-place change to them) are known to, and skip it. The CUDA kernel
+// gathers: each input element visits the windows that hold it (the geometry `o` gives), so an
+// index outside its own window is never matched there, as in PyTorch's CUDA kernel.
 Tensor max_pool2d_backward_through(const Tensor& grad_out, const Shape& x_shape,
-                                   const Tensor& indices, bool indices_from_forward) {
+                                   const Tensor& indices, const PoolOptions& o,
+                                   bool indices_from_forward) {
   constexpr const char* kOp = "max_pool2d_backward";
   ops::check_same_device(kOp, {&grad_out, &indices});
+  auto [args, out_shape] = plan_pool(kOp, x_shape, o);
   GRAFT_CHECK(indices.dtype() == kInt64 && indices.shape() == grad_out.shape(), kOp,
               "(): expected int64 indices of grad_out's shape ", grad_out.shape(),
               " (as max_pool2d_with_indices returns them), but got ", indices.dtype(),
               " indices of shape ", indices.shape());
-  GRAFT_CHECK((x_shape.size() == 3 || x_shape.size() == 4) && grad_out.dim() == x_shape.size(), kOp,
-              "(): expected grad_out and the input shape to be both 3-D or both 4-D, but "
-              "got grad_out of shape ",
-              grad_out.shape(), " and input shape ", x_shape);
-  const int64_t nd = x_shape.size();
-  Shape out_shape = x_shape;
-  out_shape[nd - 2] = grad_out.shape()[nd - 2];
-  out_shape[nd - 1] = grad_out.shape()[nd - 1];
-  Pool2dArgs args;
-  args.rows.in = x_shape[nd - 2], args.cols.in = x_shape[nd - 1];
-  args.rows.out = out_shape[nd - 2], args.cols.out = out_shape[nd - 1];
   const int64_t in_plane = args.rows.in * args.cols.in;
-  args.planes = in_plane == 0 ? 0 : x_shape.numel() / in_plane;
-  // (The CUDA kernel gathers and simply never matches an index outside its plane.)
   const Tensor index = indices.contiguous();
   if (!indices_from_forward && index.is_cpu() && index.numel() > 0) {
     const int64_t lo = min(index).item<int64_t>(), hi = max(index).item<int64_t>();
@@ -228,9 +219,10 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntPair kern
   // Autograd: each output's gradient goes to the input element its index names.
   autograd::record(
       std::get<0>(result), "MaxPool2dBackward", {x},
-      [x_shape = x.shape(), indices = autograd::save(std::get<1>(result))](const Tensor& g) {
+      [x_shape = x.shape(), indices = autograd::save(std::get<1>(result)),
+       options = max_options(kernel, stride, padding, dilation, ceil_mode)](const Tensor& g) {
         check_first_order("max_pool2d");
-        return max_pool2d_backward_through(g, x_shape, indices.get(), true);
+        return max_pool2d_backward_through(g, x_shape, indices.get(), options, true);
       });
   return result;
 }
@@ -240,8 +232,12 @@ Tensor max_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride
   return std::get<0>(max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode));
 }
 
-Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices) {
-  return max_pool2d_backward_through(grad_out, x_shape, indices, /*indices_from_forward=*/false);
+Tensor max_pool2d_backward(const Tensor& grad_out, const Shape& x_shape, const Tensor& indices,
+                           IntPair kernel, std::optional<IntPair> stride, IntPair padding,
+                           IntPair dilation, bool ceil_mode) {
+  return max_pool2d_backward_through(grad_out, x_shape, indices,
+                                     max_options(kernel, stride, padding, dilation, ceil_mode),
+                                     /*indices_from_forward=*/false);
 }
 
 Tensor avg_pool2d(const Tensor& x, IntPair kernel, std::optional<IntPair> stride, IntPair padding,

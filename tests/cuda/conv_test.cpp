@@ -138,8 +138,10 @@ TEST(CudaPool2d, MaxPoolMatchesTheCpuExactly) {
       expect_matches_cpu(indexc, index);
       const Tensor dy = g::randn(out.shape(), dtype);
       poison_cuda_cache(x.nbytes());
-      expect_matches_cpu(g::max_pool2d_backward(dy.to(kCuda), k.x, indexc),
-                         g::max_pool2d_backward(dy, k.x, index));
+      expect_matches_cpu(g::max_pool2d_backward(dy.to(kCuda), k.x, indexc, k.kernel, k.stride,
+                                                k.padding, k.dilation, k.ceil_mode),
+                         g::max_pool2d_backward(dy, k.x, index, k.kernel, k.stride, k.padding,
+                                                k.dilation, k.ceil_mode));
     }
 }
 

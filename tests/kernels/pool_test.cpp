@@ -196,7 +196,8 @@ TEST(MaxPool2dBackward, MatchesFiniteDifferences) {
         make_tensor(sample_values(out.numel(), -1, 1, 5), out.shape()),
         [&] { return g::max_pool2d(x, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode); }};
     // eps below the smallest gap between sample values, so no max changes hands.
-    expect_near_values(g::max_pool2d_backward(loss.r, x.shape(), index),
+    expect_near_values(g::max_pool2d_backward(loss.r, x.shape(), index, k.kernel, k.stride,
+                                              k.padding, k.dilation, k.ceil_mode),
                        numeric_gradient(x, loss, 1e-8), 1e-6, k.name);
   }
 }
@@ -283,8 +284,11 @@ TEST(Pool2d, SixteenBitPoolsAreTheFloat32ResultsRounded) {
       EXPECT_TRUE(g::equal(out, out32.to(dtype)));
       EXPECT_TRUE(g::equal(index, index32));
       const Tensor dy = make_tensor(sample_values(out.numel(), -1, 1, 8), out.shape(), dtype);
-      EXPECT_TRUE(g::equal(g::max_pool2d_backward(dy, x.shape(), index),
-                           g::max_pool2d_backward(dy.to(g::kFloat32), x.shape(), index).to(dtype)));
+      EXPECT_TRUE(g::equal(g::max_pool2d_backward(dy, x.shape(), index, k.kernel, k.stride,
+                                                  k.padding, k.dilation, k.ceil_mode),
+                           g::max_pool2d_backward(dy.to(g::kFloat32), x.shape(), index, k.kernel,
+                                                  k.stride, k.padding, k.dilation, k.ceil_mode)
+                               .to(dtype)));
       if (k.dilation.h == 1 && k.dilation.w == 1) {
         const Tensor avg = g::avg_pool2d(x, k.kernel, k.stride, k.padding, k.ceil_mode, false);
         EXPECT_TRUE(g::equal(
@@ -367,16 +371,20 @@ TEST(Pool2d, RejectsBadInputsWithMessagesThatNameTheShapes) {
 TEST(MaxPool2dBackward, RejectsIndicesThatDoNotFit) {
   const Tensor x = make_tensor(sample_values(50), {1, 2, 5, 5});
   const auto [out, index] = g::max_pool2d_with_indices(x, 2);
-  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index.to(g::kInt32)); }),
-              HasSubstr("max_pool2d_backward(): expected int64 indices of grad_out's shape (1, 2, "
-                        "2, 2) (as max_pool2d_with_indices returns them), but got int32 indices "
-                        "of shape (1, 2, 2, 2)"));
+  EXPECT_THAT(
+      error_message([&] { g::max_pool2d_backward(out, x.shape(), index.to(g::kInt32), 2); }),
+      HasSubstr("max_pool2d_backward(): expected int64 indices of grad_out's shape (1, 2, "
+                "2, 2) (as max_pool2d_with_indices returns them), but got int32 indices "
+                "of shape (1, 2, 2, 2)"));
   EXPECT_THAT(error_message([&] {
-                g::max_pool2d_backward(out, {2, 5, 5}, index);
+                g::max_pool2d_backward(out, {2, 5, 5}, index, 2);
               }),
-              HasSubstr("expected grad_out and the input shape to be both 3-D or both 4-D, but "
-                        "got grad_out of shape (1, 2, 2, 2) and input shape (2, 5, 5)"));
-  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index + 25); }),
+              HasSubstr("max_pool2d_backward(): expected grad_out of shape (2, 2, 2) (the pool's "
+                        "output for input of shape (2, 5, 5)), but got grad_out of shape (1, 2, "
+                        "2, 2)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index, 3, 1); }),
+              HasSubstr("max_pool2d_backward(): expected grad_out of shape (1, 2, 3, 3)"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index + 25, 2); }),
               HasSubstr("max_pool2d_backward(): indices must lie in [0, 25) (a flat h * W + w "
                         "index into an input plane of 5 x 5), but got indices from 25 to"));
 }
