@@ -219,6 +219,8 @@ void visit_element_word(DType dtype, const Fn& fn) {
   switch (element_size(dtype)) {
     case 1:
       return fn(uint8_t{});
+    case 2:
+      return fn(uint16_t{});
     case 4:
       return fn(uint32_t{});
     case 8:
