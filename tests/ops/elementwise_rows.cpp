@@ -283,7 +283,7 @@ void add_selection_rows(std::vector<OpInfo>& rows) {
   rows.push_back(row_of(
       "copy_", "copy_", {input()},
       [](const TensorList& in) {
-        Tensor s = zeros(in[0].shape(), in[0].dtype());
+        Tensor s = zeros(in[0].shape(), TensorOptions(in[0].dtype()).device(in[0].device()));
         return s.copy_(in[0]);
       },
       identity, Integers::keep));
@@ -291,7 +291,7 @@ void add_selection_rows(std::vector<OpInfo>& rows) {
   OpInfo copy_into_row = row_of(
       "copy_into", "copy_into", {input()},
       [](const TensorList& in) {
-        Tensor s = empty(in[0].shape(), in[0].dtype());
+        Tensor s = empty(in[0].shape(), TensorOptions(in[0].dtype()).device(in[0].device()));
         copy_into(s, in[0]);
         return s;
       },

@@ -120,7 +120,9 @@ std::vector<OpInfo> index_rows() {
       row_of(
           "cat_negative_dim_with_skipped_empty", "cat", {x},
           [](const TensorList& in) {
-            return cat({in[0], zeros({0}, in[0].dtype()), in[0] * in[0]}, -1);
+            return cat({in[0], zeros({0}, TensorOptions(in[0].dtype()).device(in[0].device())),
+                        in[0] * in[0]},
+                       -1);
           },
           [](Refs in) {
             RefTensor squared = in[0];
