@@ -19,6 +19,7 @@
 namespace g = graft;
 using g::Tensor;
 using g::testing::expect_matches_cpu;
+using g::testing::leaf_on;
 using g::testing::poison_cuda_cache;
 
 namespace {
@@ -33,8 +34,7 @@ struct Result {
 
 Result run(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dout, bool causal,
            g::Device device) {
-  const Tensor qd = q.to(device).requires_grad_(), kd = k.to(device).requires_grad_(),
-               vd = v.to(device).requires_grad_();
+  const Tensor qd = leaf_on(q, device), kd = leaf_on(k, device), vd = leaf_on(v, device);
   const Tensor out = g::nn::functional::scaled_dot_product_attention(qd, kd, vd, {}, 0.0, causal);
   out.backward(dout.to(device));
   return {out, qd.grad(), kd.grad(), vd.grad()};

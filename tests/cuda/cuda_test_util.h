@@ -35,6 +35,13 @@ inline void poison_cuda_cache(int64_t nbytes, int count = 4) {
     blocks.push_back(full({nbytes}, 255, TensorOptions(kUInt8).device(Device::cuda())));
 }
 
+// A new leaf that requires grad, holding t's values on `device`. to() returns t itself when
+// it is already there, so without the detach a CPU run would make the caller's t a leaf that
+// requires grad, and the CUDA run's copy of it a non-leaf whose grad() stays undefined.
+inline Tensor leaf_on(const Tensor& t, Device device) {
+  return t.to(device).detach().requires_grad_();
+}
+
 // One value of expect_matches_cpu: within tolerance for floating types, exact otherwise.
 template <class T>
 bool value_matches(T got, T want, double rtol, double atol) {

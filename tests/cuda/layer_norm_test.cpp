@@ -19,6 +19,7 @@
 namespace g = graft;
 using g::Tensor;
 using g::testing::expect_matches_cpu;
+using g::testing::leaf_on;
 using g::testing::poison_cuda_cache;
 
 namespace {
@@ -31,9 +32,9 @@ struct Grads {
 // upstream gradient dy.
 Grads run(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& dy,
           g::Device device) {
-  const Tensor xd = x.to(device).requires_grad_();
-  const Tensor wd = weight.defined() ? weight.to(device).requires_grad_() : Tensor();
-  const Tensor bd = bias.defined() ? bias.to(device).requires_grad_() : Tensor();
+  const Tensor xd = leaf_on(x, device);
+  const Tensor wd = weight.defined() ? leaf_on(weight, device) : Tensor();
+  const Tensor bd = bias.defined() ? leaf_on(bias, device) : Tensor();
   const Tensor y = g::layer_norm(xd, {x.size(1)}, wd, bd);
   y.backward(dy.to(device));
   return {y, xd.grad(), wd.defined() ? wd.grad() : Tensor(), bd.defined() ? bd.grad() : Tensor()};
