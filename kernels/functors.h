@@ -298,6 +298,11 @@ struct PowOp {
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
+      // x^2 and x^1 exactly, as PyTorch special-cases them: the C library's pow rounds them
+      // correctly already, CUDA's (within 2 ulps) need not, and they are the common cases
+      // (x.pow(2), and its gradient's x^1).
+      if (b == T(2)) return a * a;
+      if (b == T(1)) return a;
       return std::pow(a, b);
     } else {
       // Integer power by squaring; negative exponents give 0 except for bases 1 and -1.
