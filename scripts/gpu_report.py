@@ -82,11 +82,17 @@ def test_summary(log):
 
 
 def sanitizer_summary(log):
+    """The tests that finished under the tool (its log prints each), and what it found."""
+    finished = len(re.findall(r"^\[\s+OK\s+\]", log, re.M))
     m = re.search(r"ERROR SUMMARY: (\d+) errors?", log)
     races = re.search(r"RACECHECK SUMMARY: (\d+) hazards? displayed \((\d+) errors?", log)
     if races:
-        return f"{races.group(1)} hazards ({races.group(2)} errors)"
-    return f"{m.group(1)} errors" if m else None
+        found = f"{races.group(1)} hazards ({races.group(2)} errors)"
+    elif m:
+        found = f"{m.group(1)} errors"
+    else:
+        found = "no summary (stopped before the end)"
+    return f"{finished} tests passed under it; {found}"
 
 
 def step_table(args):
