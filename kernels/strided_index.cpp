@@ -1,6 +1,7 @@
 // Coalescing of elementwise iteration; see strided_index.h.
 #include "graft/kernels/strided_index.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace graft::kernels {
@@ -48,6 +49,59 @@ ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* ope
     }
   }
   return it;
+}
+
+namespace {
+
+// it with its outermost dim narrowed to [start, start + size).
+ElementwiseIter outer_range(const ElementwiseIter& it, int64_t start, int64_t size) {
+  ElementwiseIter piece = it;
+  piece.sizes[0] = size;
+  piece.numel = it.numel / it.sizes[0] * size;
+  for (int k = 0; k < it.num_operands; ++k) {
+    StridedOperand& operand = piece.operands[k];
+    operand.data += start * operand.strides[0] * element_size(operand.dtype);
+  }
+  return piece;
+}
+
+// it at index `index` of its outermost dim, that dim dropped.
+ElementwiseIter outer_index(const ElementwiseIter& it, int64_t index) {
+  const ElementwiseIter at = outer_range(it, index, 1);
+  ElementwiseIter rest = at;
+  rest.ndim = it.ndim - 1;
+  for (int d = 0; d < rest.ndim; ++d) {
+    rest.sizes[d] = at.sizes[d + 1];
+    for (int k = 0; k < it.num_operands; ++k)
+      rest.operands[k].strides[d] = at.operands[k].strides[d + 1];
+  }
+  return rest;
+}
+
+void split_into(const ElementwiseIter& it, int64_t max_numel,
+                std::vector<ElementwiseIter>& pieces) {
+  if (it.numel <= max_numel) {
+    pieces.push_back(it);
+    return;
+  }
+  // numel > max_numel >= 1, so ndim >= 1 and every size is at least 1.
+  const int64_t outer = it.sizes[0], inner = it.numel / outer;
+  if (inner <= max_numel) {
+    const int64_t step = max_numel / inner;
+    for (int64_t start = 0; start < outer; start += step)
+      pieces.push_back(outer_range(it, start, std::min(step, outer - start)));
+    return;
+  }
+  for (int64_t index = 0; index < outer; ++index)
+    split_into(outer_index(it, index), max_numel, pieces);
+}
+
+}  // namespace
+
+std::vector<ElementwiseIter> split_elementwise_iter(const ElementwiseIter& it, int64_t max_numel) {
+  std::vector<ElementwiseIter> pieces;
+  split_into(it, max_numel, pieces);
+  return pieces;
 }
 
 }  // namespace graft::kernels

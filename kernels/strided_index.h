@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "graft/core/dtype.h"
 #include "graft/core/shape.h"
@@ -44,5 +45,12 @@ struct OperandView {
 // Builds the iteration for `shape`; operands[0] is the output.
 ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* operands,
                                       int num_operands);
+
+// Pieces of `it` of at most max_numel elements each that together visit each of its
+// elements once: the outermost dim is cut into ranges (each operand's data moved to its
+// range's start); where one index of it alone spans more than max_numel elements, each index
+// becomes an iteration over the remaining dims, cut in turn. The CUDA strided kernel indexes
+// in 32 bits and runs an iteration of more than INT32_MAX elements as such pieces.
+std::vector<ElementwiseIter> split_elementwise_iter(const ElementwiseIter& it, int64_t max_numel);
 
 }  // namespace graft::kernels

@@ -2,11 +2,14 @@
 // kernels/cpu/loops.h).
 //
 // Three paths, picked per call from the coalesced ElementwiseIter:
-//   - vectorized: every operand contiguous and aligned to 4 elements; each thread moves
-//     4 elements of each operand with one wide load/store (16 bytes for float32);
-//   - dense: every input contiguous or a broadcast scalar (stride 0), so `x + 2` and
-//     `x + bias_row` after coalescing read memory in order without index arithmetic;
-//   - strided: anything else; each element's offsets come from its multi-index.
+//   - vectorized: every operand contiguous or a broadcast scalar (stride 0), the contiguous
+//     ones aligned to 4 elements; each thread moves 4 elements of each contiguous operand
+//     with one wide load/store (16 bytes for float32), so `x * 2` runs as fast as `x + y`;
+//   - dense: the same operands where the alignment does not hold, an element at a time;
+//   - strided: anything else; each element's offsets come from its multi-index, split off
+//     the flat index by one IntDivider per dim (kernels/int_divider.h) in 32 bits, since
+//     64-bit division would cost more than the memory traffic. An iteration of more than
+//     INT32_MAX elements runs as pieces (split_elementwise_iter).
 // All use grid-stride loops, so any size runs with a bounded grid.
 #pragma once
 
@@ -15,7 +18,11 @@
 #include <cstdint>
 #include <utility>
 
+#include <climits>
+#include <vector>
+
 #include "graft/kernels/cuda/common.cuh"
+#include "graft/kernels/int_divider.h"
 #include "graft/kernels/strided_index.h"
 
 namespace graft::kernels::cuda {
@@ -35,10 +42,22 @@ struct InputPointers {
   const void* ptr[kMaxOperands - 1];
 };
 
+// Vector v of an input: its elements 4v .. 4v + 3, or its one element four times.
+template <class T>
+__device__ Vec<T> load_vec(const void* ptr, int64_t v, bool contiguous) {
+  if (contiguous) return static_cast<const Vec<T>*>(ptr)[v];
+  Vec<T> broadcast;
+  const T value = *static_cast<const T*>(ptr);
+#pragma unroll
+  for (int k = 0; k < kVec; ++k) broadcast.v[k] = value;
+  return broadcast;
+}
+
+// Input k is contiguous when bit k of `mask` is set, a broadcast scalar otherwise.
 template <class R, class... In, class Op, size_t... I>
 __device__ void apply_vectorized(const Op& op, R* out, const InputPointers& in, int64_t v,
-                                 std::index_sequence<I...>) {
-  const ::cuda::std::tuple<Vec<In>...> loaded(static_cast<const Vec<In>*>(in.ptr[I])[v]...);
+                                 unsigned mask, std::index_sequence<I...>) {
+  const ::cuda::std::tuple<Vec<In>...> loaded(load_vec<In>(in.ptr[I], v, (mask >> I) & 1u)...);
   Vec<R> result;
 #pragma unroll
   for (int k = 0; k < kVec; ++k)
@@ -46,7 +65,7 @@ __device__ void apply_vectorized(const Op& op, R* out, const InputPointers& in, 
   reinterpret_cast<Vec<R>*>(out)[v] = result;
 }
 
-// Input k is contiguous when bit k of `mask` is set, a broadcast scalar otherwise.
+// Element i; the inputs as in apply_vectorized.
 template <class R, class... In, class Op, size_t... I>
 __device__ R apply_dense(const Op& op, const InputPointers& in, int64_t i, unsigned mask,
                          std::index_sequence<I...>) {
@@ -60,15 +79,15 @@ __device__ R apply_strided(const Op& op, const ElementwiseIter& it, const int64_
 }
 
 template <class R, class Op, class... In>
-__global__ void vectorized_kernel(Op op, R* out, int64_t n, InputPointers in) {
+__global__ void vectorized_kernel(Op op, R* out, int64_t n, unsigned mask, InputPointers in) {
   const int64_t vec_count = n / kVec;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   for (int64_t v = first; v < vec_count; v += stride)
-    apply_vectorized<R, In...>(op, out, in, v, std::index_sequence_for<In...>{});
+    apply_vectorized<R, In...>(op, out, in, v, mask, std::index_sequence_for<In...>{});
   // The tail that does not fill a vector.
   for (int64_t i = vec_count * kVec + first; i < n; i += stride)
-    out[i] = apply_dense<R, In...>(op, in, i, ~0u, std::index_sequence_for<In...>{});
+    out[i] = apply_dense<R, In...>(op, in, i, mask, std::index_sequence_for<In...>{});
 }
 
 template <class R, class Op, class... In>
@@ -78,23 +97,44 @@ __global__ void dense_kernel(Op op, R* out, int64_t n, unsigned mask, InputPoint
     out[i] = apply_dense<R, In...>(op, in, i, mask, std::index_sequence_for<In...>{});
 }
 
+// One IntDivider per dim of an iteration of at most INT32_MAX elements.
+struct DimDividers {
+  IntDivider size[kMaxDims];
+};
+
 template <class R, class Op, class... In>
-__global__ void strided_kernel(Op op, ElementwiseIter it) {
+__global__ void strided_kernel(Op op, ElementwiseIter it, DimDividers dims) {
   constexpr int kOperands = 1 + sizeof...(In);
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < it.numel;
-       i += stride) {
+  // numel <= INT32_MAX and the grid's stride is far below 2^31, so i never wraps.
+  const auto n = static_cast<uint32_t>(it.numel);
+  const uint32_t stride = gridDim.x * blockDim.x;
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
     int64_t offset[kOperands] = {};
-    int64_t rem = i;
+    uint32_t rem = i;
     for (int d = it.ndim - 1; d >= 0; --d) {
-      const int64_t coord = rem % it.sizes[d];
-      rem /= it.sizes[d];
+      const uint32_t outer = dims.size[d].div(rem);
+      const int64_t coord = rem - outer * dims.size[d].divisor;
+      rem = outer;
 #pragma unroll
       for (int k = 0; k < kOperands; ++k) offset[k] += coord * it.operands[k].strides[d];
     }
     reinterpret_cast<R*>(it.operands[0].data)[offset[0]] =
         apply_strided<R, In...>(op, it, offset, std::index_sequence_for<In...>{});
   }
+}
+
+// Runs the strided kernel over `it` in pieces of at most INT32_MAX elements.
+template <class R, class... In, class Op>
+void launch_strided(const ElementwiseIter& it, const Op& op) {
+  const auto launch = [&](const ElementwiseIter& piece) {
+    DimDividers dims;
+    for (int d = 0; d < piece.ndim; ++d)
+      dims.size[d] = IntDivider(static_cast<uint32_t>(piece.sizes[d]));
+    strided_kernel<R, Op, In...><<<grid_for(piece.numel), kBlockSize>>>(op, piece, dims);
+    GRAFT_CUDA_CHECK_LAUNCH();
+  };
+  if (it.numel <= INT32_MAX) return launch(it);
+  for (const ElementwiseIter& piece : split_elementwise_iter(it, INT32_MAX)) launch(piece);
 }
 
 inline bool aligned(const void* p, int64_t bytes) {
@@ -107,15 +147,18 @@ void launch_dense(const ElementwiseIter& it, const Op& op, unsigned mask) {
   const int64_t n = it.numel;
   R* out = reinterpret_cast<R*>(it.operands[0].data);
   InputPointers in{};
-  bool vectorizable = mask == (1u << sizeof...(In)) - 1 && aligned(out, sizeof(R) * kVec);
+  // A broadcast scalar is read once per vector, so only the contiguous operands need the
+  // vector's alignment.
+  bool vectorizable = aligned(out, sizeof(R) * kVec);
   constexpr int kInputs = sizeof...(In);
   const int64_t input_bytes[] = {static_cast<int64_t>(sizeof(In))..., 0};
   for (int k = 0; k < kInputs; ++k) {
     in.ptr[k] = it.operands[k + 1].data;
-    vectorizable = vectorizable && aligned(in.ptr[k], input_bytes[k] * kVec);
+    const bool contiguous = (mask >> k) & 1u;
+    vectorizable = vectorizable && (!contiguous || aligned(in.ptr[k], input_bytes[k] * kVec));
   }
   if (vectorizable)
-    vectorized_kernel<R, Op, In...><<<grid_for(n / kVec + 1), kBlockSize>>>(op, out, n, in);
+    vectorized_kernel<R, Op, In...><<<grid_for(n / kVec + 1), kBlockSize>>>(op, out, n, mask, in);
   else
     dense_kernel<R, Op, In...><<<grid_for(n), kBlockSize>>>(op, out, n, mask, in);
   GRAFT_CUDA_CHECK_LAUNCH();
@@ -143,8 +186,7 @@ void cuda_elementwise_loop(const ElementwiseIter& it, const Op& op) {
     detail::launch_dense<R, In...>(it, op, mask);
     return;
   }
-  detail::strided_kernel<R, Op, In...><<<grid_for(it.numel), kBlockSize>>>(op, it);
-  GRAFT_CUDA_CHECK_LAUNCH();
+  detail::launch_strided<R, In...>(it, op);
 }
 
 }  // namespace graft::kernels::cuda

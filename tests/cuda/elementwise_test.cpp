@@ -1,11 +1,12 @@
 // CUDA elementwise ops against their CPU twins, on every layout the CUDA loop tells apart.
 //
 // kernels/cuda/loops.cuh picks one of three paths per call: vectorized (every operand
-// contiguous and aligned to 4 elements), dense (contiguous or broadcast-scalar inputs) and
-// strided (anything else). Each op here runs on inputs laid out to reach each path and its
-// edges: sizes 1, 7, 33 and 1000003 (never a whole number of 4-element vectors, so the
-// vectorized tail runs), views starting at element 1 (a misaligned pointer) and at element
-// 4, every other element, transposed, broadcast rows, columns and scalars, 0-d and empty.
+// contiguous or a broadcast scalar, the contiguous ones aligned to 4 elements), dense (the
+// same operands, misaligned) and strided (anything else; in pieces beyond INT32_MAX
+// elements, which one test of 2^31 + 1 bytes reaches). Each op here runs on inputs laid out to
+// reach each path and its edges: sizes 1, 7, 33 and 1000003 (never a whole number of 4-element
+// vectors, so the vectorized tail runs), views starting at element 1 (a misaligned pointer) and at
+// element 4, every other element, transposed, broadcast rows, columns and scalars, 0-d and empty.
 // Every op of the X-macro lists in kernels/dispatch.h is covered, for every dtype; where
 // the CPU rejects an input (neg of bool, exp_ into an int tensor), CUDA must reject it too.
 // The CPU kernels are checked against naive references in tests/kernels/elementwise_test.cpp;
@@ -364,6 +365,36 @@ TEST(CudaElementwise, FillMatchesTheCpuOnEveryWritableLayout) {
                                 make_input(layout, dtype));
       }
     }
+  }
+}
+
+// The strided kernel indexes in 32 bits and runs a longer iteration in pieces
+// (split_elementwise_iter): a transposed copy of 2^31 + 1 bytes, rows of 1, 2 and 3, must
+// come out as rows (1, 2, 3) everywhere, no element missed (the output starts poisoned) or
+// put in another's place. About 4.3 GB of GPU memory; skipped where there is not that much.
+TEST(CudaElementwise, StridedIterationsBeyondInt32MaxRunInPieces) {
+  GRAFT_REQUIRE_CUDA();
+  constexpr int64_t kColumns = 715827883;  // 3 * kColumns = 2^31 + 1
+  g::Tensor copied;
+  try {
+    const g::Tensor rows = g::arange(1, 4, 1, g::TensorOptions(g::kUInt8).device(g::Device::cuda()))
+                               .view({3, 1})
+                               .expand({3, kColumns})
+                               .contiguous();
+    poison_cuda_cache(3 * kColumns, 1);
+    copied = rows.t().contiguous();  // (kColumns, 3): a strided read of every element
+  } catch (const g::OutOfMemoryError& e) {
+    GTEST_SKIP() << "not enough GPU memory for 2 x 2^31 bytes: " << e.what();
+  }
+  ASSERT_EQ(copied.shape(), (g::Shape{kColumns, 3}));
+  // Column sums (int64): kColumns times 1, 2 and 3; a poisoned element would add 255.
+  const g::Tensor column_sums = g::sum(copied, {0}).cpu();
+  for (int64_t c = 0; c < 3; ++c)
+    EXPECT_EQ(column_sums.index({c}).item<int64_t>(), (c + 1) * kColumns) << "column " << c;
+  for (const int64_t row : {int64_t{0}, kColumns / 2, kColumns - 1}) {
+    const g::Tensor got = copied.index({row}).cpu().to(g::kInt64);
+    for (int64_t c = 0; c < 3; ++c)
+      EXPECT_EQ(got.index({c}).item<int64_t>(), c + 1) << "row " << row << ", column " << c;
   }
 }
 
