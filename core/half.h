@@ -16,7 +16,10 @@
 // (graft's default, x86-64-v3) takes the hardware's vcvtps2ph / vcvtph2ps through the
 // compiler's _Float16, one element an instruction (GCC 12 does not vectorise them: the CPU
 // loops convert blocks eight-wide, kernels/cpu/half_blocks.h). Both give the portable
-// code's bits (tests/core/half_test.cpp checks each against the same reference).
+// code's bits (tests/core/half_test.cpp checks each against the same reference). In CUDA
+// device code float16 takes the GPU's instructions, cvt.rn.f16.f32 and cvt.f32.f16, one an
+// element where the portable code is a few dozen integer and double operations: the same
+// values, NaN payloads aside (the GPU makes every NaN its canonical one).
 #pragma once
 
 #include <bit>
@@ -34,6 +37,11 @@
 #include <immintrin.h>
 #else
 #define GRAFT_F16C_CONVERSIONS 0
+#endif
+#if defined(__CUDA_ARCH__)
+#define GRAFT_CUDA_FLOAT16_CONVERSIONS 1
+#else
+#define GRAFT_CUDA_FLOAT16_CONVERSIONS 0
 #endif
 
 namespace graft {
@@ -144,6 +152,13 @@ GRAFT_HOST_DEVICE constexpr uint16_t round_float_to_float16(float value) {
 #if GRAFT_F16C_CONVERSIONS
     if (!std::is_constant_evaluated()) return std::bit_cast<uint16_t>(static_cast<_Float16>(value));
 #endif
+#if GRAFT_CUDA_FLOAT16_CONVERSIONS
+    if (!std::is_constant_evaluated()) {
+      uint16_t bits;
+      asm("cvt.rn.f16.f32 %0, %1;" : "=h"(bits) : "f"(value));
+      return bits;
+    }
+#endif
     return portable_round_to_float16<Format>(static_cast<double>(value));
   }
 }
@@ -156,6 +171,13 @@ GRAFT_HOST_DEVICE constexpr float float16_to_float(uint16_t bits) {
   } else {
 #if GRAFT_F16C_CONVERSIONS
     if (!std::is_constant_evaluated()) return static_cast<float>(std::bit_cast<_Float16>(bits));
+#endif
+#if GRAFT_CUDA_FLOAT16_CONVERSIONS
+    if (!std::is_constant_evaluated()) {
+      float value;
+      asm("cvt.f32.f16 %0, %1;" : "=f"(value) : "h"(bits));
+      return value;
+    }
 #endif
     return portable_float16_to_float<Format>(bits);
   }
