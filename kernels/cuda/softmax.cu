@@ -1,13 +1,15 @@
 // CUDA softmax / log_softmax: the twin of kernels/cpu/softmax.cpp, over the same SoftmaxArgs
 // (a contiguous (outer, dim_size, inner) block, softmax along the middle dim).
 //
-// Each line is read twice, not three times: one pass folds its elements into an online
-// (max m, sum s) pair, s being the sum of exp(x - m) rescaled whenever m grows
+// A row of up to 1024 elements is read once, into the registers of a group of lanes; a longer
+// line twice, not three times: one pass folds its elements into an online (max m, sum s)
+// pair, s being the sum of exp(x - m) rescaled whenever m grows
 // (s = s * exp(m_old - m_new) + exp(x - m_new)), and one pass writes exp(x - m) / s or
 // x - m - log(s). Pairs from different threads merge the same way, so any split of a line
 // gives the same result up to rounding. Three kernels walk the memory:
 //  - group: inner == 1 and dim_size <= 1024: a power-of-two group of lanes per row (a whole
-//    warp from 32 elements up), pairs merged by butterfly shuffles;
+//    warp from 32 elements up), each lane holding up to 32 of its elements in registers;
+//    the max, then the sum of exp(x - max), by butterfly shuffles, one exp per element;
 //  - block: inner == 1 and longer rows: a block per row, pairs merged by warp shuffles and
 //    then across warps in shared memory;
 //  - columns: inner > 1 (softmax over a non-last dim): threads of a block row take
@@ -138,24 +140,61 @@ __device__ MaxSum<T> group_merge(MaxSum<T> a, int width) {
   return a;
 }
 
+// Butterfly over aligned groups of `width` lanes: every lane ends with combine() of the
+// group's values. All 32 lanes of the warp must call it.
+template <class T, class Combine>
+__device__ T group_all_reduce(T v, int width, const Combine& combine) {
+  for (int offset = width / 2; offset > 0; offset /= 2)
+    v = combine(v, __shfl_xor_sync(0xffffffffu, v, offset, width));
+  return v;
+}
+
 // ---- kernels
 
-// Plain loop: for each row r < rows: fold x[r, 0..n) into (m, s); write y[r, 0..n).
-// Groups of `width` lanes take one row each; a warp's groups take consecutive rows, and
-// every lane of a warp runs the same iterations, as the shuffles need.
-template <class T>
+// Plain loop: for each row r < rows: m = max of x[r, 0..n), s = sum of exp(x[r, j] - m);
+// write y[r, 0..n). Groups of `width` lanes take one row each; a warp's groups take
+// consecutive rows, and every lane of a warp runs the same iterations, as the shuffles need.
+// Lane l of a group holds elements l, l + width, ... of its row (kPerLane >= n / width of
+// them) in registers, the missing ones as -inf. The edge cases come out as the fold's
+// (file comment): -inf entries add exactly 0 to s; a +inf max gives inf - inf = NaN in s, as
+// on the CPU; NaN never becomes the max and makes s NaN; a row of -inf only has s = 0.
+template <class T, int kPerLane>
 __global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
                                      int64_t n, int width, bool log) {
   const int lane = threadIdx.x % kWarpSize;
   const int64_t per_warp = kWarpSize / width;
   const int64_t warp = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / kWarpSize;
+  const auto max_of = [](T a, T b) { return b > a ? b : a; };
+  const auto sum_of = [](T a, T b) { return a + b; };
   for (int64_t first = warp * per_warp; first < rows; first += warps * per_warp) {
-    const int64_t r = first + lane / width;
-    MaxSum<T> a = empty_max_sum<T>();
-    if (r < rows) a = fold_range(a, x + r * n, 1, lane % width, n, width);
-    a = group_merge(a, width);
-    if (r < rows) write_range(a, log, x + r * n, y + r * n, 1, lane % width, n, width);
+    const int64_t r = first + lane / width, j0 = lane % width;
+    const bool active = r < rows;
+    T v[kPerLane];
+    T m = -infinity<T>();
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const int64_t j = j0 + int64_t{k} * width;
+      v[k] = active && j < n ? x[r * n + j] : -infinity<T>();
+      m = max_of(m, v[k]);
+    }
+    m = group_all_reduce(m, width, max_of);
+    T s = 0;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const T e = v[k] == -infinity<T>() ? T(0) : exp_of(v[k] - m);
+      s += e;
+      if (!log) v[k] = e;
+    }
+    s = group_all_reduce(s, width, sum_of);
+    if (!active) continue;
+    // write_range's arithmetic: (x - m) - log(s), or exp(x - m) * (1 / s).
+    const T log_sum = log ? log_of(s) : T(0), inverse = T(1) / s;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const int64_t j = j0 + int64_t{k} * width;
+      if (j < n) y[r * n + j] = log ? v[k] - m - log_sum : v[k] * inverse;
+    }
   }
 }
 
@@ -231,10 +270,32 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
         <<<grid_for(blocks, 1), dim3(bx, by)>>>(x, y, outer, n, inner, args.log);
   } else if (n <= kGroupRowLimit) {
     const int width = pow2_at_least(n, kWarpSize);
+    const int per_lane = pow2_at_least((n + width - 1) / width, kGroupRowLimit / kWarpSize);
     const int64_t rows_per_block = kBlockSize / width;
-    softmax_group_kernel<T>
-        <<<grid_for((outer + rows_per_block - 1) / rows_per_block, 1), kBlockSize>>>(
-            x, y, outer, n, width, args.log);
+    const unsigned grid = grid_for((outer + rows_per_block - 1) / rows_per_block, 1);
+    const auto launch = [&](auto per_lane_tag) {
+      softmax_group_kernel<T, decltype(per_lane_tag)::value>
+          <<<grid, kBlockSize>>>(x, y, outer, n, width, args.log);
+    };
+    switch (per_lane) {
+      case 1:
+        launch(std::integral_constant<int, 1>{});
+        break;
+      case 2:
+        launch(std::integral_constant<int, 2>{});
+        break;
+      case 4:
+        launch(std::integral_constant<int, 4>{});
+        break;
+      case 8:
+        launch(std::integral_constant<int, 8>{});
+        break;
+      case 16:
+        launch(std::integral_constant<int, 16>{});
+        break;
+      default:
+        launch(std::integral_constant<int, kGroupRowLimit / kWarpSize>{});
+    }
   } else {
     softmax_block_kernel<T><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
   }
