@@ -30,6 +30,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <graft/graft.h>
@@ -262,6 +263,31 @@ std::vector<Case> bandwidth_cases(const Input& a, const Input& b, const Input& m
   };
 }
 
+// a + b in float16 and bfloat16: half float32's bytes an element, so the same GB/s is twice
+// the elements a second; each load widens to float and each store rounds once. The result
+// is within half an ulp of the 16-bit type of the exact sum (2^-11 and 2^-8 relative).
+std::vector<Case> half_cases(const Input& a, const Input& b) {
+  std::vector<Case> cases;
+  const double tensor = kNumel * 2.0;
+  for (const auto& [name, dtype, tolerance] :
+       {std::tuple{"add_float16", graft::kFloat16, 0x1p-11},
+        std::tuple{"add_bfloat16", graft::kBFloat16, 0x1p-8}}) {
+    const Tensor a16 = a.device.to(dtype), b16 = b.device.to(dtype);
+    // The inputs' 16-bit values, exactly, as floats on the host.
+    const Tensor a_host = a16.to(graft::kFloat32).cpu(), b_host = b16.to(graft::kFloat32).cpu();
+    const float *pa = a_host.data_ptr<float>(), *pb = b_host.data_ptr<float>();
+    cases.push_back(
+        {name, "elementwise", "GB/s", 3 * tensor, [=] { (void)(a16 + b16); },
+         [=] {
+           return worst_error((a16 + b16).to(graft::kFloat32), kSamples, [=](int64_t i) {
+             return std::pair{double(pa[i]) + pb[i], std::abs(double(pa[i]) + pb[i])};
+           });
+         },
+         tolerance});
+  }
+  return cases;
+}
+
 std::vector<Case> reduction_cases(const Input& m) {
   const double matrix = kSide * kSide * kFloatBytes, line = kSide * kFloatBytes;
   const float* pm = m.data();
@@ -395,6 +421,7 @@ int main(int argc, char** argv) {
   const Input mb = make_input({kMatmulSide, kMatmulSide}, 8);
 
   std::vector<Case> cases = bandwidth_cases(a, b, m, row);
+  for (Case& c : half_cases(a, b)) cases.push_back(std::move(c));
   for (Case& c : reduction_cases(m)) cases.push_back(std::move(c));
   cases.push_back(softmax_case("softmax_8192x8192", wide));
   cases.push_back(softmax_case("softmax_65536x1024", tall));

@@ -66,6 +66,7 @@ def cases(torch):
     ma16, mb16 = {}, {}
     for name, dtype in (("bfloat16", torch.bfloat16), ("float16", torch.float16)):
         ma16[name], mb16[name] = ma.to(dtype), mb.to(dtype)
+    a16 = {"float16": (a.half(), b.half()), "bfloat16": (a.bfloat16(), b.bfloat16())}
     dst = torch.empty_like(a)
     tensor = NUMEL * FLOAT_BYTES
     matrix, line = SIDE * SIDE * FLOAT_BYTES, SIDE * FLOAT_BYTES
@@ -75,6 +76,8 @@ def cases(torch):
         ("mul_scalar", "elementwise", "GB/s", 2 * tensor, lambda: a * 2.0),
         ("broadcast_add", "elementwise", "GB/s", 2 * tensor + line, lambda: m + row),
         ("exp", "elementwise", "GB/s", 2 * tensor, lambda: a.exp()),
+    ] + [(f"add_{name}", "elementwise", "GB/s", 3 * NUMEL * 2, lambda x=x, y=y: x + y)
+         for name, (x, y) in a16.items()] + [
         ("sum_all", "reduction", "GB/s", matrix + FLOAT_BYTES, lambda: m.sum()),
         ("sum_dim0", "reduction", "GB/s", matrix + line, lambda: m.sum(0)),
         ("sum_dim1", "reduction", "GB/s", matrix + line, lambda: m.sum(1)),
