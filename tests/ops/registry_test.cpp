@@ -173,6 +173,66 @@ TEST_P(OpCudaParity, MatchesTheCpu) {
 INSTANTIATE_TEST_SUITE_P(Registry, OpCudaParity, ::testing::ValuesIn(g::testing::op_registry()),
                          [](const auto& info) { return info.param.name; });
 
+// ---- CUDA gradients against the CPU's, every floating dtype and layout (skipped without a
+// GPU). The forward parity above never runs a backward kernel.
+
+// The gradients of sum_i <w_i, output_i> with respect to every input that requires grad,
+// each w_i fixed and no two of its elements alike, so that a gradient sent to the wrong
+// element shows; an input the outputs do not reach gives an undefined tensor.
+TensorList weighted_gradients(const OpInfo& row, const TensorList& inputs) {
+  TensorList outputs, weights, wrt;
+  for (const g::Tensor& t : row.call(inputs))
+    if (g::is_floating_point(t.dtype()) && t.requires_grad()) outputs.push_back(t);
+  for (const g::Tensor& t : inputs)
+    if (t.requires_grad()) wrt.push_back(t);
+  if (outputs.empty() || wrt.empty()) return {};
+  for (const g::Tensor& o : outputs) {
+    const g::Tensor w = g::cos(g::arange(o.numel(), g::TensorOptions(g::kFloat64)) * 0.7 + 0.3);
+    weights.push_back(w.view(o.shape()).to(o.dtype()).to(o.device()));
+  }
+  return g::autograd::grad(outputs, wrt, {.grad_outputs = weights, .allow_unused = true});
+}
+
+class OpCudaGradientParity : public ::testing::TestWithParam<OpInfo> {};
+
+TEST_P(OpCudaGradientParity, MatchesTheCpu) {
+  if (!g::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: graft::cuda::is_available() is false";
+  const OpInfo& row = GetParam();
+  for (g::DType dtype : row.dtypes) {
+    for (Layout layout : row.layouts) {
+      SCOPED_TRACE(describe(row, dtype, layout));
+      const TensorList on_cpu = sample(row, layout, dtype, true);
+      TensorList on_cuda;
+      for (const g::Tensor& t : on_cpu) {
+        g::Tensor copy = t.detach().cuda();
+        on_cuda.push_back(t.requires_grad() ? copy.requires_grad_() : copy);
+      }
+      const TensorList want = weighted_gradients(row, on_cpu);
+      const TensorList got = weighted_gradients(row, on_cuda);
+      ASSERT_EQ(got.size(), want.size());
+      // A gradient sums over the outputs each input reaches, in another order on each
+      // device: four times the forward's tolerance.
+      g::testing::Tolerance tol = row.tolerance(dtype);
+      tol.atol *= 4;
+      tol.rtol *= 4;
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].defined(), want[i].defined()) << "gradient " << i;
+        if (!want[i].defined()) continue;
+        EXPECT_TRUE(got[i].is_cuda());
+        EXPECT_EQ(got[i].dtype(), want[i].dtype());
+        expect_close(got[i], g::testing::to_ref(want[i]), tol, "gradient " + std::to_string(i));
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, OpCudaGradientParity,
+                         ::testing::ValuesIn(rows_where([](const OpInfo& row) {
+                           return row.differentiable;
+                         })),
+                         [](const auto& info) { return info.param.name; });
+
 // ---- an input on another device is an error that names both devices
 
 // Input 1 on CUDA. Without a GPU it is CPU memory labelled cuda:0 (from_blob): the check
