@@ -8,8 +8,8 @@
 # to 64 MiB and the binaries shrink about four times:
 #
 #   .gpu_deps/bin.tar.gz    bin/: graft_tests, graft_distributed_tests (the collectives on
-#                           a CUDA tensor: NCCL's world of one) and cuda_bench, built
-#                           here for sm_90;
+#                           a CUDA tensor: NCCL's world of one), cuda_bench and versus_graft
+#                           (benchmarks/versus: whole training steps), built here for sm_90;
 #                           runtime/: libgomp.so.1, which they need and the device may lack
 #                           (the CUDA libraries are the device's own: same toolkit version)
 #   .gpu_deps/usr.tar.gz    usr/: Eigen (Eigen/ only; graft includes Eigen/Core),
@@ -77,12 +77,12 @@ if ((build_binaries)); then
   # machine's libmpi would not start there.
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAFT_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DGRAFT_BUILD_TESTS=ON -DGRAFT_BUILD_BENCHMARKS=ON \
-    -DGRAFT_BUILD_EXAMPLES=OFF -DGRAFT_DISTRIBUTED=OFF "${launchers[@]}"
+    -DGRAFT_BUILD_EXAMPLES=ON -DGRAFT_DISTRIBUTED=OFF "${launchers[@]}"
   # The fingerprint is taken before the build, so an edit during it shows as stale.
   fingerprint="$(graft_gpu_fingerprint)"
-  ninja -C "$build_dir" graft_tests graft_distributed_tests cuda_bench
+  ninja -C "$build_dir" graft_tests graft_distributed_tests cuda_bench versus_graft
   cp "$build_dir/tests/graft_tests" "$build_dir/tests/distributed/graft_distributed_tests" \
-    "$build_dir/benchmarks/cuda_bench" "$stage/bin/"
+    "$build_dir/benchmarks/cuda_bench" "$build_dir/benchmarks/versus/versus_graft" "$stage/bin/"
   cp -L "$(gcc -print-file-name=libgomp.so.1)" "$stage/runtime/"
   tar -czf "$GRAFT_GPU_DEPS/bin.tar.gz" -C "$stage" bin runtime
   echo "$fingerprint" >"$GRAFT_GPU_DEPS/fingerprint"

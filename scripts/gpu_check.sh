@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check: everything graft asks of a GPU, in one device call of under 8 minutes.
 #
-#   1. binaries: graft_tests and cuda_bench carried from the developer's machine
+#   1. binaries: graft_tests, cuda_bench and versus_graft carried from the developer's machine
 #      (scripts/gpu_carry.sh) when their source fingerprint matches this tree; otherwise
 #      built here for sm_90 (Ninja, Release, -j16) against the carried dependencies
 #   2. the whole test suite on the GPU (the graft_tests binary: the cases ctest would run,
@@ -12,8 +12,10 @@
 #   4. compute-sanitizer memcheck over the CUDA tests (the suites in tests/cuda/), and
 #      racecheck over the tests of the kernels that use shared memory (matmul, reduce,
 #      softmax, attention); both leave out the tests that took 200 ms or more in step 2
-#   5. $OUT/gpu-results.md (scripts/gpu_report.py): date, GPU, commit, each step's outcome,
-#      each figure with its ceiling and percentage, the issue's goals
+#   5. benchmarks/versus on CUDA: the gpu GPT's training iteration and the softmax and
+#      reduction rows, interleaved with PyTorch's
+#   6. $OUT/gpu-results.md (scripts/gpu_report.py): date, GPU, commit, each step's outcome,
+#      each figure with its ceiling and percentage, the issue's goals, the versus table
 #
 # Each step runs under `timeout`, capped by what is left of GRAFT_GPU_CHECK_BUDGET_S; a
 # step that fails or runs out of time is recorded and the check goes on. Steps are ordered
@@ -123,7 +125,7 @@ for archive in "$GRAFT_GPU_DEPS"/*.tar.gz; do
   [[ -f "$archive" ]] && tar -xzf "$archive" -C "$deps"
 done
 lib_path=""
-if [[ -x "$deps/bin/graft_tests" && -x "$deps/bin/cuda_bench" &&
+if [[ -x "$deps/bin/graft_tests" && -x "$deps/bin/cuda_bench" && -x "$deps/bin/versus_graft" &&
   "${GRAFT_GPU_FORCE_BUILD:-0}" != 1 &&
   ("$carried" == "$fingerprint" || "${GRAFT_GPU_USE_CARRIED:-0}" == 1) ]]; then
   build_mode="carried binaries (their sources: $carried; this tree: $fingerprint)"
@@ -132,21 +134,24 @@ if [[ -x "$deps/bin/graft_tests" && -x "$deps/bin/cuda_bench" &&
   tests_bin="$deps/bin/graft_tests"
   distributed_bin="$deps/bin/graft_distributed_tests"
   bench_bin="$deps/bin/cuda_bench"
+  versus_bin="$deps/bin/versus_graft"
   # Built against this libgomp; the device's may be missing or another version.
   lib_path="$deps/runtime"
 else
   build_mode="built on this machine (carried sources: $carried; this tree: $fingerprint)"
   cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAFT_CUDA=ON
     -DCMAKE_CUDA_ARCHITECTURES=90 -DGRAFT_BUILD_TESTS=ON -DGRAFT_BUILD_BENCHMARKS=ON
-    -DGRAFT_BUILD_EXAMPLES=OFF -DGRAFT_DISTRIBUTED=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
+    -DGRAFT_BUILD_EXAMPLES=ON -DGRAFT_DISTRIBUTED=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
   [[ -d "$deps/usr" ]] && cmake_args+=(-DCMAKE_PREFIX_PATH="$deps/usr")
   command -v nvcc >/dev/null && cmake_args+=(-DCMAKE_CUDA_COMPILER="$(command -v nvcc)")
   run_step configure 60 "$build_log" "$build_log" cmake "${cmake_args[@]}"
   run_step build 300 "$build_log" "$build_log" \
-    cmake --build "$build_dir" --parallel 16 --target graft_tests graft_distributed_tests cuda_bench
+    cmake --build "$build_dir" --parallel 16 --target graft_tests graft_distributed_tests cuda_bench \
+    versus_graft
   tests_bin="$build_dir/tests/graft_tests"
   distributed_bin="$build_dir/tests/distributed/graft_distributed_tests"
   bench_bin="$build_dir/benchmarks/cuda_bench"
+  versus_bin="$build_dir/benchmarks/versus/versus_graft"
 fi
 
 # The CUDA libraries are the device's own (the toolkit matches): RUNPATH finds them, else
@@ -251,11 +256,25 @@ sanitize() { # sanitize TOOL CAP FILES...
 sanitize memcheck 150 "${cuda_tests[@]}"
 sanitize racecheck 90 "${race_tests[@]}"
 
-# ---- 5. the report
+# ---- 5. whole steps against PyTorch (benchmarks/versus, interleaved rounds): the gpu GPT's
+# training iteration in float32 and under bfloat16 autocast (issue 14), and the softmax and
+# reduction rows of the CUDA goals (versus.py's CUDA_GOALS). The MLP and CNN steps need
+# Fashion-MNIST, which the device lacks. Last: a figure matters less than a sanitizer.
+versus_md="$work/versus.md"
+if [[ -x "${versus_bin:-}" ]]; then
+  run_step versus 100 "$check_log" "$check_log" env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 \
+    python3 benchmarks/versus/versus.py --graft "$versus_bin" --python python3 --device cuda \
+    --rounds 3 --out "$versus_md" --only gpt_gpu_step softmax_64x10 softmax_16384x1024 \
+    sum_dim mean_dim max_dim
+else
+  record versus "skipped: no versus_graft binary (see build.log)" 0 check.log
+fi
+
+# ---- 6. the report
 log "report: $out/gpu-results.md"
 python3 scripts/gpu_report.py --out "$out/gpu-results.md" --steps "$steps" \
   --graft "$graft_json" --torch "$torch_json" --tests "$tests_log" \
-  --memcheck "$out/memcheck.log" --racecheck "$out/racecheck.log" \
+  --memcheck "$out/memcheck.log" --racecheck "$out/racecheck.log" --versus "$versus_md" \
   --gpu "${gpu_name:-none found by nvidia-smi}" --commit "$commit" --build "$build_mode" \
   --dry-run "$dry_run"
 cat "$out/gpu-results.md"

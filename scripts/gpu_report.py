@@ -188,6 +188,7 @@ def main():
     for name in ("out", "steps", "graft", "torch", "tests", "memcheck", "racecheck", "gpu",
                  "commit", "build", "dry-run"):
         p.add_argument(f"--{name}", required=True)
+    p.add_argument("--versus", default="", help="benchmarks/versus's markdown report, if any")
     args = p.parse_args()
 
     graft, torch = read_jsonl(args.graft), read_jsonl(args.torch)
@@ -220,6 +221,12 @@ def main():
     out += figures + ["", "## Goals (H100)", "", "| goal | measured | met |", "|---|---:|---|"]
     out += [f"| {goal} | {measured} | {'yes' if met else '**no**'} |"
             for goal, measured, met in goals]
+    versus = read_text(args.versus) if args.versus else ""
+    if versus:
+        # Its own title becomes a section of this report.
+        lines = versus.strip().splitlines()
+        out += ["", "## Whole steps against PyTorch (benchmarks/versus, --device cuda)", ""]
+        out += [line for line in lines if not line.startswith("# ")]
     with open(args.out, "w") as f:
         f.write("\n".join(out) + "\n")
 
