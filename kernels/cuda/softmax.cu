@@ -249,6 +249,16 @@ __global__ void softmax_columns_kernel(const T* __restrict__ x, T* __restrict__ 
 
 // ---- launchers
 
+// Calls f(std::integral_constant<int, P>{}) for P the power of two equal to p (1 <= p <= kMax),
+// so that a run-time count picks a kernel compiled for it.
+template <int kMax, int P = 1, class F>
+void with_power_of_two(int p, const F& f) {
+  if constexpr (P < kMax) {
+    if (p > P) return with_power_of_two<kMax, 2 * P>(p, f);
+  }
+  f(std::integral_constant<int, P>{});
+}
+
 int pow2_at_least(int64_t n, int cap) {
   int p = 1;
   while (p < n && p < cap) p *= 2;
@@ -277,25 +287,7 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
       softmax_group_kernel<T, decltype(per_lane_tag)::value>
           <<<grid, kBlockSize>>>(x, y, outer, n, width, args.log);
     };
-    switch (per_lane) {
-      case 1:
-        launch(std::integral_constant<int, 1>{});
-        break;
-      case 2:
-        launch(std::integral_constant<int, 2>{});
-        break;
-      case 4:
-        launch(std::integral_constant<int, 4>{});
-        break;
-      case 8:
-        launch(std::integral_constant<int, 8>{});
-        break;
-      case 16:
-        launch(std::integral_constant<int, 16>{});
-        break;
-      default:
-        launch(std::integral_constant<int, kGroupRowLimit / kWarpSize>{});
-    }
+    with_power_of_two<kGroupRowLimit / kWarpSize>(per_lane, launch);
   } else {
     softmax_block_kernel<T><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
   }
