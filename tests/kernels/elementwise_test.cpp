@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "graft/kernels/cpu/loops.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -73,7 +74,9 @@ TEST(Binary, TransposedOperandsLargerThanATileMatchTheDefinition) {
   // that are not multiples of the tile, an outer dim, a broadcast third operand's kin, a
   // transposed output, and float32, float64 and bfloat16, against element-by-element sums.
   for (const g::DType dtype : {g::kFloat32, g::kFloat64, g::kBFloat16}) {
-    const int64_t planes = 3, rows = 45, cols = 70;
+    // Neither size a multiple of the tile, both beyond it (smaller ones walk whole rows).
+    const int64_t tile = g::kernels::cpu::detail::kTransposeTile;
+    const int64_t planes = 3, rows = tile + 13, cols = 2 * tile + 6;
     const std::vector<double> av = sample_values(planes * cols * rows, -2, 2, 5);
     const std::vector<double> bv = sample_values(planes * rows * cols, -2, 2, 6);
     // a stored (planes, cols, rows) and seen transposed: (planes, rows, cols).
