@@ -283,11 +283,12 @@ def training_workloads(device):
         trainee = Trainee(model_name, device, autocast)
         return Workload(lambda: trainee.step(xb, yb))
 
-    def gpt_step(config_name, batch, autocast=None):
+    def gpt_step(config_name, autocast=None):
         # nanoGPT's model and optimizer groups (nanogpt_torch.py), as versus_graft's gpt_step.
         import nanogpt_torch
         torch.manual_seed(0)
         config, vocabulary = nanogpt_torch.CONFIGS[config_name], 113
+        batch = config["batch_size"]
         model = nanogpt_torch.GPT(config, vocabulary).to(device)
         optimizer = nanogpt_torch.make_optimizer(model, LEARNING_RATE)
         shape = (batch, config["block_size"])
@@ -308,10 +309,10 @@ def training_workloads(device):
         registry[model_name + "_epoch"] = lambda m=model_name: epoch(m)
         registry[model_name + "_step"] = lambda m=model_name: step(m)
     registry["cnn_step_bf16"] = lambda: step("cnn", torch.bfloat16)
-    registry["gpt_step"] = lambda: gpt_step("cpu", 12)
-    registry["gpt_step_bf16"] = lambda: gpt_step("cpu", 12, torch.bfloat16)
-    registry["gpt_gpu_step"] = lambda: gpt_step("gpu", 64)
-    registry["gpt_gpu_step_bf16"] = lambda: gpt_step("gpu", 64, torch.bfloat16)
+    registry["gpt_step"] = lambda: gpt_step("cpu")
+    registry["gpt_step_bf16"] = lambda: gpt_step("cpu", torch.bfloat16)
+    registry["gpt_gpu_step"] = lambda: gpt_step("gpu")
+    registry["gpt_gpu_step_bf16"] = lambda: gpt_step("gpu", torch.bfloat16)
     return registry
 
 

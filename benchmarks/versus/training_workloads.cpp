@@ -98,18 +98,18 @@ Workload step(const std::string& model_name, Device device,
 }
 
 // One training iteration of a GPT config (113 characters of vocabulary, as the fortunes
-// corpus) on a fixed batch of random tokens, `batch` sequences of the config's context:
+// corpus) on a fixed batch of random tokens, the recipe's batch of the config's context:
 // forward, cross-entropy, backward, clipping at 1.0, an AdamW step, loss.item(); with a low
 // dtype, the forward and loss under autocast to it (graft-gpt --amp bf16). The cpu config
 // takes nanoGPT's CPU batch of 12; the gpu config (shakespeare_char's) its batch of 64.
-Workload gpt_step(Device device, const std::string& config, int64_t batch,
+Workload gpt_step(Device device, const std::string& config,
                   std::optional<DType> autocast = std::nullopt) {
   manual_seed(0);
   constexpr int64_t kVocabulary = 113;
   auto model = std::make_shared<examples::Gpt>(examples::gpt_config(config, kVocabulary));
   model->to(device);
   std::shared_ptr<optim::AdamW> optimizer = examples::make_gpt_optimizer(*model, kLearningRate);
-  const int64_t length = model->config.block_size;
+  const int64_t length = model->config.block_size, batch = examples::gpt_recipe(config).batch_size;
   const TensorOptions tokens = TensorOptions(kInt64).device(device);
   const Tensor x = randint(0, kVocabulary, {batch, length}, tokens);
   const Tensor y = randint(0, kVocabulary, {batch, length}, tokens);
@@ -131,12 +131,10 @@ Workload gpt_step(Device device, const std::string& config, int64_t batch,
 }  // namespace
 
 void add_training_workloads(std::map<std::string, WorkloadFactory>& registry) {
-  registry["gpt_step"] = [](Device device) { return gpt_step(device, "cpu", 12); };
-  registry["gpt_step_bf16"] = [](Device device) { return gpt_step(device, "cpu", 12, kBFloat16); };
-  registry["gpt_gpu_step"] = [](Device device) { return gpt_step(device, "gpu", 64); };
-  registry["gpt_gpu_step_bf16"] = [](Device device) {
-    return gpt_step(device, "gpu", 64, kBFloat16);
-  };
+  registry["gpt_step"] = [](Device device) { return gpt_step(device, "cpu"); };
+  registry["gpt_step_bf16"] = [](Device device) { return gpt_step(device, "cpu", kBFloat16); };
+  registry["gpt_gpu_step"] = [](Device device) { return gpt_step(device, "gpu"); };
+  registry["gpt_gpu_step_bf16"] = [](Device device) { return gpt_step(device, "gpu", kBFloat16); };
   for (const std::string model : {"mlp", "cnn"}) {
     registry[model + "_epoch"] = [model](Device device) { return epoch(model, device); };
     registry[model + "_step"] = [model](Device device) { return step(model, device); };

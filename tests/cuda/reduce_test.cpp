@@ -137,12 +137,9 @@ void expect_sum_parity(const Tensor& got, const Tensor& want, const Tensor& x, c
   const double* mv = magnitude.data_ptr<double>();
   int64_t mismatches = 0;
   for (int64_t i = 0; i < want64.numel(); ++i) {
-    const double bound = 1e-5 * std::abs(wv[i]) + 32 * std::ldexp(1.0, -24) * mv[i];
-    // NaN where the CPU has NaN (and a NaN the kernel left poisoned is off), infinities equal.
-    const bool close = std::isnan(wv[i])   ? std::isnan(gv[i])
-                       : std::isinf(wv[i]) ? gv[i] == wv[i]
-                                           : std::abs(gv[i] - wv[i]) <= bound;
-    if (!close && ++mismatches <= 5)
+    // NaN where the CPU has NaN (a NaN the kernel left poisoned is off), infinities equal.
+    const double bound = 32 * std::ldexp(1.0, -24) * mv[i];
+    if (!g::testing::value_matches(gv[i], wv[i], 1e-5, bound) && ++mismatches <= 5)
       ADD_FAILURE() << "sum " << i << ": cuda " << gv[i] << ", cpu " << wv[i] << ", off by more "
                     << "than 1e-5 of it plus 32 * 2^-24 * sum(|x|) = " << bound;
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "cuda/cuda_test_util.h"
 #include "op_info.h"
 
 namespace g = graft;
@@ -144,8 +145,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, OpGradient, ::testing::ValuesIn(grad_cases())
 class OpCudaParity : public ::testing::TestWithParam<OpInfo> {};
 
 TEST_P(OpCudaParity, MatchesTheCpu) {
-  if (!g::cuda::is_available())
-    GTEST_SKIP() << "no CUDA device: graft::cuda::is_available() is false";
+  GRAFT_REQUIRE_CUDA();
   const OpInfo& row = GetParam();
   std::vector<g::DType> dtypes = row.dtypes;
   if (row.integers != Integers::refuse) dtypes.insert(dtypes.end(), {g::kInt32, g::kInt64});
@@ -196,8 +196,7 @@ TensorList weighted_gradients(const OpInfo& row, const TensorList& inputs) {
 class OpCudaGradientParity : public ::testing::TestWithParam<OpInfo> {};
 
 TEST_P(OpCudaGradientParity, MatchesTheCpu) {
-  if (!g::cuda::is_available())
-    GTEST_SKIP() << "no CUDA device: graft::cuda::is_available() is false";
+  GRAFT_REQUIRE_CUDA();
   const OpInfo& row = GetParam();
   for (g::DType dtype : row.dtypes) {
     for (Layout layout : row.layouts) {
