@@ -36,6 +36,7 @@
 #include <graft/graft.h>
 
 #include "graft/kernels/cuda/runtime.h"
+#include "tensor_core_shapes.h"
 
 namespace {
 
@@ -344,35 +345,30 @@ Case softmax_case(const std::string& name, const Input& x) {
           1e-4};
 }
 
+// The product under test: out = a b for the case's device operands.
+using Product = std::function<Tensor(const Tensor&, const Tensor&)>;
+
 // C = A B, (4096, 4096) each, in `dtype` (float32, or float16 / bfloat16 for the tensor
-// cores), with the matmul variant `variant` (empty: the one graft uses by default, named in
-// the note). 16-bit figures are named matmul_<dtype>_<variant> and grouped apart, so each
-// dtype is measured against cuBLAS in that dtype.
+// cores), by `product`. 16-bit figures are named matmul_<dtype>_<suffix> and grouped apart,
+// so each dtype is measured against cuBLAS in that dtype.
 // The error is relative to sum_k |a_ik b_kj|, so it reads as "fractions of the terms' size":
 // float32 accumulation lands near 1e-7, TF32 operands at 1e-5 or more, and a 16-bit output's
 // own rounding at up to 2^-11 (float16) or 2^-8 (bfloat16). The reference multiplies the
 // values the GPU sees, the inputs rounded to `dtype`.
-Case matmul_case(const std::string& variant, const Input& a, const Input& b,
-                 graft::DType dtype = graft::kFloat32) {
+Case product_case(const std::string& suffix, const Product& product, const Input& a, const Input& b,
+                  graft::DType dtype, const std::string& note) {
   const int64_t n = kMatmulSide;
   const Tensor da = a.device.to(dtype), db = b.device.to(dtype);
   const Tensor ha = a.host.to(dtype).to(graft::kFloat32), hb = b.host.to(dtype).to(graft::kFloat32);
-  const auto select = [variant] {
-    if (!variant.empty()) graft::cuda::set_matmul_variant(variant);
-  };
   const std::string prefix =
       dtype == graft::kFloat32 ? "matmul" : std::string("matmul_") + graft::dtype_name(dtype);
-  return {prefix + "_" + (variant.empty() ? std::string("default") : variant),
+  return {prefix + "_" + suffix,
           prefix,
           "TFLOP/s",
           2.0 * n * n * n,
+          [=] { (void)product(da, db); },
           [=] {
-            select();
-            (void)graft::matmul(da, db);
-          },
-          [=] {
-            select();
-            const Tensor got = graft::matmul(da, db).to(graft::kFloat32);
+            const Tensor got = product(da, db).to(graft::kFloat32);
             const float *pa = ha.data_ptr<float>(), *pb = hb.data_ptr<float>();
             return worst_error(got, 256, [&](int64_t ij) {
               const int64_t i = ij / n, j = ij % n;
@@ -385,7 +381,34 @@ Case matmul_case(const std::string& variant, const Input& a, const Input& b,
             });
           },
           dtype == graft::kBFloat16 ? 8e-3 : 1e-3,
-          variant.empty() ? "the default is " + graft::cuda::matmul_variant() : ""};
+          note};
+}
+
+// graft::matmul with the matmul variant `variant` (empty: the one graft uses by default,
+// named in the note).
+Case matmul_case(const std::string& variant, const Input& a, const Input& b,
+                 graft::DType dtype = graft::kFloat32) {
+  const Product product = [variant](const Tensor& x, const Tensor& y) {
+    if (!variant.empty()) graft::cuda::set_matmul_variant(variant);
+    return graft::matmul(x, y);
+  };
+  return product_case(variant.empty() ? "default" : variant, product, a, b, dtype,
+                      variant.empty() ? "the default is " + graft::cuda::matmul_variant() : "");
+}
+
+// The tensor-core kernel in block shape `shape` of tensor_core_shapes() (the first is the
+// library's), named matmul_<dtype>_tensor_core_<shape>.
+Case tensor_core_shape_case(size_t shape, const Input& a, const Input& b, graft::DType dtype) {
+  const Product product = [shape, dtype](const Tensor& x, const Tensor& y) {
+    Tensor out = graft::empty({kMatmulSide, kMatmulSide},
+                              graft::TensorOptions(dtype).device(graft::Device::cuda()));
+    graft::bench::tensor_core_product(shape, dtype, x.data_ptr(), y.data_ptr(), out.data_ptr(),
+                                      kMatmulSide);
+    return out;
+  };
+  const std::string name = graft::bench::tensor_core_shapes()[shape];
+  return product_case("tensor_core_" + name, product, a, b, dtype,
+                      shape == 0 ? "the library's shape" : "");
 }
 
 bool selected(const std::string& name, const std::vector<std::string>& filters) {
@@ -435,9 +458,13 @@ int main(int argc, char** argv) {
   }
   // The 16-bit products: cuBLAS (cublasGemmEx, tensor cores) as the ceiling, then the
   // tensor-core kernel and the SIMT one it replaces.
-  for (const graft::DType dtype : {graft::kBFloat16, graft::kFloat16})
+  // Then the tensor-core kernel in each candidate block shape (tensor_core_shapes.h).
+  for (const graft::DType dtype : {graft::kBFloat16, graft::kFloat16}) {
     for (const char* variant : {"cublas", "tensor_core", "warp_tiled"})
       cases.push_back(matmul_case(variant, ma, mb, dtype));
+    for (size_t shape = 0; shape < graft::bench::tensor_core_shapes().size(); ++shape)
+      cases.push_back(tensor_core_shape_case(shape, ma, mb, dtype));
+  }
   for (const Case& c : cases)
     if (selected(c.name, filters)) run_case(c);
   return 0;

@@ -58,6 +58,15 @@ if(GRAFT_HAS_CUDA)
   set(CMAKE_CUDA17_EXTENSION_COMPILE_OPTION "")
 endif()
 
+# nvcc's options for a target's .cu sources (the library's, and cuda_bench's): C++20, which
+# CMake 3.25 cannot ask nvcc for (above), constexpr calls across host and device, and the
+# host compiler's warnings.
+function(graft_cuda_options target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter>
+    $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${GRAFT_WARNINGS_AS_ERRORS}>>:-Werror=all-warnings>)
+endfunction()
+
 function(graft_add_cuda_backend target)
   if(NOT GRAFT_HAS_CUDA)
     file(GLOB no_cuda_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/no_cuda/*.cpp)
@@ -67,9 +76,7 @@ function(graft_add_cuda_backend target)
   file(GLOB cuda_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu
                                            ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cpp)
   target_sources(${target} PRIVATE ${cuda_sources})
-  target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter>
-    $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${GRAFT_WARNINGS_AS_ERRORS}>>:-Werror=all-warnings>)
+  graft_cuda_options(${target})
   # PUBLIC: kernels/dispatch.h tests it. The CUDA libraries are PRIVATE: no header of graft
   # includes CUDA's, so only the link needs them.
   target_compile_definitions(${target} PUBLIC GRAFT_HAS_CUDA)

@@ -34,10 +34,13 @@
 // sm_80 (no bfloat16 mma, no cp.async) to the SIMT warp_tiled kernel.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <type_traits>
 
 #include "graft/core/half.h"
+#include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/matmul_variants.cuh"
 
 namespace graft::kernels::cuda::matmul {
@@ -56,6 +59,11 @@ struct TensorCoreConfig {
   static_assert(BK % 16 == 0 && wm % 16 == 0 && wn % 16 == 0, "whole ldmatrix.x4 loads");
   static_assert(kStages >= 2);
 };
+
+// The shape graft uses: 128x256 block tiles over 2x4 warps of 64x64, BK 32, three stages
+// (72 KiB of shared memory), CUTLASS's classic sm_80 shape for 16-bit GEMMs. cuda_bench times
+// it beside other shapes (benchmarks/tensor_core_shapes.cu).
+using TensorCoreTiles = TensorCoreConfig<128, 256, 32, 2, 4, 3>;
 
 inline constexpr int kGroupRows = 8;
 
@@ -315,6 +323,21 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tensor_core(const 
 #elif defined(__CUDA_ARCH__)
   __trap();  // the launcher never sends a GPU older than sm_80 here
 #endif
+}
+
+// Launches the kernel with shape Cfg on the default stream: one block per tile of out (the
+// kernel loops over what a capped grid leaves out), batches along z.
+template <class T, class Cfg, bool kAKContiguous, bool kBKContiguous>
+void launch_tensor_core(const GemmParams<T>& p) {
+  const auto kernel = matmul_kernel_tensor_core<T, Cfg, kAKContiguous, kBKContiguous>;
+  // Above 48 KiB, dynamic shared memory must be asked for (per device: set on every launch).
+  GRAFT_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::smem_bytes));
+  const int64_t tiles = ((p.m + Cfg::bm - 1) / Cfg::bm) * ((p.n + Cfg::bn - 1) / Cfg::bn);
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>(tiles, INT_MAX)), 1,
+                  static_cast<unsigned>(std::min<int64_t>(p.batches, 65535)));
+  kernel<<<grid, Cfg::threads, Cfg::smem_bytes>>>(p);
+  GRAFT_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace graft::kernels::cuda::matmul

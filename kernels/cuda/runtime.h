@@ -29,8 +29,10 @@ void synchronize();
 
 // The CUDA matmul kernel every CUDA matmul/mm/bmm uses from now on, by name: one of
 // matmul_variants(), the steps of kernels/cuda/matmul_variants.cuh ("naive", "coalesced",
-// "smem_tiled", "register_tiled_2d", "vectorized", "warp_tiled") and "cublas", the vendor
-// baseline. An unknown name is an error listing the valid ones. A build without the CUDA
+// "smem_tiled", "register_tiled_2d", "vectorized", "warp_tiled"), its tensor-core step
+// ("tensor_core", the default: float16 and bfloat16 on the tensor cores, every other dtype on
+// warp_tiled) and "cublas", the vendor baseline. An unknown name is an error listing the
+// valid ones. A build without the CUDA
 // backend has no variants: matmul_variants() is empty, matmul_variant() is "", and
 // set_matmul_variant() is an error.
 void set_matmul_variant(const std::string& name);
