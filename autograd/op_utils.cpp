@@ -23,10 +23,6 @@ bool computes_in_float32(const Tensor& t) {
   return t.defined() && is_reduced_floating_point(t.dtype());
 }
 
-bool computes_in_float32_off_the_cpu(const Tensor& t) {
-  return computes_in_float32(t) && !t.is_cpu();
-}
-
 Tensor widened(const Tensor& t) {
   autograd::NoGradGuard no_grad;
   return computes_in_float32(t) ? t.to(kFloat32) : t;

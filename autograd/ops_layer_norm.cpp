@@ -124,12 +124,6 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   const Tensor bias = autocast::to_float32(bias_in);
   const OpContext context(kOp);
   check_layer_norm(x, normalized_shape, weight, bias);
-  if (ops::computes_in_float32_off_the_cpu(x)) {
-    // In float32, the casts recorded, so the gradients come back in x's dtype.
-    const auto in_float32 = [](const Tensor& t) { return t.defined() ? t.to(kFloat32) : t; };
-    return layer_norm(in_float32(x), normalized_shape, in_float32(weight), in_float32(bias), eps)
-        .to(x.dtype());
-  }
   const int64_t cols = normalized_shape.numel();
   const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
   const TensorOptions options = TensorOptions(x.dtype()).device(x.device());

@@ -119,10 +119,6 @@ using PoolRow = kernels::PerDevice<kernels::Pool2dFn>;
 std::tuple<Tensor, Tensor> pool_forward(const char* op, const PoolRow& row, const Tensor& x,
                                         const PoolOptions& o, bool count_include_pad) {
   check_floating(op, "input", x);
-  if (ops::computes_in_float32_off_the_cpu(x)) {
-    auto [out, indices] = pool_forward(op, row, ops::widened(x), o, count_include_pad);
-    return {ops::narrowed(out, x.dtype()), indices};
-  }
   auto [args, out_shape] = plan_pool(op, x.shape(), o);
   const Tensor input = x.contiguous();
   const TensorOptions options = TensorOptions(x.dtype()).device(x.device());
@@ -144,10 +140,6 @@ Tensor pool_backward(const char* op, const PoolRow& row, const Tensor& grad_out,
   GRAFT_CHECK(grad_out.shape() == out_shape, op, "(): expected grad_out of shape ", out_shape,
               " (the pool's output for input of shape ", x_shape, "), but got grad_out of shape ",
               grad_out.shape());
-  if (ops::computes_in_float32_off_the_cpu(grad_out)) {
-    return ops::narrowed(pool_backward(op, row, ops::widened(grad_out), x_shape, out_shape, args),
-                         grad_out.dtype());
-  }
   const Tensor dy = grad_out.contiguous();
   Tensor grad_x = empty(x_shape, TensorOptions(grad_out.dtype()).device(grad_out.device()));
   args.dtype = grad_out.dtype();

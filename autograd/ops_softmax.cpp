@@ -26,8 +26,6 @@ namespace {
 Tensor softmax_values(const char* op, const Tensor& x, int64_t dim, bool log) {
   GRAFT_CHECK(is_floating_point(x.dtype()), op, "(): expected a floating-point tensor, but got ",
               x.dtype(), " (shape ", x.shape(), "); convert it with .to(graft::kFloat32)");
-  if (ops::computes_in_float32_off_the_cpu(x))
-    return ops::narrowed(softmax_values(op, ops::widened(x), dim, log), x.dtype());
   const Tensor input = x.contiguous();
   Tensor out = empty(x.shape(), TensorOptions(x.dtype()).device(x.device()));
   if (out.numel() == 0) return out;

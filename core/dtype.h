@@ -144,9 +144,9 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   detail::fail("unknown dtype ", static_cast<int>(dtype));
 }
 
-// visit_dtype for kernels that exist only for float32 and float64 (softmax, conv, pooling):
-// any other dtype is a bug in the op layer, which rejects it with the user-facing message
-// (or, for float16 and bfloat16, computes in float32: autograd/op_utils.h).
+// visit_dtype for kernels that exist only for float32 and float64 (the CPU's conv): any other
+// dtype is a bug in the op layer, which rejects it with the user-facing message (or, for
+// float16 and bfloat16, computes in float32: autograd/op_utils.h).
 template <class Fn>
 void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
   visit_dtype(dtype, [&](auto tag) {
@@ -159,8 +159,8 @@ void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
 }
 
 // visit_floating_dtype for the kernels that also take float16 and bfloat16, computing them in
-// float32 (the CPU's softmax, pooling, layer norm and attention, CUDA's attention): fn(T{}) for
-// those four, and any other dtype a bug in the op layer.
+// float32 (softmax, pooling, layer norm and attention on both backends, conv on CUDA): fn(T{})
+// for those four, and any other dtype a bug in the op layer.
 template <class Fn>
 void visit_floating_or_16_bit_dtype(const char* kernel, DType dtype, Fn&& fn) {
   visit_dtype(dtype, [&](auto tag) {

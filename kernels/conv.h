@@ -48,8 +48,8 @@ struct Conv2dGeometry {
 
 // output = conv2d(input, weight) + bias.
 struct Conv2dArgs {
-  DType dtype = kFloat32;  // float32 or float64, of every tensor alike (the CPU's: also
-                           // bfloat16 where cpu_conv2d_takes)
+  DType dtype = kFloat32;  // a floating dtype, of every tensor alike (the CPU's: float32,
+                           // float64, and bfloat16 where cpu_conv2d_takes)
   Device device;           // where the tensors live (the CUDA backend allocates workspace there)
   Conv2dGeometry geometry;
   const void* input = nullptr;

@@ -52,8 +52,8 @@ struct RowStats {
 };
 
 struct LayerNormArgs {
-  DType dtype = kFloat32;        // float32 or float64 (on the CPU also float16 and bfloat16):
-                                 // input, weight, bias, output
+  DType dtype = kFloat32;        // a floating dtype (float16 and bfloat16 computed in
+                                 // float32): input, weight, bias, output
   Device device;                 // where every buffer lives
   const void* input = nullptr;   // (rows, cols)
   const void* weight = nullptr;  // (cols), or null: 1

@@ -103,8 +103,8 @@ GRAFT_HOST_DEVICE inline int64_t avg_divisor(const PoolSpan& rs, const PoolSpan&
 // Backward: input = grad_output (planes, rows.out, cols.out) -> output = grad_input
 // (planes, rows.in, cols.in), every element written.
 struct Pool2dArgs {
-  DType dtype = kFloat32;  // float32 or float64, of input and output alike (on the CPU also
-                           // float16 and bfloat16, computed in float32)
+  DType dtype = kFloat32;  // a floating dtype, of input and output alike (float16 and
+                           // bfloat16 computed in float32)
   int64_t planes = 0;
   PoolAxis rows, cols;
   bool count_include_pad = true;  // average pools: divide by the padded window's size

@@ -13,8 +13,8 @@
 namespace graft::kernels {
 
 struct SoftmaxArgs {
-  DType dtype = kFloat32;       // float32 or float64, of input and output alike; on the CPU also
-                                // float16 and bfloat16, computed in float32
+  DType dtype = kFloat32;       // a floating dtype, of input and output alike; float16 and
+                                // bfloat16 computed in float32
   const void* input = nullptr;  // contiguous (outer, dim_size, inner)
   void* output = nullptr;       // contiguous, the input's shape
   int64_t outer = 0, dim_size = 0, inner = 0;

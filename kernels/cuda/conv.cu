@@ -7,6 +7,9 @@
 //  - col2im as a gather: each input element sums the column entries that read it, so no
 //    two threads write one address and the result is deterministic (no atomics);
 //  - a channel-major copy of grad_out, a bias add, a per-channel bias-gradient sum, an add.
+// Every floating dtype runs as it is: float16 and bfloat16 products go to the tensor cores
+// (the matmul's tensor_core variant, where the operands' strides keep 16-byte alignment), and
+// the sums these kernels add up themselves run in float (compute_type_t).
 // Forward, per chunk of B images: columns (B, G, rows, P) laid out image by image; out (B,
 // G, group_out, P) = weight[g] (group_out, rows) x columns[b, g], one batched GEMM over
 // (B, G), written straight into NCHW. Backward: grad_columns[b, g] = weight[g]^T x dy[b, g]
@@ -68,7 +71,8 @@ __global__ void col2im_kernel(const T* __restrict__ columns, T* __restrict__ dx,
     const int64_t iw = idx % g.in_w, ih = (idx / g.in_w) % g.in_h;
     const int64_t c = (idx / g.in_plane()) % g.in_channels,
                   b = idx / (g.in_plane() * g.in_channels);
-    T sum = 0;
+    using C = compute_type_t<T>;
+    C sum = 0;
     for (int64_t i = 0; i < g.kernel_h; ++i) {
       const int64_t h = ih + g.pad_h - i * g.dilation_h;  // oh * stride_h
       if (h < 0 || h % g.stride_h != 0 || h / g.stride_h >= g.out_h) continue;
@@ -76,11 +80,11 @@ __global__ void col2im_kernel(const T* __restrict__ columns, T* __restrict__ dx,
         const int64_t w = iw + g.pad_w - j * g.dilation_w;
         if (w < 0 || w % g.stride_w != 0 || w / g.stride_w >= g.out_w) continue;
         const int64_t r = (c * g.kernel_h + i) * g.kernel_w + j;
-        sum += columns[b * layout.image_stride + r * layout.row_stride +
-                       (h / g.stride_h) * g.out_w + w / g.stride_w];
+        const int64_t p = (h / g.stride_h) * g.out_w + w / g.stride_w;
+        sum += static_cast<C>(columns[b * layout.image_stride + r * layout.row_stride + p]);
       }
     }
-    dx[idx] = sum;
+    dx[idx] = static_cast<T>(sum);
   }
 }
 
@@ -89,8 +93,11 @@ template <class T>
 __global__ void add_bias_kernel(T* __restrict__ y, const T* __restrict__ bias, int64_t total,
                                 int64_t channels, int64_t plane) {
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
-       idx += int64_t{gridDim.x} * blockDim.x)
-    y[idx] += bias[(idx / plane) % channels];
+       idx += int64_t{gridDim.x} * blockDim.x) {
+    using C = compute_type_t<T>;
+    y[idx] =
+        static_cast<T>(static_cast<C>(y[idx]) + static_cast<C>(bias[(idx / plane) % channels]));
+  }
 }
 
 // Plain loop: dst[o, b, p] = src[b, o, p] for b < images (grad_out made channel-major).
@@ -108,8 +115,10 @@ __global__ void channel_major_kernel(const T* __restrict__ src, T* __restrict__ 
 template <class T>
 __global__ void add_into_kernel(T* __restrict__ dst, const T* __restrict__ src, int64_t total) {
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
-       idx += int64_t{gridDim.x} * blockDim.x)
-    dst[idx] += src[idx];
+       idx += int64_t{gridDim.x} * blockDim.x) {
+    using C = compute_type_t<T>;
+    dst[idx] = static_cast<T>(static_cast<C>(dst[idx]) + static_cast<C>(src[idx]));
+  }
 }
 
 // One block per channel o: db[o] = sum over b < batch, p < P of dy[b, o, p]; each thread sums
@@ -117,18 +126,19 @@ __global__ void add_into_kernel(T* __restrict__ dst, const T* __restrict__ src, 
 template <class T>
 __global__ void bias_grad_kernel(const T* __restrict__ dy, T* __restrict__ db, int64_t batch,
                                  int64_t channels, int64_t plane) {
-  __shared__ T partial[kBlockSize];
+  using C = compute_type_t<T>;
+  __shared__ C partial[kBlockSize];
   for (int64_t o = blockIdx.x; o < channels; o += gridDim.x) {
-    T sum = 0;
+    C sum = 0;
     for (int64_t k = threadIdx.x; k < batch * plane; k += blockDim.x)
-      sum += dy[((k / plane) * channels + o) * plane + k % plane];
+      sum += static_cast<C>(dy[((k / plane) * channels + o) * plane + k % plane]);
     partial[threadIdx.x] = sum;
     __syncthreads();
     for (int half = kBlockSize / 2; half > 0; half /= 2) {
       if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
       __syncthreads();
     }
-    if (threadIdx.x == 0) db[o] = partial[0];
+    if (threadIdx.x == 0) db[o] = static_cast<T>(partial[0]);
     __syncthreads();  // partial is rewritten for the next channel
   }
 }
@@ -310,13 +320,14 @@ void conv2d_backward_cuda_typed(const Conv2dBackwardArgs& args) {
 
 void conv2d_cuda(const Conv2dArgs& args) {
   if (args.geometry.batch * args.geometry.out_channels * args.geometry.out_plane() == 0) return;
-  visit_floating_dtype("conv2d", args.dtype,
-                       [&](auto tag) { conv2d_cuda_typed<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("conv2d", args.dtype,
+                                 [&](auto tag) { conv2d_cuda_typed<decltype(tag)>(args); });
 }
 
 void conv2d_backward_cuda(const Conv2dBackwardArgs& args) {
-  visit_floating_dtype("conv2d_backward", args.dtype,
-                       [&](auto tag) { conv2d_backward_cuda_typed<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("conv2d_backward", args.dtype, [&](auto tag) {
+    conv2d_backward_cuda_typed<decltype(tag)>(args);
+  });
 }
 
 }  // namespace

@@ -9,6 +9,9 @@
 // column down one block of rows, coalesced across the warp; the row blocks' partial sums
 // (double, in a workspace) are then added in order by one thread per column, so the result
 // is the same on every run. The row blocks are cut from the row count alone.
+// float16 and bfloat16 (a kernel's storage type S) are read into float and computed there (T =
+// compute_type_t<S>), the statistics and sums in double as for float32, each result rounded
+// once.
 #include <algorithm>
 
 #include "graft/core/tensor.h"
@@ -26,15 +29,16 @@ constexpr int64_t kMaxRowBlocks = 1024;
 
 // ---- kernels
 
-template <class T>
-__global__ void layer_norm_forward_kernel(const T* __restrict__ x, const T* __restrict__ weight,
-                                          const T* __restrict__ bias, T* __restrict__ y,
+template <class S>
+__global__ void layer_norm_forward_kernel(const S* __restrict__ x, const S* __restrict__ weight,
+                                          const S* __restrict__ bias, S* __restrict__ y,
                                           double* __restrict__ mean_out,
                                           double* __restrict__ rstd_out, int64_t cols, double eps) {
+  using T = compute_type_t<S>;
   __shared__ double smem[kWarps];
   __shared__ double row_mean, row_rstd;
   const int64_t r = blockIdx.x;
-  const T* row = x + r * cols;
+  const S* row = x + r * cols;
   const auto n = static_cast<double>(cols);
   double sum = 0;
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) sum += static_cast<double>(row[j]);
@@ -55,9 +59,11 @@ __global__ void layer_norm_forward_kernel(const T* __restrict__ x, const T* __re
   }
   __syncthreads();
   const RowStats<T> stats(mean, row_rstd);
-  T* out = y + r * cols;
+  S* out = y + r * cols;
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x)
-    out[j] = stats.normalize(row[j]) * weight_at(weight, j) + bias_at(bias, j);
+    out[j] = static_cast<S>(stats.normalize(static_cast<T>(row[j])) *
+                                static_cast<T>(weight_at(weight, j)) +
+                            static_cast<T>(bias_at(bias, j)));
 }
 
 // The two row sums of dx, sum(g) and sum(g * xhat), reduced together.
@@ -69,51 +75,58 @@ struct PairSum {
   __device__ Acc merge(Acc a, Acc b) const { return {a.g + b.g, a.gx + b.gx}; }
 };
 
-template <class T>
-__global__ void layer_norm_grad_input_kernel(const T* __restrict__ dy, const T* __restrict__ x,
+template <class S>
+__global__ void layer_norm_grad_input_kernel(const S* __restrict__ dy, const S* __restrict__ x,
                                              const double* __restrict__ mean,
                                              const double* __restrict__ rstd,
-                                             const T* __restrict__ weight, T* __restrict__ dx,
+                                             const S* __restrict__ weight, S* __restrict__ dx,
                                              int64_t cols) {
+  using T = compute_type_t<S>;
   __shared__ PairSum::Acc smem[kWarps];
   __shared__ PairSum::Acc row_sums;
   const int64_t r = blockIdx.x;
-  const T* dy_row = dy + r * cols;
-  const T* x_row = x + r * cols;
+  const S* dy_row = dy + r * cols;
+  const S* x_row = x + r * cols;
   const RowStats<T> stats(mean[r], rstd[r]);
+  // dy * weight in the compute type, as both loops below read it.
+  const auto scaled = [&](int64_t j) {
+    return static_cast<T>(dy_row[j]) * static_cast<T>(weight_at(weight, j));
+  };
   PairSum::Acc sums{0, 0};
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const T g = dy_row[j] * weight_at(weight, j);
+    const T g = scaled(j);
     sums.g += static_cast<double>(g);
-    sums.gx += static_cast<double>(g * stats.normalize(x_row[j]));
+    sums.gx += static_cast<double>(g * stats.normalize(static_cast<T>(x_row[j])));
   }
   sums = block_reduce(PairSum{}, sums, smem);
   if (threadIdx.x == 0) row_sums = sums;
   __syncthreads();
   const auto n = static_cast<double>(cols);
   const auto g_mean = static_cast<T>(row_sums.g / n), gx_mean = static_cast<T>(row_sums.gx / n);
-  T* dx_row = dx + r * cols;
+  S* dx_row = dx + r * cols;
   for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const T xhat = stats.normalize(x_row[j]);
-    dx_row[j] = stats.rstd * (dy_row[j] * weight_at(weight, j) - g_mean - xhat * gx_mean);
+    const T xhat = stats.normalize(static_cast<T>(x_row[j]));
+    dx_row[j] = static_cast<S>(stats.rstd * (scaled(j) - g_mean - xhat * gx_mean));
   }
 }
 
 // partial[b][0][j] = sum over block b's rows of dy * xhat, partial[b][1][j] = of dy.
-template <class T>
-__global__ void layer_norm_column_partials_kernel(const T* __restrict__ dy, const T* __restrict__ x,
+template <class S>
+__global__ void layer_norm_column_partials_kernel(const S* __restrict__ dy, const S* __restrict__ x,
                                                   const double* __restrict__ mean,
                                                   const double* __restrict__ rstd, int64_t rows,
                                                   int64_t cols, int64_t rows_per_block,
                                                   double* __restrict__ partial) {
+  using T = compute_type_t<S>;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= cols) return;
   const int64_t b = blockIdx.y;
   const int64_t end = min(rows, (b + 1) * rows_per_block);
   double dweight = 0, dbias = 0;
   for (int64_t r = b * rows_per_block; r < end; ++r) {
-    const T g = dy[r * cols + j];
-    dweight += static_cast<double>(g * RowStats<T>(mean[r], rstd[r]).normalize(x[r * cols + j]));
+    const auto g = static_cast<T>(dy[r * cols + j]);
+    dweight += static_cast<double>(
+        g * RowStats<T>(mean[r], rstd[r]).normalize(static_cast<T>(x[r * cols + j])));
     dbias += static_cast<double>(g);
   }
   partial[(2 * b) * cols + j] = dweight;
@@ -187,12 +200,13 @@ void backward(const LayerNormBackwardArgs& args) {
 }
 
 void layer_norm_cuda(const LayerNormArgs& args) {
-  visit_floating_dtype("layer_norm", args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("layer_norm", args.dtype,
+                                 [&](auto tag) { forward<decltype(tag)>(args); });
 }
 
 void layer_norm_backward_cuda(const LayerNormBackwardArgs& args) {
-  visit_floating_dtype("layer_norm_backward", args.dtype,
-                       [&](auto tag) { backward<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("layer_norm_backward", args.dtype,
+                                 [&](auto tag) { backward<decltype(tag)>(args); });
 }
 
 }  // namespace

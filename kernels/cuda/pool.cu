@@ -7,7 +7,8 @@
 // visits the outputs whose windows may hold it (PoolAxis::outputs_touching) in ascending
 // order and adds their shares, the order in which the CPU's scatter adds them, so no atomics
 // are needed and the results are deterministic. A max-pool index outside its plane matches
-// no input element and is ignored.
+// no input element and is ignored. float16 and bfloat16 run as they are: the max compares
+// 16-bit values (exact), and every sum runs in float (compute_type_t), rounded once.
 #include <cstdint>
 #include <type_traits>
 
@@ -47,29 +48,31 @@ __global__ void max_pool2d_backward_kernel(Pool2dArgs a) {
     int64_t oh_lo, oh_hi, ow_lo, ow_hi;
     a.rows.outputs_touching(i / a.cols.in, oh_lo, oh_hi);
     a.cols.outputs_touching(i % a.cols.in, ow_lo, ow_hi);
-    T sum = 0;
+    compute_type_t<T> sum = 0;
     for (int64_t oh = oh_lo; oh < oh_hi; ++oh)
       for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
         const int64_t o = oh * a.cols.out + ow;
-        if (indices[o] == i) sum += dy[o];
+        if (indices[o] == i) sum += static_cast<compute_type_t<T>>(dy[o]);
       }
-    static_cast<T*>(a.output)[idx] = sum;
+    static_cast<T*>(a.output)[idx] = static_cast<T>(sum);
   }
 }
 
 // Plain loop: for each output (q, oh, ow): y = sum of x over its window / divisor.
 template <class T>
 __global__ void avg_pool2d_kernel(Pool2dArgs a) {
+  using C = compute_type_t<T>;
   const int64_t out_plane = a.rows.out * a.cols.out, total = a.planes * out_plane;
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
        idx += int64_t{gridDim.x} * blockDim.x) {
     const int64_t q = idx / out_plane, o = idx % out_plane;
     const T* x = static_cast<const T*>(a.input) + q * a.rows.in * a.cols.in;
     const PoolSpan rs = a.rows.avg_span(o / a.cols.out), cs = a.cols.avg_span(o % a.cols.out);
-    T sum = 0;
+    C sum = 0;
     for (int64_t ih = rs.begin; ih < rs.end; ++ih)
-      for (int64_t iw = cs.begin; iw < cs.end; ++iw) sum += x[ih * a.cols.in + iw];
-    static_cast<T*>(a.output)[idx] = sum / static_cast<T>(avg_divisor(rs, cs, a.count_include_pad));
+      for (int64_t iw = cs.begin; iw < cs.end; ++iw) sum += static_cast<C>(x[ih * a.cols.in + iw]);
+    static_cast<T*>(a.output)[idx] =
+        static_cast<T>(sum / static_cast<C>(avg_divisor(rs, cs, a.count_include_pad)));
   }
 }
 
@@ -77,6 +80,7 @@ __global__ void avg_pool2d_kernel(Pool2dArgs a) {
 // of plane q that hold it.
 template <class T>
 __global__ void avg_pool2d_backward_kernel(Pool2dArgs a) {
+  using C = compute_type_t<T>;
   const int64_t in_plane = a.rows.in * a.cols.in, out_plane = a.rows.out * a.cols.out;
   const int64_t total = a.planes * in_plane;
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
@@ -86,27 +90,29 @@ __global__ void avg_pool2d_backward_kernel(Pool2dArgs a) {
     int64_t oh_lo, oh_hi, ow_lo, ow_hi;
     a.rows.outputs_touching(ih, oh_lo, oh_hi);
     a.cols.outputs_touching(iw, ow_lo, ow_hi);
-    T sum = 0;
+    C sum = 0;
     for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
       const PoolSpan rs = a.rows.avg_span(oh);
       if (ih < rs.begin || ih >= rs.end) continue;
       for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
         const PoolSpan cs = a.cols.avg_span(ow);
         if (iw < cs.begin || iw >= cs.end) continue;
-        sum += dy[oh * a.cols.out + ow] / static_cast<T>(avg_divisor(rs, cs, a.count_include_pad));
+        sum += static_cast<C>(dy[oh * a.cols.out + ow]) /
+               static_cast<C>(avg_divisor(rs, cs, a.count_include_pad));
       }
     }
-    static_cast<T*>(a.output)[idx] = sum;
+    static_cast<T*>(a.output)[idx] = static_cast<T>(sum);
   }
 }
 
 // ---- launchers
 
-// Runs launch(T{}, grid) for a floating dtype over `elements` threads' worth of work.
+// Runs launch(T{}, grid) for a floating dtype (16-bit ones too) over `elements` threads' worth
+// of work.
 template <class Launch>
 void launch_floating(const Pool2dArgs& a, int64_t elements, const Launch& launch) {
   if (elements == 0) return;
-  visit_floating_dtype("pooling", a.dtype, [&](auto tag) {
+  visit_floating_or_16_bit_dtype("pooling", a.dtype, [&](auto tag) {
     launch(tag, grid_for(elements));
     GRAFT_CUDA_CHECK_LAUNCH();
   });

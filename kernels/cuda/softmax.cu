@@ -22,7 +22,9 @@
 // +0), a row of only -inf keeps m = -inf, s = 0 and gives NaN (-inf - -inf); a +inf entry
 // makes the CPU's sum NaN, so a row whose max is +inf gets s = NaN; a NaN entry never
 // becomes the max but makes s NaN. Extreme finite logits stay finite: every exp argument is
-// <= 0. The sums accumulate in the input's type, as on the CPU.
+// <= 0. The sums accumulate in the input's type, as on the CPU, except that float16 and
+// bfloat16 (a kernel's storage type S) are read into float and computed there (T =
+// compute_type_t<S>), each result rounded once, as the CPU's float blocks do.
 #include <cuda/std/limits>
 
 #include <algorithm>
@@ -99,34 +101,35 @@ __device__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
 
 // Folds line[begin], line[begin + step], ... (below end, `stride` elements apart) into a:
 // kUnroll loads issued before their values are folded in, so their latencies overlap.
-template <class T>
-__device__ MaxSum<T> fold_range(MaxSum<T> a, const T* __restrict__ line, int64_t stride,
+template <class T, class S>
+__device__ MaxSum<T> fold_range(MaxSum<T> a, const S* __restrict__ line, int64_t stride,
                                 int64_t begin, int64_t end, int64_t step) {
   int64_t i = begin;
   for (; i + (kUnroll - 1) * step < end; i += kUnroll * step) {
     T v[kUnroll];
 #pragma unroll
-    for (int k = 0; k < kUnroll; ++k) v[k] = line[(i + k * step) * stride];
+    for (int k = 0; k < kUnroll; ++k) v[k] = static_cast<T>(line[(i + k * step) * stride]);
 #pragma unroll
     for (int k = 0; k < kUnroll; ++k) a = fold(a, v[k]);
   }
-  for (; i < end; i += step) a = fold(a, line[i * stride]);
+  for (; i < end; i += step) a = fold(a, static_cast<T>(line[i * stride]));
   return a;
 }
 
 // Writes the elements line[begin], line[begin + step], ... of a line whose pair is `a`.
-template <class T>
-__device__ void write_range(MaxSum<T> a, bool log, const T* __restrict__ x, T* __restrict__ y,
+template <class T, class S>
+__device__ void write_range(MaxSum<T> a, bool log, const S* __restrict__ x, S* __restrict__ y,
                             int64_t stride, int64_t begin, int64_t end, int64_t step) {
   // Only a +inf max leaves the sum finite where the CPU's is NaN (see the file comment).
   if (a.m == infinity<T>()) a.s = ::cuda::std::numeric_limits<T>::quiet_NaN();
   if (log) {
     const T log_sum = log_of(a.s);
-    for (int64_t i = begin; i < end; i += step) y[i * stride] = x[i * stride] - a.m - log_sum;
+    for (int64_t i = begin; i < end; i += step)
+      y[i * stride] = static_cast<S>(static_cast<T>(x[i * stride]) - a.m - log_sum);
   } else {
     const T inverse = T(1) / a.s;
     for (int64_t i = begin; i < end; i += step)
-      y[i * stride] = exp_of(x[i * stride] - a.m) * inverse;
+      y[i * stride] = static_cast<S>(exp_of(static_cast<T>(x[i * stride]) - a.m) * inverse);
   }
 }
 
@@ -158,9 +161,10 @@ __device__ T group_all_reduce(T v, int width, const Combine& combine) {
 // them) in registers, the missing ones as -inf. The edge cases come out as the fold's
 // (file comment): -inf entries add exactly 0 to s; a +inf max gives inf - inf = NaN in s, as
 // on the CPU; NaN never becomes the max and makes s NaN; a row of -inf only has s = 0.
-template <class T, int kPerLane>
-__global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
+template <class S, int kPerLane>
+__global__ void softmax_group_kernel(const S* __restrict__ x, S* __restrict__ y, int64_t rows,
                                      int64_t n, int width, bool log) {
+  using T = compute_type_t<S>;
   const int lane = threadIdx.x % kWarpSize;
   const int64_t per_warp = kWarpSize / width;
   const int64_t warp = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarpSize;
@@ -175,7 +179,7 @@ __global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y,
 #pragma unroll
     for (int k = 0; k < kPerLane; ++k) {
       const int64_t j = j0 + int64_t{k} * width;
-      v[k] = active && j < n ? x[r * n + j] : -infinity<T>();
+      v[k] = active && j < n ? static_cast<T>(x[r * n + j]) : -infinity<T>();
       m = max_of(m, v[k]);
     }
     m = group_all_reduce(m, width, max_of);
@@ -193,7 +197,7 @@ __global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y,
 #pragma unroll
     for (int k = 0; k < kPerLane; ++k) {
       const int64_t j = j0 + int64_t{k} * width;
-      if (j < n) y[r * n + j] = log ? v[k] - m - log_sum : v[k] * inverse;
+      if (j < n) y[r * n + j] = static_cast<S>(log ? v[k] - m - log_sum : v[k] * inverse);
     }
   }
 }
@@ -201,9 +205,10 @@ __global__ void softmax_group_kernel(const T* __restrict__ x, T* __restrict__ y,
 // Plain loop as softmax_group_kernel; a block of kRowBlockSize threads per row: each thread
 // folds every kRowBlockSize-th element, warps merge by shuffles, the warps' pairs meet in
 // shared memory and every thread merges them all.
-template <class T>
-__global__ void softmax_block_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
+template <class S>
+__global__ void softmax_block_kernel(const S* __restrict__ x, S* __restrict__ y, int64_t rows,
                                      int64_t n, bool log) {
+  using T = compute_type_t<S>;
   constexpr int kWarps = kRowBlockSize / kWarpSize;
   __shared__ MaxSum<T> smem[kWarps];
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
@@ -224,9 +229,10 @@ __global__ void softmax_block_kernel(const T* __restrict__ x, T* __restrict__ y,
 //   thread (tx, ty) folds x[o, d, i] for d = ty, ty + by, ... of line i = block + tx;
 //   the by pairs of each tx meet in shared memory (a tree over ty); every thread of the
 //   column then writes y[o, d, i] for its own d.
-template <class T>
-__global__ void softmax_columns_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer,
+template <class S>
+__global__ void softmax_columns_kernel(const S* __restrict__ x, S* __restrict__ y, int64_t outer,
                                        int64_t n, int64_t inner, bool log) {
+  using T = compute_type_t<S>;
   __shared__ MaxSum<T> smem[kBlockSize];
   const int bx = blockDim.x, by = blockDim.y, tx = threadIdx.x, ty = threadIdx.y;
   const int64_t col_blocks = (inner + bx - 1) / bx;
@@ -265,10 +271,10 @@ int pow2_at_least(int64_t n, int cap) {
   return p;
 }
 
-template <class T>
+template <class S>
 void softmax_cuda_typed(const SoftmaxArgs& args) {
-  const T* x = static_cast<const T*>(args.input);
-  T* y = static_cast<T*>(args.output);
+  const S* x = static_cast<const S*>(args.input);
+  S* y = static_cast<S*>(args.output);
   const int64_t outer = args.outer, n = args.dim_size, inner = args.inner;
   if (inner > 1) {
     // Block rows as tall as the lines (up to the block), as wide as the inner dim allows.
@@ -276,7 +282,7 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
         std::min(kBlockSize / pow2_at_least(inner, kWarpSize), pow2_at_least(n, kBlockSize));
     const int bx = std::min(pow2_at_least(inner, kBlockSize), kBlockSize / by);
     const int64_t blocks = outer * ((inner + bx - 1) / bx);
-    softmax_columns_kernel<T>
+    softmax_columns_kernel<S>
         <<<grid_for(blocks, 1), dim3(bx, by)>>>(x, y, outer, n, inner, args.log);
   } else if (n <= kGroupRowLimit) {
     const int width = pow2_at_least(n, kWarpSize);
@@ -284,20 +290,20 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
     const int64_t rows_per_block = kBlockSize / width;
     const unsigned grid = grid_for((outer + rows_per_block - 1) / rows_per_block, 1);
     const auto launch = [&](auto per_lane_tag) {
-      softmax_group_kernel<T, decltype(per_lane_tag)::value>
+      softmax_group_kernel<S, decltype(per_lane_tag)::value>
           <<<grid, kBlockSize>>>(x, y, outer, n, width, args.log);
     };
     with_power_of_two<kGroupRowLimit / kWarpSize>(per_lane, launch);
   } else {
-    softmax_block_kernel<T><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
+    softmax_block_kernel<S><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
   }
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 
 void softmax_cuda(const SoftmaxArgs& args) {
   if (args.outer * args.dim_size * args.inner == 0) return;
-  visit_floating_dtype("softmax", args.dtype,
-                       [&](auto tag) { softmax_cuda_typed<decltype(tag)>(args); });
+  visit_floating_or_16_bit_dtype("softmax", args.dtype,
+                                 [&](auto tag) { softmax_cuda_typed<decltype(tag)>(args); });
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 // two layers), each forward and all three gradients, in float32 and float64, with every
 // matmul variant the CUDA backend offers (the conv's GEMMs go through it with transposed
 // and broadcast operands). The CPU and the GPU sum the GEMMs' products in different orders,
-// so float32 allows 1e-4. Pools: the GPU runs the CPU's window code and adds the
-// backward's shares in the CPU's order, so max values and indices must be identical and
-// averages equal up to the last bit of a division (1e-6 / 1e-14 allowed). Outputs land in
-// memory poisoned with NaN.
+// so float32 allows 1e-4. float16 and bfloat16 run on CUDA as they are (tensor-core products
+// where the strides keep 16-byte alignment, float sums) while the CPU rounds float32 results
+// once, so they allow a few units in the last place of the result's largest value. Pools:
+// the GPU runs the CPU's window code and adds the backward's shares in the CPU's order, so
+// max values and indices must be identical and averages equal up to the last bit of a
+// division (1e-6 / 1e-14 allowed). Outputs land in memory poisoned with NaN.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -50,18 +52,37 @@ const ConvCase kConvCases[] = {
     {{0, 2, 5, 5}, {3, 2, 3, 3}, 1, 1, 1, 1, true},        // empty batch
 };
 
+// Four units in the last place of a 16-bit dtype's values near `scale`.
+double ulps_16_bit(g::DType dtype, double scale) {
+  return 4 * scale * (dtype == g::kBFloat16 ? 0x1p-8 : 0x1p-11);
+}
+double largest(const Tensor& t) {
+  return t.numel() == 0 ? 0.0 : t.abs().max().to(g::kFloat64).item<double>();
+}
+
+// CUDA's result against the CPU's: float32 within rtol and atol (float64 1e-10 both), a
+// 16-bit dtype within four units in the last place of the result's largest value.
+void expect_conv_result(const Tensor& got, const Tensor& want, g::DType dtype, double rtol,
+                        double atol) {
+  if (g::is_reduced_floating_point(dtype)) {
+    const double ulps = ulps_16_bit(dtype, largest(want));
+    expect_matches_cpu(got, want, 0, ulps);
+  } else {
+    const bool f32 = dtype == g::kFloat32;
+    expect_matches_cpu(got, want, f32 ? rtol : 1e-10, f32 ? atol : 1e-10);
+  }
+}
+
 void expect_conv_parity(const ConvCase& k, g::DType dtype) {
   SCOPED_TRACE("x " + k.x.str() + ", w " + k.w.str() + ", " + g::dtype_name(dtype) +
                ", matmul variant " + g::cuda::matmul_variant());
-  const bool f32 = dtype == g::kFloat32;
-  const double rtol = f32 ? 1e-4 : 1e-10, atol = f32 ? 1e-4 : 1e-10;
   const Tensor x = g::randn(k.x, dtype), w = g::randn(k.w, dtype);
   const Tensor b = k.bias ? g::randn({k.w[0]}, dtype) : Tensor();
   const Tensor want = g::conv2d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
   poison_cuda_cache(want.nbytes());
   const Tensor xc = x.to(kCuda), wc = w.to(kCuda), bc = k.bias ? b.to(kCuda) : Tensor();
-  expect_matches_cpu(g::conv2d(xc, wc, bc, k.stride, k.padding, k.dilation, k.groups), want, rtol,
-                     atol);
+  expect_conv_result(g::conv2d(xc, wc, bc, k.stride, k.padding, k.dilation, k.groups), want, dtype,
+                     1e-4, 1e-4);
 
   const Tensor dy = g::randn(want.shape(), dtype);
   const auto [dx, dw, db] = g::conv2d_backward(dy, x, w, k.stride, k.padding, k.dilation, k.groups);
@@ -69,10 +90,10 @@ void expect_conv_parity(const ConvCase& k, g::DType dtype) {
   poison_cuda_cache(w.nbytes());
   const auto [dxc, dwc, dbc] =
       g::conv2d_backward(dy.to(kCuda), xc, wc, k.stride, k.padding, k.dilation, k.groups);
-  expect_matches_cpu(dxc, dx, rtol, atol);
+  expect_conv_result(dxc, dx, dtype, 1e-4, 1e-4);
   // grad_weight and grad_bias sum over the batch and pixels: up to 64 * 196 terms.
-  expect_matches_cpu(dwc, dw, rtol, f32 ? 1e-2 : 1e-9);
-  expect_matches_cpu(dbc, db, rtol, f32 ? 1e-2 : 1e-9);
+  expect_conv_result(dwc, dw, dtype, 1e-4, 1e-2);
+  expect_conv_result(dbc, db, dtype, 1e-4, 1e-2);
 }
 
 TEST(CudaConv2d, MatchesTheCpuForwardAndBackward) {
@@ -80,6 +101,19 @@ TEST(CudaConv2d, MatchesTheCpuForwardAndBackward) {
   g::manual_seed(1);
   for (g::DType dtype : kFloating)
     for (const ConvCase& k : kConvCases) expect_conv_parity(k, dtype);
+}
+
+// float16 and bfloat16 without float32 copies. The last case's strides keep 16-byte alignment
+// (256 pixels, 144 column rows, 2048 pixels of a batch), so every GEMM of its forward and
+// backward runs on the tensor cores; the others' GEMMs take the SIMT kernel.
+TEST(CudaConv2d, SixteenBitMatchesTheCpu) {
+  GRAFT_REQUIRE_CUDA();
+  g::manual_seed(3);
+  const ConvCase aligned = {{8, 16, 16, 16}, {32, 16, 3, 3}, 1, 1, 1, 1, true};
+  for (g::DType dtype : {g::kBFloat16, g::kFloat16})
+    for (const ConvCase& k : {kConvCases[0], kConvCases[1], kConvCases[2], kConvCases[3],
+                              kConvCases[6], kConvCases[7], aligned})
+      expect_conv_parity(k, dtype);
 }
 
 TEST(CudaConv2d, MatchesTheCpuWithEveryMatmulVariant) {
