@@ -345,6 +345,63 @@ Case softmax_case(const std::string& name, const Input& x) {
           1e-4};
 }
 
+// Causal attention over (B, H, T, D) = (4, 16, 2048, 64) in a 16-bit dtype, as a GPT's
+// training step runs it: the forward alone, and the forward with the backward (the gradients
+// of q, k and v for a fixed upstream gradient). FLOPs as FlashAttention counts them: the
+// forward's two products, 4 B H T^2 D, halved by the causal mask; the backward 2.5 times
+// the forward. The forward's output is checked on sampled elements against a double-precision
+// reference on the values the GPU sees, relative to sum_j p_j |v_jd| (the terms' size).
+constexpr int64_t kAttnBatch = 4, kAttnHeads = 16, kAttnTokens = 2048, kAttnDim = 64;
+
+std::vector<Case> attention_cases(const Input& q, const Input& k, const Input& v,
+                                  const Input& grad_out, graft::DType dtype) {
+  namespace F = graft::nn::functional;
+  const Tensor dq = q.device.to(dtype), dk = k.device.to(dtype), dv = v.device.to(dtype);
+  const Tensor dg = grad_out.device.to(dtype);
+  const Tensor hq = q.host.to(dtype).to(graft::kFloat32), hk = k.host.to(dtype).to(graft::kFloat32);
+  const Tensor hv = v.host.to(dtype).to(graft::kFloat32);
+  const auto error = [=] {
+    const Tensor got = F::scaled_dot_product_attention(dq, dk, dv, {}, 0.0, true);
+    const float *pq = hq.data_ptr<float>(), *pk = hk.data_ptr<float>(), *pv = hv.data_ptr<float>();
+    return worst_error(got.to(graft::kFloat32), 64, [&](int64_t i) {
+      const int64_t d = i % kAttnDim, t = i / kAttnDim % kAttnTokens;
+      const int64_t plane = i / (kAttnDim * kAttnTokens) * kAttnTokens * kAttnDim;
+      const float* query = pq + plane + t * kAttnDim;
+      std::vector<double> scores(t + 1);
+      double hi = -INFINITY;
+      for (int64_t j = 0; j <= t; ++j) {
+        double dot = 0;
+        for (int64_t e = 0; e < kAttnDim; ++e)
+          dot += double(query[e]) * pk[plane + j * kAttnDim + e];
+        scores[j] = dot / std::sqrt(double(kAttnDim));
+        hi = std::max(hi, scores[j]);
+      }
+      double denom = 0, sum = 0, size = 0;
+      for (int64_t j = 0; j <= t; ++j) denom += std::exp(scores[j] - hi);
+      for (int64_t j = 0; j <= t; ++j) {
+        const double p = std::exp(scores[j] - hi) / denom, value = pv[plane + j * kAttnDim + d];
+        sum += p * value;
+        size += p * std::abs(value);
+      }
+      return std::pair{sum, size};
+    });
+  };
+  const double forward = 4.0 * kAttnBatch * kAttnHeads * kAttnTokens * kAttnTokens * kAttnDim / 2;
+  const std::string prefix = std::string("attention_") + graft::dtype_name(dtype);
+  const double tolerance = dtype == graft::kBFloat16 ? 1e-2 : 2e-3;
+  const auto forward_and_backward = [=] {
+    const Tensor lq = dq.detach().requires_grad_(), lk = dk.detach().requires_grad_();
+    const Tensor lv = dv.detach().requires_grad_();
+    const Tensor out = F::scaled_dot_product_attention(lq, lk, lv, {}, 0.0, true);
+    (void)graft::autograd::grad({out}, {lq, lk, lv}, {.grad_outputs = {dg}});
+  };
+  return {
+      {prefix + "_fwd", "attention", "TFLOP/s", forward,
+       [=] { (void)F::scaled_dot_product_attention(dq, dk, dv, {}, 0.0, true); }, error, tolerance},
+      {prefix + "_fwd_bwd", "attention", "TFLOP/s", 3.5 * forward, forward_and_backward, error,
+       tolerance}};
+}
+
 // The product under test: out = a b for the case's device operands.
 using Product = std::function<Tensor(const Tensor&, const Tensor&)>;
 
@@ -448,6 +505,11 @@ int main(int argc, char** argv) {
   for (Case& c : reduction_cases(m)) cases.push_back(std::move(c));
   cases.push_back(softmax_case("softmax_8192x8192", wide));
   cases.push_back(softmax_case("softmax_65536x1024", tall));
+  const Shape heads = {kAttnBatch, kAttnHeads, kAttnTokens, kAttnDim};
+  const Input q = make_input(heads, 9), k = make_input(heads, 10), v = make_input(heads, 11);
+  const Input grad_out = make_input(heads, 12);
+  for (const graft::DType dtype : {graft::kBFloat16, graft::kFloat16})
+    for (Case& c : attention_cases(q, k, v, grad_out, dtype)) cases.push_back(std::move(c));
   // The default first (before any case selects a variant), then cuBLAS (the ceiling), then
   // every hand-written variant.
   cases.push_back(matmul_case("", ma, mb));

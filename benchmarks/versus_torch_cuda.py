@@ -18,6 +18,7 @@ import sys
 NUMEL = 1 << 26  # 64M float32 = 256 MB, far above an H100's 50 MB L2
 SIDE = 8192  # (8192, 8192) float32 = 256 MB
 MATMUL_SIDE = 4096
+ATTN_BATCH, ATTN_HEADS, ATTN_TOKENS, ATTN_DIM = 4, 16, 2048, 64  # cuda_bench's attention
 FLOAT_BYTES = 4
 
 WARMUP_RUNS = 3
@@ -67,6 +68,18 @@ def cases(torch):
     for name, dtype in (("bfloat16", torch.bfloat16), ("float16", torch.float16)):
         ma16[name], mb16[name] = ma.to(dtype), mb.to(dtype)
     a16 = {"float16": (a.half(), b.half()), "bfloat16": (a.bfloat16(), b.bfloat16())}
+    # Causal attention in 16 bits, as cuda_bench's attention cases (their FLOPs, their sizes).
+    heads = (ATTN_BATCH, ATTN_HEADS, ATTN_TOKENS, ATTN_DIM)
+    attention = {}
+    for name, dtype in (("bfloat16", torch.bfloat16), ("float16", torch.float16)):
+        attention[name] = [uniform(*heads).to(dtype) for _ in range(4)]  # q, k, v, grad_out
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    attention_forward = 4.0 * ATTN_BATCH * ATTN_HEADS * ATTN_TOKENS ** 2 * ATTN_DIM / 2
+
+    def forward_and_backward(q, k, v, grad_out):
+        leaves = [t.detach().requires_grad_() for t in (q, k, v)]
+        torch.autograd.grad(sdpa(*leaves, is_causal=True), leaves, grad_out)
+
     dst = torch.empty_like(a)
     tensor = NUMEL * FLOAT_BYTES
     matrix, line = SIDE * SIDE * FLOAT_BYTES, SIDE * FLOAT_BYTES
@@ -87,7 +100,12 @@ def cases(torch):
          lambda: torch.softmax(tall, -1)),
         ("matmul_torch", "matmul", "TFLOP/s", 2.0 * MATMUL_SIDE ** 3, lambda: ma @ mb),
     ] + [(f"matmul_{name}_torch", f"matmul_{name}", "TFLOP/s", 2.0 * MATMUL_SIDE ** 3,
-          lambda name=name: ma16[name] @ mb16[name]) for name in ma16]
+          lambda name=name: ma16[name] @ mb16[name]) for name in ma16] + [
+        case for name, (q, k, v, g) in attention.items() for case in (
+            (f"attention_{name}_fwd", "attention", "TFLOP/s", attention_forward,
+             lambda q=q, k=k, v=v: sdpa(q, k, v, is_causal=True)),
+            (f"attention_{name}_fwd_bwd", "attention", "TFLOP/s", 3.5 * attention_forward,
+             lambda q=q, k=k, v=v, g=g: forward_and_backward(q, k, v, g)))]
 
 
 def main(filters):

@@ -257,14 +257,14 @@ sanitize memcheck 150 "${cuda_tests[@]}"
 sanitize racecheck 90 "${race_tests[@]}"
 
 # ---- 5. whole steps against PyTorch (benchmarks/versus, interleaved rounds): the gpu GPT's
-# training iteration in float32 and under bfloat16 autocast (issue 14), and the softmax and
-# reduction rows of the CUDA goals (versus.py's CUDA_GOALS). The MLP and CNN steps need
+# training iteration in float32 and under bfloat16 autocast (issue 14), the attention rows,
+# and the softmax and reduction rows of the CUDA goals (versus.py's CUDA_GOALS). The MLP and CNN steps need
 # Fashion-MNIST, which the device lacks. Last: a figure matters less than a sanitizer.
 versus_md="$work/versus.md"
 if [[ -x "${versus_bin:-}" ]]; then
   run_step versus 100 "$check_log" "$check_log" env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 \
     python3 benchmarks/versus/versus.py --graft "$versus_bin" --python python3 --device cuda \
-    --rounds 3 --out "$versus_md" --only gpt_gpu_step softmax_64x10 softmax_16384x1024 \
+    --rounds 3 --out "$versus_md" --only gpt_gpu_step attention softmax_64x10 softmax_16384x1024 \
     sum_dim mean_dim max_dim
 else
   record versus "skipped: no versus_graft binary (see build.log)" 0 check.log
