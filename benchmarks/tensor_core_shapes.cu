@@ -78,6 +78,11 @@ void tensor_core_product(size_t shape, DType dtype, const void* a, const void* b
     throw std::invalid_argument(
         "tensor_core_product: takes a shape of tensor_core_shapes(), "
         "float16 or bfloat16, and n a multiple of 8");
+  // The kernel traps on a GPU older than sm_80 (no bfloat16 mma.sync, no cp.async).
+  int device = 0, major = 0;
+  GRAFT_CUDA_CHECK(cudaGetDevice(&device));
+  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  if (major < 8) throw std::invalid_argument("tensor_core_product: needs sm_80 or newer");
   const Shape& s = shapes()[shape];
   (dtype == kBFloat16 ? s.bfloat16 : s.float16)(a, b, out, n);
 }
