@@ -9,7 +9,11 @@
 //  - 256x128 with BK 64 (warps 4x2): the same work with a's tile the taller;
 //  - 128x128 (2x2 warps, 128 threads) with BK 32 and four stages (64 KiB) or BK 64 and
 //    three (96 KiB): two or three smaller blocks an SM, so one block's epilogue and prologue
-//    overlap another's main loop.
+//    overlap another's main loop;
+//  - the library's shape and its BK 64 form with hoisted copies (TensorCoreConfig's
+//    kHoisted, "_hoisted"): interior tiles' cp.async addresses set up once per block tile,
+//    where the kernel's PTX shows about 250 instructions of copy arithmetic per k-tile beside
+//    64 mma.sync a warp (docs/half.md).
 #include <stdexcept>
 #include <tuple>
 
@@ -25,13 +29,15 @@ namespace mm = graft::kernels::cuda::matmul;
 using Shapes = std::tuple<
     mm::TensorCoreTiles, mm::TensorCoreConfig<128, 256, 32, 2, 4, 4>,
     mm::TensorCoreConfig<128, 256, 64, 2, 4, 3>, mm::TensorCoreConfig<256, 128, 64, 4, 2, 3>,
-    mm::TensorCoreConfig<128, 128, 32, 2, 2, 4>, mm::TensorCoreConfig<128, 128, 64, 2, 2, 3>>;
+    mm::TensorCoreConfig<128, 128, 32, 2, 2, 4>, mm::TensorCoreConfig<128, 128, 64, 2, 2, 3>,
+    mm::TensorCoreConfig<128, 256, 32, 2, 4, 3, true>,
+    mm::TensorCoreConfig<128, 256, 64, 2, 4, 3, true>>;
 
 template <class Cfg>
 std::string shape_name() {
   return std::to_string(Cfg::bm) + "x" + std::to_string(Cfg::bn) + "x" + std::to_string(Cfg::bk) +
          "_s" + std::to_string(Cfg::stages) + "_w" + std::to_string(Cfg::bm / Cfg::wm) + "x" +
-         std::to_string(Cfg::warps_n);
+         std::to_string(Cfg::warps_n) + (Cfg::hoisted ? "_hoisted" : "");
 }
 
 template <class T, class Cfg>

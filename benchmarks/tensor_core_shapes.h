@@ -13,8 +13,8 @@
 
 namespace graft::bench {
 
-// The shapes' names, "BMxBNxBK_sS_wMxN" (block tile, k per stage, stages, the warps' grid);
-// the first is the library's own.
+// The shapes' names, "BMxBNxBK_sS_wMxN" (block tile, k per stage, stages, the warps' grid),
+// "_hoisted" for the kernel's hoisted-copy form; the first is the library's own.
 std::vector<std::string> tensor_core_shapes();
 
 // out = a b for row-major (n, n) device matrices of dtype (float16 or bfloat16), by shape

@@ -46,10 +46,14 @@
 namespace graft::kernels::cuda::matmul {
 
 // Block tile (BM, BN), consumed BK along k per stage, over kWarpsM x kWarpsN warps and a ring
-// of kStages shared-memory stages.
-template <int BM, int BN, int BK, int kWarpsM, int kWarpsN, int kStages>
+// of kStages shared-memory stages. kHoisted: a block tile that lies wholly inside the
+// matrices copies its whole k-tiles through InteriorCopy (addresses worked out once per block
+// tile) instead of copy_tile_async (worked out, bounds checked, for every chunk of every
+// k-tile); an experiment cuda_bench times (tensor_core_shapes.cu), not yet the library's.
+template <int BM, int BN, int BK, int kWarpsM, int kWarpsN, int kStages, bool kHoisted = false>
 struct TensorCoreConfig {
   static constexpr int bm = BM, bn = BN, bk = BK, warps_n = kWarpsN, stages = kStages;
+  static constexpr bool hoisted = kHoisted;
   static constexpr int threads = kWarpsM * kWarpsN * kWarpSize;
   static constexpr int wm = BM / kWarpsM, wn = BN / kWarpsN;   // a warp's tile of out
   static constexpr int m_pieces = wm / 16, n_pieces = wn / 8;  // its mma.sync pieces
@@ -72,12 +76,20 @@ inline constexpr int kGroupRows = 8;
 // a line or more); XOR-ing the chunk with (row / kRowsPerLine) mod 8 (mod the chunks in a
 // row, when fewer) puts any eight consecutive rows' chunk c into eight different slots.
 template <int kCols>
-__device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
-  constexpr int kChunks = kCols / 8;
+struct Swizzle {
+  static constexpr int kChunks = kCols / 8;
   static_assert(kCols % 8 == 0 && (kChunks & (kChunks - 1)) == 0, "power-of-two chunk rows");
-  constexpr int kRowsPerLine = kChunks >= 8 ? 1 : 8 / kChunks;
-  constexpr int kMask = (kChunks < 8 ? kChunks : 8) - 1;
-  return static_cast<uint32_t>(row * kCols * 2 + (chunk ^ ((row / kRowsPerLine) & kMask)) * 16);
+  static constexpr int kRowsPerLine = kChunks >= 8 ? 1 : 8 / kChunks;
+  static constexpr int kMask = (kChunks < 8 ? kChunks : 8) - 1;
+  // Rows after which the pattern repeats: row r + kPeriod's chunks go where row r's do, a
+  // line further on.
+  static constexpr int kPeriod = kRowsPerLine * (kMask + 1);
+};
+template <int kCols>
+__device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
+  using S = Swizzle<kCols>;
+  return static_cast<uint32_t>(row * kCols * 2 +
+                               (chunk ^ ((row / S::kRowsPerLine) & S::kMask)) * 16);
 }
 
 // One operand as its tiles are stored: a row-major (rows, cols) matrix of 16-bit values whose
@@ -112,6 +124,43 @@ __device__ __forceinline__ void copy_tile_async(uint32_t tile, const StoredMatri
         "l"(source), "r"(bytes));
   }
 }
+
+// A thread's copies of a (kRows, kCols) window that lies wholly inside its matrix (no bounds
+// to check), set up once for a block tile and then moved along k. Thread t copies chunk
+// t % kChunks of rows t / kChunks + s * kRowStep, s < kSteps: one chunk column for all its
+// rows, so its sources are `first + s * kRowStep * lead` and, kRowStep being whole periods of
+// the swizzle, its slots `slot + s * kRowStep * kCols * 2`: two registers of addresses where
+// copy_tile_async recomputes rows, columns, bounds and the swizzle for every chunk.
+template <int kRows, int kCols, int kThreads>
+struct InteriorCopy {
+  static constexpr int kChunks = kCols / 8, kRowStep = kThreads / kChunks;
+  static constexpr int kSteps = kRows / kRowStep;
+  static_assert(kThreads % kChunks == 0 && kRows % kRowStep == 0, "whole rows a step");
+  static_assert(kRowStep % Swizzle<kCols>::kPeriod == 0, "a step keeps the swizzle's phase");
+  const uint16_t* first;
+  int64_t lead;
+  uint32_t slot;
+
+  // The window at (row0, col0) of `matrix`.
+  __device__ InteriorCopy(const StoredMatrix& matrix, int64_t row0, int64_t col0)
+      : first(matrix.data + (row0 + static_cast<int>(threadIdx.x) / kChunks) * matrix.lead + col0 +
+              static_cast<int>(threadIdx.x) % kChunks * 8),
+        lead(matrix.lead),
+        slot(swizzled<kCols>(static_cast<int>(threadIdx.x) / kChunks,
+                             static_cast<int>(threadIdx.x) % kChunks)) {}
+
+  // Starts the copy of the window `offset` elements on into the tile at shared address `tile`.
+  __device__ __forceinline__ void copy(uint32_t tile, int64_t offset) const {
+    const uint16_t* source = first + offset;
+#pragma unroll
+    for (int s = 0; s < kSteps; ++s) {
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(
+                       tile + slot + static_cast<uint32_t>(s * kRowStep * kCols * 2)),
+                   "l"(source));
+      source += kRowStep * lead;
+    }
+  }
+};
 
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n"); }
 
@@ -248,8 +297,39 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tensor_core(const 
       const int64_t row0 = (first_row + in_group % group_rows) * Cfg::bm;
       const int64_t col0 = in_group / group_rows * Cfg::bn;
 
+      // kHoisted: a block tile inside both matrices (the same for the whole block) copies its
+      // whole k-tiles through copiers set up here, its windows at k = 0; others, and a last
+      // partial k-tile, take copy_tile_async.
+      const bool interior = row0 + Cfg::bm <= p.m && col0 + Cfg::bn <= p.n;
+      const auto a_copy = [&] {
+        if constexpr (Cfg::hoisted) {
+          using Copy = InteriorCopy<kAKContiguous ? Cfg::bm : Cfg::bk,
+                                    kAKContiguous ? Cfg::bk : Cfg::bm, Cfg::threads>;
+          return kAKContiguous ? Copy(stored_a, row0, 0) : Copy(stored_a, 0, row0);
+        } else {
+          return 0;
+        }
+      }();
+      const auto b_copy = [&] {
+        if constexpr (Cfg::hoisted) {
+          using Copy = InteriorCopy<kBKContiguous ? Cfg::bn : Cfg::bk,
+                                    kBKContiguous ? Cfg::bk : Cfg::bn, Cfg::threads>;
+          return kBKContiguous ? Copy(stored_b, col0, 0) : Copy(stored_b, 0, col0);
+        } else {
+          return 0;
+        }
+      }();
+
       const auto load_stage = [&](int stage, int64_t k0) {
         const uint32_t a_tile = smem + stage * kStageBytes, b_tile = a_tile + Cfg::a_stage_bytes;
+        if constexpr (Cfg::hoisted) {
+          if (interior && k0 + Cfg::bk <= p.k) {
+            // Along k: a column offset in a tile stored k-contiguous, a row one k-major.
+            a_copy.copy(a_tile, kAKContiguous ? k0 : k0 * stored_a.lead);
+            b_copy.copy(b_tile, kBKContiguous ? k0 : k0 * stored_b.lead);
+            return;
+          }
+        }
         if constexpr (kAKContiguous)
           copy_tile_async<Cfg::bm, Cfg::bk, Cfg::threads>(a_tile, stored_a, row0, k0);
         else
