@@ -162,6 +162,19 @@ struct InteriorCopy {
   }
 };
 
+// With Cfg::hoisted, the InteriorCopy of an operand's (kSide, BK) tile (kSide BM for a, BN
+// for b) whose window starts at `start` along m or n and at k = 0; otherwise nothing (0).
+template <class Cfg, int kSide, bool kKContiguous>
+__device__ __forceinline__ auto interior_copy(const StoredMatrix& matrix, int64_t start) {
+  if constexpr (Cfg::hoisted) {
+    using Copy =
+        InteriorCopy<kKContiguous ? kSide : Cfg::bk, kKContiguous ? Cfg::bk : kSide, Cfg::threads>;
+    return kKContiguous ? Copy(matrix, start, 0) : Copy(matrix, 0, start);
+  } else {
+    return 0;
+  }
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n"); }
 
 template <int kPending>
@@ -301,24 +314,8 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tensor_core(const 
       // whole k-tiles through copiers set up here, its windows at k = 0; others, and a last
       // partial k-tile, take copy_tile_async.
       const bool interior = row0 + Cfg::bm <= p.m && col0 + Cfg::bn <= p.n;
-      const auto a_copy = [&] {
-        if constexpr (Cfg::hoisted) {
-          using Copy = InteriorCopy<kAKContiguous ? Cfg::bm : Cfg::bk,
-                                    kAKContiguous ? Cfg::bk : Cfg::bm, Cfg::threads>;
-          return kAKContiguous ? Copy(stored_a, row0, 0) : Copy(stored_a, 0, row0);
-        } else {
-          return 0;
-        }
-      }();
-      const auto b_copy = [&] {
-        if constexpr (Cfg::hoisted) {
-          using Copy = InteriorCopy<kBKContiguous ? Cfg::bn : Cfg::bk,
-                                    kBKContiguous ? Cfg::bk : Cfg::bn, Cfg::threads>;
-          return kBKContiguous ? Copy(stored_b, col0, 0) : Copy(stored_b, 0, col0);
-        } else {
-          return 0;
-        }
-      }();
+      const auto a_copy = interior_copy<Cfg, Cfg::bm, kAKContiguous>(stored_a, row0);
+      const auto b_copy = interior_copy<Cfg, Cfg::bn, kBKContiguous>(stored_b, col0);
 
       const auto load_stage = [&](int stage, int64_t k0) {
         const uint32_t a_tile = smem + stage * kStageBytes, b_tile = a_tile + Cfg::a_stage_bytes;
