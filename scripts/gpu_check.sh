@@ -12,8 +12,8 @@
 #   4. compute-sanitizer memcheck over the CUDA tests (the suites in tests/cuda/), and
 #      racecheck over the tests of the kernels that use shared memory (matmul, reduce,
 #      softmax, attention); both leave out the tests that took 200 ms or more in step 2
-#   5. benchmarks/versus on CUDA: the gpu GPT's training iteration and the softmax and
-#      reduction rows, interleaved with PyTorch's
+#   5. benchmarks/versus on CUDA: the gpu GPT's training iteration, the attention rows and
+#      the softmax and reduction rows, interleaved with PyTorch's
 #   6. $OUT/gpu-results.md (scripts/gpu_report.py): date, GPU, commit, each step's outcome,
 #      each figure with its ceiling and percentage, the goals, the versus table
 #

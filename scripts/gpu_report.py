@@ -169,10 +169,10 @@ def figure_table(graft, torch):
                 and g.get("status") == "ok":
             if best_hand_written is None or g_frac > best_hand_written[1]:
                 best_hand_written = (name, g_frac)
-        if name.startswith(group + "_tensor_core_") and g_frac is not None \
-                and g.get("status") == "ok":
+        shape_prefix = group + "_tensor_core_"
+        if name.startswith(shape_prefix) and g_frac is not None and g.get("status") == "ok":
             if group not in best_shape or g_frac > best_shape[group][1]:
-                best_shape[group] = (name[len(group + "_tensor_core_"):], g_frac)
+                best_shape[group] = (name[len(shape_prefix):], g_frac)
     # The block shapes cuda_bench times beside the library's (tensor_core_shapes.cu): the
     # fastest is the one TensorCoreTiles should take.
     for group, (shape, frac) in sorted(best_shape.items()):

@@ -15,11 +15,9 @@
 
 #include <cuda/std/tuple>
 
+#include <climits>
 #include <cstdint>
 #include <utility>
-
-#include <climits>
-#include <vector>
 
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/int_divider.h"

@@ -203,10 +203,8 @@ TEST_P(OpCudaGradientParity, MatchesTheCpu) {
       SCOPED_TRACE(describe(row, dtype, layout));
       const TensorList on_cpu = sample(row, layout, dtype, true);
       TensorList on_cuda;
-      for (const g::Tensor& t : on_cpu) {
-        g::Tensor copy = t.detach().cuda();
-        on_cuda.push_back(t.requires_grad() ? copy.requires_grad_() : copy);
-      }
+      for (const g::Tensor& t : on_cpu)
+        on_cuda.push_back(t.requires_grad() ? g::testing::leaf_on(t, g::Device::cuda()) : t.cuda());
       const TensorList want = weighted_gradients(row, on_cpu);
       const TensorList got = weighted_gradients(row, on_cuda);
       ASSERT_EQ(got.size(), want.size());
