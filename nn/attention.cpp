@@ -86,11 +86,14 @@ Tensor attention_weights(const Tensor& query, const Tensor& key, const Tensor& a
     allowed = attn_mask;
   if (allowed.defined()) scores = where(allowed, scores, kMinusInf);
   if (attn_mask.defined() && attn_mask.dtype() != kBool) scores = scores + attn_mask;
-  const Tensor weights = graft::softmax(scores, -1);
-  if (!allowed.defined() && !attn_mask.defined()) return weights;
-  // Rows whose every score is -inf: zeros instead of the softmax's NaN (the where sends
-  // them no gradient either).
-  return where(all(scores == kMinusInf, {-1}, true), 0.0, weights);
+  if (!allowed.defined() && !attn_mask.defined()) return graft::softmax(scores, -1);
+  // Rows whose every score is -inf: zeros instead of the softmax's NaN. Their scores are made
+  // zeros before the softmax too, not only its result after: the softmax's backward multiplies
+  // by its output, and NaN times the zero gradient the last where sends is NaN, which an
+  // additive mask (unlike a bool one, through its own where) passes on to q, k and the mask.
+  const Tensor nothing_allowed = all(scores == kMinusInf, {-1}, true);
+  const Tensor weights = graft::softmax(where(nothing_allowed, 0.0, scores), -1);
+  return where(nothing_allowed, 0.0, weights);
 }
 
 Shape batch_shape(const Tensor& t) {

@@ -135,6 +135,24 @@ TEST(ScaledDotProductAttention, ARowThatMayAttendToNothingGivesZerosAndNoNaNGrad
   EXPECT_TRUE(g::equal(q.grad().select(1, 1), g::zeros({1, 4}, g::kFloat64)));
 }
 
+TEST(ScaledDotProductAttention, AnAdditiveMaskOfMinusInfOverARowGivesZerosAndNoNaNGradient) {
+  // The additive form of the mask above: its gradient reaches the scores (and the mask) where
+  // the bool mask's where stops it.
+  const Tensor q = g::randn({1, 3, 4}, g::kFloat64).requires_grad_();
+  const Tensor k = g::randn({1, 2, 4}, g::kFloat64).requires_grad_();
+  const Tensor v = g::randn({1, 2, 4}, g::kFloat64).requires_grad_();
+  const double inf = std::numeric_limits<double>::infinity();
+  const Tensor mask =
+      g::testing::make_tensor({0.5, 0, -inf, -inf, 0, -1}, {3, 2}, g::kFloat64).requires_grad_();
+  const Tensor out = F::scaled_dot_product_attention(q, k, v, mask);
+  EXPECT_TRUE(g::equal(out.select(1, 1), g::zeros({1, 4}, g::kFloat64)));
+  out.sum().backward();
+  for (const Tensor* t : {&q, &k, &v, &mask})
+    EXPECT_FALSE(g::any(t->grad() != t->grad()).item<bool>());  // NaN != NaN
+  EXPECT_TRUE(g::equal(q.grad().select(1, 1), g::zeros({1, 4}, g::kFloat64)));
+  EXPECT_TRUE(g::equal(mask.grad().select(0, 1), g::zeros({2}, g::kFloat64)));
+}
+
 TEST(ScaledDotProductAttention, GradientsMatchFiniteDifferences) {
   const auto leaf = [](g::Shape shape) { return g::randn(shape, g::kFloat64).requires_grad_(); };
   const Tensor q = leaf({2, 3, 4}), k = leaf({2, 5, 4}), v = leaf({2, 5, 3});
