@@ -89,11 +89,10 @@ class ElementwiseOperand {
 void run_elementwise(kernels::ElementwiseFn kernel,
                      std::initializer_list<ElementwiseOperand> operands);
 
-// Kernels that compute in float32 and float64 only (the CPU's convolution and matmul where
-// they have no 16-bit kernel: kernels/conv.h's cpu_conv2d_takes, kernels/matmul.h's
-// cpu_matmul_takes) run float16 and bfloat16 in float32: the op widens its 16-bit inputs,
-// runs the kernel and rounds the result back to the input's dtype (a copy each way; the op
-// layer records the op itself, not the casts).
+// Kernels that compute in float32 and float64 only (the CPU's matmul where it has no 16-bit
+// kernel: kernels/matmul.h's cpu_matmul_takes) run float16 and bfloat16 in float32: the op
+// widens its 16-bit inputs, runs the kernel and rounds the result back to the input's dtype (a
+// copy each way; the op layer records the op itself, not the casts).
 bool computes_in_float32(const Tensor& t);      // t is float16 or bfloat16
 Tensor widened(const Tensor& t);                // t.to(kFloat32) for those (undefined stays so)
 Tensor narrowed(const Tensor& t, DType dtype);  // t.to(dtype), undefined stays so

@@ -112,22 +112,9 @@ Tensor as_batch(const Tensor& t, bool batched) {
   return (batched ? t : t.unsqueeze(0)).contiguous();
 }
 
-// Whether the conv kernels of x's device (the backward's, with `backward`) take x's dtype as
-// it is. CUDA's take every floating dtype (16-bit products on the tensor cores through the
-// matmul, float sums); the CPU's take 16-bit operands on the geometries cpu_conv2d_takes
-// names. Elsewhere the op convolves float32 copies and rounds the results back.
-bool kernels_take(const Tensor& x, const ConvPlan& plan, bool backward) {
-  return !ops::computes_in_float32(x) || !x.is_cpu() ||
-         kernels::cpu_conv2d_takes(x.dtype(), plan.geometry, backward);
-}
-
 // conv2d's kernel on checked operands; records nothing.
 Tensor conv2d_values(const ConvPlan& plan, const Tensor& x, const Tensor& weight,
                      const Tensor& bias) {
-  if (!kernels_take(x, plan, /*backward=*/false)) {
-    return ops::narrowed(
-        conv2d_values(plan, ops::widened(x), ops::widened(weight), ops::widened(bias)), x.dtype());
-  }
   autograd::NoGradGuard no_grad;
   const Tensor input = as_batch(x, plan.batched), w = weight.contiguous();
   const Tensor b = bias.defined() ? bias.contiguous() : bias;
@@ -189,13 +176,6 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_out, const
               " (conv2d's output for input of shape ", x.shape(), " and weight of shape ",
               weight.shape(), "), but got shape ", grad_out.shape(), " and dtype ",
               grad_out.dtype());
-  if (!kernels_take(x, plan, /*backward=*/true)) {
-    auto [grad_x, grad_weight, grad_bias] =
-        conv2d_backward(ops::widened(grad_out), ops::widened(x), ops::widened(weight), stride,
-                        padding, dilation, groups, output_mask);
-    return {ops::narrowed(grad_x, x.dtype()), ops::narrowed(grad_weight, x.dtype()),
-            ops::narrowed(grad_bias, x.dtype())};
-  }
   const TensorOptions options = TensorOptions(x.dtype()).device(x.device());
   const Conv2dGeometry& g = plan.geometry;
   const Tensor dy = as_batch(grad_out, plan.batched);

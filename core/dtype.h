@@ -144,23 +144,9 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   detail::fail("unknown dtype ", static_cast<int>(dtype));
 }
 
-// visit_dtype for kernels that exist only for float32 and float64 (the CPU's conv): any other
-// dtype is a bug in the op layer, which rejects it with the user-facing message (or, for
-// float16 and bfloat16, computes in float32: autograd/op_utils.h).
-template <class Fn>
-void visit_floating_dtype(const char* kernel, DType dtype, Fn&& fn) {
-  visit_dtype(dtype, [&](auto tag) {
-    if constexpr (std::is_floating_point_v<decltype(tag)>) {
-      fn(tag);
-    } else {
-      detail::fail(kernel, " kernel called with ", dtype, "; the op layer should have rejected it");
-    }
-  });
-}
-
-// visit_floating_dtype for the kernels that also take float16 and bfloat16, computing them in
-// float32 (softmax, pooling, layer norm and attention on both backends, conv on CUDA): fn(T{})
-// for those four, and any other dtype a bug in the op layer.
+// visit_dtype for the kernels of floating dtypes, float16 and bfloat16 computed in float32
+// (softmax, pooling, layer norm, attention and conv on both backends): fn(T{}) for those four,
+// and any other dtype a bug in the op layer, which rejects it with the user-facing message.
 template <class Fn>
 void visit_floating_or_16_bit_dtype(const char* kernel, DType dtype, Fn&& fn) {
   visit_dtype(dtype, [&](auto tag) {

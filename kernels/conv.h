@@ -48,8 +48,8 @@ struct Conv2dGeometry {
 
 // output = conv2d(input, weight) + bias.
 struct Conv2dArgs {
-  DType dtype = kFloat32;  // a floating dtype, of every tensor alike (the CPU's: float32,
-                           // float64, and bfloat16 where cpu_conv2d_takes)
+  DType dtype = kFloat32;  // a floating dtype, of every tensor alike (16-bit ones computed in
+                           // float32 on both backends)
   Device device;           // where the tensors live (the CUDA backend allocates workspace there)
   Conv2dGeometry geometry;
   const void* input = nullptr;
@@ -62,7 +62,7 @@ struct Conv2dArgs {
 // shape). A null grad_* pointer means that gradient is not wanted; the others are
 // overwritten (not accumulated into).
 struct Conv2dBackwardArgs {
-  DType dtype = kFloat32;  // as Conv2dArgs (cpu_conv2d_takes with backward for bfloat16)
+  DType dtype = kFloat32;  // as Conv2dArgs
   Device device;
   Conv2dGeometry geometry;
   const void* grad_output = nullptr;
@@ -72,12 +72,5 @@ struct Conv2dBackwardArgs {
   void* grad_weight = nullptr;
   void* grad_bias = nullptr;
 };
-
-// Whether the CPU's conv2d kernel (or with `backward`, its conv2d_backward kernel) computes in
-// `dtype` (one that conv2d accepts) itself, for geometry g: bfloat16 where kernels/cpu/amx_conv.h
-// takes it (AMX, one group, stride 1, dilation 1, 16 input channels or more; for the backward
-// also 16 output channels or more and padding below the kernel's size). Elsewhere the op layer
-// convolves float32 copies of 16-bit operands and rounds the results back.
-bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g, bool backward = false);
 
 }  // namespace graft::kernels

@@ -2,8 +2,12 @@
 // float32 where the CPU has it, Eigen's elsewhere), or, for the stride-1 float32 convolutions
 // it serves, DirectConv (direct_conv.h): the same GEMM reading the padded image's windows in
 // place, with no columns at all. bfloat16 convolutions and their gradients go to the AMX tiles
-// where cpu_conv2d_takes (amx_conv.h); other 16-bit ones never reach this file (the op layer
-// widens them).
+// where amx_conv.h takes them. Other float16 and bfloat16 ones run the float32 code an image at
+// a time: each image (and the weight, once) widened into a thread's buffer, each image's result
+// rounded as it is stored, so that a 16-bit convolution never holds float32 copies of whole
+// tensors. (The op layer made those copies before: for a (16, 32, 64, 64) float16 input, 8 MB
+// more for the input and as much for the output.) The bits are those of the float32
+// convolution of the widened operands, rounded once.
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
@@ -31,6 +35,7 @@
 #include "graft/kernels/cpu/amx_conv.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/direct_conv.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/tap_range.h"
@@ -107,6 +112,40 @@ class DirectPath {
  private:
   std::optional<DirectConv> conv_;
 };
+
+// `count` values of storage type S at p as the compute type T: p itself where S is T (float32,
+// float64); float16 and bfloat16 widened into `buffer`.
+template <class T, class S>
+const T* as_compute(const S* p, int64_t count, std::vector<T>& buffer) {
+  if constexpr (std::is_same_v<S, T>) {
+    return p;
+  } else {
+    buffer.resize(static_cast<size_t>(count));
+    widen_block(p, buffer.data(), count);
+    return buffer.data();
+  }
+}
+
+// Where a result of `count` values of S at p is computed: p itself where S is T, else `buffer`,
+// rounded into p by store_computed afterwards.
+template <class T, class S>
+T* computed_at(S* p, int64_t count, std::vector<T>& buffer) {
+  if constexpr (std::is_same_v<S, T>) {
+    return p;
+  } else {
+    buffer.resize(static_cast<size_t>(count));
+    return buffer.data();
+  }
+}
+template <class T, class S>
+void store_computed(const T* computed, S* p, int64_t count) {
+  if constexpr (!std::is_same_v<S, T>) narrow_block(computed, p, count);
+}
+
+// The thread buffers of a 16-bit convolution's widened images and unrounded results.
+struct WidenedImage {};
+struct WidenedGrad {};
+struct ComputedImage {};
 
 // The outputs of a row whose kernel column j reads inside the input (tap_range.h).
 TapRange inside_columns(const Conv2dGeometry& g, int64_t j) {
@@ -209,14 +248,20 @@ void add_bias(const Conv2dGeometry& g, const T* bias, T* out) {
       Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, g.out_channels);
 }
 
-template <class T>
+// conv2d of storage type S, computed in T.
+template <class S>
 void conv2d_typed(const Conv2dArgs& args) {
+  using T = compute_type_t<S>;
   const Conv2dGeometry& g = args.geometry;
   const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
-  const T* x = static_cast<const T*>(args.input);
-  const T* w = static_cast<const T*>(args.weight);
-  const T* bias = static_cast<const T*>(args.bias);
-  T* y = static_cast<T*>(args.output);
+  const int64_t image_size = g.in_channels * g.in_plane(), out_size = g.out_channels * plane;
+  const S* x = static_cast<const S*>(args.input);
+  S* y = static_cast<S*>(args.output);
+  std::vector<T> weight_space, bias_space;
+  const T* w = as_compute(static_cast<const S*>(args.weight), g.out_channels * rows, weight_space);
+  const T* bias = args.bias != nullptr
+                      ? as_compute(static_cast<const S*>(args.bias), g.out_channels, bias_space)
+                      : nullptr;
   const bool cut = cut_images(g);
   const DirectPath<T> direct(g, DirectConv::Product::kOutput, w);
   // Cut images make one chunk: it runs on the caller, outside any region, so that the
@@ -226,11 +271,16 @@ void conv2d_typed(const Conv2dArgs& args) {
   for_each_batch_chunk(
       g.batch, cut ? 1 : batch_chunks(g.batch), [&](int64_t, int64_t begin, int64_t end) {
         ThreadBuffer<T, ChunkWorkspace> workspace;
+        ThreadBuffer<T, WidenedImage> image_space;
+        ThreadBuffer<T, ComputedImage> result_space;
         std::vector<T>& buffer = workspace.vector();
         for (int64_t n = begin; n < end; ++n) {
-          const T* xn = x + n * g.in_channels * g.in_plane();
-          T* yn = y + n * g.out_channels * plane;
-          if (direct.run(xn, bias, yn, buffer)) continue;
+          const T* xn = as_compute(x + n * image_size, image_size, image_space.vector());
+          T* yn = computed_at(y + n * out_size, out_size, result_space.vector());
+          if (direct.run(xn, bias, yn, buffer)) {
+            store_computed(yn, y + n * out_size, out_size);
+            continue;
+          }
           const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
             if (packed_product(w + k * group_out * rows, rows, 1, columns + k * rows * plane, plane,
@@ -246,19 +296,26 @@ void conv2d_typed(const Conv2dArgs& args) {
             });
           }
           add_bias(g, bias, yn);
+          store_computed(yn, y + n * out_size, out_size);
         }
       });
 }
 
-template <class T>
+// conv2d_backward of storage type S, computed in T.
+template <class S>
 void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
+  using T = compute_type_t<S>;
   const Conv2dGeometry& g = args.geometry;
   const int64_t rows = g.column_rows(), plane = g.out_plane(), group_out = g.group_out_channels();
-  const T* dy = static_cast<const T*>(args.grad_output);
-  const T* x = static_cast<const T*>(args.input);
-  const T* w = static_cast<const T*>(args.weight);
-  T* dx = static_cast<T*>(args.grad_input);
-  T* dw = static_cast<T*>(args.grad_weight);
+  const int64_t image_size = g.in_channels * g.in_plane(), out_size = g.out_channels * plane;
+  const S* dy = static_cast<const S*>(args.grad_output);
+  const S* x = static_cast<const S*>(args.input);
+  S* dx = static_cast<S*>(args.grad_input);
+  S* dw = static_cast<S*>(args.grad_weight);
+  std::vector<T> weight_space;
+  const T* w = args.weight != nullptr ? as_compute(static_cast<const S*>(args.weight),
+                                                   g.out_channels * rows, weight_space)
+                                      : nullptr;
 
   if (dx != nullptr || dw != nullptr) {
     // One grad_weight accumulator per chunk, in the columns' layout or the direct path's.
@@ -268,11 +325,15 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
     std::vector<Matrix<T>> partial(dw != nullptr ? static_cast<size_t>(chunks) : 0);
     for_each_batch_chunk(g.batch, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
       ThreadBuffer<T, ChunkWorkspace> workspace;
+      ThreadBuffer<T, WidenedGrad> grad_space;
+      ThreadBuffer<T, WidenedImage> image_space;
+      ThreadBuffer<T, ComputedImage> result_space;
       std::vector<T>& buffer = workspace.vector();
       if (dw != nullptr) partial[chunk] = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t n = begin; n < end; ++n) {
-        const T* dyn = dy + n * g.out_channels * plane;
-        T* dxn = dx != nullptr ? dx + n * g.in_channels * g.in_plane() : nullptr;
+        const T* dyn = as_compute(dy + n * out_size, out_size, grad_space.vector());
+        T* dxn = dx != nullptr ? computed_at(dx + n * image_size, image_size, result_space.vector())
+                               : nullptr;
         if (dx != nullptr && !direct_x.run(dyn, static_cast<const T*>(nullptr), dxn, buffer)) {
           // A pointwise conv's columns are the input, so its grad_columns are grad_input.
           T* grad_columns = dxn;
@@ -291,8 +352,9 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
           }
           if (!g.is_pointwise()) col2im(g, grad_columns, dxn);
         }
+        if (dx != nullptr) store_computed(dxn, dx + n * image_size, image_size);
         if (dw != nullptr) {
-          const T* xn = x + n * g.in_channels * g.in_plane();
+          const T* xn = as_compute(x + n * image_size, image_size, image_space.vector());
           if (direct_w.add_weight_grad(xn, dyn, partial[chunk].data(), buffer)) continue;
           const T* columns = columns_of(g, xn, buffer);
           for (int64_t k = 0; k < g.groups; ++k) {
@@ -312,22 +374,29 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
       Matrix<T> total = Matrix<T>::Zero(g.out_channels, rows);
       for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk];
       // The direct path's accumulators hold its own layout (W^T per group).
-      if (!direct_w.unpack_weight_grad(total.data(), dw))
-        MatrixMap<T>(dw, g.out_channels, rows) = total;
+      std::vector<T> dw_space;
+      T* const dw_computed = computed_at(dw, g.out_channels * rows, dw_space);
+      if (!direct_w.unpack_weight_grad(total.data(), dw_computed))
+        MatrixMap<T>(dw_computed, g.out_channels, rows) = total;
+      store_computed(dw_computed, dw, g.out_channels * rows);
     }
   }
 
   if (args.grad_bias != nullptr) {
     // Channels over the threads, each summed by one in a fixed order.
-    T* db = static_cast<T*>(args.grad_bias);
+    S* db = static_cast<S*>(args.grad_bias);
     const int64_t grain =
         std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(g.batch * plane, 1));
     parallel_for(0, g.out_channels, grain, [&](int64_t first, int64_t last) {
+      ThreadBuffer<T, WidenedGrad> grad_space;
       for (int64_t c = first; c < last; ++c) {
         T total = 0;
-        for (int64_t n = 0; n < g.batch; ++n)
-          total += ConstMatrixMap<T>(dy + (n * g.out_channels + c) * plane, 1, plane).sum();
-        db[c] = total;
+        for (int64_t n = 0; n < g.batch; ++n) {
+          const T* channel =
+              as_compute(dy + (n * g.out_channels + c) * plane, plane, grad_space.vector());
+          total += ConstMatrixMap<T>(channel, 1, plane).sum();
+        }
+        db[c] = S(total);
       }
     });
   }
@@ -335,14 +404,16 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
 
 void conv2d_cpu(const Conv2dArgs& args) {
   if (args.geometry.batch * args.geometry.out_channels * args.geometry.out_plane() == 0) return;
-  if (args.dtype == kBFloat16) return amx_conv2d(args);  // cpu_conv2d_takes said so
-  visit_floating_dtype("conv2d", args.dtype, [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
+  if (args.dtype == kBFloat16 && amx_conv2d_takes(args.geometry)) return amx_conv2d(args);
+  visit_floating_or_16_bit_dtype("conv2d", args.dtype,
+                                 [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
 }
 
 void conv2d_backward_cpu(const Conv2dBackwardArgs& args) {
-  if (args.dtype == kBFloat16) return amx_conv2d_backward(args);  // cpu_conv2d_takes said so
-  visit_floating_dtype("conv2d_backward", args.dtype,
-                       [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
+  if (args.dtype == kBFloat16 && amx_conv2d_backward_takes(args.geometry))
+    return amx_conv2d_backward(args);
+  visit_floating_or_16_bit_dtype("conv2d_backward", args.dtype,
+                                 [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
 }
 
 }  // namespace
@@ -353,13 +424,3 @@ void register_conv(KernelTable& table) {
 }
 
 }  // namespace graft::kernels::cpu
-
-namespace graft::kernels {
-
-bool cpu_conv2d_takes(DType dtype, const Conv2dGeometry& g, bool backward) {
-  if (dtype == kBFloat16)
-    return backward ? cpu::amx_conv2d_backward_takes(g) : cpu::amx_conv2d_takes(g);
-  return !is_reduced_floating_point(dtype);
-}
-
-}  // namespace graft::kernels

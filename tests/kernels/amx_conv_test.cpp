@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "graft/kernels/conv.h"
+#include "graft/kernels/cpu/amx_conv.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/naive_conv_pool.h"
 #include "settings_scope.h"
@@ -135,7 +136,7 @@ TEST(AmxConv2d, MatchesNaiveLoopsOnTheBFloat16Values) {
   if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
   for (const Case& k : kCases) {
     SCOPED_TRACE(k.name);
-    ASSERT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry_of(k)));
+    ASSERT_TRUE(g::kernels::cpu::amx_conv2d_takes(geometry_of(k)));
     const Inputs in = bfloat16_inputs(k);
     const Tensor out = g::conv2d(in.x, in.w, in.b, 1, k.padding);
     ASSERT_EQ(out.dtype(), g::kBFloat16);
@@ -156,7 +157,7 @@ TEST(AmxConv2d, GradientsMatchNaiveLoopsOnTheBFloat16Values) {
   if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
   int checked = 0;
   for (const Case& k : kCases) {
-    if (!g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry_of(k), /*backward=*/true)) continue;
+    if (!g::kernels::cpu::amx_conv2d_backward_takes(geometry_of(k))) continue;
     SCOPED_TRACE(k.name);
     ++checked;
     const Inputs in = bfloat16_inputs(k);
@@ -214,24 +215,23 @@ TEST(AmxConv2d, SameBitsWhateverTheThreads) {
 TEST(AmxConv2d, TakesOnlyWhatItComputes) {
   if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
   g::kernels::Conv2dGeometry geometry = geometry_of(kCases[0]);
-  EXPECT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry));
-  EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kFloat16, geometry));
+  EXPECT_TRUE(g::kernels::cpu::amx_conv2d_takes(geometry));
   for (const auto change : {+[](g::kernels::Conv2dGeometry& c) { c.stride_w = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.dilation_h = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.groups = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.in_channels = 15; }}) {
     g::kernels::Conv2dGeometry other = geometry;
     change(other);
-    EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other));
-    EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other, /*backward=*/true));
+    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_takes(other));
+    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_backward_takes(other));
   }
   // The backward also needs 16 output channels, and padding below the kernel's size.
-  EXPECT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, geometry, /*backward=*/true));
+  EXPECT_TRUE(g::kernels::cpu::amx_conv2d_backward_takes(geometry));
   for (const auto change : {+[](g::kernels::Conv2dGeometry& c) { c.out_channels = 15; },
                             +[](g::kernels::Conv2dGeometry& c) { c.pad_w = 3; }}) {
     g::kernels::Conv2dGeometry other = geometry;
     change(other);
-    EXPECT_TRUE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other));
-    EXPECT_FALSE(g::kernels::cpu_conv2d_takes(g::kBFloat16, other, /*backward=*/true));
+    EXPECT_TRUE(g::kernels::cpu::amx_conv2d_takes(other));
+    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_backward_takes(other));
   }
 }

@@ -8,16 +8,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "graft/kernels/cpu/amx_conv.h"
 #include "graft/kernels/cpu/direct_conv.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/finite_difference.h"
 #include "kernels/naive_conv_pool.h"
+#include "peak_memory.h"
 #include "settings_scope.h"
 #include "test_util.h"
 
@@ -142,22 +145,28 @@ const Case kDirectCases[] = {
     {"same 3x3 over 29 columns: rows in three tiles", 2, 32, 3, 29, 36, 3, 3, 1, 1, 1, 1, true},
 };
 
+// The kernels' description of case k.
+g::kernels::Conv2dGeometry geometry_of(const Case& k) {
+  g::kernels::Conv2dGeometry geometry;
+  geometry.batch = k.n, geometry.in_channels = k.c, geometry.in_h = k.h, geometry.in_w = k.w;
+  geometry.out_channels = k.out_channels, geometry.kernel_h = k.kh, geometry.kernel_w = k.kw;
+  geometry.out_h = out_size(k.h, k.kh, k.stride.h, k.padding.h, k.dilation.h);
+  geometry.out_w = out_size(k.w, k.kw, k.stride.w, k.padding.w, k.dilation.w);
+  geometry.stride_h = k.stride.h, geometry.stride_w = k.stride.w;
+  geometry.pad_h = k.padding.h, geometry.pad_w = k.padding.w;
+  geometry.dilation_h = k.dilation.h, geometry.dilation_w = k.dilation.w;
+  geometry.groups = k.groups;
+  return geometry;
+}
+
 TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
   namespace cpu = g::kernels::cpu;
   for (const Case& k : kDirectCases) {
     if (cpu::cpu_runs(cpu::PackedGemm::kAvx512Float)) {
       // The cases must reach the path they test, for all three products.
-      g::kernels::Conv2dGeometry geometry;
-      geometry.batch = k.n, geometry.in_channels = k.c, geometry.in_h = k.h, geometry.in_w = k.w;
-      geometry.out_channels = k.out_channels, geometry.kernel_h = k.kh, geometry.kernel_w = k.kw;
-      geometry.out_h = out_size(k.h, k.kh, 1, k.padding.h, k.dilation.h);
-      geometry.out_w = out_size(k.w, k.kw, 1, k.padding.w, k.dilation.w);
-      geometry.pad_h = k.padding.h, geometry.pad_w = k.padding.w;
-      geometry.dilation_h = k.dilation.h, geometry.dilation_w = k.dilation.w;
-      geometry.groups = k.groups;
       using Product = cpu::DirectConv::Product;
       for (Product product : {Product::kOutput, Product::kGradInput, Product::kGradWeight})
-        EXPECT_TRUE(cpu::DirectConv::serves(geometry, product)) << k.name;
+        EXPECT_TRUE(cpu::DirectConv::serves(geometry_of(k), product)) << k.name;
     }
     const Inputs in = make_inputs(k, g::kFloat32), in64 = make_inputs(k, g::kFloat64);
     const auto conv = [&](const Inputs& i) {
@@ -179,6 +188,56 @@ TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
     EXPECT_TRUE(g::allclose(std::get<1>(got).to(g::kFloat64), std::get<1>(want), 1e-5, 1e-5))
         << k.name << " grad_w";
   }
+}
+
+// float16 and bfloat16 convolutions compute in float32 an image at a time (kernels/cpu/conv.cpp):
+// the forward and each gradient are the float32 convolution's of the widened operands, rounded
+// once, to the bit; over the case table and the direct path's cases. (bfloat16 computes on the
+// AMX tiles where they take the geometry: amx_conv_test.cpp.)
+TEST(Conv2d, SixteenBitIsTheFloat32ConvolutionOfTheWidenedOperandsRoundedOnce) {
+  namespace cpu = g::kernels::cpu;
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  cases.insert(cases.end(), std::begin(kDirectCases), std::end(kDirectCases));
+  const auto widened = [](const Tensor& t) { return t.defined() ? t.to(g::kFloat32) : t; };
+  for (const Case& k : cases) {
+    for (g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+      const std::string what = std::string(k.name) + " " + g::dtype_name(dtype);
+      const bool amx = dtype == g::kBFloat16;
+      const Inputs in = make_inputs(k, dtype);
+      const Tensor want = g::conv2d(widened(in.tx), widened(in.tw), widened(in.tb), k.stride,
+                                    k.padding, k.dilation, k.groups);
+      if (!(amx && cpu::amx_conv2d_takes(geometry_of(k)))) {
+        const Tensor out =
+            g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding, k.dilation, k.groups);
+        EXPECT_EQ(out.dtype(), dtype) << what;
+        EXPECT_TRUE(g::equal(out, want.to(dtype))) << what;
+      }
+      if (amx && cpu::amx_conv2d_backward_takes(geometry_of(k))) continue;
+      const Tensor r = make_tensor(sample_values(want.numel(), -1, 1, 4), want.shape(), dtype);
+      const std::array<bool, 3> mask = {true, true, k.bias};
+      const auto [dx, dw, db] =
+          g::conv2d_backward(r, in.tx, in.tw, k.stride, k.padding, k.dilation, k.groups, mask);
+      const auto [want_dx, want_dw, want_db] =
+          g::conv2d_backward(widened(r), widened(in.tx), widened(in.tw), k.stride, k.padding,
+                             k.dilation, k.groups, mask);
+      EXPECT_TRUE(g::equal(dx, want_dx.to(dtype))) << what << " grad_x";
+      EXPECT_TRUE(g::equal(dw, want_dw.to(dtype))) << what << " grad_w";
+      if (k.bias) {
+        EXPECT_TRUE(g::equal(db, want_db.to(dtype))) << what << " grad_b";
+      }
+    }
+  }
+}
+
+TEST(Conv2d, SixteenBitHoldsNoFloat32CopyOfItsTensors) {
+  // 32 float16 images of (32, 64, 64): 8 MB, 16 MB as float32, and an output as large.
+  // Widened whole, as the op layer did before, input and output took 32 MB beside the 8 of
+  // the result; an image at a time, each thread's buffers hold about 2 MB.
+  const Tensor x = g::randn({32, 32, 64, 64}).to(g::kFloat16);
+  const Tensor w = (g::randn({32, 32, 3, 3}) * 0.1).to(g::kFloat16);
+  const auto growth = g::testing::peak_memory_growth([&] { g::conv2d(x, w, {}, 1, 1); });
+  if (!growth) GTEST_SKIP() << "this system does not report peak memory";
+  EXPECT_LT(*growth, 20 << 20) << "peak memory grew by " << *growth << " bytes";
 }
 
 TEST(Conv2d, UnbatchedInputGivesTheBatchedResultWithoutTheBatchDim) {
