@@ -207,9 +207,9 @@ TensorList execute(const TensorList& roots, const TensorList& grad_roots, bool k
 
 }  // namespace
 
-void backward(const TensorList& roots, const TensorList& grad_roots, bool retain_graph,
-              bool create_graph) {
-  execute(roots, grad_roots, retain_graph, create_graph, nullptr, false);
+void backward(const TensorList& roots, const TensorList& grad_roots,
+              std::optional<bool> retain_graph, bool create_graph) {
+  execute(roots, grad_roots, retain_graph.value_or(create_graph), create_graph, nullptr, false);
 }
 
 void queue_callback(std::function<void()> callback) {

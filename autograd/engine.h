@@ -21,9 +21,10 @@
 namespace graft::autograd {
 
 // Accumulates d(roots)/d(leaf) into every leaf's grad(). `grad_roots[i]` is the gradient of
-// roots[i]; undefined means 1 and needs a one-element root.
-void backward(const TensorList& roots, const TensorList& grad_roots = {}, bool retain_graph = false,
-              bool create_graph = false);
+// roots[i]; undefined means 1 and needs a one-element root. retain_graph defaults to
+// create_graph, as in PyTorch.
+void backward(const TensorList& roots, const TensorList& grad_roots = {},
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
 
 // autograd::grad's options, named at the call site with designated initialisers:
 //   grad({loss}, {w}, {.retain_graph = true, .create_graph = true})

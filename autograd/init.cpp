@@ -23,6 +23,7 @@ namespace {
 // The op layer as core/ calls it: each entry is the Tensor method of its name.
 constexpr hooks::AutogradHooks kAutogradHooks{
     .requires_grad = [](const Tensor& t) { return t.requires_grad(); },
+    .requires_grad_ = [](const Tensor& t) { t.requires_grad_(); },
     .finish_view = autograd::finish_view,
     .contiguous = [](const Tensor& t) { return t.contiguous(); },
     .to = [](const Tensor& t, Device device) { return t.to(device); },

@@ -107,8 +107,13 @@ bool equal(const Tensor& a, const Tensor& b);
 
 // sum mean prod max min logsumexp all any (core/op_list.h); max and min return the values,
 // like torch.amax / torch.amin.
-#define GRAFT_DECLARE_DIMS_REDUCTION(name) \
-  Tensor name(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+// One dim may be given bare, sum(x, 1) as sum(x, {1}) (see Tensor's methods).
+#define GRAFT_DECLARE_DIMS_REDUCTION(name)                                   \
+  Tensor name(const Tensor& x, const Dims& dims = {}, bool keepdim = false); \
+  template <DimIndex Dim>                                                    \
+  Tensor name(const Tensor& x, Dim dim, bool keepdim = false) {              \
+    return name(x, Dims{static_cast<int64_t>(dim)}, keepdim);                \
+  }
 GRAFT_DIMS_REDUCTIONS(GRAFT_DECLARE_DIMS_REDUCTION)
 #undef GRAFT_DECLARE_DIMS_REDUCTION
 // var/std take libtorch's order, (dims, correction, keepdim); correction = 1 is Bessel's
@@ -272,6 +277,13 @@ inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
 inline Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
 inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
 inline Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
+// A scalar on the left compares as the mirrored comparison: 1 < x is x > 1.
+inline Tensor operator==(Scalar a, const Tensor& b) { return eq(b, a); }
+inline Tensor operator!=(Scalar a, const Tensor& b) { return ne(b, a); }
+inline Tensor operator<(Scalar a, const Tensor& b) { return gt(b, a); }
+inline Tensor operator<=(Scalar a, const Tensor& b) { return ge(b, a); }
+inline Tensor operator>(Scalar a, const Tensor& b) { return lt(b, a); }
+inline Tensor operator>=(Scalar a, const Tensor& b) { return le(b, a); }
 inline Tensor operator-(const Tensor& a) { return neg(a); }
 
 }  // namespace graft

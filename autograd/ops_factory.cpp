@@ -31,7 +31,7 @@ Tensor from_host_values(const Shape& shape, TensorOptions options, DType fallbac
                         const Write& write) {
   Tensor host = empty(shape, dtype_of_v<T>);
   write(static_cast<T*>(host.data_ptr()));
-  return host.to(options.dtype_or(fallback)).to(options.device());
+  return ops::finish_factory(host.to(options.dtype_or(fallback)).to(options.device()), options);
 }
 
 // A 1-D CPU tensor of n elements of T, element i = value(i).
@@ -45,9 +45,9 @@ Tensor host_sequence(int64_t n, const Value& value) {
 
 Tensor filled(const char* op, const Shape& shape, TensorOptions options, Scalar value) {
   const OpContext context(op);
-  Tensor out = empty(shape, options);
+  Tensor out = empty(shape, options.requires_grad(false));
   out.fill_(value);
-  return out;
+  return ops::finish_factory(out, options);
 }
 
 }  // namespace
@@ -155,7 +155,9 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
       return start_d + static_cast<double>(i) * step_d;
     });
   }
-  return values.to(options.dtype_or(integral ? kInt64 : get_default_dtype())).to(options.device());
+  return ops::finish_factory(
+      values.to(options.dtype_or(integral ? kInt64 : get_default_dtype())).to(options.device()),
+      options);
 }
 
 namespace {
@@ -189,7 +191,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
   } else {
     values = linspace_values<double>(std::trunc(start), std::trunc(end), steps);
   }
-  return values.to(dtype).to(options.device());
+  return ops::finish_factory(values.to(dtype).to(options.device()), options);
 }
 
 // ---- eye
@@ -199,9 +201,9 @@ Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
 Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   GRAFT_CHECK(n >= 0, "eye(): n must be greater or equal to 0, got ", n);
   GRAFT_CHECK(m >= 0, "eye(): m must be greater or equal to 0, got ", m);
-  Tensor out = zeros({n, m}, options);
+  Tensor out = zeros({n, m}, options.requires_grad(false));
   out.diagonal().fill_(1);
-  return out;
+  return ops::finish_factory(out, options);
 }
 
 }  // namespace graft

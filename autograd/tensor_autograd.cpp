@@ -47,7 +47,8 @@ std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
 
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
+                      bool create_graph) const {
   autograd::backward({*this}, {gradient}, retain_graph, create_graph);
 }
 

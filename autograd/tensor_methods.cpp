@@ -56,6 +56,12 @@ Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const
 const Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) const {
   return graft::clamp_(*this, min, max);
 }
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
+  return graft::where(condition, *this, other);
+}
+Tensor Tensor::where(const Tensor& condition, Scalar other) const {
+  return graft::where(condition, *this, other);
+}
 Tensor Tensor::masked_fill(const Tensor& mask, Scalar value) const {
   return graft::masked_fill(*this, mask, value);
 }

@@ -36,6 +36,7 @@ struct KernelHooks {
 // What autograd/ provides (autograd/init.cpp).
 struct AutogradHooks {
   bool (*requires_grad)(const Tensor& t);
+  void (*requires_grad_)(const Tensor& t);  // for the factories here asked for it (TensorOptions)
   // Gives `view`, just made from `self` by the view op `op`, its autograd side
   // (autograd/views.cpp): it remembers the tensor whose memory it shows, so an in-place
   // write through it reaches that tensor's graph, and when self requires grad it records

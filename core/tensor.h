@@ -18,6 +18,7 @@
 #include <optional>
 #include <ostream>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "graft/core/device.h"
@@ -44,6 +45,9 @@ using ViewBackward = std::function<Tensor(const Tensor& grad)>;
 
 // Dims lists the dims a reduction or permute works on; negative dims count from the end.
 using Dims = Shape;
+// One dim given bare where Dims are taken (t.sum(1)): any integer but bool.
+template <class T>
+concept DimIndex = std::integral<T> && !std::same_as<T, bool>;
 
 // Every member has its own initializer, so a TensorImpl is made by
 // std::make_shared_for_overwrite: the same object as make_shared's, without the zeroing of
@@ -184,11 +188,20 @@ class Tensor {
   const Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   Tensor masked_fill(const Tensor& mask, Scalar value) const;
   const Tensor& masked_fill_(const Tensor& mask, Scalar value) const;
+  // This tensor where condition holds, other elsewhere: graft::where(condition, *this, other).
+  Tensor where(const Tensor& condition, const Tensor& other) const;
+  Tensor where(const Tensor& condition, Scalar other) const;
 
-  // Reductions: no arguments reduce everything to a 0-d tensor.
-#define GRAFT_DECLARE_REDUCTION(name) \
-  Tensor name() const;                \
-  Tensor name(const Dims& dims, bool keepdim = false) const;
+  // Reductions: no arguments reduce everything to a 0-d tensor; one dim may be given bare,
+  // t.sum(1) as t.sum({1}) (libtorch's IntArrayRef takes both). The bare form is a template
+  // so that a braced list, which deduces nothing, still means dims: t.sum({}) all of them.
+#define GRAFT_DECLARE_REDUCTION(name)                        \
+  Tensor name() const;                                       \
+  Tensor name(const Dims& dims, bool keepdim = false) const; \
+  template <DimIndex Dim>                                    \
+  Tensor name(Dim dim, bool keepdim = false) const {         \
+    return name(Dims{static_cast<int64_t>(dim)}, keepdim);   \
+  }
   GRAFT_DIMS_REDUCTIONS(GRAFT_DECLARE_REDUCTION)
 #undef GRAFT_DECLARE_REDUCTION
   // var/std in libtorch's order, (dims, correction, keepdim), Bessel's correction (1) by
@@ -263,12 +276,22 @@ class Tensor {
   std::shared_ptr<autograd::Node> grad_fn() const;
   bool is_leaf() const;
   // Gradient of this tensor with respect to the leaves, added into their grad(). Without
-  // `gradient` the tensor must hold one element (the gradient is then 1).
-  void backward(const Tensor& gradient = {}, bool retain_graph = false,
+  // `gradient` the tensor must hold one element (the gradient is then 1). retain_graph
+  // defaults to create_graph, as in PyTorch.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
   // `hook(grad)` runs when this tensor's gradient is computed; a defined return value
-  // replaces the gradient.
+  // replaces the gradient. A hook that returns nothing only looks (as libtorch allows).
   void register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  template <class Hook>
+  requires std::is_void_v<std::invoke_result_t<Hook&, const Tensor&>>
+  void register_hook(Hook hook) const {
+    register_hook(
+        std::function<Tensor(const Tensor&)>([hook = std::move(hook)](const Tensor& grad) mutable {
+          hook(grad);
+          return Tensor();
+        }));
+  }
   // `hook(leaf)` runs after backward() has added this leaf's gradient into grad(), so it sees
   // the accumulated value (PyTorch's register_post_accumulate_grad_hook). Data-parallel
   // training starts a gradient's all-reduce from here. Leaves only.
