@@ -23,9 +23,13 @@ constexpr const char* kUsedLegacyCapsule = "used_dltensor";
 constexpr const char* kVersionedCapsule = "dltensor_versioned";
 constexpr const char* kUsedVersionedCapsule = "used_dltensor_versioned";
 
+// A dtype's item size in bytes, read as the Python attribute: pybind11 2.10 (Debian 12's)
+// reads the C struct's field, which NumPy 2 moved, and got a wrong size for every dtype there.
+int64_t itemsize_of(const py::dtype& dt) { return dt.attr("itemsize").cast<int64_t>(); }
+
 DType dtype_of_numpy(const py::dtype& dt) {
-  const char kind = dt.kind();
-  const auto size = dt.itemsize();
+  const char kind = dt.attr("kind").cast<std::string>().at(0);
+  const int64_t size = itemsize_of(dt);
   const bool native = dt.attr("isnative").cast<bool>();
   if (native) {
     if (kind == 'b' && size == 1) return kBool;
@@ -60,7 +64,7 @@ struct ReleaseWithGil {
 
 Tensor from_numpy(const py::array& array, bool allow_negative_strides) {
   const DType dtype = dtype_of_numpy(array.dtype());
-  const auto itemsize = array.itemsize();
+  const int64_t itemsize = itemsize_of(array.dtype());
   std::vector<int64_t> shape, strides;
   bool negative = false;
   for (py::ssize_t i = 0; i < array.ndim(); ++i) {
