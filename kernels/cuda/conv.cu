@@ -277,13 +277,19 @@ void grad_weight_cuda(const Conv2dBackwardArgs& args) {
     return;
   }
   // Per image: its columns and its channel-major grad_out; per call: one partial grad_weight.
+  // Each piece starts 16 bytes on from the last, as the tensor-core GEMM reads and writes its
+  // operands (one piece at an odd 16-bit offset would send the product to the SIMT kernel).
   const int64_t per_image = g.groups * rows * plane + g.out_channels * plane;
   const int64_t chunk = chunk_images(g.batch, per_image, sizeof(T));
-  const Workspace workspace(args.device,
-                            (chunk * per_image + (chunk < g.batch ? weight_numel : 0)) * sizeof(T));
+  constexpr int64_t kAligned = 16 / sizeof(T);
+  const auto aligned = [](int64_t count) { return (count + kAligned - 1) / kAligned * kAligned; };
+  const int64_t columns_size = aligned(chunk * g.groups * rows * plane);
+  const int64_t dy_size = aligned(chunk * g.out_channels * plane);
+  const Workspace workspace(
+      args.device, (columns_size + dy_size + (chunk < g.batch ? weight_numel : 0)) * sizeof(T));
   T* columns = workspace.as<T>();
-  T* dy_channels = columns + chunk * g.groups * rows * plane;
-  T* partial = dy_channels + chunk * g.out_channels * plane;
+  T* dy_channels = columns + columns_size;
+  T* partial = dy_channels + dy_size;
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t images = std::min(chunk, g.batch - n0), inner = images * plane;
     im2col(static_cast<const T*>(args.input) + n0 * g.in_channels * g.in_plane(), columns, g,

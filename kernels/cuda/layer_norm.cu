@@ -118,34 +118,37 @@ __global__ void layer_norm_column_partials_kernel(const S* __restrict__ dy, cons
                                                   int64_t cols, int64_t rows_per_block,
                                                   double* __restrict__ partial) {
   using T = compute_type_t<S>;
-  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (j >= cols) return;
   const int64_t b = blockIdx.y;
   const int64_t end = min(rows, (b + 1) * rows_per_block);
-  double dweight = 0, dbias = 0;
-  for (int64_t r = b * rows_per_block; r < end; ++r) {
-    const auto g = static_cast<T>(dy[r * cols + j]);
-    dweight += static_cast<double>(
-        g * RowStats<T>(mean[r], rstd[r]).normalize(static_cast<T>(x[r * cols + j])));
-    dbias += static_cast<double>(g);
+  // Grid-stride over the columns: grid_for caps the grid.
+  for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < cols;
+       j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    double dweight = 0, dbias = 0;
+    for (int64_t r = b * rows_per_block; r < end; ++r) {
+      const auto g = static_cast<T>(dy[r * cols + j]);
+      dweight += static_cast<double>(
+          g * RowStats<T>(mean[r], rstd[r]).normalize(static_cast<T>(x[r * cols + j])));
+      dbias += static_cast<double>(g);
+    }
+    partial[(2 * b) * cols + j] = dweight;
+    partial[(2 * b + 1) * cols + j] = dbias;
   }
-  partial[(2 * b) * cols + j] = dweight;
-  partial[(2 * b + 1) * cols + j] = dbias;
 }
 
 template <class T>
 __global__ void layer_norm_column_sums_kernel(const double* __restrict__ partial, int64_t blocks,
                                               int64_t cols, T* __restrict__ grad_weight,
                                               T* __restrict__ grad_bias) {
-  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (j >= cols) return;
-  double dweight = 0, dbias = 0;
-  for (int64_t b = 0; b < blocks; ++b) {
-    dweight += partial[(2 * b) * cols + j];
-    dbias += partial[(2 * b + 1) * cols + j];
+  for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < cols;
+       j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    double dweight = 0, dbias = 0;
+    for (int64_t b = 0; b < blocks; ++b) {
+      dweight += partial[(2 * b) * cols + j];
+      dbias += partial[(2 * b + 1) * cols + j];
+    }
+    if (grad_weight != nullptr) grad_weight[j] = static_cast<T>(dweight);
+    if (grad_bias != nullptr) grad_bias[j] = static_cast<T>(dbias);
   }
-  if (grad_weight != nullptr) grad_weight[j] = static_cast<T>(dweight);
-  if (grad_bias != nullptr) grad_bias[j] = static_cast<T>(dbias);
 }
 
 // ---- launchers

@@ -175,13 +175,16 @@ bool tensor_cores_available() {
 }
 
 // The tensor-core kernel for 16-bit operands it can read with cp.async (both contiguous along
-// one dim, 16-byte aligned: the layouts' vector_loads) on an sm_80+ GPU; false otherwise.
+// one dim, 16-byte aligned: the layouts' vector_loads) into an output it can write in pairs (4
+// bytes at a time where n is even: store_pair) on an sm_80+ GPU; false otherwise.
 template <class T>
 bool tensor_core_gemm(const GemmParams<T>& p) {
   if constexpr (!is_float16_v<T>) {
     return false;
   } else {
-    if (!p.a_layout.vector_loads || !p.b_layout.vector_loads || !tensor_cores_available())
+    const bool pairs_aligned = reinterpret_cast<uintptr_t>(p.out) % sizeof(uint32_t) == 0;
+    if (!p.a_layout.vector_loads || !p.b_layout.vector_loads || !pairs_aligned ||
+        !tensor_cores_available())
       return false;
     // a (m, k) walks its cols when k is contiguous; b (k, n) when n is.
     const bool a_k_contiguous = p.a_layout.walk_cols, b_k_contiguous = !p.b_layout.walk_cols;

@@ -247,7 +247,8 @@ __device__ __forceinline__ uint32_t rounded_pair(float c0, float c1) {
 }
 
 // out[row][col], out[row][col + 1] = c0, c1 rounded to T; columns past n are not written.
-// Paired into one 4-byte store when n is even (the pair is then 4-byte aligned).
+// Paired into one 4-byte store when n is even (the pair is then 4-byte aligned: out is, by the
+// launcher's condition, tensor_core_gemm in matmul.cu).
 template <class T>
 __device__ __forceinline__ void store_pair(T* out, int64_t m, int64_t n, int64_t row, int64_t col,
                                            float c0, float c1) {
