@@ -4,7 +4,8 @@
 // core/ is a library that links nothing above it (libgraft_core.a names no symbol of
 // kernels/ or autograd/; tests/layers/ links it alone to prove it), yet three things in it
 // need an upper layer: a tensor on a device other than the CPU takes its memory from that
-// backend's allocator (kernels/), every view is recorded by autograd, and the few
+// backend's allocator (kernels/), every view is recorded by autograd (and a tensor that
+// empty() or from_blob() makes may be asked to require grad), and the few
 // computations core's own code makes (reshape's copy, the views' backward formulas, the
 // host copy behind item() and printing, index() with tensor indices) are ops of the op
 // layer. c10 meets the same need for autograd metadata with a factory that autograd
