@@ -19,11 +19,6 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> tens
   }
 }
 
-Tensor finish_factory(const Tensor& t, const TensorOptions& options) {
-  if (options.requires_grad_or(false)) t.requires_grad_();
-  return t;
-}
-
 bool computes_in_float32(const Tensor& t) {
   return t.defined() && is_reduced_floating_point(t.dtype());
 }

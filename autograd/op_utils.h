@@ -85,11 +85,6 @@ class ElementwiseOperand {
   Tensor converted_;
 };
 
-// A factory's tensor t with the options' requires_grad: factories write their values into a
-// tensor made without it (options.requires_grad(false)), as an in-place write into a leaf that
-// requires grad is refused, and set it last.
-Tensor finish_factory(const Tensor& t, const TensorOptions& options);
-
 // Runs `kernel` with operands[0] as the output, the others broadcast to its shape.
 void run_elementwise(kernels::ElementwiseFn kernel,
                      std::initializer_list<ElementwiseOperand> operands);

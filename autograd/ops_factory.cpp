@@ -31,7 +31,8 @@ Tensor from_host_values(const Shape& shape, TensorOptions options, DType fallbac
                         const Write& write) {
   Tensor host = empty(shape, dtype_of_v<T>);
   write(static_cast<T*>(host.data_ptr()));
-  return ops::finish_factory(host.to(options.dtype_or(fallback)).to(options.device()), options);
+  return detail::with_requires_grad(host.to(options.dtype_or(fallback)).to(options.device()),
+                                    options);
 }
 
 // A 1-D CPU tensor of n elements of T, element i = value(i).
@@ -47,7 +48,7 @@ Tensor filled(const char* op, const Shape& shape, TensorOptions options, Scalar 
   const OpContext context(op);
   Tensor out = empty(shape, options.requires_grad(false));
   out.fill_(value);
-  return ops::finish_factory(out, options);
+  return detail::with_requires_grad(out, options);
 }
 
 }  // namespace
@@ -155,7 +156,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
       return start_d + static_cast<double>(i) * step_d;
     });
   }
-  return ops::finish_factory(
+  return detail::with_requires_grad(
       values.to(options.dtype_or(integral ? kInt64 : get_default_dtype())).to(options.device()),
       options);
 }
@@ -191,7 +192,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
   } else {
     values = linspace_values<double>(std::trunc(start), std::trunc(end), steps);
   }
-  return ops::finish_factory(values.to(dtype).to(options.device()), options);
+  return detail::with_requires_grad(values.to(dtype).to(options.device()), options);
 }
 
 // ---- eye
@@ -203,7 +204,7 @@ Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   GRAFT_CHECK(m >= 0, "eye(): m must be greater or equal to 0, got ", m);
   Tensor out = zeros({n, m}, options.requires_grad(false));
   out.diagonal().fill_(1);
-  return ops::finish_factory(out, options);
+  return detail::with_requires_grad(out, options);
 }
 
 }  // namespace graft

@@ -22,14 +22,14 @@ Tensor random_tensor(const char* op, const Shape& shape, TensorOptions options,
                      Distribution distribution, int64_t low = 0, int64_t high = 0) {
   const OpContext context(op);
   Tensor out = empty(shape, options.requires_grad(false));
-  if (out.numel() == 0) return ops::finish_factory(out, options);
+  if (out.numel() == 0) return detail::with_requires_grad(out, options);
   const auto per_block = kernels::elements_per_block(distribution, out.dtype());
   const auto blocks = static_cast<uint64_t>((out.numel() + per_block - 1) / per_block);
   const PhiloxPosition position = default_generator().reserve(blocks);
   kernels::RandomArgs args{out.data_ptr(),  out.dtype(),  out.numel(), position.seed,
                            position.offset, distribution, low,         high};
   kernels::lookup(kernels::kernel_table().random, out.device(), op)(args);
-  return ops::finish_factory(out, options);
+  return detail::with_requires_grad(out, options);
 }
 
 DType floating_dtype(const char* op, TensorOptions options) {

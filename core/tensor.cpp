@@ -37,6 +37,12 @@ void* Tensor::data_ptr() const {
 }
 
 namespace detail {
+// requires_grad_ lives in autograd/: reached through its hook.
+Tensor with_requires_grad(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad_or(false)) hooks::autograd().requires_grad_(t);
+  return t;
+}
+
 void check_data_ptr_dtype(const Tensor& t, DType requested) {
   GRAFT_CHECK(t.dtype() == requested, "data_ptr<", requested, ">(): the tensor's dtype is ",
               t.dtype(), "; use data_ptr<T>() with the matching T, or convert with .to(", requested,
@@ -55,14 +61,6 @@ Tensor host_contiguous(const Tensor& t) {
 
 // Every factory ends here, so this is where a shape from anywhere (a user, a file header)
 // is checked before its byte size reaches the allocator.
-namespace {
-// t, a leaf that requires grad where the options ask (requires_grad_ lives in autograd/).
-Tensor with_requires_grad(Tensor t, const TensorOptions& options) {
-  if (options.requires_grad_or(false)) hooks::autograd().requires_grad_(t);
-  return t;
-}
-}  // namespace
-
 Tensor empty(const Shape& shape, TensorOptions options) {
   // Errors here name the op that asked for the tensor (zeros, matmul, ...), or empty itself.
   for (int64_t s : shape)
@@ -83,7 +81,7 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
-  return with_requires_grad(Tensor(std::move(impl)), options);
+  return detail::with_requires_grad(Tensor(std::move(impl)), options);
 }
 
 Tensor empty_like(const Tensor& t) {
@@ -127,7 +125,7 @@ Tensor wrap_blob(void* data, const Shape& shape, Shape strides, TensorOptions op
   impl->shape = shape;
   impl->strides = strides;
   impl->dtype = dtype;
-  return with_requires_grad(Tensor(std::move(impl)), options);
+  return detail::with_requires_grad(Tensor(std::move(impl)), options);
 }
 }  // namespace
 

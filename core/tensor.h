@@ -336,6 +336,10 @@ std::ostream& operator<<(std::ostream& out, const Tensor& t);  // NumPy-like rep
 
 namespace detail {
 void check_data_ptr_dtype(const Tensor& t, DType requested);
+// A factory's tensor t, a leaf that requires grad where the options ask. Factories that write
+// their values in place make t without the flag (options.requires_grad(false)) and set it
+// here last, as an in-place write into a leaf that requires grad is refused.
+Tensor with_requires_grad(Tensor t, const TensorOptions& options);
 // A contiguous CPU float64/int64 copy used by item/to_vector.
 Tensor host_contiguous(const Tensor& t);
 }  // namespace detail

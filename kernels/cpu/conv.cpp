@@ -113,35 +113,6 @@ class DirectPath {
   std::optional<DirectConv> conv_;
 };
 
-// `count` values of storage type S at p as the compute type T: p itself where S is T (float32,
-// float64); float16 and bfloat16 widened into `buffer`.
-template <class T, class S>
-const T* as_compute(const S* p, int64_t count, std::vector<T>& buffer) {
-  if constexpr (std::is_same_v<S, T>) {
-    return p;
-  } else {
-    buffer.resize(static_cast<size_t>(count));
-    widen_block(p, buffer.data(), count);
-    return buffer.data();
-  }
-}
-
-// Where a result of `count` values of S at p is computed: p itself where S is T, else `buffer`,
-// rounded into p by store_computed afterwards.
-template <class T, class S>
-T* computed_at(S* p, int64_t count, std::vector<T>& buffer) {
-  if constexpr (std::is_same_v<S, T>) {
-    return p;
-  } else {
-    buffer.resize(static_cast<size_t>(count));
-    return buffer.data();
-  }
-}
-template <class T, class S>
-void store_computed(const T* computed, S* p, int64_t count) {
-  if constexpr (!std::is_same_v<S, T>) narrow_block(computed, p, count);
-}
-
 // The thread buffers of a 16-bit convolution's widened images and unrounded results.
 struct WidenedImage {};
 struct WidenedGrad {};

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "graft/core/half.h"
 #include "graft/kernels/cpu/cpu_features.h"
@@ -79,6 +80,37 @@ void narrow_block(const float* in, H* out, int64_t n) {
   }
   if (cpu_runs_avx512()) return narrow_block_avx512(in, out, n);
   narrow_block_v3(in, out, n);
+}
+
+// For the kernels whose items fit no through_float_blocks (conv's backward reads two inputs
+// an image; a weight, a layer norm's vectors): `count` values of storage type S at p as the
+// compute type T (compute_type_t<S>): p itself where S is T (float32, float64), float16 and
+// bfloat16 widened into `buffer`.
+template <class T, class S>
+const T* as_compute(const S* p, int64_t count, std::vector<T>& buffer) {
+  if constexpr (std::is_same_v<S, T>) {
+    return p;
+  } else {
+    buffer.resize(static_cast<size_t>(count));
+    widen_block(p, buffer.data(), count);
+    return buffer.data();
+  }
+}
+
+// Where a result of `count` values of S at p is computed: p itself where S is T, else `buffer`,
+// rounded into p by store_computed afterwards.
+template <class T, class S>
+T* computed_at(S* p, int64_t count, std::vector<T>& buffer) {
+  if constexpr (std::is_same_v<S, T>) {
+    return p;
+  } else {
+    buffer.resize(static_cast<size_t>(count));
+    return buffer.data();
+  }
+}
+template <class T, class S>
+void store_computed(const T* computed, S* p, int64_t count) {
+  if constexpr (!std::is_same_v<S, T>) narrow_block(computed, p, count);
 }
 
 struct WidenedBlockIn {};

@@ -9,9 +9,9 @@
 // count alone and added in order in double at the end, so the result does not depend on the
 // threads. On CPUs with AVX-512, float32 runs layer_norm_avx512.h's rows, forward and
 // backward, which also ask for each next row while working on one. float16 and bfloat16
-// compute in float32, a few rows at a time widened into a thread's buffers (Compute), through
-// the same float32 rows: (16384, 384) bfloat16 on the 2-core Xeon, forward 2.54-2.60 ms through
-// widened copies -> 1.58-1.60 (PyTorch 1.75), with the backward (before its AVX-512 rows)
+// compute in float32, a few rows at a time widened into a thread's buffers (compute_type_t),
+// through the same float32 rows: (16384, 384) bfloat16 on the 2-core Xeon, forward 2.54-2.60 ms
+// through widened copies -> 1.58-1.60 (PyTorch 1.75), with the backward (before its AVX-512 rows)
 // 9.9-10.5 -> 6.1-6.2 (7.07).
 #include <algorithm>
 #include <cmath>
@@ -98,26 +98,14 @@ void forward_rows(const T* x, const T* weight, const T* bias, int64_t count, int
     forward_row(x + r * cols, weight, bias, cols, eps, y + r * cols, mean[r], rstd[r]);
 }
 
-// The type a row computes in: float32 for float16 and bfloat16, whose rows are widened a few at
-// a time into a thread's buffers and their results narrowed back (the arithmetic, and so the
-// bits, of a widened copy, without its passes over memory).
-template <class S>
-using Compute = std::conditional_t<std::is_floating_point_v<S>, S, float>;
-
 // Rows of a 16-bit layer norm widened at a time: about 16 KB of floats, at least one row.
 int64_t widened_rows(int64_t cols) { return std::max<int64_t>(1, 4096 / cols); }
 
 // A (cols) vector as T: `given` itself, or widened into `storage`; `fill` where it is null.
 template <class T, class S>
 const T* vector_as(const void* given, T fill, int64_t cols, std::vector<T>& storage) {
-  if constexpr (std::is_same_v<T, S>) {
-    return or_filled(static_cast<const T*>(given), fill, cols, storage);
-  } else {
-    if (given == nullptr) return or_filled<T>(nullptr, fill, cols, storage);
-    storage.resize(static_cast<size_t>(cols));
-    widen_block(static_cast<const S*>(given), storage.data(), cols);
-    return storage.data();
-  }
+  if (given == nullptr) return or_filled<T>(nullptr, fill, cols, storage);
+  return as_compute(static_cast<const S*>(given), cols, storage);
 }
 
 struct WidenedDy {};
@@ -135,7 +123,7 @@ struct Nothing {};
 
 template <class S>
 void forward(const LayerNormArgs& args) {
-  using T = Compute<S>;
+  using T = compute_type_t<S>;
   const auto* x = static_cast<const S*>(args.input);
   const int64_t cols = args.cols;
   std::vector<T> weight_storage, bias_storage;
@@ -231,7 +219,7 @@ void backward_rows(const T* dy, const T* x, const T* weight, const double* mean,
 
 template <class S>
 void backward(const LayerNormBackwardArgs& args) {
-  using T = Compute<S>;
+  using T = compute_type_t<S>;
   const auto* dy_all = static_cast<const S*>(args.grad_output);
   const auto* x_all = static_cast<const S*>(args.input);
   const int64_t rows = args.rows, cols = args.cols;
