@@ -277,13 +277,12 @@ inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
 inline Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
 inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
 inline Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
-// A scalar on the left compares as the mirrored comparison: 1 < x is x > 1.
-inline Tensor operator==(Scalar a, const Tensor& b) { return eq(b, a); }
-inline Tensor operator!=(Scalar a, const Tensor& b) { return ne(b, a); }
-inline Tensor operator<(Scalar a, const Tensor& b) { return gt(b, a); }
-inline Tensor operator<=(Scalar a, const Tensor& b) { return ge(b, a); }
-inline Tensor operator>(Scalar a, const Tensor& b) { return lt(b, a); }
-inline Tensor operator>=(Scalar a, const Tensor& b) { return le(b, a); }
+inline Tensor operator==(Scalar a, const Tensor& b) { return eq(a, b); }
+inline Tensor operator!=(Scalar a, const Tensor& b) { return ne(a, b); }
+inline Tensor operator<(Scalar a, const Tensor& b) { return lt(a, b); }
+inline Tensor operator<=(Scalar a, const Tensor& b) { return le(a, b); }
+inline Tensor operator>(Scalar a, const Tensor& b) { return gt(a, b); }
+inline Tensor operator>=(Scalar a, const Tensor& b) { return ge(a, b); }
 inline Tensor operator-(const Tensor& a) { return neg(a); }
 
 }  // namespace graft

@@ -226,6 +226,13 @@ void add_selection_rows(std::vector<OpInfo>& rows) {
       },
       Integers::keep));
   rows.push_back(row_of(
+      "method_where", "where", {{{2, 3}, kAny, Shape{3, 1}}, {{2, 3}, kAny, Shape{1, 4}}},
+      [](const TensorList& in) { return in[0].where(in[0].detach() > 0, in[1]); },
+      [pick](const std::vector<RefTensor>& in) {
+        return pointwise([pick](double a, double b) { return pick(a, a, b); })(in);
+      },
+      Integers::keep));
+  rows.push_back(row_of(
       "where_tensor_scalar", "where", {input()},
       [](const TensorList& in) { return where(in[0].detach() > 0, in[0], kScalar); },
       pointwise([pick](double a) { return pick(a, a, kScalar); }), Integers::promote));
