@@ -35,6 +35,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "graft/core/tensor.h"
 #include "graft/kernels/attention.h"
@@ -362,9 +365,16 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
 // ---- launches
 
 // Lets `kernel` take `bytes` of dynamic shared memory (beyond the default 48 KB needs an
-// opt-in), or says which head dims are too large for this GPU.
+// opt-in), or says which head dims are too large for this GPU. The grant only grows, once per
+// device and kernel for each larger size: set to each call's own size, a call with smaller
+// head dims on another host thread could lower it between this call's grant and its launch.
 template <class Kernel>
 void allow_shared(Kernel kernel, int64_t bytes, const AttentionArgs& a) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, const void*>, int64_t> granted;
+  const std::lock_guard<std::mutex> lock(mutex);
+  int64_t& grant = granted[{a.device.index(), reinterpret_cast<const void*>(kernel)}];
+  if (bytes <= grant) return;
   int limit = 0;
   GRAFT_CUDA_CHECK(
       cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, a.device.index()));
@@ -373,6 +383,7 @@ void allow_shared(Kernel kernel, int64_t bytes, const AttentionArgs& a) {
               bytes, " bytes of shared memory per block, more than this GPU's ", limit);
   GRAFT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(bytes)));
+  grant = bytes;
 }
 
 template <class S>

@@ -135,10 +135,11 @@ __global__ void layer_norm_column_partials_kernel(const S* __restrict__ dy, cons
   }
 }
 
-template <class T>
+template <class S>
 __global__ void layer_norm_column_sums_kernel(const double* __restrict__ partial, int64_t blocks,
-                                              int64_t cols, T* __restrict__ grad_weight,
-                                              T* __restrict__ grad_bias) {
+                                              int64_t cols, S* __restrict__ grad_weight,
+                                              S* __restrict__ grad_bias) {
+  using T = compute_type_t<S>;
   for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < cols;
        j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     double dweight = 0, dbias = 0;
@@ -146,8 +147,9 @@ __global__ void layer_norm_column_sums_kernel(const double* __restrict__ partial
       dweight += partial[(2 * b) * cols + j];
       dbias += partial[(2 * b + 1) * cols + j];
     }
-    if (grad_weight != nullptr) grad_weight[j] = static_cast<T>(dweight);
-    if (grad_bias != nullptr) grad_bias[j] = static_cast<T>(dbias);
+    // Rounded to T first, as the CPU does: a 16-bit gradient is float32's rounded again.
+    if (grad_weight != nullptr) grad_weight[j] = static_cast<S>(static_cast<T>(dweight));
+    if (grad_bias != nullptr) grad_bias[j] = static_cast<S>(static_cast<T>(dbias));
   }
 }
 
