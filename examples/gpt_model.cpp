@@ -101,12 +101,10 @@ std::unique_ptr<optim::AdamW> make_gpt_optimizer(const Gpt& model, double lr, do
   for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? decayed : kept).push_back(p);
   auto adamw = std::make_unique<optim::AdamW>(
       std::move(decayed),
-      optim::AdamOptions{.lr = lr, .beta1 = 0.9, .beta2 = 0.99, .weight_decay = weight_decay});
-  adamw->add_param_group({std::move(kept), optim::AdamOptions{.lr = lr,
-                                                              .beta1 = 0.9,
-                                                              .beta2 = 0.99,
-                                                              .weight_decay = 0.0,
-                                                              .decoupled_weight_decay = true}});
+      optim::AdamWOptions{.lr = lr, .beta1 = 0.9, .beta2 = 0.99, .weight_decay = weight_decay});
+  adamw->add_param_group(
+      {std::move(kept),
+       optim::AdamWOptions{.lr = lr, .beta1 = 0.9, .beta2 = 0.99, .weight_decay = 0.0}});
   return adamw;
 }
 

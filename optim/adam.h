@@ -5,6 +5,7 @@
 //   optim::Adam opt(net.parameters(), /*lr*/ 1e-3);
 //   optim::AdamW opt(net.parameters(), /*lr*/ 1e-3, /*weight_decay*/ 1e-2);
 //   optim::Adam opt(net.parameters(), {.lr = 1e-3, .beta2 = 0.99, .amsgrad = true});
+//   optim::AdamW opt(net.parameters(), {.lr = 1e-3, .beta2 = 0.99});  // weight_decay 1e-2
 #pragma once
 
 #include "graft/optim/optimizer.h"
@@ -24,20 +25,37 @@ class Adam final : public Optimizer {
       : Adam(std::move(params), AdamOptions{.lr = lr, .weight_decay = weight_decay}) {}
 };
 
+// AdamW's options: Adam's, less the flag AdamW sets, with PyTorch's AdamW default weight
+// decay of 1e-2 where Adam's is 0, so that AdamW(params, {.lr = 0.1}) decays as
+// torch.optim.AdamW(lr=0.1) does. Converts to the AdamOptions it runs (add_param_group takes
+// either).
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  bool maximize = false;
+
+  operator AdamOptions() const {  // NOLINT(google-explicit-constructor)
+    return {.lr = lr,
+            .beta1 = beta1,
+            .beta2 = beta2,
+            .eps = eps,
+            .weight_decay = weight_decay,
+            .amsgrad = amsgrad,
+            .decoupled_weight_decay = true,
+            .maximize = maximize};
+  }
+};
+
 class AdamW final : public Optimizer {
  public:
-  // The options' decoupled_weight_decay is set; their weight_decay is used as given.
-  AdamW(std::vector<Tensor> params, AdamOptions options)
-      : Optimizer("AdamW", {std::move(params), decoupled(options)}) {}
-  // PyTorch's default weight decay for AdamW is 1e-2.
+  AdamW(std::vector<Tensor> params, AdamWOptions options)
+      : Optimizer("AdamW", {std::move(params), AdamOptions(options)}) {}
   explicit AdamW(std::vector<Tensor> params, double lr = 1e-3, double weight_decay = 1e-2)
-      : AdamW(std::move(params), AdamOptions{.lr = lr, .weight_decay = weight_decay}) {}
-
- private:
-  static AdamOptions decoupled(AdamOptions options) {
-    options.decoupled_weight_decay = true;
-    return options;
-  }
+      : AdamW(std::move(params), AdamWOptions{.lr = lr, .weight_decay = weight_decay}) {}
 };
 
 }  // namespace graft::optim

@@ -83,6 +83,9 @@ double read_scalar(const std::string& who, const StateDict& dict, const std::str
 }  // namespace
 
 Optimizer::Optimizer(std::string name, ParamGroup group) : name_(std::move(name)) {
+  GRAFT_CHECK(!group.params.empty(), name_,
+              ": optimizer got an empty parameter list; pass the tensors to optimize, such as "
+              "a module's parameters()");
   add_param_group(std::move(group));
 }
 

@@ -10,8 +10,10 @@ namespace {
 template <class O>
 using OptimizerClass = py::class_<O, optim::Optimizer>;
 
-optim::AdamOptions adam_options(double lr, const py::tuple& betas, double eps, double weight_decay,
-                                bool amsgrad) {
+// Adam's or AdamW's options (Options) from PyTorch's keyword arguments.
+template <class Options>
+Options adam_options(double lr, const py::tuple& betas, double eps, double weight_decay,
+                     bool amsgrad) {
   return {.lr = lr,
           .beta1 = betas[0].cast<double>(),
           .beta2 = betas[1].cast<double>(),
@@ -45,7 +47,8 @@ void bind_optim(py::module_& m) {
       .def(py::init([](std::vector<Tensor> params, double lr, const py::tuple& betas, double eps,
                        double weight_decay, bool amsgrad) {
              return std::make_unique<optim::Adam>(
-                 std::move(params), adam_options(lr, betas, eps, weight_decay, amsgrad));
+                 std::move(params),
+                 adam_options<optim::AdamOptions>(lr, betas, eps, weight_decay, amsgrad));
            }),
            py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
            py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("amsgrad") = false);
@@ -53,7 +56,8 @@ void bind_optim(py::module_& m) {
       .def(py::init([](std::vector<Tensor> params, double lr, const py::tuple& betas, double eps,
                        double weight_decay, bool amsgrad) {
              return std::make_unique<optim::AdamW>(
-                 std::move(params), adam_options(lr, betas, eps, weight_decay, amsgrad));
+                 std::move(params),
+                 adam_options<optim::AdamWOptions>(lr, betas, eps, weight_decay, amsgrad));
            }),
            py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = py::make_tuple(0.9, 0.999),
            py::arg("eps") = 1e-8, py::arg("weight_decay") = 1e-2, py::arg("amsgrad") = false);

@@ -82,6 +82,24 @@ TEST(Optimizer, ParamGroupsUseTheirOwnLearningRates) {
   EXPECT_EQ(opt.param_groups().size(), 2u);
 }
 
+// torch.optim.AdamW(lr=0.1) decays by 1e-2 whichever way the options are spelled; Adam's
+// options default to none. A zero gradient leaves only the decay: w *= 1 - lr * decay.
+TEST(Optimizer, AdamWOptionsDefaultToPyTorchsWeightDecay) {
+  const Tensor a = make_tensor({1.0}, {1}).requires_grad_();
+  const Tensor b = make_tensor({1.0}, {1}).requires_grad_();
+  const Tensor c = make_tensor({1.0}, {1}).requires_grad_();
+  AdamW with_options({a}, {.lr = 0.1});
+  with_options.add_param_group({{b}, AdamWOptions{.lr = 0.1, .weight_decay = 0.5}});
+  AdamW positional({c}, 0.1);
+  for (const Tensor& p : {a, b, c}) p.mutable_grad() = make_tensor({0.0}, {1});
+  with_options.step();
+  positional.step();
+  EXPECT_DOUBLE_EQ(a.item<double>(), 1.0 - 0.1 * 1e-2);
+  EXPECT_DOUBLE_EQ(b.item<double>(), 1.0 - 0.1 * 0.5);
+  EXPECT_DOUBLE_EQ(c.item<double>(), 1.0 - 0.1 * 1e-2);
+  EXPECT_EQ(AdamOptions{}.weight_decay, 0.0);
+}
+
 TEST(Optimizer, ParametersWithoutGradientsAreSkippedAndKeepTheirStepCount) {
   const Tensor a = make_tensor({1.0}, {1}).requires_grad_();
   const Tensor b = make_tensor({1.0}, {1}).requires_grad_();
@@ -242,6 +260,8 @@ TEST(Optimizer, BadConstructionIsAnError) {
               }),
               HasSubstr("parameter 1 of the group is the same tensor as parameter 0"));
   EXPECT_THAT(error_message([&] { SGD({w * 2}); }), HasSubstr("can't optimize a non-leaf tensor"));
+  EXPECT_THAT(error_message([&] { AdamW(std::vector<Tensor>{}); }),
+              HasSubstr("AdamW: optimizer got an empty parameter list"));
   SGD opt({w});
   EXPECT_THAT(error_message([&] {
                 opt.add_param_group({{w}, SgdOptions{}});
