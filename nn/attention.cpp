@@ -63,8 +63,17 @@ void check_attention_inputs(const Tensor& query, const Tensor& key, const Tensor
               "causal triangle into attn_mask instead");
   GRAFT_CHECK(
       !attn_mask.defined() || attn_mask.dtype() == kBool || attn_mask.dtype() == query.dtype(),
-      kSdpa, "(): expected attn_mask of dtype bool or the query's ", query.dtype(), ", but got ",
-      attn_mask.dtype());
+      kSdpa, "(): expected attn_mask of dtype bool, float32 or the query's ", query.dtype(),
+      ", but got ", attn_mask.dtype());
+}
+
+// The mask as the scores take it: a float32 one next to a 16-bit query (an additive mask
+// made in the default dtype, which PyTorch accepts) in the query's dtype, as autocast casts
+// it; any other as it is, for check_attention_inputs to judge.
+Tensor mask_for(const Tensor& attn_mask, const Tensor& query) {
+  const bool cast = attn_mask.defined() && attn_mask.dtype() == kFloat32 &&
+                    is_reduced_floating_point(query.dtype());
+  return cast ? attn_mask.to(query.dtype()) : attn_mask;
 }
 
 }  // namespace
@@ -369,7 +378,7 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
   const Tensor query = autocast::to_low_precision(query_in);
   const Tensor key = autocast::to_low_precision(key_in);
   const Tensor value = autocast::to_low_precision(value_in);
-  const Tensor attn_mask = autocast::to_low_precision(attn_mask_in);
+  const Tensor attn_mask = mask_for(autocast::to_low_precision(attn_mask_in), query);
   const OpContext context(kSdpa);
   check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
   const double factor = scale_of(query, scale);

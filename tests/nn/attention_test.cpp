@@ -445,9 +445,28 @@ TEST(ScaledDotProductAttention, BadInputsAreClearErrors) {
   EXPECT_THAT(error_message([&] {
                 F::scaled_dot_product_attention(q, k, v, g::ones({3, 5}, g::kInt64));
               }),
-              HasSubstr("expected attn_mask of dtype bool or the query's float32, but got int64"));
+              HasSubstr("expected attn_mask of dtype bool, float32 or the query's float32, but "
+                        "got int64"));
+  EXPECT_THAT(error_message([&] {
+                F::scaled_dot_product_attention(q, k, v, g::zeros({3, 5}, g::kFloat64));
+              }),
+              HasSubstr("but got float64"));
   EXPECT_THAT(error_message([&] { F::scaled_dot_product_attention(g::ones({3}), k, v); }),
               HasSubstr("expected query of at least 2 dims"));
+}
+
+// A float32 additive mask next to 16-bit inputs, as PyTorch takes it: the mask in the inputs'
+// dtype, the result theirs.
+TEST(ScaledDotProductAttention, AFloat32MaskServesSixteenBitInputs) {
+  const Tensor q = g::randn({2, 3, 4}), k = g::randn({2, 5, 4}), v = g::randn({2, 5, 6});
+  const Tensor mask = g::randn({3, 5});
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    const Tensor out = F::scaled_dot_product_attention(q.to(dtype), k.to(dtype), v.to(dtype), mask);
+    EXPECT_EQ(out.dtype(), dtype);
+    const Tensor same =
+        F::scaled_dot_product_attention(q.to(dtype), k.to(dtype), v.to(dtype), mask.to(dtype));
+    EXPECT_TRUE(g::equal(out, same));
+  }
 }
 
 TEST(MultiheadAttention, ParametersHavePyTorchNamesAndInit) {
