@@ -176,12 +176,16 @@ GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
 
 // e^x - 1 for 8 doubles of float values: 2^k (e^r - 1) + (2^k - 1), where k = 0 (|x| <= ln 2 /
 // 2) the series alone, so a tiny x keeps its relative precision. x is clamped to [-110, 89]
-// first (beyond, the float result is -1 or inf either way; min and max keep a NaN).
+// first (beyond, the float result is -1 or inf either way; min and max keep a NaN). A zero
+// is answered by itself: the sum's + (2^0 - 1) would turn -0 into +0.
 GRAFT_AVX512 __m512d expm1_8(__m512d x) {
-  x = _mm512_max_pd(splat8(-110.0), _mm512_min_pd(splat8(89.0), x));
-  const ExpParts parts = exp_parts8(x);
-  return _mm512_add_pd(_mm512_scalef_pd(parts.em1, parts.k),
-                       _mm512_sub_pd(_mm512_scalef_pd(splat8(1.0), parts.k), splat8(1.0)));
+  const __mmask8 zero = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ);
+  const __m512d clamped = _mm512_max_pd(splat8(-110.0), _mm512_min_pd(splat8(89.0), x));
+  const ExpParts parts = exp_parts8(clamped);
+  const __m512d y =
+      _mm512_add_pd(_mm512_scalef_pd(parts.em1, parts.k),
+                    _mm512_sub_pd(_mm512_scalef_pd(splat8(1.0), parts.k), splat8(1.0)));
+  return _mm512_mask_mov_pd(y, zero, x);
 }
 
 // The floats of lanes 0-7 (upper = 0) or 8-15 of v as doubles; and 16 results of f (8 doubles

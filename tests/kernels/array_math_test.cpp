@@ -206,6 +206,14 @@ TEST(ArrayMath, Expm1IsWithinTwoUlpsTinyInputsAndOverflowIncluded) {
   const std::vector<float> x = with_tiny_values(sweep(-100.0f, 95.0f, 400001), 20001);
   expect_close_to_float(
       x, g::expm1(g::tensor(x)).to_vector<float>(), [](double v) { return std::expm1(v); }, 2);
+  // Zeros keep their sign, in the 16-lane steps as in the scalar tail (IEEE, C, PyTorch).
+  std::vector<float> zeros(37);
+  for (size_t i = 0; i < zeros.size(); ++i) zeros[i] = i % 2 ? -0.0f : 0.0f;
+  const std::vector<float> y = g::expm1(g::tensor(zeros)).to_vector<float>();
+  for (size_t i = 0; i < y.size(); ++i) {
+    EXPECT_EQ(y[i], 0.0f);
+    EXPECT_EQ(std::signbit(y[i]), i % 2 == 1) << i;
+  }
 }
 
 // Every pole below 9000 (past 8192, where the 16-lane form hands over to the C library): the
