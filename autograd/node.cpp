@@ -33,12 +33,6 @@ void Node::take_edges(std::vector<std::shared_ptr<Node>>& into) {
 }
 
 namespace {
-Tensor run_hooks(const std::vector<Hook>& hooks, Tensor grad) {
-  for (const Hook& hook : hooks)
-    if (Tensor changed = hook(grad); changed.defined()) grad = changed;
-  return grad;
-}
-
 // "[float32 [3, 2]]", the way PyTorch names a tensor in autograd errors.
 std::string describe(const Tensor& t) {
   std::ostringstream out;
@@ -46,6 +40,23 @@ std::string describe(const Tensor& t) {
   for (int64_t d = 0; d < t.dim(); ++d) out << (d ? ", " : "") << t.shape()[d];
   out << "]]";
   return out.str();
+}
+
+// A hook's replacement must be a gradient of the same tensor, as PyTorch checks: a leaf's
+// would otherwise be accumulated as it is and surface at the optimizer's step, far from the
+// hook that made it.
+Tensor run_hooks(const std::vector<Hook>& hooks, Tensor grad) {
+  for (const Hook& hook : hooks) {
+    Tensor changed = hook(grad);
+    if (!changed.defined()) continue;
+    GRAFT_CHECK(changed.shape() == grad.shape() && changed.dtype() == grad.dtype() &&
+                    changed.device() == grad.device(),
+                "a hook (register_hook) changed the gradient ", describe(grad), " on ",
+                grad.device(), " into ", describe(changed), " on ", changed.device(),
+                "; a hook may return a new gradient, but of the same shape, dtype and device");
+    grad = std::move(changed);
+  }
+  return grad;
 }
 }  // namespace
 

@@ -190,6 +190,21 @@ TEST(AutogradEngine, HooksSeeAndReplaceGradients) {
               HasSubstr("cannot register a hook on a tensor that doesn't require gradient"));
 }
 
+TEST(AutogradEngine, AHookMayNotChangeTheGradientsShapeOrDtype) {
+  for (const bool on_leaf : {true, false}) {
+    const g::Tensor x = leaf({3});
+    const g::Tensor y = x * 2;
+    (on_leaf ? x : y).register_hook([](const g::Tensor&) { return g::ones({2}); });
+    EXPECT_THAT(error_message([&] { y.sum().backward(); }),
+                HasSubstr("changed the gradient [float64 [3]] on cpu into [float32 [2]]"));
+    EXPECT_FALSE(x.grad().defined()) << "nothing accumulated";
+  }
+  const g::Tensor x = leaf({2});
+  x.register_hook([](const g::Tensor& grad) { return grad.to(g::kFloat32); });
+  EXPECT_THAT(error_message([&] { (x * 2).sum().backward(); }),
+              HasSubstr("of the same shape, dtype and device"));
+}
+
 TEST(AutogradEngine, DetachCutsTheGraphButSharesMemoryAndVersion) {
   g::Tensor x = leaf({2});
   const g::Tensor y = x * 2;
