@@ -2,6 +2,13 @@
 #include "graft/autograd/op_utils.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+#include "graft/core/op_context.h"
+#include "graft/kernels/dispatch.h"
 
 namespace graft::ops {
 
@@ -58,8 +65,42 @@ kernels::StridedOperand strided_operand(const Tensor& t) {
 
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) {
   Tensor t = empty({}, TensorOptions(dtype).device(device));
-  t.fill_(value);
+  fill_elements(t, value);
   return t;
+}
+
+void fill_elements(const Tensor& t, Scalar value) {
+  kernels::OperandView view = broadcast_operand(t, t.shape());
+  kernels::lookup(kernels::kernel_table().fill, t.device(), "fill_")(
+      kernels::make_elementwise_iter(t.shape(), &view, 1), value);
+}
+
+void check_value_fits(const char* op, Scalar value, DType dtype) {
+  const double v = value.to<double>();
+  bool fits = true;
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (is_floating_type_v<T>) {
+      fits = !std::isfinite(v) || std::isfinite(static_cast<double>(static_cast<T>(v)));
+    } else if constexpr (!std::is_same_v<T, bool>) {
+      using Limits = std::numeric_limits<T>;
+      const double lowest = std::is_unsigned_v<T> && !value.is_floating_point()
+                                ? -static_cast<double>(Limits::max())
+                                : static_cast<double>(Limits::lowest());
+      // max + 1 is a power of two, exact as a double even for int64.
+      const double above = static_cast<double>(Limits::max()) + 1.0;
+      fits = (std::is_same_v<T, int64_t> && !value.is_floating_point()) ||
+             (std::isfinite(v) && std::trunc(v) >= lowest && std::trunc(v) < above);
+    }
+  });
+  if (fits) return;
+  std::ostringstream number;
+  if (value.is_floating_point())
+    number << v;
+  else
+    number << value.to<int64_t>();
+  GRAFT_CHECK(false, OpContext::describe(op), "value ", number.str(), " cannot be converted to ",
+              dtype, " without overflow");
 }
 
 kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape) {

@@ -54,8 +54,19 @@ inline Operand operand(const Tensor& t) {
 }
 inline Operand operand(Scalar s) { return {s.dtype(), OperandKind::kScalar}; }
 
-// A 0-d tensor holding `value`, for the scalar side of `t + 2`.
+// A 0-d tensor holding `value`, for the scalar side of `t + 2`: converted as the op's
+// arithmetic converts it (1e5 in float16 is inf, as h + 1e5 is), never refused.
 Tensor scalar_tensor(Scalar value, DType dtype, Device device);
+
+// Writes `value` into every element of t by the fill kernel: no checks, no autograd.
+void fill_elements(const Tensor& t, Scalar value);
+
+// A number written into a tensor (fill_, full, masked_fill) must fit its dtype, as PyTorch's
+// "value cannot be converted to type ... without overflow": a finite number that would
+// become inf, or a number outside an integer dtype's range (an unsigned one takes negative
+// integers down to -max, wrapping, as PyTorch's do), or NaN or inf into an integer dtype.
+// `op` names the op for the message.
+void check_value_fits(const char* op, Scalar value, DType dtype);
 
 // Strides of `t` broadcast to `shape` (0 along broadcast dims), for the kernels.
 kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape);

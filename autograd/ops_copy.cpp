@@ -114,9 +114,8 @@ Tensor Tensor::to(Device device) const {
 const Tensor& Tensor::fill_(Scalar value) const {
   ops::check_writable("fill_", *this);
   autograd::check_inplace("fill_", *this);
-  kernels::OperandView view = ops::broadcast_operand(*this, shape());
-  lookup(kernel_table().fill, device(), "fill_")(kernels::make_elementwise_iter(shape(), &view, 1),
-                                                 value);
+  ops::check_value_fits("fill_", value, dtype());
+  ops::fill_elements(*this, value);
   storage()->bump_version();
   record_overwrite(*this, "FillBackward", nullptr);
   return *this;

@@ -165,9 +165,14 @@ TensorList binary_derivatives(BinaryOp op, const Tensor& g, const Tensor& a, con
     case BinaryOp::minimum:
       return {when(need_a, [&] { return winner_grad(g, a < b, a == b); }),
               when(need_b, [&] { return winner_grad(g, b < a, a == b); })};
-    case BinaryOp::atan2:  // d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)
-      return {when(need_a, [&] { return g * b / (a * a + b * b); }),
-              when(need_b, [&] { return -g * a / (a * a + b * b); })};
+    case BinaryOp::atan2: {  // d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)
+      // 0 at the origin, where both are 0 / 0, as PyTorch's backward (its reciprocal of the
+      // denominator with inf made 0).
+      const Tensor denominator = a * a + b * b;
+      const Tensor recip = where(denominator == 0, 0.0, reciprocal(denominator));
+      return {when(need_a, [&] { return g * b * recip; }),
+              when(need_b, [&] { return -g * a * recip; })};
+    }
     // a = q b + r with q = trunc(a / b) for fmod, floor(a / b) for remainder: dr/da = 1 and
     // dr/db = -q, where q is the whole number (a - r) / b (rounded off its last-bit error).
     case BinaryOp::fmod:
@@ -273,6 +278,34 @@ void check_integer_divisor(BinaryOp op, const Tensor& divisor, DType dtype) {
               divisor.shape(), ", holds a 0; convert to a floating dtype to get NaN instead");
 }
 
+// The dtype a binary op's second operand enters the kernel in: the op's, except a 0-d one
+// (a number, or a 0-d tensor) of an op that reads it in float (kernels::scalar_in_float: mul
+// and div) next to a float16 or bfloat16 result, which stays in float32 as PyTorch's CPU
+// kernels keep it, so that the product is rounded once.
+DType second_operand_dtype(BinaryOp op, DType operand_dtype, bool zero_dim, DType dtype) {
+  bool in_float = false;
+#define GRAFT_SCALAR_IN_FLOAT(name, Functor) \
+  if (op == BinaryOp::name) in_float = kernels::scalar_in_float<kernels::Functor>;
+  GRAFT_BINARY_OPS(GRAFT_SCALAR_IN_FLOAT)
+#undef GRAFT_SCALAR_IN_FLOAT
+  return in_float && is_reduced_floating_point(dtype) && zero_dim && operand_dtype != dtype
+             ? kFloat32
+             : dtype;
+}
+DType second_operand_dtype(BinaryOp op, const Tensor& b, DType dtype) {
+  return second_operand_dtype(op, b.dtype(), b.dim() == 0, dtype);
+}
+// The 0-d tensor of a scalar second operand, in the dtype above. An integer tensor to a
+// negative integer power is PyTorch's error for a scalar exponent (a tensor of exponents
+// computes it, 0 but for bases 1 and -1).
+Tensor second_operand(BinaryOp op, Scalar b, DType dtype, Device device) {
+  GRAFT_CHECK(op != BinaryOp::pow || !is_integral(dtype, true) || b.to<int64_t>() >= 0,
+              "pow(): integers to negative integer powers are not allowed (exponent ",
+              b.to<int64_t>(), " of an ", dtype, " tensor); use a floating tensor, as x.to(",
+              get_default_dtype(), ").pow(", b.to<int64_t>(), ")");
+  return ops::scalar_tensor(b, second_operand_dtype(op, b.dtype(), true, dtype), device);
+}
+
 Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   const char* name = kernels::op_name(op);
   const OpContext context(name);
@@ -283,7 +316,7 @@ Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype
   {
     autograd::NoGradGuard no_grad;  // the conversions below are part of this one op
     ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], a.device(), name),
-                         {out, {a, dtype}, {b, dtype}});
+                         {out, {a, dtype}, {b, second_operand_dtype(op, b, dtype)}});
   }
   if (!autograd::needs_grad({&a, &b})) return out;
   const bool reads_inputs = op != BinaryOp::add && op != BinaryOp::sub;
@@ -302,9 +335,12 @@ Tensor binary_promoted(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 Tensor binary_promoted(BinaryOp op, const Tensor& a, Scalar b) {
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
-  return binary_tensors(op, a, ops::scalar_tensor(b, dtype, a.device()), dtype);
+  return binary_tensors(op, a, second_operand(op, b, dtype, a.device()), dtype);
 }
 Tensor binary_promoted(BinaryOp op, Scalar a, const Tensor& b) {
+  // A scalar times a tensor is the tensor times the scalar, as libtorch defines it: the
+  // scalar read in float next to a 16-bit tensor, as on the right.
+  if (op == BinaryOp::mul) return binary_promoted(op, b, a);
   const DType dtype = binary_dtype(op, ops::operand(a), ops::operand(b));
   return binary_tensors(op, ops::scalar_tensor(a, dtype, b.device()), b, dtype);
 }
@@ -345,7 +381,7 @@ const Tensor& binary_inplace(BinaryOp op, const Tensor& self, const Tensor& othe
               broadcast_shapes(self.shape(), other.shape(), name));
   check_integer_divisor(op, other, dtype);
   ops::run_elementwise(lookup(kernel_table().binary[static_cast<int>(op)], self.device(), name),
-                       {self, self, {other, dtype}});
+                       {self, self, {other, second_operand_dtype(op, other, dtype)}});
   self.storage()->bump_version();
   return self;
 }
@@ -398,8 +434,8 @@ GRAFT_UNARY_OPS(GRAFT_DEFINE_UNARY)
   }                                                                                               \
   const Tensor& name##_(const Tensor& self, Scalar other) {                                       \
     const DType dtype = binary_dtype(BinaryOp::name, ops::operand(self), ops::operand(other));    \
-    return binary_inplace(BinaryOp::name, self, ops::scalar_tensor(other, dtype, self.device()),  \
-                          dtype);                                                                 \
+    return binary_inplace(BinaryOp::name, self,                                                   \
+                          second_operand(BinaryOp::name, other, dtype, self.device()), dtype);    \
   }
 GRAFT_BINARY_OPS(GRAFT_DEFINE_BINARY)
 #undef GRAFT_DEFINE_BINARY
@@ -501,6 +537,8 @@ const Tensor& clamp_(const Tensor& self, std::optional<Scalar> min, std::optiona
 // A where() with the fill value as a constant, so where's backward serves it.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   GRAFT_CHECK(mask.dtype() == kBool, "masked_fill(): expected a bool mask, but got ", mask.dtype());
+  broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  ops::check_value_fits("masked_fill", value, x.dtype());
   return where(mask, ops::scalar_tensor(value, x.dtype(), x.device()), x).to(x.dtype());
 }
 

@@ -44,6 +44,11 @@ void elementwise_kernel(const ElementwiseIter& it) {
     } else if constexpr (Arity == 1) {
       Loop::template run<R, T>(it, F{});
     } else if constexpr (Arity == 2) {
+      // A 16-bit tensor and a float32 0-d operand the op layer kept unrounded (functors.h,
+      // scalar_in_float): the functor widens both to float.
+      if constexpr (scalar_in_float<Op> && is_float16_v<T>) {
+        if (it.operands[2].dtype == kFloat32) return Loop::template run<R, T, float>(it, F{});
+      }
       Loop::template run<R, T, T>(it, F{});
     } else {
       Loop::template run<R, T, T, T>(it, F{});

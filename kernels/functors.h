@@ -26,6 +26,17 @@ inline constexpr bool divides_integers = requires {
   Op::kDividesIntegers;
 };
 
+// Functors marked kScalarInFloat read a 0-d second operand (a number, or a 0-d tensor of a
+// wider dtype) in float32 next to float16 and bfloat16 inputs, as PyTorch's CPU kernels read
+// the scalar of a multiplication or division in their compute type ("opmath"): x * 0.1 in
+// float16 is float(x) * 0.1f rounded once, where float16(0.1) would be a second rounding
+// (0.5 / 0.001 gave 499.75, not 500). PyTorch rounds the scalar of +, -, pow and the rest to
+// the tensor's dtype first, and so does graft.
+template <class Op>
+inline constexpr bool scalar_in_float = requires {
+  Op::kScalarInFloat;
+};
+
 // ---- unary
 
 struct NegOp {
@@ -281,6 +292,7 @@ struct SubOp {
   }
 };
 struct MulOp {
+  static constexpr bool kScalarInFloat = true;
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a, T b) const {
     return static_cast<T>(a * b);
@@ -288,6 +300,7 @@ struct MulOp {
 };
 struct DivOp {
   static constexpr bool kFloatingOnly = true;
+  static constexpr bool kScalarInFloat = true;
   // Only reached with floating T: integer division promotes to float in the op layer.
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a, T b) const {

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "graft/graft.h"
@@ -63,6 +65,83 @@ TEST(HalfTensor, PromotionAsPyTorch) {
     EXPECT_EQ(g::exp(g::ones({2}, g::kInt32)).dtype(), g::kFloat32) << "the default dtype";
   }
   EXPECT_EQ((g::ones({2}, g::kFloat16) + g::ones({2}, g::kBFloat16)).dtype(), g::kFloat32);
+}
+
+// Every finite value of the type, as a tensor of it: 16-bit patterns through a uint16 view
+// would need a bitcast op, so the patterns are converted one by one.
+template <class T>
+g::Tensor every_finite_value(g::DType dtype) {
+  std::vector<float> values;
+  for (uint32_t bits = 0; bits < 65536; ++bits) {
+    const float v = static_cast<float>(T::from_bits(static_cast<uint16_t>(bits)));
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  return g::tensor(values).to(dtype);
+}
+
+// PyTorch's CPU kernels read the scalar of a product or a quotient in float32 next to a 16-bit
+// tensor and round the result once; the scalar of a sum or a difference they round to the
+// tensor's dtype first. The references are those float32 computations, rounded by the
+// conversion tested exhaustively above.
+template <class T>
+void check_scalar_operands(g::DType dtype) {
+  const g::Tensor x = every_finite_value<T>(dtype);
+  const std::vector<float> xs = x.to_vector<float>();
+  for (const double s : {0.1, 0.3, 1.0 / 3.0, 0.001, 7.0}) {
+    const float in_float = static_cast<float>(s);
+    const float rounded = static_cast<float>(T(in_float));
+    const g::Tensor zero_dim = g::full({}, s, g::kFloat64);
+    g::Tensor in_place = x.clone();
+    in_place.div_(s);
+    const std::vector<std::pair<g::Tensor, std::function<float(float)>>> cases = {
+        {x * s, [&](float v) { return v * in_float; }},
+        {s * x, [&](float v) { return v * in_float; }},
+        {x / s, [&](float v) { return v / in_float; }},
+        {x / zero_dim, [&](float v) { return v / in_float; }},
+        {in_place, [&](float v) { return v / in_float; }},
+        {x + s, [&](float v) { return v + rounded; }},
+        {x - s, [&](float v) { return v - rounded; }},
+    };
+    for (size_t c = 0; c < cases.size(); ++c) {
+      ASSERT_EQ(cases[c].first.dtype(), dtype);
+      const std::vector<float> got = cases[c].first.to_vector<float>();
+      int64_t wrong = 0;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        const float want = static_cast<float>(T(cases[c].second(xs[i])));
+        if (!(got[i] == want || (std::isnan(got[i]) && std::isnan(want)))) ++wrong;
+      }
+      EXPECT_EQ(wrong, 0) << dtype << ", case " << c << ", scalar " << s;
+    }
+  }
+}
+
+TEST(HalfTensor, ProductsAndQuotientsReadTheScalarInFloatAsPyTorch) {
+  check_scalar_operands<g::Half>(g::kFloat16);
+  check_scalar_operands<g::BFloat16>(g::kBFloat16);
+  // The values that showed it: float16(0.001) is 0.0010004, and 0.5 / it 499.75.
+  EXPECT_EQ((g::full({1}, 0.5, g::kFloat16) / 0.001).item<float>(), 500.0f);
+  EXPECT_EQ((g::full({1}, 0.55078125, g::kBFloat16) / 0.3).item<float>(), 1.8359375f);
+  // A 0-d tensor on the left is rounded to the dtype, as PyTorch's kernels take only the
+  // second operand as the scalar; a number on the left of * is the right's.
+  const float rounded_first = static_cast<float>(g::Half(3.0f * static_cast<float>(g::Half(0.1f))));
+  ASSERT_NE(rounded_first, static_cast<float>(g::Half(3.0f * 0.1f)));
+  EXPECT_EQ((g::full({}, 0.1, g::kFloat32) * g::full({1}, 3.0, g::kFloat16)).item<float>(),
+            rounded_first);
+}
+
+// What may be written, as in PyTorch: a finite number that would overflow is an error
+// (tests/errors/bad_input_test.cpp), but inf and NaN are values of the type, an op's
+// arithmetic overflows to inf silently, and a negative integer wraps into uint8.
+TEST(HalfTensor, FillsTakeInfAndNaNAndArithmeticOverflowsToInf) {
+  const g::Tensor h = g::zeros({2}, g::kFloat16);
+  EXPECT_TRUE(std::isinf(g::full({1}, INFINITY, g::kFloat16).item<float>()));
+  EXPECT_TRUE(std::isnan(g::zeros({1}, g::kBFloat16).fill_(NAN).item<float>()));
+  EXPECT_EQ(g::full({1}, 65504.0, g::kFloat16).item<float>(), 65504.0f);
+  EXPECT_TRUE(std::isinf((h + 1e5).index({0}).item<float>()));
+  EXPECT_EQ(g::full({1}, 3e38, g::kBFloat16).dtype(), g::kBFloat16);
+  EXPECT_EQ(g::full({1}, -1, g::kUInt8).item<int64_t>(), 255);
+  EXPECT_EQ(g::full({1}, 2.9, g::kInt32).item<int64_t>(), 2);
+  EXPECT_EQ(g::full({1}, INT64_MIN, g::kInt64).item<int64_t>(), INT64_MIN);
 }
 
 TEST(HalfTensor, PrintsLikePyTorch) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +82,24 @@ std::vector<BadInput> rows() {
       {"DType_IntegerDivisionByZero",
        [] { g::remainder(g::ones({2}, g::kInt64), g::zeros({2}, g::kInt64)); },
        {"remainder", "division by zero"}},
+      {"DType_FillBeyondTheRange",
+       [] { g::zeros({2}, g::kFloat16).fill_(1e5); },
+       {"fill_", "value 100000 cannot be converted to float16 without overflow"}},
+      {"DType_FullBeyondTheRange",
+       [] { g::full({2}, 300, g::kUInt8); },
+       {"full", "value 300 cannot be converted to uint8 without overflow"}},
+      {"DType_MaskedFillBeyondTheRange",
+       [] { g::zeros({2}, g::kInt32).masked_fill(g::ones({2}, g::kBool), 3e9); },
+       {"masked_fill", "cannot be converted to int32 without overflow"}},
+      {"DType_FillIntegersWithNaN",
+       [] { g::zeros({2}, g::kInt64).fill_(std::nan("")); },
+       {"fill_", "nan", "int64"}},
+      {"Shape_MaskedFillMaskDoesNotBroadcast",
+       [] { g::zeros({3}).masked_fill(g::ones({2}, g::kBool), 1); },
+       {"masked_fill", "must match"}},
+      {"DType_IntegerToANegativePower",
+       [] { g::ones({2}, g::kInt32).pow(-2); },
+       {"pow", "integers to negative integer powers", "int32", ".to(float32)"}},
       // ---- devices
       {"Device_UnknownName", [] { g::Device("tpu"); }, {"tpu"}},
       // ---- indices out of range
