@@ -295,6 +295,16 @@ DType second_operand_dtype(BinaryOp op, DType operand_dtype, bool zero_dim, DTyp
 DType second_operand_dtype(BinaryOp op, const Tensor& b, DType dtype) {
   return second_operand_dtype(op, b.dtype(), b.dim() == 0, dtype);
 }
+// Whether the 16-bit `dtype` holds the float32 value of `s` exactly: then the op gives the
+// same bits with the number in either dtype, and the 16-bit one keeps float16's own arithmetic
+// (h * 2, h / 4).
+bool holds_exactly(DType dtype, Scalar s) {
+  const auto f = s.to<float>();
+  if (dtype == kFloat16) return static_cast<float>(Half(f)) == f;
+  if (dtype == kBFloat16) return static_cast<float>(BFloat16(f)) == f;
+  return false;
+}
+
 // The 0-d tensor of a scalar second operand, in the dtype above. An integer tensor to a
 // negative integer power is PyTorch's error for a scalar exponent (a tensor of exponents
 // computes it, 0 but for bases 1 and -1).
@@ -303,7 +313,8 @@ Tensor second_operand(BinaryOp op, Scalar b, DType dtype, Device device) {
               "pow(): integers to negative integer powers are not allowed (exponent ",
               b.to<int64_t>(), " of an ", dtype, " tensor); use a floating tensor, as x.to(",
               get_default_dtype(), ").pow(", b.to<int64_t>(), ")");
-  return ops::scalar_tensor(b, second_operand_dtype(op, b.dtype(), true, dtype), device);
+  const DType number_dtype = holds_exactly(dtype, b) ? dtype : b.dtype();
+  return ops::scalar_tensor(b, second_operand_dtype(op, number_dtype, true, dtype), device);
 }
 
 Tensor binary_tensors(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
