@@ -60,7 +60,9 @@ class autocast:
     convolutions in the 16-bit dtype, softmax, norms and losses in float32 (docs/half.md).
     Also a decorator."""
 
-    def __init__(self, device_type, dtype=None, enabled=True):
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        # cache_enabled is taken for torch.autocast's signature: graft's cache of casts is
+        # always on, keyed on each weight's version, so it is never stale (docs/half.md).
         self._args = (device_type, dtype, enabled)
         _C._AutocastGuard(*self._args)  # checks the arguments now, as torch.autocast does
 

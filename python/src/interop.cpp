@@ -227,8 +227,11 @@ void bind_interop(py::module_& m) {
       py::arg("ndarray"),
       "A tensor sharing the array's memory: writes through either are seen by the other.");
   auto tensor = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
-  tensor.def("numpy", &to_numpy,
-             "An array sharing the tensor's memory (CPU tensors only; .cpu() first otherwise).");
+  tensor.def(
+      "numpy", [](const Tensor& t, bool force) { return to_numpy(force ? t.detach().cpu() : t); },
+      py::arg("force") = false,
+      "An array sharing the tensor's memory (CPU tensors only; .cpu() first otherwise); "
+      "force=True detaches and copies to the host first, as torch's.");
   tensor.def(
       "__array__",
       [](const Tensor& t, const py::object& dtype) -> py::object {

@@ -194,19 +194,34 @@ void bind_layers(py::module_& nn_module) {
       .def_property_readonly("bias", optional_member(&nn::LayerNorm::bias));
   // forward(query, key=None, value=None, ...): key and value default to the query
   // (self-attention); the bool mask is true where attending is allowed (docs/porting.md).
+  // batch_first and need_weights as torch.nn.MultiheadAttention spells them, for the one
+  // value graft has: its inputs are batch first and it returns the output alone.
   Layer<nn::MultiheadAttention>(nn_module, "MultiheadAttention")
-      .def(py::init<int64_t, int64_t, double, bool>(), py::arg("embed_dim"), py::arg("num_heads"),
-           py::arg("dropout") = 0.0, py::arg("bias") = true)
+      .def(py::init([](int64_t embed_dim, int64_t num_heads, double dropout, bool bias,
+                       bool batch_first) {
+             if (!batch_first)
+               throw py::value_error(
+                   "MultiheadAttention: graft's takes its inputs batch first, (N, L, E); "
+                   "transpose (L, N, E) inputs with x.transpose(0, 1) and pass batch_first=True");
+             return std::make_shared<nn::MultiheadAttention>(embed_dim, num_heads, dropout, bias);
+           }),
+           py::arg("embed_dim"), py::arg("num_heads"), py::arg("dropout") = 0.0,
+           py::arg("bias") = true, py::arg("batch_first") = true)
       .def(
           "forward",
           [](nn::MultiheadAttention& m, const Tensor& query, const std::optional<Tensor>& key,
              const std::optional<Tensor>& value, const std::optional<Tensor>& attn_mask,
-             bool is_causal) {
+             bool is_causal, bool need_weights) {
+            if (need_weights)
+              throw py::value_error(
+                  "MultiheadAttention: graft's returns the output alone, without the attention "
+                  "weights; pass need_weights=False (docs/porting.md)");
             return m.forward(query, key.value_or(query), value.value_or(key.value_or(query)),
                              attn_mask.value_or(Tensor()), is_causal);
           },
           py::arg("query"), py::arg("key") = py::none(), py::arg("value") = py::none(),
-          py::arg("attn_mask") = py::none(), py::arg("is_causal") = false)
+          py::arg("attn_mask") = py::none(), py::arg("is_causal") = false,
+          py::arg("need_weights") = false)
       .def_readonly("in_proj_weight", &nn::MultiheadAttention::in_proj_weight)
       .def_property_readonly("in_proj_bias", optional_member(&nn::MultiheadAttention::in_proj_bias))
       .def_readonly("out_proj", &nn::MultiheadAttention::out_proj);

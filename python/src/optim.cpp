@@ -77,13 +77,33 @@ void bind_optim(py::module_& m) {
       .def(py::init<optim::Optimizer&, int64_t, double>(), py::arg("optimizer"), py::arg("T_max"),
            py::arg("eta_min") = 0.0, py::keep_alive<1, 2>());
 
-  optim_module.def("clip_grad_norm_", &optim::clip_grad_norm_, py::arg("parameters"),
-                   py::arg("max_norm"), py::arg("norm_type") = 2.0,
-                   py::arg("error_if_nonfinite") = false);
+  // parameters as torch takes them: one tensor, or any iterable of tensors (a module's
+  // parameters() generator included).
+  optim_module.def(
+      "clip_grad_norm_",
+      [](const py::object& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
+        std::vector<Tensor> tensors;
+        if (py::isinstance<Tensor>(parameters))
+          tensors.push_back(parameters.cast<Tensor>());
+        else
+          for (const py::handle item : py::iter(parameters)) tensors.push_back(item.cast<Tensor>());
+        return optim::clip_grad_norm_(tensors, max_norm, norm_type, error_if_nonfinite);
+      },
+      py::arg("parameters"), py::arg("max_norm"), py::arg("norm_type") = 2.0,
+      py::arg("error_if_nonfinite") = false);
 
   py::module_ amp_module = m.def_submodule("amp", "loss scaling for float16 training");
+  // torch.amp.GradScaler's signature, its device first: graft's scaler serves the gradients of
+  // every device, so the device is checked (a name graft knows) and not kept; unlike PyTorch's,
+  // it does not disable itself where CUDA is missing.
   py::class_<amp::GradScaler>(amp_module, "GradScaler")
-      .def(py::init<double, double, double, int64_t, bool>(), py::arg("init_scale") = 65536.0,
+      .def(py::init([](const py::object& device, double init_scale, double growth_factor,
+                       double backoff_factor, int64_t growth_interval, bool enabled) {
+             if (!py::isinstance<Device>(device)) Device(device.cast<std::string>());
+             return amp::GradScaler(init_scale, growth_factor, backoff_factor, growth_interval,
+                                    enabled);
+           }),
+           py::arg("device") = "cuda", py::arg("init_scale") = 65536.0,
            py::arg("growth_factor") = 2.0, py::arg("backoff_factor") = 0.5,
            py::arg("growth_interval") = 2000, py::arg("enabled") = true)
       .def("scale", &amp::GradScaler::scale, py::arg("outputs"))
@@ -95,8 +115,27 @@ void bind_optim(py::module_& m) {
       .def("get_backoff_factor", &amp::GradScaler::get_backoff_factor)
       .def("get_growth_interval", &amp::GradScaler::get_growth_interval)
       .def("is_enabled", &amp::GradScaler::is_enabled)
-      .def("state_dict", &amp::GradScaler::state_dict)
-      .def("load_state_dict", &amp::GradScaler::load_state_dict, py::arg("state_dict"));
+      // Plain numbers, as PyTorch's state_dict gives them (and load_state_dict takes PyTorch's).
+      .def("state_dict",
+           [](const amp::GradScaler& scaler) {
+             py::dict state;
+             for (const auto& [key, value] : scaler.state_dict())
+               state[py::str(key)] = is_floating_point(value.dtype())
+                                         ? py::object(py::float_(value.item<double>()))
+                                         : py::object(py::int_(value.item<int64_t>()));
+             return state;
+           })
+      .def(
+          "load_state_dict",
+          [](amp::GradScaler& scaler, const py::dict& state) {
+            StateDict tensors;
+            for (const auto& [key, value] : state)
+              tensors[key.cast<std::string>()] = py::isinstance<Tensor>(value)
+                                                     ? value.cast<Tensor>()
+                                                     : full({}, to_scalar(value), kFloat64);
+            scaler.load_state_dict(tensors);
+          },
+          py::arg("state_dict"));
 }
 
 }  // namespace graft::python

@@ -107,24 +107,28 @@ void bind_math(py::class_<Tensor>& cls) {
   GRAFT_COMPARISON_OPS(GRAFT_BIND_COMPARISON)
 #undef GRAFT_BIND_COMPARISON
 
-  // Python's operator names for the arithmetic, each with its reflected and in-place form.
-#define GRAFT_BIND_OPERATOR(py_name, fn)                                                    \
-  cls.def("__" py_name "__", [](const Tensor& t, py::handle other) {                        \
-    return with_operand(t, other, [](const Tensor& a, const auto& b) { return fn(a, b); }); \
-  });                                                                                       \
-  cls.def("__r" py_name "__", [](const Tensor& t, py::handle other) {                       \
-    return reflected(t, other, [](Scalar a, const Tensor& b) { return fn(a, b); });         \
-  });                                                                                       \
-  cls.def("__i" py_name "__", [](const Tensor& t, py::handle other) {                       \
-    with_operand(t, other, [](const Tensor& a, const auto& b) { return fn##_(a, b); });     \
-    return t;                                                                               \
+  // Python's operator names for the arithmetic, each with its reflected form (`number op t`,
+  // by reflected_fn) and in-place form.
+#define GRAFT_BIND_OPERATOR(py_name, fn, reflected_fn)                                          \
+  cls.def("__" py_name "__", [](const Tensor& t, py::handle other) {                            \
+    return with_operand(t, other, [](const Tensor& a, const auto& b) { return fn(a, b); });     \
+  });                                                                                           \
+  cls.def("__r" py_name "__",                                                                   \
+          [](const Tensor& t, py::handle other) { return reflected(t, other, reflected_fn); }); \
+  cls.def("__i" py_name "__", [](const Tensor& t, py::handle other) {                           \
+    with_operand(t, other, [](const Tensor& a, const auto& b) { return fn##_(a, b); });         \
+    return t;                                                                                   \
   });
-  GRAFT_BIND_OPERATOR("add", add)
-  GRAFT_BIND_OPERATOR("sub", sub)
-  GRAFT_BIND_OPERATOR("mul", mul)
-  GRAFT_BIND_OPERATOR("truediv", div)
-  GRAFT_BIND_OPERATOR("pow", pow)
-  GRAFT_BIND_OPERATOR("mod", remainder)
+#define GRAFT_REFLECTED(fn) [](Scalar a, const Tensor& b) { return fn(a, b); }
+  GRAFT_BIND_OPERATOR("add", add, GRAFT_REFLECTED(add))
+  GRAFT_BIND_OPERATOR("sub", sub, GRAFT_REFLECTED(sub))
+  GRAFT_BIND_OPERATOR("mul", mul, GRAFT_REFLECTED(mul))
+  // PyTorch's Python defines `number / t` as t.reciprocal() * number (torch/_tensor.py): the
+  // reciprocal rounded first, and in float32 under autocast, where reciprocal runs.
+  GRAFT_BIND_OPERATOR("truediv", div, [](Scalar a, const Tensor& b) { return b.reciprocal() * a; })
+  GRAFT_BIND_OPERATOR("pow", pow, GRAFT_REFLECTED(pow))
+  GRAFT_BIND_OPERATOR("mod", remainder, GRAFT_REFLECTED(remainder))
+#undef GRAFT_REFLECTED
 #undef GRAFT_BIND_OPERATOR
   cls.def("__neg__", [](const Tensor& t) { return t.neg(); });
   cls.def("__abs__", [](const Tensor& t) { return t.abs(); });

@@ -66,3 +66,32 @@ def test_grad_scaler_after_bfloat16_autocast_warns_once():
         # A warning made an error propagates out of the call that warned.
         with pytest.raises(UserWarning, match="needs no loss scaling"):
             graft.amp.GradScaler().scale(loss)
+
+
+def test_grad_scaler_is_spelled_as_torch_amp():
+    scaler = graft.amp.GradScaler("cpu", init_scale=8.0)  # torch.amp.GradScaler(device, ...)
+    assert graft.amp.GradScaler(device="cpu").get_scale() == 65536.0
+    state = scaler.state_dict()
+    assert state == {"scale": 8.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                     "growth_interval": 2000, "_growth_tracker": 0}
+    assert isinstance(state["scale"], float) and isinstance(state["growth_interval"], int)
+    state["scale"] = 4.0
+    scaler.load_state_dict(state)  # plain numbers, as PyTorch's state_dict holds
+    assert scaler.get_scale() == 4.0
+    with pytest.raises(graft.Error, match="tpu"):
+        graft.amp.GradScaler("tpu")
+
+
+def test_a_number_over_a_tensor_is_its_reciprocal_times_the_number():
+    # torch/_tensor.py's __rtruediv__: the reciprocal rounded first, in float32 under autocast.
+    x = graft.tensor([3.0, 7.0, 0.1])
+    expected = (x.reciprocal() * 2.0).tolist()
+    assert (2.0 / x).tolist() == expected
+    with graft.autocast("cpu", dtype=graft.bfloat16):
+        assert (2.0 / x.bfloat16()).dtype == graft.float32
+
+
+def test_products_with_a_number_round_once_in_16_bits():
+    # 0.5 / float16(0.001) would be 499.75: the number is read in float32, as PyTorch does.
+    assert (graft.full((1,), 0.5).half() / 0.001).tolist() == [500.0]
+    assert (graft.full((1,), 0.55078125).bfloat16() / 0.3).tolist() == [1.8359375]

@@ -86,6 +86,9 @@ def test_layers_optimizers_and_schedulers():
     assert w.tolist() == pytest.approx([0.1, 0.1, 0.1]) and scheduler.get_last_lr() == [0.05]
     assert optimizer.last_grad_norm().item() == pytest.approx(12 ** 0.5)
     assert graft.optim.clip_grad_norm_([w], 0.1).item() > 0.1
+    # parameters as torch takes them: a generator, or one tensor
+    assert graft.optim.clip_grad_norm_((p for p in [w]), 0.1).item() == pytest.approx(0.1, 1e-4)
+    assert graft.optim.clip_grad_norm_(w, 0.1).item() == pytest.approx(0.1, 1e-4)
 
 
 def test_transformer_pieces():
@@ -102,6 +105,13 @@ def test_transformer_pieces():
     assert attn.forward(x, x, x, is_causal=True).shape == (2, 5, 8)
     assert [name for name, _ in attn.named_parameters()] == [
         "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    # torch's keywords, for the one value graft has: batch first, the output alone
+    batch_first = nn.MultiheadAttention(8, 2, batch_first=True)
+    assert batch_first(x, x, x, need_weights=False).shape == (2, 5, 8)
+    with pytest.raises(ValueError, match="batch first"):
+        nn.MultiheadAttention(8, 2, batch_first=False)
+    with pytest.raises(ValueError, match="need_weights=False"):
+        batch_first(x, x, x, need_weights=True)
 
 
 def run_example(*args):

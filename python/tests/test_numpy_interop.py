@@ -70,6 +70,7 @@ def test_errors_name_the_problem():
         graft.from_numpy(np.zeros(2, ">f4"))
     with pytest.raises(graft.Error, match="requires grad"):
         graft.ones(2, requires_grad=True).numpy()
+    assert graft.ones(2, requires_grad=True).numpy(force=True).tolist() == [1.0, 1.0]  # torch's
     assert issubclass(graft.Error, RuntimeError)
     with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
         graft.from_numpy([1.0, 2.0])
