@@ -123,6 +123,12 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   const Tensor weight = autocast::to_float32(weight_in);
   const Tensor bias = autocast::to_float32(bias_in);
   const OpContext context(kOp);
+  // A 16-bit input with float32 parameters (an nn::LayerNorm's, outside autocast), as
+  // PyTorch's CPU kernel takes it: computed in float32, the result rounded once to the
+  // input's dtype; the casts are recorded, so the gradients come back in each one's dtype.
+  const auto is_float32 = [](const Tensor& t) { return t.defined() && t.dtype() == kFloat32; };
+  if (is_reduced_floating_point(x.dtype()) && (is_float32(weight) || is_float32(bias)))
+    return layer_norm(x.to(kFloat32), normalized_shape, weight, bias, eps).to(x.dtype());
   check_layer_norm(x, normalized_shape, weight, bias);
   const int64_t cols = normalized_shape.numel();
   const int64_t rows = cols == 0 ? 0 : x.numel() / cols;

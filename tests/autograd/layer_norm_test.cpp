@@ -115,6 +115,25 @@ TEST(LayerNorm, SixteenBitRowsAreTheFloat32ResultsRounded) {
   }
 }
 
+// An nn::LayerNorm (float32 parameters) over 16-bit activations outside autocast, as
+// PyTorch's CPU kernel takes it: the float32 op on the widened input, rounded once to the
+// input's dtype; the gradients come back in each tensor's own dtype.
+TEST(LayerNorm, SixteenBitInputWithFloat32ParametersComputesInFloat32) {
+  g::nn::LayerNorm norm(8);
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    const Tensor x = g::randn({4, 8}).to(dtype).requires_grad_();
+    const Tensor y = norm(x);
+    EXPECT_EQ(y.dtype(), dtype);
+    const Tensor want =
+        g::layer_norm(x.detach().to(g::kFloat32), {8}, norm.weight.detach(), norm.bias.detach());
+    EXPECT_TRUE(g::equal(y.detach(), want.to(dtype)));
+    y.sum().backward();
+    EXPECT_EQ(x.grad().dtype(), dtype);
+    EXPECT_EQ(norm.weight.grad().dtype(), g::kFloat32);
+    norm.zero_grad();
+  }
+}
+
 TEST(LayerNorm, OverEveryDimDifferentiatesTwice) {
   // normalized_shape is x's whole shape: one row, no leading dims to sum dweight over.
   const Tensor x = g::randn({3, 4}, g::kFloat64).requires_grad_();
