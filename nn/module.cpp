@@ -62,6 +62,23 @@ Tensor Module::register_parameter(const std::string& name, const Tensor& tensor,
   return tensor;
 }
 
+Tensor Module::replace_parameter(const std::string& name, const Tensor& tensor) {
+  GRAFT_CHECK(tensor.defined(), type_name_, ".replace_parameter(): \"", name,
+              "\" cannot become an undefined Tensor");
+  for (auto& [registered, parameter] : parameters_) {
+    if (registered != name) continue;
+    parameter = tensor;
+    return tensor;
+  }
+  std::ostringstream names;
+  for (const auto& [registered, parameter] : parameters_)
+    names << (names.tellp() > 0 ? ", " : "") << registered;
+  GRAFT_CHECK(false, type_name_, ".replace_parameter(): no parameter \"", name,
+              "\" is registered here (its parameters: ", names.str(),
+              "); register_parameter adds one");
+  return tensor;
+}
+
 Tensor Module::register_buffer(const std::string& name, const Tensor& tensor) {
   check_new_name(name, "buffer");
   GRAFT_CHECK(tensor.defined(), type_name_, ": buffer \"", name, "\" is an undefined Tensor");

@@ -9,7 +9,8 @@
 // what a copy is meant to do.
 //
 // Parameters and buffers are Tensor handles. A layer keeps them as members (`weight`) and
-// registers the same handle by name, so the member and the registry never disagree; to()
+// registers the same handle by name, so the member and the registry agree until the member
+// is assigned another tensor (replace_parameter changes both, for weight tying); to()
 // keeps each handle's identity (Tensor::set_data), so an optimizer built over parameters()
 // before `net.to(kCUDA)` updates the moved tensors. Names are PyTorch's: registration
 // order is kept, and state_dict() keys are dotted paths ("0.weight", "features.1.bias").
@@ -85,6 +86,13 @@ class Module {
   Module& to(DType dtype);
   // Drops every parameter's gradient (set_to_none, PyTorch's default) or zeroes it.
   void zero_grad(bool set_to_none = true);
+
+  // Makes `tensor` the parameter `name` of this module, in place of the one registered under
+  // that name, and returns it for the member to hold: weight tying, PyTorch's
+  // `self.head.weight = self.emb.weight`, is
+  //   head->weight = head->replace_parameter("weight", emb->weight);
+  // Assigning the member alone would leave parameters() and state_dict() on the old tensor.
+  Tensor replace_parameter(const std::string& name, const Tensor& tensor);
 
   // ---- checkpoints
   // Parameters and buffers by dotted name; the tensors share memory with the module's but

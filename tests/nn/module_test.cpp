@@ -97,6 +97,39 @@ TEST(NnModule, SharedModulesAndParametersAreListedOnce) {
   net.load_state_dict(net.state_dict());
 }
 
+// Weight tying as a language model does it: the output head's weight is the token
+// embedding's, (vocab, dim) both. replace_parameter makes the registry follow the member, so
+// the tied tensor is listed once, saved under both names, and gets both uses' gradients.
+TEST(NnModule, ReplaceParameterTiesWeights) {
+  struct TiedLm : nn::Module {
+    std::shared_ptr<nn::Embedding> embed;
+    std::shared_ptr<nn::Linear> head;
+    TiedLm() : Module("TiedLm") {
+      embed = register_module("embed", nn::Embedding(5, 3));
+      head = register_module("head", nn::Linear(3, 5, /*bias*/ false));
+      head->weight = head->replace_parameter("weight", embed->weight);
+    }
+    g::Tensor forward(const g::Tensor& tokens) override { return (*head)((*embed)(tokens)); }
+  };
+  TiedLm lm;
+  EXPECT_THAT(names(lm.named_parameters()), ElementsAre("embed.weight"));
+  const g::StateDict state = lm.state_dict();
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_EQ(state.at("head.weight").data_ptr(), state.at("embed.weight").data_ptr());
+  lm.forward(g::tensor({1, 3}, g::kInt64)).sum().backward();
+  // d/dW of sum(E[t] W^T) with W = E: the head's part 1^T E[t] on every row, plus the
+  // embedding's part, W's column sums, on the rows of the tokens: both reach the one tensor.
+  const g::Tensor w = lm.embed->weight.detach();
+  const g::Tensor head_part =
+      g::ones({5, 2}).matmul(w.index_select(0, g::tensor({1, 3}, g::kInt64)));
+  const g::Tensor grad = lm.embed->weight.grad();
+  EXPECT_TRUE(g::allclose(grad.index({0}), head_part.index({0})));
+  EXPECT_TRUE(g::allclose(grad.index({1}), head_part.index({1}) + w.sum({0})));
+  EXPECT_THAT(error_message([&] { lm.head->replace_parameter("bias", g::ones({5})); }),
+              HasSubstr("Linear.replace_parameter(): no parameter \"bias\" is registered here "
+                        "(its parameters: weight)"));
+}
+
 TEST(NnModule, RegistrationErrors) {
   struct Bad : nn::Module {
     Bad() : Module("Bad") {}
