@@ -8,6 +8,8 @@
 //   optim::AdamW opt(net.parameters(), {.lr = 1e-3, .beta2 = 0.99});  // weight_decay 1e-2
 #pragma once
 
+#include <concepts>
+
 #include "graft/optim/optimizer.h"
 
 namespace graft::optim {
@@ -54,8 +56,20 @@ class AdamW final : public Optimizer {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions options)
       : Optimizer("AdamW", {std::move(params), AdamOptions(options)}) {}
+  // Adam's options struct named explicitly (AdamW(params, AdamOptions{...})), taken as given:
+  // its weight decay is Adam's 0 unless set. A template, so that a braced list of options
+  // ({.lr = 0.1}) is AdamWOptions' alone rather than ambiguous.
+  template <std::same_as<AdamOptions> Options>
+  AdamW(std::vector<Tensor> params, Options options)
+      : Optimizer("AdamW", {std::move(params), decoupled(options)}) {}
   explicit AdamW(std::vector<Tensor> params, double lr = 1e-3, double weight_decay = 1e-2)
       : AdamW(std::move(params), AdamWOptions{.lr = lr, .weight_decay = weight_decay}) {}
+
+ private:
+  static AdamOptions decoupled(AdamOptions options) {
+    options.decoupled_weight_decay = true;
+    return options;
+  }
 };
 
 }  // namespace graft::optim

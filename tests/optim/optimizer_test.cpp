@@ -98,6 +98,12 @@ TEST(Optimizer, AdamWOptionsDefaultToPyTorchsWeightDecay) {
   EXPECT_DOUBLE_EQ(b.item<double>(), 1.0 - 0.1 * 0.5);
   EXPECT_DOUBLE_EQ(c.item<double>(), 1.0 - 0.1 * 1e-2);
   EXPECT_EQ(AdamOptions{}.weight_decay, 0.0);
+  // Adam's options struct, named, still serves AdamW, taken as given.
+  const Tensor d = make_tensor({1.0}, {1}).requires_grad_();
+  AdamW named({d}, AdamOptions{.lr = 0.1, .weight_decay = 0.5});
+  d.mutable_grad() = make_tensor({0.0}, {1});
+  named.step();
+  EXPECT_DOUBLE_EQ(d.item<double>(), 1.0 - 0.1 * 0.5);
 }
 
 TEST(Optimizer, ParametersWithoutGradientsAreSkippedAndKeepTheirStepCount) {
