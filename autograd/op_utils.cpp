@@ -99,8 +99,8 @@ void check_value_fits(const char* op, Scalar value, DType dtype) {
     number << v;
   else
     number << value.to<int64_t>();
-  GRAFT_CHECK(false, OpContext::describe(op), "value ", number.str(), " cannot be converted to ",
-              dtype, " without overflow");
+  detail::fail(OpContext::describe(op), "value ", number.str(), " cannot be converted to ", dtype,
+               " without overflow");
 }
 
 kernels::OperandView broadcast_operand(const Tensor& t, const Shape& shape) {

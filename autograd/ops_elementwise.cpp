@@ -17,6 +17,7 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/op_utils.h"
@@ -35,17 +36,44 @@ using kernels::UnaryOp;
 
 namespace {
 
+// What `ask` answers for op's functor, handed to it as std::type_identity<Functor>: the one
+// way from an op to its functor's compile-time traits (functors.h: floating_only,
+// divides_integers, scalar_in_float).
+template <class Ask>
+bool functor_trait(UnaryOp op, Ask ask) {
+  bool answer = false;
+#define GRAFT_ASK(name, Functor) \
+  if (op == UnaryOp::name) answer = ask(std::type_identity<kernels::Functor>{});
+  GRAFT_UNARY_OPS(GRAFT_ASK)
+#undef GRAFT_ASK
+  return answer;
+}
+template <class Ask>
+bool functor_trait(BinaryOp op, Ask ask) {
+  bool answer = false;
+#define GRAFT_ASK(name, Functor) \
+  if (op == BinaryOp::name) answer = ask(std::type_identity<kernels::Functor>{});
+  GRAFT_BINARY_OPS(GRAFT_ASK)
+#undef GRAFT_ASK
+  return answer;
+}
+constexpr auto kFloatingOnly = [](auto f) {
+  return kernels::floating_only<typename decltype(f)::type>;
+};
+constexpr auto kDividesIntegers = [](auto f) {
+  return kernels::divides_integers<typename decltype(f)::type>;
+};
+constexpr auto kScalarInFloat = [](auto f) {
+  return kernels::scalar_in_float<typename decltype(f)::type>;
+};
+
 // Transcendental ops on integers compute in float32, as PyTorch's exp(int_tensor) does.
 DType unary_compute_dtype(UnaryOp op, DType dtype) {
   if (op == UnaryOp::neg)
     GRAFT_CHECK(dtype != kBool,
                 "neg(): negation, the `-` operator, on a bool tensor is not "
                 "supported. Use logical not (x == false) instead");
-  bool floating = false;
-#define GRAFT_IS_FLOATING(name, Functor) \
-  if (op == UnaryOp::name) floating = kernels::floating_only<kernels::Functor>;
-  GRAFT_UNARY_OPS(GRAFT_IS_FLOATING)
-#undef GRAFT_IS_FLOATING
+  const bool floating = functor_trait(op, kFloatingOnly);
   return floating && !is_floating_point(dtype) ? get_default_dtype() : dtype;
 }
 
@@ -255,23 +283,14 @@ DType binary_dtype(BinaryOp op, Operand a, Operand b) {
   const DType dtype = result_type({a, b});
   // Ops of floating-only functors compute integers in the default dtype: int / int is
   // float32, as in Python 3 and PyTorch, and so is atan2 of integers.
-  bool floating = false;
-#define GRAFT_IS_FLOATING(name, Functor) \
-  if (op == BinaryOp::name) floating = kernels::floating_only<kernels::Functor>;
-  GRAFT_BINARY_OPS(GRAFT_IS_FLOATING)
-#undef GRAFT_IS_FLOATING
+  const bool floating = functor_trait(op, kFloatingOnly);
   return floating && !is_floating_point(dtype) ? get_default_dtype() : dtype;
 }
 
 // Integer fmod and remainder divide: a zero divisor would trap in the kernel, so it is an
 // error here, as PyTorch's ZeroDivisionError. Reads the divisor back (a sync on CUDA).
 void check_integer_divisor(BinaryOp op, const Tensor& divisor, DType dtype) {
-  bool divides = false;
-#define GRAFT_DIVIDES(name, Functor) \
-  if (op == BinaryOp::name) divides = kernels::divides_integers<kernels::Functor>;
-  GRAFT_BINARY_OPS(GRAFT_DIVIDES)
-#undef GRAFT_DIVIDES
-  if (!divides || is_floating_point(dtype)) return;
+  if (!functor_trait(op, kDividesIntegers) || is_floating_point(dtype)) return;
   autograd::NoGradGuard no_grad;
   GRAFT_CHECK(!any(divisor == 0).item<bool>(), kernels::op_name(op), "(): integer division by ",
               "zero (ZeroDivisionError): the divisor, a ", divisor.dtype(), " tensor of shape ",
@@ -283,14 +302,8 @@ void check_integer_divisor(BinaryOp op, const Tensor& divisor, DType dtype) {
 // and div) next to a float16 or bfloat16 result, which stays in float32 as PyTorch's CPU
 // kernels keep it, so that the product is rounded once.
 DType second_operand_dtype(BinaryOp op, DType operand_dtype, bool zero_dim, DType dtype) {
-  bool in_float = false;
-#define GRAFT_SCALAR_IN_FLOAT(name, Functor) \
-  if (op == BinaryOp::name) in_float = kernels::scalar_in_float<kernels::Functor>;
-  GRAFT_BINARY_OPS(GRAFT_SCALAR_IN_FLOAT)
-#undef GRAFT_SCALAR_IN_FLOAT
-  return in_float && is_reduced_floating_point(dtype) && zero_dim && operand_dtype != dtype
-             ? kFloat32
-             : dtype;
+  const bool in_float = functor_trait(op, kScalarInFloat) && is_reduced_floating_point(dtype);
+  return in_float && zero_dim && operand_dtype != dtype ? kFloat32 : dtype;
 }
 DType second_operand_dtype(BinaryOp op, const Tensor& b, DType dtype) {
   return second_operand_dtype(op, b.dtype(), b.dim() == 0, dtype);

@@ -73,10 +73,9 @@ Tensor Module::replace_parameter(const std::string& name, const Tensor& tensor) 
   std::ostringstream names;
   for (const auto& [registered, parameter] : parameters_)
     names << (names.tellp() > 0 ? ", " : "") << registered;
-  GRAFT_CHECK(false, type_name_, ".replace_parameter(): no parameter \"", name,
-              "\" is registered here (its parameters: ", names.str(),
-              "); register_parameter adds one");
-  return tensor;
+  detail::fail(type_name_, ".replace_parameter(): no parameter \"", name,
+               "\" is registered here (its parameters: ", names.str(),
+               "); register_parameter adds one");
 }
 
 Tensor Module::register_buffer(const std::string& name, const Tensor& tensor) {
