@@ -60,7 +60,24 @@ Tensor run_hooks(const std::vector<Hook>& hooks, Tensor grad) {
 }
 }  // namespace
 
-Tensor Node::call_pre_hooks(Tensor grad) const { return run_hooks(pre_hooks_, std::move(grad)); }
+Tensor Node::call_pre_hooks(Tensor grad) const {
+  grad = run_hooks(pre_hooks_, std::move(grad));
+  // Only while this node is still the tensor's producer: after an in-place op the tensor
+  // retains the gradient of its new value, which arrives at the new node.
+  if (const std::shared_ptr<AutogradMeta> meta = retained_by_.lock();
+      meta != nullptr && meta->retains_grad && meta->grad_fn.get() == this)
+    // Accumulated across backward calls as a leaf's; a copy, since grad may be a buffer the
+    // engine goes on to use (PyTorch's retain_grad clones too).
+    meta->grad = meta->grad.defined() ? meta->grad + grad : grad.clone();
+  return grad;
+}
+
+void set_grad_fn(const Tensor& t, std::shared_ptr<Node> node) {
+  AutogradMeta& meta = ensure_autograd_meta(t);
+  meta.requires_grad = true;
+  if (meta.retains_grad && node != nullptr) node->retain_grad_into(t.impl().autograd_meta);
+  meta.grad_fn = std::move(node);
+}
 
 Tensor SavedTensor::get() const {
   GRAFT_CHECK(!tensor_.defined() || tensor_._version() == version_,

@@ -43,6 +43,7 @@ struct InputMeta {
 InputMeta input_meta(const Tensor& t);
 
 class Node;
+struct AutogradMeta;
 
 // Where the gradient of one op input goes next; `node` is null for an input that does not
 // require grad (its gradient is dropped).
@@ -74,7 +75,12 @@ class Node {
 
   // Hooks on the gradient arriving at this node (a non-leaf tensor's register_hook).
   void add_pre_hook(Hook hook) { pre_hooks_.push_back(std::move(hook)); }
+  // Runs the pre-hooks, then adds the result into the grad() of the tensor that retains
+  // its gradient here (retain_grad), so that tensor sees what the hooks made of it.
   virtual Tensor call_pre_hooks(Tensor grad) const;
+  // The tensor whose gradient arrives here keeps it in grad() (Tensor::retain_grad). Held
+  // weakly: the node must not keep its output alive.
+  void retain_grad_into(std::weak_ptr<AutogradMeta> meta) { retained_by_ = std::move(meta); }
 
  private:
   void take_edges(std::vector<std::shared_ptr<Node>>& into);
@@ -82,6 +88,7 @@ class Node {
   std::string name_;
   std::vector<Edge> next_edges_;
   std::vector<Hook> pre_hooks_;
+  std::weak_ptr<AutogradMeta> retained_by_;
 };
 
 // A tensor a backward formula needs, with the version of its memory when it was saved:
@@ -126,7 +133,8 @@ struct ViewInfo {
 // A tensor's autograd state (TensorImpl::autograd_meta).
 struct AutogradMeta {
   bool requires_grad = false;
-  Tensor grad;                           // leaves: the accumulated gradient
+  bool retains_grad = false;             // non-leaves: retain_grad() was called
+  Tensor grad;                           // leaves, and non-leaves that retain: the gradient
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, while a graph has it
   std::vector<Hook> hooks;               // leaves: run before accumulation
@@ -137,6 +145,11 @@ struct AutogradMeta {
 // Null when `t` never took part in autograd.
 inline AutogradMeta* autograd_meta(const Tensor& t) { return t.impl().autograd_meta.get(); }
 AutogradMeta& ensure_autograd_meta(const Tensor& t);
+
+// Makes `node` the producer of `t` (which then requires grad): every place that gives a
+// tensor a new history goes through here, so a tensor that retains its gradient moves that
+// to the new node (after an in-place op, its gradient is the one of the value it holds now).
+void set_grad_fn(const Tensor& t, std::shared_ptr<Node> node);
 
 // The node `t`'s gradient flows into: its grad_fn, or for a leaf that requires grad its
 // AccumulateGrad (created on first use); null when `t` does not require grad. A view's

@@ -63,9 +63,7 @@ void record_node(const Tensor& out, std::string name, const TensorList& inputs,
   for (const Tensor& t : inputs) edges.push_back({gradient_edge(t), input_meta(t)});
   auto node = std::make_shared<FunctionNode>(std::move(name), std::move(edges), std::move(backward),
                                              saves_output ? save(out.detach()) : SavedTensor());
-  AutogradMeta& meta = ensure_autograd_meta(out);
-  meta.requires_grad = true;
-  meta.grad_fn = std::move(node);
+  set_grad_fn(out, std::move(node));
 }
 
 void check_inplace(const char* op, const Tensor& self) {
@@ -79,9 +77,7 @@ void rebase_history(const Tensor& self, const Tensor& result) {
   const AutogradMeta* from = autograd_meta(result);
   if (from == nullptr || !from->requires_grad) return;
   if (rebase_view_history(self, result)) return;
-  AutogradMeta& meta = ensure_autograd_meta(self);
-  meta.requires_grad = true;
-  meta.grad_fn = from->grad_fn;
+  set_grad_fn(self, from->grad_fn);
 }
 
 }  // namespace graft::autograd

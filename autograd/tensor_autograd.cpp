@@ -47,6 +47,20 @@ std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
 
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
+void Tensor::retain_grad() const {
+  GRAFT_CHECK(requires_grad(),
+              "retain_grad(): can't retain_grad on a Tensor that has requires_grad=false");
+  const std::shared_ptr<autograd::Node> node = grad_fn();
+  if (node == nullptr) return;  // a leaf keeps its gradient already
+  ensure_autograd_meta(*this).retains_grad = true;
+  node->retain_grad_into(impl().autograd_meta);
+}
+
+bool Tensor::retains_grad() const {
+  const autograd::AutogradMeta* meta = autograd_meta(*this);
+  return meta != nullptr && meta->retains_grad;
+}
+
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
                       bool create_graph) const {
   autograd::backward({*this}, {gradient}, retain_graph, create_graph);

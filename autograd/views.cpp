@@ -31,8 +31,7 @@ void derive_grad_fn(const Tensor& view, AutogradMeta& meta) {
   if (!info.base.requires_grad()) return;
   EnableGradGuard grad_on;
   const Tensor again = info.base.as_strided(view.shape(), view.strides(), view.storage_offset());
-  meta.requires_grad = true;
-  meta.grad_fn = again.grad_fn();
+  set_grad_fn(view, again.grad_fn());
 }
 
 // A tensor holding `g` laid out with `strides` (a fresh one unless g already is), so that
@@ -101,9 +100,7 @@ bool rebase_view_history(const Tensor& self, const Tensor& result) {
                g * outside_of(at, g),
                laid.as_strided(at.shape, at.strides, laid.storage_offset() + at.offset)};
          });
-  AutogradMeta& base_meta = ensure_autograd_meta(base);
-  base_meta.requires_grad = true;
-  base_meta.grad_fn = rebased.grad_fn();
+  set_grad_fn(base, rebased.grad_fn());
   derive_grad_fn(self, *meta);
   return true;
 }

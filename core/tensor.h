@@ -269,12 +269,17 @@ class Tensor {
   // Only a leaf (a tensor no recorded op produced) of floating dtype can be flagged.
   const Tensor& requires_grad_(bool requires_grad = true) const;
   bool requires_grad() const;
-  // The gradient accumulated by backward() into a leaf; undefined before the first one.
+  // The gradient accumulated by backward() into a leaf (or a non-leaf that retains it);
+  // undefined before the first one.
   Tensor grad() const;
   Tensor& mutable_grad() const;  // to reset it (optimizers' zero_grad)
   // The node that produced this tensor (name() like "MulBackward"); null for leaves.
   std::shared_ptr<autograd::Node> grad_fn() const;
   bool is_leaf() const;
+  // Makes backward() keep this non-leaf tensor's gradient in grad() too, accumulated as a
+  // leaf's (what it sees is the gradient after this tensor's hooks). A no-op on a leaf.
+  void retain_grad() const;
+  bool retains_grad() const;  // true after retain_grad() on a non-leaf
   // Gradient of this tensor with respect to the leaves, added into their grad(). Without
   // `gradient` the tensor must hold one element (the gradient is then 1). retain_graph
   // defaults to create_graph, as in PyTorch.

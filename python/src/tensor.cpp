@@ -327,6 +327,8 @@ void bind_autograd(py::class_<Tensor>& cls) {
         t.mutable_grad() = g ? *g : Tensor();
       });
   cls.def_property_readonly("is_leaf", &Tensor::is_leaf);
+  cls.def_property_readonly("retains_grad", &Tensor::retains_grad);
+  cls.def("retain_grad", &Tensor::retain_grad);
   cls.def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
     const auto node = t.grad_fn();
     if (!node) return py::none();
