@@ -71,23 +71,30 @@ Tensor embedding(const Tensor& indices, const Tensor& weight,
 // How a loss folds its per-element values: kNone keeps them, kMean averages, kSum adds.
 enum class Reduction { kNone, kMean, kSum };
 
+// (`weight` comes last, where PyTorch puts it first, so that the positional form of the
+// options written before it existed, {ignore_index, reduction}, keeps its meaning.)
 struct CrossEntropyOptions {
   int64_t ignore_index = -100;  // class-index targets equal to it add nothing to the loss
   Reduction reduction = Reduction::kMean;
   // The target mixes (1 - label_smoothing) of itself with label_smoothing of the uniform
   // distribution over the classes, PyTorch's formula.
   double label_smoothing = 0.0;
+  // Per-class rescaling, C values: class c's terms are multiplied by weight[c].
+  Tensor weight{};
 };
 
 // input: logits (N, C), (N, C, d1, ...) or unbatched (C). target: class indices (N) /
 // (N, d1, ...) / 0-d of an integer dtype, or class probabilities of input's shape and
-// dtype. The mean over class indices divides by the number of targets not ignored.
+// dtype. The mean over class indices divides by the number of targets not ignored, or with
+// a weight by the sum of weight[target] over them (PyTorch's weighted mean); over class
+// probabilities it divides by the number of positions.
 Tensor cross_entropy(const Tensor& input, const Tensor& target,
                      const CrossEntropyOptions& options = {});
 
 struct NllLossOptions {
   int64_t ignore_index = -100;
   Reduction reduction = Reduction::kMean;
+  Tensor weight{};  // per-class rescaling, as cross_entropy's
 };
 // input: log-probabilities with cross_entropy's shapes; target: class indices.
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& options = {});
@@ -95,6 +102,24 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions&
 // (input - target)^2 and |input - target|; the shapes must match.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
+
+// With d = input - target: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (quadratic
+// near 0, L1 beyond; beta = 0 is l1_loss). huber_loss is delta times smooth_l1_loss with
+// beta = delta: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
+                      Reduction reduction = Reduction::kMean, double beta = 1.0);
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
+                  double delta = 1.0);
+
+struct BceOptions {
+  Tensor weight{};  // rescales each element's loss (broadcast to the input's shape)
+  Reduction reduction = Reduction::kMean;
+};
+// input: probabilities in [0, 1] (a sigmoid's output); target of its shape.
+// -[y log x + (1 - y) log(1 - x)] with each log clamped at -100, as PyTorch, so that x = 0
+// or 1 gives a finite loss. binary_cross_entropy_with_logits is the stable form to prefer.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                            const BceOptions& options = {});
 
 struct BceWithLogitsOptions {
   Tensor weight{};      // rescales each element's loss (broadcast to the input's shape)

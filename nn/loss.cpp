@@ -1,7 +1,21 @@
-// BCEWithLogitsLoss registers its weights as buffers (the other losses are in loss.h).
+// The losses that hold weight tensors register them as buffers (the others are in loss.h).
 #include "graft/nn/loss.h"
 
 namespace graft::nn {
+
+CrossEntropyLoss::CrossEntropyLoss(functional::CrossEntropyOptions options)
+    : Loss("CrossEntropyLoss"), options(std::move(options)) {
+  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+}
+
+NLLLoss::NLLLoss(functional::NllLossOptions options)
+    : Loss("NLLLoss"), options(std::move(options)) {
+  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+}
+
+BCELoss::BCELoss(functional::BceOptions options) : Loss("BCELoss"), options(std::move(options)) {
+  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+}
 
 BCEWithLogitsLoss::BCEWithLogitsLoss(functional::BceWithLogitsOptions options)
     : Loss("BCEWithLogitsLoss"), options(std::move(options)) {

@@ -1,6 +1,7 @@
-// Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, called as
-// loss(input, target) and computed by nn::functional (see functional.h for the formulas).
-// Their weight tensors are buffers, so to(kCUDA) moves them with the model's.
+// Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss,
+// BCEWithLogitsLoss, called as loss(input, target) and computed by nn::functional (see
+// functional.h for the formulas). Their weight tensors are buffers, so to(kCUDA) moves them
+// with the model's.
 #pragma once
 
 #include "graft/nn/functional.h"
@@ -21,10 +22,10 @@ class Loss : public Module {
   using Module::Module;
 };
 
+// options.weight, when given, becomes the buffer "weight" (for this and the losses below).
 class CrossEntropyLoss : public Loss {
  public:
-  explicit CrossEntropyLoss(functional::CrossEntropyOptions options = {})
-      : Loss("CrossEntropyLoss"), options(options) {}
+  explicit CrossEntropyLoss(functional::CrossEntropyOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) override {
     return functional::cross_entropy(input, target, options);
   }
@@ -33,7 +34,7 @@ class CrossEntropyLoss : public Loss {
 
 class NLLLoss : public Loss {
  public:
-  explicit NLLLoss(functional::NllLossOptions options = {}) : Loss("NLLLoss"), options(options) {}
+  explicit NLLLoss(functional::NllLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) override {
     return functional::nll_loss(input, target, options);
   }
@@ -57,6 +58,37 @@ class L1Loss : public Loss {
     return functional::l1_loss(input, target, reduction);
   }
   Reduction reduction;
+};
+
+class SmoothL1Loss : public Loss {
+ public:
+  explicit SmoothL1Loss(Reduction reduction = Reduction::kMean, double beta = 1.0)
+      : Loss("SmoothL1Loss"), reduction(reduction), beta(beta) {}
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::smooth_l1_loss(input, target, reduction, beta);
+  }
+  Reduction reduction;
+  double beta;
+};
+
+class HuberLoss : public Loss {
+ public:
+  explicit HuberLoss(Reduction reduction = Reduction::kMean, double delta = 1.0)
+      : Loss("HuberLoss"), reduction(reduction), delta(delta) {}
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::huber_loss(input, target, reduction, delta);
+  }
+  Reduction reduction;
+  double delta;
+};
+
+class BCELoss : public Loss {
+ public:
+  explicit BCELoss(functional::BceOptions options = {});
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::binary_cross_entropy(input, target, options);
+  }
+  functional::BceOptions options;
 };
 
 class BCEWithLogitsLoss : public Loss {

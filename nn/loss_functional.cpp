@@ -1,6 +1,7 @@
-// nn::functional losses: cross_entropy, nll_loss, mse_loss, l1_loss and
-// binary_cross_entropy_with_logits, composed of graft ops (mse_loss's reduction and gradient
-// fused, below).
+// nn::functional losses: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,
+// huber_loss, binary_cross_entropy and binary_cross_entropy_with_logits, composed of graft ops
+// (mse_loss's reduction and gradient fused, and binary_cross_entropy's gradient written out,
+// below).
 //
 // Stability comes from never exponentiating a logit: cross_entropy works on log_softmax
 // (whose kernel subtracts the row max), and BCE on log-sigmoid written as
@@ -9,7 +10,10 @@
 //
 // Class-index targets are read through gather on the class dim, with ignored positions
 // pointed at class 0 and then masked out (where), so their loss and gradient are exactly 0.
+// A per-class weight is gathered the same way (weight[target] per position) and, for label
+// smoothing and class probabilities, broadcast along the class dim.
 #include <algorithm>
+#include <utility>
 
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/grad_mode.h"
@@ -49,11 +53,31 @@ void check_same_shape(const char* op, const Tensor& input, const Tensor& target)
 // The class dim of input: 1 for batched (N, C, ...) input, 0 for unbatched (C).
 int64_t class_dim(const Tensor& input) { return input.dim() == 1 ? 0 : 1; }
 
+// `weight` (C values) in logp's dtype and shaped to broadcast along its class dim: (C) for
+// unbatched input, (C, 1, ..., 1) with a 1 for each dim after the class dim otherwise.
+Tensor class_weight(const char* op, const Tensor& weight, const Tensor& logp) {
+  const int64_t cdim = class_dim(logp);
+  const int64_t classes = logp.size(cdim);
+  GRAFT_CHECK(weight.dim() == 1 && weight.size(0) == classes, op,
+              "(): weight should hold one value for each of the ", classes,
+              " classes of input of shape ", logp.shape(), ", but got weight of shape ",
+              weight.shape());
+  GRAFT_CHECK(is_floating_point(weight.dtype()), op,
+              "(): expected a floating-point weight, but got ", weight.dtype());
+  GRAFT_CHECK(weight.device() == logp.device(), op, "(): weight is on ", weight.device(),
+              " but input is on ", logp.device(), "; move it with weight.to(input.device())");
+  std::vector<int64_t> along_class_dim(static_cast<size_t>(logp.dim() - cdim), 1);
+  along_class_dim[0] = classes;
+  return weight.to(logp.dtype()).reshape(Shape(along_class_dim));
+}
+
 // The per-position loss of log-probabilities `logp` against class indices, with
-// label_smoothing of the uniform target mixed in; reduced as asked, the mean over the
-// positions not ignored.
+// label_smoothing of the uniform target mixed in and each class's terms scaled by
+// `weight` (when defined); reduced as asked, the mean over the positions not ignored
+// weighted by weight[target] (PyTorch's).
 Tensor class_index_loss(const char* op, const Tensor& logp, const Tensor& target,
-                        int64_t ignore_index, Reduction reduction, double label_smoothing) {
+                        const Tensor& weight, int64_t ignore_index, Reduction reduction,
+                        double label_smoothing) {
   const int64_t cdim = class_dim(logp);
   Shape want = logp.shape();  // input's shape without the class dim
   want.erase(cdim);
@@ -70,14 +94,23 @@ Tensor class_index_loss(const char* op, const Tensor& logp, const Tensor& target
                 " is out of bounds for ", classes, " classes; targets must lie in [0, ", classes,
                 ") or equal ignore_index=", ignore_index);
   }
-  const Tensor picked = gather(logp, cdim, safe.unsqueeze(cdim)).squeeze(cdim);
-  Tensor loss = -picked;
-  if (label_smoothing > 0)
-    loss = loss * (1 - label_smoothing) - logp.sum({cdim}) * (label_smoothing / classes);
+  Tensor loss = -gather(logp, cdim, safe.unsqueeze(cdim)).squeeze(cdim);
+  const Tensor w = weight.defined() ? class_weight(op, weight, logp) : Tensor();
+  // weight[target] at each position (unbatched input has one, a 0-d tensor).
+  const Tensor target_weight =
+      w.defined() ? index_select(w.reshape({-1}), 0, safe.reshape({-1})).reshape(safe.shape())
+                  : Tensor();
+  if (w.defined()) loss = loss * target_weight;
+  if (label_smoothing > 0) {
+    const Tensor log_likelihood = w.defined() ? (logp * w).sum({cdim}) : logp.sum({cdim});
+    loss = loss * (1 - label_smoothing) - log_likelihood * (label_smoothing / classes);
+  }
   loss = where(valid, loss, 0.0);
   if (reduction != Reduction::kMean) return reduce(loss, reduction);
   // All positions ignored: 0 / 0 = NaN, as PyTorch.
-  return loss.sum() / valid.sum().to(loss.dtype());
+  const Tensor total_weight =
+      w.defined() ? where(valid, target_weight, 0.0).sum() : valid.sum().to(loss.dtype());
+  return loss.sum() / total_weight;
 }
 
 }  // namespace
@@ -95,15 +128,16 @@ Tensor cross_entropy(const Tensor& input_in, const Tensor& target_in,
   const int64_t cdim = class_dim(input);
   const Tensor logp = graft::log_softmax(input, cdim);
   if (!is_floating_point(target.dtype()))
-    return class_index_loss(kOp, logp, target, options.ignore_index, options.reduction,
-                            options.label_smoothing);
+    return class_index_loss(kOp, logp, target, options.weight, options.ignore_index,
+                            options.reduction, options.label_smoothing);
   // Class probabilities: -sum_c q_c log p_c with q smoothed towards uniform.
   GRAFT_CHECK(target.shape() == input.shape(), kOp,
               "(): expected a floating-point (class probabilities) target of input's shape ",
               input.shape(), ", but got target of shape ", target.shape(),
               "; class indices must have an integer dtype");
   const double s = options.label_smoothing;
-  const Tensor q = s > 0 ? target * (1 - s) + s / static_cast<double>(input.size(cdim)) : target;
+  Tensor q = s > 0 ? target * (1 - s) + s / static_cast<double>(input.size(cdim)) : target;
+  if (options.weight.defined()) q = q * class_weight(kOp, options.weight, logp);
   return reduce(-(q * logp).sum({cdim}), options.reduction);
 }
 
@@ -116,7 +150,8 @@ Tensor nll_loss(const Tensor& input_in, const Tensor& target, const NllLossOptio
   GRAFT_CHECK(!is_floating_point(target.dtype()), kOp,
               "(): expected class indices of an integer dtype as target, but got ", target.dtype(),
               "; convert them with .to(graft::kInt64)");
-  return class_index_loss(kOp, input, target, options.ignore_index, options.reduction, 0.0);
+  return class_index_loss(kOp, input, target, options.weight, options.ignore_index,
+                          options.reduction, 0.0);
 }
 
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
@@ -151,6 +186,82 @@ Tensor l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduct
   const Tensor target = autocast::to_float32(target_in);
   check_same_shape("l1_loss", input, target);
   return reduce(abs(input - target), reduction);
+}
+
+Tensor smooth_l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction,
+                      double beta) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
+  check_same_shape("smooth_l1_loss", input, target);
+  GRAFT_CHECK(beta >= 0, "smooth_l1_loss(): beta must be non-negative, but got ", beta);
+  // beta = 0 is L1 exactly; the quadratic branch would divide by 0 (and its unused gradient,
+  // 0 / 0, would still reach the input through where's backward).
+  if (beta == 0) return l1_loss(input, target, reduction);
+  const Tensor diff = input - target;
+  const Tensor size = abs(diff);
+  return reduce(where(size < beta, diff * diff * (0.5 / beta), size - 0.5 * beta), reduction);
+}
+
+Tensor huber_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction,
+                  double delta) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
+  check_same_shape("huber_loss", input, target);
+  GRAFT_CHECK(delta > 0, "huber_loss(): delta must be positive, but got ", delta);
+  const Tensor diff = input - target;
+  const Tensor size = abs(diff);
+  return reduce(where(size < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta), reduction);
+}
+
+namespace {
+
+// PyTorch's floor for binary_cross_entropy's logs, and for the denominator of its gradient.
+constexpr double kLogFloor = -100, kEpsilon = 1e-12;
+
+// log x and log(1 - x), each clamped at kLogFloor.
+std::pair<Tensor, Tensor> clamped_logs(const Tensor& x) {
+  return {clamp(log(x), kLogFloor), clamp(log1p(-x), kLogFloor)};
+}
+
+// -[y log x + (1 - y) log(1 - x)] per element with PyTorch's gradients written out: through
+// the clamped logs, x = 0 or 1 would give 0 * inf = NaN, where d/dx = (x - y) /
+// max(x (1 - x), 1e-12) stays finite. d/dy is the difference of the clamped logs.
+Tensor binary_cross_entropy_elements(const Tensor& x, const Tensor& y) {
+  Tensor loss;
+  {
+    const NoGradGuard no_grad;
+    const auto [log_x, log_1mx] = clamped_logs(x);
+    loss = -(y * log_x + (1 - y) * log_1mx);
+  }
+  return autograd::record(loss, "BinaryCrossEntropyBackward", {x, y},
+                          [sx = autograd::save(x), sy = autograd::save(y)](const Tensor& g) {
+                            const Tensor x = sx.get(), y = sy.get();
+                            const auto [log_x, log_1mx] = clamped_logs(x);
+                            return autograd::TensorList{g * (x - y) / clamp(x * (1 - x), kEpsilon),
+                                                        g * (log_1mx - log_x)};
+                          });
+}
+
+}  // namespace
+
+Tensor binary_cross_entropy(const Tensor& input_in, const Tensor& target_in,
+                            const BceOptions& options) {
+  const Tensor input = autocast::to_float32(input_in);
+  const Tensor target = autocast::to_float32(target_in);
+  constexpr const char* kOp = "binary_cross_entropy";
+  check_same_shape(kOp, input, target);
+  if (input.numel() > 0) {
+    const NoGradGuard no_grad;
+    // NaN fails both comparisons, as PyTorch's check.
+    const double lo = input.min().item<double>(), hi = input.max().item<double>();
+    GRAFT_CHECK(lo >= 0 && hi <= 1, kOp, "(): all elements of input should be between 0 and 1, ",
+                "but got values in [", lo, ", ", hi,
+                "]; pass probabilities (a sigmoid's output), or logits to "
+                "binary_cross_entropy_with_logits");
+  }
+  Tensor loss = binary_cross_entropy_elements(input, target);
+  if (options.weight.defined()) loss = loss * options.weight;
+  return reduce(loss, options.reduction);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input_in, const Tensor& target_in,

@@ -6,6 +6,8 @@
 // alive from the parent's Python object as well (keep_alive), because the C++ parent holds
 // only the C++ part of a Python subclass.
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "bindings.h"
 
@@ -231,25 +233,69 @@ void bind_layers(py::module_& nn_module) {
       .def_readonly("weight", &nn::Embedding::weight);
 }
 
+// A loss module whose constructor is (reduction='mean', <one number>=default), as
+// SmoothL1Loss(reduction, beta).
+template <class L>
+void bind_loss_of_number(py::module_& nn_module, const char* name, const char* number,
+                         double default_value) {
+  py::class_<L, nn::Loss, std::shared_ptr<L>>(nn_module, name)
+      .def(py::init([](const std::string& reduction, double value) {
+             return L(to_reduction(reduction), value);
+           }),
+           py::arg("reduction") = "mean", py::arg(number) = default_value);
+}
+
+template <class L>
+void bind_loss_of_reduction(py::module_& nn_module, const char* name) {
+  py::class_<L, nn::Loss, std::shared_ptr<L>>(nn_module, name)
+      .def(py::init([](const std::string& reduction) { return L(to_reduction(reduction)); }),
+           py::arg("reduction") = "mean");
+}
+
 void bind_losses(py::module_& nn_module) {
   py::class_<nn::Loss, nn::Module, std::shared_ptr<nn::Loss>>(nn_module, "Loss")
       .def("forward", py::overload_cast<const Tensor&, const Tensor&>(&nn::Loss::forward),
            py::arg("input"), py::arg("target"));
   py::class_<nn::CrossEntropyLoss, nn::Loss, std::shared_ptr<nn::CrossEntropyLoss>>(
       nn_module, "CrossEntropyLoss")
-      .def(py::init([](int64_t ignore_index, const std::string& reduction, double smoothing) {
-             return nn::CrossEntropyLoss({ignore_index, to_reduction(reduction), smoothing});
+      .def(py::init([](const std::optional<Tensor>& weight, int64_t ignore_index,
+                       const std::string& reduction, double smoothing) {
+             return nn::CrossEntropyLoss({.ignore_index = ignore_index,
+                                          .reduction = to_reduction(reduction),
+                                          .label_smoothing = smoothing,
+                                          .weight = weight.value_or(Tensor())});
            }),
-           py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
-           py::arg("label_smoothing") = 0.0);
-  py::class_<nn::MSELoss, nn::Loss, std::shared_ptr<nn::MSELoss>>(nn_module, "MSELoss")
-      .def(py::init(
-               [](const std::string& reduction) { return nn::MSELoss(to_reduction(reduction)); }),
+           py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+           py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
+  py::class_<nn::NLLLoss, nn::Loss, std::shared_ptr<nn::NLLLoss>>(nn_module, "NLLLoss")
+      .def(py::init([](const std::optional<Tensor>& weight, int64_t ignore_index,
+                       const std::string& reduction) {
+             return nn::NLLLoss({.ignore_index = ignore_index,
+                                 .reduction = to_reduction(reduction),
+                                 .weight = weight.value_or(Tensor())});
+           }),
+           py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
            py::arg("reduction") = "mean");
-  py::class_<nn::L1Loss, nn::Loss, std::shared_ptr<nn::L1Loss>>(nn_module, "L1Loss")
-      .def(py::init(
-               [](const std::string& reduction) { return nn::L1Loss(to_reduction(reduction)); }),
-           py::arg("reduction") = "mean");
+  bind_loss_of_reduction<nn::MSELoss>(nn_module, "MSELoss");
+  bind_loss_of_reduction<nn::L1Loss>(nn_module, "L1Loss");
+  bind_loss_of_number<nn::SmoothL1Loss>(nn_module, "SmoothL1Loss", "beta", 1.0);
+  bind_loss_of_number<nn::HuberLoss>(nn_module, "HuberLoss", "delta", 1.0);
+  py::class_<nn::BCELoss, nn::Loss, std::shared_ptr<nn::BCELoss>>(nn_module, "BCELoss")
+      .def(py::init([](const std::optional<Tensor>& weight, const std::string& reduction) {
+             return nn::BCELoss(
+                 {.weight = weight.value_or(Tensor()), .reduction = to_reduction(reduction)});
+           }),
+           py::arg("weight") = py::none(), py::arg("reduction") = "mean");
+  py::class_<nn::BCEWithLogitsLoss, nn::Loss, std::shared_ptr<nn::BCEWithLogitsLoss>>(
+      nn_module, "BCEWithLogitsLoss")
+      .def(py::init([](const std::optional<Tensor>& weight, const std::string& reduction,
+                       const std::optional<Tensor>& pos_weight) {
+             return nn::BCEWithLogitsLoss({.weight = weight.value_or(Tensor()),
+                                           .pos_weight = pos_weight.value_or(Tensor()),
+                                           .reduction = to_reduction(reduction)});
+           }),
+           py::arg("weight") = py::none(), py::arg("reduction") = "mean",
+           py::arg("pos_weight") = py::none());
 }
 
 void bind_functional(py::module_& functional) {
@@ -286,32 +332,64 @@ void bind_functional(py::module_& functional) {
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
   functional.def(
       "cross_entropy",
-      [](const Tensor& input, const Tensor& target, int64_t ignore_index,
-         const std::string& reduction, double smoothing) {
-        return F::cross_entropy(input, target, {ignore_index, to_reduction(reduction), smoothing});
+      [](const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+         int64_t ignore_index, const std::string& reduction, double smoothing) {
+        return F::cross_entropy(input, target,
+                                {.ignore_index = ignore_index,
+                                 .reduction = to_reduction(reduction),
+                                 .label_smoothing = smoothing,
+                                 .weight = weight.value_or(Tensor())});
       },
-      py::arg("input"), py::arg("target"), py::arg("ignore_index") = -100,
-      py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
+      py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
+      py::arg("label_smoothing") = 0.0);
   functional.def(
       "nll_loss",
-      [](const Tensor& input, const Tensor& target, int64_t ignore_index,
-         const std::string& reduction) {
-        return F::nll_loss(input, target, {ignore_index, to_reduction(reduction)});
+      [](const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+         int64_t ignore_index, const std::string& reduction) {
+        return F::nll_loss(input, target,
+                           {.ignore_index = ignore_index,
+                            .reduction = to_reduction(reduction),
+                            .weight = weight.value_or(Tensor())});
       },
-      py::arg("input"), py::arg("target"), py::arg("ignore_index") = -100,
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
+      py::arg("ignore_index") = -100, py::arg("reduction") = "mean");
+  for (const auto& [name, loss] :
+       {std::pair{"mse_loss", &F::mse_loss}, std::pair{"l1_loss", &F::l1_loss}})
+    functional.def(
+        name,
+        [loss](const Tensor& input, const Tensor& target, const std::string& reduction) {
+          return loss(input, target, to_reduction(reduction));
+        },
+        py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  for (const auto& [name, loss, number] : {std::tuple{"smooth_l1_loss", &F::smooth_l1_loss, "beta"},
+                                           std::tuple{"huber_loss", &F::huber_loss, "delta"}})
+    functional.def(
+        name,
+        [loss](const Tensor& input, const Tensor& target, const std::string& reduction,
+               double value) { return loss(input, target, to_reduction(reduction), value); },
+        py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg(number) = 1.0);
+  functional.def(
+      "binary_cross_entropy",
+      [](const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+         const std::string& reduction) {
+        return F::binary_cross_entropy(
+            input, target,
+            {.weight = weight.value_or(Tensor()), .reduction = to_reduction(reduction)});
+      },
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
       py::arg("reduction") = "mean");
   functional.def(
-      "mse_loss",
-      [](const Tensor& input, const Tensor& target, const std::string& reduction) {
-        return F::mse_loss(input, target, to_reduction(reduction));
+      "binary_cross_entropy_with_logits",
+      [](const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+         const std::string& reduction, const std::optional<Tensor>& pos_weight) {
+        return F::binary_cross_entropy_with_logits(input, target,
+                                                   {.weight = weight.value_or(Tensor()),
+                                                    .pos_weight = pos_weight.value_or(Tensor()),
+                                                    .reduction = to_reduction(reduction)});
       },
-      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  functional.def(
-      "l1_loss",
-      [](const Tensor& input, const Tensor& target, const std::string& reduction) {
-        return F::l1_loss(input, target, to_reduction(reduction));
-      },
-      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
+      py::arg("reduction") = "mean", py::arg("pos_weight") = py::none());
 }
 
 }  // namespace

@@ -183,6 +183,43 @@ TEST(NnGrad, Losses) {
                    {a, pw}, "bce_with_logits");
 }
 
+TEST(NnGrad, WeightedAndRobustLosses) {
+  const g::Tensor logits = leaf({4, 3});
+  const g::Tensor classes = make_tensor({2, -100, 0, 1}, {4}, g::kInt64);
+  const g::Tensor weight = leaf({3}, 8, 0.5, 2);
+  expect_gradients(
+      [&] { return F::cross_entropy(logits, classes, {.label_smoothing = 0.2, .weight = weight}); },
+      {logits, weight}, "cross_entropy weighted, smoothed");
+  const g::Tensor probs = g::softmax(make_tensor(sample_values(12, -1, 1, 3), {4, 3}), 1);
+  expect_gradients([&] { return F::cross_entropy(logits, probs, {.weight = weight}); },
+                   {logits, weight}, "cross_entropy probabilities weighted");
+  const g::Tensor map = leaf({2, 3, 2});
+  expect_gradients(
+      [&] {
+        return F::nll_loss(map, make_tensor({0, 2, 1, 1}, {2, 2}, g::kInt64), {.weight = weight});
+      },
+      {map, weight}, "nll_loss (N, C, L) weighted");
+  // Differences of -4..4 against beta = delta = 1.5, none within eps of the kink.
+  const g::Tensor a = leaf({2, 3}, 4, -2, 2), b = leaf({2, 3}, 5, -2, 2);
+  expect_gradients([&] { return F::smooth_l1_loss(a, b, F::Reduction::kNone, 1.5); }, {a, b},
+                   "smooth_l1_loss");
+  expect_gradients([&] { return F::huber_loss(a, b, F::Reduction::kMean, 1.5); }, {a, b},
+                   "huber_loss");
+  const g::Tensor p = leaf({2, 3}, 6, 0.05, 0.95), q = leaf({2, 3}, 7, 0, 1);
+  const g::Tensor w = leaf({3}, 9, 0.5, 2);
+  expect_gradients([&] { return F::binary_cross_entropy(p, q, {.weight = w}); }, {p, q, w},
+                   "binary_cross_entropy");
+}
+
+// binary_cross_entropy's gradient (x - y) / max(x (1 - x), 1e-12), PyTorch's: exactly 0 where
+// a certain prediction is right, where the clamped logs' chain rule would give 0 * inf.
+TEST(NnGrad, BinaryCrossEntropyGradientAtCertainPredictions) {
+  const g::Tensor x = make_tensor({0, 1, 0, 1}, {4}).requires_grad_();
+  F::binary_cross_entropy(x, make_tensor({0, 1, 1, 0}, {4}), {.reduction = F::Reduction::kSum})
+      .backward();
+  EXPECT_THAT(x.grad().to_vector<double>(), ::testing::ElementsAre(0, 0, -1e12, 1e12));
+}
+
 TEST(NnGrad, LossGradientsStayFiniteAt1e4) {
   // d cross_entropy / d logits = softmax - one_hot, exactly 0 or +-1 at these extremes:
   // both rows put all probability on class 0 while the target is class 1.

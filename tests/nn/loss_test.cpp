@@ -1,7 +1,8 @@
 // Losses against their hand formulas computed in double here: cross_entropy (class indices,
 // K-dim and unbatched inputs, ignore_index, label_smoothing by PyTorch's formula, class
-// probabilities), nll_loss, mse_loss, l1_loss, binary_cross_entropy_with_logits
-// (pos_weight, weight), every reduction, logits of +-1e4, and the errors.
+// probabilities, per-class weight), nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+// binary_cross_entropy, binary_cross_entropy_with_logits (pos_weight, weight), every
+// reduction, logits of +-1e4, and the errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -277,4 +278,178 @@ TEST(NnLoss, BceWithLogitsMatchesPyTorchsFormulaEvenAt1e4) {
   for (double v : values(F::binary_cross_entropy_with_logits(x.to(g::kFloat32), y.to(g::kFloat32),
                                                              {.reduction = Reduction::kNone})))
     EXPECT_TRUE(std::isfinite(v));
+}
+
+// Per-class weight: each position's terms scaled by weight[class]; the mean over class
+// indices divides by the sum of weight[target] over the positions not ignored, over class
+// probabilities by the number of positions (PyTorch's weighted means).
+TEST(NnLoss, CrossEntropyPerClassWeight) {
+  const auto xv = sample_values(12, -3, 3, 12);
+  const g::Tensor x = make_tensor(xv, {4, 3});
+  const std::vector<double> w = {0.5, 2, 1.5};
+  const g::Tensor weight = make_tensor(w, {3});
+  const std::vector<int64_t> y = {2, 0, -100, 1};
+  const g::Tensor target = make_tensor({2, 0, -100, 1}, {4}, g::kInt64);
+  for (const double s : {0.0, 0.3}) {
+    std::vector<double> rows(4, 0.0);
+    double sum = 0, total_weight = 0;
+    for (int64_t i = 0; i < 4; ++i) {
+      if (y[i] == -100) continue;
+      const double lse = logsumexp(xv, i * 3, 3);
+      double smooth = 0;
+      for (int64_t c = 0; c < 3; ++c) smooth += w[c] * (lse - xv[i * 3 + c]) / 3;
+      rows[i] = (1 - s) * w[y[i]] * (lse - xv[i * 3 + y[i]]) + s * smooth;
+      sum += rows[i];
+      total_weight += w[y[i]];
+    }
+    const auto none = values(F::cross_entropy(
+        x, target, {.reduction = Reduction::kNone, .label_smoothing = s, .weight = weight}));
+    for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(none[i], rows[i], 1e-12) << i << " " << s;
+    EXPECT_NEAR(scalar(F::cross_entropy(x, target, {.label_smoothing = s, .weight = weight})),
+                sum / total_weight, 1e-12);
+    EXPECT_NEAR(
+        scalar(F::cross_entropy(
+            x, target, {.reduction = Reduction::kSum, .label_smoothing = s, .weight = weight})),
+        sum, 1e-12);
+  }
+  // nll_loss and the modules, whose weight is a buffer.
+  const double lse1 = logsumexp(xv, 3, 3), lse3 = logsumexp(xv, 9, 3);
+  const double nll = (w[0] * (lse1 - xv[3]) + w[1] * (lse3 - xv[10])) / (w[0] + w[1]);
+  const g::Tensor t2 = make_tensor({-100, 0, -100, 1}, {4}, g::kInt64);
+  EXPECT_NEAR(scalar(F::nll_loss(g::log_softmax(x, 1), t2, {.weight = weight})), nll, 1e-12);
+  nn::NLLLoss nll_module({.weight = weight});
+  EXPECT_EQ(nll_module.buffers().size(), 1u);
+  EXPECT_NEAR(scalar(nll_module(g::log_softmax(x, 1), t2)), nll, 1e-12);
+  nn::CrossEntropyLoss module({.weight = weight});
+  EXPECT_EQ(module.named_buffers().at(0).first, "weight");
+  EXPECT_NEAR(scalar(module(x, t2)), nll, 1e-12);
+  // A float32 weight scales float64 logits (and the reverse) without a dtype error.
+  EXPECT_NEAR(scalar(F::cross_entropy(x, t2, {.weight = weight.to(g::kFloat32)})), nll, 1e-6);
+
+  // Class probabilities: -sum_c w_c q_c log p_c per row, the mean over rows.
+  const std::vector<double> q = {0.2, 0.3, 0.5, 1, 0, 0, 0, 0.5, 0.5, 0.1, 0.1, 0.8};
+  double prob_sum = 0;
+  for (int64_t i = 0; i < 4; ++i) {
+    const double lse = logsumexp(xv, i * 3, 3);
+    for (int64_t c = 0; c < 3; ++c) prob_sum += w[c] * q[i * 3 + c] * (lse - xv[i * 3 + c]);
+  }
+  EXPECT_NEAR(scalar(F::cross_entropy(x, make_tensor(q, {4, 3}), {.weight = weight})), prob_sum / 4,
+              1e-12);
+}
+
+TEST(NnLoss, CrossEntropyWeightAlongTheClassDimOfKDimInput) {
+  // (N, C, L) = (2, 3, 2): the weight broadcasts as (3, 1).
+  const auto xv = sample_values(12, -3, 3, 13);
+  const g::Tensor x = make_tensor(xv, {2, 3, 2});
+  const std::vector<double> w = {1, 3, 0.25};
+  const int64_t y[2][2] = {{0, 2}, {1, 1}};
+  const double s = 0.1;
+  double sum = 0, total_weight = 0;
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t l = 0; l < 2; ++l) {
+      const double lse = logsumexp(xv, n * 6 + l, 3, 2);
+      double smooth = 0;
+      for (int64_t c = 0; c < 3; ++c) smooth += w[c] * (lse - xv[n * 6 + c * 2 + l]) / 3;
+      sum += (1 - s) * w[y[n][l]] * (lse - xv[n * 6 + y[n][l] * 2 + l]) + s * smooth;
+      total_weight += w[y[n][l]];
+    }
+  EXPECT_NEAR(scalar(F::cross_entropy(x, make_tensor({0, 2, 1, 1}, {2, 2}, g::kInt64),
+                                      {.label_smoothing = s, .weight = make_tensor(w, {3})})),
+              sum / total_weight, 1e-12);
+  // Unbatched (C) logits with a 0-d target: weight[target] * -log p[target], divided by
+  // weight[target] again for the mean.
+  const g::Tensor row = make_tensor({1, 2, 3}, {3});
+  const g::Tensor one = make_tensor({1}, {}, g::kInt64);
+  EXPECT_NEAR(scalar(F::cross_entropy(
+                  row, one, {.reduction = Reduction::kSum, .weight = make_tensor(w, {3})})),
+              3 * (logsumexp({1, 2, 3}, 0, 3) - 2), 1e-12);
+  EXPECT_NEAR(scalar(F::cross_entropy(row, one, {.weight = make_tensor(w, {3})})),
+              logsumexp({1, 2, 3}, 0, 3) - 2, 1e-12);
+  EXPECT_THAT(error_message([&] {
+                F::cross_entropy(x, make_tensor({0, 2, 1, 1}, {2, 2}, g::kInt64),
+                                 {.weight = make_tensor({1, 2}, {2})});
+              }),
+              HasSubstr("cross_entropy(): weight should hold one value for each of the 3 classes "
+                        "of input of shape (2, 3, 2), but got weight of shape (2,)"));
+  EXPECT_THAT(error_message([&] {
+                F::nll_loss(x, make_tensor({0, 2, 1, 1}, {2, 2}, g::kInt64),
+                            {.weight = make_tensor({1, 2, 3}, {3}, g::kInt64)});
+              }),
+              HasSubstr("nll_loss(): expected a floating-point weight, but got int64"));
+}
+
+// smooth_l1 and huber against their piecewise formulas, on differences either side of
+// beta / delta; beta = 0 is l1_loss; huber = delta * smooth_l1 with beta = delta.
+TEST(NnLoss, SmoothL1AndHuberArePiecewise) {
+  const std::vector<double> a = {0, 0.3, -0.7, 2, -3, 0.5, 1.2, -0.1};
+  const std::vector<double> b = {0, 0, 0.2, 0.5, 0, -0.5, 0, 0.1};
+  const g::Tensor x = make_tensor(a, {2, 4}), y = make_tensor(b, {2, 4});
+  for (const double beta : {1.0, 0.5, 2.5}) {
+    std::vector<double> smooth, huber;
+    double smooth_sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double d = std::abs(a[i] - b[i]);
+      smooth.push_back(d < beta ? 0.5 * d * d / beta : d - 0.5 * beta);
+      huber.push_back(d < beta ? 0.5 * d * d : beta * (d - 0.5 * beta));
+      smooth_sum += smooth.back();
+    }
+    const auto got = values(F::smooth_l1_loss(x, y, Reduction::kNone, beta));
+    const auto got_huber = values(F::huber_loss(x, y, Reduction::kNone, beta));
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_NEAR(got[i], smooth[i], 1e-15) << i << " beta " << beta;
+      EXPECT_NEAR(got_huber[i], huber[i], 1e-15) << i << " delta " << beta;
+    }
+    EXPECT_NEAR(scalar(F::smooth_l1_loss(x, y, Reduction::kMean, beta)), smooth_sum / 8, 1e-15);
+    EXPECT_NEAR(scalar(nn::SmoothL1Loss(Reduction::kSum, beta)(x, y)), smooth_sum, 1e-14);
+    EXPECT_NEAR(scalar(nn::HuberLoss(Reduction::kSum, beta)(x, y)), beta * smooth_sum, 1e-14);
+  }
+  EXPECT_EQ(values(F::smooth_l1_loss(x, y, Reduction::kNone, 0.0)),
+            values(F::l1_loss(x, y, Reduction::kNone)));
+  EXPECT_EQ(scalar(F::smooth_l1_loss(x, y)), scalar(nn::SmoothL1Loss()(x, y)));
+  EXPECT_THAT(error_message([&] { F::smooth_l1_loss(x, y, Reduction::kMean, -1); }),
+              HasSubstr("smooth_l1_loss(): beta must be non-negative, but got -1"));
+  EXPECT_THAT(error_message([&] { F::huber_loss(x, y, Reduction::kMean, 0); }),
+              HasSubstr("huber_loss(): delta must be positive, but got 0"));
+  EXPECT_THAT(error_message([&] {
+                F::huber_loss(x, make_tensor({1, 2}, {2}));
+              }),
+              HasSubstr("huber_loss(): target of shape (2,) must have the shape of input (2, 4)"));
+}
+
+// binary_cross_entropy on probabilities: -[y log x + (1 - y) log(1 - x)] with each log
+// clamped at -100, so 0 and 1 give finite losses; values outside [0, 1] (or NaN) are an
+// error.
+TEST(NnLoss, BinaryCrossEntropyOfProbabilities) {
+  const std::vector<double> xv = {0.1, 0.5, 0.9, 0, 1, 0, 1, 0.25};
+  const std::vector<double> yv = {0, 1, 0.3, 0, 1, 1, 0, 0.75};
+  const g::Tensor x = make_tensor(xv, {2, 4}), y = make_tensor(yv, {2, 4});
+  const std::vector<double> w = {2, 0.5};
+  std::vector<double> plain;
+  double sum = 0, weighted = 0;
+  for (size_t i = 0; i < xv.size(); ++i) {
+    const double log_x = std::max(std::log(xv[i]), -100.0);
+    const double log_1mx = std::max(std::log1p(-xv[i]), -100.0);
+    plain.push_back(-(yv[i] * log_x + (1 - yv[i]) * log_1mx));
+    sum += plain.back();
+    weighted += w[i / 4] * plain.back();
+  }
+  const auto got = values(F::binary_cross_entropy(x, y, {.reduction = Reduction::kNone}));
+  for (size_t i = 0; i < xv.size(); ++i) EXPECT_NEAR(got[i], plain[i], 1e-12) << i;
+  EXPECT_EQ(got[5], 100);  // log 0, clamped
+  EXPECT_NEAR(scalar(F::binary_cross_entropy(x, y)), sum / 8, 1e-12);
+  nn::BCELoss loss({.weight = make_tensor(w, {2, 1}), .reduction = Reduction::kSum});
+  EXPECT_EQ(loss.buffers().size(), 1u);
+  EXPECT_NEAR(scalar(loss(x, y)), weighted, 1e-12);
+  // Logits where probabilities belong: named, with the op to use instead.
+  for (const double bad : {1.5, -0.25, std::nan("")})
+    EXPECT_THAT(error_message([&] {
+                  F::binary_cross_entropy(make_tensor({0.5, bad}, {2}), make_tensor({0, 1}, {2}));
+                }),
+                HasSubstr("binary_cross_entropy(): all elements of input should be between 0 and "
+                          "1"))
+        << bad;
+  EXPECT_THAT(error_message(
+                  [&] { F::binary_cross_entropy(make_tensor({1.5}, {1}), make_tensor({1}, {1})); }),
+              HasSubstr("but got values in [1.5, 1.5]; pass probabilities (a sigmoid's output), or "
+                        "logits to binary_cross_entropy_with_logits"));
 }
