@@ -104,8 +104,7 @@ Tensor wrapped(const char* op, const Tensor& index, int64_t dim, int64_t size) {
   if (index.numel() == 0) return out;
   if (size == 0 || ne(clamp(out, 0, size - 1), out).any().item<bool>()) {
     for (int64_t v : index.to_vector<int64_t>())
-      GRAFT_CHECK(v >= -size && v < size, op, "(): index ", v, " is out of bounds for dimension ",
-                  dim, " with size ", size);
+      if (v < -size || v >= size) detail::fail_index(op, v, dim, size);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 // check fails, so a passing check costs one branch.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,13 @@ class OutOfMemoryError : public Error {
   using Error::Error;
 };
 
+// An index past the end of a dimension (PyTorch's c10::IndexError): its own type so that
+// Python sees an IndexError, which `for x in t` and `except IndexError` rely on.
+class IndexError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 // Streams every argument into one string: make_message("got ", 3, " dims").
@@ -33,6 +41,12 @@ std::string make_message(const Args&... args) {
   std::ostringstream out;
   (out << ... << args);
   return out.str();
+}
+
+// "<op>(): index <index> is out of bounds for dimension <dim> with size <size>".
+[[noreturn]] inline void fail_index(const char* op, int64_t index, int64_t dim, int64_t size) {
+  throw IndexError(make_message(op, "(): index ", index, " is out of bounds for dimension ", dim,
+                                " with size ", size));
 }
 
 template <class... Args>

@@ -280,8 +280,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   GRAFT_CHECK(this->dim() > 0, "select(): cannot be applied to a 0-dim tensor");
   dim = wrap_dim(dim, this->dim(), "select");
   const int64_t n = shape()[dim];
-  GRAFT_CHECK(index >= -n && index < n, "select(): index ", index,
-              " is out of bounds for dimension ", dim, " with size ", n);
+  if (index < -n || index >= n) detail::fail_index("select", index, dim, n);
   if (index < 0) index += n;
   Shape sizes = shape(), strides = this->strides();
   sizes.erase(dim);

@@ -112,10 +112,7 @@ struct IndexBound {
   int dim;
   int64_t size;  // self's size along dim: values must lie in [0, size)
 
-  [[noreturn]] void fail(int64_t value) const {
-    detail::fail(op, "(): index ", value, " is out of bounds for dimension ", dim, " with size ",
-                 size);
-  }
+  [[noreturn]] void fail(int64_t value) const { detail::fail_index(op, value, dim, size); }
 };
 
 // gather and index_select: out[p] = self[p with p[dim] = index[p]] for every position p of

@@ -6,7 +6,19 @@
 PYBIND11_MODULE(_C, m) {
   namespace py = pybind11;
   m.doc() = "graft: NumPy on the GPU plus autograd, from C++ (the compiled part)";
-  py::register_exception<graft::Error>(m, "Error", PyExc_RuntimeError);
+  const auto& error = py::register_exception<graft::Error>(m, "Error", PyExc_RuntimeError);
+  // graft::IndexError arrives as a graft.Error that is also Python's IndexError, as
+  // PyTorch's index errors are IndexErrors. Private (_IndexError), so that `from graft import
+  // *` cannot shadow the builtin. pybind11 tries the translator registered last first.
+  m.attr("_IndexError") = py::reinterpret_steal<py::object>(PyErr_NewException(
+      "graft.IndexError", py::make_tuple(error, py::handle(PyExc_IndexError)).ptr(), nullptr));
+  py::register_exception_translator([](std::exception_ptr thrown) {
+    try {
+      if (thrown) std::rethrow_exception(thrown);
+    } catch (const graft::IndexError& e) {
+      PyErr_SetString(py::module_::import("graft._C").attr("_IndexError").ptr(), e.what());
+    }
+  });
   graft::python::bind_types(m);
   graft::python::bind_tensor(m);
   graft::python::bind_functions(m);

@@ -194,6 +194,32 @@ TEST(Select, PicksOneSliceAlongAnyDim) {
               HasSubstr("select(): cannot be applied to a 0-dim tensor"));
 }
 
+// An index past a dimension's end throws graft::IndexError (a graft::Error), whatever the
+// op: Python turns it into an IndexError, which `for x in t` relies on.
+TEST(Select, AnIndexPastTheEndIsAnIndexError) {
+  const g::Tensor t = coded();
+  EXPECT_THROW(t.select(2, 5), g::IndexError);
+  EXPECT_THROW(t.index({0, 0, -6}), g::IndexError);
+  EXPECT_THROW(t.index({make_tensor({0, 4}, {2}, g::kInt64)}), g::IndexError);
+  EXPECT_THROW(g::gather(t, 0, g::full({1, 1, 1}, 9, g::kInt64)), g::IndexError);
+  EXPECT_THROW(g::index_select(t, 1, make_tensor({-7}, {1}, g::kInt64)), g::IndexError);
+  try {
+    t.select(0, 4);
+  } catch (const g::Error& e) {  // still a graft::Error
+    EXPECT_THAT(e.what(), HasSubstr("select(): index 4 is out of bounds for dimension 0"));
+  }
+  // Other bad input stays a plain graft::Error.
+  EXPECT_THROW(
+      {
+        try {
+          t.select(3, 0);
+        } catch (const g::IndexError&) {
+          ADD_FAILURE() << "a bad dim is not an index past the end";
+        }
+      },
+      g::Error);
+}
+
 TEST(Narrow, KeepsARangeOfOneDim) {
   const g::Tensor t = coded();
   EXPECT_EQ(values(t.narrow(2, 1, 3)), codes(kAllI, kAllJ, {1, 2, 3}));
