@@ -2,19 +2,21 @@
 
 The compiled module graft._C holds everything; this package adds what is more natural in
 Python: no_grad() as a context manager and decorator, the functional forms of the tensor
-methods (graft.exp(t) as t.exp()), from_dlpack for any producer, and attribute
-registration in nn.Module subclasses (self.fc = nn.Linear(...)).
+methods (graft.exp(t) as t.exp()), from_dlpack for any producer, attribute
+registration in nn.Module subclasses (self.fc = nn.Linear(...)), and optimizers'
+param_groups as PyTorch's list of dicts.
 """
 
+import collections.abc as _collections_abc
 import functools as _functools
 import sys as _sys
 
 from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtypes, factories, from_numpy, save, load ...)
-from ._C import Error, Tensor, amp, cuda, data, nn, optim  # noqa: F401
+from ._C import Error, Tensor, amp, autograd, cuda, data, nn, optim  # noqa: F401
 
 # `import graft.nn`, `from graft.nn import functional`: the compiled submodules as modules.
-for _module in (nn, nn.functional, optim, amp, data, cuda):
+for _module in (nn, nn.functional, optim, amp, data, cuda, autograd):
     _sys.modules[_module.__name__.replace("._C.", ".", 1)] = _module
 
 __all__ = [name for name in dir(_C) if not name.startswith("_")] + [
@@ -139,3 +141,50 @@ class _Sequential(nn.Sequential):
 
 _Sequential.__name__ = _Sequential.__qualname__ = "Sequential"
 nn.Sequential = _Sequential
+
+
+class _ParamGroup(_collections_abc.MutableMapping):
+    """optimizer.param_groups[g], a live view of group g as PyTorch's dict: 'params', 'lr'
+    and the algorithm's options under graft's names (Adam's also as the tuple 'betas').
+    Writes go to the optimizer: `group['lr'] = 0.01` is what a hand-written schedule does."""
+
+    def __init__(self, optimizer, index):
+        self._optimizer, self._index = optimizer, index
+
+    def _options(self):
+        options = self._optimizer._param_group_options(self._index)
+        if "beta1" in options:
+            options["betas"] = (options["beta1"], options["beta2"])
+        return options
+
+    def __getitem__(self, key):
+        if key == "params":
+            return self._optimizer._param_group_params(self._index)
+        return self._options()[key]
+
+    def __setitem__(self, key, value):
+        if key == "params":
+            raise TypeError("graft cannot change a group's parameters; build a new optimizer "
+                            "over the ones you want")
+        if key == "betas" and "beta1" in self._options():
+            for name, beta in zip(("beta1", "beta2"), value):
+                self._optimizer._set_param_group_option(self._index, name, beta)
+            return
+        self._optimizer._set_param_group_option(self._index, key, value)
+
+    def __delitem__(self, key):
+        raise TypeError("a param group's entries cannot be deleted")
+
+    def __iter__(self):
+        return iter(["params", *self._options()])
+
+    def __len__(self):
+        return 1 + len(self._options())
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+optim.Optimizer.param_groups = property(
+    lambda self: [_ParamGroup(self, g) for g in range(self._param_group_count())],
+    doc="The parameter groups as PyTorch's list of dicts, each a live view (_ParamGroup).")

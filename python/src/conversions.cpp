@@ -101,6 +101,36 @@ void bind_types(py::module_& m) {
   m.def("manual_seed", &manual_seed, py::arg("seed"));
   m.def("is_grad_enabled", &autograd::GradMode::is_enabled);
   m.def("set_grad_enabled", &autograd::GradMode::set_enabled, py::arg("mode"));
+  // torch.autograd.grad: outputs and inputs a tensor or a sequence of them; a tuple back,
+  // None for an input the outputs do not reach when allow_unused.
+  py::module_ autograd_module = m.def_submodule("autograd", "gradients without backward()");
+  const auto tensors = [](const py::object& one_or_many) {
+    if (py::isinstance<Tensor>(one_or_many))
+      return autograd::TensorList{one_or_many.cast<Tensor>()};
+    autograd::TensorList list;
+    for (const py::handle item : py::iter(one_or_many))
+      list.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
+    return list;
+  };
+  autograd_module.def(
+      "grad",
+      [tensors](const py::object& outputs, const py::object& inputs, const py::object& grad_outputs,
+                std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+        const autograd::TensorList grads =
+            autograd::grad(tensors(outputs), tensors(inputs),
+                           {.grad_outputs = grad_outputs.is_none() ? autograd::TensorList{}
+                                                                   : tensors(grad_outputs),
+                            .retain_graph = retain_graph,
+                            .create_graph = create_graph,
+                            .allow_unused = allow_unused});
+        py::tuple out(grads.size());
+        for (size_t i = 0; i < grads.size(); ++i)
+          out[i] = grads[i].defined() ? py::cast(grads[i]) : py::none();
+        return out;
+      },
+      py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs") = py::none(),
+      py::arg("retain_graph") = py::none(), py::arg("create_graph") = false,
+      py::arg("allow_unused") = false);
   // Autocast's guard, for graft.autocast (graft/__init__.py), which makes it a context
   // manager; device_type as torch.autocast spells it, "cpu" or "cuda".
   py::class_<AutocastGuard>(m, "_AutocastGuard")

@@ -325,6 +325,45 @@ void bind_functional(py::module_& functional) {
       py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
       py::arg("dropout_p") = 0.0, py::arg("is_causal") = false, py::arg("scale") = py::none());
   functional.def(
+      "conv2d",
+      [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b, py::handle stride,
+         py::handle padding, py::handle dilation, int64_t groups) {
+        return F::conv2d(x, w, b.value_or(Tensor()), to_pair(stride), to_pair(padding),
+                         to_pair(dilation), groups);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
+      py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("groups") = 1);
+  functional.def(
+      "max_pool2d",
+      [](const Tensor& x, py::handle kernel, py::handle stride, py::handle padding,
+         py::handle dilation, bool ceil_mode, bool return_indices) -> py::object {
+        const auto [out, indices] =
+            max_pool2d_with_indices(x, to_pair(kernel), to_optional_pair(stride), to_pair(padding),
+                                    to_pair(dilation), ceil_mode);
+        if (return_indices) return py::make_tuple(out, indices);
+        return py::cast(out);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+      py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
+      py::arg("return_indices") = false);
+  functional.def(
+      "avg_pool2d",
+      [](const Tensor& x, py::handle kernel, py::handle stride, py::handle padding, bool ceil_mode,
+         bool count_include_pad) {
+        return F::avg_pool2d(x, to_pair(kernel), to_optional_pair(stride), to_pair(padding),
+                             ceil_mode, count_include_pad);
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+      py::arg("padding") = 0, py::arg("ceil_mode") = false, py::arg("count_include_pad") = true);
+  functional.def(
+      "adaptive_avg_pool2d",
+      [](const Tensor& x, py::handle output_size) {
+        return F::adaptive_avg_pool2d(x, to_pair(output_size));
+      },
+      py::arg("input"), py::arg("output_size"));
+  functional.def("embedding", &F::embedding, py::arg("input"), py::arg("weight"),
+                 py::arg("padding_idx") = py::none());
+  functional.def(
       "linear",
       [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) {
         return F::linear(x, w, b.value_or(Tensor()));

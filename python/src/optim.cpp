@@ -22,6 +22,13 @@ Options adam_options(double lr, const py::tuple& betas, double eps, double weigh
           .amsgrad = amsgrad};
 }
 
+const optim::ParamGroup& group_at(const optim::Optimizer& o, size_t group) {
+  if (group >= o.param_groups().size())
+    throw py::index_error("param group " + std::to_string(group) + " of " + o.name() + "'s " +
+                          std::to_string(o.param_groups().size()));
+  return o.param_groups()[group];
+}
+
 }  // namespace
 
 void bind_optim(py::module_& m) {
@@ -36,7 +43,38 @@ void bind_optim(py::module_& m) {
       .def("set_lr", &optim::Optimizer::set_lr, py::arg("group"), py::arg("lr"))
       .def("state_dict", &optim::Optimizer::state_dict)
       .def("load_state_dict", &optim::Optimizer::load_state_dict, py::arg("state_dict"))
-      .def_property_readonly("name", &optim::Optimizer::name);
+      .def_property_readonly("name", &optim::Optimizer::name)
+      // What graft.optim's param_groups (graft/__init__.py) reads and writes: the groups'
+      // parameters, and their options as the optimizer's state_dict names them.
+      .def("_param_group_count", [](const optim::Optimizer& o) { return o.param_groups().size(); })
+      .def("_param_group_params",
+           [](const optim::Optimizer& o, size_t group) { return group_at(o, group).params; })
+      .def("_param_group_options",
+           [](const optim::Optimizer& o, size_t group) {
+             group_at(o, group);
+             const std::string prefix = "param_groups." + std::to_string(group) + ".";
+             py::dict options;
+             for (const auto& [key, value] : o.state_dict())
+               if (key.starts_with(prefix))
+                 options[py::str(key.substr(prefix.size()))] =
+                     value.dtype() == kBool ? py::object(py::bool_(value.item<bool>()))
+                                            : py::object(py::float_(value.item<double>()));
+             return options;
+           })
+      // lr directly (schedulers' path); another option through state_dict and
+      // load_state_dict, which check it as they check a checkpoint's.
+      .def("_set_param_group_option",
+           [](optim::Optimizer& o, size_t group, const std::string& name, const py::object& value) {
+             group_at(o, group);
+             if (name == "lr") return o.set_lr(group, value.cast<double>());
+             StateDict state = o.state_dict();
+             const std::string key = "param_groups." + std::to_string(group) + "." + name;
+             const auto it = state.find(key);
+             if (it == state.end())
+               throw py::key_error("'" + name + "' is not an option of " + o.name() + "'s groups");
+             it->second = full({}, to_scalar(value), TensorOptions(it->second.dtype()));
+             o.load_state_dict(state);
+           });
 
   // Each optimizer keeps its parameter tensors (handles), so the list may be dropped.
   OptimizerClass<optim::SGD>(optim_module, "SGD")

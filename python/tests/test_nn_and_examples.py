@@ -91,6 +91,49 @@ def test_layers_optimizers_and_schedulers():
     assert graft.optim.clip_grad_norm_(w, 0.1).item() == pytest.approx(0.1, 1e-4)
 
 
+def test_functional_layers_match_their_modules():
+    x = graft.randn(2, 3, 6, 6)
+    conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+    assert F.conv2d(x, conv.weight, conv.bias, stride=2, padding=(1, 1)).tolist() == conv(x).tolist()
+    assert F.max_pool2d(x, 2).tolist() == nn.MaxPool2d(2)(x).tolist()
+    out, indices = F.max_pool2d(x, (3, 3), stride=3, return_indices=True)
+    assert out.shape == (2, 3, 2, 2) and indices.dtype == graft.int64
+    assert (x.reshape(2, 3, 36).gather(2, indices.reshape(2, 3, 4)).reshape(2, 3, 2, 2)
+            .tolist() == out.tolist())
+    assert F.avg_pool2d(x, 2, stride=2).tolist() == nn.AvgPool2d(2)(x).tolist()
+    assert F.adaptive_avg_pool2d(x, 1).reshape(6).tolist() == pytest.approx(
+        x.mean((2, 3)).reshape(6).tolist(), abs=1e-6)
+    emb = nn.Embedding(5, 2, padding_idx=0)
+    ids = graft.tensor([[0, 4], [2, 2]])
+    assert F.embedding(ids, emb.weight, padding_idx=0).tolist() == emb(ids).tolist()
+
+
+def test_param_groups_read_and_write_like_torchs():
+    w = graft.zeros(3, requires_grad=True)
+    optimizer = graft.optim.Adam([w], lr=0.1, betas=(0.9, 0.99))
+    (group,) = optimizer.param_groups
+    assert group["lr"] == pytest.approx(0.1) and group["betas"] == pytest.approx((0.9, 0.99))
+    assert group["params"][0] is not None and group["params"][0].shape == (3,)
+    assert {"params", "lr", "betas", "eps", "weight_decay", "amsgrad"} <= set(group)
+    for g in optimizer.param_groups:  # a hand-written schedule
+        g["lr"] = 0.5
+    assert optimizer.lr() == 0.5 and optimizer.param_groups[0]["lr"] == 0.5
+    group["betas"] = (0.8, 0.9)
+    group["weight_decay"] = 0.01
+    group["amsgrad"] = True
+    assert optimizer.param_groups[0]["betas"] == pytest.approx((0.8, 0.9))
+    state = optimizer.state_dict()
+    assert state["param_groups.0.beta1"].item() == pytest.approx(0.8)
+    assert state["param_groups.0.weight_decay"].item() == pytest.approx(0.01)
+    assert state["param_groups.0.amsgrad"].item() is True
+    with pytest.raises(KeyError, match="momentum"):
+        group["momentum"] = 0.9
+    with pytest.raises(graft.Error, match="eps"):
+        group["eps"] = -1.0  # checked as a checkpoint's options are
+    sgd = graft.optim.SGD([w], lr=0.1, momentum=0.9)
+    assert sgd.param_groups[0]["momentum"] == pytest.approx(0.9) and "betas" not in sgd.param_groups[0]
+
+
 def test_transformer_pieces():
     x = graft.randn(2, 5, 8)
     y = F.layer_norm(x, (8,), graft.ones(8), graft.zeros(8))

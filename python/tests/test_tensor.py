@@ -119,6 +119,35 @@ def test_errors_arrive_as_graft_error_with_the_message():
         bool(graft.ones(2))
 
 
+def test_an_index_past_the_end_is_an_index_error():
+    t = graft.arange(3)
+    for index in (5, -4, (0, 7), graft.tensor([1, 3])):
+        with pytest.raises(IndexError, match="is out of bounds for dimension") as error:
+            t.reshape(1, 3)[index] if isinstance(index, tuple) else t[index]
+        assert isinstance(error.value, graft.Error)  # and still graft's error
+    with pytest.raises(IndexError):
+        t[3] = 1
+    assert "IndexError" not in graft.__all__  # `from graft import *` keeps the builtin
+
+
+def test_autograd_grad_and_retain_grad():
+    x = graft.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    (dx,) = graft.autograd.grad(y.sum(), x, create_graph=True)
+    assert dx.tolist() == [2.0, 4.0] and dx.requires_grad
+    (ddx,) = graft.autograd.grad(dx.sum(), [x])
+    assert ddx.tolist() == [2.0, 2.0]
+    z = graft.ones(2, requires_grad=True)
+    assert graft.autograd.grad([(x * 3).sum()], [x, z], allow_unused=True)[1] is None
+    assert graft.autograd.grad(x * 3, x, grad_outputs=[graft.tensor([1.0, -1.0])])[0].tolist() == [
+        3.0, -3.0]
+    # autograd.grad filled y's retained gradient too (1 from y.sum()), as PyTorch's does.
+    assert y.retains_grad and y.grad.tolist() == [1.0, 1.0]
+    (y * 2).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0] and x.grad.tolist() == [4.0, 8.0]
+
+
 def test_tensors_hash_by_identity():
     a, b = graft.ones(2), graft.ones(2)
     assert len({a, b, a}) == 2 and {a: 1}[a] == 1
