@@ -2,8 +2,10 @@
 #include "graft/optim/fused_update.h"
 
 #include <algorithm>
+#include <utility>
 #include <variant>
 
+#include "graft/autograd/grad_mode.h"
 #include "graft/autograd/ops.h"
 #include "graft/core/error.h"
 #include "graft/kernels/dispatch.h"
@@ -13,9 +15,13 @@ namespace {
 
 // The parameters of one kernel call, the contiguous gradients it reads (kept alive until
 // the call returns), and where it writes its partial sums of squares when they are asked for.
+// The kernels walk every buffer in one contiguous run, so a parameter that is not contiguous
+// (a transposed leaf, say) is updated in a contiguous copy, written back after the call; its
+// state is contiguous in the same logical order, so the two stay aligned.
 struct Batch {
   kernels::OptimArgs args;
   std::vector<Tensor> grad_copies;
+  std::vector<std::pair<Tensor, Tensor>> written_back;  // (parameter, its updated copy)
   Tensor grad_sq_partials;
 };
 
@@ -61,9 +67,6 @@ Tensor run_update(const kernels::UpdateRule& rule,
     GRAFT_CHECK(param.defined(), caller, ": parameter ", i, " is an undefined tensor");
     GRAFT_CHECK(is_floating_point(param.dtype()), caller, ": parameter ", i, " has dtype ",
                 param.dtype(), "; optimizers update floating-point parameters only");
-    GRAFT_CHECK(param.is_contiguous(), caller, ": parameter ", i, " of shape ", param.shape(),
-                " is not contiguous (strides ", param.strides(),
-                "); optimize a contiguous tensor (modules' parameters are)");
     GRAFT_CHECK(update.step >= 1, caller, ": parameter ", i, " has step count ", update.step,
                 "; it counts this step, so it must be at least 1");
     check_buffer(caller, i, param, update.grad, "gradient");
@@ -78,11 +81,16 @@ Tensor run_update(const kernels::UpdateRule& rule,
       return b.args.device == param.device() && b.args.dtype == param.dtype();
     });
     if (batch == batches.end()) {
-      batches.push_back({kernels::OptimArgs{rule, param.dtype(), param.device(), {}}, {}, {}});
+      batches.push_back({kernels::OptimArgs{rule, param.dtype(), param.device(), {}}, {}, {}, {}});
       batch = batches.end() - 1;
     }
     kernels::OptimTensor tensor;
-    tensor.param = param.data_ptr();
+    if (param.is_contiguous()) {
+      tensor.param = param.data_ptr();
+    } else {
+      batch->written_back.emplace_back(param, param.contiguous());
+      tensor.param = batch->written_back.back().second.data_ptr();
+    }
     if (update.grad.is_contiguous()) {
       tensor.grad = update.grad.data_ptr();
     } else {
@@ -105,6 +113,8 @@ Tensor run_update(const kernels::UpdateRule& rule,
     }
     kernels::lookup(kernels::kernel_table().optim_update, batch.args.device,
                     "optimizer step")(batch.args);
+    const NoGradGuard no_grad;
+    for (const auto& [param, updated] : batch.written_back) param.copy_(updated);
   }
   // In-place writes, as far as autograd's saved-tensor checks are concerned.
   for (const ParamUpdate& update : params) update.param.storage()->bump_version();

@@ -67,6 +67,32 @@ TEST(Optimizer, EachOptimizerMinimisesAQuadraticBowl) {
   }
 }
 
+// A parameter that is not contiguous (a transposed leaf, as PyTorch allows) is updated as
+// its contiguous clone is, step for step, state included; its memory stays where it was.
+TEST(Optimizer, NonContiguousParametersStepAsTheirContiguousClones) {
+  for (const auto& [name, make] : kOptimizers) {
+    SCOPED_TRACE(name);
+    const Tensor values = make_tensor({0.5, -1, 2, 0.25, 3, -0.75}, {2, 3});
+    const Tensor strided = values.clone().t().requires_grad_();  // (3, 2), strides (1, 3)
+    const Tensor dense = values.t().contiguous().requires_grad_();
+    ASSERT_FALSE(strided.is_contiguous());
+    const void* memory = strided.data_ptr();
+    auto strided_opt = make({strided});
+    auto dense_opt = make({dense});
+    const Tensor target = make_tensor({1, 2, 3, 4, 5, 6}, {3, 2});
+    for (int i = 0; i < 5; ++i)
+      for (const auto& [w, opt] :
+           {std::pair{strided, strided_opt.get()}, std::pair{dense, dense_opt.get()}}) {
+        opt->zero_grad();
+        ((w - target) * (w - target) * w).sum().backward();
+        opt->step();
+      }
+    EXPECT_EQ(strided.to_vector<double>(), dense.to_vector<double>());
+    EXPECT_EQ(strided.data_ptr(), memory);
+    EXPECT_EQ(strided.strides(), Shape({1, 3}));
+  }
+}
+
 TEST(Optimizer, ParamGroupsUseTheirOwnLearningRates) {
   const Tensor a = make_tensor({1.0}, {1}).requires_grad_();
   const Tensor b = make_tensor({1.0}, {1}).requires_grad_();
