@@ -1,5 +1,5 @@
-// Activation modules: ReLU, GELU, SiLU, Tanh, Sigmoid, Softmax, LogSoftmax, and Dropout;
-// stateless wrappers over nn::functional (Dropout reads the module's training flag).
+// Activation modules: ReLU, GELU, SiLU, Tanh, Sigmoid, Softmax, LogSoftmax, Dropout and
+// Identity; stateless wrappers over nn::functional (Dropout reads the module's training flag).
 #pragma once
 
 #include <string>
@@ -32,6 +32,10 @@ struct Tanh : Elementwise {
 };
 struct Sigmoid : Elementwise {
   Sigmoid() : Elementwise("Sigmoid", graft::sigmoid) {}
+};
+// Returns its input itself: a placeholder where a layer is optional (PyTorch's nn.Identity).
+struct Identity : Elementwise {
+  Identity() : Elementwise("Identity", [](const Tensor& x) { return x; }) {}
 };
 
 // approximate: "none" (exact, erf) or "tanh".

@@ -1,5 +1,5 @@
-// nn::functional layers: linear, activations, dropout, batch norm, embedding, each a
-// composition of graft ops (autograd differentiates them through their parts), and
+// nn::functional layers: linear, activations, dropout, batch norm, embedding, one_hot, pad,
+// each a composition of graft ops (autograd differentiates them through their parts), and
 // layer_norm, graft's fused op (autograd/ops_layer_norm.cpp).
 //
 // batch_norm computes (x - mean) * rsqrt(var + eps) directly: more passes than a fused
@@ -141,6 +141,56 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<int6
     rows = where(keep, rows, rows.detach());
   }
   return rows.reshape(shape);
+}
+
+Tensor one_hot(const Tensor& indices, int64_t num_classes) {
+  GRAFT_CHECK(is_integral(indices.dtype()), "one_hot(): expected class indices of an integer ",
+              "dtype, but got ", indices.dtype(), "; convert them with .to(graft::kInt64)");
+  GRAFT_CHECK(num_classes >= -1, "one_hot(): num_classes must be -1 (inferred) or ",
+              "non-negative, but got ", num_classes);
+  const Tensor index = indices.to(kInt64);
+  if (index.numel() > 0) {
+    const int64_t lo = index.min().item<int64_t>(), hi = index.max().item<int64_t>();
+    GRAFT_CHECK(lo >= 0, "one_hot(): class values must be non-negative, but got ", lo);
+    GRAFT_CHECK(num_classes == -1 || hi < num_classes, "one_hot(): class value ", hi,
+                " is not smaller than num_classes=", num_classes);
+    if (num_classes == -1) num_classes = hi + 1;
+  }
+  GRAFT_CHECK(num_classes != -1, "one_hot(): cannot infer the number of classes from an empty ",
+              "tensor; pass num_classes");
+  return eq(index.unsqueeze(-1), arange(num_classes, TensorOptions(kInt64).device(index.device())))
+      .to(kInt64);
+}
+
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, double value) {
+  const auto pairs = static_cast<int64_t>(pad.size() / 2);
+  GRAFT_CHECK(pad.size() % 2 == 0, "pad(): the padding must hold (before, after) pairs, but ",
+              "got ", pad.size(), " values");
+  GRAFT_CHECK(pairs <= x.dim(), "pad(): ", pairs, " pairs pad ", pairs,
+              " dims, but the input of shape ", x.shape(), " has ", x.dim());
+  // Crop where an amount is negative, then write what is left into a tensor of `value`.
+  Tensor kept = x;
+  Shape shape = x.shape();
+  std::vector<int64_t> offsets(static_cast<size_t>(pairs));
+  for (int64_t p = 0; p < pairs; ++p) {
+    const int64_t dim = x.dim() - 1 - p, before = pad[2 * p], after = pad[2 * p + 1];
+    const int64_t size = x.size(dim) + before + after;
+    GRAFT_CHECK(size >= 0, "pad(): padding (", before, ", ", after, ") of dim ", dim, " of size ",
+                x.size(dim), " leaves size ", size, "; it must not be negative");
+    const int64_t start = std::max<int64_t>(-before, 0);
+    kept = kept.narrow(dim, std::min(start, x.size(dim)),
+                       std::max<int64_t>(x.size(dim) - start - std::max<int64_t>(-after, 0), 0));
+    offsets[static_cast<size_t>(p)] = std::max<int64_t>(before, 0);
+    shape[dim] = size;
+  }
+  Tensor out = full(shape, value, TensorOptions(x.dtype()).device(x.device()));
+  Tensor region = out;
+  for (int64_t p = 0; p < pairs; ++p) {
+    const int64_t dim = x.dim() - 1 - p;
+    region = region.narrow(dim, offsets[static_cast<size_t>(p)], kept.size(dim));
+  }
+  region.copy_(kept);  // recorded: the gradient of out's region flows back to x
+  return out;
 }
 
 }  // namespace graft::nn::functional

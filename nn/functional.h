@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "graft/autograd/ops.h"
 
@@ -61,6 +62,14 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                                     const Tensor& attn_mask = {}, double dropout_p = 0.0,
                                     bool is_causal = false,
                                     std::optional<double> scale = std::nullopt);
+// Integer class indices (*) -> int64 (*, num_classes), 1 at each index and 0 elsewhere;
+// num_classes -1 takes the largest index + 1. Indices must lie in [0, num_classes).
+Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);
+// x padded with `value`: pad holds (before, after) pairs for the last dims, the last dim
+// first, as PyTorch's F.pad ({left, right, top, bottom} pads a 2-d image); a negative amount
+// crops. Constant padding only. Differentiable in x.
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, double value = 0.0);
+
 // Rows of weight (num_embeddings, dim) picked by the integer tensor indices (*) -> (*, dim).
 // Positions equal to padding_idx get no gradient.
 Tensor embedding(const Tensor& indices, const Tensor& weight,

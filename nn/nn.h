@@ -10,6 +10,7 @@
 #include "graft/nn/linear.h"
 #include "graft/nn/loss.h"
 #include "graft/nn/module.h"
+#include "graft/nn/module_list.h"
 #include "graft/nn/normalization.h"
 #include "graft/nn/pooling.h"
 #include "graft/nn/sequential.h"

@@ -130,6 +130,20 @@ def _module_setattr(self, name, value):
 nn.Module.__setattr__ = _module_setattr
 
 
+class _ModuleList(nn.ModuleList):
+    """nn.ModuleList(modules=None): modules held by position, for a forward that calls them
+    itself; iterating stops at the IndexError past the end."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+
 class _Sequential(nn.Sequential):
     __doc__ = nn.Sequential.__doc__
 
@@ -139,8 +153,9 @@ class _Sequential(nn.Sequential):
             self.append(module)
 
 
-_Sequential.__name__ = _Sequential.__qualname__ = "Sequential"
-nn.Sequential = _Sequential
+for _cls, _name in ((_ModuleList, "ModuleList"), (_Sequential, "Sequential")):
+    _cls.__name__ = _cls.__qualname__ = _name
+    setattr(nn, _name, _cls)
 
 
 class _ParamGroup(_collections_abc.MutableMapping):

@@ -127,18 +127,18 @@ void bind_module(py::module_& nn_module) {
       .def_property_readonly("type_name", &nn::Module::type_name)
       .def("__repr__", [](const nn::Module& m) { return m.type_name() + "()"; });
 
-  Layer<nn::Sequential>(nn_module, "Sequential")
+  // Out of range, ptr() throws graft::IndexError, which arrives as an IndexError.
+  Layer<nn::ModuleList>(nn_module, "ModuleList")
       .def(py::init<>())
       .def(
           "append",
-          [](nn::Sequential& s, std::shared_ptr<nn::Module> m) { s.push_back(std::move(m)); },
+          [](nn::ModuleList& s, std::shared_ptr<nn::Module> m) { s.push_back(std::move(m)); },
           py::keep_alive<1, 2>())
-      .def("__len__", &nn::Sequential::size)
-      .def("__getitem__", [](const nn::Sequential& s, int64_t i) {
-        const auto n = static_cast<int64_t>(s.size());
-        if (i < -n || i >= n) throw py::index_error("Sequential index out of range");
-        return s.children()[static_cast<size_t>(i < 0 ? i + n : i)];
-      });
+      .def("__len__", &nn::ModuleList::size)
+      .def("__getitem__", &nn::ModuleList::ptr);
+  py::class_<nn::Sequential, nn::ModuleList, std::shared_ptr<nn::Sequential>>(nn_module,
+                                                                              "Sequential")
+      .def(py::init<>());
 }
 
 void bind_layers(py::module_& nn_module) {
@@ -227,6 +227,7 @@ void bind_layers(py::module_& nn_module) {
       .def_readonly("in_proj_weight", &nn::MultiheadAttention::in_proj_weight)
       .def_property_readonly("in_proj_bias", optional_member(&nn::MultiheadAttention::in_proj_bias))
       .def_readonly("out_proj", &nn::MultiheadAttention::out_proj);
+  Layer<nn::Identity>(nn_module, "Identity").def(py::init<>());
   Layer<nn::Embedding>(nn_module, "Embedding")
       .def(py::init<int64_t, int64_t, std::optional<int64_t>>(), py::arg("num_embeddings"),
            py::arg("embedding_dim"), py::arg("padding_idx") = py::none())
@@ -363,6 +364,17 @@ void bind_functional(py::module_& functional) {
       py::arg("input"), py::arg("output_size"));
   functional.def("embedding", &F::embedding, py::arg("input"), py::arg("weight"),
                  py::arg("padding_idx") = py::none());
+  functional.def("one_hot", &F::one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
+  functional.def(
+      "pad",
+      [](const Tensor& x, const std::vector<int64_t>& pad, const std::string& mode,
+         std::optional<double> value) {
+        if (mode != "constant")
+          throw py::value_error("graft pads with a constant only, not mode '" + mode + "'");
+        return F::pad(x, pad, value.value_or(0.0));
+      },
+      py::arg("input"), py::arg("pad"), py::arg("mode") = "constant",
+      py::arg("value") = py::none());
   functional.def(
       "linear",
       [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) {

@@ -108,6 +108,37 @@ def test_functional_layers_match_their_modules():
     assert F.embedding(ids, emb.weight, padding_idx=0).tolist() == emb(ids).tolist()
 
 
+def test_module_list_identity_one_hot_and_pad():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__("Net")
+            self.blocks = nn.ModuleList([nn.Linear(3, 3) for _ in range(2)])
+            self.skip = nn.Identity()
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x) + self.skip(x)
+            return x
+
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == [
+        "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias"]
+    assert len(net.blocks) == 2 and net(graft.ones(1, 3)).shape == (1, 3)
+    with pytest.raises(IndexError):
+        net.blocks[2]
+    with pytest.raises(graft.Error, match="ModuleList: forward"):
+        net.blocks(graft.ones(1, 3))
+    assert len(nn.Sequential(nn.ReLU(), nn.Identity())) == 2
+    assert F.one_hot(graft.tensor([0, 2]), num_classes=3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    x = graft.arange(6.0).reshape(2, 3).requires_grad_()
+    padded = F.pad(x, (1, 0, 0, 1), value=-1.0)
+    assert padded.tolist() == [[-1, 0, 1, 2], [-1, 3, 4, 5], [-1, -1, -1, -1]]
+    padded.sum().backward()
+    assert x.grad.tolist() == [[1, 1, 1], [1, 1, 1]]
+    with pytest.raises(ValueError, match="reflect"):
+        F.pad(x, (1, 1), mode="reflect")
+
+
 def test_param_groups_read_and_write_like_torchs():
     w = graft.zeros(3, requires_grad=True)
     optimizer = graft.optim.Adam([w], lr=0.1, betas=(0.9, 0.99))

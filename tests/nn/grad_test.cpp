@@ -211,6 +211,11 @@ TEST(NnGrad, WeightedAndRobustLosses) {
                    "binary_cross_entropy");
 }
 
+TEST(NnGrad, PadPassesTheGradientOfTheKeptElements) {
+  const g::Tensor x = leaf({2, 3, 4});
+  expect_gradients([&] { return F::pad(x, {1, -1, -1, 2}, 0.25); }, {x}, "pad");
+}
+
 // binary_cross_entropy's gradient (x - y) / max(x (1 - x), 1e-12), PyTorch's: exactly 0 where
 // a certain prediction is right, where the clamped logs' chain rule would give 0 * inf.
 TEST(NnGrad, BinaryCrossEntropyGradientAtCertainPredictions) {

@@ -348,3 +348,68 @@ TEST(NnLayers, EmbeddingPicksRows) {
   EXPECT_THAT(error_message([] { nn::Embedding(5, 3, 5); }),
               HasSubstr("padding_idx must be within num_embeddings (5), but got padding_idx=5"));
 }
+
+TEST(NnLayers, IdentityReturnsItsInputItself) {
+  const g::Tensor x = make_tensor({1, 2, 3}, {3});
+  EXPECT_TRUE(nn::Identity()(x).is_same(x));
+}
+
+TEST(NnLayers, OneHotMarksEachIndex) {
+  const g::Tensor idx = make_tensor({2, 0, 1, 2}, {2, 2}, g::kInt32);
+  const g::Tensor hot = nn::functional::one_hot(idx);
+  EXPECT_EQ(hot.dtype(), g::kInt64);
+  EXPECT_EQ(hot.shape(), g::Shape({2, 2, 3}));
+  EXPECT_EQ(hot.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1}));
+  EXPECT_EQ(nn::functional::one_hot(idx, 4).shape(), g::Shape({2, 2, 4}));
+  EXPECT_EQ(nn::functional::one_hot(g::empty({0}, g::kInt64), 5).shape(), g::Shape({0, 5}));
+  EXPECT_EQ(nn::functional::one_hot(make_tensor({1}, {}, g::kInt64), 2).to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 1}));
+  EXPECT_THAT(error_message([&] { nn::functional::one_hot(idx, 2); }),
+              HasSubstr("one_hot(): class value 2 is not smaller than num_classes=2"));
+  EXPECT_THAT(error_message([&] { nn::functional::one_hot(make_tensor({-1}, {1}, g::kInt64)); }),
+              HasSubstr("one_hot(): class values must be non-negative, but got -1"));
+  EXPECT_THAT(error_message([&] { nn::functional::one_hot(g::empty({0}, g::kInt64)); }),
+              HasSubstr("cannot infer the number of classes from an empty tensor"));
+  EXPECT_THAT(error_message([&] { nn::functional::one_hot(make_tensor({1}, {1})); }),
+              HasSubstr("one_hot(): expected class indices of an integer dtype, but got float64"));
+}
+
+// pad against a naive loop: every output element is x at (o - before) where that lies inside
+// x's kept part, else the value; negative amounts crop.
+TEST(NnLayers, PadMatchesANaiveLoop) {
+  const auto xv = sample_values(24, -3, 3);
+  const g::Tensor x = make_tensor(xv, {2, 3, 4});
+  struct Case {
+    std::vector<int64_t> pad;
+    std::vector<int64_t> shape;
+  };
+  for (const Case& c :
+       {Case{{1, 2}, {2, 3, 7}}, Case{{0, 0, 2, 1}, {2, 6, 4}},
+        Case{{-1, 1, 1, -2, 1, 0}, {3, 2, 4}}, Case{{-4, 0}, {2, 3, 0}}, Case{{}, {2, 3, 4}}}) {
+    const g::Tensor out = nn::functional::pad(x, c.pad, 0.5);
+    ASSERT_EQ(out.shape(), g::Shape(c.shape));
+    const auto got = out.to_vector<double>();
+    int64_t before[3] = {0, 0, 0};
+    for (size_t p = 0; p < c.pad.size() / 2; ++p) before[2 - p] = c.pad[2 * p];
+    size_t n = 0;
+    for (int64_t i = 0; i < c.shape[0]; ++i)
+      for (int64_t j = 0; j < c.shape[1]; ++j)
+        for (int64_t k = 0; k < c.shape[2]; ++k, ++n) {
+          const int64_t si = i - before[0], sj = j - before[1], sk = k - before[2];
+          const bool inside = si >= 0 && si < 2 && sj >= 0 && sj < 3 && sk >= 0 && sk < 4;
+          EXPECT_EQ(got[n], inside ? xv[(si * 3 + sj) * 4 + sk] : 0.5) << i << j << k;
+        }
+  }
+  EXPECT_EQ(nn::functional::pad(make_tensor({7}, {1}, g::kInt64), {1, 1}).to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 7, 0}));
+  EXPECT_THAT(error_message([&] { nn::functional::pad(x, {1}); }),
+              HasSubstr("pad(): the padding must hold (before, after) pairs, but got 1 values"));
+  EXPECT_THAT(error_message([&] {
+                nn::functional::pad(x, {1, 1, 1, 1, 1, 1, 1, 1});
+              }),
+              HasSubstr("pad(): 4 pairs pad 4 dims, but the input of shape (2, 3, 4) has 3"));
+  EXPECT_THAT(error_message([&] {
+                nn::functional::pad(x, {-3, -2});
+              }),
+              HasSubstr("padding (-3, -2) of dim 2 of size 4 leaves size -1"));
+}

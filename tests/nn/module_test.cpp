@@ -56,6 +56,34 @@ TEST(NnModule, SequentialNamesItsModulesByPosition) {
               HasSubstr("the module there is a ReLU, not the type asked for"));
 }
 
+// ModuleList: Sequential's container without a forward, for blocks the parent calls itself.
+TEST(NnModule, ModuleListHoldsBlocksByPositionWithoutAForward) {
+  struct Net : nn::Module {
+    std::shared_ptr<nn::ModuleList> h;
+    Net() : nn::Module("Net") {
+      nn::ModuleList blocks(nn::Linear(2, 2), nn::Linear(2, 2, /*bias=*/false));
+      blocks.push_back(nn::GELU());
+      h = register_module("h", std::move(blocks));
+    }
+  } net;
+  EXPECT_THAT(names(net.named_parameters()), ElementsAre("h.0.weight", "h.0.bias", "h.1.weight"));
+  EXPECT_EQ(net.h->size(), 3u);
+  EXPECT_EQ((*net.h)[-1].type_name(), "GELU");
+  EXPECT_EQ(net.h->at<nn::Linear>(1).out_features, 2);
+  EXPECT_EQ(net.h->type_name(), "ModuleList");
+  const g::Tensor x = g::ones({1, 2});
+  g::Tensor y = x;
+  for (const auto& block : net.h->children()) y = (*block)(y);
+  EXPECT_EQ(y.shape(), g::Shape({1, 2}));
+  EXPECT_THAT(error_message([&] { (*net.h)(x); }),
+              HasSubstr("ModuleList: forward(input) is not implemented"));
+  EXPECT_THROW((*net.h)[3], g::IndexError);
+  EXPECT_THAT(error_message([&] { (*net.h)[-4]; }),
+              HasSubstr("ModuleList: index -4 is out of range for a ModuleList of 3 modules"));
+  EXPECT_THAT(error_message([&] { net.h->at<nn::Linear>(2); }),
+              HasSubstr("ModuleList::at(2): the module there is a GELU, not the type asked for"));
+}
+
 TEST(NnModule, SequentialChainsForward) {
   nn::Sequential net(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2));
   const g::Tensor x = g::testing::make_tensor(g::testing::sample_values(8), {2, 4}, g::kFloat32);
