@@ -542,13 +542,15 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
                           {x, dtype},
                           ops::scalar_tensor(min.value_or(lowest), dtype, x.device()),
                           ops::scalar_tensor(max.value_or(highest), dtype, x.device())});
-  // The gradient passes where min <= x <= max and is 0 where a bound took over.
+  // The gradient passes strictly inside (min, max) and is 0 where a bound took over, at the
+  // bound itself too (PyTorch's minimum-norm subgradient since 2.15, that of relu and
+  // hardtanh; it was 1 there before) and for NaN.
   return autograd::record(out, "ClampBackward", {x},
                           [sx = autograd::save(x), min, max](const Tensor& g) {
                             const Tensor input = sx.get();
                             Tensor kept = g;
-                            if (min) kept = where(input < *min, 0.0, kept);
-                            if (max) kept = where(input > *max, 0.0, kept);
+                            if (min) kept = where(input > *min, kept, 0.0);
+                            if (max) kept = where(input < *max, kept, 0.0);
                             return kept;
                           });
 }
