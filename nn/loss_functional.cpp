@@ -79,6 +79,9 @@ Tensor class_index_loss(const char* op, const Tensor& logp, const Tensor& target
                         const Tensor& weight, int64_t ignore_index, Reduction reduction,
                         double label_smoothing) {
   const int64_t cdim = class_dim(logp);
+  GRAFT_CHECK(is_integral(target.dtype()), op, "(): expected class indices of an integer ",
+              "dtype, but got target of dtype ", target.dtype(), "; convert them with ",
+              ".to(graft::kInt64)");
   Shape want = logp.shape();  // input's shape without the class dim
   want.erase(cdim);
   GRAFT_CHECK(target.shape() == want, op, "(): expected class-index target of shape ", want,

@@ -364,6 +364,19 @@ void bind_functional(py::module_& functional) {
       py::arg("input"), py::arg("output_size"));
   functional.def("embedding", &F::embedding, py::arg("input"), py::arg("weight"),
                  py::arg("padding_idx") = py::none());
+  functional.def(
+      "batch_norm",
+      [](const Tensor& x, const std::optional<Tensor>& running_mean,
+         const std::optional<Tensor>& running_var, const std::optional<Tensor>& weight,
+         const std::optional<Tensor>& bias, bool training, std::optional<double> momentum,
+         double eps) {
+        return F::batch_norm(x, running_mean.value_or(Tensor()), running_var.value_or(Tensor()),
+                             weight.value_or(Tensor()), bias.value_or(Tensor()), training, momentum,
+                             eps);
+      },
+      py::arg("input"), py::arg("running_mean"), py::arg("running_var"),
+      py::arg("weight") = py::none(), py::arg("bias") = py::none(), py::arg("training") = false,
+      py::arg("momentum") = 0.1, py::arg("eps") = 1e-5);
   functional.def("one_hot", &F::one_hot, py::arg("tensor"), py::arg("num_classes") = -1);
   functional.def(
       "pad",

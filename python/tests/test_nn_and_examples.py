@@ -103,6 +103,13 @@ def test_functional_layers_match_their_modules():
     assert F.avg_pool2d(x, 2, stride=2).tolist() == nn.AvgPool2d(2)(x).tolist()
     assert F.adaptive_avg_pool2d(x, 1).reshape(6).tolist() == pytest.approx(
         x.mean((2, 3)).reshape(6).tolist(), abs=1e-6)
+    bn = nn.BatchNorm2d(3)
+    mean, var = graft.zeros(3), graft.ones(3)
+    weight, bias = graft.tensor([1.0, 2.0, 0.5]), graft.tensor([0.0, -1.0, 1.0])
+    bn.load_state_dict({**bn.state_dict(), "weight": weight, "bias": bias})
+    got = F.batch_norm(x, mean, var, weight, bias, training=True, momentum=0.1)
+    assert got.reshape(-1).tolist() == pytest.approx(bn(x).reshape(-1).tolist(), abs=1e-5)
+    assert mean.tolist() == pytest.approx(dict(bn.named_buffers())["running_mean"].tolist(), abs=1e-6)
     emb = nn.Embedding(5, 2, padding_idx=0)
     ids = graft.tensor([[0, 4], [2, 2]])
     assert F.embedding(ids, emb.weight, padding_idx=0).tolist() == emb(ids).tolist()

@@ -186,6 +186,15 @@ TEST(NnLoss, NllLossRejectsProbabilityTargets) {
                         "got float64"));
   EXPECT_THAT(error_message([&] { F::nll_loss(x, make_tensor({2}, {1}, g::kInt64)); }),
               HasSubstr("nll_loss(): target 2 is out of bounds for 2 classes"));
+  // bool is not a class index (PyTorch: "expected scalar type Long but found Bool").
+  for (const char* op : {"nll_loss", "cross_entropy"})
+    EXPECT_THAT(error_message([&] {
+                  const g::Tensor target = make_tensor({1}, {1}, g::kBool);
+                  op == std::string("nll_loss") ? F::nll_loss(x, target)
+                                                : F::cross_entropy(x, target);
+                }),
+                HasSubstr(std::string(op) + "(): expected class indices of an integer dtype, but "
+                                            "got target of dtype bool"));
 }
 
 // mse_loss's mean and sum reduce the difference in one fused pass, with a backward of their
