@@ -99,6 +99,29 @@ TEST(GradScaler, AnInfOrNanGradientSkipsTheStepAndBacksOff) {
   }
 }
 
+// A huge but finite gradient (its square beyond float32's range) is not an inf: the step
+// runs, as PyTorch's element-wise check lets it, and the tracked norm is the true one.
+TEST(GradScaler, AHugeFiniteGradientIsNotAnInf) {
+  Training s;
+  GradScaler scaler(1024.0);
+  scaler.scale(s.loss()).backward();
+  s.layer.bias.grad().index_put_({1}, 1024.0 * 1e25);
+  EXPECT_TRUE(scaler.step(s.sgd));
+  scaler.update();
+  EXPECT_EQ(scaler.get_scale(), 1024.0);
+  EXPECT_FLOAT_EQ(s.layer.bias.grad()[1].item<float>(), 1e25f);  // unscaled
+
+  s.sgd.set_grad_norm_tracking(true);
+  s.sgd.zero_grad();
+  s.loss().backward();
+  s.layer.bias.grad().fill_(0.0);
+  s.layer.weight.grad().fill_(0.0);
+  s.layer.weight.grad().index_put_({0, 0}, 3e20);
+  s.layer.weight.grad().index_put_({1, 2}, 4e20);
+  s.sgd.step();
+  EXPECT_FLOAT_EQ(s.sgd.last_grad_norm().item<float>(), 5e20f);
+}
+
 TEST(GradScaler, GrowsAfterGrowthIntervalCleanSteps) {
   Training s;
   GradScaler scaler(8.0, /*growth_factor*/ 4.0, /*backoff_factor*/ 0.25, /*growth_interval*/ 3);
