@@ -191,29 +191,38 @@ Tensor l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduct
   return reduce(abs(input - target), reduction);
 }
 
-Tensor smooth_l1_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction,
-                      double beta) {
+namespace {
+
+// smooth_l1 and huber: d^2 * quadratic where |d| < threshold, (|d| - threshold / 2) * linear
+// elsewhere, with d = input - target.
+Tensor quadratic_then_linear(const char* op, const Tensor& input_in, const Tensor& target_in,
+                             Reduction reduction, double threshold, double quadratic,
+                             double linear) {
   const Tensor input = autocast::to_float32(input_in);
   const Tensor target = autocast::to_float32(target_in);
-  check_same_shape("smooth_l1_loss", input, target);
+  check_same_shape(op, input, target);
+  const Tensor diff = input - target;
+  const Tensor size = abs(diff);
+  return reduce(where(size < threshold, diff * diff * quadratic, (size - 0.5 * threshold) * linear),
+                reduction);
+}
+
+}  // namespace
+
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
   GRAFT_CHECK(beta >= 0, "smooth_l1_loss(): beta must be non-negative, but got ", beta);
   // beta = 0 is L1 exactly; the quadratic branch would divide by 0 (and its unused gradient,
   // 0 / 0, would still reach the input through where's backward).
-  if (beta == 0) return l1_loss(input, target, reduction);
-  const Tensor diff = input - target;
-  const Tensor size = abs(diff);
-  return reduce(where(size < beta, diff * diff * (0.5 / beta), size - 0.5 * beta), reduction);
+  if (beta == 0) {
+    check_same_shape("smooth_l1_loss", input, target);
+    return l1_loss(input, target, reduction);
+  }
+  return quadratic_then_linear("smooth_l1_loss", input, target, reduction, beta, 0.5 / beta, 1.0);
 }
 
-Tensor huber_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction,
-                  double delta) {
-  const Tensor input = autocast::to_float32(input_in);
-  const Tensor target = autocast::to_float32(target_in);
-  check_same_shape("huber_loss", input, target);
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
   GRAFT_CHECK(delta > 0, "huber_loss(): delta must be positive, but got ", delta);
-  const Tensor diff = input - target;
-  const Tensor size = abs(diff);
-  return reduce(where(size < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta), reduction);
+  return quadratic_then_linear("huber_loss", input, target, reduction, delta, 0.5, delta);
 }
 
 namespace {
