@@ -7,6 +7,8 @@
 // two-pass mean/var of the reduction kernels is as accurate as PyTorch's Welford.
 #include "graft/nn/functional.h"
 
+#include <algorithm>
+
 #include "graft/autograd/autocast.h"
 #include "graft/autograd/grad_mode.h"
 #include "graft/core/op_context.h"
@@ -168,26 +170,25 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, double value) {
               "got ", pad.size(), " values");
   GRAFT_CHECK(pairs <= x.dim(), "pad(): ", pairs, " pairs pad ", pairs,
               " dims, but the input of shape ", x.shape(), " has ", x.dim());
-  // Crop where an amount is negative, then write what is left into a tensor of `value`.
+  // Crop where an amount is negative, then write what is left into a tensor of `value`, at
+  // the positive amounts' offsets.
   Tensor kept = x;
   Shape shape = x.shape();
-  std::vector<int64_t> offsets(static_cast<size_t>(pairs));
   for (int64_t p = 0; p < pairs; ++p) {
     const int64_t dim = x.dim() - 1 - p, before = pad[2 * p], after = pad[2 * p + 1];
-    const int64_t size = x.size(dim) + before + after;
-    GRAFT_CHECK(size >= 0, "pad(): padding (", before, ", ", after, ") of dim ", dim, " of size ",
-                x.size(dim), " leaves size ", size, "; it must not be negative");
-    const int64_t start = std::max<int64_t>(-before, 0);
-    kept = kept.narrow(dim, std::min(start, x.size(dim)),
-                       std::max<int64_t>(x.size(dim) - start - std::max<int64_t>(-after, 0), 0));
-    offsets[static_cast<size_t>(p)] = std::max<int64_t>(before, 0);
-    shape[dim] = size;
+    const int64_t n = x.size(dim);
+    shape[dim] = n + before + after;
+    GRAFT_CHECK(shape[dim] >= 0, "pad(): padding (", before, ", ", after, ") of dim ", dim,
+                " of size ", n, " leaves size ", shape[dim], "; it must not be negative");
+    const int64_t first = std::clamp<int64_t>(-before, 0, n);
+    const int64_t end = std::clamp<int64_t>(n + after, first, n);
+    kept = kept.narrow(dim, first, end - first);
   }
   Tensor out = full(shape, value, TensorOptions(x.dtype()).device(x.device()));
   Tensor region = out;
   for (int64_t p = 0; p < pairs; ++p) {
     const int64_t dim = x.dim() - 1 - p;
-    region = region.narrow(dim, offsets[static_cast<size_t>(p)], kept.size(dim));
+    region = region.narrow(dim, std::max<int64_t>(pad[2 * p], 0), kept.size(dim));
   }
   region.copy_(kept);  // recorded: the gradient of out's region flows back to x
   return out;

@@ -5,22 +5,22 @@ namespace graft::nn {
 
 CrossEntropyLoss::CrossEntropyLoss(functional::CrossEntropyOptions options)
     : Loss("CrossEntropyLoss"), options(std::move(options)) {
-  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+  register_weight("weight", this->options.weight);
 }
 
 NLLLoss::NLLLoss(functional::NllLossOptions options)
     : Loss("NLLLoss"), options(std::move(options)) {
-  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+  register_weight("weight", this->options.weight);
 }
 
 BCELoss::BCELoss(functional::BceOptions options) : Loss("BCELoss"), options(std::move(options)) {
-  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
+  register_weight("weight", this->options.weight);
 }
 
 BCEWithLogitsLoss::BCEWithLogitsLoss(functional::BceWithLogitsOptions options)
     : Loss("BCEWithLogitsLoss"), options(std::move(options)) {
-  if (this->options.weight.defined()) register_buffer("weight", this->options.weight);
-  if (this->options.pos_weight.defined()) register_buffer("pos_weight", this->options.pos_weight);
+  register_weight("weight", this->options.weight);
+  register_weight("pos_weight", this->options.pos_weight);
 }
 
 }  // namespace graft::nn

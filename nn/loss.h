@@ -4,6 +4,8 @@
 // with the model's.
 #pragma once
 
+#include <string>
+
 #include "graft/nn/functional.h"
 #include "graft/nn/module.h"
 
@@ -20,6 +22,10 @@ class Loss : public Module {
 
  protected:
   using Module::Module;
+  // Registers `weight` as the buffer `name` when it is defined (a loss's optional weights).
+  void register_weight(const std::string& name, const Tensor& weight) {
+    if (weight.defined()) register_buffer(name, weight);
+  }
 };
 
 // options.weight, when given, becomes the buffer "weight" (for this and the losses below).

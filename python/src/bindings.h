@@ -27,6 +27,10 @@ Shape to_shape(py::handle value, const char* what);
 Shape shape_from_args(const py::args& args, const char* what);
 // A reduction's dim: None (every dim), an int or a tuple of ints.
 Dims to_dims(const py::object& dim);
+// Tensors as torch takes them: one tensor, or any iterable of them (a module's parameters()
+// included); with allow_none, a None in it is an undefined Tensor (autograd.grad's
+// grad_outputs).
+std::vector<Tensor> to_tensors(const py::object& one_or_many, bool allow_none = false);
 
 TensorOptions make_options(const std::optional<DType>& dtype, const std::optional<Device>& device);
 

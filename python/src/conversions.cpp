@@ -51,6 +51,14 @@ Shape shape_from_args(const py::args& args, const char* what) {
 
 Dims to_dims(const py::object& dim) { return dim.is_none() ? Dims{} : to_shape(dim, "dim"); }
 
+std::vector<Tensor> to_tensors(const py::object& one_or_many, bool allow_none) {
+  if (py::isinstance<Tensor>(one_or_many)) return {one_or_many.cast<Tensor>()};
+  std::vector<Tensor> tensors;
+  for (const py::handle item : py::iter(one_or_many))
+    tensors.push_back(allow_none && item.is_none() ? Tensor() : item.cast<Tensor>());
+  return tensors;
+}
+
 TensorOptions make_options(const std::optional<DType>& dtype, const std::optional<Device>& device) {
   TensorOptions options;
   if (dtype) options = options.dtype(*dtype);
@@ -104,25 +112,17 @@ void bind_types(py::module_& m) {
   // torch.autograd.grad: outputs and inputs a tensor or a sequence of them; a tuple back,
   // None for an input the outputs do not reach when allow_unused.
   py::module_ autograd_module = m.def_submodule("autograd", "gradients without backward()");
-  const auto tensors = [](const py::object& one_or_many) {
-    if (py::isinstance<Tensor>(one_or_many))
-      return autograd::TensorList{one_or_many.cast<Tensor>()};
-    autograd::TensorList list;
-    for (const py::handle item : py::iter(one_or_many))
-      list.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
-    return list;
-  };
   autograd_module.def(
       "grad",
-      [tensors](const py::object& outputs, const py::object& inputs, const py::object& grad_outputs,
-                std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
-        const autograd::TensorList grads =
-            autograd::grad(tensors(outputs), tensors(inputs),
-                           {.grad_outputs = grad_outputs.is_none() ? autograd::TensorList{}
-                                                                   : tensors(grad_outputs),
-                            .retain_graph = retain_graph,
-                            .create_graph = create_graph,
-                            .allow_unused = allow_unused});
+      [](const py::object& outputs, const py::object& inputs, const py::object& grad_outputs,
+         std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+        const autograd::TensorList grads = autograd::grad(
+            to_tensors(outputs), to_tensors(inputs),
+            {.grad_outputs = grad_outputs.is_none() ? autograd::TensorList{}
+                                                    : to_tensors(grad_outputs, /*allow_none=*/true),
+             .retain_graph = retain_graph,
+             .create_graph = create_graph,
+             .allow_unused = allow_unused});
         py::tuple out(grads.size());
         for (size_t i = 0; i < grads.size(); ++i)
           out[i] = grads[i].defined() ? py::cast(grads[i]) : py::none();

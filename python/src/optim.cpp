@@ -120,12 +120,8 @@ void bind_optim(py::module_& m) {
   optim_module.def(
       "clip_grad_norm_",
       [](const py::object& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
-        std::vector<Tensor> tensors;
-        if (py::isinstance<Tensor>(parameters))
-          tensors.push_back(parameters.cast<Tensor>());
-        else
-          for (const py::handle item : py::iter(parameters)) tensors.push_back(item.cast<Tensor>());
-        return optim::clip_grad_norm_(tensors, max_norm, norm_type, error_if_nonfinite);
+        return optim::clip_grad_norm_(to_tensors(parameters), max_norm, norm_type,
+                                      error_if_nonfinite);
       },
       py::arg("parameters"), py::arg("max_norm"), py::arg("norm_type") = 2.0,
       py::arg("error_if_nonfinite") = false);
