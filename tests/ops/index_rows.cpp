@@ -1,7 +1,7 @@
-// Registry rows of joining and indexing: cat, stack, gather, index_select, scatter_add
-// (out of place, in place, through a view). Inputs are (2, 3, 4); index tensors are
-// inputs of their own (made as is, never differentiated) so the references see them.
-// A 0-d input has only dim 0 and the index of its only element.
+// Registry rows of joining and indexing: cat, stack, nn::functional::pad, gather,
+// index_select, scatter_add (out of place, in place, through a view). Inputs are (2, 3, 4); index
+// tensors are inputs of their own (made as is, never differentiated) so the references see them. A
+// 0-d input has only dim 0 and the index of its only element.
 #include <algorithm>
 
 #include "op_info.h"
@@ -95,6 +95,26 @@ RefTensor selected(const RefTensor& x, int64_t dim, const RefTensor& index) {
   return out;
 }
 
+// x padded with `value` by (before, after) pairs for its last dims, the last dim's first;
+// a negative amount crops. Each output element reads x at its index less `before`.
+RefTensor padded(const RefTensor& x, const std::vector<int64_t>& pad, double value) {
+  RefTensor out{x.shape, {}};
+  const int64_t last = x.shape.size() - 1;
+  for (size_t p = 0; p < pad.size() / 2; ++p)
+    out.shape[last - static_cast<int64_t>(p)] += pad[2 * p] + pad[2 * p + 1];
+  for (int64_t i = 0; i < out.shape.numel(); ++i) {
+    Shape at = unravel(i, out.shape);
+    bool inside = true;
+    for (size_t p = 0; p < pad.size() / 2; ++p) {
+      const int64_t dim = last - static_cast<int64_t>(p);
+      at[dim] -= pad[2 * p];
+      inside = inside && at[dim] >= 0 && at[dim] < x.shape[dim];
+    }
+    out.values.push_back(inside ? x.at(at) : value);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<OpInfo> index_rows() {
@@ -150,6 +170,26 @@ std::vector<OpInfo> index_rows() {
             return concat({unsqueezed(in[0], -1), unsqueezed(squared, -1)}, -1);
           },
           all),
+      // Padding on both sides of the last dim and cropping dim 1 from its end, then
+      // cropping the last dim's front; whole values, which an integer input holds exactly.
+      row_of(
+          "pad", "pad", {x},
+          [](const TensorList& in) {
+            return nn::functional::pad(in[0], {2, 1, 0, -1}, -1.0);
+          },
+          [](Refs in) {
+            return padded(in[0], {2, 1, 0, -1}, -1.0);
+          },
+          no_zero_dim),
+      row_of(
+          "pad_crops_and_pads_one_dim", "pad", {x},
+          [](const TensorList& in) {
+            return nn::functional::pad(in[0], {-1, 2}, 3.0);
+          },
+          [](Refs in) {
+            return padded(in[0], {-1, 2}, 3.0);
+          },
+          filled_no_zero_dim),
       row_of(
           "gather", "gather", {x, index_input(rows_index)},
           [](const TensorList& in) { return gather(in[0], dim_for(in[0], 1), in[1]); },
