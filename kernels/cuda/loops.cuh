@@ -4,7 +4,8 @@
 // Three paths, picked per call from the coalesced ElementwiseIter:
 //   - vectorized: every operand contiguous or a broadcast scalar (stride 0), the contiguous
 //     ones aligned to 4 elements; each thread moves 4 elements of each contiguous operand
-//     with one wide load/store (16 bytes for float32), so `x * 2` runs as fast as `x + y`;
+//     with one wide load/store (16 bytes for float32, 8 for 16-bit types, whose float results
+//     are rounded a pair at a time: vector_access.cuh), so `x * 2` runs as fast as `x + y`;
 //   - dense: the same operands where the alignment does not hold, an element at a time;
 //   - strided: anything else; each element's offsets come from its multi-index, split off
 //     the flat index by one IntDivider per dim (kernels/int_divider.h) in 32 bits, since
@@ -17,22 +18,17 @@
 
 #include <climits>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "graft/kernels/cuda/common.cuh"
+#include "graft/kernels/cuda/vector_access.cuh"
 #include "graft/kernels/int_divider.h"
 #include "graft/kernels/strided_index.h"
 
 namespace graft::kernels::cuda {
 
 namespace detail {
-
-inline constexpr int kVec = 4;
-
-template <class T>
-struct alignas(sizeof(T) * kVec) Vec {
-  T v[kVec];
-};
 
 // The inputs' base pointers; a __global__ template may have only one parameter pack, so
 // they travel as an array and each kernel casts them back through a __device__ helper.
@@ -56,11 +52,12 @@ template <class R, class... In, class Op, size_t... I>
 __device__ void apply_vectorized(const Op& op, R* out, const InputPointers& in, int64_t v,
                                  unsigned mask, std::index_sequence<I...>) {
   const ::cuda::std::tuple<Vec<In>...> loaded(load_vec<In>(in.ptr[I], v, (mask >> I) & 1u)...);
-  Vec<R> result;
+  // The op's own results (float for 16-bit types), rounded to R by store_as: in pairs there.
+  using Result = std::decay_t<decltype(op(::cuda::std::get<I>(loaded).v[0]...))>;
+  Result results[kVec];
 #pragma unroll
-  for (int k = 0; k < kVec; ++k)
-    result.v[k] = static_cast<R>(op(::cuda::std::get<I>(loaded).v[k]...));
-  reinterpret_cast<Vec<R>*>(out)[v] = result;
+  for (int k = 0; k < kVec; ++k) results[k] = op(::cuda::std::get<I>(loaded).v[k]...);
+  store_as<kVec>(out + v * kVec, results);
 }
 
 // Element i; the inputs as in apply_vectorized.
@@ -133,10 +130,6 @@ void launch_strided(const ElementwiseIter& it, const Op& op) {
   };
   if (it.numel <= INT32_MAX) return launch(it);
   for (const ElementwiseIter& piece : split_elementwise_iter(it, INT32_MAX)) launch(piece);
-}
-
-inline bool aligned(const void* p, int64_t bytes) {
-  return reinterpret_cast<uintptr_t>(p) % static_cast<uintptr_t>(bytes) == 0;
 }
 
 // Launches the vectorized or dense kernel; input k is read as in apply_dense.

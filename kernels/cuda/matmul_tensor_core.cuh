@@ -42,6 +42,7 @@
 #include "graft/core/half.h"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/matmul_variants.cuh"
+#include "graft/kernels/cuda/vector_access.cuh"
 
 namespace graft::kernels::cuda::matmul {
 
@@ -226,25 +227,11 @@ __device__ __forceinline__ void mma_16x8x16(float (&c)[4], const uint32_t (&a)[4
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// c0 and c1 rounded to T (to nearest, ties to even) and packed, c0 in the low half, by one
-// cvt.rn.{bf16x2,f16x2}.f32 (sm_80 on; it takes its first source into the upper half). A warp
-// converts its 128 accumulators a lane after each tile, while its tensor cores wait: one
+// The epilogue rounds its accumulators a pair at a time (rounded_pair, vector_access.cuh). A
+// warp converts its 128 accumulators a lane after each tile, while its tensor cores wait: one
 // conversion at a time (bfloat16's integer rounding, float16's portable code at the time)
 // likely cost much of the gap between bfloat16's 275 TFLOP/s and float16's 177 at 4096^3 on
 // an H100 (the two dtypes' mma.sync run at one rate).
-template <class T>
-__device__ __forceinline__ uint32_t rounded_pair(float c0, float c1) {
-  uint32_t packed;
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  if constexpr (std::is_same_v<T, BFloat16>)
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(c1), "f"(c0));
-  else
-    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(c1), "f"(c0));
-#else
-  packed = T(c0).bits() | uint32_t{T(c1).bits()} << 16;
-#endif
-  return packed;
-}
 
 // out[row][col], out[row][col + 1] = c0, c1 rounded to T; columns past n are not written.
 // Paired into one 4-byte store when n is even (the pair is then 4-byte aligned: out is, by the
