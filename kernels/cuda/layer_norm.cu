@@ -3,7 +3,9 @@
 //
 // Forward: one block per row. The block sums the row in double (block_reduce.cuh), then the
 // squared deviations from the mean, then writes the normalised row: three reads of a row
-// that stays in L1/L2 between them, the same two-pass statistics as the CPU's.
+// that stays in L1/L2 between them, the same two-pass statistics as the CPU's. The row
+// kernels (forward and dx) move kVec neighbouring elements an access (two half2 or bfloat162
+// pairs, or a float4: vector_access.cuh) where the rows' length and starts allow.
 // Backward: one block per row for dx (the two row sums in one block reduction), and for
 // dweight and dbias a grid of (column tiles, row blocks) in which each thread walks its
 // column down one block of rows, coalesced across the warp; the row blocks' partial sums
@@ -18,6 +20,7 @@
 #include "graft/kernels/cuda/block_reduce.cuh"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
+#include "graft/kernels/cuda/vector_access.cuh"
 #include "graft/kernels/layer_norm.h"
 
 namespace graft::kernels::cuda {
@@ -29,7 +32,7 @@ constexpr int64_t kMaxRowBlocks = 1024;
 
 // ---- kernels
 
-template <class S>
+template <class S, int kAccess>
 __global__ void layer_norm_forward_kernel(const S* __restrict__ x, const S* __restrict__ weight,
                                           const S* __restrict__ bias, S* __restrict__ y,
                                           double* __restrict__ mean_out,
@@ -40,16 +43,24 @@ __global__ void layer_norm_forward_kernel(const S* __restrict__ x, const S* __re
   const int64_t r = blockIdx.x;
   const S* row = x + r * cols;
   const auto n = static_cast<double>(cols);
+  const int64_t items = cols / kAccess;  // a thread's: threadIdx.x, + blockDim.x, ...
+  T v[kAccess];
   double sum = 0;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) sum += static_cast<double>(row[j]);
+  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
+    load_as<kAccess>(row + i * kAccess, v);
+    for (int e = 0; e < kAccess; ++e) sum += static_cast<double>(v[e]);
+  }
   sum = block_reduce(DoubleSum{}, sum, smem);
   if (threadIdx.x == 0) row_mean = sum / n;
   __syncthreads();
   const double mean = row_mean;
   double squares = 0;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const double d = static_cast<double>(row[j]) - mean;
-    squares += d * d;
+  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
+    load_as<kAccess>(row + i * kAccess, v);
+    for (int e = 0; e < kAccess; ++e) {
+      const double d = static_cast<double>(v[e]) - mean;
+      squares += d * d;
+    }
   }
   squares = block_reduce(DoubleSum{}, squares, smem);
   if (threadIdx.x == 0) {
@@ -60,10 +71,15 @@ __global__ void layer_norm_forward_kernel(const S* __restrict__ x, const S* __re
   __syncthreads();
   const RowStats<T> stats(mean, row_rstd);
   S* out = y + r * cols;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x)
-    out[j] = static_cast<S>(stats.normalize(static_cast<T>(row[j])) *
-                                static_cast<T>(weight_at(weight, j)) +
-                            static_cast<T>(bias_at(bias, j)));
+  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
+    load_as<kAccess>(row + i * kAccess, v);
+    for (int e = 0; e < kAccess; ++e) {
+      const int64_t j = i * kAccess + e;
+      v[e] = stats.normalize(v[e]) * static_cast<T>(weight_at(weight, j)) +
+             static_cast<T>(bias_at(bias, j));
+    }
+    store_as<kAccess>(out + i * kAccess, v);
+  }
 }
 
 // The two row sums of dx, sum(g) and sum(g * xhat), reduced together.
@@ -75,7 +91,7 @@ struct PairSum {
   __device__ Acc merge(Acc a, Acc b) const { return {a.g + b.g, a.gx + b.gx}; }
 };
 
-template <class S>
+template <class S, int kAccess>
 __global__ void layer_norm_grad_input_kernel(const S* __restrict__ dy, const S* __restrict__ x,
                                              const double* __restrict__ mean,
                                              const double* __restrict__ rstd,
@@ -88,15 +104,24 @@ __global__ void layer_norm_grad_input_kernel(const S* __restrict__ dy, const S* 
   const S* dy_row = dy + r * cols;
   const S* x_row = x + r * cols;
   const RowStats<T> stats(mean[r], rstd[r]);
-  // dy * weight in the compute type, as both loops below read it.
-  const auto scaled = [&](int64_t j) {
-    return static_cast<T>(dy_row[j]) * static_cast<T>(weight_at(weight, j));
+  const int64_t items = cols / kAccess;  // a thread's: threadIdx.x, + blockDim.x, ...
+  // An item's dy * weight and xhat in the compute type, as both loops below read them.
+  T g[kAccess], xhat[kAccess];
+  const auto load = [&](int64_t i) {
+    load_as<kAccess>(dy_row + i * kAccess, g);
+    load_as<kAccess>(x_row + i * kAccess, xhat);
+    for (int e = 0; e < kAccess; ++e) {
+      g[e] *= static_cast<T>(weight_at(weight, i * kAccess + e));
+      xhat[e] = stats.normalize(xhat[e]);
+    }
   };
   PairSum::Acc sums{0, 0};
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const T g = scaled(j);
-    sums.g += static_cast<double>(g);
-    sums.gx += static_cast<double>(g * stats.normalize(static_cast<T>(x_row[j])));
+  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
+    load(i);
+    for (int e = 0; e < kAccess; ++e) {
+      sums.g += static_cast<double>(g[e]);
+      sums.gx += static_cast<double>(g[e] * xhat[e]);
+    }
   }
   sums = block_reduce(PairSum{}, sums, smem);
   if (threadIdx.x == 0) row_sums = sums;
@@ -104,9 +129,10 @@ __global__ void layer_norm_grad_input_kernel(const S* __restrict__ dy, const S* 
   const auto n = static_cast<double>(cols);
   const auto g_mean = static_cast<T>(row_sums.g / n), gx_mean = static_cast<T>(row_sums.gx / n);
   S* dx_row = dx + r * cols;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
-    const T xhat = stats.normalize(static_cast<T>(x_row[j]));
-    dx_row[j] = static_cast<S>(stats.rstd * (scaled(j) - g_mean - xhat * gx_mean));
+  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
+    load(i);
+    for (int e = 0; e < kAccess; ++e) g[e] = stats.rstd * (g[e] - g_mean - xhat[e] * gx_mean);
+    store_as<kAccess>(dx_row + i * kAccess, g);
   }
 }
 
@@ -161,10 +187,17 @@ void forward(const LayerNormArgs& args) {
   GRAFT_CHECK(args.rows <= INT32_MAX, "layer_norm: ", args.rows,
               " rows are more than the CUDA kernel's grid holds");
   DeviceGuard guard(args.device);
-  layer_norm_forward_kernel<T><<<static_cast<unsigned>(args.rows), kBlockSize>>>(
-      static_cast<const T*>(args.input), static_cast<const T*>(args.weight),
-      static_cast<const T*>(args.bias), static_cast<T*>(args.output), args.mean, args.rstd,
-      args.cols, args.eps);
+  const auto* x = static_cast<const T*>(args.input);
+  auto* y = static_cast<T*>(args.output);
+  const auto launch = [&](auto kernel) {
+    kernel<<<static_cast<unsigned>(args.rows), kBlockSize>>>(
+        x, static_cast<const T*>(args.weight), static_cast<const T*>(args.bias), y, args.mean,
+        args.rstd, args.cols, args.eps);
+  };
+  if (rows_take_vectors<T>(args.cols, x, y))
+    launch(layer_norm_forward_kernel<T, kVec>);
+  else
+    launch(layer_norm_forward_kernel<T, 1>);
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 
@@ -179,9 +212,15 @@ void backward(const LayerNormBackwardArgs& args) {
   const double* mean = args.mean;
   const double* rstd = args.rstd;
   if (args.grad_input != nullptr && rows > 0) {
-    layer_norm_grad_input_kernel<T><<<static_cast<unsigned>(rows), kBlockSize>>>(
-        dy, x, mean, rstd, static_cast<const T*>(args.weight), static_cast<T*>(args.grad_input),
-        cols);
+    auto* dx = static_cast<T*>(args.grad_input);
+    const auto launch = [&](auto kernel) {
+      kernel<<<static_cast<unsigned>(rows), kBlockSize>>>(
+          dy, x, mean, rstd, static_cast<const T*>(args.weight), dx, cols);
+    };
+    if (rows_take_vectors<T>(cols, dy, x, dx))
+      launch(layer_norm_grad_input_kernel<T, kVec>);
+    else
+      launch(layer_norm_grad_input_kernel<T, 1>);
     GRAFT_CUDA_CHECK_LAUNCH();
   }
   if (args.grad_weight == nullptr && args.grad_bias == nullptr) return;

@@ -15,8 +15,11 @@
 //  - columns: inner > 1 (softmax over a non-last dim): threads of a block row take
 //    neighbouring lines (consecutive inner indices, so a warp reads contiguous memory) and
 //    block rows split each line's dim_size elements; pairs merge in shared memory.
-// A row runs on one block at most, so a few very long rows leave most of the GPU idle; a
-// split over several blocks (as reduce.cu does) would be the next step for that shape.
+// The two row kernels read and write kVec neighbouring elements an access (two half2 or
+// bfloat162 pairs, or a float4: vector_access.cuh) where the rows' length and start allow,
+// one element an access otherwise. A row runs on one block at most, so a few very long rows
+// leave most of the GPU idle; a split over several blocks (as reduce.cu does) would be the
+// next step for that shape.
 //
 // Edge cases as on the CPU: -inf entries leave (m, s) alone and get exactly 0 (exp(-inf) is
 // +0), a row of only -inf keeps m = -inf, s = 0 and gives NaN (-inf - -inf); a +inf entry
@@ -33,6 +36,7 @@
 
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
+#include "graft/kernels/cuda/vector_access.cuh"
 #include "graft/kernels/softmax.h"
 
 namespace graft::kernels::cuda {
@@ -99,37 +103,52 @@ __device__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
   return {m, a.s * exp_of(a.m - m) + b.s * exp_of(b.m - m)};
 }
 
-// Folds line[begin], line[begin + step], ... (below end, `stride` elements apart) into a:
-// kUnroll loads issued before their values are folded in, so their latencies overlap.
-template <class T, class S>
+// Item i of a line: its kAccess elements from line + i * stride * kAccess (a wide access,
+// vector_access.cuh, takes stride 1: its elements are the line's neighbours).
+template <int kAccess, class T, class S>
+__device__ void load_item(const S* __restrict__ line, int64_t stride, int64_t i,
+                          T (&values)[kAccess]) {
+  load_as<kAccess>(line + i * stride * kAccess, values);
+}
+
+// Folds the line's items begin, begin + step, ... (below end) into a: kUnroll loads
+// issued before their values are folded in, so their latencies overlap.
+template <int kAccess, class T, class S>
 __device__ MaxSum<T> fold_range(MaxSum<T> a, const S* __restrict__ line, int64_t stride,
                                 int64_t begin, int64_t end, int64_t step) {
   int64_t i = begin;
   for (; i + (kUnroll - 1) * step < end; i += kUnroll * step) {
-    T v[kUnroll];
+    T v[kUnroll][kAccess];
 #pragma unroll
-    for (int k = 0; k < kUnroll; ++k) v[k] = static_cast<T>(line[(i + k * step) * stride]);
+    for (int k = 0; k < kUnroll; ++k) load_item(line, stride, i + k * step, v[k]);
 #pragma unroll
-    for (int k = 0; k < kUnroll; ++k) a = fold(a, v[k]);
+    for (int k = 0; k < kUnroll; ++k)
+#pragma unroll
+      for (int e = 0; e < kAccess; ++e) a = fold(a, v[k][e]);
   }
-  for (; i < end; i += step) a = fold(a, static_cast<T>(line[i * stride]));
+  for (; i < end; i += step) {
+    T v[kAccess];
+    load_item(line, stride, i, v);
+#pragma unroll
+    for (int e = 0; e < kAccess; ++e) a = fold(a, v[e]);
+  }
   return a;
 }
 
-// Writes the elements line[begin], line[begin + step], ... of a line whose pair is `a`.
-template <class T, class S>
+// Writes the items begin, begin + step, ... (below end) of a line whose pair is `a`.
+template <int kAccess, class T, class S>
 __device__ void write_range(MaxSum<T> a, bool log, const S* __restrict__ x, S* __restrict__ y,
                             int64_t stride, int64_t begin, int64_t end, int64_t step) {
   // Only a +inf max leaves the sum finite where the CPU's is NaN (see the file comment).
   if (a.m == infinity<T>()) a.s = ::cuda::std::numeric_limits<T>::quiet_NaN();
-  if (log) {
-    const T log_sum = log_of(a.s);
-    for (int64_t i = begin; i < end; i += step)
-      y[i * stride] = static_cast<S>(static_cast<T>(x[i * stride]) - a.m - log_sum);
-  } else {
-    const T inverse = T(1) / a.s;
-    for (int64_t i = begin; i < end; i += step)
-      y[i * stride] = static_cast<S>(exp_of(static_cast<T>(x[i * stride]) - a.m) * inverse);
+  const T log_sum = log ? log_of(a.s) : T(0), inverse = T(1) / a.s;
+  for (int64_t i = begin; i < end; i += step) {
+    T v[kAccess];
+    load_item(x, stride, i, v);
+#pragma unroll
+    for (int e = 0; e < kAccess; ++e)
+      v[e] = log ? v[e] - a.m - log_sum : exp_of(v[e] - a.m) * inverse;
+    store_as<kAccess>(y + i * stride * kAccess, v);
   }
 }
 
@@ -157,69 +176,83 @@ __device__ T group_all_reduce(T v, int width, const Combine& combine) {
 // Plain loop: for each row r < rows: m = max of x[r, 0..n), s = sum of exp(x[r, j] - m);
 // write y[r, 0..n). Groups of `width` lanes take one row each; a warp's groups take
 // consecutive rows, and every lane of a warp runs the same iterations, as the shuffles need.
-// Lane l of a group holds elements l, l + width, ... of its row (kPerLane >= n / width of
-// them) in registers, the missing ones as -inf. The edge cases come out as the fold's
-// (file comment): -inf entries add exactly 0 to s; a +inf max gives inf - inf = NaN in s, as
-// on the CPU; NaN never becomes the max and makes s NaN; a row of -inf only has s = 0.
-template <class S, int kPerLane>
+// A row is n / kAccess items of kAccess neighbouring elements, one access each; lane l of a
+// group holds items l, l + width, ... of its row (kPerLane >= n / kAccess / width of them)
+// in registers, the missing ones as -inf. The edge cases come out as the fold's (file
+// comment): -inf entries add exactly 0 to s; a +inf max gives inf - inf = NaN in s, as on
+// the CPU; NaN never becomes the max and makes s NaN; a row of -inf only has s = 0.
+template <class S, int kPerLane, int kAccess>
 __global__ void softmax_group_kernel(const S* __restrict__ x, S* __restrict__ y, int64_t rows,
                                      int64_t n, int width, bool log) {
   using T = compute_type_t<S>;
   const int lane = threadIdx.x % kWarpSize;
-  const int64_t per_warp = kWarpSize / width;
+  const int64_t per_warp = kWarpSize / width, items = n / kAccess;
   const int64_t warp = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / kWarpSize;
   const auto max_of = [](T a, T b) { return b > a ? b : a; };
   const auto sum_of = [](T a, T b) { return a + b; };
   for (int64_t first = warp * per_warp; first < rows; first += warps * per_warp) {
-    const int64_t r = first + lane / width, j0 = lane % width;
+    const int64_t r = first + lane / width, i0 = lane % width;
     const bool active = r < rows;
-    T v[kPerLane];
+    T v[kPerLane][kAccess];
     T m = -infinity<T>();
 #pragma unroll
     for (int k = 0; k < kPerLane; ++k) {
-      const int64_t j = j0 + int64_t{k} * width;
-      v[k] = active && j < n ? static_cast<T>(x[r * n + j]) : -infinity<T>();
-      m = max_of(m, v[k]);
+      const int64_t i = i0 + int64_t{k} * width;
+      if (active && i < items) {
+        load_item(x + r * n, 1, i, v[k]);
+      } else {
+#pragma unroll
+        for (int e = 0; e < kAccess; ++e) v[k][e] = -infinity<T>();
+      }
+#pragma unroll
+      for (int e = 0; e < kAccess; ++e) m = max_of(m, v[k][e]);
     }
     m = group_all_reduce(m, width, max_of);
     T s = 0;
 #pragma unroll
-    for (int k = 0; k < kPerLane; ++k) {
-      const T e = v[k] == -infinity<T>() ? T(0) : exp_of(v[k] - m);
-      s += e;
-      if (!log) v[k] = e;
-    }
+    for (int k = 0; k < kPerLane; ++k)
+#pragma unroll
+      for (int e = 0; e < kAccess; ++e) {
+        const T term = v[k][e] == -infinity<T>() ? T(0) : exp_of(v[k][e] - m);
+        s += term;
+        if (!log) v[k][e] = term;
+      }
     s = group_all_reduce(s, width, sum_of);
     if (!active) continue;
     // write_range's arithmetic: (x - m) - log(s), or exp(x - m) * (1 / s).
     const T log_sum = log ? log_of(s) : T(0), inverse = T(1) / s;
 #pragma unroll
     for (int k = 0; k < kPerLane; ++k) {
-      const int64_t j = j0 + int64_t{k} * width;
-      if (j < n) y[r * n + j] = static_cast<S>(log ? v[k] - m - log_sum : v[k] * inverse);
+      const int64_t i = i0 + int64_t{k} * width;
+      if (i >= items) continue;
+#pragma unroll
+      for (int e = 0; e < kAccess; ++e) v[k][e] = log ? v[k][e] - m - log_sum : v[k][e] * inverse;
+      store_as<kAccess>(y + r * n + i * kAccess, v[k]);
     }
   }
 }
 
 // Plain loop as softmax_group_kernel; a block of kRowBlockSize threads per row: each thread
-// folds every kRowBlockSize-th element, warps merge by shuffles, the warps' pairs meet in
+// folds every kRowBlockSize-th item, warps merge by shuffles, the warps' pairs meet in
 // shared memory and every thread merges them all.
-template <class S>
+template <class S, int kAccess>
 __global__ void softmax_block_kernel(const S* __restrict__ x, S* __restrict__ y, int64_t rows,
                                      int64_t n, bool log) {
   using T = compute_type_t<S>;
   constexpr int kWarps = kRowBlockSize / kWarpSize;
   __shared__ MaxSum<T> smem[kWarps];
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  const int64_t items = n / kAccess;
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
-    MaxSum<T> a = fold_range(empty_max_sum<T>(), x + r * n, 1, threadIdx.x, n, kRowBlockSize);
+    MaxSum<T> a =
+        fold_range<kAccess>(empty_max_sum<T>(), x + r * n, 1, threadIdx.x, items, kRowBlockSize);
     a = group_merge(a, kWarpSize);
     if (lane == 0) smem[warp] = a;
     __syncthreads();
     a = smem[0];
     for (int w = 1; w < kWarps; ++w) a = merge(a, smem[w]);
-    write_range(a, log, x + r * n, y + r * n, 1, threadIdx.x, n, kRowBlockSize);
+    write_range<kAccess>(a, log, x + r * n, y + r * n, 1, threadIdx.x, items, kRowBlockSize);
     __syncthreads();  // smem is rewritten by the next row
   }
 }
@@ -240,7 +273,7 @@ __global__ void softmax_columns_kernel(const S* __restrict__ x, S* __restrict__ 
     const int64_t o = b / col_blocks, i = (b % col_blocks) * bx + tx;
     const int64_t offset = o * n * inner + i;
     MaxSum<T> a = empty_max_sum<T>();
-    if (i < inner) a = fold_range(a, x + offset, inner, ty, n, by);
+    if (i < inner) a = fold_range<1>(a, x + offset, inner, ty, n, by);
     smem[ty * bx + tx] = a;
     __syncthreads();
     for (int h = by / 2; h > 0; h /= 2) {
@@ -248,7 +281,7 @@ __global__ void softmax_columns_kernel(const S* __restrict__ x, S* __restrict__ 
       __syncthreads();
     }
     a = smem[tx];
-    if (i < inner) write_range(a, log, x + offset, y + offset, inner, ty, n, by);
+    if (i < inner) write_range<1>(a, log, x + offset, y + offset, inner, ty, n, by);
     __syncthreads();  // smem is rewritten by the next column block
   }
 }
@@ -284,19 +317,33 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
     const int64_t blocks = outer * ((inner + bx - 1) / bx);
     softmax_columns_kernel<S>
         <<<grid_for(blocks, 1), dim3(bx, by)>>>(x, y, outer, n, inner, args.log);
-  } else if (n <= kGroupRowLimit) {
-    const int width = pow2_at_least(n, kWarpSize);
-    const int per_lane = pow2_at_least((n + width - 1) / width, kGroupRowLimit / kWarpSize);
-    const int64_t rows_per_block = kBlockSize / width;
-    const unsigned grid = grid_for((outer + rows_per_block - 1) / rows_per_block, 1);
-    const auto launch = [&](auto per_lane_tag) {
-      softmax_group_kernel<S, decltype(per_lane_tag)::value>
-          <<<grid, kBlockSize>>>(x, y, outer, n, width, args.log);
-    };
-    with_power_of_two<kGroupRowLimit / kWarpSize>(per_lane, launch);
-  } else {
-    softmax_block_kernel<S><<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
+    GRAFT_CUDA_CHECK_LAUNCH();
+    return;
   }
+  // Rows along the last dim: kVec elements an access where the rows allow it.
+  const auto launch_rows = [&](auto access_tag) {
+    constexpr int kAccess = decltype(access_tag)::value;
+    const int64_t items = n / kAccess;
+    if (n <= kGroupRowLimit) {
+      const int width = pow2_at_least(items, kWarpSize);
+      const int per_lane =
+          pow2_at_least((items + width - 1) / width, kGroupRowLimit / kWarpSize / kAccess);
+      const int64_t rows_per_block = kBlockSize / width;
+      const unsigned grid = grid_for((outer + rows_per_block - 1) / rows_per_block, 1);
+      const auto launch = [&](auto per_lane_tag) {
+        softmax_group_kernel<S, decltype(per_lane_tag)::value, kAccess>
+            <<<grid, kBlockSize>>>(x, y, outer, n, width, args.log);
+      };
+      with_power_of_two<kGroupRowLimit / kWarpSize / kAccess>(per_lane, launch);
+    } else {
+      softmax_block_kernel<S, kAccess>
+          <<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
+    }
+  };
+  if (rows_take_vectors<S>(n, x, y))
+    launch_rows(std::integral_constant<int, kVec>{});
+  else
+    launch_rows(std::integral_constant<int, 1>{});
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 

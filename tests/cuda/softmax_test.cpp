@@ -3,7 +3,8 @@
 //
 // The shapes reach each CUDA kernel and its edges: rows along the last dim of every length
 // from 1 up (groups of 1 to 32 lanes up to 1024 elements, a block per row beyond, a single
-// row of 1000003 elements), and softmax over a non-last dim (threads across the inner
+// row of 1000003 elements; rows taking four elements an access and rows that cannot, in
+// every floating dtype), and softmax over a non-last dim (threads across the inner
 // index, block rows along the line; few lines with long ones, and many short ones). Inputs
 // come contiguous, transposed, sliced with steps, expanded and permuted (the op layer
 // copies them contiguous first), and each CUDA output lands in memory left full of 0xFF
@@ -53,9 +54,16 @@ Tensor logits(const Shape& shape, g::DType dtype) { return g::randn(shape, dtype
 
 // The GPU's sum of exps is off by a few float32 ulps per thousand terms a thread adds
 // (relative 5e-5 allowed), or float64 ulps; log_softmax subtracts log(sum), so there the
-// same error is absolute.
+// same error is absolute. A 16-bit result is computed in float and rounded once, as the
+// reference is rounded from float64: one unit in the last place apart at most (float16's
+// subnormals are 6e-8 apart, and log_softmax's float arithmetic is absolute near 0).
 void expect_parity(const Tensor& got, const Tensor& want, bool log) {
-  const bool f32 = want.dtype() == g::kFloat32;
+  const g::DType dtype = want.dtype();
+  if (dtype == g::kFloat16 || dtype == g::kBFloat16) {
+    expect_matches_cpu(got, want, dtype == g::kFloat16 ? 1e-3 : 8e-3, log ? 1e-4 : 1e-7);
+    return;
+  }
+  const bool f32 = dtype == g::kFloat32;
   if (log)
     expect_matches_cpu(got, want, f32 ? 1e-6 : 1e-14, f32 ? 5e-5 : 1e-12);
   else
@@ -83,6 +91,23 @@ TEST(CudaSoftmax, RowsOfEveryLengthAlongTheLastDim) {
     for (int64_t n : {1, 7, 33, 1000, 1024, 1025, 4097}) expect_matches(logits({37, n}, dtype), 1);
     for (int64_t n : {1, 7, 33, 1000003}) expect_matches(logits({n}, dtype), 0);
     expect_matches(logits({3, 300007}, dtype), -1);
+  }
+}
+
+// Rows whose length is a multiple of four and whose start is aligned to four elements move
+// four at an access (two half2 or bfloat162 pairs, a float4), in the group kernel (up to 1024)
+// and the block kernel (beyond); other rows one at a time. Both forms in every floating
+// dtype, and a contiguous view that starts one element past an aligned address, whose rows of
+// 1000 cannot take the wide accesses.
+TEST(CudaSoftmax, RowsTakeWideAccessesWhereAligned) {
+  GRAFT_REQUIRE_CUDA();
+  g::manual_seed(6);
+  const View one_element_in = [](const Tensor& t) {
+    return t.index({Slice(1, g::None)}).view({37, 1000});
+  };
+  for (g::DType dtype : {g::kFloat32, g::kFloat64, g::kFloat16, g::kBFloat16}) {
+    for (int64_t n : {4, 64, 1000, 1028, 4096, 6, 1026}) expect_matches(logits({37, n}, dtype), 1);
+    expect_matches(logits({37 * 1000 + 1}, dtype), 1, one_element_in);
   }
 }
 
