@@ -99,13 +99,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor mean, var;
   if (training || !running_mean.defined()) {
     const int64_t count = x.numel() / std::max<int64_t>(channels, 1);
-    GRAFT_CHECK(!training || count > 1, kOp,
+    // One value per channel has no variance to speak of; no value at all is an empty batch,
+    // which gives an empty result and leaves the running statistics alone (as PyTorch).
+    GRAFT_CHECK(!training || count != 1, kOp,
                 "(): expected more than 1 value per channel when training, but got input of "
                 "shape ",
                 x.shape(), "; use a batch of at least 2 or call eval()");
     mean = x.mean(dims, true);
     var = x.var(dims, /*correction=*/0, /*keepdim=*/true);
-    if (training && running_mean.defined()) {
+    if (training && running_mean.defined() && count > 0) {
       NoGradGuard no_grad;
       const double m = momentum ? *momentum : 1.0 / static_cast<double>(num_batches_tracked);
       const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);

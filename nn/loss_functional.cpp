@@ -43,11 +43,21 @@ void check_floating_input(const char* op, const Tensor& input) {
               " and shape ", input.shape(), "; convert it with .to(graft::kFloat32)");
 }
 
+// input floating, and target on its device and of its shape.
 void check_same_shape(const char* op, const Tensor& input, const Tensor& target) {
   check_floating_input(op, input);
+  ops::check_same_device(op, {&input, &target});
   GRAFT_CHECK(input.shape() == target.shape(), op, "(): target of shape ", target.shape(),
               " must have the shape of input ", input.shape(),
               " (graft does not broadcast a loss's target)");
+}
+
+// An optional weight (per class, per element, pos_weight) must be on input's device.
+void check_weight_device(const char* op, const char* name, const Tensor& weight,
+                         const Tensor& input) {
+  if (!weight.defined()) return;
+  GRAFT_CHECK(weight.device() == input.device(), op, "(): ", name, " is on ", weight.device(),
+              " but input is on ", input.device(), "; move it with ", name, ".to(input.device())");
 }
 
 // The class dim of input: 1 for batched (N, C, ...) input, 0 for unbatched (C).
@@ -64,8 +74,7 @@ Tensor class_weight(const char* op, const Tensor& weight, const Tensor& logp) {
               weight.shape());
   GRAFT_CHECK(is_floating_point(weight.dtype()), op,
               "(): expected a floating-point weight, but got ", weight.dtype());
-  GRAFT_CHECK(weight.device() == logp.device(), op, "(): weight is on ", weight.device(),
-              " but input is on ", logp.device(), "; move it with weight.to(input.device())");
+  check_weight_device(op, "weight", weight, logp);
   std::vector<int64_t> along_class_dim(static_cast<size_t>(logp.dim() - cdim), 1);
   along_class_dim[0] = classes;
   return weight.to(logp.dtype()).reshape(Shape(along_class_dim));
@@ -124,6 +133,7 @@ Tensor cross_entropy(const Tensor& input_in, const Tensor& target_in,
   const Tensor target = autocast::to_float32(target_in);
   constexpr const char* kOp = "cross_entropy";
   check_floating_input(kOp, input);
+  ops::check_same_device(kOp, {&input, &target});
   GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected logits of shape (C), (N, C) or (N, C, *), ",
               "but got a 0-d input");
   GRAFT_CHECK(options.label_smoothing >= 0 && options.label_smoothing <= 1, kOp,
@@ -148,6 +158,7 @@ Tensor nll_loss(const Tensor& input_in, const Tensor& target, const NllLossOptio
   const Tensor input = autocast::to_float32(input_in);
   constexpr const char* kOp = "nll_loss";
   check_floating_input(kOp, input);
+  ops::check_same_device(kOp, {&input, &target});
   GRAFT_CHECK(input.dim() >= 1, kOp, "(): expected log-probabilities of shape (C), (N, C) or ",
               "(N, C, *), but got a 0-d input");
   GRAFT_CHECK(!is_floating_point(target.dtype()), kOp,
@@ -271,6 +282,7 @@ Tensor binary_cross_entropy(const Tensor& input_in, const Tensor& target_in,
                 "]; pass probabilities (a sigmoid's output), or logits to "
                 "binary_cross_entropy_with_logits");
   }
+  check_weight_device(kOp, "weight", options.weight, input);
   Tensor loss = binary_cross_entropy_elements(input, target);
   if (options.weight.defined()) loss = loss * options.weight;
   return reduce(loss, options.reduction);
@@ -280,7 +292,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input_in, const Tensor& ta
                                         const BceWithLogitsOptions& options) {
   const Tensor input = autocast::to_float32(input_in);
   const Tensor target = autocast::to_float32(target_in);
-  check_same_shape("binary_cross_entropy_with_logits", input, target);
+  constexpr const char* kOp = "binary_cross_entropy_with_logits";
+  check_same_shape(kOp, input, target);
+  check_weight_device(kOp, "weight", options.weight, input);
+  check_weight_device(kOp, "pos_weight", options.pos_weight, input);
   const Tensor log_sigmoid = minimum(input, 0.0) - log(1 + exp(-abs(input)));
   // loss = -[w_pos y log s(x) + (1 - y) log s(-x)], with log s(-x) = log s(x) - x.
   const Tensor positive = options.pos_weight.defined() ? options.pos_weight * target : target;

@@ -283,6 +283,13 @@ TEST(NnLayers, BatchNorm1dVariants) {
               }),
               HasSubstr("expected more than 1 value per channel when training"));
   EXPECT_EQ(nn::BatchNorm1d(2)(input({4, 2, 3}, 2).to(g::kFloat32)).shape(), g::Shape({4, 2, 3}));
+  // An empty batch gives an empty result and leaves the running statistics as they were
+  // (PyTorch's behaviour; their update would be NaN).
+  const std::vector<double> mean_before = values(cumulative.running_mean);
+  const std::vector<double> var_before = values(cumulative.running_var);
+  EXPECT_EQ(cumulative(input({0, 2})).shape(), g::Shape({0, 2}));
+  EXPECT_EQ(values(cumulative.running_mean), mean_before);
+  EXPECT_EQ(values(cumulative.running_var), var_before);
 }
 
 TEST(NnLayers, LayerNormNormalizesTheTrailingDims) {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "graft/autograd/gradcheck.h"
 #include "test_util.h"
@@ -461,4 +462,27 @@ TEST(NnLoss, BinaryCrossEntropyOfProbabilities) {
                   [&] { F::binary_cross_entropy(make_tensor({1.5}, {1}), make_tensor({1}, {1})); }),
               HasSubstr("but got values in [1.5, 1.5]; pass probabilities (a sigmoid's output), or "
                         "logits to binary_cross_entropy_with_logits"));
+}
+
+// A weight on another device than the input is an error naming the loss, the weight and both
+// devices, before any kernel runs: without a GPU the weight is CPU memory labelled cuda:0.
+TEST(NnLoss, AWeightOnAnotherDeviceIsAnErrorNamingBoth) {
+  const g::Tensor p = g::full({2, 4}, 0.5), y = g::ones({2, 4});
+  const g::Tensor host = g::ones({4});
+  const g::Tensor elsewhere =
+      g::cuda::is_available()
+          ? host.cuda()
+          : g::from_blob(host.data_ptr(), {4}, g::TensorOptions(g::kFloat32).device(g::kCUDA));
+  const auto expect_names = [](const std::string& message, const char* op, const char* name) {
+    EXPECT_THAT(message, HasSubstr(std::string(op) + "(): " + name + " is on cuda:0"));
+    EXPECT_THAT(message, HasSubstr("input is on cpu"));
+  };
+  expect_names(error_message([&] { F::binary_cross_entropy(p, y, {.weight = elsewhere}); }),
+               "binary_cross_entropy", "weight");
+  expect_names(
+      error_message([&] { F::binary_cross_entropy_with_logits(p, y, {.weight = elsewhere}); }),
+      "binary_cross_entropy_with_logits", "weight");
+  expect_names(
+      error_message([&] { F::binary_cross_entropy_with_logits(p, y, {.pos_weight = elsewhere}); }),
+      "binary_cross_entropy_with_logits", "pos_weight");
 }
