@@ -66,14 +66,6 @@ RefTensor read_at(const RefTensor& x, const Shape& shape, const Coords& source) 
   return out;
 }
 
-// v[p], v broadcast to p's rank (NumPy: dims aligned from the right, size 1 repeats).
-double broadcast_at(const RefTensor& v, const Shape& p) {
-  Shape q = Shape::filled(v.shape.size(), 0);
-  for (int64_t k = 1; k <= v.shape.size(); ++k)
-    q[v.shape.size() - k] = v.shape[v.shape.size() - k] == 1 ? 0 : p[p.size() - k];
-  return v.at(q);
-}
-
 // x with, for each p of `over` in row-major order, x[target(p)] = value(p), or += with
 // accumulate.
 RefTensor write_at(RefTensor x, const Shape& over, const Coords& target,

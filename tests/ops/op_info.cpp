@@ -33,7 +33,7 @@ const std::vector<OpInfo>& op_registry() {
     std::vector<OpInfo> all;
     for (auto family :
          {elementwise_rows, reduction_rows, linalg_rows, index_rows, advanced_index_rows, sort_rows,
-          scan_rows, conv_pool_rows, normalization_rows, attention_rows}) {
+          scan_rows, conv_pool_rows, normalization_rows, attention_rows, loss_rows, layer_rows}) {
       std::vector<OpInfo> part = family();
       all.insert(all.end(), std::make_move_iterator(part.begin()),
                  std::make_move_iterator(part.end()));
@@ -170,16 +170,6 @@ Shape broadcast_all(const std::vector<RefTensor>& in) {
   return out;
 }
 
-// The element of `t` that position `index` of the broadcast shape reads.
-double broadcast_at(const RefTensor& t, const Shape& index) {
-  Shape own(std::vector<int64_t>(static_cast<size_t>(t.shape.size())));
-  for (int64_t i = 0; i < t.shape.size(); ++i) {
-    const int64_t d = index.size() - t.shape.size() + i;
-    own[i] = t.shape[i] == 1 ? 0 : index[d];
-  }
-  return t.at(own);
-}
-
 Reference pointwise_n(std::function<double(const std::vector<double>&)> fn) {
   return [fn = std::move(fn)](const std::vector<RefTensor>& in) {
     RefTensor out{broadcast_all(in), {}};
@@ -194,6 +184,15 @@ Reference pointwise_n(std::function<double(const std::vector<double>&)> fn) {
 }
 
 }  // namespace
+
+double broadcast_at(const RefTensor& t, const Shape& index) {
+  Shape own(std::vector<int64_t>(static_cast<size_t>(t.shape.size())));
+  for (int64_t i = 0; i < t.shape.size(); ++i) {
+    const int64_t d = index.size() - t.shape.size() + i;
+    own[i] = t.shape[i] == 1 ? 0 : index[d];
+  }
+  return t.at(own);
+}
 
 Reference pointwise(std::function<double(double)> fn) {
   return pointwise_n([fn = std::move(fn)](const std::vector<double>& a) { return fn(a[0]); });

@@ -140,6 +140,8 @@ std::vector<OpInfo> sort_rows();
 std::vector<OpInfo> scan_rows();           // scans, triangles, norms
 std::vector<OpInfo> normalization_rows();  // layer_norm
 std::vector<OpInfo> attention_rows();      // nn::functional::scaled_dot_product_attention
+std::vector<OpInfo> loss_rows();           // nn::functional's losses
+std::vector<OpInfo> layer_rows();          // linear, embedding, batch_norm, one_hot
 
 // ---- building blocks for rows
 
@@ -164,6 +166,9 @@ OpInfo row_of(std::string name, std::string op, std::vector<InputSpec> inputs,
               std::function<Tensor(const TensorList&)> call,
               std::function<RefTensor(const std::vector<RefTensor>&)> reference,
               std::vector<Layout> layouts);
+// The element of `t` that position `index` of a shape `t` broadcasts to reads (dims aligned
+// at the right, a size 1 stretched).
+double broadcast_at(const RefTensor& t, const Shape& index);
 // References for elementwise ops, broadcasting their inputs in naive loops.
 Reference pointwise(std::function<double(double)> fn);
 Reference pointwise(std::function<double(double, double)> fn);
