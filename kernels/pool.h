@@ -9,6 +9,7 @@
 // Eigen, no Tensor) so that the CUDA backend fills the same struct.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "graft/core/dtype.h"
@@ -66,6 +67,14 @@ GRAFT_HOST_DEVICE bool takes_max(T v, T best) {
   return (v > best) | (v != v);
 }
 
+// The max of a window none of whose taps lands in the input (a dilated window can straddle
+// it, all its taps in the padding): -inf, as PyTorch's, with index -1, which the backwards
+// skip: such an output has no input to send its gradient to.
+template <class T>
+GRAFT_HOST_DEVICE T empty_window_max() {
+  return static_cast<T>(-INFINITY);
+}
+
 // The max of output (oh, ow)'s window in one (rows.in, cols.in) plane and its flat index.
 // NaN wins (as in PyTorch: a NaN input makes the max NaN); ties keep the first tap.
 // The running max lives in locals, written out once at the end: through the output
@@ -74,7 +83,7 @@ GRAFT_HOST_DEVICE bool takes_max(T v, T best) {
 template <class T>
 GRAFT_HOST_DEVICE void window_max(const PoolAxis& rows, const PoolAxis& cols, const T* plane,
                                   int64_t oh, int64_t ow, T& max_out, int64_t& index_out) {
-  T best = T(0);
+  T best = empty_window_max<T>();
   int64_t best_index = -1;
   for (int64_t th = 0; th < rows.kernel; ++th) {
     const int64_t ih = rows.first_tap(oh) + th * rows.dilation;

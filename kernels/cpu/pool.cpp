@@ -59,7 +59,7 @@ void for_planes(const Pool2dArgs& args, int64_t in_size, int64_t out_size, int64
 template <class T>
 void max_pool_row(const PoolAxis& rows, const PoolAxis& cols, const T* plane, int64_t oh,
                   T* __restrict best, int64_t* __restrict best_index) {
-  std::fill(best, best + cols.out, T(0));
+  std::fill(best, best + cols.out, empty_window_max<T>());
   std::fill(best_index, best_index + cols.out, int64_t{-1});
   for (int64_t th = 0; th < rows.kernel; ++th) {
     const int64_t ih = rows.first_tap(oh) + th * rows.dilation;
@@ -202,7 +202,8 @@ void max_pool2d_backward_cpu(const Pool2dArgs& a) {
                using T = std::remove_cvref_t<decltype(*dy)>;
                const int64_t* indices = a.indices + p * out_plane;
                std::fill(dx, dx + in_plane, T(0));
-               for (int64_t o = 0; o < out_plane; ++o) dx[indices[o]] += dy[o];
+               for (int64_t o = 0; o < out_plane; ++o)
+                 if (indices[o] >= 0) dx[indices[o]] += dy[o];  // -1: no tap in the input
              });
 }
 

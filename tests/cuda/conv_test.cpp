@@ -153,6 +153,7 @@ const PoolCase kPoolCases[] = {
     {{3, 1, 6, 9}, {2, 3}, IntPair{1, 2}, {1, 0}, 1, false},
     {{2, 5, 4}, 2, 1, 0, 1, false},
     {{2, 1, 8, 8}, 3, 2, 1, 2, false},  // dilation (max pool only)
+    {{2, 1, 3, 3}, 2, 1, 2, 4, false},  // windows of padding alone: -inf, index -1
     {{0, 2, 7, 6}, 3, 2, 1, 1, false},  // empty batch
 };
 

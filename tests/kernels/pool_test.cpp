@@ -171,6 +171,40 @@ TEST(MaxPool2d, HalvingWindowsTakeTheGeneralLoopsMaxAndIndex) {
   }
 }
 
+// Dilation 4 and padding 2 over 3 inputs: the middle window's taps, -1 and 3, both miss the
+// input (and the outer ones hold one input each). That window's max is -inf with index -1,
+// as PyTorch's value, and it sends its gradient nowhere: the backward once wrote it to
+// dx[-1], before the plane.
+TEST(MaxPool2d, AWindowOfPaddingAloneIsMinusInfinityAndPassesNoGradient) {
+  const PoolCase k = {"dilation 4 padding 2", {2, 1, 3, 3}, 2, 1, 2, 4, false, {3, 3}};
+  const std::vector<double> x = sample_values(k.shape.numel());
+  std::vector<double> want;
+  std::vector<int64_t> want_index;
+  naive_max_pool(k, x, want, want_index);
+  for (g::DType dtype : {g::kFloat32, g::kFloat64, g::kFloat16, g::kBFloat16}) {
+    SCOPED_TRACE(g::dtype_name(dtype));
+    const Tensor input = make_tensor(x, k.shape, dtype).requires_grad_();
+    const auto [out, index] =
+        g::max_pool2d_with_indices(input, k.kernel, k.stride, k.padding, k.dilation, k.ceil_mode);
+    EXPECT_EQ(index.to_vector<int64_t>(), want_index);
+    const std::vector<double> got = out.to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      if (want_index[i] < 0)
+        EXPECT_EQ(got[i], -kInf) << i;
+      else
+        EXPECT_EQ(got[i], static_cast<double>(make_tensor({want[i]}, {}, dtype).item<double>()))
+            << i;
+    // Each input gets the gradients of the windows whose max it is; the empty ones none.
+    out.backward(g::ones(out.shape(), dtype));
+    std::vector<double> want_grad(x.size(), 0.0);
+    const int64_t plane = 9;
+    for (size_t o = 0; o < want_index.size(); ++o)
+      if (want_index[o] >= 0) want_grad[o / plane * plane + want_index[o]] += 1;
+    EXPECT_EQ(input.grad().to_vector<double>(), want_grad);
+  }
+}
+
 TEST(MaxPool2d, ReadsNonContiguousInputAndEmptyBatches) {
   const PoolCase& k = kCases[2];
   const std::vector<double> x = sample_values(k.shape.numel());
