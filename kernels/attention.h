@@ -33,8 +33,8 @@
 namespace graft::kernels {
 
 // The largest head dims (E and Ev) the CUDA kernels take: their tiles live in shared memory
-// (at 128, up to 66 KB a block in float32 and 132 KB in float64). The op layer takes the
-// math path beyond.
+// (at 128, up to 66 KB a block in float32 and 132 KB in float64, more than some GPUs grant a
+// block: the table's attention_fits asks). The op layer takes the math path beyond.
 inline constexpr int64_t kCudaAttentionMaxFeatures = 128;
 
 // Where a (bh, rows, features) buffer's rows lie: batch-head bh is head bh % heads of batch

@@ -76,6 +76,10 @@ using LayerNormFn = void (*)(const LayerNormArgs&);
 using LayerNormBackwardFn = void (*)(const LayerNormBackwardArgs&);
 using AttentionFn = void (*)(const AttentionArgs&);
 using AttentionBackwardFn = void (*)(const AttentionBackwardArgs&);
+// Whether a device's fused attention kernels take head dims (features, value_features) in
+// `dtype`, their backward's too when asked: a GPU grants a block only so much shared memory.
+using AttentionFitsFn = bool (*)(Device device, DType dtype, int64_t features,
+                                 int64_t value_features, bool with_backward);
 // Copies between two devices (or host <-> device); nbytes of contiguous memory.
 using TransferFn = void (*)(void* dst, Device dst_device, const void* src, Device src_device,
                             int64_t nbytes);
@@ -121,8 +125,9 @@ struct KernelTable {
   // has none).
   PerDevice<AttentionFn> attention = {};
   PerDevice<AttentionBackwardFn> attention_backward = {};
-  TransferFn transfer = nullptr;         // set by a device backend
-  PerDevice<Allocator*> allocator = {};  // device backends' allocators
+  PerDevice<AttentionFitsFn> attention_fits = {};  // none: every size fits
+  TransferFn transfer = nullptr;                   // set by a device backend
+  PerDevice<Allocator*> allocator = {};            // device backends' allocators
 };
 
 // The table, filled on first use by every backend built into this library.

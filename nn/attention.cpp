@@ -119,17 +119,24 @@ double scale_of(const Tensor& query, std::optional<double> scale) {
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
 // one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
-// (the kernels do not broadcast), and a kernel for the device. Every floating dtype: the
-// kernels compute float16 and bfloat16 in float32. Otherwise the math path runs.
+// (the kernels do not broadcast), a kernel for the device, and head dims it takes (on CUDA,
+// tiles that fit a block's shared memory, the backward's too when a gradient will be asked
+// for). Every floating dtype: the kernels compute float16 and bfloat16 in float32.
+// Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
                    const Tensor& attn_mask, double dropout_p) {
-  const bool head_dims_fit =
-      query.device().type() != kCUDA || (query.size(-1) <= kernels::kCudaAttentionMaxFeatures &&
-                                         value.size(-1) <= kernels::kCudaAttentionMaxFeatures);
+  const kernels::KernelTable& table = kernels::kernel_table();
+  const auto device = static_cast<int>(query.device().type());
+  if (table.attention[device] == nullptr) return false;
+  const bool with_backward =
+      autograd::GradMode::is_enabled() &&
+      (query.requires_grad() || key.requires_grad() || value.requires_grad());
+  const auto fits = table.attention_fits[device];
+  const bool head_dims_fit = fits == nullptr || fits(query.device(), query.dtype(), query.size(-1),
+                                                     value.size(-1), with_backward);
   return !attn_mask.defined() && (dropout_p == 0 || query.is_cpu()) &&
          batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
-         head_dims_fit &&
-         kernels::kernel_table().attention[static_cast<int>(query.device().type())] != nullptr;
+         head_dims_fit;
 }
 
 // The fused kernels' dropout mask times 1 / (1 - p), (batch..., L, S) like the scores, drawn

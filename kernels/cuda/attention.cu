@@ -364,6 +364,36 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
 
 // ---- launches
 
+// The shared memory a block may take on `device` (beyond the default 48 KB by opt-in: 227 KB
+// on an H100, 99 KB on an RTX 30 or 40, 64 KB on Turing), asked of the GPU once.
+int64_t shared_memory_limit(Device device) {
+  static std::mutex mutex;
+  static std::map<int, int64_t> limits;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto known = limits.find(device.index());
+  if (known != limits.end()) return known->second;
+  int limit = 0;
+  GRAFT_CUDA_CHECK(
+      cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device.index()));
+  return limits[device.index()] = limit;
+}
+
+// Whether the kernels take head dims (E, Ev) in `dtype` on `device`, forward and, when asked,
+// backward: up to kCudaAttentionMaxFeatures, and tiles within the block's shared memory. The
+// op layer asks before it picks the fused path, so that a backward that would not fit never
+// follows a forward that did (float64 at head dim 128 needs 129 KB for the key tiles' kernel).
+bool attention_fits_cuda(Device device, DType dtype, int64_t features, int64_t value_features,
+                         bool with_backward) {
+  if (features > kCudaAttentionMaxFeatures || value_features > kCudaAttentionMaxFeatures)
+    return false;
+  int64_t elements = ForwardLayout(features, value_features).end;
+  if (with_backward)
+    elements = std::max({elements, GradQLayout(features, value_features).end,
+                         GradKVLayout(features, value_features).end});
+  const int64_t element_bytes = dtype == kFloat64 ? 8 : 4;  // 16-bit tiles are float
+  return elements * element_bytes <= shared_memory_limit(device);
+}
+
 // Lets `kernel` take `bytes` of dynamic shared memory (beyond the default 48 KB needs an
 // opt-in), or says which head dims are too large for this GPU. The grant only grows, once per
 // device and kernel for each larger size: set to each call's own size, a call with smaller
@@ -375,9 +405,7 @@ void allow_shared(Kernel kernel, int64_t bytes, const AttentionArgs& a) {
   const std::lock_guard<std::mutex> lock(mutex);
   int64_t& grant = granted[{a.device.index(), reinterpret_cast<const void*>(kernel)}];
   if (bytes <= grant) return;
-  int limit = 0;
-  GRAFT_CUDA_CHECK(
-      cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, a.device.index()));
+  const int64_t limit = shared_memory_limit(a.device);
   GRAFT_CHECK(bytes <= limit, "scaled_dot_product_attention on ", a.device, ": head dims ",
               a.features, " (query, key) and ", a.value_features, " (value) in ", a.dtype, " need ",
               bytes, " bytes of shared memory per block, more than this GPU's ", limit);
@@ -411,6 +439,7 @@ template <class S, class Kernel>
 void launch_tiles(Kernel kernel, Params<S> p, int64_t rows, int64_t batch_heads, int64_t bytes) {
   constexpr int64_t kMaxGridRows = 65535;
   const auto tiles = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+  if (tiles == 0) return;  // no rows: a grid of no blocks is not a launch CUDA takes
   for (int64_t first = 0; first < batch_heads; first += kMaxGridRows) {
     p.head_offset = first;
     const auto heads = static_cast<unsigned>(std::min(kMaxGridRows, batch_heads - first));
@@ -494,6 +523,7 @@ void attention_backward_cuda(const AttentionBackwardArgs& args) {
 void register_attention(KernelTable& table) {
   table.attention[static_cast<int>(kCUDA)] = attention_cuda;
   table.attention_backward[static_cast<int>(kCUDA)] = attention_backward_cuda;
+  table.attention_fits[static_cast<int>(kCUDA)] = attention_fits_cuda;
 }
 
 }  // namespace graft::kernels::cuda

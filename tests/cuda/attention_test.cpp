@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_util.h"
+#include "graft/kernels/dispatch.h"
 #include "test_util.h"
 
 namespace g = graft;
@@ -83,6 +84,27 @@ TEST(CudaAttention, ForwardAndBackwardMatchTheCpu) {
       }
     }
   }
+}
+
+// The op layer asks the kernels whether head dims fit before it takes the fused path: past
+// 128, or past the block's shared memory (float64 at 128 needs 129 KB for the backward's key
+// tiles, more than an RTX 30 or 40 grants), the math path runs, so that a fused forward is
+// never followed by a backward that cannot launch (ForwardAndBackwardMatchTheCpu runs that
+// size either way).
+TEST(CudaAttention, HeadDimsFitAsTheGpuAllows) {
+  GRAFT_REQUIRE_CUDA();
+  const auto fits = g::kernels::kernel_table().attention_fits[static_cast<int>(g::kCUDA)];
+  ASSERT_NE(fits, nullptr);
+  const g::Device cuda = g::Device::cuda();
+  for (const bool with_backward : {false, true}) {
+    EXPECT_TRUE(fits(cuda, g::kFloat32, 64, 64, with_backward));  // 33 KB a block at most
+    EXPECT_TRUE(fits(cuda, g::kBFloat16, 64, 64, with_backward));
+    EXPECT_FALSE(fits(cuda, g::kFloat32, 129, 64, with_backward));
+    EXPECT_FALSE(fits(cuda, g::kFloat32, 64, 129, with_backward));
+  }
+  // The backward's tiles are the larger: where they fit, the forward's do.
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64})
+    if (fits(cuda, dtype, 128, 128, true)) EXPECT_TRUE(fits(cuda, dtype, 128, 128, false));
 }
 
 TEST(CudaAttention, NoKeysGivesZerosAndNoGradient) {
