@@ -33,7 +33,7 @@ bool cpu_runs_avx512_bf16() {
 }
 
 bool cpu_runs_avx512_fp16() {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if GRAFT_AVX512FP16_KERNELS
   // AVX512-FP16 is CPUID leaf 7's EDX bit 23, read here: clang before 15 does not know the
   // "avx512fp16" name of __builtin_cpu_supports (it fails to compile), GCC from 12 does.
   // cpu_runs_avx512 has checked that the OS enables the AVX-512 state.

@@ -13,8 +13,19 @@ bool cpu_runs_avx512();
 // conversions in one instruction; and AVX512-DQ, which every CPU with it has.
 bool cpu_runs_avx512_bf16();
 
+// Whether this build has the AVX512-FP16 kernels: GCC declares their intrinsics for a
+// function's target attribute, Clang only from 15 (14 declares them only when the whole file
+// is compiled with -mavx512fp16, which would let float16 instructions into code any CPU runs).
+#if defined(__x86_64__) && defined(__GNUC__) && \
+    (!defined(__clang__) || __clang_major__ >= 15 || defined(__AVX512FP16__))
+#define GRAFT_AVX512FP16_KERNELS 1
+#else
+#define GRAFT_AVX512FP16_KERNELS 0
+#endif
+
 // AVX512-FP16 as well (Sapphire Rapids on): float16 arithmetic in float16's own instructions,
-// 32 lanes wide; and AVX512-BW, which every CPU with it has.
+// 32 lanes wide; and AVX512-BW, which every CPU with it has. False in a build without the
+// kernels (GRAFT_AVX512FP16_KERNELS).
 bool cpu_runs_avx512_fp16();
 
 // What an AVX-512 kernel does in a build without them (off x86-64, or without GCC's or

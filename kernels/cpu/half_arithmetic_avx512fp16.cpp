@@ -7,7 +7,7 @@
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/prefetch.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if GRAFT_AVX512FP16_KERNELS
 #include "graft/kernels/cpu/avx512_file.h"
 
 #define GRAFT_FP16_TARGET target("avx512f,avx512bw,avx512vl,avx512fp16")
