@@ -687,10 +687,12 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
                                        packed_b + first * words * kPanelColumns);
                });
 
-  const auto [row_parts, block_column_panels] =
-      blocking(Kernel::kBlockPanels, row_panels, column_panels);
+  // Plain variables, not a structured binding: the lambda below captures row_parts, which
+  // Clang before 16 cannot do for a binding.
+  const Blocking blocks = blocking(Kernel::kBlockPanels, row_panels, column_panels);
+  const int64_t row_parts = blocks.row_parts;
   const uint64_t call = g_gemm_calls.fetch_add(1, std::memory_order_relaxed) + 1;
-  const int64_t block_columns = block_column_panels * kPanelColumns;
+  const int64_t block_columns = blocks.columns * kPanelColumns;
   const int64_t column_blocks = ceil_div(n, block_columns);
   parallel_blocks(row_parts * column_blocks, [&](int64_t block) {
     [[maybe_unused]] const typename Kernel::Session session;  // for the whole block
