@@ -103,8 +103,11 @@ TEST(CudaAttention, HeadDimsFitAsTheGpuAllows) {
     EXPECT_FALSE(fits(cuda, g::kFloat32, 64, 129, with_backward));
   }
   // The backward's tiles are the larger: where they fit, the forward's do.
-  for (const g::DType dtype : {g::kFloat32, g::kFloat64})
-    if (fits(cuda, dtype, 128, 128, true)) EXPECT_TRUE(fits(cuda, dtype, 128, 128, false));
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64}) {
+    if (fits(cuda, dtype, 128, 128, true)) {
+      EXPECT_TRUE(fits(cuda, dtype, 128, 128, false));
+    }
+  }
 }
 
 TEST(CudaAttention, NoKeysGivesZerosAndNoGradient) {

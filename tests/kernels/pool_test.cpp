@@ -189,12 +189,9 @@ TEST(MaxPool2d, AWindowOfPaddingAloneIsMinusInfinityAndPassesNoGradient) {
     EXPECT_EQ(index.to_vector<int64_t>(), want_index);
     const std::vector<double> got = out.to_vector<double>();
     ASSERT_EQ(got.size(), want.size());
+    // -inf where the naive loops found no tap in the input.
     for (size_t i = 0; i < got.size(); ++i)
-      if (want_index[i] < 0)
-        EXPECT_EQ(got[i], -kInf) << i;
-      else
-        EXPECT_EQ(got[i], static_cast<double>(make_tensor({want[i]}, {}, dtype).item<double>()))
-            << i;
+      EXPECT_EQ(got[i], make_tensor({want[i]}, {}, dtype).item<double>()) << i;
     // Each input gets the gradients of the windows whose max it is; the empty ones none.
     out.backward(g::ones(out.shape(), dtype));
     std::vector<double> want_grad(x.size(), 0.0);

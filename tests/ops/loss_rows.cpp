@@ -2,8 +2,9 @@
 // Huber, binary cross-entropy on probabilities and on logits) on an input and a target of
 // (2, 3, 4), each reduction at least once, and the classification ones (cross_entropy over
 // class indices and over class probabilities, nll_loss) on logits (N, C, d) = (2, 3, 4) with
-// targets (2, 4). Class indices and per-class weights are inputs made as they are (never
-// differentiated), the indices in the sample's layout too. The references are PyTorch's
+// targets (2, 4). Class indices and the weights (per class, per element, pos_weight) are
+// inputs made as they are and never differentiated, as PyTorch differentiates none of them;
+// the indices come in the sample's layout too. The references are PyTorch's
 // formulas in double: the weighted mean divides by the sum of the weights of the targets
 // counted, a mean over nothing is NaN (0 / 0), as in PyTorch.
 #include <cmath>
