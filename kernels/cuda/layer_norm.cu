@@ -189,15 +189,12 @@ void forward(const LayerNormArgs& args) {
   DeviceGuard guard(args.device);
   const auto* x = static_cast<const T*>(args.input);
   auto* y = static_cast<T*>(args.output);
-  const auto launch = [&](auto kernel) {
-    kernel<<<static_cast<unsigned>(args.rows), kBlockSize>>>(
-        x, static_cast<const T*>(args.weight), static_cast<const T*>(args.bias), y, args.mean,
-        args.rstd, args.cols, args.eps);
-  };
-  if (rows_take_vectors<T>(args.cols, x, y))
-    launch(layer_norm_forward_kernel<T, kVec>);
-  else
-    launch(layer_norm_forward_kernel<T, 1>);
+  with_access_width(rows_take_vectors<T>(args.cols, x, y), [&](auto access) {
+    layer_norm_forward_kernel<T, decltype(access)::value>
+        <<<static_cast<unsigned>(args.rows), kBlockSize>>>(
+            x, static_cast<const T*>(args.weight), static_cast<const T*>(args.bias), y, args.mean,
+            args.rstd, args.cols, args.eps);
+  });
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 
@@ -213,14 +210,11 @@ void backward(const LayerNormBackwardArgs& args) {
   const double* rstd = args.rstd;
   if (args.grad_input != nullptr && rows > 0) {
     auto* dx = static_cast<T*>(args.grad_input);
-    const auto launch = [&](auto kernel) {
-      kernel<<<static_cast<unsigned>(rows), kBlockSize>>>(
-          dy, x, mean, rstd, static_cast<const T*>(args.weight), dx, cols);
-    };
-    if (rows_take_vectors<T>(cols, dy, x, dx))
-      launch(layer_norm_grad_input_kernel<T, kVec>);
-    else
-      launch(layer_norm_grad_input_kernel<T, 1>);
+    with_access_width(rows_take_vectors<T>(cols, dy, x, dx), [&](auto access) {
+      layer_norm_grad_input_kernel<T, decltype(access)::value>
+          <<<static_cast<unsigned>(rows), kBlockSize>>>(
+              dy, x, mean, rstd, static_cast<const T*>(args.weight), dx, cols);
+    });
     GRAFT_CUDA_CHECK_LAUNCH();
   }
   if (args.grad_weight == nullptr && args.grad_bias == nullptr) return;

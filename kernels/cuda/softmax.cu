@@ -340,10 +340,7 @@ void softmax_cuda_typed(const SoftmaxArgs& args) {
           <<<grid_for(outer, 1), kRowBlockSize>>>(x, y, outer, n, args.log);
     }
   };
-  if (rows_take_vectors<S>(n, x, y))
-    launch_rows(std::integral_constant<int, kVec>{});
-  else
-    launch_rows(std::integral_constant<int, 1>{});
+  with_access_width(rows_take_vectors<S>(n, x, y), launch_rows);
   GRAFT_CUDA_CHECK_LAUNCH();
 }
 

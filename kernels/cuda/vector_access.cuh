@@ -36,6 +36,17 @@ bool rows_take_vectors(int64_t cols, const Pointers*... rows) {
   return cols % kVec == 0 && (aligned(rows, sizeof(Vec<T>)) && ...);
 }
 
+// Calls f(std::integral_constant<int, kVec>{}) when `wide`, else f(std::integral_constant<int,
+// 1>{}): a launcher's pick between its kernel compiled for wide accesses and for one element at
+// a time (the integral constant is the kernel's kAccess).
+template <class F>
+void with_access_width(bool wide, const F& f) {
+  if (wide)
+    f(std::integral_constant<int, kVec>{});
+  else
+    f(std::integral_constant<int, 1>{});
+}
+
 // p[0 .. kAccess) converted to C: one access when kAccess is kVec (p aligned), else one
 // element.
 template <int kAccess, class C, class T>
