@@ -17,22 +17,10 @@ using Refs = const std::vector<RefTensor>&;
 constexpr double kEps = 1e-5;
 constexpr int64_t kEmbeddings = 5;
 
-// Integer indices of `shape` in [0, count), in the sample's layout.
-InputSpec indices(Shape shape, int64_t count, uint32_t seed) {
-  InputSpec spec;
-  spec.make = [shape = std::move(shape), count, seed](Layout layout) {
-    return make_input(shape, layout, {-0.49, static_cast<double>(count) - 0.51}, seed, kInt64);
-  };
-  return spec;
-}
-
-// Per-channel values (3) made as they are, converted to x's dtype and device by the call.
+// Per-channel values (3), converted to x's dtype and device by the call.
 InputSpec channel_values(std::vector<double> values) {
-  InputSpec spec;
-  spec.make = [values = std::move(values)](Layout) { return make_tensor(values, {3}, kFloat64); };
-  return spec;
+  return fixed_values(std::move(values), {3});
 }
-Tensor like(const Tensor& t, const Tensor& x) { return t.to(x.dtype()).to(x.device()); }
 
 // x (..., in) times weight (out, in) transposed, plus bias (out) when given.
 RefTensor linear_reference(Refs in) {
@@ -100,7 +88,7 @@ std::vector<OpInfo> layer_rows() {
       row_of(
           "embedding", "embedding",
           {{{kEmbeddings, 4}, kAny, std::nullopt, Shape{kEmbeddings, 4}},
-           indices({2, 3}, kEmbeddings, 11)},
+           random_indices({2, 3}, kEmbeddings, 11)},
           [](const TensorList& in) { return F::embedding(in[1], in[0]); },
           [](Refs in) {
             const RefTensor &table = in[0], &index = in[1];
@@ -152,7 +140,7 @@ std::vector<OpInfo> layer_rows() {
   // one_hot: int64 out of integer indices in every layout; not differentiable, and the
   // sample's dtype plays no part (the indices are made as they are).
   OpInfo one_hot = row_of(
-      "one_hot", "one_hot", {indices({2, 3}, 4, 13)},
+      "one_hot", "one_hot", {random_indices({2, 3}, 4, 13)},
       [](const TensorList& in) { return F::one_hot(in[0], 4); },
       [](Refs in) {
         Shape shape = in[0].shape;

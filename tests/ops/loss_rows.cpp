@@ -48,13 +48,7 @@ double log_sigmoid(double x) {
 
 // Class indices of (2, 4) in the sample's layout (0-d for a 0-d sample, (0, 4) for an empty
 // one), drawn from [0, kClasses).
-InputSpec class_indices() {
-  InputSpec spec;
-  spec.make = [](Layout layout) {
-    return make_input({2, 4}, layout, {-0.49, kClasses - 0.51}, 7, kInt64);
-  };
-  return spec;
-}
+InputSpec class_indices() { return random_indices({2, 4}, kClasses, 7); }
 
 // A weight of each element, broadcast from the last dim (4), positive (0-d for a 0-d
 // sample); made as it is, since PyTorch's binary cross-entropies do not differentiate their
@@ -70,14 +64,7 @@ InputSpec element_weight(std::vector<double> values) {
 
 // Per-class weights (kClasses), positive; made as they are (PyTorch does not differentiate
 // them either) and converted as element_weight's.
-InputSpec class_weights() {
-  InputSpec spec;
-  spec.make = [](Layout) { return make_tensor({0.5, 2.0, 1.25}, {kClasses}, kFloat64); };
-  return spec;
-}
-Tensor like(const Tensor& t, const Tensor& logits) {
-  return t.to(logits.dtype()).to(logits.device());
-}
+InputSpec class_weights() { return fixed_values({0.5, 2.0, 1.25}, {kClasses}); }
 
 // log softmax over the classes (dim 1) of logits (N, C, d) at (n, s).
 std::vector<double> log_probabilities(const RefTensor& x, int64_t n, int64_t s) {

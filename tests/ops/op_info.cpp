@@ -98,6 +98,24 @@ Tensor make_sample_input(const OpInfo& row, size_t k, Layout layout, DType dtype
   return requires_grad && is_floating_point(dtype) ? t.requires_grad_() : t;
 }
 
+InputSpec random_indices(Shape shape, int64_t count, uint32_t seed) {
+  InputSpec spec;
+  spec.make = [shape = std::move(shape), count, seed](Layout layout) {
+    return make_input(shape, layout, {-0.49, static_cast<double>(count) - 0.51}, seed, kInt64);
+  };
+  return spec;
+}
+
+InputSpec fixed_values(std::vector<double> values, Shape shape) {
+  InputSpec spec;
+  spec.make = [values = std::move(values), shape = std::move(shape)](Layout) {
+    return make_tensor(values, shape, kFloat64);
+  };
+  return spec;
+}
+
+Tensor like(const Tensor& t, const Tensor& x) { return t.to(x.dtype()).to(x.device()); }
+
 RefTensor to_ref(const Tensor& t) { return {t.shape(), t.to_vector<double>()}; }
 
 // ---- references

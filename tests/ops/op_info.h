@@ -153,6 +153,13 @@ Tensor make_input(const Shape& shape, Layout layout, Range range, uint32_t seed,
 // when asked (inputs with `make` never do).
 Tensor make_sample_input(const OpInfo& row, size_t k, Layout layout, DType dtype,
                          bool requires_grad);
+// Inputs made as they are, never differentiated (indices, loss weights, running statistics):
+// integer indices of `shape` drawn from [0, count) in the sample's layout; or float64 `values`
+// of `shape` whatever the layout, which the row's call converts with `like`.
+InputSpec random_indices(Shape shape, int64_t count, uint32_t seed);
+InputSpec fixed_values(std::vector<double> values, Shape shape);
+// t in x's dtype, on x's device.
+Tensor like(const Tensor& t, const Tensor& x);
 // The tensor as a RefTensor (any device, dtype, layout).
 RefTensor to_ref(const Tensor& t);
 
