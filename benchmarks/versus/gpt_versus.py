@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 
+from versus import cpu_model, git_commit  # the same machine and commit lines as versus.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -91,11 +93,11 @@ def main():
 
     lines = [f"# graft-gpt versus nanoGPT (PyTorch), config {args.config}, "
              f"{datetime.date.today()}", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+             f"Machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} cores, "
              f"OMP_NUM_THREADS={env['OMP_NUM_THREADS']}; {args.iters} iterations, "
              f"{args.eval_iters} batches per split in each evaluation, {args.rounds} "
              f"round(s); the fortunes corpus. Made by "
-             "`benchmarks/versus/gpt_versus.py`.", "",
+             f"`benchmarks/versus/gpt_versus.py` at graft commit {git_commit()}.", "",
              "| | graft | PyTorch | graft / PyTorch | goal |", "|---|---|---|---|---|",
              f"| ms per iteration (median) | {statistics.median(ms['graft']):.2f} | "
              f"{statistics.median(ms['pytorch']):.2f} | {statistics.median(ratios):.2f} "
