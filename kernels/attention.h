@@ -15,7 +15,7 @@
 // A row that sees no key (S = 0) gets zeros and lse = -inf. Plain C++ (no Tensor), so a
 // CUDA backend can fill the same structs.
 //
-// Dropout (the CPU kernels; the op layer gives CUDA's kernels none): out_i = sum_j p_ij
+// Dropout (both devices' kernels draw the same mask from the same seed): out_i = sum_j p_ij
 // m_ij v_j, where m_ij is 1 / (1 - dropout_p) for a kept probability and 0 for a dropped one
 // (dropout(softmax(s)) @ v, as PyTorch's SDPA). The backward draws the same mask again
 // (attention_keeps) and, since out already holds it, keeps D_i = dout_i . out_i:
@@ -62,7 +62,7 @@ struct AttentionArgs {
   int64_t batch_heads = 0, length = 0, keys = 0, features = 0, value_features = 0;
   double scale = 1.0;
   bool causal = false;              // query i sees keys 0..i
-  double dropout_p = 0;             // the probability that a p_ij is dropped (CPU only)
+  double dropout_p = 0;             // the probability that a p_ij is dropped
   PhiloxPosition dropout_rng = {};  // where its draws start: attention_dropout_blocks of them
 };
 
@@ -81,10 +81,17 @@ GRAFT_HOST_DEVICE inline uint32_t attention_keep_threshold(double p) {
   return p <= 0 ? 0u : p >= 1 ? (1u << 24) : static_cast<uint32_t>(std::ceil(p * 16777216.0));
 }
 
-// Whether element e is kept; `block` holds block e / 4 of the stream.
+// Whether element e is kept; `block` holds block e / 4 of the stream. The word is picked by
+// comparisons, not by indexing with e % 4: a CUDA thread's array indexed at run time lives in
+// local memory, not in registers.
 GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t e,
                                               uint32_t threshold) {
-  return block.words[e % 4] >> 8 >= threshold;
+  const int64_t word = e % 4;
+  const uint32_t bits = word == 0   ? block.words[0]
+                        : word == 1 ? block.words[1]
+                        : word == 2 ? block.words[2]
+                                    : block.words[3];
+  return bits >> 8 >= threshold;
 }
 
 // What a kept probability is multiplied by: 1 / (1 - p), or 0 when every one is dropped.

@@ -118,13 +118,13 @@ double scale_of(const Tensor& query, std::optional<double> scale) {
 }
 
 // Whether the fused kernels (kernels/attention.h) take the call: no mask but the causal
-// one, no dropout but on the CPU (CUDA's kernels draw none), q, k and v of one batch shape
+// one (dropout is drawn inside the kernels), q, k and v of one batch shape
 // (the kernels do not broadcast), a kernel for the device, and head dims it takes (on CUDA,
 // tiles that fit a block's shared memory, the backward's too when a gradient will be asked
 // for). Every floating dtype: the kernels compute float16 and bfloat16 in float32.
 // Otherwise the math path runs.
 bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
-                   const Tensor& attn_mask, double dropout_p) {
+                   const Tensor& attn_mask) {
   const kernels::KernelTable& table = kernels::kernel_table();
   const auto device = static_cast<int>(query.device().type());
   if (table.attention[device] == nullptr) return false;
@@ -134,9 +134,8 @@ bool fused_applies(const Tensor& query, const Tensor& key, const Tensor& value,
   const auto fits = table.attention_fits[device];
   const bool head_dims_fit = fits == nullptr || fits(query.device(), query.dtype(), query.size(-1),
                                                      value.size(-1), with_backward);
-  return !attn_mask.defined() && (dropout_p == 0 || query.is_cpu()) &&
-         batch_shape(key) == batch_shape(query) && batch_shape(value) == batch_shape(query) &&
-         head_dims_fit;
+  return !attn_mask.defined() && batch_shape(key) == batch_shape(query) &&
+         batch_shape(value) == batch_shape(query) && head_dims_fit;
 }
 
 // The fused kernels' dropout mask times 1 / (1 - p), (batch..., L, S) like the scores, drawn
@@ -389,7 +388,7 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
   const OpContext context(kSdpa);
   check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);
   const double factor = scale_of(query, scale);
-  if (fused_applies(query, key, value, attn_mask, dropout_p))
+  if (fused_applies(query, key, value, attn_mask))
     return fused_attention(query, key, value, is_causal, factor, dropout_p);
   Tensor weights = attention_weights(query, key, attn_mask, is_causal, factor);
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
@@ -406,7 +405,7 @@ Tensor projected_self_attention(const Tensor& qkv_in, int64_t heads, const Tenso
   const Tensor qkv = autocast::to_low_precision(qkv_in);
   const Tensor query = projected_heads(qkv, 0, heads), key = projected_heads(qkv, 1, heads);
   const Tensor value = projected_heads(qkv, 2, heads);
-  if (!fused_applies(query, key, value, attn_mask, dropout_p))
+  if (!fused_applies(query, key, value, attn_mask))
     return scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal);
   const OpContext context(kSdpa);
   check_attention_inputs(query, key, value, attn_mask, dropout_p, is_causal);

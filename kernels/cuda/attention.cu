@@ -24,6 +24,10 @@
 // Causal attention (query i sees keys j <= i) skips the tiles wholly above the diagonal and
 // masks inside the tile that crosses it. A row that sees no key (S = 0) gets out = 0 and
 // lse = -inf, as on the CPU.
+// Dropout: each lane draws its p_ij's mask from the Philox stream where the CPU kernels draw it
+// (dropout_factor; kernels/attention.h), so the two devices drop the same probabilities
+// from the same seed. The forward sums p_ij into l undropped and weighs v with p_ij m_ij; the
+// backward draws the mask again in both of its tile kernels.
 //
 // float16 and bfloat16 (a kernel's storage type S) are computed in float (T = compute_type_t
 // of S): widened as they are staged into shared memory, every dot product, softmax statistic
@@ -88,7 +92,24 @@ struct Params {
   int64_t length, keys, features, value_features, head_offset;
   T scale;
   bool causal;
+  bool dropout;             // the dropout fields below are set
+  T keep_scale;             // 1 / (1 - p)
+  uint32_t keep_threshold;  // attention_keep_threshold(p)
+  PhiloxPosition dropout_rng;
 };
+
+// m_ij, what dropout multiplies p_ij of batch-head bh by (kernels/attention.h): 1 / (1 - p)
+// where it keeps it, 0 where it drops it, 1 without dropout. Each call draws the whole Philox
+// block that holds the element: the lanes of a warp, each on its own (i, j), share no work.
+template <class S>
+__device__ compute_type_t<S> dropout_factor(const Params<S>& p, int64_t bh, int64_t i, int64_t j) {
+  using T = compute_type_t<S>;
+  if (!p.dropout) return T(1);
+  const int64_t e = (bh * p.length + i) * p.keys + j;
+  const PhiloxBlock block =
+      philox_block(p.dropout_rng.seed, p.dropout_rng.offset + static_cast<uint64_t>(e / 4));
+  return attention_keeps(block, e, p.keep_threshold) ? p.keep_scale : T(0);
+}
 
 // Copies rows [first, first + count) of a (rows_total, cols) matrix whose rows are
 // src_stride apart into shared memory with row stride `stride` (cols, or cols + 1 where lanes
@@ -237,7 +258,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_forward_kernel(Param
       const T weight = seen ? exp(s - m_new) : T(0);
       l[rr] = l[rr] * keep + warp_sum(weight);
       m[rr] = m_new;
-      accumulate(acc + r * Ev, keep, weight, sv, Ev, Ev);
+      const T dropped = seen ? weight * dropout_factor(p, bh, i, j0 + lane) : T(0);
+      accumulate(acc + r * Ev, keep, dropped, sv, Ev, Ev);
     }
   }
   __syncthreads();  // with no tile at all, the zeroed accumulators are another thread's writes
@@ -302,7 +324,9 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
       T ds = 0;
       if (visible(i, j0 + lane, p.keys, p.causal)) {
         const T prob = exp(p.scale * dot(sq + r * E, sk + lane * (E + 1), E) - p.lse[row]);
-        ds = prob * (dot(sg + r * Ev, sv + lane * (Ev + 1), Ev) - p.delta[row]);
+        const T dp =
+            dropout_factor(p, bh, i, j0 + lane) * dot(sg + r * Ev, sv + lane * (Ev + 1), Ev);
+        ds = prob * (dp - p.delta[row]);
       }
       accumulate(acc + r * E, T(1), ds, sk, E + 1, E);
     });
@@ -313,7 +337,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_q_kernel(Params
   });
 }
 
-// dv_j = sum_i p_ij dout_i and dk_j = scale sum_i ds_ij q_i over the queries, a block per
+// dv_j = sum_i p_ij m_ij dout_i and dk_j = scale sum_i ds_ij q_i over the queries, a block per
 // (key tile, batch-head).
 template <class S>
 __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Params<S> p) {
@@ -346,12 +370,14 @@ __global__ void __launch_bounds__(kWarps* kLanes) attention_grad_kv_kernel(Param
     const int64_t row = bh * p.length + i;
     const T lse = row_in ? p.lse[row] : T(0), delta = row_in ? p.delta[row] : T(0);
     for_warp_rows(key0, p.keys, [&](int, int r, int64_t j) {
-      T prob = 0, ds = 0;
+      T dropped = 0, ds = 0;
       if (row_in && visible(i, j, p.keys, p.causal)) {
-        prob = exp(p.scale * dot(sq + lane * (E + 1), sk + r * E, E) - lse);
-        ds = prob * (dot(sg + lane * (Ev + 1), sv + r * Ev, Ev) - delta);
+        const T prob = exp(p.scale * dot(sq + lane * (E + 1), sk + r * E, E) - lse);
+        const T mask = dropout_factor(p, bh, i, j);
+        dropped = prob * mask;
+        ds = prob * (mask * dot(sg + lane * (Ev + 1), sv + r * Ev, Ev) - delta);
       }
-      accumulate(dv + r * Ev, T(1), prob, sg, Ev + 1, Ev);
+      accumulate(dv + r * Ev, T(1), dropped, sg, Ev + 1, Ev);
       accumulate(dk + r * E, T(1), ds, sq, E + 1, E);
     });
   }
@@ -430,6 +456,10 @@ Params<S> params_of(const AttentionArgs& a) {
   p.value_features = a.value_features;
   p.scale = static_cast<typename Params<S>::T>(a.scale);
   p.causal = a.causal;
+  p.dropout = a.dropout_p > 0;
+  p.keep_scale = static_cast<typename Params<S>::T>(attention_keep_scale(a.dropout_p));
+  p.keep_threshold = attention_keep_threshold(a.dropout_p);
+  p.dropout_rng = a.dropout_rng;
   return p;
 }
 
@@ -454,9 +484,6 @@ void check_sizes(const AttentionArgs& a) {
       "scaled_dot_product_attention's CUDA kernel takes head dims up to ",
       kCudaAttentionMaxFeatures, ", got ", a.features, " and ", a.value_features,
       "; the op layer should have taken the math path");
-  GRAFT_CHECK(a.dropout_p == 0,
-              "scaled_dot_product_attention's CUDA kernels have no dropout; the op layer should "
-              "have taken the math path");
 }
 
 template <class S>

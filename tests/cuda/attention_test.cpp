@@ -7,7 +7,8 @@
 // count of one, below a warp, one past a block's 16 rows and the 32-row tiles, more queries
 // than keys and fewer (the causal diagonal off the corner), head dims that are not multiples
 // of 32 and differ between values and keys, up to the kernel's 128; several batch-heads; no
-// queries; no keys (zeros). Outputs land in memory poisoned with NaN.
+// queries; no keys (zeros). Outputs land in memory poisoned with NaN. With dropout, the two
+// devices draw the same mask from the same seed, so they agree as closely as without.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -33,10 +34,14 @@ struct Result {
   Tensor out, dq, dk, dv;
 };
 
+// The fused kernels' output and gradients on `device`; with dropout, the mask of the
+// generator's state after manual_seed(dropout_seed).
 Result run(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dout, bool causal,
-           g::Device device) {
+           g::Device device, double dropout = 0.0, uint64_t dropout_seed = 0) {
   const Tensor qd = leaf_on(q, device), kd = leaf_on(k, device), vd = leaf_on(v, device);
-  const Tensor out = g::nn::functional::scaled_dot_product_attention(qd, kd, vd, {}, 0.0, causal);
+  if (dropout > 0) g::manual_seed(dropout_seed);
+  const Tensor out =
+      g::nn::functional::scaled_dot_product_attention(qd, kd, vd, {}, dropout, causal);
   out.backward(dout.to(device));
   return {out, qd.grad(), kd.grad(), vd.grad()};
 }
@@ -81,6 +86,42 @@ TEST(CudaAttention, ForwardAndBackwardMatchTheCpu) {
         expect_matches_cpu(gpu.dq, cpu.dq, tol, tol);
         expect_matches_cpu(gpu.dk, cpu.dk, tol, tol);
         expect_matches_cpu(gpu.dv, cpu.dv, tol, tol);
+      }
+    }
+  }
+}
+
+// Dropout inside the kernels: each lane draws its probability's mask from the Philox stream
+// where the CPU's tiles draw it, in the forward and again in both backward kernels, so the
+// devices keep and drop the same probabilities. Sizes that cut the tiles and the Philox
+// blocks of four (S = 37: a row's mask starts mid-block), several batch-heads (the draws are
+// numbered by batch-head), p = 1 (everything dropped: zeros). The math path, were it taken,
+// would draw another mask (dropout()'s), and the two would not agree.
+TEST(CudaAttention, DropoutMatchesTheCpuFromOneSeed) {
+  GRAFT_REQUIRE_CUDA();
+  const std::vector<Case> cases = {{2, 3, 17, 37, 40, 24}, {1, 2, 70, 70, 64, 64}};
+  for (const g::DType dtype : {g::kFloat32, g::kFloat64, g::kBFloat16}) {
+    for (const Case& c : cases) {
+      for (const bool causal : {false, true}) {
+        for (const double dropout : {0.2, 1.0}) {
+          SCOPED_TRACE(std::string(g::dtype_name(dtype)) + " L=" + std::to_string(c.queries) +
+                       " S=" + std::to_string(c.keys) + (causal ? " causal" : "") + " dropout " +
+                       std::to_string(dropout));
+          const Tensor q = g::randn({c.batch, c.heads, c.queries, c.features}, dtype);
+          const Tensor k = g::randn({c.batch, c.heads, c.keys, c.features}, dtype);
+          const Tensor v = g::randn({c.batch, c.heads, c.keys, c.value_features}, dtype);
+          const Tensor dout = g::randn({c.batch, c.heads, c.queries, c.value_features}, dtype);
+          const Result cpu = run(q, k, v, dout, causal, g::Device::cpu(), dropout, 7);
+          const Result gpu = run(q, k, v, dout, causal, g::Device::cuda(), dropout, 7);
+          const double tol = tolerance(dtype);
+          expect_matches_cpu(gpu.out, cpu.out, tol, tol);
+          expect_matches_cpu(gpu.dq, cpu.dq, tol, tol);
+          expect_matches_cpu(gpu.dk, cpu.dk, tol, tol);
+          expect_matches_cpu(gpu.dv, cpu.dv, tol, tol);
+          if (dropout == 1.0) {
+            EXPECT_TRUE(g::equal(gpu.out.cpu(), g::zeros_like(cpu.out)));
+          }
+        }
       }
     }
   }
