@@ -19,36 +19,17 @@ __attribute__((target("avx512f"))) void widen_lanes(const H* in, float* out, int
 void widen_block_avx512(const Half* in, float* out, int64_t n) { widen_lanes(in, out, n); }
 void widen_block_avx512(const BFloat16* in, float* out, int64_t n) { widen_lanes(in, out, n); }
 
-// vcvtps2ph is F16C's instruction at twice the width: the same bits.
-__attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, Half* out, int64_t n) {
+// The 16 lanes of narrow16 (half_lanes_avx512.h).
+template <class H>
+__attribute__((target("avx512f"))) void narrow_lanes(const float* in, H* out, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
-  for (; i < n; ++i) out[i] = Half(in[i]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(_mm512_loadu_ps(in + i)));
+  for (; i < n; ++i) out[i] = H(in[i]);
 }
 
-// BFloat16's own rounding (core/half.h), lane for lane: add 0x7fff, and one more where the kept
-// part is odd (ties to even), keep the top half; a NaN keeps its top half, made quiet.
-__attribute__((target("avx512f"), always_inline)) inline __m256i bfloat16_by_integers(
-    __m512i bits) {
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-  const __m512i rounded = _mm512_srli_epi32(
-      _mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd)), 16);
-  const __mmask16 nan = _mm512_cmpgt_epu32_mask(
-      _mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-  const __m512i kept = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x0040));
-  return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, kept));
-}
-
-__attribute__((target("avx512f"))) void narrow_block_avx512(const float* in, BFloat16* out,
-                                                            int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        bfloat16_by_integers(_mm512_loadu_si512(in + i)));
-  for (; i < n; ++i) out[i] = BFloat16(in[i]);
-}
+void narrow_block_avx512(const float* in, Half* out, int64_t n) { narrow_lanes(in, out, n); }
+void narrow_block_avx512(const float* in, BFloat16* out, int64_t n) { narrow_lanes(in, out, n); }
 
 // vcvtneps2bf16 rounds the same way, NaNs included, in one instruction where the integer steps
 // take ten; but it counts a subnormal float (below 2^-126) as zero. A vector with one, found by

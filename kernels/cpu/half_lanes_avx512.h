@@ -1,5 +1,6 @@
-// widen16: sixteen float16 or bfloat16 values widened to float32 in one AVX-512 register, the
-// one way half_blocks_avx512.cpp's blocks and reduce_avx512.cpp's 16-bit sums both widen. For
+// widen16 and narrow16: sixteen float16 or bfloat16 values widened to float32 in one AVX-512
+// register, and sixteen floats rounded back, the one way half_blocks_avx512.cpp's blocks,
+// half_arithmetic_avx512.cpp's fused loops and reduce_avx512.cpp's 16-bit sums convert. For
 // AVX-512 code only, behind cpu_runs_avx512(), as zmm_transpose.h is.
 #pragma once
 
@@ -28,6 +29,31 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 widen16(__m256i 
 template <class H>
 __attribute__((target("avx512f"), always_inline)) inline __m512 widen16(const H* p) {
   return widen16<H>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// BFloat16's own rounding (core/half.h), lane for lane: add 0x7fff, and one more where the kept
+// part is odd (ties to even), keep the top half; a NaN keeps its top half, made quiet.
+__attribute__((target("avx512f"), always_inline)) inline __m256i bfloat16_by_integers(
+    __m512i bits) {
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_srli_epi32(
+      _mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd)), 16);
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(
+      _mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  const __m512i kept = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x0040));
+  return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, kept));
+}
+
+// The bits of the sixteen floats of x rounded to H, to nearest, ties to even: vcvtps2ph for
+// float16 (F16C's instruction at twice the width, the same bits as graft::Half's conversion),
+// bfloat16_by_integers for bfloat16.
+template <class H>
+__attribute__((target("avx512f"), always_inline)) inline __m256i narrow16(__m512 x) {
+  static_assert(std::is_same_v<H, Half> || std::is_same_v<H, BFloat16>);
+  if constexpr (std::is_same_v<H, Half>)
+    return _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT);
+  else
+    return bfloat16_by_integers(_mm512_castps_si512(x));
 }
 
 }  // namespace graft::kernels::cpu

@@ -114,14 +114,22 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
   using Out = std::conditional_t<kNarrowed, float, R>;
   using Inner = typename FloatFunctor<Op>::type;
   R* out = reinterpret_cast<R*>(p[0]);
-  // float16's +, -, * and / where the CPU computes in float16 itself: the same bits, with
-  // nothing to widen or narrow (half_arithmetic.h).
-  if constexpr (std::is_same_v<R, Half> && (std::is_same_v<In, Half> && ...) &&
+  // +, -, * and / in one pass where the CPU has AVX-512: float16 in its own instructions,
+  // or either type converted in registers; the same bits, with no buffers (half_arithmetic.h).
+  if constexpr (kNarrowed && (std::is_same_v<In, R> && ...) &&
                 half_arithmetic_of<Inner>.has_value()) {
-    if (cpu_runs_avx512_fp16()) {
-      half_arithmetic_avx512fp16(*half_arithmetic_of<Inner>, reinterpret_cast<const Half*>(p[1]),
-                                 (Mask & 1u) == 0, reinterpret_cast<const Half*>(p[2]),
-                                 (Mask & 2u) == 0, out, n);
+    const auto* a = reinterpret_cast<const R*>(p[1]);
+    const auto* b = reinterpret_cast<const R*>(p[2]);
+    const bool a_is_scalar = (Mask & 1u) == 0, b_is_scalar = (Mask & 2u) == 0;
+    if constexpr (std::is_same_v<R, Half>) {
+      if (cpu_runs_avx512_fp16()) {
+        half_arithmetic_avx512fp16(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out,
+                                   n);
+        return;
+      }
+    }
+    if (cpu_runs_avx512()) {
+      half_arithmetic_avx512(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out, n);
       return;
     }
   }

@@ -1,0 +1,142 @@
+// half_arithmetic.h's in-float kernel: float16 or bfloat16 operands widened in registers, the
+// operation in float32, the result rounded in registers and stored, one pass over memory.
+#include "graft/kernels/cpu/half_arithmetic.h"
+
+#include <cstring>
+
+#include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/prefetch.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/half_lanes_avx512.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+constexpr int64_t kLanes = 16;
+constexpr int64_t kAhead = 1024;  // elements: as half_arithmetic_avx512fp16.cpp asks
+
+struct AddLanes {
+  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_add_ps(x, y); }
+};
+struct SubLanes {
+  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_sub_ps(x, y); }
+};
+struct MulLanes {
+  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_mul_ps(x, y); }
+};
+struct DivLanes {
+  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_div_ps(x, y); }
+};
+
+// The 16 floats of an operand at element i: its values there widened, or for a scalar its one
+// value in every lane (`splat`, widened once).
+template <class H, bool kScalar>
+GRAFT_AVX512 __m512 operand_lanes(const H* p, int64_t i, __m512 splat) {
+  if constexpr (kScalar) return splat;
+  return widen16(p + i);
+}
+
+// The same for the last `count` (< 16) elements, through a zero-padded copy: a masked 16-bit
+// load needs AVX512-BW, which cpu_runs_avx512() does not ask for.
+template <class H, bool kScalar>
+GRAFT_AVX512 __m512 operand_tail(const H* p, int64_t i, int64_t count, __m512 splat) {
+  if constexpr (kScalar) return splat;
+  H padded[kLanes] = {};
+  std::memcpy(padded, p + i, sizeof(H) * static_cast<size_t>(count));
+  return widen16(padded);
+}
+
+template <class H, bool kScalar>
+GRAFT_AVX512 __m512 splat_of(const H* p) {
+  if constexpr (kScalar) return _mm512_set1_ps(static_cast<float>(*p));
+  return _mm512_setzero_ps();
+}
+
+template <class Lanes, class H, bool kAScalar, bool kBScalar>
+__attribute__((target("avx512f"))) void combine(const H* a, const H* b, H* out, int64_t n) {
+  const Lanes lanes;
+  const __m512 a_splat = splat_of<H, kAScalar>(a);
+  const __m512 b_splat = splat_of<H, kBScalar>(b);
+  int64_t i = 0;
+  // Two vectors a step: two independent chains of loads for each pair of stores.
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    if constexpr (!kAScalar) prefetch_lines(a, (i + kAhead) * 2, 64);
+    if constexpr (!kBScalar) prefetch_lines(b, (i + kAhead) * 2, 64);
+    prefetch_lines<true>(out, (i + kAhead) * 2, 64);
+    const __m512 low =
+        lanes(operand_lanes<H, kAScalar>(a, i, a_splat), operand_lanes<H, kBScalar>(b, i, b_splat));
+    const __m512 high = lanes(operand_lanes<H, kAScalar>(a, i + kLanes, a_splat),
+                              operand_lanes<H, kBScalar>(b, i + kLanes, b_splat));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(low));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i + kLanes), narrow16<H>(high));
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    const __m512 result =
+        lanes(operand_lanes<H, kAScalar>(a, i, a_splat), operand_lanes<H, kBScalar>(b, i, b_splat));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(result));
+  }
+  if (i < n) {
+    const int64_t count = n - i;
+    const __m512 result = lanes(operand_tail<H, kAScalar>(a, i, count, a_splat),
+                                operand_tail<H, kBScalar>(b, i, count, b_splat));
+    H rounded[kLanes];
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rounded), narrow16<H>(result));
+    std::memcpy(out + i, rounded, sizeof(H) * static_cast<size_t>(count));
+  }
+}
+
+template <class Lanes, class H>
+void combine_operands(const H* a, bool a_is_scalar, const H* b, bool b_is_scalar, H* out,
+                      int64_t n) {
+  if (a_is_scalar && b_is_scalar) return combine<Lanes, H, true, true>(a, b, out, n);
+  if (a_is_scalar) return combine<Lanes, H, true, false>(a, b, out, n);
+  if (b_is_scalar) return combine<Lanes, H, false, true>(a, b, out, n);
+  combine<Lanes, H, false, false>(a, b, out, n);
+}
+
+template <class H>
+void arithmetic_in_float(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b,
+                         bool b_is_scalar, H* out, int64_t n) {
+  switch (op) {
+    case HalfArithmetic::kAdd:
+      return combine_operands<AddLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kSub:
+      return combine_operands<SubLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kMul:
+      return combine_operands<MulLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+    case HalfArithmetic::kDiv:
+      return combine_operands<DivLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
+  }
+}
+
+}  // namespace
+
+void half_arithmetic_avx512(HalfArithmetic op, const Half* a, bool a_is_scalar, const Half* b,
+                            bool b_is_scalar, Half* out, int64_t n) {
+  arithmetic_in_float(op, a, a_is_scalar, b, b_is_scalar, out, n);
+}
+
+void half_arithmetic_avx512(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
+                            const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n) {
+  arithmetic_in_float(op, a, a_is_scalar, b, b_is_scalar, out, n);
+}
+
+}  // namespace graft::kernels::cpu
+
+#else
+
+namespace graft::kernels::cpu {
+
+void half_arithmetic_avx512(HalfArithmetic, const Half*, bool, const Half*, bool, Half*, int64_t) {
+  fail_built_without_avx512("half_arithmetic_avx512");
+}
+void half_arithmetic_avx512(HalfArithmetic, const BFloat16*, bool, const BFloat16*, bool, BFloat16*,
+                            int64_t) {
+  fail_built_without_avx512("half_arithmetic_avx512");
+}
+
+}  // namespace graft::kernels::cpu
+
+#endif
