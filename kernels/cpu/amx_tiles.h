@@ -1,7 +1,7 @@
-// The AMX tile registers as graft's AMX kernels use them (packed_gemm.cpp's GEMM, amx_conv.cpp's
-// convolution): all eight tiles 16 rows of 64 bytes, so that 0-3 accumulate four 16 x 16
-// float32 quarters of a 32 x 32 output, 4-5 hold two 16 x 32 bfloat16 tiles of one operand
-// and 6-7 two of the other. Included by x86-64 Linux builds only, inside their `#if`.
+// The AMX tile registers as graft's AMX kernels use them (packed_gemm.cpp's GEMM,
+// bfloat16_conv.cpp's convolution): all eight tiles 16 rows of 64 bytes, so that 0-3 accumulate
+// four 16 x 16 float32 quarters of a 32 x 32 output, 4-5 hold two 16 x 32 bfloat16 tiles of one
+// operand and 6-7 two of the other. Included by x86-64 Linux builds only, inside their `#if`.
 #pragma once
 
 #include <immintrin.h>

@@ -1,13 +1,13 @@
 // CPU conv2d and its backward: im2col + one GEMM per image and group (graft's AVX-512 GEMM for
 // float32 where the CPU has it, Eigen's elsewhere), or, for the stride-1 float32 convolutions
 // it serves, DirectConv (direct_conv.h): the same GEMM reading the padded image's windows in
-// place, with no columns at all. bfloat16 convolutions and their gradients go to the AMX tiles
-// where amx_conv.h takes them. Other float16 and bfloat16 ones run the float32 code an image at
-// a time: each image (and the weight, once) widened into a thread's buffer, each image's result
-// rounded as it is stored, so that a 16-bit convolution never holds float32 copies of whole
-// tensors. (The op layer made those copies before: for a (16, 32, 64, 64) float16 input, 8 MB
-// more for the input and as much for the output.) The bits are those of the float32
-// convolution of the widened operands, rounded once.
+// place, with no columns at all. bfloat16 convolutions and their gradients go to AMX's tiles or
+// AVX512-BF16's dot products where bfloat16_conv.h takes them. Other float16 and bfloat16 ones run
+// the float32 code an image at a time: each image (and the weight, once) widened into a thread's
+// buffer, each image's result rounded as it is stored, so that a 16-bit convolution never holds
+// float32 copies of whole tensors. (The op layer made those copies before: for a (16, 32, 64, 64)
+// float16 input, 8 MB more for the input and as much for the output.) The bits are those of the
+// float32 convolution of the widened operands, rounded once.
 //
 // For each image, im2col copies the input into a (channels * kernel taps, out_h * out_w)
 // column matrix (kernels/conv.h), whose rows of group g are the block [g * rows, (g + 1) *
@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "graft/kernels/conv.h"
-#include "graft/kernels/cpu/amx_conv.h"
+#include "graft/kernels/cpu/bfloat16_conv.h"
 #include "graft/kernels/cpu/cpu_kernels.h"
 #include "graft/kernels/cpu/direct_conv.h"
 #include "graft/kernels/cpu/half_blocks.h"
@@ -375,14 +375,14 @@ void conv2d_backward_typed(const Conv2dBackwardArgs& args) {
 
 void conv2d_cpu(const Conv2dArgs& args) {
   if (args.geometry.batch * args.geometry.out_channels * args.geometry.out_plane() == 0) return;
-  if (args.dtype == kBFloat16 && amx_conv2d_takes(args.geometry)) return amx_conv2d(args);
+  if (args.dtype == kBFloat16 && bfloat16_conv2d_takes(args.geometry)) return bfloat16_conv2d(args);
   visit_floating_or_16_bit_dtype("conv2d", args.dtype,
                                  [&](auto tag) { conv2d_typed<decltype(tag)>(args); });
 }
 
 void conv2d_backward_cpu(const Conv2dBackwardArgs& args) {
-  if (args.dtype == kBFloat16 && amx_conv2d_backward_takes(args.geometry))
-    return amx_conv2d_backward(args);
+  if (args.dtype == kBFloat16 && bfloat16_conv2d_backward_takes(args.geometry))
+    return bfloat16_conv2d_backward(args);
   visit_floating_or_16_bit_dtype("conv2d_backward", args.dtype,
                                  [&](auto tag) { conv2d_backward_typed<decltype(tag)>(args); });
 }

@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include "graft/kernels/cpu/amx_conv.h"
+#include "graft/kernels/cpu/bfloat16_conv.h"
 #include "graft/kernels/cpu/direct_conv.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/finite_difference.h"
@@ -192,8 +192,8 @@ TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
 
 // float16 and bfloat16 convolutions compute in float32 an image at a time (kernels/cpu/conv.cpp):
 // the forward and each gradient are the float32 convolution's of the widened operands, rounded
-// once, to the bit; over the case table and the direct path's cases. (bfloat16 computes on the
-// AMX tiles where they take the geometry: amx_conv_test.cpp.)
+// once, to the bit; over the case table and the direct path's cases. (bfloat16 computes on AMX
+// or AVX512-BF16 where they take the geometry: bfloat16_conv_test.cpp.)
 TEST(Conv2d, SixteenBitIsTheFloat32ConvolutionOfTheWidenedOperandsRoundedOnce) {
   namespace cpu = g::kernels::cpu;
   std::vector<Case> cases(std::begin(kCases), std::end(kCases));
@@ -202,17 +202,17 @@ TEST(Conv2d, SixteenBitIsTheFloat32ConvolutionOfTheWidenedOperandsRoundedOnce) {
   for (const Case& k : cases) {
     for (g::DType dtype : {g::kFloat16, g::kBFloat16}) {
       const std::string what = std::string(k.name) + " " + g::dtype_name(dtype);
-      const bool amx = dtype == g::kBFloat16;
+      const bool own_kernel = dtype == g::kBFloat16;
       const Inputs in = make_inputs(k, dtype);
       const Tensor want = g::conv2d(widened(in.tx), widened(in.tw), widened(in.tb), k.stride,
                                     k.padding, k.dilation, k.groups);
-      if (!(amx && cpu::amx_conv2d_takes(geometry_of(k)))) {
+      if (!(own_kernel && cpu::bfloat16_conv2d_takes(geometry_of(k)))) {
         const Tensor out =
             g::conv2d(in.tx, in.tw, in.tb, k.stride, k.padding, k.dilation, k.groups);
         EXPECT_EQ(out.dtype(), dtype) << what;
         EXPECT_TRUE(g::equal(out, want.to(dtype))) << what;
       }
-      if (amx && cpu::amx_conv2d_backward_takes(geometry_of(k))) continue;
+      if (own_kernel && cpu::bfloat16_conv2d_backward_takes(geometry_of(k))) continue;
       const Tensor r = make_tensor(sample_values(want.numel(), -1, 1, 4), want.shape(), dtype);
       const std::array<bool, 3> mask = {true, true, k.bias};
       const auto [dx, dw, db] =

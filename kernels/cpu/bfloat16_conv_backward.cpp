@@ -1,8 +1,8 @@
-// The AMX bfloat16 backward of amx_conv.h.
+// The bfloat16 backward of bfloat16_conv.h, on AMX or AVX512-BF16.
 //
 // The input's gradient is a convolution of the output's gradient, padded by kernel - 1 -
 // padding, with the weights flipped in both spatial dims and their two channel dims swapped:
-// amx_conv2d itself, on weights rearranged once a call.
+// bfloat16_conv2d itself, on weights rearranged once a call.
 //
 // The weight's gradient at tap (i, j) is a product whose k runs over every image's grid
 // pixels: dW[o][c][i][j] = sum over n and p of dy[n][o][p] x[n][c][p + i * padded_w + j], with
@@ -20,15 +20,18 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "graft/core/error.h"
 #include "graft/core/half.h"
-#include "graft/kernels/cpu/amx_conv.h"
+#include "graft/kernels/cpu/bfloat16_conv.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #include "graft/kernels/cpu/amx_tiles.h"
 #include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/bfloat16_dot.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_buffer.h"
@@ -157,6 +160,26 @@ __attribute__((target("amx-tile,amx-bf16"))) void weight_gradient_block(
   _tile_stored(3, sums + 16 * kBlock + 16, kRowBytes);
 }
 
+// weight_gradient_block in AVX512-BF16: the 32 x 32 block as four of kDotRows output channels,
+// each summed over every image and k-step (bfloat16_dot.h); dy's rows are pixel pairs, words.
+__attribute__((target("avx512f,avx512bf16"))) void weight_gradient_block_avx512(
+    const uint16_t* dy, const uint32_t* words, const Conv2dGeometry& g, const Layout& l, int64_t o0,
+    int64_t c0, int64_t tap, int64_t n_first, int64_t n_last, float* sums) {
+  const int64_t offset = tap / g.kernel_w * l.padded_w + tap % g.kernel_w, parity = offset % 2;
+  for (int64_t block = 0; block < kBlock / kDotRows; ++block) {
+    __m512 acc[kDotRows][2];
+    zero_rows(acc);
+    for (int64_t n = n_first; n < n_last; ++n) {
+      const uint16_t* rows = dy + n * l.dy_elements() + (o0 + block * kDotRows) * l.grid_pad;
+      const uint32_t* pixels = words + n * l.pair_words() + parity * l.pairs * l.in_pad + c0;
+      for (int64_t p0 = 0; p0 < l.grid_pad; p0 += kBlock)
+        bfloat16_dot_rows(acc, reinterpret_cast<const uint32_t*>(rows + p0), l.grid_pad / 2,
+                          pixels + (p0 + offset - parity) / 2 * l.in_pad, l.in_pad, kBlock / 2);
+    }
+    store_rows(acc, sums + block * kDotRows * kBlock, kBlock);
+  }
+}
+
 // Tasks the weight's gradient is cut into at least, where its blocks and taps are fewer (a
 // pointwise convolution of 32 channels in and out is one block and one tap): the images then
 // split into chunks, fixed by the geometry alone, so that the order of the sums does not
@@ -199,14 +222,16 @@ void weight_and_bias_gradients(const Conv2dBackwardArgs& args) {
     constexpr int64_t kTile = kBlock * kBlock;
     ThreadBuffer<float, PartialSums> partial_space;
     float* const partial = partial_space.data(jobs * chunks * kTile);
+    const bool amx = cpu_runs(PackedGemm::kAmxBFloat16);
+    const auto block_of = amx ? weight_gradient_block : weight_gradient_block_avx512;
     parallel_for(0, jobs * chunks, 1, [&](int64_t first, int64_t last) {
-      const AmxTileSession session;
+      std::optional<AmxTileSession> session;
+      if (amx) session.emplace();
       for (int64_t task = first; task < last; ++task) {
         const int64_t job = task / chunks, chunk = task % chunks;
         const int64_t tap = job % taps, block = job / taps;
-        weight_gradient_block(laid_out, words, g, l, block / in_blocks * kBlock,
-                              block % in_blocks * kBlock, tap, chunk * g.batch / chunks,
-                              (chunk + 1) * g.batch / chunks, partial + task * kTile);
+        block_of(laid_out, words, g, l, block / in_blocks * kBlock, block % in_blocks * kBlock, tap,
+                 chunk * g.batch / chunks, (chunk + 1) * g.batch / chunks, partial + task * kTile);
       }
     });
     // Each job's chunks added in order, rounded once.
@@ -233,7 +258,7 @@ void weight_and_bias_gradients(const Conv2dBackwardArgs& args) {
   }
 }
 
-// The input's gradient: amx_conv2d of the output's gradient with weights w'[c][o][i][j] =
+// The input's gradient: bfloat16_conv2d of the output's gradient with weights w'[c][o][i][j] =
 // w[o][c][kernel_h - 1 - i][kernel_w - 1 - j], padded by kernel - 1 - padding.
 void input_gradient(const Conv2dBackwardArgs& args) {
   const Conv2dGeometry& g = args.geometry;
@@ -261,34 +286,35 @@ void input_gradient(const Conv2dBackwardArgs& args) {
   transposed.input = args.grad_output;
   transposed.weight = flipped.data();
   transposed.output = args.grad_input;
-  amx_conv2d(transposed);
+  bfloat16_conv2d(transposed);
 }
 
 }  // namespace
 
-bool amx_conv2d_backward_takes(const Conv2dGeometry& g) {
-  return amx_conv2d_takes(g) && g.out_channels >= 16 && g.pad_h < g.kernel_h &&
+bool bfloat16_conv2d_backward_takes(const Conv2dGeometry& g) {
+  return bfloat16_conv2d_takes(g) && g.out_channels >= 16 && g.pad_h < g.kernel_h &&
          g.pad_w < g.kernel_w;
 }
 
-void amx_conv2d_backward(const Conv2dBackwardArgs& args) {
+void bfloat16_conv2d_backward(const Conv2dBackwardArgs& args) {
   const Conv2dGeometry& g = args.geometry;
-  GRAFT_CHECK(args.dtype == kBFloat16 && amx_conv2d_backward_takes(g),
-              "amx_conv2d_backward(): called for a convolution it does not take");
+  GRAFT_CHECK(args.dtype == kBFloat16 && bfloat16_conv2d_backward_takes(g),
+              "bfloat16_conv2d_backward(): called for a convolution it does not take");
   if (args.grad_input != nullptr && g.batch > 0) input_gradient(args);
   if (args.grad_weight != nullptr || args.grad_bias != nullptr) weight_and_bias_gradients(args);
 }
 
 }  // namespace graft::kernels::cpu
 
-#else  // no AMX outside x86-64 Linux with GCC or Clang
+#else  // no AMX nor AVX512-BF16 kernels outside x86-64 Linux with GCC or Clang
 
 namespace graft::kernels::cpu {
 
-bool amx_conv2d_backward_takes(const Conv2dGeometry&) { return false; }
+bool bfloat16_conv2d_backward_takes(const Conv2dGeometry&) { return false; }
 
-void amx_conv2d_backward(const Conv2dBackwardArgs&) {
-  detail::fail("amx_conv2d_backward(): graft was built without its AMX kernels");
+void bfloat16_conv2d_backward(const Conv2dBackwardArgs&) {
+  detail::fail(
+      "bfloat16_conv2d_backward(): graft was built without its AMX and AVX512-BF16 kernels");
 }
 
 }  // namespace graft::kernels::cpu

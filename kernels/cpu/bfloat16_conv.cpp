@@ -1,10 +1,11 @@
-// The AMX bfloat16 convolution of amx_conv.h.
-#include "graft/kernels/cpu/amx_conv.h"
+// The bfloat16 convolution of bfloat16_conv.h, on AMX or AVX512-BF16.
+#include "graft/kernels/cpu/bfloat16_conv.h"
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "graft/core/error.h"
 #include "graft/core/half.h"
@@ -13,6 +14,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #include "graft/kernels/cpu/amx_tiles.h"
 #include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/bfloat16_dot.h"
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
@@ -188,20 +190,57 @@ __attribute__((target("amx-tile,amx-bf16"))) void convolve_tiles(
   }
 }
 
+// convolve_tiles in AVX512-BF16: each output tile as four blocks of kDotRows output channels
+// (rows of the weights' tiles), each summed over every tap and step (bfloat16_dot.h).
+__attribute__((target("avx512f,avx512bf16"))) void convolve_tiles_avx512(
+    const uint32_t* planes, const uint32_t* weights, const Conv2dGeometry& g, const Layout& l,
+    const uint16_t* bias, int64_t first, int64_t last, BFloat16* out) {
+  alignas(64) float tile[kTileChannels * kTilePixels];
+  alignas(64) BFloat16 rounded[kTileChannels * kTilePixels];
+  for (int64_t c0 = 0; c0 < g.out_channels; c0 += kTileChannels) {
+    const uint32_t* upper = weights + c0 / 16 * l.block_words();
+    const uint32_t* lower = upper + l.block_words();
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t p0 = t * kTilePixels;
+      for (int64_t block = 0; block < kTileChannels / kDotRows; ++block) {
+        // Rows block * 8 on: of the upper 16 channels' tiles, then of the lower.
+        const uint32_t* rows = (block < 2 ? upper : lower) + block % 2 * kDotRows * 16;
+        __m512 acc[kDotRows][2];
+        zero_rows(acc);
+        for (int64_t i = 0; i < g.kernel_h; ++i)
+          for (int64_t j = 0; j < g.kernel_w; ++j) {
+            const int64_t tap = i * g.kernel_w + j;
+            const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
+            for (int64_t s = 0; s < l.steps; ++s)
+              bfloat16_dot_rows(acc, rows + (tap * l.steps + s) * kTileWords, 16,
+                                pixels + s * 16 * l.plane, l.plane, 16);
+          }
+        store_rows(acc, tile + block * kDotRows * kTilePixels, kTilePixels);
+      }
+      write_tile(tile, g, l, bias, c0, p0, rounded, out);
+    }
+  }
+}
+
 struct ImagePlanes {};
 struct PackedWeights {};
 
 }  // namespace
 
-bool amx_conv2d_takes(const Conv2dGeometry& g) {
-  return cpu_runs(PackedGemm::kAmxBFloat16) && g.groups == 1 && g.stride_h == 1 &&
-         g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.in_channels >= 16;
+bool bfloat16_conv2d_takes(const Conv2dGeometry& g) {
+  // The layouts move 16-bit lanes under masks (AVX512-BW, which every CPU with AMX or
+  // AVX512-BF16 has; asked all the same).
+  static const bool runs =
+      (cpu_runs(PackedGemm::kAmxBFloat16) || cpu_runs(PackedGemm::kAvx512BFloat16)) &&
+      __builtin_cpu_supports("avx512bw");
+  return runs && g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 &&
+         g.dilation_w == 1 && g.in_channels >= 16;
 }
 
-void amx_conv2d(const Conv2dArgs& args) {
+void bfloat16_conv2d(const Conv2dArgs& args) {
   const Conv2dGeometry& g = args.geometry;
-  GRAFT_CHECK(args.dtype == kBFloat16 && amx_conv2d_takes(g),
-              "amx_conv2d(): called for a convolution it does not take");
+  GRAFT_CHECK(args.dtype == kBFloat16 && bfloat16_conv2d_takes(g),
+              "bfloat16_conv2d(): called for a convolution it does not take");
   const Layout l(g);
   const auto* x = static_cast<const uint16_t*>(args.input);
   const auto* bias = static_cast<const uint16_t*>(args.bias);
@@ -214,10 +253,13 @@ void amx_conv2d(const Conv2dArgs& args) {
   const int64_t tiles = l.tiles();
   const int64_t parts =
       std::clamp<int64_t>(ceil_div(2 * available_threads(), g.batch), int64_t{1}, tiles);
+  const bool amx = cpu_runs(PackedGemm::kAmxBFloat16);
+  const auto convolve = amx ? convolve_tiles : convolve_tiles_avx512;
   parallel_for(0, g.batch * parts, 1, [&](int64_t begin, int64_t end) {
     ThreadBuffer<uint32_t, ImagePlanes> image_space;
     uint32_t* const planes = image_space.data(l.image_words());
-    const AmxTileSession session;
+    std::optional<AmxTileSession> session;
+    if (amx) session.emplace();
     int64_t laid_out = -1;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / parts, part = task % parts;
@@ -225,22 +267,22 @@ void amx_conv2d(const Conv2dArgs& args) {
         lay_out_image(x + n * g.in_channels * g.in_plane(), g, l, planes);
         laid_out = n;
       }
-      convolve_tiles(planes, weights, g, l, bias, part * tiles / parts, (part + 1) * tiles / parts,
-                     out + n * g.out_channels * g.out_plane());
+      convolve(planes, weights, g, l, bias, part * tiles / parts, (part + 1) * tiles / parts,
+               out + n * g.out_channels * g.out_plane());
     }
   });
 }
 
 }  // namespace graft::kernels::cpu
 
-#else  // no AMX outside x86-64 Linux with GCC or Clang
+#else  // no AMX nor AVX512-BF16 kernels outside x86-64 Linux with GCC or Clang
 
 namespace graft::kernels::cpu {
 
-bool amx_conv2d_takes(const Conv2dGeometry&) { return false; }
+bool bfloat16_conv2d_takes(const Conv2dGeometry&) { return false; }
 
-void amx_conv2d(const Conv2dArgs&) {
-  detail::fail("amx_conv2d(): graft was built without its AMX kernels");
+void bfloat16_conv2d(const Conv2dArgs&) {
+  detail::fail("bfloat16_conv2d(): graft was built without its AMX and AVX512-BF16 kernels");
 }
 
 }  // namespace graft::kernels::cpu

@@ -1,10 +1,11 @@
-// The bfloat16 convolution on AMX tiles (kernels/cpu/amx_conv.h), through conv2d on bfloat16
+// The bfloat16 convolution on AMX tiles or AVX512-BF16 (kernels/cpu/bfloat16_conv.h; the CPU
+// picks the engine: AMX where it has it), through conv2d on bfloat16
 // tensors, against the naive double-precision loops on the values bfloat16 holds: input
 // channels that fill the 32 a step takes, leave a partial step or an odd channel; output
 // channels in whole and partial blocks of 32; images narrower and wider than a tile of 32 grid
 // pixels; 1x1, 3x3, 5x5 and non-square kernels with symmetric and lopsided padding; batches
 // larger and smaller than the threads (which cut an image's tiles among them); the same bits
-// on any number of threads. The gradients likewise (amx_conv_backward.cpp), where it takes
+// on any number of threads. The gradients likewise (bfloat16_conv_backward.cpp), where it takes
 // them: the weight's of a pointwise product cut by images into tasks.
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@
 #include <vector>
 
 #include "graft/kernels/conv.h"
-#include "graft/kernels/cpu/amx_conv.h"
+#include "graft/kernels/cpu/bfloat16_conv.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/naive_conv_pool.h"
 #include "settings_scope.h"
@@ -128,15 +129,19 @@ void expect_gradient(const Tensor& got, const std::vector<double>& want,
         << what << ", element " << i;
 }
 
-bool amx_runs() { return g::kernels::cpu::cpu_runs(g::kernels::cpu::PackedGemm::kAmxBFloat16); }
+bool engine_runs() {
+  namespace cpu = g::kernels::cpu;
+  return cpu::cpu_runs(cpu::PackedGemm::kAmxBFloat16) ||
+         cpu::cpu_runs(cpu::PackedGemm::kAvx512BFloat16);
+}
 
 }  // namespace
 
-TEST(AmxConv2d, MatchesNaiveLoopsOnTheBFloat16Values) {
-  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+TEST(BFloat16Conv2d, MatchesNaiveLoopsOnTheBFloat16Values) {
+  if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
   for (const Case& k : kCases) {
     SCOPED_TRACE(k.name);
-    ASSERT_TRUE(g::kernels::cpu::amx_conv2d_takes(geometry_of(k)));
+    ASSERT_TRUE(g::kernels::cpu::bfloat16_conv2d_takes(geometry_of(k)));
     const Inputs in = bfloat16_inputs(k);
     const Tensor out = g::conv2d(in.x, in.w, in.b, 1, k.padding);
     ASSERT_EQ(out.dtype(), g::kBFloat16);
@@ -153,11 +158,11 @@ TEST(AmxConv2d, MatchesNaiveLoopsOnTheBFloat16Values) {
   }
 }
 
-TEST(AmxConv2d, GradientsMatchNaiveLoopsOnTheBFloat16Values) {
-  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+TEST(BFloat16Conv2d, GradientsMatchNaiveLoopsOnTheBFloat16Values) {
+  if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
   int checked = 0;
   for (const Case& k : kCases) {
-    if (!g::kernels::cpu::amx_conv2d_backward_takes(geometry_of(k))) continue;
+    if (!g::kernels::cpu::bfloat16_conv2d_backward_takes(geometry_of(k))) continue;
     SCOPED_TRACE(k.name);
     ++checked;
     const Inputs in = bfloat16_inputs(k);
@@ -184,8 +189,8 @@ TEST(AmxConv2d, GradientsMatchNaiveLoopsOnTheBFloat16Values) {
             }));
 }
 
-TEST(AmxConv2d, EmptyBatchGivesZeroWeightAndBiasGradients) {
-  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+TEST(BFloat16Conv2d, EmptyBatchGivesZeroWeightAndBiasGradients) {
+  if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
   const Tensor x = g::zeros({0, 16, 5, 5}, g::kBFloat16).requires_grad_();
   const Tensor w = g::ones({16, 16, 3, 3}, g::kBFloat16).requires_grad_();
   const Tensor b = g::ones({16}, g::kBFloat16).requires_grad_();
@@ -195,8 +200,8 @@ TEST(AmxConv2d, EmptyBatchGivesZeroWeightAndBiasGradients) {
   EXPECT_TRUE(g::equal(b.grad(), g::zeros_like(b)));
 }
 
-TEST(AmxConv2d, SameBitsWhateverTheThreads) {
-  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+TEST(BFloat16Conv2d, SameBitsWhateverTheThreads) {
+  if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
   for (const Case& k : {kCases[0], kCases[6], kCases[10]}) {  // kCases[10]: images cut
     SCOPED_TRACE(k.name);
     const Inputs in = bfloat16_inputs(k);
@@ -212,26 +217,26 @@ TEST(AmxConv2d, SameBitsWhateverTheThreads) {
   }
 }
 
-TEST(AmxConv2d, TakesOnlyWhatItComputes) {
-  if (!amx_runs()) GTEST_SKIP() << "this CPU (or OS) does not run AMX";
+TEST(BFloat16Conv2d, TakesOnlyWhatItComputes) {
+  if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
   g::kernels::Conv2dGeometry geometry = geometry_of(kCases[0]);
-  EXPECT_TRUE(g::kernels::cpu::amx_conv2d_takes(geometry));
+  EXPECT_TRUE(g::kernels::cpu::bfloat16_conv2d_takes(geometry));
   for (const auto change : {+[](g::kernels::Conv2dGeometry& c) { c.stride_w = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.dilation_h = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.groups = 2; },
                             +[](g::kernels::Conv2dGeometry& c) { c.in_channels = 15; }}) {
     g::kernels::Conv2dGeometry other = geometry;
     change(other);
-    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_takes(other));
-    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_backward_takes(other));
+    EXPECT_FALSE(g::kernels::cpu::bfloat16_conv2d_takes(other));
+    EXPECT_FALSE(g::kernels::cpu::bfloat16_conv2d_backward_takes(other));
   }
   // The backward also needs 16 output channels, and padding below the kernel's size.
-  EXPECT_TRUE(g::kernels::cpu::amx_conv2d_backward_takes(geometry));
+  EXPECT_TRUE(g::kernels::cpu::bfloat16_conv2d_backward_takes(geometry));
   for (const auto change : {+[](g::kernels::Conv2dGeometry& c) { c.out_channels = 15; },
                             +[](g::kernels::Conv2dGeometry& c) { c.pad_w = 3; }}) {
     g::kernels::Conv2dGeometry other = geometry;
     change(other);
-    EXPECT_TRUE(g::kernels::cpu::amx_conv2d_takes(other));
-    EXPECT_FALSE(g::kernels::cpu::amx_conv2d_backward_takes(other));
+    EXPECT_TRUE(g::kernels::cpu::bfloat16_conv2d_takes(other));
+    EXPECT_FALSE(g::kernels::cpu::bfloat16_conv2d_backward_takes(other));
   }
 }
