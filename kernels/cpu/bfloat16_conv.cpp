@@ -147,77 +147,83 @@ __attribute__((target("avx512f,avx512bw"))) void write_tile(float* tile, const C
   }
 }
 
-// Output tiles [first, last) of one image, every block of output channels, from its planes.
-__attribute__((target("amx-tile,amx-bf16"))) void convolve_tiles(
-    const uint32_t* planes, const uint32_t* weights, const Conv2dGeometry& g, const Layout& l,
-    const uint16_t* bias, int64_t first, int64_t last, BFloat16* out) {
-  alignas(64) float tile[kTileChannels * kTilePixels];
-  // Constructed once: BFloat16's constructor zeroes it (2 KB a tile).
-  alignas(64) BFloat16 rounded[kTileChannels * kTilePixels];
+// One output tile's float sums into `tile` (32 output channels x 32 grid pixels from p0), from
+// an image's planes and the packed weights of the tile's two blocks of 16 output channels,
+// `upper` and `lower`: on AMX or in AVX512-BF16.
+using TileSums = void (*)(float* tile, const uint32_t* planes, const Conv2dGeometry& g,
+                          const Layout& l, const uint32_t* upper, const uint32_t* lower,
+                          int64_t p0);
+
+// On AMX: the four accumulator tiles, summed over every tap and step.
+__attribute__((target("amx-tile,amx-bf16"))) void amx_tile_sums(float* tile, const uint32_t* planes,
+                                                                const Conv2dGeometry& g,
+                                                                const Layout& l,
+                                                                const uint32_t* upper,
+                                                                const uint32_t* lower, int64_t p0) {
   const int64_t plane_bytes = l.plane * static_cast<int64_t>(sizeof(uint32_t));
-  for (int64_t c0 = 0; c0 < g.out_channels; c0 += kTileChannels) {
-    const uint32_t* upper = weights + c0 / 16 * l.block_words();
-    const uint32_t* lower = upper + l.block_words();
-    for (int64_t t = first; t < last; ++t) {
-      const int64_t p0 = t * kTilePixels;
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-      for (int64_t i = 0; i < g.kernel_h; ++i)
-        for (int64_t j = 0; j < g.kernel_w; ++j) {
-          const int64_t tap = i * g.kernel_w + j;
-          const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
-          for (int64_t s = 0; s < l.steps; ++s) {
-            const int64_t w = (tap * l.steps + s) * kTileWords;
-            _tile_loadd(4, upper + w, 64);
-            _tile_loadd(6, pixels + s * 16 * l.plane, plane_bytes);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_loadd(7, pixels + s * 16 * l.plane + 16, plane_bytes);
-            _tile_dpbf16ps(1, 4, 7);
-            _tile_loadd(5, lower + w, 64);
-            _tile_dpbf16ps(2, 5, 6);
-            _tile_dpbf16ps(3, 5, 7);
-          }
-        }
-      constexpr int64_t kRowBytes = kTilePixels * sizeof(float);
-      _tile_stored(0, tile, kRowBytes);
-      _tile_stored(1, tile + 16, kRowBytes);
-      _tile_stored(2, tile + 16 * kTilePixels, kRowBytes);
-      _tile_stored(3, tile + 16 * kTilePixels + 16, kRowBytes);
-      write_tile(tile, g, l, bias, c0, p0, rounded, out);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t i = 0; i < g.kernel_h; ++i)
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const int64_t tap = i * g.kernel_w + j;
+      const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
+      for (int64_t s = 0; s < l.steps; ++s) {
+        const int64_t w = (tap * l.steps + s) * kTileWords;
+        _tile_loadd(4, upper + w, 64);
+        _tile_loadd(6, pixels + s * 16 * l.plane, plane_bytes);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_loadd(7, pixels + s * 16 * l.plane + 16, plane_bytes);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_loadd(5, lower + w, 64);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
     }
+  constexpr int64_t kRowBytes = kTilePixels * sizeof(float);
+  _tile_stored(0, tile, kRowBytes);
+  _tile_stored(1, tile + 16, kRowBytes);
+  _tile_stored(2, tile + 16 * kTilePixels, kRowBytes);
+  _tile_stored(3, tile + 16 * kTilePixels + 16, kRowBytes);
+}
+
+// In AVX512-BF16: four blocks of kDotRows output channels (rows of the weights' tiles), each
+// summed over every tap and step in its accumulators (bfloat16_dot.h).
+__attribute__((target("avx512f,avx512bf16"))) void dot_tile_sums(
+    float* tile, const uint32_t* planes, const Conv2dGeometry& g, const Layout& l,
+    const uint32_t* upper, const uint32_t* lower, int64_t p0) {
+  for (int64_t block = 0; block < kTileChannels / kDotRows; ++block) {
+    // Rows block * 8 on: of the upper 16 channels' tiles, then of the lower.
+    const uint32_t* rows = (block < 2 ? upper : lower) + block % 2 * kDotRows * 16;
+    __m512 acc[kDotRows][2];
+    zero_rows(acc);
+    for (int64_t i = 0; i < g.kernel_h; ++i)
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        const int64_t tap = i * g.kernel_w + j;
+        const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
+        for (int64_t s = 0; s < l.steps; ++s)
+          bfloat16_dot_rows(acc, rows + (tap * l.steps + s) * kTileWords, 16,
+                            pixels + s * 16 * l.plane, l.plane, 16);
+      }
+    store_rows(acc, tile + block * kDotRows * kTilePixels, kTilePixels);
   }
 }
 
-// convolve_tiles in AVX512-BF16: each output tile as four blocks of kDotRows output channels
-// (rows of the weights' tiles), each summed over every tap and step (bfloat16_dot.h).
-__attribute__((target("avx512f,avx512bf16"))) void convolve_tiles_avx512(
-    const uint32_t* planes, const uint32_t* weights, const Conv2dGeometry& g, const Layout& l,
-    const uint16_t* bias, int64_t first, int64_t last, BFloat16* out) {
+// Output tiles [first, last) of one image, every block of output channels, from its planes:
+// each tile's sums, then write_tile.
+void convolve_tiles(TileSums sums, const uint32_t* planes, const uint32_t* weights,
+                    const Conv2dGeometry& g, const Layout& l, const uint16_t* bias, int64_t first,
+                    int64_t last, BFloat16* out) {
   alignas(64) float tile[kTileChannels * kTilePixels];
+  // Constructed once: BFloat16's constructor zeroes it (2 KB a tile).
   alignas(64) BFloat16 rounded[kTileChannels * kTilePixels];
   for (int64_t c0 = 0; c0 < g.out_channels; c0 += kTileChannels) {
     const uint32_t* upper = weights + c0 / 16 * l.block_words();
     const uint32_t* lower = upper + l.block_words();
     for (int64_t t = first; t < last; ++t) {
-      const int64_t p0 = t * kTilePixels;
-      for (int64_t block = 0; block < kTileChannels / kDotRows; ++block) {
-        // Rows block * 8 on: of the upper 16 channels' tiles, then of the lower.
-        const uint32_t* rows = (block < 2 ? upper : lower) + block % 2 * kDotRows * 16;
-        __m512 acc[kDotRows][2];
-        zero_rows(acc);
-        for (int64_t i = 0; i < g.kernel_h; ++i)
-          for (int64_t j = 0; j < g.kernel_w; ++j) {
-            const int64_t tap = i * g.kernel_w + j;
-            const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
-            for (int64_t s = 0; s < l.steps; ++s)
-              bfloat16_dot_rows(acc, rows + (tap * l.steps + s) * kTileWords, 16,
-                                pixels + s * 16 * l.plane, l.plane, 16);
-          }
-        store_rows(acc, tile + block * kDotRows * kTilePixels, kTilePixels);
-      }
-      write_tile(tile, g, l, bias, c0, p0, rounded, out);
+      sums(tile, planes, g, l, upper, lower, t * kTilePixels);
+      write_tile(tile, g, l, bias, c0, t * kTilePixels, rounded, out);
     }
   }
 }
@@ -254,7 +260,7 @@ void bfloat16_conv2d(const Conv2dArgs& args) {
   const int64_t parts =
       std::clamp<int64_t>(ceil_div(2 * available_threads(), g.batch), int64_t{1}, tiles);
   const bool amx = cpu_runs(PackedGemm::kAmxBFloat16);
-  const auto convolve = amx ? convolve_tiles : convolve_tiles_avx512;
+  const TileSums sums = amx ? amx_tile_sums : dot_tile_sums;
   parallel_for(0, g.batch * parts, 1, [&](int64_t begin, int64_t end) {
     ThreadBuffer<uint32_t, ImagePlanes> image_space;
     uint32_t* const planes = image_space.data(l.image_words());
@@ -267,8 +273,8 @@ void bfloat16_conv2d(const Conv2dArgs& args) {
         lay_out_image(x + n * g.in_channels * g.in_plane(), g, l, planes);
         laid_out = n;
       }
-      convolve(planes, weights, g, l, bias, part * tiles / parts, (part + 1) * tiles / parts,
-               out + n * g.out_channels * g.out_plane());
+      convolve_tiles(sums, planes, weights, g, l, bias, part * tiles / parts,
+                     (part + 1) * tiles / parts, out + n * g.out_channels * g.out_plane());
     }
   });
 }
