@@ -161,31 +161,17 @@ __attribute__((target("amx-tile,amx-bf16"))) void amx_tile_sums(float* tile, con
                                                                 const uint32_t* upper,
                                                                 const uint32_t* lower, int64_t p0) {
   const int64_t plane_bytes = l.plane * static_cast<int64_t>(sizeof(uint32_t));
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  zero_accumulators();
   for (int64_t i = 0; i < g.kernel_h; ++i)
     for (int64_t j = 0; j < g.kernel_w; ++j) {
       const int64_t tap = i * g.kernel_w + j;
       const uint32_t* pixels = planes + p0 + i * l.padded_w + j;
       for (int64_t s = 0; s < l.steps; ++s) {
         const int64_t w = (tap * l.steps + s) * kTileWords;
-        _tile_loadd(4, upper + w, 64);
-        _tile_loadd(6, pixels + s * 16 * l.plane, plane_bytes);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_loadd(7, pixels + s * 16 * l.plane + 16, plane_bytes);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_loadd(5, lower + w, 64);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+        accumulate_step(upper + w, lower + w, 64, pixels + s * 16 * l.plane, plane_bytes);
       }
     }
-  constexpr int64_t kRowBytes = kTilePixels * sizeof(float);
-  _tile_stored(0, tile, kRowBytes);
-  _tile_stored(1, tile + 16, kRowBytes);
-  _tile_stored(2, tile + 16 * kTilePixels, kRowBytes);
-  _tile_stored(3, tile + 16 * kTilePixels + 16, kRowBytes);
+  store_accumulators(tile, kTilePixels);
 }
 
 // In AVX512-BF16: four blocks of kDotRows output channels (rows of the weights' tiles), each

@@ -133,31 +133,16 @@ __attribute__((target("amx-tile,amx-bf16"))) void weight_gradient_block(
   const int64_t offset = tap / g.kernel_w * l.padded_w + tap % g.kernel_w, parity = offset % 2;
   const int64_t dy_bytes = l.grid_pad * static_cast<int64_t>(sizeof(uint16_t));
   const int64_t word_bytes = l.in_pad * static_cast<int64_t>(sizeof(uint32_t));
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  zero_accumulators();
   for (int64_t n = n_first; n < n_last; ++n) {
     const uint16_t* upper = dy + n * l.dy_elements() + o0 * l.grid_pad;
     const uint16_t* lower = upper + 16 * l.grid_pad;
     const uint32_t* pixels = words + n * l.pair_words() + parity * l.pairs * l.in_pad + c0;
-    for (int64_t p0 = 0; p0 < l.grid_pad; p0 += kBlock) {
-      const uint32_t* b = pixels + (p0 + offset - parity) / 2 * l.in_pad;
-      _tile_loadd(4, upper + p0, dy_bytes);
-      _tile_loadd(6, b, word_bytes);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_loadd(7, b + 16, word_bytes);
-      _tile_dpbf16ps(1, 4, 7);
-      _tile_loadd(5, lower + p0, dy_bytes);
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
+    for (int64_t p0 = 0; p0 < l.grid_pad; p0 += kBlock)
+      accumulate_step(upper + p0, lower + p0, dy_bytes,
+                      pixels + (p0 + offset - parity) / 2 * l.in_pad, word_bytes);
   }
-  constexpr int64_t kRowBytes = kBlock * sizeof(float);
-  _tile_stored(0, sums, kRowBytes);
-  _tile_stored(1, sums + 16, kRowBytes);
-  _tile_stored(2, sums + 16 * kBlock, kRowBytes);
-  _tile_stored(3, sums + 16 * kBlock + 16, kRowBytes);
+  store_accumulators(sums, kBlock);
 }
 
 // weight_gradient_block in AVX512-BF16: the 32 x 32 block as four of kDotRows output channels,

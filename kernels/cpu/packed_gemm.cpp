@@ -548,10 +548,7 @@ struct AmxKernel {
   __attribute__((target("amx-tile,amx-bf16"))) static void tile_rows(
       const void* a_rows, int64_t row_bytes, int64_t step_bytes, const uint32_t* b_panel,
       int64_t words, float* out, int64_t stride) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    zero_accumulators();
     const auto a_first = reinterpret_cast<uintptr_t>(a_rows);
     const auto row = static_cast<uintptr_t>(row_bytes);
     for (int64_t g = 0; g < words / kWordGroup; ++g) {
@@ -576,11 +573,7 @@ struct AmxKernel {
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
-    const int64_t bytes = stride * 4;
-    _tile_stored(0, out, bytes);
-    _tile_stored(1, out + 16, bytes);
-    _tile_stored(2, out + 16 * stride, bytes);
-    _tile_stored(3, out + 16 * stride + 16, bytes);
+    store_accumulators(out, stride);
   }
 
   static void tile(const uint32_t* a_panel, const uint32_t* b_panel, int64_t words, float* out,
