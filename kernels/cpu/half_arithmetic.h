@@ -57,4 +57,30 @@ void half_arithmetic_avx512(HalfArithmetic op, const Half* a, bool a_is_scalar, 
 void half_arithmetic_avx512(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
                             const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n);
 
+// The kernels' one dispatch: their loops are instantiated for each operation and arrangement
+// of scalar operands, and this calls combine(kind, a_scalar, b_scalar) with the run-time
+// choices as types: std::integral_constant<HalfArithmetic, op> and two std::bool_constant.
+template <HalfArithmetic kOp, class Combine>
+void with_scalars_as_types(bool a_is_scalar, bool b_is_scalar, const Combine& combine) {
+  const std::integral_constant<HalfArithmetic, kOp> kind;
+  if (a_is_scalar && b_is_scalar) return combine(kind, std::true_type{}, std::true_type{});
+  if (a_is_scalar) return combine(kind, std::true_type{}, std::false_type{});
+  if (b_is_scalar) return combine(kind, std::false_type{}, std::true_type{});
+  combine(kind, std::false_type{}, std::false_type{});
+}
+template <class Combine>
+void with_choices_as_types(HalfArithmetic op, bool a_is_scalar, bool b_is_scalar,
+                           const Combine& combine) {
+  switch (op) {
+    case HalfArithmetic::kAdd:
+      return with_scalars_as_types<HalfArithmetic::kAdd>(a_is_scalar, b_is_scalar, combine);
+    case HalfArithmetic::kSub:
+      return with_scalars_as_types<HalfArithmetic::kSub>(a_is_scalar, b_is_scalar, combine);
+    case HalfArithmetic::kMul:
+      return with_scalars_as_types<HalfArithmetic::kMul>(a_is_scalar, b_is_scalar, combine);
+    case HalfArithmetic::kDiv:
+      return with_scalars_as_types<HalfArithmetic::kDiv>(a_is_scalar, b_is_scalar, combine);
+  }
+}
+
 }  // namespace graft::kernels::cpu

@@ -17,18 +17,14 @@ namespace {
 constexpr int64_t kLanes = 16;
 constexpr int64_t kAhead = 1024;  // elements: as half_arithmetic_avx512fp16.cpp asks
 
-struct AddLanes {
-  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_add_ps(x, y); }
-};
-struct SubLanes {
-  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_sub_ps(x, y); }
-};
-struct MulLanes {
-  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_mul_ps(x, y); }
-};
-struct DivLanes {
-  GRAFT_AVX512 __m512 operator()(__m512 x, __m512 y) const { return _mm512_div_ps(x, y); }
-};
+// x op y in 16 float lanes.
+template <HalfArithmetic kOp>
+GRAFT_AVX512 __m512 lanes(__m512 x, __m512 y) {
+  if constexpr (kOp == HalfArithmetic::kAdd) return _mm512_add_ps(x, y);
+  if constexpr (kOp == HalfArithmetic::kSub) return _mm512_sub_ps(x, y);
+  if constexpr (kOp == HalfArithmetic::kMul) return _mm512_mul_ps(x, y);
+  return _mm512_div_ps(x, y);
+}
 
 // The 16 floats of an operand at element i: its values there widened, or for a scalar its one
 // value in every lane (`splat`, widened once).
@@ -54,9 +50,8 @@ GRAFT_AVX512 __m512 splat_of(const H* p) {
   return _mm512_setzero_ps();
 }
 
-template <class Lanes, class H, bool kAScalar, bool kBScalar>
+template <HalfArithmetic kOp, class H, bool kAScalar, bool kBScalar>
 __attribute__((target("avx512f"))) void combine(const H* a, const H* b, H* out, int64_t n) {
-  const Lanes lanes;
   const __m512 a_splat = splat_of<H, kAScalar>(a);
   const __m512 b_splat = splat_of<H, kBScalar>(b);
   int64_t i = 0;
@@ -65,50 +60,35 @@ __attribute__((target("avx512f"))) void combine(const H* a, const H* b, H* out, 
     if constexpr (!kAScalar) prefetch_lines(a, (i + kAhead) * 2, 64);
     if constexpr (!kBScalar) prefetch_lines(b, (i + kAhead) * 2, 64);
     prefetch_lines<true>(out, (i + kAhead) * 2, 64);
-    const __m512 low =
-        lanes(operand_lanes<H, kAScalar>(a, i, a_splat), operand_lanes<H, kBScalar>(b, i, b_splat));
-    const __m512 high = lanes(operand_lanes<H, kAScalar>(a, i + kLanes, a_splat),
-                              operand_lanes<H, kBScalar>(b, i + kLanes, b_splat));
+    const __m512 low = lanes<kOp>(operand_lanes<H, kAScalar>(a, i, a_splat),
+                                  operand_lanes<H, kBScalar>(b, i, b_splat));
+    const __m512 high = lanes<kOp>(operand_lanes<H, kAScalar>(a, i + kLanes, a_splat),
+                                   operand_lanes<H, kBScalar>(b, i + kLanes, b_splat));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(low));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i + kLanes), narrow16<H>(high));
   }
   for (; i + kLanes <= n; i += kLanes) {
-    const __m512 result =
-        lanes(operand_lanes<H, kAScalar>(a, i, a_splat), operand_lanes<H, kBScalar>(b, i, b_splat));
+    const __m512 result = lanes<kOp>(operand_lanes<H, kAScalar>(a, i, a_splat),
+                                     operand_lanes<H, kBScalar>(b, i, b_splat));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(result));
   }
   if (i < n) {
     const int64_t count = n - i;
-    const __m512 result = lanes(operand_tail<H, kAScalar>(a, i, count, a_splat),
-                                operand_tail<H, kBScalar>(b, i, count, b_splat));
+    const __m512 result = lanes<kOp>(operand_tail<H, kAScalar>(a, i, count, a_splat),
+                                     operand_tail<H, kBScalar>(b, i, count, b_splat));
     H rounded[kLanes];
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(rounded), narrow16<H>(result));
     std::memcpy(out + i, rounded, sizeof(H) * static_cast<size_t>(count));
   }
 }
 
-template <class Lanes, class H>
-void combine_operands(const H* a, bool a_is_scalar, const H* b, bool b_is_scalar, H* out,
-                      int64_t n) {
-  if (a_is_scalar && b_is_scalar) return combine<Lanes, H, true, true>(a, b, out, n);
-  if (a_is_scalar) return combine<Lanes, H, true, false>(a, b, out, n);
-  if (b_is_scalar) return combine<Lanes, H, false, true>(a, b, out, n);
-  combine<Lanes, H, false, false>(a, b, out, n);
-}
-
 template <class H>
 void arithmetic_in_float(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b,
                          bool b_is_scalar, H* out, int64_t n) {
-  switch (op) {
-    case HalfArithmetic::kAdd:
-      return combine_operands<AddLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kSub:
-      return combine_operands<SubLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kMul:
-      return combine_operands<MulLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kDiv:
-      return combine_operands<DivLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-  }
+  with_choices_as_types(op, a_is_scalar, b_is_scalar, [&](auto kind, auto a_scalar, auto b_scalar) {
+    combine<decltype(kind)::value, H, decltype(a_scalar)::value, decltype(b_scalar)::value>(a, b,
+                                                                                            out, n);
+  });
 }
 
 }  // namespace

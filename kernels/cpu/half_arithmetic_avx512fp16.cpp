@@ -19,18 +19,14 @@ namespace {
 constexpr int64_t kLanes = 32;
 constexpr int64_t kAhead = 1024;
 
-struct AddLanes {
-  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_add_ph(x, y); }
-};
-struct SubLanes {
-  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_sub_ph(x, y); }
-};
-struct MulLanes {
-  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_mul_ph(x, y); }
-};
-struct DivLanes {
-  GRAFT_FP16 __m512h operator()(__m512h x, __m512h y) const { return _mm512_div_ph(x, y); }
-};
+// x op y in 32 float16 lanes.
+template <HalfArithmetic kOp>
+GRAFT_FP16 __m512h lanes(__m512h x, __m512h y) {
+  if constexpr (kOp == HalfArithmetic::kAdd) return _mm512_add_ph(x, y);
+  if constexpr (kOp == HalfArithmetic::kSub) return _mm512_sub_ph(x, y);
+  if constexpr (kOp == HalfArithmetic::kMul) return _mm512_mul_ph(x, y);
+  return _mm512_div_ph(x, y);
+}
 
 // A scalar operand's one value in every lane (nothing read for any other).
 template <bool kScalar>
@@ -53,10 +49,9 @@ GRAFT_FP16 __m512h operand_tail(const Half* p, int64_t i, __mmask32 tail, __m512
   return _mm512_castsi512_ph(_mm512_maskz_loadu_epi16(tail, p + i));
 }
 
-template <class Lanes, bool kAScalar, bool kBScalar>
+template <HalfArithmetic kOp, bool kAScalar, bool kBScalar>
 __attribute__((GRAFT_FP16_TARGET)) void combine(const Half* a, const Half* b, Half* out,
                                                 int64_t n) {
-  const Lanes lanes;
   const __m512h a_splat = splat<kAScalar>(a);
   const __m512h b_splat = splat<kBScalar>(b);
   int64_t i = 0;
@@ -66,44 +61,29 @@ __attribute__((GRAFT_FP16_TARGET)) void combine(const Half* a, const Half* b, Ha
     if constexpr (!kBScalar) prefetch_lines(b, (i + kAhead) * 2, 128);
     prefetch_lines<true>(out, (i + kAhead) * 2, 128);
     const __m512h low =
-        lanes(operand_lanes<kAScalar>(a, i, a_splat), operand_lanes<kBScalar>(b, i, b_splat));
-    const __m512h high = lanes(operand_lanes<kAScalar>(a, i + kLanes, a_splat),
-                               operand_lanes<kBScalar>(b, i + kLanes, b_splat));
+        lanes<kOp>(operand_lanes<kAScalar>(a, i, a_splat), operand_lanes<kBScalar>(b, i, b_splat));
+    const __m512h high = lanes<kOp>(operand_lanes<kAScalar>(a, i + kLanes, a_splat),
+                                    operand_lanes<kBScalar>(b, i + kLanes, b_splat));
     _mm512_storeu_si512(out + i, _mm512_castph_si512(low));
     _mm512_storeu_si512(out + i + kLanes, _mm512_castph_si512(high));
   }
   for (; i < n; i += kLanes) {
     const __mmask32 tail =
         n - i >= kLanes ? ~__mmask32{0} : _bzhi_u32(~0u, static_cast<unsigned>(n - i));
-    const __m512h result = lanes(operand_tail<kAScalar>(a, i, tail, a_splat),
-                                 operand_tail<kBScalar>(b, i, tail, b_splat));
+    const __m512h result = lanes<kOp>(operand_tail<kAScalar>(a, i, tail, a_splat),
+                                      operand_tail<kBScalar>(b, i, tail, b_splat));
     _mm512_mask_storeu_epi16(out + i, tail, _mm512_castph_si512(result));
   }
-}
-
-template <class Lanes>
-void combine_operands(const Half* a, bool a_is_scalar, const Half* b, bool b_is_scalar, Half* out,
-                      int64_t n) {
-  if (a_is_scalar && b_is_scalar) return combine<Lanes, true, true>(a, b, out, n);
-  if (a_is_scalar) return combine<Lanes, true, false>(a, b, out, n);
-  if (b_is_scalar) return combine<Lanes, false, true>(a, b, out, n);
-  combine<Lanes, false, false>(a, b, out, n);
 }
 
 }  // namespace
 
 void half_arithmetic_avx512fp16(HalfArithmetic op, const Half* a, bool a_is_scalar, const Half* b,
                                 bool b_is_scalar, Half* out, int64_t n) {
-  switch (op) {
-    case HalfArithmetic::kAdd:
-      return combine_operands<AddLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kSub:
-      return combine_operands<SubLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kMul:
-      return combine_operands<MulLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-    case HalfArithmetic::kDiv:
-      return combine_operands<DivLanes>(a, a_is_scalar, b, b_is_scalar, out, n);
-  }
+  with_choices_as_types(op, a_is_scalar, b_is_scalar, [&](auto kind, auto a_scalar, auto b_scalar) {
+    combine<decltype(kind)::value, decltype(a_scalar)::value, decltype(b_scalar)::value>(a, b, out,
+                                                                                         n);
+  });
 }
 
 }  // namespace graft::kernels::cpu
