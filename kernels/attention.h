@@ -94,6 +94,14 @@ GRAFT_HOST_DEVICE inline bool attention_keeps(const PhiloxBlock& block, int64_t 
   return bits >> 8 >= threshold;
 }
 
+// attention_keeps for element e of the mask whose draws start at `rng`, its block drawn alone
+// (the CPU's tiles draw a row's blocks together, by vectors: philox_blocks.h).
+GRAFT_HOST_DEVICE inline bool attention_keeps_element(const PhiloxPosition& rng, int64_t e,
+                                                      uint32_t threshold) {
+  return attention_keeps(philox_block(rng.seed, rng.offset + static_cast<uint64_t>(e / 4)), e,
+                         threshold);
+}
+
 // What a kept probability is multiplied by: 1 / (1 - p), or 0 when every one is dropped.
 GRAFT_HOST_DEVICE inline double attention_keep_scale(double p) { return p < 1 ? 1 / (1 - p) : 0; }
 

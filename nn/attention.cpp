@@ -147,11 +147,8 @@ Tensor fused_dropout_mask(const kernels::AttentionArgs& args, const Shape& batch
   std::vector<double> mask(static_cast<size_t>(shape.numel()));
   const double kept = kernels::attention_keep_scale(args.dropout_p);
   const uint32_t threshold = kernels::attention_keep_threshold(args.dropout_p);
-  for (int64_t e = 0; e < shape.numel(); ++e) {
-    const PhiloxBlock block =
-        philox_block(args.dropout_rng.seed, args.dropout_rng.offset + static_cast<uint64_t>(e / 4));
-    mask[e] = kernels::attention_keeps(block, e, threshold) ? kept : 0.0;
-  }
+  for (int64_t e = 0; e < shape.numel(); ++e)
+    mask[e] = kernels::attention_keeps_element(args.dropout_rng, e, threshold) ? kept : 0.0;
   return tensor(mask, TensorOptions(kFloat64)).reshape(shape).to(args.dtype).to(args.device);
 }
 

@@ -92,9 +92,8 @@ struct Params {
   int64_t length, keys, features, value_features, head_offset;
   T scale;
   bool causal;
-  bool dropout;             // the dropout fields below are set
+  uint32_t keep_threshold;  // attention_keep_threshold(p): 0 without dropout
   T keep_scale;             // 1 / (1 - p)
-  uint32_t keep_threshold;  // attention_keep_threshold(p)
   PhiloxPosition dropout_rng;
 };
 
@@ -104,11 +103,9 @@ struct Params {
 template <class S>
 __device__ compute_type_t<S> dropout_factor(const Params<S>& p, int64_t bh, int64_t i, int64_t j) {
   using T = compute_type_t<S>;
-  if (!p.dropout) return T(1);
+  if (p.keep_threshold == 0) return T(1);
   const int64_t e = (bh * p.length + i) * p.keys + j;
-  const PhiloxBlock block =
-      philox_block(p.dropout_rng.seed, p.dropout_rng.offset + static_cast<uint64_t>(e / 4));
-  return attention_keeps(block, e, p.keep_threshold) ? p.keep_scale : T(0);
+  return attention_keeps_element(p.dropout_rng, e, p.keep_threshold) ? p.keep_scale : T(0);
 }
 
 // Copies rows [first, first + count) of a (rows_total, cols) matrix whose rows are
@@ -456,7 +453,6 @@ Params<S> params_of(const AttentionArgs& a) {
   p.value_features = a.value_features;
   p.scale = static_cast<typename Params<S>::T>(a.scale);
   p.causal = a.causal;
-  p.dropout = a.dropout_p > 0;
   p.keep_scale = static_cast<typename Params<S>::T>(attention_keep_scale(a.dropout_p));
   p.keep_threshold = attention_keep_threshold(a.dropout_p);
   p.dropout_rng = a.dropout_rng;
