@@ -34,14 +34,11 @@ GRAFT_AVX512 __m512 operand_lanes(const H* p, int64_t i, __m512 splat) {
   return widen16(p + i);
 }
 
-// The same for the last `count` (< 16) elements, through a zero-padded copy: a masked 16-bit
-// load needs AVX512-BW, which cpu_runs_avx512() does not ask for.
+// The same for the last `count` (< 16) elements.
 template <class H, bool kScalar>
 GRAFT_AVX512 __m512 operand_tail(const H* p, int64_t i, int64_t count, __m512 splat) {
   if constexpr (kScalar) return splat;
-  H padded[kLanes] = {};
-  std::memcpy(padded, p + i, sizeof(H) * static_cast<size_t>(count));
-  return widen16(padded);
+  return widen16(p + i, count);
 }
 
 template <class H, bool kScalar>

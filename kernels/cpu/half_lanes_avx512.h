@@ -7,6 +7,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "graft/core/half.h"
@@ -29,6 +31,17 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 widen16(__m256i 
 template <class H>
 __attribute__((target("avx512f"), always_inline)) inline __m512 widen16(const H* p) {
   return widen16<H>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// widen16 of the first `count` values at p (all 16 from 16 on), the other lanes +0.0: a partial
+// run copied out first, zero-padded, since a masked load of 16-bit lanes needs AVX512-BW, which
+// cpu_runs_avx512() does not ask for.
+template <class H>
+__attribute__((target("avx512f"), always_inline)) inline __m512 widen16(const H* p, int64_t count) {
+  if (count >= 16) return widen16(p);
+  H part[16] = {};
+  std::memcpy(part, p, static_cast<size_t>(count) * sizeof(H));
+  return widen16(part);
 }
 
 // BFloat16's own rounding (core/half.h), lane for lane: add 0x7fff, and one more where the kept

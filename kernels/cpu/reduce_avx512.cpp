@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <initializer_list>
 #include <limits>
 
@@ -26,14 +25,10 @@ GRAFT_AVX512 __m512 load16(const float* p, int64_t count) {
   if (count >= 16) return _mm512_loadu_ps(p);
   return _mm512_maskz_loadu_ps(static_cast<__mmask16>(first_lanes16(count)), p);
 }
-// 16-bit floats widened (half_lanes_avx512.h); a partial step's copied out first, zero-padded
-// (a masked load of 16-bit lanes needs AVX512-BW).
+// 16-bit floats widened, likewise (half_lanes_avx512.h).
 template <class H>
 GRAFT_AVX512 __m512 load16(const H* p, int64_t count) {
-  if (count >= 16) return widen16(p);
-  H part[16] = {};
-  std::memcpy(part, p, static_cast<size_t>(count) * sizeof(H));
-  return widen16(part);
+  return widen16(p, count);
 }
 
 // How far ahead of its step a 16-bit sum asks for memory, in bytes: into L1 kNearBytes on,
