@@ -103,9 +103,10 @@ void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operan
 template <class T>
 void expect_every_size_and_layout() {
   // (m, k, n): single elements, k odd and around AMX's step of 32 (whole steps let AMX read
-  // a row-major a where it lies, a last partial panel packed), m around the tiles' 14 and 32
-  // rows, n around 16 and 32 columns, blocks of 112 and 128, and row panels cut into unequal
-  // parts (17 panels of 14 rows into 3 or 4).
+  // a row-major a where it lies, a last partial panel packed; AVX512-BF16 reads one at any
+  // even k, a last partial panel too), m around the tiles' 14 and 32 rows, n around 16 and 32
+  // columns, blocks of 112 and 128, and row panels cut into unequal parts (17 panels of 14
+  // rows into 3 or 4).
   const std::vector<std::array<int64_t, 3>> sizes = {
       {1, 1, 1},      {1, 2, 1},     {13, 7, 33},   {14, 31, 32}, {15, 9, 31},
       {32, 32, 16},   {33, 33, 17},  {37, 64, 100}, {70, 96, 40}, {100, 301, 65},
@@ -152,7 +153,7 @@ template <class T>
 void expect_the_same_bits_on_one_thread_and_two() {
   for (const auto& [kernel, name] : kernels_for<T>()) {
     if (!g::kernels::cpu::cpu_runs(kernel)) continue;
-    for (const int64_t k : {257, 256}) {  // for AMX: a packed, and read where it lies
+    for (const int64_t k : {257, 256}) {  // a row-major a packed, and read where it lies
       const Operand<T> a(300, k, Layout::kRowMajor, 5), b(k, 290, Layout::kColumnMajor, 6);
       std::vector<T> one, two;
       {
