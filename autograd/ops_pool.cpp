@@ -193,9 +193,12 @@ Tensor max_pool2d_backward_through(const Tensor& grad_out, const Shape& x_shape,
   const Tensor index = indices.contiguous();
   if (!indices_from_forward && index.is_cpu() && index.numel() > 0) {
     const int64_t lo = min(index).item<int64_t>(), hi = max(index).item<int64_t>();
-    GRAFT_CHECK(lo >= 0 && hi < in_plane, kOp, "(): indices must lie in [0, ", in_plane,
+    // -1 is the forward's index of a window that holds padding alone (kernels/pool.h), which
+    // passes no gradient.
+    GRAFT_CHECK(lo >= -1 && hi < in_plane, kOp, "(): indices must lie in [0, ", in_plane,
                 ") (a flat h * W + w index into an input plane of ", args.rows.in, " x ",
-                args.cols.in, "), but got indices from ", lo, " to ", hi);
+                args.cols.in, ") or be -1 (a window of padding alone), but got indices from ", lo,
+                " to ", hi);
   }
   args.indices = static_cast<int64_t*>(index.data_ptr());
   return pool_backward(kOp, kernel_table().max_pool2d_backward, grad_out, x_shape, out_shape, args);

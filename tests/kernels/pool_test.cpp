@@ -199,6 +199,11 @@ TEST(MaxPool2d, AWindowOfPaddingAloneIsMinusInfinityAndPassesNoGradient) {
     for (size_t o = 0; o < want_index.size(); ++o)
       if (want_index[o] >= 0) want_grad[o / plane * plane + want_index[o]] += 1;
     EXPECT_EQ(input.grad().to_vector<double>(), want_grad);
+    // The public backward takes the forward's -1 too (it once rejected it as out of range).
+    EXPECT_EQ(g::max_pool2d_backward(g::ones(out.shape(), dtype), k.shape, index, k.kernel,
+                                     k.stride, k.padding, k.dilation, k.ceil_mode)
+                  .to_vector<double>(),
+              want_grad);
   }
 }
 
@@ -417,7 +422,10 @@ TEST(MaxPool2dBackward, RejectsIndicesThatDoNotFit) {
               HasSubstr("max_pool2d_backward(): expected grad_out of shape (1, 2, 3, 3)"));
   EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index + 25, 2); }),
               HasSubstr("max_pool2d_backward(): indices must lie in [0, 25) (a flat h * W + w "
-                        "index into an input plane of 5 x 5), but got indices from 25 to"));
+                        "index into an input plane of 5 x 5) or be -1 (a window of padding "
+                        "alone), but got indices from 25 to"));
+  EXPECT_THAT(error_message([&] { g::max_pool2d_backward(out, x.shape(), index - 2, 2); }),
+              HasSubstr("but got indices from -2 to"));
 }
 
 }  // namespace
