@@ -228,7 +228,7 @@ __global__ void softmax_group_kernel(const S* __restrict__ x, S* __restrict__ y,
       if (i >= items) continue;
 #pragma unroll
       for (int e = 0; e < kAccess; ++e) v[k][e] = log ? v[k][e] - m - log_sum : v[k][e] * inverse;
-      store_as<kAccess>(y + r * n + i * kAccess, v[k]);
+      store_as<kAccess>(item_at<kAccess>(y + r * n, i), v[k]);
     }
   }
 }

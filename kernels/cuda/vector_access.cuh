@@ -47,6 +47,17 @@ void with_access_width(bool wide, const F& f) {
     f(std::integral_constant<int, 1>{});
 }
 
+// Where item i of a row of kAccess-element items starts: for Vecs, a step of Vec<T>* (as
+// row + i * kAccess, nvcc 13.0 split the stores of softmax_group_kernel's items past its
+// second into single-element stores: 48 STG.E and 4 STG.E.128 where 16 STG.E.128 do).
+template <int kAccess, class T>
+__device__ inline T* item_at(T* row, int64_t i) {
+  if constexpr (kAccess == 1)
+    return row + i;
+  else
+    return reinterpret_cast<T*>(reinterpret_cast<Vec<T>*>(row) + i);
+}
+
 // p[0 .. kAccess) converted to C: one access when kAccess is kVec (p aligned), else one
 // element.
 template <int kAccess, class C, class T>

@@ -106,7 +106,11 @@ TEST(CudaSoftmax, RowsTakeWideAccessesWhereAligned) {
     return t.index({Slice(1, g::None)}).view({37, 1000});
   };
   for (g::DType dtype : {g::kFloat32, g::kFloat64, g::kFloat16, g::kBFloat16}) {
-    for (int64_t n : {4, 64, 1000, 1028, 4096, 6, 1026}) expect_matches(logits({37, n}, dtype), 1);
+    // Wide rows of a group's lanes taking 2 and 4 loads each (200, 400) and more, of a block
+    // (1028 on), 16384 through its unrolled folds; rows one element an access likewise (201:
+    // 4 or 8 loads a lane; 8191).
+    for (int64_t n : {4, 64, 200, 400, 1000, 1028, 4096, 16384, 6, 201, 1026, 8191})
+      expect_matches(logits({37, n}, dtype), 1);
     expect_matches(logits({37 * 1000 + 1}, dtype), 1, one_element_in);
   }
 }
