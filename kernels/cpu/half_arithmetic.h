@@ -8,9 +8,9 @@
 //     stored: the block path's bits, without its buffers. A million-element add, two threads
 //     of the 2-core EPYC VM (Zen 4: AVX-512 and AVX512-BF16, no AVX512-FP16), old and new
 //     builds in turns: float16 134-164 -> 53-59 us, bfloat16 117-175 -> 87-89 (PyTorch's
-//     100 and 134). bfloat16 rounds by integer steps here (half_lanes_avx512.h), not by
-//     AVX512-BF16's vcvtneps2bf16, which the block path takes where the CPU has it: that
-//     instruction needs its own target and a test for subnormals (half_blocks_avx512.cpp).
+//     100 and 134). bfloat16 is rounded by AVX512-BF16's vcvtneps2bf16 where the CPU has
+//     it, and by integer steps elsewhere (half_lanes_avx512.h): on the EPYC, in turns, a
+//     median of 127 -> 77 us (the fastest runs 103 -> 67).
 //
 // The results are the same bits. Each of the four operations is correctly rounded, in float16
 // here as in float32 there, and a float32 result rounded again to float16 is the correctly
@@ -56,6 +56,10 @@ void half_arithmetic_avx512(HalfArithmetic op, const Half* a, bool a_is_scalar, 
                             bool b_is_scalar, Half* out, int64_t n);
 void half_arithmetic_avx512(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
                             const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n);
+// The bfloat16 form rounded by vcvtneps2bf16, the same bits. Only where
+// cpu_runs_avx512_bf16().
+void half_arithmetic_avx512_bf16(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
+                                 const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n);
 
 // The kernels' one dispatch: their loops are instantiated for each operation and arrangement
 // of scalar operands, and this calls combine(kind, a_scalar, b_scalar) with the run-time

@@ -47,7 +47,7 @@ GRAFT_AVX512 __m512 splat_of(const H* p) {
   return _mm512_setzero_ps();
 }
 
-template <HalfArithmetic kOp, class H, bool kAScalar, bool kBScalar>
+template <HalfArithmetic kOp, class H, bool kAScalar, bool kBScalar, BFloat16Narrowing kNarrowing>
 __attribute__((target("avx512f"))) void combine(const H* a, const H* b, H* out, int64_t n) {
   const __m512 a_splat = splat_of<H, kAScalar>(a);
   const __m512 b_splat = splat_of<H, kBScalar>(b);
@@ -61,30 +61,29 @@ __attribute__((target("avx512f"))) void combine(const H* a, const H* b, H* out, 
                                   operand_lanes<H, kBScalar>(b, i, b_splat));
     const __m512 high = lanes<kOp>(operand_lanes<H, kAScalar>(a, i + kLanes, a_splat),
                                    operand_lanes<H, kBScalar>(b, i + kLanes, b_splat));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(low));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i + kLanes), narrow16<H>(high));
+    store_narrowed32<H, kNarrowing>(out + i, low, high);
   }
   for (; i + kLanes <= n; i += kLanes) {
     const __m512 result = lanes<kOp>(operand_lanes<H, kAScalar>(a, i, a_splat),
                                      operand_lanes<H, kBScalar>(b, i, b_splat));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H>(result));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), narrow16<H, kNarrowing>(result));
   }
   if (i < n) {
     const int64_t count = n - i;
     const __m512 result = lanes<kOp>(operand_tail<H, kAScalar>(a, i, count, a_splat),
                                      operand_tail<H, kBScalar>(b, i, count, b_splat));
     H rounded[kLanes];
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rounded), narrow16<H>(result));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rounded), narrow16<H, kNarrowing>(result));
     std::memcpy(out + i, rounded, sizeof(H) * static_cast<size_t>(count));
   }
 }
 
-template <class H>
+template <BFloat16Narrowing kNarrowing = BFloat16Narrowing::kIntegerSteps, class H>
 void arithmetic_in_float(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b,
                          bool b_is_scalar, H* out, int64_t n) {
   with_choices_as_types(op, a_is_scalar, b_is_scalar, [&](auto kind, auto a_scalar, auto b_scalar) {
-    combine<decltype(kind)::value, H, decltype(a_scalar)::value, decltype(b_scalar)::value>(a, b,
-                                                                                            out, n);
+    combine<decltype(kind)::value, H, decltype(a_scalar)::value, decltype(b_scalar)::value,
+            kNarrowing>(a, b, out, n);
   });
 }
 
@@ -100,6 +99,11 @@ void half_arithmetic_avx512(HalfArithmetic op, const BFloat16* a, bool a_is_scal
   arithmetic_in_float(op, a, a_is_scalar, b, b_is_scalar, out, n);
 }
 
+void half_arithmetic_avx512_bf16(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
+                                 const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n) {
+  arithmetic_in_float<BFloat16Narrowing::kInstruction>(op, a, a_is_scalar, b, b_is_scalar, out, n);
+}
+
 }  // namespace graft::kernels::cpu
 
 #else
@@ -112,6 +116,10 @@ void half_arithmetic_avx512(HalfArithmetic, const Half*, bool, const Half*, bool
 void half_arithmetic_avx512(HalfArithmetic, const BFloat16*, bool, const BFloat16*, bool, BFloat16*,
                             int64_t) {
   fail_built_without_avx512("half_arithmetic_avx512");
+}
+void half_arithmetic_avx512_bf16(HalfArithmetic, const BFloat16*, bool, const BFloat16*, bool,
+                                 BFloat16*, int64_t) {
+  fail_built_without_avx512("half_arithmetic_avx512_bf16");
 }
 
 }  // namespace graft::kernels::cpu

@@ -127,6 +127,12 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
                                    n);
         return;
       }
+    } else {
+      if (cpu_runs_avx512_bf16()) {
+        half_arithmetic_avx512_bf16(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out,
+                                    n);
+        return;
+      }
     }
     if (cpu_runs_avx512()) {
       half_arithmetic_avx512(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out, n);

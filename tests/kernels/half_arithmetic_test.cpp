@@ -1,5 +1,6 @@
 // The one-pass 16-bit +, -, * and / (kernels/cpu/half_arithmetic.h), float16 in AVX512-FP16's
-// instructions and float16 and bfloat16 converted in AVX-512 registers, give the bits of the
+// instructions and float16 and bfloat16 converted in AVX-512 registers (bfloat16 rounded by
+// integer steps, and by AVX512-BF16's instruction), give the bits of the
 // float32 way they replace, H(float(a) op float(b)), rounded once: every 16-bit pattern
 // against a spread of others (zeros, subnormals, the largest finite, infinities, NaN, patterns
 // either side of 1), in every arrangement of scalar and vector operands, and runs whose
@@ -62,6 +63,15 @@ struct ConvertedInRegisters {
   }
 };
 
+struct BFloat16ByInstruction {
+  using H = g::BFloat16;
+  static bool runs() { return cpu::cpu_runs_avx512_bf16(); }
+  static void run(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b, bool b_is_scalar,
+                  H* out, int64_t n) {
+    cpu::half_arithmetic_avx512_bf16(op, a, a_is_scalar, b, b_is_scalar, out, n);
+  }
+};
+
 template <class H>
 std::vector<H> every_pattern() {
   std::vector<H> all(65536);
@@ -118,7 +128,7 @@ class HalfArithmeticKernel : public ::testing::Test {
   }
 };
 using Kernels = ::testing::Types<InFloat16Instructions, ConvertedInRegisters<g::Half>,
-                                 ConvertedInRegisters<g::BFloat16>>;
+                                 ConvertedInRegisters<g::BFloat16>, BFloat16ByInstruction>;
 TYPED_TEST_SUITE(HalfArithmeticKernel, Kernels);
 
 TYPED_TEST(HalfArithmeticKernel, EveryPatternWithAScalarAsFloat32RoundedOnce) {
