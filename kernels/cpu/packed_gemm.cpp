@@ -698,11 +698,12 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
       kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
   const bool b_in_place = kReadsInPlace<Kernel> && b_read_in_place(b, m);
   // A row-major a's whole row panels read where they lie by a kernel whose tiles can, when k
-  // is whole steps (so that no step reads past a row's end); a last partial panel is packed.
-  // Each thread packed every row part it worked on: bfloat16 products on two threads, 256^2
-  // 54-56 -> 46-48 us, 512^2 288-297 -> 233-261, 1024^2 1.74-1.76 -> 1.62-1.64 ms. Not where
-  // the rows are a multiple of 4 KB apart: a tile's 16 rows would all fall in one set of L1's
-  // (12 ways of 4 KB), and 2048^2 ran no faster than packed.
+  // is whole steps (so that no step reads past a row's end); a last partial panel is packed
+  // unless the kernel's tiles take it there too (kTilesPartialRows). On AMX, where each thread
+  // packed every row part it worked on: bfloat16 products on two threads, 256^2 54-56 -> 46-48
+  // us, 512^2 288-297 -> 233-261, 1024^2 1.74-1.76 -> 1.62-1.64 ms. Not where the rows are a
+  // multiple of 4 KB apart: a tile's 14 or 32 rows would fall in one set of L1's (8 or 12 ways
+  // of 4 KB), and AMX's 2048^2 ran no faster than packed.
   bool rows_in_place = false;
   if constexpr (kTilesRowMajorA<Kernel>)
     rows_in_place = a.col_stride == 1 && k % (Kernel::kKPerWord * Kernel::kWordGroup) == 0 &&
@@ -792,7 +793,8 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
                        dst_stride, onto_out);
         } else if constexpr (kTilesRowMajorA<Kernel>) {
           const auto* a_rows = a.data + r * a.row_stride;
-          const int64_t row_bytes = a.row_stride * 2, step_bytes = Kernel::kWordGroup * 4;
+          const int64_t row_bytes = a.row_stride * static_cast<int64_t>(sizeof(*a.data));
+          const int64_t step_bytes = Kernel::kWordGroup * static_cast<int64_t>(sizeof(Word));
           if (r / kRows >= first_packed)
             Kernel::tile(packed_panel(r), b_panel, words, dst, dst_stride);
           else if constexpr (kTilesPartialRows<Kernel>)
