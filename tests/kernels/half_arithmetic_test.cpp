@@ -45,32 +45,22 @@ const char* name(HalfArithmetic op) {
 }
 
 // One kernel under test: its 16-bit type, whether this CPU runs it, and the kernel.
-struct InFloat16Instructions {
-  using H = g::Half;
-  static bool runs() { return cpu::cpu_runs_avx512_fp16(); }
-  static void run(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b, bool b_is_scalar,
-                  H* out, int64_t n) {
-    cpu::half_arithmetic_avx512fp16(op, a, a_is_scalar, b, b_is_scalar, out, n);
-  }
-};
-template <class Type>
-struct ConvertedInRegisters {
+template <class Type, bool (*kRuns)(),
+          void (*kRun)(HalfArithmetic, const Type*, bool, const Type*, bool, Type*, int64_t)>
+struct Kernel {
   using H = Type;
-  static bool runs() { return cpu::cpu_runs_avx512(); }
+  static bool runs() { return kRuns(); }
   static void run(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b, bool b_is_scalar,
                   H* out, int64_t n) {
-    cpu::half_arithmetic_avx512(op, a, a_is_scalar, b, b_is_scalar, out, n);
+    kRun(op, a, a_is_scalar, b, b_is_scalar, out, n);
   }
 };
-
-struct BFloat16ByInstruction {
-  using H = g::BFloat16;
-  static bool runs() { return cpu::cpu_runs_avx512_bf16(); }
-  static void run(HalfArithmetic op, const H* a, bool a_is_scalar, const H* b, bool b_is_scalar,
-                  H* out, int64_t n) {
-    cpu::half_arithmetic_avx512_bf16(op, a, a_is_scalar, b, b_is_scalar, out, n);
-  }
-};
+using InFloat16Instructions =
+    Kernel<g::Half, &cpu::cpu_runs_avx512_fp16, &cpu::half_arithmetic_avx512fp16>;
+template <class Type>
+using ConvertedInRegisters = Kernel<Type, &cpu::cpu_runs_avx512, &cpu::half_arithmetic_avx512>;
+using BFloat16ByInstruction =
+    Kernel<g::BFloat16, &cpu::cpu_runs_avx512_bf16, &cpu::half_arithmetic_avx512_bf16>;
 
 template <class H>
 std::vector<H> every_pattern() {
