@@ -437,16 +437,10 @@ bool packing_rows_pays(const StridedMatrix<T>& a, int64_t n) {
 }
 bool packing_rows_pays(const WindowMatrix&, int64_t) { return false; }
 
-// Avx512FloatKernel's tile of kTileRows rows, and a table of them for 1 to kRows rows.
-template <int64_t kTileRows, class Rows, class Words>
-void float_tile_of(const float* a, Rows row, Words word, const float* b, int64_t b_word,
-                   int64_t words, float* out, int64_t stride, bool accumulate) {
-  Avx512FloatKernel::tile_in_place<kTileRows>(a, row, word, b, b_word, words, out, stride,
-                                              accumulate);
-}
+// Avx512FloatKernel's tiles for 1 to kRows rows.
 template <class Rows, class Words, size_t... kIndex>
 constexpr auto float_tiles(std::index_sequence<kIndex...>) {
-  return std::array{&float_tile_of<kIndex + 1, Rows, Words>...};
+  return std::array{&Avx512FloatKernel::tile_in_place<kIndex + 1, Rows, Words>...};
 }
 
 // A tile of `rows` rows (1 to kRows) from a[row[i] + word[w]], a where it lies or a packed
