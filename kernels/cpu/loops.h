@@ -115,7 +115,8 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
   using Inner = typename FloatFunctor<Op>::type;
   R* out = reinterpret_cast<R*>(p[0]);
   // +, -, * and / in one pass where the CPU has AVX-512: float16 in its own instructions,
-  // or either type converted in registers; the same bits, with no buffers (half_arithmetic.h).
+  // or either type converted in registers (bfloat16 rounded by AVX512-BF16's instruction where
+  // there is one); the same bits, with no buffers (half_arithmetic.h).
   if constexpr (kNarrowed && (std::is_same_v<In, R> && ...) &&
                 half_arithmetic_of<Inner>.has_value()) {
     const auto* a = reinterpret_cast<const R*>(p[1]);
