@@ -6,7 +6,8 @@
 // pixels; 1x1, 3x3, 5x5 and non-square kernels with symmetric and lopsided padding; batches
 // larger and smaller than the threads (which cut an image's tiles among them); the same bits
 // on any number of threads. The gradients likewise (bfloat16_conv_backward.cpp), where it takes
-// them: the weight's of a pointwise product cut by images into tasks.
+// them: the weight's summed over chunks of the images (of four, or fewer where the jobs are too
+// few, as for a pointwise product).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,6 +49,8 @@ const Case kCases[] = {
     {"1x1 over a step and a partial one", 2, 40, 5, 6, 17, 1, 1, 0, false},
     {"a pointwise product of 32 channels: its weight gradient cut by images", 5, 32, 4, 5, 32, 1, 1,
      0, true},
+    {"the weight gradient over chunks of four images, the last partial", 9, 32, 6, 5, 48, 3, 3, 1,
+     true},
 };
 
 g::kernels::Conv2dGeometry geometry_of(const Case& k) {
@@ -202,7 +205,8 @@ TEST(BFloat16Conv2d, EmptyBatchGivesZeroWeightAndBiasGradients) {
 
 TEST(BFloat16Conv2d, SameBitsWhateverTheThreads) {
   if (!engine_runs()) GTEST_SKIP() << "this CPU (or OS) runs neither AMX nor AVX512-BF16";
-  for (const Case& k : {kCases[0], kCases[6], kCases[10]}) {  // kCases[10]: images cut
+  // kCases[10] and [11]: images cut into chunks.
+  for (const Case& k : {kCases[0], kCases[6], kCases[10], kCases[11]}) {
     SCOPED_TRACE(k.name);
     const Inputs in = bfloat16_inputs(k);
     std::vector<Tensor> outs;
