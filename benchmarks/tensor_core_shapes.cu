@@ -15,6 +15,7 @@
 //    where the kernel's PTX shows about 250 instructions of copy arithmetic per k-tile beside
 //    64 mma.sync a warp (docs/half.md).
 #include <stdexcept>
+#include <string>
 #include <tuple>
 
 #include "graft/kernels/cuda/matmul_tensor_core.cuh"
@@ -42,13 +43,15 @@ std::string shape_name() {
 
 template <class T, class Cfg>
 void product(const void* a, const void* b, void* out, int64_t n) {
+  // Row-major both: a walks its columns (k), b its columns (n); 16-byte rows.
+  const std::string why = mm::tensor_core_unavailable<T, Cfg, true, false>();
+  if (!why.empty()) throw ShapeUnavailable(shape_name<Cfg>() + ": " + why);
   mm::GemmParams<T> p;
   p.a = static_cast<const T*>(a);
   p.b = static_cast<const T*>(b);
   p.out = static_cast<T*>(out);
   p.m = p.n = p.k = n;
   p.batches = 1;
-  // Row-major both: a walks its columns (k), b its columns (n); 16-byte rows.
   p.a_layout = {n, 1, {}, true, true};
   p.b_layout = {n, 1, {}, true, true};
   mm::launch_tensor_core<T, Cfg, /*kAKContiguous=*/true, /*kBKContiguous=*/false>(p);
@@ -84,11 +87,6 @@ void tensor_core_product(size_t shape, DType dtype, const void* a, const void* b
     throw std::invalid_argument(
         "tensor_core_product: takes a shape of tensor_core_shapes(), "
         "float16 or bfloat16, and n a multiple of 8");
-  // The kernel traps on a GPU older than sm_80 (no bfloat16 mma.sync, no cp.async).
-  int device = 0, major = 0;
-  GRAFT_CUDA_CHECK(cudaGetDevice(&device));
-  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  if (major < 8) throw std::invalid_argument("tensor_core_product: needs sm_80 or newer");
   const Shape& s = shapes()[shape];
   (dtype == kBFloat16 ? s.bfloat16 : s.float16)(a, b, out, n);
 }

@@ -36,6 +36,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "graft/core/warning.h"
 #include "graft/kernels/cuda/common.cuh"
 #include "graft/kernels/cuda/cuda_kernels.h"
 #include "graft/kernels/cuda/matmul_tensor_core.cuh"
@@ -164,13 +165,21 @@ auto for_current_device(const Make& make) {
   return values[device] = make(device);
 }
 
-// Whether the current device has the sm_80 tensor-core instructions (bfloat16 mma.sync,
-// cp.async).
+// Whether the current device runs the tensor-core kernel (an sm_80 GPU or newer, with code
+// built for it: matmul::tensor_core_unavailable), asked once a device; every instantiation
+// is compiled for the same architectures, so one answers for all. An sm_80 GPU that cannot
+// (graft built for older GPUs alone) is warned about: its 16-bit products run on warp_tiled,
+// right but some thirty times slower.
 bool tensor_cores_available() {
   return for_current_device([](int device) {
+    const std::string why =
+        matmul::tensor_core_unavailable<BFloat16, matmul::TensorCoreTiles, true, true>();
     int major = 0;
     GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-    return major >= 8;
+    if (!why.empty() && major >= 8)
+      warn("CUDA device " + std::to_string(device) +
+           ": float16 and bfloat16 matmuls run without tensor cores: " + why);
+    return why.empty();
   });
 }
 

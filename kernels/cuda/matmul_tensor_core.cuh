@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "graft/core/half.h"
@@ -386,8 +387,33 @@ __global__ void __launch_bounds__(Cfg::threads) matmul_kernel_tensor_core(const 
     }
   }
 #elif defined(__CUDA_ARCH__)
-  __trap();  // the launcher never sends a GPU older than sm_80 here
+  __trap();  // never launched here: tensor_core_unavailable() says why
 #endif
+}
+
+// Whether matmul_kernel_tensor_core<T, Cfg, ...> runs on the current device; if not, why. It
+// needs an sm_80 GPU or newer, running code compiled for sm_80 or newer: a build for older
+// GPUs alone (CMAKE_CUDA_ARCHITECTURES=75) runs on an A100 or H100 by JIT-compiling its PTX,
+// with __CUDA_ARCH__ 750, and there the kernel's body is a trap. And Cfg::smem_bytes of shared
+// memory a block: 72 KiB for the library's shape, where sm_86, sm_89 and sm_120 give a block
+// 99 KiB at most (sm_80 163, sm_90 227).
+template <class T, class Cfg, bool kAKContiguous, bool kBKContiguous>
+std::string tensor_core_unavailable() {
+  int device = 0, major = 0, smem = 0;
+  GRAFT_CUDA_CHECK(cudaGetDevice(&device));
+  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  if (major < 8) return "the tensor-core kernel needs an sm_80 GPU or newer";
+  cudaFuncAttributes kernel{};
+  GRAFT_CUDA_CHECK(cudaFuncGetAttributes(
+      &kernel, matmul_kernel_tensor_core<T, Cfg, kAKContiguous, kBKContiguous>));
+  if (kernel.ptxVersion < 80)
+    return "graft was built without sm_80 code (its kernels for this GPU come from compute_" +
+           std::to_string(kernel.ptxVersion) + " PTX): add 80 or newer to CMAKE_CUDA_ARCHITECTURES";
+  GRAFT_CUDA_CHECK(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  if (smem < Cfg::smem_bytes)
+    return "the block shape needs " + std::to_string(Cfg::smem_bytes / 1024) +
+           " KiB of shared memory a block; this GPU gives " + std::to_string(smem / 1024);
+  return "";
 }
 
 // Launches the kernel with shape Cfg on the default stream: one block per tile of out (the
