@@ -12,6 +12,11 @@
 // each sees the same machine, and each figure is the median over the rounds.
 //
 //   busy_machine_bench [--model mlp|cnn] [--rounds R] [--seconds S] [--limit L]
+//                      [--neighbour-nice N] [--neighbour-session same|own]
+//
+// The neighbour runs at nice N (default 0), in this process's session or in one of its own
+// (setsid), as a job started from another terminal or run as a service is: where the kernel
+// groups processes by session (autogroup), nice orders the processes of one group only.
 //
 // prints a Markdown table: images per second, and each setting's throughput as a fraction
 // of the best fixed count and of one thread in the same conditions.
@@ -40,6 +45,8 @@ struct Options {
   int rounds = 9;
   double seconds = 0.3;  // per thread count per round
   int limit = 600;       // the neighbour's life, at most
+  int neighbour_nice = 0;
+  bool neighbour_own_session = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -56,6 +63,12 @@ Options parse(int argc, char** argv) {
       options.seconds = std::stod(value);
     } else if (arg == "--limit") {
       options.limit = std::max(1, std::stoi(value));
+    } else if (arg == "--neighbour-nice") {
+      options.neighbour_nice = std::clamp(std::stoi(value), 0, 19);
+    } else if (arg == "--neighbour-session") {
+      if (value != "same" && value != "own")
+        throw std::invalid_argument("--neighbour-session takes same or own, not " + value);
+      options.neighbour_own_session = value == "own";
     } else {
       throw std::invalid_argument("unknown option " + arg);
     }
@@ -64,15 +77,17 @@ Options parse(int argc, char** argv) {
 }
 
 // A process that keeps one core busy until it is killed, its parent dies, or `limit`
-// seconds pass. Only a busy loop after fork(): nothing that could need a lock the parent's
-// other threads held.
+// seconds pass, at nice `niceness`, in a session of its own if asked. Only system calls and a
+// busy loop after fork(): nothing that could need a lock the parent's other threads held.
 class Neighbour {
  public:
-  explicit Neighbour(int limit) : pid_(fork()) {
+  Neighbour(int limit, int niceness, bool own_session) : pid_(fork()) {
     if (pid_ < 0) throw std::runtime_error("fork() failed");
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       alarm(static_cast<unsigned>(limit));
+      if (own_session) setsid();
+      if (niceness > 0) (void)nice(niceness);
       for (uint64_t spins = 0;; ++spins) benchmark::DoNotOptimize(spins);
     }
   }
@@ -150,13 +165,16 @@ int run(int argc, char** argv) {
   const char* omp = std::getenv("OMP_NUM_THREADS");
   const int64_t batch = 64;
   std::printf(
-      "model %s, batch %lld, default team %d threads (%s), median of %d rounds of %.2f s\n\n",
+      "model %s, batch %lld, default team %d threads (%s), median of %d rounds of %.2f s; the "
+      "busy process at nice %d, in %s\n\n",
       options.model.c_str(), static_cast<long long>(batch), team_threads,
-      omp != nullptr ? "fixed by OMP_NUM_THREADS" : "automatic", options.rounds, options.seconds);
+      omp != nullptr ? "fixed by OMP_NUM_THREADS" : "automatic", options.rounds, options.seconds,
+      options.neighbour_nice,
+      options.neighbour_own_session ? "a session of its own" : "this process's session");
   const std::vector<double> idle = throughputs(options, team_threads, batch);
   std::vector<double> busy;
   {
-    const Neighbour neighbour(options.limit);
+    const Neighbour neighbour(options.limit, options.neighbour_nice, options.neighbour_own_session);
     busy = throughputs(options, team_threads, batch);
   }
   set_num_threads(0);

@@ -51,9 +51,8 @@ std::vector<int> affinity_cpus() {
   return cpus;
 }
 
-std::optional<int64_t> busy_ticks(std::string_view proc_stat, const std::vector<int>& cpus,
-                                  bool count_nice) {
-  int64_t busy = 0;
+std::optional<CpuTicks> cpu_ticks(std::string_view proc_stat, const std::vector<int>& cpus) {
+  CpuTicks total;
   size_t found = 0;
   while (!proc_stat.empty()) {
     const size_t newline = proc_stat.find('\n');
@@ -67,11 +66,26 @@ std::optional<int64_t> busy_ticks(std::string_view proc_stat, const std::vector<
     if (!std::binary_search(cpus.begin(), cpus.end(), static_cast<int>(cpu))) continue;
     int64_t ticks[7];  // user nice system idle iowait irq softirq
     if (!read_numbers(line, ticks, 7)) return std::nullopt;
-    busy += ticks[0] + ticks[2] + ticks[5] + ticks[6] + (count_nice ? ticks[1] : 0);
+    total.busy += ticks[0] + ticks[2] + ticks[5] + ticks[6];
+    total.nice += ticks[1];
     ++found;
   }
   if (found != cpus.size()) return std::nullopt;
-  return busy;
+  return total;
+}
+
+bool niced_processes_compete(double nice_cpus, double waited_fraction) {
+  // Half a CPU of niced work at least, and a tenth of the interval waited: a niced process
+  // that yields still runs now and then (the 1.5% above), one that competes is not a rounding.
+  return nice_cpus >= 0.5 && waited_fraction >= 0.1;
+}
+
+std::optional<double> thread_wait_seconds() {
+  // "run_time wait_time timeslices", in nanoseconds.
+  std::ifstream file("/proc/thread-self/schedstat");
+  int64_t run = 0, wait = 0;
+  if (!(file >> run >> wait)) return std::nullopt;
+  return 1e-9 * static_cast<double>(wait);
 }
 
 int free_cpus(int cpus, double busy_seconds, double own_seconds, double seconds) {
@@ -85,11 +99,10 @@ std::optional<LoadMonitor::Sample> LoadMonitor::sample() {
   std::ifstream file("/proc/stat");
   if (!file) return std::nullopt;
   const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  errno = 0;
-  const int niceness = getpriority(PRIO_PROCESS, 0);
-  const auto busy = busy_ticks(text, cpus_, errno == 0 && niceness > 0);
-  if (!busy) return std::nullopt;
-  return Sample{std::chrono::steady_clock::now(), *busy, process_cpu_seconds()};
+  const auto ticks = cpu_ticks(text, cpus_);
+  if (!ticks) return std::nullopt;
+  return Sample{std::chrono::steady_clock::now(), *ticks, process_cpu_seconds(),
+                std::this_thread::get_id(), thread_wait_seconds()};
 }
 
 int LoadMonitor::free_cpus() {
@@ -102,11 +115,18 @@ int LoadMonitor::free_cpus() {
   }
   if (last_ && current->time - last_->time <= kStale) {
     static const double tick_seconds = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-    free_ =
-        cpu::free_cpus(static_cast<int>(cpus_.size()),
-                       static_cast<double>(current->busy_ticks - last_->busy_ticks) * tick_seconds,
-                       current->own_seconds - last_->own_seconds,
-                       std::chrono::duration<double>(current->time - last_->time).count());
+    const double seconds = std::chrono::duration<double>(current->time - last_->time).count();
+    const double busy = static_cast<double>(current->ticks.busy - last_->ticks.busy) * tick_seconds;
+    const double nice = static_cast<double>(current->ticks.nice - last_->ticks.nice) * tick_seconds;
+    if (current->thread == last_->thread && current->waited && last_->waited &&
+        niced_processes_compete(nice / seconds, (*current->waited - *last_->waited) / seconds))
+      nice_competes_until_ = current->time + kNiceVerdict;
+    errno = 0;
+    const int niceness = getpriority(PRIO_PROCESS, 0);
+    const bool niced = errno == 0 && niceness > 0;
+    const bool count_nice = niced || current->time < nice_competes_until_;
+    free_ = cpu::free_cpus(static_cast<int>(cpus_.size()), busy + (count_nice ? nice : 0.0),
+                           current->own_seconds - last_->own_seconds, seconds);
   }
   last_ = current;
   return free_;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace graft::kernels::cpu {
@@ -19,13 +20,26 @@ namespace graft::kernels::cpu {
 // The CPUs in this process's affinity mask (all it may run on), in increasing order.
 std::vector<int> affinity_cpus();
 
-// The time, in clock ticks, that the given CPUs have spent running anything that competes
-// with a process of normal priority (user, system and interrupt time; niced processes'
-// time too when `count_nice`, that is when this process is niced itself and so competes
-// with them), parsed from the text of /proc/stat. nullopt when a CPU is not listed or a
-// line does not parse.
-std::optional<int64_t> busy_ticks(std::string_view proc_stat, const std::vector<int>& cpus,
-                                  bool count_nice);
+// The time, in clock ticks, that the given CPUs have spent running processes of normal
+// priority (`busy`: user, system and interrupt time) and niced ones (`nice`), parsed from the
+// text of /proc/stat. nullopt when a CPU is not listed or a line does not parse.
+struct CpuTicks {
+  int64_t busy = 0, nice = 0;
+};
+std::optional<CpuTicks> cpu_ticks(std::string_view proc_stat, const std::vector<int>& cpus);
+
+// Whether niced processes compete with this one's threads, judged from an interval in which
+// they ran `nice_cpus` CPUs' worth on average while the thread that samples the load, runnable,
+// waited for a CPU `waited_fraction` of the time. Nice orders the processes of one scheduling
+// group only (a session's autogroup, a cgroup): a niced job from another terminal, or run as a
+// service, takes its share of the CPUs as any process would (beside one spinning at nice 19 in
+// another session, two threads of this process got 1.1 CPUs of 2 and waited 47% of the time),
+// while one from this process's own session yields (2.0 CPUs, 1.5% waited).
+bool niced_processes_compete(double nice_cpus, double waited_fraction);
+
+// How long this thread has waited for a CPU while runnable, in seconds, from
+// /proc/thread-self/schedstat; nullopt where the kernel does not say.
+std::optional<double> thread_wait_seconds();
 
 // The CPUs left free by other processes over an interval of `seconds` in which `cpus` CPUs
 // did `busy_seconds` of work and this process `own_seconds` of it: `cpus` minus the others'
@@ -41,10 +55,17 @@ int free_cpus(int cpus, double busy_seconds, double own_seconds, double seconds)
 // measured before stands. Used, it had a process that ran while graft waited (the other half
 // of a pipeline, PyTorch's turn in the versus harness) cost graft's next 100 ms their second
 // thread: a (512, 512) product took 1650 us a call there, 880 after.
+//
+// Niced processes' time counts as taken when this process is niced itself, and for
+// kNiceVerdict after an interval in which niced_processes_compete(): counted, the team shrinks
+// and the sampling thread no longer waits, so the verdict stands for a while rather than for
+// one interval (which would swap between the two counts every 100 ms), and is then tried
+// again.
 class LoadMonitor {
  public:
   static constexpr std::chrono::milliseconds kInterval{100};
   static constexpr std::chrono::milliseconds kStale{2 * kInterval};
+  static constexpr std::chrono::milliseconds kNiceVerdict{20 * kInterval};
 
   LoadMonitor();
 
@@ -56,8 +77,10 @@ class LoadMonitor {
  private:
   struct Sample {
     std::chrono::steady_clock::time_point time;
-    int64_t busy_ticks = 0;
+    CpuTicks ticks;
     double own_seconds = 0;
+    std::thread::id thread;        // the sampling thread
+    std::optional<double> waited;  // its wait for a CPU so far (thread_wait_seconds)
   };
   std::optional<Sample> sample();
 
@@ -65,6 +88,7 @@ class LoadMonitor {
   std::optional<Sample> last_;
   int free_;
   bool readable_ = true;  // false once /proc/stat could not be read or parsed
+  std::chrono::steady_clock::time_point nice_competes_until_{};
 };
 
 }  // namespace graft::kernels::cpu

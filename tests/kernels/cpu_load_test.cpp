@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -33,20 +35,41 @@ constexpr const char* kProcStat =
 
 }  // namespace
 
-TEST(CpuLoad, BusyTicksSumTheListedCpusCompetingColumns) {
-  // user + system + irq + softirq; nice only when asked; idle, iowait and steal never.
-  EXPECT_EQ(cpu::busy_ticks(kProcStat, {0}, false), 100 + 50 + 1 + 2);
-  EXPECT_EQ(cpu::busy_ticks(kProcStat, {0}, true), 100 + 10 + 50 + 1 + 2);
-  EXPECT_EQ(cpu::busy_ticks(kProcStat, {1, 10}, false), (200 + 100 + 2 + 3) + (100 + 50 + 1 + 1));
+TEST(CpuLoad, CpuTicksSumTheListedCpusColumns) {
+  // busy: user + system + irq + softirq; nice apart; idle, iowait and steal never.
+  const auto cpu0 = cpu::cpu_ticks(kProcStat, {0});
+  ASSERT_TRUE(cpu0.has_value());
+  EXPECT_EQ(cpu0->busy, 100 + 50 + 1 + 2);
+  EXPECT_EQ(cpu0->nice, 10);
+  const auto cpus = cpu::cpu_ticks(kProcStat, {1, 10});
+  ASSERT_TRUE(cpus.has_value());
+  EXPECT_EQ(cpus->busy, (200 + 100 + 2 + 3) + (100 + 50 + 1 + 1));
+  EXPECT_EQ(cpus->nice, 20 + 10);
   // The aggregate "cpu " line is not a CPU; cpu1 is not cpu10.
-  EXPECT_EQ(cpu::busy_ticks(kProcStat, {1}, false), 200 + 100 + 2 + 3);
+  EXPECT_EQ(cpu::cpu_ticks(kProcStat, {1})->busy, 200 + 100 + 2 + 3);
 }
 
-TEST(CpuLoad, BusyTicksRefuseWhatTheyCannotRead) {
-  EXPECT_EQ(cpu::busy_ticks(kProcStat, {0, 2}, false), std::nullopt);    // no cpu2 line
-  EXPECT_EQ(cpu::busy_ticks("cpu0 1 2 3\n", {0}, false), std::nullopt);  // too few columns
-  EXPECT_EQ(cpu::busy_ticks("cpu0 1 x 3 4 5 6 7\n", {0}, false), std::nullopt);
-  EXPECT_EQ(cpu::busy_ticks("", {0}, false), std::nullopt);
+TEST(CpuLoad, CpuTicksRefuseWhatTheyCannotRead) {
+  EXPECT_EQ(cpu::cpu_ticks(kProcStat, {0, 2}), std::nullopt);    // no cpu2 line
+  EXPECT_EQ(cpu::cpu_ticks("cpu0 1 2 3\n", {0}), std::nullopt);  // too few columns
+  EXPECT_EQ(cpu::cpu_ticks("cpu0 1 x 3 4 5 6 7\n", {0}), std::nullopt);
+  EXPECT_EQ(cpu::cpu_ticks("", {0}), std::nullopt);
+}
+
+TEST(CpuLoad, NicedProcessesCompeteWhereThisOneWaitedBesideThem) {
+  // A niced spinner in another session: two threads here waited 47% of the time.
+  EXPECT_TRUE(cpu::niced_processes_compete(0.9, 0.47));
+  // One in this process's session, yielding: 1.5% waited.
+  EXPECT_FALSE(cpu::niced_processes_compete(0.9, 0.015));
+  // Waiting beside little niced work is some other process's doing.
+  EXPECT_FALSE(cpu::niced_processes_compete(0.2, 0.47));
+}
+
+TEST(CpuLoad, ThisThreadsWaitIsReadWhereTheKernelGivesIt) {
+  if (!std::ifstream("/proc/thread-self/schedstat")) GTEST_SKIP() << "no schedstat here";
+  const std::optional<double> waited = cpu::thread_wait_seconds();
+  ASSERT_TRUE(waited.has_value());
+  EXPECT_GE(*waited, 0.0);
 }
 
 TEST(CpuLoad, FreeCpusAreTheOnesOtherProcessesLeave) {
@@ -63,8 +86,9 @@ TEST(CpuLoad, FreeCpusAreTheOnesOtherProcessesLeave) {
   EXPECT_EQ(cpu::free_cpus(4, 0.0, 2.0, 1.0), 4);
 }
 
-// One spinning process per CPU, ended by end_spinners (or with this process, or by alarm).
-std::vector<pid_t> start_spinners(size_t count) {
+// `count` spinning processes, ended by end_spinners (or with this process, or by alarm); at
+// nice `niceness`, each in a session of its own if asked.
+std::vector<pid_t> start_spinners(size_t count, int niceness = 0, bool own_session = false) {
   std::vector<pid_t> spinners;
   for (size_t i = 0; i < count; ++i) {
     const pid_t pid = fork();
@@ -72,6 +96,8 @@ std::vector<pid_t> start_spinners(size_t count) {
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       alarm(30);
+      if (own_session) setsid();
+      if (niceness > 0) (void)nice(niceness);
       volatile uint64_t spins = 0;
       for (;;) spins = spins + 1;
     }
@@ -133,4 +159,52 @@ TEST(CpuLoad, ProcessesThatRanWhileThisOneWaitedLeaveItsThreads) {
   std::this_thread::sleep_for(3 * cpu::LoadMonitor::kInterval);  // no region meanwhile
   end_spinners(spinners);
   EXPECT_EQ(cpu::available_threads(), all);
+}
+
+// The share of a CPU that each of `threads` spinning threads of this process gets over `time`,
+// on average: how much the processes beside it really take, measured apart from the monitor.
+double spinning_threads_share(int threads, std::chrono::milliseconds time) {
+  std::vector<double> shares(static_cast<size_t>(threads));
+  std::vector<std::thread> spinning;
+  for (int i = 0; i < threads; ++i)
+    spinning.emplace_back([&, i] {
+      const auto start = std::chrono::steady_clock::now();
+      while (std::chrono::steady_clock::now() - start < time) {
+      }
+      timespec cpu{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+      const double wall =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      shares[static_cast<size_t>(i)] =
+          (static_cast<double>(cpu.tv_sec) + 1e-9 * static_cast<double>(cpu.tv_nsec)) / wall;
+    });
+  for (auto& thread : spinning) thread.join();
+  double total = 0;
+  for (const double share : shares) total += share;
+  return total / threads;
+}
+
+// Niced processes in sessions of their own: where the kernel groups processes by session
+// (autogroup) they take their share of the CPUs, and the team shrinks as beside any busy
+// process; where nice orders all processes, they yield, and the team keeps every CPU. Which
+// of the two this machine does is measured apart, by threads spinning beside them.
+TEST(CpuLoad, AutomaticTeamCountsNicedProcessesThatTakeTheirShare) {
+  const std::vector<int> cpus = cpu::affinity_cpus();
+  if (const char* why = why_no_automatic_team(cpus)) GTEST_SKIP() << why;
+  if (!cpu::thread_wait_seconds()) GTEST_SKIP() << "no /proc/thread-self/schedstat here";
+  const graft::testing::SettingsScope scope({}, 0);
+  const auto all = static_cast<int>(cpus.size());
+  if (available_threads_reaching(all, std::chrono::seconds(2)) != all)
+    GTEST_SKIP() << "other processes are busy on this machine";
+  const std::vector<pid_t> spinners = start_spinners(cpus.size(), 19, true);
+  ASSERT_EQ(spinners.size(), cpus.size());
+  const double share = spinning_threads_share(all, std::chrono::milliseconds(400));
+  if (share > 0.6 && share < 0.85) {
+    end_spinners(spinners);
+    GTEST_SKIP() << "inconclusive: threads here got " << share << " of a CPU beside them";
+  }
+  const int expected = share >= 0.85 ? all : 1;
+  const int available = available_threads_reaching(expected, std::chrono::seconds(5));
+  end_spinners(spinners);
+  EXPECT_EQ(available, expected) << "threads here got " << share << " of a CPU beside them";
 }
