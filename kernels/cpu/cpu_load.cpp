@@ -75,8 +75,9 @@ std::optional<CpuTicks> cpu_ticks(std::string_view proc_stat, const std::vector<
 }
 
 bool niced_processes_compete(double nice_cpus, double waited_fraction) {
-  // Half a CPU of niced work at least, and a tenth of the interval waited: a niced process
-  // that yields still runs now and then (the 1.5% above), one that competes is not a rounding.
+  // Half a CPU of niced work at least, and a tenth of the interval waited: beside a niced
+  // process that yields, this one's threads still wait now and then (1.5% of the time:
+  // cpu_load.h); beside one that competes, a third of the time or more.
   return nice_cpus >= 0.5 && waited_fraction >= 0.1;
 }
 
