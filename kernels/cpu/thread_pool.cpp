@@ -10,7 +10,8 @@
 //
 // In automatic mode (the default) only the first `active_` threads of the team, the caller
 // counted, take part: as many as the CPUs that other processes left free over the last
-// interval the load monitor measured.
+// interval the load monitor measured. The default team has one thread per CPU this process
+// may run on, within its control groups' CPU limit (cpu_quota.h).
 #include "graft/kernels/cpu/thread_pool.h"
 
 #include <pthread.h>
@@ -30,6 +31,7 @@
 
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/cpu_load.h"
+#include "graft/kernels/cpu/cpu_quota.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -202,7 +204,9 @@ class Team {
       monitor_ = LoadMonitor();
     }
     automatic_.store(requested == 0 && !omp, std::memory_order_relaxed);
-    start(requested > 0 ? requested : omp.value_or(static_cast<int>(affinity_cpus().size())));
+    const int cpus =
+        cpus_within_limit(static_cast<int>(affinity_cpus().size()), cgroup_cpu_limit());
+    start(requested > 0 ? requested : omp.value_or(cpus));
   }
 
   void start(int threads) {

@@ -34,8 +34,9 @@ class TaskRef {
 // The team's size, the caller included (graft::set_num_threads / get_num_threads).
 // set_pool_threads(n >= 1) fixes it at n. set_pool_threads(0) returns to the default:
 // OMP_NUM_THREADS when set (as PyTorch reads it), else automatic, a team of one thread per
-// CPU this process may run on, of which each region uses as many as other processes leave
-// free (cpu_load.h, measured every 100 ms). Resizing waits for a running region to finish.
+// CPU this process may run on (no more than its control groups' CPU limit allows, rounded up:
+// cpu_quota.h), of which each region uses as many as other processes leave free (cpu_load.h,
+// measured every 100 ms). Resizing waits for a running region to finish.
 void set_pool_threads(int threads);
 int pool_threads();
 
