@@ -70,15 +70,22 @@ TEST(Binary, BroadcastsRowAgainstColumn) {
 }
 
 TEST(Binary, TransposedOperandsLargerThanATileMatchTheDefinition) {
-  // A transposed operand sends the CPU loop through square tiles (kernels/cpu/loops.h): sizes
-  // that are not multiples of the tile, an outer dim, a broadcast third operand's kin, a
-  // transposed output, and float32, float64 and bfloat16, against element-by-element sums.
-  for (const g::DType dtype : {g::kFloat32, g::kFloat64, g::kBFloat16}) {
+  // A transposed operand sends the CPU loop through square tiles (kernels/cpu/loops.h), a
+  // 4-byte one (float32, int32) through strips of 16 rows transposed into a buffer where the CPU
+  // runs AVX-512: sizes that are not multiples of the tile nor of a strip, an outer dim, a
+  // broadcast third operand's kin, two transposed operands, a transposed output, and float32,
+  // int32, float64 and bfloat16, against element-by-element sums.
+  for (const g::DType dtype : {g::kFloat32, g::kInt32, g::kFloat64, g::kBFloat16}) {
     // Neither size a multiple of the tile, both beyond it (smaller ones walk whole rows).
     const int64_t tile = g::kernels::cpu::detail::kTransposeTile;
     const int64_t planes = 3, rows = tile + 13, cols = 2 * tile + 6;
-    const std::vector<double> av = sample_values(planes * cols * rows, -2, 2, 5);
-    const std::vector<double> bv = sample_values(planes * rows * cols, -2, 2, 6);
+    // Integers for int32 (sample_values's fractions would all truncate to -1, 0 and 1).
+    const double spread = dtype == g::kInt32 ? 1000 : 2;
+    std::vector<double> av = sample_values(planes * cols * rows, -spread, spread, 5);
+    std::vector<double> bv = sample_values(planes * rows * cols, -spread, spread, 6);
+    if (dtype == g::kInt32)
+      for (auto* v : {&av, &bv})
+        for (double& x : *v) x = std::round(x);
     // a stored (planes, cols, rows) and seen transposed: (planes, rows, cols).
     const g::Tensor a = make_tensor(av, {planes, cols, rows}).to(dtype).transpose(1, 2);
     const g::Tensor b = make_tensor(bv, {planes, rows, cols}).to(dtype);
@@ -92,12 +99,14 @@ TEST(Binary, TransposedOperandsLargerThanATileMatchTheDefinition) {
         for (int64_t c = 0; c < cols; ++c)
           want.push_back(value(av, (p * cols + c) * rows + r) +
                          value(bv, (p * rows + r) * cols + c));
-    const double tol = dtype == g::kBFloat16 ? 2e-2 : 1e-6;
+    const double tol = dtype == g::kBFloat16 ? 2e-2 : dtype == g::kInt32 ? 0 : 1e-6;
     const std::vector<double> sum = (a + b).to(g::kFloat64).to_vector<double>();
     ASSERT_EQ(sum.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_NEAR(sum[i], want[i], tol * (1 + std::abs(want[i])))
           << g::dtype_name(dtype) << " " << i;
+    // Both operands transposed: a + a is twice a.
+    EXPECT_TRUE(g::equal(a + a, a * 2)) << g::dtype_name(dtype);
     // A transposed copy, into a transposed output, and with a broadcast row beside it.
     EXPECT_TRUE(g::equal(a.contiguous(), a)) << g::dtype_name(dtype);
     g::Tensor out = g::zeros({planes, cols, rows}, dtype).transpose(1, 2);
