@@ -21,7 +21,9 @@ __attribute__((target("avx512f"))) void transpose_strip(const uint32_t* src, int
       block[k] = j0 + k < cols ? _mm512_maskz_loadu_ps(lanes, src + (j0 + k) * col_stride)
                                : _mm512_setzero_ps();
     transpose_16x16(block);
-    for (int64_t i = 0; i < rows; ++i) _mm512_storeu_ps(buf + i * buf_stride + j0, block[i]);
+    const auto stored = static_cast<__mmask16>(first_lanes16(cols - j0));
+    for (int64_t i = 0; i < rows; ++i)
+      _mm512_mask_storeu_ps(buf + i * buf_stride + j0, stored, block[i]);
   }
 }
 
