@@ -277,8 +277,9 @@ void run_in_tiles(const ElementwiseIter& it, const Op& op) {
   const int64_t planes = it.numel / (rows * cols);
   int64_t inner_strides[kOperands];
   for (int k = 0; k < kOperands; ++k) inner_strides[k] = it.operands[k].strides[last];
-  // The inputs read through a strip buffer: 4 bytes, adjacent along the rows, far apart along
-  // them; only where the output's rows are contiguous (it is not the transposed one).
+  // The inputs read through a strip buffer: 4-byte ones whose elements lie side by side down a
+  // column and far apart along a row (a.t()); only where the output's rows are contiguous (it
+  // is not the transposed one).
   bool strip[kOperands] = {};
   if (inner_strides[0] == 1 && cpu_runs_avx512())
     for (int k = 1; k < kOperands; ++k)
