@@ -260,10 +260,11 @@ inline bool walks_across(const ElementwiseIter& it) {
 
 // The iteration in square tiles of its two innermost dims, each tile run row by row: the lines
 // a transposed operand brings in serve the tile's next rows from L1. Where the CPU runs
-// AVX-512, a transposed 4-byte input instead goes through a buffer 16 rows at a time
+// AVX-512, a transposed 4- or 2-byte input instead goes through a buffer 16 rows at a time
 // (transposed_strips.h), and the tile's rows read it as a dense operand: a.t() + b of float32
 // on the EPYC (Zen 4), in turns, (4096, 4096) 30.5 -> 12.0 ms and (1024, 1024) 1570 -> 223 us;
-// a transposed copy, straight into the output, 29 -> 5-6 ms and 1510 -> 155 us.
+// a transposed copy, straight into the output, 29 -> 5-6 ms and 1510 -> 155 us; bfloat16's
+// a.t() + b 33-34 -> 13-14 ms and 1000 -> 230-270 us, its copy 27 -> 3.5-4 ms and 1060 -> 97 us.
 // Tiles are spread over the threads; each element is computed once, by the same op, so results
 // do not change.
 template <class R, class... In, class Op>
@@ -277,16 +278,17 @@ void run_in_tiles(const ElementwiseIter& it, const Op& op) {
   const int64_t planes = it.numel / (rows * cols);
   int64_t inner_strides[kOperands];
   for (int k = 0; k < kOperands; ++k) inner_strides[k] = it.operands[k].strides[last];
-  // The inputs read through a strip buffer: 4-byte ones whose elements lie side by side down a
-  // column and far apart along a row (a.t()); only where the output's rows are contiguous (it
-  // is not the transposed one).
+  // The inputs read through a strip buffer: ones whose elements lie side by side down a column
+  // and far apart along a row (a.t()), of a size strips_take; only where the output's rows are
+  // contiguous (it is not the transposed one).
   bool strip[kOperands] = {};
-  if (inner_strides[0] == 1 && cpu_runs_avx512())
+  if (inner_strides[0] == 1)
     for (int k = 1; k < kOperands; ++k)
-      strip[k] = elem_size[k] == 4 && it.operands[k].strides[last - 1] == 1 && inner_strides[k] > 1;
-  // A copy between tensors of one 4-byte type moves words: its strips need no buffer.
-  constexpr bool kCopiesWords = std::is_same_v<Op, IdentityOp> && sizeof...(In) == 1 &&
-                                (std::is_same_v<R, In> && ...) && sizeof(R) == 4;
+      strip[k] = it.operands[k].strides[last - 1] == 1 && inner_strides[k] > 1 &&
+                 strips_take(elem_size[k]);
+  // A copy between tensors of one type moves bits: its strips need no buffer.
+  constexpr bool kCopiesBits =
+      std::is_same_v<Op, IdentityOp> && sizeof...(In) == 1 && (std::is_same_v<R, In> && ...);
   int64_t row_strides[kOperands];  // the strides a row runs with, 1 for a strip buffer's
   for (int k = 0; k < kOperands; ++k) row_strides[k] = strip[k] ? 1 : inner_strides[k];
   const int64_t tiles = planes * row_tiles * col_tiles;
@@ -314,23 +316,23 @@ void run_in_tiles(const ElementwiseIter& it, const Op& op) {
       const int64_t r_end = std::min(rows, r0 + kTransposeTile);
       for (int64_t r = r0; r < r_end; r += kStripRows) {
         const int64_t strip_rows = std::min(kStripRows, r_end - r);
-        if constexpr (kCopiesWords) {
+        if constexpr (kCopiesBits) {
           if (strip[1]) {  // straight into the output's rows
-            transpose_strip(reinterpret_cast<const uint32_t*>(at(1, r)), inner_strides[1],
-                            strip_rows, n, reinterpret_cast<uint32_t*>(at(0, r)),
+            transpose_strip(elem_size[1], at(1, r), inner_strides[1], strip_rows, n, at(0, r),
                             it.operands[0].strides[last - 1]);
             continue;
           }
         }
         for (int k = 1; k < kOperands; ++k)
           if (strip[k])
-            transpose_strip(reinterpret_cast<const uint32_t*>(at(k, r)), inner_strides[k],
-                            strip_rows, n, buffers[k], kTransposeTile);
+            transpose_strip(elem_size[k], at(k, r), inner_strides[k], strip_rows, n, buffers[k],
+                            kTransposeTile);
         for (int64_t i = 0; i < strip_rows; ++i) {
           char* p[kOperands];
           for (int k = 0; k < kOperands; ++k)
-            p[k] =
-                strip[k] ? reinterpret_cast<char*>(buffers[k] + i * kTransposeTile) : at(k, r + i);
+            p[k] = strip[k]
+                       ? reinterpret_cast<char*>(buffers[k]) + i * kTransposeTile * elem_size[k]
+                       : at(k, r + i);
           run<R, In...>(op, p, row_strides, n);
         }
       }
