@@ -10,10 +10,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
+
+#include "graft/kernels/cpu/proc_text.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -54,10 +54,7 @@ std::vector<int> affinity_cpus() {
 std::optional<CpuTicks> cpu_ticks(std::string_view proc_stat, const std::vector<int>& cpus) {
   CpuTicks total;
   size_t found = 0;
-  while (!proc_stat.empty()) {
-    const size_t newline = proc_stat.find('\n');
-    std::string_view line = proc_stat.substr(0, newline);
-    proc_stat.remove_prefix(newline == std::string_view::npos ? proc_stat.size() : newline + 1);
+  for (std::string_view line : lines_of(proc_stat)) {
     // "cpuN user nice system idle iowait irq softirq ...": the per-CPU lines, not "cpu ".
     if (line.size() < 4 || line.substr(0, 3) != "cpu" || line[3] == ' ') continue;
     line.remove_prefix(3);
@@ -83,10 +80,12 @@ bool niced_processes_compete(double nice_cpus, double waited_fraction) {
 
 std::optional<double> thread_wait_seconds() {
   // "run_time wait_time timeslices", in nanoseconds.
-  std::ifstream file("/proc/thread-self/schedstat");
-  int64_t run = 0, wait = 0;
-  if (!(file >> run >> wait)) return std::nullopt;
-  return 1e-9 * static_cast<double>(wait);
+  const std::optional<std::string> text = read_text("/proc/thread-self/schedstat");
+  if (!text) return std::nullopt;
+  std::string_view fields = *text;
+  int64_t times[2];  // run, wait
+  if (!read_numbers(fields, times, 2)) return std::nullopt;
+  return 1e-9 * static_cast<double>(times[1]);
 }
 
 int free_cpus(int cpus, double busy_seconds, double own_seconds, double seconds) {
@@ -97,10 +96,9 @@ int free_cpus(int cpus, double busy_seconds, double own_seconds, double seconds)
 LoadMonitor::LoadMonitor() : cpus_(affinity_cpus()), free_(static_cast<int>(cpus_.size())) {}
 
 std::optional<LoadMonitor::Sample> LoadMonitor::sample() {
-  std::ifstream file("/proc/stat");
-  if (!file) return std::nullopt;
-  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  const auto ticks = cpu_ticks(text, cpus_);
+  const std::optional<std::string> text = read_text("/proc/stat");
+  if (!text) return std::nullopt;
+  const auto ticks = cpu_ticks(*text, cpus_);
   if (!ticks) return std::nullopt;
   return Sample{std::chrono::steady_clock::now(), *ticks, process_cpu_seconds(),
                 std::this_thread::get_id(), thread_wait_seconds()};

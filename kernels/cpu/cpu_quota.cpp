@@ -5,22 +5,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
+
+#include "graft/kernels/cpu/proc_text.h"
 
 namespace graft::kernels::cpu {
 namespace {
-
-// The lines of `text`, each without its newline.
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const size_t newline = text.find('\n');
-    lines.push_back(text.substr(0, newline));
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-  }
-  return lines;
-}
 
 // The fields of `line` separated by `separator`, empty ones kept.
 std::vector<std::string_view> fields_of(std::string_view line, char separator) {
@@ -50,10 +39,8 @@ std::optional<double> limit_of(int64_t quota, int64_t period) {
   return static_cast<double>(quota) / static_cast<double>(period);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
+// A group's file, empty where it cannot be read (a limit the group does not have).
+std::string read_file(const std::string& path) { return read_text(path).value_or(""); }
 
 }  // namespace
 
