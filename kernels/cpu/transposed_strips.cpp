@@ -30,7 +30,9 @@ __attribute__((target("avx512f"))) void transpose_words(const uint32_t* src, int
 }
 
 // 2-byte elements: a column's 16 rows widened to 32-bit lanes, the same transpose, narrowed
-// back as they are stored.
+// back as they are stored. The same loop as transpose_words, not one template for both: its
+// 16-bit loads need AVX-512 BW, and GCC inlines no helper compiled for BW into the AVX512F-only
+// function that serves 4-byte strips on CPUs without it.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void transpose_halves(
     const uint16_t* src, int64_t col_stride, int64_t rows, int64_t cols, uint16_t* buf,
     int64_t buf_stride) {
