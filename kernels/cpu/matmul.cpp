@@ -17,12 +17,15 @@
 // parallel_for over the batch instead; a single small one runs whole.
 //
 // On CPUs with AVX-512, float32 and float16 go to graft's own kernels instead, and bfloat16 to
-// its own where the CPU multiplies bfloat16 (packed_gemm.h); elsewhere the op layer hands this
-// file float32 copies of 16-bit operands (cpu_matmul_takes).
+// its own where the CPU multiplies bfloat16 (packed_gemm.h; a float32 product too narrow for
+// its tiles whose operands both run along k, as a classifier head's x @ w.t(), as dot products:
+// dot_products.h); elsewhere the op layer hands this file float32 copies of 16-bit operands
+// (cpu_matmul_takes).
 #include <Eigen/Core>
 #include <algorithm>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/dot_products.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/matmul.h"
@@ -111,9 +114,15 @@ void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
   auto* out = static_cast<T*>(args.out);
   const int64_t m = args.m, k = args.k, n = args.n;
   auto gemm = [&](int64_t i) {
-    packed_gemm(kernel, {a + args.batch_offset(args.a, i), args.a.row_stride, args.a.col_stride},
-                {b + args.batch_offset(args.b, i), args.b.row_stride, args.b.col_stride},
-                out + i * m * n, m, k, n);
+    const StridedMatrix<T> a_i{a + args.batch_offset(args.a, i), args.a.row_stride,
+                               args.a.col_stride};
+    const StridedMatrix<T> b_i{b + args.batch_offset(args.b, i), args.b.row_stride,
+                               args.b.col_stride};
+    if constexpr (std::is_same_v<T, float>) {
+      if (dot_products_serve(a_i, b_i, m, n))
+        return dot_products(a_i, b_i, out + i * m * n, m, k, n);
+    }
+    packed_gemm(kernel, a_i, b_i, out + i * m * n, m, k, n);
   };
   for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), gemm);
 }

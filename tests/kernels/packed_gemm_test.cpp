@@ -1,8 +1,10 @@
 // The CPU's packed GEMM kernels (kernels/cpu/packed_gemm.h), each one this machine runs,
 // against a double-precision product of the same float32, float16 or bfloat16 values: every size
 // around the kernels' tile and k-step edges, operands row-major, column-major and with a
-// row step, inf and NaN, and the same bits on one thread and two. A kernel the CPU lacks is
-// skipped, saying so; matmul's own tests and the registry cover the dispatch either way.
+// row step, inf and NaN, and the same bits on one thread and two; and so the float32 dot
+// products that take the products too narrow for those tiles (kernels/cpu/dot_products.h). A
+// kernel the CPU lacks is skipped, saying so; matmul's own tests and the registry cover the
+// dispatch either way.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -15,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "graft/kernels/cpu/dot_products.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "settings_scope.h"
 #include "test_util.h"
@@ -238,6 +241,74 @@ TEST(PackedGemm, HalfMatmulsMatchTheWidenedProduct) {
     EXPECT_TRUE(g::allclose(got.to(g::kFloat32), expected, tolerance, 1e-3))
         << dtype << ", best kernel: " << static_cast<int>(g::kernels::cpu::best_packed_gemm(dtype));
   }
+}
+
+// The dot products: a's rows and b's columns contiguous along k (a row-major, with a row step
+// or not; b column-major, its columns near or far apart), every tile shape of up to 4 x 6 and
+// groups of them as even as they come, k around the 16 lanes of a step and long, k = 0.
+TEST(DotProducts, EveryTileShapeAndKAroundTheStep) {
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  for (const int64_t m : {1, 2, 3, 4, 5, 9, 13, 64})
+    for (const int64_t n : {1, 5, 6, 7, 10, 13, 31})
+      for (const int64_t k : {0, 1, 15, 16, 17, 300})
+        for (const Layout la : {Layout::kRowMajor, Layout::kRowStep})
+          for (const Layout lb : {Layout::kColumnMajor, Layout::kFarColumns}) {
+            const Operand<float> a(m, k, la, 21), b(k, n, lb, 22);
+            ASSERT_TRUE(g::kernels::cpu::dot_products_serve(a.view, b.view, m, n));
+            std::vector<float> out(m * n, -7.0f);
+            g::kernels::cpu::dot_products(a.view, b.view, out.data(), m, k, n);
+            expect_product(out, a, b,
+                           std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n) +
+                               " layouts " + std::to_string(static_cast<int>(la)) + "," +
+                               std::to_string(static_cast<int>(lb)));
+          }
+}
+
+TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  using g::kernels::cpu::dot_products_serve;
+  const Operand<float> rows(64, 40, Layout::kRowMajor, 1), columns(40, 10, Layout::kColumnMajor, 2);
+  const Operand<float> wide(40, 32, Layout::kColumnMajor, 3),
+      row_major(40, 10, Layout::kRowMajor, 4);
+  const Operand<float> by_columns(64, 40, Layout::kColumnMajor, 5);
+  EXPECT_TRUE(dot_products_serve(rows.view, columns.view, 64, 10));  // a classifier's head
+  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 13, 32));     // fewer rows than a tile
+  EXPECT_FALSE(dot_products_serve(rows.view, wide.view, 64, 32));    // a whole tile: packed
+  EXPECT_FALSE(dot_products_serve(rows.view, row_major.view, 64, 10));
+  EXPECT_FALSE(dot_products_serve(by_columns.view, columns.view, 64, 10));
+}
+
+TEST(DotProducts, InfinityNanAndTheSameBitsOnOneThreadAndTwo) {
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  Operand<float> a(64, 3000, Layout::kRowMajor, 31);
+  const Operand<float> b(3000, 10, Layout::kColumnMajor, 32);
+  a.memory[5] = std::numeric_limits<float>::infinity();          // row 0
+  a.memory[3000 + 7] = std::numeric_limits<float>::quiet_NaN();  // row 1
+  std::vector<float> one(64 * 10), two(64 * 10);
+  {
+    const g::testing::SettingsScope threads(std::nullopt, 1);
+    g::kernels::cpu::dot_products(a.view, b.view, one.data(), 64, 3000, 10);
+  }
+  {
+    const g::testing::SettingsScope threads(std::nullopt, 2);
+    g::kernels::cpu::dot_products(a.view, b.view, two.data(), 64, 3000, 10);
+  }
+  ASSERT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0);
+  for (int64_t j = 0; j < 10; ++j) {
+    EXPECT_TRUE(std::isinf(one[j])) << j;  // inf times b's nonzero values, whatever their signs
+    EXPECT_TRUE(std::isnan(one[10 + j])) << j;
+  }
+}
+
+// matmul takes the dot products for a Linear layer's x @ w.t() with few outputs, on every
+// batch and broadcast form, and gives the double product's values.
+TEST(DotProducts, MatmulOfALinearHeadMatchesTheDoubleProduct) {
+  const g::Tensor x = g::randn({3, 64, 200}), w = g::randn({10, 200});
+  const g::Tensor got = g::matmul(x, w.t());
+  const g::Tensor expected = g::matmul(x.to(g::kFloat64), w.to(g::kFloat64).t());
+  EXPECT_TRUE(g::allclose(got.to(g::kFloat64), expected, 1e-5, 1e-4));
+  const g::Tensor row = g::matmul(x[1][7], w.t());  // a vector: one row of the output
+  EXPECT_TRUE(g::allclose(row.to(g::kFloat64), expected[1][7], 1e-5, 1e-4));
 }
 
 }  // namespace
