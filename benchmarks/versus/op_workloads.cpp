@@ -194,6 +194,11 @@ void add_matmul(std::map<std::string, WorkloadFactory>& registry) {
       return unary([a, b] { return matmul(a, b); });
     };
   }
+  // A classifier's head, x @ w.t() for 10 classes: the CNN's (64, 3136) features.
+  registry["linear_head_64x3136x10"] = [](Device device) {
+    const Tensor x = randn({64, 3136}, device), w = randn({10, 3136}, device);
+    return unary([x, w] { return matmul(x, w.t()); });
+  };
 }
 
 // The CNN's two convolutions at batch 64 (3x3, padding 1). Forward + backward goes through

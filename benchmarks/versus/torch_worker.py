@@ -125,6 +125,7 @@ def op_workloads(device):
         square)
     for n in (128, 256, 512, 1024, 2048):
         registry[f"matmul_{n}"] = with_inputs(torch.matmul, (n, n), (n, n))
+    registry["linear_head_64x3136x10"] = with_inputs(lambda x, w: x @ w.t(), (64, 3136), (10, 3136))
     for name, cin, cout, side in (("conv1", 1, 32, 28), ("conv2", 32, 64, 14)):
         def inputs(cin=cin, cout=cout, side=side, dtype=torch.float32):
             shapes = ((BATCH_SIZE, cin, side, side), (cout, cin, 3, 3), (cout,),

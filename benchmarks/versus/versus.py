@@ -81,6 +81,7 @@ WORKLOADS += [
     ("scatter_add_dim0_1M", "zeros.scatter_add(0, index, a): row i of a into row 37 i mod 1024"),
 ]
 WORKLOADS += [(f"matmul_{n}", f"({n}, {n}) @ ({n}, {n}) float32") for n in (128, 256, 512, 1024, 2048)]
+WORKLOADS += [("linear_head_64x3136x10", "x @ w.t(), (64, 3136) by (10, 3136): the CNN's classifier head")]
 WORKLOADS += [
     ("conv1_fwd", "conv2d (64, 1, 28, 28) -> 32 channels, 3x3, padding 1"),
     ("conv1_fwd_bwd", "the same, forward + backward (input, weight, bias)"),
