@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
 #include <utility>
 
 #include "graft/core/error.h"
@@ -22,77 +23,134 @@ constexpr int kTileRows = 4, kTileColumns = 6;
 // Multiply-adds below which a task is not worth handing to another thread.
 constexpr int64_t kTaskWork = int64_t{1} << 16;
 
+template <class T>
 struct Operands {
-  const float* a;
+  const T* a;
   int64_t a_row;  // a's row stride; its rows are contiguous along k
-  const float* b;
+  const T* b;
   int64_t b_column;  // b's column stride; its columns are contiguous along k
   int64_t k;
-  float* out;
+  T* out;
   int64_t n;  // out's row stride
 };
 
-// out[r][c] for the kRows rows of a from `row` and the kColumns columns of b from `column`.
-template <int kRows, int kColumns>
-__attribute__((target("avx512f"))) void dot_tile(const Operands& p, int64_t row, int64_t column) {
-  const float* a = p.a + row * p.a_row;
-  const float* b = p.b + column * p.b_column;
-  // Every loop over the tile unrolled, so that the sums live in registers (rolled, GCC kept
-  // them in memory too, storing all 24 at every step).
+// 16 consecutive elements from p as floats: float32 loaded, float16 converted (vcvtph2ps),
+// bfloat16 shifted into a float's upper half.
+template <class T>
+GRAFT_AVX512 __m512 widened16(const T* p) {
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm512_loadu_ps(p);
+  } else {
+    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    if constexpr (std::is_same_v<T, Half>)
+      return _mm512_cvtph_ps(bits);
+    else
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+  }
+}
+
+// The first `count` (< 16) elements from p as floats, the other lanes zero. A 16-bit masked
+// load needs AVX512-BW, so those go through a zeroed copy (once a tile, for the last step).
+template <class T>
+GRAFT_AVX512 __m512 widened16(const T* p, int64_t count) {
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>(first_lanes16(count)), p);
+  } else {
+    alignas(32) T tail[16] = {};
+    std::copy(p, p + count, tail);
+    return widened16(tail);
+  }
+}
+
+// sums[r][c] += a's row r times b's column c over one step of k from `at`: 16 elements (kWhole),
+// or the first `count`. Every loop unrolled, so that the sums live in registers (rolled, GCC
+// kept them in memory too, storing all 24 at every step).
+template <bool kWhole, int kRows, int kColumns, class T>
+GRAFT_AVX512 void add_step(__m512 (&sums)[kRows][kColumns], const Operands<T>& p, const T* a,
+                           const T* b, int64_t at, int64_t count) {
+  __m512 rows[kRows];
+#pragma GCC unroll 4
+  for (int r = 0; r < kRows; ++r) {
+    const T* q = a + r * p.a_row + at;
+    rows[r] = kWhole ? widened16(q) : widened16(q, count);
+  }
+#pragma GCC unroll 6
+  for (int c = 0; c < kColumns; ++c) {
+    const T* q = b + c * p.b_column + at;
+    const __m512 column = kWhole ? widened16(q) : widened16(q, count);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) sums[r][c] = _mm512_fmadd_ps(rows[r], column, sums[r][c]);
+  }
+}
+
+// out[r][c] for the kRows rows of a from `row` and the kColumns columns of b from `column`,
+// summed in float and rounded once to T.
+template <int kRows, int kColumns, class T>
+__attribute__((target("avx512f"))) void dot_tile(const Operands<T>& p, int64_t row,
+                                                 int64_t column) {
+  const T* a = p.a + row * p.a_row;
+  const T* b = p.b + column * p.b_column;
   __m512 sums[kRows][kColumns];
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r)
 #pragma GCC unroll 6
     for (int c = 0; c < kColumns; ++c) sums[r][c] = _mm512_setzero_ps();
-  // 16 lanes of k a step, the last step's lanes past k read as zeros.
-  for (int64_t at = 0; at < p.k; at += 16) {
-    const auto lanes = static_cast<__mmask16>(p.k - at >= 16 ? 0xffff : first_lanes16(p.k - at));
-    __m512 rows[kRows];
-#pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) rows[r] = _mm512_maskz_loadu_ps(lanes, a + r * p.a_row + at);
-#pragma GCC unroll 6
-    for (int c = 0; c < kColumns; ++c) {
-      const __m512 column = _mm512_maskz_loadu_ps(lanes, b + c * p.b_column + at);
-#pragma GCC unroll 4
-      for (int r = 0; r < kRows; ++r) sums[r][c] = _mm512_fmadd_ps(rows[r], column, sums[r][c]);
-    }
-  }
+  int64_t at = 0;
+  for (; at + 16 <= p.k; at += 16) add_step<true>(sums, p, a, b, at, 16);
+  if (at < p.k) add_step<false>(sums, p, a, b, at, p.k - at);
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r)
 #pragma GCC unroll 6
     for (int c = 0; c < kColumns; ++c)
-      p.out[(row + r) * p.n + column + c] = _mm512_reduce_add_ps(sums[r][c]);
+      p.out[(row + r) * p.n + column + c] = T(_mm512_reduce_add_ps(sums[r][c]));
 }
 
-using DotTile = void (*)(const Operands&, int64_t, int64_t);
+template <class T>
+using DotTile = void (*)(const Operands<T>&, int64_t, int64_t);
 
-// kTiles[r - 1][c - 1] is the tile of r rows and c columns.
-template <int kRows, int... kColumns>
-constexpr std::array<DotTile, sizeof...(kColumns)> tiles_of_rows(
+// tiles<T>[r - 1][c - 1] is the tile of r rows and c columns.
+template <class T, int kRows, int... kColumns>
+constexpr std::array<DotTile<T>, sizeof...(kColumns)> tiles_of_rows(
     std::integer_sequence<int, kColumns...>) {
-  return {&dot_tile<kRows, kColumns + 1>...};
+  return {&dot_tile<kRows, kColumns + 1, T>...};
 }
-template <int... kRows>
+template <class T, int... kRows>
 constexpr auto tile_table(std::integer_sequence<int, kRows...>) {
-  return std::array{tiles_of_rows<kRows + 1>(std::make_integer_sequence<int, kTileColumns>{})...};
+  return std::array{
+      tiles_of_rows<T, kRows + 1>(std::make_integer_sequence<int, kTileColumns>{})...};
 }
-constexpr auto kTiles = tile_table(std::make_integer_sequence<int, kTileRows>{});
+template <class T>
+constexpr auto kTiles = tile_table<T>(std::make_integer_sequence<int, kTileRows>{});
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-}  // namespace
-
-bool dot_products_serve(const StridedMatrix<float>& a, const StridedMatrix<float>& b, int64_t m,
-                        int64_t n) {
-  return a.col_stride == 1 && b.row_stride == 1 && cpu_runs(PackedGemm::kAvx512Float) &&
-         !packed_gemm_pays(PackedGemm::kAvx512Float, m, n);
+// The packed GEMM that would otherwise take T's products: dot_products serves where its tiles
+// would not be whole. bfloat16 not where that is AMX, whose tiles may pay even mostly empty
+// (not measured: no machine with AMX was at hand).
+template <class T>
+PackedGemm packed_kernel() {
+  if constexpr (std::is_same_v<T, float>) return PackedGemm::kAvx512Float;
+  if constexpr (std::is_same_v<T, Half>) return PackedGemm::kAvx512Half;
+  return PackedGemm::kAvx512BFloat16;
 }
 
-void dot_products(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
-                  int64_t m, int64_t k, int64_t n) {
-  GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1 && cpu_runs(PackedGemm::kAvx512Float),
+}  // namespace
+
+template <class T>
+bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m,
+                        int64_t n) {
+  const PackedGemm kernel = packed_kernel<T>();
+  if (a.col_stride != 1 || b.row_stride != 1 || !cpu_runs(kernel)) return false;
+  if (std::is_same_v<T, BFloat16> && best_packed_gemm(kBFloat16) != kernel) return false;
+  return !packed_gemm_pays(kernel, m, n);
+}
+
+template <class T>
+void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
+                  int64_t k, int64_t n) {
+  GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1 && cpu_runs(packed_kernel<T>()),
               "dot_products(): called for operands it does not take");
-  const Operands p{a.data, a.row_stride, b.data, b.col_stride, k, out, n};
+  const Operands<T> p{a.data, a.row_stride, b.data, b.col_stride, k, out, n};
   // Rows and columns in groups as even as they come (10 columns: two tiles of 5, not 6 and 4).
   const int64_t row_groups = ceil_div(m, kTileRows), column_groups = ceil_div(n, kTileColumns);
   const int64_t tile_work = std::max<int64_t>(1, m / row_groups * (n / column_groups) * k);
@@ -103,27 +161,39 @@ void dot_products(const StridedMatrix<float>& a, const StridedMatrix<float>& b, 
                    const int64_t row = rg * m / row_groups, column = cg * n / column_groups;
                    const int64_t rows = (rg + 1) * m / row_groups - row;
                    const int64_t columns = (cg + 1) * n / column_groups - column;
-                   kTiles[rows - 1][columns - 1](p, row, column);
+                   kTiles<T>[rows - 1][columns - 1](p, row, column);
                  }
                });
 }
-
-}  // namespace graft::kernels::cpu
 
 #else  // no AVX-512 kernels outside x86-64 with GCC or Clang
 
 namespace graft::kernels::cpu {
 
-bool dot_products_serve(const StridedMatrix<float>&, const StridedMatrix<float>&, int64_t,
-                        int64_t) {
+template <class T>
+bool dot_products_serve(const StridedMatrix<T>&, const StridedMatrix<T>&, int64_t, int64_t) {
   return false;
 }
 
-void dot_products(const StridedMatrix<float>&, const StridedMatrix<float>&, float*, int64_t,
-                  int64_t, int64_t) {
+template <class T>
+void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t, int64_t, int64_t) {
   detail::fail("dot_products(): graft was built without its AVX-512 kernels");
 }
 
-}  // namespace graft::kernels::cpu
-
 #endif
+
+// The element types of the packed GEMMs.
+template bool dot_products_serve(const StridedMatrix<float>&, const StridedMatrix<float>&, int64_t,
+                                 int64_t);
+template bool dot_products_serve(const StridedMatrix<Half>&, const StridedMatrix<Half>&, int64_t,
+                                 int64_t);
+template bool dot_products_serve(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
+                                 int64_t, int64_t);
+template void dot_products(const StridedMatrix<float>&, const StridedMatrix<float>&, float*,
+                           int64_t, int64_t, int64_t);
+template void dot_products(const StridedMatrix<Half>&, const StridedMatrix<Half>&, Half*, int64_t,
+                           int64_t, int64_t);
+template void dot_products(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
+                           BFloat16*, int64_t, int64_t, int64_t);
+
+}  // namespace graft::kernels::cpu

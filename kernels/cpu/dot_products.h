@@ -1,6 +1,7 @@
-// Float32 products whose operands both run along k in memory, a (m, k) by rows and b (k, n) by
-// columns, as in a Linear layer's x @ w.t() (w being (n, k), row-major): each output element is
-// then the dot product of two contiguous vectors, and AVX-512 can take them as such.
+// Products whose operands both run along k in memory, a (m, k) by rows and b (k, n) by columns,
+// as in a Linear layer's x @ w.t() (w being (n, k), row-major): each output element is then the
+// dot product of two contiguous vectors, and AVX-512 can take them as such; float32, and
+// float16 and bfloat16 widened to float as they are loaded.
 //
 // graft's packed GEMM (packed_gemm.h) fills the output in tiles of 14 rows by 32 columns, after
 // packing b's columns into zero-padded panels. A classifier's head has as many columns as
@@ -11,7 +12,8 @@
 // dot products in as many accumulators of 16 lanes along k, reads both operands where they lie
 // (four vectors of a held, each of b's loaded once for all four), and sums each accumulator's
 // lanes at the end. On the EPYC, two threads: the CNN's head 224 -> 22 us (183 GFLOP/s), the
-// MLP's 20 -> 3.3, a single row's (1, 784) x (784, 256) 37 -> 5.5. Where the packed GEMM has
+// MLP's 20 -> 3.3, a single row's (1, 784) x (784, 256) 37 -> 5.5; in bfloat16 61 -> 22, 6.9 ->
+// 3.4 and 22 -> 5.1, in float16 169 -> 22, 14 -> 3.4 and 63 -> 5.3. Where the packed GEMM has
 // whole tiles it stays: timed in turns, these tiles took 1.2-1.7 times its time at k <= 512
 // (their lanes' sums are a large share of short dot products), though 0.73-0.83 of it for
 // (256, 1024) x (1024, 256) and (64, 3136) x (3136, 64).
@@ -19,20 +21,24 @@
 
 #include <cstdint>
 
+#include "graft/core/half.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 
 namespace graft::kernels::cpu {
 
-// Whether dot_products serves a (m, k) x b (k, n) on this machine: AVX-512 present, a's rows
+// Whether dot_products serves a (m, k) x b (k, n) of T (float, Half or BFloat16) on this
+// machine: the packed GEMM's AVX-512 kernel for T present (for bfloat16, and not AMX), a's rows
 // and b's columns contiguous (a.col_stride and b.row_stride 1), and the output too narrow or
-// too short for one whole tile of the packed GEMM (packed_gemm_pays), which is faster wherever
-// it has them: it reuses each loaded value across a whole tile.
-bool dot_products_serve(const StridedMatrix<float>& a, const StridedMatrix<float>& b, int64_t m,
-                        int64_t n);
+// too short for one whole tile of that kernel (packed_gemm_pays), which is faster wherever it
+// has them: it reuses each loaded value across a whole tile.
+template <class T>
+bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t n);
 
 // out (m, n), row-major, = a (m, k) x b (k, n) as above (k == 0 gives zeros): each element
-// summed in float, 16 lanes along k and then the lanes, one order whatever the thread count.
-void dot_products(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
-                  int64_t m, int64_t k, int64_t n);
+// summed in float from the operands widened, 16 lanes along k and then the lanes, and rounded
+// once to T; one order whatever the thread count.
+template <class T>
+void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
+                  int64_t k, int64_t n);
 
 }  // namespace graft::kernels::cpu

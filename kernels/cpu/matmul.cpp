@@ -118,10 +118,7 @@ void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
                                args.a.col_stride};
     const StridedMatrix<T> b_i{b + args.batch_offset(args.b, i), args.b.row_stride,
                                args.b.col_stride};
-    if constexpr (std::is_same_v<T, float>) {
-      if (dot_products_serve(a_i, b_i, m, n))
-        return dot_products(a_i, b_i, out + i * m * n, m, k, n);
-    }
+    if (dot_products_serve(a_i, b_i, m, n)) return dot_products(a_i, b_i, out + i * m * n, m, k, n);
     packed_gemm(kernel, a_i, b_i, out + i * m * n, m, k, n);
   };
   for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), gemm);

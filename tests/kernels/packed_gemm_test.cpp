@@ -7,6 +7,7 @@
 // dispatch either way.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -78,12 +79,14 @@ std::vector<T> multiply(PackedGemm kernel, const Operand<T>& a, const Operand<T>
   return out;
 }
 
-// out against the double product: within half a step of T of the exact sum, plus what k
-// float32 additions can lose.
+// out against the double product: within half a step of T of the exact sum (at least half
+// T's smallest subnormal, where the sum is below T's normal range), plus what k float32
+// additions can lose.
 template <class T>
 void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operand<T>& b,
                     const std::string& what) {
   const int rounding = std::is_same_v<T, float> ? -24 : std::is_same_v<T, Half> ? -11 : -8;
+  const int smallest = std::is_same_v<T, float> ? -149 : std::is_same_v<T, Half> ? -24 : -133;
   const int64_t m = a.rows, k = a.cols, n = b.cols;
   int failures = 0;
   for (int64_t i = 0; i < m; ++i) {
@@ -95,7 +98,8 @@ void expect_product(const std::vector<T>& out, const Operand<T>& a, const Operan
       }
       const double got = static_cast<double>(out[i * n + j]);
       const double tolerance =
-          std::ldexp(std::abs(exact), rounding) + k * std::ldexp(magnitude, -23);
+          std::max(std::ldexp(std::abs(exact), rounding), std::ldexp(1.0, smallest - 1)) +
+          k * std::ldexp(magnitude, -23);
       if (std::abs(got - exact) > tolerance && ++failures <= 3)
         ADD_FAILURE() << what << ": out(" << i << ", " << j << ") = " << got << ", expected "
                       << exact << " within " << tolerance;
@@ -246,22 +250,35 @@ TEST(PackedGemm, HalfMatmulsMatchTheWidenedProduct) {
 // The dot products: a's rows and b's columns contiguous along k (a row-major, with a row step
 // or not; b column-major, its columns near or far apart), every tile shape of up to 4 x 6 and
 // groups of them as even as they come, k around the 16 lanes of a step and long, k = 0.
-TEST(DotProducts, EveryTileShapeAndKAroundTheStep) {
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+template <class T>
+void expect_dot_products_of_every_shape() {
+  if (!g::kernels::cpu::dot_products_serve(Operand<T>(1, 1, Layout::kRowMajor, 1).view,
+                                           Operand<T>(1, 1, Layout::kColumnMajor, 2).view, 1, 1)) {
+    std::cout << "[ SKIPPED  ] dot products of " << sizeof(T) << "-byte values: not on this CPU\n";
+    return;
+  }
   for (const int64_t m : {1, 2, 3, 4, 5, 9, 13, 64})
     for (const int64_t n : {1, 5, 6, 7, 10, 13, 31})
       for (const int64_t k : {0, 1, 15, 16, 17, 300})
         for (const Layout la : {Layout::kRowMajor, Layout::kRowStep})
           for (const Layout lb : {Layout::kColumnMajor, Layout::kFarColumns}) {
-            const Operand<float> a(m, k, la, 21), b(k, n, lb, 22);
+            const Operand<T> a(m, k, la, 21), b(k, n, lb, 22);
             ASSERT_TRUE(g::kernels::cpu::dot_products_serve(a.view, b.view, m, n));
-            std::vector<float> out(m * n, -7.0f);
+            std::vector<T> out(m * n, T(-7.0f));
             g::kernels::cpu::dot_products(a.view, b.view, out.data(), m, k, n);
             expect_product(out, a, b,
-                           std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n) +
-                               " layouts " + std::to_string(static_cast<int>(la)) + "," +
+                           std::to_string(sizeof(T)) + "-byte " + std::to_string(m) + "x" +
+                               std::to_string(k) + "x" + std::to_string(n) + " layouts " +
+                               std::to_string(static_cast<int>(la)) + "," +
                                std::to_string(static_cast<int>(lb)));
           }
+}
+
+TEST(DotProducts, EveryTileShapeAndKAroundTheStep) {
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  expect_dot_products_of_every_shape<float>();
+  expect_dot_products_of_every_shape<Half>();
+  expect_dot_products_of_every_shape<BFloat16>();
 }
 
 TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
@@ -309,6 +326,17 @@ TEST(DotProducts, MatmulOfALinearHeadMatchesTheDoubleProduct) {
   EXPECT_TRUE(g::allclose(got.to(g::kFloat64), expected, 1e-5, 1e-4));
   const g::Tensor row = g::matmul(x[1][7], w.t());  // a vector: one row of the output
   EXPECT_TRUE(g::allclose(row.to(g::kFloat64), expected[1][7], 1e-5, 1e-4));
+}
+
+TEST(DotProducts, HalfHeadsMatchTheWidenedProductRoundedOnce) {
+  for (const auto& [dtype, bits] : {std::pair{g::kFloat16, 11}, std::pair{g::kBFloat16, 8}}) {
+    const g::Tensor x = g::randn({64, 300}).to(dtype), w = g::randn({10, 300}).to(dtype);
+    const g::Tensor got = g::matmul(x, w.t());
+    const g::Tensor expected = g::matmul(x.to(g::kFloat64), w.to(g::kFloat64).t());
+    ASSERT_EQ(got.dtype(), dtype);
+    EXPECT_TRUE(g::allclose(got.to(g::kFloat64), expected, 2.0 * std::ldexp(1.0, -bits), 1e-3))
+        << dtype;
+  }
 }
 
 }  // namespace
