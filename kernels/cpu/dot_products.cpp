@@ -11,6 +11,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/avx512_file.h"
+#include "graft/kernels/cpu/half_lanes_avx512.h"
 #include "graft/kernels/cpu/lane_masks.h"
 
 namespace graft::kernels::cpu {
@@ -34,32 +35,22 @@ struct Operands {
   int64_t n;  // out's row stride
 };
 
-// 16 consecutive elements from p as floats: float32 loaded, float16 converted (vcvtph2ps),
-// bfloat16 shifted into a float's upper half.
+// 16 consecutive elements from p as floats, float16 and bfloat16 widened (half_lanes_avx512.h).
 template <class T>
 GRAFT_AVX512 __m512 widened16(const T* p) {
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, float>)
     return _mm512_loadu_ps(p);
-  } else {
-    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    if constexpr (std::is_same_v<T, Half>)
-      return _mm512_cvtph_ps(bits);
-    else
-      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
-  }
+  else
+    return widen16(p);
 }
 
-// The first `count` (< 16) elements from p as floats, the other lanes zero. A 16-bit masked
-// load needs AVX512-BW, so those go through a zeroed copy (once a tile, for the last step).
+// The first `count` (< 16) elements from p as floats, the other lanes zero.
 template <class T>
 GRAFT_AVX512 __m512 widened16(const T* p, int64_t count) {
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, float>)
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>(first_lanes16(count)), p);
-  } else {
-    alignas(32) T tail[16] = {};
-    std::copy(p, p + count, tail);
-    return widened16(tail);
-  }
+  else
+    return widen16(p, count);
 }
 
 // sums[r][c] += a's row r times b's column c over one step of k from `at`: 16 elements (kWhole),
