@@ -14,9 +14,10 @@
 // lanes at the end. On the EPYC, two threads: the CNN's head 224 -> 22 us (183 GFLOP/s), the
 // MLP's 20 -> 3.3, a single row's (1, 784) x (784, 256) 37 -> 5.5; in bfloat16 61 -> 22, 6.9 ->
 // 3.4 and 22 -> 5.1, in float16 169 -> 22, 14 -> 3.4 and 63 -> 5.3. Where the packed GEMM has
-// whole tiles it stays: timed in turns, these tiles took 1.2-1.7 times its time at k <= 512
-// (their lanes' sums are a large share of short dot products), though 0.73-0.83 of it for
-// (256, 1024) x (1024, 256) and (64, 3136) x (3136, 64).
+// whole tiles it stays: these tiles took 1.2-1.7 times its time for the GPT's products (k <=
+// 512, where each dot product's final sum of lanes weighs), and though alone they beat it for
+// outputs of 64 rows or fewer with k >= 512, the MLP's step gained nothing from them there
+// (docs/performance.md, "The EPYC in the afternoon").
 #pragma once
 
 #include <cstdint>

@@ -17,10 +17,10 @@
 // parallel_for over the batch instead; a single small one runs whole.
 //
 // On CPUs with AVX-512, float32 and float16 go to graft's own kernels instead, and bfloat16 to
-// its own where the CPU multiplies bfloat16 (packed_gemm.h; a float32 product too narrow for
-// its tiles whose operands both run along k, as a classifier head's x @ w.t(), as dot products:
-// dot_products.h); elsewhere the op layer hands this file float32 copies of 16-bit operands
-// (cpu_matmul_takes).
+// its own where the CPU multiplies bfloat16 (packed_gemm.h; a product too narrow or short for
+// those kernels' tiles whose operands both run along k, as a classifier head's x @ w.t(), as
+// dot products: dot_products.h); elsewhere the op layer hands this file float32 copies of
+// 16-bit operands (cpu_matmul_takes).
 #include <Eigen/Core>
 #include <algorithm>
 
