@@ -32,7 +32,8 @@ struct Operands {
   int64_t b_column;  // b's column stride; its columns are contiguous along k
   int64_t k;
   T* out;
-  int64_t n;  // out's row stride
+  int64_t out_row;  // out's row stride
+  bool accumulate;  // out += a x b
 };
 
 // 16 consecutive elements from p as floats, float16 and bfloat16 widened (half_lanes_avx512.h).
@@ -74,8 +75,8 @@ GRAFT_AVX512 void add_step(__m512 (&sums)[kRows][kColumns], const Operands<T>& p
   }
 }
 
-// out[r][c] for the kRows rows of a from `row` and the kColumns columns of b from `column`,
-// summed in float and rounded once to T.
+// out[r][c] for the kRows rows of a from `row` and the kColumns columns of b from `column`
+// (added to out's value with accumulate), summed in float and rounded once to T.
 template <int kRows, int kColumns, class T>
 __attribute__((target("avx512f"))) void dot_tile(const Operands<T>& p, int64_t row,
                                                  int64_t column) {
@@ -92,8 +93,11 @@ __attribute__((target("avx512f"))) void dot_tile(const Operands<T>& p, int64_t r
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r)
 #pragma GCC unroll 6
-    for (int c = 0; c < kColumns; ++c)
-      p.out[(row + r) * p.n + column + c] = T(_mm512_reduce_add_ps(sums[r][c]));
+    for (int c = 0; c < kColumns; ++c) {
+      T& out = p.out[(row + r) * p.out_row + column + c];
+      const float sum = _mm512_reduce_add_ps(sums[r][c]);
+      out = T(p.accumulate ? static_cast<float>(out) + sum : sum);
+    }
 }
 
 template <class T>
@@ -138,10 +142,12 @@ bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, in
 
 template <class T>
 void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
-                  int64_t k, int64_t n) {
+                  int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
   GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1 && cpu_runs(packed_kernel<T>()),
               "dot_products(): called for operands it does not take");
-  const Operands<T> p{a.data, a.row_stride, b.data, b.col_stride, k, out, n};
+  const Operands<T> p{
+      a.data,    a.row_stride, b.data, b.col_stride, k, out, out_stride == 0 ? n : out_stride,
+      accumulate};
   // Rows and columns in groups as even as they come (10 columns: two tiles of 5, not 6 and 4).
   const int64_t row_groups = ceil_div(m, kTileRows), column_groups = ceil_div(n, kTileColumns);
   const int64_t tile_work = std::max<int64_t>(1, m / row_groups * (n / column_groups) * k);
@@ -167,7 +173,8 @@ bool dot_products_serve(const StridedMatrix<T>&, const StridedMatrix<T>&, int64_
 }
 
 template <class T>
-void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t, int64_t, int64_t) {
+void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t, int64_t, int64_t,
+                  bool, int64_t) {
   detail::fail("dot_products(): graft was built without its AVX-512 kernels");
 }
 
@@ -181,10 +188,10 @@ template bool dot_products_serve(const StridedMatrix<Half>&, const StridedMatrix
 template bool dot_products_serve(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
                                  int64_t, int64_t);
 template void dot_products(const StridedMatrix<float>&, const StridedMatrix<float>&, float*,
-                           int64_t, int64_t, int64_t);
+                           int64_t, int64_t, int64_t, bool, int64_t);
 template void dot_products(const StridedMatrix<Half>&, const StridedMatrix<Half>&, Half*, int64_t,
-                           int64_t, int64_t);
+                           int64_t, int64_t, bool, int64_t);
 template void dot_products(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
-                           BFloat16*, int64_t, int64_t, int64_t);
+                           BFloat16*, int64_t, int64_t, int64_t, bool, int64_t);
 
 }  // namespace graft::kernels::cpu

@@ -13,7 +13,10 @@
 // (four vectors of a held, each of b's loaded once for all four), and sums each accumulator's
 // lanes at the end. On the EPYC, two threads: the CNN's head 224 -> 22 us (183 GFLOP/s), the
 // MLP's 20 -> 3.3, a single row's (1, 784) x (784, 256) 37 -> 5.5; in bfloat16 61 -> 22, 6.9 ->
-// 3.4 and 22 -> 5.1, in float16 169 -> 22, 14 -> 3.4 and 63 -> 5.3. Where the packed GEMM has
+// 3.4 and 22 -> 5.1, in float16 169 -> 22, 14 -> 3.4 and 63 -> 5.3. packed_gemm_if_it_pays
+// takes them too, adding onto its output: the first convolution's weight gradient, (32, 784)
+// x (784, 9) an image, had gone to Eigen's AVX2 GEMM; the CNN's conv1 forward + backward,
+// median of eight turns, 1.05 -> 0.92 ms. Where the packed GEMM has
 // whole tiles it stays: these tiles took 1.2-1.7 times its time for the GPT's products (k <=
 // 512, where each dot product's final sum of lanes weighs), and though alone they beat it for
 // outputs of 64 rows or fewer with k >= 512, the MLP's step gained nothing from them there
@@ -35,11 +38,12 @@ namespace graft::kernels::cpu {
 template <class T>
 bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t n);
 
-// out (m, n), row-major, = a (m, k) x b (k, n) as above (k == 0 gives zeros): each element
-// summed in float from the operands widened, 16 lanes along k and then the lanes, and rounded
-// once to T; one order whatever the thread count.
+// out (m, n), row-major, = a (m, k) x b (k, n) as above (k == 0 gives zeros), or out += a x b
+// with `accumulate`, out's rows `out_stride` elements apart (0: n): each element summed in
+// float from the operands widened, 16 lanes along k and then the lanes (and out's value), and
+// rounded once to T; one order whatever the thread count.
 template <class T>
 void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
-                  int64_t k, int64_t n);
+                  int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 
 }  // namespace graft::kernels::cpu

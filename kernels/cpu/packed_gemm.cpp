@@ -13,6 +13,7 @@
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/bfloat16_packing.h"
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/dot_products.h"
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
@@ -978,8 +979,12 @@ void packed_gemm(PackedGemm, StridedMatrix<Half>, StridedMatrix<Half>, Half*, in
 bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
                             int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
   static const PackedGemm kernel = best_packed_gemm(kFloat32);
-  if (!packed_gemm_pays(kernel, m, n)) return false;
-  packed_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
+  if (packed_gemm_pays(kernel, m, n)) {
+    packed_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
+    return true;
+  }
+  if (!dot_products_serve(a, b, m, n)) return false;
+  dot_products(a, b, out, m, k, n, accumulate, out_stride);
   return true;
 }
 

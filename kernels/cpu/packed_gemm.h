@@ -82,8 +82,9 @@ void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float>
 void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, float* out, int64_t m,
                  int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 // packed_gemm by the best float32 kernel where this CPU has one and it pays on (m, n)
-// (packed_gemm_pays), true; false, nothing done, elsewhere, for the caller's own GEMM (Eigen's)
-// to run instead.
+// (packed_gemm_pays), true; or, where it does not pay, dot products where they serve
+// (dot_products.h: both operands along k), true; false, nothing done, elsewhere, for the
+// caller's own GEMM (Eigen's) to run instead.
 bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
                             int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 

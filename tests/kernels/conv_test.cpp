@@ -309,6 +309,23 @@ TEST(Conv2dBackward, Float32AgreesWithFloat64) {
   EXPECT_TRUE(g::allclose(db32.to(g::kFloat64), db, 1e-5, 1e-5));
 }
 
+// A first layer's weight gradient, (8, 1 x 3 x 3): its 9 columns too few for the GEMM's tiles,
+// so each image's product is added onto its chunk's sum by other code (the dot products, on
+// AVX-512); 24 images make several a chunk on one thread or two.
+TEST(Conv2dBackward, Float32NarrowWeightGradientAddsUpEveryImageOfAChunk) {
+  const Case k{"first layer", 24, 1, 10, 10, 8, 3, 3, 1, 1, 1, 1, true};
+  const Inputs in64 = make_inputs(k, g::kFloat64), in32 = make_inputs(k, g::kFloat32);
+  const Tensor r = g::conv2d(in64.tx, in64.tw, {}, k.stride, k.padding);
+  const auto [dx, dw, db] = g::conv2d_backward(r, in64.tx, in64.tw, k.stride, k.padding, 1, 1);
+  for (const int threads : {1, 2}) {
+    const g::testing::SettingsScope scope(std::nullopt, threads);
+    const auto [dx32, dw32, db32] =
+        g::conv2d_backward(r.to(g::kFloat32), in32.tx, in32.tw, k.stride, k.padding, 1, 1);
+    EXPECT_TRUE(g::allclose(dw32.to(g::kFloat64), dw, 1e-5, 1e-4)) << threads << " threads";
+    EXPECT_TRUE(g::allclose(db32.to(g::kFloat64), db, 1e-5, 1e-4)) << threads << " threads";
+  }
+}
+
 TEST(Conv2dBackward, ComputesOnlyTheMaskedGradientsAndAcceptsUnbatchedOrStridedGrads) {
   const Case& k = kCases[1];  // padding 1, bias
   const Inputs in = make_inputs(k, g::kFloat64);

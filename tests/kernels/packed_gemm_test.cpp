@@ -295,6 +295,30 @@ TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
   EXPECT_FALSE(dot_products_serve(by_columns.view, columns.view, 64, 10));
 }
 
+// packed_gemm_if_it_pays takes a narrow product along k as dot products, adding onto out, whose
+// rows are out_stride apart: a first convolution's weight gradient, (32, 784) x (784, 9) per
+// image into a (32, 9) accumulator (here with 3 more floats a row, which stay as they were).
+TEST(DotProducts, AccumulateOntoOutWithItsRowStride) {
+  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  const Operand<float> a(32, 784, Layout::kRowMajor, 41), b(784, 9, Layout::kColumnMajor, 42);
+  const Operand<float> start(32, 12, Layout::kRowMajor, 43);
+  std::vector<float> out = start.values;
+  ASSERT_TRUE(g::kernels::cpu::packed_gemm_if_it_pays(a.view, b.view, out.data(), 32, 784, 9,
+                                                      /*accumulate=*/true, /*out_stride=*/12));
+  std::vector<float> product(32 * 9);
+  g::kernels::cpu::dot_products(a.view, b.view, product.data(), 32, 784, 9);
+  expect_product(product, a, b, "(32, 784) x (784, 9)");
+  for (int64_t i = 0; i < 32; ++i)
+    for (int64_t j = 0; j < 12; ++j) {
+      const float before = start.values[i * 12 + j];
+      if (j < 9)
+        EXPECT_NEAR(out[i * 12 + j], before + product[i * 9 + j], 1e-5 * (1 + std::abs(before)))
+            << i << ", " << j;
+      else
+        EXPECT_EQ(out[i * 12 + j], before) << i << ", " << j;
+    }
+}
+
 TEST(DotProducts, InfinityNanAndTheSameBitsOnOneThreadAndTwo) {
   if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   Operand<float> a(64, 3000, Layout::kRowMajor, 31);
