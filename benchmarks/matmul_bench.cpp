@@ -1,6 +1,7 @@
 // Square float32 GEMM: graft::matmul (Eigen inside, or graft's AVX-512 kernel where the CPU
 // has AVX-512: the label says which) against a direct Eigen product (goal: ratio >= 0.95);
-// and bfloat16 against float32 (goal: ratio >= 1.5 from 1024^2 up, issue 13).
+// a classifier's head, x @ w.t() for 10 classes, the same way; and bfloat16 against float32
+// (goal: ratio >= 1.5 from 1024^2 up, issue 13).
 //
 // Both sides multiply the same row-major data: graft through its public matmul, Eigen
 // through Maps of the tensors' memory, `c.noalias() = a * b` into a preallocated row-major
@@ -10,6 +11,7 @@
 #include <cmath>
 
 #include "bench_common.h"
+#include "graft/kernels/cpu/dot_products.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 
 namespace graft::bench {
@@ -76,6 +78,35 @@ void BM_matmul_bfloat16(benchmark::State& state) {
       [&] { benchmark::DoNotOptimize(matmul(wide_a, wide_b)); });
 }
 
+// A classifier's head: x (64, k) @ w.t() for a (10, k) weight, as nn::Linear runs it (k = 256:
+// the MLP's, 3136: the CNN's), against Eigen's x * w^T on the same memory. The label says
+// whether graft's dot products (dot_products.h) took it.
+void BM_matmul_linear_head(benchmark::State& state) {
+  constexpr int64_t kBatch = 64, kClasses = 10;
+  const int64_t k = state.range(0);
+  const Tensor x = filled({kBatch, k}, 1), w = filled({kClasses, k}, 2);
+  const ConstMap ex(x.data_ptr<float>(), kBatch, k), ew(w.data_ptr<float>(), kClasses, k);
+  RowMajorMatrix ec(kBatch, kClasses);
+  const auto eigen_gemm = [&] {
+    ec.noalias() = ex * ew.transpose();
+    benchmark::ClobberMemory();
+  };
+  eigen_gemm();
+  const Tensor c = matmul(x, w.t());
+  const ConstMap got(c.data_ptr<float>(), kBatch, kClasses);
+  if (!check_close(state, "max |graft - eigen|", (got - ec).cwiseAbs().maxCoeff(), 0.0,
+                   1e-5 * static_cast<double>(k)))
+    return;
+  const kernels::cpu::StridedMatrix<float> a{x.data_ptr<float>(), k, 1},
+      b{w.data_ptr<float>(), 1, k};
+  state.SetLabel(kernels::cpu::dot_products_serve(a, b, kBatch, kClasses) ? "graft's dot products"
+                                                                          : "graft's GEMM");
+  const double flops = 2.0 * static_cast<double>(kBatch) * kClasses * k;
+  run_paired(
+      state, {"GFLOP/s", "eigen_GFLOP/s", flops, flops},
+      [&] { benchmark::DoNotOptimize(matmul(x, w.t())); }, eigen_gemm);
+}
+
 void BM_matmul(benchmark::State& state) { run_gemm(state, false); }
 void BM_matmul_transposed_a(benchmark::State& state) { run_gemm(state, true); }
 
@@ -86,6 +117,11 @@ BENCHMARK(BM_matmul_bfloat16)
     ->Range(256, 2048)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_matmul_linear_head)
+    ->Arg(256)
+    ->Arg(3136)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul_transposed_a)
     ->RangeMultiplier(2)
     ->Range(256, 2048)
