@@ -99,8 +99,9 @@ void BM_matmul_linear_head(benchmark::State& state) {
     return;
   const kernels::cpu::StridedMatrix<float> a{x.data_ptr<float>(), k, 1},
       b{w.data_ptr<float>(), 1, k};
-  state.SetLabel(kernels::cpu::dot_products_serve(a, b, kBatch, kClasses) ? "graft's dot products"
-                                                                          : "graft's GEMM");
+  state.SetLabel(kernels::cpu::dot_products_serve(a, b, kBatch, k, kClasses)
+                     ? "graft's dot products"
+                     : "graft's GEMM");
   const double flops = 2.0 * static_cast<double>(kBatch) * kClasses * k;
   run_paired(
       state, {"GFLOP/s", "eigen_GFLOP/s", flops, flops},

@@ -17,9 +17,9 @@
 namespace graft::kernels::cpu {
 namespace {
 
-// A tile's most rows of a and columns of b: 24 accumulators, 4 vectors of a and one of b, in
-// AVX-512's 32 registers.
-constexpr int kTileRows = 4, kTileColumns = 6;
+// Without AVX-512, the outputs the x86-64-v3 dot products take: fewer columns than the packed
+// GEMM's 32, or dot products of kLongDotsV3 or more (dot_products_serve).
+constexpr int64_t kNarrowColumns = 32, kLongDotsV3 = 256;
 
 // Multiply-adds below which a task is not worth handing to another thread.
 constexpr int64_t kTaskWork = int64_t{1} << 16;
@@ -75,47 +75,103 @@ GRAFT_AVX512 void add_step(__m512 (&sums)[kRows][kColumns], const Operands<T>& p
   }
 }
 
-// out[r][c] for the kRows rows of a from `row` and the kColumns columns of b from `column`
-// (added to out's value with accumulate), summed in float and rounded once to T.
-template <int kRows, int kColumns, class T>
-__attribute__((target("avx512f"))) void dot_tile(const Operands<T>& p, int64_t row,
-                                                 int64_t column) {
-  const T* a = p.a + row * p.a_row;
-  const T* b = p.b + column * p.b_column;
-  __m512 sums[kRows][kColumns];
-#pragma GCC unroll 4
-  for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 6
-    for (int c = 0; c < kColumns; ++c) sums[r][c] = _mm512_setzero_ps();
-  int64_t at = 0;
-  for (; at + 16 <= p.k; at += 16) add_step<true>(sums, p, a, b, at, 16);
-  if (at < p.k) add_step<false>(sums, p, a, b, at, p.k - at);
-#pragma GCC unroll 4
-  for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 6
-    for (int c = 0; c < kColumns; ++c) {
-      T& out = p.out[(row + r) * p.out_row + column + c];
-      const float sum = _mm512_reduce_add_ps(sums[r][c]);
-      out = T(p.accumulate ? static_cast<float>(out) + sum : sum);
-    }
+// Where a tile writes its sums: out[r][c] for the tile's row r and column c (added to out's
+// value with accumulate), rounded once to T.
+template <class T>
+void store_sum(const Operands<T>& p, int64_t row, int64_t column, float sum) {
+  T& out = p.out[row * p.out_row + column];
+  out = T(p.accumulate ? static_cast<float>(out) + sum : sum);
 }
+
+// The tiles in two forms, each a struct of its most rows and columns and its tile<R, C, T>:
+// sums for the R rows of a from `row` and the C columns of b from `column`, in float.
+//
+// AVX-512: 16 lanes; 24 accumulators, 4 vectors of a and one of b in its 32 registers; every
+// element type.
+struct Zmm {
+  static constexpr int kRows = 4, kColumns = 6;
+  template <int kR, int kC, class T>
+  __attribute__((target("avx512f"))) static void tile(const Operands<T>& p, int64_t row,
+                                                      int64_t column) {
+    const T* a = p.a + row * p.a_row;
+    const T* b = p.b + column * p.b_column;
+    __m512 sums[kR][kC];
+#pragma GCC unroll 4
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 6
+      for (int c = 0; c < kC; ++c) sums[r][c] = _mm512_setzero_ps();
+    int64_t at = 0;
+    for (; at + 16 <= p.k; at += 16) add_step<true>(sums, p, a, b, at, 16);
+    if (at < p.k) add_step<false>(sums, p, a, b, at, p.k - at);
+#pragma GCC unroll 4
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 6
+      for (int c = 0; c < kC; ++c)
+        store_sum(p, row + r, column + c, _mm512_reduce_add_ps(sums[r][c]));
+  }
+};
+
+// x86-64-v3 (graft's build target: AVX2 and FMA), for CPUs without AVX-512, where float32 is
+// the only type that comes here (their 16-bit products are float32 products of widened copies:
+// cpu_matmul_takes): 8 lanes; 12 accumulators, 3 vectors of a and one of b in AVX2's 16. The
+// same steps as Zmm's at half the width; the last step's lanes past k read as zeros by a masked
+// load.
+struct Ymm {
+  static constexpr int kRows = 3, kColumns = 4;
+  template <int kR, int kC, class T>
+  static void tile(const Operands<T>& p, int64_t row, int64_t column) {
+    static_assert(std::is_same_v<T, float>, "the x86-64-v3 tiles take float32 alone");
+    const float* a = p.a + row * p.a_row;
+    const float* b = p.b + column * p.b_column;
+    __m256 sums[kR][kC];
+#pragma GCC unroll 3
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < kC; ++c) sums[r][c] = _mm256_setzero_ps();
+    for (int64_t at = 0; at < p.k; at += 8) {
+      // Lane l is read where at + l < k: the mask's sign bits.
+      const __m256i lanes =
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(p.k - at, 8))),
+                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      __m256 rows[kR];
+#pragma GCC unroll 3
+      for (int r = 0; r < kR; ++r) rows[r] = _mm256_maskload_ps(a + r * p.a_row + at, lanes);
+#pragma GCC unroll 4
+      for (int c = 0; c < kC; ++c) {
+        const __m256 col = _mm256_maskload_ps(b + c * p.b_column + at, lanes);
+#pragma GCC unroll 3
+        for (int r = 0; r < kR; ++r) sums[r][c] = _mm256_fmadd_ps(rows[r], col, sums[r][c]);
+      }
+    }
+#pragma GCC unroll 3
+    for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < kC; ++c) {
+        // The 8 lanes' sum: halves, then pairs, then the last two.
+        __m128 sum =
+            _mm_add_ps(_mm256_castps256_ps128(sums[r][c]), _mm256_extractf128_ps(sums[r][c], 1));
+        sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+        sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+        store_sum(p, row + r, column + c, _mm_cvtss_f32(sum));
+      }
+  }
+};
 
 template <class T>
 using DotTile = void (*)(const Operands<T>&, int64_t, int64_t);
 
-// tiles<T>[r - 1][c - 1] is the tile of r rows and c columns.
-template <class T, int kRows, int... kColumns>
-constexpr std::array<DotTile<T>, sizeof...(kColumns)> tiles_of_rows(
-    std::integer_sequence<int, kColumns...>) {
-  return {&dot_tile<kRows, kColumns + 1, T>...};
+// kTiles<Form, T>[r - 1][c - 1] is Form's tile of r rows and c columns.
+template <class Form, class T, int kR, int... kC>
+constexpr std::array<DotTile<T>, sizeof...(kC)> tiles_of_rows(std::integer_sequence<int, kC...>) {
+  return {&Form::template tile<kR, kC + 1, T>...};
 }
-template <class T, int... kRows>
-constexpr auto tile_table(std::integer_sequence<int, kRows...>) {
+template <class Form, class T, int... kR>
+constexpr auto tile_table(std::integer_sequence<int, kR...>) {
   return std::array{
-      tiles_of_rows<T, kRows + 1>(std::make_integer_sequence<int, kTileColumns>{})...};
+      tiles_of_rows<Form, T, kR + 1>(std::make_integer_sequence<int, Form::kColumns>{})...};
 }
-template <class T>
-constexpr auto kTiles = tile_table<T>(std::make_integer_sequence<int, kTileRows>{});
+template <class Form, class T>
+constexpr auto kTiles = tile_table<Form, T>(std::make_integer_sequence<int, Form::kRows>{});
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -129,28 +185,12 @@ PackedGemm packed_kernel() {
   return PackedGemm::kAvx512BFloat16;
 }
 
-}  // namespace
-
-template <class T>
-bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m,
-                        int64_t n) {
-  const PackedGemm kernel = packed_kernel<T>();
-  if (a.col_stride != 1 || b.row_stride != 1 || !cpu_runs(kernel)) return false;
-  if (std::is_same_v<T, BFloat16> && best_packed_gemm(kBFloat16) != kernel) return false;
-  return !packed_gemm_pays(kernel, m, n);
-}
-
-template <class T>
-void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
-                  int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
-  GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1 && cpu_runs(packed_kernel<T>()),
-              "dot_products(): called for operands it does not take");
-  const Operands<T> p{
-      a.data,    a.row_stride, b.data, b.col_stride, k, out, out_stride == 0 ? n : out_stride,
-      accumulate};
+// out = a x b as dot_products says, by Form's tiles.
+template <class Form, class T>
+void run_tiles(const Operands<T>& p, int64_t m, int64_t n) {
   // Rows and columns in groups as even as they come (10 columns: two tiles of 5, not 6 and 4).
-  const int64_t row_groups = ceil_div(m, kTileRows), column_groups = ceil_div(n, kTileColumns);
-  const int64_t tile_work = std::max<int64_t>(1, m / row_groups * (n / column_groups) * k);
+  const int64_t row_groups = ceil_div(m, Form::kRows), column_groups = ceil_div(n, Form::kColumns);
+  const int64_t tile_work = std::max<int64_t>(1, m / row_groups * (n / column_groups) * p.k);
   parallel_for(0, row_groups * column_groups, std::max<int64_t>(1, kTaskWork / tile_work),
                [&](int64_t first, int64_t last) {
                  for (int64_t t = first; t < last; ++t) {
@@ -158,9 +198,55 @@ void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, 
                    const int64_t row = rg * m / row_groups, column = cg * n / column_groups;
                    const int64_t rows = (rg + 1) * m / row_groups - row;
                    const int64_t columns = (cg + 1) * n / column_groups - column;
-                   kTiles<T>[rows - 1][columns - 1](p, row, column);
+                   kTiles<Form, T>[rows - 1][columns - 1](p, row, column);
                  }
                });
+}
+
+// The operands as the tiles read them.
+template <class T>
+Operands<T> operands(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t n,
+                     int64_t k, bool accumulate, int64_t out_stride) {
+  return {a.data,    a.row_stride, b.data, b.col_stride, k, out, out_stride == 0 ? n : out_stride,
+          accumulate};
+}
+
+}  // namespace
+
+template <class T>
+bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t k,
+                        int64_t n) {
+  const PackedGemm kernel = packed_kernel<T>();
+  if (a.col_stride != 1 || b.row_stride != 1 || packed_gemm_pays(kernel, m, n)) return false;
+  if (cpu_runs(kernel))
+    return !std::is_same_v<T, BFloat16> || best_packed_gemm(kBFloat16) == kernel;
+  // Without AVX-512 (float32 alone comes here: the 16-bit types are widened to float32 copies
+  // first) the alternative is Eigen's AVX2 GEMM, which a narrow output hobbles but a short one
+  // with short dot products does not. In turns on the EPYC, dot_products_v3 on two threads
+  // against Eigen on one (as graft runs it for these sizes): (64, 3136) x (3136, 10) 36 against
+  // 77 us, (32, 784) x (784, 9) 3.8 against 8.3, (1, 784) x (784, 256) 4.9 against 7.4,
+  // (8, 784) x (784, 256) 34 against 47, but (13, 128) x (128, 113) 8.3 against 5.3 and
+  // (8, 64) x (64, 1024) 14.9 against 15.0.
+  return std::is_same_v<T, float> && (n < kNarrowColumns || k >= kLongDotsV3);
+}
+
+template <class T>
+void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
+                  int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!cpu_runs(PackedGemm::kAvx512Float))
+      return dot_products_v3(a, b, out, m, k, n, accumulate, out_stride);
+  }
+  GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1 && cpu_runs(packed_kernel<T>()),
+              "dot_products(): called for operands it does not take");
+  run_tiles<Zmm>(operands(a, b, out, n, k, accumulate, out_stride), m, n);
+}
+
+void dot_products_v3(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
+                     int64_t m, int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
+  GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1,
+              "dot_products_v3(): called for operands it does not take");
+  run_tiles<Ymm>(operands(a, b, out, n, k, accumulate, out_stride), m, n);
 }
 
 #else  // no AVX-512 kernels outside x86-64 with GCC or Clang
@@ -168,7 +254,8 @@ void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, 
 namespace graft::kernels::cpu {
 
 template <class T>
-bool dot_products_serve(const StridedMatrix<T>&, const StridedMatrix<T>&, int64_t, int64_t) {
+bool dot_products_serve(const StridedMatrix<T>&, const StridedMatrix<T>&, int64_t, int64_t,
+                        int64_t) {
   return false;
 }
 
@@ -178,15 +265,20 @@ void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t,
   detail::fail("dot_products(): graft was built without its AVX-512 kernels");
 }
 
+void dot_products_v3(const StridedMatrix<float>&, const StridedMatrix<float>&, float*, int64_t,
+                     int64_t, int64_t, bool, int64_t) {
+  detail::fail("dot_products_v3(): graft was built without its x86-64 kernels");
+}
+
 #endif
 
 // The element types of the packed GEMMs.
 template bool dot_products_serve(const StridedMatrix<float>&, const StridedMatrix<float>&, int64_t,
-                                 int64_t);
-template bool dot_products_serve(const StridedMatrix<Half>&, const StridedMatrix<Half>&, int64_t,
-                                 int64_t);
-template bool dot_products_serve(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
                                  int64_t, int64_t);
+template bool dot_products_serve(const StridedMatrix<Half>&, const StridedMatrix<Half>&, int64_t,
+                                 int64_t, int64_t);
+template bool dot_products_serve(const StridedMatrix<BFloat16>&, const StridedMatrix<BFloat16>&,
+                                 int64_t, int64_t, int64_t);
 template void dot_products(const StridedMatrix<float>&, const StridedMatrix<float>&, float*,
                            int64_t, int64_t, int64_t, bool, int64_t);
 template void dot_products(const StridedMatrix<Half>&, const StridedMatrix<Half>&, Half*, int64_t,

@@ -16,11 +16,17 @@
 // 3.4 and 22 -> 5.1, in float16 169 -> 22, 14 -> 3.4 and 63 -> 5.3. packed_gemm_if_it_pays
 // takes them too, adding onto its output: the first convolution's weight gradient, (32, 784)
 // x (784, 9) an image, had gone to Eigen's AVX2 GEMM; the CNN's conv1 forward + backward,
-// median of eight turns, 1.05 -> 0.92 ms. Where the packed GEMM has
-// whole tiles it stays: these tiles took 1.2-1.7 times its time for the GPT's products (k <=
-// 512, where each dot product's final sum of lanes weighs), and though alone they beat it for
-// outputs of 64 rows or fewer with k >= 512, the MLP's step gained nothing from them there
-// (docs/performance.md, "The EPYC in the afternoon").
+// median of eight turns, 1.05 -> 0.92 ms. Where the packed GEMM has whole tiles it stays:
+// these tiles took 1.2-1.7 times its time for the GPT's products (k <= 512, where each dot
+// product's final sum of lanes weighs), and though alone they beat it for outputs of 64 rows
+// or fewer with k >= 512, the MLP's step gained nothing from them there (docs/performance.md,
+// "The EPYC in the afternoon").
+//
+// CPUs without AVX-512 (most desktops) have no packed GEMM: their float32 products are Eigen's
+// AVX2 GEMM, which a narrow output hobbles as much (the CNN's head at 52 GFLOP/s on one thread).
+// There the same dot products run 8 lanes wide (dot_products_v3, tiles of up to 3 x 4 in AVX2's
+// 16 registers): the CNN's head 77 -> 36 us, conv1's weight gradient 8.3 -> 3.8 an image
+// (timed here on the EPYC, against Eigen as graft calls it for those sizes).
 #pragma once
 
 #include <cstdint>
@@ -31,12 +37,16 @@
 namespace graft::kernels::cpu {
 
 // Whether dot_products serves a (m, k) x b (k, n) of T (float, Half or BFloat16) on this
-// machine: the packed GEMM's AVX-512 kernel for T present (for bfloat16, and not AMX), a's rows
-// and b's columns contiguous (a.col_stride and b.row_stride 1), and the output too narrow or
-// too short for one whole tile of that kernel (packed_gemm_pays), which is faster wherever it
-// has them: it reuses each loaded value across a whole tile.
+// machine: a's rows and b's columns contiguous (a.col_stride and b.row_stride 1), and the output
+// too narrow or too short for one whole tile of the packed GEMM's AVX-512 kernel for T
+// (packed_gemm_pays), which is faster wherever it has them (it reuses each loaded value across
+// a whole tile); for 16-bit types, that kernel present (for bfloat16, and not AMX). float32 on
+// any CPU: without AVX-512 (dot_products_v3, against Eigen's AVX2 GEMM) the output narrow, or
+// short with dot products of 256 or more (Eigen's GEMM took 0.6 of their time for (13, 128) x
+// (128, 113); see dot_products.cpp).
 template <class T>
-bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t n);
+bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t k,
+                        int64_t n);
 
 // out (m, n), row-major, = a (m, k) x b (k, n) as above (k == 0 gives zeros), or out += a x b
 // with `accumulate`, out's rows `out_stride` elements apart (0: n): each element summed in
@@ -45,5 +55,12 @@ bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, in
 template <class T>
 void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, int64_t m,
                   int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
+
+// dot_products' form for CPUs without AVX-512, float32 alone (x86-64-v3, graft's build target:
+// AVX2's 8 lanes, tiles of up to 3 x 4), which dot_products takes there; any CPU graft runs on
+// runs it, and the tests call it directly.
+void dot_products_v3(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
+                     int64_t m, int64_t k, int64_t n, bool accumulate = false,
+                     int64_t out_stride = 0);
 
 }  // namespace graft::kernels::cpu

@@ -17,10 +17,10 @@
 // parallel_for over the batch instead; a single small one runs whole.
 //
 // On CPUs with AVX-512, float32 and float16 go to graft's own kernels instead, and bfloat16 to
-// its own where the CPU multiplies bfloat16 (packed_gemm.h; a product too narrow or short for
-// those kernels' tiles whose operands both run along k, as a classifier head's x @ w.t(), as
-// dot products: dot_products.h); elsewhere the op layer hands this file float32 copies of
-// 16-bit operands (cpu_matmul_takes).
+// its own where the CPU multiplies bfloat16 (packed_gemm.h); elsewhere the op layer hands this
+// file float32 copies of 16-bit operands (cpu_matmul_takes). A product too narrow or short for
+// those kernels' tiles whose operands both run along k, as a classifier head's x @ w.t(), is
+// taken as dot products (dot_products.h) on every CPU, in 8 lanes where there is no AVX-512.
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -104,24 +104,47 @@ void gemm_batches(const MatmulArgs& args) {
   }
 }
 
+// Matrix i of the batch: its operands as graft's own kernels read them, and its output.
+template <class T>
+struct BatchMatrix {
+  StridedMatrix<T> a, b;
+  T* out;
+};
+template <class T>
+BatchMatrix<T> batch_matrix(const MatmulArgs& args, int64_t i) {
+  return {{static_cast<const T*>(args.a.data) + args.batch_offset(args.a, i), args.a.row_stride,
+           args.a.col_stride},
+          {static_cast<const T*>(args.b.data) + args.batch_offset(args.b, i), args.b.row_stride,
+           args.b.col_stride},
+          static_cast<T*>(args.out) + i * args.m * args.n};
+}
+
 // float32, float16 and bfloat16 on a CPU with the instructions for graft's own kernels
 // (packed_gemm.h): each matrix packed and run by the kernel, which shares its blocks among
-// the threads; many small matrices share the threads by matrix instead.
+// the threads, or taken as dot products where they serve; many small matrices share the
+// threads by matrix instead.
 template <class T>
 void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
-  const auto* a = static_cast<const T*>(args.a.data);
-  const auto* b = static_cast<const T*>(args.b.data);
-  auto* out = static_cast<T*>(args.out);
   const int64_t m = args.m, k = args.k, n = args.n;
   auto gemm = [&](int64_t i) {
-    const StridedMatrix<T> a_i{a + args.batch_offset(args.a, i), args.a.row_stride,
-                               args.a.col_stride};
-    const StridedMatrix<T> b_i{b + args.batch_offset(args.b, i), args.b.row_stride,
-                               args.b.col_stride};
-    if (dot_products_serve(a_i, b_i, m, n)) return dot_products(a_i, b_i, out + i * m * n, m, k, n);
-    packed_gemm(kernel, a_i, b_i, out + i * m * n, m, k, n);
+    const BatchMatrix<T> x = batch_matrix<T>(args, i);
+    if (dot_products_serve(x.a, x.b, m, k, n)) return dot_products(x.a, x.b, x.out, m, k, n);
+    packed_gemm(kernel, x.a, x.b, x.out, m, k, n);
   };
   for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), gemm);
+}
+
+// float32 on a CPU without those kernels: each matrix as dot products (their x86-64-v3 form)
+// where they serve the batch's products, true; false, nothing done, elsewhere, for Eigen's GEMM.
+bool matmul_dot_products(const MatmulArgs& args) {
+  const int64_t m = args.m, k = args.k, n = args.n;
+  const BatchMatrix<float> first = batch_matrix<float>(args, 0);
+  if (!dot_products_serve(first.a, first.b, m, k, n)) return false;
+  for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), [&](int64_t i) {
+    const BatchMatrix<float> x = batch_matrix<float>(args, i);
+    dot_products(x.a, x.b, x.out, m, k, n);
+  });
+  return true;
 }
 
 template <class T>
@@ -141,6 +164,7 @@ void matmul_kernel(const MatmulArgs& args) {
     if (args.dtype == kFloat16) return matmul_packed<Half>(args, kernel);
     return matmul_packed<BFloat16>(args, kernel);
   }
+  if (args.dtype == kFloat32 && matmul_dot_products(args)) return;
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> || is_float16_v<T>) {

@@ -983,7 +983,7 @@ bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, floa
     packed_gemm(kernel, a, b, out, m, k, n, accumulate, out_stride);
     return true;
   }
-  if (!dot_products_serve(a, b, m, n)) return false;
+  if (!dot_products_serve(a, b, m, k, n)) return false;
   dot_products(a, b, out, m, k, n, accumulate, out_stride);
   return true;
 }

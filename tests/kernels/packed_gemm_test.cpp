@@ -247,97 +247,123 @@ TEST(PackedGemm, HalfMatmulsMatchTheWidenedProduct) {
   }
 }
 
+// The dot products of a (m, k) by b (k, n) in the given layouts against the double product;
+// for float32, their x86-64-v3 form too (which CPUs without AVX-512 take).
+template <class T>
+void expect_dot_products(int64_t m, int64_t k, int64_t n, Layout la, Layout lb) {
+  const Operand<T> a(m, k, la, 21), b(k, n, lb, 22);
+  const std::string what = std::to_string(sizeof(T)) + "-byte " + std::to_string(m) + "x" +
+                           std::to_string(k) + "x" + std::to_string(n) + " layouts " +
+                           std::to_string(static_cast<int>(la)) + "," +
+                           std::to_string(static_cast<int>(lb));
+  ASSERT_TRUE(g::kernels::cpu::dot_products_serve(a.view, b.view, m, k, n)) << what;
+  std::vector<T> out(m * n, T(-7.0f));
+  g::kernels::cpu::dot_products(a.view, b.view, out.data(), m, k, n);
+  expect_product(out, a, b, what);
+  if constexpr (std::is_same_v<T, float>) {
+    std::vector<float> v3(m * n, -7.0f);
+    g::kernels::cpu::dot_products_v3(a.view, b.view, v3.data(), m, k, n);
+    expect_product(v3, a, b, what + ", x86-64-v3");
+  }
+}
+
 // The dot products: a's rows and b's columns contiguous along k (a row-major, with a row step
-// or not; b column-major, its columns near or far apart), every tile shape of up to 4 x 6 and
-// groups of them as even as they come, k around the 16 lanes of a step and long, k = 0.
+// or not; b column-major, its columns near or far apart), every tile shape of up to 4 x 6 (3 x
+// 4 for x86-64-v3) and groups of them as even as they come, k around the 16 or 8 lanes of a
+// step and long, k = 0. float32 on every CPU; the 16-bit types where the CPU serves them.
 template <class T>
 void expect_dot_products_of_every_shape() {
   if (!g::kernels::cpu::dot_products_serve(Operand<T>(1, 1, Layout::kRowMajor, 1).view,
-                                           Operand<T>(1, 1, Layout::kColumnMajor, 2).view, 1, 1)) {
+                                           Operand<T>(1, 1, Layout::kColumnMajor, 2).view, 1, 1,
+                                           1)) {
     std::cout << "[ SKIPPED  ] dot products of " << sizeof(T) << "-byte values: not on this CPU\n";
     return;
   }
   for (const int64_t m : {1, 2, 3, 4, 5, 9, 13, 64})
     for (const int64_t n : {1, 5, 6, 7, 10, 13, 31})
-      for (const int64_t k : {0, 1, 15, 16, 17, 300})
+      for (const int64_t k : {0, 1, 7, 8, 9, 15, 16, 17, 300})
         for (const Layout la : {Layout::kRowMajor, Layout::kRowStep})
-          for (const Layout lb : {Layout::kColumnMajor, Layout::kFarColumns}) {
-            const Operand<T> a(m, k, la, 21), b(k, n, lb, 22);
-            ASSERT_TRUE(g::kernels::cpu::dot_products_serve(a.view, b.view, m, n));
-            std::vector<T> out(m * n, T(-7.0f));
-            g::kernels::cpu::dot_products(a.view, b.view, out.data(), m, k, n);
-            expect_product(out, a, b,
-                           std::to_string(sizeof(T)) + "-byte " + std::to_string(m) + "x" +
-                               std::to_string(k) + "x" + std::to_string(n) + " layouts " +
-                               std::to_string(static_cast<int>(la)) + "," +
-                               std::to_string(static_cast<int>(lb)));
-          }
+          for (const Layout lb : {Layout::kColumnMajor, Layout::kFarColumns})
+            expect_dot_products<T>(m, k, n, la, lb);
 }
 
 TEST(DotProducts, EveryTileShapeAndKAroundTheStep) {
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   expect_dot_products_of_every_shape<float>();
   expect_dot_products_of_every_shape<Half>();
   expect_dot_products_of_every_shape<BFloat16>();
 }
 
 TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   using g::kernels::cpu::dot_products_serve;
   const Operand<float> rows(64, 40, Layout::kRowMajor, 1), columns(40, 10, Layout::kColumnMajor, 2);
   const Operand<float> wide(40, 32, Layout::kColumnMajor, 3),
       row_major(40, 10, Layout::kRowMajor, 4);
   const Operand<float> by_columns(64, 40, Layout::kColumnMajor, 5);
-  EXPECT_TRUE(dot_products_serve(rows.view, columns.view, 64, 10));  // a classifier's head
-  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 13, 32));     // fewer rows than a tile
-  EXPECT_FALSE(dot_products_serve(rows.view, wide.view, 64, 32));    // a whole tile: packed
-  EXPECT_FALSE(dot_products_serve(rows.view, row_major.view, 64, 10));
-  EXPECT_FALSE(dot_products_serve(by_columns.view, columns.view, 64, 10));
+  EXPECT_TRUE(dot_products_serve(rows.view, columns.view, 64, 40, 10));  // a classifier's head
+  // Fewer rows than a tile: where the packed GEMM would take it, with dot products of any
+  // length; against Eigen's (no AVX-512), with long ones only.
+  const bool avx512 = g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float);
+  EXPECT_EQ(dot_products_serve(rows.view, wide.view, 13, 40, 32), avx512);
+  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 13, 256, 32));
+  EXPECT_FALSE(dot_products_serve(rows.view, wide.view, 64, 40, 32));  // a whole tile: packed
+  EXPECT_FALSE(dot_products_serve(rows.view, row_major.view, 64, 40, 10));
+  EXPECT_FALSE(dot_products_serve(by_columns.view, columns.view, 64, 40, 10));
 }
 
 // packed_gemm_if_it_pays takes a narrow product along k as dot products, adding onto out, whose
 // rows are out_stride apart: a first convolution's weight gradient, (32, 784) x (784, 9) per
-// image into a (32, 9) accumulator (here with 3 more floats a row, which stay as they were).
+// image into a (32, 9) accumulator (here with 3 more floats a row, which stay as they were);
+// and dot_products_v3 the same way.
 TEST(DotProducts, AccumulateOntoOutWithItsRowStride) {
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
+  using g::kernels::cpu::dot_products;
+  using g::kernels::cpu::dot_products_v3;
   const Operand<float> a(32, 784, Layout::kRowMajor, 41), b(784, 9, Layout::kColumnMajor, 42);
   const Operand<float> start(32, 12, Layout::kRowMajor, 43);
-  std::vector<float> out = start.values;
-  ASSERT_TRUE(g::kernels::cpu::packed_gemm_if_it_pays(a.view, b.view, out.data(), 32, 784, 9,
-                                                      /*accumulate=*/true, /*out_stride=*/12));
-  std::vector<float> product(32 * 9);
-  g::kernels::cpu::dot_products(a.view, b.view, product.data(), 32, 784, 9);
-  expect_product(product, a, b, "(32, 784) x (784, 9)");
-  for (int64_t i = 0; i < 32; ++i)
-    for (int64_t j = 0; j < 12; ++j) {
-      const float before = start.values[i * 12 + j];
-      if (j < 9)
-        EXPECT_NEAR(out[i * 12 + j], before + product[i * 9 + j], 1e-5 * (1 + std::abs(before)))
-            << i << ", " << j;
-      else
-        EXPECT_EQ(out[i * 12 + j], before) << i << ", " << j;
+  for (const bool v3 : {false, true}) {
+    // The product alone, then onto start: each sum is the product's, added to start's value
+    // and rounded once.
+    std::vector<float> product(32 * 9), out = start.values;
+    if (v3) {
+      dot_products_v3(a.view, b.view, product.data(), 32, 784, 9);
+      dot_products_v3(a.view, b.view, out.data(), 32, 784, 9, /*accumulate=*/true,
+                      /*out_stride=*/12);
+    } else {
+      dot_products(a.view, b.view, product.data(), 32, 784, 9);
+      ASSERT_TRUE(g::kernels::cpu::packed_gemm_if_it_pays(a.view, b.view, out.data(), 32, 784, 9,
+                                                          /*accumulate=*/true,
+                                                          /*out_stride=*/12));
     }
+    expect_product(product, a, b, v3 ? "x86-64-v3" : "(32, 784) x (784, 9)");
+    for (int64_t i = 0; i < 32; ++i)
+      for (int64_t j = 0; j < 12; ++j) {
+        const float before = start.values[i * 12 + j];
+        EXPECT_EQ(out[i * 12 + j], j < 9 ? before + product[i * 9 + j] : before)
+            << i << ", " << j << (v3 ? ", x86-64-v3" : "");
+      }
+  }
 }
 
 TEST(DotProducts, InfinityNanAndTheSameBitsOnOneThreadAndTwo) {
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   Operand<float> a(64, 3000, Layout::kRowMajor, 31);
   const Operand<float> b(3000, 10, Layout::kColumnMajor, 32);
   a.memory[5] = std::numeric_limits<float>::infinity();          // row 0
   a.memory[3000 + 7] = std::numeric_limits<float>::quiet_NaN();  // row 1
-  std::vector<float> one(64 * 10), two(64 * 10);
-  {
-    const g::testing::SettingsScope threads(std::nullopt, 1);
-    g::kernels::cpu::dot_products(a.view, b.view, one.data(), 64, 3000, 10);
-  }
-  {
-    const g::testing::SettingsScope threads(std::nullopt, 2);
-    g::kernels::cpu::dot_products(a.view, b.view, two.data(), 64, 3000, 10);
-  }
-  ASSERT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0);
-  for (int64_t j = 0; j < 10; ++j) {
-    EXPECT_TRUE(std::isinf(one[j])) << j;  // inf times b's nonzero values, whatever their signs
-    EXPECT_TRUE(std::isnan(one[10 + j])) << j;
+  for (const bool v3 : {false, true}) {
+    const auto product = [&](int threads) {
+      const g::testing::SettingsScope scope(std::nullopt, threads);
+      std::vector<float> out(64 * 10);
+      if (v3)
+        g::kernels::cpu::dot_products_v3(a.view, b.view, out.data(), 64, 3000, 10);
+      else
+        g::kernels::cpu::dot_products(a.view, b.view, out.data(), 64, 3000, 10);
+      return out;
+    };
+    const std::vector<float> one = product(1), two = product(2);
+    ASSERT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0) << v3;
+    for (int64_t j = 0; j < 10; ++j) {
+      EXPECT_TRUE(std::isinf(one[j])) << j;  // inf times b's nonzero values, whatever their signs
+      EXPECT_TRUE(std::isnan(one[10 + j])) << j;
+    }
   }
 }
 
