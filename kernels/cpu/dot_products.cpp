@@ -95,11 +95,7 @@ struct Zmm {
                                                       int64_t column) {
     const T* a = p.a + row * p.a_row;
     const T* b = p.b + column * p.b_column;
-    __m512 sums[kR][kC];
-#pragma GCC unroll 4
-    for (int r = 0; r < kR; ++r)
-#pragma GCC unroll 6
-      for (int c = 0; c < kC; ++c) sums[r][c] = _mm512_setzero_ps();
+    __m512 sums[kR][kC] = {};
     int64_t at = 0;
     for (; at + 16 <= p.k; at += 16) add_step<true>(sums, p, a, b, at, 16);
     if (at < p.k) add_step<false>(sums, p, a, b, at, p.k - at);
@@ -123,11 +119,7 @@ struct Ymm {
     static_assert(std::is_same_v<T, float>, "the x86-64-v3 tiles take float32 alone");
     const float* a = p.a + row * p.a_row;
     const float* b = p.b + column * p.b_column;
-    __m256 sums[kR][kC];
-#pragma GCC unroll 3
-    for (int r = 0; r < kR; ++r)
-#pragma GCC unroll 4
-      for (int c = 0; c < kC; ++c) sums[r][c] = _mm256_setzero_ps();
+    __m256 sums[kR][kC] = {};
     for (int64_t at = 0; at < p.k; at += 8) {
       // Lane l is read where at + l < k: the mask's sign bits.
       const __m256i lanes =
