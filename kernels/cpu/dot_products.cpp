@@ -75,8 +75,8 @@ GRAFT_AVX512 void add_step(__m512 (&sums)[kRows][kColumns], const Operands<T>& p
   }
 }
 
-// Where a tile writes its sums: out[r][c] for the tile's row r and column c (added to out's
-// value with accumulate), rounded once to T.
+// out[row][column] = sum (out's value plus sum with accumulate), rounded once to T: where every
+// tile puts each of its sums.
 template <class T>
 void store_sum(const Operands<T>& p, int64_t row, int64_t column, float sum) {
   T& out = p.out[row * p.out_row + column];
