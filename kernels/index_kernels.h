@@ -75,18 +75,18 @@ struct Nest {
   // threads on the EPYC; a bare loop of 64 memcpys of such rows takes 27-30), where those
   // gathers had been a tenth of an MLP epoch's profile. At least one dim, of size 1 where every
   // dim had that.
+  // The merging is make_elementwise_iter's (strided_index.h).
   Nest coalesced() const {
     Nest merged;
     for (int d = 0; d < ndim; ++d) {
       if (sizes[d] == 1) continue;
-      const int last = merged.ndim - 1;
-      bool merge = last >= 0;
-      for (int k = 0; merge && k < N; ++k)
-        merge = merged.strides[k][last] == strides[k][d] * sizes[d];
-      const int to = merge ? last : merged.ndim++;
-      merged.sizes[to] = merge ? merged.sizes[to] * sizes[d] : sizes[d];
-      for (int k = 0; k < N; ++k) merged.strides[k][to] = strides[k][d];
+      merged.sizes[merged.ndim] = sizes[d];
+      for (int k = 0; k < N; ++k) merged.strides[k][merged.ndim] = strides[k][d];
+      ++merged.ndim;
     }
+    int64_t* operand_strides[N];
+    for (int k = 0; k < N; ++k) operand_strides[k] = merged.strides[k];
+    merged.ndim = merge_contiguous_dims(merged.ndim, merged.sizes, operand_strides, N);
     if (merged.ndim == 0) {
       merged.ndim = 1;
       merged.sizes[0] = 1;

@@ -30,25 +30,31 @@ ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* ope
     dims[k] = d;
   }
 
-  // 2. Merge dim `d` into the previous (outer) one when, for every operand,
-  //    stride[outer] == stride[d] * size[d]: the two dims then walk memory as one.
+  // 2. Lay the kept dims out in that order and merge each into the previous (outer) one when,
+  //    for every operand, stride[outer] == stride[d] * size[d]: the two dims then walk memory
+  //    as one (merge_contiguous_dims).
+  int64_t* strides[kMaxOperands];
+  for (int i = 0; i < num_operands; ++i) strides[i] = it.operands[i].strides;
   for (int k = 0; k < n; ++k) {
-    const int d = dims[k];
-    bool merge = it.ndim > 0;
-    for (int i = 0; merge && i < num_operands; ++i)
-      merge = it.operands[i].strides[it.ndim - 1] == operands[i].strides[d] * shape[d];
-    if (merge) {
-      it.sizes[it.ndim - 1] *= shape[d];
-      for (int i = 0; i < num_operands; ++i)
-        it.operands[i].strides[it.ndim - 1] = operands[i].strides[d];
-    } else {
-      it.sizes[it.ndim] = shape[d];
-      for (int i = 0; i < num_operands; ++i)
-        it.operands[i].strides[it.ndim] = operands[i].strides[d];
-      ++it.ndim;
-    }
+    it.sizes[k] = shape[dims[k]];
+    for (int i = 0; i < num_operands; ++i) strides[i][k] = operands[i].strides[dims[k]];
   }
+  it.ndim = merge_contiguous_dims(n, it.sizes, strides, num_operands);
   return it;
+}
+
+int merge_contiguous_dims(int ndim, int64_t* sizes, int64_t* const* strides, int count) {
+  int merged = 0;
+  for (int d = 0; d < ndim; ++d) {
+    bool merge = merged > 0;
+    for (int k = 0; merge && k < count; ++k)
+      merge = strides[k][merged - 1] == strides[k][d] * sizes[d];
+    // Dim d lands at or before its own place, so reading it first is safe.
+    const int to = merge ? merged - 1 : merged++;
+    sizes[to] = merge ? sizes[to] * sizes[d] : sizes[d];
+    for (int k = 0; k < count; ++k) strides[k][to] = strides[k][d];
+  }
+  return merged;
 }
 
 namespace {

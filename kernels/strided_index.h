@@ -46,6 +46,12 @@ struct OperandView {
 ElementwiseIter make_elementwise_iter(const Shape& shape, const OperandView* operands,
                                       int num_operands);
 
+// Step 3 above, shared with the index kernels' nests (index_kernels.h): over dims [0, ndim),
+// outer first, each dim merged into the one before it where each of the `count` operands'
+// strides steps across the pair as across one dim (strides[k][outer] == strides[k][inner] *
+// sizes[inner]), in place, the order kept; returns how many dims remain.
+int merge_contiguous_dims(int ndim, int64_t* sizes, int64_t* const* strides, int count);
+
 // Pieces of `it` of at most max_numel elements each that together visit each of its
 // elements once: the outermost dim is cut into ranges (each operand's data moved to its
 // range's start); where one index of it alone spans more than max_numel elements, each index
