@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -17,17 +16,6 @@
 
 namespace graft::kernels::cpu {
 namespace {
-
-// Reads `count` numbers separated by spaces from the front of `text`, which it advances.
-bool read_numbers(std::string_view& text, int64_t* numbers, int count) {
-  for (int i = 0; i < count; ++i) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), numbers[i]);
-    if (error != std::errc()) return false;
-    text.remove_prefix(static_cast<size_t>(end - text.data()));
-  }
-  return true;
-}
 
 double process_cpu_seconds() {
   timespec now{};

@@ -2,7 +2,6 @@
 #include "graft/kernels/cpu/cpu_quota.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 
@@ -11,26 +10,15 @@
 namespace graft::kernels::cpu {
 namespace {
 
-// The fields of `line` separated by `separator`, empty ones kept.
-std::vector<std::string_view> fields_of(std::string_view line, char separator) {
-  std::vector<std::string_view> fields;
-  for (;;) {
-    const size_t at = line.find(separator);
-    fields.push_back(line.substr(0, at));
-    if (at == std::string_view::npos) return fields;
-    line.remove_prefix(at + 1);
-  }
-}
-
 bool contains(const std::vector<std::string_view>& items, std::string_view item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
 
+// The one integer of `text`, nothing but spaces and a newline around it.
 std::optional<int64_t> integer(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (!read_numbers(text, &value, 1) || text.find_first_not_of(" \n") != std::string_view::npos)
+    return std::nullopt;
   return value;
 }
 
