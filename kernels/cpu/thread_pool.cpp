@@ -204,9 +204,10 @@ class Team {
       monitor_ = LoadMonitor();
     }
     automatic_.store(requested == 0 && !omp, std::memory_order_relaxed);
-    const int cpus =
-        cpus_within_limit(static_cast<int>(affinity_cpus().size()), cgroup_cpu_limit());
-    start(requested > 0 ? requested : omp.value_or(cpus));
+    if (requested > 0) return start(requested);
+    if (omp) return start(*omp);
+    // The control groups' files are read only for the default team, which they size.
+    start(cpus_within_limit(static_cast<int>(affinity_cpus().size()), cgroup_cpu_limit()));
   }
 
   void start(int threads) {
