@@ -119,32 +119,27 @@ BatchMatrix<T> batch_matrix(const MatmulArgs& args, int64_t i) {
           static_cast<T*>(args.out) + i * args.m * args.n};
 }
 
-// float32, float16 and bfloat16 on a CPU with the instructions for graft's own kernels
-// (packed_gemm.h): each matrix packed and run by the kernel, which shares its blocks among
-// the threads, or taken as dot products where they serve; many small matrices share the
-// threads by matrix instead.
+// Whether the dot products serve the batch's products (dot_products.h): the same answer for
+// every matrix, which differ only in where they lie.
 template <class T>
-void matmul_packed(const MatmulArgs& args, PackedGemm kernel) {
-  const int64_t m = args.m, k = args.k, n = args.n;
-  auto gemm = [&](int64_t i) {
-    const BatchMatrix<T> x = batch_matrix<T>(args, i);
-    if (dot_products_serve(x.a, x.b, m, k, n)) return dot_products(x.a, x.b, x.out, m, k, n);
-    packed_gemm(kernel, x.a, x.b, x.out, m, k, n);
-  };
-  for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), gemm);
+bool dot_products_serve(const MatmulArgs& args) {
+  const BatchMatrix<T> first = batch_matrix<T>(args, 0);
+  return dot_products_serve(first.a, first.b, args.m, args.k, args.n);
 }
 
-// float32 on a CPU without those kernels: each matrix as dot products (their x86-64-v3 form)
-// where they serve the batch's products, true; false, nothing done, elsewhere, for Eigen's GEMM.
-bool matmul_dot_products(const MatmulArgs& args) {
+// Each matrix of the batch by graft's own kernels: as dot products where they serve, else
+// packed and run by `kernel` (packed_gemm.h: float32, float16 and bfloat16 on a CPU with the
+// instructions for them), which shares its blocks among the threads; many small matrices share
+// the threads by matrix instead.
+template <class T>
+void matmul_own(const MatmulArgs& args, PackedGemm kernel) {
   const int64_t m = args.m, k = args.k, n = args.n;
-  const BatchMatrix<float> first = batch_matrix<float>(args, 0);
-  if (!dot_products_serve(first.a, first.b, m, k, n)) return false;
+  const bool dots = dot_products_serve<T>(args);
   for_each_matrix(args.batch_count(), std::max<int64_t>(m * n * k, 1), [&](int64_t i) {
-    const BatchMatrix<float> x = batch_matrix<float>(args, i);
-    dot_products(x.a, x.b, x.out, m, k, n);
+    const BatchMatrix<T> x = batch_matrix<T>(args, i);
+    if (dots) return dot_products(x.a, x.b, x.out, m, k, n);
+    packed_gemm(kernel, x.a, x.b, x.out, m, k, n);
   });
-  return true;
 }
 
 template <class T>
@@ -160,11 +155,14 @@ void matmul_typed(const MatmulArgs& args) {
 void matmul_kernel(const MatmulArgs& args) {
   if (args.m == 0 || args.n == 0 || args.batch_count() == 0) return;
   if (const PackedGemm kernel = best_packed_gemm(args.dtype); kernel != PackedGemm::kNone) {
-    if (args.dtype == kFloat32) return matmul_packed<float>(args, kernel);
-    if (args.dtype == kFloat16) return matmul_packed<Half>(args, kernel);
-    return matmul_packed<BFloat16>(args, kernel);
+    if (args.dtype == kFloat32) return matmul_own<float>(args, kernel);
+    if (args.dtype == kFloat16) return matmul_own<Half>(args, kernel);
+    return matmul_own<BFloat16>(args, kernel);
   }
-  if (args.dtype == kFloat32 && matmul_dot_products(args)) return;
+  // float32 without those kernels: dot products where they serve (their x86-64-v3 form), else
+  // Eigen's GEMM below.
+  if (args.dtype == kFloat32 && dot_products_serve<float>(args))
+    return matmul_own<float>(args, PackedGemm::kNone);
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> || is_float16_v<T>) {
