@@ -17,9 +17,10 @@
 namespace graft::kernels::cpu {
 namespace {
 
-// Without AVX-512, the outputs the x86-64-v3 dot products take: fewer columns than the packed
-// GEMM's 32, or dot products of kLongDotsV3 or more (dot_products_serve).
-constexpr int64_t kNarrowColumns = 32, kLongDotsV3 = 256;
+// Without AVX-512, the outputs the x86-64-v3 dot products take besides the narrow ones (fewer
+// columns than a packed tile's kWindowTileColumns): dot products of kLongDotsV3 or more
+// (dot_products_serve).
+constexpr int64_t kLongDotsV3 = 256;
 
 // Multiply-adds below which a task is not worth handing to another thread.
 constexpr int64_t kTaskWork = int64_t{1} << 16;
@@ -219,7 +220,7 @@ bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, in
   // 77 us, (32, 784) x (784, 9) 3.8 against 8.3, (1, 784) x (784, 256) 4.9 against 7.4,
   // (8, 784) x (784, 256) 34 against 47, but (13, 128) x (128, 113) 8.3 against 5.3 and
   // (8, 64) x (64, 1024) 14.9 against 15.0.
-  return std::is_same_v<T, float> && (n < kNarrowColumns || k >= kLongDotsV3);
+  return std::is_same_v<T, float> && (n < kWindowTileColumns || k >= kLongDotsV3);
 }
 
 template <class T>
