@@ -19,7 +19,15 @@
 //  - CUDA scatter_add and index_put_ with accumulate: one thread per slice walking the
 //    indices in order instead of atomicAdd, giving the CPU's bits.
 // Off by default: the fast paths are at most a few ulps apart from run to run.
+//
+// CPU capability: the CPU kernels are built for x86-64-v3 (AVX2) and choose faster forms at
+// run time where the CPU has AVX-512, AVX512-BF16, AVX512-FP16 or AMX. The environment
+// variable GRAFT_CPU_CAPABILITY, read once, caps that choice, as PyTorch's
+// ATEN_CPU_CAPABILITY does: "avx2", "avx512", "avx512_bf16" or "native" (the default), to
+// time or test the paths another CPU would take (docs/performance.md).
 #pragma once
+
+#include <string>
 
 namespace graft {
 
@@ -30,5 +38,11 @@ int get_num_threads();
 
 void use_deterministic_algorithms(bool enabled);
 bool are_deterministic_algorithms_enabled();
+
+// The instruction sets the CPU kernels use, in order, separated by spaces: "avx2", then
+// whichever of "avx512", "avx512_bf16", "avx512_fp16" and "amx" this CPU runs within
+// GRAFT_CPU_CAPABILITY's cap; e.g. "avx2 avx512 avx512_bf16" on AMD's Zen 4. As PyTorch's
+// torch.backends.cpu.get_cpu_capability().
+std::string get_cpu_capability();
 
 }  // namespace graft

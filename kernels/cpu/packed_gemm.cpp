@@ -24,16 +24,12 @@
 #endif
 
 // The kernels need GCC's or Clang's per-function target attribute and x86-64's intrinsics;
-// AMX also needs Linux's permission to use the tile registers.
+// AMX also needs Linux's permission to use the tile registers (cpu_features.h asks for it).
 #if defined(__x86_64__) && defined(__GNUC__)
 #define GRAFT_X86_KERNELS 1
-#include <cpuid.h>
 #include <immintrin.h>
 #if defined(__linux__)
 #define GRAFT_AMX 1
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "graft/kernels/cpu/amx_tiles.h"
 #endif
 #endif
@@ -613,23 +609,6 @@ struct AmxKernel {
   }
 };
 
-// CPUID says whether the core has AMX; XCR0 whether the OS saves its state; and Linux
-// grants a process the tile data (8 KB more per context switch) only when asked.
-bool amx_usable() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool amx_bf16 = edx & (1u << 22), amx_tile = edx & (1u << 24);
-  if (!amx_bf16 || !amx_tile) return false;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return false;  // OSXSAVE
-  uint32_t xcr0_low = 0, xcr0_high = 0;
-  asm volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-  constexpr uint32_t kTileState = (1u << 17) | (1u << 18);  // XTILECFG, XTILEDATA
-  if ((xcr0_low & kTileState) != kTileState) return false;
-  constexpr int kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
-  constexpr int kTileData = 18;               // XFEATURE_XTILEDATA
-  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
-}
-
 #endif  // GRAFT_AMX
 
 // The packing space of b's panels, which every block reads, and of a block's a panels: the
@@ -836,7 +815,7 @@ bool cpu_runs(PackedGemm kernel) {
   static const bool avx512 = cpu_runs_avx512();
   static const bool avx512_bf16 = cpu_runs_avx512_bf16();
 #if GRAFT_AMX
-  static const bool amx = amx_usable();
+  static const bool amx = cpu_runs_amx();
 #else
   constexpr bool amx = false;
 #endif
