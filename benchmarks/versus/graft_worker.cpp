@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
     GRAFT_CHECK(!cuda || g::cuda::is_available(), "versus_graft: --device ", device_name,
                 " but this build of graft has no CUDA backend or the machine shows no GPU");
     std::cout << "{\"ready\": true, \"framework\": \"graft\", \"device\": "
-              << json_string(device.str()) << ", \"threads\": " << graft::get_num_threads() << "}"
+              << json_string(device.str()) << ", \"threads\": " << graft::get_num_threads()
+              << ", \"cpu_capability\": " << json_string(graft::get_cpu_capability()) << "}"
               << std::endl;
 
     // Requests for one workload come in a row (its rounds), so only the latest is kept:

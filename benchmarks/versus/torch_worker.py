@@ -350,7 +350,8 @@ def main():
     torch.set_num_interop_threads(1)
     factories = {**op_workloads(device), **training_workloads(device)}
     print(json.dumps({"ready": True, "framework": "torch " + torch.__version__,
-                      "device": str(device), "threads": torch.get_num_threads()}), flush=True)
+                      "device": str(device), "threads": torch.get_num_threads(),
+                      "cpu_capability": torch.backends.cpu.get_cpu_capability()}), flush=True)
     current_name, current = None, None
     for line in sys.stdin:
         fields = line.split()

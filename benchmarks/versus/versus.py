@@ -255,6 +255,14 @@ def format_row(row):
             f"| **{row['ratio']:.2f}** ({low:.2f}-{high:.2f}) | {verdict(row)} | {'; '.join(notes)} |")
 
 
+def capped_libraries():
+    """The caps set for the libraries under PyTorch (MKL, oneDNN), which its own cap leaves
+    free: GRAFT_CPU_CAPABILITY=avx2 runs are compared with all three set."""
+    caps = [f"{name}={os.environ[name]}" for name in ("MKL_ENABLE_INSTRUCTIONS",
+                                                        "ONEDNN_MAX_CPU_ISA") if name in os.environ]
+    return f" ({', '.join(caps)})" if caps else ""
+
+
 def report(rows, info, args):
     now = datetime.datetime.now(datetime.timezone.utc)
     lines = [
@@ -270,6 +278,8 @@ def report(rows, info, args):
         f"| device | {info['graft']['device']} |",
         f"| threads | graft {info['graft']['threads']}, PyTorch {info['torch']['threads']} |",
         f"| PyTorch | {info['torch']['framework']} |",
+        f"| CPU capability | graft {info['graft']['cpu_capability']}, PyTorch "
+        f"{info['torch']['cpu_capability']}{capped_libraries()} |",
         f"| graft commit | {git_commit()} |",
         f"| rounds | {args.rounds} per op ({args.target} s each), {args.epoch_rounds} per epoch |",
         f"| load average before / after | {info['load'][0]} / {info['load'][1]} |",
