@@ -61,6 +61,20 @@ void half_arithmetic_avx512(HalfArithmetic op, const BFloat16* a, bool a_is_scal
 void half_arithmetic_avx512_bf16(HalfArithmetic op, const BFloat16* a, bool a_is_scalar,
                                  const BFloat16* b, bool b_is_scalar, BFloat16* out, int64_t n);
 
+// The same in 8 float32 lanes of graft's build target, x86-64-v3 (AVX2 and F16C), for CPUs
+// without AVX-512: float16 widened and rounded by F16C's vcvtph2ps and vcvtps2ph, bfloat16 by
+// shifts and integer steps. Only where the build has them (GRAFT_HALF_ARITHMETIC_V3: not where
+// GRAFT_CPU_ARCH leaves out AVX2, nor off x86-64), elsewhere an error.
+#if GRAFT_F16C_CONVERSIONS && defined(__AVX2__)
+#define GRAFT_HALF_ARITHMETIC_V3 1
+#else
+#define GRAFT_HALF_ARITHMETIC_V3 0
+#endif
+void half_arithmetic_v3(HalfArithmetic op, const Half* a, bool a_is_scalar, const Half* b,
+                        bool b_is_scalar, Half* out, int64_t n);
+void half_arithmetic_v3(HalfArithmetic op, const BFloat16* a, bool a_is_scalar, const BFloat16* b,
+                        bool b_is_scalar, BFloat16* out, int64_t n);
+
 // The kernels' one dispatch: their loops are instantiated for each operation and arrangement
 // of scalar operands, and this calls combine(kind, a_scalar, b_scalar) with the run-time
 // choices as types: std::integral_constant<HalfArithmetic, op> and two std::bool_constant.

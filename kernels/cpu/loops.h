@@ -116,9 +116,10 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
   using Out = std::conditional_t<kNarrowed, float, R>;
   using Inner = typename FloatFunctor<Op>::type;
   R* out = reinterpret_cast<R*>(p[0]);
-  // +, -, * and / in one pass where the CPU has AVX-512: float16 in its own instructions,
-  // or either type converted in registers (bfloat16 rounded by AVX512-BF16's instruction where
-  // there is one); the same bits, with no buffers (half_arithmetic.h).
+  // +, -, * and / in one pass: float16 in its own instructions where the CPU has AVX512-FP16,
+  // or either type converted in registers, 16 lanes wide on AVX-512 (bfloat16 rounded by
+  // AVX512-BF16's instruction where there is one), 8 on AVX2; the same bits, with no buffers
+  // (half_arithmetic.h).
   if constexpr (kNarrowed && (std::is_same_v<In, R> && ...) &&
                 half_arithmetic_of<Inner>.has_value()) {
     const auto* a = reinterpret_cast<const R*>(p[1]);
@@ -141,6 +142,10 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
       half_arithmetic_avx512(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out, n);
       return;
     }
+#if GRAFT_HALF_ARITHMETIC_V3
+    half_arithmetic_v3(*half_arithmetic_of<Inner>, a, a_is_scalar, b, b_is_scalar, out, n);
+    return;
+#endif
   }
   std::tuple<std::array<BlockValue<In>, kFloatBlock>...> buffers;
   alignas(64) float narrowed[kFloatBlock];

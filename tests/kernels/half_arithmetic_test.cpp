@@ -1,6 +1,6 @@
 // The one-pass 16-bit +, -, * and / (kernels/cpu/half_arithmetic.h), float16 in AVX512-FP16's
 // instructions and float16 and bfloat16 converted in AVX-512 registers (bfloat16 rounded by
-// integer steps, and by AVX512-BF16's instruction), give the bits of the
+// integer steps, and by AVX512-BF16's instruction) or in AVX2's, give the bits of the
 // float32 way they replace, H(float(a) op float(b)), rounded once: every 16-bit pattern
 // against a spread of others (zeros, subnormals, the largest finite, infinities, NaN, patterns
 // either side of 1), in every arrangement of scalar and vector operands, and runs whose
@@ -61,6 +61,9 @@ template <class Type>
 using ConvertedInRegisters = Kernel<Type, &cpu::cpu_runs_avx512, &cpu::half_arithmetic_avx512>;
 using BFloat16ByInstruction =
     Kernel<g::BFloat16, &cpu::cpu_runs_avx512_bf16, &cpu::half_arithmetic_avx512_bf16>;
+bool built_with_v3() { return GRAFT_HALF_ARITHMETIC_V3 != 0; }
+template <class Type>
+using InEightLanes = Kernel<Type, &built_with_v3, &cpu::half_arithmetic_v3>;
 
 template <class H>
 std::vector<H> every_pattern() {
@@ -118,7 +121,8 @@ class HalfArithmeticKernel : public ::testing::Test {
   }
 };
 using Kernels = ::testing::Types<InFloat16Instructions, ConvertedInRegisters<g::Half>,
-                                 ConvertedInRegisters<g::BFloat16>, BFloat16ByInstruction>;
+                                 ConvertedInRegisters<g::BFloat16>, BFloat16ByInstruction,
+                                 InEightLanes<g::Half>, InEightLanes<g::BFloat16>>;
 TYPED_TEST_SUITE(HalfArithmeticKernel, Kernels);
 
 TYPED_TEST(HalfArithmeticKernel, EveryPatternWithAScalarAsFloat32RoundedOnce) {
@@ -144,13 +148,13 @@ TYPED_TEST(HalfArithmeticKernel, EveryPatternAgainstAShuffleOfThemAsFloat32Round
 }
 
 // Whole vectors two at a time, then one, then a partial tail: lengths around one and two
-// vectors of 16 and 32 lanes, and runs that start off a vector's alignment.
+// vectors of 8, 16 and 32 lanes, and runs that start off a vector's alignment.
 TYPED_TEST(HalfArithmeticKernel, RunsOfEveryTailLength) {
   using H = typename TestFixture::H;
   const std::vector<H> all = every_pattern<H>();
   for (const HalfArithmetic op : kOps) {
     for (const int64_t n :
-         {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97, 130}) {
+         {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97, 130}) {
       for (const int64_t start : {int64_t{0}, int64_t{1}, int64_t{17}}) {
         const H* a = all.data() + 15000 + start;
         const H* b = all.data() + 48000 + start;
