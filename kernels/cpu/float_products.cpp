@@ -10,6 +10,7 @@
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
 #include "graft/kernels/cpu/reduce_run.h"
+#include "graft/kernels/cpu/reduce_v3.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -28,8 +29,8 @@ void take_exponents(float (&m)[kProductLanes], int32_t (&e)[kProductLanes]) {
   }
 }
 
-// product_leaves_avx512's arithmetic in a loop the compiler vectorises, for CPUs without
-// AVX-512. Not inlined: see float_products.h.
+// product_leaves_avx512's arithmetic in a loop the compiler vectorises, for builds without
+// AVX2. Not inlined: see float_products.h.
 [[gnu::noinline]] void product_leaves_portable(const float* p, int64_t stride, int64_t rows,
                                                int64_t n, float* mantissa, int32_t* exponent) {
   constexpr int64_t kSpan = kProductStepsPerExponent * kProductLanes;
@@ -61,8 +62,13 @@ double times_two_to(float m, int32_t e) {
 
 }  // namespace
 
+ProductLeaves widest_product_leaves() {
+  if (cpu_runs_avx512()) return ProductLeaves::kSixteenLanes;
+  return GRAFT_REDUCE_V3 ? ProductLeaves::kEightLanes : ProductLeaves::kPortable;
+}
+
 bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, double* out,
-                          bool sixteen_lanes) {
+                          ProductLeaves form) {
   GRAFT_CHECK(rows <= kProductLeavesAtOnce, "float_product_leaves(): ", rows, " rows, at most ",
               kProductLeavesAtOnce, " at once");
   constexpr int kRangeFlags = FE_OVERFLOW | FE_UNDERFLOW;
@@ -71,8 +77,17 @@ bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t 
   if (std::fetestexcept(kRangeFlags) != 0) std::feclearexcept(kRangeFlags);
   float mantissa[kProductLeavesAtOnce];
   int32_t exponent[kProductLeavesAtOnce];
-  (sixteen_lanes ? product_leaves_avx512 : product_leaves_portable)(p, stride, rows, n, mantissa,
-                                                                    exponent);
+  switch (form) {
+    case ProductLeaves::kSixteenLanes:
+      product_leaves_avx512(p, stride, rows, n, mantissa, exponent);
+      break;
+    case ProductLeaves::kEightLanes:
+      product_leaves_v3(p, stride, rows, n, mantissa, exponent);
+      break;
+    case ProductLeaves::kPortable:
+      product_leaves_portable(p, stride, rows, n, mantissa, exponent);
+      break;
+  }
   // Read before the leaves are put together: a leaf below double's normal numbers raises the
   // underflow flag there, losing what a double product would lose too.
   const bool in_range = std::fetestexcept(kRangeFlags) == 0;

@@ -38,13 +38,18 @@ inline constexpr int64_t kProductStepsPerExponent = 4;
 // multiplied in float, lane by lane, each lane's exponent kept apart and the lanes merged by
 // halving (mantissas multiplied, exponents added): the bits of the plain float product
 // wherever that stays in float's range, and a double's range. Whether no float multiplication
-// lost bits to float's range; when one did, out is not to be used. `sixteen_lanes` chooses
-// the form (the same bits; the tests run both).
+// lost bits to float's range; when one did, out is not to be used. `form` chooses how (the
+// same bits; the tests run each): 16 lanes where the CPU has AVX-512 (reduce_avx512.h), 8 in
+// AVX2, graft's build target (reduce_v3.h), or a loop the compiler vectorises, for builds
+// without AVX2.
+enum class ProductLeaves { kPortable, kEightLanes, kSixteenLanes };
 bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, double* out,
-                          bool sixteen_lanes);
+                          ProductLeaves form);
+// The widest form this build and CPU run.
+ProductLeaves widest_product_leaves();
 inline bool float_product_leaves(const float* p, int64_t stride, int64_t rows, int64_t n,
                                  double* out) {
-  return float_product_leaves(p, stride, rows, n, out, cpu_runs_avx512());
+  return float_product_leaves(p, stride, rows, n, out, widest_product_leaves());
 }
 
 }  // namespace graft::kernels::cpu

@@ -1,9 +1,9 @@
 // half_arithmetic.h's 8-lane kernel, for CPUs without AVX-512: float16 or bfloat16 operands
 // widened in AVX2 registers, the operation in float32, the result rounded in registers and
 // stored, one pass over memory where cpu_elementwise_loop's blocks take three (loops.h).
-// half_arithmetic_avx512.cpp's loop at half the width: its AVX-512 helpers cannot serve here,
-// since GCC compiles a function for one target, and an AVX-512 instruction in this loop would
-// fault on the CPUs it is for.
+// half_arithmetic_avx512.cpp's loop at half the width, over half_lanes_v3.h's conversions: its
+// AVX-512 helpers cannot serve here, since GCC compiles a function for one target, and an
+// AVX-512 instruction in this loop would fault on the CPUs it is for.
 //
 // A million-element add, two threads of the 2-core EPYC (Zen 4) under GRAFT_CPU_CAPABILITY=
 // avx2, old and new builds in turns: float16 205 -> 56 us, bfloat16 189 -> 109-119 (PyTorch at
@@ -12,62 +12,18 @@
 #include "graft/kernels/cpu/half_arithmetic.h"
 
 #include <cstring>
-#include <type_traits>
 
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/prefetch.h"
 
 #if GRAFT_HALF_ARITHMETIC_V3
-#include <immintrin.h>
+#include "graft/kernels/cpu/half_lanes_v3.h"
 
 namespace graft::kernels::cpu {
 namespace {
 
 constexpr int64_t kLanes = 8, kStep = 2 * kLanes;
 constexpr int64_t kAhead = 1024;  // elements, as half_arithmetic_avx512.cpp asks
-
-// The eight floats of the 16-bit values at p: vcvtph2ps for float16, and for bfloat16, the
-// top half of a float's bits, a shift.
-template <class H>
-__m256 widen8(const H* p) {
-  const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  if constexpr (std::is_same_v<H, Half>)
-    return _mm256_cvtph_ps(bits);
-  else
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
-}
-
-// BFloat16's own rounding (core/half.h) of eight floats, lane for lane, in the low half of each
-// 32-bit lane: add 0x7fff, and one more where the kept part is odd (ties to even), keep the top
-// half; a NaN keeps its top half, made quiet.
-__m256i bfloat16_bits(__m256 x) {
-  const __m256i bits = _mm256_castps_si256(x);
-  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
-  const __m256i rounded = _mm256_srli_epi32(
-      _mm256_add_epi32(bits, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd)), 16);
-  // Both sides are below 2^31, so the signed compare is the unsigned one.
-  const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x7fffffff)),
-                                         _mm256_set1_epi32(0x7f800000));
-  const __m256i kept = _mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x0040));
-  return _mm256_blendv_epi8(rounded, kept, nan);
-}
-
-// out[0, 16) = low's and high's floats rounded to H, to nearest, ties to even: vcvtps2ph for
-// float16 (the bits of graft::Half's conversion), BFloat16's rounding for bfloat16, the two
-// registers' 16-bit halves packed (within each 128-bit lane) and put in order.
-template <class H>
-void store16(H* out, __m256 low, __m256 high) {
-  if constexpr (std::is_same_v<H, Half>) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                     _mm256_cvtps_ph(low, _MM_FROUND_TO_NEAREST_INT));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + kLanes),
-                     _mm256_cvtps_ph(high, _MM_FROUND_TO_NEAREST_INT));
-  } else {
-    const __m256i packed = _mm256_packus_epi32(bfloat16_bits(low), bfloat16_bits(high));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        _mm256_permute4x64_epi64(packed, _MM_SHUFFLE(3, 1, 2, 0)));
-  }
-}
 
 // x op y in 8 float lanes.
 template <HalfArithmetic kOp>
@@ -99,7 +55,7 @@ void step(const H* a, const H* b, H* out, int64_t i, __m256 a_splat, __m256 b_sp
       lanes<kOp>(operand<H, kAScalar>(a, i, a_splat), operand<H, kBScalar>(b, i, b_splat));
   const __m256 high = lanes<kOp>(operand<H, kAScalar>(a, i + kLanes, a_splat),
                                  operand<H, kBScalar>(b, i + kLanes, b_splat));
-  store16(out + i, low, high);
+  store_narrowed16(out + i, low, high);
 }
 
 template <HalfArithmetic kOp, class H, bool kAScalar, bool kBScalar>

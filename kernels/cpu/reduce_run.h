@@ -14,6 +14,7 @@
 #include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/prefetch.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
+#include "graft/kernels/cpu/reduce_v3.h"
 #include "graft/kernels/reducers.h"
 
 namespace graft::kernels::cpu {
@@ -130,7 +131,8 @@ inline constexpr bool has_float_leaves = leaves_in_float<R> || FloatExtreme<R>::
 
 // out[j] = the leaf of the n contiguous floats at p + j * stride (n <= kPairwiseBlock) as
 // R's accumulator, for j < rows, where has_float_leaves<R>. 16 lanes wide where the CPU has
-// AVX-512 (reduce_avx512.h), and there a whole block of rows in one call: one row a call, the
+// AVX-512 (reduce_avx512.h), else 8 in AVX2 (reduce_v3.h), a whole block of rows in one call
+// (the portable leaves above serve builds without AVX2): one row a call, the
 // calls and each row's merge of its lanes cost as much as reading the row itself from L2 (sum
 // over the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one loop). Products are
 // checked (float_products.h): a chunk of rows in which a float multiplication lost bits to
@@ -155,6 +157,11 @@ void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typen
                           : kMax                  ? FloatLeaf::kMax
                                                   : FloatLeaf::kMin,
                           chunk, stride, count, n, leaves);
+    } else if constexpr (GRAFT_REDUCE_V3) {
+      float_leaves_v3(sums_leaves_in_float<R> ? FloatLeaf::kSum
+                      : kMax                  ? FloatLeaf::kMax
+                                              : FloatLeaf::kMin,
+                      chunk, stride, count, n, leaves);
     } else {
       for (int64_t j = 0; j < count; ++j) {
         if constexpr (sums_leaves_in_float<R>)
@@ -208,10 +215,11 @@ typename ArgExtremeReducer<float, kMax>::Acc float_arg_extreme_leaf(const float*
 template <bool kContiguous, class R, class T>
 typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, int64_t index) {
   const int64_t step = kContiguous ? 1 : stride;
-  // A contiguous 16-bit leaf is reduced as float: a sum where the CPU has AVX-512 by
-  // sum_leaves_avx512, widening each step's 16 values in registers and asking for memory
-  // ahead of each step itself (reduce_avx512.cpp); otherwise widened into memory by the vector
-  // conversions (half_blocks.h) first (element by element a float16 widens one value an
+  // A contiguous 16-bit leaf is reduced as float: a sum by sum_leaves_avx512 where the CPU
+  // has AVX-512, else by sum_leaves_v3, widening each step's 16 (or 8) values in registers and
+  // asking for memory ahead of each step itself (reduce_avx512.cpp, reduce_v3.cpp); other
+  // reducers, and builds without AVX2, widen it into memory by the vector conversions
+  // (half_blocks.h) first (element by element a float16 widens one value an
   // instruction). That waits for memory, with more work behind each load than the
   // out-of-order window sees past, so such a leaf first asks for the lines of the leaf two on
   // (the next one's were asked for by the leaf before): sums of 16M float16 values on the
@@ -220,9 +228,13 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
       if constexpr (sums_leaves_in_float<R>) {
+        float leaf;
         if (cpu_runs_avx512()) {
-          float leaf;
           sum_leaves_avx512(p, 0, 1, n, &leaf);
+          return static_cast<typename R::Acc>(leaf);
+        }
+        if constexpr (GRAFT_REDUCE_V3) {
+          sum_leaves_v3(p, 0, 1, n, &leaf);
           return static_cast<typename R::Acc>(leaf);
         }
       }

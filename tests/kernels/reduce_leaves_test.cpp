@@ -1,9 +1,9 @@
-// The CPU reductions' float leaves (kernels/cpu/reduce_run.h): the 16-lane AVX-512 forms,
-// a block of rows a call (reduce_avx512.h), against the 8-lane forms one row at a time. Sums
-// give the same bits (element j in accumulator j mod 64, merged by the same halving), maxima
-// and minima the same value; over row lengths that leave every kind of tail, rows a stride
-// apart, with -0.0, infinities and NaN in the rows. The 16-bit sums (sum_leaves_avx512) give
-// the bits of the float sums of their widened values.
+// The CPU reductions' float leaves (kernels/cpu/reduce_run.h): the wide forms, a block of rows a
+// call, 16 lanes in AVX-512 (reduce_avx512.h) and 8 in AVX2 (reduce_v3.h), against the
+// portable forms one row at a time. Sums and products give the same bits (element j in
+// accumulator j mod 64, merged by the same halving), maxima and minima the same value; over
+// row lengths that leave every kind of tail, rows a stride apart, with -0.0, infinities and
+// NaN in the rows. The 16-bit sums give the bits of the float sums of their widened values.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "graft/kernels/cpu/float_products.h"
 #include "graft/kernels/cpu/reduce_avx512.h"
 #include "graft/kernels/cpu/reduce_run.h"
+#include "graft/kernels/cpu/reduce_v3.h"
 #include "test_util.h"
 
 namespace cpu = graft::kernels::cpu;
@@ -60,41 +61,74 @@ void expect_float_leaf_sums(const float* got, const float* rows, int64_t stride,
   }
 }
 
-TEST(ReduceLeaves, SixteenLaneSumsAreTheEightLaneSumsBitForBit) {
-  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
-  for (const int64_t n : kLengths) {
-    const int64_t stride = n + 7;
-    const std::vector<float> v = rows_of(n, stride);
-    float got[kRows];
-    cpu::float_leaves_avx512(cpu::FloatLeaf::kSum, v.data(), stride, kRows, n, got);
-    expect_float_leaf_sums(got, v.data(), stride, n);
+// A wide form of the leaves: whether this build and CPU run it, and its functions.
+struct WideForm {
+  const char* name;
+  bool runs;
+  void (*float_leaves)(cpu::FloatLeaf, const float*, int64_t, int64_t, int64_t, float*);
+  void (*half_sums)(const graft::Half*, int64_t, int64_t, int64_t, float*);
+  void (*bfloat16_sums)(const graft::BFloat16*, int64_t, int64_t, int64_t, float*);
+
+  void sums(const graft::Half* p, int64_t stride, int64_t rows, int64_t n, float* out) const {
+    half_sums(p, stride, rows, n, out);
+  }
+  void sums(const graft::BFloat16* p, int64_t stride, int64_t rows, int64_t n, float* out) const {
+    bfloat16_sums(p, stride, rows, n, out);
+  }
+};
+
+std::vector<WideForm> wide_forms_that_run() {
+  const WideForm all[] = {
+      {"16 lanes (AVX-512)", cpu::cpu_runs_avx512(), &cpu::float_leaves_avx512,
+       &cpu::sum_leaves_avx512, &cpu::sum_leaves_avx512},
+      {"8 lanes (AVX2)", GRAFT_REDUCE_V3 != 0, &cpu::float_leaves_v3, &cpu::sum_leaves_v3,
+       &cpu::sum_leaves_v3},
+  };
+  std::vector<WideForm> running;
+  for (const WideForm& form : all)
+    if (form.runs) running.push_back(form);
+  return running;
+}
+
+TEST(ReduceLeaves, WideSumsAreThePortableSumsBitForBit) {
+  for (const WideForm& form : wide_forms_that_run()) {
+    SCOPED_TRACE(form.name);
+    for (const int64_t n : kLengths) {
+      const int64_t stride = n + 7;
+      const std::vector<float> v = rows_of(n, stride);
+      float got[kRows];
+      form.float_leaves(cpu::FloatLeaf::kSum, v.data(), stride, kRows, n, got);
+      expect_float_leaf_sums(got, v.data(), stride, n);
+    }
   }
 }
 
-TEST(ReduceLeaves, SixteenLaneMaximaAndMinimaAreTheEightLaneOnes) {
-  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
-  for (const int64_t n : kLengths) {
-    const int64_t stride = n + 3;
-    const std::vector<float> v = rows_of(n, stride);
-    for (const bool is_max : {true, false}) {
-      float got[kRows];
-      cpu::float_leaves_avx512(is_max ? cpu::FloatLeaf::kMax : cpu::FloatLeaf::kMin, v.data(),
-                               stride, kRows, n, got);
-      for (int64_t r = 0; r < kRows; ++r) {
-        const float* row = v.data() + r * stride;
-        const float want =
-            is_max ? cpu::float_extreme_leaf<true>(row, n) : cpu::float_extreme_leaf<false>(row, n);
-        if (std::isnan(want))
-          EXPECT_TRUE(std::isnan(got[r])) << n << " elements, row " << r;
-        else
-          EXPECT_EQ(got[r], want) << n << " elements, row " << r << (is_max ? " max" : " min");
+TEST(ReduceLeaves, WideMaximaAndMinimaAreThePortableOnes) {
+  for (const WideForm& form : wide_forms_that_run()) {
+    SCOPED_TRACE(form.name);
+    for (const int64_t n : kLengths) {
+      const int64_t stride = n + 3;
+      const std::vector<float> v = rows_of(n, stride);
+      for (const bool is_max : {true, false}) {
+        float got[kRows];
+        form.float_leaves(is_max ? cpu::FloatLeaf::kMax : cpu::FloatLeaf::kMin, v.data(), stride,
+                          kRows, n, got);
+        for (int64_t r = 0; r < kRows; ++r) {
+          const float* row = v.data() + r * stride;
+          const float want = is_max ? cpu::float_extreme_leaf<true>(row, n)
+                                    : cpu::float_extreme_leaf<false>(row, n);
+          if (std::isnan(want))
+            EXPECT_TRUE(std::isnan(got[r])) << n << " elements, row " << r;
+          else
+            EXPECT_EQ(got[r], want) << n << " elements, row " << r << (is_max ? " max" : " min");
+        }
       }
     }
   }
 }
 
 template <class H>
-void expect_sixteen_bit_sums_as_the_widened_ones() {
+void expect_sixteen_bit_sums_as_the_widened_ones(const WideForm& form) {
   for (const int64_t n : kLengths) {
     const int64_t stride = n + 5;
     const std::vector<float> v = rows_of(n, stride);
@@ -105,15 +139,17 @@ void expect_sixteen_bit_sums_as_the_widened_ones() {
       widened[i] = static_cast<float>(narrow[i]);
     }
     float got[kRows];
-    cpu::sum_leaves_avx512(narrow.data(), stride, kRows, n, got);
+    form.sums(narrow.data(), stride, kRows, n, got);
     expect_float_leaf_sums(got, widened.data(), stride, n);
   }
 }
 
 TEST(ReduceLeaves, SixteenBitSumsAreTheSumsOfTheWidenedValuesBitForBit) {
-  if (!cpu::cpu_runs_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
-  expect_sixteen_bit_sums_as_the_widened_ones<graft::Half>();
-  expect_sixteen_bit_sums_as_the_widened_ones<graft::BFloat16>();
+  for (const WideForm& form : wide_forms_that_run()) {
+    SCOPED_TRACE(form.name);
+    expect_sixteen_bit_sums_as_the_widened_ones<graft::Half>(form);
+    expect_sixteen_bit_sums_as_the_widened_ones<graft::BFloat16>(form);
+  }
 }
 
 // kRows rows of n values near 1, whose float products stay in range, `stride` apart: row 0
@@ -143,15 +179,22 @@ float plain_float_product(const float* p, int64_t n) {
   return lanes[0];
 }
 
-TEST(ReduceLeaves, ProductsInBothFormsAreThePlainFloatProductsBitForBit) {
-  for (const bool sixteen_lanes : {true, false}) {
-    if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
-    SCOPED_TRACE(sixteen_lanes ? "16 lanes" : "x86-64-v3");
+// The forms of float_product_leaves that this build and CPU run.
+std::vector<cpu::ProductLeaves> product_forms_that_run() {
+  std::vector<cpu::ProductLeaves> forms = {cpu::ProductLeaves::kPortable};
+  if (GRAFT_REDUCE_V3 != 0) forms.push_back(cpu::ProductLeaves::kEightLanes);
+  if (cpu::cpu_runs_avx512()) forms.push_back(cpu::ProductLeaves::kSixteenLanes);
+  return forms;
+}
+
+TEST(ReduceLeaves, ProductsInEveryFormAreThePlainFloatProductsBitForBit) {
+  for (const cpu::ProductLeaves form : product_forms_that_run()) {
+    SCOPED_TRACE(static_cast<int>(form));
     for (const int64_t n : kLengths) {
       const int64_t stride = n + 9;
       const std::vector<float> v = product_rows_of(n, stride);
       double got[kRows];
-      EXPECT_TRUE(cpu::float_product_leaves(v.data(), stride, kRows, n, got, sixteen_lanes)) << n;
+      EXPECT_TRUE(cpu::float_product_leaves(v.data(), stride, kRows, n, got, form)) << n;
       for (int64_t r = 0; r < kRows; ++r) {
         const float want = plain_float_product(v.data() + r * stride, n);
         if (std::isnan(want))
@@ -172,12 +215,11 @@ TEST(ReduceLeaves, ProductsKeepADoublesRangeAndSayWhenAFloatMultiplicationLeftFl
   const std::vector<float> halves(1000, -0.5f);
   std::vector<float> extremes(512, 1e30f);
   std::fill(extremes.begin() + 256, extremes.end(), 1e-30f);
-  for (const bool sixteen_lanes : {true, false}) {
-    if (sixteen_lanes && !cpu::cpu_runs_avx512()) continue;
-    SCOPED_TRACE(sixteen_lanes ? "16 lanes" : "x86-64-v3");
+  for (const cpu::ProductLeaves form : product_forms_that_run()) {
+    SCOPED_TRACE(static_cast<int>(form));
     double got;
-    EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, sixteen_lanes));
+    EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, form));
     EXPECT_EQ(got, std::ldexp(1.0, -1000));
-    EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, sixteen_lanes));
+    EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, form));
   }
 }
