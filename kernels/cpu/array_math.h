@@ -33,6 +33,7 @@
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/math_avx512.h"
+#include "graft/kernels/cpu/math_v3.h"
 #include "graft/kernels/functors.h"
 
 namespace graft::kernels::cpu {
@@ -163,13 +164,14 @@ struct Avx512OrEigenForm {
   }
 };
 
-// exp: 16 lanes wide where the CPU has AVX-512 (math_avx512.h), with denormals right;
-// elsewhere Eigen's, and below the normal range, where the result is a denormal or 0, which
-// Eigen does not give, the C library's.
+// exp: 16 lanes wide where the CPU has AVX-512 (math_avx512.h), else 8 in AVX2 (math_v3.h),
+// the same bits, denormals right; in builds without AVX2, Eigen's, and below the normal range,
+// where the result is a denormal or 0, which Eigen does not give, the C library's.
 template <>
 struct ArrayForm<ExpOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return exp_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return exp_v3(in, out, n);
     by_eigen(in, out, n);
   }
   static void by_eigen(const float* in, float* out, int64_t n) {
@@ -551,13 +553,14 @@ struct ArrayForm<BackwardOf<SiluOp>> {
 };
 
 // The sum of exp(x[i] - shift) for i < n: float32 16 lanes wide where the CPU has AVX-512,
-// else (and for other types) Eigen's exp. log_softmax over the rows of (2048, 1024) on the
-// 2-core Xeon, two threads, against Eigen's 8-lane exp over the shifted row: 905-925 ->
-// 480-518 us; of (2048, 10), 46-49 -> 31.
+// else 8 in AVX2 (math_v3.h); for other types (and builds without AVX2) Eigen's exp. log_softmax
+// over the rows of (2048, 1024) on the 2-core Xeon, two threads, against Eigen's 8-lane exp over
+// the shifted row: 905-925 -> 480-518 us; of (2048, 10), 46-49 -> 31.
 template <class T>
 T shifted_exp_sum(const T* x, T shift, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
     if (cpu_runs_avx512()) return shifted_exp_sum_avx512(x, shift, n);
+    if constexpr (GRAFT_MATH_V3) return shifted_exp_sum_v3(x, shift, n);
   }
   return (Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x, n) - shift).exp().sum();
 }

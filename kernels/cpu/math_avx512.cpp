@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/exp_constants.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/functors.h"
 
@@ -16,27 +17,21 @@ namespace {
 
 GRAFT_AVX512 __m512 splat(float value) { return _mm512_set1_ps(value); }
 
-// e^x for 16 floats.
+// e^x for 16 floats (exp_constants.h).
 GRAFT_AVX512 __m512 exp16(__m512 x) {
-  // Beyond these, the result is inf or rounds to 0 anyway; clamping keeps n ln 2 finite (an inf
-  // x would make r = inf - inf). min/max return their second operand when either is NaN, so
-  // a NaN x passes through.
-  x = _mm512_min_ps(splat(89.0f), x);
-  x = _mm512_max_ps(splat(-104.0f), x);
-  // n = x / ln 2 rounded to the nearest integer: adding 1.5 * 2^23 leaves no bits below the
-  // units, and subtracting it back is exact.
-  const __m512 shifter = splat(0x1.8p23f);
-  const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, splat(1.44269504088896341f), shifter), shifter);
-  __m512 r = _mm512_fnmadd_ps(n, splat(0.693359375f), x);  // ln 2's leading bits
-  r = _mm512_fnmadd_ps(n, splat(-2.12194440e-4f), r);      // and the rest
-  // e^r's polynomial, the coefficients from scripts/fit_exp_polynomial.py.
-  __m512 p = splat(0x1.6a3d04p-10f);
-  p = _mm512_fmadd_ps(p, r, splat(0x1.123856p-7f));
-  p = _mm512_fmadd_ps(p, r, splat(0x1.5558bep-5f));
-  p = _mm512_fmadd_ps(p, r, splat(0x1.555494p-3f));
-  p = _mm512_fmadd_ps(p, r, splat(0x1.fffffcp-2f));
-  p = _mm512_fmadd_ps(p, r, splat(1.0f));
-  return _mm512_scalef_ps(_mm512_fmadd_ps(p, r, splat(1.0f)), n);
+  using namespace exp_constants;
+  // min/max return their second operand when either is NaN, so a NaN x passes through.
+  x = _mm512_min_ps(splat(kHighest), x);
+  x = _mm512_max_ps(splat(kLowest), x);
+  const __m512 shifter = splat(kShifter);
+  const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, splat(kLog2E), shifter), shifter);
+  __m512 r = _mm512_fnmadd_ps(n, splat(kLn2High), x);
+  r = _mm512_fnmadd_ps(n, splat(kLn2Low), r);
+  __m512 p = splat(kPolynomial[0]);
+#pragma GCC unroll 6
+  for (int k = 1; k < 7; ++k) p = _mm512_fmadd_ps(p, r, splat(kPolynomial[k]));
+  // vscalefps rounds once: results among the denormals are right, and overflow gives inf.
+  return _mm512_scalef_ps(p, n);
 }
 
 // log(x) for 16 floats: x = m 2^e with m in [sqrt(1/2), sqrt(2)), vgetmantps giving m in

@@ -109,6 +109,33 @@ TEST(ArrayMath, ExpIsWithinTwoUlpsAcrossTheRangeDenormalsAndOverflowIncluded) {
   expect_close_to_float(x, g::exp(t).to_vector<float>(), exp_double, 2);
 }
 
+// The 8-lane exp (math_v3.h) gives the 16-lane one's bits (checked once on all 2^32 floats):
+// here every 251st bit pattern, which passes through each exponent's range, NaN, infinities and
+// denormals. Where the CPU has no AVX-512, the test above checks the 8-lane exp itself (the suite
+// runs under GRAFT_CPU_CAPABILITY=avx2 too).
+TEST(ArrayMath, ExpOnAvx2GivesTheBitsOfExpOnAvx512) {
+  if (!GRAFT_MATH_V3 || !gk::cpu_runs_avx512()) GTEST_SKIP() << "needs both forms";
+  std::vector<float> x;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 251)
+    x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+  std::vector<float> wide(x.size()), narrow(x.size());
+  gk::exp_avx512(x.data(), wide.data(), static_cast<int64_t>(x.size()));
+  gk::exp_v3(x.data(), narrow.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(wide[i])) {
+      ASSERT_TRUE(std::isnan(narrow[i])) << x[i];
+    } else {
+      ASSERT_EQ(std::bit_cast<uint32_t>(narrow[i]), std::bit_cast<uint32_t>(wide[i]))
+          << std::hexfloat << x[i];
+    }
+  }
+  // A run's tail, shorter than a vector.
+  float tail[5];
+  gk::exp_v3(x.data() + 1000, tail, 5);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(std::bit_cast<uint32_t>(tail[i]), std::bit_cast<uint32_t>(wide[1000 + i]));
+}
+
 TEST(ArrayMath, SigmoidIsWithinFourUlpsAndSaturatesToZeroAndOne) {
   const std::vector<float> x = sweep(-120.0f, 120.0f, 400001);
   const g::Tensor t = g::tensor(x);
