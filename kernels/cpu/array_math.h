@@ -11,11 +11,14 @@
 // be masked (-inf).
 //
 // exp, expm1, log, log1p, pow, tan, erf, GELU, the sigmoid and SiLU run 16 lanes wide where
-// the CPU has AVX-512 (math_avx512.h).
+// the CPU has AVX-512 (math_avx512.h); exp, erf, the GELUs, the sigmoid and SiLU 8 lanes wide
+// elsewhere, in AVX2 (math_v3.h), with the same bits, so that they give the same results on
+// every x86-64-v3 CPU. The others fall back on Eigen there, as all of them do in builds
+// without AVX2.
 //
-// Accuracy: Eigen's exp is within 2 ulp of the correctly rounded result for normal
-// results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a sweep.
-// Below exp's normal range (x < ln(FLT_MIN), about -87.34) Eigen clamps its input and
+// Accuracy (of the Eigen fallbacks): Eigen's exp is within 2 ulp of the correctly rounded result
+// for normal results (std::exp: 1 ulp), which tests/kernels/array_math_test.cpp checks over a
+// sweep. Below exp's normal range (x < ln(FLT_MIN), about -87.34) Eigen clamps its input and
 // returns a fixed tiny number where the true result is a denormal or 0; those elements
 // are recomputed by std::exp. Eigen's erf, a rational approximation on [-4, 4] (and +-1
 // outside, as erf rounds there in float), is within 6 ulp (the same test sweeps it).
@@ -155,7 +158,7 @@ void eigen_corrected(const float* in, float* out, int64_t n, const Outside& outs
   });
 }
 
-// The 16-lane form where the CPU has AVX-512, else Eigen's.
+// The 16-lane form where the CPU has AVX-512, else Eigen's (functions without an 8-lane form).
 template <void (*kAvx512)(const float*, float*, int64_t), EigenFunction kFallback>
 struct Avx512OrEigenForm {
   static void apply(const float* in, float* out, int64_t n) {
@@ -471,6 +474,7 @@ struct ArrayForm<SigmoidOp> {
   // either way; where it overflows to inf the result is 0, as the scalar functor's.
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return sigmoid_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return sigmoid_v3(in, out, n);
     FloatArrayMap(out, n) = (1.0f + (-ConstFloatArrayMap(in, n)).exp()).inverse();
   }
 };
@@ -480,6 +484,7 @@ struct ArrayForm<SiluOp> {
   // x / (1 + e^-x), as the scalar functor: -0 where e^-x overflows to inf.
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return silu_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return silu_v3(in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     FloatArrayMap(out, n) = x / (1.0f + (-x).exp());
   }
@@ -489,6 +494,7 @@ template <>
 struct ArrayForm<ErfOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return erf_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return erf_v3(in, out, n);
     FloatArrayMap(out, n) = ConstFloatArrayMap(in, n).erf();
   }
 };
@@ -498,6 +504,7 @@ struct ArrayForm<GeluOp> {
   // x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, as the scalar functor (and PyTorch's CPU GELU).
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return gelu_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return gelu_v3(in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     FloatArrayMap(out, n) = x * 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
   }
@@ -508,6 +515,7 @@ template <>
 struct ArrayForm<BackwardOf<GeluOp>> {
   static void apply(const float* g, const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return gelu_backward_avx512(g, in, out, n);
+    if constexpr (GRAFT_MATH_V3) return gelu_backward_v3(g, in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     const auto cdf = 0.5f * (1.0f + (x * 0.70710678118654752f).erf());
     const auto pdf = (-0.5f * x * x).exp() * 0.39894228040143267794f;
@@ -522,6 +530,7 @@ template <>
 struct ArrayForm<GeluTanhOp> {
   static void apply(const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return gelu_tanh_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return gelu_tanh_v3(in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     const auto twice_u =
         x * 2 * float(GeluTanhOp::kSqrtTwoOverPi) * (1.0f + float(GeluTanhOp::kCubic) * x * x);
@@ -532,6 +541,7 @@ template <>
 struct ArrayForm<BackwardOf<GeluTanhOp>> {
   static void apply(const float* g, const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return gelu_tanh_backward_avx512(g, in, out, n);
+    if constexpr (GRAFT_MATH_V3) return gelu_tanh_backward_v3(g, in, out, n);
     constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
     const auto x = ConstFloatArrayMap(in, n);
     const auto s =
@@ -546,6 +556,7 @@ template <>
 struct ArrayForm<BackwardOf<SiluOp>> {
   static void apply(const float* g, const float* in, float* out, int64_t n) {
     if (cpu_runs_avx512()) return silu_backward_avx512(g, in, out, n);
+    if constexpr (GRAFT_MATH_V3) return silu_backward_v3(g, in, out, n);
     const auto x = ConstFloatArrayMap(in, n);
     const auto s = (1.0f + (-x).exp()).inverse();
     FloatArrayMap(out, n) = ConstFloatArrayMap(g, n) * s * (1.0f + x * (1.0f - s));

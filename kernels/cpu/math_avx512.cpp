@@ -5,8 +5,8 @@
 #include <initializer_list>
 
 #include "graft/kernels/cpu/cpu_features.h"
-#include "graft/kernels/cpu/exp_constants.h"
 #include "graft/kernels/cpu/lane_masks.h"
+#include "graft/kernels/cpu/math_constants.h"
 #include "graft/kernels/functors.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -17,7 +17,7 @@ namespace {
 
 GRAFT_AVX512 __m512 splat(float value) { return _mm512_set1_ps(value); }
 
-// e^x for 16 floats (exp_constants.h).
+// e^x for 16 floats (math_constants.h).
 GRAFT_AVX512 __m512 exp16(__m512 x) {
   using namespace exp_constants;
   // min/max return their second operand when either is NaN, so a NaN x passes through.
@@ -71,25 +71,23 @@ GRAFT_AVX512 __m512 log16(__m512 x) {
                               splat(INFINITY));
 }
 
-// erf(x) for 16 floats: Eigen's generic_fast_erf_float, step for step.
+// erf(x) for 16 floats: Eigen's generic_fast_erf_float, step for step (math_constants.h).
 GRAFT_AVX512 __m512 erf16(__m512 x) {
-  x = _mm512_max_ps(splat(-4.0f), _mm512_min_ps(splat(4.0f), x));  // NaN passes, as in exp16
+  using namespace erf_constants;
+  x = _mm512_max_ps(splat(-kClamp), _mm512_min_ps(splat(kClamp), x));  // NaN passes, as in exp16
   const __m512 x2 = _mm512_mul_ps(x, x);
-  __m512 p = _mm512_fmadd_ps(x2, splat(-2.72614225801306e-10f), splat(2.77068142495902e-08f));
-  p = _mm512_fmadd_ps(x2, p, splat(-2.10102402082508e-06f));
-  p = _mm512_fmadd_ps(x2, p, splat(-5.69250639462346e-05f));
-  p = _mm512_fmadd_ps(x2, p, splat(-7.34990630326855e-04f));
-  p = _mm512_fmadd_ps(x2, p, splat(-2.95459980854025e-03f));
-  p = _mm512_fmadd_ps(x2, p, splat(-1.60960333262415e-02f));
+  __m512 p = splat(kP[0]);
+#pragma GCC unroll 6
+  for (int k = 1; k < 7; ++k) p = _mm512_fmadd_ps(x2, p, splat(kP[k]));
   p = _mm512_mul_ps(x, p);
-  __m512 q = _mm512_fmadd_ps(x2, splat(-1.45660718464996e-05f), splat(-2.13374055278905e-04f));
-  q = _mm512_fmadd_ps(x2, q, splat(-1.68282697438203e-03f));
-  q = _mm512_fmadd_ps(x2, q, splat(-7.37332916720468e-03f));
-  q = _mm512_fmadd_ps(x2, q, splat(-1.42647390514189e-02f));
+  __m512 q = splat(kQ[0]);
+#pragma GCC unroll 4
+  for (int k = 1; k < 5; ++k) q = _mm512_fmadd_ps(x2, q, splat(kQ[k]));
   return _mm512_div_ps(p, q);
 }
 
-constexpr float kSqrtHalf = 0.70710678118654752f, kInvSqrtTwoPi = 0.39894228040143267794f;
+using erf_constants::kInvSqrtTwoPi;
+using erf_constants::kSqrtHalf;
 
 // Phi(x) = (1 + erf(x / sqrt 2)) / 2.
 GRAFT_AVX512 __m512 normal_cdf16(__m512 x) {

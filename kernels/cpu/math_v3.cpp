@@ -1,12 +1,13 @@
-// math_v3.h's exp: exp_constants.h's method in AVX2 and FMA.
+// math_v3.h's functions: math_avx512.cpp's, step for step, in AVX2 and FMA.
 #include "graft/kernels/cpu/math_v3.h"
 
 #include "graft/core/error.h"
+#include "graft/kernels/functors.h"
 
 #if GRAFT_MATH_V3
 #include <immintrin.h>
 
-#include "graft/kernels/cpu/exp_constants.h"
+#include "graft/kernels/cpu/math_constants.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -48,22 +49,86 @@ inline __m256 exp8(__m256 x) {
   return scaled(p, n);
 }
 
+// erf(x) for 8 floats: erf16's steps (Eigen's generic_fast_erf_float).
+inline __m256 erf8(__m256 x) {
+  using namespace erf_constants;
+  x = _mm256_max_ps(splat(-kClamp), _mm256_min_ps(splat(kClamp), x));  // NaN passes
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  __m256 p = splat(kP[0]);
+#pragma GCC unroll 6
+  for (int k = 1; k < 7; ++k) p = _mm256_fmadd_ps(x2, p, splat(kP[k]));
+  p = _mm256_mul_ps(x, p);
+  __m256 q = splat(kQ[0]);
+#pragma GCC unroll 4
+  for (int k = 1; k < 5; ++k) q = _mm256_fmadd_ps(x2, q, splat(kQ[k]));
+  return _mm256_div_ps(p, q);
+}
+
+// Phi(x) = (1 + erf(x / sqrt 2)) / 2.
+inline __m256 normal_cdf8(__m256 x) {
+  const __m256 erf = erf8(_mm256_mul_ps(x, splat(erf_constants::kSqrtHalf)));
+  return _mm256_mul_ps(splat(0.5f), _mm256_add_ps(splat(1.0f), erf));
+}
+
+// 1 / (1 + e^-x), as SigmoidOp.
+inline __m256 sigmoid8(__m256 x) {
+  const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+  return _mm256_div_ps(splat(1.0f), _mm256_add_ps(splat(1.0f), e));
+}
+
+// x sigmoid(t) as x / (1 + e^-t): SiLU (t = x) and GELU's tanh form (t = 2u).
+inline __m256 times_sigmoid8(__m256 x, __m256 t) {
+  const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), t));
+  return _mm256_div_ps(x, _mm256_add_ps(splat(1.0f), e));
+}
+
+// The derivative of x sigmoid(t(x)), s (1 + x (1 - s) t'), from s = sigmoid(t) and t'.
+inline __m256 times_sigmoid_slope8(__m256 x, __m256 s, __m256 dt) {
+  const __m256 rest = _mm256_mul_ps(_mm256_sub_ps(splat(1.0f), s), dt);
+  return _mm256_mul_ps(s, _mm256_fmadd_ps(x, rest, splat(1.0f)));
+}
+
+// 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of GELU's tanh form (GeluTanhOp).
+constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
+inline __m256 gelu_tanh_twice_u8(__m256 x) {
+  const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+  return _mm256_mul_ps(splat(kTwiceK), _mm256_fmadd_ps(splat(GeluTanhOp::kCubic), cube, x));
+}
+
 // The lanes of the first `count` of 8: all ones there, zero past it.
 inline __m256i first_lanes8(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count < 8 ? count : 8)),
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-}  // namespace
-
-void exp_v3(const float* in, float* out, int64_t n) {
+// out[i] = f(in[i]) for i < n, f taking and giving 8 floats.
+template <class F>
+inline void map8(const float* in, float* out, int64_t n, const F& f) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, exp8(_mm256_loadu_ps(in + i)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, f(_mm256_loadu_ps(in + i)));
   if (i < n) {
     const __m256i lanes = first_lanes8(n - i);
-    _mm256_maskstore_ps(out + i, lanes, exp8(_mm256_maskload_ps(in + i, lanes)));
+    _mm256_maskstore_ps(out + i, lanes, f(_mm256_maskload_ps(in + i, lanes)));
   }
 }
+
+// out[i] = g[i] f'(x[i]) for i < n, `derivative` giving f' of 8 floats.
+template <class F>
+inline void gradient8(const float* g, const float* x, float* out, int64_t n, const F& derivative) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i,
+                     _mm256_mul_ps(_mm256_loadu_ps(g + i), derivative(_mm256_loadu_ps(x + i))));
+  if (i < n) {
+    const __m256i lanes = first_lanes8(n - i);
+    const __m256 d = derivative(_mm256_maskload_ps(x + i, lanes));
+    _mm256_maskstore_ps(out + i, lanes, _mm256_mul_ps(_mm256_maskload_ps(g + i, lanes), d));
+  }
+}
+
+}  // namespace
+
+void exp_v3(const float* in, float* out, int64_t n) { map8(in, out, n, exp8); }
 
 float shifted_exp_sum_v3(const float* in, float shift, int64_t n) {
   __m256 sum = _mm256_setzero_ps();
@@ -81,6 +146,44 @@ float shifted_exp_sum_v3(const float* in, float shift, int64_t n) {
   return _mm_cvtss_f32(s);
 }
 
+void erf_v3(const float* in, float* out, int64_t n) { map8(in, out, n, erf8); }
+
+void gelu_v3(const float* in, float* out, int64_t n) {
+  map8(in, out, n, [](__m256 x) { return _mm256_mul_ps(x, normal_cdf8(x)); });
+}
+
+// Phi(x) + x phi(x).
+void gelu_backward_v3(const float* g, const float* x, float* out, int64_t n) {
+  gradient8(g, x, out, n, [](__m256 a) {
+    const __m256 pdf = _mm256_mul_ps(exp8(_mm256_mul_ps(_mm256_mul_ps(splat(-0.5f), a), a)),
+                                     splat(erf_constants::kInvSqrtTwoPi));
+    return _mm256_fmadd_ps(a, pdf, normal_cdf8(a));
+  });
+}
+
+void sigmoid_v3(const float* in, float* out, int64_t n) { map8(in, out, n, sigmoid8); }
+
+void silu_v3(const float* in, float* out, int64_t n) {
+  map8(in, out, n, [](__m256 x) { return times_sigmoid8(x, x); });
+}
+
+void silu_backward_v3(const float* g, const float* x, float* out, int64_t n) {
+  gradient8(g, x, out, n,
+            [](__m256 a) { return times_sigmoid_slope8(a, sigmoid8(a), splat(1.0f)); });
+}
+
+void gelu_tanh_v3(const float* in, float* out, int64_t n) {
+  map8(in, out, n, [](__m256 x) { return times_sigmoid8(x, gelu_tanh_twice_u8(x)); });
+}
+
+void gelu_tanh_backward_v3(const float* g, const float* x, float* out, int64_t n) {
+  gradient8(g, x, out, n, [](__m256 a) {
+    const __m256 twice_du = _mm256_fmadd_ps(splat(kTwiceK * 3 * GeluTanhOp::kCubic),
+                                            _mm256_mul_ps(a, a), splat(kTwiceK));
+    return times_sigmoid_slope8(a, sigmoid8(gelu_tanh_twice_u8(a)), twice_du);
+  });
+}
+
 }  // namespace graft::kernels::cpu
 
 #else
@@ -92,6 +195,22 @@ void exp_v3(const float*, float*, int64_t) {
 }
 float shifted_exp_sum_v3(const float*, float, int64_t) {
   detail::fail("shifted_exp_sum_v3(): graft was built without AVX2 and FMA");
+}
+void erf_v3(const float*, float*, int64_t) { detail::fail("erf_v3(): built without AVX2"); }
+void gelu_v3(const float*, float*, int64_t) { detail::fail("gelu_v3(): built without AVX2"); }
+void gelu_backward_v3(const float*, const float*, float*, int64_t) {
+  detail::fail("gelu_backward_v3(): built without AVX2");
+}
+void sigmoid_v3(const float*, float*, int64_t) { detail::fail("sigmoid_v3(): built without AVX2"); }
+void silu_v3(const float*, float*, int64_t) { detail::fail("silu_v3(): built without AVX2"); }
+void silu_backward_v3(const float*, const float*, float*, int64_t) {
+  detail::fail("silu_backward_v3(): built without AVX2");
+}
+void gelu_tanh_v3(const float*, float*, int64_t) {
+  detail::fail("gelu_tanh_v3(): built without AVX2");
+}
+void gelu_tanh_backward_v3(const float*, const float*, float*, int64_t) {
+  detail::fail("gelu_tanh_backward_v3(): built without AVX2");
 }
 
 }  // namespace graft::kernels::cpu

@@ -1,5 +1,6 @@
-// exp of float32 8 lanes at a time in AVX2, graft's build target, for CPUs without AVX-512:
-// math_avx512.h's exp16 at half the width, its constants (exp_constants.h) in the same order,
+// exp (and the functions built on it and on erf) of float32 8 lanes at a time in AVX2, graft's
+// build target, for CPUs without AVX-512:
+// math_avx512.h's exp16 at half the width, its constants (math_constants.h) in the same order,
 // so every x86-64-v3 CPU gives the same bits. vscalefps, which scales the result by 2^n with
 // one rounding, is AVX-512's: here p 2^n is built in the exponent field where it is a normal
 // float, and in two exact steps where it is not, the second rounding once, as vscalefps does.
@@ -28,5 +29,16 @@ void exp_v3(const float* in, float* out, int64_t n);
 // The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps), in eight
 // lanes summed at the end.
 float shifted_exp_sum_v3(const float* in, float shift, int64_t n);
+
+// erf, the GELU and its tanh form, the sigmoid and SiLU, and the fused gradients, as
+// math_avx512.h's, step for step: the same bits.
+void erf_v3(const float* in, float* out, int64_t n);
+void gelu_v3(const float* in, float* out, int64_t n);
+void gelu_backward_v3(const float* g, const float* x, float* out, int64_t n);
+void sigmoid_v3(const float* in, float* out, int64_t n);
+void silu_v3(const float* in, float* out, int64_t n);
+void silu_backward_v3(const float* g, const float* x, float* out, int64_t n);
+void gelu_tanh_v3(const float* in, float* out, int64_t n);
+void gelu_tanh_backward_v3(const float* g, const float* x, float* out, int64_t n);
 
 }  // namespace graft::kernels::cpu

@@ -109,31 +109,63 @@ TEST(ArrayMath, ExpIsWithinTwoUlpsAcrossTheRangeDenormalsAndOverflowIncluded) {
   expect_close_to_float(x, g::exp(t).to_vector<float>(), exp_double, 2);
 }
 
-// The 8-lane exp (math_v3.h) gives the 16-lane one's bits (checked once on all 2^32 floats):
-// here every 251st bit pattern, which passes through each exponent's range, NaN, infinities and
-// denormals. Where the CPU has no AVX-512, the test above checks the 8-lane exp itself (the suite
-// runs under GRAFT_CPU_CAPABILITY=avx2 too).
-TEST(ArrayMath, ExpOnAvx2GivesTheBitsOfExpOnAvx512) {
+// The 8-lane functions (math_v3.h) give the 16-lane ones' bits (checked once on every float,
+// every third one for those other than exp): here every 1021st bit pattern, which passes
+// through each exponent's range, NaN, infinities and denormals, and a run's tail. Where the CPU
+// has no AVX-512, the tests against double check the 8-lane forms themselves (the suite runs
+// under GRAFT_CPU_CAPABILITY=avx2 too).
+TEST(ArrayMath, FunctionsOnAvx2GiveTheBitsOfTheirAvx512Forms) {
   if (!GRAFT_MATH_V3 || !gk::cpu_runs_avx512()) GTEST_SKIP() << "needs both forms";
-  std::vector<float> x;
-  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 251)
+  using Map = void (*)(const float*, float*, int64_t);
+  using Gradient = void (*)(const float*, const float*, float*, int64_t);
+  struct Pair {
+    const char* name;
+    Map wide, narrow;
+  };
+  struct GradientPair {
+    const char* name;
+    Gradient wide, narrow;
+  };
+  const Pair maps[] = {{"exp", gk::exp_avx512, gk::exp_v3},
+                       {"erf", gk::erf_avx512, gk::erf_v3},
+                       {"gelu", gk::gelu_avx512, gk::gelu_v3},
+                       {"sigmoid", gk::sigmoid_avx512, gk::sigmoid_v3},
+                       {"silu", gk::silu_avx512, gk::silu_v3},
+                       {"gelu_tanh", gk::gelu_tanh_avx512, gk::gelu_tanh_v3}};
+  const GradientPair gradients[] = {
+      {"gelu_backward", gk::gelu_backward_avx512, gk::gelu_backward_v3},
+      {"silu_backward", gk::silu_backward_avx512, gk::silu_backward_v3},
+      {"gelu_tanh_backward", gk::gelu_tanh_backward_avx512, gk::gelu_tanh_backward_v3}};
+  std::vector<float> x, g;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 1021) {
     x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
-  std::vector<float> wide(x.size()), narrow(x.size());
-  gk::exp_avx512(x.data(), wide.data(), static_cast<int64_t>(x.size()));
-  gk::exp_v3(x.data(), narrow.data(), static_cast<int64_t>(x.size()));
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (std::isnan(wide[i])) {
-      ASSERT_TRUE(std::isnan(narrow[i])) << x[i];
-    } else {
-      ASSERT_EQ(std::bit_cast<uint32_t>(narrow[i]), std::bit_cast<uint32_t>(wide[i]))
-          << std::hexfloat << x[i];
-    }
+    g.push_back(0.75f + static_cast<float>(bits % 5) * 0.5f);
   }
-  // A run's tail, shorter than a vector.
-  float tail[5];
-  gk::exp_v3(x.data() + 1000, tail, 5);
-  for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(std::bit_cast<uint32_t>(tail[i]), std::bit_cast<uint32_t>(wide[1000 + i]));
+  const auto n = static_cast<int64_t>(x.size());
+  std::vector<float> wide(x.size()), narrow(x.size());
+  const auto expect_same = [&](const char* name, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+      if (std::isnan(wide[i])) {
+        ASSERT_TRUE(std::isnan(narrow[i])) << name << " " << std::hexfloat << x[i];
+      } else {
+        ASSERT_EQ(std::bit_cast<uint32_t>(narrow[i]), std::bit_cast<uint32_t>(wide[i]))
+            << name << " " << std::hexfloat << x[i];
+      }
+    }
+  };
+  for (const Pair& f : maps) {
+    f.wide(x.data(), wide.data(), n);
+    f.narrow(x.data(), narrow.data(), n);
+    expect_same(f.name, n);
+    f.narrow(x.data() + 1000, narrow.data(), 5);  // a tail shorter than a vector
+    std::copy(wide.begin() + 1000, wide.begin() + 1005, wide.begin());
+    expect_same(f.name, 5);
+  }
+  for (const GradientPair& f : gradients) {
+    f.wide(g.data(), x.data(), wide.data(), n);
+    f.narrow(g.data(), x.data(), narrow.data(), n);
+    expect_same(f.name, n);
+  }
 }
 
 TEST(ArrayMath, SigmoidIsWithinFourUlpsAndSaturatesToZeroAndOne) {
