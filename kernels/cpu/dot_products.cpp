@@ -108,6 +108,7 @@ struct Zmm {
   }
 };
 
+#if GRAFT_DOT_PRODUCTS_V3
 // x86-64-v3 (graft's build target: AVX2 and FMA), for CPUs without AVX-512, where float32 is
 // the only type that comes here (their 16-bit products are float32 products of widened copies:
 // cpu_matmul_takes): 8 lanes; 12 accumulators, 3 vectors of a and one of b in AVX2's 16. The
@@ -123,9 +124,7 @@ struct Ymm {
     __m256 sums[kR][kC] = {};
     for (int64_t at = 0; at < p.k; at += 8) {
       // Lane l is read where at + l < k: the mask's sign bits.
-      const __m256i lanes =
-          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(p.k - at, 8))),
-                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      const __m256i lanes = first_lanes8(p.k - at);
       __m256 rows[kR];
 #pragma GCC unroll 3
       for (int r = 0; r < kR; ++r) rows[r] = _mm256_maskload_ps(a + r * p.a_row + at, lanes);
@@ -149,6 +148,7 @@ struct Ymm {
       }
   }
 };
+#endif
 
 template <class T>
 using DotTile = void (*)(const Operands<T>&, int64_t, int64_t);
@@ -220,7 +220,8 @@ bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, in
   // 77 us, (32, 784) x (784, 9) 3.8 against 8.3, (1, 784) x (784, 256) 4.9 against 7.4,
   // (8, 784) x (784, 256) 34 against 47, but (13, 128) x (128, 113) 8.3 against 5.3 and
   // (8, 64) x (64, 1024) 14.9 against 15.0.
-  return std::is_same_v<T, float> && (n < kWindowTileColumns || k >= kLongDotsV3);
+  return GRAFT_DOT_PRODUCTS_V3 && std::is_same_v<T, float> &&
+         (n < kWindowTileColumns || k >= kLongDotsV3);
 }
 
 template <class T>
@@ -235,12 +236,14 @@ void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, 
   run_tiles<Zmm>(operands(a, b, out, n, k, accumulate, out_stride), m, n);
 }
 
+#if GRAFT_DOT_PRODUCTS_V3
 void dot_products_v3(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
                      int64_t m, int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
   GRAFT_CHECK(a.col_stride == 1 && b.row_stride == 1,
               "dot_products_v3(): called for operands it does not take");
   run_tiles<Ymm>(operands(a, b, out, n, k, accumulate, out_stride), m, n);
 }
+#endif
 
 #else  // no AVX-512 kernels outside x86-64 with GCC or Clang
 
@@ -258,11 +261,17 @@ void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t,
   detail::fail("dot_products(): graft was built without its AVX-512 kernels");
 }
 
+#endif
+
+#if !GRAFT_DOT_PRODUCTS_V3
+namespace graft::kernels::cpu {
+
 void dot_products_v3(const StridedMatrix<float>&, const StridedMatrix<float>&, float*, int64_t,
                      int64_t, int64_t, bool, int64_t) {
-  detail::fail("dot_products_v3(): graft was built without its x86-64 kernels");
+  detail::fail("dot_products_v3(): graft was built without AVX2 and FMA");
 }
 
+}  // namespace graft::kernels::cpu
 #endif
 
 // The element types of the packed GEMMs.

@@ -58,7 +58,13 @@ void dot_products(const StridedMatrix<T>& a, const StridedMatrix<T>& b, T* out, 
 
 // dot_products' form for CPUs without AVX-512, float32 alone (x86-64-v3, graft's build target:
 // AVX2's 8 lanes, tiles of up to 3 x 4), which dot_products takes there; any CPU graft runs on
-// runs it, and the tests call it directly.
+// runs it, and the tests call it directly. Only in a build for AVX2 and FMA (GRAFT_CPU_ARCH
+// can leave them out), elsewhere an error.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
+#define GRAFT_DOT_PRODUCTS_V3 1
+#else
+#define GRAFT_DOT_PRODUCTS_V3 0
+#endif
 void dot_products_v3(const StridedMatrix<float>& a, const StridedMatrix<float>& b, float* out,
                      int64_t m, int64_t k, int64_t n, bool accumulate = false,
                      int64_t out_stride = 0);

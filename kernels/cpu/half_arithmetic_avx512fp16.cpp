@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "graft/kernels/cpu/cpu_features.h"
+#include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/prefetch.h"
 
 #if GRAFT_AVX512FP16_KERNELS
@@ -68,8 +69,7 @@ __attribute__((GRAFT_FP16_TARGET)) void combine(const Half* a, const Half* b, Ha
     _mm512_storeu_si512(out + i + kLanes, _mm512_castph_si512(high));
   }
   for (; i < n; i += kLanes) {
-    const __mmask32 tail =
-        n - i >= kLanes ? ~__mmask32{0} : _bzhi_u32(~0u, static_cast<unsigned>(n - i));
+    const __mmask32 tail = first_lanes32(n - i);
     const __m512h result = lanes<kOp>(operand_tail<kAScalar>(a, i, tail, a_splat),
                                       operand_tail<kBScalar>(b, i, tail, b_splat));
     _mm512_mask_storeu_epi16(out + i, tail, _mm512_castph_si512(result));

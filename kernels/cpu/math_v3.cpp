@@ -7,6 +7,8 @@
 #if GRAFT_MATH_V3
 #include <immintrin.h>
 
+#include "graft/kernels/cpu/lane_masks.h"
+
 #include "graft/kernels/cpu/math_constants.h"
 
 namespace graft::kernels::cpu {
@@ -93,12 +95,6 @@ constexpr float kTwiceK = 2 * GeluTanhOp::kSqrtTwoOverPi;
 inline __m256 gelu_tanh_twice_u8(__m256 x) {
   const __m256 cube = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
   return _mm256_mul_ps(splat(kTwiceK), _mm256_fmadd_ps(splat(GeluTanhOp::kCubic), cube, x));
-}
-
-// The lanes of the first `count` of 8: all ones there, zero past it.
-inline __m256i first_lanes8(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count < 8 ? count : 8)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 // out[i] = f(in[i]) for i < n, f taking and giving 8 floats.

@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include "graft/kernels/cpu/half_lanes_v3.h"
+#include "graft/kernels/cpu/lane_masks.h"
 
 namespace graft::kernels::cpu {
 namespace {
@@ -20,12 +21,6 @@ namespace {
 constexpr int kRegisters = 8;
 constexpr int64_t kStep = 8 * kRegisters;
 static_assert(kStep == kProductLanes);
-
-// The lanes of the first `count` of 8: all ones there, zero past it.
-inline __m256i first_lanes8(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(count, 8))),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // 8 elements from p as float32, the first `count` of them, `fill` in the lanes past them
 // (nothing read there): float32 as it is, 16-bit floats widened (half_lanes_v3.h).
