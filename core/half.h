@@ -117,8 +117,14 @@ GRAFT_HOST_DEVICE constexpr float portable_float16_to_float(uint16_t bits) {
   const uint32_t sign = static_cast<uint32_t>(bits & L::kSign) << 16;
   const uint32_t exponent = (bits >> L::kFractionBits) & L::kExponentMax;
   uint32_t fraction = bits & L::kFractionMask;
-  if (exponent == L::kExponentMax)  // inf or NaN, payload kept
-    return std::bit_cast<float>(sign | 0x7f800000u | (fraction << kShift));
+  if (exponent == L::kExponentMax) {
+    // inf, or a NaN with its payload; a float16 NaN made quiet, as IEEE 754's conversions and
+    // F16C's vcvtph2ps (float16_to_float's hardware path) make it. bfloat16 widens by a shift
+    // everywhere, its NaNs as they are.
+    const uint32_t quiet =
+        std::is_same_v<Format, Binary16Format> && fraction != 0 ? 0x00400000u : 0;
+    return std::bit_cast<float>(sign | 0x7f800000u | quiet | (fraction << kShift));
+  }
   if (exponent != 0)
     return std::bit_cast<float>(sign | ((exponent - L::kBias + 127) << 23) | (fraction << kShift));
   if (fraction == 0) return std::bit_cast<float>(sign);

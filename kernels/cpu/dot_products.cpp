@@ -264,14 +264,10 @@ void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t,
 #endif
 
 #if !GRAFT_DOT_PRODUCTS_V3
-namespace graft::kernels::cpu {
-
 void dot_products_v3(const StridedMatrix<float>&, const StridedMatrix<float>&, float*, int64_t,
                      int64_t, int64_t, bool, int64_t) {
   detail::fail("dot_products_v3(): graft was built without AVX2 and FMA");
 }
-
-}  // namespace graft::kernels::cpu
 #endif
 
 // The element types of the packed GEMMs.

@@ -7,6 +7,7 @@
 // paths from and to float (a shift for bfloat16, the F16C instructions for float16).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -97,6 +98,9 @@ TYPED_TEST(Float16Conversions, EveryPatternWidensExactlyAndComesBack) {
     if (std::isnan(want)) {
       EXPECT_TRUE(std::isnan(widened)) << hex(bits);
       EXPECT_TRUE(std::isnan(portable)) << hex(bits);
+      // The same NaN by the hardware and the portable code: a float16 one made quiet (as F16C
+      // does, and IEEE 754), a bfloat16 one as it is (a shift).
+      EXPECT_EQ(std::bit_cast<uint32_t>(widened), std::bit_cast<uint32_t>(portable)) << hex(bits);
       EXPECT_TRUE(std::isnan(static_cast<float>(T(widened)))) << hex(bits) << ": NaN stays NaN";
       continue;
     }
