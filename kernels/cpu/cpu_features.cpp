@@ -148,4 +148,8 @@ void fail_built_without_avx512(const char* function) {
   detail::fail(function, "(): graft was built without its AVX-512 kernels");
 }
 
+void fail_built_without_v3(const char* function) {
+  detail::fail(function, "(): graft was built without AVX2, FMA and F16C (x86-64-v3)");
+}
+
 }  // namespace graft::kernels::cpu

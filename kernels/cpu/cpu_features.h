@@ -57,4 +57,9 @@ std::string cpu_capability_in_use();
 // graft::Error naming `function`.
 [[noreturn]] void fail_built_without_avx512(const char* function);
 
+// The same for a kernel of the x86-64-v3 build target's own (AVX2, FMA, F16C: the "_v3"
+// forms), in a build for an older target or another architecture, where its file's guard
+// keeps it from being called.
+[[noreturn]] void fail_built_without_v3(const char* function);
+
 }  // namespace graft::kernels::cpu

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/parallel.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -266,7 +267,7 @@ void dot_products(const StridedMatrix<T>&, const StridedMatrix<T>&, T*, int64_t,
 #if !GRAFT_DOT_PRODUCTS_V3
 void dot_products_v3(const StridedMatrix<float>&, const StridedMatrix<float>&, float*, int64_t,
                      int64_t, int64_t, bool, int64_t) {
-  detail::fail("dot_products_v3(): graft was built without AVX2 and FMA");
+  fail_built_without_v3("dot_products_v3");
 }
 #endif
 

@@ -13,7 +13,7 @@
 
 #include <cstring>
 
-#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/prefetch.h"
 
 #if GRAFT_HALF_ARITHMETIC_V3
@@ -107,11 +107,11 @@ void half_arithmetic_v3(HalfArithmetic op, const BFloat16* a, bool a_is_scalar, 
 namespace graft::kernels::cpu {
 
 void half_arithmetic_v3(HalfArithmetic, const Half*, bool, const Half*, bool, Half*, int64_t) {
-  detail::fail("half_arithmetic_v3(): graft was built without AVX2 and F16C");
+  fail_built_without_v3("half_arithmetic_v3");
 }
 void half_arithmetic_v3(HalfArithmetic, const BFloat16*, bool, const BFloat16*, bool, BFloat16*,
                         int64_t) {
-  detail::fail("half_arithmetic_v3(): graft was built without AVX2 and F16C");
+  fail_built_without_v3("half_arithmetic_v3");
 }
 
 }  // namespace graft::kernels::cpu

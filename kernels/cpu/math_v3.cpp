@@ -1,7 +1,7 @@
 // math_v3.h's functions: math_avx512.cpp's, step for step, in AVX2 and FMA.
 #include "graft/kernels/cpu/math_v3.h"
 
-#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/functors.h"
 
 #if GRAFT_MATH_V3
@@ -186,27 +186,23 @@ void gelu_tanh_backward_v3(const float* g, const float* x, float* out, int64_t n
 
 namespace graft::kernels::cpu {
 
-void exp_v3(const float*, float*, int64_t) {
-  detail::fail("exp_v3(): graft was built without AVX2 and FMA");
-}
+void exp_v3(const float*, float*, int64_t) { fail_built_without_v3("exp_v3"); }
 float shifted_exp_sum_v3(const float*, float, int64_t) {
-  detail::fail("shifted_exp_sum_v3(): graft was built without AVX2 and FMA");
+  fail_built_without_v3("shifted_exp_sum_v3");
 }
-void erf_v3(const float*, float*, int64_t) { detail::fail("erf_v3(): built without AVX2"); }
-void gelu_v3(const float*, float*, int64_t) { detail::fail("gelu_v3(): built without AVX2"); }
+void erf_v3(const float*, float*, int64_t) { fail_built_without_v3("erf_v3"); }
+void gelu_v3(const float*, float*, int64_t) { fail_built_without_v3("gelu_v3"); }
 void gelu_backward_v3(const float*, const float*, float*, int64_t) {
-  detail::fail("gelu_backward_v3(): built without AVX2");
+  fail_built_without_v3("gelu_backward_v3");
 }
-void sigmoid_v3(const float*, float*, int64_t) { detail::fail("sigmoid_v3(): built without AVX2"); }
-void silu_v3(const float*, float*, int64_t) { detail::fail("silu_v3(): built without AVX2"); }
+void sigmoid_v3(const float*, float*, int64_t) { fail_built_without_v3("sigmoid_v3"); }
+void silu_v3(const float*, float*, int64_t) { fail_built_without_v3("silu_v3"); }
 void silu_backward_v3(const float*, const float*, float*, int64_t) {
-  detail::fail("silu_backward_v3(): built without AVX2");
+  fail_built_without_v3("silu_backward_v3");
 }
-void gelu_tanh_v3(const float*, float*, int64_t) {
-  detail::fail("gelu_tanh_v3(): built without AVX2");
-}
+void gelu_tanh_v3(const float*, float*, int64_t) { fail_built_without_v3("gelu_tanh_v3"); }
 void gelu_tanh_backward_v3(const float*, const float*, float*, int64_t) {
-  detail::fail("gelu_tanh_backward_v3(): built without AVX2");
+  fail_built_without_v3("gelu_tanh_backward_v3");
 }
 
 }  // namespace graft::kernels::cpu

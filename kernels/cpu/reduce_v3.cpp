@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/float_products.h"
 
 #if GRAFT_REDUCE_V3
@@ -200,12 +200,6 @@ void sum_leaves_v3(const BFloat16* p, int64_t stride, int64_t rows, int64_t n, f
 #else  // no AVX2 and F16C in this build: GRAFT_REDUCE_V3 keeps these from being called.
 
 namespace graft::kernels::cpu {
-
-namespace {
-[[noreturn]] void fail_built_without_v3(const char* function) {
-  detail::fail(function, "(): graft was built without AVX2 and F16C");
-}
-}  // namespace
 
 void float_leaves_v3(FloatLeaf, const float*, int64_t, int64_t, int64_t, float*) {
   fail_built_without_v3("float_leaves_v3");
