@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "graft/core/error.h"
+#include "graft/kernels/cpu/direct_conv_v3.h"
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "graft/kernels/cpu/parallel.h"
@@ -120,25 +121,31 @@ void from_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, floa
 }  // namespace
 
 bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
-  const PackedGemm kernel = best_packed_gemm(kFloat32);
-  if (kernel != PackedGemm::kAvx512Float) return false;
+  const bool avx512 = best_packed_gemm(kFloat32) == PackedGemm::kAvx512Float;
+  if (!avx512 && (!GRAFT_DIRECT_CONV_V3 || product == Product::kGradWeight)) return false;
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
   if (g.pad_h > g.dilation_h * (g.kernel_h - 1) || g.pad_w > g.dilation_w * (g.kernel_w - 1))
     return false;
   // The GEMM's output per group: (pixels, channels), or (taps, out channels) for grad_weight.
+  const auto pays = [&](int64_t m, int64_t n) {
+    return avx512 ? packed_gemm_pays(PackedGemm::kAvx512Float, m, n)
+                  : m >= kWindowTileRowsV3 && n >= kWindowTileColumns;
+  };
   switch (product) {
     case Product::kOutput:
-      return packed_gemm_pays(kernel, g.out_plane(), g.group_out_channels());
+      return pays(g.out_plane(), g.group_out_channels());
     case Product::kGradInput:
-      return packed_gemm_pays(kernel, g.in_plane(), g.group_in_channels());
+      return pays(g.in_plane(), g.group_in_channels());
     case Product::kGradWeight:
-      return packed_gemm_pays(kernel, g.column_rows(), g.group_out_channels());
+      return pays(g.column_rows(), g.group_out_channels());
   }
   return false;
 }
 
 DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* weight)
-    : product_(product) {
+    : product_(product),
+      avx512_(best_packed_gemm(kFloat32) == PackedGemm::kAvx512Float),
+      tile_rows_(avx512_ ? kWindowTileRows : kWindowTileRowsV3) {
   GRAFT_CHECK(serves(g, product), "DirectConv: this convolution is not one it serves");
   GRAFT_CHECK((weight != nullptr) == (product != Product::kGradWeight),
               "DirectConv: the output and grad_input need the weight, grad_weight does not");
@@ -208,14 +215,15 @@ void DirectConv::run(const float* image, const float* bias, float* out,
   const int64_t out_plane = out_h_ * out_w_;
   float* const product = pad(image, out_plane * out_columns_, workspace);
   const float* const padded = workspace.data();
-  // Output row oh times the column panel at j: the row in pieces of at most kWindowTileRows
-  // pixels, as even as they come (14 pixels: one piece; 28: two of 14; 29: 9, 10 and 10).
-  const int64_t pieces = (out_w_ + kWindowTileRows - 1) / kWindowTileRows;
+  // Output row oh times the column panel at j: the row in pieces of at most tile_rows_ pixels,
+  // as even as they come (AVX-512's 14: 14 pixels one piece, 28 two of 14, 29 9, 10 and 10).
+  const int64_t pieces = (out_w_ + tile_rows_ - 1) / tile_rows_;
+  const auto tile = avx512_ ? window_tile : window_tile_v3;
   const auto tile_row = [&](const float* windows, const float* weights, int64_t j, int64_t oh) {
     for (int64_t piece = 0, ow = 0; piece < pieces; ++piece) {
       const int64_t rows = (out_w_ + piece) / pieces;  // summing to out_w
-      window_tile({windows + oh * width_ + ow, offsets_.data()}, rows, weights + j, out_columns_,
-                  words_, product + (oh * out_w_ + ow) * out_columns_ + j, out_columns_);
+      tile({windows + oh * width_ + ow, offsets_.data()}, rows, weights + j, out_columns_, words_,
+           product + (oh * out_w_ + ow) * out_columns_ + j, out_columns_);
       ow += rows;
     }
   };
@@ -230,9 +238,9 @@ void DirectConv::run(const float* image, const float* bias, float* out,
       for (int64_t t = first; t < last; ++t)
         tile_row(windows, weights, t / out_h_ * kWindowTileColumns, t % out_h_);
     });
-    to_planes(product, out_columns_, out_plane, group_out_,
-              bias != nullptr ? bias + group * group_out_ : nullptr,
-              out + group * group_out_ * out_plane);
+    (avx512_ ? to_planes : to_planes_v3)(product, out_columns_, out_plane, group_out_,
+                                         bias != nullptr ? bias + group * group_out_ : nullptr,
+                                         out + group * group_out_ * out_plane);
   }
 }
 

@@ -1,5 +1,6 @@
 // DirectConv: a stride-1 float32 convolution computed from the zero-padded image itself, with no
-// im2col, by graft's AVX-512 GEMM tiles (packed_gemm.h) reading the image's windows where they lie.
+// im2col, by graft's GEMM tiles reading the image's windows where they lie: AVX-512's
+// (packed_gemm.h) where the CPU has it, else AVX2's (direct_conv_v3.h).
 //
 // im2col copies each input element kernel_h * kernel_w times into a column matrix as large as
 // the GEMM's operand (288 x 196 floats an image for the Fashion-MNIST CNN's second layer), and
@@ -16,11 +17,11 @@
 // The flattening: each padded row is width = in_w + pad_w floats, its first pad_w zeros also
 // serving as the right padding of the row before (pad_w more follow the last row). Output pixel
 // (oh, ow) is q = oh * width + ow. The forward (and grad_input) takes its tiles along output
-// rows, each a piece of one row of up to 14 pixels (window_tile): the width - out_w positions
-// past a row's end are never computed, and a 14-pixel row of the CNN is one tile. (Tiles of
-// the GEMM's 12 rows over all the flat positions computed those 1 in 15 and a partial last
-// tile: 216 rows for 196 pixels, and conv2's forward ran at 1.12 times PyTorch's time.) It
-// needs out_w <= width, i.e. pad_w <= dilation_w * (kernel_w - 1): every "valid" or "same" conv.
+// rows, each a piece of one row of up to 14 pixels (window_tile; 6 in AVX2's): the width - out_w
+// positions past a row's end are never computed, and a 14-pixel row of the CNN is one tile. (Tiles
+// of the GEMM's 12 rows over all the flat positions computed those 1 in 15 and a partial last tile:
+// 216 rows for 196 pixels, and conv2's forward ran at 1.12 times PyTorch's time.) It needs out_w <=
+// width, i.e. pad_w <= dilation_w * (kernel_w - 1): every "valid" or "same" conv.
 //
 // The backward's grad_input is a stride-1 convolution too: of grad_output, by the kernel
 // flipped with its channels swapped, padded by dilation * (kernel - 1) - pad (the same
@@ -43,9 +44,10 @@ class DirectConv {
   // What an object computes for a convolution g: its output, its grad_input, its grad_weight.
   enum class Product { kOutput, kGradInput, kGradWeight };
 
-  // Whether the direct path serves `product` of g on this machine: the AVX-512 GEMM present,
-  // stride 1, padding within the kernel's reach as above, not pointwise (whose columns are the
-  // input already), and at least one whole tile of the GEMM's output per group.
+  // Whether the direct path serves `product` of g on this machine: stride 1, padding within
+  // the kernel's reach as above, not pointwise (whose columns are the input already), and at
+  // least one whole tile of the GEMM's output per group; the output and grad_input on every
+  // x86-64-v3 CPU, grad_weight (the whole AVX-512 GEMM's) only where AVX-512 is present.
   static bool serves(const Conv2dGeometry& g, Product product);
 
   // An object for `product` of g, which it must serve. The output and grad_input need `weight`
@@ -75,6 +77,8 @@ class DirectConv {
   float* pad(const float* image, int64_t product, std::vector<float>& workspace) const;
 
   Product product_;
+  bool avx512_;        // AVX-512's tiles and transposes, else AVX2's
+  int64_t tile_rows_;  // pixels in a tile at most
   // The correlation this object runs, in its own terms (for grad_input: channels are g's
   // output channels, the image is g's output, the result g's input).
   int64_t channels_, in_h_, in_w_, out_channels_, out_h_, out_w_, groups_;

@@ -17,6 +17,7 @@
 
 #include "graft/kernels/cpu/bfloat16_conv.h"
 #include "graft/kernels/cpu/direct_conv.h"
+#include "graft/kernels/cpu/direct_conv_v3.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/finite_difference.h"
 #include "kernels/naive_conv_pool.h"
@@ -134,8 +135,8 @@ TEST(Conv2d, FewerImagesThanThreadsShareEachImageAcrossTheThreads) {
 
 // Stride-1 float32 convolutions wide enough for the direct path (kernels/cpu/direct_conv.h):
 // whole 32-channel tiles and partial ones, "same" and "valid" padding, non-square kernels and
-// dilation, groups, a one-row image, output rows of one tile and of several, and batches
-// above and below the thread count.
+// dilation, groups, a one-row image, output rows of one tile and of several, pieces of every
+// row count from 1 to 6 (AVX2's tiles), and batches above and below the thread count.
 const Case kDirectCases[] = {
     {"same 3x3, 32 -> 32", 3, 32, 9, 11, 32, 3, 3, 1, 1, 1, 1, true},
     {"valid 3x3, 40 -> 40", 2, 40, 8, 7, 40, 3, 3, 1, 0, 1, 1, false},
@@ -143,6 +144,9 @@ const Case kDirectCases[] = {
     {"dilation 2, groups 2, one image", 1, 64, 10, 10, 64, 3, 3, 1, 2, 2, 2, true},
     {"1x3 kernel over one row", 2, 32, 1, 20, 32, 1, 3, 1, {0, 1}, 1, 1, true},
     {"same 3x3 over 29 columns: rows in three tiles", 2, 32, 3, 29, 36, 3, 3, 1, 1, 1, 1, true},
+    {"same 3x3 over 7 columns", 2, 32, 4, 7, 32, 3, 3, 1, 1, 1, 1, true},
+    {"same 3x3 over 2 columns", 1, 32, 9, 2, 32, 3, 3, 1, 1, 1, 1, false},
+    {"3x3 over one column, padding 1", 2, 32, 16, 1, 32, 3, 3, 1, 1, 1, 1, true},
 };
 
 // The kernels' description of case k.
@@ -161,14 +165,18 @@ g::kernels::Conv2dGeometry geometry_of(const Case& k) {
 
 TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
   namespace cpu = g::kernels::cpu;
-  // Without AVX-512 (or under GRAFT_CPU_CAPABILITY=avx2) the same cases take the im2col path.
-  const bool direct = cpu::cpu_runs(cpu::PackedGemm::kAvx512Float);
+  // The direct path serves the output and grad_input on every x86-64-v3 CPU (AVX2's tiles
+  // without AVX-512, or under GRAFT_CPU_CAPABILITY=avx2), grad_weight with AVX-512 only; builds
+  // for other targets take the im2col path.
+  const bool avx512 = cpu::cpu_runs(cpu::PackedGemm::kAvx512Float);
+  const bool direct = avx512 || GRAFT_DIRECT_CONV_V3;
   for (const Case& k : kDirectCases) {
     if (direct) {
-      // The cases must reach the path they test, for all three products.
+      // The cases must reach the path they test.
       using Product = cpu::DirectConv::Product;
-      for (Product product : {Product::kOutput, Product::kGradInput, Product::kGradWeight})
-        EXPECT_TRUE(cpu::DirectConv::serves(geometry_of(k), product)) << k.name;
+      EXPECT_TRUE(cpu::DirectConv::serves(geometry_of(k), Product::kOutput)) << k.name;
+      EXPECT_TRUE(cpu::DirectConv::serves(geometry_of(k), Product::kGradInput)) << k.name;
+      EXPECT_EQ(cpu::DirectConv::serves(geometry_of(k), Product::kGradWeight), avx512) << k.name;
     }
     const Inputs in = make_inputs(k, g::kFloat32), in64 = make_inputs(k, g::kFloat64);
     const auto conv = [&](const Inputs& i) {
@@ -245,11 +253,13 @@ TEST(Conv2d, SixteenBitHoldsNoFloat32CopyOfItsTensors) {
   const Tensor x = g::randn({32, 32, 64, 64}).to(g::kFloat16);
   const Tensor w = (g::randn({32, 32, 3, 3}) * 0.1).to(g::kFloat16);
 #if defined(__SANITIZE_ADDRESS__)
-  // Without AVX-512 the convolution runs im2col and Eigen's GEMM, which allocates its packing
-  // space at each call: AddressSanitizer's quarantine keeps every freed block resident, and its
-  // shadow adds to the rest (75 MB of peak here, 25 without the quarantine), so the resident
-  // peak is not the program's.
-  if (!g::kernels::cpu::cpu_runs(g::kernels::cpu::PackedGemm::kAvx512Float))
+  // Where the direct path does not serve, the convolution runs im2col and Eigen's GEMM, which
+  // allocates its packing space at each call: AddressSanitizer's quarantine keeps every freed
+  // block resident, and its shadow adds to the rest (75 MB of peak here, 25 without the
+  // quarantine), so the resident peak is not the program's.
+  const Case k = {"", 32, 32, 64, 64, 32, 3, 3, 1, 1, 1, 1, false};
+  if (!g::kernels::cpu::DirectConv::serves(geometry_of(k),
+                                           g::kernels::cpu::DirectConv::Product::kOutput))
     GTEST_SKIP() << "AddressSanitizer's quarantine holds the GEMM's freed buffers";
 #endif
   const auto growth = g::testing::peak_memory_growth([&] { g::conv2d(x, w, {}, 1, 1); });

@@ -1,0 +1,129 @@
+// The AVX2 kernels of DirectConv (direct_conv_v3.h).
+#include "graft/kernels/cpu/direct_conv_v3.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "graft/core/error.h"
+#include "graft/kernels/cpu/cpu_features.h"
+
+#if GRAFT_DIRECT_CONV_V3
+#include <immintrin.h>
+
+#include "graft/kernels/cpu/lane_masks.h"
+
+namespace graft::kernels::cpu {
+namespace {
+
+// out (kRows, 16) = a's rows [0, kRows), row i of word w at a[i + offsets[w]], times b's 16
+// columns of word w at b + w * b_word; the sums in registers for the whole of k.
+template <int64_t kRows>
+void tile16(const float* a, const int64_t* offsets, const float* b, int64_t b_word, int64_t words,
+            float* out, int64_t out_stride) {
+  __m256 sums[kRows][2];
+#pragma GCC unroll 6
+  for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm256_setzero_ps();
+  for (int64_t w = 0; w < words; ++w) {
+    const __m256 b_low = _mm256_loadu_ps(b + w * b_word);
+    const __m256 b_high = _mm256_loadu_ps(b + w * b_word + 8);
+    const float* a_word = a + offsets[w];
+#pragma GCC unroll 6
+    for (int64_t i = 0; i < kRows; ++i) {
+      const __m256 a_value = _mm256_broadcast_ss(a_word + i);
+      sums[i][0] = _mm256_fmadd_ps(a_value, b_low, sums[i][0]);
+      sums[i][1] = _mm256_fmadd_ps(a_value, b_high, sums[i][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int64_t i = 0; i < kRows; ++i) {
+    _mm256_storeu_ps(out + i * out_stride, sums[i][0]);
+    _mm256_storeu_ps(out + i * out_stride + 8, sums[i][1]);
+  }
+}
+
+// tile16 for 1 to kWindowTileRowsV3 rows, so that a short piece of a row computes no rows of
+// padding.
+template <size_t... kIndex>
+constexpr auto tiles16(std::index_sequence<kIndex...>) {
+  return std::array{&tile16<kIndex + 1>...};
+}
+
+// The 8 x 8 block in rows[] transposed in place: rows[i][j] <- rows[j][i].
+inline void transpose_8x8(__m256 (&rows)[8]) {
+  __m256 pairs[8], quads[8];
+  for (int i = 0; i < 8; i += 2) {
+    pairs[i] = _mm256_unpacklo_ps(rows[i], rows[i + 1]);
+    pairs[i + 1] = _mm256_unpackhi_ps(rows[i], rows[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    quads[i] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], 0x44);
+    quads[i + 1] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], 0xee);
+    quads[i + 2] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], 0x44);
+    quads[i + 3] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    rows[i] = _mm256_permute2f128_ps(quads[i], quads[i + 4], 0x20);
+    rows[i + 4] = _mm256_permute2f128_ps(quads[i], quads[i + 4], 0x31);
+  }
+}
+
+}  // namespace
+
+void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
+                    float* out, int64_t out_stride) {
+  GRAFT_CHECK(!a.transposed && rows >= 1 && rows <= kWindowTileRowsV3,
+              "window_tile_v3(): takes 1 to ", kWindowTileRowsV3,
+              " rows of an untransposed window operand; got ", rows, " rows");
+  static constexpr auto kTiles = tiles16(std::make_index_sequence<kWindowTileRowsV3>{});
+  for (int64_t half = 0; half < kWindowTileColumns; half += 16)
+    kTiles[rows - 1](a.data, a.offsets, b + half, b_word, words, out + half, out_stride);
+}
+
+// Masked loads and stores only at the edges: AMD's Zen 4 takes a dozen cycles or more for a
+// vmaskmovps store, and to_planes_v3 stored that way took 7% of conv2's forward and backward.
+void to_planes_v3(const float* product, int64_t stride, int64_t out_plane, int64_t n,
+                  const float* bias, float* planes) {
+  for (int64_t q0 = 0; q0 < out_plane; q0 += 8) {
+    const int64_t rows = std::min<int64_t>(8, out_plane - q0);
+    const __m256i stored = first_lanes8(rows);
+    for (int64_t c0 = 0; c0 < n; c0 += 8) {
+      const int64_t channels = std::min<int64_t>(8, n - c0);
+      const __m256i lanes = first_lanes8(channels);
+      __m256 block[8];
+      for (int64_t r = 0; r < 8; ++r) {
+        const float* row = product + (q0 + r) * stride + c0;
+        block[r] = r >= rows       ? _mm256_setzero_ps()
+                   : channels == 8 ? _mm256_loadu_ps(row)
+                                   : _mm256_maskload_ps(row, lanes);
+      }
+      transpose_8x8(block);
+      for (int64_t c = 0; c < channels; ++c) {
+        __m256 plane = block[c];
+        if (bias != nullptr) plane = _mm256_add_ps(plane, _mm256_set1_ps(bias[c0 + c]));
+        float* const to = planes + (c0 + c) * out_plane + q0;
+        if (rows == 8)
+          _mm256_storeu_ps(to, plane);
+        else
+          _mm256_maskstore_ps(to, stored, plane);
+      }
+    }
+  }
+}
+
+}  // namespace graft::kernels::cpu
+
+#else  // no AVX2 and FMA in this build: GRAFT_DIRECT_CONV_V3 keeps these from being called.
+
+namespace graft::kernels::cpu {
+
+void window_tile_v3(WindowMatrix, int64_t, const float*, int64_t, int64_t, float*, int64_t) {
+  fail_built_without_v3("window_tile_v3");
+}
+void to_planes_v3(const float*, int64_t, int64_t, int64_t, const float*, float*) {
+  fail_built_without_v3("to_planes_v3");
+}
+
+}  // namespace graft::kernels::cpu
+
+#endif

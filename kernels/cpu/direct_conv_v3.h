@@ -1,0 +1,42 @@
+// DirectConv's two kernels (direct_conv.h) in AVX2, graft's build target, for CPUs without
+// AVX-512: the window tile that multiplies a piece of an output row's windows by a panel of
+// the repacked weight, and the transpose of the product into NCHW planes. Without them those
+// CPUs took im2col and Eigen's GEMM for every convolution, and the Fashion-MNIST CNN's second
+// layer ran at 1.26 times PyTorch's time there (oneDNN's own AVX2 convolution).
+//
+// The tile is the 6 x 16 one of the BLAS kernels written for AVX2 (OpenBLAS's and BLIS's
+// Haswell kernels): 12 ymm registers of sums, with b's two vectors of a k-step and a's
+// broadcast value 15 of the 16, each k-step two loads, six broadcasts and twelve FMAs. Seven
+// rows would need 17 registers; 8 columns of twelve rows, as many FMAs, would take twelve
+// broadcasts a step to feed them. A 32-column panel is two passes, each over all of k.
+#pragma once
+
+#include <cstdint>
+
+#include "graft/kernels/cpu/packed_gemm.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#define GRAFT_DIRECT_CONV_V3 1
+#else
+#define GRAFT_DIRECT_CONV_V3 0
+#endif
+
+namespace graft::kernels::cpu {
+
+// Pixels (rows) of window_tile_v3's tile at most.
+inline constexpr int64_t kWindowTileRowsV3 = 6;
+
+// packed_gemm.h's window_tile in 8 lanes: out (rows, 32), its rows `out_stride` apart, = rows
+// [0, rows) of the untransposed window operand a times b's 32 columns, word w's at
+// b + w * b_word; 1 <= rows <= kWindowTileRowsV3. Only where GRAFT_DIRECT_CONV_V3, elsewhere
+// an error.
+void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
+                    float* out, int64_t out_stride);
+
+// planes (n, out_plane) = product (out_plane, n), its rows `stride` apart, transposed, plus
+// bias[c] on plane c when bias is not null: 8 pixels by 8 channels at a time, transposed in
+// registers.
+void to_planes_v3(const float* product, int64_t stride, int64_t out_plane, int64_t n,
+                  const float* bias, float* planes);
+
+}  // namespace graft::kernels::cpu
