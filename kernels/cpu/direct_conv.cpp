@@ -122,7 +122,7 @@ void from_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, floa
 
 bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
   const bool avx512 = best_packed_gemm(kFloat32) == PackedGemm::kAvx512Float;
-  if (!avx512 && (!GRAFT_DIRECT_CONV_V3 || product == Product::kGradWeight)) return false;
+  if (!avx512 && !GRAFT_DIRECT_CONV_V3) return false;
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
   if (g.pad_h > g.dilation_h * (g.kernel_h - 1) || g.pad_w > g.dilation_w * (g.kernel_w - 1))
     return false;
@@ -248,15 +248,22 @@ void DirectConv::add_weight_grad(const float* image, const float* grad_out, floa
                                  std::vector<float>& workspace) const {
   GRAFT_CHECK(product_ == Product::kGradWeight, "DirectConv: add_weight_grad() is for grad_weight");
   const int64_t out_plane = out_h_ * out_w_;
-  float* const grad_product = pad(image, pixels_ * group_out_, workspace);
+  // grad_out of a group as (pixels, channels): AVX2's rows padded to whole tiles with zeros.
+  const int64_t stride = avx512_ ? group_out_ : out_columns_;
+  float* const grad_product = pad(image, pixels_ * stride, workspace);
   const float* const padded = workspace.data();
   for (int64_t group = 0; group < groups_; ++group) {
-    from_planes(grad_out + group * group_out_ * out_plane, pixels_, group_out_, width_, out_w_,
-                out_plane, grad_product);
-    packed_gemm(PackedGemm::kAvx512Float,
-                WindowMatrix{padded + group * group_channels_ * plane_, offsets_.data(), true},
-                {grad_product, group_out_, 1}, accumulator + group * words_ * group_out_, words_,
-                pixels_, group_out_, /*accumulate=*/true);
+    const float* const planes = grad_out + group * group_out_ * out_plane;
+    const WindowMatrix windows{padded + group * group_channels_ * plane_, offsets_.data(), true};
+    float* const sums = accumulator + group * words_ * group_out_;
+    if (avx512_) {
+      from_planes(planes, pixels_, group_out_, width_, out_w_, out_plane, grad_product);
+      packed_gemm(PackedGemm::kAvx512Float, windows, {grad_product, group_out_, 1}, sums, words_,
+                  pixels_, group_out_, /*accumulate=*/true);
+    } else {
+      from_planes_v3(planes, group_out_, out_h_, out_w_, width_, stride, grad_product);
+      window_weight_grad_v3(windows, grad_product, stride, sums, words_, pixels_, group_out_);
+    }
   }
 }
 

@@ -46,8 +46,8 @@ class DirectConv {
 
   // Whether the direct path serves `product` of g on this machine: stride 1, padding within
   // the kernel's reach as above, not pointwise (whose columns are the input already), and at
-  // least one whole tile of the GEMM's output per group; the output and grad_input on every
-  // x86-64-v3 CPU, grad_weight (the whole AVX-512 GEMM's) only where AVX-512 is present.
+  // least one whole tile of the GEMM's output per group; on every x86-64-v3 CPU, in AVX-512
+  // where it has it.
   static bool serves(const Conv2dGeometry& g, Product product);
 
   // An object for `product` of g, which it must serve. The output and grad_input need `weight`

@@ -12,25 +12,30 @@
 #include <immintrin.h>
 
 #include "graft/kernels/cpu/lane_masks.h"
+#include "graft/kernels/cpu/tile_operands.h"
 
 namespace graft::kernels::cpu {
 namespace {
 
-// out (kRows, 16) = a's rows [0, kRows), row i of word w at a[i + offsets[w]], times b's 16
-// columns of word w at b + w * b_word; the sums in registers for the whole of k.
-template <int64_t kRows>
-void tile16(const float* a, const int64_t* offsets, const float* b, int64_t b_word, int64_t words,
-            float* out, int64_t out_stride) {
+// out (kRows, 16) = a's rows [0, kRows) times b's 16 columns, a's value (i, w) at
+// a[row[i] + word[w]] and b's of word w at b + w * b_word; the sums in registers for the whole
+// of k, from zero, or from out's values with `accumulate`.
+template <int64_t kRows, class Rows, class Words>
+void tile16(const float* a, Rows row, Words word, const float* b, int64_t b_word, int64_t words,
+            float* out, int64_t out_stride, bool accumulate) {
   __m256 sums[kRows][2];
 #pragma GCC unroll 6
-  for (int64_t i = 0; i < kRows; ++i) sums[i][0] = sums[i][1] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < kRows; ++i) {
+    sums[i][0] = accumulate ? _mm256_loadu_ps(out + i * out_stride) : _mm256_setzero_ps();
+    sums[i][1] = accumulate ? _mm256_loadu_ps(out + i * out_stride + 8) : _mm256_setzero_ps();
+  }
   for (int64_t w = 0; w < words; ++w) {
     const __m256 b_low = _mm256_loadu_ps(b + w * b_word);
     const __m256 b_high = _mm256_loadu_ps(b + w * b_word + 8);
-    const float* a_word = a + offsets[w];
+    const float* a_word = a + word[w];
 #pragma GCC unroll 6
     for (int64_t i = 0; i < kRows; ++i) {
-      const __m256 a_value = _mm256_broadcast_ss(a_word + i);
+      const __m256 a_value = _mm256_broadcast_ss(a_word + row[i]);
       sums[i][0] = _mm256_fmadd_ps(a_value, b_low, sums[i][0]);
       sums[i][1] = _mm256_fmadd_ps(a_value, b_high, sums[i][1]);
     }
@@ -42,11 +47,18 @@ void tile16(const float* a, const int64_t* offsets, const float* b, int64_t b_wo
   }
 }
 
-// tile16 for 1 to kWindowTileRowsV3 rows, so that a short piece of a row computes no rows of
-// padding.
-template <size_t... kIndex>
+// tile16 for 1 to kWindowTileRowsV3 rows, so that a short piece of a row, or the last taps,
+// compute no rows of padding.
+template <class Rows, class Words, size_t... kIndex>
 constexpr auto tiles16(std::index_sequence<kIndex...>) {
-  return std::array{&tile16<kIndex + 1>...};
+  return std::array{&tile16<kIndex + 1, Rows, Words>...};
+}
+template <class Rows, class Words>
+void tile16(int64_t rows, const float* a, Rows row, Words word, const float* b, int64_t b_word,
+            int64_t words, float* out, int64_t out_stride, bool accumulate) {
+  static constexpr auto kTiles =
+      tiles16<Rows, Words>(std::make_index_sequence<kWindowTileRowsV3>{});
+  kTiles[rows - 1](a, row, word, b, b_word, words, out, out_stride, accumulate);
 }
 
 // The 8 x 8 block in rows[] transposed in place: rows[i][j] <- rows[j][i].
@@ -75,9 +87,58 @@ void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word
   GRAFT_CHECK(!a.transposed && rows >= 1 && rows <= kWindowTileRowsV3,
               "window_tile_v3(): takes 1 to ", kWindowTileRowsV3,
               " rows of an untransposed window operand; got ", rows, " rows");
-  static constexpr auto kTiles = tiles16(std::make_index_sequence<kWindowTileRowsV3>{});
   for (int64_t half = 0; half < kWindowTileColumns; half += 16)
-    kTiles[rows - 1](a.data, a.offsets, b + half, b_word, words, out + half, out_stride);
+    tile16(rows, a.data, Fixed<1>{}, Offsets{a.offsets}, b + half, b_word, words, out + half,
+           out_stride, false);
+}
+
+void window_weight_grad_v3(WindowMatrix a, const float* b, int64_t b_stride, float* out, int64_t m,
+                           int64_t k, int64_t n) {
+  GRAFT_CHECK(a.transposed && b_stride % 16 == 0 && b_stride >= n,
+              "window_weight_grad_v3(): takes a transposed window operand and b's rows a "
+              "multiple of 16 floats apart, at least n = ",
+              n, "; got b_stride ", b_stride);
+  // A tile's taps stay in L1 while it walks the columns.
+  for (int64_t r = 0; r < m; r += kWindowTileRowsV3) {
+    const int64_t rows = std::min(kWindowTileRowsV3, m - r);
+    const Offsets taps{a.offsets + r};
+    for (int64_t c = 0; c < n; c += 16) {
+      float* const tile = out + r * n + c;
+      if (n - c >= 16) {
+        tile16(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, tile, n, true);
+        continue;
+      }
+      // The last columns, fewer than 16: summed in a tile of 16 and the first of them kept.
+      alignas(32) float part[kWindowTileRowsV3][16] = {};
+      for (int64_t i = 0; i < rows; ++i) std::copy_n(tile + i * n, n - c, part[i]);
+      tile16(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, part[0], 16, true);
+      for (int64_t i = 0; i < rows; ++i) std::copy_n(part[i], n - c, tile + i * n);
+    }
+  }
+}
+
+void from_planes_v3(const float* planes, int64_t n, int64_t out_h, int64_t out_w, int64_t width,
+                    int64_t stride, float* product) {
+  const int64_t out_plane = out_h * out_w;
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    float* const row = product + oh * width * stride;
+    for (int64_t ow0 = 0; ow0 < out_w; ow0 += 8) {
+      const int64_t pixels = std::min<int64_t>(8, out_w - ow0);
+      const __m256i lanes = first_lanes8(pixels);
+      for (int64_t c0 = 0; c0 < stride; c0 += 8) {
+        __m256 block[8];
+        for (int64_t c = 0; c < 8; ++c)
+          block[c] = c0 + c < n ? _mm256_maskload_ps(
+                                      planes + (c0 + c) * out_plane + oh * out_w + ow0, lanes)
+                                : _mm256_setzero_ps();
+        transpose_8x8(block);
+        for (int64_t p = 0; p < pixels; ++p)
+          _mm256_storeu_ps(row + (ow0 + p) * stride + c0, block[p]);
+      }
+    }
+    // The positions past the row's end, up to the next row's first pixel (none after the last).
+    if (oh + 1 < out_h) std::fill(row + out_w * stride, row + width * stride, 0.0f);
+  }
 }
 
 // Masked loads and stores only at the edges: AMD's Zen 4 takes a dozen cycles or more for a
@@ -119,6 +180,12 @@ namespace graft::kernels::cpu {
 
 void window_tile_v3(WindowMatrix, int64_t, const float*, int64_t, int64_t, float*, int64_t) {
   fail_built_without_v3("window_tile_v3");
+}
+void window_weight_grad_v3(WindowMatrix, const float*, int64_t, float*, int64_t, int64_t, int64_t) {
+  fail_built_without_v3("window_weight_grad_v3");
+}
+void from_planes_v3(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*) {
+  fail_built_without_v3("from_planes_v3");
 }
 void to_planes_v3(const float*, int64_t, int64_t, int64_t, const float*, float*) {
   fail_built_without_v3("to_planes_v3");

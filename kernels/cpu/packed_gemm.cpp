@@ -18,6 +18,7 @@
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_buffer.h"
+#include "graft/kernels/cpu/tile_operands.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/half_lanes_avx512.h"
@@ -271,24 +272,6 @@ struct ZmmTile {
       _mm512_storeu_ps(out + i * stride + 16, sums[i][1]);
     }
   }
-};
-
-// Where a tile's row i, or word w, of a lies: i * stride (a strided matrix, a packed panel),
-// or offsets[i] (a window operand: its words, or its rows when transposed).
-struct Strided {
-  int64_t stride;
-  int64_t operator[](int64_t i) const { return i * stride; }
-};
-// A stride known when the tile is compiled: its addresses are the base plus constants, where a
-// runtime stride takes a register for each of the tile's rows (GCC spills some) and conv2's
-// forward ran 3-5% slower.
-template <int64_t kStride>
-struct Fixed {
-  int64_t operator[](int64_t i) const { return i * kStride; }
-};
-struct Offsets {
-  const int64_t* offsets;
-  int64_t operator[](int64_t i) const { return offsets[i]; }
 };
 
 // A product whose k runs long (a weight's gradient: k is the batch's rows) streams both
