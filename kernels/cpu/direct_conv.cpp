@@ -196,16 +196,19 @@ int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j,
   return ((group * group_out_ + o) * group_channels_ + c) * taps + i * kernel_w_ + j;
 }
 
-float* DirectConv::pad(const float* image, int64_t product, std::vector<float>& workspace) const {
+DirectConv::Padded DirectConv::pad(const float* image, int64_t product,
+                                   std::vector<float>& workspace) const {
+  constexpr int64_t kLineFloats = kCacheLineBytes / sizeof(float);
   const int64_t padded_floats = channels_ * plane_;
-  workspace.resize(static_cast<size_t>(padded_floats + product));
-  float* const padded = workspace.data();
+  const int64_t product_start = (padded_floats + kLineFloats - 1) / kLineFloats * kLineFloats;
+  workspace.resize(static_cast<size_t>(product_start + product + kLineFloats - 1));
+  float* const padded = first_on_cache_line(workspace.data());
   std::fill(padded, padded + padded_floats, 0.0f);
   for (int64_t c = 0; c < channels_; ++c)
     for (int64_t h = 0; h < in_h_; ++h)
       std::memcpy(padded + c * plane_ + (h + pad_h_) * width_ + pad_w_,
                   image + (c * in_h_ + h) * in_w_, static_cast<size_t>(in_w_) * sizeof(float));
-  return padded + padded_floats;
+  return {padded, padded + product_start};
 }
 
 void DirectConv::run(const float* image, const float* bias, float* out,
@@ -213,8 +216,7 @@ void DirectConv::run(const float* image, const float* bias, float* out,
   GRAFT_CHECK(product_ != Product::kGradWeight,
               "DirectConv: run() is for the output or grad_input");
   const int64_t out_plane = out_h_ * out_w_;
-  float* const product = pad(image, out_plane * out_columns_, workspace);
-  const float* const padded = workspace.data();
+  const auto [padded, product] = pad(image, out_plane * out_columns_, workspace);
   // Output row oh times the column panel at j: the row in pieces of at most tile_rows_ pixels,
   // as even as they come (AVX-512's 14: 14 pixels one piece, 28 two of 14, 29 9, 10 and 10).
   const int64_t pieces = (out_w_ + tile_rows_ - 1) / tile_rows_;
@@ -250,8 +252,7 @@ void DirectConv::add_weight_grad(const float* image, const float* grad_out, floa
   const int64_t out_plane = out_h_ * out_w_;
   // grad_out of a group as (pixels, channels): AVX2's rows padded to whole tiles with zeros.
   const int64_t stride = avx512_ ? group_out_ : out_columns_;
-  float* const grad_product = pad(image, pixels_ * stride, workspace);
-  const float* const padded = workspace.data();
+  const auto [padded, grad_product] = pad(image, pixels_ * stride, workspace);
   for (int64_t group = 0; group < groups_; ++group) {
     const float* const planes = grad_out + group * group_out_ * out_plane;
     const WindowMatrix windows{padded + group * group_channels_ * plane_, offsets_.data(), true};

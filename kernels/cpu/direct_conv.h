@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "graft/kernels/conv.h"
+#include "graft/kernels/cpu/cache_aligned.h"
 
 namespace graft::kernels::cpu {
 
@@ -72,9 +73,14 @@ class DirectConv {
  private:
   // Where element (row (c, i, j), column o) of the packed weight of `group` lies in g's weight.
   int64_t weight_index(int64_t group, int64_t c, int64_t i, int64_t j, int64_t o) const;
-  // Fills the start of workspace with the image zero-padded and flattened (channels_ planes of
-  // plane_ floats), followed by room for `product` floats, and returns where that room starts.
-  float* pad(const float* image, int64_t product, std::vector<float>& workspace) const;
+  // Fills workspace with the image zero-padded and flattened (channels_ planes of plane_
+  // floats), followed by room for `product` floats, each starting on a cache line (the tiles
+  // store the product's rows, and the weight gradient loads them, in whole vectors).
+  struct Padded {
+    const float* image;
+    float* product;
+  };
+  Padded pad(const float* image, int64_t product, std::vector<float>& workspace) const;
 
   Product product_;
   bool avx512_;        // AVX-512's tiles and transposes, else AVX2's
@@ -90,8 +96,9 @@ class DirectConv {
   int64_t pixels_;                      // flat positions from the first output pixel to the last
   int64_t out_columns_;                 // group_out_ rounded up to whole tiles' columns
   std::vector<int64_t> offsets_;        // of word (c, i, j) of one group, from pixel q's position
-  std::vector<float>
-      weights_;  // per group: W^T (taps, out_columns_: the group's out channels, zeros)
+  // per group: W^T (taps, out_columns_: the group's out channels, zeros), its rows read in
+  // whole vectors
+  CacheAlignedVector<float> weights_;
 };
 
 }  // namespace graft::kernels::cpu
