@@ -242,11 +242,17 @@ struct ArrayForm<TanOp> : Avx512OrEigenForm<&tan_avx512, EigenFunction::kTan> {}
 // log1p and expm1: 16 lanes a step where the CPU has AVX-512 (math_avx512.h), expm1 in double
 // and rounded once, log1p by the float log with Goldberg's correction (a million floats, two
 // threads of the 2-core Xeon: log1p 654 -> 299 us, expm1 1360 -> 425; PyTorch's 436-1650 and
-// 616-668); elsewhere Eigen's.
+// 616-668); elsewhere Eigen's, but expm1 in AVX2's 8 lanes (math_v3.h) with the same bits.
 template <>
 struct ArrayForm<Log1pOp> : Avx512OrEigenForm<&log1p_avx512, EigenFunction::kLog1p> {};
 template <>
-struct ArrayForm<Expm1Op> : Avx512OrEigenForm<&expm1_avx512, EigenFunction::kExpm1> {};
+struct ArrayForm<Expm1Op> {
+  static void apply(const float* in, float* out, int64_t n) {
+    if (cpu_runs_avx512()) return expm1_avx512(in, out, n);
+    if constexpr (GRAFT_MATH_V3) return expm1_v3(in, out, n);
+    EigenArrayForm<EigenFunction::kExpm1>::apply(in, out, n);
+  }
+};
 
 // x^y for other exponents, and for a tensor of them: the C library's powf, one call an element,
 // took 2.6 ms on a million floats against PyTorch's 1.3; this 0.92 (two threads of the 2-core

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <iterator>
 
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/cpu/lane_masks.h"
@@ -149,14 +150,12 @@ struct ExpParts {
   __m512d k, em1;
 };
 GRAFT_AVX512 ExpParts exp_parts8(__m512d t) {
-  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+  using namespace exp_series_constants;
   const __m512d k =
-      _mm512_roundscale_pd(_mm512_mul_pd(t, splat8(kLog2e)), _MM_FROUND_TO_NEAREST_INT);
+      _mm512_roundscale_pd(_mm512_mul_pd(t, splat8(kLog2E)), _MM_FROUND_TO_NEAREST_INT);
   const __m512d r = _mm512_fnmadd_pd(k, splat8(kLn2), t);
-  __m512d p = splat8(1.0 / 39916800);
-  for (const double c : {1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120,
-                         1.0 / 24, 1.0 / 6, 0.5, 1.0})
-    p = _mm512_fmadd_pd(p, r, splat8(c));
+  __m512d p = splat8(kSeries[0]);
+  for (size_t i = 1; i < std::size(kSeries); ++i) p = _mm512_fmadd_pd(p, r, splat8(kSeries[i]));
   return {k, _mm512_mul_pd(p, r)};
 }
 
@@ -172,8 +171,9 @@ GRAFT_AVX512 __m512d pow8(__m512d x, __m512d y) {
 // first (beyond, the float result is -1 or inf either way; min and max keep a NaN). A zero
 // is answered by itself: the sum's + (2^0 - 1) would turn -0 into +0.
 GRAFT_AVX512 __m512d expm1_8(__m512d x) {
+  using namespace exp_series_constants;
   const __mmask8 zero = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ);
-  const __m512d clamped = _mm512_max_pd(splat8(-110.0), _mm512_min_pd(splat8(89.0), x));
+  const __m512d clamped = _mm512_max_pd(splat8(kLowest), _mm512_min_pd(splat8(kHighest), x));
   const ExpParts parts = exp_parts8(clamped);
   const __m512d y =
       _mm512_add_pd(_mm512_scalef_pd(parts.em1, parts.k),

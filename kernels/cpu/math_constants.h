@@ -1,6 +1,6 @@
-// The constants of graft's vectorised float32 exp and erf (math_avx512.h has the methods). The
-// 16-lane forms (math_avx512.cpp) and the 8-lane ones (math_v3.cpp) take them from here, in
-// the same order of operations, and so give the same bits on every CPU.
+// The constants of graft's vectorised float32 exp, expm1 and erf (math_avx512.h has the
+// methods). The 16-lane forms (math_avx512.cpp) and the 8-lane ones (math_v3.cpp) take them
+// from here, in the same order of operations, and so give the same bits on every CPU.
 #pragma once
 
 // exp: its clamps, n's rounding, ln 2 in two parts and the polynomial's coefficients, highest
@@ -20,6 +20,19 @@ inline constexpr float kPolynomial[] = {
     0x1.6a3d04p-10f, 0x1.123856p-7f, 0x1.5558bep-5f, 0x1.555494p-3f, 0x1.fffffcp-2f, 1.0f, 1.0f};
 
 }  // namespace graft::kernels::cpu::exp_constants
+
+// e^t - 1 in double (expm1, and pow's e^(y log x)): t = k ln 2 + r, k = t / ln 2 rounded,
+// |r| <= ln 2 / 2, and e^r - 1 = r (c0 + c1 r + ...), the series to r^11, highest degree first.
+namespace graft::kernels::cpu::exp_series_constants {
+
+inline constexpr double kLn2 = 0.6931471805599453, kLog2E = 1.4426950408889634;
+inline constexpr double kSeries[] = {1.0 / 39916800, 1.0 / 3628800, 1.0 / 362880, 1.0 / 40320,
+                                     1.0 / 5040,     1.0 / 720,     1.0 / 120,    1.0 / 24,
+                                     1.0 / 6,        0.5,           1.0};
+// expm1's clamps: beyond them the float result is -1 or inf either way.
+inline constexpr double kLowest = -110.0, kHighest = 89.0;
+
+}  // namespace graft::kernels::cpu::exp_series_constants
 
 // erf: Eigen's generic_fast_erf_float, x P(x^2) / Q(x^2) on [-4, 4], the coefficients highest
 // degree first; and the normal distribution's constants of the GELU.

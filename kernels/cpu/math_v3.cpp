@@ -1,6 +1,8 @@
 // math_v3.h's functions: math_avx512.cpp's, step for step, in AVX2 and FMA.
 #include "graft/kernels/cpu/math_v3.h"
 
+#include <iterator>
+
 #include "graft/kernels/cpu/cpu_features.h"
 #include "graft/kernels/functors.h"
 
@@ -78,6 +80,37 @@ inline __m256 sigmoid8(__m256 x) {
   return _mm256_div_ps(splat(1.0f), _mm256_add_ps(splat(1.0f), e));
 }
 
+// e^x - 1 for 4 doubles of float values: math_avx512.cpp's expm1_8 step for step, 2^k (k in
+// [-159, 129] after the clamps: a normal double) built in the exponent field, where vscalefpd
+// scales by it; both products by 2^k are exact either way.
+inline __m256d expm1_4(__m256d x) {
+  using namespace exp_series_constants;
+  const __m256d zero = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_EQ_OQ);
+  const __m256d t =
+      _mm256_max_pd(_mm256_set1_pd(kLowest), _mm256_min_pd(_mm256_set1_pd(kHighest), x));
+  const __m256d k = _mm256_round_pd(_mm256_mul_pd(t, _mm256_set1_pd(kLog2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(kLn2), t);
+  __m256d p = _mm256_set1_pd(kSeries[0]);
+  for (size_t i = 1; i < std::size(kSeries); ++i)
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kSeries[i]));
+  const __m256d em1 = _mm256_mul_pd(p, r);
+  // A NaN lane's k converts to INT_MIN, a finite power: em1 is NaN there already.
+  const __m256i biased =
+      _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(k)), _mm256_set1_epi64x(1023));
+  const __m256d power = _mm256_castsi256_pd(_mm256_slli_epi64(biased, 52));
+  const __m256d y =
+      _mm256_add_pd(_mm256_mul_pd(em1, power), _mm256_sub_pd(power, _mm256_set1_pd(1.0)));
+  return _mm256_blendv_pd(y, x, zero);
+}
+
+// expm1 of 8 floats in two halves of 4 doubles, each rounded once to float.
+inline __m256 expm1_in_double8(__m256 x) {
+  const __m128 low = _mm256_cvtpd_ps(expm1_4(_mm256_cvtps_pd(_mm256_castps256_ps128(x))));
+  const __m128 high = _mm256_cvtpd_ps(expm1_4(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))));
+  return _mm256_set_m128(high, low);
+}
+
 // x sigmoid(t) as x / (1 + e^-t): SiLU (t = x) and GELU's tanh form (t = 2u).
 inline __m256 times_sigmoid8(__m256 x, __m256 t) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), t));
@@ -125,6 +158,8 @@ inline void gradient8(const float* g, const float* x, float* out, int64_t n, con
 }  // namespace
 
 void exp_v3(const float* in, float* out, int64_t n) { map8(in, out, n, exp8); }
+
+void expm1_v3(const float* in, float* out, int64_t n) { map8(in, out, n, expm1_in_double8); }
 
 float shifted_exp_sum_v3(const float* in, float shift, int64_t n) {
   __m256 sum = _mm256_setzero_ps();
@@ -187,6 +222,7 @@ void gelu_tanh_backward_v3(const float* g, const float* x, float* out, int64_t n
 namespace graft::kernels::cpu {
 
 void exp_v3(const float*, float*, int64_t) { fail_built_without_v3("exp_v3"); }
+void expm1_v3(const float*, float*, int64_t) { fail_built_without_v3("expm1_v3"); }
 float shifted_exp_sum_v3(const float*, float, int64_t) {
   fail_built_without_v3("shifted_exp_sum_v3");
 }

@@ -26,6 +26,9 @@ namespace graft::kernels::cpu {
 // out[i] = exp(in[i]) for i < n; out may be in. Only where GRAFT_MATH_V3, elsewhere an error.
 void exp_v3(const float* in, float* out, int64_t n);
 
+// out[i] = e^in[i] - 1, math_avx512.h's expm1 in 4-double halves: the same bits.
+void expm1_v3(const float* in, float* out, int64_t n);
+
 // The sum of exp(in[i] - shift) for i < n (log_softmax's, without storing the exps), in eight
 // lanes summed at the end.
 float shifted_exp_sum_v3(const float* in, float shift, int64_t n);
