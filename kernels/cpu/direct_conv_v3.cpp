@@ -2,8 +2,6 @@
 #include "graft/kernels/cpu/direct_conv_v3.h"
 
 #include <algorithm>
-#include <array>
-#include <utility>
 
 #include "graft/core/error.h"
 #include "graft/kernels/cpu/cpu_features.h"
@@ -13,74 +11,9 @@
 
 #include "graft/kernels/cpu/lane_masks.h"
 #include "graft/kernels/cpu/tile_operands.h"
+#include "graft/kernels/cpu/ymm_tiles.h"
 
 namespace graft::kernels::cpu {
-namespace {
-
-// out (kRows, 16) = a's rows [0, kRows) times b's 16 columns, a's value (i, w) at
-// a[row[i] + word[w]] and b's of word w at b + w * b_word; the sums in registers for the whole
-// of k, from zero, or from out's values with `accumulate`.
-template <int64_t kRows, class Rows, class Words>
-void tile16(const float* a, Rows row, Words word, const float* b, int64_t b_word, int64_t words,
-            float* out, int64_t out_stride, bool accumulate) {
-  __m256 sums[kRows][2];
-#pragma GCC unroll 6
-  for (int64_t i = 0; i < kRows; ++i) {
-    sums[i][0] = accumulate ? _mm256_loadu_ps(out + i * out_stride) : _mm256_setzero_ps();
-    sums[i][1] = accumulate ? _mm256_loadu_ps(out + i * out_stride + 8) : _mm256_setzero_ps();
-  }
-  for (int64_t w = 0; w < words; ++w) {
-    const __m256 b_low = _mm256_loadu_ps(b + w * b_word);
-    const __m256 b_high = _mm256_loadu_ps(b + w * b_word + 8);
-    const float* a_word = a + word[w];
-#pragma GCC unroll 6
-    for (int64_t i = 0; i < kRows; ++i) {
-      const __m256 a_value = _mm256_broadcast_ss(a_word + row[i]);
-      sums[i][0] = _mm256_fmadd_ps(a_value, b_low, sums[i][0]);
-      sums[i][1] = _mm256_fmadd_ps(a_value, b_high, sums[i][1]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int64_t i = 0; i < kRows; ++i) {
-    _mm256_storeu_ps(out + i * out_stride, sums[i][0]);
-    _mm256_storeu_ps(out + i * out_stride + 8, sums[i][1]);
-  }
-}
-
-// tile16 for 1 to kWindowTileRowsV3 rows, so that a short piece of a row, or the last taps,
-// compute no rows of padding.
-template <class Rows, class Words, size_t... kIndex>
-constexpr auto tiles16(std::index_sequence<kIndex...>) {
-  return std::array{&tile16<kIndex + 1, Rows, Words>...};
-}
-template <class Rows, class Words>
-void tile16(int64_t rows, const float* a, Rows row, Words word, const float* b, int64_t b_word,
-            int64_t words, float* out, int64_t out_stride, bool accumulate) {
-  static constexpr auto kTiles =
-      tiles16<Rows, Words>(std::make_index_sequence<kWindowTileRowsV3>{});
-  kTiles[rows - 1](a, row, word, b, b_word, words, out, out_stride, accumulate);
-}
-
-// The 8 x 8 block in rows[] transposed in place: rows[i][j] <- rows[j][i].
-inline void transpose_8x8(__m256 (&rows)[8]) {
-  __m256 pairs[8], quads[8];
-  for (int i = 0; i < 8; i += 2) {
-    pairs[i] = _mm256_unpacklo_ps(rows[i], rows[i + 1]);
-    pairs[i + 1] = _mm256_unpackhi_ps(rows[i], rows[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    quads[i] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], 0x44);
-    quads[i + 1] = _mm256_shuffle_ps(pairs[i], pairs[i + 2], 0xee);
-    quads[i + 2] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], 0x44);
-    quads[i + 3] = _mm256_shuffle_ps(pairs[i + 1], pairs[i + 3], 0xee);
-  }
-  for (int i = 0; i < 4; ++i) {
-    rows[i] = _mm256_permute2f128_ps(quads[i], quads[i + 4], 0x20);
-    rows[i + 4] = _mm256_permute2f128_ps(quads[i], quads[i + 4], 0x31);
-  }
-}
-
-}  // namespace
 
 void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
                     float* out, int64_t out_stride) {
@@ -88,8 +21,8 @@ void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word
               "window_tile_v3(): takes 1 to ", kWindowTileRowsV3,
               " rows of an untransposed window operand; got ", rows, " rows");
   for (int64_t half = 0; half < kWindowTileColumns; half += 16)
-    tile16(rows, a.data, Fixed<1>{}, Offsets{a.offsets}, b + half, b_word, words, out + half,
-           out_stride, false);
+    ymm_tile(rows, a.data, Fixed<1>{}, Offsets{a.offsets}, b + half, b_word, words, out + half,
+             out_stride, false);
 }
 
 void window_weight_grad_v3(WindowMatrix a, const float* b, int64_t b_stride, float* out, int64_t m,
@@ -105,13 +38,13 @@ void window_weight_grad_v3(WindowMatrix a, const float* b, int64_t b_stride, flo
     for (int64_t c = 0; c < n; c += 16) {
       float* const tile = out + r * n + c;
       if (n - c >= 16) {
-        tile16(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, tile, n, true);
+        ymm_tile(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, tile, n, true);
         continue;
       }
       // The last columns, fewer than 16: summed in a tile of 16 and the first of them kept.
       alignas(32) float part[kWindowTileRowsV3][16] = {};
       for (int64_t i = 0; i < rows; ++i) std::copy_n(tile + i * n, n - c, part[i]);
-      tile16(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, part[0], 16, true);
+      ymm_tile(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, part[0], 16, true);
       for (int64_t i = 0; i < rows; ++i) std::copy_n(part[i], n - c, tile + i * n);
     }
   }

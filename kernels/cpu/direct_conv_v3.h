@@ -5,27 +5,20 @@
 // GEMM for every convolution, and the Fashion-MNIST CNN's second layer ran at 1.26 times
 // PyTorch's time there (oneDNN's own AVX2 convolution).
 //
-// The tile is the 6 x 16 one of the BLAS kernels written for AVX2 (OpenBLAS's and BLIS's
-// Haswell kernels): 12 ymm registers of sums, with b's two vectors of a k-step and a's
-// broadcast value 15 of the 16, each k-step two loads, six broadcasts and twelve FMAs. Seven
-// rows would need 17 registers; 8 columns of twelve rows, as many FMAs, would take twelve
-// broadcasts a step to feed them. A 32-column panel is two passes, each over all of k.
+// The tile is ymm_tiles.h's 6 x 16; a 32-column panel is two passes, each over all of k.
 #pragma once
 
 #include <cstdint>
 
 #include "graft/kernels/cpu/packed_gemm.h"
+#include "graft/kernels/cpu/ymm_tiles.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#define GRAFT_DIRECT_CONV_V3 1
-#else
-#define GRAFT_DIRECT_CONV_V3 0
-#endif
+#define GRAFT_DIRECT_CONV_V3 GRAFT_YMM_KERNELS
 
 namespace graft::kernels::cpu {
 
 // Pixels (rows) of window_tile_v3's tile at most.
-inline constexpr int64_t kWindowTileRowsV3 = 6;
+inline constexpr int64_t kWindowTileRowsV3 = kYmmTileRows;
 
 // packed_gemm.h's window_tile in 8 lanes: out (rows, 32), its rows `out_stride` apart, = rows
 // [0, rows) of the untransposed window operand a times b's 32 columns, word w's at

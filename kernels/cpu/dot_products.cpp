@@ -18,11 +18,6 @@
 namespace graft::kernels::cpu {
 namespace {
 
-// Without AVX-512, the outputs the x86-64-v3 dot products take besides the narrow ones (fewer
-// columns than a packed tile's kWindowTileColumns): dot products of kLongDotsV3 or more
-// (dot_products_serve).
-constexpr int64_t kLongDotsV3 = 256;
-
 // Multiply-adds below which a task is not worth handing to another thread.
 constexpr int64_t kTaskWork = int64_t{1} << 16;
 
@@ -174,7 +169,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // (not measured: no machine with AMX was at hand).
 template <class T>
 PackedGemm packed_kernel() {
-  if constexpr (std::is_same_v<T, float>) return PackedGemm::kAvx512Float;
+  if constexpr (std::is_same_v<T, float>) return best_packed_gemm(kFloat32);
   if constexpr (std::is_same_v<T, Half>) return PackedGemm::kAvx512Half;
   return PackedGemm::kAvx512BFloat16;
 }
@@ -212,17 +207,13 @@ bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, in
                         int64_t n) {
   const PackedGemm kernel = packed_kernel<T>();
   if (a.col_stride != 1 || b.row_stride != 1 || packed_gemm_pays(kernel, m, n)) return false;
-  if (cpu_runs(kernel))
-    return !std::is_same_v<T, BFloat16> || best_packed_gemm(kBFloat16) == kernel;
-  // Without AVX-512 (float32 alone comes here: the 16-bit types are widened to float32 copies
-  // first) the alternative is Eigen's AVX2 GEMM, which a narrow output hobbles but a short one
-  // with short dot products does not. In turns on the EPYC, dot_products_v3 on two threads
-  // against Eigen on one (as graft runs it for these sizes): (64, 3136) x (3136, 10) 36 against
-  // 77 us, (32, 784) x (784, 9) 3.8 against 8.3, (1, 784) x (784, 256) 4.9 against 7.4,
-  // (8, 784) x (784, 256) 34 against 47, but (13, 128) x (128, 113) 8.3 against 5.3 and
-  // (8, 64) x (64, 1024) 14.9 against 15.0.
-  return GRAFT_DOT_PRODUCTS_V3 && std::is_same_v<T, float> &&
-         (n < kWindowTileColumns || k >= kLongDotsV3);
+  // float32 by AVX-512's dot products or AVX2's (dot_products_v3), whichever this CPU has
+  // besides its packed kernel; none in a build without AVX2 (kNone).
+  if constexpr (std::is_same_v<T, float>)
+    return kernel != PackedGemm::kNone;
+  else
+    return cpu_runs(kernel) &&
+           (!std::is_same_v<T, BFloat16> || best_packed_gemm(kBFloat16) == kernel);
 }
 
 template <class T>

@@ -22,11 +22,12 @@
 // or fewer with k >= 512, the MLP's step gained nothing from them there (docs/performance.md,
 // "The EPYC in the afternoon").
 //
-// CPUs without AVX-512 (most desktops) have no packed GEMM: their float32 products are Eigen's
-// AVX2 GEMM, which a narrow output hobbles as much (the CNN's head at 52 GFLOP/s on one thread).
-// There the same dot products run 8 lanes wide (dot_products_v3, tiles of up to 3 x 4 in AVX2's
-// 16 registers): the CNN's head 77 -> 36 us, conv1's weight gradient 8.3 -> 3.8 an image
-// (timed here on the EPYC, against Eigen as graft calls it for those sizes).
+// CPUs without AVX-512 (most desktops) run the packed GEMM's AVX2 kernel, whose 6 x 32 tiles a
+// narrow output hobbles as much (and Eigen's AVX2 GEMM before it: the CNN's head at 52
+// GFLOP/s on one thread). There the same dot products run 8 lanes wide (dot_products_v3,
+// tiles of up to 3 x 4 in AVX2's 16 registers): the CNN's head 77 -> 36 us, conv1's weight
+// gradient 8.3 -> 3.8 an image (timed on the EPYC against Eigen as graft called it for those
+// sizes).
 #pragma once
 
 #include <cstdint>
@@ -38,12 +39,10 @@ namespace graft::kernels::cpu {
 
 // Whether dot_products serves a (m, k) x b (k, n) of T (float, Half or BFloat16) on this
 // machine: a's rows and b's columns contiguous (a.col_stride and b.row_stride 1), and the output
-// too narrow or too short for one whole tile of the packed GEMM's AVX-512 kernel for T
+// too narrow or too short for one whole tile of the packed GEMM's best kernel for T
 // (packed_gemm_pays), which is faster wherever it has them (it reuses each loaded value across
 // a whole tile); for 16-bit types, that kernel present (for bfloat16, and not AMX). float32 on
-// any CPU: without AVX-512 (dot_products_v3, against Eigen's AVX2 GEMM) the output narrow, or
-// short with dot products of 256 or more (Eigen's GEMM took 0.6 of their time for (13, 128) x
-// (128, 113); see dot_products.cpp).
+// any x86-64-v3 CPU (dot_products_v3 without AVX-512).
 template <class T>
 bool dot_products_serve(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, int64_t k,
                         int64_t n);

@@ -19,6 +19,7 @@
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/cpu/thread_buffer.h"
 #include "graft/kernels/cpu/tile_operands.h"
+#include "graft/kernels/cpu/ymm_tiles.h"
 #include "graft/kernels/cpu/zmm_transpose.h"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "graft/kernels/cpu/half_lanes_avx512.h"
@@ -62,8 +63,11 @@ constexpr int64_t kPanelColumns = 32;
 //   tile(a, b, words, out, stride)  out (kRows x kPanelColumns, float32, rows `stride`
 //                            floats apart) = a_panel x b_panel; or, for a kernel that can
 //                            read its operands where they lie, tile_in_place (below)
+//   pack_lines, pack_columns for a kernel whose words are floats (kPacksFloats): its packers,
+//                            pack_float_lines and pack_float_columns in its instruction set
 // b's panels are the same for all: word w of column c at w * kPanelColumns + c, so that 16
-// columns of one word are a zmm vector, or a row of an AMX tile ("VNNI" layout).
+// columns of one word are a zmm vector (or two ymm ones), or a row of an AMX tile ("VNNI"
+// layout).
 
 // Element (i, j) of x, or zero outside (rows, cols): the packing's zero padding.
 template <class T>
@@ -130,6 +134,19 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 load_floats(cons
 // k-steps take 405-490 and 195-240 (a copy of 4 MB: 280 us on one).
 constexpr int64_t kRowBlock = 16;
 
+// Panel p's lines, k-steps [w0, k), element by element: pack_float_lines where no vector path
+// takes them.
+template <class E>
+void pack_line_elements(const E* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                        int64_t width, int64_t p, int64_t w0, float* packed) {
+  for (int64_t c = 0; c < width; ++c) {
+    const int64_t line = p * width + c;
+    for (int64_t w = w0; w < k; ++w)
+      packed[(p * k + w) * width + c] =
+          line < count ? static_cast<float>(x[w * along + line * across]) : 0.0f;
+  }
+}
+
 template <class E>
 __attribute__((target("avx512f"))) void pack_float_lines(const E* x, int64_t along, int64_t across,
                                                          int64_t count, int64_t k, int64_t width,
@@ -161,14 +178,66 @@ __attribute__((target("avx512f"))) void pack_float_lines(const E* x, int64_t alo
           _mm512_mask_storeu_ps(packed + (p * k + w0 + w) * width, first_lanes16(width), block[w]);
       }
     }
-    for (int64_t c = 0; c < width; ++c) {
-      const int64_t line = p * width + c;
-      for (int64_t w = w0; w < k; ++w)
-        packed[(p * k + w) * width + c] =
-            line < count ? static_cast<float>(x[w * along + line * across]) : 0.0f;
-    }
+    pack_line_elements(x, along, across, count, k, width, p, w0, packed);
   }
 }
+
+#if GRAFT_YMM_KERNELS
+// The first `count` (at most 8) floats of v at to, nothing past them written: AVX2's masked
+// store (vmaskmovps) costs a dozen cycles and more on AMD's Zen.
+inline void store_first(float* to, __m256 v, int64_t count) {
+  if (count == 8) return _mm256_storeu_ps(to, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (count >= 4) {
+    _mm_storeu_ps(to, part);
+    part = _mm256_extractf128_ps(v, 1);
+    to += 4, count -= 4;
+  }
+  if (count >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(to), part);
+    part = _mm_movehl_ps(part, part);
+    to += 2, count -= 2;
+  }
+  if (count == 1) _mm_store_ss(to, part);
+}
+
+// pack_float_lines for the AVX2 kernel, float32 only: adjacent lines copied 8 at a time; lines
+// along k (a row-major a, panels of 6 rows) 8 k-steps of them at a time, transposed in
+// registers; the rest element by element.
+void pack_float_lines_v3(const float* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                         int64_t width, int64_t panels, float* packed) {
+  if (across != 1) {
+    for (int64_t p = 0; p < panels; ++p) {
+      int64_t w0 = 0;
+      if (along == 1 && width <= 8) {
+        const int64_t lines = std::clamp<int64_t>(count - p * width, 0, width);
+        for (; w0 + 8 <= k; w0 += 8) {
+          __m256 block[8];
+          for (int64_t c = 0; c < 8; ++c)
+            block[c] = c < lines ? _mm256_loadu_ps(x + (p * width + c) * across + w0)
+                                 : _mm256_setzero_ps();
+          transpose_8x8(block);
+          for (int64_t w = 0; w < 8; ++w)
+            store_first(packed + (p * k + w0 + w) * width, block[w], width);
+        }
+      }
+      pack_line_elements(x, along, across, count, k, width, p, w0, packed);
+    }
+    return;
+  }
+  for (int64_t w0 = 0; w0 < k; w0 += kRowBlock)
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t w = w0; w < std::min(k, w0 + kRowBlock); ++w) {
+        const float* const from = x + w * along + p * width;
+        float* const to = packed + (p * k + w) * width;
+        const int64_t lines = std::clamp<int64_t>(count - p * width, 0, width);
+        int64_t c = 0;
+        for (; c + 8 <= lines; c += 8) _mm256_storeu_ps(to + c, _mm256_loadu_ps(from + c));
+        for (; c < lines; ++c) to[c] = from[c];
+        for (; c < width; ++c) to[c] = 0.0f;
+      }
+}
+#endif
 
 // a's row panels [first, last), each words * kRows words, from packed + first's.
 template <class Kernel>
@@ -178,8 +247,8 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
   const int64_t r0 = first * kRows;
   if constexpr (kPacksFloats<Kernel>) {
     if (a.col_stride == 1 || a.row_stride == 1)
-      return pack_float_lines(a.data + r0 * a.row_stride, a.col_stride, a.row_stride, m - r0, k,
-                              kRows, last - first, packed);
+      return Kernel::pack_lines(a.data + r0 * a.row_stride, a.col_stride, a.row_stride, m - r0, k,
+                                kRows, last - first, packed);
   }
   if constexpr (std::is_same_v<typename Kernel::Element, BFloat16>) {
     if (pack_bfloat16_a(a.data, a.row_stride, a.col_stride, m, k, first, last, kRows, kGroup, words,
@@ -218,6 +287,25 @@ __attribute__((target("avx512f"))) void pack_float_columns(const E* first, int64
 
 #pragma GCC diagnostic pop
 
+#if GRAFT_YMM_KERNELS
+// pack_float_columns for the AVX2 kernel: 8 columns of 8 k at a time transposed in registers.
+void pack_float_columns_v3(const float* first, int64_t col_stride, int64_t k, float* panel) {
+  int64_t w0 = 0;
+  for (; w0 + 8 <= k; w0 += 8) {
+    for (int64_t eighth = 0; eighth < kPanelColumns; eighth += 8) {
+      __m256 block[8];
+      for (int64_t c = 0; c < 8; ++c)
+        block[c] = _mm256_loadu_ps(first + (eighth + c) * col_stride + w0);
+      transpose_8x8(block);
+      for (int64_t w = 0; w < 8; ++w)
+        _mm256_storeu_ps(panel + (w0 + w) * kPanelColumns + eighth, block[w]);
+    }
+  }
+  for (int64_t c = 0; c < kPanelColumns; ++c)
+    for (int64_t w = w0; w < k; ++w) panel[w * kPanelColumns + c] = first[c * col_stride + w];
+}
+#endif
+
 // b's column panels [first, last), each words * kPanelColumns words, from packed + first's.
 template <class Kernel>
 void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t first, int64_t last,
@@ -229,16 +317,16 @@ void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t fir
       for (int64_t j = j0; j < last * kPanelColumns; j += kPanelColumns) {
         float* panel = packed + (j - j0) * words;
         if (n - j >= kPanelColumns)
-          pack_float_columns(b.data + j * b.col_stride, b.col_stride, k, panel);
+          Kernel::pack_columns(b.data + j * b.col_stride, b.col_stride, k, panel);
         else
-          pack_float_lines(b.data + j * b.col_stride, 1, b.col_stride, n - j, k, kPanelColumns, 1,
-                           panel);
+          Kernel::pack_lines(b.data + j * b.col_stride, 1, b.col_stride, n - j, k, kPanelColumns, 1,
+                             panel);
       }
       return;
     }
     if (b.col_stride == 1)
-      return pack_float_lines(b.data + j0, b.row_stride, 1, n - j0, k, kPanelColumns, last - first,
-                              packed);
+      return Kernel::pack_lines(b.data + j0, b.row_stride, 1, n - j0, k, kPanelColumns,
+                                last - first, packed);
   }
   if constexpr (std::is_same_v<typename Kernel::Element, BFloat16>) {
     if (pack_bfloat16_b(b.data, b.row_stride, b.col_stride, k, n, first, last, words, packed))
@@ -261,7 +349,18 @@ struct ZmmTile {
   static constexpr int64_t kRows = kWindowTileRows;
   static constexpr int64_t kWordGroup = 1;
   static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 112 x 128
+  static constexpr int64_t kPackedRowsFrom = 512;     // see packing_rows_pays
   struct Session {};                                  // no state to set up
+
+  template <class E>
+  static void pack_lines(const E* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                         int64_t width, int64_t panels, float* packed) {
+    pack_float_lines(x, along, across, count, k, width, panels, packed);
+  }
+  template <class E>
+  static void pack_columns(const E* first, int64_t col_stride, int64_t k, float* panel) {
+    pack_float_columns(first, col_stride, k, panel);
+  }
 
   template <int64_t kTileRows>
   __attribute__((target("avx512f"), always_inline)) static void store(
@@ -343,6 +442,42 @@ struct Avx512FloatKernel : ZmmTile {
   }
 };
 
+#if GRAFT_YMM_KERNELS
+
+// AVX2 float32 (every x86-64-v3 CPU: Haswell and Zen on, Intel's laptop and desktop CPUs since
+// Alder Lake, which have no AVX-512): ymm_tiles.h's 6 x 16 tile twice over a 32-column panel,
+// reading its operands where they lie as Avx512FloatKernel does. Eigen's AVX2 GEMM, which it
+// replaced, packs both operands at every call: on the GPT's training step under
+// GRAFT_CPU_CAPABILITY=avx2 its packing was 13% of the profile, its products 57%.
+struct Avx2FloatKernel {
+  using Element = float;
+  using Word = float;
+  static constexpr int64_t kKPerWord = 1;
+  static constexpr int64_t kRows = kYmmTileRows;
+  static constexpr int64_t kWordGroup = 1;
+  static constexpr int64_t kBlockPanels[2] = {16, 4};  // a thread's block: 96 x 128
+  static constexpr int64_t kPackedRowsFrom = 512;
+  struct Session {};
+
+  static void pack_lines(const float* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                         int64_t width, int64_t panels, float* packed) {
+    pack_float_lines_v3(x, along, across, count, k, width, panels, packed);
+  }
+  static void pack_columns(const float* first, int64_t col_stride, int64_t k, float* panel) {
+    pack_float_columns_v3(first, col_stride, k, panel);
+  }
+
+  // Avx512FloatKernel::tile_in_place's contract, the panel's two halves of 16 columns in turn.
+  template <int64_t kTileRows = kRows, class Rows, class Words>
+  static void tile_in_place(const float* a, Rows row, Words word, const float* b, int64_t b_word,
+                            int64_t words, float* out, int64_t stride, bool accumulate) {
+    for (int64_t half = 0; half < kPanelColumns; half += 16)
+      ymm_tile<kTileRows>(a, row, word, b + half, b_word, words, out + half, stride, accumulate);
+  }
+};
+
+#endif  // GRAFT_YMM_KERNELS
+
 // Whether Kernel reads its operands in place (tile_in_place) where their layout allows.
 template <class Kernel>
 constexpr bool kReadsInPlace = requires(const float* p, float* q, int64_t s) {
@@ -410,17 +545,20 @@ bool a_readable_in_place(const WindowMatrix&) { return true; }
 // 268 -> 283, (768, 512) x (512, 512) 292 -> 302; at n = 256 2% slower, n = 384 within the
 // noise either way. (Rows a multiple of 4 KB apart were packed first, from n = 1024, on the
 // wrong reason that they fell into one set of L1: 1024^2 295 -> 315, 2048^2 286 -> 302.)
-constexpr int64_t kPackedRowsFrom = 512;
-template <class T>
+// (Kernel::kPackedRowsFrom: 512 for the AVX-512 kernels.)
+template <class Kernel, class T>
 bool packing_rows_pays(const StridedMatrix<T>& a, int64_t n) {
-  return a.col_stride == 1 && n >= kPackedRowsFrom;
+  return a.col_stride == 1 && n >= Kernel::kPackedRowsFrom;
 }
-bool packing_rows_pays(const WindowMatrix&, int64_t) { return false; }
+template <class Kernel>
+bool packing_rows_pays(const WindowMatrix&, int64_t) {
+  return false;
+}
 
-// Avx512FloatKernel's tiles for 1 to kRows rows.
-template <class Rows, class Words, size_t... kIndex>
+// A float32 Kernel's tiles for 1 to kRows rows.
+template <class Kernel, class Rows, class Words, size_t... kIndex>
 constexpr auto float_tiles(std::index_sequence<kIndex...>) {
-  return std::array{&Avx512FloatKernel::tile_in_place<kIndex + 1, Rows, Words>...};
+  return std::array{&Kernel::template tile_in_place<kIndex + 1, Rows, Words>...};
 }
 
 // A tile of `rows` rows (1 to kRows) from a[row[i] + word[w]], a where it lies or a packed
@@ -429,34 +567,36 @@ constexpr auto float_tiles(std::index_sequence<kIndex...>) {
 // padding are multiplied. (Attention's products
 // of 64 rows made four whole tiles and a partial panel packed for every head: 70 rows of
 // multiply-adds for 64, and the packing 5% of attention's time.)
-template <class Rows, class Words>
+template <class Kernel, class Rows, class Words>
 void float_tile(int64_t rows, const float* a, Rows row, Words word, const float* b, int64_t b_word,
                 int64_t words, float* out, int64_t stride, bool accumulate) {
   static constexpr auto kTiles =
-      float_tiles<Rows, Words>(std::make_index_sequence<Avx512FloatKernel::kRows>{});
+      float_tiles<Kernel, Rows, Words>(std::make_index_sequence<Kernel::kRows>{});
   kTiles[rows - 1](a, row, word, b, b_word, words, out, stride, accumulate);
 }
 
-// The tile of rows [r, r + rows) read where a lies.
+// Kernel's tile of rows [r, r + rows) read where a lies.
+template <class Kernel>
 void tile_reading_a(const StridedMatrix<float>& a, int64_t r, int64_t rows, const float* b,
                     int64_t b_word, int64_t words, float* out, int64_t stride, bool accumulate) {
   // a_readable_in_place: contiguous rows, or contiguous columns.
   const float* first = a.data + r * a.row_stride;
   if (a.col_stride == 1)
-    float_tile(rows, first, Strided{a.row_stride}, Fixed<1>{}, b, b_word, words, out, stride,
-               accumulate);
+    float_tile<Kernel>(rows, first, Strided{a.row_stride}, Fixed<1>{}, b, b_word, words, out,
+                       stride, accumulate);
   else
-    float_tile(rows, first, Fixed<1>{}, Strided{a.col_stride}, b, b_word, words, out, stride,
-               accumulate);
+    float_tile<Kernel>(rows, first, Fixed<1>{}, Strided{a.col_stride}, b, b_word, words, out,
+                       stride, accumulate);
 }
+template <class Kernel>
 void tile_reading_a(const WindowMatrix& a, int64_t r, int64_t rows, const float* b, int64_t b_word,
                     int64_t words, float* out, int64_t stride, bool accumulate) {
   if (a.transposed)
-    float_tile(rows, a.data, Offsets{a.offsets + r}, Fixed<1>{}, b, b_word, words, out, stride,
-               accumulate);
+    float_tile<Kernel>(rows, a.data, Offsets{a.offsets + r}, Fixed<1>{}, b, b_word, words, out,
+                       stride, accumulate);
   else
-    float_tile(rows, a.data + r, Fixed<1>{}, Offsets{a.offsets}, b, b_word, words, out, stride,
-               accumulate);
+    float_tile<Kernel>(rows, a.data + r, Fixed<1>{}, Offsets{a.offsets}, b, b_word, words, out,
+                       stride, accumulate);
 }
 
 // float16: the float32 tile on panels of floats, both operands widened as they are packed
@@ -473,8 +613,8 @@ struct Avx512HalfKernel : ZmmTile {
 
   static void tile(const float* a_panel, const float* b_panel, int64_t words, float* out,
                    int64_t stride) {
-    float_tile(kRows, a_panel, Fixed<1>{}, Fixed<kRows>{}, b_panel, kPanelColumns, words, out,
-               stride, false);
+    float_tile<Avx512FloatKernel>(kRows, a_panel, Fixed<1>{}, Fixed<kRows>{}, b_panel,
+                                  kPanelColumns, words, out, stride, false);
   }
 };
 
@@ -651,8 +791,9 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
   // A kernel that can reads a (a_readable_in_place: a window operand always) where it lies,
   // a last partial tile included (float_tile), and b (b_read_in_place) all but its last
   // partial panel, which is packed, zero-padded.
-  const bool a_in_place =
-      kReadsInPlace<Kernel> && a_readable_in_place(a) && !packing_rows_pays(a, n);
+  bool a_in_place = false;
+  if constexpr (kReadsInPlace<Kernel>)
+    a_in_place = a_readable_in_place(a) && !packing_rows_pays<Kernel>(a, n);
   const bool b_in_place = kReadsInPlace<Kernel> && b_read_in_place(b, m);
   // A row-major a's whole row panels read where they lie by a kernel whose tiles can, when k
   // is whole steps (so that no step reads past a row's end); a last partial panel is packed
@@ -744,10 +885,10 @@ void gemm_with(const A& a, StridedMatrix<typename Kernel::Element> b, typename K
           // An edge tile starts from zero in `tile`, out's values added as it is copied out.
           const bool onto_out = accumulate && direct;
           if (a_in_place)
-            tile_reading_a(a, r, rows, b_at, b_word, words, dst, dst_stride, onto_out);
+            tile_reading_a<Kernel>(a, r, rows, b_at, b_word, words, dst, dst_stride, onto_out);
           else
-            float_tile(rows, packed_panel(r), Fixed<1>{}, Fixed<kRows>{}, b_at, b_word, words, dst,
-                       dst_stride, onto_out);
+            float_tile<Kernel>(rows, packed_panel(r), Fixed<1>{}, Fixed<kRows>{}, b_at, b_word,
+                               words, dst, dst_stride, onto_out);
         } else if constexpr (kTilesRowMajorA<Kernel>) {
           const auto* a_rows = a.data + r * a.row_stride;
           const int64_t row_bytes = a.row_stride * static_cast<int64_t>(sizeof(*a.data));
@@ -805,6 +946,8 @@ bool cpu_runs(PackedGemm kernel) {
   switch (kernel) {
     case PackedGemm::kNone:
       return true;
+    case PackedGemm::kAvx2Float:
+      return GRAFT_YMM_KERNELS;
     case PackedGemm::kAvx512Float:
     case PackedGemm::kAvx512Half:
       return avx512;
@@ -820,6 +963,8 @@ bool packed_gemm_pays(PackedGemm kernel, int64_t m, int64_t n) {
   switch (kernel) {
     case PackedGemm::kNone:
       return false;
+    case PackedGemm::kAvx2Float:
+      return m >= kYmmTileRows && n >= kPanelColumns;
     case PackedGemm::kAvx512Float:
     case PackedGemm::kAvx512Half:
     case PackedGemm::kAvx512BFloat16:
@@ -859,13 +1004,23 @@ constexpr int64_t kPassWords = 1024;
 template <class A>
 void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* out, int64_t m,
                 int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
-  GRAFT_CHECK(kernel == PackedGemm::kAvx512Float && cpu_runs(kernel),
-              "packed_gemm(): float32 takes the AVX-512 kernel, on a CPU that has it");
+  GRAFT_CHECK(
+      (kernel == PackedGemm::kAvx512Float || kernel == PackedGemm::kAvx2Float) && cpu_runs(kernel),
+      "packed_gemm(): float32 takes the AVX-512 or the AVX2 kernel, on a CPU that has it");
   if (m == 0 || n == 0) return;
-  for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords)
-    gemm_with<Avx512FloatKernel>(from_word(a, k0), from_row(b, k0), out, m,
-                                 std::min(kPassWords, k - k0), n, accumulate || k0 > 0,
-                                 out_stride > 0 ? out_stride : n);
+  for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords) {
+    const auto pass = [&]<class Kernel>() {
+      gemm_with<Kernel>(from_word(a, k0), from_row(b, k0), out, m, std::min(kPassWords, k - k0), n,
+                        accumulate || k0 > 0, out_stride > 0 ? out_stride : n);
+    };
+#if GRAFT_YMM_KERNELS
+    if (kernel == PackedGemm::kAvx2Float) {
+      pass.template operator()<Avx2FloatKernel>();
+      continue;
+    }
+#endif
+    pass.template operator()<Avx512FloatKernel>();
+  }
 }
 
 }  // namespace
@@ -876,7 +1031,7 @@ void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, i
       cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
       "window_tile(): takes 1 to ", kWindowTileRows,
       " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
-  tile_reading_a(a, 0, rows, b, b_word, words, out, out_stride, false);
+  tile_reading_a<Avx512FloatKernel>(a, 0, rows, b, b_word, words, out, out_stride, false);
 }
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<float> a, StridedMatrix<float> b, float* out,
@@ -952,6 +1107,7 @@ bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, floa
 
 PackedGemm best_packed_gemm(DType dtype) {
   if (dtype == kFloat32 && cpu_runs(PackedGemm::kAvx512Float)) return PackedGemm::kAvx512Float;
+  if (dtype == kFloat32 && cpu_runs(PackedGemm::kAvx2Float)) return PackedGemm::kAvx2Float;
   if (dtype == kFloat16 && cpu_runs(PackedGemm::kAvx512Half)) return PackedGemm::kAvx512Half;
   if (dtype != kBFloat16) return PackedGemm::kNone;
   if (cpu_runs(PackedGemm::kAmxBFloat16)) return PackedGemm::kAmxBFloat16;

@@ -42,13 +42,20 @@
 
 namespace graft::kernels::cpu {
 
-enum class PackedGemm { kNone, kAvx512Float, kAvx512Half, kAvx512BFloat16, kAmxBFloat16 };
+enum class PackedGemm {
+  kNone,
+  kAvx2Float,
+  kAvx512Float,
+  kAvx512Half,
+  kAvx512BFloat16,
+  kAmxBFloat16
+};
 
 // Whether this CPU and OS run `kernel` (asked once; kNone always runs).
 bool cpu_runs(PackedGemm kernel);
-// The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float, for float16
-// kAvx512Half, for bfloat16 kAmxBFloat16 else kAvx512BFloat16; kNone when there is none (and
-// for other dtypes).
+// The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float else kAvx2Float,
+// for float16 kAvx512Half, for bfloat16 kAmxBFloat16 else kAvx512BFloat16; kNone when there
+// is none (and for other dtypes).
 PackedGemm best_packed_gemm(DType dtype);
 
 // One operand matrix: element (i, j) at data[i * row_stride + j * col_stride].

@@ -67,7 +67,9 @@ struct Operand {
 // The kernels for T, each with its name.
 template <class T>
 std::vector<std::pair<PackedGemm, const char*>> kernels_for() {
-  if constexpr (std::is_same_v<T, float>) return {{PackedGemm::kAvx512Float, "AVX-512 float32"}};
+  if constexpr (std::is_same_v<T, float>)
+    return {{PackedGemm::kAvx512Float, "AVX-512 float32"},
+            {PackedGemm::kAvx2Float, "AVX2 float32"}};
   if constexpr (std::is_same_v<T, Half>) return {{PackedGemm::kAvx512Half, "AVX-512 float16"}};
   return {{PackedGemm::kAvx512BFloat16, "AVX512-BF16"}, {PackedGemm::kAmxBFloat16, "AMX"}};
 }
@@ -111,13 +113,13 @@ template <class T>
 void expect_every_size_and_layout() {
   // (m, k, n): single elements, k odd and around AMX's step of 32 (whole steps let AMX read
   // a row-major a where it lies, a last partial panel packed; AVX512-BF16 reads one at any
-  // even k, a last partial panel too), m around the tiles' 14 and 32 rows, n around 16 and 32
-  // columns, blocks of 112 and 128, and row panels cut into unequal parts (17 panels of 14
-  // rows into 3 or 4).
+  // even k, a last partial panel too), m around the tiles' 6, 14 and 32 rows, n around 16 and
+  // 32 columns, blocks of 96, 112 and 128, and row panels cut into unequal parts (17 panels of
+  // 14 rows into 3 or 4).
   const std::vector<std::array<int64_t, 3>> sizes = {
-      {1, 1, 1},      {1, 2, 1},     {13, 7, 33},   {14, 31, 32}, {15, 9, 31},
-      {32, 32, 16},   {33, 33, 17},  {37, 64, 100}, {70, 96, 40}, {100, 301, 65},
-      {129, 65, 129}, {225, 20, 64}, {5, 0, 3}};
+      {1, 1, 1},      {1, 2, 1},      {5, 17, 40},   {6, 33, 32},  {7, 8, 65},    {13, 7, 33},
+      {14, 31, 32},   {15, 9, 31},    {32, 32, 16},  {33, 33, 17}, {37, 64, 100}, {70, 96, 40},
+      {100, 301, 65}, {129, 65, 129}, {225, 20, 64}, {5, 0, 3}};
   const Layout layouts[] = {Layout::kRowMajor, Layout::kColumnMajor, Layout::kRowStep,
                             Layout::kFarRows, Layout::kFarColumns};
   for (const auto& [kernel, name] : kernels_for<T>()) {
@@ -197,36 +199,42 @@ TEST(PackedGemm, TheBitsDoNotDependOnTheThreadCount) {
 TEST(PackedGemm, Float32AccumulatesOntoOutAndTakesALongKInPasses) {
   // accumulate: out += a x b. k = 2500 runs in three passes of at most 1024 words, each adding
   // onto the last (packed_gemm.cpp); m and n cut tiles short.
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   const Operand<float> a(13, 2500, Layout::kRowMajor, 7), b(2500, 33, Layout::kColumnMajor, 8);
   const Operand<float> start(13, 33, Layout::kRowMajor, 9);
-  std::vector<float> out = start.values;
-  g::kernels::cpu::packed_gemm(PackedGemm::kAvx512Float, a.view, b.view, out.data(), 13, 2500, 33,
-                               /*accumulate=*/true);
-  // The product alone against double precision, then out against start + product.
-  const std::vector<float> product = multiply(PackedGemm::kAvx512Float, a, b);
-  expect_product(product, a, b, "k = 2500");
-  for (size_t i = 0; i < out.size(); ++i)
-    EXPECT_NEAR(out[i], start.values[i] + product[i], 1e-5 * (1 + std::abs(out[i]))) << i;
+  for (const auto& [kernel, name] : kernels_for<float>()) {
+    if (!g::kernels::cpu::cpu_runs(kernel)) continue;
+    std::vector<float> out = start.values;
+    g::kernels::cpu::packed_gemm(kernel, a.view, b.view, out.data(), 13, 2500, 33,
+                                 /*accumulate=*/true);
+    // The product alone against double precision, then out against start + product.
+    const std::vector<float> product = multiply(kernel, a, b);
+    expect_product(product, a, b, std::string(name) + ", k = 2500");
+    for (size_t i = 0; i < out.size(); ++i)
+      EXPECT_NEAR(out[i], start.values[i] + product[i], 1e-5 * (1 + std::abs(out[i])))
+          << name << " " << i;
+  }
 }
 
 TEST(PackedGemm, Float32PacksTheOperandsWhereItPays) {
   // n >= 512: a row-major a is packed, by panels transposed in registers (k = 300 leaves a tail
-  // of 12 past the 16-wide blocks; m = 100 and 130 a last panel of 2 and 4 rows), once per row
+  // of 12 past AVX-512's 16-wide blocks, of 4 past AVX2's 8-wide; m = 100 and 130 a last panel
+  // of 2 and 4 rows of 14, of 4 and 4 of 6), once per row
   // part on each thread, reused for the part's other column blocks. b's rows 1030 floats apart
   // (past 4 KB): read in place for m = 100, packed for m = 130. Two products of the same shapes
   // in a row must not reuse each other's panels.
-  if (!g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float)) GTEST_SKIP() << "no AVX-512";
   const Operand<float> b(300, 1030, Layout::kRowMajor, 10);
-  for (const int threads : {1, 2}) {
-    const g::testing::SettingsScope scope(std::nullopt, threads);
-    for (const auto& [m, layout] :
-         {std::pair{int64_t{100}, Layout::kRowMajor}, std::pair{int64_t{130}, Layout::kRowStep}}) {
-      for (const uint32_t seed : {11u, 12u}) {
-        const Operand<float> a(m, 300, layout, seed);
-        expect_product(multiply(PackedGemm::kAvx512Float, a, b), a, b,
-                       std::to_string(threads) + " threads, m = " + std::to_string(m) + ", seed " +
-                           std::to_string(seed));
+  for (const auto& [kernel, name] : kernels_for<float>()) {
+    if (!g::kernels::cpu::cpu_runs(kernel)) continue;
+    for (const int threads : {1, 2}) {
+      const g::testing::SettingsScope scope(std::nullopt, threads);
+      for (const auto& [m, layout] : {std::pair{int64_t{100}, Layout::kRowMajor},
+                                      std::pair{int64_t{130}, Layout::kRowStep}}) {
+        for (const uint32_t seed : {11u, 12u}) {
+          const Operand<float> a(m, 300, layout, seed);
+          expect_product(multiply(kernel, a, b), a, b,
+                         std::string(name) + ", " + std::to_string(threads) + " threads, m = " +
+                             std::to_string(m) + ", seed " + std::to_string(seed));
+        }
       }
     }
   }
@@ -301,11 +309,12 @@ TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
       row_major(40, 10, Layout::kRowMajor, 4);
   const Operand<float> by_columns(64, 40, Layout::kColumnMajor, 5);
   EXPECT_TRUE(dot_products_serve(rows.view, columns.view, 64, 40, 10));  // a classifier's head
-  // Fewer rows than a tile: where the packed GEMM would take it, with dot products of any
-  // length; against Eigen's (no AVX-512), with long ones only.
+  // Fewer rows than a tile of the packed GEMM's, with dot products of any length: 13 is short
+  // of AVX-512's 14, a whole tile of AVX2's 6.
   const bool avx512 = g::kernels::cpu::cpu_runs(PackedGemm::kAvx512Float);
+  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 5, 40, 32));
+  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 5, 256, 32));
   EXPECT_EQ(dot_products_serve(rows.view, wide.view, 13, 40, 32), avx512);
-  EXPECT_TRUE(dot_products_serve(rows.view, wide.view, 13, 256, 32));
   EXPECT_FALSE(dot_products_serve(rows.view, wide.view, 64, 40, 32));  // a whole tile: packed
   EXPECT_FALSE(dot_products_serve(rows.view, row_major.view, 64, 40, 10));
   EXPECT_FALSE(dot_products_serve(by_columns.view, columns.view, 64, 40, 10));
