@@ -121,16 +121,13 @@ void from_planes(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, floa
 }  // namespace
 
 bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
-  const bool avx512 = best_packed_gemm(kFloat32) == PackedGemm::kAvx512Float;
-  if (!avx512 && !GRAFT_DIRECT_CONV_V3) return false;
+  const PackedGemm kernel = best_packed_gemm(kFloat32);
+  if (window_tile_rows(kernel) == 0) return false;
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
   if (g.pad_h > g.dilation_h * (g.kernel_h - 1) || g.pad_w > g.dilation_w * (g.kernel_w - 1))
     return false;
   // The GEMM's output per group: (pixels, channels), or (taps, out channels) for grad_weight.
-  const auto pays = [&](int64_t m, int64_t n) {
-    return avx512 ? packed_gemm_pays(PackedGemm::kAvx512Float, m, n)
-                  : m >= kWindowTileRowsV3 && n >= kWindowTileColumns;
-  };
+  const auto pays = [&](int64_t m, int64_t n) { return packed_gemm_pays(kernel, m, n); };
   switch (product) {
     case Product::kOutput:
       return pays(g.out_plane(), g.group_out_channels());
@@ -143,9 +140,7 @@ bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
 }
 
 DirectConv::DirectConv(const Conv2dGeometry& g, Product product, const float* weight)
-    : product_(product),
-      avx512_(best_packed_gemm(kFloat32) == PackedGemm::kAvx512Float),
-      tile_rows_(avx512_ ? kWindowTileRows : kWindowTileRowsV3) {
+    : product_(product), kernel_(best_packed_gemm(kFloat32)) {
   GRAFT_CHECK(serves(g, product), "DirectConv: this convolution is not one it serves");
   GRAFT_CHECK((weight != nullptr) == (product != Product::kGradWeight),
               "DirectConv: the output and grad_input need the weight, grad_weight does not");
@@ -217,15 +212,16 @@ void DirectConv::run(const float* image, const float* bias, float* out,
               "DirectConv: run() is for the output or grad_input");
   const int64_t out_plane = out_h_ * out_w_;
   const auto [padded, product] = pad(image, out_plane * out_columns_, workspace);
-  // Output row oh times the column panel at j: the row in pieces of at most tile_rows_ pixels,
-  // as even as they come (AVX-512's 14: 14 pixels one piece, 28 two of 14, 29 9, 10 and 10).
-  const int64_t pieces = (out_w_ + tile_rows_ - 1) / tile_rows_;
-  const auto tile = avx512_ ? window_tile : window_tile_v3;
+  // Output row oh times the column panel at j: the row in pieces of at most a tile's rows, as
+  // even as they come (AVX-512's 14: 14 pixels one piece, 28 two of 14, 29 9, 10 and 10).
+  const int64_t tile_rows = window_tile_rows(kernel_);
+  const int64_t pieces = (out_w_ + tile_rows - 1) / tile_rows;
   const auto tile_row = [&](const float* windows, const float* weights, int64_t j, int64_t oh) {
     for (int64_t piece = 0, ow = 0; piece < pieces; ++piece) {
       const int64_t rows = (out_w_ + piece) / pieces;  // summing to out_w
-      tile({windows + oh * width_ + ow, offsets_.data()}, rows, weights + j, out_columns_, words_,
-           product + (oh * out_w_ + ow) * out_columns_ + j, out_columns_);
+      window_tile(kernel_, {windows + oh * width_ + ow, offsets_.data()}, rows, weights + j,
+                  out_columns_, words_, product + (oh * out_w_ + ow) * out_columns_ + j,
+                  out_columns_);
       ow += rows;
     }
   };
@@ -240,9 +236,10 @@ void DirectConv::run(const float* image, const float* bias, float* out,
       for (int64_t t = first; t < last; ++t)
         tile_row(windows, weights, t / out_h_ * kWindowTileColumns, t % out_h_);
     });
-    (avx512_ ? to_planes : to_planes_v3)(product, out_columns_, out_plane, group_out_,
-                                         bias != nullptr ? bias + group * group_out_ : nullptr,
-                                         out + group * group_out_ * out_plane);
+    (kernel_ == PackedGemm::kAvx512Float ? to_planes : to_planes_v3)(
+        product, out_columns_, out_plane, group_out_,
+        bias != nullptr ? bias + group * group_out_ : nullptr,
+        out + group * group_out_ * out_plane);
   }
 }
 
@@ -250,21 +247,20 @@ void DirectConv::add_weight_grad(const float* image, const float* grad_out, floa
                                  std::vector<float>& workspace) const {
   GRAFT_CHECK(product_ == Product::kGradWeight, "DirectConv: add_weight_grad() is for grad_weight");
   const int64_t out_plane = out_h_ * out_w_;
-  // grad_out of a group as (pixels, channels): AVX2's rows padded to whole tiles with zeros.
-  const int64_t stride = avx512_ ? group_out_ : out_columns_;
+  // grad_out of a group as (pixels, channels), AVX2's rows whole vectors of 8 (zeros past).
+  const bool avx512 = kernel_ == PackedGemm::kAvx512Float;
+  const int64_t stride = avx512 ? group_out_ : (group_out_ + 7) / 8 * 8;
   const auto [padded, grad_product] = pad(image, pixels_ * stride, workspace);
   for (int64_t group = 0; group < groups_; ++group) {
     const float* const planes = grad_out + group * group_out_ * out_plane;
-    const WindowMatrix windows{padded + group * group_channels_ * plane_, offsets_.data(), true};
-    float* const sums = accumulator + group * words_ * group_out_;
-    if (avx512_) {
+    if (avx512)
       from_planes(planes, pixels_, group_out_, width_, out_w_, out_plane, grad_product);
-      packed_gemm(PackedGemm::kAvx512Float, windows, {grad_product, group_out_, 1}, sums, words_,
-                  pixels_, group_out_, /*accumulate=*/true);
-    } else {
+    else
       from_planes_v3(planes, group_out_, out_h_, out_w_, width_, stride, grad_product);
-      window_weight_grad_v3(windows, grad_product, stride, sums, words_, pixels_, group_out_);
-    }
+    packed_gemm(kernel_,
+                WindowMatrix{padded + group * group_channels_ * plane_, offsets_.data(), true},
+                {grad_product, stride, 1}, accumulator + group * words_ * group_out_, words_,
+                pixels_, group_out_, /*accumulate=*/true);
   }
 }
 

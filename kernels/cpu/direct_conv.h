@@ -1,6 +1,6 @@
 // DirectConv: a stride-1 float32 convolution computed from the zero-padded image itself, with no
-// im2col, by graft's GEMM tiles reading the image's windows where they lie: AVX-512's
-// (packed_gemm.h) where the CPU has it, else AVX2's (direct_conv_v3.h).
+// im2col, by graft's GEMM tiles (packed_gemm.h) reading the image's windows where they lie:
+// AVX-512's where the CPU has it, else AVX2's (with the transposes of direct_conv_v3.h).
 //
 // im2col copies each input element kernel_h * kernel_w times into a column matrix as large as
 // the GEMM's operand (288 x 196 floats an image for the Fashion-MNIST CNN's second layer), and
@@ -37,6 +37,7 @@
 
 #include "graft/kernels/conv.h"
 #include "graft/kernels/cpu/cache_aligned.h"
+#include "graft/kernels/cpu/packed_gemm.h"
 
 namespace graft::kernels::cpu {
 
@@ -83,8 +84,7 @@ class DirectConv {
   Padded pad(const float* image, int64_t product, std::vector<float>& workspace) const;
 
   Product product_;
-  bool avx512_;        // AVX-512's tiles and transposes, else AVX2's
-  int64_t tile_rows_;  // pixels in a tile at most
+  PackedGemm kernel_;  // the GEMM's float32 kernel: AVX-512's, else AVX2's
   // The correlation this object runs, in its own terms (for grad_input: channels are g's
   // output channels, the image is g's output, the result g's input).
   int64_t channels_, in_h_, in_w_, out_channels_, out_h_, out_w_, groups_;

@@ -1,54 +1,17 @@
-// The AVX2 kernels of DirectConv (direct_conv_v3.h).
+// DirectConv's AVX2 transposes (direct_conv_v3.h).
 #include "graft/kernels/cpu/direct_conv_v3.h"
 
 #include <algorithm>
 
-#include "graft/core/error.h"
 #include "graft/kernels/cpu/cpu_features.h"
 
-#if GRAFT_DIRECT_CONV_V3
+#if GRAFT_YMM_KERNELS
 #include <immintrin.h>
 
 #include "graft/kernels/cpu/lane_masks.h"
-#include "graft/kernels/cpu/tile_operands.h"
 #include "graft/kernels/cpu/ymm_tiles.h"
 
 namespace graft::kernels::cpu {
-
-void window_tile_v3(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
-                    float* out, int64_t out_stride) {
-  GRAFT_CHECK(!a.transposed && rows >= 1 && rows <= kWindowTileRowsV3,
-              "window_tile_v3(): takes 1 to ", kWindowTileRowsV3,
-              " rows of an untransposed window operand; got ", rows, " rows");
-  for (int64_t half = 0; half < kWindowTileColumns; half += 16)
-    ymm_tile(rows, a.data, Fixed<1>{}, Offsets{a.offsets}, b + half, b_word, words, out + half,
-             out_stride, false);
-}
-
-void window_weight_grad_v3(WindowMatrix a, const float* b, int64_t b_stride, float* out, int64_t m,
-                           int64_t k, int64_t n) {
-  GRAFT_CHECK(a.transposed && b_stride % 16 == 0 && b_stride >= n,
-              "window_weight_grad_v3(): takes a transposed window operand and b's rows a "
-              "multiple of 16 floats apart, at least n = ",
-              n, "; got b_stride ", b_stride);
-  // A tile's taps stay in L1 while it walks the columns.
-  for (int64_t r = 0; r < m; r += kWindowTileRowsV3) {
-    const int64_t rows = std::min(kWindowTileRowsV3, m - r);
-    const Offsets taps{a.offsets + r};
-    for (int64_t c = 0; c < n; c += 16) {
-      float* const tile = out + r * n + c;
-      if (n - c >= 16) {
-        ymm_tile(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, tile, n, true);
-        continue;
-      }
-      // The last columns, fewer than 16: summed in a tile of 16 and the first of them kept.
-      alignas(32) float part[kWindowTileRowsV3][16] = {};
-      for (int64_t i = 0; i < rows; ++i) std::copy_n(tile + i * n, n - c, part[i]);
-      ymm_tile(rows, a.data, taps, Fixed<1>{}, b + c, b_stride, k, part[0], 16, true);
-      for (int64_t i = 0; i < rows; ++i) std::copy_n(part[i], n - c, tile + i * n);
-    }
-  }
-}
 
 void from_planes_v3(const float* planes, int64_t n, int64_t out_h, int64_t out_w, int64_t width,
                     int64_t stride, float* product) {
@@ -107,16 +70,10 @@ void to_planes_v3(const float* product, int64_t stride, int64_t out_plane, int64
 
 }  // namespace graft::kernels::cpu
 
-#else  // no AVX2 and FMA in this build: GRAFT_DIRECT_CONV_V3 keeps these from being called.
+#else  // no AVX2 and FMA in this build: DirectConv does not serve, so these are never called.
 
 namespace graft::kernels::cpu {
 
-void window_tile_v3(WindowMatrix, int64_t, const float*, int64_t, int64_t, float*, int64_t) {
-  fail_built_without_v3("window_tile_v3");
-}
-void window_weight_grad_v3(WindowMatrix, const float*, int64_t, float*, int64_t, int64_t, int64_t) {
-  fail_built_without_v3("window_weight_grad_v3");
-}
 void from_planes_v3(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*) {
   fail_built_without_v3("from_planes_v3");
 }

@@ -346,7 +346,7 @@ void pack_b_panels(const StridedMatrix<typename Kernel::Element>& b, int64_t fir
 // 256^2 to 2048^2 on two threads of the 2-core Xeon 270-293 -> 282-303 GFLOP/s, 1024^2 on one
 // 136-149 -> 149, a GPT layer's twelve products the same within the noise.
 struct ZmmTile {
-  static constexpr int64_t kRows = kWindowTileRows;
+  static constexpr int64_t kRows = 14;
   static constexpr int64_t kWordGroup = 1;
   static constexpr int64_t kBlockPanels[2] = {8, 4};  // a thread's block: 112 x 128
   static constexpr int64_t kPackedRowsFrom = 512;     // see packing_rows_pays
@@ -1025,12 +1025,23 @@ void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* ou
 
 }  // namespace
 
-void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
-                 float* out, int64_t out_stride) {
-  GRAFT_CHECK(
-      cpu_runs(PackedGemm::kAvx512Float) && !a.transposed && rows >= 1 && rows <= kWindowTileRows,
-      "window_tile(): takes 1 to ", kWindowTileRows,
-      " rows of an untransposed window operand, on a CPU with AVX-512; got ", rows, " rows");
+int64_t window_tile_rows(PackedGemm kernel) {
+  return kernel == PackedGemm::kAvx512Float ? Avx512FloatKernel::kRows
+         : kernel == PackedGemm::kAvx2Float ? kYmmTileRows
+                                            : 0;
+}
+
+void window_tile(PackedGemm kernel, WindowMatrix a, int64_t rows, const float* b, int64_t b_word,
+                 int64_t words, float* out, int64_t out_stride) {
+  GRAFT_CHECK(window_tile_rows(kernel) > 0 && cpu_runs(kernel) && !a.transposed && rows >= 1 &&
+                  rows <= window_tile_rows(kernel),
+              "window_tile(): takes 1 to ", window_tile_rows(kernel),
+              " rows of an untransposed window operand, by a float32 kernel this CPU runs; got ",
+              rows, " rows");
+#if GRAFT_YMM_KERNELS
+  if (kernel == PackedGemm::kAvx2Float)
+    return tile_reading_a<Avx2FloatKernel>(a, 0, rows, b, b_word, words, out, out_stride, false);
+#endif
   tile_reading_a<Avx512FloatKernel>(a, 0, rows, b, b_word, words, out, out_stride, false);
 }
 
@@ -1070,7 +1081,10 @@ bool cpu_runs(PackedGemm kernel) { return kernel == PackedGemm::kNone; }
 
 bool packed_gemm_pays(PackedGemm, int64_t, int64_t) { return false; }
 
-void window_tile(WindowMatrix, int64_t, const float*, int64_t, int64_t, float*, int64_t) {
+int64_t window_tile_rows(PackedGemm) { return 0; }
+
+void window_tile(PackedGemm, WindowMatrix, int64_t, const float*, int64_t, int64_t, float*,
+                 int64_t) {
   detail::fail("window_tile(): graft was built without its packed GEMM kernels");
 }
 

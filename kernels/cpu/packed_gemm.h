@@ -95,14 +95,16 @@ void packed_gemm(PackedGemm kernel, WindowMatrix a, StridedMatrix<float> b, floa
 bool packed_gemm_if_it_pays(StridedMatrix<float> a, StridedMatrix<float> b, float* out, int64_t m,
                             int64_t k, int64_t n, bool accumulate = false, int64_t out_stride = 0);
 
-// The AVX-512 float32 tile alone, for a caller whose tiles must follow its operand's shape
-// rather than cover m in whole tiles (direct_conv.h: a tile is a piece of one output row, so
-// that no pixel past a row's end is computed). out (rows, 32), its rows `out_stride` apart, =
-// rows [0, rows) of the (untransposed) window operand a times b's 32 columns, word w's at
-// b + w * b_word; 1 <= rows <= kWindowTileRows. Only where cpu_runs(kAvx512Float).
-inline constexpr int64_t kWindowTileRows = 14, kWindowTileColumns = 32;
-void window_tile(WindowMatrix a, int64_t rows, const float* b, int64_t b_word, int64_t words,
-                 float* out, int64_t out_stride);
+// A float32 kernel's tile alone (kAvx512Float's or kAvx2Float's), for a caller whose tiles
+// must follow its operand's shape rather than cover m in whole tiles (direct_conv.h: a tile is
+// a piece of one output row, so that no pixel past a row's end is computed). out (rows, 32),
+// its rows `out_stride` apart, = rows [0, rows) of the (untransposed) window operand a times
+// b's 32 columns, word w's at b + w * b_word; 1 <= rows <= window_tile_rows(kernel): 14 for
+// AVX-512, 6 for AVX2. `kernel` must be one this machine runs.
+inline constexpr int64_t kWindowTileColumns = 32;
+int64_t window_tile_rows(PackedGemm kernel);
+void window_tile(PackedGemm kernel, WindowMatrix a, int64_t rows, const float* b, int64_t b_word,
+                 int64_t words, float* out, int64_t out_stride);
 
 void packed_gemm(PackedGemm kernel, StridedMatrix<BFloat16> a, StridedMatrix<BFloat16> b,
                  BFloat16* out, int64_t m, int64_t k, int64_t n);

@@ -1,7 +1,7 @@
-// The AVX2 GEMM tile that graft's x86-64-v3 kernels share (the packed GEMM's float32 kernel for
-// CPUs without AVX-512, packed_gemm.h; DirectConv's, direct_conv_v3.h), and the 8 x 8
-// transpose they pack and unpack with. AVX2 and FMA are graft's build target, so these are
-// plain inline code; a build for an older target (GRAFT_YMM_KERNELS 0) has none of them.
+// The AVX2 GEMM tile of the packed GEMM's float32 kernel for CPUs without AVX-512
+// (packed_gemm.h), and the 8 x 8 transpose that it and DirectConv (direct_conv_v3.h) pack and
+// unpack with. AVX2 and FMA are graft's build target, so these are plain inline code; a build
+// for an older target (GRAFT_YMM_KERNELS 0) has none of them.
 //
 // The tile is the 6 x 16 one of the BLAS kernels written for AVX2 (OpenBLAS's and BLIS's
 // Haswell kernels): 12 ymm registers of sums, with b's two vectors of a k-step and a's

@@ -17,7 +17,6 @@
 
 #include "graft/kernels/cpu/bfloat16_conv.h"
 #include "graft/kernels/cpu/direct_conv.h"
-#include "graft/kernels/cpu/direct_conv_v3.h"
 #include "graft/kernels/cpu/packed_gemm.h"
 #include "kernels/finite_difference.h"
 #include "kernels/naive_conv_pool.h"
@@ -167,7 +166,7 @@ TEST(Conv2d, DirectPathMatchesNaiveLoopsAndFloat64Gradients) {
   namespace cpu = g::kernels::cpu;
   // The direct path serves every x86-64-v3 CPU (AVX2's tiles without AVX-512, or under
   // GRAFT_CPU_CAPABILITY=avx2); builds for other targets take the im2col path.
-  const bool direct = cpu::cpu_runs(cpu::PackedGemm::kAvx512Float) || GRAFT_DIRECT_CONV_V3;
+  const bool direct = cpu::best_packed_gemm(g::kFloat32) != cpu::PackedGemm::kNone;
   for (const Case& k : kDirectCases) {
     if (direct) {
       // The cases must reach the path they test, for all three products.
