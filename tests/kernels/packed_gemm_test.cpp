@@ -302,8 +302,15 @@ TEST(DotProducts, EveryTileShapeAndKAroundTheStep) {
   expect_dot_products_of_every_shape<BFloat16>();
 }
 
+// Whether this build has float32 dot products for this CPU: AVX-512's, or AVX2's in a build for
+// x86-64-v3 (a build for an older target has them only with AVX-512).
+bool float_dot_products_here() {
+  return g::kernels::cpu::best_packed_gemm(g::kFloat32) != PackedGemm::kNone;
+}
+
 TEST(DotProducts, ServeOnlyOperandsAlongKAndOutputsTooSmallForATile) {
   using g::kernels::cpu::dot_products_serve;
+  if (!float_dot_products_here()) GTEST_SKIP() << "no float32 dot products in this build here";
   const Operand<float> rows(64, 40, Layout::kRowMajor, 1), columns(40, 10, Layout::kColumnMajor, 2);
   const Operand<float> wide(40, 32, Layout::kColumnMajor, 3),
       row_major(40, 10, Layout::kRowMajor, 4);
@@ -330,7 +337,7 @@ TEST(DotProducts, AccumulateOntoOutWithItsRowStride) {
   const Operand<float> a(32, 784, Layout::kRowMajor, 41), b(784, 9, Layout::kColumnMajor, 42);
   const Operand<float> start(32, 12, Layout::kRowMajor, 43);
   for (const bool v3 : {false, true}) {
-    if (v3 && !GRAFT_DOT_PRODUCTS_V3) continue;
+    if (v3 ? !GRAFT_DOT_PRODUCTS_V3 : !float_dot_products_here()) continue;
     // The product alone, then onto start: each sum is the product's, added to start's value
     // and rounded once.
     std::vector<float> product(32 * 9), out = start.values;
@@ -360,7 +367,7 @@ TEST(DotProducts, InfinityNanAndTheSameBitsOnOneThreadAndTwo) {
   a.memory[5] = std::numeric_limits<float>::infinity();          // row 0
   a.memory[3000 + 7] = std::numeric_limits<float>::quiet_NaN();  // row 1
   for (const bool v3 : {false, true}) {
-    if (v3 && !GRAFT_DOT_PRODUCTS_V3) continue;
+    if (v3 ? !GRAFT_DOT_PRODUCTS_V3 : !float_dot_products_here()) continue;
     const auto product = [&](int threads) {
       const g::testing::SettingsScope scope(std::nullopt, threads);
       std::vector<float> out(64 * 10);
