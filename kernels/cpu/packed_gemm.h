@@ -1,15 +1,18 @@
-// graft's own packed GEMMs for the x86 instruction sets beyond its build target, chosen at
-// run time. graft is built for x86-64-v3 (AVX2), so Eigen's GEMM uses 8-wide float FMAs and
-// bfloat16 has no arithmetic at all; many CPUs do more. These kernels are compiled for their
-// extension alone and called only where the CPU (and, for AMX, the operating system) says it
-// runs them; elsewhere Eigen's GEMM serves float32, and bfloat16 goes through float32 copies.
+// graft's own packed GEMMs: one for its x86-64-v3 build target (AVX2), and four for the x86
+// instruction sets beyond it, chosen at run time. Those four are compiled for their extension
+// alone and called only where the CPU (and, for AMX, the operating system) says it runs them;
+// without AVX-512 the AVX2 kernel serves float32 and 16-bit products go through float32
+// copies. Eigen's GEMM serves what none takes (float64, integers, a build for an older target).
 //
-// Four kernels, one structure. The operands are packed into panels: a's rows in groups (a
+// Five kernels, one structure. The operands are packed into panels: a's rows in groups (a
 // panel's height), b's columns in groups of 32, k running down each panel, zero-padded at
 // the edges (b's once per product, a's in each block of the output by the thread that reads
 // them; the float32 kernel reads either operand where it lies when its layout allows, and
 // bfloat16 is packed by vectors, bfloat16_packing.h); a tile of the output then stays in
 // registers for the whole of k while a thread walks its block of tiles.
+//   - AVX2 float32 (every x86-64-v3 CPU: Haswell and Zen on): a 6 x 32 tile as two 6 x 16
+//     halves (ymm_tiles.h), 12 ymm registers each; each k loads two vectors of b, broadcasts
+//     each of a's 6 values and issues 12 8-wide FMAs.
 //   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 14 x 32 tile in
 //     28 zmm registers; each k loads two vectors of b, broadcasts each of a's 14 values and
 //     issues 28 16-wide FMAs: twice AVX2's width.
