@@ -127,14 +127,13 @@ bool DirectConv::serves(const Conv2dGeometry& g, Product product) {
   if (g.pad_h > g.dilation_h * (g.kernel_h - 1) || g.pad_w > g.dilation_w * (g.kernel_w - 1))
     return false;
   // The GEMM's output per group: (pixels, channels), or (taps, out channels) for grad_weight.
-  const auto pays = [&](int64_t m, int64_t n) { return packed_gemm_pays(kernel, m, n); };
   switch (product) {
     case Product::kOutput:
-      return pays(g.out_plane(), g.group_out_channels());
+      return packed_gemm_pays(kernel, g.out_plane(), g.group_out_channels());
     case Product::kGradInput:
-      return pays(g.in_plane(), g.group_in_channels());
+      return packed_gemm_pays(kernel, g.in_plane(), g.group_in_channels());
     case Product::kGradWeight:
-      return pays(g.column_rows(), g.group_out_channels());
+      return packed_gemm_pays(kernel, g.column_rows(), g.group_out_channels());
   }
   return false;
 }
