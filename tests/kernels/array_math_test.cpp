@@ -110,7 +110,7 @@ TEST(ArrayMath, ExpIsWithinTwoUlpsAcrossTheRangeDenormalsAndOverflowIncluded) {
 }
 
 // The 8-lane functions (math_v3.h) give the 16-lane ones' bits (checked once on every float,
-// every third one for those other than exp): here every 1021st bit pattern, which passes
+// every third one for those other than exp and expm1): here every 1021st bit pattern, which passes
 // through each exponent's range, NaN, infinities and denormals, and a run's tail. Where the CPU
 // has no AVX-512, the tests against double check the 8-lane forms themselves (the suite runs
 // under GRAFT_CPU_CAPABILITY=avx2 too).
@@ -127,6 +127,7 @@ TEST(ArrayMath, FunctionsOnAvx2GiveTheBitsOfTheirAvx512Forms) {
     Gradient wide, narrow;
   };
   const Pair maps[] = {{"exp", gk::exp_avx512, gk::exp_v3},
+                       {"expm1", gk::expm1_avx512, gk::expm1_v3},
                        {"erf", gk::erf_avx512, gk::erf_v3},
                        {"gelu", gk::gelu_avx512, gk::gelu_v3},
                        {"sigmoid", gk::sigmoid_avx512, gk::sigmoid_v3},
