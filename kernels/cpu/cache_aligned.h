@@ -25,9 +25,8 @@ struct CacheLineAllocator {
   T* allocate(size_t n) {
     return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{kCacheLineBytes}));
   }
-  void deallocate(T* p, size_t n) {
-    ::operator delete (p, n * sizeof(T), std::align_val_t{kCacheLineBytes});
-  }
+  // The unsized form: Clang declares the sized one only under -fsized-deallocation.
+  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{kCacheLineBytes}); }
   friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
 };
 

@@ -210,7 +210,11 @@ void DirectConv::run(const float* image, const float* bias, float* out,
   GRAFT_CHECK(product_ != Product::kGradWeight,
               "DirectConv: run() is for the output or grad_input");
   const int64_t out_plane = out_h_ * out_w_;
-  const auto [padded, product] = pad(image, out_plane * out_columns_, workspace);
+  // Not a structured binding: the lambdas below use both, and Clang before 16 cannot capture
+  // a binding.
+  const Padded room = pad(image, out_plane * out_columns_, workspace);
+  const float* const padded = room.image;
+  float* const product = room.product;
   // Output row oh times the column panel at j: the row in pieces of at most a tile's rows, as
   // even as they come (AVX-512's 14: 14 pixels one piece, 28 two of 14, 29 9, 10 and 10).
   const int64_t tile_rows = window_tile_rows(kernel_);
