@@ -4,7 +4,7 @@
 // without AVX-512 the AVX2 kernel serves float32 and 16-bit products go through float32
 // copies. Eigen's GEMM serves what none takes (float64, integers, a build for an older target).
 //
-// Five kernels, one structure. The operands are packed into panels: a's rows in groups (a
+// Seven kernels, one structure. The operands are packed into panels: a's rows in groups (a
 // panel's height), b's columns in groups of 32, k running down each panel, zero-padded at
 // the edges (b's once per product, a's in each block of the output by the thread that reads
 // them; the float32 kernel reads either operand where it lies when its layout allows, and
@@ -12,7 +12,8 @@
 // registers for the whole of k while a thread walks its block of tiles.
 //   - AVX2 float32 (every x86-64-v3 CPU: Haswell and Zen on): a 6 x 32 tile as two 6 x 16
 //     halves (ymm_tiles.h), 12 ymm registers each; each k loads two vectors of b, broadcasts
-//     each of a's 6 values and issues 12 8-wide FMAs.
+//     each of a's 6 values and issues 12 8-wide FMAs. Its float16 and bfloat16 forms run the
+//     same tile on panels widened as they are packed (AVX2 has no 16-bit product).
 //   - AVX-512 float32 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 on): a 14 x 32 tile in
 //     28 zmm registers; each k loads two vectors of b, broadcasts each of a's 14 values and
 //     issues 28 16-wide FMAs: twice AVX2's width.
@@ -48,6 +49,8 @@ namespace graft::kernels::cpu {
 enum class PackedGemm {
   kNone,
   kAvx2Float,
+  kAvx2Half,
+  kAvx2BFloat16,
   kAvx512Float,
   kAvx512Half,
   kAvx512BFloat16,
@@ -57,8 +60,9 @@ enum class PackedGemm {
 // Whether this CPU and OS run `kernel` (asked once; kNone always runs).
 bool cpu_runs(PackedGemm kernel);
 // The fastest kernel this machine runs for `dtype`: for float32 kAvx512Float else kAvx2Float,
-// for float16 kAvx512Half, for bfloat16 kAmxBFloat16 else kAvx512BFloat16; kNone when there
-// is none (and for other dtypes).
+// for float16 kAvx512Half else kAvx2Half, for bfloat16 kAmxBFloat16, kAvx512BFloat16 or
+// kAvx2BFloat16; kNone when there is none (a build without AVX2 on a CPU without AVX-512, and
+// other dtypes).
 PackedGemm best_packed_gemm(DType dtype);
 
 // One operand matrix: element (i, j) at data[i * row_stride + j * col_stride].

@@ -70,8 +70,11 @@ std::vector<std::pair<PackedGemm, const char*>> kernels_for() {
   if constexpr (std::is_same_v<T, float>)
     return {{PackedGemm::kAvx512Float, "AVX-512 float32"},
             {PackedGemm::kAvx2Float, "AVX2 float32"}};
-  if constexpr (std::is_same_v<T, Half>) return {{PackedGemm::kAvx512Half, "AVX-512 float16"}};
-  return {{PackedGemm::kAvx512BFloat16, "AVX512-BF16"}, {PackedGemm::kAmxBFloat16, "AMX"}};
+  if constexpr (std::is_same_v<T, Half>)
+    return {{PackedGemm::kAvx512Half, "AVX-512 float16"}, {PackedGemm::kAvx2Half, "AVX2 float16"}};
+  return {{PackedGemm::kAvx512BFloat16, "AVX512-BF16"},
+          {PackedGemm::kAmxBFloat16, "AMX"},
+          {PackedGemm::kAvx2BFloat16, "AVX2 bfloat16"}};
 }
 
 template <class T>
