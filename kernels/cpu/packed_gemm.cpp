@@ -278,6 +278,14 @@ void pack_a_panels(const StridedMatrix<typename Kernel::Element>& a, int64_t fir
   }
 }
 
+// A b panel's columns, k-steps [w0, k), element by element: pack_float_columns' tail.
+template <class E>
+void pack_column_elements(const E* first, int64_t col_stride, int64_t k, int64_t w0, float* panel) {
+  for (int64_t c = 0; c < kPanelColumns; ++c)
+    for (int64_t w = w0; w < k; ++w)
+      panel[w * kPanelColumns + c] = static_cast<float>(first[c * col_stride + w]);
+}
+
 // A b panel of floats whose columns are contiguous (k runs along memory): 16 columns of 16 k
 // at a time transposed in registers, the rest of k element by element.
 template <class E>
@@ -294,9 +302,7 @@ __attribute__((target("avx512f"))) void pack_float_columns(const E* first, int64
         _mm512_storeu_ps(panel + (w0 + w) * kPanelColumns + half, block[w]);
     }
   }
-  for (int64_t c = 0; c < kPanelColumns; ++c)
-    for (int64_t w = w0; w < k; ++w)
-      panel[w * kPanelColumns + c] = static_cast<float>(first[c * col_stride + w]);
+  pack_column_elements(first, col_stride, k, w0, panel);
 }
 
 #pragma GCC diagnostic pop
@@ -316,9 +322,7 @@ void pack_float_columns_v3(const E* first, int64_t col_stride, int64_t k, float*
         _mm256_storeu_ps(panel + (w0 + w) * kPanelColumns + eighth, block[w]);
     }
   }
-  for (int64_t c = 0; c < kPanelColumns; ++c)
-    for (int64_t w = w0; w < k; ++w)
-      panel[w * kPanelColumns + c] = static_cast<float>(first[c * col_stride + w]);
+  pack_column_elements(first, col_stride, k, w0, panel);
 }
 #endif
 
@@ -460,31 +464,38 @@ struct Avx512FloatKernel : ZmmTile {
 
 #if GRAFT_YMM_KERNELS
 
+// What the AVX2 kernels share, as ZmmTile is the AVX-512 ones': the 6-row tile, the blocks,
+// and the packers.
+struct YmmTile {
+  static constexpr int64_t kRows = kYmmTileRows;
+  static constexpr int64_t kWordGroup = 1;
+  static constexpr int64_t kBlockPanels[2] = {16, 4};  // a thread's block: 96 x 128
+  struct Session {};
+
+  template <class E>
+  static void pack_lines(const E* x, int64_t along, int64_t across, int64_t count, int64_t k,
+                         int64_t width, int64_t panels, float* packed) {
+    pack_float_lines_v3(x, along, across, count, k, width, panels, packed);
+  }
+  template <class E>
+  static void pack_columns(const E* first, int64_t col_stride, int64_t k, float* panel) {
+    pack_float_columns_v3(first, col_stride, k, panel);
+  }
+};
+
 // AVX2 float32 (every x86-64-v3 CPU: Haswell and Zen on, Intel's laptop and desktop CPUs since
 // Alder Lake, which have no AVX-512): ymm_tiles.h's 6 x 16 tile twice over a 32-column panel,
 // reading its operands where they lie as Avx512FloatKernel does. Eigen's AVX2 GEMM, which it
 // replaced, packs both operands at every call: on the GPT's training step under
 // GRAFT_CPU_CAPABILITY=avx2 its packing was 13% of the profile, its products 57%.
-struct Avx2FloatKernel {
+struct Avx2FloatKernel : YmmTile {
   using Element = float;
   using Word = float;
   static constexpr int64_t kKPerWord = 1;
-  static constexpr int64_t kRows = kYmmTileRows;
-  static constexpr int64_t kWordGroup = 1;
-  static constexpr int64_t kBlockPanels[2] = {16, 4};  // a thread's block: 96 x 128
   // A row-major a packed from n = 512 as for AVX-512 (two threads of the 2-core EPYC under
   // GRAFT_CPU_CAPABILITY=avx2, read in place against packed: 1024^2 11.7 against 10.6 ms,
   // 2048^2 102 against 90, 512^2 the same).
   static constexpr int64_t kPackedRowsFrom = 512;
-  struct Session {};
-
-  static void pack_lines(const float* x, int64_t along, int64_t across, int64_t count, int64_t k,
-                         int64_t width, int64_t panels, float* packed) {
-    pack_float_lines_v3(x, along, across, count, k, width, panels, packed);
-  }
-  static void pack_columns(const float* first, int64_t col_stride, int64_t k, float* panel) {
-    pack_float_columns_v3(first, col_stride, k, panel);
-  }
 
   // Avx512FloatKernel::tile_in_place's contract, the panel's two halves of 16 columns in turn.
   template <int64_t kTileRows = kRows, class Rows, class Words>
@@ -644,22 +655,11 @@ struct Avx512HalfKernel : ZmmTile {
 // Avx512HalfKernel does. Before, matmul widened both whole operands into float32 tensors and
 // narrowed a float32 result: a (256, 256) bfloat16 product took 2.3 times float32's time.
 template <class E>
-struct Avx2WideningKernel {
+struct Avx2WideningKernel : YmmTile {
   using Element = E;
   using Word = float;
   static constexpr int64_t kKPerWord = 1;
-  static constexpr int64_t kRows = kYmmTileRows;
-  static constexpr int64_t kWordGroup = 1;
-  static constexpr int64_t kBlockPanels[2] = {16, 4};  // as Avx2FloatKernel's
-  struct Session {};
 
-  static void pack_lines(const E* x, int64_t along, int64_t across, int64_t count, int64_t k,
-                         int64_t width, int64_t panels, float* packed) {
-    pack_float_lines_v3(x, along, across, count, k, width, panels, packed);
-  }
-  static void pack_columns(const E* first, int64_t col_stride, int64_t k, float* panel) {
-    pack_float_columns_v3(first, col_stride, k, panel);
-  }
   static void tile(const float* a_panel, const float* b_panel, int64_t words, float* out,
                    int64_t stride) {
     float_tile<Avx2FloatKernel>(kRows, a_panel, Fixed<1>{}, Fixed<kRows>{}, b_panel, kPanelColumns,
