@@ -192,7 +192,7 @@ int64_t DirectConv::weight_index(int64_t group, int64_t c, int64_t i, int64_t j,
 
 DirectConv::Padded DirectConv::pad(const float* image, int64_t product,
                                    std::vector<float>& workspace) const {
-  constexpr int64_t kLineFloats = kCacheLineBytes / sizeof(float);
+  constexpr int64_t kLineFloats = kCpuAlignment / sizeof(float);
   const int64_t padded_floats = channels_ * plane_;
   const int64_t product_start = (padded_floats + kLineFloats - 1) / kLineFloats * kLineFloats;
   workspace.resize(static_cast<size_t>(product_start + product + kLineFloats - 1));

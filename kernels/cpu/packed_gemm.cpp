@@ -1050,13 +1050,22 @@ StridedMatrix<float> from_row(const StridedMatrix<float>& b, int64_t k0) {
   return {b.data + k0 * b.row_stride, b.row_stride, b.col_stride};
 }
 
-// Words of k per pass (see float_gemm).
+// Words of k per pass (see float_gemm_with).
 constexpr int64_t kPassWords = 1024;
 
-// Both float32 forms of a. A long k runs in passes of kPassWords, each adding onto the last's
-// output: a thread's block reads its row and column panels once per column panel, and at k =
-// 2048 they no longer fit its L2 together (8 + 4 panels of 2048 words: 1.6 MB), where a pass's
-// do. The sums are the same float32 values carried through `out`, so the bits do not change.
+// Both float32 forms of a, by Kernel. A long k runs in passes of kPassWords, each adding onto
+// the last's output: a thread's block reads its row and column panels once per column panel,
+// and at k = 2048 they no longer fit its L2 together (8 + 4 panels of 2048 words: 1.6 MB),
+// where a pass's do. The sums are the same float32 values carried through `out`, so the bits
+// do not change.
+template <class Kernel, class A>
+void float_gemm_with(const A& a, StridedMatrix<float> b, float* out, int64_t m, int64_t k,
+                     int64_t n, bool accumulate, int64_t out_stride) {
+  for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords)
+    gemm_with<Kernel>(from_word(a, k0), from_row(b, k0), out, m, std::min(kPassWords, k - k0), n,
+                      accumulate || k0 > 0, out_stride > 0 ? out_stride : n);
+}
+
 template <class A>
 void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* out, int64_t m,
                 int64_t k, int64_t n, bool accumulate, int64_t out_stride) {
@@ -1064,19 +1073,11 @@ void float_gemm(PackedGemm kernel, const A& a, StridedMatrix<float> b, float* ou
       (kernel == PackedGemm::kAvx512Float || kernel == PackedGemm::kAvx2Float) && cpu_runs(kernel),
       "packed_gemm(): float32 takes the AVX-512 or the AVX2 kernel, on a CPU that has it");
   if (m == 0 || n == 0) return;
-  for (int64_t k0 = 0; k0 < std::max<int64_t>(k, 1); k0 += kPassWords) {
-    const auto pass = [&]<class Kernel>() {
-      gemm_with<Kernel>(from_word(a, k0), from_row(b, k0), out, m, std::min(kPassWords, k - k0), n,
-                        accumulate || k0 > 0, out_stride > 0 ? out_stride : n);
-    };
 #if GRAFT_YMM_KERNELS
-    if (kernel == PackedGemm::kAvx2Float) {
-      pass.template operator()<Avx2FloatKernel>();
-      continue;
-    }
+  if (kernel == PackedGemm::kAvx2Float)
+    return float_gemm_with<Avx2FloatKernel>(a, b, out, m, k, n, accumulate, out_stride);
 #endif
-    pass.template operator()<Avx512FloatKernel>();
-  }
+  float_gemm_with<Avx512FloatKernel>(a, b, out, m, k, n, accumulate, out_stride);
 }
 
 }  // namespace

@@ -10,9 +10,7 @@
 // broadcasts a step to feed them.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <utility>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #define GRAFT_YMM_KERNELS 1
@@ -57,19 +55,6 @@ void ymm_tile(const float* a, Rows row, Words word, const float* b, int64_t b_wo
     _mm256_storeu_ps(out + i * out_stride, sums[i][0]);
     _mm256_storeu_ps(out + i * out_stride + 8, sums[i][1]);
   }
-}
-
-// ymm_tile for `rows` rows (1 to kYmmTileRows), each count its own instantiation, so that a
-// last partial tile computes no rows of padding.
-template <class Rows, class Words, size_t... kIndex>
-constexpr auto ymm_tiles(std::index_sequence<kIndex...>) {
-  return std::array{&ymm_tile<kIndex + 1, Rows, Words>...};
-}
-template <class Rows, class Words>
-void ymm_tile(int64_t rows, const float* a, Rows row, Words word, const float* b, int64_t b_word,
-              int64_t words, float* out, int64_t out_stride, bool accumulate) {
-  static constexpr auto kTiles = ymm_tiles<Rows, Words>(std::make_index_sequence<kYmmTileRows>{});
-  kTiles[rows - 1](a, row, word, b, b_word, words, out, out_stride, accumulate);
 }
 
 // The 8 x 8 block in rows[] transposed in place: rows[i][j] <- rows[j][i].
