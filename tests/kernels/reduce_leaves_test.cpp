@@ -210,9 +210,13 @@ TEST(ReduceLeaves, ProductsInEveryFormAreThePlainFloatProductsBitForBit) {
 
 TEST(ReduceLeaves, ProductsKeepADoublesRangeAndSayWhenAFloatMultiplicationLeftFloats) {
   // A thousand halves: 2^-1000, far below a float's range, given exactly (each lane's exponent
-  // kept apart). Runs of four 1e30 in every lane overflow a float between two takings of the
-  // exponents, and say so.
+  // kept apart). 2^-10 and 2^10 in turn, so that every lane takes sixteen of one of them:
+  // lanes at 2^-160 and 2^160, whose exponents are taken out on the way, and a product of 1.
+  // Runs of four 1e30 in every lane overflow a float between two takings of the exponents, and
+  // say so.
   const std::vector<float> halves(1000, -0.5f);
+  std::vector<float> tides(1024);
+  for (size_t i = 0; i < tides.size(); ++i) tides[i] = i % 2 == 0 ? 0x1p-10f : 0x1p10f;
   std::vector<float> extremes(512, 1e30f);
   std::fill(extremes.begin() + 256, extremes.end(), 1e-30f);
   for (const cpu::ProductLeaves form : product_forms_that_run()) {
@@ -220,6 +224,8 @@ TEST(ReduceLeaves, ProductsKeepADoublesRangeAndSayWhenAFloatMultiplicationLeftFl
     double got;
     EXPECT_TRUE(cpu::float_product_leaves(halves.data(), 0, 1, 1000, &got, form));
     EXPECT_EQ(got, std::ldexp(1.0, -1000));
+    EXPECT_TRUE(cpu::float_product_leaves(tides.data(), 0, 1, 1024, &got, form));
+    EXPECT_EQ(got, 1.0);
     EXPECT_FALSE(cpu::float_product_leaves(extremes.data(), 0, 1, 512, &got, form));
   }
 }
