@@ -163,10 +163,11 @@ struct CpuReduceLoop {
 
     if (blocks >= kMinParallelBlocks || n * width < 2 * kParallelGrain) {
       const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n * width));
-      // Outputs each reducing one contiguous float leaf, their runs a fixed stride apart (a
-      // sum, product or max over the last dim): a block of them in one call (reduce_run.h's
-      // float_leaves), each leaf merged into the identity as below.
-      if constexpr (std::is_same_v<T, float> && has_float_leaves<R>) {
+      // Outputs each reducing one contiguous leaf, their runs a fixed stride apart (a sum,
+      // product or max over the last dim): a block of them in one call (reduce_run.h's
+      // float_leaves), each leaf merged into the identity as below. Row by row, a bfloat16
+      // sum over the rows of a (1024, 1024) spent a fifth of its time between the leaves.
+      if constexpr (has_leaves_of<R, T>) {
         if (!by_rows && reduced.ndim == 1 && reduced.strides[0] == 1 && n <= kPairwiseBlock &&
             kept.ndim <= 1) {
           const int64_t stride = kept.ndim == 1 ? kept.strides[0] : 0;

@@ -128,23 +128,60 @@ typename R::Acc reduce_leaf_stepwise(const R& r, const T* p, int64_t stride, int
 // Whether R reduces a contiguous float leaf by one of the functions above.
 template <class R>
 inline constexpr bool has_float_leaves = leaves_in_float<R> || FloatExtreme<R>::kIs;
+// Whether float_leaves<R> below takes leaves of T: float32 ones where has_float_leaves<R>, and
+// 16-bit ones for a float sum.
+template <class R, class T>
+inline constexpr bool has_leaves_of =
+    std::is_same_v<T, float> ? has_float_leaves<R> : is_float16_v<T>&& sums_leaves_in_float<R>;
 
-// out[j] = the leaf of the n contiguous floats at p + j * stride (n <= kPairwiseBlock) as
-// R's accumulator, for j < rows, where has_float_leaves<R>. 16 lanes wide where the CPU has
-// AVX-512 (reduce_avx512.h), else 8 in AVX2 (reduce_v3.h), a whole block of rows in one call
-// (the portable leaves above serve builds without AVX2): one row a call, the
-// calls and each row's merge of its lanes cost as much as reading the row itself from L2 (sum
-// over the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one loop). Products are
-// checked (float_products.h): a chunk of rows in which a float multiplication lost bits to
-// float's range is multiplied again step by step, in R's double.
-template <class R>
-void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typename R::Acc* out) {
-  constexpr bool kMax = FloatExtreme<R>::kIsMax;
+// The n contiguous 16-bit floats at p widened into `widened` by the vector conversions
+// (half_blocks.h), for the builds and reducers that do not widen them in registers (element by
+// element a float16 widens one value an instruction). That waits for memory, with more work
+// behind each load than the out-of-order window sees past, so the lines of the leaf two on are
+// asked for first (the next one's were asked for by the leaf before): sums of 16M float16
+// values on the 2-core Xeon, two threads, 0.59 of float32's GB/s, 0.72-0.73 asking ahead
+// (docs/performance.md, "16-bit elementwise ops and sums").
+template <class H>
+void widen_leaf(const H* p, int64_t n, float* widened) {
+  constexpr auto kSize = static_cast<int64_t>(sizeof(H));
+  prefetch_lines(p, 2 * n * kSize, n * kSize);
+  widen_block(p, widened, n);
+}
+
+// The float sum, max or min of R's leaf of the n contiguous elements at p, for builds without
+// AVX2: float_sum_leaf or float_extreme_leaf, a 16-bit leaf widened first.
+template <class R, class T>
+float portable_leaf(const T* p, int64_t n) {
+  if constexpr (is_float16_v<T>) {
+    float widened[kPairwiseBlock];
+    widen_leaf(p, n, widened);
+    return portable_leaf<R>(widened, n);
+  } else if constexpr (sums_leaves_in_float<R>) {
+    return float_sum_leaf(p, n);
+  } else {
+    return float_extreme_leaf<FloatExtreme<R>::kIsMax>(p, n);
+  }
+}
+
+// out[j] = the leaf of the n contiguous elements at p + j * stride (n <= kPairwiseBlock) as
+// R's accumulator, for j < rows, where has_leaves_of<R, T>. 16 lanes wide where the CPU has
+// AVX-512 (reduce_avx512.h), else 8 in AVX2 (reduce_v3.h), a whole block of rows in one call,
+// 16-bit floats widened in registers (the portable leaves above serve builds without AVX2):
+// one row a call, the calls and each row's merge of its lanes cost as much as reading the row
+// itself from L2 (sum over the rows of (256, 1024), one thread: 12.5 us, against 7.1 in one
+// loop). Products are checked (float_products.h): a chunk of rows in which a float
+// multiplication lost bits to float's range is multiplied again step by step, in R's double.
+template <class R, class T>
+void float_leaves(const T* p, int64_t stride, int64_t rows, int64_t n, typename R::Acc* out) {
+  static_assert(has_leaves_of<R, T>);
+  constexpr FloatLeaf kLeaf = sums_leaves_in_float<R>   ? FloatLeaf::kSum
+                              : FloatExtreme<R>::kIsMax ? FloatLeaf::kMax
+                                                        : FloatLeaf::kMin;
   constexpr int64_t kChunk = kProductLeavesAtOnce;  // rows a chunk, each kind alike
   std::conditional_t<multiplies_leaves_in_float<R>, double, float> leaves[kChunk];
   for (int64_t first = 0; first < rows; first += kChunk) {
     const int64_t count = std::min(kChunk, rows - first);
-    const float* chunk = p + first * stride;
+    const T* chunk = p + first * stride;
     if constexpr (multiplies_leaves_in_float<R>) {
       if (!float_product_leaves(chunk, stride, count, n, leaves)) {
         const R r{ReduceArgs{}};
@@ -153,22 +190,17 @@ void float_leaves(const float* p, int64_t stride, int64_t rows, int64_t n, typen
         continue;
       }
     } else if (cpu_runs_avx512()) {
-      float_leaves_avx512(sums_leaves_in_float<R> ? FloatLeaf::kSum
-                          : kMax                  ? FloatLeaf::kMax
-                                                  : FloatLeaf::kMin,
-                          chunk, stride, count, n, leaves);
+      if constexpr (is_float16_v<T>)
+        sum_leaves_avx512(chunk, stride, count, n, leaves);
+      else
+        float_leaves_avx512(kLeaf, chunk, stride, count, n, leaves);
     } else if constexpr (GRAFT_REDUCE_V3) {
-      float_leaves_v3(sums_leaves_in_float<R> ? FloatLeaf::kSum
-                      : kMax                  ? FloatLeaf::kMax
-                                              : FloatLeaf::kMin,
-                      chunk, stride, count, n, leaves);
+      if constexpr (is_float16_v<T>)
+        sum_leaves_v3(chunk, stride, count, n, leaves);
+      else
+        float_leaves_v3(kLeaf, chunk, stride, count, n, leaves);
     } else {
-      for (int64_t j = 0; j < count; ++j) {
-        if constexpr (sums_leaves_in_float<R>)
-          leaves[j] = float_sum_leaf(chunk + j * stride, n);
-        else
-          leaves[j] = float_extreme_leaf<kMax>(chunk + j * stride, n);
-      }
+      for (int64_t j = 0; j < count; ++j) leaves[j] = portable_leaf<R>(chunk + j * stride, n);
     }
     for (int64_t j = 0; j < count; ++j) out[first + j] = leaves[j];
   }
@@ -215,34 +247,19 @@ typename ArgExtremeReducer<float, kMax>::Acc float_arg_extreme_leaf(const float*
 template <bool kContiguous, class R, class T>
 typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, int64_t index) {
   const int64_t step = kContiguous ? 1 : stride;
-  // A contiguous 16-bit leaf is reduced as float: a sum by sum_leaves_avx512 where the CPU
-  // has AVX-512, else by sum_leaves_v3, widening each step's 16 (or 8) values in registers and
-  // asking for memory ahead of each step itself (reduce_avx512.cpp, reduce_v3.cpp); other
-  // reducers, and builds without AVX2, widen it into memory by the vector conversions
-  // (half_blocks.h) first (element by element a float16 widens one value an
-  // instruction). That waits for memory, with more work behind each load than the
-  // out-of-order window sees past, so such a leaf first asks for the lines of the leaf two on
-  // (the next one's were asked for by the leaf before): sums of 16M float16 values on the
-  // 2-core Xeon, two threads, 0.59 of float32's GB/s, 0.72-0.73 asking ahead
-  // (docs/performance.md, "16-bit elementwise ops and sums").
+  // A contiguous 16-bit leaf is reduced as float: a sum by float_leaves, widening each step's
+  // values in registers where the build or CPU can; other reducers widen it into memory first.
   if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
     if (n <= kPairwiseBlock) {
-      if constexpr (sums_leaves_in_float<R>) {
-        float leaf;
-        if (cpu_runs_avx512()) {
-          sum_leaves_avx512(p, 0, 1, n, &leaf);
-          return static_cast<typename R::Acc>(leaf);
-        }
-        if constexpr (GRAFT_REDUCE_V3) {
-          sum_leaves_v3(p, 0, 1, n, &leaf);
-          return static_cast<typename R::Acc>(leaf);
-        }
+      if constexpr (has_leaves_of<R, T>) {
+        typename R::Acc leaf;
+        float_leaves<R>(p, 0, 1, n, &leaf);
+        return leaf;
+      } else {
+        float widened[kPairwiseBlock];
+        widen_leaf(p, n, widened);
+        return reduce_run<true>(r, widened, 1, n, index);
       }
-      constexpr auto kSize = static_cast<int64_t>(sizeof(T));
-      prefetch_lines(p, 2 * n * kSize, n * kSize);
-      float widened[kPairwiseBlock];
-      widen_block(p, widened, n);
-      return reduce_run<true>(r, widened, 1, n, index);
     }
   }
   // A float leaf (float32, or a widened 16-bit one) of a float sum, product, max or min, argmax
