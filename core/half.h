@@ -13,9 +13,9 @@
 // overflow exactly as IEEE 754 says. The portable conversions below are plain integer code,
 // the same on the host and in CUDA kernels; from and to float, the hot path of every kernel,
 // bfloat16 takes a shift and a branch-free rounding, and float16 on an x86-64 build with F16C
-// (graft's default, x86-64-v3) takes the hardware's vcvtps2ph / vcvtph2ps through the
-// compiler's _Float16, one element an instruction (GCC 12 does not vectorise them: the CPU
-// loops convert blocks eight-wide, kernels/cpu/half_blocks.h). Both give the portable
+// (graft's default, x86-64-v3) takes the hardware's vcvtps2ph / vcvtph2ps (through the
+// compiler's _Float16 and F16C's intrinsic), one element an instruction (GCC 12 does not vectorise
+// them: the CPU loops convert blocks eight-wide, kernels/cpu/half_blocks.h). Both give the portable
 // code's bits (tests/core/half_test.cpp checks each against the same reference). In CUDA
 // device code float16 takes the GPU's instructions, cvt.rn.f16.f32 and cvt.f32.f16, one an
 // element where the portable code is a few dozen integer and double operations: the same
@@ -169,6 +169,25 @@ GRAFT_HOST_DEVICE constexpr uint16_t round_float_to_float16(float value) {
   }
 }
 
+// The float nearest to `value` toward zero, its last bit set when that dropped anything:
+// rounding to odd. A float holds 13 more significant bits than float16 and 16 more than
+// bfloat16, so this float, rounded to either to nearest, rounds as the double would (below,
+// at or above each halfway point, and whether exactly at it): one correct rounding, where
+// double to float to nearest and then to 16 bits rounds twice (1 + 2^-11 + 2^-40 becomes the
+// tie 1 + 2^-11, and goes down to 1). A few instructions without a branch, where the
+// portable rounding from double takes a few dozen: a cumsum of 16-bit floats rounds every
+// one of its double running sums (1M of them, 5.1 ms that way).
+GRAFT_HOST_DEVICE constexpr float round_to_odd_float(double value) {
+  const auto nearest = static_cast<float>(value);
+  const double back = nearest;
+  const double magnitude = value < 0 ? -value : value;
+  const double nearest_magnitude = back < 0 ? -back : back;
+  // Rounded away from zero: its neighbour toward zero (from infinity, the largest float).
+  const uint32_t toward_zero =
+      std::bit_cast<uint32_t>(nearest) - (nearest_magnitude > magnitude ? 1u : 0u);
+  return std::bit_cast<float>(toward_zero | (back != value ? 1u : 0u));  // a NaN stays one
+}
+
 // The float equal to a 16-bit pattern: the portable code's value, faster.
 template <class Format>
 GRAFT_HOST_DEVICE constexpr float float16_to_float(uint16_t bits) {
@@ -176,7 +195,11 @@ GRAFT_HOST_DEVICE constexpr float float16_to_float(uint16_t bits) {
     return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
   } else {
 #if GRAFT_F16C_CONVERSIONS
-    if (!std::is_constant_evaluated()) return static_cast<float>(std::bit_cast<_Float16>(bits));
+    // The intrinsic, not static_cast<float>(_Float16): inlined where the float goes on to
+    // double (a reducer's step), GCC folds the two casts into one, _Float16 to double, which
+    // has no instruction and becomes a call to libgcc's __extendhfdf2 per element (a float16
+    // sum over dim 0 of a (1024, 1024), 3.2 ms against bfloat16's 0.11).
+    if (!std::is_constant_evaluated()) return _cvtsh_ss(bits);
 #endif
 #if GRAFT_CUDA_FLOAT16_CONVERSIONS
     if (!std::is_constant_evaluated()) {
@@ -189,20 +212,6 @@ GRAFT_HOST_DEVICE constexpr float float16_to_float(uint16_t bits) {
   }
 }
 
-// The double equal to a 16-bit pattern. Not (double)(float)(_Float16): GCC folds that into
-// one conversion, _Float16 to double, which has no instruction and becomes a call to libgcc's
-// __extendhfdf2 per element (a float16 sum, accumulated in double, took 28 times as long as
-// a float32 one); the F16C instruction to float, then to double, takes about a nanosecond.
-template <class Format>
-GRAFT_HOST_DEVICE constexpr double float16_to_double(uint16_t bits) {
-#if GRAFT_F16C_CONVERSIONS
-  if constexpr (std::is_same_v<Format, Binary16Format>) {
-    if (!std::is_constant_evaluated()) return static_cast<double>(_cvtsh_ss(bits));
-  }
-#endif
-  return static_cast<double>(float16_to_float<Format>(bits));
-}
-
 }  // namespace detail
 
 template <class Format>
@@ -210,13 +219,14 @@ class Float16 {
  public:
   constexpr Float16() = default;
   // From any C++ number, rounded to nearest (ties to even): a float directly, the others
-  // through double, which holds every int32 exactly.
+  // through double, which holds every int32 exactly, and a float rounded to odd from it.
   GRAFT_HOST_DEVICE constexpr Float16(float value)  // NOLINT(google-explicit-constructor)
       : bits_(detail::round_float_to_float16<Format>(value)) {}
   template <class T,
             std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, float>, int> = 0>
   GRAFT_HOST_DEVICE constexpr Float16(T value)  // NOLINT(google-explicit-constructor)
-      : bits_(detail::portable_round_to_float16<Format>(static_cast<double>(value))) {}
+      : bits_(detail::round_float_to_float16<Format>(
+            detail::round_to_odd_float(static_cast<double>(value)))) {}
 
   // From the other 16-bit type, through float (exact), rounding once.
   template <class OtherFormat>
@@ -226,10 +236,10 @@ class Float16 {
   GRAFT_HOST_DEVICE constexpr operator float() const {  // NOLINT(google-explicit-constructor)
     return detail::float16_to_float<Format>(bits_);
   }
-  // static_cast<double>(h) (reductions accumulate in double): the same value, see
-  // float16_to_double. Explicit, so that h + 1.0 still goes through float alone.
+  // static_cast<double>(h) (reductions accumulate in double), through float, exact. Explicit,
+  // so that h + 1.0 still goes through float alone.
   GRAFT_HOST_DEVICE constexpr explicit operator double() const {
-    return detail::float16_to_double<Format>(bits_);
+    return static_cast<double>(detail::float16_to_float<Format>(bits_));
   }
 
   GRAFT_HOST_DEVICE static constexpr Float16 from_bits(uint16_t bits) {

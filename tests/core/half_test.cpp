@@ -114,10 +114,13 @@ TYPED_TEST(Float16Conversions, EveryPatternWidensExactlyAndComesBack) {
 }
 
 // Every midpoint between neighbours is a tie; the float and the double just either side of
-// it must go to the nearer neighbour. The last midpoint (between the largest finite value
-// and 2^(emax + 1)) is where overflow to infinity starts.
+// it must go to the nearer neighbour, by the float, double and portable conversions alike
+// (a double next to a midpoint is no float: rounded to the nearest float first, it would
+// become the tie). The last midpoint (between the largest finite value and 2^(emax + 1)) is
+// where overflow to infinity starts.
 TYPED_TEST(Float16Conversions, RoundsToNearestEvenAtEveryBoundary) {
   using T = TypeParam;
+  const auto portable = g::detail::portable_round_to_float16<typename Fields<T>::Format>;
   int64_t checked = 0;
   for (uint16_t lo = 0; lo < kInfinityBits<T>; ++lo) {
     const double mid = (magnitude_of<T>(lo) + magnitude_of<T>(lo + 1)) / 2;
@@ -130,14 +133,15 @@ TYPED_TEST(Float16Conversions, RoundsToNearestEvenAtEveryBoundary) {
       for (int k = 0; k < 3; ++k) {
         const double x = sign * points[k];
         ASSERT_EQ(T(x).bits(), reference_round<T>(x)) << "double " << x;
+        ASSERT_EQ(portable(x), reference_round<T>(x)) << "portably " << x;
         const float f = static_cast<float>(sign) * float_points[k];
         ASSERT_EQ(T(f).bits(), reference_round<T>(f)) << "float " << f;
-        ASSERT_EQ(T(static_cast<double>(f)).bits(), reference_round<T>(f)) << "portably " << f;
-        checked += 3;
+        ASSERT_EQ(portable(f), reference_round<T>(f)) << "portably " << f;
+        checked += 4;
       }
     }
   }
-  EXPECT_EQ(checked, 18 * int64_t{kInfinityBits<T>});
+  EXPECT_EQ(checked, 24 * int64_t{kInfinityBits<T>});
 }
 
 TYPED_TEST(Float16Conversions, SpecialValues) {
@@ -149,6 +153,10 @@ TYPED_TEST(Float16Conversions, SpecialValues) {
   EXPECT_TRUE(std::isnan(static_cast<float>(T(-NAN))));
   EXPECT_EQ(T(-0.0).bits(), 0x8000);  // the sign of zero is kept
   EXPECT_EQ(T(1e300).bits(), kInfinityBits<T>);
+  // A double past float's largest, which rounds to it or to infinity as a float: infinity.
+  EXPECT_EQ(T(std::nextafter(double{std::numeric_limits<float>::max()}, INFINITY)).bits(),
+            kInfinityBits<T>);
+  EXPECT_TRUE(std::isnan(static_cast<float>(T(std::numeric_limits<double>::quiet_NaN()))));
   EXPECT_EQ(T(-1e-300).bits(), 0x8000);
   EXPECT_EQ(T(std::numeric_limits<double>::denorm_min()).bits(), 0);
   EXPECT_EQ(static_cast<float>(L::infinity()), INFINITY);
