@@ -37,19 +37,32 @@ inline constexpr bool scalar_in_float = requires {
   Op::kScalarInFloat;
 };
 
+// Functors marked kSignBit act on a float's sign bit alone (IEEE's negate and abs are such bit
+// operations): flipping it or clearing it. The CPU loops do just that to 16-bit floats,
+// without widening them.
+enum class SignBit { kFlip, kClear };
+template <class Op>
+inline constexpr bool acts_on_sign_bit = requires {
+  Op::kSignBit;
+};
+
 // ---- unary
 
 struct NegOp {
+  static constexpr SignBit kSignBit = SignBit::kFlip;
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a) const {
     return static_cast<T>(-a);
   }
 };
 struct AbsOp {
+  static constexpr SignBit kSignBit = SignBit::kClear;
   template <class T>
   GRAFT_HOST_DEVICE T operator()(T a) const {
     if constexpr (std::is_unsigned_v<T>)
       return a;
+    else if constexpr (std::is_floating_point_v<T>)
+      return std::fabs(a);  // the sign bit cleared: +0 from -0, where `a < 0 ? -a : a` kept -0
     else
       return a < T(0) ? static_cast<T>(-a) : a;
   }

@@ -164,10 +164,19 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
     else
       dst = out + start;
     constexpr int kInputs = sizeof...(In);
+    // A contiguous input and one scalar, for an op with a vectorised form for some scalars, as
+    // in run_dense below: a bfloat16 pow(x, 2.5) took 3.2 ms element by element, PyTorch's 1.6.
+    const auto by_scalar_form = [&] {
+      if constexpr (kInputs == 2 && Mask == 1u && kNarrowed &&
+                    has_scalar_array_form<Inner, float> &&
+                    (std::is_same_v<BlockValue<In>, float> && ...))
+        return ArrayForm<Inner>::apply_scalar(std::get<0>(in), std::get<1>(in)[0], dst, len);
+      return false;
+    };
     if constexpr (Mask == (1u << kInputs) - 1 && kNarrowed &&
                   has_array_form<Inner, float, kInputs>) {
       ArrayForm<Inner>::apply(std::get<I>(in)..., dst, len);
-    } else {
+    } else if (!by_scalar_form()) {
       for (int64_t i = 0; i < len; ++i)
         dst[i] = static_cast<Out>(op(std::get<I>(in)[((Mask >> I) & 1u) ? i : 0]...));
     }
@@ -178,6 +187,20 @@ void run_dense_in_float(const Op& op, char* const* p, int64_t n, std::index_sequ
 // Operand I+1 is contiguous when bit I of Mask is set, a broadcast scalar otherwise.
 template <unsigned Mask, class R, class Op, class... In, size_t... I>
 void run_dense(const Op& op, char* const* p, int64_t n, std::index_sequence<I...> seq) {
+  // neg and abs of a contiguous 16-bit float: its sign bit flipped or cleared, one pass over
+  // the bits, where widening, the op and narrowing took three (a NaN keeps its payload, as
+  // IEEE's negate and abs do, where narrowing made it quiet). abs of a (1024, 1024) bfloat16,
+  // two threads on the EPYC: 150 -> XX us, PyTorch's 37.
+  using Inner = typename FloatFunctor<Op>::type;
+  if constexpr (acts_on_sign_bit<Inner> && is_float16_v<R> && sizeof...(In) == 1 && Mask == 1u &&
+                (std::is_same_v<In, R> && ...)) {
+    const auto* in = reinterpret_cast<const uint16_t*>(p[1]);
+    auto* out = reinterpret_cast<uint16_t*>(p[0]);
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = static_cast<uint16_t>(Inner::kSignBit == SignBit::kFlip ? in[i] ^ 0x8000u
+                                                                       : in[i] & 0x7fffu);
+    return;
+  }
   if constexpr (runs_in_float_blocks<R, Op, In...>) {
     run_dense_in_float<Mask, R, Op, In...>(op, p, n, seq);
     return;

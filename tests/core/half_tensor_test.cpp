@@ -5,8 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <numeric>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -182,6 +185,38 @@ TEST(HalfTensor, FactoriesFillRangesAndRandomNumbers) {
 
 // Sums and products accumulate in float (or wider): in 16-bit arithmetic, 2048 + 1 is
 // 2048 again, so a running float16 sum of ones would stop at 2048.
+// neg and abs of a contiguous 16-bit tensor act on the sign bit alone, as IEEE's negate and abs
+// do: every one of the 65536 patterns, NaN payloads, signed zeros and infinities included. A
+// strided one goes through float: the same values. abs(-0) is +0 in float32 too.
+TEST(HalfTensor, NegAndAbsActOnTheSignBitAlone) {
+  std::vector<uint16_t> patterns(65536);
+  std::iota(patterns.begin(), patterns.end(), uint16_t{0});
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    SCOPED_TRACE(g::dtype_name(dtype));
+    const g::Tensor x = g::from_blob(patterns.data(), {256, 256}, dtype);
+    const g::Tensor negated = g::neg(x), absolute = g::abs(x);
+    const auto* neg_bits = static_cast<const uint16_t*>(negated.data_ptr());
+    const auto* abs_bits = static_cast<const uint16_t*>(absolute.data_ptr());
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      ASSERT_EQ(neg_bits[i], patterns[i] ^ 0x8000u) << i;
+      ASSERT_EQ(abs_bits[i], patterns[i] & 0x7fffu) << i;
+    }
+    const std::vector<float> want_neg = negated.t().to(g::kFloat32).to_vector<float>();
+    const std::vector<float> want_abs = absolute.t().to(g::kFloat32).to_vector<float>();
+    const std::vector<float> got_neg = g::neg(x.t()).to(g::kFloat32).to_vector<float>();
+    const std::vector<float> got_abs = g::abs(x.t()).to(g::kFloat32).to_vector<float>();
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      if (std::isnan(want_neg[i])) {
+        ASSERT_TRUE(std::isnan(got_neg[i]) && std::isnan(got_abs[i])) << i;
+        continue;
+      }
+      ASSERT_EQ(std::bit_cast<uint32_t>(got_neg[i]), std::bit_cast<uint32_t>(want_neg[i])) << i;
+      ASSERT_EQ(std::bit_cast<uint32_t>(got_abs[i]), std::bit_cast<uint32_t>(want_abs[i])) << i;
+    }
+  }
+  EXPECT_FALSE(std::signbit(g::abs(g::tensor({-0.0f})).item<float>()));
+}
+
 TEST(HalfTensor, SumsAndProductsAccumulateInFloat) {
   const g::Tensor ones = g::ones({4096}, g::kFloat16);
   EXPECT_EQ(ones.sum().item<float>(), 4096.0f);
