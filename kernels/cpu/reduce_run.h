@@ -71,13 +71,15 @@ inline float float_sum_leaf(const float* p, int64_t n) {
   return merged_by_halving(acc, [](float a, float b) { return a + b; });
 }
 
-// Whether R is Family's reducer of float32 (a max or min, an argmax or argmin), and which.
+// Whether R is Family's reducer (a max or min, an argmax or argmin) of float32, or of a 16-bit
+// float, whose leaves are widened to float32's first, and which.
 template <template <class, bool> class Family, class R>
 struct FloatOf {
   static constexpr bool kIs = false, kIsMax = false;
 };
-template <template <class, bool> class Family, bool kMax>
-struct FloatOf<Family, Family<float, kMax>> {
+template <template <class, bool> class Family, class T, bool kMax>
+requires std::is_same_v<T, float> || is_float16_v<T>
+struct FloatOf<Family, Family<T, kMax>> {
   static constexpr bool kIs = true, kIsMax = kMax;
 };
 template <class R>
@@ -259,6 +261,25 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
         float widened[kPairwiseBlock];
         widen_leaf(p, n, widened);
         return reduce_run<true>(r, widened, 1, n, index);
+      }
+    }
+  }
+  // A contiguous 16-bit leaf of a max or min, argmax or argmin: widened, then float32's leaf
+  // (its extreme is one of the values, exactly). Step by step, each compare widened both
+  // values, one an instruction for float16: a float16 max over the rows of a (1024, 1024)
+  // took 650 us, bfloat16's 130.
+  if constexpr (kContiguous && is_float16_v<T> &&
+                (FloatExtreme<R>::kIs || FloatArgExtreme<R>::kIs)) {
+    if (n <= kPairwiseBlock) {
+      float widened[kPairwiseBlock];
+      widen_leaf(p, n, widened);
+      if constexpr (FloatExtreme<R>::kIs) {
+        typename R::Acc extreme;
+        float_leaves<R>(widened, 0, 1, n, &extreme);
+        return extreme;
+      } else {
+        const auto leaf = float_arg_extreme_leaf<FloatArgExtreme<R>::kIsMax>(widened, n, index);
+        return {static_cast<T>(leaf.value), leaf.index};
       }
     }
   }

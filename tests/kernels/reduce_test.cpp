@@ -553,6 +553,54 @@ TEST(Reduce, SixteenBitSumsRoundTheExactSumOnce) {
               std::log(static_cast<double>(n)), 0.01);
 }
 
+// 16-bit rows and columns long enough for every path (a block of rows a call, leaves split
+// past 1024, by rows in float leaves): max, min, argmax and argmin equal float32's of the
+// widened values exactly, NaN and infinities included; sums are within one 16-bit step of the
+// exact sum rounded.
+TEST(Reduce, SixteenBitRowsAndColumnsAgreeWithTheirWidenedValues) {
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    for (const int64_t cols : {31, 1030}) {
+      const int64_t rows = 40;
+      std::vector<double> v = g::testing::sample_values(rows * cols, -8, 8, 5);
+      v[1 * cols + cols - 1] = kNaN;  // row 1 and the last column
+      v[3 * cols + 2] = kInf;
+      v[(rows - 1) * cols + 3] = -kInf;
+      const g::Tensor x = make_tensor(v, {rows, cols}, g::kFloat32).to(dtype);
+      const g::Tensor widened = x.to(g::kFloat32);
+      for (const int64_t dim : {0, 1}) {
+        SCOPED_TRACE(std::string(g::dtype_name(dtype)) + ", " + std::to_string(cols) +
+                     " columns, dim " + std::to_string(dim));
+        const auto same = [&](const g::Tensor& got, const g::Tensor& want) {
+          const std::vector<double> a = got.to_vector<double>(), b = want.to_vector<double>();
+          ASSERT_EQ(a.size(), b.size());
+          for (size_t i = 0; i < a.size(); ++i) {
+            if (std::isnan(b[i]))
+              EXPECT_TRUE(std::isnan(a[i])) << i;
+            else
+              EXPECT_EQ(a[i], b[i]) << i;
+          }
+        };
+        same(g::max(x, {dim}, false), g::max(widened, {dim}, false));
+        same(g::min(x, {dim}, false), g::min(widened, {dim}, false));
+        same(g::argmax(x, dim), g::argmax(widened, dim));
+        same(g::argmin(x, dim), g::argmin(widened, dim));
+        const std::vector<double> sums = g::sum(x, {dim}, false).to_vector<double>();
+        const std::vector<double> wide = widened.to(g::kFloat64).sum({dim}).to_vector<double>();
+        for (size_t i = 0; i < sums.size(); ++i) {
+          if (std::isnan(wide[i]) || std::isinf(wide[i])) {
+            EXPECT_EQ(std::isnan(sums[i]), std::isnan(wide[i])) << i;
+            continue;
+          }
+          const double rounded = g::full({}, wide[i], dtype).item<double>();
+          const double step =
+              std::max(std::abs(rounded), 1.0) * (dtype == g::kFloat16 ? 0x1p-10 : 0x1p-7);
+          EXPECT_LE(std::abs(sums[i] - rounded), step) << i << ": exact " << wide[i];
+        }
+      }
+    }
+  }
+}
+
 TEST(Reduce, LargeInputsMatchTheReferenceOnEveryPath) {
   struct Big {
     g::Shape shape;
