@@ -273,6 +273,28 @@ void add_16_bit(std::map<std::string, WorkloadFactory>& registry, DType dtype,
     const Tensor a = normal(1024, 1024, device);
     return unary([a] { return softmax(a, -1); });
   };
+  // The 16-bit paths a sweep found slow (docs/performance.md, "16-bit floats off their fast
+  // paths"): a sign-bit op, reductions over each dim, a scan.
+  registry["abs_1M_" + suffix] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return abs(a); });
+  };
+  registry["sum_dim0_1M_" + suffix] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return sum(a, {0}); });
+  };
+  registry["max_dim0_1M_" + suffix] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return max(a, {0}); });
+  };
+  registry["argmax_dim1_1M_" + suffix] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return argmax(a, 1); });
+  };
+  registry["cumsum_dim1_1M_" + suffix] = [normal](Device device) {
+    const Tensor a = normal(1024, 1024, device);
+    return unary([a] { return cumsum(a, 1); });
+  };
   for (const int64_t n : {256, 1024}) {
     registry["matmul_" + std::to_string(n) + "_" + suffix] = [normal, n](Device device) {
       const Tensor a = normal(n, n, device), b = normal(n, n, device);

@@ -190,6 +190,15 @@ def op_workloads(device):
                                                         dtype=dtype)
         registry[f"softmax_1024x1024_{suffix}"] = with_inputs(lambda x: torch.softmax(x, -1),
                                                               square, dtype=dtype)
+        registry[f"abs_1M_{suffix}"] = with_inputs(torch.abs, square, dtype=dtype)
+        registry[f"sum_dim0_1M_{suffix}"] = with_inputs(lambda x: torch.sum(x, 0), square,
+                                                        dtype=dtype)
+        registry[f"max_dim0_1M_{suffix}"] = with_inputs(lambda x: torch.amax(x, 0), square,
+                                                        dtype=dtype)
+        registry[f"argmax_dim1_1M_{suffix}"] = with_inputs(lambda x: torch.argmax(x, 1), square,
+                                                           dtype=dtype)
+        registry[f"cumsum_dim1_1M_{suffix}"] = with_inputs(lambda x: torch.cumsum(x, 1), square,
+                                                           dtype=dtype)
         for n in (256, 1024):
             registry[f"matmul_{n}_{suffix}"] = with_inputs(torch.matmul, (n, n), (n, n),
                                                            dtype=dtype)
