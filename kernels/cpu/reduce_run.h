@@ -133,8 +133,14 @@ inline constexpr bool has_float_leaves = leaves_in_float<R> || FloatExtreme<R>::
 // Whether float_leaves<R> below takes leaves of T: float32 ones where has_float_leaves<R>, and
 // 16-bit ones for a float sum.
 template <class R, class T>
-inline constexpr bool has_leaves_of =
-    std::is_same_v<T, float> ? has_float_leaves<R> : is_float16_v<T>&& sums_leaves_in_float<R>;
+inline constexpr bool has_leaves_of = [] {
+  if constexpr (std::is_same_v<T, float>)
+    return has_float_leaves<R>;
+  else if constexpr (is_float16_v<T>)
+    return sums_leaves_in_float<R>;
+  else
+    return false;
+}();
 
 // The n contiguous 16-bit floats at p widened into `widened` by the vector conversions
 // (half_blocks.h), for the builds and reducers that do not widen them in registers (element by
