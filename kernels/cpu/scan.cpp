@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "graft/kernels/cpu/cpu_kernels.h"
+#include "graft/kernels/cpu/half_blocks.h"
 #include "graft/kernels/cpu/parallel.h"
 #include "graft/kernels/scan.h"
 
@@ -34,12 +35,12 @@ constexpr int64_t kEnoughLines = 16;
 // Independent accumulators of a chunk's fold, and the block of a line's scan.
 constexpr int kLanes = 8;
 
-// out[i * out_step] = carry op x[0] op ... op x[i] for i < n; returns the last of them.
+// out[i * out_step] = carry op x[0] op ... op x[i] for i < n, as Out; returns the last of them.
 // In blocks of kLanes: the running results inside a block do not wait for the carry, so
 // the processor overlaps them with the blocks before; only carry op block is serial, one
 // step per block instead of one per element.
-template <class Op, class T>
-ScanAcc<T> scan_line(const T* in, int64_t in_step, T* out, int64_t out_step, int64_t n,
+template <class Op, class T, class Out = T>
+ScanAcc<T> scan_line(const T* in, int64_t in_step, Out* out, int64_t out_step, int64_t n,
                      ScanAcc<T> carry) {
   using Acc = ScanAcc<T>;
   int64_t i = 0;
@@ -49,12 +50,34 @@ ScanAcc<T> scan_line(const T* in, int64_t in_step, T* out, int64_t out_step, int
     for (int k = 1; k < kLanes; ++k)
       block[k] = Op::combine(block[k - 1], static_cast<Acc>(in[(i + k) * in_step]));
     for (int k = 0; k < kLanes; ++k)
-      out[(i + k) * out_step] = static_cast<T>(Op::combine(carry, block[k]));
+      out[(i + k) * out_step] = static_cast<Out>(Op::combine(carry, block[k]));
     carry = Op::combine(carry, block[kLanes - 1]);
   }
   for (; i < n; ++i) {
     carry = Op::combine(carry, static_cast<Acc>(in[i * in_step]));
-    out[i * out_step] = static_cast<T>(carry);
+    out[i * out_step] = static_cast<Out>(carry);
+  }
+  return carry;
+}
+
+// scan_line for a contiguous line of 16-bit floats, in blocks: a block widened by the vector
+// conversions (half_blocks.h), scanned into doubles as scan_line does, the doubles rounded to
+// odd floats and the floats narrowed, each pass one the compiler or the conversions
+// vectorise; the bits of scan_line's, whose every element took a widening and a rounding from
+// double of its own (cumsum over the rows of a (1024, 1024), two threads on the EPYC, medians
+// in turns: bfloat16 1.42 -> 0.76 ms, PyTorch's 0.75-0.81 in the same minutes; float16 1.25
+// -> 0.59).
+template <class Op, class T>
+ScanAcc<T> scan_sixteen_bit_line(const T* in, T* out, int64_t n, ScanAcc<T> carry) {
+  constexpr int64_t kBlock = 256;  // a multiple of kLanes: scan_line's blocks fall alike
+  float widened[kBlock];
+  double sums[kBlock];
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t length = std::min(kBlock, n - start);
+    widen_block(in + start, widened, length);
+    carry = scan_line<Op>(widened, 1, sums, 1, length, carry);
+    for (int64_t i = 0; i < length; ++i) widened[i] = graft::detail::round_to_odd_float(sums[i]);
+    narrow_block(widened, out + start, length);
   }
   return carry;
 }
@@ -162,6 +185,12 @@ void scan_each_line(const ScanArgs& args, const T* in, T* out) {
     for (int64_t u = begin; u < end; ++u) {
       int64_t in_at = 0, out_at = 0;
       const int64_t length = unit(u, in_at, out_at);
+      if constexpr (is_float16_v<T>) {
+        if (args.in_step == 1 && args.out_step == 1) {
+          scan_sixteen_bit_line<Op>(in + in_at, out + out_at, length, carry[u]);
+          continue;
+        }
+      }
       scan_line<Op, T>(in + in_at, args.in_step, out + out_at, args.out_step, length, carry[u]);
     }
   });

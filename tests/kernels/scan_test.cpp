@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "test_util.h"
 
@@ -70,6 +71,42 @@ TEST(Cumsum, FewLongLinesMatchTheReference) {
   const std::vector<double> values = sample_values(rows * cols, -2, 2, 3);
   const g::Tensor x = make_tensor(values, {rows, cols});
   expect_near_all(g::cumsum(x, 1).to_vector<double>(), running_sums(values, rows, cols, 1), 1e-12);
+}
+
+// Contiguous 16-bit lines are scanned in blocks (widened, summed in double, rounded by the
+// vector conversions): the bits of the element-by-element walk a strided line takes, and
+// within a step of each type of the exact running sums, with a NaN and an infinity on their
+// way. Lines of 20 elements cover a block's tail, of 700 several blocks.
+TEST(Cumsum, SixteenBitLinesInBlocksGiveTheBitsOfTheStridedWalk) {
+  for (const g::DType dtype : {g::kFloat16, g::kBFloat16}) {
+    for (const int64_t cols : {20, 700}) {
+      SCOPED_TRACE(std::string(g::dtype_name(dtype)) + ", " + std::to_string(cols) + " columns");
+      const int64_t rows = 33;
+      std::vector<double> values = sample_values(rows * 2 * cols, -4, 4, 9);
+      values[2 * (5 * cols + 7)] = std::numeric_limits<double>::quiet_NaN();
+      values[2 * (9 * cols + 3)] = std::numeric_limits<double>::infinity();
+      const g::Tensor wide = make_tensor(values, {rows, 2 * cols}).to(dtype);
+      const g::Tensor strided = wide.index({g::Slice(), g::Slice(0, g::None, 2)});
+      const g::Tensor contiguous = strided.contiguous();
+      const std::vector<double> got = g::cumsum(contiguous, 1).to_vector<double>();
+      const std::vector<double> walked = g::cumsum(strided, 1).to_vector<double>();
+      const std::vector<double> inputs = contiguous.to_vector<double>();
+      const std::vector<double> exact = running_sums(inputs, rows, cols, 1);
+      ASSERT_EQ(got.size(), walked.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(walked[i])) {
+          ASSERT_TRUE(std::isnan(got[i])) << "at " << i;
+          continue;
+        }
+        ASSERT_EQ(got[i], walked[i]) << "at " << i;
+        if (std::isfinite(exact[i])) {
+          const double step =
+              std::max(std::abs(exact[i]), 1.0) * (dtype == g::kFloat16 ? 0x1p-11 : 0x1p-8);
+          ASSERT_LE(std::abs(got[i] - exact[i]), step) << "at " << i;
+        }
+      }
+    }
+  }
 }
 
 // Many lines side by side (a scan over dim 0): tiles of neighbouring lines, split across
