@@ -257,7 +257,12 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
   const int64_t step = kContiguous ? 1 : stride;
   // A contiguous 16-bit leaf is reduced as float: a sum by float_leaves, widening each step's
   // values in registers where the build or CPU can; other reducers widen it into memory first.
-  if constexpr (kContiguous && is_float16_v<T> && steps_in_compute_type<R>) {
+  // A max, min, argmax or argmin then takes float32's leaf (its extreme is one of the values,
+  // exactly: step by step, each compare widened both values, one an instruction for float16,
+  // and a float16 max over the rows of a (1024, 1024) took 650 us, bfloat16's 130); the rest
+  // step in float.
+  if constexpr (kContiguous && is_float16_v<T> &&
+                (steps_in_compute_type<R> || FloatExtreme<R>::kIs || FloatArgExtreme<R>::kIs)) {
     if (n <= kPairwiseBlock) {
       if constexpr (has_leaves_of<R, T>) {
         typename R::Acc leaf;
@@ -266,26 +271,16 @@ typename R::Acc reduce_run(const R& r, const T* p, int64_t stride, int64_t n, in
       } else {
         float widened[kPairwiseBlock];
         widen_leaf(p, n, widened);
-        return reduce_run<true>(r, widened, 1, n, index);
-      }
-    }
-  }
-  // A contiguous 16-bit leaf of a max or min, argmax or argmin: widened, then float32's leaf
-  // (its extreme is one of the values, exactly). Step by step, each compare widened both
-  // values, one an instruction for float16: a float16 max over the rows of a (1024, 1024)
-  // took 650 us, bfloat16's 130.
-  if constexpr (kContiguous && is_float16_v<T> &&
-                (FloatExtreme<R>::kIs || FloatArgExtreme<R>::kIs)) {
-    if (n <= kPairwiseBlock) {
-      float widened[kPairwiseBlock];
-      widen_leaf(p, n, widened);
-      if constexpr (FloatExtreme<R>::kIs) {
-        typename R::Acc extreme;
-        float_leaves<R>(widened, 0, 1, n, &extreme);
-        return extreme;
-      } else {
-        const auto leaf = float_arg_extreme_leaf<FloatArgExtreme<R>::kIsMax>(widened, n, index);
-        return {static_cast<T>(leaf.value), leaf.index};
+        if constexpr (FloatExtreme<R>::kIs) {
+          typename R::Acc extreme;
+          float_leaves<R>(widened, 0, 1, n, &extreme);
+          return extreme;
+        } else if constexpr (FloatArgExtreme<R>::kIs) {
+          const auto leaf = float_arg_extreme_leaf<FloatArgExtreme<R>::kIsMax>(widened, n, index);
+          return {static_cast<T>(leaf.value), leaf.index};
+        } else {
+          return reduce_run<true>(r, widened, 1, n, index);
+        }
       }
     }
   }
